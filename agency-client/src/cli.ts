@@ -1,0 +1,137 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BrokerClient, BrokerError, type AgencyCredential } from './broker/http.js';
+import { encodeCsv, InputError } from './encode/command.js';
+import { FileFormatError, readEncodedFile, readTokenMap } from './io/encoded-file.js';
+import { csvLine } from './io/csv.js';
+
+/** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
+
+class CliError extends Error {}
+
+function readSecret(path: string): Uint8Array {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw new CliError(`cannot read --secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  // Editors add one trailing newline; it is not part of the secret.
+  if (buf.at(-1) === 0x0a) buf = buf.subarray(0, buf.at(-2) === 0x0d ? -2 : -1);
+  if (buf.length === 0) throw new CliError(`--secret-file ${path} is empty`);
+  return buf;
+}
+
+function readCredential(path: string): AgencyCredential {
+  try {
+    const c = JSON.parse(readFileSync(path, 'utf8')) as Partial<AgencyCredential>;
+    if (typeof c.agency !== 'string' || typeof c.secret !== 'string') throw new Error('needs "agency" and "secret"');
+    return { agency: c.agency, secret: c.secret };
+  } catch (err) {
+    throw new CliError(`--credential-file ${path} is not the JSON printed by "blindlink-broker agency register": ${(err as Error).message}`);
+  }
+}
+
+function mapOption(v: string, prev: Record<string, string> = {}): Record<string, string> {
+  for (const pair of v.split(',')) {
+    const [field, column, ...rest] = pair.split('=');
+    if (!field || !column || rest.length) throw new InvalidArgumentError(`"${pair}" is not field=COLUMN`);
+    prev[field.trim()] = column.trim();
+  }
+  return prev;
+}
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function brokerOptions(c: Command): Command {
+  return c
+    .addOption(new Option('--broker <url>', 'broker base URL').env('BLINDLINK_BROKER').makeOptionMandatory())
+    .requiredOption('--credential-file <file>', 'JSON credential printed when the agency was registered')
+    .requiredOption('--purpose <purpose>', 'the purpose (data-sharing policy) this is for');
+}
+
+export function buildCli(): Command {
+  const program = new Command('blindlink-agency')
+    .description('blindlink agency client: encode identifiers locally, submit encodings, ask the broker what policy permits.')
+    .showHelpAfterError();
+
+  program
+    .command('encode')
+    .description('encode a CSV of person identifiers into keyed Bloom-filter encodings')
+    .requiredOption('--input <csv>', 'CSV file with a header row')
+    .requiredOption('--secret-file <file>', 'file holding the linkage secret shared by the agencies (never sent)')
+    .requiredOption('--out <file>', 'encoded output; the private token map is written to <file>.tokens.csv')
+    .option('--schema <name>', 'encoding schema', 'uk-person')
+    .option('--map <field=COLUMN,...>', 'take a schema field from a differently named column', mapOption, {})
+    .option('--id-column <name>', 'column holding the agency\'s own record id', 'record_id')
+    .option('--ignore <columns>', 'columns present in the CSV that must not be encoded', list, [])
+    .addOption(new Option('--on-invalid <mode>', 'what to do with a row that fails validation').choices(['skip', 'fail']).default('fail'))
+    .action(async (o: { input: string; secretFile: string; out: string; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; onInvalid: 'skip' | 'fail' }) => {
+      const summary = await encodeCsv({ ...o, secret: readSecret(o.secretFile) }, (n) => process.stderr.write(`\rencoded ${n} rows`));
+      const rejected = Object.entries(summary.rejected);
+      process.stderr.write(
+        `\r${summary.encoded} of ${summary.rows} rows encoded in ${summary.seconds.toFixed(2)} s ` +
+          `(${Math.round(summary.rows / Math.max(summary.seconds, 1e-9))} rows/s) → ${summary.out}; token map ${summary.tokenMap}\n` +
+          rejected.map(([reason, n]) => `  rejected ${n}: ${reason}\n`).join(''),
+      );
+    });
+
+  brokerOptions(program.command('submit').description('upload an encoded file to the broker for a purpose'))
+    .requiredOption('--in <file>', 'encoded file written by "encode"')
+    .option('--idempotency-key <key>', 'retry key (default: derived from the file, so re-running is safe)')
+    .action(async (o: { broker: string; credentialFile: string; purpose: string; in: string; idempotencyKey?: string }) => {
+      const { body, digest } = readEncodedFile(o.in);
+      const client = new BrokerClient(o.broker, readCredential(o.credentialFile));
+      const key = o.idempotencyKey ?? `file-${digest.slice(0, 48)}`;
+      try {
+        const r = await client.submit(o.purpose, body, key);
+        process.stdout.write(JSON.stringify(r) + '\n');
+      } catch (err) {
+        if (err instanceof BrokerError && err.code === 'submission-already-stored') {
+          process.stderr.write(`already stored: ${err.message}\n`);
+          return;
+        }
+        throw err;
+      }
+    });
+
+  brokerOptions(program.command('run').description('ask the broker to link the latest submissions for a purpose'))
+    .action(async (o: { broker: string; credentialFile: string; purpose: string }) => {
+      const r = await new BrokerClient(o.broker, readCredential(o.credentialFile)).startRun(o.purpose);
+      process.stdout.write(JSON.stringify(r) + '\n');
+      if (r.status !== 'completed') process.exitCode = 1;
+    });
+
+  brokerOptions(program.command('membership').description('is each of our records known to another agency? writes record_id,known'))
+    .requiredOption('--of <agency>', 'the contributing agency to ask about')
+    .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
+    .requiredOption('--out <csv>', 'where to write record_id,known')
+    .action(async (o: { broker: string; credentialFile: string; purpose: string; of: string; tokens: string; out: string }) => {
+      const map = readTokenMap(o.tokens);
+      const r = await new BrokerClient(o.broker, readCredential(o.credentialFile)).membership(o.purpose, o.of);
+      const known = new Map(r.answers.map((a) => [a.token, a.known]));
+      const unmapped = r.answers.filter((a) => !map.has(a.token)).length;
+      if (unmapped > 0) throw new CliError(`${unmapped} answers carry row tokens that are not in ${o.tokens}: is it the token map of the submitted file?`);
+      // In the agency's own record order; rows the broker did not answer for are left out, not guessed.
+      let out = csvLine(['record_id', 'known']);
+      for (const [token, id] of map) if (known.has(token)) out += csvLine([id, known.get(token) ? 'yes' : 'no']);
+      writeFileSync(`${o.out}.part`, out, { mode: 0o600 });
+      renameSync(`${o.out}.part`, o.out);
+      const yes = r.answers.filter((a) => a.known).length;
+      process.stderr.write(`${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    const known = err instanceof CliError || err instanceof InputError || err instanceof FileFormatError;
+    const msg = err instanceof BrokerError ? `broker refused (${err.status} ${err.code}): ${err.message}` : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`blindlink-agency: error: ${msg}\n`);
+    if (!known && !(err instanceof BrokerError) && process.env.BLINDLINK_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
+    process.exitCode = 1;
+  }
+}

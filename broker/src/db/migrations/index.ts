@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m001 from './001_initial.js';
+
+/**
+ * Migrations are listed here rather than read from a folder at run time, so the compiled broker
+ * carries them and their order is fixed by name. Never edit a released migration: add the next one.
+ */
+const migrations: Record<string, Migration> = {
+  '001_initial': m001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

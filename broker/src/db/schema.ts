@@ -1,0 +1,93 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** Table types for Kysely. Each migration that changes a table changes its type here too. */
+
+export interface AgencyTable {
+  slug: string;
+  display_name: string;
+  /** sha256 of the agency's credential; the credential itself is printed once and never stored. */
+  secret_hash: string;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+export interface PolicyTable {
+  id: string;
+  version: number;
+  purpose: string;
+  content_hash: string;
+  document: JSONColumnType<Record<string, unknown>>;
+  loaded_at: ColumnType<Date, Date, never>;
+}
+
+export interface SubmissionTable {
+  id: string;
+  agency: string;
+  purpose: string;
+  idempotency_key: string;
+  digest: string;
+  schema_id: string;
+  schema_version: number;
+  schema_fingerprint: string;
+  clk_bits: number;
+  record_count: number;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+export interface EncodingTable {
+  submission_id: string;
+  row_token: string;
+  clk: Uint8Array;
+}
+
+export interface RunTable {
+  id: string;
+  purpose: string;
+  status: 'running' | 'completed' | 'failed';
+  policy_id: string;
+  policy_version: number;
+  threshold: number;
+  submission_ids: JSONColumnType<string[]>;
+  matched_pairs: number;
+  error: string | null;
+  started_at: ColumnType<Date, Date, never>;
+  finished_at: Date | null;
+}
+
+export interface RunMatchTable {
+  run_id: string;
+  left_submission: string;
+  left_token: string;
+  right_submission: string;
+  right_token: string;
+  score: number;
+}
+
+export interface AuditTable {
+  seq: number;
+  at: Date;
+  actor: string;
+  action: string;
+  purpose: string | null;
+  policy_id: string | null;
+  policy_version: number | null;
+  policy_rule: string | null;
+  decision: 'allowed' | 'refused' | 'failed';
+  status: number;
+  reason: string;
+  counts: JSONColumnType<Record<string, number>>;
+  release_digest: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  agency: AgencyTable;
+  policy: PolicyTable;
+  submission: SubmissionTable;
+  encoding: EncodingTable;
+  run: RunTable;
+  run_match: RunMatchTable;
+  audit_log: AuditTable;
+}
+
+export type { Generated };

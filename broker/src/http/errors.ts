@@ -1,0 +1,51 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import './audit-hook.js';
+import { ProtocolError, type ErrorCode } from '@blindlink/protocol';
+
+/** Map framework and library errors onto protocol codes; anything unknown is a 500 with no detail. */
+export function toProtocolError(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const e = (err ?? {}) as FastifyError;
+  if (e.validation) {
+    const first = e.validation[0];
+    const where = `${e.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
+    const extra = first?.params && 'additionalProperty' in first.params ? ` (${String(first.params.additionalProperty)})` : '';
+    return new ProtocolError('invalid-body', `${where} ${first?.message ?? 'is invalid'}${extra}`);
+  }
+  const byCode: Record<string, [ErrorCode, string]> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: ['body-too-large', 'request body is larger than the broker accepts'],
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 'send application/json'],
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad-request', 'content-length does not match the body'],
+    FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-body', 'the JSON body is empty'],
+    FST_JWT_NO_AUTHORIZATION_IN_HEADER: ['unauthenticated', 'send an Authorization: Bearer access token'],
+    FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: ['token-expired', 'the access token has expired; request a new one'],
+    FST_JWT_AUTHORIZATION_TOKEN_INVALID: ['token-invalid', 'the access token is not valid'],
+    FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: ['token-invalid', 'the access token is not valid'],
+    FST_JWT_BAD_REQUEST: ['token-invalid', 'the Authorization header is not a bearer token'],
+    FST_JWT_BAD_COOKIE_REQUEST: ['token-invalid', 'the access token is not valid'],
+  };
+  const mapped = e.code ? byCode[e.code] : undefined;
+  if (mapped) return new ProtocolError(mapped[0], mapped[1]);
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (e.statusCode === 400 && /JSON/.test(e.message))) {
+    return new ProtocolError('invalid-body', 'the body is not valid JSON');
+  }
+  if (e.statusCode === 429) return new ProtocolError('rate-limited', 'too many requests; slow down');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new ProtocolError('bad-request', e.message);
+  return new ProtocolError('internal', 'the broker failed to handle this request; it has been logged');
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const perr = toProtocolError(err);
+    if (perr.statusCode >= 500) request.log.error({ err }, 'request failed');
+    request.audit.decision ??= perr.code === 'policy-refused' ? 'refused' : 'failed';
+    request.audit.reason ??= `${perr.code}: ${perr.message}`;
+    return reply.code(perr.statusCode).type('application/json').send(perr.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const perr = new ProtocolError('not-found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    request.audit.decision = 'failed';
+    request.audit.reason = `${perr.code}: ${perr.message}`;
+    return reply.code(404).send(perr.toBody());
+  });
+}

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorBody, ProtocolError, PurposeParams, RunResponse } from '@blindlink/protocol';
+import { decideContribution } from '@blindlink/policies';
+import { runLinkage } from '../../linkage/runs.js';
+import { policyInForce } from '../../policies/store.js';
+import { requireAgency } from '../auth.js';
+import type { RouteDeps } from '../app.js';
+
+/** A contributing agency starts a linkage run over the latest submissions for the purpose. */
+export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+  app.post(
+    '/v1/purposes/:purpose/runs',
+    {
+      preHandler: requireAgency,
+      schema: {
+        summary: 'Link the latest submissions of every contributing agency for a purpose',
+        tags: ['runs'],
+        params: PurposeParams,
+        response: { 201: RunResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { purpose } = request.params;
+      request.audit.action = 'run.create';
+      request.audit.purpose = purpose;
+      const policy = await policyInForce(db, purpose, new Date());
+      const decision = decideContribution(policy.document, request.user.sub, new Date());
+      Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+      if (!decision.allow) {
+        throw new ProtocolError('policy-refused', decision.reason, { policy: decision.policyId, version: decision.policyVersion, rule: decision.rule });
+      }
+      const run = await runLinkage(db, purpose);
+      request.audit.counts = { sources: run.sources, matchedPairs: run.matchedPairs };
+      request.audit.reason = `run ${run.runId} ${run.status}`;
+      return reply.code(201).send({ runId: run.runId, purpose, status: run.status, sources: run.sources, matchedPairs: run.matchedPairs });
+    },
+  );
+};

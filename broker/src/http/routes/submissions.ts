@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorBody, IdempotencyHeaders, ProtocolError, PurposeParams, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
+import { decideContribution } from '@blindlink/policies';
+import { policyInForce } from '../../policies/store.js';
+import { storeSubmission } from '../../submissions/store.js';
+import { decodeSubmission } from '../../submissions/validate.js';
+import { requireAgency } from '../auth.js';
+import type { RouteDeps } from '../app.js';
+
+/** An agency uploads its encoded dataset for a purpose. Safe to retry with the same idempotency key. */
+export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+  app.post(
+    '/v1/purposes/:purpose/submissions',
+    {
+      preHandler: requireAgency,
+      schema: {
+        summary: 'Upload an encoded dataset for a purpose',
+        tags: ['submissions'],
+        params: PurposeParams,
+        headers: IdempotencyHeaders,
+        body: SubmissionRequest,
+        response: { 201: SubmissionResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { purpose } = request.params;
+      const agency = request.user.sub;
+      request.audit.action = 'submission.create';
+      request.audit.purpose = purpose;
+      const policy = await policyInForce(db, purpose, new Date());
+      const decision = decideContribution(policy.document, agency, new Date());
+      Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+      if (!decision.allow) {
+        throw new ProtocolError('policy-refused', decision.reason, { policy: decision.policyId, version: decision.policyVersion, rule: decision.rule });
+      }
+      const decoded = decodeSubmission(request.body);
+      request.audit.counts = { records: decoded.tokens.length };
+      const stored = await storeSubmission(db, {
+        agency,
+        purpose,
+        idempotencyKey: request.headers['idempotency-key'],
+        header: request.body.header,
+        decoded,
+      });
+      request.audit.reason = `submission ${stored.id} stored`;
+      return reply.code(201).send({ submissionId: stored.id, purpose, agency, recordCount: stored.recordCount, digest: stored.digest });
+    },
+  );
+};

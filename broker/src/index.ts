@@ -1,0 +1,10 @@
+export { buildApp, type AppOptions } from './http/app.js';
+export { startBroker, type BrokerConfig, type RunningBroker } from './server.js';
+export { openDatabase, type DatabaseHandle } from './db/connect.js';
+export { migrateToLatest } from './db/migrate.js';
+export type { Database } from './db/schema.js';
+export { registerAgency } from './agencies/registry.js';
+export { storePolicy, policyInForce } from './policies/store.js';
+export { appendAudit, verifyAuditChain } from './audit/log.js';
+export { createLogger, REDACT_PATHS } from './logger.js';
+export { main as brokerCli } from './cli.js';

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ProtocolError, type EncodedHeader } from '@blindlink/protocol';
+import type { Database } from '../db/schema.js';
+import type { DecodedSubmission } from './validate.js';
+
+const BATCH = 2000;
+
+export interface StoredSubmission {
+  id: string;
+  recordCount: number;
+  digest: string;
+}
+
+function replayError(existing: { id: string; digest: string }, digest: string): ProtocolError {
+  return existing.digest === digest
+    ? new ProtocolError('submission-already-stored', `this upload was already stored as submission ${existing.id}`, { submissionId: existing.id })
+    : new ProtocolError('idempotency-key-reused', 'this idempotency key was used for a different upload; use a new key for new data');
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
+/**
+ * Store a submission and all its encodings in one transaction: a failure part-way leaves nothing.
+ * The same idempotency key is stored once, whether retries arrive in sequence or race.
+ */
+export async function storeSubmission(
+  db: Kysely<Database>,
+  args: { agency: string; purpose: string; idempotencyKey: string; header: EncodedHeader; decoded: DecodedSubmission },
+): Promise<StoredSubmission> {
+  const { agency, purpose, idempotencyKey, header, decoded } = args;
+  const existing = await db
+    .selectFrom('submission')
+    .select(['id', 'digest'])
+    .where('agency', '=', agency)
+    .where('idempotency_key', '=', idempotencyKey)
+    .executeTakeFirst();
+  if (existing) throw replayError(existing, decoded.digest);
+
+  const id = randomUUID();
+  try {
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('submission')
+        .values({
+          id,
+          agency,
+          purpose,
+          idempotency_key: idempotencyKey,
+          digest: decoded.digest,
+          schema_id: header.schema.id,
+          schema_version: header.schema.version,
+          schema_fingerprint: header.schema.fingerprint,
+          clk_bits: header.clkBits,
+          record_count: decoded.tokens.length,
+          created_at: new Date(),
+        })
+        .execute();
+      for (let i = 0; i < decoded.tokens.length; i += BATCH) {
+        const rows = [];
+        for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {
+          rows.push({ submission_id: id, row_token: decoded.tokens[j]!, clk: decoded.clks[j]! });
+        }
+        await trx.insertInto('encoding').values(rows).execute();
+      }
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      const raced = await db
+        .selectFrom('submission')
+        .select(['id', 'digest'])
+        .where('agency', '=', agency)
+        .where('idempotency_key', '=', idempotencyKey)
+        .executeTakeFirst();
+      if (raced) throw replayError(raced, decoded.digest);
+    }
+    throw err;
+  }
+  return { id, recordCount: decoded.tokens.length, digest: decoded.digest };
+}
+
+/** The newest submission of each agency for a purpose. */
+export async function latestSubmissions(db: Kysely<Database>, purpose: string) {
+  const rows = await db
+    .selectFrom('submission')
+    .selectAll()
+    .where('purpose', '=', purpose)
+    .orderBy('agency')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+  const latest = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) if (!latest.has(r.agency)) latest.set(r.agency, r);
+  return [...latest.values()];
+}

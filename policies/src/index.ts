@@ -1,0 +1,3 @@
+export * from './format.js';
+export * from './load.js';
+export * from './engine.js';
