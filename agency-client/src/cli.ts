@@ -4,23 +4,12 @@ import { BrokerClient, BrokerError, type AgencyCredential } from './broker/http.
 import { encodeCsv, InputError } from './encode/command.js';
 import { FileFormatError, readEncodedFile, readTokenMap } from './io/encoded-file.js';
 import { csvLine } from './io/csv.js';
+import { readSecretFile } from './io/secret-file.js';
+import { encodeClkhashCommand } from './clkhash/command.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
 class CliError extends Error {}
-
-function readSecret(path: string): Uint8Array {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    throw new CliError(`cannot read --secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  // Editors add one trailing newline; it is not part of the secret.
-  if (buf.at(-1) === 0x0a) buf = buf.subarray(0, buf.at(-2) === 0x0d ? -2 : -1);
-  if (buf.length === 0) throw new CliError(`--secret-file ${path} is empty`);
-  return buf;
-}
 
 function readCredential(path: string): AgencyCredential {
   try {
@@ -60,14 +49,21 @@ export function buildCli(): Command {
     .description('encode a CSV of person identifiers into keyed Bloom-filter encodings')
     .requiredOption('--input <csv>', 'CSV file with a header row')
     .requiredOption('--secret-file <file>', 'file holding the linkage secret shared by the agencies (never sent)')
-    .requiredOption('--out <file>', 'encoded output; the private token map is written to <file>.tokens.csv')
-    .option('--schema <name>', 'encoding schema', 'uk-person')
+    .requiredOption('--out <file>', 'encoded output; for blindlink format the private token map goes to <file>.tokens.csv')
+    .addOption(new Option('--format <format>', 'blindlink (default, for the broker) or clkhash ({"clks": [...]}, bit-identical to clkhash 0.18.3)').choices(['blindlink', 'clkhash']).default('blindlink'))
+    .option('--schema <name-or-file>', 'blindlink: built-in schema name; clkhash: linkage schema v3 JSON file', 'uk-person')
     .option('--map <field=COLUMN,...>', 'take a schema field from a differently named column', mapOption, {})
     .option('--id-column <name>', 'column holding the agency\'s own record id', 'record_id')
     .option('--ignore <columns>', 'columns present in the CSV that must not be encoded', list, [])
     .addOption(new Option('--on-invalid <mode>', 'what to do with a row that fails validation').choices(['skip', 'fail']).default('fail'))
-    .action(async (o: { input: string; secretFile: string; out: string; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; onInvalid: 'skip' | 'fail' }) => {
-      const summary = await encodeCsv({ ...o, secret: readSecret(o.secretFile) }, (n) => process.stderr.write(`\rencoded ${n} rows`));
+    .action(async (o: { input: string; secretFile: string; out: string; format: 'blindlink' | 'clkhash'; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; onInvalid: 'skip' | 'fail' }) => {
+      const progress = (n: number) => process.stderr.write(`\rencoded ${n} rows`);
+      if (o.format === 'clkhash') {
+        const s = await encodeClkhashCommand(o, { warn: (line) => process.stderr.write(`warning: ${line}\n`), progress });
+        process.stderr.write(`\r${s.encoded} of ${s.rows} rows encoded in ${s.seconds.toFixed(2)} s → ${o.out}\n` + Object.entries(s.rejected).map(([r, n]) => `  rejected ${n}: ${r}\n`).join(''));
+        return;
+      }
+      const summary = await encodeCsv({ ...o, secret: await readSecretFile(o.secretFile) }, progress);
       const rejected = Object.entries(summary.rejected);
       process.stderr.write(
         `\r${summary.encoded} of ${summary.rows} rows encoded in ${summary.seconds.toFixed(2)} s ` +
