@@ -27,6 +27,18 @@ export const SchemaRef = Type.Object(
 );
 export type SchemaRef = Static<typeof SchemaRef>;
 
+/** Keyed blocking token: 16 bytes of a keyed hash, base64url. Equal tokens = equal blocking key values. */
+export const BlockToken = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'Keyed blocking token (16 bytes, base64url)' });
+
+export const FieldFilterSpec = Type.Object(
+  {
+    field: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
+    bits: Type.Integer({ minimum: 8, maximum: 8192, multipleOf: 8 }),
+  },
+  { additionalProperties: false },
+);
+export type FieldFilterSpec = Static<typeof FieldFilterSpec>;
+
 export const EncodedHeader = Type.Object(
   {
     format: Type.Literal(ENCODED_FORMAT),
@@ -34,6 +46,12 @@ export const EncodedHeader = Type.Object(
     schema: SchemaRef,
     clkBits: Type.Integer({ minimum: 8, maximum: 65536, multipleOf: 8, description: 'Length of every record-level CLK in bits' }),
     hardening: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16, description: 'Hardening steps applied, in order' }),
+    fieldFilters: Type.Optional(
+      Type.Array(FieldFilterSpec, { maxItems: 32, description: 'Field-level Bloom filters each record may carry, for per-field scoring' }),
+    ),
+    blockingKeys: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+._-]{0,63}$' }), { maxItems: 16, description: 'Names of the keyed blocking keys each record may carry' }),
+    ),
     recordCount: Type.Integer({ minimum: 0 }),
     createdAt: Type.String({ format: 'date-time' }),
   },
@@ -45,6 +63,9 @@ export const EncodedRecord = Type.Object(
   {
     token: RowToken,
     clk: Base64Bits,
+    /** Field name → that field's own Bloom filter; a field left out was missing in the source row. */
+    fields: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), Base64Bits, { maxProperties: 32 })),
+    blocks: Type.Optional(Type.Array(BlockToken, { maxItems: 64, uniqueItems: true })),
   },
   { additionalProperties: false },
 );

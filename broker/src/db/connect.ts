@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import {
   Kysely,
   PostgresDialect,
@@ -9,7 +9,6 @@ import {
   type Driver,
   type TransactionSettings,
 } from 'kysely';
-import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -62,8 +61,10 @@ class SerialisedDriver implements Driver {
 }
 const releases = new WeakMap<DatabaseConnection, () => void>();
 
-function pgliteDialect(client: PGlite): Dialect {
-  // kysely-pglite is built against its own kysely copy; the dialect interface is the same at run time.
+async function pgliteDialect(client: PGlite): Promise<Dialect> {
+  // Loaded on demand: kysely-pglite pulls in its code generator too, which a PostgreSQL-backed broker
+  // never needs. It is built against its own kysely copy; the dialect interface is the same at run time.
+  const { KyselyPGlite } = await import('kysely-pglite');
   const base = new KyselyPGlite(client).dialect as unknown as Dialect;
   return {
     createAdapter: () => base.createAdapter(),
@@ -85,7 +86,8 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir: st
   }
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
   const client = await PGlite.create({ dataDir: dir });
-  const db = new Kysely<Database>({ dialect: pgliteDialect(client) });
+  const db = new Kysely<Database>({ dialect: await pgliteDialect(client) });
   return { db, kind: 'pglite', close: () => db.destroy() };
 }
