@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { decide, decideContribution, parsePolicy, PolicyInvalidError } from '@blindlink/policies';
+import { policyInForce, storePolicy } from '@blindlink/broker';
+import { POLICY_YAML, testBroker } from './helpers/in-process.js';
+import { ROOT } from './helpers/processes.js';
+
+t.test('every example policy is valid', async (t) => {
+  const dir = join(ROOT, 'policies/examples');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  t.ok(files.length > 0);
+  for (const f of files) t.doesNotThrow(() => parsePolicy(readFileSync(join(dir, f), 'utf8'), f), f);
+});
+
+t.test('an invalid policy lists every problem with its path', async (t) => {
+  const text = POLICY_YAML.replace('version: 1', 'version: 0')
+    .replace('validUntil: 2099-12-31', 'validUntil: 2019-01-01')
+    .replace('of: [beta]', 'of: [delta]')
+    .replace('title: Test purpose', 'title: Test purpose\nsurprise: yes');
+  const err = t.throws(() => parsePolicy(text, 'p.yaml')) as PolicyInvalidError;
+  t.type(err, PolicyInvalidError);
+  const paths = err.problems.map((p) => p.path);
+  t.ok(paths.includes('/version') || paths.includes(''), `schema problems reported: ${paths.join(' ')}`);
+  // Schema errors come first; fix them and the cross-reference problems are all listed together.
+  const semantic = t.throws(() => parsePolicy(text.replace('version: 0', 'version: 1').replace('\nsurprise: yes', ''), 'p.yaml')) as PolicyInvalidError;
+  t.same(semantic.problems.map((p) => p.path).sort(), ['/recipients/0/releases/0/of/0', '/validUntil']);
+  t.match(semantic.message, /delta is not a contributor/);
+  t.throws(() => parsePolicy('id: a\nid: b\n'), /YAML/);
+});
+
+t.test('decisions name the rule and the policy version', async (t) => {
+  const { document: doc } = parsePolicy(POLICY_YAML);
+  const at = new Date('2026-06-01T12:00:00Z');
+  t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'beta', at }), { allow: true, rule: 'alpha-asks-beta', policyVersion: 1 });
+  t.match(decide(doc, { requester: 'beta', form: 'membership', of: 'alpha', at }), { allow: false, rule: 'recipients', reason: /test-policy v1 lists no recipient beta/ });
+  t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'alpha', at }), { allow: false, rule: 'alpha-asks-beta', reason: /does not cover membership of alpha/ });
+  t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'beta', at: new Date('2100-01-01T00:00:00Z') }), { allow: false, rule: 'validity' });
+  t.match(decideContribution(doc, 'gamma', at), { allow: false, rule: 'contributors' });
+  t.match(decideContribution(doc, 'beta', at), { allow: true, rule: 'contributors/1' });
+  // validUntil is inclusive: the whole last day is in force.
+  t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'beta', at: new Date('2099-12-31T23:59:59Z') }), { allow: true });
+});
+
+t.test('versions: immutable, and a request is judged by the version in force', async (t) => {
+  const b = await testBroker(t, 'postgres');
+  const v1 = parsePolicy(POLICY_YAML);
+  t.equal(await storePolicy(b.db, v1), 'unchanged', 'loading the same version again is a no-op');
+  await t.rejects(storePolicy(b.db, parsePolicy(POLICY_YAML.replace('threshold: 0.8', 'threshold: 0.9'))), /already loaded with different content/);
+  const future = parsePolicy(POLICY_YAML.replace('version: 1', 'version: 2').replace('validFrom: 2020-01-01', 'validFrom: 2098-01-01'));
+  t.equal(await storePolicy(b.db, future), 'stored');
+  t.equal((await policyInForce(b.db, 'testing', new Date('2026-06-01'))).document.version, 1, 'v2 is not yet in force');
+  t.equal((await policyInForce(b.db, 'testing', new Date('2098-06-01'))).document.version, 2, 'v2 once its date comes');
+  await t.rejects(storePolicy(b.db, parsePolicy(POLICY_YAML.replace('id: test-policy', 'id: other-policy'))), /already governed by policy test-policy/);
+  await t.rejects(policyInForce(b.db, 'nothing', new Date()), { code: 'unknown-purpose' });
+});
