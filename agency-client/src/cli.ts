@@ -6,6 +6,7 @@ import { FileFormatError, readEncodedFile, readTokenMap } from './io/encoded-fil
 import { csvLine } from './io/csv.js';
 import { readSecretFile } from './io/secret-file.js';
 import { encodeClkhashCommand } from './clkhash/command.js';
+import { synthCommand } from './synth/index.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
@@ -115,6 +116,21 @@ export function buildCli(): Command {
       renameSync(`${o.out}.part`, o.out);
       const yes = r.answers.filter((a) => a.known).length;
       process.stderr.write(`${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`);
+    });
+
+  program
+    .command('synth')
+    .description('generate a synthetic UK population and per-agency extracts with ground truth (to trial the system)')
+    .requiredOption('--persons <n>', 'number of persons', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--persons must be a whole number ≥ 1');
+      return n;
+    })
+    .requiredOption('--seed <seed>', 'seed: the same seed and size give byte-identical files')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--agencies <list>', 'only these extracts (default: all)', list)
+    .action(async (o: { persons: number; seed: string; out: string; agencies?: string[] }) => {
+      await synthCommand(o, { info: (line) => process.stderr.write(line + '\n') });
     });
 
   return program;

@@ -1,0 +1,509 @@
+import { type Civil, civilFromDays, type DateFormat, formatCivil, formatDate } from './dates.js';
+import { addressVariant, caseWhitespace, dobDigitError, nhsNumberError, postcodeError, swapDayMonth, typo } from './errors.js';
+import type { Address, Agency, Criterion, ErrorRates, Household, Person } from './model.js';
+import {
+  foldDiacritics,
+  givenFormatVariant,
+  nicknamesOf,
+  spellingVariant,
+  surnameFormatVariant,
+} from './name-variants.js';
+import { Prng } from './prng.js';
+
+/**
+ * How each agency records people: which columns, date format, data quality, house style — and the
+ * rendering of a true person into one (imperfect) extract row.
+ */
+
+export interface AgencyProfile {
+  agency: Agency;
+  /** Prefix of the agency-local record id. */
+  prefix: string;
+  header: readonly string[];
+  dobFormat: DateFormat;
+  /** Multiplier on the per-record error rates (1 = typical council system). */
+  quality: number;
+  /** Share of rows with no date of birth (some systems rarely hold one). */
+  missingDob: number;
+  sexStyle: 'letter' | 'word';
+  /** Legacy system: upper case, no diacritics. */
+  legacyUpper: boolean;
+  /** Surnames typed in capitals, as police systems do. */
+  upperSurname: boolean;
+}
+
+const ID = ['record_id', 'given_name', 'surname'] as const;
+
+export const AGENCY_PROFILES: Readonly<Record<Agency, AgencyProfile>> = {
+  council_tax: {
+    agency: 'council_tax',
+    prefix: 'CT',
+    header: [...ID, 'dob', 'address', 'postcode', 'ward', 'band', 'single_person_discount'],
+    dobFormat: 'dmy',
+    quality: 1,
+    missingDob: 0.55,
+    sexStyle: 'letter',
+    legacyUpper: false,
+    upperSurname: false,
+  },
+  electoral_roll: {
+    agency: 'electoral_roll',
+    prefix: 'ER',
+    header: [...ID, 'address', 'postcode', 'ward', 'polling_district', 'open_register'],
+    dobFormat: 'dmy',
+    quality: 0.8,
+    missingDob: 1,
+    sexStyle: 'letter',
+    legacyUpper: false,
+    upperSurname: false,
+  },
+  police: {
+    agency: 'police',
+    prefix: 'PO',
+    header: [
+      ...ID,
+      'dob',
+      'sex',
+      'address',
+      'postcode',
+      'ward',
+      'incident_ref',
+      'incident_date',
+      'offence_category',
+      'role',
+      'criterion',
+    ],
+    dobFormat: 'dmon',
+    quality: 1.6,
+    missingDob: 0.03,
+    sexStyle: 'word',
+    legacyUpper: false,
+    upperSurname: true,
+  },
+  nhs_gp: {
+    agency: 'nhs_gp',
+    prefix: 'GP',
+    header: [
+      'record_id',
+      'nhs_number',
+      'given_name',
+      'surname',
+      'dob',
+      'sex',
+      'address',
+      'postcode',
+      'practice',
+      'expectant',
+      'health_need',
+      'criterion',
+    ],
+    dobFormat: 'iso',
+    quality: 0.5,
+    missingDob: 0.002,
+    sexStyle: 'letter',
+    legacyUpper: false,
+    upperSurname: false,
+  },
+  schools: {
+    agency: 'schools',
+    prefix: 'SC',
+    header: [
+      ...ID,
+      'dob',
+      'sex',
+      'address',
+      'postcode',
+      'school',
+      'year_group',
+      'attendance',
+      'child_in_need',
+      'application_address',
+      'application_postcode',
+      'criterion',
+    ],
+    dobFormat: 'dmy',
+    quality: 0.8,
+    missingDob: 0.002,
+    sexStyle: 'letter',
+    legacyUpper: false,
+    upperSurname: false,
+  },
+  housing_benefit: {
+    agency: 'housing_benefit',
+    prefix: 'HB',
+    header: [
+      ...ID,
+      'dob',
+      'sex',
+      'address',
+      'postcode',
+      'ward',
+      'claim_role',
+      'household_size',
+      'weekly_rent',
+      'claim_start',
+      'criterion',
+    ],
+    dobFormat: 'dmy',
+    quality: 1,
+    missingDob: 0.01,
+    sexStyle: 'letter',
+    legacyUpper: false,
+    upperSurname: false,
+  },
+  probation: {
+    agency: 'probation',
+    prefix: 'PR',
+    header: [...ID, 'dob', 'sex', 'address', 'postcode', 'nhs_number', 'order_type', 'start_date', 'criterion'],
+    dobFormat: 'dmon',
+    quality: 1.2,
+    missingDob: 0.01,
+    sexStyle: 'word',
+    legacyUpper: false,
+    upperSurname: false,
+  },
+  dwp: {
+    agency: 'dwp',
+    prefix: 'DW',
+    header: [...ID, 'dob', 'sex', 'address', 'postcode', 'benefit', 'claim_start', 'criterion'],
+    dobFormat: 'iso',
+    quality: 0.6,
+    missingDob: 0.002,
+    sexStyle: 'letter',
+    legacyUpper: true,
+    upperSurname: false,
+  },
+};
+
+/** One extract row before its record id is assigned. */
+export interface PendingRecord {
+  agency: Agency;
+  /** Assigned when the row is written (ids follow file order); '' until then. */
+  recordId: string;
+  personId: string;
+  householdId: string;
+  /** Column values in header order; record_id (first column) is filled in on emission. */
+  values: string[];
+  /** Which variations were applied (truth, for tests and evaluation). */
+  variations: string[];
+}
+
+interface Identity {
+  given_name: string;
+  surname: string;
+  dob: string;
+  sex: string;
+  address: string;
+  postcode: string;
+  nhs_number: string;
+  ward: string;
+}
+
+const FORCEABLE = ['typo_given', 'typo_surname', 'address_format', 'case_whitespace', 'dob_swap', 'nickname'] as const;
+
+export class AgencyExtractor {
+  readonly profile: AgencyProfile;
+  private readonly rng: Prng;
+
+  constructor(
+    readonly agency: Agency,
+    seed: string,
+    private readonly rates: ErrorRates,
+  ) {
+    this.profile = AGENCY_PROFILES[agency];
+    // Each agency has its own stream, so choosing a subset of agencies changes no other extract.
+    this.rng = Prng.fromSeed(seed, `agency:${agency}`);
+  }
+
+  private p(rate: number): boolean {
+    return this.rng.chance(rate * this.profile.quality);
+  }
+
+  /** The rows this agency holds for one household (duplicates included). */
+  extract(h: Household): PendingRecord[] {
+    const out: PendingRecord[] = [];
+    const emit = (p: Person, attrs: Record<string, string>): void => {
+      const first = this.row(h, p, attrs, null);
+      out.push(first);
+      if (this.p(this.rates.duplicate)) out.push(this.row(h, p, attrs, first));
+    };
+    const yn = (b: boolean): string => (b ? 'yes' : 'no');
+    switch (this.agency) {
+      case 'council_tax':
+        for (const p of h.liable) {
+          emit(p, { band: h.band, single_person_discount: yn(h.spdClaimed) });
+        }
+        break;
+      case 'electoral_roll':
+        for (const p of h.persons) {
+          if (!p.onElectoralRoll) continue;
+          const digit = h.address.postcode.split(' ')[1]?.charAt(0) ?? '0';
+          emit(p, {
+            polling_district: `${h.address.ward.replace(/[^A-Za-z]/g, '').slice(0, 2).toUpperCase()}${digit}`,
+            open_register: yn(p.openRegister),
+          });
+        }
+        break;
+      case 'police':
+        for (const p of h.persons) {
+          for (const inc of p.incidents) {
+            emit(p, {
+              incident_ref: inc.ref,
+              incident_date: formatDate(inc.date, 'iso'),
+              offence_category: inc.category,
+              role: inc.role,
+              criterion: inc.category === 'domestic_abuse' ? 'domestic_abuse' : 'crime_asb',
+            });
+          }
+        }
+        break;
+      case 'nhs_gp':
+        for (const p of h.persons) {
+          if (p.gpPractice === '') continue;
+          emit(p, {
+            practice: p.gpPractice,
+            expectant: yn(p.expectant),
+            health_need: yn(p.healthNeed),
+            criterion: p.healthNeed ? 'health' : '',
+          });
+        }
+        break;
+      case 'schools':
+        for (const p of h.persons) {
+          const pupil = p.pupil;
+          if (!pupil) continue;
+          const criteria: Criterion[] = [];
+          if (pupil.attendance < 90) criteria.push('school_attendance');
+          if (pupil.childInNeed) criteria.push('children_need_help');
+          const app = pupil.application;
+          emit(p, {
+            school: pupil.school,
+            year_group: pupil.yearGroup === 0 ? 'R' : String(pupil.yearGroup),
+            attendance: pupil.attendance.toFixed(1),
+            child_in_need: yn(pupil.childInNeed),
+            application_address: app ? app.address.line : '',
+            application_postcode: app ? app.address.postcode : '',
+            criterion: criteria.join(';'),
+          });
+        }
+        break;
+      case 'housing_benefit': {
+        const hb = h.housingBenefit;
+        if (!hb) break;
+        const workless = hb.claimant.workless || (hb.partner?.workless ?? false);
+        for (const [p, role] of [
+          [hb.claimant, 'claimant'],
+          [hb.partner, 'partner'],
+        ] as const) {
+          if (!p) continue;
+          emit(p, {
+            claim_role: role,
+            // A household claiming a false single person discount does not declare its other adults here either.
+            household_size: String(
+              h.spdFraud ? h.persons.filter((x) => x.role === 'child').length + 1 : h.persons.length,
+            ),
+            weekly_rent: hb.weeklyRent.toFixed(2),
+            claim_start: formatDate(hb.start, 'iso'),
+            criterion: workless ? 'worklessness' : '',
+          });
+        }
+        break;
+      }
+      case 'probation':
+        for (const p of h.persons) {
+          if (!p.probation) continue;
+          emit(p, {
+            order_type: p.probation.orderType,
+            start_date: formatDate(p.probation.start, 'iso'),
+            criterion: 'crime_asb',
+          });
+        }
+        break;
+      case 'dwp':
+        for (const p of h.persons) {
+          if (!p.dwp) continue;
+          emit(p, { benefit: p.dwp.benefit, claim_start: formatDate(p.dwp.start, 'iso'), criterion: 'worklessness' });
+        }
+        break;
+    }
+    return out;
+  }
+
+  /** One row; `duplicateOf` is the row this one duplicates, which it must not equal. */
+  private row(h: Household, p: Person, attrs: Record<string, string>, duplicateOf: PendingRecord | null): PendingRecord {
+    const variations: string[] = [];
+    const id = this.identity(h, p, variations, duplicateOf !== null);
+    if (duplicateOf) variations.unshift('duplicate');
+    const values = this.profile.header.map((col) => {
+      if (col === 'record_id') return '';
+      if (col in id) {
+        // Probation holds an NHS number for about half of its cases.
+        if (col === 'nhs_number' && this.agency === 'probation' && !this.rng.chance(0.5)) return '';
+        return id[col as keyof Identity];
+      }
+      return attrs[col] ?? '';
+    });
+    if (duplicateOf && values.every((v, i) => i === 0 || v === duplicateOf.values[i])) {
+      // House style (capitals, folding) can undo the forced variation; a typo cannot be undone.
+      const g = this.profile.header.indexOf('given_name');
+      values[g] = typo(values[g] as string, this.rng);
+      if (!variations.includes('typo_given')) variations.push('typo_given');
+    }
+    return { agency: this.agency, recordId: '', personId: p.id, householdId: h.id, values, variations };
+  }
+
+  private identity(h: Household, p: Person, tags: string[], forceVariation: boolean): Identity {
+    const r = this.rates;
+    const prof = this.profile;
+
+    let surname = p.surname;
+    if (p.staleSurnameAgency === this.agency && p.maidenName !== '') {
+      surname = p.maidenName;
+      tags.push('stale_surname');
+    }
+    let given = p.givenName;
+    const nicknames = nicknamesOf(given);
+    // Singh and Kaur are not forenames anyone goes by.
+    const middleUsable = p.middleName !== '' && p.middleName !== 'Singh' && p.middleName !== 'Kaur';
+    if (middleUsable && this.p(r.middleAsGiven)) {
+      given = p.middleName;
+      tags.push('middle_as_given');
+    } else if (nicknames.length > 0 && this.p(r.nickname)) {
+      given = this.rng.pick(nicknames);
+      tags.push('nickname');
+    } else if (this.p(r.nameVariant)) {
+      const v = spellingVariant(given, this.rng);
+      if (v !== given) {
+        given = v;
+        tags.push('given_variant');
+      }
+    }
+    if (p.middleName !== '' && given === p.givenName && this.p(r.forenamesCombined)) {
+      given = `${given} ${p.middleName}`;
+      tags.push('forenames_combined');
+    }
+    if (this.p(r.nameVariant)) {
+      const v = spellingVariant(surname, this.rng);
+      if (v !== surname) {
+        surname = v;
+        tags.push('surname_variant');
+      }
+    }
+    if (this.p(r.nameFormat)) {
+      const s = surnameFormatVariant(surname, this.rng);
+      const g = givenFormatVariant(given, this.rng);
+      if (s !== surname || g !== given) {
+        surname = s;
+        given = g;
+        tags.push('name_format');
+      }
+    }
+    if (this.p(r.typo)) {
+      given = typo(given, this.rng);
+      tags.push('typo_given');
+    }
+    if (this.p(r.typo)) {
+      surname = typo(surname, this.rng);
+      tags.push('typo_surname');
+    }
+
+    let dobCivil: Civil | null = civilFromDays(p.dob);
+    if (this.rng.chance(prof.missingDob === 1 ? 1 : prof.missingDob + r.missingDob * prof.quality)) {
+      dobCivil = null;
+      if (prof.missingDob < 1) tags.push('missing_dob');
+    } else if (this.p(r.dayMonthSwap)) {
+      const swapped = swapDayMonth(dobCivil);
+      if (swapped) {
+        dobCivil = swapped;
+        tags.push('dob_swap');
+      }
+    } else if (this.p(r.dobDigit)) {
+      dobCivil = dobDigitError(dobCivil, this.rng);
+      tags.push('dob_digit');
+    }
+
+    let address: Address = h.address;
+    if (h.staleAddressAgency === this.agency && h.previousAddress) {
+      address = h.previousAddress;
+      tags.push('stale_address');
+    }
+    let line = address.line;
+    let postcode = address.postcode;
+    if (this.agency === 'police' && this.p(0.03)) {
+      line = 'No fixed abode';
+      postcode = '';
+      tags.push('no_fixed_abode');
+    } else {
+      if (this.p(r.addressFormat)) {
+        line = addressVariant(address, this.rng);
+        tags.push('address_format');
+      }
+      if (this.p(r.addressTypo)) {
+        line = typo(line, this.rng);
+        tags.push('typo_address');
+      }
+      if (this.p(r.missingPostcode)) {
+        postcode = '';
+        tags.push('missing_postcode');
+      } else if (this.p(r.postcode)) {
+        postcode = postcodeError(postcode, this.rng);
+        tags.push('postcode_error');
+      }
+    }
+    let nhs = p.nhsNumber;
+    if (nhs !== '' && this.p(r.nhsNumber)) {
+      nhs = nhsNumberError(nhs, this.rng);
+      tags.push('nhs_error');
+    }
+
+    if (this.p(r.caseWhitespace)) {
+      const which = this.rng.int(3);
+      if (which === 0) given = caseWhitespace(given, this.rng);
+      else if (which === 1) surname = caseWhitespace(surname, this.rng);
+      else line = caseWhitespace(line, this.rng);
+      tags.push('case_whitespace');
+    }
+
+    // A duplicate is the same person entered again, so it always differs somehow from the first entry.
+    if (forceVariation && !tags.some((t) => (FORCEABLE as readonly string[]).includes(t))) {
+      const kind = FORCEABLE[this.rng.int(FORCEABLE.length)] as (typeof FORCEABLE)[number];
+      const swapped = dobCivil ? swapDayMonth(dobCivil) : null;
+      if (kind === 'nickname' && nicknames.length > 0 && given === p.givenName) {
+        given = this.rng.pick(nicknames);
+        tags.push('nickname');
+      } else if (kind === 'dob_swap' && swapped) {
+        dobCivil = swapped;
+        tags.push('dob_swap');
+      } else if (kind === 'address_format' && line === address.line) {
+        line = addressVariant(address, this.rng);
+        tags.push('address_format');
+      } else if (kind === 'case_whitespace') {
+        surname = caseWhitespace(surname, this.rng);
+        tags.push('case_whitespace');
+      } else if (kind === 'typo_surname') {
+        surname = typo(surname, this.rng);
+        tags.push('typo_surname');
+      } else {
+        given = typo(given, this.rng);
+        tags.push('typo_given');
+      }
+    }
+
+    if (prof.legacyUpper) {
+      given = foldDiacritics(given).toUpperCase();
+      surname = foldDiacritics(surname).toUpperCase();
+      line = foldDiacritics(line).toUpperCase();
+    } else if (prof.upperSurname) surname = surname.toUpperCase();
+
+    return {
+      given_name: given,
+      surname,
+      dob: dobCivil ? formatCivil(dobCivil, prof.dobFormat) : '',
+      sex: prof.sexStyle === 'word' ? (p.sex === 'F' ? 'Female' : 'Male') : p.sex,
+      address: line,
+      postcode,
+      nhs_number: nhs,
+      ward: address.ward,
+    };
+  }
+}
