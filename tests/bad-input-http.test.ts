@@ -30,6 +30,9 @@ for (const storage of ['postgres', 'pglite'] as const) {
     expectError(await submit(upload(2), 'key-00000001', alpha, 'no-such-purpose'), 404, 'unknown-purpose', /no-such-purpose/);
     const gamma = await tokenFor(b, 'gamma');
     expectError(await submit(upload(2), 'key-00000001', gamma), 403, 'policy-refused', /no contributor gamma/);
+    const tooMuch = upload(2);
+    tooMuch.header.schema.fields.push('nhs_number');
+    expectError(await submit(tooMuch), 403, 'policy-refused', /alpha may encode only given_name, surname, dob; the submission also encodes nhs_number/);
 
     const short = upload(3);
     short.records[1]!.clk = Buffer.alloc(64).toString('base64');

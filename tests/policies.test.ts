@@ -24,20 +24,50 @@ t.test('an invalid policy lists every problem with its path', async (t) => {
   t.ok(paths.includes('/version') || paths.includes(''), `schema problems reported: ${paths.join(' ')}`);
   // Schema errors come first; fix them and the cross-reference problems are all listed together.
   const semantic = t.throws(() => parsePolicy(text.replace('version: 0', 'version: 1').replace('\nsurprise: yes', ''), 'p.yaml')) as PolicyInvalidError;
-  t.same(semantic.problems.map((p) => p.path).sort(), ['/recipients/0/releases/0/of/0', '/validUntil']);
+  t.same(semantic.problems.map((p) => p.path).sort(), ['/recipients/0/releases/0/of/0', '/reviewDate', '/validUntil']);
   t.match(semantic.message, /delta is not a contributor/);
   t.throws(() => parsePolicy('id: a\nid: b\n'), /YAML/);
+});
+
+t.test('what each agreement must state is checked', async (t) => {
+  const problems = (text: string) => {
+    try {
+      parsePolicy(text, 'p.yaml');
+      return [];
+    } catch (err) {
+      return (err as PolicyInvalidError).problems.map((p) => `${p.path} ${p.message}`);
+    }
+  };
+  t.match(problems(POLICY_YAML.replace('lawfulBasis:', 'involves: [health]\nlawfulBasis:')), [/\/lawfulBasis\/specialCategory required because the policy involves health/]);
+  t.match(problems(POLICY_YAML.replace('approvedOn: 2019-12-01', 'approvedOn: 2020-02-01')), [/\/dpia\/approvedOn the DPIA must be approved before sharing starts/]);
+  t.match(problems(POLICY_YAML.replace('validFrom: 2020-01-01', 'validFrom: 2020-02-30')), [/\/validFrom not a calendar date/, /approvedOn/].slice(0, 1));
+  const aggregate = POLICY_YAML.replace(
+    '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
+    '      - { id: alpha-asks-beta, form: membership, of: [beta] }\n      - { id: counts, form: aggregate, count: beta, groupBy: [ward, "known_to:delta"] }',
+  );
+  t.match(problems(aggregate), [/groupBy\/0 beta declares no attribute ward/, /groupBy\/1 delta is not a contributor/]);
+  const families = POLICY_YAML.replace(
+    '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
+    '      - { id: fam, form: family-criteria, criteria: [health, crime_asb], atLeast: 3 }',
+  );
+  t.match(problems(families), [/criteria\/0 no contributor evidences criterion health/, /criteria\/1 no contributor evidences/, /atLeast 3 is more than the 2 criteria/]);
+  const spd = POLICY_YAML.replace(
+    '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
+    '      - { id: spd, form: discrepancy, check: single-person-discount, evidence: [beta, alpha] }',
+  );
+  t.match(problems(spd), [/evidence\/1 a recipient cannot be its own evidence/, /declare the attribute single_person_discount/, /must contribute the address identifier/]);
 });
 
 t.test('decisions name the rule and the policy version', async (t) => {
   const { document: doc } = parsePolicy(POLICY_YAML);
   const at = new Date('2026-06-01T12:00:00Z');
   t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'beta', at }), { allow: true, rule: 'alpha-asks-beta', policyVersion: 1 });
-  t.match(decide(doc, { requester: 'beta', form: 'membership', of: 'alpha', at }), { allow: false, rule: 'recipients', reason: /test-policy v1 lists no recipient beta/ });
+  t.match(decide(doc, { requester: 'beta', form: 'membership', of: 'alpha', at }), { allow: false, rule: 'recipients', reason: /test-policy v1: lists no recipient beta/ });
   t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'alpha', at }), { allow: false, rule: 'alpha-asks-beta', reason: /does not cover membership of alpha/ });
   t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'beta', at: new Date('2100-01-01T00:00:00Z') }), { allow: false, rule: 'validity' });
   t.match(decideContribution(doc, 'gamma', at), { allow: false, rule: 'contributors' });
   t.match(decideContribution(doc, 'beta', at), { allow: true, rule: 'contributors/1' });
+  t.match(decideContribution(doc, 'alpha', at, ['given_name', 'nhs_number']), { allow: false, rule: 'contributors/0/identifiers', reason: /alpha may encode only given_name, surname, dob; the submission also encodes nhs_number/ });
   // validUntil is inclusive: the whole last day is in force.
   t.match(decide(doc, { requester: 'alpha', form: 'membership', of: 'beta', at: new Date('2099-12-31T23:59:59Z') }), { allow: true });
 });

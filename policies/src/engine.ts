@@ -1,60 +1,76 @@
-import type { PolicyDocument, ReleaseForm } from './format.js';
+import type { PolicyDocument, ReleaseForm, ReleaseRule } from './format.js';
 
 /** What a caller asks the broker to release. */
 export interface ReleaseRequest {
   requester: string;
   form: ReleaseForm;
-  /** The contributing agency the answer is about. */
-  of: string;
+  /** membership: the contributing agency the answer is about. */
+  of?: string;
+  /** When the recipient holds several rules of one form, which one. */
+  rule?: string;
   at: Date;
 }
 
-export type Decision =
-  | { allow: true; policyId: string; policyVersion: number; rule: string; reason: string }
-  | { allow: false; policyId: string; policyVersion: number; rule: string; reason: string };
+interface DecisionBase {
+  policyId: string;
+  policyVersion: number;
+  /** The rule id that decided, or the part of the policy whose absence refused (e.g. 'recipients'). */
+  rule: string;
+  reason: string;
+}
+export type Decision = (DecisionBase & { allow: true; grant: ReleaseRule }) | (DecisionBase & { allow: false });
 
-/** Is the policy in force at this instant? Dates are whole UTC days, validUntil inclusive. */
+/** Is the policy in force at this instant by its dates? Whole UTC days, validUntil inclusive. */
 export function inForce(doc: PolicyDocument, at: Date): boolean {
   const from = Date.parse(doc.validFrom + 'T00:00:00Z');
   const untilExclusive = Date.parse(doc.validUntil + 'T00:00:00Z') + 86_400_000;
   return at.getTime() >= from && at.getTime() < untilExclusive;
 }
 
-/**
- * Decide a release request against one policy version. Default deny: the answer names the rule that
- * allowed it, or the rule (a path into the policy) whose absence or terms refused it.
- */
-export function decide(doc: PolicyDocument, req: ReleaseRequest): Decision {
-  const base = { policyId: doc.id, policyVersion: doc.version };
-  const where = `policy ${doc.id} v${doc.version}`;
-  if (!inForce(doc, req.at)) {
-    return { allow: false, ...base, rule: 'validity', reason: `${where} is not in force (valid ${doc.validFrom} to ${doc.validUntil})` };
-  }
-  const ri = doc.recipients.findIndex((r) => r.agency === req.requester);
-  const recipient = doc.recipients[ri];
-  if (!recipient) {
-    return { allow: false, ...base, rule: 'recipients', reason: `${where} lists no recipient ${req.requester}` };
-  }
-  const ofForm = recipient.releases.filter((r) => r.form === req.form);
-  if (ofForm.length === 0) {
-    return { allow: false, ...base, rule: `recipients/${ri}/releases`, reason: `${where} does not let ${req.requester} ask for ${req.form}` };
-  }
-  const rule = ofForm.find((r) => r.of.includes(req.of));
-  if (!rule) {
-    const ids = ofForm.map((r) => r.id).join(', ');
-    return { allow: false, ...base, rule: ofForm[0]!.id, reason: `${where}: rule ${ids} does not cover ${req.form} of ${req.of}` };
-  }
-  return { allow: true, ...base, rule: rule.id, reason: `${where} rule ${rule.id} permits ${req.form} of ${req.of}` };
+function refuse(doc: PolicyDocument, rule: string, reason: string): Decision {
+  return { allow: false, policyId: doc.id, policyVersion: doc.version, rule, reason: `policy ${doc.id} v${doc.version}: ${reason}` };
 }
 
-/** May this agency submit encodings for the policy's purpose? Contributors only, while in force. */
-export function decideContribution(doc: PolicyDocument, agency: string, at: Date): Decision {
-  const base = { policyId: doc.id, policyVersion: doc.version };
-  const where = `policy ${doc.id} v${doc.version}`;
-  if (!inForce(doc, at)) {
-    return { allow: false, ...base, rule: 'validity', reason: `${where} is not in force (valid ${doc.validFrom} to ${doc.validUntil})` };
+/**
+ * Decide a release request against one policy version. Default deny: the answer names the rule that
+ * allowed it, or the part of the policy (a rule id or path) that refused it. Approval is checked by
+ * the broker's policy store, which only hands versions that an IG lead approved to this function.
+ */
+export function decide(doc: PolicyDocument, req: ReleaseRequest): Decision {
+  if (!inForce(doc, req.at)) return refuse(doc, 'validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
+  const ri = doc.recipients.findIndex((r) => r.agency === req.requester);
+  const recipient = doc.recipients[ri];
+  if (!recipient) return refuse(doc, 'recipients', `lists no recipient ${req.requester}`);
+  let rules = recipient.releases.filter((r) => r.form === req.form);
+  if (rules.length === 0) return refuse(doc, `recipients/${ri}/releases`, `does not let ${req.requester} ask for ${req.form}`);
+  if (req.rule !== undefined) {
+    rules = rules.filter((r) => r.id === req.rule);
+    if (rules.length === 0) return refuse(doc, req.rule, `${req.requester} holds no ${req.form} rule ${req.rule}`);
   }
+  if (req.form === 'membership') {
+    const rule = rules.find((r) => r.form === 'membership' && req.of !== undefined && r.of.includes(req.of));
+    if (!rule) return refuse(doc, rules[0]!.id, `rule ${rules.map((r) => r.id).join(', ')} does not cover membership of ${req.of ?? '(no agency named)'}`);
+    return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: rule.id, grant: rule, reason: `policy ${doc.id} v${doc.version} rule ${rule.id} permits membership of ${req.of}` };
+  }
+  if (rules.length > 1) return refuse(doc, `recipients/${ri}/releases`, `${req.requester} holds ${rules.length} ${req.form} rules (${rules.map((r) => r.id).join(', ')}): name one`);
+  const rule = rules[0]!;
+  return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: rule.id, grant: rule, reason: `policy ${doc.id} v${doc.version} rule ${rule.id} permits ${req.form}` };
+}
+
+/**
+ * May this agency submit encodings for the policy's purpose? Contributors only, while in force, and
+ * only the identifiers the policy lists for it (data minimisation).
+ */
+export type ContributionDecision = DecisionBase & { allow: boolean };
+
+export function decideContribution(doc: PolicyDocument, agency: string, at: Date, identifiers?: readonly string[]): ContributionDecision {
+  if (!inForce(doc, at)) return refuse(doc, 'validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
   const i = doc.contributors.findIndex((c) => c.agency === agency);
-  if (i < 0) return { allow: false, ...base, rule: 'contributors', reason: `${where} lists no contributor ${agency}` };
-  return { allow: true, ...base, rule: `contributors/${i}`, reason: `${where} lists ${agency} as a contributor` };
+  const c = doc.contributors[i];
+  if (!c) return refuse(doc, 'contributors', `lists no contributor ${agency}`);
+  const extra = (identifiers ?? []).filter((f) => !(c.identifiers as readonly string[]).includes(f));
+  if (extra.length > 0) {
+    return refuse(doc, `contributors/${i}/identifiers`, `${agency} may encode only ${c.identifiers.join(', ')}; the submission also encodes ${extra.join(', ')}`);
+  }
+  return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: `contributors/${i}`, reason: `policy ${doc.id} v${doc.version} lists ${agency} as a contributor` };
 }

@@ -2,56 +2,154 @@ import Type, { type Static } from 'typebox';
 import { Slug } from '@blindlink/protocol';
 
 /**
- * A data-sharing policy, as written by an IG lead in YAML. One policy governs one purpose; it is
- * identified by (id, version) and its content hash. Only releases named here flow back.
+ * A data-sharing policy, as written by an IG lead in YAML: what the ICO Data Sharing Code asks an
+ * agreement to state, plus the machine-checkable parts (who contributes which identifiers and
+ * attributes, who may ask for which release). One policy governs one purpose; it is identified by
+ * (id, version) and its content hash. Anything not named here is refused.
  */
 
-export const ReleaseForm = Type.Union([Type.Literal('membership')], { description: 'Kind of answer a recipient may ask for' });
-export type ReleaseForm = Static<typeof ReleaseForm>;
+const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+const Text = (max = 500) => Type.String({ minLength: 1, maxLength: max });
 
-export const ReleaseRule = Type.Object(
-  {
-    id: Slug,
-    form: ReleaseForm,
-    of: Type.Array(Slug, { minItems: 1, uniqueItems: true, description: 'Contributing agencies the answer may be about' }),
-  },
-  { additionalProperties: false },
-);
-export type ReleaseRule = Static<typeof ReleaseRule>;
+export const IDENTIFIER_FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'] as const;
+export const IdentifierField = Type.Union([
+  Type.Literal('given_name'),
+  Type.Literal('surname'),
+  Type.Literal('dob'),
+  Type.Literal('sex'),
+  Type.Literal('address'),
+  Type.Literal('postcode'),
+  Type.Literal('nhs_number'),
+]);
+export type IdentifierField = Static<typeof IdentifierField>;
 
-export const Recipient = Type.Object(
-  {
-    agency: Slug,
-    releases: Type.Array(ReleaseRule, { minItems: 1 }),
-  },
-  { additionalProperties: false },
-);
-export type Recipient = Static<typeof Recipient>;
+const AttributeName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' });
+
+/** A non-identifying attribute an agency may attach to its rows: declared, so it can be checked. */
+export const AttributeSpec = Type.Union([
+  Type.Object(
+    { name: AttributeName, type: Type.Literal('enum'), values: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200, uniqueItems: true }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ name: AttributeName, type: Type.Literal('boolean') }, { additionalProperties: false }),
+]);
+export type AttributeSpec = Static<typeof AttributeSpec>;
 
 export const Contributor = Type.Object(
   {
     agency: Slug,
-    dataset: Type.String({ minLength: 1, maxLength: 200, description: 'What the agency contributes, in words' }),
+    dataset: Text(200),
+    /** Data minimisation: a submission whose schema encodes any other identifier is refused. */
+    identifiers: Type.Array(IdentifierField, { minItems: 1, uniqueItems: true }),
+    attributes: Type.Optional(Type.Array(AttributeSpec, { maxItems: 32 })),
+    /** Family criteria this dataset evidences for every linked person (Troubled/Supporting Families). */
+    criteria: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), { uniqueItems: true })),
+    /** Whether the dataset holds at most one row per person (the engine then never merges two of its rows). */
+    duplicateFree: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 export type Contributor = Static<typeof Contributor>;
 
-const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+const RuleBase = { id: Slug, description: Type.Optional(Text(300)) };
+
+export const MembershipRule = Type.Object(
+  { ...RuleBase, form: Type.Literal('membership'), of: Type.Array(Slug, { minItems: 1, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+export const PseudonymRule = Type.Object(
+  { ...RuleBase, form: Type.Literal('pseudonym'), perRecipient: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const FamilyCriteriaRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('family-criteria'),
+    /** The criteria counted, and how many of them a household must meet. */
+    criteria: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), { minItems: 1, uniqueItems: true }),
+    atLeast: Type.Integer({ minimum: 1 }),
+    /** Release which criteria were met (never which agency evidenced them). */
+    includeCriteria: Type.Optional(Type.Boolean()),
+    /** Only households with dependent children or expectant parents (Supporting Families). */
+    requireDependentChildren: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export const AggregateRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('aggregate'),
+    /** The dataset whose rows are counted. */
+    count: Slug,
+    /** attribute names of that dataset, or known_to:<agency> for "also known to" flags. */
+    groupBy: Type.Array(Type.String({ pattern: '^([a-z][a-z0-9_]{0,63}|known_to:[a-z0-9][a-z0-9-]{0,62})$' }), { minItems: 1, maxItems: 3, uniqueItems: true }),
+    suppressBelowOrAt: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'No released count from 1 up to this (default 7)' })),
+    roundTo: Type.Optional(Type.Integer({ minimum: 2, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export const DiscrepancyRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('discrepancy'),
+    check: Type.Union([Type.Literal('single-person-discount'), Type.Literal('school-residency')]),
+    /** Contributing datasets counted as evidence of residence. */
+    evidence: Type.Array(Slug, { minItems: 1, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const ReleaseRule = Type.Union([MembershipRule, PseudonymRule, FamilyCriteriaRule, AggregateRule, DiscrepancyRule]);
+export type ReleaseRule = Static<typeof ReleaseRule>;
+export type ReleaseForm = ReleaseRule['form'];
+export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
+
+export const Recipient = Type.Object(
+  { agency: Slug, releases: Type.Array(ReleaseRule, { minItems: 1 }) },
+  { additionalProperties: false },
+);
+export type Recipient = Static<typeof Recipient>;
+
+export const Controller = Type.Object(
+  {
+    name: Text(200),
+    role: Type.Union([Type.Literal('controller'), Type.Literal('joint controller'), Type.Literal('processor')]),
+  },
+  { additionalProperties: false },
+);
+
+/** ISO 8601 durations in days only (P30D): retention is counted in whole days. */
+const Days = Type.String({ pattern: '^P[1-9][0-9]{0,4}D$', description: 'ISO 8601 duration in days, e.g. P90D' });
 
 export const PolicyDocument = Type.Object(
   {
     id: Slug,
     version: Type.Integer({ minimum: 1 }),
     purpose: Slug,
-    title: Type.String({ minLength: 1, maxLength: 200 }),
-    lawfulBasis: Type.String({ minLength: 1, maxLength: 500 }),
+    title: Text(200),
+    controllers: Type.Array(Controller, { minItems: 1 }),
+    lawfulBasis: Type.Object(
+      {
+        article6: Text(300),
+        /** Required when health or criminal-offence data is involved (Art. 9 / Art. 10, DPA 2018 Sch. 1). */
+        specialCategory: Type.Optional(Text(500)),
+        legislation: Type.Optional(Type.Array(Text(200))),
+      },
+      { additionalProperties: false },
+    ),
+    involves: Type.Optional(Type.Array(Type.Union([Type.Literal('health'), Type.Literal('criminal-offence')]), { uniqueItems: true })),
+    dpia: Type.Object({ reference: Text(100), approvedOn: IsoDate }, { additionalProperties: false }),
     validFrom: IsoDate,
     validUntil: IsoDate,
+    reviewDate: IsoDate,
     contributors: Type.Array(Contributor, { minItems: 1 }),
     recipients: Type.Array(Recipient, { minItems: 1 }),
+    retention: Type.Object(
+      { encodings: Days, linkage: Days, releases: Days },
+      { additionalProperties: false, description: 'How long each kind of data is kept before purge deletes it' },
+    ),
     linkage: Type.Object(
-      { threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Dice similarity at or above which two records link' }) },
+      { threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Dice similarity at or above which two records link (record-level mode)' }) },
       { additionalProperties: false },
     ),
   },

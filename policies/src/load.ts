@@ -38,30 +38,88 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Rules the schema cannot state: cross-references and dates. */
+const day = (d: string) => Date.parse(d + 'T00:00:00Z');
+
+/** Rules the schema cannot state: dates, cross-references, and what each release form needs. */
 function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
-  const contributors = new Set(doc.contributors.map((c) => c.agency));
-  const from = Date.parse(doc.validFrom + 'T00:00:00Z');
-  const until = Date.parse(doc.validUntil + 'T00:00:00Z');
-  if (Number.isNaN(from)) problems.push({ path: '/validFrom', message: `not a calendar date: ${doc.validFrom}` });
-  if (Number.isNaN(until)) problems.push({ path: '/validUntil', message: `not a calendar date: ${doc.validUntil}` });
-  if (!(until > from)) problems.push({ path: '/validUntil', message: `must be after validFrom (${doc.validFrom})` });
+  const problem = (path: string, message: string) => problems.push({ path, message });
+  for (const [path, value] of [['/validFrom', doc.validFrom], ['/validUntil', doc.validUntil], ['/reviewDate', doc.reviewDate], ['/dpia/approvedOn', doc.dpia.approvedOn]] as const) {
+    const t = day(value);
+    if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== value) problem(path, `not a calendar date: ${value}`);
+  }
+  if (!(day(doc.validUntil) > day(doc.validFrom))) problem('/validUntil', `must be after validFrom (${doc.validFrom})`);
+  if (day(doc.reviewDate) > day(doc.validUntil)) problem('/reviewDate', `must be on or before validUntil (${doc.validUntil})`);
+  if (day(doc.dpia.approvedOn) > day(doc.validFrom)) problem('/dpia/approvedOn', `the DPIA must be approved before sharing starts (validFrom ${doc.validFrom})`);
+  if ((doc.involves?.length ?? 0) > 0 && !doc.lawfulBasis.specialCategory) {
+    problem('/lawfulBasis/specialCategory', `required because the policy involves ${doc.involves!.join(' and ')} data (UK GDPR Art. 9/10, DPA 2018 Sch. 1)`);
+  }
+
+  const contributors = new Map(doc.contributors.map((c) => [c.agency, c]));
   doc.contributors.forEach((c, i) => {
-    if (doc.contributors.findIndex((d) => d.agency === c.agency) !== i)
-      problems.push({ path: `/contributors/${i}/agency`, message: `agency ${c.agency} is listed twice` });
+    if (doc.contributors.findIndex((d) => d.agency === c.agency) !== i) problem(`/contributors/${i}/agency`, `agency ${c.agency} is listed twice`);
+    const names = (c.attributes ?? []).map((a) => a.name);
+    names.forEach((n, k) => {
+      if (names.indexOf(n) !== k) problem(`/contributors/${i}/attributes/${k}/name`, `attribute ${n} is declared twice`);
+    });
   });
+  const evidenced = new Set(doc.contributors.flatMap((c) => c.criteria ?? []));
+
   const ruleIds = new Set<string>();
   doc.recipients.forEach((r, i) => {
-    if (!contributors.has(r.agency))
-      problems.push({ path: `/recipients/${i}/agency`, message: `recipient ${r.agency} is not a contributor: it has no rows to ask about` });
+    const at = `/recipients/${i}`;
+    if (doc.recipients.findIndex((o) => o.agency === r.agency) !== i) problem(`${at}/agency`, `recipient ${r.agency} is listed twice`);
+    const own = contributors.get(r.agency);
     r.releases.forEach((rule, j) => {
-      if (ruleIds.has(rule.id)) problems.push({ path: `/recipients/${i}/releases/${j}/id`, message: `rule id ${rule.id} is used twice` });
+      const rp = `${at}/releases/${j}`;
+      if (ruleIds.has(rule.id)) problem(`${rp}/id`, `rule id ${rule.id} is used twice`);
       ruleIds.add(rule.id);
-      rule.of.forEach((a, k) => {
-        if (!contributors.has(a))
-          problems.push({ path: `/recipients/${i}/releases/${j}/of/${k}`, message: `${a} is not a contributor of this policy` });
-      });
+      if (rule.form !== 'aggregate' && !own) {
+        problem(`${at}/agency`, `${rule.form} answers about the recipient's own rows, but ${r.agency} is not a contributor`);
+      }
+      switch (rule.form) {
+        case 'membership':
+          rule.of.forEach((a, k) => {
+            if (!contributors.has(a)) problem(`${rp}/of/${k}`, `${a} is not a contributor of this policy`);
+          });
+          break;
+        case 'family-criteria':
+          rule.criteria.forEach((c, k) => {
+            if (!evidenced.has(c)) problem(`${rp}/criteria/${k}`, `no contributor evidences criterion ${c}`);
+          });
+          if (rule.atLeast > rule.criteria.length) problem(`${rp}/atLeast`, `${rule.atLeast} is more than the ${rule.criteria.length} criteria listed`);
+          break;
+        case 'aggregate': {
+          const counted = contributors.get(rule.count);
+          if (!counted) {
+            problem(`${rp}/count`, `${rule.count} is not a contributor of this policy`);
+            break;
+          }
+          rule.groupBy.forEach((g, k) => {
+            if (g.startsWith('known_to:')) {
+              const other = g.slice('known_to:'.length);
+              if (!contributors.has(other)) problem(`${rp}/groupBy/${k}`, `${other} is not a contributor of this policy`);
+            } else if (!(counted.attributes ?? []).some((a) => a.name === g)) {
+              problem(`${rp}/groupBy/${k}`, `${rule.count} declares no attribute ${g}`);
+            }
+          });
+          break;
+        }
+        case 'discrepancy':
+          rule.evidence.forEach((a, k) => {
+            if (!contributors.has(a)) problem(`${rp}/evidence/${k}`, `${a} is not a contributor of this policy`);
+            if (a === r.agency) problem(`${rp}/evidence/${k}`, 'a recipient cannot be its own evidence');
+          });
+          if (rule.check === 'single-person-discount' && !(own?.attributes ?? []).some((a) => a.name === 'single_person_discount')) {
+            problem(`${rp}/check`, `single-person-discount needs ${r.agency} to declare the attribute single_person_discount`);
+          }
+          if (rule.check === 'single-person-discount' && !own?.identifiers.includes('address')) {
+            problem(`${rp}/check`, `single-person-discount compares households: ${r.agency} must contribute the address identifier`);
+          }
+          break;
+        case 'pseudonym':
+          break;
+      }
     });
   });
   return problems;

@@ -51,6 +51,7 @@ export const RunResponse = Type.Object(
     status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
     sources: Type.Integer({ description: 'Submissions linked' }),
     matchedPairs: Type.Integer(),
+    error: Type.Optional(Type.String({ description: 'Why a failed run failed' })),
   },
   { $id: 'RunResponse', additionalProperties: false },
 );

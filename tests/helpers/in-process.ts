@@ -10,16 +10,20 @@ id: test-policy
 version: 1
 purpose: testing
 title: Test purpose
-lawfulBasis: UK GDPR Art. 6(1)(e)
+controllers: [{ name: Test Council, role: controller }]
+lawfulBasis: { article6: UK GDPR Art. 6(1)(e) }
+dpia: { reference: DPIA-T-1, approvedOn: 2019-12-01 }
 validFrom: 2020-01-01
 validUntil: 2099-12-31
+reviewDate: 2099-01-01
 contributors:
-  - { agency: alpha, dataset: A }
-  - { agency: beta, dataset: B }
+  - { agency: alpha, dataset: A, identifiers: [given_name, surname, dob] }
+  - { agency: beta, dataset: B, identifiers: [given_name, surname, dob, postcode] }
 recipients:
   - agency: alpha
     releases:
       - { id: alpha-asks-beta, form: membership, of: [beta] }
+retention: { encodings: P30D, linkage: P30D, releases: P30D }
 linkage: { threshold: 0.8 }
 `;
 
@@ -38,10 +42,11 @@ export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: 
     },
   });
   let databaseUrl: string | undefined;
+  let drop = async () => {};
   if (storage === 'postgres') {
     const pg = await freshPostgres();
-    t.teardown(() => pg.drop());
     databaseUrl = pg.url;
+    drop = pg.drop;
   }
   const broker = await startBroker({
     dataDir: join(t.testdir({}), 'data'),
@@ -49,7 +54,11 @@ export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: 
     logger: createLogger('debug', sink),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
   });
-  t.teardown(() => broker.close());
+  // Close the broker's pool before dropping its database, or the drop kills live connections.
+  t.teardown(async () => {
+    await broker.close();
+    await drop();
+  });
   const creds: Record<string, string> = {};
   for (const a of ['alpha', 'beta', 'gamma']) creds[a] = (await registerAgency(broker.db, a, a)).secret;
   await storePolicy(broker.db, parsePolicy(POLICY_YAML));

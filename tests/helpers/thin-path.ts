@@ -39,7 +39,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
     t.equal(r.code, 0, `register ${a}: ${r.stderr}`);
     writeFileSync(join(dir, `${a}.cred`), r.stdout);
   }
-  const load = await run(BROKER_BIN, ['policy', 'load', join(ROOT, 'policies/examples/membership-demo.yaml'), '--data-dir', dataDir], { env });
+  const load = await run(BROKER_BIN, ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir], { env });
   t.equal(load.code, 0, `policy load: ${load.stderr}`);
 
   const broker = await startBrokerProcess(['--data-dir', dataDir], env);
@@ -67,7 +67,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   // The policy lets only council tax ask: the police asking back is refused, naming rule and version.
   const refused = await run(AGENCY_BIN, ['membership', ...common('police'), '--of', 'council-tax', '--tokens', join(dir, 'police.enc.tokens.csv'), '--out', join(dir, 'refused.csv')], { env: agencyEnv });
   t.equal(refused.code, 1, 'a refused request exits non-zero');
-  t.match(refused.stderr, /403 policy-refused.*policy csp-membership v1/);
+  t.match(refused.stderr, /403 policy-refused.*policy csp-2026 v1/);
 
   await broker.stop();
   const logs = broker.logs();
@@ -80,7 +80,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
     const db = handle.db;
     const refusal = await db.selectFrom('audit_log').selectAll().where('decision', '=', 'refused').where('action', '=', 'release.membership').executeTakeFirst();
     t.ok(refusal, 'the refusal is in the audit trail');
-    t.match(refusal, { actor: 'agency:police', policy_id: 'csp-membership', policy_version: 1, status: 403 });
+    t.match(refusal, { actor: 'agency:police', policy_id: 'csp-2026', policy_version: 1, status: 403 });
     const release = await db.selectFrom('audit_log').selectAll().where('decision', '=', 'allowed').where('action', '=', 'release.membership').executeTakeFirstOrThrow();
     t.match(release, { actor: 'agency:council-tax', policy_rule: 'ct-known-to-police', counts: { rows: 40, known: 15 } });
     t.match(release.release_digest, /^sha256:[0-9a-f]{64}$/);

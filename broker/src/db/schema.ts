@@ -30,6 +30,8 @@ export interface SubmissionTable {
   schema_fingerprint: string;
   clk_bits: number;
   record_count: number;
+  /** The encoded file's header: field filter layout, blocking keys, hardening. */
+  header: JSONColumnType<Record<string, unknown>> | null;
   created_at: ColumnType<Date, Date, never>;
 }
 
@@ -37,6 +39,12 @@ export interface EncodingTable {
   submission_id: string;
   row_token: string;
   clk: Uint8Array;
+  /** Bit i set when the header's fieldFilters[i] is present in this record. */
+  field_mask: ColumnType<number, number | undefined, number>;
+  /** The present field filters, concatenated in header order (absent ones take no bytes). */
+  fields: Uint8Array | null;
+  /** Keyed blocking tokens, 16 bytes each, concatenated. */
+  blocks: Uint8Array | null;
 }
 
 export interface RunTable {

@@ -55,13 +55,21 @@ export async function storeSubmission(
           schema_fingerprint: header.schema.fingerprint,
           clk_bits: header.clkBits,
           record_count: decoded.tokens.length,
+          header: JSON.stringify(header),
           created_at: new Date(),
         })
         .execute();
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
         for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {
-          rows.push({ submission_id: id, row_token: decoded.tokens[j]!, clk: decoded.clks[j]! });
+          rows.push({
+            submission_id: id,
+            row_token: decoded.tokens[j]!,
+            clk: decoded.clks[j]!,
+            field_mask: decoded.fieldMasks[j]!,
+            fields: decoded.fields[j]!,
+            blocks: decoded.blocks[j]!,
+          });
         }
         await trx.insertInto('encoding').values(rows).execute();
       }

@@ -5,6 +5,11 @@ import { canonicalJson } from '@blindlink/policies';
 export interface DecodedSubmission {
   tokens: string[];
   clks: Uint8Array[];
+  fieldMasks: number[];
+  /** Per record: present field filters concatenated in header order, or null when none. */
+  fields: (Uint8Array | null)[];
+  /** Per record: blocking tokens concatenated (16 bytes each), or null when none. */
+  blocks: (Uint8Array | null)[];
   digest: string;
 }
 
@@ -19,11 +24,14 @@ export function decodeSubmission(body: SubmissionRequest): DecodedSubmission {
     throw new ProtocolError('invalid-body', `header.recordCount is ${header.recordCount} but ${records.length} records were sent`);
   }
   const bytes = header.clkBits / 8;
+  const specs = header.fieldFilters ?? [];
+  const fieldIndex = new Map(specs.map((f, i) => [f.field, i]));
+  if (fieldIndex.size !== specs.length) throw new ProtocolError('invalid-body', 'header.fieldFilters names a field twice');
+  const n = records.length;
   const seen = new Set<string>();
-  const tokens: string[] = new Array(records.length);
-  const clks: Uint8Array[] = new Array(records.length);
+  const out: DecodedSubmission = { tokens: new Array(n), clks: new Array(n), fieldMasks: new Array(n), fields: new Array(n), blocks: new Array(n), digest: '' };
   const hash = createHash('sha256').update(canonicalJson(header));
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < n; i++) {
     const r = records[i]!;
     if (seen.has(r.token)) throw new ProtocolError('duplicate-row-token', `records[${i}].token repeats an earlier row token`, { row: i });
     seen.add(r.token);
@@ -31,9 +39,35 @@ export function decodeSubmission(body: SubmissionRequest): DecodedSubmission {
     if (clk.length !== bytes) {
       throw new ProtocolError('wrong-bit-length', `records[${i}].clk has ${clk.length * 8} bits; the header declares clkBits ${header.clkBits}`, { row: i });
     }
-    tokens[i] = r.token;
-    clks[i] = clk;
-    hash.update(r.token).update(':').update(r.clk).update('\n');
+    let mask = 0;
+    const parts: Buffer[] = [];
+    if (r.fields) {
+      // Header order, not the record's key order, so the packed layout is the same for every record.
+      const present = Object.keys(r.fields);
+      for (const f of present) {
+        if (!fieldIndex.has(f)) throw new ProtocolError('invalid-body', `records[${i}].fields.${f} is not declared in header.fieldFilters`, { row: i });
+      }
+      specs.forEach((spec, k) => {
+        const b64 = r.fields![spec.field];
+        if (b64 === undefined) return;
+        const filter = Buffer.from(b64, 'base64');
+        if (filter.length * 8 !== spec.bits) {
+          throw new ProtocolError('wrong-bit-length', `records[${i}].fields.${spec.field} has ${filter.length * 8} bits; the header declares ${spec.bits}`, { row: i });
+        }
+        mask |= 1 << k;
+        parts.push(filter);
+      });
+    }
+    if (r.blocks && !header.blockingKeys?.length) {
+      throw new ProtocolError('invalid-body', `records[${i}].blocks is present but the header declares no blockingKeys`, { row: i });
+    }
+    out.tokens[i] = r.token;
+    out.clks[i] = clk;
+    out.fieldMasks[i] = mask;
+    out.fields[i] = parts.length ? Buffer.concat(parts) : null;
+    out.blocks[i] = r.blocks?.length ? Buffer.concat(r.blocks.map((b) => Buffer.from(b, 'base64url'))) : null;
+    hash.update(canonicalJson(r)).update('\n');
   }
-  return { tokens, clks, digest: 'sha256:' + hash.digest('hex') };
+  out.digest = 'sha256:' + hash.digest('hex');
+  return out;
 }

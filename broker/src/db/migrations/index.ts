@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_initial.js';
+import * as m002 from './002_field_filters_and_blocks.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -7,6 +8,7 @@ import * as m001 from './001_initial.js';
  */
 const migrations: Record<string, Migration> = {
   '001_initial': m001,
+  '002_field_filters_and_blocks': m002,
 };
 
 export const migrationProvider: MigrationProvider = {

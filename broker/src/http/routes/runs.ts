@@ -32,7 +32,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db 
       const run = await runLinkage(db, purpose);
       request.audit.counts = { sources: run.sources, matchedPairs: run.matchedPairs };
       request.audit.reason = `run ${run.runId} ${run.status}`;
-      return reply.code(201).send({ runId: run.runId, purpose, status: run.status, sources: run.sources, matchedPairs: run.matchedPairs });
+      return reply.code(201).send({ runId: run.runId, purpose, status: run.status, sources: run.sources, matchedPairs: run.matchedPairs, ...(run.error ? { error: run.error } : {}) });
     },
   );
 };

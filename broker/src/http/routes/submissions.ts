@@ -28,7 +28,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       request.audit.action = 'submission.create';
       request.audit.purpose = purpose;
       const policy = await policyInForce(db, purpose, new Date());
-      const decision = decideContribution(policy.document, agency, new Date());
+      const decision = decideContribution(policy.document, agency, new Date(), request.body.header.schema.fields);
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
       if (!decision.allow) {
         throw new ProtocolError('policy-refused', decision.reason, { policy: decision.policyId, version: decision.policyVersion, rule: decision.rule });
