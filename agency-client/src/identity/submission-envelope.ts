@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import sodium from 'libsodium-wrappers';
+
+/**
+ * Agency side of submission envelopes. The same format is defined on the broker side
+ * (broker/src/trust/envelope-schema.ts, to move to protocol); the two must stay byte-identical:
+ * - digest: SHA-256 of the body bytes, lower-case hex;
+ * - signature: detached Ed25519 over UTF-8(context) ‖ 0x00 ‖ the 32 digest bytes, base64;
+ * - sealed: crypto_box_seal(body, broker X25519 public key), base64.
+ * Sealing to the broker's key means a proxy that terminates TLS still sees only ciphertext.
+ */
+
+export const SUBMISSION_ENVELOPE_ALG = 'ed25519+x25519-sealedbox';
+export const SUBMISSION_SIGNATURE_CONTEXT = 'blindlink/submission/v1';
+
+export interface SubmissionEnvelope {
+  alg: typeof SUBMISSION_ENVELOPE_ALG;
+  digest: string;
+  signature: string;
+  sealed: string;
+}
+
+export function submissionSignedMessage(digestHex: string): Uint8Array {
+  const context = Buffer.from(SUBMISSION_SIGNATURE_CONTEXT, 'utf8');
+  return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
+}
+
+/**
+ * Signs and seals a submission body. `brokerSealingPublicKey` is the broker's X25519 key (raw or
+ * base64, as the broker publishes it); `agencySigningSecretKey` the 64-byte libsodium Ed25519 secret key.
+ */
+export async function sealSubmission(
+  body: Uint8Array,
+  brokerSealingPublicKey: Uint8Array | string,
+  agencySigningSecretKey: Uint8Array,
+): Promise<SubmissionEnvelope> {
+  await sodium.ready;
+  const brokerKey = typeof brokerSealingPublicKey === 'string' ? new Uint8Array(Buffer.from(brokerSealingPublicKey, 'base64')) : brokerSealingPublicKey;
+  if (brokerKey.length !== sodium.crypto_box_PUBLICKEYBYTES) throw new Error('the broker sealing key must be a 32-byte X25519 public key');
+  if (agencySigningSecretKey.length !== sodium.crypto_sign_SECRETKEYBYTES) throw new Error('the agency signing key must be a 64-byte Ed25519 secret key');
+  const digest = createHash('sha256').update(body).digest('hex');
+  const signature = sodium.crypto_sign_detached(submissionSignedMessage(digest), agencySigningSecretKey);
+  const sealed = sodium.crypto_box_seal(body, brokerKey);
+  return {
+    alg: SUBMISSION_ENVELOPE_ALG,
+    digest,
+    signature: Buffer.from(signature).toString('base64'),
+    sealed: Buffer.from(sealed).toString('base64'),
+  };
+}

@@ -1,0 +1,62 @@
+/** The broker's trust building blocks: CA and certificates, keys, envelopes, passwords, checkpoints. */
+export {
+  CA_CERT_FILE,
+  CA_COMMON_NAME,
+  CA_KEY_FILE,
+  certificateFingerprint,
+  certificateThumbprint,
+  createCa,
+  generateRsaKeyPair,
+  issueClientCertificate,
+  issueServerCertificate,
+  loadOrCreateCa,
+  normaliseSerial,
+  randomSerialHex,
+  verifyClientCertificate,
+  type CertificateAuthority,
+  type ClientCertificateCheck,
+  type IssuedCertificate,
+  type IssuedServerCertificate,
+} from './ca.js';
+export { RevocationList } from './revocation.js';
+export { certificateConfirmation, checkCertificateBinding, type BindingCheck, type CertificateConfirmation } from './cert-binding.js';
+export { agencyPeer, mutualTlsServerOptions, type AgencyPeer, type AgencyPeerCheck, type PeerSocket } from './tls-options.js';
+export { loadOrIssueServerCertificate, SERVER_CERT_FILE, SERVER_KEY_FILE, type ServerTlsMaterial } from './server-certificate.js';
+export {
+  checkEnrolmentCode,
+  ENROLMENT_CODE_BITS,
+  ENROLMENT_CODE_TTL_MS,
+  enrolmentCodeExpired,
+  hashEnrolmentCode,
+  newEnrolmentCode,
+  normaliseEnrolmentCode,
+  type EnrolmentCode,
+} from './enrolment.js';
+export {
+  atRestAad,
+  brokerKeyId,
+  BrokerKeyring,
+  DATA_KEY_FILE,
+  loadOrCreateBrokerKeys,
+  SEALING_SEED_FILE,
+  SIGNING_SEED_FILE,
+  verifySignature,
+  type BrokerKeySeeds,
+} from './keys.js';
+export { hashPassword, needsRehash, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.js';
+export { checkPasswordPolicy, PASSWORD_MIN_LENGTH, type PasswordPolicyResult } from './password-policy.js';
+export {
+  adminUnlock,
+  DEFAULT_LOCKOUT_POLICY,
+  failureDelayMs,
+  INITIAL_LOCKOUT_STATE,
+  loginGate,
+  nextLockoutState,
+  type LockoutPolicy,
+  type LockoutState,
+  type LoginGate,
+} from './lockout.js';
+export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, SubmissionEnvelope } from './envelope-schema.js';
+export { EnvelopeError, openSubmission, submissionSignedMessage, type EnvelopeProblem, type OpenedSubmission } from './submission-envelope.js';
+export { CHECKPOINT_CONTEXT, checkpointMessage, signCheckpoint, verifyCheckpoint, type CheckpointBody, type CheckpointCheck, type SignedCheckpoint } from './checkpoint.js';
+export { assertOwnerOnly } from './key-files.js';
