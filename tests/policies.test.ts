@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { decide, decideContribution, parsePolicy, PolicyInvalidError } from '@blindlink/policies';
-import { policyInForce, storePolicy } from '@blindlink/broker';
-import { POLICY_YAML, testBroker } from './helpers/in-process.js';
+import { addPerson, approvePolicy, policyInForce, storePolicy } from '@blindlink/broker';
+import { call, POLICY_YAML, testBroker, tokenFor, upload } from './helpers/in-process.js';
 import { ROOT } from './helpers/processes.js';
 
 t.test('every example policy is valid', async (t) => {
@@ -79,8 +79,27 @@ t.test('versions: immutable, and a request is judged by the version in force', a
   await t.rejects(storePolicy(b.db, parsePolicy(POLICY_YAML.replace('threshold: 0.8', 'threshold: 0.9'))), /already loaded with different content/);
   const future = parsePolicy(POLICY_YAML.replace('version: 1', 'version: 2').replace('validFrom: 2020-01-01', 'validFrom: 2098-01-01'));
   t.equal(await storePolicy(b.db, future), 'stored');
+  await approvePolicy(b.db, 'test-policy', 2, 'iggy');
   t.equal((await policyInForce(b.db, 'testing', new Date('2026-06-01'))).document.version, 1, 'v2 is not yet in force');
   t.equal((await policyInForce(b.db, 'testing', new Date('2098-06-01'))).document.version, 2, 'v2 once its date comes');
   await t.rejects(storePolicy(b.db, parsePolicy(POLICY_YAML.replace('id: test-policy', 'id: other-policy'))), /already governed by policy test-policy/);
   await t.rejects(policyInForce(b.db, 'nothing', new Date()), { code: 'unknown-purpose' });
+});
+
+t.test('a policy is in force only once approved by an IG lead who did not load it', async (t) => {
+  const b = await testBroker(t, 'pglite', { approve: false });
+  const alpha = await tokenFor(b, 'alpha');
+  const r = await call(b.url, 'POST', '/v1/purposes/testing/submissions', { token: alpha, body: upload(2), headers: { 'idempotency-key': 'approval-0001' } });
+  t.equal(r.status, 403);
+  t.match(r.json.error, { code: 'policy-refused', message: /test-policy v1: not approved by an IG lead/, details: { rule: 'approval', version: 1 } });
+  await addPerson(b.db, { username: 'root', role: 'ig-lead', password: 'another long passphrase 7', createdBy: 'test' });
+  await addPerson(b.db, { username: 'anna', role: 'analyst', password: 'analyst passphrase 12345', createdBy: 'test' });
+  await t.rejects(approvePolicy(b.db, 'test-policy', 1, 'root'), /root loaded policy test-policy v1; another person must approve it/);
+  await t.rejects(approvePolicy(b.db, 'test-policy', 1, 'anna'), /anna is not an IG lead/);
+  await t.rejects(approvePolicy(b.db, 'test-policy', 9, 'iggy'), /no policy test-policy v9/);
+  await approvePolicy(b.db, 'test-policy', 1, 'iggy');
+  const ok = await call(b.url, 'POST', '/v1/purposes/testing/submissions', { token: alpha, body: upload(2), headers: { 'idempotency-key': 'approval-0001' } });
+  t.equal(ok.status, 201, ok.text);
+  const refused = await b.db.selectFrom('audit_log').selectAll().where('policy_rule', '=', 'approval').execute();
+  t.equal(refused.length, 1, 'the refusal for want of approval is audited');
 });

@@ -4,10 +4,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ProtocolError } from '@blindlink/protocol';
 import { parsePolicy, PolicyInvalidError } from '@blindlink/policies';
 import { registerAgency } from './agencies/registry.js';
-import { appendAudit, verifyAuditChain } from './audit/log.js';
+import { appendAudit, verifyAuditChain, type AuditInput } from './audit/log.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { storePolicy } from './policies/store.js';
+import { approvePolicy, storePolicy } from './policies/store.js';
+import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from './people/accounts.js';
+import type { PersonRole } from './db/schema.js';
 import { startBroker } from './server.js';
 
 /** Operator commands. Every change an operator makes is audited like an API request. */
@@ -35,6 +37,11 @@ async function withDatabase<T>(dataDir: string, fn: (h: DatabaseHandle) => Promi
 }
 
 const operator = () => `operator:${userInfo().username}`;
+
+/** Operator actions go into the same audit chain as API requests (status 0: not an HTTP request). */
+function recordAction(db: DatabaseHandle['db'], action: string, reason: string, extra: Partial<AuditInput> = {}) {
+  return appendAudit(db, { actor: operator(), action, purpose: null, policyId: null, policyVersion: null, policyRule: null, decision: 'allowed', status: 0, reason, counts: {}, releaseDigest: null, ...extra });
+}
 
 export function buildCli(): Command {
   const program = new Command('blindlink-broker')
@@ -76,7 +83,7 @@ export function buildCli(): Command {
       if (!SLUG.test(slug)) throw new CliError(`agency name "${slug}" must be a lower-case slug (a-z, 0-9, -)`);
       await withDatabase(o.dataDir, async ({ db }) => {
         const creds = await registerAgency(db, slug, o.name ?? slug);
-        await appendAudit(db, { actor: operator(), action: 'agency.register', purpose: null, policyId: null, policyVersion: null, policyRule: null, decision: 'allowed', status: 0, reason: `agency ${slug} registered`, counts: {}, releaseDigest: null });
+        await recordAction(db, 'agency.register', `agency ${slug} registered`);
         process.stdout.write(JSON.stringify({ agency: creds.slug, secret: creds.secret }) + '\n');
         process.stderr.write('Store this credential now: the broker keeps only its hash and cannot show it again.\n');
       });
@@ -94,10 +101,48 @@ export function buildCli(): Command {
     .action(async (file: string, o: { dataDir: string }) => {
       const p = parsePolicy(readFileSync(file, 'utf8'), file);
       await withDatabase(o.dataDir, async ({ db }) => {
-        const result = await storePolicy(db, p);
+        const result = await storePolicy(db, p, operator());
         const d = p.document;
-        await appendAudit(db, { actor: operator(), action: 'policy.load', purpose: d.purpose, policyId: d.id, policyVersion: d.version, policyRule: null, decision: 'allowed', status: 0, reason: `policy ${d.id} v${d.version} ${result} (${p.contentHash})`, counts: {}, releaseDigest: null });
+        await recordAction(db, 'policy.load', `policy ${d.id} v${d.version} ${result} (${p.contentHash})`, { purpose: d.purpose, policyId: d.id, policyVersion: d.version });
         process.stdout.write(`policy ${d.id} v${d.version} for purpose ${d.purpose}: ${result}\n`);
+      });
+    });
+
+  dataDir(policy.command('approve <id> <version>').description('approve a loaded policy version as an IG lead (it is in force only once approved)'))
+    .requiredOption('--as <username>', 'the approving IG lead (not the person who loaded it)')
+    .requiredOption('--password-file <file>', 'file holding that IG lead\'s password')
+    .action(async (id: string, version: string, o: { dataDir: string; as: string; passwordFile: string }) => {
+      const v = Number(version);
+      if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
+      const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const who = await login(db, o.as, password);
+        const p = await approvePolicy(db, id, v, who.username);
+        await recordAction(db, 'policy.approve', `policy ${id} v${v} approved`, { actor: `ig-lead:${who.username}`, purpose: p.document.purpose, policyId: id, policyVersion: v });
+        process.stdout.write(`policy ${id} v${v} approved by ${who.username}\n`);
+      });
+    });
+
+  const user = program.command('user').description('people: admins, analysts, IG leads');
+  dataDir(user.command('add <username>').description('add a person; prints a generated password once'))
+    .requiredOption('--role <role>', `one of ${PERSON_ROLES.join(', ')}`)
+    .option('--purpose <purposes>', 'analysts: the purposes they may run and read', (v: string, prev: string[] = []) => [...prev, ...v.split(',')], [] as string[])
+    .action(async (username: string, o: { dataDir: string; role: string; purpose: string[] }) => {
+      if (!PERSON_ROLES.includes(o.role as PersonRole)) throw new CliError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
+      const password = generatePassword();
+      await withDatabase(o.dataDir, async ({ db }) => {
+        await addPerson(db, { username, role: o.role as PersonRole, password, createdBy: operator(), purposes: o.purpose });
+        await recordAction(db, 'person.add', `${o.role} ${username} added`);
+        process.stdout.write(JSON.stringify({ username, role: o.role, password }) + '\n');
+        process.stderr.write('Give this password to the person now: the broker keeps only its Argon2id hash.\n');
+      });
+    });
+  dataDir(user.command('unlock <username>').description('unlock an account locked after repeated failed logins'))
+    .action(async (username: string, o: { dataDir: string }) => {
+      await withDatabase(o.dataDir, async ({ db }) => {
+        await unlockPerson(db, username);
+        await recordAction(db, 'person.unlock', `${username} unlocked`);
+        process.stdout.write(`${username} unlocked\n`);
       });
     });
 

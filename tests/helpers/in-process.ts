@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { createLogger, registerAgency, startBroker, storePolicy, type RunningBroker } from '@blindlink/broker';
+import { addPerson, approvePolicy, createLogger, registerAgency, startBroker, storePolicy, type RunningBroker } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { freshPostgres } from './postgres.js';
 
@@ -27,13 +27,15 @@ retention: { encodings: P30D, linkage: P30D, releases: P30D }
 linkage: { threshold: 0.8 }
 `;
 
+export const IG_PASSWORD = 'correct horse battery staple 42';
+
 export interface TestBroker extends RunningBroker {
   logs: string[];
   creds: Record<string, string>;
 }
 
 /** A broker in this process, on real PostgreSQL or PGlite, with agencies alpha and beta and a policy. */
-export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: { bodyLimit?: number } = {}): Promise<TestBroker> {
+export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: { bodyLimit?: number; approve?: boolean } = {}): Promise<TestBroker> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -61,7 +63,9 @@ export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: 
   });
   const creds: Record<string, string> = {};
   for (const a of ['alpha', 'beta', 'gamma']) creds[a] = (await registerAgency(broker.db, a, a)).secret;
-  await storePolicy(broker.db, parsePolicy(POLICY_YAML));
+  await storePolicy(broker.db, parsePolicy(POLICY_YAML), 'admin:root');
+  await addPerson(broker.db, { username: 'iggy', role: 'ig-lead', password: IG_PASSWORD, createdBy: 'test' });
+  if (opts.approve !== false) await approvePolicy(broker.db, 'test-policy', 1, 'iggy');
   return Object.assign(broker, { logs, creds });
 }
 

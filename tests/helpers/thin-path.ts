@@ -41,6 +41,12 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   }
   const load = await run(BROKER_BIN, ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir], { env });
   t.equal(load.code, 0, `policy load: ${load.stderr}`);
+  // A policy is in force only once an IG lead (not whoever loaded it) approves it.
+  const ig = await run(BROKER_BIN, ['user', 'add', 'iona', '--role', 'ig-lead', '--data-dir', dataDir], { env });
+  t.equal(ig.code, 0, `user add: ${ig.stderr}`);
+  writeFileSync(join(dir, 'iona.password'), JSON.parse(ig.stdout).password + '\n');
+  const approve = await run(BROKER_BIN, ['policy', 'approve', 'csp-2026', '1', '--as', 'iona', '--password-file', join(dir, 'iona.password'), '--data-dir', dataDir], { env });
+  t.equal(approve.code, 0, `policy approve: ${approve.stderr}`);
 
   const broker = await startBrokerProcess(['--data-dir', dataDir], env);
   t.teardown(() => broker.stop());

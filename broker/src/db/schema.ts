@@ -17,6 +17,31 @@ export interface PolicyTable {
   content_hash: string;
   document: JSONColumnType<Record<string, unknown>>;
   loaded_at: ColumnType<Date, Date, never>;
+  /** Who loaded it (operator:<unix user> or admin:<username>): never the one who approves it. */
+  loaded_by: ColumnType<string, string | undefined, never>;
+}
+
+export type PersonRole = 'admin' | 'analyst' | 'ig-lead';
+
+export interface PersonTable {
+  username: string;
+  role: PersonRole;
+  password_hash: string;
+  lockout: JSONColumnType<{ failures: number; nextAttemptAt: number | null; locked: boolean; lockedUntil: number | null }>;
+  created_by: string;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+export interface AnalystAssignmentTable {
+  username: string;
+  purpose: string;
+}
+
+export interface PolicyApprovalTable {
+  policy_id: string;
+  version: number;
+  approved_by: string;
+  approved_at: Date;
 }
 
 export interface SubmissionTable {
@@ -96,6 +121,9 @@ export interface Database {
   run: RunTable;
   run_match: RunMatchTable;
   audit_log: AuditTable;
+  person: PersonTable;
+  analyst_assignment: AnalystAssignmentTable;
+  policy_approval: PolicyApprovalTable;
 }
 
 export type { Generated };

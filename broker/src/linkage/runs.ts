@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
 import { policyInForce } from '../policies/store.js';
+import { refusal } from '../policies/judge.js';
 import { latestSubmissions } from '../submissions/store.js';
 import { matchAllPairs } from './brute-force.js';
 
@@ -25,6 +26,7 @@ async function loadEncodings(db: Kysely<Database>, submissionId: string) {
  */
 export async function runLinkage(db: Kysely<Database>, purpose: string, at = new Date()): Promise<RunResult> {
   const policy = await policyInForce(db, purpose, at);
+  if (!policy.approval) throw refusal({ policyId: policy.document.id, policyVersion: policy.document.version, rule: 'approval', reason: `policy ${policy.document.id} v${policy.document.version}: not approved by an IG lead, so not in force` });
   const contributors = new Set(policy.document.contributors.map((c) => c.agency));
   const subs = (await latestSubmissions(db, purpose)).filter((s) => contributors.has(s.agency));
   if (subs.length < 2) {

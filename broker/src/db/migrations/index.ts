@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_field_filters_and_blocks.js';
+import * as m003 from './003_people_and_approvals.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -9,6 +10,7 @@ import * as m002 from './002_field_filters_and_blocks.js';
 const migrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_field_filters_and_blocks': m002,
+  '003_people_and_approvals': m003,
 };
 
 export const migrationProvider: MigrationProvider = {

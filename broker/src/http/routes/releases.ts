@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, MembershipRequest, MembershipResponse, ProtocolError, PurposeParams } from '@blindlink/protocol';
-import { decide } from '@blindlink/policies';
+import { ErrorBody, MembershipRequest, MembershipResponse, PurposeParams } from '@blindlink/protocol';
 import { releaseDigest } from '../../audit/chain.js';
-import { policyInForce } from '../../policies/store.js';
+import { judgeRelease, refusal } from '../../policies/judge.js';
 import { membershipAnswers } from '../../releases/membership.js';
 import { requireAgency } from '../auth.js';
 import type { RouteDeps } from '../app.js';
@@ -27,12 +26,9 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       const requester = request.user.sub;
       request.audit.action = 'release.membership';
       request.audit.purpose = purpose;
-      const policy = await policyInForce(db, purpose, new Date());
-      const decision = decide(policy.document, { requester, form: 'membership', of, at: new Date() });
+      const { decision } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
-      if (!decision.allow) {
-        throw new ProtocolError('policy-refused', decision.reason, { policy: decision.policyId, version: decision.policyVersion, rule: decision.rule });
-      }
+      if (!decision.allow) throw refusal(decision);
       const { runId, answers } = await membershipAnswers(db, purpose, requester, of);
       const body = {
         purpose,

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, ProtocolError, PurposeParams, RunResponse } from '@blindlink/protocol';
-import { decideContribution } from '@blindlink/policies';
+import { ErrorBody, PurposeParams, RunResponse } from '@blindlink/protocol';
 import { runLinkage } from '../../linkage/runs.js';
-import { policyInForce } from '../../policies/store.js';
+import { judgeContribution, refusal } from '../../policies/judge.js';
 import { requireAgency } from '../auth.js';
 import type { RouteDeps } from '../app.js';
 
@@ -23,12 +22,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db 
       const { purpose } = request.params;
       request.audit.action = 'run.create';
       request.audit.purpose = purpose;
-      const policy = await policyInForce(db, purpose, new Date());
-      const decision = decideContribution(policy.document, request.user.sub, new Date());
+      const { decision } = await judgeContribution(db, purpose, request.user.sub, undefined);
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
-      if (!decision.allow) {
-        throw new ProtocolError('policy-refused', decision.reason, { policy: decision.policyId, version: decision.policyVersion, rule: decision.rule });
-      }
+      if (!decision.allow) throw refusal(decision);
       const run = await runLinkage(db, purpose);
       request.audit.counts = { sources: run.sources, matchedPairs: run.matchedPairs };
       request.audit.reason = `run ${run.runId} ${run.status}`;

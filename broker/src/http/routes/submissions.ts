@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, IdempotencyHeaders, ProtocolError, PurposeParams, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
-import { decideContribution } from '@blindlink/policies';
-import { policyInForce } from '../../policies/store.js';
+import { ErrorBody, IdempotencyHeaders, PurposeParams, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
+import { judgeContribution, refusal } from '../../policies/judge.js';
 import { storeSubmission } from '../../submissions/store.js';
 import { decodeSubmission } from '../../submissions/validate.js';
 import { requireAgency } from '../auth.js';
@@ -27,12 +26,9 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       const agency = request.user.sub;
       request.audit.action = 'submission.create';
       request.audit.purpose = purpose;
-      const policy = await policyInForce(db, purpose, new Date());
-      const decision = decideContribution(policy.document, agency, new Date(), request.body.header.schema.fields);
+      const { decision } = await judgeContribution(db, purpose, agency, request.body.header.schema.fields);
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
-      if (!decision.allow) {
-        throw new ProtocolError('policy-refused', decision.reason, { policy: decision.policyId, version: decision.policyVersion, rule: decision.rule });
-      }
+      if (!decision.allow) throw refusal(decision);
       const decoded = decodeSubmission(request.body);
       request.audit.counts = { records: decoded.tokens.length };
       const stored = await storeSubmission(db, {
