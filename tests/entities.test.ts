@@ -1,0 +1,527 @@
+// Entity resolution: greedy constrained union over many sources, incremental updates, stable ids.
+// Checked against plain, obviously-correct references (Sets and sorted objects) on random instances.
+import t from 'tap';
+// The broker package exports only its root; the engine is reached through its compiled modules.
+import {
+  NONE,
+  assignStableIds,
+  assignStableIdsIndexed,
+  assignmentOf,
+  clusterEntities,
+  membersOf,
+  newOpaqueId,
+  radixOrder,
+  updateEntities,
+} from '@blindlink/broker/entities';
+import type { EntityGraph, IdEvent, ScoredPairs } from '@blindlink/broker/entities';
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+/** Small deterministic PRNG (mulberry32), so a failing instance can be replayed from its seed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = s;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Pair {
+  a: number;
+  b: number;
+  w: number;
+}
+
+function toScored(list: readonly Pair[]): ScoredPairs {
+  return {
+    a: Uint32Array.from(list.map((p) => p.a)),
+    b: Uint32Array.from(list.map((p) => p.b)),
+    weight: Float32Array.from(list.map((p) => p.w)),
+  };
+}
+
+/** Partition as sorted member lists, sorted: comparable across implementations. */
+function partition(entityOf: ArrayLike<number>): number[][] {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < entityOf.length; i++) {
+    const e = entityOf[i] as number;
+    const g = groups.get(e) ?? [];
+    g.push(i);
+    groups.set(e, g);
+  }
+  return [...groups.values()].sort((x, y) => (x[0] as number) - (y[0] as number));
+}
+
+/**
+ * Reference greedy: pairs sorted as objects (weight desc, then smaller index, then larger), clusters
+ * as Sets, a merge refused when both clusters hold a record of one duplicate-free source.
+ */
+function referenceGreedy(sourceOf: readonly number[], dupFree: readonly boolean[], list: readonly Pair[], threshold: number): number[][] {
+  const sorted = list
+    .map((p) => ({ lo: Math.min(p.a, p.b), hi: Math.max(p.a, p.b), w: Math.fround(p.w) }))
+    .filter((p) => p.w >= Math.fround(threshold) && p.lo !== p.hi)
+    .sort((x, y) => y.w - x.w || x.lo - y.lo || x.hi - y.hi);
+  const cluster = sourceOf.map((_, i) => new Set([i]));
+  for (const p of sorted) {
+    const ca = cluster[p.lo] as Set<number>;
+    const cb = cluster[p.hi] as Set<number>;
+    if (ca === cb) continue;
+    const dfA = new Set([...ca].map((r) => sourceOf[r] as number).filter((s) => dupFree[s]));
+    if ([...cb].some((r) => dupFree[sourceOf[r] as number] && dfA.has(sourceOf[r] as number))) continue;
+    for (const r of cb) {
+      ca.add(r);
+      cluster[r] = ca;
+    }
+  }
+  return partition(cluster.map((c) => Math.min(...c)));
+}
+
+interface Instance {
+  sourceOf: number[];
+  dupFree: boolean[];
+  pairs: Pair[];
+}
+
+/** Random multi-source instance with coarse weights, so ties are common. */
+function randomInstance(r: () => number, n: number, sources: number, pairCount: number): Instance {
+  const dupFree = Array.from({ length: sources }, () => r() < 0.6);
+  const sourceOf = Array.from({ length: n }, () => Math.floor(r() * sources));
+  const pairs: Pair[] = [];
+  for (let k = 0; k < pairCount; k++) {
+    const a = Math.floor(r() * n);
+    // Mostly local pairs, so the candidate graph has many components, as real blocked data does.
+    const b = r() < 0.85 ? Math.min(n - 1, a + Math.floor(r() * 6)) : Math.floor(r() * n);
+    pairs.push({ a, b, w: Math.round(r() * 20) / 20 });
+  }
+  return { sourceOf, dupFree, pairs };
+}
+
+function cluster(inst: Instance, threshold: number): EntityGraph {
+  return clusterEntities({ sourceOf: Uint16Array.from(inst.sourceOf), duplicateFree: inst.dupFree, pairs: toScored(inst.pairs), threshold });
+}
+
+function violations(g: EntityGraph): number {
+  let bad = 0;
+  for (let e = 0; e < g.entities.count; e++) {
+    const seen = new Set<number>();
+    for (const r of membersOf(g.entities, e)) {
+      const s = g.sourceOf[r] as number;
+      if (g.duplicateFree[s] && seen.has(s)) bad++;
+      seen.add(s);
+    }
+  }
+  return bad;
+}
+
+// ---- clustering --------------------------------------------------------------------------------
+
+t.test('transitive chain A1–B1–A2 never puts two records of a duplicate-free source together', async (t) => {
+  // Records: 0 = A1, 1 = B1, 2 = A2; sources A (0) and B (1) both duplicate-free.
+  const sourceOf = Uint16Array.of(0, 1, 0);
+  const g = clusterEntities({ sourceOf, duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }]), threshold: 0.5 });
+  t.same(partition(g.entityOf), [[0, 1], [2]], 'A1–B1 (stronger) wins, B1–A2 is refused');
+  t.equal(g.stats.refused, 1);
+  t.equal(g.stats.merges, 1);
+  const h = clusterEntities({ sourceOf, duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 1, w: 0.8 }, { a: 1, b: 2, w: 0.9 }]), threshold: 0.5 });
+  t.same(partition(h.entityOf), [[0], [1, 2]], 'with the weights reversed, B1–A2 wins');
+  // Direct pair inside a duplicate-free source is refused too.
+  const d = clusterEntities({ sourceOf, duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 2, w: 1 }]), threshold: 0.5 });
+  t.same(partition(d.entityOf), [[0], [1], [2]]);
+  // If A is not duplicate-free, the chain de-duplicates A.
+  const n = clusterEntities({ sourceOf, duplicateFree: [false, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }]), threshold: 0.5 });
+  t.same(partition(n.entityOf), [[0, 1, 2]]);
+});
+
+t.test('threshold, self-pairs and NaN', async (t) => {
+  const sourceOf = Uint16Array.of(0, 1, 2, 3);
+  const g = clusterEntities({
+    sourceOf,
+    duplicateFree: [true, true, true, true],
+    pairs: toScored([{ a: 0, b: 1, w: 0.7 }, { a: 1, b: 2, w: 0.69 }, { a: 3, b: 3, w: 1 }, { a: 2, b: 3, w: NaN }]),
+    threshold: 0.7,
+  });
+  t.same(partition(g.entityOf), [[0, 1], [2], [3]], 'weight equal to the threshold links; below, self and NaN do not');
+  t.equal(g.stats.pairsAboveThreshold, 1);
+  t.throws(() => clusterEntities({ sourceOf, duplicateFree: [true], pairs: toScored([]), threshold: 0.5 }), /source 1/);
+  t.throws(() => clusterEntities({ sourceOf, duplicateFree: [true, true, true, true], pairs: toScored([{ a: 0, b: 9, w: 1 }]), threshold: 0.5 }), /out of range/);
+  t.throws(() => clusterEntities({ sourceOf, duplicateFree: [true, true, true, true], pairs: toScored([]), threshold: NaN }), /threshold/);
+});
+
+t.test('de-duplication inside a source that is not duplicate-free, across a duplicate-free one', async (t) => {
+  // Police extract (source 0, not duplicate-free) holds one person three times; GP register (1) once.
+  const sourceOf = Uint16Array.of(0, 0, 0, 1, 1, 0);
+  const g = clusterEntities({
+    sourceOf,
+    duplicateFree: [false, true],
+    pairs: toScored([
+      { a: 0, b: 1, w: 0.95 },
+      { a: 1, b: 2, w: 0.9 },
+      { a: 2, b: 3, w: 0.85 },
+      { a: 0, b: 4, w: 0.8 }, // second GP record: would make two GP rows one person
+      { a: 5, b: 4, w: 0.75 },
+    ]),
+    threshold: 0.5,
+  });
+  t.same(partition(g.entityOf), [[0, 1, 2, 3], [4, 5]]);
+  t.equal(violations(g), 0);
+});
+
+t.test('three sources: consistent entities, equal to the reference greedy on random instances', async (t) => {
+  // Hand case: A1–B1 0.95, A1–C2 0.92, B1–C1 0.9 → C1 cannot join (C2 is there already).
+  const sourceOf = Uint16Array.of(0, 1, 2, 2);
+  const g = clusterEntities({
+    sourceOf,
+    duplicateFree: [true, true, true],
+    pairs: toScored([{ a: 0, b: 1, w: 0.95 }, { a: 1, b: 2, w: 0.9 }, { a: 0, b: 3, w: 0.92 }]),
+    threshold: 0.5,
+  });
+  t.same(partition(g.entityOf), [[0, 1, 3], [2]]);
+
+  let checked = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const r = rng(seed);
+    const inst = randomInstance(r, 20 + Math.floor(r() * 120), 2 + Math.floor(r() * 5), Math.floor(r() * 400));
+    const threshold = 0.3 + r() * 0.4;
+    const got = cluster(inst, threshold);
+    const want = referenceGreedy(inst.sourceOf, inst.dupFree, inst.pairs, threshold);
+    if (JSON.stringify(partition(got.entityOf)) !== JSON.stringify(want)) {
+      t.fail(`seed ${seed}: partition differs from the reference greedy`);
+      continue;
+    }
+    if (violations(got) !== 0) t.fail(`seed ${seed}: an entity holds two records of a duplicate-free source`);
+    // Maximality: every linking pair left between two entities was refused for a reason.
+    for (let k = 0; k < got.pairs.a.length; k++) {
+      const ea = got.entityOf[got.pairs.a[k] as number] as number;
+      const eb = got.entityOf[got.pairs.b[k] as number] as number;
+      if (ea === eb) continue;
+      const sa = new Set([...membersOf(got.entities, ea)].map((x) => inst.sourceOf[x] as number).filter((s) => inst.dupFree[s]));
+      const conflict = [...membersOf(got.entities, eb)].some((x) => sa.has(inst.sourceOf[x] as number));
+      if (!conflict) t.fail(`seed ${seed}: pair ${k} could have merged but did not`);
+    }
+    checked++;
+  }
+  t.equal(checked, 60, 'all random instances match the reference and are maximal');
+});
+
+t.test('two duplicate-free sources: identical to the anonlink-style greedy one-to-one solver', async (t) => {
+  for (let seed = 100; seed < 140; seed++) {
+    const r = rng(seed);
+    const na = 30 + Math.floor(r() * 50);
+    const nb = 30 + Math.floor(r() * 50);
+    const sourceOf = Uint16Array.from([...Array(na).fill(0), ...Array(nb).fill(1)]);
+    const list: Pair[] = [];
+    for (let k = 0; k < 300; k++) list.push({ a: Math.floor(r() * na), b: na + Math.floor(r() * nb), w: Math.round(r() * 10) / 10 });
+    // anonlink's greedy solver: candidates best first, accept if neither side is matched yet.
+    const sorted = [...list].filter((p) => p.w >= 0.5).sort((x, y) => y.w - x.w || x.a - y.a || x.b - y.b);
+    const matchedA = new Set<number>();
+    const matchedB = new Set<number>();
+    const want: number[][] = [];
+    for (const p of sorted) {
+      if (matchedA.has(p.a) || matchedB.has(p.b)) continue;
+      matchedA.add(p.a);
+      matchedB.add(p.b);
+      want.push([p.a, p.b]);
+    }
+    const g = clusterEntities({ sourceOf, duplicateFree: [true, true], pairs: toScored(list), threshold: 0.5 });
+    const got = partition(g.entityOf).filter((c) => c.length > 1);
+    t.same(got, want.sort((x, y) => (x[0] as number) - (y[0] as number)), `seed ${seed}`);
+    t.ok(partition(g.entityOf).every((c) => c.length <= 2), 'never more than one record per side');
+  }
+});
+
+t.test('result does not depend on pair order or orientation', async (t) => {
+  const r = rng(7);
+  const inst = randomInstance(r, 200, 4, 800);
+  const a = cluster(inst, 0.5);
+  const shuffled = [...inst.pairs].map((p) => (r() < 0.5 ? { a: p.b, b: p.a, w: p.w } : p));
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j] as Pair, shuffled[i] as Pair];
+  }
+  const b = cluster({ ...inst, pairs: shuffled }, 0.5);
+  t.same(Array.from(b.entityOf), Array.from(a.entityOf), 'identical entity numbering');
+  t.same(Array.from(a.entities.memberStart), Array.from(b.entities.memberStart));
+});
+
+t.test('radixOrder: stable multi-key order equals a comparator sort', async (t) => {
+  const r = rng(3);
+  const n = 5000;
+  const k1 = Uint32Array.from({ length: n }, () => Math.floor(r() * 7));
+  const k2 = Uint32Array.from({ length: n }, () => (r() < 0.5 ? Math.floor(r() * 4) : Math.floor(r() * 0xffffffff)));
+  const got = Array.from(radixOrder(n, [k1, k2]));
+  const want = Array.from({ length: n }, (_, i) => i).sort((x, y) => (k2[x] as number) - (k2[y] as number) || (k1[x] as number) - (k1[y] as number) || x - y);
+  t.same(got, want);
+  t.same(Array.from(radixOrder(0, [])), []);
+});
+
+// ---- incremental -------------------------------------------------------------------------------
+
+/**
+ * Next day's data: some records removed, some added at random positions (survivors keep their
+ * order), new pairs for the new records. Returns the update and the full instance for comparison.
+ */
+function nextDay(r: () => number, inst: Instance) {
+  const keep = inst.sourceOf.map(() => r() > 0.1);
+  const added = Math.floor(r() * 15);
+  // Layout: survivors in order, new records inserted at random places.
+  const layout: { old: number; source: number }[] = [];
+  inst.sourceOf.forEach((s, i) => {
+    if (keep[i]) layout.push({ old: i, source: s });
+  });
+  for (let k = 0; k < added; k++) {
+    layout.splice(Math.floor(r() * (layout.length + 1)), 0, { old: -1, source: Math.floor(r() * inst.dupFree.length) });
+  }
+  const newOfOld = new Map<number, number>();
+  layout.forEach((x, i) => {
+    if (x.old >= 0) newOfOld.set(x.old, i);
+  });
+  const n = layout.length;
+  const isNew = layout.map((x) => x.old < 0);
+  const carried: Pair[] = [];
+  for (const p of inst.pairs) {
+    const a = newOfOld.get(p.a);
+    const b = newOfOld.get(p.b);
+    if (a !== undefined && b !== undefined) carried.push({ a, b, w: p.w });
+  }
+  const fresh: Pair[] = [];
+  const newIdx = layout.map((x, i) => (x.old < 0 ? i : -1)).filter((i) => i >= 0);
+  for (let k = 0; k < added * 4 && n > 1; k++) {
+    const a = newIdx[Math.floor(r() * newIdx.length)] as number;
+    let b = r() < 0.7 ? Math.max(0, Math.min(n - 1, a + Math.floor(r() * 9) - 4)) : Math.floor(r() * n);
+    if (!isNew[a] && !isNew[b]) b = a;
+    fresh.push({ a, b, w: Math.round(r() * 20) / 20 });
+  }
+  const next: Instance = { sourceOf: layout.map((x) => x.source), dupFree: inst.dupFree, pairs: [...carried, ...fresh] };
+  const update = {
+    sourceOf: Uint16Array.from(next.sourceOf),
+    previousIndex: Uint32Array.from(layout.map((x) => (x.old < 0 ? NONE : x.old))),
+    pairs: toScored(fresh),
+  };
+  return { next, update };
+}
+
+t.test('incremental update equals full recomputation on random instances', async (t) => {
+  let equal = 0;
+  let partial = 0;
+  for (let seed = 1; seed <= 80; seed++) {
+    const r = rng(1000 + seed);
+    let inst = randomInstance(r, 30 + Math.floor(r() * 150), 2 + Math.floor(r() * 4), Math.floor(r() * 300));
+    const threshold = 0.4 + r() * 0.3;
+    let graph = cluster(inst, threshold);
+    // Three days in a row: each update builds on the previous incremental result.
+    let ok = true;
+    for (let day = 0; day < 3; day++) {
+      const { next, update } = nextDay(r, inst);
+      const inc = updateEntities(graph, update);
+      const full = cluster(next, threshold);
+      if (JSON.stringify(Array.from(inc.entityOf)) !== JSON.stringify(Array.from(full.entityOf))) ok = false;
+      if (inc.stats.pairsAboveThreshold !== full.stats.pairsAboveThreshold) ok = false;
+      if (JSON.stringify(Array.from(inc.componentOf)) !== JSON.stringify(Array.from(full.componentOf))) ok = false;
+      if (inc.stats.recomputedRecords < next.sourceOf.length) partial++;
+      inst = next;
+      graph = inc;
+    }
+    if (ok) equal++;
+    else t.fail(`seed ${seed}: incremental and full clustering differ`);
+  }
+  t.equal(equal, 80, 'every incremental chain equals the full clustering');
+  t.ok(partial > 100, `most updates re-clustered only part of the records (${partial} of 240)`);
+});
+
+t.test('incremental: a new record outbids an older, weaker link (not a seeded union)', async (t) => {
+  // Day 1: A1 (0) – B1 (1) at 0.90. Day 2: B2 joins B's extract, A1–B2 at 0.95.
+  const day1 = clusterEntities({ sourceOf: Uint16Array.of(0, 1), duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }]), threshold: 0.5 });
+  const day2 = updateEntities(day1, {
+    sourceOf: Uint16Array.of(0, 1, 1),
+    previousIndex: Uint32Array.of(0, 1, NONE),
+    pairs: toScored([{ a: 0, b: 2, w: 0.95 }]),
+  });
+  t.same(partition(day2.entityOf), [[0, 2], [1]], 'A1–B2 as a full run would give');
+  // Removing B2 again frees A1 for B1.
+  const day3 = updateEntities(day2, { sourceOf: Uint16Array.of(0, 1), previousIndex: Uint32Array.of(0, 1), pairs: toScored([]) });
+  t.same(partition(day3.entityOf), [[0, 1]]);
+  t.equal(day3.stats.recomputedRecords, 2);
+});
+
+t.test('incremental: untouched components are not recomputed', async (t) => {
+  // Two separate components; the update only touches the second.
+  const g = clusterEntities({
+    sourceOf: Uint16Array.of(0, 1, 0, 1),
+    duplicateFree: [true, true],
+    pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 2, b: 3, w: 0.9 }]),
+    threshold: 0.5,
+  });
+  const u = updateEntities(g, { sourceOf: Uint16Array.of(0, 1, 0, 1, 0), previousIndex: Uint32Array.of(0, 1, 2, 3, NONE), pairs: toScored([{ a: 3, b: 4, w: 0.6 }]) });
+  t.equal(u.stats.recomputedRecords, 3, 'records 2, 3 and the new 4');
+  t.equal(u.stats.recomputedPairs, 2);
+  t.same(partition(u.entityOf), [[0, 1], [2, 3], [4]]);
+});
+
+t.test('incremental: contract violations are refused', async (t) => {
+  const g = clusterEntities({ sourceOf: Uint16Array.of(0, 1, 0), duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }]), threshold: 0.5 });
+  const base = { sourceOf: Uint16Array.of(0, 1, 0), pairs: toScored([]) };
+  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(2, 1, 0) }), /order/);
+  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 2, NONE) }), /another source/);
+  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1, 7) }), /there were 3/);
+  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1) }), /previousIndex/);
+  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1, 2), pairs: toScored([{ a: 1, b: 2, w: 0.9 }]) }), /carried over/);
+  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1, 2), duplicateFree: [true, false] }), /duplicate-free flag/);
+  // A new source may be added.
+  const u = updateEntities(g, { sourceOf: Uint16Array.of(0, 1, 0, 2), previousIndex: Uint32Array.of(0, 1, 2, NONE), pairs: toScored([{ a: 3, b: 2, w: 0.8 }]), duplicateFree: [true, true, false] });
+  t.same(partition(u.entityOf), [[0, 1], [2, 3]]);
+});
+
+// ---- stable ids --------------------------------------------------------------------------------
+
+function counter(prefix: string): () => string {
+  let i = 0;
+  return () => `${prefix}${i++}`;
+}
+
+function byKind(events: readonly IdEvent[], kind: IdEvent['kind']): IdEvent[] {
+  return events.filter((e) => e.kind === kind);
+}
+
+t.test('stable ids: first run mints, unchanged data keeps every id and reports nothing', async (t) => {
+  const r = rng(11);
+  // Distinct weights: without ties the partition does not depend on the record numbering.
+  const inst = randomInstance(r, 300, 5, 900);
+  inst.pairs = inst.pairs.map((p, k) => ({ ...p, w: 0.3 + ((k * 7919) % 900) / 1500 }));
+  const g = cluster(inst, 0.5);
+  const keys = inst.sourceOf.map((s, i) => `${s}:row${i}`);
+  const first = assignStableIds({ clusterOf: g.entityOf, clusterCount: g.entities.count, memberKeys: keys, previous: new Map(), runId: 'run-1' });
+  t.equal(first.minted, g.entities.count);
+  t.equal(byKind(first.events, 'created').length, g.entities.count, 'one created event per entity');
+  t.ok(first.events.every((e) => e.runId === 'run-1'));
+  t.equal(new Set(first.ids).size, first.ids.length, 'ids are distinct');
+  t.ok(first.ids.every((id) => /^[A-Za-z0-9_-]{22}$/.test(id)), 'ids are 128-bit base64url');
+
+  const again = cluster(inst, 0.5);
+  const same = assignStableIds({ clusterOf: again.entityOf, clusterCount: again.entities.count, memberKeys: keys, previous: assignmentOf(keys, g.entityOf, first.ids), runId: 'run-1b' });
+  t.same(same.ids, first.ids, 'same data, same numbering: identical ids');
+  t.same(same.events, []);
+
+  // Same data again, records listed in another order (another global numbering).
+  const perm = inst.sourceOf.map((_, i) => i).reverse();
+  const g2 = cluster({ ...inst, sourceOf: perm.map((i) => inst.sourceOf[i] as number), pairs: inst.pairs.map((p) => ({ a: perm.indexOf(p.a), b: perm.indexOf(p.b), w: p.w })) }, 0.5);
+  const second = assignStableIds({
+    clusterOf: g2.entityOf,
+    clusterCount: g2.entities.count,
+    memberKeys: perm.map((i) => keys[i] as string),
+    previous: assignmentOf(keys, g.entityOf, first.ids),
+    runId: 'run-2',
+  });
+  t.equal(second.kept, g.entities.count);
+  t.equal(second.minted, 0);
+  t.same(second.events, []);
+  const before = assignmentOf(keys, g.entityOf, first.ids);
+  const after = assignmentOf(perm.map((i) => keys[i] as string), g2.entityOf, second.ids);
+  t.same([...after.entries()].sort(), [...before.entries()].sort(), 'every record keeps its entity id');
+});
+
+t.test('stable ids: adding one record leaves every other entity id unchanged', async (t) => {
+  for (let seed = 20; seed < 40; seed++) {
+    const r = rng(seed);
+    const inst = randomInstance(r, 150, 4, 400);
+    const g = cluster(inst, 0.5);
+    const keys = inst.sourceOf.map((_, i) => `k${i}`);
+    const ids1 = assignStableIds({ clusterOf: g.entityOf, clusterCount: g.entities.count, memberKeys: keys, previous: new Map(), runId: 'r1', mint: counter('a') });
+    const prev = assignmentOf(keys, g.entityOf, ids1.ids);
+    // One new record of a source that is not duplicate-free, linked to one random record.
+    const src = inst.dupFree.indexOf(false) >= 0 ? inst.dupFree.indexOf(false) : inst.dupFree.length;
+    const dupFree = src === inst.dupFree.length ? [...inst.dupFree, false] : inst.dupFree;
+    const target = Math.floor(r() * 150);
+    const update = { sourceOf: Uint16Array.from([...inst.sourceOf, src]), previousIndex: Uint32Array.from([...inst.sourceOf.keys(), NONE]), pairs: toScored([{ a: 150, b: target, w: 0.99 }]), duplicateFree: dupFree };
+    const g2 = updateEntities(g, update);
+    const ids2 = assignStableIds({ clusterOf: g2.entityOf, clusterCount: g2.entities.count, memberKeys: [...keys, 'new'], previous: prev, runId: 'r2', mint: counter('b') });
+    let same = 0;
+    for (let i = 0; i < 150; i++) if (ids2.ids[g2.entityOf[i] as number] === prev.get(keys[i] as string)) same++;
+    t.equal(same, 150, `seed ${seed}: every old record keeps its entity id`);
+    t.equal(ids2.ids[g2.entityOf[150] as number], prev.get(`k${target}`), 'the new record joins its match’s entity and id');
+    t.same(ids2.events, [], 'no merge, split or creation');
+  }
+});
+
+t.test('stable ids: merges, splits, creations and retirements are reported with their run', async (t) => {
+  // Previous run: E1 = {r0, r1, r2}, E2 = {r3, r4}, E3 = {r5}, E4 = {r6, r7}.
+  const previous = new Map([
+    ['r0', 'E1'],
+    ['r1', 'E1'],
+    ['r2', 'E1'],
+    ['r3', 'E2'],
+    ['r4', 'E2'],
+    ['r5', 'E3'],
+    ['r6', 'E4'],
+    ['r7', 'E4'],
+  ]);
+  // This run: {r0, r1, r3, r4} (E1 and E2 merge; r2 split off), {r2}, {r5} unchanged, {n1} new; r6, r7 gone.
+  const keys = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'n1'];
+  const clusterOf = Uint32Array.of(0, 0, 1, 0, 0, 2, 3);
+  const res = assignStableIds({ clusterOf, clusterCount: 4, memberKeys: keys, previous, runId: 'run-7', mint: counter('F') });
+  t.same(res.ids, ['E1', 'F0', 'E3', 'F1'], 'the larger share keeps E1; the split-off part and the new entity get fresh ids');
+  t.same(res.events, [
+    { kind: 'merged', runId: 'run-7', entityIds: ['E1', 'E2'], id: 'E1', from: ['E1', 'E2'] },
+    { kind: 'created', runId: 'run-7', entityIds: ['F1'], id: 'F1' },
+    { kind: 'split', runId: 'run-7', entityIds: ['E1', 'F0'], from: 'E1', into: ['E1', 'F0'] },
+    { kind: 'retired', runId: 'run-7', entityIds: ['E2'], id: 'E2', into: ['E1'] },
+    { kind: 'retired', runId: 'run-7', entityIds: ['E4'], id: 'E4', into: [] },
+  ]);
+  t.equal(res.kept, 2);
+  t.equal(res.minted, 2);
+  // The same assignment from indices (previous clusters 0..3 = E1..E4) gives the same result.
+  const indexed = assignStableIdsIndexed({
+    clusterOf,
+    clusterCount: 4,
+    previousClusterOf: Uint32Array.of(0, 0, 0, 1, 1, 2, NONE),
+    previousIds: ['E1', 'E2', 'E3', 'E4'],
+    runId: 'run-7',
+    mint: counter('F'),
+  });
+  t.same(indexed, res);
+});
+
+t.test('stable ids: each previous id is used once, by maximum overlap', async (t) => {
+  // E1 = {a, b, c, d} splits 1 / 3: the 3-part keeps E1 even though the 1-part comes first.
+  const previous = new Map(['a', 'b', 'c', 'd'].map((k) => [k, 'E1']));
+  const res = assignStableIds({ clusterOf: Uint32Array.of(0, 1, 1, 1), clusterCount: 2, memberKeys: ['a', 'b', 'c', 'd'], previous, runId: 'x', mint: counter('N') });
+  t.same(res.ids, ['N0', 'E1']);
+  t.throws(() => assignStableIds({ clusterOf: Uint32Array.of(0), clusterCount: 1, memberKeys: [], previous, runId: 'x' }), /memberKeys/);
+  t.not(newOpaqueId(), newOpaqueId());
+});
+
+t.test('stable ids after an incremental update, indexed and keyed agree on random instances', async (t) => {
+  for (let seed = 50; seed < 70; seed++) {
+    const r = rng(seed);
+    const inst = randomInstance(r, 120, 4, 300);
+    const g = cluster(inst, 0.5);
+    const keys = inst.sourceOf.map((_, i) => `k${i}`);
+    const ids1 = assignStableIds({ clusterOf: g.entityOf, clusterCount: g.entities.count, memberKeys: keys, previous: new Map(), runId: 'r1', mint: counter('a') });
+    const { update } = nextDay(r, inst);
+    const g2 = updateEntities(g, update);
+    const newKeys = Array.from(update.previousIndex, (p, i) => (p === NONE ? `new${i}` : (keys[p] as string)));
+    const keyed = assignStableIds({ clusterOf: g2.entityOf, clusterCount: g2.entities.count, memberKeys: newKeys, previous: assignmentOf(keys, g.entityOf, ids1.ids), runId: 'r2', mint: counter('b') });
+    const indexed = assignStableIdsIndexed({
+      clusterOf: g2.entityOf,
+      clusterCount: g2.entities.count,
+      previousClusterOf: Uint32Array.from(update.previousIndex, (p) => (p === NONE ? NONE : (g.entityOf[p] as number))),
+      previousIds: ids1.ids,
+      runId: 'r2',
+      mint: counter('b'),
+    });
+    t.same(indexed, keyed, `seed ${seed}`);
+    // An entity whose records are exactly the same as before keeps its id.
+    for (let e = 0; e < g2.entities.count; e++) {
+      const members = [...membersOf(g2.entities, e)];
+      const olds = new Set(members.map((m) => update.previousIndex[m] as number));
+      if (olds.has(NONE)) continue;
+      const oldEntities = new Set([...olds].map((o) => g.entityOf[o] as number));
+      if (oldEntities.size !== 1) continue;
+      const oe = [...oldEntities][0] as number;
+      if (membersOf(g.entities, oe).length !== members.length) continue;
+      if (keyed.ids[e] !== ids1.ids[oe]) t.fail(`seed ${seed}: unchanged entity ${e} lost its id`);
+    }
+  }
+});
