@@ -2,15 +2,27 @@ import { hkdfSync } from 'node:crypto';
 import type { EncodingSchema } from './schema.js';
 
 /**
- * One 32-byte key per field, derived with HKDF-SHA256 from the agencies' shared secret. The schema id
- * and version are the salt, so a schema change never reuses a key under a new meaning.
+ * Every key the encoder uses, derived with HKDF-SHA256 from the agencies' shared secret. The schema
+ * id and version are the HKDF salt, so a new schema version never reuses a key under a new meaning;
+ * the info string separates uses, so knowing one derived key (say, by a bug that logged it) reveals
+ * nothing about the others or the secret.
  */
-export function deriveFieldKeys(secret: Uint8Array, schema: EncodingSchema): Map<string, Uint8Array> {
-  if (secret.length < 16) throw new Error('the linkage secret is shorter than 16 bytes: use a long random secret');
+export interface EncodingKeys {
+  /** Per field: keys BLAKE2b for that field's tokens (CLK and field filter positions). */
+  token: Map<string, Uint8Array>;
+  /** Keys BLAKE2b for the blocking tokens. */
+  block: Uint8Array;
+  /** Seed of the balancing permutation of one filter ("clk" or "field:NAME"). */
+  permutation(target: string): Uint8Array;
+}
+
+export const MIN_SECRET_BYTES = 16;
+
+export function deriveKeys(secret: Uint8Array, schema: Pick<EncodingSchema, 'id' | 'version' | 'fields'>): EncodingKeys {
+  if (secret.length < MIN_SECRET_BYTES) throw new Error(`the linkage secret is shorter than ${MIN_SECRET_BYTES} bytes: use a long random secret`);
   const salt = Buffer.from(`blindlink/${schema.id}/v${schema.version}`, 'utf8');
-  const keys = new Map<string, Uint8Array>();
-  for (const f of schema.fields) {
-    keys.set(f.name, new Uint8Array(hkdfSync('sha256', secret, salt, Buffer.from(`field:${f.name}`, 'utf8'), 32)));
-  }
-  return keys;
+  const derive = (info: string): Uint8Array => new Uint8Array(hkdfSync('sha256', secret, salt, Buffer.from(info, 'utf8'), 32));
+  const token = new Map<string, Uint8Array>();
+  for (const f of schema.fields) token.set(f.name, derive(`token:${f.name}`));
+  return { token, block: derive('block'), permutation: (target) => derive(`permute:${target}`) };
 }

@@ -1,0 +1,30 @@
+/** blindlink's own encoding (docs/encoding.md). */
+export { encodeCsv, formatSummary, InputError, type EncodeOptions, type EncodeSummary, type RejectedRow } from './command.js';
+export { stderrProgress, type ProgressInfo, type ProgressSink } from './progress.js';
+export {
+  BUILT_IN_SCHEMAS,
+  effectiveSchema,
+  ENCODER_VERSION,
+  hardenedBits,
+  hardeningNames,
+  loadEncodingSchema,
+  parseEncodingSchema,
+  SchemaError,
+  schemaFingerprint,
+  SCHEMA_FORMAT,
+  SCHEMA_FORMAT_VERSION,
+  UK_PERSON,
+  type BlockingKeySpec,
+  type EncodingSchema,
+  type FieldSpec,
+  type HardeningSpec,
+  type KeyPart,
+  type TokenSpec,
+  type Transform,
+} from './schema.js';
+export { deriveKeys, MIN_SECRET_BYTES, type EncodingKeys } from './keys.js';
+export { RecordEncoder, type RecordEncoderSetup, type RowResult } from './record-encoder.js';
+export { encodeBatchWith, inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
+export { balance, FilterHardener, keyedPermutation, popcount, xorFold } from './hardening.js';
+export { qgrams, tokenize, transformValues } from './tokens.js';
+export { soundex } from './soundex.js';
