@@ -1,0 +1,68 @@
+/**
+ * Which bit positions of the encodings are worth sampling for LSH. A bit set in nearly every
+ * record (or in none) agrees between unrelated records about as often as between matches, so it
+ * only makes buckets larger. Agreement between unrelated records at a bit set with frequency f is
+ * f² + (1 − f)², lowest at f = ½; we keep the positions closest to ½.
+ *
+ * Positions are in the FilterSet's word layout: p = 32·w + s is bit s of u32 word w. Frequencies
+ * are estimated on an evenly spaced sample of records (exact for small sets).
+ */
+import type { FilterView } from '../kernel/filter-set.js';
+
+export const FREQUENCY_SAMPLE = 20_000;
+
+/** Serialised bit index (bit 7 − j mod 8 of byte ⌊j/8⌋) of word-layout position p. */
+export function serialBitOf(p: number): number {
+  const w = p >>> 5;
+  const s = p & 31;
+  const byte = w * 4 + (s >>> 3);
+  return byte * 8 + 7 - (s & 7);
+}
+
+/** Share of (sampled) non-empty records with each word-layout position set; length words64·64. */
+export function bitFrequencies(sets: readonly FilterView[], sample = FREQUENCY_SAMPLE): Float64Array {
+  const first = sets[0];
+  if (!first) throw new RangeError('bitFrequencies: no filter sets');
+  const words = first.words64 * 2;
+  const counts = new Float64Array(words * 32);
+  let seen = 0;
+  const total = sets.reduce((n, s) => n + s.count, 0);
+  const stride = Math.max(1, Math.floor(total / sample));
+  for (const set of sets) {
+    for (let i = 0; i < set.count; i += stride) {
+      if (set.pops[i] === 0) continue;
+      seen++;
+      const base = i * words;
+      for (let w = 0; w < words; w++) {
+        let x = set.words[base + w] as number;
+        while (x !== 0) {
+          const low = x & -x;
+          (counts[w * 32 + (31 - Math.clz32(low))] as number)++;
+          x ^= low;
+        }
+      }
+    }
+  }
+  if (seen > 0) for (let p = 0; p < counts.length; p++) counts[p] = (counts[p] as number) / seen;
+  return counts;
+}
+
+/**
+ * The `share` of usable positions whose frequency is closest to ½, as word-layout positions.
+ * Usable: inside the filter length and set in more than 1% and fewer than 99% of records; if that
+ * leaves fewer than `atLeast` positions, every position inside the filter length is usable.
+ */
+export function informativePositions(freq: Float64Array, bits: number, share: number, atLeast: number): Uint32Array {
+  if (!(share > 0 && share <= 1)) throw new RangeError(`informative share must be in (0, 1], got ${share}`);
+  const inside: number[] = [];
+  for (let p = 0; p < freq.length; p++) if (serialBitOf(p) < bits) inside.push(p);
+  let usable = inside.filter((p) => {
+    const f = freq[p] as number;
+    return f > 0.01 && f < 0.99;
+  });
+  if (usable.length < atLeast) usable = inside;
+  const distance = (p: number): number => Math.abs((freq[p] as number) - 0.5);
+  usable.sort((x, y) => distance(x) - distance(y) || x - y);
+  const keep = Math.min(usable.length, Math.max(atLeast, Math.ceil(share * usable.length)));
+  return Uint32Array.from(usable.slice(0, keep)).sort();
+}
