@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { createLogger } from '@blindlink/broker';
-import { call, testBroker, tokenFor, upload } from './helpers/in-process.js';
+import { call, submitAs, testBroker, tokenFor, upload } from './helpers/in-process.js';
 
 t.test('the logger redacts secrets, tokens and encodings even when handed them', async (t) => {
   const lines: string[] = [];
@@ -16,25 +18,29 @@ t.test('request logs carry no bodies, tokens or credentials', async (t) => {
   const b = await testBroker(t, 'pglite');
   const token = await tokenFor(b, 'alpha');
   const body = upload(3);
-  await call(b.url, 'POST', '/v1/purposes/testing/submissions', { token, body, headers: { 'idempotency-key': 'log-test-0001' } });
+  const r = await submitAs(b, 'alpha', body, 'log-test-0001', { token });
+  t.equal(r.status, 201, r.text);
   const logs = b.logs.join('');
   t.match(logs, /"url":"\/v1\/purposes\/testing\/submissions"/, 'requests are logged');
   t.notOk(logs.includes(token), 'no access token');
-  t.notOk(logs.includes(b.creds.alpha!), 'no credential');
+  t.notOk(logs.includes(readFileSync(join(b.keyDirs.alpha!, 'tls.key.pem'), 'utf8').split('\n')[1]!), 'no key material');
   t.notOk(body.records.some((r) => logs.includes(r.clk) || logs.includes(r.token)), 'no encodings or row tokens');
 });
 
 t.test('OpenAPI is generated from the same route schemas that validate', async (t) => {
   const b = await testBroker(t, 'pglite');
-  const r = await call(b.url, 'GET', '/openapi.json');
+  const r = await call(b, 'GET', '/openapi.json');
   t.equal(r.status, 200);
   t.equal(r.json.openapi, '3.1.0');
-  const paths = Object.keys(r.json.paths).sort();
-  t.same(paths, ['/v1/purposes/{purpose}/releases/membership', '/v1/purposes/{purpose}/runs', '/v1/purposes/{purpose}/submissions', '/v1/token']);
-  const tokenBody = r.json.paths['/v1/token'].post.requestBody.content['application/json'].schema;
-  t.same(tokenBody.required?.sort(), ['agency', 'secret']);
-  t.equal(tokenBody.additionalProperties, false);
+  const paths = Object.keys(r.json.paths);
+  for (const p of ['/v1/enrol', '/v1/token', '/v1/login', '/v1/purposes/{purpose}/submissions', '/v1/purposes/{purpose}/runs', '/v1/purposes/{purpose}/releases/membership', '/v1/admin/agencies', '/v1/policies']) {
+    t.ok(paths.includes(p), `documents ${p}`);
+  }
+  const enrolBody = r.json.paths['/v1/enrol'].post.requestBody.content['application/json'].schema;
+  t.same([...enrolBody.required].sort(), ['agency', 'code', 'csr', 'signingPublicKey']);
+  t.equal(enrolBody.additionalProperties, false);
   // The document and the validator agree: a body the document forbids is refused.
-  const refused = await call(b.url, 'POST', '/v1/token', { body: { agency: 'alpha' } });
+  const refused = await call(b, 'POST', '/v1/enrol', { body: { agency: 'alpha' } });
   t.equal(refused.status, 400);
+  t.match(refused.json.error.message, /code|csr|required/);
 });

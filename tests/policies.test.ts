@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { decide, decideContribution, parsePolicy, PolicyInvalidError } from '@blindlink/policies';
 import { addPerson, approvePolicy, policyInForce, storePolicy } from '@blindlink/broker';
-import { call, POLICY_YAML, testBroker, tokenFor, upload } from './helpers/in-process.js';
+import { POLICY_YAML, submitAs, testBroker, upload } from './helpers/in-process.js';
 import { ROOT } from './helpers/processes.js';
 
 t.test('every example policy is valid', async (t) => {
@@ -88,8 +88,7 @@ t.test('versions: immutable, and a request is judged by the version in force', a
 
 t.test('a policy is in force only once approved by an IG lead who did not load it', async (t) => {
   const b = await testBroker(t, 'pglite', { approve: false });
-  const alpha = await tokenFor(b, 'alpha');
-  const r = await call(b.url, 'POST', '/v1/purposes/testing/submissions', { token: alpha, body: upload(2), headers: { 'idempotency-key': 'approval-0001' } });
+  const r = await submitAs(b, 'alpha', upload(2), 'approval-0001');
   t.equal(r.status, 403);
   t.match(r.json.error, { code: 'policy-refused', message: /test-policy v1: not approved by an IG lead/, details: { rule: 'approval', version: 1 } });
   await addPerson(b.db, { username: 'root', role: 'ig-lead', password: 'another long passphrase 7', createdBy: 'test' });
@@ -98,7 +97,7 @@ t.test('a policy is in force only once approved by an IG lead who did not load i
   await t.rejects(approvePolicy(b.db, 'test-policy', 1, 'anna'), /anna is not an IG lead/);
   await t.rejects(approvePolicy(b.db, 'test-policy', 9, 'iggy'), /no policy test-policy v9/);
   await approvePolicy(b.db, 'test-policy', 1, 'iggy');
-  const ok = await call(b.url, 'POST', '/v1/purposes/testing/submissions', { token: alpha, body: upload(2), headers: { 'idempotency-key': 'approval-0001' } });
+  const ok = await submitAs(b, 'alpha', upload(2), 'approval-0001');
   t.equal(ok.status, 201, ok.text);
   const refused = await b.db.selectFrom('audit_log').selectAll().where('policy_rule', '=', 'approval').execute();
   t.equal(refused.length, 1, 'the refusal for want of approval is audited');

@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BrokerClient, BrokerError, type AgencyCredential } from './broker/http.js';
+import { BrokerClient, BrokerError, enrol } from './broker/http.js';
 import { encodeCsv, InputError } from './encode/command.js';
 import { FileFormatError, readEncodedFile, readTokenMap } from './io/encoded-file.js';
 import { csvLine } from './io/csv.js';
@@ -11,16 +11,6 @@ import { synthCommand } from './synth/index.js';
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
 class CliError extends Error {}
-
-function readCredential(path: string): AgencyCredential {
-  try {
-    const c = JSON.parse(readFileSync(path, 'utf8')) as Partial<AgencyCredential>;
-    if (typeof c.agency !== 'string' || typeof c.secret !== 'string') throw new Error('needs "agency" and "secret"');
-    return { agency: c.agency, secret: c.secret };
-  } catch (err) {
-    throw new CliError(`--credential-file ${path} is not the JSON printed by "blindlink-broker agency register": ${(err as Error).message}`);
-  }
-}
 
 function mapOption(v: string, prev: Record<string, string> = {}): Record<string, string> {
   for (const pair of v.split(',')) {
@@ -33,11 +23,27 @@ function mapOption(v: string, prev: Record<string, string> = {}): Record<string,
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-function brokerOptions(c: Command): Command {
-  return c
-    .addOption(new Option('--broker <url>', 'broker base URL').env('BLINDLINK_BROKER').makeOptionMandatory())
-    .requiredOption('--credential-file <file>', 'JSON credential printed when the agency was registered')
-    .requiredOption('--purpose <purpose>', 'the purpose (data-sharing policy) this is for');
+const DEFAULT_KEY_DIR = './.blindlink-agency';
+
+/** One mutual-TLS client per command, closed after it so no idle socket keeps the process alive. */
+async function withClient<T>(o: { broker: string; keyDir: string }, fn: (c: BrokerClient) => Promise<T>): Promise<T> {
+  let client: BrokerClient;
+  try {
+    client = new BrokerClient(o.broker, o.keyDir);
+  } catch (err) {
+    throw new CliError(`${(err as Error).message} (--key-dir ${o.keyDir})`);
+  }
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+function brokerOptions(c: Command, purpose = true): Command {
+  c.addOption(new Option('--broker <url>', 'broker base URL (https://…)').env('BLINDLINK_BROKER').makeOptionMandatory())
+    .addOption(new Option('--key-dir <dir>', 'the agency\'s keys and certificate (from "enrol")').env('BLINDLINK_KEY_DIR').default(DEFAULT_KEY_DIR));
+  return purpose ? c.requiredOption('--purpose <purpose>', 'the purpose (data-sharing policy) this is for') : c;
 }
 
 export function buildCli(): Command {
@@ -73,15 +79,29 @@ export function buildCli(): Command {
       );
     });
 
-  brokerOptions(program.command('submit').description('upload an encoded file to the broker for a purpose'))
+  brokerOptions(program.command('enrol').description('enrol this agency once: one-time code → client certificate (keys stay in --key-dir)'), false)
+    .requiredOption('--agency <slug>', 'the agency name the broker admin registered')
+    .requiredOption('--code <code>', 'the one-time enrolment code from the broker admin')
+    .requiredOption('--ca-file <file>', 'the broker CA certificate the operator handed over (compare its fingerprint)')
+    .action(async (o: { broker: string; keyDir: string; agency: string; code: string; caFile: string }) => {
+      let caPem: string;
+      try {
+        caPem = readFileSync(o.caFile, 'utf8');
+      } catch (err) {
+        throw new CliError(`cannot read --ca-file ${o.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      const r = await enrol({ baseUrl: o.broker, keyDir: o.keyDir, agency: o.agency, code: o.code, caPem });
+      process.stderr.write(`enrolled as ${o.agency}; client certificate valid until ${r.notAfter.toISOString().slice(0, 10)}; keys in ${o.keyDir}\n`);
+    });
+
+  brokerOptions(program.command('submit').description('sign, seal and upload an encoded file for a purpose'))
     .requiredOption('--in <file>', 'encoded file written by "encode"')
     .option('--idempotency-key <key>', 'retry key (default: derived from the file, so re-running is safe)')
-    .action(async (o: { broker: string; credentialFile: string; purpose: string; in: string; idempotencyKey?: string }) => {
+    .action(async (o: { broker: string; keyDir: string; purpose: string; in: string; idempotencyKey?: string }) => {
       const { body, digest } = readEncodedFile(o.in);
-      const client = new BrokerClient(o.broker, readCredential(o.credentialFile));
       const key = o.idempotencyKey ?? `file-${digest.slice(0, 48)}`;
       try {
-        const r = await client.submit(o.purpose, body, key);
+        const r = await withClient(o, (client) => client.submit(o.purpose, body, key));
         process.stdout.write(JSON.stringify(r) + '\n');
       } catch (err) {
         if (err instanceof BrokerError && err.code === 'submission-already-stored') {
@@ -93,8 +113,8 @@ export function buildCli(): Command {
     });
 
   brokerOptions(program.command('run').description('ask the broker to link the latest submissions for a purpose'))
-    .action(async (o: { broker: string; credentialFile: string; purpose: string }) => {
-      const r = await new BrokerClient(o.broker, readCredential(o.credentialFile)).startRun(o.purpose);
+    .action(async (o: { broker: string; keyDir: string; purpose: string }) => {
+      const r = await withClient(o, (client) => client.startRun(o.purpose));
       process.stdout.write(JSON.stringify(r) + '\n');
       if (r.status !== 'completed') process.exitCode = 1;
     });
@@ -103,9 +123,9 @@ export function buildCli(): Command {
     .requiredOption('--of <agency>', 'the contributing agency to ask about')
     .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
     .requiredOption('--out <csv>', 'where to write record_id,known')
-    .action(async (o: { broker: string; credentialFile: string; purpose: string; of: string; tokens: string; out: string }) => {
+    .action(async (o: { broker: string; keyDir: string; purpose: string; of: string; tokens: string; out: string }) => {
       const map = readTokenMap(o.tokens);
-      const r = await new BrokerClient(o.broker, readCredential(o.credentialFile)).membership(o.purpose, o.of);
+      const r = await withClient(o, (client) => client.membership(o.purpose, o.of));
       const known = new Map(r.answers.map((a) => [a.token, a.known]));
       const unmapped = r.answers.filter((a) => !map.has(a.token)).length;
       if (unmapped > 0) throw new CliError(`${unmapped} answers carry row tokens that are not in ${o.tokens}: is it the token map of the submitted file?`);

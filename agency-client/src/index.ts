@@ -1,4 +1,4 @@
 export { encodeCsv, InputError, type EncodeOptions, type EncodeSummary } from './encode/command.js';
-export { BrokerClient, BrokerError, type AgencyCredential } from './broker/http.js';
+export { BrokerClient, BrokerError, enrol } from './broker/http.js';
 export { readEncodedFile, readTokenMap } from './io/encoded-file.js';
 export { main as agencyCli } from './cli.js';

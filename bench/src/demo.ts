@@ -6,9 +6,9 @@ import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { BrokerClient, BrokerError, encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
+import { BrokerClient, BrokerError, enrol, encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { createLogger, registerAgency, startBroker, storePolicy, verifyAuditChain } from '@blindlink/broker';
+import { addPerson, approvePolicy, createLogger, generatePassword, registerAgency, startBroker, storePolicy, verifyAuditChain } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,13 +34,21 @@ async function main(): Promise<void> {
   step('starting the broker on the embedded database (PGlite)');
   const broker = await startBroker({ dataDir: join(WORK, 'broker'), logger: createLogger('warn') });
   try {
-    const creds: Record<string, { agency: string; secret: string }> = {};
-    for (const agency of ['council-tax', 'police']) {
-      creds[agency] = await registerAgency(broker.db, agency, agency).then((c) => ({ agency: c.slug, secret: c.secret }));
-    }
     const policy = parsePolicy(readFileSync(join(ROOT, 'policies/examples/community-safety.yaml'), 'utf8'));
-    await storePolicy(broker.db, policy);
-    step(`broker at ${broker.url}; agencies registered; policy ${policy.document.id} v${policy.document.version} loaded`);
+    await storePolicy(broker.db, policy, 'admin:ada');
+    await addPerson(broker.db, { username: 'iona', role: 'ig-lead', password: generatePassword(), createdBy: 'demo' });
+    await approvePolicy(broker.db, policy.document.id, policy.document.version, 'iona');
+    step(`broker at ${broker.url}; policy ${policy.document.id} v${policy.document.version} loaded by an admin and approved by IG lead iona`);
+
+    // Each agency enrols once: one-time code from the admin, CSR and signing key generated locally.
+    const keyDirs: Record<string, string> = {};
+    for (const agency of ['council-tax', 'police']) {
+      const { enrolmentCode } = await registerAgency(broker.db, agency, agency);
+      keyDirs[agency] = join(WORK, `${agency}-keys`);
+      await enrol({ baseUrl: broker.url, keyDir: keyDirs[agency], agency, code: enrolmentCode, caPem: broker.caCertificate });
+    }
+    step('council-tax and police enrolled: client certificates issued by the broker CA, signing keys registered');
+    const client = (agency: string) => new BrokerClient(broker.url, keyDirs[agency]!);
 
     // The secret is shared by the agencies only; the broker never sees it.
     const secretFile = join(WORK, 'linkage.secret');
@@ -57,11 +65,13 @@ async function main(): Promise<void> {
       const rejected = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
       step(`${s.agency}: encoded ${summary.encoded} of ${summary.rows} rows locally (${rejected} rejected by validation)`);
       const { body, digest } = readEncodedFile(out);
-      const r = await new BrokerClient(broker.url, creds[s.agency]!).submit(PURPOSE, body, `file-${digest.slice(0, 48)}`);
-      step(`${s.agency}: submitted ${r.recordCount} encodings (submission ${r.submissionId.slice(0, 8)}…)`);
+      const c = client(s.agency);
+      const r = await c.submit(PURPOSE, body, `file-${digest.slice(0, 48)}`);
+      c.close();
+      step(`${s.agency}: signed, sealed and submitted ${r.recordCount} encodings over mutual TLS (submission ${r.submissionId.slice(0, 8)}…)`);
     }
 
-    const ct = new BrokerClient(broker.url, creds['council-tax']!);
+    const ct = client('council-tax');
     const run = await ct.startRun(PURPOSE);
     step(`linkage run ${run.status}: ${run.sources} sources, ${run.matchedPairs} matched pairs${run.error ? ` (${run.error})` : ''}`);
 
@@ -88,12 +98,16 @@ async function main(): Promise<void> {
     const recall = tp / Math.max(tp + fn, 1);
     step(`quality against ground truth: precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)} (${tp} true, ${fp} false yes, ${fn} missed)`);
 
+    ct.close();
+    const police = client('police');
     try {
-      await new BrokerClient(broker.url, creds.police!).membership(PURPOSE, 'council-tax');
+      await police.membership(PURPOSE, 'council-tax');
       throw new Error('the broker released something the policy does not permit');
     } catch (err) {
       if (!(err instanceof BrokerError)) throw err;
       step(`police asked "known to council tax?": refused, ${err.status} ${err.code}: ${err.message}`);
+    } finally {
+      police.close();
     }
 
     const audit = await verifyAuditChain(broker.db);

@@ -3,14 +3,15 @@ import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { ProtocolError } from '@blindlink/protocol';
 import { parsePolicy, PolicyInvalidError } from '@blindlink/policies';
-import { registerAgency } from './agencies/registry.js';
+import { registerAgency, reissueEnrolmentCode, revokeAgency } from './agencies/registry.js';
 import { appendAudit, verifyAuditChain, type AuditInput } from './audit/log.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
 import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from './people/accounts.js';
 import type { PersonRole } from './db/schema.js';
-import { startBroker } from './server.js';
+import { certificateFingerprint, keyDir, startBroker } from './server.js';
+import { join } from 'node:path';
 
 /** Operator commands. Every change an operator makes is audited like an API request. */
 
@@ -65,9 +66,22 @@ export function buildCli(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port'), 8443)
     .option('--body-limit <bytes>', 'largest request body accepted', intArg('--body-limit'))
-    .action(async (o: { dataDir: string; host: string; port: number; bodyLimit?: number }) => {
-      const broker = await startBroker({ dataDir: o.dataDir, databaseUrl: process.env.DATABASE_URL, host: o.host, port: o.port, ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}) });
-      process.stderr.write(`blindlink-broker listening on ${broker.url} (${broker.database.kind})\n`);
+    .option('--tls-cert <file>', 'the operator\'s TLS certificate (PEM); default: one issued by the broker CA')
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .action(async (o: { dataDir: string; host: string; port: number; bodyLimit?: number; tlsCert?: string; tlsKey?: string }) => {
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('give --tls-cert and --tls-key together');
+      const broker = await startBroker({
+        dataDir: o.dataDir,
+        databaseUrl: process.env.DATABASE_URL,
+        host: o.host,
+        port: o.port,
+        tls: o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined,
+        ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+      });
+      process.stderr.write(
+        `blindlink broker CA: ${join(keyDir(o.dataDir), 'ca.cert.pem')} (SHA-256 ${certificateFingerprint(broker.caCertificate)}); clients pin it\n` +
+          `blindlink-broker listening on ${broker.url} (${broker.database.kind})\n`,
+      );
       const stop = async () => {
         await broker.close();
         process.exit(0);
@@ -77,15 +91,31 @@ export function buildCli(): Command {
     });
 
   const agency = program.command('agency').description('manage agencies');
-  dataDir(agency.command('register <slug>').description('register an agency and print its credential (shown once)'))
+  dataDir(agency.command('register <slug>').description('register an agency and print its one-time enrolment code'))
     .option('--name <name>', 'display name')
     .action(async (slug: string, o: { dataDir: string; name?: string }) => {
       if (!SLUG.test(slug)) throw new CliError(`agency name "${slug}" must be a lower-case slug (a-z, 0-9, -)`);
       await withDatabase(o.dataDir, async ({ db }) => {
-        const creds = await registerAgency(db, slug, o.name ?? slug);
+        const r = await registerAgency(db, slug, o.name ?? slug);
         await recordAction(db, 'agency.register', `agency ${slug} registered`);
-        process.stdout.write(JSON.stringify({ agency: creds.slug, secret: creds.secret }) + '\n');
-        process.stderr.write('Store this credential now: the broker keeps only its hash and cannot show it again.\n');
+        process.stdout.write(JSON.stringify({ agency: r.slug, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() }) + '\n');
+        process.stderr.write('Give the code to the agency with the broker CA certificate (keys/ca.cert.pem): it works once, until it expires.\n');
+      });
+    });
+  dataDir(agency.command('enrolment-code <slug>').description('issue a fresh enrolment code (lost code, or re-enrolment)'))
+    .action(async (slug: string, o: { dataDir: string }) => {
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const r = await reissueEnrolmentCode(db, slug);
+        await recordAction(db, 'agency.enrolment-code', `new enrolment code for ${slug}`);
+        process.stdout.write(JSON.stringify({ agency: slug, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() }) + '\n');
+      });
+    });
+  dataDir(agency.command('revoke <slug>').description('revoke every certificate of an agency; refused from the next request on'))
+    .action(async (slug: string, o: { dataDir: string }) => {
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const n = await revokeAgency(db, slug);
+        await recordAction(db, 'agency.revoke', `${n} certificate(s) of ${slug} revoked`);
+        process.stdout.write(`${n} certificate(s) of ${slug} revoked\n`);
       });
     });
 

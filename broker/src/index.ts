@@ -3,7 +3,7 @@ export { startBroker, type BrokerConfig, type RunningBroker } from './server.js'
 export { openDatabase, type DatabaseHandle } from './db/connect.js';
 export { migrateToLatest } from './db/migrate.js';
 export type { Database } from './db/schema.js';
-export { registerAgency } from './agencies/registry.js';
+export { registerAgency, enrolAgency, revokeAgency, reissueEnrolmentCode } from './agencies/registry.js';
 export { storePolicy, policyInForce, approvePolicy, listPolicies } from './policies/store.js';
 export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -7,6 +8,10 @@ import type { Database } from './db/schema.js';
 import { buildApp } from './http/app.js';
 import { loadOrCreateKey } from './keys.js';
 import { createLogger } from './logger.js';
+import { certificateFingerprint, loadOrCreateCa, type CertificateAuthority } from './trust/ca.js';
+import { loadOrCreateBrokerKeys, type BrokerKeyring } from './trust/keys.js';
+import { loadOrIssueServerCertificate } from './trust/server-certificate.js';
+import { mutualTlsServerOptions } from './trust/tls-options.js';
 
 export interface BrokerConfig {
   dataDir: string;
@@ -16,6 +21,10 @@ export interface BrokerConfig {
   port?: number;
   bodyLimit?: number;
   logger?: FastifyBaseLogger;
+  /** The operator's TLS certificate and key (production); without them the broker's CA issues one. */
+  tls?: { certFile: string; keyFile: string } | undefined;
+  /** Requests per minute per caller before 429. */
+  rateLimit?: number;
 }
 
 export interface RunningBroker {
@@ -23,6 +32,10 @@ export interface RunningBroker {
   app: FastifyInstance;
   db: Kysely<Database>;
   database: DatabaseHandle;
+  ca: CertificateAuthority;
+  keys: BrokerKeyring;
+  /** PEM of the CA that issues the broker's and the agencies' certificates: clients pin it. */
+  caCertificate: string;
   close(): Promise<void>;
 }
 
@@ -30,23 +43,41 @@ export function keyDir(dataDir: string): string {
   return join(dataDir, 'keys');
 }
 
-/** Open storage, migrate, and listen. The one way both the CLI and the tests start a broker. */
+/** The broker's secrets: CA, signing/sealing/data keys, JWT key. All on disk, none in the database. */
+export async function loadBrokerSecrets(dataDir: string) {
+  const dir = keyDir(dataDir);
+  return { ca: loadOrCreateCa(dir), keys: await loadOrCreateBrokerKeys(dir), jwtKey: loadOrCreateKey(dir, 'jwt-signing.key') };
+}
+
+/** Open storage, migrate, and listen over mutual TLS. The one way the CLI, tests and demo start a broker. */
 export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
     await migrateToLatest(database.db);
+    const { ca, keys, jwtKey } = await loadBrokerSecrets(cfg.dataDir);
+    const host = cfg.host ?? '127.0.0.1';
+    const server = cfg.tls
+      ? { certPem: readFileSync(cfg.tls.certFile, 'utf8'), keyPem: readFileSync(cfg.tls.keyFile, 'utf8') }
+      : loadOrIssueServerCertificate(keyDir(cfg.dataDir), ca, { hostnames: ['localhost', ...(/^[\d.:]+$/.test(host) ? [] : [host])], ips: ['127.0.0.1', '::1', ...(/^[\d.:]+$/.test(host) && host !== '0.0.0.0' ? [host] : [])] });
     const app = await buildApp({
       db: database.db,
       logger: cfg.logger ?? createLogger(),
-      jwtKey: loadOrCreateKey(keyDir(cfg.dataDir), 'jwt-signing.key'),
+      jwtKey,
+      keys,
+      ca,
+      https: mutualTlsServerOptions({ keyPem: server.keyPem, certPem: server.certPem, caPem: ca.certPem }),
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
+      ...(cfg.rateLimit ? { rateLimit: cfg.rateLimit } : {}),
     });
-    const address = await app.listen({ host: cfg.host ?? '127.0.0.1', port: cfg.port ?? 0 });
+    const address = await app.listen({ host, port: cfg.port ?? 0 });
     return {
-      url: address,
+      url: address.replace('://0.0.0.0', '://127.0.0.1'),
       app,
       db: database.db,
       database,
+      ca,
+      keys,
+      caCertificate: ca.certPem,
       close: async () => {
         await app.close();
         await database.close();
@@ -57,3 +88,5 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     throw err;
   }
 }
+
+export { certificateFingerprint };

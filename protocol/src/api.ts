@@ -4,14 +4,94 @@ import { EncodedHeader, EncodedRecord, RowToken } from './encoded.js';
 /** Names of agencies and purposes: lower-case slugs, so they are safe in URLs, logs and file names. */
 export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Lower-case slug' });
 
-export const TokenRequest = Type.Object(
+const Pem = (what: string) => Type.String({ minLength: 64, maxLength: 16384, pattern: '^-----BEGIN ', description: what });
+
+export const EnrolRequest = Type.Object(
   {
     agency: Slug,
-    secret: Type.String({ minLength: 16, maxLength: 256, description: 'Agency credential printed once at registration' }),
+    code: Type.String({ minLength: 16, maxLength: 64, description: 'One-time enrolment code from the broker admin' }),
+    csr: Pem('PKCS#10 certificate signing request (PEM) for the agency\'s TLS key'),
+    signingPublicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key (base64) that will sign submissions' }),
   },
-  { $id: 'TokenRequest', additionalProperties: false },
+  { $id: 'EnrolRequest', additionalProperties: false },
 );
-export type TokenRequest = Static<typeof TokenRequest>;
+export type EnrolRequest = Static<typeof EnrolRequest>;
+
+export const CertificateResponse = Type.Object(
+  {
+    certificate: Type.String({ description: 'The agency\'s client certificate (PEM), issued by the broker CA' }),
+    caCertificate: Type.String({ description: 'The broker CA certificate (PEM)' }),
+    notAfter: Type.String({ format: 'date-time' }),
+    brokerSigningPublicKey: Type.String({ description: 'Ed25519 key that signs audit checkpoints (base64)' }),
+    brokerSealingPublicKey: Type.String({ description: 'X25519 key submissions are sealed to (base64)' }),
+  },
+  { $id: 'CertificateResponse', additionalProperties: false },
+);
+export type CertificateResponse = Static<typeof CertificateResponse>;
+
+export const RenewRequest = Type.Object({ csr: Pem('CSR for the new TLS key') }, { $id: 'RenewRequest', additionalProperties: false });
+export type RenewRequest = Static<typeof RenewRequest>;
+
+export const LoginRequest = Type.Object(
+  { username: Type.String({ minLength: 2, maxLength: 63 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { $id: 'LoginRequest', additionalProperties: false },
+);
+export type LoginRequest = Static<typeof LoginRequest>;
+
+export const BrokerInfo = Type.Object(
+  {
+    protocolVersion: Type.Integer(),
+    caCertificate: Type.String(),
+    signingPublicKey: Type.String(),
+    sealingPublicKey: Type.String(),
+    keyId: Type.String(),
+  },
+  { $id: 'BrokerInfo', additionalProperties: false },
+);
+export type BrokerInfo = Static<typeof BrokerInfo>;
+
+export const NewAgencyRequest = Type.Object(
+  { agency: Slug, name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { $id: 'NewAgencyRequest', additionalProperties: false },
+);
+export const EnrolmentCodeResponse = Type.Object(
+  { agency: Slug, enrolmentCode: Type.String(), expiresAt: Type.String({ format: 'date-time' }) },
+  { $id: 'EnrolmentCodeResponse', additionalProperties: false },
+);
+export const AgencyParams = Type.Object({ agency: Slug }, { additionalProperties: false });
+
+export const PersonRole = Type.Union([Type.Literal('admin'), Type.Literal('analyst'), Type.Literal('ig-lead')]);
+export const NewPersonRequest = Type.Object(
+  {
+    username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,62}$' }),
+    role: PersonRole,
+    purposes: Type.Optional(Type.Array(Slug, { uniqueItems: true, maxItems: 100 })),
+  },
+  { $id: 'NewPersonRequest', additionalProperties: false },
+);
+export const NewPersonResponse = Type.Object(
+  { username: Type.String(), role: PersonRole, password: Type.String({ description: 'Generated; shown once' }) },
+  { $id: 'NewPersonResponse', additionalProperties: false },
+);
+export const UsernameParams = Type.Object({ username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,62}$' }) }, { additionalProperties: false });
+
+export const PolicySummary = Type.Object(
+  {
+    id: Type.String(),
+    version: Type.Integer(),
+    purpose: Type.String(),
+    title: Type.String(),
+    contentHash: Type.String(),
+    validFrom: Type.String(),
+    validUntil: Type.String(),
+    loadedBy: Type.String(),
+    approvedBy: Type.Union([Type.String(), Type.Null()]),
+    approvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export const PolicyList = Type.Object({ policies: Type.Array(PolicySummary) }, { $id: 'PolicyList', additionalProperties: false });
+export const PolicyVersionParams = Type.Object({ id: Slug, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 
 export const TokenResponse = Type.Object(
   {
@@ -23,6 +103,7 @@ export const TokenResponse = Type.Object(
 );
 export type TokenResponse = Static<typeof TokenResponse>;
 
+/** The decrypted body of a sealed submission (see envelope.ts). */
 export const SubmissionRequest = Type.Object(
   {
     header: EncodedHeader,

@@ -2,3 +2,4 @@ export * from './version.js';
 export * from './errors.js';
 export * from './encoded.js';
 export * from './api.js';
+export * from './envelope.js';

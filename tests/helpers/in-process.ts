@@ -1,8 +1,11 @@
+import { request as httpsRequest, type Agent } from 'node:https';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { addPerson, approvePolicy, createLogger, registerAgency, startBroker, storePolicy, type RunningBroker } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
+import { enrol } from '@blindlink/agency-client';
+import { loadOrCreateAgencySigningKey, loadTlsIdentity, mtlsAgent, sealSubmission } from '@blindlink/agency-client/identity';
 import { freshPostgres } from './postgres.js';
 
 export const POLICY_YAML = `
@@ -31,11 +34,16 @@ export const IG_PASSWORD = 'correct horse battery staple 42';
 
 export interface TestBroker extends RunningBroker {
   logs: string[];
-  creds: Record<string, string>;
+  /** Each enrolled agency's key directory (TLS key and certificate, signing key, broker keys). */
+  keyDirs: Record<string, string>;
+  agent(agency?: string): Agent;
 }
 
-/** A broker in this process, on real PostgreSQL or PGlite, with agencies alpha and beta and a policy. */
-export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: { bodyLimit?: number; approve?: boolean } = {}): Promise<TestBroker> {
+/**
+ * A broker in this process over mutual TLS, on real PostgreSQL or PGlite, with agencies alpha, beta
+ * and gamma enrolled, an IG lead, and the test policy loaded and approved.
+ */
+export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: { bodyLimit?: number; approve?: boolean; rateLimit?: number } = {}): Promise<TestBroker> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -50,52 +58,95 @@ export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: 
     databaseUrl = pg.url;
     drop = pg.drop;
   }
+  const root = t.testdir({});
   const broker = await startBroker({
-    dataDir: join(t.testdir({}), 'data'),
+    dataDir: join(root, 'data'),
     databaseUrl,
     logger: createLogger('debug', sink),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
   });
+  const agents = new Map<string, Agent>();
   // Close the broker's pool before dropping its database, or the drop kills live connections.
   t.teardown(async () => {
+    for (const a of agents.values()) a.destroy();
     await broker.close();
     await drop();
   });
-  const creds: Record<string, string> = {};
-  for (const a of ['alpha', 'beta', 'gamma']) creds[a] = (await registerAgency(broker.db, a, a)).secret;
+  const keyDirs: Record<string, string> = {};
+  for (const a of ['alpha', 'beta', 'gamma']) {
+    const { enrolmentCode } = await registerAgency(broker.db, a, a);
+    keyDirs[a] = join(root, `${a}-keys`);
+    await enrol({ baseUrl: broker.url, keyDir: keyDirs[a], agency: a, code: enrolmentCode, caPem: broker.caCertificate });
+  }
   await storePolicy(broker.db, parsePolicy(POLICY_YAML), 'admin:root');
   await addPerson(broker.db, { username: 'iggy', role: 'ig-lead', password: IG_PASSWORD, createdBy: 'test' });
   if (opts.approve !== false) await approvePolicy(broker.db, 'test-policy', 1, 'iggy');
-  return Object.assign(broker, { logs, creds });
+  const agent = (agency?: string) => {
+    const key = agency ?? '';
+    if (!agents.has(key)) agents.set(key, mtlsAgent(agency ? loadTlsIdentity(keyDirs[agency]!) : { caPem: broker.caCertificate }));
+    return agents.get(key)!;
+  };
+  return Object.assign(broker, { logs, keyDirs, agent });
 }
 
-export async function call(base: string, method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: {
-      ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      ...opts.headers,
-    },
-    ...(opts.raw !== undefined ? { body: opts.raw } : opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+export interface CallOptions {
+  /** Present this agency's client certificate; none when unset. */
+  as?: string;
+  token?: string;
+  body?: unknown;
+  raw?: string | Buffer;
+  headers?: Record<string, string>;
+  agent?: Agent;
+}
+
+/** One HTTPS request to the broker, as a client on another machine would make it. */
+export async function call(b: TestBroker, method: string, path: string, opts: CallOptions = {}) {
+  const payload = opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpsRequest(
+      new URL(path, b.url),
+      {
+        method,
+        agent: opts.agent ?? b.agent(opts.as),
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
   });
-  const text = await res.text();
   let json: any;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, text };
+  return { status, json, text };
 }
 
+/** An agency's access token, over its own certificate. */
 export async function tokenFor(b: TestBroker, agency: string): Promise<string> {
-  const r = await call(b.url, 'POST', '/v1/token', { body: { agency, secret: b.creds[agency] } });
+  const r = await call(b, 'POST', '/v1/token', { as: agency });
   if (r.status !== 200) throw new Error(`token for ${agency}: ${r.text}`);
   return r.json.accessToken;
 }
 
-/** A syntactically valid upload of n random 1024-bit CLKs. */
+export async function loginAs(b: TestBroker, username: string, password: string): Promise<string> {
+  const r = await call(b, 'POST', '/v1/login', { body: { username, password } });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.text}`);
+  return r.json.accessToken;
+}
+
+/** A syntactically valid submission body of n random 1024-bit CLKs (before sealing). */
 export function upload(n: number, seed = 1) {
   let x = seed;
   const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
@@ -109,10 +160,27 @@ export function upload(n: number, seed = 1) {
       formatVersion: 1,
       schema: { id: 'uk-person', version: 1, fingerprint: 'sha256:' + 'ab'.repeat(32), fields: ['given_name', 'surname', 'dob'] },
       clkBits: 1024,
-      hardening: [],
+      hardening: [] as string[],
       recordCount: n,
       createdAt: '2026-11-01T00:00:00.000Z',
     },
     records,
   };
+}
+
+/** Sign with the agency's key and seal to the broker, exactly as the client does. */
+export async function seal(b: TestBroker, agency: string, body: unknown) {
+  const signing = await loadOrCreateAgencySigningKey(b.keyDirs[agency]!);
+  const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+  return sealSubmission(bytes, b.keys.sealingPublicKeyBase64, signing.secretKey);
+}
+
+/** Submit a body as an agency: token, seal, POST. */
+export async function submitAs(b: TestBroker, agency: string, body: unknown, key: string, opts: { token?: string; purpose?: string } = {}) {
+  return call(b, 'POST', `/v1/purposes/${opts.purpose ?? 'testing'}/submissions`, {
+    as: agency,
+    token: opts.token ?? (await tokenFor(b, agency)),
+    body: await seal(b, agency, body),
+    headers: { 'idempotency-key': key },
+  });
 }

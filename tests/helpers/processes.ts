@@ -40,7 +40,7 @@ export function startBrokerProcess(args: string[], env: Record<string, string | 
     let settled = false;
     const onData = (d: Buffer) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      const m = out.match(/listening on (https?:\/\/[^\s]+)/);
       if (m && !settled) {
         settled = true;
         resolve({

@@ -34,10 +34,11 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   writeFileSync(join(dir, 'police.csv'), csv(header, police));
   writeFileSync(join(dir, 'secret.key'), 'a shared linkage secret that only agencies hold\n');
 
+  const codes: Record<string, string> = {};
   for (const a of ['council-tax', 'police']) {
     const r = await run(BROKER_BIN, ['agency', 'register', a, '--data-dir', dataDir], { env });
     t.equal(r.code, 0, `register ${a}: ${r.stderr}`);
-    writeFileSync(join(dir, `${a}.cred`), r.stdout);
+    codes[a] = JSON.parse(r.stdout).enrolmentCode;
   }
   const load = await run(BROKER_BIN, ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir], { env });
   t.equal(load.code, 0, `policy load: ${load.stderr}`);
@@ -50,8 +51,19 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
 
   const broker = await startBrokerProcess(['--data-dir', dataDir], env);
   t.teardown(() => broker.stop());
+  t.match(broker.url, /^https:\/\//, 'the broker speaks TLS only');
   const agencyEnv = { BLINDLINK_BROKER: broker.url };
-  const common = (agency: string) => ['--credential-file', join(dir, `${agency}.cred`), '--purpose', PURPOSE];
+  const keyDir = (agency: string) => join(dir, `${agency}-keys`);
+  const common = (agency: string) => ['--key-dir', keyDir(agency), '--purpose', PURPOSE];
+
+  // Each agency enrols once with its one-time code, pinning the CA the operator handed over.
+  for (const agency of ['council-tax', 'police']) {
+    const e = await run(AGENCY_BIN, ['enrol', '--agency', agency, '--code', codes[agency]!, '--ca-file', join(dataDir, 'keys', 'ca.cert.pem'), '--key-dir', keyDir(agency)], { env: agencyEnv });
+    t.equal(e.code, 0, `enrol ${agency}: ${e.stderr}`);
+  }
+  const reuse = await run(AGENCY_BIN, ['enrol', '--agency', 'police', '--code', codes.police!, '--ca-file', join(dataDir, 'keys', 'ca.cert.pem'), '--key-dir', join(dir, 'thief-keys')], { env: agencyEnv });
+  t.equal(reuse.code, 1, 'an enrolment code works once');
+  t.match(reuse.stderr, /401 bad-credentials/);
 
   for (const [agency, file] of [['council-tax', 'ct'], ['police', 'police']] as const) {
     const enc = await run(AGENCY_BIN, ['encode', '--input', join(dir, `${file}.csv`), '--secret-file', join(dir, 'secret.key'), '--out', join(dir, `${file}.enc`)]);
@@ -92,7 +104,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
     t.match(release.release_digest, /^sha256:[0-9a-f]{64}$/);
 
     // Nothing the broker stored or logged holds a plaintext name or date of birth.
-    const tables = ['agency', 'policy', 'submission', 'encoding', 'run', 'run_match', 'audit_log'];
+    const tables = ['agency', 'agency_certificate', 'policy', 'policy_approval', 'person', 'submission', 'encoding', 'run', 'run_match', 'audit_log'];
     let stored = '';
     for (const table of tables) {
       const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(table)} t`.execute(db);

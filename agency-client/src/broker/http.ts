@@ -1,4 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest, type Agent } from 'node:https';
+import { join } from 'node:path';
 import type {
+  CertificateResponse,
   ErrorBody,
   MembershipResponse,
   RunResponse,
@@ -6,6 +10,10 @@ import type {
   SubmissionResponse,
   TokenResponse,
 } from '@blindlink/protocol';
+import { installClientCertificate, loadTlsIdentity, prepareEnrolment } from '../identity/identity-store.js';
+import { loadOrCreateAgencySigningKey } from '../identity/signing-key.js';
+import { sealSubmission } from '../identity/submission-envelope.js';
+import { mtlsAgent } from '../identity/tls-client.js';
 
 /** A refusal or failure from the broker, carrying its protocol code. */
 export class BrokerError extends Error {
@@ -20,63 +28,97 @@ export class BrokerError extends Error {
   }
 }
 
-export interface AgencyCredential {
-  agency: string;
-  secret: string;
+/** The broker's public keys, saved at enrolment beside the agency's own keys. */
+export const BROKER_KEYS_FILE = 'broker-keys.json';
+
+async function call<T>(agent: Agent, baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const url = new URL(path, baseUrl);
+  if (url.protocol !== 'https:') throw new BrokerError(0, 'not-https', `the broker URL must be https:// (got ${url.protocol})`);
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      { method, agent, headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', (err) => reject(new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`)));
+    req.end(payload);
+  });
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new BrokerError(status, 'bad-response', `the broker answered ${status} with a body that is not JSON`);
+  }
+  if (status < 200 || status >= 300) {
+    const e = (json as ErrorBody | undefined)?.error;
+    throw new BrokerError(status, e?.code ?? 'unknown', e?.message ?? `HTTP ${status}`, e?.details);
+  }
+  return json as T;
 }
 
-/** The agency's side of the broker API. Holds a short-lived access token, fetched on first use. */
+/**
+ * Enrol once: generate the TLS key and CSR and the Ed25519 signing key in `keyDir`, exchange the
+ * one-time code for a client certificate, and pin the broker CA the operator handed over.
+ */
+export async function enrol(args: { baseUrl: string; keyDir: string; agency: string; code: string; caPem: string }): Promise<{ notAfter: Date }> {
+  const req = await prepareEnrolment(args.keyDir, args.agency);
+  const agent = mtlsAgent({ caPem: args.caPem });
+  try {
+    const r = await call<CertificateResponse>(agent, args.baseUrl, 'POST', '/v1/enrol', { agency: args.agency, code: args.code, csr: req.csrPem, signingPublicKey: req.signingPublicKey });
+    const installed = installClientCertificate(args.keyDir, r.certificate, args.caPem);
+    writeFileSync(join(args.keyDir, BROKER_KEYS_FILE), JSON.stringify({ signingPublicKey: r.brokerSigningPublicKey, sealingPublicKey: r.brokerSealingPublicKey }) + '\n');
+    return installed;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** The agency's side of the broker API, over mutual TLS with the enrolled certificate. */
 export class BrokerClient {
   #token: string | undefined;
+  readonly #agent: Agent;
+  readonly #keyDir: string;
+
   constructor(
     readonly baseUrl: string,
-    readonly credential: AgencyCredential,
-  ) {}
+    keyDir: string,
+  ) {
+    this.#keyDir = keyDir;
+    this.#agent = mtlsAgent(loadTlsIdentity(keyDir));
+  }
 
-  async #call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, auth = true): Promise<T> {
-    if (auth && !this.#token) await this.authenticate();
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.baseUrl), {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(auth ? { authorization: `Bearer ${this.#token}` } : {}),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (err) {
-      throw new BrokerError(0, 'unreachable', `cannot reach the broker at ${this.baseUrl}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new BrokerError(res.status, 'bad-response', `the broker answered ${res.status} with a body that is not JSON`);
-    }
-    if (!res.ok) {
-      const e = (json as ErrorBody | undefined)?.error;
-      throw new BrokerError(res.status, e?.code ?? 'unknown', e?.message ?? `HTTP ${res.status}`, e?.details);
-    }
-    return json as T;
+  async #authed<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    if (!this.#token) await this.authenticate();
+    return call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers });
   }
 
   async authenticate(): Promise<void> {
-    const r = await this.#call<TokenResponse>('POST', '/v1/token', this.credential, {}, false);
-    this.#token = r.accessToken;
+    this.#token = (await call<TokenResponse>(this.#agent, this.baseUrl, 'POST', '/v1/token')).accessToken;
   }
 
-  submit(purpose: string, body: SubmissionRequest, idempotencyKey: string): Promise<SubmissionResponse> {
-    return this.#call('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, body, { 'idempotency-key': idempotencyKey });
+  /** Signed with our Ed25519 key and sealed to the broker's X25519 key before it leaves. */
+  async submit(purpose: string, body: SubmissionRequest, idempotencyKey: string): Promise<SubmissionResponse> {
+    const brokerKeys = JSON.parse(readFileSync(join(this.#keyDir, BROKER_KEYS_FILE), 'utf8')) as { sealingPublicKey: string };
+    const signing = await loadOrCreateAgencySigningKey(this.#keyDir);
+    const envelope = await sealSubmission(Buffer.from(JSON.stringify(body)), brokerKeys.sealingPublicKey, signing.secretKey);
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, envelope, { 'idempotency-key': idempotencyKey });
   }
 
   startRun(purpose: string): Promise<RunResponse> {
-    return this.#call('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`);
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`);
   }
 
   membership(purpose: string, of: string): Promise<MembershipResponse> {
-    return this.#call('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/membership`, { of });
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/membership`, { of });
+  }
+
+  close(): void {
+    this.#agent.destroy();
   }
 }

@@ -1,24 +1,17 @@
 import { createHash } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
+import { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, type SubmissionEnvelope } from '@blindlink/protocol';
+
+export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, type SubmissionEnvelope };
 
 /**
- * Agency side of submission envelopes. The same format is defined on the broker side
- * (broker/src/trust/envelope-schema.ts, to move to protocol); the two must stay byte-identical:
+ * Agency side of submission envelopes (wire type in @blindlink/protocol; the broker opens them in
+ * broker/src/trust/submission-envelope.ts):
  * - digest: SHA-256 of the body bytes, lower-case hex;
  * - signature: detached Ed25519 over UTF-8(context) ‖ 0x00 ‖ the 32 digest bytes, base64;
  * - sealed: crypto_box_seal(body, broker X25519 public key), base64.
  * Sealing to the broker's key means a proxy that terminates TLS still sees only ciphertext.
  */
-
-export const SUBMISSION_ENVELOPE_ALG = 'ed25519+x25519-sealedbox';
-export const SUBMISSION_SIGNATURE_CONTEXT = 'blindlink/submission/v1';
-
-export interface SubmissionEnvelope {
-  alg: typeof SUBMISSION_ENVELOPE_ALG;
-  digest: string;
-  signature: string;
-  sealed: string;
-}
 
 export function submissionSignedMessage(digestHex: string): Uint8Array {
   const context = Buffer.from(SUBMISSION_SIGNATURE_CONTEXT, 'utf8');

@@ -5,9 +5,31 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 export interface AgencyTable {
   slug: string;
   display_name: string;
-  /** sha256 of the agency's credential; the credential itself is printed once and never stored. */
-  secret_hash: string;
+  /** sha256 of the one-time enrolment code (the code is shown once); cleared when used. */
+  enrolment_code_hash: string | null;
+  enrolment_expires_at: Date | null;
+  /** The agency's Ed25519 public key (base64), registered at enrolment: submissions are signed with it. */
+  signing_public_key: string | null;
+  enrolled_at: Date | null;
   created_at: ColumnType<Date, Date, never>;
+}
+
+export interface AgencyCertificateTable {
+  serial: string;
+  agency: string;
+  thumbprint: string;
+  issued_at: Date;
+  not_after: Date;
+  revoked_at: Date | null;
+  certificate: string;
+}
+
+export interface AuditCheckpointTable {
+  seq: number;
+  hash: string;
+  at: string;
+  broker_key_id: string;
+  signature: string;
 }
 
 export interface PolicyTable {
@@ -57,19 +79,19 @@ export interface SubmissionTable {
   record_count: number;
   /** The encoded file's header: field filter layout, blocking keys, hardening. */
   header: JSONColumnType<Record<string, unknown>> | null;
+  /** The agency's Ed25519 signature over the submission digest, kept for non-repudiation. */
+  signature: string | null;
+  signed_digest: string | null;
   created_at: ColumnType<Date, Date, never>;
 }
 
 export interface EncodingTable {
   submission_id: string;
   row_token: string;
-  clk: Uint8Array;
   /** Bit i set when the header's fieldFilters[i] is present in this record. */
   field_mask: ColumnType<number, number | undefined, number>;
-  /** The present field filters, concatenated in header order (absent ones take no bytes). */
-  fields: Uint8Array | null;
-  /** Keyed blocking tokens, 16 bytes each, concatenated. */
-  blocks: Uint8Array | null;
+  /** CLK, field filters and blocking tokens, encrypted at rest (see submissions/payload.ts). */
+  payload: Uint8Array;
 }
 
 export interface RunTable {
@@ -124,6 +146,8 @@ export interface Database {
   person: PersonTable;
   analyst_assignment: AnalystAssignmentTable;
   policy_approval: PolicyApprovalTable;
+  agency_certificate: AgencyCertificateTable;
+  audit_checkpoint: AuditCheckpointTable;
 }
 
 export type { Generated };

@@ -1,41 +1,66 @@
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { PROTOCOL_VERSION } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
+import type { CertificateAuthority } from '../trust/ca.js';
+import type { BrokerKeyring } from '../trust/keys.js';
 import { registerAuditHook } from './audit-hook.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
+import { adminRoutes } from './routes/admin.js';
+import { governanceRoutes } from './routes/governance.js';
+import { identityRoutes } from './routes/identity.js';
 import { releaseRoutes } from './routes/releases.js';
 import { runRoutes } from './routes/runs.js';
 import { submissionRoutes } from './routes/submissions.js';
-import { tokenRoutes } from './routes/token.js';
 
 export interface RouteDeps {
   db: Kysely<Database>;
+  keys: BrokerKeyring;
+  ca: CertificateAuthority;
 }
 
 export interface AppOptions {
   db: Kysely<Database>;
   logger: FastifyBaseLogger;
   jwtKey: Buffer;
+  keys: BrokerKeyring;
+  ca: CertificateAuthority;
+  /** node:https server options (mutual TLS); omitted only by tests that inject requests. */
+  https?: Record<string, unknown>;
   /** Largest accepted request body, bytes. */
   bodyLimit?: number;
+  /** Requests per minute per caller. */
+  rateLimit?: number;
 }
 
-export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
+export const DEFAULT_RATE_LIMIT = 1200;
+
+/** Who a request counts against for rate limiting: the client certificate if any, else the address. */
+function rateKey(request: { raw: { socket: unknown }; ip: string }): string {
+  const socket = request.raw.socket as { getPeerCertificate?: () => { serialNumber?: string } };
+  const serial = socket.getPeerCertificate?.()?.serialNumber;
+  return serial ? `cert:${serial}` : `ip:${request.ip}`;
+}
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(opts.https ? { https: opts.https } : {}),
     // Unknown fields are an error, never silently dropped; types are never coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   registerAuditHook(app, opts.db);
   registerErrorHandling(app);
+  await app.register(fastifyHelmet, { global: true });
+  await app.register(fastifyRateLimit, { max: opts.rateLimit ?? DEFAULT_RATE_LIMIT, timeWindow: '1 minute', keyGenerator: rateKey });
   await registerAuth(app, opts.jwtKey);
   await app.register(fastifySwagger, {
     openapi: {
@@ -44,12 +69,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
+  // Policies arrive as YAML text, exactly as an IG lead wrote and reviewed them.
+  app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  const deps: RouteDeps = { db: opts.db };
-  await app.register(tokenRoutes, deps);
-  await app.register(submissionRoutes, deps);
-  await app.register(runRoutes, deps);
-  await app.register(releaseRoutes, deps);
+  const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca };
+  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, releaseRoutes]) {
+    await app.register(routes, deps);
+  }
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

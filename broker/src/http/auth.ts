@@ -1,11 +1,20 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
+import type { Database } from '../db/schema.js';
+import { agencyPeer, type PeerSocket } from '../trust/tls-options.js';
+import { checkCertificateBinding } from '../trust/cert-binding.js';
+import { RevocationList } from '../trust/revocation.js';
 import { toProtocolError } from './errors.js';
+
+export type Role = 'agency' | 'admin' | 'analyst' | 'ig-lead';
 
 export interface Principal {
   sub: string;
-  role: 'agency';
+  role: Role;
+  /** Agencies only: the SHA-256 thumbprint of the certificate the token was issued over (RFC 8705). */
+  cnf?: { 'x5t#S256': string };
 }
 
 declare module '@fastify/jwt' {
@@ -26,12 +35,45 @@ export async function registerAuth(app: FastifyInstance, signingKey: Buffer): Pr
   });
 }
 
-/** preHandler for routes that need an authenticated agency. */
-export async function requireAgency(request: FastifyRequest): Promise<void> {
+/**
+ * The agency behind this TLS connection: a client certificate issued by our CA, for an agency, not
+ * revoked (checked in the database on every request, so a revocation applies at once).
+ */
+export async function peerAgency(db: Kysely<Database>, request: FastifyRequest) {
+  const row = (serial: string) => db.selectFrom('agency_certificate').select(['revoked_at']).where('serial', '=', serial).executeTakeFirst();
+  const socket = request.raw.socket as unknown as PeerSocket;
+  const first = agencyPeer(socket, new RevocationList());
+  if (!first.ok) throw new ProtocolError('unauthenticated', `mutual TLS: ${first.reason}`);
+  const cert = await row(first.peer.serialHex);
+  if (!cert) throw new ProtocolError('unauthenticated', 'mutual TLS: the client certificate is not one this broker issued to an enrolled agency');
+  if (cert.revoked_at && cert.revoked_at.getTime() <= Date.now()) throw new ProtocolError('unauthenticated', 'mutual TLS: the client certificate has been revoked');
+  return first.peer;
+}
+
+async function verifiedPrincipal(request: FastifyRequest): Promise<Principal> {
   try {
     await request.jwtVerify();
   } catch (err) {
     throw toProtocolError(err);
   }
-  if (request.user.role !== 'agency') throw new ProtocolError('forbidden', 'this route is for agencies');
+  return request.user;
+}
+
+/**
+ * preHandler factory: the caller must hold one of these roles. Agency tokens are also bound to the
+ * certificate of the connection they arrive on: a token replayed over another certificate is refused.
+ */
+export function requireRole(db: Kysely<Database>, ...roles: Role[]) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = await verifiedPrincipal(request);
+    if (!roles.includes(principal.role)) {
+      throw new ProtocolError('forbidden', `this route is for ${roles.join(' or ')}; the caller is ${principal.role === 'ig-lead' ? 'an' : 'a'} ${principal.role}`);
+    }
+    if (principal.role === 'agency') {
+      const peer = await peerAgency(db, request);
+      const binding = checkCertificateBinding(principal, peer.der);
+      if (!binding.ok) throw new ProtocolError('token-invalid', `the access token is bound to another certificate: ${binding.reason}`);
+      if (peer.agency !== principal.sub) throw new ProtocolError('token-invalid', 'the access token was issued to another agency');
+    }
+  };
 }

@@ -6,6 +6,8 @@ import { policyInForce } from '../policies/store.js';
 import { refusal } from '../policies/judge.js';
 import { latestSubmissions } from '../submissions/store.js';
 import { matchAllPairs } from './brute-force.js';
+import type { BrokerKeyring } from '../trust/keys.js';
+import { openEncoding } from '../submissions/payload.js';
 
 export interface RunResult {
   runId: string;
@@ -15,16 +17,16 @@ export interface RunResult {
   error?: string;
 }
 
-async function loadEncodings(db: Kysely<Database>, submissionId: string) {
-  const rows = await db.selectFrom('encoding').select(['row_token', 'clk']).where('submission_id', '=', submissionId).orderBy('row_token').execute();
-  return { tokens: rows.map((r) => r.row_token), clks: rows.map((r) => new Uint8Array(r.clk)) };
+async function loadEncodings(db: Kysely<Database>, keys: BrokerKeyring, submissionId: string) {
+  const rows = await db.selectFrom('encoding').select(['row_token', 'payload']).where('submission_id', '=', submissionId).orderBy('row_token').execute();
+  return { tokens: rows.map((r) => r.row_token), clks: rows.map((r) => openEncoding(keys, submissionId, r.row_token, new Uint8Array(r.payload)).clk) };
 }
 
 /**
  * Link the latest submission of every contributing agency for a purpose, pairwise, at the policy's
  * threshold. The run row is written first as 'running' so a crash leaves a visible, rerunnable run.
  */
-export async function runLinkage(db: Kysely<Database>, purpose: string, at = new Date()): Promise<RunResult> {
+export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purpose: string, at = new Date()): Promise<RunResult> {
   const policy = await policyInForce(db, purpose, at);
   if (!policy.approval) throw refusal({ policyId: policy.document.id, policyVersion: policy.document.version, rule: 'approval', reason: `policy ${policy.document.id} v${policy.document.version}: not approved by an IG lead, so not in force` });
   const contributors = new Set(policy.document.contributors.map((c) => c.agency));
@@ -56,7 +58,7 @@ export async function runLinkage(db: Kysely<Database>, purpose: string, at = new
     if (fingerprints.size > 1) {
       throw new Error(`submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`);
     }
-    const data = await Promise.all(subs.map((s) => loadEncodings(db, s.id)));
+    const data = await Promise.all(subs.map((s) => loadEncodings(db, keys, s.id)));
     let matched = 0;
     await db.transaction().execute(async (trx) => {
       for (let i = 0; i < subs.length; i++) {

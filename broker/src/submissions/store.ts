@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ProtocolError, type EncodedHeader } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
+import type { BrokerKeyring } from '../trust/keys.js';
+import { sealEncoding } from './payload.js';
 import type { DecodedSubmission } from './validate.js';
 
 const BATCH = 2000;
@@ -28,7 +30,16 @@ function isUniqueViolation(err: unknown): boolean {
  */
 export async function storeSubmission(
   db: Kysely<Database>,
-  args: { agency: string; purpose: string; idempotencyKey: string; header: EncodedHeader; decoded: DecodedSubmission },
+  keys: BrokerKeyring,
+  args: {
+    agency: string;
+    purpose: string;
+    idempotencyKey: string;
+    header: EncodedHeader;
+    decoded: DecodedSubmission;
+    /** The agency's signature over the sealed body's digest, kept for non-repudiation. */
+    signature: { digest: string; signature: string };
+  },
 ): Promise<StoredSubmission> {
   const { agency, purpose, idempotencyKey, header, decoded } = args;
   const existing = await db
@@ -56,19 +67,20 @@ export async function storeSubmission(
           clk_bits: header.clkBits,
           record_count: decoded.tokens.length,
           header: JSON.stringify(header),
+          signature: args.signature.signature,
+          signed_digest: args.signature.digest,
           created_at: new Date(),
         })
         .execute();
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
         for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {
+          const token = decoded.tokens[j]!;
           rows.push({
             submission_id: id,
-            row_token: decoded.tokens[j]!,
-            clk: decoded.clks[j]!,
+            row_token: token,
             field_mask: decoded.fieldMasks[j]!,
-            fields: decoded.fields[j]!,
-            blocks: decoded.blocks[j]!,
+            payload: sealEncoding(keys, id, token, { clk: decoded.clks[j]!, fields: decoded.fields[j]!, blocks: decoded.blocks[j]! }),
           });
         }
         await trx.insertInto('encoding').values(rows).execute();

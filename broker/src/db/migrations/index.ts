@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_field_filters_and_blocks.js';
 import * as m003 from './003_people_and_approvals.js';
+import * as m004 from './004_enrolment_certificates_sealed.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_field_filters_and_blocks': m002,
   '003_people_and_approvals': m003,
+  '004_enrolment_certificates_sealed': m004,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,7 +3,7 @@ import { ErrorBody, MembershipRequest, MembershipResponse, PurposeParams } from 
 import { releaseDigest } from '../../audit/chain.js';
 import { judgeRelease, refusal } from '../../policies/judge.js';
 import { membershipAnswers } from '../../releases/membership.js';
-import { requireAgency } from '../auth.js';
+import { requireRole } from '../auth.js';
 import type { RouteDeps } from '../app.js';
 
 /** Releases: only what the purpose's policy permits, judged by the version in force. */
@@ -11,7 +11,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
   app.post(
     '/v1/purposes/:purpose/releases/membership',
     {
-      preHandler: requireAgency,
+      preHandler: requireRole(db, 'agency'),
       schema: {
         summary: 'Is each of my rows known to the named agency? (yes/no per row token)',
         tags: ['releases'],

@@ -2,15 +2,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, PurposeParams, RunResponse } from '@blindlink/protocol';
 import { runLinkage } from '../../linkage/runs.js';
 import { judgeContribution, refusal } from '../../policies/judge.js';
-import { requireAgency } from '../auth.js';
+import { analystPurposes } from '../../people/accounts.js';
+import { ProtocolError } from '@blindlink/protocol';
+import { requireRole } from '../auth.js';
 import type { RouteDeps } from '../app.js';
 
-/** A contributing agency starts a linkage run over the latest submissions for the purpose. */
-export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+/** A contributing agency, or an analyst assigned to the purpose, starts a linkage run. */
+export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db, keys }) => {
   app.post(
     '/v1/purposes/:purpose/runs',
     {
-      preHandler: requireAgency,
+      preHandler: requireRole(db, 'agency', 'analyst'),
       schema: {
         summary: 'Link the latest submissions of every contributing agency for a purpose',
         tags: ['runs'],
@@ -22,10 +24,17 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db 
       const { purpose } = request.params;
       request.audit.action = 'run.create';
       request.audit.purpose = purpose;
-      const { decision } = await judgeContribution(db, purpose, request.user.sub, undefined);
-      Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
-      if (!decision.allow) throw refusal(decision);
-      const run = await runLinkage(db, purpose);
+      if (request.user.role === 'analyst') {
+        if (!(await analystPurposes(db, request.user.sub)).includes(purpose)) {
+          throw new ProtocolError('forbidden', `analyst ${request.user.sub} is not assigned to purpose ${purpose}`);
+        }
+      } else {
+        // An agency may start a run only for a purpose it contributes to.
+        const { decision } = await judgeContribution(db, purpose, request.user.sub, undefined);
+        Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+        if (!decision.allow) throw refusal(decision);
+      }
+      const run = await runLinkage(db, keys, purpose);
       request.audit.counts = { sources: run.sources, matchedPairs: run.matchedPairs };
       request.audit.reason = `run ${run.runId} ${run.status}`;
       return reply.code(201).send({ runId: run.runId, purpose, status: run.status, sources: run.sources, matchedPairs: run.matchedPairs, ...(run.error ? { error: run.error } : {}) });

@@ -1,23 +1,31 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, IdempotencyHeaders, PurposeParams, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
+import { Compile } from 'typebox/compile';
+import { ErrorBody, IdempotencyHeaders, ProtocolError, PurposeParams, SubmissionEnvelope, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
+import { agencySigningKey } from '../../agencies/registry.js';
 import { judgeContribution, refusal } from '../../policies/judge.js';
 import { storeSubmission } from '../../submissions/store.js';
 import { decodeSubmission } from '../../submissions/validate.js';
-import { requireAgency } from '../auth.js';
+import { EnvelopeError, openSubmission } from '../../trust/submission-envelope.js';
+import { requireRole } from '../auth.js';
 import type { RouteDeps } from '../app.js';
 
-/** An agency uploads its encoded dataset for a purpose. Safe to retry with the same idempotency key. */
-export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+const checkBody = Compile(SubmissionRequest);
+
+/**
+ * An agency uploads its encoded dataset for a purpose, signed with its Ed25519 key and sealed to the
+ * broker's X25519 key. Verified before anything is stored; safe to retry with the same idempotency key.
+ */
+export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db, keys }) => {
   app.post(
     '/v1/purposes/:purpose/submissions',
     {
-      preHandler: requireAgency,
+      preHandler: requireRole(db, 'agency'),
       schema: {
-        summary: 'Upload an encoded dataset for a purpose',
+        summary: 'Upload a signed, sealed encoded dataset for a purpose',
         tags: ['submissions'],
         params: PurposeParams,
         headers: IdempotencyHeaders,
-        body: SubmissionRequest,
+        body: SubmissionEnvelope,
         response: { 201: SubmissionResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody },
       },
     },
@@ -26,19 +34,40 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       const agency = request.user.sub;
       request.audit.action = 'submission.create';
       request.audit.purpose = purpose;
-      const { decision } = await judgeContribution(db, purpose, agency, request.body.header.schema.fields);
+
+      let opened;
+      try {
+        opened = await openSubmission(request.body, await agencySigningKey(db, agency), keys);
+      } catch (err) {
+        if (err instanceof EnvelopeError) throw new ProtocolError('invalid-encoding', `submission envelope refused: ${err.message}`);
+        throw err;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.from(opened.body).toString('utf8'));
+      } catch {
+        throw new ProtocolError('invalid-body', 'the sealed submission is not JSON');
+      }
+      if (!checkBody.Check(body)) {
+        const e = [...checkBody.Errors(body)][0];
+        throw new ProtocolError('invalid-body', `submission${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`);
+      }
+
+      const { decision } = await judgeContribution(db, purpose, agency, body.header.schema.fields);
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
       if (!decision.allow) throw refusal(decision);
-      const decoded = decodeSubmission(request.body);
+
+      const decoded = decodeSubmission(body);
       request.audit.counts = { records: decoded.tokens.length };
-      const stored = await storeSubmission(db, {
+      const stored = await storeSubmission(db, keys, {
         agency,
         purpose,
         idempotencyKey: request.headers['idempotency-key'],
-        header: request.body.header,
+        header: body.header,
         decoded,
+        signature: { digest: opened.digest, signature: opened.signature },
       });
-      request.audit.reason = `submission ${stored.id} stored`;
+      request.audit.reason = `submission ${stored.id} stored, signature verified`;
       return reply.code(201).send({ submissionId: stored.id, purpose, agency, recordCount: stored.recordCount, digest: stored.digest });
     },
   );
