@@ -1,4 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BrokerClient, BrokerError, enrol } from './broker/http.js';
 import { encodeCsv, InputError } from './encode/command.js';
@@ -136,6 +138,33 @@ export function buildCli(): Command {
       renameSync(`${o.out}.part`, o.out);
       const yes = r.answers.filter((a) => a.known).length;
       process.stderr.write(`${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`);
+    });
+
+  program
+    .command('resolve')
+    .description('put our own record ids back on an entities file from the broker or "blindlink-broker link"')
+    .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
+    .requiredOption('--in <csv>', 'entities file: entity_id,source,row_token')
+    .requiredOption('--out <csv>', 'where to write entity_id,record_id')
+    .option('--source <name>', 'our source name in the entities file (default: the token map\'s file name)')
+    .action(async (o: { tokens: string; in: string; out: string; source?: string }) => {
+      const map = readTokenMap(o.tokens);
+      const source = o.source ?? basename(o.tokens).replace(/\.tokens\.csv$/, '').replace(/\.enc$/, '');
+      const rows = parse(readFileSync(o.in), { bom: true }) as string[][];
+      if (rows[0]?.join(',') !== 'entity_id,source,row_token') throw new CliError(`${o.in}: expected the header entity_id,source,row_token`);
+      let out = csvLine(['entity_id', 'record_id']);
+      let mine = 0;
+      for (const [entity, src, token] of rows.slice(1)) {
+        if (src !== source) continue;
+        const id = map.get(token!);
+        if (id === undefined) throw new CliError(`${o.in}: row token of source ${source} not in ${o.tokens}: is it the token map of the file that was linked?`);
+        out += csvLine([entity!, id]);
+        mine++;
+      }
+      if (mine === 0) throw new CliError(`${o.in} holds no rows of source "${source}" (set --source)`);
+      writeFileSync(`${o.out}.part`, out, { mode: 0o600 });
+      renameSync(`${o.out}.part`, o.out);
+      process.stderr.write(`${mine} of our records resolved → ${o.out}\n`);
     });
 
   program

@@ -9,3 +9,5 @@ export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
+export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
+export { linkFiles, readSource, writeEntities } from './linkage/offline.js';

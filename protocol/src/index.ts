@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './encoded.js';
 export * from './api.js';
 export * from './envelope.js';
+export * from './encoded-file.js';

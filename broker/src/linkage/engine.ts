@@ -1,0 +1,440 @@
+import { createHash } from 'node:crypto';
+import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats } from './blocking/index.js';
+import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
+import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
+import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
+import { chooseThreshold, fitModel, scorePairs, similarityLevels, type ScoringModel } from './scoring/index.js';
+
+/**
+ * The linkage engine: sources in, entities and households out. Pure (no I/O): the broker's runs and
+ * the offline `link` command both feed it decoded sources and store what it returns.
+ *
+ *   blocking (keyed tokens ∪ LSH) → per-field Dice on candidate pairs → Fellegi–Sunter weights with
+ *   m/u fitted by EM and a threshold chosen from the model → greedy constraint-aware entities →
+ *   households by address → ids kept stable against the previous run.
+ *
+ * Inputs without field-level filters (clkhash-compatible CLKs) are scored by record-level Dice.
+ */
+
+export interface EngineSource {
+  /** Agency slug or file name: identifies the source in keys and output. */
+  name: string;
+  /** The source holds at most one record per person: two of its records never join one entity. */
+  duplicateFree: boolean;
+  tokens: string[];
+  clkBits: number;
+  clks: Uint8Array[];
+  /** Field-level filters the records may carry, in packing order; empty for CLK-only inputs. */
+  fieldSpecs: { field: string; bits: number }[];
+  /** Per record: bit i set when fieldSpecs[i] is present. */
+  fieldMasks: ArrayLike<number>;
+  /** Per record: the present field filters concatenated in fieldSpecs order. */
+  fields: (Uint8Array | null)[];
+  /** Per record: keyed blocking tokens, 16 bytes each. */
+  blocks: (Uint8Array | null)[];
+}
+
+export interface EngineOptions {
+  /** Record-level Dice threshold: used when the inputs carry no field filters (clkhash mode). */
+  diceThreshold: number;
+  /** Force record-level Dice scoring even when field filters exist. */
+  clkOnly?: boolean;
+  /** Previous run: record key → entity id, and entity id → household id (stable ids). */
+  previousEntities?: ReadonlyMap<string, string>;
+  previousHouseholds?: ReadonlyMap<string, string>;
+  runId: string;
+  /** Compare all pairs exactly (popcount-pruned) when nA·nB is at most this; default 4e8. */
+  exactCandidateLimit?: number;
+  /** Record-level Dice at which the exact pass proposes a candidate; default 0.6. */
+  candidateDice?: number;
+  /** Address similarity (Dice of address filters) at or above which two entities share a household. */
+  householdThreshold?: number;
+}
+
+export interface EngineResult {
+  /** Per global record (sources concatenated in input order). */
+  sourceOf: Uint16Array;
+  recordKeys: string[];
+  entityIds: string[];
+  /** Household id per record ('' when its entity has no usable address). */
+  householdIds: string[];
+  /** Accepted links (global record indices) with their weights. */
+  links: { a: Uint32Array; b: Uint32Array; weight: Float32Array };
+  scoring: { mode: 'fellegi-sunter' | 'dice'; threshold: number; fields: string[]; reasoning: string[]; model?: ScoringModel };
+  events: IdEvent[];
+  stats: {
+    records: number;
+    candidatePairs: number;
+    blocking: { sources: [string, string]; stats: BlockingStats }[];
+    linksAccepted: number;
+    entities: number;
+    households: number;
+    refusedByConstraint: number;
+    seconds: Record<string, number>;
+  };
+}
+
+/**
+ * Stable key of a record across runs: the source and a digest of its encodings. A daily extract
+ * re-encodes every row with fresh random row tokens, but an unchanged person encodes to the same
+ * bytes, so its key — and through it the entity id — carries over.
+ */
+export function recordKey(source: string, clk: Uint8Array, fields: Uint8Array | null): string {
+  const h = createHash('sha256').update(clk);
+  if (fields) h.update(fields);
+  return `${source}:${h.digest('base64url').slice(0, 22)}`;
+}
+
+/** One field's filters for a source, as a FilterSet (absent → all zero) plus a presence bitmap. */
+function fieldSet(src: EngineSource, fieldIndex: number): { set: FilterSet; present: Uint8Array } {
+  const spec = src.fieldSpecs[fieldIndex]!;
+  const n = src.tokens.length;
+  const set = new FilterSet(spec.bits, n);
+  const present = new Uint8Array(n);
+  const empty = new Uint8Array(spec.bits / 8);
+  for (let r = 0; r < n; r++) {
+    const mask = src.fieldMasks[r]!;
+    if (!(mask & (1 << fieldIndex)) || !src.fields[r]) {
+      set.set(r, empty);
+      continue;
+    }
+    // Offset of this field: the sizes of the present fields packed before it.
+    let at = 0;
+    for (let k = 0; k < fieldIndex; k++) if (mask & (1 << k)) at += src.fieldSpecs[k]!.bits / 8;
+    set.set(r, src.fields[r]!.subarray(at, at + spec.bits / 8));
+    present[r] = 1;
+  }
+  return { set, present };
+}
+
+function checkCompatible(sources: EngineSource[]): string[] {
+  const first = sources[0]!;
+  for (const s of sources) {
+    if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);
+  }
+  // Fields every source can be compared on: the same name and size everywhere it appears.
+  const bits = new Map<string, number>();
+  for (const s of sources) {
+    for (const f of s.fieldSpecs) {
+      const seen = bits.get(f.field);
+      if (seen !== undefined && seen !== f.bits) throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
+      bits.set(f.field, f.bits);
+    }
+  }
+  return [...bits.keys()];
+}
+
+export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
+  if (sources.length === 0) throw new Error('nothing to link');
+  if (sources.length > 65535) throw new Error('too many sources');
+  const t0 = performance.now();
+  const seconds: Record<string, number> = {};
+  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
+
+  const fieldNames = opts.clkOnly ? [] : checkCompatible(sources);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const s of sources) {
+    offsets.push(total);
+    total += s.tokens.length;
+  }
+  const sourceOf = new Uint16Array(total);
+  sources.forEach((s, i) => sourceOf.fill(i, offsets[i]!, offsets[i]! + s.tokens.length));
+  const clkSets = sources.map((s) => FilterSet.fromBytes(s.clkBits, s.clks));
+  const fieldSets = sources.map((s) =>
+    fieldNames.map((name) => {
+      const k = s.fieldSpecs.findIndex((f) => f.field === name);
+      return k < 0 ? null : fieldSet(s, k);
+    }),
+  );
+
+  // Without at least two comparable fields the record-level CLK is all there is to score.
+  const clkMode = fieldNames.length < 2;
+
+  // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
+  let t = performance.now();
+  const blocks: { i: number; j: number; pairs: Uint32Array }[] = [];
+  const blockingStats: EngineResult['stats']['blocking'] = [];
+  for (let i = 0; i < sources.length; i++) {
+    for (let j = i; j < sources.length; j++) {
+      if (i === j && sources[i]!.duplicateFree) continue;
+      const A = { clks: clkSets[i]!.view(), blocks: sources[i]!.blocks };
+      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks });
+      let pairs = r.pairs;
+      // When comparing everything is affordable, add every pair whose record-level Dice reaches a
+      // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
+      const comparisons = sources[i]!.tokens.length * sources[j]!.tokens.length;
+      if (comparisons <= (opts.exactCandidateLimit ?? 4e8)) {
+        const c = candidatesAbove(clkSets[i]!, clkSets[j]!, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6));
+        const extra = new Uint32Array(c.a.length * 2);
+        for (let k = 0; k < c.a.length; k++) {
+          extra[2 * k] = c.a[k]!;
+          extra[2 * k + 1] = c.b[k]!;
+        }
+        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(extra, i === j)));
+      }
+      blocks.push({ i, j, pairs });
+      blockingStats.push({ sources: [sources[i]!.name, sources[j]!.name], stats: { ...r.stats, combined: pairs.length / 2 } });
+    }
+  }
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  lap('blocking', t);
+
+  // 2. Similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing).
+  t = performance.now();
+  const F = fieldNames.length;
+  const ga = new Uint32Array(candidateCount);
+  const gb = new Uint32Array(candidateCount);
+  const clkDice = new Float32Array(candidateCount);
+  const sims = new Float32Array(candidateCount * F);
+  let at = 0;
+  for (const { i, j, pairs } of blocks) {
+    const n = pairs.length / 2;
+    if (n === 0) continue;
+    const c = candidatesAbove(clkSets[i]!, clkSets[j]!, -1, { pairs });
+    for (let k = 0; k < n; k++) {
+      ga[at + k] = offsets[i]! + pairs[2 * k]!;
+      gb[at + k] = offsets[j]! + pairs[2 * k + 1]!;
+      clkDice[at + k] = c.score[k]!;
+    }
+    for (let f = 0; f < F; f++) {
+      const fa = fieldSets[i]![f];
+      const fb = fieldSets[j]![f];
+      if (!fa || !fb) {
+        for (let k = 0; k < n; k++) sims[(at + k) * F + f] = NaN;
+        continue;
+      }
+      const d = candidatesAbove(fa.set, fb.set, -1, { pairs });
+      for (let k = 0; k < n; k++) {
+        const present = fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
+        sims[(at + k) * F + f] = present ? d.score[k]! : NaN;
+      }
+    }
+    at += n;
+  }
+  lap('similarities', t);
+
+  // 3. Scoring: Fellegi–Sunter on the fields when there are enough of them, else record-level Dice.
+  t = performance.now();
+  let weight: Float32Array;
+  let scoring: EngineResult['scoring'];
+  if (!clkMode && candidateCount > 0) {
+    // u from random pairs, as Splink does: among candidates, people sharing an address or a surname
+    // (households) are common, and EM would otherwise learn "same household" as the match class.
+    const randomSims = randomPairSimilarities(sources, fieldSets, F, 20_000, 0x5eed);
+    const model = fitModel(sims, fieldNames, randomSims.length > 0 ? { randomPairs: randomSims, uFromRandomPairs: 'fixed' } : {});
+    const choice = chooseThreshold(model);
+    weight = scorePairs(model, sims).weight;
+    const vetoed = vetoOtherPeople(model, sims, weight, choice.weight);
+    scoring = {
+      mode: 'fellegi-sunter',
+      threshold: choice.weight,
+      fields: fieldNames,
+      reasoning: [
+        ...choice.reasoning,
+        `Person fields veto: ${vetoed} pairs above the threshold whose given name, date of birth and NHS number together weigh against a match (e.g. a parent and child at one address) were not linked.`,
+      ],
+      model,
+    };
+  } else {
+    weight = clkDice;
+    scoring = {
+      mode: 'dice',
+      threshold: opts.diceThreshold,
+      fields: [],
+      reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${F === 0 ? 'the inputs carry no field-level filters' : 'fewer than two comparable fields'})`],
+    };
+  }
+  lap('scoring', t);
+
+  // 4. Entities: greedy, best pair first, never two records of a duplicate-free source together.
+  t = performance.now();
+  const graph = clusterEntities({ sourceOf, duplicateFree: sources.map((s) => s.duplicateFree), pairs: { a: ga, b: gb, weight }, threshold: scoring.threshold });
+  const recordKeys: string[] = new Array(total);
+  sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
+  const ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
+  lap('entities', t);
+
+  // 5. Households: entities grouped by exact postcode filter, then by address similarity within it.
+  t = performance.now();
+  const { householdIds, households, events: householdEvents } = groupByAddress(sources, offsets, fieldNames, fieldSets, graph, ids.ids, opts);
+  lap('households', t);
+  seconds.total = (performance.now() - t0) / 1000;
+
+  return {
+    sourceOf,
+    recordKeys,
+    entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
+    householdIds,
+    links: graph.pairs,
+    scoring,
+    events: [...ids.events, ...householdEvents],
+    stats: {
+      records: total,
+      candidatePairs: candidateCount,
+      blocking: blockingStats,
+      linksAccepted: graph.pairs.a.length,
+      entities: graph.entities.count,
+      households,
+      refusedByConstraint: graph.stats.refused,
+      seconds,
+    },
+  };
+}
+
+const PERSON_FIELDS = ['given_name', 'dob', 'nhs_number'];
+
+/**
+ * Fellegi–Sunter assumes fields independent given match status; household members break that —
+ * address, postcode and surname all agree for a parent and child. So a pair whose person-level
+ * fields (given name, date of birth, NHS number) together weigh against a match is not linked,
+ * however strongly the shared address argues for it. Lowers such weights below the threshold.
+ */
+function vetoOtherPeople(model: ScoringModel, sims: Float32Array, weight: Float32Array, threshold: number): number {
+  const F = model.fields.length;
+  const person = model.fields.map((f, i) => (PERSON_FIELDS.includes(f.field) ? i : -1)).filter((i) => i >= 0);
+  if (person.length === 0) return 0;
+  const levels = similarityLevels(sims, model.fields);
+  let vetoed = 0;
+  for (let k = 0; k < weight.length; k++) {
+    if (weight[k]! < threshold) continue;
+    let evidence = 0;
+    for (const f of person) evidence += model.weights[f]![levels[k * F + f]!]!;
+    if (evidence < 0) {
+      weight[k] = Math.fround(threshold) - 1;
+      vetoed++;
+    }
+  }
+  return vetoed;
+}
+
+/** Field similarities of random cross-source record pairs: almost all non-matches. */
+function randomPairSimilarities(sources: EngineSource[], fieldSets: ({ set: FilterSet; present: Uint8Array } | null)[][], F: number, count: number, seed: number): Float32Array {
+  let x = seed >>> 0;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const pairsOf = new Map<string, number[]>();
+  const order: [number, number][] = [];
+  for (let i = 0; i < sources.length; i++) for (let j = sources.length > 1 ? i + 1 : i; j < sources.length; j++) order.push([i, j]);
+  if (order.length === 0 || sources.some((s) => s.tokens.length === 0)) return new Float32Array(0);
+  for (let k = 0; k < count; k++) {
+    const [i, j] = order[k % order.length]!;
+    const list = pairsOf.get(`${i},${j}`) ?? [];
+    list.push(rnd(sources[i]!.tokens.length), rnd(sources[j]!.tokens.length));
+    pairsOf.set(`${i},${j}`, list);
+  }
+  const out = new Float32Array(count * F);
+  let at = 0;
+  for (const [key, list] of pairsOf) {
+    const [i, j] = key.split(',').map(Number) as [number, number];
+    const pairs = Uint32Array.from(list);
+    const n = pairs.length / 2;
+    for (let f = 0; f < F; f++) {
+      const fa = fieldSets[i]![f];
+      const fb = fieldSets[j]![f];
+      const d = fa && fb ? candidatesAbove(fa.set, fb.set, -1, { pairs }).score : null;
+      for (let k = 0; k < n; k++) {
+        const present = fa && fb && fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
+        out[(at + k) * F + f] = present && d ? d[k]! : NaN;
+      }
+    }
+    at += n;
+  }
+  return out.subarray(0, at * F);
+}
+
+function sourceOfRecord(offsets: number[], record: number): number {
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (offsets[mid]! <= record) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function groupByAddress(
+  sources: EngineSource[],
+  offsets: number[],
+  fieldNames: string[],
+  fieldSets: ({ set: FilterSet; present: Uint8Array } | null)[][],
+  graph: ReturnType<typeof clusterEntities>,
+  entityIds: string[],
+  opts: EngineOptions,
+): { householdIds: string[]; households: number; events: IdEvent[] } {
+  const total = graph.entityOf.length;
+  const pc = fieldNames.indexOf('postcode');
+  const ad = fieldNames.indexOf('address');
+  if (pc < 0) return { householdIds: new Array(total).fill(''), households: 0, events: [] };
+
+  // A keyed encoding is deterministic: the same normalised postcode gives the same filter bytes, so
+  // the bytes themselves are a postcode block the broker can form without learning the postcode.
+  const blockIds = new Map<string, number>();
+  const postcodeBlock = new Uint32Array(total).fill(NONE);
+  const addressToken = new Uint32Array(total).fill(NONE);
+  const tokenIds = new Map<string, number>();
+  sources.forEach((_, i) => {
+    const p = fieldSets[i]![pc];
+    const a = ad >= 0 ? fieldSets[i]![ad] : null;
+    if (!p) return;
+    for (let r = 0; r < p.present.length; r++) {
+      if (!p.present[r]) continue;
+      const key = Buffer.from(p.set.get(r)).toString('latin1');
+      let id = blockIds.get(key);
+      if (id === undefined) blockIds.set(key, (id = blockIds.size));
+      postcodeBlock[offsets[i]! + r] = id;
+      if (a?.present[r]) {
+        const tk = key + Buffer.from(a.set.get(r)).toString('latin1');
+        let tid = tokenIds.get(tk);
+        if (tid === undefined) tokenIds.set(tk, (tid = tokenIds.size));
+        addressToken[offsets[i]! + r] = tid;
+      }
+    }
+  });
+  const addresses = entityAddresses({ entities: graph.entities, postcodeBlock, addressToken });
+
+  // Fuzzy address links inside each postcode block (a typo in the house name still joins the household).
+  const byBlock = new Map<number, number[]>();
+  addresses.block.forEach((b, e) => {
+    if (b === NONE || addresses.record[e] === NONE) return;
+    const list = byBlock.get(b);
+    if (list) list.push(e);
+    else byBlock.set(b, [e]);
+  });
+  const addressOf = (e: number): Uint8Array | null => {
+    const rec = addresses.record[e]!;
+    const i = sourceOfRecord(offsets, rec);
+    const a = ad >= 0 ? fieldSets[i]![ad] : null;
+    const r = rec - offsets[i]!;
+    return a?.present[r] ? a.set.get(r) : null;
+  };
+  const pa: number[] = [];
+  const pb: number[] = [];
+  const pw: number[] = [];
+  for (const members of byBlock.values()) {
+    if (members.length < 2 || members.length > 500) continue;
+    const filters = members.map(addressOf);
+    for (let x = 0; x < members.length; x++) {
+      for (let y = x + 1; y < members.length; y++) {
+        if (!filters[x] || !filters[y]) continue;
+        pa.push(members[x]!);
+        pb.push(members[y]!);
+        pw.push(dice(filters[x]!, filters[y]!));
+      }
+    }
+  }
+  const grouped = groupHouseholds({
+    block: addresses.block,
+    token: addresses.token,
+    pairs: { a: Uint32Array.from(pa), b: Uint32Array.from(pb), weight: Float32Array.from(pw) },
+    threshold: opts.householdThreshold ?? 0.9,
+  });
+  const hh = assignHouseholdIds({ households: grouped.households, entityIds, previous: opts.previousHouseholds ?? new Map(), runId: opts.runId });
+  const householdOfEntity = (e: number) => (addresses.block[e] === NONE ? '' : hh.ids[grouped.households.clusterOf[e]!]!);
+  return { householdIds: Array.from(graph.entityOf, householdOfEntity), households: hh.ids.length, events: hh.events };
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseEncodedFile } from '@blindlink/protocol';
+import { decodeSubmission } from '../submissions/validate.js';
+import { link, type EngineResult, type EngineSource } from './engine.js';
+
+/**
+ * The engine from files, for data officers trialling linkage before going live: encoded files in,
+ * `entity_id,source,row_token` out. Accepts blindlink encoded files and clkhash `{"clks": [...]}`
+ * files (row tokens are then the row numbers, and scoring is record-level Dice).
+ */
+
+export function sourceName(path: string): string {
+  return basename(path).replace(/\.(enc|json|jsonl)$/i, '');
+}
+
+export function readSource(path: string, duplicateFree: boolean): EngineSource {
+  const text = readFileSync(path, 'utf8');
+  const name = sourceName(path);
+  if (/^\s*\{\s*"clks"/.test(text)) {
+    const clks = (JSON.parse(text) as { clks: string[] }).clks.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
+    const bits = (clks[0]?.length ?? 0) * 8;
+    if (clks.some((c) => c.length * 8 !== bits)) throw new Error(`${path}: CLKs of different lengths`);
+    return { name, duplicateFree, tokens: clks.map((_, i) => String(i)), clkBits: bits, clks, fieldSpecs: [], fieldMasks: new Array(clks.length).fill(0), fields: clks.map(() => null), blocks: clks.map(() => null) };
+  }
+  const body = parseEncodedFile(text, path);
+  const d = decodeSubmission(body);
+  return {
+    name,
+    duplicateFree,
+    tokens: d.tokens,
+    clkBits: body.header.clkBits,
+    clks: d.clks,
+    fieldSpecs: body.header.fieldFilters ?? [],
+    fieldMasks: d.fieldMasks,
+    fields: d.fields,
+    blocks: d.blocks,
+  };
+}
+
+export function linkFiles(paths: string[], opts: { duplicateFree: string[]; diceThreshold: number; clkOnly?: boolean }): { sources: EngineSource[]; result: EngineResult } {
+  const names = paths.map(sourceName);
+  const dupes = names.filter((n, i) => names.indexOf(n) !== i);
+  if (dupes.length) throw new Error(`two inputs share the source name ${dupes[0]}: rename one`);
+  for (const d of opts.duplicateFree) if (!names.includes(d)) throw new Error(`--duplicate-free names ${d}, which is not an input (inputs: ${names.join(', ')})`);
+  const sources = paths.map((p) => readSource(p, opts.duplicateFree.includes(sourceName(p))));
+  const fingerprints = new Set(paths.map((p) => (p.endsWith('.json') ? 'clkhash' : 'blindlink')));
+  if (fingerprints.size > 1) throw new Error('mix of clkhash and blindlink files: encode every source the same way');
+  return { sources, result: link(sources, { diceThreshold: opts.diceThreshold, runId: randomUUID(), ...(opts.clkOnly ? { clkOnly: true } : {}) }) };
+}
+
+/** entity_id,source,row_token for every input row; written under a temporary name, then renamed. */
+export function writeEntities(out: string, sources: EngineSource[], result: EngineResult): void {
+  let csv = 'entity_id,source,row_token\n';
+  let g = 0;
+  for (const s of sources) for (const token of s.tokens) csv += `${result.entityIds[g++]},${s.name},${token}\n`;
+  writeFileSync(`${out}.part`, csv);
+  renameSync(`${out}.part`, out);
+}
