@@ -128,7 +128,7 @@ async function synthetic(): Promise<void> {
     await encodeCsv({ input: join(data, `${a}.csv`), out: join(WORK, `${a}.enc`), secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: header.filter((h) => !identifiers.includes(h)), onInvalid: 'skip' });
     for (const [token, id] of readTokenMap(join(WORK, `${a}.enc.tokens.csv`))) tokenToRecord.set(token, `${a}:${id}`);
   }
-  const { sources, result } = linkFiles(agencies.map((a) => join(WORK, `${a}.enc`)), { duplicateFree: ['nhs_gp', 'electoral_roll'], diceThreshold: 0.8 });
+  const { sources, result } = linkFiles(agencies.map((a) => join(WORK, `${a}.enc`)), { duplicateFree: ['nhs_gp', 'electoral_roll', 'council_tax'], diceThreshold: 0.8 });
   const personOf = (_s: number, token: string) => personOfRecord.get(tokenToRecord.get(token) ?? '');
   console.log(`${result.stats.records} records from ${agencies.length} sources linked in ${result.stats.seconds.total!.toFixed(1)} s: ${result.stats.candidatePairs} candidate pairs, ${result.stats.entities} entities, ${result.stats.households} households`);
   for (let i = 0; i < sources.length; i++) {

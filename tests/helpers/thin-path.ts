@@ -104,7 +104,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
     t.match(release.release_digest, /^sha256:[0-9a-f]{64}$/);
 
     // Nothing the broker stored or logged holds a plaintext name or date of birth.
-    const tables = ['agency', 'agency_certificate', 'policy', 'policy_approval', 'person', 'submission', 'encoding', 'run', 'run_match', 'audit_log'];
+    const tables = ['agency', 'agency_certificate', 'policy', 'policy_approval', 'person', 'submission', 'encoding', 'run', 'run_record', 'run_event', 'audit_log', 'audit_checkpoint'];
     let stored = '';
     for (const table of tables) {
       const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(table)} t`.execute(db);

@@ -104,17 +104,28 @@ export interface RunTable {
   submission_ids: JSONColumnType<string[]>;
   matched_pairs: number;
   error: string | null;
+  /** Scoring mode, threshold and the model's reasoning; never anything identifying. */
+  scoring: JSONColumnType<Record<string, unknown>> | null;
+  stats: JSONColumnType<Record<string, unknown>> | null;
   started_at: ColumnType<Date, Date, never>;
   finished_at: Date | null;
 }
 
-export interface RunMatchTable {
+export interface RunRecordTable {
   run_id: string;
-  left_submission: string;
-  left_token: string;
-  right_submission: string;
-  right_token: string;
-  score: number;
+  submission_id: string;
+  row_token: string;
+  /** Source and digest of the encodings: the same person re-submitted keeps the same key. */
+  record_key: string;
+  entity_id: string;
+  household_id: string | null;
+}
+
+export interface RunEventTable {
+  run_id: string;
+  seq: number;
+  kind: string;
+  detail: JSONColumnType<Record<string, unknown>>;
 }
 
 export interface AuditTable {
@@ -141,7 +152,8 @@ export interface Database {
   submission: SubmissionTable;
   encoding: EncodingTable;
   run: RunTable;
-  run_match: RunMatchTable;
+  run_record: RunRecordTable;
+  run_event: RunEventTable;
   audit_log: AuditTable;
   person: PersonTable;
   analyst_assignment: AnalystAssignmentTable;

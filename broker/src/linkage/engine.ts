@@ -43,6 +43,8 @@ export interface EngineOptions {
   previousEntities?: ReadonlyMap<string, string>;
   previousHouseholds?: ReadonlyMap<string, string>;
   runId: string;
+  /** Fewer candidate pairs across sources than this and the engine scores by record-level Dice; default 2000. */
+  minTrainingPairs?: number;
   /** Compare all pairs exactly (popcount-pruned) when nA·nB is at most this; default 4e8. */
   exactCandidateLimit?: number;
   /** Record-level Dice at which the exact pass proposes a candidate; default 0.6. */
@@ -164,14 +166,14 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
       // When comparing everything is affordable, add every pair whose record-level Dice reaches a
       // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
       const comparisons = sources[i]!.tokens.length * sources[j]!.tokens.length;
-      if (comparisons <= (opts.exactCandidateLimit ?? 4e8)) {
+      if (i !== j && comparisons <= (opts.exactCandidateLimit ?? 4e8)) {
         const c = candidatesAbove(clkSets[i]!, clkSets[j]!, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6));
         const extra = new Uint32Array(c.a.length * 2);
         for (let k = 0; k < c.a.length; k++) {
           extra[2 * k] = c.a[k]!;
           extra[2 * k + 1] = c.b[k]!;
         }
-        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(extra, i === j)));
+        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(extra)));
       }
       blocks.push({ i, j, pairs });
       blockingStats.push({ sources: [sources[i]!.name, sources[j]!.name], stats: { ...r.stats, combined: pairs.length / 2 } });
@@ -218,11 +220,18 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   t = performance.now();
   let weight: Float32Array;
   let scoring: EngineResult['scoring'];
-  if (!clkMode && candidateCount > 0) {
+  // Pairs across sources train the model: pairs inside one source are dominated by people sharing a
+  // household, and the match class must describe one person in two systems.
+  const cross: number[] = [];
+  for (let k = 0; k < candidateCount; k++) if (sourceOf[ga[k]!] !== sourceOf[gb[k]!]) cross.push(k);
+  const minTraining = opts.minTrainingPairs ?? 2000;
+  if (!clkMode && cross.length >= minTraining) {
     // u from random pairs, as Splink does: among candidates, people sharing an address or a surname
     // (households) are common, and EM would otherwise learn "same household" as the match class.
     const randomSims = randomPairSimilarities(sources, fieldSets, F, 20_000, 0x5eed);
-    const model = fitModel(sims, fieldNames, randomSims.length > 0 ? { randomPairs: randomSims, uFromRandomPairs: 'fixed' } : {});
+    const training = cross.length < candidateCount ? new Float32Array(cross.length * F) : sims;
+    if (training !== sims) cross.forEach((k, n) => training.set(sims.subarray(k * F, (k + 1) * F), n * F));
+    const model = fitModel(training, fieldNames, randomSims.length > 0 ? { randomPairs: randomSims, uFromRandomPairs: 'fixed' } : {});
     const choice = chooseThreshold(model);
     weight = scorePairs(model, sims).weight;
     const vetoed = vetoOtherPeople(model, sims, weight, choice.weight);
@@ -238,12 +247,12 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     };
   } else {
     weight = clkDice;
-    scoring = {
-      mode: 'dice',
-      threshold: opts.diceThreshold,
-      fields: [],
-      reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${F === 0 ? 'the inputs carry no field-level filters' : 'fewer than two comparable fields'})`],
-    };
+    const why = clkMode
+      ? F === 0
+        ? 'the inputs carry no field-level filters'
+        : 'fewer than two comparable fields'
+      : `only ${cross.length} candidate pairs across sources, fewer than the ${minTraining} needed to fit a Fellegi–Sunter model without labels`;
+    scoring = { mode: 'dice', threshold: opts.diceThreshold, fields: [], reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${why})`] };
   }
   lap('scoring', t);
 

@@ -3,6 +3,7 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_field_filters_and_blocks.js';
 import * as m003 from './003_people_and_approvals.js';
 import * as m004 from './004_enrolment_certificates_sealed.js';
+import * as m005 from './005_entities.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '002_field_filters_and_blocks': m002,
   '003_people_and_approvals': m003,
   '004_enrolment_certificates_sealed': m004,
+  '005_entities': m005,
 };
 
 export const migrationProvider: MigrationProvider = {
