@@ -1,13 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { ProtocolError } from '@blindlink/protocol';
 import { parsePolicy, PolicyInvalidError } from '@blindlink/policies';
 import { registerAgency, reissueEnrolmentCode, revokeAgency } from './agencies/registry.js';
 import { appendAudit, verifyAuditChain, type AuditInput } from './audit/log.js';
+import { loadExistingBrokerKeys, readBrokerPublicKeyFile } from './audit/broker-key.js';
+import { checkpointHead, listCheckpoints, verifyStoredCheckpoints } from './audit/checkpoints.js';
+import { exportChunks, planExport } from './audit/export.js';
+import { describeVerdict, verifyExportFile } from './audit/export-verify.js';
+import { SIGNING_SEED_FILE } from './trust/keys.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
+import { linkFiles, writeEntities } from './linkage/offline.js';
 import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from './people/accounts.js';
 import type { PersonRole } from './db/schema.js';
 import { certificateFingerprint, keyDir, startBroker } from './server.js';
@@ -176,9 +184,56 @@ export function buildCli(): Command {
       });
     });
 
-  const audit = program.command('audit').description('the audit trail');
-  dataDir(audit.command('verify').description('recompute the audit hash chain; exits 1 naming the first broken row'))
-    .action(async (o: { dataDir: string }) => {
+  program
+    .command('link <files...>')
+    .description('link encoded files offline (to trial quality on test data): writes entity_id,source,row_token')
+    .requiredOption('--out <csv>', 'where to write the entities')
+    .option('--duplicate-free <sources>', 'sources that hold one row per person (file names without .enc)', (v: string, prev: string[] = []) => [...prev, ...v.split(',')], [] as string[])
+    .option('--threshold <dice>', 'record-level Dice threshold for inputs without field filters (clkhash CLKs)', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('--threshold must be in (0, 1]');
+      return n;
+    }, 0.8)
+    .option('--clk-only', 'score by record-level Dice even when field filters are present')
+    .action(async (files: string[], o: { out: string; duplicateFree: string[]; threshold: number; clkOnly?: boolean }) => {
+      const { sources, result } = linkFiles(files, { duplicateFree: o.duplicateFree, diceThreshold: o.threshold, ...(o.clkOnly ? { clkOnly: true } : {}) });
+      writeEntities(o.out, sources, result);
+      const s = result.stats;
+      process.stderr.write(
+        `${s.records} records from ${sources.length} sources → ${s.entities} entities, ${s.households} households; ` +
+          `${s.candidatePairs} candidate pairs, ${s.linksAccepted} links (${result.scoring.mode}, threshold ${result.scoring.threshold.toFixed(3)}) in ${s.seconds.total!.toFixed(2)} s → ${o.out}\n` +
+          result.scoring.reasoning.map((r) => `  ${r}\n`).join(''),
+      );
+    });
+
+  // ── audit ────────────────────────────────────────────────────────────────────────────────
+  const audit = program.command('audit').description('the audit trail: verify, export, checkpoint');
+  dataDir(
+    audit
+      .command('verify')
+      .summary('verify the trail (the database, or an export offline); exit 1 naming the first row that fails')
+      .description(
+        'verify the audit trail and exit 1 naming the first row that fails:\n' +
+          '  --data-dir: recompute the database\'s hash chain and check every stored signed checkpoint\n' +
+          '  --file --broker-key: verify an export offline (no database), trusting only the given public key',
+      ),
+  )
+    .option('--file <export.jsonl>', 'an export from `audit export` or GET /v1/audit/export')
+    .option('--broker-key <file>', 'file holding the broker\'s Ed25519 public key, base64 (`audit broker-key`, or signingPublicKey of GET /v1/broker)')
+    .action(async (o: { dataDir: string; file?: string; brokerKey?: string }, cmd: Command) => {
+      if (o.file !== undefined) {
+        if (!o.brokerKey) throw new CliError('--file needs --broker-key: an export is checked against a key you hold, never the key it carries');
+        if (cmd.getOptionValueSource('dataDir') === 'cli') throw new CliError('give --file or --data-dir, not both');
+        const verdict = await verifyExportFile(o.file, readBrokerPublicKeyFile(o.brokerKey));
+        (verdict.ok ? process.stdout : process.stderr).write(describeVerdict(verdict) + '\n');
+        if (!verdict.ok) process.exitCode = 1;
+        return;
+      }
+      const publicKey = o.brokerKey
+        ? readBrokerPublicKeyFile(o.brokerKey)
+        : existsSync(join(keyDir(o.dataDir), SIGNING_SEED_FILE))
+          ? (await loadExistingBrokerKeys(keyDir(o.dataDir))).signingPublicKey
+          : null;
       await withDatabase(o.dataDir, async ({ db }) => {
         const { rows, broken } = await verifyAuditChain(db);
         if (broken) {
@@ -186,9 +241,66 @@ export function buildCli(): Command {
           process.exitCode = 1;
           return;
         }
-        process.stdout.write(`audit chain intact: ${rows} rows verified\n`);
+        const stored = await listCheckpoints(db, { limit: 1 });
+        if (!publicKey) {
+          if (stored.length) {
+            process.stderr.write(`audit chain intact: ${rows} rows verified, but its signed checkpoints were NOT checked: no broker key in ${keyDir(o.dataDir)}; give --broker-key\n`);
+            process.exitCode = 1;
+            return;
+          }
+          process.stdout.write(`audit chain intact: ${rows} rows verified (no signed checkpoints yet)\n`);
+          return;
+        }
+        const cps = await verifyStoredCheckpoints(db, publicKey);
+        if (cps.broken) {
+          process.stderr.write(`audit checkpoint BROKEN at row ${cps.broken.seq}: ${cps.broken.problem} (${cps.checked} checkpoint(s) before it verified)\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const tail = rows > cps.lastSeq ? `; rows ${cps.lastSeq + 1}–${rows} not yet signed` : '';
+        process.stdout.write(`audit chain intact: ${rows} rows verified; ${cps.checked} signed checkpoint(s) verified${cps.checked ? `, the last on row ${cps.lastSeq}` : ''}${tail}\n`);
       });
     });
+
+  dataDir(audit.command('export').description('write the audit trail as JSON lines with signed checkpoints, ending on a fresh checkpoint (for `audit verify --file`)'))
+    .requiredOption('--out <file>', 'where to write the export (not overwritten if it exists)')
+    .option('--from <seq>', 'first row: 1 (default, the whole chain) or a row that carries a checkpoint', intArg('--from'))
+    .action(async (o: { dataDir: string; out: string; from?: number }) => {
+      const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
+      // Create the file first (never overwriting one), so a bad --out records and signs nothing.
+      const fd = openSync(o.out, 'wx', 0o640);
+      const file = createWriteStream('', { fd });
+      try {
+        await withDatabase(o.dataDir, async ({ db }) => {
+          await recordAction(db, 'audit.export', `audit export to a file by the operator${o.from ? ` from row ${o.from}` : ''}`);
+          const header = await planExport(db, keys, o.from !== undefined ? { from: o.from } : {});
+          await pipeline(Readable.from(exportChunks(db, header)), file);
+          process.stdout.write(`exported audit rows ${header.fromSeq}–${header.toSeq} to ${o.out} (broker key ${header.brokerKeyId})\n`);
+        });
+      } catch (err) {
+        file.destroy();
+        rmSync(o.out, { force: true }); // no half-written export left to be mistaken for a whole one
+        throw err;
+      }
+    });
+
+  dataDir(audit.command('checkpoint').description('sign a checkpoint on the current head of the audit chain now'))
+    .action(async (o: { dataDir: string }) => {
+      const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
+      await withDatabase(o.dataDir, async ({ db }) => {
+        await recordAction(db, 'audit.checkpoint', 'checkpoint signed on demand by the operator');
+        const cp = await checkpointHead(db, keys);
+        process.stdout.write(JSON.stringify(cp) + '\n');
+      });
+    });
+
+  dataDir(audit.command('broker-key').description('print the broker\'s Ed25519 public key (base64): give it to IG leads, out of band, to verify exports'))
+    .action(async (o: { dataDir: string }) => {
+      const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
+      process.stdout.write(keys.signingPublicKeyBase64 + '\n');
+      process.stderr.write(`key id ${keys.keyId}\n`);
+    });
+  // ── end audit ────────────────────────────────────────────────────────────────────────────────
   return program;
 }
 

@@ -4,3 +4,4 @@ export * from './encoded.js';
 export * from './api.js';
 export * from './envelope.js';
 export * from './encoded-file.js';
+export * from './audit.js';

@@ -45,9 +45,23 @@ export type ChainBreak = { seq: number; problem: string };
  * not the previous row's hash, or a hash that does not match the row's own fields.
  */
 export class ChainVerifier {
-  #expectedSeq = 1;
-  #prevHash = GENESIS_HASH;
+  #expectedSeq: number;
+  #prevHash: string;
   checked = 0;
+
+  /**
+   * By default the chain starts at row 1 after the genesis hash. A partial export starts elsewhere:
+   * `start` is then the first row's number and the prev_hash it must carry (a signed checkpoint pins it).
+   */
+  constructor(start: { seq: number; prevHash: string } = { seq: 1, prevHash: GENESIS_HASH }) {
+    this.#expectedSeq = start.seq;
+    this.#prevHash = start.prevHash;
+  }
+
+  /** Number and hash of the last row accepted (seq one less than the start, and its hash, before any). */
+  get head(): { seq: number; hash: string } {
+    return { seq: this.#expectedSeq - 1, hash: this.#prevHash };
+  }
 
   next(e: ChainedAuditEntry): ChainBreak | null {
     if (e.seq !== this.#expectedSeq) {

@@ -1,12 +1,14 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditTable, Database } from '../db/schema.js';
+import { autoCheckpoint } from './checkpoints.js';
 import { chain, ChainVerifier, GENESIS_HASH, type AuditFields, type ChainBreak, type ChainedAuditEntry } from './chain.js';
 
 export type AuditInput = Omit<AuditFields, 'seq' | 'at'> & { at?: Date };
 
 /**
  * Append one entry. The table lock makes appends strictly sequential, so each row's prev_hash is
- * the hash of the row before it even when many requests finish at once.
+ * the hash of the row before it even when many requests finish at once. Where automatic checkpoints
+ * are on for `db` (enableAutoCheckpoints), every CHECKPOINT_EVERY rows are signed in the same step.
  */
 export async function appendAudit(db: Kysely<Database>, input: AuditInput): Promise<ChainedAuditEntry> {
   return db.transaction().execute(async (trx) => {
@@ -35,6 +37,8 @@ export async function appendAudit(db: Kysely<Database>, input: AuditInput): Prom
         hash: entry.hash,
       })
       .execute();
+    // Same transaction: a checkpoint never names a row that was rolled back.
+    await autoCheckpoint(db, trx, entry);
     return entry;
   });
 }

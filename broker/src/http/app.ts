@@ -12,6 +12,7 @@ import { registerAuditHook } from './audit-hook.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
+import { auditRoutes } from './routes/audit.js';
 import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
 import { releaseRoutes } from './routes/releases.js';
@@ -73,7 +74,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca };
-  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, releaseRoutes]) {
+  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, releaseRoutes, auditRoutes]) {
     await app.register(routes, deps);
   }
 
