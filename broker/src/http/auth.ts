@@ -54,7 +54,11 @@ async function verifiedPrincipal(request: FastifyRequest): Promise<Principal> {
   try {
     await request.jwtVerify();
   } catch (err) {
-    throw toProtocolError(err);
+    // Whatever is wrong with a presented token (unsigned, another algorithm, malformed, tampered),
+    // the answer is the same 401: never a 400 or 500 that tells a forger which check caught him.
+    const perr = toProtocolError(err);
+    if (perr.code === 'unauthenticated' || perr.code === 'token-expired') throw perr;
+    throw new ProtocolError('token-invalid', 'the access token is not valid');
   }
   return request.user;
 }
