@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { markInterruptedRuns } from './linkage/recover.js';
 import type { Database } from './db/schema.js';
 import { buildApp } from './http/app.js';
 import { loadOrCreateKey } from './keys.js';
@@ -46,7 +47,7 @@ export function keyDir(dataDir: string): string {
 /** The broker's secrets: CA, signing/sealing/data keys, JWT key. All on disk, none in the database. */
 export async function loadBrokerSecrets(dataDir: string) {
   const dir = keyDir(dataDir);
-  return { ca: loadOrCreateCa(dir), keys: await loadOrCreateBrokerKeys(dir), jwtKey: loadOrCreateKey(dir, 'jwt-signing.key') };
+  return { ca: loadOrCreateCa(dir), keys: await loadOrCreateBrokerKeys(dir), jwtKey: loadOrCreateKey(dir, 'jwt-signing.key'), pseudonymKey: loadOrCreateKey(dir, 'pseudonym-master.key') };
 }
 
 /** Open storage, migrate, and listen over mutual TLS. The one way the CLI, tests and demo start a broker. */
@@ -54,7 +55,9 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
     await migrateToLatest(database.db);
-    const { ca, keys, jwtKey } = await loadBrokerSecrets(cfg.dataDir);
+    // A run left 'running' by a crash will never finish: mark it failed so it can be rerun.
+    await markInterruptedRuns(database.db);
+    const { ca, keys, jwtKey, pseudonymKey } = await loadBrokerSecrets(cfg.dataDir);
     const host = cfg.host ?? '127.0.0.1';
     const server = cfg.tls
       ? { certPem: readFileSync(cfg.tls.certFile, 'utf8'), keyPem: readFileSync(cfg.tls.keyFile, 'utf8') }
@@ -65,6 +68,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       jwtKey,
       keys,
       ca,
+      pseudonymKey,
       https: mutualTlsServerOptions({ keyPem: server.keyPem, certPem: server.certPem, caPem: ca.certPem }),
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
       ...(cfg.rateLimit ? { rateLimit: cfg.rateLimit } : {}),

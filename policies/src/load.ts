@@ -131,7 +131,13 @@ export function parsePolicy(text: string, source = 'policy'): LoadedPolicy {
   if (yamlDoc.errors.length > 0) {
     throw new PolicyInvalidError(source, yamlDoc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })));
   }
-  const raw: unknown = yamlDoc.toJS({ maxAliasCount: 0 });
+  let raw: unknown;
+  try {
+    raw = yamlDoc.toJS({ maxAliasCount: 0 });
+  } catch (err) {
+    // Anchors and aliases are refused: a policy is read by people, and every value must stand where it applies.
+    throw new PolicyInvalidError(source, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
+  }
   if (!check.Check(raw)) {
     const problems = [...check.Errors(raw)].map((e) => ({ path: e.instancePath, message: e.message }));
     throw new PolicyInvalidError(source, problems.length > 0 ? problems : [{ path: '', message: 'does not match the policy format' }]);

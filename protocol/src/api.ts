@@ -91,7 +91,8 @@ export const PolicySummary = Type.Object(
   { additionalProperties: false },
 );
 export const PolicyList = Type.Object({ policies: Type.Array(PolicySummary) }, { $id: 'PolicyList', additionalProperties: false });
-export const PolicyVersionParams = Type.Object({ id: Slug, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+/** Path parameters arrive as text (types are never coerced): the version is a digit string. */
+export const PolicyVersionParams = Type.Object({ id: Slug, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) }, { additionalProperties: false });
 
 export const TokenResponse = Type.Object(
   {

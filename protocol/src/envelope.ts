@@ -20,7 +20,7 @@ export const SubmissionEnvelope = Type.Object(
     signature: Type.String({ pattern: '^[A-Za-z0-9+/]{86}==$', description: 'Ed25519 detached signature, base64' }),
     sealed: Type.String({
       minLength: 64,
-      pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$',
+      pattern: '^[A-Za-z0-9+/]*={0,2}$',
       description: 'crypto_box_seal of the body to the broker X25519 key, base64',
     }),
   },

@@ -18,7 +18,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/agencies',
-    { preHandler: admin, schema: { summary: 'Create an agency; returns its one-time enrolment code', tags, body: NewAgencyRequest, response: { 201: EnrolmentCodeResponse, 409: ErrorBody } } },
+    { onRequest: admin, schema: { summary: 'Create an agency; returns its one-time enrolment code', tags, body: NewAgencyRequest, response: { 201: EnrolmentCodeResponse, 409: ErrorBody } } },
     async (request, reply) => {
       request.audit.action = 'agency.register';
       const r = await registerAgency(db, request.body.agency, request.body.name);
@@ -29,7 +29,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/agencies/:agency/enrolment-code',
-    { preHandler: admin, schema: { summary: 'Issue a new enrolment code (re-enrolment)', tags, params: AgencyParams, response: { 201: EnrolmentCodeResponse, 404: ErrorBody } } },
+    { onRequest: admin, schema: { summary: 'Issue a new enrolment code (re-enrolment)', tags, params: AgencyParams, response: { 201: EnrolmentCodeResponse, 404: ErrorBody } } },
     async (request, reply) => {
       request.audit.action = 'agency.enrolment-code';
       const r = await reissueEnrolmentCode(db, request.params.agency);
@@ -40,7 +40,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/agencies/:agency/revoke',
-    { preHandler: admin, schema: { summary: 'Revoke every certificate of an agency, at once', tags, params: AgencyParams, response: { 200: Type.Object({ revoked: Type.Integer() }, { additionalProperties: false }), 404: ErrorBody } } },
+    { onRequest: admin, schema: { summary: 'Revoke every certificate of an agency, at once', tags, params: AgencyParams, response: { 200: Type.Object({ revoked: Type.Integer() }, { additionalProperties: false }), 404: ErrorBody } } },
     async (request) => {
       request.audit.action = 'agency.revoke';
       const revoked = await revokeAgency(db, request.params.agency);
@@ -51,7 +51,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/people',
-    { preHandler: admin, schema: { summary: 'Add a person; returns a generated password once', tags, body: NewPersonRequest, response: { 201: NewPersonResponse, 400: ErrorBody, 409: ErrorBody } } },
+    { onRequest: admin, schema: { summary: 'Add a person; returns a generated password once', tags, body: NewPersonRequest, response: { 201: NewPersonResponse, 400: ErrorBody, 409: ErrorBody } } },
     async (request, reply) => {
       request.audit.action = 'person.add';
       const password = generatePassword();
@@ -63,7 +63,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/people/:username/unlock',
-    { preHandler: admin, schema: { summary: 'Unlock an account locked after failed logins', tags, params: UsernameParams, response: { 204: Type.Null(), 404: ErrorBody } } },
+    { onRequest: admin, schema: { summary: 'Unlock an account locked after failed logins', tags, params: UsernameParams, response: { 204: Type.Null(), 404: ErrorBody } } },
     async (request, reply) => {
       request.audit.action = 'person.unlock';
       await unlockPerson(db, request.params.username);
@@ -74,7 +74,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
   app.post(
     '/v1/admin/policies',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         summary: 'Load a policy version (YAML body, application/yaml); it is in force once an IG lead approves it',
         tags,

@@ -48,7 +48,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
   app.get(
     '/v1/audit',
     {
-      preHandler: igLead,
+      onRequest: igLead,
       schema: {
         summary: 'Query the audit trail, oldest first; page with afterSeq = nextAfterSeq',
         tags: ['audit'],
@@ -86,7 +86,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
   app.get(
     '/v1/audit/checkpoints',
     {
-      preHandler: igLead,
+      onRequest: igLead,
       schema: { summary: 'Signed audit checkpoints, oldest first', tags: ['audit'], querystring: AuditCheckpointQuery, response: { 200: AuditCheckpointList, ...errors } },
     },
     async (request) => {
@@ -106,7 +106,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
   app.get(
     '/v1/audit/export',
     {
-      preHandler: igLead,
+      onRequest: igLead,
       schema: {
         summary: 'The audit trail as JSON lines with signed checkpoints, to verify offline (blindlink-broker audit verify --file)',
         tags: ['audit'],

@@ -24,7 +24,7 @@ function summary(p: StoredPolicy) {
 export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   app.get(
     '/v1/policies',
-    { preHandler: requireRole(db, 'ig-lead', 'admin'), schema: { summary: 'Every loaded policy version and its approval', tags: ['governance'], response: { 200: PolicyList } } },
+    { onRequest: requireRole(db, 'ig-lead', 'admin'), schema: { summary: 'Every loaded policy version and its approval', tags: ['governance'], response: { 200: PolicyList } } },
     async (request) => {
       request.audit.action = 'policy.list';
       return { policies: (await listPolicies(db)).map(summary) };
@@ -34,11 +34,12 @@ export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
   app.post(
     '/v1/policies/:id/versions/:version/approval',
     {
-      preHandler: requireRole(db, 'ig-lead'),
+      onRequest: requireRole(db, 'ig-lead'),
       schema: { summary: 'Approve a policy version (IG lead, not the person who loaded it)', tags: ['governance'], params: PolicyVersionParams, response: { 200: PolicySummary, 403: ErrorBody, 404: ErrorBody } },
     },
     async (request) => {
-      const { id, version } = request.params;
+      const id = request.params.id;
+      const version = Number(request.params.version);
       Object.assign(request.audit, { action: 'policy.approve', policyId: id, policyVersion: version });
       const p = await approvePolicy(db, id, version, request.user.sub);
       request.audit.purpose = p.document.purpose;

@@ -61,7 +61,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
   app.post(
     '/v1/certificates/renew',
     {
-      preHandler: requireRole(db, 'agency'),
+      onRequest: requireRole(db, 'agency'),
       schema: { summary: 'Renew the agency certificate: a new one is issued, the current one revoked', tags: ['identity'], body: RenewRequest, response: { 201: CertificateResponse, 400: ErrorBody, 401: ErrorBody } },
     },
     async (request, reply) => {

@@ -12,7 +12,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db,
   app.post(
     '/v1/purposes/:purpose/runs',
     {
-      preHandler: requireRole(db, 'agency', 'analyst'),
+      onRequest: requireRole(db, 'agency', 'analyst'),
       schema: {
         summary: 'Link the latest submissions of every contributing agency for a purpose',
         tags: ['runs'],
