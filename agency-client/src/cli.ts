@@ -64,8 +64,9 @@ export function buildCli(): Command {
     .option('--map <field=COLUMN,...>', 'take a schema field from a differently named column', mapOption, {})
     .option('--id-column <name>', 'column holding the agency\'s own record id', 'record_id')
     .option('--ignore <columns>', 'columns present in the CSV that must not be encoded', list, [])
+    .option('--attributes <columns>', 'non-identifying columns sent as they are (the policy must declare them: a ward, an offence category)', list, [])
     .addOption(new Option('--on-invalid <mode>', 'what to do with a row that fails validation').choices(['skip', 'fail']).default('fail'))
-    .action(async (o: { input: string; secretFile: string; out: string; format: 'blindlink' | 'clkhash'; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; onInvalid: 'skip' | 'fail' }) => {
+    .action(async (o: { input: string; secretFile: string; out: string; format: 'blindlink' | 'clkhash'; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; attributes: string[]; onInvalid: 'skip' | 'fail' }) => {
       const progress = (n: number) => process.stderr.write(`\rencoded ${n} rows`);
       if (o.format === 'clkhash') {
         const s = await encodeClkhashCommand(o, { warn: (line) => process.stderr.write(`warning: ${line}\n`), progress });

@@ -63,7 +63,7 @@ export function decide(doc: PolicyDocument, req: ReleaseRequest): Decision {
  */
 export type ContributionDecision = DecisionBase & { allow: boolean };
 
-export function decideContribution(doc: PolicyDocument, agency: string, at: Date, identifiers?: readonly string[]): ContributionDecision {
+export function decideContribution(doc: PolicyDocument, agency: string, at: Date, identifiers?: readonly string[], attributes?: readonly string[]): ContributionDecision {
   if (!inForce(doc, at)) return refuse(doc, 'validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
   const i = doc.contributors.findIndex((c) => c.agency === agency);
   const c = doc.contributors[i];
@@ -72,5 +72,35 @@ export function decideContribution(doc: PolicyDocument, agency: string, at: Date
   if (extra.length > 0) {
     return refuse(doc, `contributors/${i}/identifiers`, `${agency} may encode only ${c.identifiers.join(', ')}; the submission also encodes ${extra.join(', ')}`);
   }
+  const undeclared = (attributes ?? []).filter((a) => !(c.attributes ?? []).some((d) => d.name === a));
+  if (undeclared.length > 0) {
+    return refuse(doc, `contributors/${i}/attributes`, `${agency} may attach only ${(c.attributes ?? []).map((a) => a.name).join(', ') || 'no attributes'}; the submission also carries ${undeclared.join(', ')}`);
+  }
   return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: `contributors/${i}`, reason: `policy ${doc.id} v${doc.version} lists ${agency} as a contributor` };
+}
+
+const TRUE = ['yes', 'y', 'true', '1'];
+const FALSE = ['no', 'n', 'false', '0'];
+
+/**
+ * Check one record's attributes against the contributor's declarations and put them in canonical
+ * form (booleans as true/false). Returns the problem in words, or the normalised attributes.
+ */
+export function checkAttributes(doc: PolicyDocument, agency: string, attributes: Record<string, string>): { ok: true; value: Record<string, string | boolean> } | { ok: false; problem: string } {
+  const c = doc.contributors.find((x) => x.agency === agency);
+  const out: Record<string, string | boolean> = {};
+  for (const [name, raw] of Object.entries(attributes)) {
+    const spec = c?.attributes?.find((a) => a.name === name);
+    if (!spec) return { ok: false, problem: `attribute ${name} is not declared for ${agency}` };
+    if (spec.type === 'enum') {
+      if (!spec.values.includes(raw)) return { ok: false, problem: `attribute ${name} is not one of the declared values` };
+      out[name] = raw;
+    } else {
+      const v = raw.toLowerCase();
+      if (TRUE.includes(v)) out[name] = true;
+      else if (FALSE.includes(v)) out[name] = false;
+      else return { ok: false, problem: `attribute ${name} is not yes/no` };
+    }
+  }
+  return { ok: true, value: out };
 }

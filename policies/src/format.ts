@@ -99,6 +99,12 @@ export const DiscrepancyRule = Type.Object(
   { additionalProperties: false },
 );
 
+export type MembershipRule = Static<typeof MembershipRule>;
+export type PseudonymRule = Static<typeof PseudonymRule>;
+export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
+export type AggregateRule = Static<typeof AggregateRule>;
+export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
+
 export const ReleaseRule = Type.Union([MembershipRule, PseudonymRule, FamilyCriteriaRule, AggregateRule, DiscrepancyRule]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];

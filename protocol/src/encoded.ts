@@ -11,7 +11,7 @@ export const RowToken = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', descriptio
 
 /** Standard padded base64 of a bit string, most significant bit of each byte first (as clkhash). */
 export const Base64Bits = Type.String({
-  pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$',
+  pattern: '^[A-Za-z0-9+/]*={0,2}$',
   maxLength: 8192,
   description: 'Bit string, standard padded base64',
 });
@@ -52,6 +52,7 @@ export const EncodedHeader = Type.Object(
     blockingKeys: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+._-]{0,63}$' }), { maxItems: 16, description: 'Names of the keyed blocking keys each record may carry' }),
     ),
+    attributes: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), { maxItems: 32, uniqueItems: true, description: 'Names of the attributes records may carry' })),
     recordCount: Type.Integer({ minimum: 0 }),
     createdAt: Type.String({ format: 'date-time' }),
   },
@@ -66,6 +67,8 @@ export const EncodedRecord = Type.Object(
     /** Field name → that field's own Bloom filter; a field left out was missing in the source row. */
     fields: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), Base64Bits, { maxProperties: 32 })),
     blocks: Type.Optional(Type.Array(BlockToken, { maxItems: 64, uniqueItems: true })),
+    /** Non-identifying attributes the policy lets this agency attach (a ward, an offence category). */
+    attributes: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), Type.String({ maxLength: 64 }), { maxProperties: 32 })),
   },
   { additionalProperties: false },
 );

@@ -5,3 +5,4 @@ export * from './api.js';
 export * from './envelope.js';
 export * from './encoded-file.js';
 export * from './audit.js';
+export * from './releases.js';

@@ -35,6 +35,8 @@ export interface EncodeOptions {
   idColumn: string;
   /** Columns present in the CSV that are deliberately not encoded. */
   ignore: string[];
+  /** Columns copied as they are into each record's non-identifying attributes (the policy must declare them). */
+  attributes?: string[];
   onInvalid: 'skip' | 'fail';
   /** Encoding threads; default: every core (availableParallelism()). 1 encodes in the calling thread. */
   threads?: number;
@@ -179,10 +181,10 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
       if (!setup) {
         const found = mapHeader(item.record, schema, opts);
         effective = effectiveSchema(schema, found.present);
-        setup = { schema: effective, secret: opts.secret, columns: found.columns, idColumn: found.idColumn, idName: opts.idColumn, width: item.record.length, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
+        setup = { schema: effective, secret: opts.secret, columns: found.columns, idColumn: found.idColumn, idName: opts.idColumn, width: item.record.length, attributes: (opts.attributes ?? []).map((a) => ({ name: a, column: (item.record as string[]).map((h) => h.trim()).indexOf(a) })), ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
         const s = setup;
         makeEncoder = (pool) => (pool ? workerPoolEncoder(s, threads) : inThreadEncoder(s));
-        header = makeHeader(schema, effective, 0, new Date());
+        header = makeHeader(schema, effective, 0, new Date(), opts.attributes ?? []);
         placeholder = JSON.stringify({ ...header, recordCount: Number.MAX_SAFE_INTEGER }).length;
         await write(body, ' '.repeat(placeholder) + '\n');
         continue;
@@ -207,7 +209,7 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
     await closeStream(tokenMap);
     if (rejects) await closeStream(rejects);
 
-    header = makeHeader(schema, effective, encoded, new Date());
+    header = makeHeader(schema, effective, encoded, new Date(), opts.attributes ?? []);
     const text = JSON.stringify(header);
     const fh = await open(tmpOut, 'r+');
     try {
@@ -231,7 +233,7 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
   return { rows, encoded, rejected, rejectedRows, seconds, rate: rows / Math.max(seconds, 1e-9), threads, out: opts.out, tokenMap: tokenMapPath(opts.out), header };
 }
 
-function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effectiveSchema>, recordCount: number, createdAt: Date): EncodedHeader {
+function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effectiveSchema>, recordCount: number, createdAt: Date, attributes: string[]): EncodedHeader {
   const filters = effective.fields.filter((f) => f.filter !== null).map((f) => ({ field: f.name, bits: hardenedBits(f.filter!.bits, effective.hardening) }));
   return encodedFileHeader({
     schema: { id: effective.id, version: effective.version, fingerprint: schemaFingerprint(schema), fields: effective.fields.map((f) => f.name) },
@@ -239,6 +241,7 @@ function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effecti
     hardening: hardeningNames(effective),
     ...(filters.length > 0 ? { fieldFilters: filters } : {}),
     ...(effective.blockingKeys.length > 0 ? { blockingKeys: effective.blockingKeys.map((k) => k.name) } : {}),
+    ...(attributes.length > 0 ? { attributes } : {}),
     recordCount,
     createdAt: createdAt.toISOString(),
   });
@@ -259,7 +262,12 @@ function mapHeader(record: string[], schema: ReturnType<typeof loadEncodingSchem
   }
   const idColumn = header.indexOf(opts.idColumn);
   if (idColumn < 0) throw new InputError(`id column "${opts.idColumn}" is not in the header of ${opts.input} (set it with --id-column)`);
-  const known = new Set([...columns, idColumn]);
+  for (const a of opts.attributes ?? []) {
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(a)) throw new InputError(`attribute column "${a}" must be a lower-case name (a-z, 0-9, _)`);
+    if (!header.includes(a)) throw new InputError(`attribute column "${a}" is not in the header of ${opts.input}`);
+    if (schema.fields.some((f) => (opts.map[f.name] ?? f.name) === a)) throw new InputError(`"${a}" is an identifier field: it cannot also be sent as an attribute`);
+  }
+  const known = new Set([...columns, idColumn, ...(opts.attributes ?? []).map((a) => header.indexOf(a))]);
   const unknown = header.filter((h, i) => !known.has(i) && !opts.ignore.includes(h));
   if (unknown.length > 0) {
     throw new InputError(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} in ${opts.input}: map to a schema field with --map field=COLUMN, or leave out with --ignore`);

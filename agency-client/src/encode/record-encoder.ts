@@ -30,6 +30,8 @@ export interface RecordEncoderSetup {
   idName: string;
   /** Number of columns in the header (a row of another width is rejected). */
   width: number;
+  /** Columns copied verbatim (trimmed) into the record's non-identifying attributes; empty cells are left out. */
+  attributes?: { name: string; column: number }[];
   /** Entries per field cache (each of three per field holds up to twice this); default 20,000. 0 disables caching. */
   cacheSize?: number;
 }
@@ -185,6 +187,7 @@ export class RecordEncoder {
   private readonly idColumn: number;
   private readonly idName: string;
   private readonly width: number;
+  private readonly attributes: { name: string; column: number }[];
 
   constructor(setup: RecordEncoderSetup) {
     const { schema } = setup;
@@ -205,6 +208,7 @@ export class RecordEncoder {
     this.idColumn = setup.idColumn;
     this.idName = setup.idName;
     this.width = setup.width;
+    this.attributes = setup.attributes ?? [];
   }
 
   /** Encodes one row with the given row token. */
@@ -269,6 +273,12 @@ export class RecordEncoder {
     let line = `{"token":"${token}","clk":"${base64(this.clkHardener.apply(clk))}"`;
     if (fieldsJson !== '') line += `,"fields":{${fieldsJson}}`;
     if (blocksJson !== '') line += `,"blocks":[${blocksJson}]`;
+    let attributesJson = '';
+    for (const a of this.attributes) {
+      const v = (row[a.column] ?? '').trim();
+      if (v !== '') attributesJson += `${attributesJson === '' ? '' : ','}"${a.name}":${JSON.stringify(v)}`;
+    }
+    if (attributesJson !== '') line += `,"attributes":{${attributesJson}}`;
     return { line: line + '}' };
   }
 

@@ -15,7 +15,7 @@ import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
-import { releaseRoutes } from './routes/releases.js';
+import { formRoutes, releaseRoutes } from './routes/releases.js';
 import { runRoutes } from './routes/runs.js';
 import { submissionRoutes } from './routes/submissions.js';
 
@@ -23,6 +23,8 @@ export interface RouteDeps {
   db: Kysely<Database>;
   keys: BrokerKeyring;
   ca: CertificateAuthority;
+  /** Master key of per-purpose pseudonyms (in the key directory, never in the database). */
+  pseudonymKey: Uint8Array;
 }
 
 export interface AppOptions {
@@ -31,6 +33,7 @@ export interface AppOptions {
   jwtKey: Buffer;
   keys: BrokerKeyring;
   ca: CertificateAuthority;
+  pseudonymKey: Uint8Array;
   /** node:https server options (mutual TLS); omitted only by tests that inject requests. */
   https?: Record<string, unknown>;
   /** Largest accepted request body, bytes. */
@@ -56,6 +59,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.https ? { https: opts.https } : {}),
     // Unknown fields are an error, never silently dropped; types are never coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    // Malformed URLs are answered by the router before any hook: still the protocol's error shape,
+    // still audited (the onSend hook runs for these replies too), and the URL is not echoed back.
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      const r = reply as unknown as { code(n: number): { type(t: string): { send(b: unknown): unknown } } };
+      void r.code(status).type('application/json').send({ error: { code: 'bad-request', message: 'the request URL is malformed or too long' } });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   registerAuditHook(app, opts.db);
@@ -73,8 +83,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Policies arrive as YAML text, exactly as an IG lead wrote and reviewed them.
   app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca };
-  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, releaseRoutes, auditRoutes]) {
+  const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca, pseudonymKey: opts.pseudonymKey };
+  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, releaseRoutes, formRoutes, auditRoutes]) {
     await app.register(routes, deps);
   }
 

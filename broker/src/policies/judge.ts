@@ -20,9 +20,16 @@ export async function judgeRelease(db: Kysely<Database>, purpose: string, req: O
   return { decision, policy };
 }
 
-export async function judgeContribution(db: Kysely<Database>, purpose: string, agency: string, identifiers: readonly string[] | undefined, at = new Date()): Promise<{ decision: ContributionDecision; policy: StoredPolicy }> {
+export async function judgeContribution(
+  db: Kysely<Database>,
+  purpose: string,
+  agency: string,
+  identifiers: readonly string[] | undefined,
+  attributes: readonly string[] = [],
+  at = new Date(),
+): Promise<{ decision: ContributionDecision; policy: StoredPolicy }> {
   const policy = await policyInForce(db, purpose, at);
-  const decision = policy.approval ? decideContribution(policy.document, agency, at, identifiers) : unapproved(policy);
+  const decision = policy.approval ? decideContribution(policy.document, agency, at, identifiers, attributes) : unapproved(policy);
   return { decision, policy };
 }
 

@@ -80,7 +80,7 @@ export async function storeSubmission(
             submission_id: id,
             row_token: token,
             field_mask: decoded.fieldMasks[j]!,
-            payload: sealEncoding(keys, id, token, { clk: decoded.clks[j]!, fields: decoded.fields[j]!, blocks: decoded.blocks[j]! }),
+            payload: sealEncoding(keys, id, token, { clk: decoded.clks[j]!, fields: decoded.fields[j]!, blocks: decoded.blocks[j]!, attributes: decoded.attributes[j]! }),
           });
         }
         await trx.insertInto('encoding').values(rows).execute();

@@ -10,6 +10,8 @@ export interface DecodedSubmission {
   fields: (Uint8Array | null)[];
   /** Per record: blocking tokens concatenated (16 bytes each), or null when none. */
   blocks: (Uint8Array | null)[];
+  /** Per record: non-identifying attributes, checked against the policy. */
+  attributes: (Record<string, string | boolean> | null)[];
   digest: string;
 }
 
@@ -18,7 +20,10 @@ export interface DecodedSubmission {
  * unique, the count matches. Names the first offending row by its position (row tokens are random and
  * carry no identity, so naming them is safe). Pure.
  */
-export function decodeSubmission(body: SubmissionRequest): DecodedSubmission {
+export function decodeSubmission(
+  body: SubmissionRequest,
+  checkAttributes: (attrs: Record<string, string>, row: number) => Record<string, string | boolean> = (a) => a,
+): DecodedSubmission {
   const { header, records } = body;
   if (header.recordCount !== records.length) {
     throw new ProtocolError('invalid-body', `header.recordCount is ${header.recordCount} but ${records.length} records were sent`);
@@ -29,7 +34,7 @@ export function decodeSubmission(body: SubmissionRequest): DecodedSubmission {
   if (fieldIndex.size !== specs.length) throw new ProtocolError('invalid-body', 'header.fieldFilters names a field twice');
   const n = records.length;
   const seen = new Set<string>();
-  const out: DecodedSubmission = { tokens: new Array(n), clks: new Array(n), fieldMasks: new Array(n), fields: new Array(n), blocks: new Array(n), digest: '' };
+  const out: DecodedSubmission = { tokens: new Array(n), clks: new Array(n), fieldMasks: new Array(n), fields: new Array(n), blocks: new Array(n), attributes: new Array(n), digest: '' };
   const hash = createHash('sha256').update(canonicalJson(header));
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
@@ -66,6 +71,13 @@ export function decodeSubmission(body: SubmissionRequest): DecodedSubmission {
     out.fieldMasks[i] = mask;
     out.fields[i] = parts.length ? Buffer.concat(parts) : null;
     out.blocks[i] = r.blocks?.length ? Buffer.concat(r.blocks.map((b) => Buffer.from(b, 'base64url'))) : null;
+    if (r.attributes && !(header.attributes ?? []).length) {
+      throw new ProtocolError('invalid-body', `records[${i}].attributes is present but the header declares no attributes`, { row: i });
+    }
+    for (const a of Object.keys(r.attributes ?? {})) {
+      if (!header.attributes!.includes(a)) throw new ProtocolError('invalid-body', `records[${i}].attributes.${a} is not declared in header.attributes`, { row: i });
+    }
+    out.attributes[i] = r.attributes ? checkAttributes(r.attributes, i) : null;
     hash.update(canonicalJson(r)).update('\n');
   }
   out.digest = 'sha256:' + hash.digest('hex');

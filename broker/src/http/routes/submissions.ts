@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Compile } from 'typebox/compile';
 import { ErrorBody, IdempotencyHeaders, ProtocolError, PurposeParams, SubmissionEnvelope, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
 import { agencySigningKey } from '../../agencies/registry.js';
+import { checkAttributes } from '@blindlink/policies';
 import { judgeContribution, refusal } from '../../policies/judge.js';
 import { storeSubmission } from '../../submissions/store.js';
 import { decodeSubmission } from '../../submissions/validate.js';
@@ -19,7 +20,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
   app.post(
     '/v1/purposes/:purpose/submissions',
     {
-      preHandler: requireRole(db, 'agency'),
+      onRequest: requireRole(db, 'agency'),
       schema: {
         summary: 'Upload a signed, sealed encoded dataset for a purpose',
         tags: ['submissions'],
@@ -53,11 +54,15 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         throw new ProtocolError('invalid-body', `submission${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`);
       }
 
-      const { decision } = await judgeContribution(db, purpose, agency, body.header.schema.fields);
+      const { decision, policy } = await judgeContribution(db, purpose, agency, body.header.schema.fields, body.header.attributes ?? []);
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
       if (!decision.allow) throw refusal(decision);
 
-      const decoded = decodeSubmission(body);
+      const decoded = decodeSubmission(body, (attrs, row) => {
+        const r = checkAttributes(policy.document, agency, attrs);
+        if (!r.ok) throw new ProtocolError('invalid-body', `records[${row}]: ${r.problem}`, { row });
+        return r.value;
+      });
       request.audit.counts = { records: decoded.tokens.length };
       const stored = await storeSubmission(db, keys, {
         agency,
