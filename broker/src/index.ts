@@ -11,3 +11,4 @@ export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
+export { markInterruptedRuns } from './linkage/recover.js';
