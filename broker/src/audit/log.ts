@@ -10,11 +10,15 @@ export type AuditInput = Omit<AuditFields, 'seq' | 'at'> & { at?: Date };
  * the hash of the row before it even when many requests finish at once. Where automatic checkpoints
  * are on for `db` (enableAutoCheckpoints), every CHECKPOINT_EVERY rows are signed in the same step.
  */
+/** Audit text never holds NUL (PostgreSQL refuses it): a request that failed must still be recorded. */
+const stripNul = (v: string) => v.replace(/\u0000/g, '\uFFFD');
+
 export async function appendAudit(db: Kysely<Database>, input: AuditInput): Promise<ChainedAuditEntry> {
   return db.transaction().execute(async (trx) => {
     await sql`lock table audit_log in share row exclusive mode`.execute(trx);
     const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const { at, ...rest } = input;
+    const { at, ...given } = input;
+    const rest = { ...given, actor: stripNul(given.actor), action: stripNul(given.action), reason: stripNul(given.reason) };
     const fields: AuditFields = { ...rest, seq: (last?.seq ?? 0) + 1, at: (at ?? new Date()).toISOString() };
     const entry = chain(fields, last?.hash ?? GENESIS_HASH);
     await trx

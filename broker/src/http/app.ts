@@ -4,10 +4,11 @@ import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { PROTOCOL_VERSION } from '@blindlink/protocol';
+import { PROTOCOL_VERSION, ProtocolError } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
 import type { CertificateAuthority } from '../trust/ca.js';
 import type { BrokerKeyring } from '../trust/keys.js';
+import { appendAudit } from '../audit/log.js';
 import { registerAuditHook } from './audit-hook.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
@@ -59,17 +60,38 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.https ? { https: opts.https } : {}),
     // Unknown fields are an error, never silently dropped; types are never coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
-    // Malformed URLs are answered by the router before any hook: still the protocol's error shape,
-    // still audited (the onSend hook runs for these replies too), and the URL is not echoed back.
-    frameworkErrors: (err, _request, reply) => {
+    // Malformed URLs are answered by the router before any hook runs: still the protocol's error
+    // shape, never the URL echoed back, and audited here since no hook will do it.
+    frameworkErrors: (err, request, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
       const r = reply as unknown as { code(n: number): { type(t: string): { send(b: unknown): unknown } } };
-      void r.code(status).type('application/json').send({ error: { code: 'bad-request', message: 'the request URL is malformed or too long' } });
+      const send = () => void r.code(status).type('application/json').send({ error: { code: 'bad-request', message: 'the request URL is malformed or too long' } });
+      appendAudit(opts.db, {
+        actor: 'anonymous',
+        action: `${request.method} (malformed URL)`,
+        purpose: null,
+        policyId: null,
+        policyVersion: null,
+        policyRule: null,
+        decision: 'failed',
+        status,
+        reason: `bad-request: ${err.code ?? 'malformed URL'}`,
+        counts: {},
+        releaseDigest: null,
+      }).then(send, (auditErr: unknown) => {
+        opts.logger.error({ err: auditErr }, 'could not audit a malformed request');
+        send();
+      });
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   registerAuditHook(app, opts.db);
   registerErrorHandling(app);
+  // PostgreSQL text cannot hold NUL: refuse it at the door with a clear 400 instead of a 500 later.
+  app.addHook('preValidation', async (request) => {
+    const bad = findNul(request.body) ?? findNul(request.query) ?? findNul(request.params);
+    if (bad !== null) throw new ProtocolError('invalid-body', `${bad} contains a NUL character`);
+  });
   await app.register(fastifyHelmet, { global: true });
   await app.register(fastifyRateLimit, { max: opts.rateLimit ?? DEFAULT_RATE_LIMIT, timeWindow: '1 minute', keyGenerator: rateKey });
   await registerAuth(app, opts.jwtKey);
@@ -91,4 +113,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;
+}
+
+/** Path of the first string holding U+0000 in a parsed body, or null. */
+function findNul(value: unknown, path = 'body'): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = findNul(value[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000')) return `${path} key`;
+      const p = findNul(v, `${path}.${k}`);
+      if (p) return p;
+    }
+  }
+  return null;
 }
