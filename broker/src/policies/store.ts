@@ -41,12 +41,16 @@ const personOf = (actor: string) => actor.slice(actor.indexOf(':') + 1);
  * the person who loaded the version.
  */
 export async function approvePolicy(db: Kysely<Database>, id: string, version: number, approver: string): Promise<StoredPolicy> {
-  const person = await db.selectFrom('person').select(['username', 'role']).where('username', '=', approver).executeTakeFirst();
+  const person = await db.selectFrom('person').select(['username', 'role', 'created_by']).where('username', '=', approver).executeTakeFirst();
   if (person?.role !== 'ig-lead') throw new ProtocolError('forbidden', `${approver} is not an IG lead; only an IG lead approves policies`);
   const row = await db.selectFrom('policy').selectAll().where('id', '=', id).where('version', '=', version).executeTakeFirst();
   if (!row) throw new ProtocolError('not-found', `no policy ${id} v${version} is loaded`);
   if (personOf(row.loaded_by) === approver) {
     throw new ProtocolError('forbidden', `${approver} loaded policy ${id} v${version}; another person must approve it`);
+  }
+  // Otherwise an admin could create an IG-lead account for himself and approve his own policy.
+  if (person.created_by === row.loaded_by) {
+    throw new ProtocolError('forbidden', `${approver}'s account was created by ${row.loaded_by}, who loaded policy ${id} v${version}; an IG lead created by someone else must approve it`);
   }
   await db
     .insertInto('policy_approval')
