@@ -96,7 +96,7 @@ t.test('a policy is in force only once approved by an IG lead who did not load i
   await t.rejects(approvePolicy(b.db, 'test-policy', 1, 'root'), /root loaded policy test-policy v1; another person must approve it/);
   await t.rejects(approvePolicy(b.db, 'test-policy', 1, 'anna'), /anna is not an IG lead/);
   await t.rejects(approvePolicy(b.db, 'test-policy', 9, 'iggy'), /no policy test-policy v9/);
-  await addPerson(b.db, { username: 'puppet', role: 'ig-lead', password: 'puppet passphrase 12345', createdBy: 'admin:root' });
+  await addPerson(b.db, { username: 'puppet', role: 'ig-lead', password: 'a long passphrase 12345', createdBy: 'admin:root' });
   await t.rejects(approvePolicy(b.db, 'test-policy', 1, 'puppet'), /account was created by admin:root, who loaded policy test-policy v1/, 'an admin cannot approve through an IG lead he created');
   await approvePolicy(b.db, 'test-policy', 1, 'iggy');
   const ok = await submitAs(b, 'alpha', upload(2), 'approval-0001');

@@ -93,7 +93,8 @@ export function checkAttributes(doc: PolicyDocument, agency: string, attributes:
     const spec = c?.attributes?.find((a) => a.name === name);
     if (!spec) return { ok: false, problem: `attribute ${name} is not declared for ${agency}` };
     if (spec.type === 'enum') {
-      if (!spec.values.includes(raw)) return { ok: false, problem: `attribute ${name} is not one of the declared values` };
+      // Several declared values may be listed, separated by ';' (a pupil with two needs).
+      if (!raw.split(';').every((v) => spec.values.includes(v))) return { ok: false, problem: `attribute ${name} is not one of the declared values` };
       out[name] = raw;
     } else {
       const v = raw.toLowerCase();

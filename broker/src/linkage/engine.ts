@@ -49,8 +49,8 @@ export interface EngineOptions {
   exactCandidateLimit?: number;
   /** Record-level Dice at which the exact pass proposes a candidate; default 0.6. */
   candidateDice?: number;
-  /** Address similarity (Dice of address filters) at or above which two entities share a household. */
-  householdThreshold?: number;
+  /** Largest household formed (a cap against runaway grouping); default 20. */
+  maxHouseholdSize?: number;
 }
 
 export interface EngineResult {
@@ -407,42 +407,10 @@ function groupByAddress(
   });
   const addresses = entityAddresses({ entities: graph.entities, postcodeBlock, addressToken });
 
-  // Fuzzy address links inside each postcode block (a typo in the house name still joins the household).
-  const byBlock = new Map<number, number[]>();
-  addresses.block.forEach((b, e) => {
-    if (b === NONE || addresses.record[e] === NONE) return;
-    const list = byBlock.get(b);
-    if (list) list.push(e);
-    else byBlock.set(b, [e]);
-  });
-  const addressOf = (e: number): Uint8Array | null => {
-    const rec = addresses.record[e]!;
-    const i = sourceOfRecord(offsets, rec);
-    const a = ad >= 0 ? fieldSets[i]![ad] : null;
-    const r = rec - offsets[i]!;
-    return a?.present[r] ? a.set.get(r) : null;
-  };
-  const pa: number[] = [];
-  const pb: number[] = [];
-  const pw: number[] = [];
-  for (const members of byBlock.values()) {
-    if (members.length < 2 || members.length > 500) continue;
-    const filters = members.map(addressOf);
-    for (let x = 0; x < members.length; x++) {
-      for (let y = x + 1; y < members.length; y++) {
-        if (!filters[x] || !filters[y]) continue;
-        pa.push(members[x]!);
-        pb.push(members[y]!);
-        pw.push(dice(filters[x]!, filters[y]!));
-      }
-    }
-  }
-  const grouped = groupHouseholds({
-    block: addresses.block,
-    token: addresses.token,
-    pairs: { a: Uint32Array.from(pa), b: Uint32Array.from(pb), weight: Float32Array.from(pw) },
-    threshold: opts.householdThreshold ?? 0.9,
-  });
+  // Exact address within a postcode only: "1 Tyne Gardens" and "2 Tyne Gardens" differ by one
+  // bigram, so a fuzzy address link chains a whole street into one household. The normalisers
+  // already fold abbreviations and case, so one person's address encodes the same in every source.
+  const grouped = groupHouseholds({ block: addresses.block, token: addresses.token, maxSize: opts.maxHouseholdSize ?? 20 });
   const hh = assignHouseholdIds({ households: grouped.households, entityIds, previous: opts.previousHouseholds ?? new Map(), runId: opts.runId });
   const householdOfEntity = (e: number) => (addresses.block[e] === NONE ? '' : hh.ids[grouped.households.clusterOf[e]!]!);
   return { householdIds: Array.from(graph.entityOf, householdOfEntity), households: hh.ids.length, events: hh.events };

@@ -31,8 +31,8 @@ const CHILD_CRITERIA = ['school_attendance', 'children_need_help'];
 
 /**
  * Households of the lead agency meeting at least `atLeast` of the criteria, evidenced by any member in
- * any source: a source's declared criteria apply to everyone linked to it, and a `criterion` attribute
- * names one for its row. Dependent children (when required): a member with a dependent_child or
+ * any source: a row's `criterion` attribute names the one it evidences; a row without one evidences
+ * its source's declared criteria. Dependent children (when required): a member with a dependent_child or
  * expectant attribute, or evidenced by a source whose criteria concern children.
  */
 export function familyCriteria(records: RunRecord[], requester: string, rule: FamilyCriteriaRule, doc: PolicyDocument) {
@@ -45,9 +45,11 @@ export function familyCriteria(records: RunRecord[], requester: string, rule: Fa
     const met = new Set<string>();
     let children = false;
     for (const r of members) {
-      for (const c of declared.get(r.agency) ?? []) if (wanted.has(c)) met.add(c);
+      // A row that names its criterion evidences that one; otherwise the dataset's declared criteria apply.
       const attr = r.attributes?.criterion;
-      if (typeof attr === 'string' && wanted.has(attr)) met.add(attr);
+      if (typeof attr === 'string') {
+        for (const c of attr.split(';')) if (wanted.has(c)) met.add(c);
+      } else for (const c of declared.get(r.agency) ?? []) if (wanted.has(c)) met.add(c);
       if (r.attributes?.dependent_child === true || r.attributes?.expectant === true) children = true;
       if ((declared.get(r.agency) ?? []).some((c) => CHILD_CRITERIA.includes(c))) children = true;
     }
@@ -76,8 +78,10 @@ export function aggregate(records: RunRecord[], rule: AggregateRule, doc: Policy
       if (g.startsWith('known_to:')) row[g] = knownTo.get(g)!.has(r.entityId) ? 'yes' : 'no';
       else {
         const v = r.attributes?.[g];
-        if (v === undefined) return null;
-        row[g] = typeof v === 'boolean' ? (v ? 'yes' : 'no') : v;
+        const value = typeof v === 'boolean' ? (v ? 'yes' : 'no') : v;
+        // A row without the attribute, or listing several values, cannot be placed in one cell.
+        if (value === undefined || !dimensions.find((d) => d.name === g)!.values.includes(value)) return null;
+        row[g] = value;
       }
     }
     return row;
