@@ -57,7 +57,6 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
   // Policies: the four examples. Two copies differ from the files, and the report says so:
   // community-safety's aggregate recipient csp-analysts → analysts (an analyst asks as "analysts"),
   // plus an unrounded twin of its aggregate rule;
-  // school-admissions' validUntil 2026-08-31 has passed, so its in-force copy runs to 2027-08-31.
   const texts = {
     'community-safety': example('community-safety.yaml')
       .replace('agency: csp-analysts', 'agency: analysts')
@@ -65,7 +64,7 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
       .replace('        roundTo: 5\n', '        roundTo: 5\n      - { id: incidents-by-ward-exact, form: aggregate, count: police, groupBy: [ward, offence_category, "known_to:probation"], suppressBelowOrAt: 7 }\n'),
     'supporting-families': example('supporting-families.yaml'),
     'council-tax-spd-review': example('council-tax-spd.yaml'),
-    'school-admissions-residency': example('school-admissions.yaml').replace('validUntil: 2026-08-31', 'validUntil: 2027-08-31').replace('reviewDate: 2026-06-30', 'reviewDate: 2027-06-30'),
+    'school-admissions-residency': example('school-admissions.yaml'),
   };
   await addPerson(b.db, { username: 'iggy', role: 'ig-lead', password: IG, createdBy: 'test' });
   await addPerson(b.db, { username: 'anna', role: 'analyst', password: AN, createdBy: 'test', purposes: ['community-safety'] });
@@ -269,7 +268,14 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     // An unapproved policy for a new purpose, and an approved one whose validity has passed.
     const unapproved = parsePolicy(texts['supporting-families'].replace('id: supporting-families-2026', 'id: sf-unapproved').replace('purpose: supporting-families', 'purpose: sf-unapproved'));
     await storePolicy(b.db, unapproved, 'admin:root');
-    const expired = parsePolicy(example('school-admissions.yaml').replace('id: school-admissions-2026', 'id: adm-expired').replace('purpose: school-admissions-residency', 'purpose: adm-expired'));
+    // The same agreement for last year's admissions round: approved, but its dates have passed.
+    const expired = parsePolicy(
+      example('school-admissions.yaml')
+        .replace('id: school-admissions-2027', 'id: adm-expired')
+        .replace('purpose: school-admissions-residency', 'purpose: adm-expired')
+        .replace('approvedOn: 2026-07-20', 'approvedOn: 2025-07-20')
+        .replace('validFrom: 2026-09-01\nvalidUntil: 2027-08-31\nreviewDate: 2027-06-30', 'validFrom: 2025-09-01\nvalidUntil: 2026-08-31\nreviewDate: 2026-06-30'),
+    );
     await storePolicy(b.db, expired, 'admin:root');
     await approvePolicy(b.db, 'adm-expired', 1, 'iggy');
 
