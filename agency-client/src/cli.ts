@@ -141,6 +141,21 @@ export function buildCli(): Command {
       process.stderr.write(`${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`);
     });
 
+  brokerOptions(program.command('release').description('ask for a release the policy grants us (pseudonym, family-criteria, aggregate, discrepancy); rows come back with our record ids'))
+    .requiredOption('--form <form>', 'pseudonym | family-criteria | aggregate | discrepancy')
+    .option('--rule <id>', 'the rule, when the policy grants several of this form')
+    .option('--tokens <file>', 'our private token map, to put our record ids back')
+    .requiredOption('--out <file>', 'where to write the answer (JSON)')
+    .action(async (o: { broker: string; keyDir: string; purpose: string; form: string; rule?: string; tokens?: string; out: string }) => {
+      const r = await withClient(o, (client) => client.release(o.purpose, o.form, o.rule));
+      const map = o.tokens ? readTokenMap(o.tokens) : undefined;
+      // Row tokens mean nothing outside the agency: replace them with our own record ids where we can.
+      const text = JSON.stringify(r, (key, value) => (map && key === 'token' && typeof value === 'string' ? { token: value, record_id: map.get(value) ?? null } : map && key === 'tokens' && Array.isArray(value) ? value.map((t: string) => ({ token: t, record_id: map.get(t) ?? null })) : value), 2);
+      writeFileSync(`${o.out}.part`, text + '\n', { mode: 0o600 });
+      renameSync(`${o.out}.part`, o.out);
+      process.stderr.write(`${o.form} release for ${o.purpose} → ${o.out}\n`);
+    });
+
   program
     .command('resolve')
     .description('put our own record ids back on an entities file from the broker or "blindlink-broker link"')

@@ -1,122 +1,196 @@
 /**
- * `npm run demo`: the whole path on the embedded database, with synthetic agencies. Everything here
- * is what an operator and two data officers would do, through the same library calls the CLIs use.
+ * `npm run demo`: blindlink end to end on the embedded database with synthetic agencies — what an
+ * operator, eight agencies' data officers, an analyst and an IG lead would do, through the same
+ * library calls the CLIs use. Prints progress; everything it writes stays in .blindlink-demo/.
  */
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { BrokerClient, BrokerError, enrol, encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
+import { mtlsAgent } from '@blindlink/agency-client/identity';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { addPerson, approvePolicy, createLogger, generatePassword, registerAgency, startBroker, storePolicy, verifyAuditChain } from '@blindlink/broker';
-import { parsePolicy } from '@blindlink/policies';
+import { addPerson, approvePolicy, createLogger, generatePassword, registerAgency, startBroker, storePolicy, verifyAuditChain, type RunningBroker } from '@blindlink/broker';
+import { parsePolicy, type PolicyDocument } from '@blindlink/policies';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORK = resolve(process.env.BLINDLINK_DEMO_DIR ?? join(ROOT, '.blindlink-demo'));
 const PERSONS = Number(process.env.BLINDLINK_DEMO_PERSONS ?? 3000);
-const PURPOSE = 'community-safety';
 
 const t0 = Date.now();
 const step = (msg: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+const detail = (msg: string) => process.stdout.write(`          ${msg}\n`);
 
-function csvRows(path: string): Record<string, string>[] {
-  return parse(readFileSync(path), { columns: true, bom: true }) as Record<string, string>[];
+type Row = Record<string, string>;
+function readCsv(path: string): { header: string[]; rows: Row[] } {
+  const text = readFileSync(path, 'utf8');
+  return { header: (text.split('\n')[0] ?? '').split(','), rows: parse(text, { columns: true, bom: true }) as Row[] };
+}
+function writeCsv(path: string, header: string[], rows: Row[]): void {
+  const q = (v = '') => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  writeFileSync(path, [header.join(','), ...rows.map((r) => header.map((h) => q(r[h])).join(','))].join('\n') + '\n');
+}
+
+/** One HTTPS call as a person (analyst, IG lead): password login, then a bearer token. */
+async function asPerson(b: RunningBroker, method: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const agent = mtlsAgent({ caPem: b.caCertificate });
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  try {
+    return await new Promise((resolveCall, reject) => {
+      const req = httpsRequest(new URL(path, b.url), { method, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolveCall({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  } finally {
+    agent.destroy();
+  }
 }
 
 async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
 
-  step(`generating a synthetic population of ${PERSONS} with agency extracts`);
+  step(`generating a synthetic population of ${PERSONS} in households, with eight agencies' extracts and ground truth`);
   const data = join(WORK, 'agencies');
-  await synthCommand({ persons: PERSONS, seed: 'blindlink-demo', out: data, agencies: ['council_tax', 'police'] }, { info: () => {} });
+  await synthCommand({ persons: PERSONS, seed: 'blindlink-demo', out: data }, { info: () => {} });
 
-  step('starting the broker on the embedded database (PGlite)');
-  const broker = await startBroker({ dataDir: join(WORK, 'broker'), logger: createLogger('warn') });
+  step('starting the broker on the embedded database (PGlite), mutual TLS with its own CA');
+  const b = await startBroker({ dataDir: join(WORK, 'broker'), logger: createLogger('warn') });
+  const clients: BrokerClient[] = [];
   try {
-    const policy = parsePolicy(readFileSync(join(ROOT, 'policies/examples/community-safety.yaml'), 'utf8'));
-    await storePolicy(broker.db, policy, 'admin:ada');
-    await addPerson(broker.db, { username: 'iona', role: 'ig-lead', password: generatePassword(), createdBy: 'demo' });
-    await approvePolicy(broker.db, policy.document.id, policy.document.version, 'iona');
-    step(`broker at ${broker.url}; policy ${policy.document.id} v${policy.document.version} loaded by an admin and approved by IG lead iona`);
+    // Operator: people; admin loads policies, an IG lead (not created by that admin) approves them.
+    const igPassword = generatePassword();
+    const analystPassword = generatePassword();
+    await addPerson(b.db, { username: 'iona', role: 'ig-lead', password: igPassword, createdBy: 'operator:demo' });
+    await addPerson(b.db, { username: 'andy', role: 'analyst', password: analystPassword, createdBy: 'operator:demo', purposes: ['community-safety'] });
+    const docs: Record<string, PolicyDocument> = {};
+    for (const f of ['community-safety', 'supporting-families', 'council-tax-spd', 'school-admissions']) {
+      const p = parsePolicy(readFileSync(join(ROOT, `policies/examples/${f}.yaml`), 'utf8'), f);
+      await storePolicy(b.db, p, 'admin:ada');
+      await approvePolicy(b.db, p.document.id, p.document.version, 'iona');
+      docs[p.document.purpose] = p.document;
+    }
+    step(`4 example policies loaded by admin ada and approved by IG lead iona: ${Object.keys(docs).join(', ')}`);
 
-    // Each agency enrols once: one-time code from the admin, CSR and signing key generated locally.
+    const agencies = [...new Set(Object.values(docs).flatMap((d) => d.contributors.map((c) => c.agency)))];
     const keyDirs: Record<string, string> = {};
-    for (const agency of ['council-tax', 'police']) {
-      const { enrolmentCode } = await registerAgency(broker.db, agency, agency);
-      keyDirs[agency] = join(WORK, `${agency}-keys`);
-      await enrol({ baseUrl: broker.url, keyDir: keyDirs[agency], agency, code: enrolmentCode, caPem: broker.caCertificate });
+    for (const a of agencies) {
+      const { enrolmentCode } = await registerAgency(b.db, a, a);
+      keyDirs[a] = join(WORK, 'keys', a);
+      await enrol({ baseUrl: b.url, keyDir: keyDirs[a], agency: a, code: enrolmentCode, caPem: b.caCertificate });
     }
-    step('council-tax and police enrolled: client certificates issued by the broker CA, signing keys registered');
-    const client = (agency: string) => new BrokerClient(broker.url, keyDirs[agency]!);
+    step(`${agencies.length} agencies enrolled with one-time codes: client certificates from the broker CA, Ed25519 signing keys registered`);
+    const client = (a: string) => {
+      const c = new BrokerClient(b.url, keyDirs[a]!);
+      clients.push(c);
+      return c;
+    };
 
-    // The secret is shared by the agencies only; the broker never sees it.
-    const secretFile = join(WORK, 'linkage.secret');
-    writeFileSync(secretFile, 'demo secret: agencies agree this out of band, never the broker\n', { mode: 0o600 });
-    const secret = readFileSync(secretFile).subarray(0, -1);
+    // What each dataset holds for each purpose: the extract, or the rows the policy describes.
+    const file = (a: string) => join(data, `${a.replace(/-/g, '_')}.csv`);
+    const schools = readCsv(file('schools'));
+    writeCsv(join(WORK, 'schools_needs.csv'), schools.header, schools.rows.filter((r) => Number(r.attendance) < 90 || r.child_in_need === 'yes'));
+    const gp = readCsv(file('nhs-gp'));
+    writeCsv(join(WORK, 'nhs_gp_needs.csv'), gp.header, gp.rows.filter((r) => r.health_need === 'yes'));
+    const apps = schools.rows.filter((r) => r.application_address).map((r) => ({ ...r, address: r.application_address!, postcode: r.application_postcode! }));
+    writeCsv(join(WORK, 'applications.csv'), ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode'], apps);
+    const inputs: Record<string, Record<string, { path: string; attributes: string[] }>> = {
+      'community-safety': { police: { path: file('police'), attributes: ['ward', 'offence_category'] } },
+      'supporting-families': {
+        schools: { path: join(WORK, 'schools_needs.csv'), attributes: ['criterion'] },
+        'nhs-gp': { path: join(WORK, 'nhs_gp_needs.csv'), attributes: ['criterion'] },
+        police: { path: file('police'), attributes: ['criterion'] },
+        dwp: { path: file('dwp'), attributes: ['criterion'] },
+      },
+      'council-tax-spd-review': { 'council-tax': { path: file('council-tax'), attributes: ['single_person_discount'] } },
+      'school-admissions-residency': { schools: { path: join(WORK, 'applications.csv'), attributes: [] } },
+    };
 
-    const sources = [
-      { agency: 'council-tax', file: 'council_tax', ignore: ['ward', 'band', 'single_person_discount'] },
-      { agency: 'police', file: 'police', ignore: ['ward', 'incident_ref', 'incident_date', 'offence_category', 'role', 'criterion'] },
-    ];
-    for (const s of sources) {
-      const out = join(WORK, `${s.file}.enc`);
-      const summary = await encodeCsv({ input: join(data, `${s.file}.csv`), out, secret, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: s.ignore, onInvalid: 'skip' });
-      const rejected = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
-      step(`${s.agency}: encoded ${summary.encoded} of ${summary.rows} rows locally (${rejected} rejected by validation)`);
-      const { body, digest } = readEncodedFile(out);
-      const c = client(s.agency);
-      const r = await c.submit(PURPOSE, body, `file-${digest.slice(0, 48)}`);
-      c.close();
-      step(`${s.agency}: signed, sealed and submitted ${r.recordCount} encodings over mutual TLS (submission ${r.submissionId.slice(0, 8)}…)`);
+    // The agencies' shared secret: agreed out of band, never given to the broker.
+    const secret = Buffer.from('demo linkage secret, held by the agencies only');
+    const tokens: Record<string, Map<string, string>> = {};
+    for (const [purpose, doc] of Object.entries(docs)) {
+      let rows = 0;
+      for (const c of doc.contributors) {
+        const input = inputs[purpose]?.[c.agency] ?? { path: file(c.agency), attributes: [] };
+        const { header } = readCsv(input.path);
+        const keep = new Set(['record_id', ...c.identifiers, ...input.attributes]);
+        const out = join(WORK, `${purpose}.${c.agency}.enc`);
+        const s = await encodeCsv({ input: input.path, out, secret, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: header.filter((h) => !keep.has(h)), attributes: input.attributes, onInvalid: 'skip', threads: 1 });
+        const { body, digest } = readEncodedFile(out);
+        await client(c.agency).submit(purpose, body, `file-${digest.slice(0, 48)}`);
+        tokens[`${purpose}/${c.agency}`] = readTokenMap(`${out}.tokens.csv`);
+        rows += s.encoded;
+      }
+      const starter = doc.contributors[0]!.agency;
+      const run = await client(starter).startRun(purpose);
+      step(`${purpose}: ${doc.contributors.length} agencies encoded ${rows} rows locally, signed, sealed and submitted; linkage run ${run.status}${run.error ? ` (${run.error})` : ''}`);
     }
 
+    // The releases, each under its rule.
     const ct = client('council-tax');
-    const run = await ct.startRun(PURPOSE);
-    step(`linkage run ${run.status}: ${run.sources} sources, ${run.matchedPairs} matched pairs${run.error ? ` (${run.error})` : ''}`);
-
-    const answer = await ct.membership(PURPOSE, 'police');
-    const tokens = readTokenMap(join(WORK, 'council_tax.enc.tokens.csv'));
-    const known = new Set(answer.answers.filter((a) => a.known).map((a) => tokens.get(a.token)!));
-    step(`council-tax asked "known to police?": ${known.size} of ${answer.answers.length} yes (policy ${answer.policy.id} v${answer.policy.version}, rule ${answer.policy.rule})`);
-
-    // Quality against the synthetic ground truth: which council-tax records' persons the police hold.
-    const truth = csvRows(join(data, 'truth/records.csv'));
+    const known = await ct.membership('community-safety', 'police');
+    const truth = parse(readFileSync(join(data, 'truth/records.csv')), { columns: true }) as Row[];
+    const personOf = new Map(truth.map((r) => [`${r.agency}:${r.record_id}`, r.person_id!]));
     const policePersons = new Set(truth.filter((r) => r.agency === 'police').map((r) => r.person_id));
-    const ctTruth = truth.filter((r) => r.agency === 'council_tax' && tokens.size > 0);
-    const answered = new Set(tokens.values());
+    const ctTokens = tokens['community-safety/council-tax']!;
     let tp = 0, fp = 0, fn = 0;
-    for (const r of ctTruth) {
-      if (!answered.has(r.record_id!)) continue;
-      const isKnown = policePersons.has(r.person_id!);
-      const said = known.has(r.record_id!);
-      if (said && isKnown) tp++;
-      else if (said) fp++;
+    for (const a of known.answers) {
+      const isKnown = policePersons.has(personOf.get(`council_tax:${ctTokens.get(a.token)}`) ?? '');
+      if (a.known && isKnown) tp++;
+      else if (a.known) fp++;
       else if (isKnown) fn++;
     }
-    const precision = tp / Math.max(tp + fp, 1);
-    const recall = tp / Math.max(tp + fn, 1);
-    step(`quality against ground truth: precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)} (${tp} true, ${fp} false yes, ${fn} missed)`);
+    step(`membership — council tax asks "known to police?" (rule ${known.policy.rule}): ${known.answers.filter((a) => a.known).length} of ${known.answers.length} yes`);
+    detail(`against the ground truth: precision ${(tp / Math.max(tp + fp, 1)).toFixed(3)}, recall ${(tp / Math.max(tp + fn, 1)).toFixed(3)}`);
 
-    ct.close();
-    const police = client('police');
+    const login = await asPerson(b, 'POST', '/v1/login', { username: 'andy', password: analystPassword });
+    const agg = await asPerson(b, 'POST', '/v1/purposes/community-safety/releases/aggregate', {}, login.json.accessToken);
+    if (agg.status !== 200) throw new Error(`aggregate: ${JSON.stringify(agg.json)}`);
+    const shown = (agg.json.cells as { key: string[]; count: number | null }[]).filter((c) => c.count !== null && c.count > 0);
+    step(`aggregate — analyst andy, police incidents by ${agg.json.dimensions.map((d: { name: string }) => d.name).join(' × ')}: grand total ${agg.json.margins.grandTotal}, ${agg.json.suppressed.primary} small counts and ${agg.json.suppressed.secondary} complements suppressed, rounded to ${agg.json.roundTo}`);
+    for (const c of shown.slice(0, 3)) detail(`${c.key.join(' / ')}: ${c.count}`);
+
+    const families = await asAgency(ct, 'supporting-families', 'family-criteria');
+    step(`family criteria — council tax's households meeting ≥3 needs: ${families.families.length} families`);
+    for (const f of families.families.slice(0, 3)) detail(`${f.tokens.length} account(s) in the family; needs: ${f.criteria.join(', ')}`);
+
+    const pseudonyms = await asAgency(ct, 'supporting-families', 'pseudonym');
+    step(`pseudonyms — ${pseudonyms.answers.length} per-purpose, per-recipient pseudonyms for council tax's rows (e.g. ${pseudonyms.answers[0]?.pseudonym})`);
+
+    const spd = await asAgency(ct, 'council-tax-spd-review', 'discrepancy');
+    step(`discrepancy — single-person discount with other adults evidenced: ${spd.flagged.length} accounts to review (corroborating sources counted, not named)`);
+    const adm = await asAgency(client('schools'), 'school-admissions-residency', 'discrepancy');
+    step(`discrepancy — school applications with no residency evidence at the address given: ${adm.flagged.length} of ${apps.length}`);
+
     try {
-      await police.membership(PURPOSE, 'council-tax');
+      await client('police').membership('community-safety', 'council-tax');
       throw new Error('the broker released something the policy does not permit');
     } catch (err) {
       if (!(err instanceof BrokerError)) throw err;
-      step(`police asked "known to council tax?": refused, ${err.status} ${err.code}: ${err.message}`);
-    } finally {
-      police.close();
+      step(`refused — police asks "known to council tax?": ${err.status} ${err.code}: ${err.message}`);
     }
 
-    const audit = await verifyAuditChain(broker.db);
+    const audit = await verifyAuditChain(b.db);
     if (audit.broken) throw new Error(`audit chain broken at row ${audit.broken.seq}`);
-    step(`audit trail verified: ${audit.rows} rows, hash chain intact`);
+    const igLogin = await asPerson(b, 'POST', '/v1/login', { username: 'iona', password: igPassword });
+    const refusals = await asPerson(b, 'GET', '/v1/audit?decision=refused', undefined, igLogin.json.accessToken);
+    step(`audit — ${audit.rows} rows, hash chain intact; IG lead iona sees ${refusals.json.entries.length} refused request(s) in the trail`);
     step(`done. Files are in ${WORK}`);
   } finally {
-    await broker.close();
+    for (const c of clients) c.close();
+    await b.close();
   }
+}
+
+/** The agency client's release call for the forms beyond membership. */
+async function asAgency(c: BrokerClient, purpose: string, form: string): Promise<any> {
+  return c.release(purpose, form);
 }
 
 main().catch((err) => {

@@ -114,6 +114,11 @@ export class BrokerClient {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`);
   }
 
+  /** Any other release form the policy grants us: pseudonym, family-criteria, aggregate, discrepancy. */
+  release<T = Record<string, unknown>>(purpose: string, form: string, rule?: string): Promise<T> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/${encodeURIComponent(form)}`, rule ? { rule } : {});
+  }
+
   membership(purpose: string, of: string): Promise<MembershipResponse> {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/membership`, { of });
   }
