@@ -16,6 +16,7 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
 import { linkFiles, writeEntities } from './linkage/offline.js';
+import { purge } from './retention/purge.js';
 import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from './people/accounts.js';
 import type { PersonRole } from './db/schema.js';
 import { certificateFingerprint, keyDir, startBroker } from './server.js';
@@ -181,6 +182,17 @@ export function buildCli(): Command {
         await unlockPerson(db, username);
         await recordAction(db, 'person.unlock', `${username} unlocked`);
         process.stdout.write(`${username} unlocked\n`);
+      });
+    });
+
+  dataDir(program.command('purge').description('delete submissions and runs past their policy\'s retention; audited'))
+    .option('--dry-run', 'only say what would be deleted')
+    .action(async (o: { dataDir: string; dryRun?: boolean }) => {
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const results = await purge(db, operator(), { ...(o.dryRun ? { dryRun: true } : {}) });
+        for (const r of results) {
+          process.stdout.write(`${r.purpose} (${r.policy}): ${o.dryRun ? 'would delete' : 'deleted'} ${r.submissions} submissions (${r.encodings} encodings), ${r.runs} runs\n`);
+        }
       });
     });
 

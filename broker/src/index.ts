@@ -12,3 +12,4 @@ export { main as brokerCli } from './cli.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
 export { markInterruptedRuns } from './linkage/recover.js';
+export { purge, type PurgeResult } from './retention/purge.js';

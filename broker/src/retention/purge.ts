@@ -1,0 +1,58 @@
+import type { Kysely } from 'kysely';
+import type { PolicyDocument } from '@blindlink/policies';
+import type { Database } from '../db/schema.js';
+import { appendAudit } from '../audit/log.js';
+
+export interface PurgeResult {
+  purpose: string;
+  policy: string;
+  submissions: number;
+  encodings: number;
+  runs: number;
+}
+
+const days = (iso: string) => Number(iso.slice(1, -1));
+
+/**
+ * Delete what each purpose's policy says is past retention: submissions and their encodings after
+ * `retention.encodings`, linkage runs (entities, households, events) after `retention.linkage`.
+ * Releases are not stored (only their digests, in the audit trail, which is kept). Each purpose's
+ * deletion is audited with its counts; with dryRun nothing is deleted and nothing audited.
+ */
+export async function purge(db: Kysely<Database>, actor: string, opts: { now?: Date; dryRun?: boolean } = {}): Promise<PurgeResult[]> {
+  const now = opts.now ?? new Date();
+  const purposes = await db.selectFrom('policy').select('purpose').distinct().execute();
+  const out: PurgeResult[] = [];
+  for (const { purpose } of purposes) {
+    const newest = await db.selectFrom('policy').select(['document']).where('purpose', '=', purpose).orderBy('version', 'desc').limit(1).executeTakeFirstOrThrow();
+    const doc = newest.document as unknown as PolicyDocument;
+    const encodingsBefore = new Date(now.getTime() - days(doc.retention.encodings) * 86_400_000);
+    const linkageBefore = new Date(now.getTime() - days(doc.retention.linkage) * 86_400_000);
+    const result = await db.transaction().execute(async (trx) => {
+      const subs = await trx.selectFrom('submission').select(['id', 'record_count']).where('purpose', '=', purpose).where('created_at', '<', encodingsBefore).execute();
+      const runs = await trx.selectFrom('run').select('id').where('purpose', '=', purpose).where('started_at', '<', linkageBefore).execute();
+      const r: PurgeResult = { purpose, policy: `${doc.id} v${doc.version}`, submissions: subs.length, encodings: subs.reduce((n, s) => n + s.record_count, 0), runs: runs.length };
+      if (opts.dryRun) return r;
+      if (runs.length) await trx.deleteFrom('run').where('id', 'in', runs.map((x) => x.id)).execute();
+      if (subs.length) await trx.deleteFrom('submission').where('id', 'in', subs.map((x) => x.id)).execute();
+      return r;
+    });
+    if (!opts.dryRun && (result.submissions || result.runs)) {
+      await appendAudit(db, {
+        actor,
+        action: 'purge',
+        purpose,
+        policyId: doc.id,
+        policyVersion: doc.version,
+        policyRule: 'retention',
+        decision: 'allowed',
+        status: 0,
+        reason: `past retention (encodings ${doc.retention.encodings}, linkage ${doc.retention.linkage}): deleted ${result.submissions} submissions, ${result.encodings} encodings, ${result.runs} runs`,
+        counts: { submissions: result.submissions, encodings: result.encodings, runs: result.runs },
+        releaseDigest: null,
+      });
+    }
+    out.push(result);
+  }
+  return out;
+}
