@@ -6,7 +6,6 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ClkEncoder, parseClkSchema } from '@blindlink/agency-client/clkhash';
 import { FilterSet } from '@blindlink/broker/kernel';
-// The broker package exports its root and the kernel; blocking is reached through its compiled module.
 import {
   blockPairs,
   blockingQuality,
@@ -19,20 +18,13 @@ import {
   tokenBlockPairs,
   unionPairs,
   LSH_DEFAULTS,
+  seededRandom,
 } from '@blindlink/broker/blocking';
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Deterministic PRNG (the broker's own, mulberry32) so runs and failures reproduce. */
+const rng = seededRandom;
 
 /** Concatenate 16-byte tokens, each the vocabulary word `v` (distinct bytes per v). */
 function tokens(...vs: number[]): Uint8Array {

@@ -1,5 +1,6 @@
 // Similarity kernel: every backend (generated WASM, WASM SIMD, pure TS) and the worker-thread
 // variant against a plain bit-by-bit reference, on random and adversarial filters.
+import { seededRandom } from '@blindlink/broker/blocking';
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 // The broker package exports only its root; the kernel is reached through its compiled module.
@@ -68,17 +69,8 @@ function sameArrays(c: Candidates, d: Candidates): boolean {
 
 // ---- inputs ----------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Deterministic PRNG (the broker's own, mulberry32) so runs and failures reproduce. */
+const rng = seededRandom;
 
 function clearPadding(bytes: Uint8Array, bits: number): Uint8Array {
   const spare = bytes.length * 8 - bits;

@@ -10,6 +10,7 @@
  * Figures are comparisons per second per core (A·B divided by wall time, best of several), the
  * ratio ours/C, and the multi-core figure of the worker-thread variant.
  */
+import { seededRandom } from '@blindlink/broker/blocking';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -57,17 +58,8 @@ export interface KernelBenchResult {
 
 const BITS = 1024;
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Deterministic PRNG (the broker's own, mulberry32) so runs and failures reproduce. */
+const rng = seededRandom;
 
 /** Uniform random filters: every bit set with probability 1/2. */
 function uniformSet(n: number, seed: number): FilterSet {
