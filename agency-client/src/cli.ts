@@ -97,6 +97,12 @@ export function buildCli(): Command {
       process.stderr.write(`enrolled as ${o.agency}; client certificate valid until ${r.notAfter.toISOString().slice(0, 10)}; keys in ${o.keyDir}\n`);
     });
 
+  brokerOptions(program.command('renew').description('renew our client certificate (the old one is revoked once the new one is issued)'), false)
+    .action(async (o: { broker: string; keyDir: string }) => {
+      const r = await withClient(o, (client) => client.renew());
+      process.stderr.write(`certificate renewed; valid until ${r.notAfter.toISOString().slice(0, 10)}\n`);
+    });
+
   brokerOptions(program.command('submit').description('sign, seal and upload an encoded file for a purpose'))
     .requiredOption('--in <file>', 'encoded file written by "encode"')
     .option('--idempotency-key <key>', 'retry key (default: derived from the file, so re-running is safe)')

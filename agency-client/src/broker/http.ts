@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
@@ -112,6 +113,19 @@ export class BrokerClient {
 
   startRun(purpose: string): Promise<RunResponse> {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`);
+  }
+
+  /**
+   * Renew our certificate: a new TLS key and CSR, sent over mutual TLS with the current certificate;
+   * the broker revokes the old one. The new key replaces the old only once its certificate checks out.
+   */
+  async renew(): Promise<{ notAfter: Date }> {
+    const current = new X509Certificate(loadTlsIdentity(this.#keyDir).certPem);
+    const agency = /CN=([^\n,]+)/.exec(current.subject)?.[1];
+    if (!agency) throw new BrokerError(0, 'bad-certificate', 'the current certificate names no agency');
+    const req = await prepareEnrolment(this.#keyDir, agency);
+    const r = await this.#authed<CertificateResponse>('POST', '/v1/certificates/renew', { csr: req.csrPem });
+    return installClientCertificate(this.#keyDir, r.certificate, r.caCertificate);
   }
 
   /** Any other release form the policy grants us: pseudonym, family-criteria, aggregate, discrepancy. */
