@@ -39,6 +39,12 @@ t.test('encode: each kind of bad input is named, exits non-zero and leaves no ou
   t.match(skipped.stderr, /2 of 3 rows encoded/);
   t.match(skipped.stderr, /rejected 1: dob: /);
   t.ok(existsSync(skipped.out) && existsSync(`${skipped.out}.tokens.csv`));
+
+  // With --on-invalid missing the row is kept, the bad field left out, and that is reported.
+  const kept = await encode('missing', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n', ['--on-invalid', 'missing']);
+  t.equal(kept.code, 0, kept.stderr);
+  t.match(kept.stderr, /2 of 2 rows encoded/);
+  t.match(kept.stderr, /1 × left out, row kept: dob: /);
 });
 
 t.test('broker CLI: bad arguments and files get one clear line and a non-zero exit', async (t) => {

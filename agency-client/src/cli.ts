@@ -65,11 +65,13 @@ export function buildCli(): Command {
     .option('--id-column <name>', 'column holding the agency\'s own record id', 'record_id')
     .option('--ignore <columns>', 'columns present in the CSV that must not be encoded', list, [])
     .option('--attributes <columns>', 'non-identifying columns sent as they are (the policy must declare them: a ward, an offence category)', list, [])
-    .addOption(new Option('--on-invalid <mode>', 'what to do with a row that fails validation').choices(['skip', 'fail']).default('fail'))
-    .action(async (o: { input: string; secretFile: string; out: string; format: 'blindlink' | 'clkhash'; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; attributes: string[]; onInvalid: 'skip' | 'fail' }) => {
+    .addOption(new Option('--on-invalid <mode>', 'a row with an invalid value: fail the run, skip the row, or keep it with that field missing').choices(['fail', 'skip', 'missing']).default('fail'))
+    .action(async (o: { input: string; secretFile: string; out: string; format: 'blindlink' | 'clkhash'; schema: string; map: Record<string, string>; idColumn: string; ignore: string[]; attributes: string[]; onInvalid: 'skip' | 'fail' | 'missing' }) => {
       const progress = (n: number) => process.stderr.write(`\rencoded ${n} rows`);
       if (o.format === 'clkhash') {
-        const s = await encodeClkhashCommand(o, { warn: (line) => process.stderr.write(`warning: ${line}\n`), progress });
+        // clkhash has no notion of a missing field beyond its sentinels: its rows pass or fail whole.
+        if (o.onInvalid === 'missing') throw new CliError('--on-invalid missing applies to blindlink encodings; clkhash rows pass or fail whole');
+        const s = await encodeClkhashCommand({ ...o, onInvalid: o.onInvalid }, { warn: (line) => process.stderr.write(`warning: ${line}\n`), progress });
         process.stderr.write(`\r${s.encoded} of ${s.rows} rows encoded in ${s.seconds.toFixed(2)} s → ${o.out}\n` + Object.entries(s.rejected).map(([r, n]) => `  rejected ${n}: ${r}\n`).join(''));
         return;
       }
@@ -78,7 +80,7 @@ export function buildCli(): Command {
       process.stderr.write(
         `\r${summary.encoded} of ${summary.rows} rows encoded in ${summary.seconds.toFixed(2)} s ` +
           `(${Math.round(summary.rows / Math.max(summary.seconds, 1e-9))} rows/s) → ${summary.out}; token map ${summary.tokenMap}\n` +
-          rejected.map(([reason, n]) => `  rejected ${n}: ${reason}\n`).join(''),
+          rejected.map(([reason, n]) => (reason.startsWith('left out') ? `  ${n} × ${reason}\n` : `  rejected ${n}: ${reason}\n`)).join(''),
       );
     });
 

@@ -101,10 +101,10 @@ async function febrl(): Promise<void> {
       .concat(rows.map((r) => [r[0], r[1], r[2], r[9], [r[3], r[4], r[5], r[6], r[8], r[7]].filter(Boolean).join(' ')].map((v) => `"${(v ?? '').replace(/"/g, '""')}"`).join(',')))
       .join('\n');
     writeFileSync(join(WORK, `${f}.csv`), csv + '\n');
-    const s = await encodeCsv({ input: join(WORK, `${f}.csv`), out: join(WORK, `${f}.enc`), secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'skip' });
+    const s = await encodeCsv({ input: join(WORK, `${f}.csv`), out: join(WORK, `${f}.enc`), secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'missing' });
     for (const [token, id] of readTokenMap(join(WORK, `${f}.enc.tokens.csv`))) tokenIds.set(token, id);
     const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
-    if (rejected) console.log(`  ${f}: ${rejected} rows rejected by validation (counted as missed)`);
+    if (rejected) console.log(`  ${f}: ${rejected} invalid fields left out (--on-invalid missing), rows kept`);
   }
   const { sources, result } = linkFiles([join(WORK, 'dataset4a.enc'), join(WORK, 'dataset4b.enc')], { duplicateFree: ['dataset4a', 'dataset4b'], diceThreshold: 0.8 });
   const q = pairQuality(result, sources, 0, 1, febrlPerson(sources));
@@ -125,7 +125,7 @@ async function synthetic(): Promise<void> {
   const tokenToRecord = new Map<string, string>();
   for (const a of agencies) {
     const header = (readFileSync(join(data, `${a}.csv`), 'utf8').split('\n')[0] ?? '').split(',');
-    await encodeCsv({ input: join(data, `${a}.csv`), out: join(WORK, `${a}.enc`), secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: header.filter((h) => !identifiers.includes(h)), onInvalid: 'skip' });
+    await encodeCsv({ input: join(data, `${a}.csv`), out: join(WORK, `${a}.enc`), secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: header.filter((h) => !identifiers.includes(h)), onInvalid: 'missing' });
     for (const [token, id] of readTokenMap(join(WORK, `${a}.enc.tokens.csv`))) tokenToRecord.set(token, `${a}:${id}`);
   }
   const { sources, result } = linkFiles(agencies.map((a) => join(WORK, `${a}.enc`)), { duplicateFree: ['nhs_gp', 'electoral_roll', 'council_tax'], diceThreshold: 0.8 });

@@ -16,6 +16,8 @@ export interface BatchOutput {
   encoded: number;
   /** [row index within the batch, reason] for each rejected row. */
   rejects: [number, string][];
+  /** [row index within the batch, reason] for each invalid field left out of a kept row. */
+  leftOut: [number, string][];
 }
 
 export interface BatchEncoder {
@@ -30,6 +32,7 @@ export function encodeBatchWith(encoder: RecordEncoder, idColumn: number, rows: 
   let tokenMap = '';
   let encoded = 0;
   const rejects: [number, string][] = [];
+  const leftOut: [number, string][] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const token = random.toString('base64url', 16 * i, 16 * i + 16);
@@ -38,9 +41,10 @@ export function encodeBatchWith(encoder: RecordEncoder, idColumn: number, rows: 
       body += r.line + '\n';
       tokenMap += csvLine([token, (row[idColumn] ?? '').trim()]);
       encoded++;
+      for (const reason of r.leftOut ?? []) leftOut.push([i, reason]);
     } else rejects.push([i, r.reason]);
   }
-  return { body, tokenMap, encoded, rejects };
+  return { body, tokenMap, encoded, rejects, leftOut };
 }
 
 export function inThreadEncoder(setup: RecordEncoderSetup): BatchEncoder {

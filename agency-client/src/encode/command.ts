@@ -37,7 +37,8 @@ export interface EncodeOptions {
   ignore: string[];
   /** Columns copied as they are into each record's non-identifying attributes (the policy must declare them). */
   attributes?: string[];
-  onInvalid: 'skip' | 'fail';
+  /** A row with an invalid field: fail the run, skip the row, or keep it with that field left out. */
+  onInvalid: 'skip' | 'fail' | 'missing';
   /** Encoding threads; default: every core (availableParallelism()). 1 encodes in the calling thread. */
   threads?: number;
   /** Write every rejected row as `row,line,reason` to this CSV (reasons never quote values). */
@@ -147,6 +148,11 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
     const drainOne = async (): Promise<void> => {
       const batch = inFlight.shift()!;
       const out = await Promise.race([batch.result, streamError]);
+      for (const [i, reason] of out.leftOut) {
+        const key = `left out, row kept: ${reason}`;
+        rejected[key] = (rejected[key] ?? 0) + 1;
+        if (rejects) await write(rejects, csvLine([String(batch.firstRow + i), String(batch.lines[i]!), key]));
+      }
       for (const [i, reason] of out.rejects) {
         const rec: RejectedRow = { row: batch.firstRow + i, line: batch.lines[i]!, reason };
         if (opts.onInvalid === 'fail') throw new InputError(`${opts.input} line ${rec.line}: ${reason} (data row ${rec.row}; use --on-invalid skip to leave such rows out)`);
@@ -181,7 +187,7 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
       if (!setup) {
         const found = mapHeader(item.record, schema, opts);
         effective = effectiveSchema(schema, found.present);
-        setup = { schema: effective, secret: opts.secret, columns: found.columns, idColumn: found.idColumn, idName: opts.idColumn, width: item.record.length, attributes: (opts.attributes ?? []).map((a) => ({ name: a, column: (item.record as string[]).map((h) => h.trim()).indexOf(a) })), ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
+        setup = { schema: effective, secret: opts.secret, columns: found.columns, idColumn: found.idColumn, idName: opts.idColumn, width: item.record.length, invalidAsMissing: opts.onInvalid === 'missing', attributes: (opts.attributes ?? []).map((a) => ({ name: a, column: (item.record as string[]).map((h) => h.trim()).indexOf(a) })), ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
         const s = setup;
         makeEncoder = (pool) => (pool ? workerPoolEncoder(s, threads) : inThreadEncoder(s));
         header = makeHeader(schema, effective, 0, new Date(), opts.attributes ?? []);

@@ -30,6 +30,8 @@ export interface RecordEncoderSetup {
   idName: string;
   /** Number of columns in the header (a row of another width is rejected). */
   width: number;
+  /** An invalid field is left out of the encoding (and reported) instead of refusing the whole row. */
+  invalidAsMissing?: boolean;
   /** Columns copied verbatim (trimmed) into the record's non-identifying attributes; empty cells are left out. */
   attributes?: { name: string; column: number }[];
   /** Entries per field cache (each of three per field holds up to twice this); default 20,000. 0 disables caching. */
@@ -37,7 +39,8 @@ export interface RecordEncoderSetup {
 }
 
 /** An encoded record as a JSON line (no newline), or the rejection reason. */
-export type RowResult = { line: string } | { reason: string };
+/** An encoded line (with any invalid fields that were left out), or why the row was refused. */
+export type RowResult = { line: string; leftOut?: string[] } | { reason: string };
 
 type Ok = NormaliseOk<unknown>;
 
@@ -188,6 +191,7 @@ export class RecordEncoder {
   private readonly idName: string;
   private readonly width: number;
   private readonly attributes: { name: string; column: number }[];
+  private readonly invalidAsMissing: boolean;
 
   constructor(setup: RecordEncoderSetup) {
     const { schema } = setup;
@@ -209,6 +213,7 @@ export class RecordEncoder {
     this.idName = setup.idName;
     this.width = setup.width;
     this.attributes = setup.attributes ?? [];
+    this.invalidAsMissing = setup.invalidAsMissing ?? false;
   }
 
   /** Encodes one row with the given row token. */
@@ -218,10 +223,16 @@ export class RecordEncoder {
 
     const results: ({ ok: Ok; tokens: string[] } | null)[] = new Array(this.fields.length);
     let any = false;
+    let leftOut: string[] | undefined;
     for (let i = 0; i < this.fields.length; i++) {
       const f = this.fields[i]!;
       const n = f.normalise(row[f.column] ?? '');
-      if ('reason' in n) return { reason: `${f.spec.name}: ${n.reason}` };
+      if ('reason' in n) {
+        if (!this.invalidAsMissing) return { reason: `${f.spec.name}: ${n.reason}` };
+        (leftOut ??= []).push(`${f.spec.name}: ${n.reason}`);
+        results[i] = null;
+        continue;
+      }
       if ('ok' in n) {
         results[i] = n;
         any = true;
@@ -279,7 +290,7 @@ export class RecordEncoder {
       if (v !== '') attributesJson += `${attributesJson === '' ? '' : ','}"${a.name}":${JSON.stringify(v)}`;
     }
     if (attributesJson !== '') line += `,"attributes":{${attributesJson}}`;
-    return { line: line + '}' };
+    return leftOut ? { line: line + '}', leftOut } : { line: line + '}' };
   }
 
   private blockToken(msg: string): string {
