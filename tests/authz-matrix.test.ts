@@ -26,7 +26,7 @@ interface Row {
 const same = (e: Expect): Expectations => Object.fromEntries(CALLER_KINDS.map((k) => [k, e])) as Expectations;
 
 /** Only these roles may call; everyone else is refused, unauthenticated callers with 401. */
-function only(...allowed: RoleKind[]): Expectations {
+function onlyRoles(...allowed: RoleKind[]): Expectations {
   const agencyRoute = allowed.includes('agency');
   return {
     none: 401,
@@ -54,34 +54,34 @@ export const MATRIX: Record<string, Row> = {
     expect: { none: 401, expired: 'pass', forged: 'pass', revoked: 401, wrongAgency: 'pass', agency: 'pass', analyst: 401, igLead: 401, admin: 401 },
   },
   // A CSR the broker refuses: the agency gets a 400 and keeps its certificate.
-  'POST /v1/certificates/renew': { expect: only('agency'), request: json({ csr: BAD_CSR }) },
-  'POST /v1/admin/agencies': { expect: only('admin'), request: async (_b, n) => ({ body: { agency: `matrix-${n}`, name: 'Matrix agency' } }) },
-  'POST /v1/admin/agencies/:agency/enrolment-code': { expect: only('admin'), params: { agency: 'delta' } },
-  'POST /v1/admin/agencies/:agency/revoke': { expect: only('admin'), params: { agency: 'delta' } },
-  'POST /v1/admin/people': { expect: only('admin'), request: async (_b, n) => ({ body: { username: `matrix${n}`, role: 'analyst', purposes: ['testing'] } }) },
-  'POST /v1/admin/people/:username/unlock': { expect: only('admin'), params: { username: 'iggy' } },
-  'POST /v1/admin/policies': { expect: only('admin'), request: async () => ({ raw: POLICY_YAML, headers: { 'content-type': 'application/yaml' } }) },
-  'GET /v1/policies': { expect: only('igLead', 'admin') },
-  'POST /v1/policies/:id/versions/:version/approval': { expect: only('igLead'), params: { id: 'test-policy', version: '1' } },
+  'POST /v1/certificates/renew': { expect: onlyRoles('agency'), request: json({ csr: BAD_CSR }) },
+  'POST /v1/admin/agencies': { expect: onlyRoles('admin'), request: async (_b, n) => ({ body: { agency: `matrix-${n}`, name: 'Matrix agency' } }) },
+  'POST /v1/admin/agencies/:agency/enrolment-code': { expect: onlyRoles('admin'), params: { agency: 'delta' } },
+  'POST /v1/admin/agencies/:agency/revoke': { expect: onlyRoles('admin'), params: { agency: 'delta' } },
+  'POST /v1/admin/people': { expect: onlyRoles('admin'), request: async (_b, n) => ({ body: { username: `matrix${n}`, role: 'analyst', purposes: ['testing'] } }) },
+  'POST /v1/admin/people/:username/unlock': { expect: onlyRoles('admin'), params: { username: 'iggy' } },
+  'POST /v1/admin/policies': { expect: onlyRoles('admin'), request: async () => ({ raw: POLICY_YAML, headers: { 'content-type': 'application/yaml' } }) },
+  'GET /v1/policies': { expect: onlyRoles('igLead', 'admin') },
+  'POST /v1/policies/:id/versions/:version/approval': { expect: onlyRoles('igLead'), params: { id: 'test-policy', version: '1' } },
   'POST /v1/purposes/:purpose/submissions': {
-    expect: only('agency'),
+    expect: onlyRoles('agency'),
     params: { purpose: 'testing' },
     request: async (b, n) => ({ body: await seal(b, 'alpha', upload(3, n)), headers: { 'idempotency-key': `matrix-key-${n}` } }),
   },
-  'POST /v1/purposes/:purpose/runs': { expect: only('agency', 'analyst'), params: { purpose: 'testing' } },
-  'POST /v1/purposes/:purpose/releases/membership': { expect: only('agency'), params: { purpose: 'testing' }, request: json({ of: 'beta' }) },
+  'POST /v1/purposes/:purpose/runs': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing' } },
+  'POST /v1/purposes/:purpose/releases/membership': { expect: onlyRoles('agency'), params: { purpose: 'testing' }, request: json({ of: 'beta' }) },
   // Agencies and assigned analysts pass the role check; the test policy grants neither these forms,
   // so the policy engine refuses them (403 policy-refused) — authorisation by policy, after the role.
   ...Object.fromEntries(
     ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy'].map((form) => [
       `POST /v1/purposes/:purpose/releases/${form}`,
-      { expect: { ...only('agency', 'analyst'), agency: 403, analyst: 403 }, params: { purpose: 'testing' }, request: json({}) } satisfies Row,
+      { expect: { ...onlyRoles('agency', 'analyst'), agency: 403, analyst: 403 }, params: { purpose: 'testing' }, request: json({}) } satisfies Row,
     ]),
   ),
   // The audit trail is for IG leads alone: not admins (separation of duties), agencies or analysts.
-  'GET /v1/audit': { expect: only('igLead') },
-  'GET /v1/audit/checkpoints': { expect: only('igLead') },
-  'GET /v1/audit/export': { expect: only('igLead') },
+  'GET /v1/audit': { expect: onlyRoles('igLead') },
+  'GET /v1/audit/checkpoints': { expect: onlyRoles('igLead') },
+  'GET /v1/audit/export': { expect: onlyRoles('igLead') },
   'GET /openapi.json': { expect: same('pass') },
   'GET /healthz': { expect: same('pass') },
 };

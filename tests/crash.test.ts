@@ -1,11 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { operatorSetup } from './helpers/operator-setup.js';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
 import { BrokerClient, enrol } from '@blindlink/agency-client';
 import type { SubmissionRequest } from '@blindlink/protocol';
 import { freshPostgres } from './helpers/postgres.js';
-import { BROKER_BIN, ROOT, run, startBrokerProcess, type BrokerProcess } from './helpers/processes.js';
+import { BROKER_BIN, run, startBrokerProcess, type BrokerProcess } from './helpers/processes.js';
 import { upload as uploadBody } from './helpers/in-process.js';
 
 const upload = (n: number, seed: number) => uploadBody(n, seed) as unknown as SubmissionRequest;
@@ -48,19 +49,7 @@ t.test('SIGKILL during an upload and during a linkage run loses nothing and half
   });
 
   // The operator's setup, through the real CLI, as in the thin path.
-  const codes: Record<string, string> = {};
-  for (const a of ['council-tax', 'police']) {
-    const r = await run(BROKER_BIN, ['agency', 'register', a, '--data-dir', dataDir], { env });
-    t.equal(r.code, 0, `register ${a}: ${r.stderr}`);
-    codes[a] = JSON.parse(r.stdout).enrolmentCode;
-  }
-  const load = await run(BROKER_BIN, ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir], { env });
-  t.equal(load.code, 0, `policy load: ${load.stderr}`);
-  const ig = await run(BROKER_BIN, ['user', 'add', 'iona', '--role', 'ig-lead', '--data-dir', dataDir], { env });
-  t.equal(ig.code, 0, `user add: ${ig.stderr}`);
-  writeFileSync(join(dir, 'iona.password'), JSON.parse(ig.stdout).password + '\n');
-  const approve = await run(BROKER_BIN, ['policy', 'approve', 'csp-2026', '1', '--as', 'iona', '--password-file', join(dir, 'iona.password'), '--data-dir', dataDir], { env });
-  t.equal(approve.code, 0, `policy approve: ${approve.stderr}`);
+  const codes = await operatorSetup(t, dir, dataDir, env);
 
   broker = await startBrokerProcess(['--data-dir', dataDir], env);
   const caPem = readFileSync(join(dataDir, 'keys', 'ca.cert.pem'), 'utf8');

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { operatorSetup } from './operator-setup.js';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Test } from 'tap';
 import { openDatabase } from '@blindlink/broker';
 import { csv, population, typo, ukDate } from './people.js';
-import { AGENCY_BIN, BROKER_BIN, ROOT, run, startBrokerProcess } from './processes.js';
+import { AGENCY_BIN, BROKER_BIN, run, startBrokerProcess } from './processes.js';
 
 const PURPOSE = 'community-safety';
 
@@ -34,20 +35,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   writeFileSync(join(dir, 'police.csv'), csv(header, police));
   writeFileSync(join(dir, 'secret.key'), 'a shared linkage secret that only agencies hold\n');
 
-  const codes: Record<string, string> = {};
-  for (const a of ['council-tax', 'police']) {
-    const r = await run(BROKER_BIN, ['agency', 'register', a, '--data-dir', dataDir], { env });
-    t.equal(r.code, 0, `register ${a}: ${r.stderr}`);
-    codes[a] = JSON.parse(r.stdout).enrolmentCode;
-  }
-  const load = await run(BROKER_BIN, ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir], { env });
-  t.equal(load.code, 0, `policy load: ${load.stderr}`);
-  // A policy is in force only once an IG lead (not whoever loaded it) approves it.
-  const ig = await run(BROKER_BIN, ['user', 'add', 'iona', '--role', 'ig-lead', '--data-dir', dataDir], { env });
-  t.equal(ig.code, 0, `user add: ${ig.stderr}`);
-  writeFileSync(join(dir, 'iona.password'), JSON.parse(ig.stdout).password + '\n');
-  const approve = await run(BROKER_BIN, ['policy', 'approve', 'csp-2026', '1', '--as', 'iona', '--password-file', join(dir, 'iona.password'), '--data-dir', dataDir], { env });
-  t.equal(approve.code, 0, `policy approve: ${approve.stderr}`);
+  const codes = await operatorSetup(t, dir, dataDir, env);
 
   const broker = await startBrokerProcess(['--data-dir', dataDir], env);
   t.teardown(() => broker.stop());
