@@ -34,19 +34,21 @@ export function describeIssue(issue: RowIssue): string {
   return issue.column === undefined ? issue.reason : `column ${issue.column} '${issue.identifier}': ${issue.reason}`;
 }
 
-/** Bit positions → sparse [word index, mask] pairs; `scratch` is an all-zero word buffer (left zeroed). */
-function toSparseWords(positions: PositionList, scratch: Int32Array): Int32Array {
+/**
+ * Bit positions → sparse [word index, mask] pairs; `scratch` is an all-zero word buffer (left zeroed).
+ * The pairs are OR-ed into a filter, so their order does not matter and they are not sorted.
+ */
+function toSparseWords(positions: PositionList, scratch: Int32Array, touched: Int32Array): Int32Array {
   const items = positions.items;
-  const touched: number[] = [];
+  let n = 0;
   for (let i = 0; i < positions.length; i++) {
     const p = items[i]!;
     const w = p >>> 5;
-    if (scratch[w] === 0) touched.push(w);
+    if (scratch[w] === 0) touched[n++] = w;
     scratch[w]! |= 1 << (31 - (p & 31));
   }
-  touched.sort((a, b) => a - b);
-  const sparse = new Int32Array(touched.length * 2);
-  for (let i = 0; i < touched.length; i++) {
+  const sparse = new Int32Array(n * 2);
+  for (let i = 0; i < n; i++) {
     const w = touched[i]!;
     sparse[2 * i] = w;
     sparse[2 * i + 1] = scratch[w]!;
@@ -61,9 +63,11 @@ class FeatureEncoder {
   private readonly tokens: string[] = [];
   private readonly scratch = new PositionList();
   private readonly words: Int32Array;
+  private readonly touched: Int32Array;
 
   constructor(readonly feature: HashedFeature, keys: FeatureKeys, hashL: number, cacheSize: number) {
     this.words = new Int32Array(Math.ceil(hashL / 32));
+    this.touched = new Int32Array(this.words.length);
     this.hasher =
       feature.hash.type === 'blakeHash'
         ? new BlakeTokenHasher(keys.key1, hashL, feature.encoding, cacheSize)
@@ -95,7 +99,7 @@ class FeatureEncoder {
     for (let t = 0; t < tokens.length; t++) {
       this.hasher.addPositions(tokens[t]!, bitsForToken(strategy, tokens.length, t), out);
     }
-    const result = toSparseWords(out, this.words);
+    const result = toSparseWords(out, this.words, this.touched);
     this.valueCache.set(raw, result);
     return result;
   }
