@@ -1,6 +1,7 @@
 // Blocking stage: keyed-token blocking, Hamming LSH and their combination against plain
 // brute-force references, the metrics on a hand example, and the FEBRL 4 target
 // (pair completeness ≥ 0.999 and reduction ratio ≥ 0.999 with the defaults).
+import { soundex } from '@blindlink/agency-client/encode';
 import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -370,21 +371,6 @@ t.test('metrics on a hand example', async (tt) => {
 // ---- FEBRL 4 target -----------------------------------------------------------------------------
 
 const FEBRL = '/work/shared/data/febrl4/';
-
-function soundex(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z]/g, '');
-  if (s === '') return '';
-  const code: Record<string, number> = { b: 1, f: 1, p: 1, v: 1, c: 2, g: 2, j: 2, k: 2, q: 2, s: 2, x: 2, z: 2, d: 3, t: 3, l: 4, m: 5, n: 5, r: 6 };
-  let out = s.charAt(0).toUpperCase();
-  let last = code[s.charAt(0)] ?? 0;
-  for (let i = 1; i < s.length && out.length < 4; i++) {
-    const ch = s.charAt(i);
-    const c = code[ch] ?? 0;
-    if (c !== 0 && c !== last) out += String(c);
-    if (ch !== 'h' && ch !== 'w') last = c;
-  }
-  return out.padEnd(4, '0');
-}
 
 /** Emulated agency tokens, as in bench/src/bench-blocking.ts. */
 function febrlTokens(v: readonly string[]): Uint8Array {

@@ -11,6 +11,7 @@
  * postcode+year of birth, social security number (FEBRL's stand-in for an NHS number), full date of
  * birth, and the two names' Soundex codes as an unordered pair (FEBRL swaps given and surname).
  */
+import { soundex } from '@blindlink/agency-client/encode';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -59,22 +60,6 @@ export interface BlockingBenchResult {
 }
 
 // ---- FEBRL 4 --------------------------------------------------------------------------------
-
-/** American Soundex (letters only; '' for a name without letters). */
-export function soundex(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z]/g, '');
-  if (s === '') return '';
-  const code: Record<string, number> = { b: 1, f: 1, p: 1, v: 1, c: 2, g: 2, j: 2, k: 2, q: 2, s: 2, x: 2, z: 2, d: 3, t: 3, l: 4, m: 5, n: 5, r: 6 };
-  let out = s.charAt(0).toUpperCase();
-  let last = code[s.charAt(0)] ?? 0;
-  for (let i = 1; i < s.length && out.length < 4; i++) {
-    const ch = s.charAt(i);
-    const c = code[ch] ?? 0;
-    if (c !== 0 && c !== last) out += String(c);
-    if (ch !== 'h' && ch !== 'w') last = c;
-  }
-  return out.padEnd(4, '0');
-}
 
 /** Keyed blocking token of one key value: what an agency would send (16 bytes). */
 function keyedToken(key: string, value: string): Uint8Array {

@@ -9,6 +9,7 @@ import {
   type Household,
   type HouseholdType,
   householdId,
+  OFFENCE_CATEGORIES,
   type OffenceCategory,
   type Person,
   type PoliceIncident,
@@ -53,19 +54,9 @@ const HOUSEHOLD_TYPES = new WeightedList<HouseholdType>(
   [16, 13, 17, 10, 18, 7, 6, 3, 5, 3],
 );
 
+// Every category but domestic abuse (drawn separately), in the model's order, with its share.
 const OFFENCES = new WeightedList<OffenceCategory>(
-  [
-    'anti_social_behaviour',
-    'violence_against_the_person',
-    'theft',
-    'criminal_damage_and_arson',
-    'drug_offences',
-    'public_order',
-    'burglary',
-    'vehicle_offences',
-    'robbery',
-    'possession_of_weapons',
-  ],
+  OFFENCE_CATEGORIES.filter((c) => c !== 'domestic_abuse'),
   [30, 20, 15, 10, 8, 8, 4, 3, 1, 1],
 );
 
