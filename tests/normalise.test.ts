@@ -15,6 +15,9 @@ import {
   normaliseDob,
   normaliseFreeText,
   normaliseGivenName,
+  normaliseIdentifier,
+  normaliseText,
+  PERSONAL_FIELDS,
   normaliseNhsNumber,
   normalisePostcode,
   normaliseSex,
@@ -66,7 +69,8 @@ t.test('missing vs error', async (t) => {
 });
 
 t.test('normalisers table', async (t) => {
-  t.same(Object.keys(normalisers).sort(), ['address', 'dob', 'given_name', 'nhs_number', 'postcode', 'sex', 'surname']);
+  t.same(Object.keys(normalisers).sort(), ['address', 'dob', 'given_name', 'identifier', 'nhs_number', 'postcode', 'sex', 'surname', 'text']);
+  t.same([...PERSONAL_FIELDS].sort(), ['dob', 'given_name', 'identifier', 'nhs_number'], 'fields that tell co-residents apart');
   t.equal(normalisers.given_name('Bill').ok, true);
   t.same(normalisers.surname("O'Neill"), normaliseSurname("O'Neill"));
   t.same(normalisers.dob('3 Mar 1984'), normaliseDob('3 Mar 1984'));
@@ -468,4 +472,25 @@ t.test('addresses', async (t) => {
   err(t, normaliseAddress('12 High\u0000 St'), /control character/, 'control char');
   err(t, normaliseAddress('a'.repeat(301)), /longer than 300/, 'too long');
   t.equal(Object.keys(ADDRESS_ABBREVIATIONS).includes('st'), false, 'st is handled by the saint/street rule');
+});
+
+t.test('identifiers: separators dropped, case folded, anything else refused', async (t) => {
+  t.equal(ok(t, normaliseIdentifier(' AB 12-34/56.c '), 'mixed').value, 'ab123456c');
+  t.equal(ok(t, normaliseIdentifier('QQ 12 34 56 C'), 'NI number layout').value, ok(t, normaliseIdentifier('qq123456c'), 'NI number plain').value);
+  t.equal(ok(t, normaliseIdentifier('2004/0123456X'), 'PNC id').value, '20040123456x');
+  t.equal(ok(t, normaliseIdentifier('Å123'), 'diacritic folded').value, 'a123');
+  err(t, normaliseIdentifier('see notes!'), /only letters, digits/, 'punctuation');
+  err(t, normaliseIdentifier('12\u000734'), /control character/, 'control character');
+  err(t, normaliseIdentifier(' - / . '), /no letters or digits/, 'separators only');
+  err(t, normaliseIdentifier('9'.repeat(65)), /longer than 64/, 'too long');
+  t.ok(isMissing(normaliseIdentifier('  ')), 'blank is missing');
+});
+
+t.test('free text: folded, punctuation to spaces', async (t) => {
+  t.equal(ok(t, normaliseText('  Bellbird  CTGE.  '), 'spaces').value, 'bellbird ctge');
+  t.equal(ok(t, normaliseText("St. Mary's-on-Sea"), 'punctuation').value, 'st mary s on sea');
+  t.equal(ok(t, normaliseText('Zürich'), 'diacritics').value, 'zurich');
+  t.ok(isMissing(normaliseText(' -- ')), 'punctuation only is missing');
+  err(t, normaliseText('a\u0000b'), /control character/, 'control character');
+  err(t, normaliseText('x'.repeat(201)), /longer than 200/, 'too long');
 });

@@ -34,6 +34,8 @@ export const FieldFilterSpec = Type.Object(
   {
     field: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
     bits: Type.Integer({ minimum: 8, maximum: 8192, multipleOf: 8 }),
+    /** The field tells apart people who share a household (given name, date of birth, a personal identifier). */
+    personal: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );

@@ -86,7 +86,7 @@ class FieldEncoder {
   ) {
     // Addresses and NHS numbers are nearly unique per person: a big value cache would mostly hold
     // entries never hit again (and an address entry is large), so theirs is an eighth the size.
-    const valueCacheSize = spec.normaliser === 'address' || spec.normaliser === 'nhs_number' ? Math.ceil(cacheSize / 8) : cacheSize;
+    const valueCacheSize = spec.normaliser === 'address' || spec.normaliser === 'nhs_number' || spec.normaliser === 'identifier' ? Math.ceil(cacheSize / 8) : cacheSize;
     this.normalised = new ValueCache(valueCacheSize);
     this.positions = new ValueCache(valueCacheSize);
     this.digests = new ValueCache(cacheSize);

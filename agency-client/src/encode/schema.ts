@@ -21,7 +21,7 @@ export const ENCODER_VERSION = 'blindlink-encode/1';
 export const SCHEMA_FORMAT = 'blindlink-encoding-schema';
 export const SCHEMA_FORMAT_VERSION = 1;
 
-export const NORMALISERS: readonly NormalisedField[] = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+export const NORMALISERS: readonly NormalisedField[] = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number', 'identifier', 'text'];
 
 /** How a normalised value becomes tokens (see tokens.ts). */
 export type TokenSpec =
@@ -130,6 +130,8 @@ const TRANSFORMS_FOR: Readonly<Record<NormalisedField, readonly Transform[]>> = 
   address: ['value'],
   postcode: ['value', 'sector', 'district'],
   nhs_number: ['value'],
+  identifier: ['value'],
+  text: ['value'],
 };
 const TOKEN_KINDS_FOR: Readonly<Record<TokenSpec['kind'], readonly NormalisedField[] | 'any'>> = {
   name: ['given_name', 'surname'],

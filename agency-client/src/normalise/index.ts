@@ -5,6 +5,7 @@
 import { normaliseAddress } from './address.js';
 import { normaliseDob } from './dob.js';
 import { normaliseGivenName, normaliseSurname } from './names.js';
+import { normaliseIdentifier, normaliseText } from './identifier.js';
 import { normaliseNhsNumber } from './nhs-number.js';
 import { normalisePostcode } from './postcode.js';
 import type { NormaliseResult } from './result.js';
@@ -20,8 +21,16 @@ export type { DobOptions } from './dob.js';
 export { isValidPostcode, normalisePostcode } from './postcode.js';
 export { isNhsTestRange, nhsCheckDigit, normaliseNhsNumber } from './nhs-number.js';
 export { ADDRESS_ABBREVIATIONS, MAX_ADDRESS_LENGTH, normaliseAddress } from './address.js';
+export { MAX_IDENTIFIER_LENGTH, MAX_TEXT_LENGTH, normaliseIdentifier, normaliseText } from './identifier.js';
 
-export type NormalisedField = 'given_name' | 'surname' | 'dob' | 'sex' | 'address' | 'postcode' | 'nhs_number';
+export type NormalisedField = 'given_name' | 'surname' | 'dob' | 'sex' | 'address' | 'postcode' | 'nhs_number' | 'identifier' | 'text';
+
+/**
+ * Fields that tell apart people who share a household (a parent and child share surname, address
+ * and postcode, never a given name, date of birth or personal identifier). The broker weighs these
+ * separately: see the person-fields veto in docs/scoring.md.
+ */
+export const PERSONAL_FIELDS: readonly NormalisedField[] = ['given_name', 'dob', 'nhs_number', 'identifier'];
 
 export type Normaliser = (raw: string) => NormaliseResult;
 
@@ -34,4 +43,6 @@ export const normalisers: Readonly<Record<NormalisedField, Normaliser>> = Object
   address: normaliseAddress,
   postcode: normalisePostcode,
   nhs_number: normaliseNhsNumber,
+  identifier: normaliseIdentifier,
+  text: normaliseText,
 });
