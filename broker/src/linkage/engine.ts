@@ -3,7 +3,8 @@ import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats } fr
 import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
-import { chooseThreshold, fitModel, scorePairs, similarityLevels, type ScoringModel } from './scoring/index.js';
+import { chooseThreshold, fitModel, scorePairs, type ScoringModel } from './scoring/index.js';
+import { CO_RESIDENT_SHARE, coResidentShare, vetoOtherPeople } from './scoring/veto.js';
 
 /**
  * The linkage engine: sources in, entities and households out. Pure (no I/O): the broker's runs and
@@ -24,8 +25,11 @@ export interface EngineSource {
   tokens: string[];
   clkBits: number;
   clks: Uint8Array[];
-  /** Field-level filters the records may carry, in packing order; empty for CLK-only inputs. */
-  fieldSpecs: { field: string; bits: number }[];
+  /**
+   * Field-level filters the records may carry, in packing order; empty for CLK-only inputs.
+   * `personal`: the field tells apart people who share a household (given name, date of birth, an id).
+   */
+  fieldSpecs: { field: string; bits: number; personal?: boolean }[];
   /** Per record: bit i set when fieldSpecs[i] is present. */
   fieldMasks: ArrayLike<number>;
   /** Per record: the present field filters concatenated in fieldSpecs order. */
@@ -109,21 +113,24 @@ function fieldSet(src: EngineSource, fieldIndex: number): { set: FilterSet; pres
   return { set, present };
 }
 
-function checkCompatible(sources: EngineSource[]): string[] {
+/** Fields every source can be compared on, and which of them are personal. */
+function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
   const first = sources[0]!;
   for (const s of sources) {
     if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);
   }
   // Fields every source can be compared on: the same name and size everywhere it appears.
   const bits = new Map<string, number>();
+  const personal = new Set<string>();
   for (const s of sources) {
     for (const f of s.fieldSpecs) {
       const seen = bits.get(f.field);
       if (seen !== undefined && seen !== f.bits) throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
       bits.set(f.field, f.bits);
+      if (f.personal) personal.add(f.field);
     }
   }
-  return [...bits.keys()];
+  return { names: [...bits.keys()], personal };
 }
 
 export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
@@ -133,7 +140,8 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   const seconds: Record<string, number> = {};
   const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
 
-  const fieldNames = opts.clkOnly ? [] : checkCompatible(sources);
+  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : checkCompatible(sources);
+  const fieldNames = compatible.names;
   const offsets: number[] = [];
   let total = 0;
   for (const s of sources) {
@@ -234,14 +242,22 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     const model = fitModel(training, fieldNames, randomSims.length > 0 ? { randomPairs: randomSims, uFromRandomPairs: 'fixed' } : {});
     const choice = chooseThreshold(model);
     weight = scorePairs(model, sims).weight;
-    const vetoed = vetoOtherPeople(model, sims, weight, choice.weight);
+    const share = coResidentShare(fieldSets, fieldNames, compatible.personal);
+    const personalList = [...compatible.personal].join(', ') || 'none declared';
+    let vetoLine: string;
+    if (share >= CO_RESIDENT_SHARE) {
+      const n = vetoOtherPeople(model, sims, weight, choice.weight, compatible.personal);
+      vetoLine = `Personal-fields veto on: ${(100 * share).toFixed(1)}% of records share every household-level field with another person of their own source, so ${n} pairs above the threshold whose personal fields (${personalList}) together weigh against a match (e.g. a parent and child at one address) were not linked.`;
+    } else {
+      vetoLine = `Personal-fields veto off: only ${(100 * share).toFixed(2)}% of records share every household-level field with another person of their own source (below ${100 * CO_RESIDENT_SHARE}%), so shared address evidence is not mistaken for one person.`;
+    }
     scoring = {
       mode: 'fellegi-sunter',
       threshold: choice.weight,
       fields: fieldNames,
       reasoning: [
         ...choice.reasoning,
-        `Person fields veto: ${vetoed} pairs above the threshold whose given name, date of birth and NHS number together weigh against a match (e.g. a parent and child at one address) were not linked.`,
+        vetoLine,
       ],
       model,
     };
@@ -289,32 +305,6 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
       seconds,
     },
   };
-}
-
-const PERSON_FIELDS = ['given_name', 'dob', 'nhs_number'];
-
-/**
- * Fellegi–Sunter assumes fields independent given match status; household members break that —
- * address, postcode and surname all agree for a parent and child. So a pair whose person-level
- * fields (given name, date of birth, NHS number) together weigh against a match is not linked,
- * however strongly the shared address argues for it. Lowers such weights below the threshold.
- */
-function vetoOtherPeople(model: ScoringModel, sims: Float32Array, weight: Float32Array, threshold: number): number {
-  const F = model.fields.length;
-  const person = model.fields.map((f, i) => (PERSON_FIELDS.includes(f.field) ? i : -1)).filter((i) => i >= 0);
-  if (person.length === 0) return 0;
-  const levels = similarityLevels(sims, model.fields);
-  let vetoed = 0;
-  for (let k = 0; k < weight.length; k++) {
-    if (weight[k]! < threshold) continue;
-    let evidence = 0;
-    for (const f of person) evidence += model.weights[f]![levels[k * F + f]!]!;
-    if (evidence < 0) {
-      weight[k] = Math.fround(threshold) - 1;
-      vetoed++;
-    }
-  }
-  return vetoed;
 }
 
 /** Field similarities of random cross-source record pairs: almost all non-matches. */

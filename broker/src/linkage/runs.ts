@@ -22,7 +22,7 @@ export interface RunResult {
 async function loadSource(db: Kysely<Database>, keys: BrokerKeyring, sub: { id: string; agency: string; clk_bits: number; header: Record<string, unknown> | null }, duplicateFree: boolean): Promise<EngineSource> {
   const rows = await db.selectFrom('encoding').select(['row_token', 'field_mask', 'payload']).where('submission_id', '=', sub.id).orderBy('row_token').execute();
   const parts = rows.map((r) => openEncoding(keys, sub.id, r.row_token, new Uint8Array(r.payload)));
-  const header = (sub.header ?? {}) as { fieldFilters?: { field: string; bits: number }[] };
+  const header = (sub.header ?? {}) as { fieldFilters?: EngineSource['fieldSpecs'] };
   return {
     name: sub.agency,
     duplicateFree,

@@ -41,3 +41,5 @@ export function scorePairs(model: ScoringModel, similarities: SimilarityMatrix):
 export function explainPair(model: ScoringModel, similarities: SimilarityMatrix, pairIndex: number): PairExplanation {
   return explainSimilarities(model.fields, model, similarities, pairIndex);
 }
+export { CO_RESIDENT_SHARE, coResidentShare, vetoOtherPeople } from './veto.js';
+export type { FieldColumn } from './veto.js';
