@@ -1,7 +1,7 @@
 /**
  * A Map bounded to `limit` entries that evicts the oldest insertion (FIFO). Cheaper than LRU on
- * the hot path (a hit is one Map lookup) and good enough for the skewed distributions of names,
- * n-grams and postcodes. limit 0 disables caching.
+ * the hot path (a hit is one Map lookup); holds the token positions of the general (string
+ * token) path. limit 0 disables caching.
  */
 export class BoundedCache<V> {
   private readonly map = new Map<string, V>();
@@ -13,7 +13,7 @@ export class BoundedCache<V> {
 
   set(key: string, value: V): void {
     if (this.limit <= 0) return;
-    if (this.map.size >= this.limit) {
+    if (this.map.size >= this.limit && !this.map.has(key)) {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.map.delete(oldest.value);
     }

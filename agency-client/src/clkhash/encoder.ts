@@ -5,15 +5,12 @@
  * floor(j/8), most significant first, as bitarray.tobytes() produces.
  *
  * Values are used exactly as given (clkhash's generate_clks does not strip; its CSV reader does,
- * see csv-rows.ts). Repeated values are served from a bounded per-feature cache of their bit
- * positions (validation included: only values that passed are cached).
+ * see csv-rows.ts). Each feature's bits come from its FeatureEncoder (feature-encoder.ts), which
+ * caches them per value.
  */
-import type { ClkSchema, HashedFeature } from './schema.js';
+import type { ClkSchema } from './schema.js';
 import { deriveFeatureKeys, type FeatureKeys } from './keys.js';
-import { prepareValue } from './values.js';
-import { bitsForToken, tokenize, TokenError } from './tokens.js';
-import { BoundedCache } from './bounded-cache.js';
-import { BlakeTokenHasher, DoubleTokenHasher, PositionList, type TokenHasher } from './token-hashing.js';
+import { FeatureEncoder } from './feature-encoder.js';
 
 export interface RowIssue {
   /** Stable reason code, e.g. 'column-count', 'integer', 'maximum', 'date'. */
@@ -26,88 +23,12 @@ export interface RowIssue {
 }
 
 export interface ClkEncoderOptions {
-  /** Max entries of each per-feature cache (values and tokens); 0 disables caching. Default 100,000. */
+  /** Entries of each per-feature cache (values, tokens; see value-store.ts, token-table.ts); 0 disables caching. Default 100,000. */
   cacheSize?: number;
 }
 
 export function describeIssue(issue: RowIssue): string {
   return issue.column === undefined ? issue.reason : `column ${issue.column} '${issue.identifier}': ${issue.reason}`;
-}
-
-/**
- * Bit positions → sparse [word index, mask] pairs; `scratch` is an all-zero word buffer (left zeroed).
- * The pairs are OR-ed into a filter, so their order does not matter and they are not sorted.
- */
-function toSparseWords(positions: PositionList, scratch: Int32Array, touched: Int32Array): Int32Array {
-  const items = positions.items;
-  let n = 0;
-  for (let i = 0; i < positions.length; i++) {
-    const p = items[i]!;
-    const w = p >>> 5;
-    if (scratch[w] === 0) touched[n++] = w;
-    scratch[w]! |= 1 << (31 - (p & 31));
-  }
-  const sparse = new Int32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const w = touched[i]!;
-    sparse[2 * i] = w;
-    sparse[2 * i + 1] = scratch[w]!;
-    scratch[w] = 0;
-  }
-  return sparse;
-}
-
-class FeatureEncoder {
-  private readonly hasher: TokenHasher;
-  private readonly valueCache: BoundedCache<Int32Array>;
-  private readonly tokens: string[] = [];
-  private readonly scratch = new PositionList();
-  private readonly words: Int32Array;
-  private readonly touched: Int32Array;
-
-  constructor(readonly feature: HashedFeature, keys: FeatureKeys, hashL: number, cacheSize: number) {
-    this.words = new Int32Array(Math.ceil(hashL / 32));
-    this.touched = new Int32Array(this.words.length);
-    this.hasher =
-      feature.hash.type === 'blakeHash'
-        ? new BlakeTokenHasher(keys.key1, hashL, feature.encoding, cacheSize)
-        : new DoubleTokenHasher(keys.key1, keys.key2, hashL, feature.encoding, feature.hash.preventSingularity, cacheSize);
-    this.valueCache = new BoundedCache(cacheSize);
-  }
-
-  /**
-   * The value's bits as sparse 32-bit words [index, mask, index, mask, ...] (big-endian bit
-   * order within a word), or the reason the value is invalid. Sparse words make the per-row OR
-   * cost ~L/32 operations per feature instead of one per bit (FEBRL sets ~1,200 bits a row).
-   */
-  positions(raw: string): Int32Array | { code: string; reason: string } {
-    const hit = this.valueCache.get(raw);
-    if (hit !== undefined) return hit;
-    const prepared = prepareValue(this.feature, raw);
-    if (!prepared.ok) return prepared;
-    const tokens = this.tokens;
-    tokens.length = 0;
-    try {
-      tokenize(this.feature.comparison, prepared.value, tokens);
-    } catch (e) {
-      if (e instanceof TokenError) return { code: 'numeric', reason: e.message };
-      throw e;
-    }
-    const out = this.scratch;
-    out.length = 0;
-    const strategy = this.feature.strategy;
-    for (let t = 0; t < tokens.length; t++) {
-      this.hasher.addPositions(tokens[t]!, bitsForToken(strategy, tokens.length, t), out);
-    }
-    const result = toSparseWords(out, this.words, this.touched);
-    this.valueCache.set(raw, result);
-    return result;
-  }
-
-  clearCaches(): void {
-    this.valueCache.clear();
-    this.hasher.clearCache();
-  }
 }
 
 export class ClkEncoder {
@@ -148,11 +69,15 @@ export class ClkEncoder {
     for (let c = 0; c < this.encoders.length; c++) {
       const enc = this.encoders[c];
       if (enc === null || enc === undefined) continue;
-      const pos = enc.positions(values[c]!);
-      if (!(pos instanceof Int32Array)) {
-        return { code: pos.code, column: c + 1, identifier: enc.feature.identifier, reason: pos.reason };
+      const at = enc.bits(values[c]!);
+      if (typeof at !== 'number') {
+        return { code: at.code, column: c + 1, identifier: enc.feature.identifier, reason: at.reason };
       }
-      for (let i = 0; i < pos.length; i += 2) filter[pos[i]!]! |= pos[i + 1]!;
+      // Entry format: see value-store.ts.
+      const data = enc.values.data;
+      const n = data[at]!;
+      if (n === filter.length) for (let i = 0; i < n; i++) filter[i]! |= data[at + 1 + i]!;
+      else for (let i = at + 1; i <= at + n; i += 2) filter[data[i]!]! |= data[i + 1]!;
     }
     this.fold(out, offset);
     return null;

@@ -17,7 +17,8 @@ export {
 export { hkdf, deriveFeatureKeys, type FeatureKeys } from './keys.js';
 export { prepareValue, type ValueOutcome } from './values.js';
 export { tokenize, ngramTokens, numericTokens, bitsForToken, TokenError } from './tokens.js';
-export { BlakeTokenHasher, DoubleTokenHasher, PositionList, type TokenHasher } from './token-hashing.js';
+export { BlakeTokenHasher, DoubleTokenHasher, type TokenHasher } from './token-hashing.js';
+export { ValueStore } from './value-store.js';
 export { ClkEncoder, ClkRowError, describeIssue, type RowIssue, type ClkEncoderOptions } from './encoder.js';
 export { compileStrptime, formatYmd, type ParsedDate, type StrptimeParser } from './strptime.js';
 export { pythonStrip, parsePythonInt, parsePythonFloat } from './python-text.js';

@@ -1,53 +1,41 @@
 /**
- * Token → Bloom-filter bit positions, for clkhash's two hash schemes, with a bounded per-feature
- * cache of the keyed hash output (which does not depend on how many bits the token gets).
+ * Token → Bloom-filter bit positions, for clkhash's two hash schemes. Stateless apart from
+ * reused buffers: callers cache the results (see feature-encoder.ts).
  *
  * blakeHash: for j = 0..ceil(k/32)-1, BLAKE2b-512(token, key = key1, salt = ASCII decimal j);
  *   each digest read as 32 little-endian uint16; the first k values mod L are the positions.
  * doubleHash: h1 = HMAC-SHA1(key1, token) mod L, h2 = HMAC-MD5(key2, token) mod L (digests as
  *   big-endian integers); positions (h1 + i·h2) mod L. With prevent_singularity, while h2 = 0,
  *   h2 = HMAC-MD5(key2, token ‖ UTF-8(chr(c))) mod L for c = 0, 1, ...
+ *
+ * In both schemes the positions for k bits are the first k of the positions for any k' > k, so
+ * one array serves every k up to its length.
  */
 import { Blake2bKeyed } from '../crypto/blake2b.js';
 import { HmacMd5 } from '../crypto/md5.js';
 import { HmacSha1 } from '../crypto/sha1.js';
-import { BoundedCache } from './bounded-cache.js';
 import type { TextEncoding } from './schema.js';
 import { TokenEncoder } from './token-bytes.js';
 
-/** Growable list of bit positions, reused across rows to avoid allocation. */
-export class PositionList {
-  items = new Int32Array(1024);
-  length = 0;
-
-  push(p: number): void {
-    if (this.length === this.items.length) {
-      const bigger = new Int32Array(this.items.length * 2);
-      bigger.set(this.items);
-      this.items = bigger;
-    }
-    this.items[this.length++] = p;
-  }
-}
-
 export interface TokenHasher {
-  /** Appends the k bit positions of `token` to `out`. */
-  addPositions(token: string, k: number, out: PositionList): void;
-  clearCache(): void;
+  /**
+   * A new array whose entries are the token's first bit positions, in order: at least k of
+   * them, a multiple of 32 (a whole BLAKE2b digest; doubleHash gives at least 128), so that
+   * the same token with more bits usually needs no second call.
+   */
+  positions(token: string, k: number): Int32Array;
 }
 
 export class BlakeTokenHasher implements TokenHasher {
   private readonly macs: Blake2bKeyed[] = [];
-  private readonly cache: BoundedCache<Uint16Array>;
   private readonly encoder: TokenEncoder;
   private readonly digestWords = new Int32Array(16);
   private readonly digestShorts = new Uint16Array(this.digestWords.buffer);
   private readonly mask: number;
 
-  constructor(private readonly key: Uint8Array, hashL: number, encoding: TextEncoding, cacheLimit: number) {
+  constructor(private readonly key: Uint8Array, hashL: number, encoding: TextEncoding) {
     if ((hashL & (hashL - 1)) !== 0) throw new RangeError(`blakeHash needs a power-of-two filter length, got ${hashL}`);
     this.mask = hashL - 1;
-    this.cache = new BoundedCache(cacheLimit);
     this.encoder = new TokenEncoder(encoding);
   }
 
@@ -60,45 +48,38 @@ export class BlakeTokenHasher implements TokenHasher {
     return m;
   }
 
-  /** The first ≥ k uint16 values of the token's digest stream (cached). */
-  private shorts(token: string, k: number): Uint16Array {
-    const cached = this.cache.get(token);
-    if (cached !== undefined && cached.length >= k) return cached;
+  positions(token: string, k: number): Int32Array {
     const blocks = Math.ceil(k / 32);
-    const shorts = new Uint16Array(blocks * 32);
+    const out = new Int32Array(blocks * 32);
     const len = this.encoder.encode(token);
     const bytes = this.encoder.bytes();
+    const shorts = this.digestShorts;
+    const mask = this.mask;
     for (let j = 0; j < blocks; j++) {
       this.mac(j).hashWordsInto(bytes, len, this.digestWords);
-      shorts.set(this.digestShorts, 32 * j);
+      for (let i = 0; i < 32; i++) out[32 * j + i] = shorts[i]! & mask;
     }
-    this.cache.set(token, shorts);
-    return shorts;
-  }
-
-  addPositions(token: string, k: number, out: PositionList): void {
-    const s = this.shorts(token, k);
-    const mask = this.mask;
-    for (let i = 0; i < k; i++) out.push(s[i]! & mask);
-  }
-
-  clearCache(): void {
-    this.cache.clear();
+    return out;
   }
 }
+
+/**
+ * doubleHash positions cost an addition and a remainder each, next to two HMACs per token, so at
+ * least this many are computed: a token met again with more bits (bitsPerFeature spread over a
+ * shorter value) is then rarely hashed twice.
+ */
+const MIN_DOUBLE_POSITIONS = 128;
 
 export class DoubleTokenHasher implements TokenHasher {
   private readonly sha1: HmacSha1;
   private readonly md5: HmacMd5;
-  private readonly cache: BoundedCache<Float64Array>;
   private readonly encoder: TokenEncoder;
   private readonly w5 = new Int32Array(5);
   private readonly w4 = new Int32Array(4);
 
-  constructor(key1: Uint8Array, key2: Uint8Array, private readonly hashL: number, encoding: TextEncoding, private readonly preventSingularity: boolean, cacheLimit: number) {
+  constructor(key1: Uint8Array, key2: Uint8Array, private readonly hashL: number, encoding: TextEncoding, private readonly preventSingularity: boolean) {
     this.sha1 = new HmacSha1(key1);
     this.md5 = new HmacMd5(key2);
-    this.cache = new BoundedCache(cacheLimit);
     this.encoder = new TokenEncoder(encoding);
   }
 
@@ -115,9 +96,7 @@ export class DoubleTokenHasher implements TokenHasher {
     return r;
   }
 
-  private hashes(token: string): Float64Array {
-    const cached = this.cache.get(token);
-    if (cached !== undefined) return cached;
+  positions(token: string, k: number): Int32Array {
     const len = this.encoder.encode(token);
     const bytes = this.encoder.bytes();
     this.sha1.macInto(bytes, len, this.w5);
@@ -136,18 +115,14 @@ export class DoubleTokenHasher implements TokenHasher {
         h2 = this.modWordsBE(this.w4, true);
       }
     }
-    const h = Float64Array.of(h1, h2);
-    this.cache.set(token, h);
-    return h;
-  }
-
-  addPositions(token: string, k: number, out: PositionList): void {
-    const h = this.hashes(token);
-    const h1 = h[0]!, h2 = h[1]!, L = this.hashL;
-    for (let i = 0; i < k; i++) out.push((h1 + i * h2) % L);
-  }
-
-  clearCache(): void {
-    this.cache.clear();
+    const out = new Int32Array(Math.max(MIN_DOUBLE_POSITIONS, Math.ceil(k / 32) * 32));
+    // (h1 + i·h2) mod L, stepwise: h1, h2 < L, so one subtraction keeps it reduced.
+    const L = this.hashL;
+    for (let i = 0, p = h1; i < out.length; i++) {
+      out[i] = p;
+      p += h2;
+      if (p >= L) p -= L;
+    }
+    return out;
   }
 }

@@ -3,12 +3,13 @@
  * do); for n > 1 the value is padded with n-1 spaces each side; positional tokens are
  * "<1-based index> <gram>". An empty value yields no tokens for every comparison.
  */
-import type { Comparison } from './schema.js';
+import type { Comparison, Strategy } from './schema.js';
 import { parsePythonFloat, parsePythonInt, roundHalfEven } from './python-text.js';
 
 export class TokenError extends Error {}
 
-function hasSurrogate(s: string): boolean {
+/** True if the string has a UTF-16 surrogate (so code units are not code points). */
+export function hasSurrogate(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c < 0xe000) return true;
@@ -82,8 +83,17 @@ export function tokenize(comparison: Comparison, value: string, out: string[] = 
  * Bits per token: bitsPerToken k for every token, or bitsPerFeature B spread over T tokens
  * (the first B mod T tokens get floor(B/T)+1, the rest floor(B/T)).
  */
-export function bitsForToken(strategy: { type: 'bitsPerToken'; bitsPerToken: number } | { type: 'bitsPerFeature'; bitsPerFeature: number }, tokenCount: number, index: number): number {
-  if (strategy.type === 'bitsPerToken') return strategy.bitsPerToken;
-  const base = Math.floor(strategy.bitsPerFeature / tokenCount);
-  return index < strategy.bitsPerFeature % tokenCount ? base + 1 : base;
+export function bitsForToken(strategy: Strategy, tokenCount: number, index: number): number {
+  const base = baseBitsPerToken(strategy, tokenCount);
+  return index < tokensWithExtraBit(strategy, tokenCount) ? base + 1 : base;
+}
+
+/** floor(B/T) for bitsPerFeature B over T tokens, else bitsPerToken. */
+export function baseBitsPerToken(strategy: Strategy, tokenCount: number): number {
+  return strategy.type === 'bitsPerToken' ? strategy.bitsPerToken : Math.floor(strategy.bitsPerFeature / tokenCount);
+}
+
+/** How many leading tokens get one bit more than the base: B mod T for bitsPerFeature, else 0. */
+export function tokensWithExtraBit(strategy: Strategy, tokenCount: number): number {
+  return strategy.type === 'bitsPerToken' ? 0 : strategy.bitsPerFeature % tokenCount;
 }

@@ -42,6 +42,14 @@ export function prepareValue(feature: HashedFeature, raw: string): ValueOutcome 
       return { ok: true, value: raw };
     }
     case 'integer': {
+      const plain = plainDigits(raw);
+      if (plain !== null) {
+        // Below 2^53, so the number compares exactly with the bigint bounds.
+        const n = Number(plain);
+        if (f.minimum !== undefined && n < f.minimum) return fail('minimum', `integer is below the minimum ${f.minimum}`);
+        if (f.maximum !== undefined && n > f.maximum) return fail('maximum', `integer is above the maximum ${f.maximum}`);
+        return { ok: true, value: plain };
+      }
       const v = parsePythonInt(raw);
       if (v === null) return fail('integer', 'value is not a base-10 integer');
       if (f.minimum !== undefined && v < f.minimum) return fail('minimum', `integer is below the minimum ${f.minimum}`);
@@ -57,4 +65,20 @@ export function prepareValue(feature: HashedFeature, raw: string): ValueOutcome 
       if (!f.values.has(raw)) return fail('enum', 'value is not one of the enumerated values');
       return { ok: true, value: raw };
   }
+}
+
+/**
+ * str(int(s)) for the common case of 1 to 15 ASCII digits (leading zeros dropped), without
+ * BigInt; null for anything else (signs, underscores, spaces, other digits, long numbers).
+ */
+function plainDigits(s: string): string | null {
+  if (s.length === 0 || s.length > 15) return null;
+  let firstNonZero = -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return null;
+    if (firstNonZero < 0 && c !== 0x30) firstNonZero = i;
+  }
+  if (firstNonZero < 0) return '0';
+  return firstNonZero === 0 ? s : s.slice(firstNonZero);
 }
