@@ -3,8 +3,7 @@ import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats } fr
 import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
-import { chooseThreshold, fitModel, scorePairs, type ScoringModel } from './scoring/index.js';
-import { CO_RESIDENT_SHARE, coResidentShare, vetoOtherPeople } from './scoring/veto.js';
+import { CO_RESIDENT_SHARE, chooseThreshold, coResidentShare, fitModel, scorePairs, vetoOtherPeople, type FieldColumn, type ScoringModel } from './scoring/index.js';
 
 /**
  * The linkage engine: sources in, entities and households out. Pure (no I/O): the broker's runs and
@@ -92,7 +91,7 @@ export function recordKey(source: string, clk: Uint8Array, fields: Uint8Array | 
 }
 
 /** One field's filters for a source, as a FilterSet (absent → all zero) plus a presence bitmap. */
-function fieldSet(src: EngineSource, fieldIndex: number): { set: FilterSet; present: Uint8Array } {
+function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
   const spec = src.fieldSpecs[fieldIndex]!;
   const n = src.tokens.length;
   const set = new FilterSet(spec.bits, n);
@@ -308,7 +307,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
 }
 
 /** Field similarities of random cross-source record pairs: almost all non-matches. */
-function randomPairSimilarities(sources: EngineSource[], fieldSets: ({ set: FilterSet; present: Uint8Array } | null)[][], F: number, count: number, seed: number): Float32Array {
+function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn | null)[][], F: number, count: number, seed: number): Float32Array {
   let x = seed >>> 0;
   const rnd = (n: number) => {
     x ^= x << 13;
@@ -361,7 +360,7 @@ function groupByAddress(
   sources: EngineSource[],
   offsets: number[],
   fieldNames: string[],
-  fieldSets: ({ set: FilterSet; present: Uint8Array } | null)[][],
+  fieldSets: (FieldColumn | null)[][],
   graph: ReturnType<typeof clusterEntities>,
   entityIds: string[],
   opts: EngineOptions,
