@@ -57,7 +57,8 @@ function partition(entityOf: ArrayLike<number>): number[][] {
 
 /**
  * Reference greedy: pairs sorted as objects (weight desc, then smaller index, then larger), clusters
- * as Sets, a merge refused when both clusters hold a record of one duplicate-free source.
+ * as Sets, a merge refused when both clusters hold a record of one duplicate-free source, or records
+ * of one other source that are not themselves a pair at or above the threshold.
  */
 function referenceGreedy(sourceOf: readonly number[], dupFree: readonly boolean[], list: readonly Pair[], threshold: number): number[][] {
   const sorted = list
@@ -71,6 +72,8 @@ function referenceGreedy(sourceOf: readonly number[], dupFree: readonly boolean[
     if (ca === cb) continue;
     const dfA = new Set([...ca].map((r) => sourceOf[r] as number).filter((s) => dupFree[s]));
     if ([...cb].some((r) => dupFree[sourceOf[r] as number] && dfA.has(sourceOf[r] as number))) continue;
+    const direct = (x: number, y: number) => sorted.some((q) => q.lo === Math.min(x, y) && q.hi === Math.max(x, y));
+    if ([...ca].some((x) => [...cb].some((y) => sourceOf[x] === sourceOf[y] && !direct(x, y)))) continue;
     for (const r of cb) {
       ca.add(r);
       cluster[r] = ca;
@@ -103,15 +106,26 @@ function cluster(inst: Instance, threshold: number): EntityGraph {
   return clusterEntities({ sourceOf: Uint16Array.from(inst.sourceOf), duplicateFree: inst.dupFree, pairs: toScored(inst.pairs), threshold });
 }
 
+/** Linking pairs of a graph as a set of "lo,hi" keys. */
+function linkedSet(g: EntityGraph): Set<string> {
+  const out = new Set<string>();
+  for (let k = 0; k < g.pairs.a.length; k++) out.add(`${Math.min(g.pairs.a[k]!, g.pairs.b[k]!)},${Math.max(g.pairs.a[k]!, g.pairs.b[k]!)}`);
+  return out;
+}
+
+/** True when records x and y may not share an entity: one duplicate-free source, or one other source without a direct link. */
+function clash(g: EntityGraph, linked: Set<string>, x: number, y: number): boolean {
+  const s = g.sourceOf[x] as number;
+  if (s !== g.sourceOf[y]) return false;
+  return g.duplicateFree[s] === true || !linked.has(`${Math.min(x, y)},${Math.max(x, y)}`);
+}
+
 function violations(g: EntityGraph): number {
+  const linked = linkedSet(g);
   let bad = 0;
   for (let e = 0; e < g.entities.count; e++) {
-    const seen = new Set<number>();
-    for (const r of membersOf(g.entities, e)) {
-      const s = g.sourceOf[r] as number;
-      if (g.duplicateFree[s] && seen.has(s)) bad++;
-      seen.add(s);
-    }
+    const members = [...membersOf(g.entities, e)];
+    for (let i = 0; i < members.length; i++) for (let j = i + 1; j < members.length; j++) if (clash(g, linked, members[i]!, members[j]!)) bad++;
   }
   return bad;
 }
@@ -130,9 +144,15 @@ t.test('transitive chain A1–B1–A2 never puts two records of a duplicate-free
   // Direct pair inside a duplicate-free source is refused too.
   const d = clusterEntities({ sourceOf, duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 2, w: 1 }]), threshold: 0.5 });
   t.same(partition(d.entityOf), [[0], [1], [2]]);
-  // If A is not duplicate-free, the chain de-duplicates A.
+  // If A may hold duplicates, A1 and A2 join only when they link to each other directly: a chain
+  // through B (a record that cannot tell a father from his son of the same name) is not enough.
   const n = clusterEntities({ sourceOf, duplicateFree: [false, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }]), threshold: 0.5 });
-  t.same(partition(n.entityOf), [[0, 1, 2]]);
+  t.same(partition(n.entityOf), [[0, 1], [2]], 'chain only: A2 stays apart');
+  t.equal(n.stats.refused, 1);
+  const direct = clusterEntities({ sourceOf, duplicateFree: [false, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }, { a: 0, b: 2, w: 0.7 }]), threshold: 0.5 });
+  t.same(partition(direct.entityOf), [[0, 1, 2]], 'A1–A2 linked directly: de-duplicated');
+  const below = clusterEntities({ sourceOf, duplicateFree: [false, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }, { a: 0, b: 2, w: 0.4 }]), threshold: 0.5 });
+  t.same(partition(below.entityOf), [[0, 1], [2]], 'a direct pair below the threshold does not count');
 });
 
 t.test('threshold, self-pairs and NaN', async (t) => {
@@ -159,9 +179,11 @@ t.test('de-duplication inside a source that is not duplicate-free, across a dupl
     pairs: toScored([
       { a: 0, b: 1, w: 0.95 },
       { a: 1, b: 2, w: 0.9 },
+      { a: 0, b: 2, w: 0.88 },
       { a: 2, b: 3, w: 0.85 },
       { a: 0, b: 4, w: 0.8 }, // second GP record: would make two GP rows one person
       { a: 5, b: 4, w: 0.75 },
+      { a: 5, b: 0, w: 0.7 }, // police 5 links to police 0, but not to 1 or 2: not a copy of that person
     ]),
     threshold: 0.5,
   });
@@ -191,14 +213,14 @@ t.test('three sources: consistent entities, equal to the reference greedy on ran
       t.fail(`seed ${seed}: partition differs from the reference greedy`);
       continue;
     }
-    if (violations(got) !== 0) t.fail(`seed ${seed}: an entity holds two records of a duplicate-free source`);
+    if (violations(got) !== 0) t.fail(`seed ${seed}: an entity holds two records of a duplicate-free source, or two unlinked records of another`);
     // Maximality: every linking pair left between two entities was refused for a reason.
     for (let k = 0; k < got.pairs.a.length; k++) {
       const ea = got.entityOf[got.pairs.a[k] as number] as number;
       const eb = got.entityOf[got.pairs.b[k] as number] as number;
       if (ea === eb) continue;
-      const sa = new Set([...membersOf(got.entities, ea)].map((x) => inst.sourceOf[x] as number).filter((s) => inst.dupFree[s]));
-      const conflict = [...membersOf(got.entities, eb)].some((x) => sa.has(inst.sourceOf[x] as number));
+      const linked = linkedSet(got);
+      const conflict = [...membersOf(got.entities, ea)].some((x) => [...membersOf(got.entities, eb)].some((y) => clash(got, linked, x, y)));
       if (!conflict) t.fail(`seed ${seed}: pair ${k} could have merged but did not`);
     }
     checked++;
@@ -430,9 +452,10 @@ t.test('stable ids: adding one record leaves every other entity id unchanged', a
     const keys = inst.sourceOf.map((_, i) => `k${i}`);
     const ids1 = assignStableIds({ clusterOf: g.entityOf, clusterCount: g.entities.count, memberKeys: keys, previous: new Map(), runId: 'r1', mint: counter('a') });
     const prev = assignmentOf(keys, g.entityOf, ids1.ids);
-    // One new record of a source that is not duplicate-free, linked to one random record.
-    const src = inst.dupFree.indexOf(false) >= 0 ? inst.dupFree.indexOf(false) : inst.dupFree.length;
-    const dupFree = src === inst.dupFree.length ? [...inst.dupFree, false] : inst.dupFree;
+    // One new record of a new source (not duplicate-free), linked to one random record: nothing in
+    // the target's entity can clash with it, so nothing else may move.
+    const src = inst.dupFree.length;
+    const dupFree = [...inst.dupFree, false];
     const target = Math.floor(r() * 150);
     const update = { sourceOf: Uint16Array.from([...inst.sourceOf, src]), previousIndex: Uint32Array.from([...inst.sourceOf.keys(), NONE]), pairs: toScored([{ a: 150, b: target, w: 0.99 }]), duplicateFree: dupFree };
     const g2 = updateEntities(g, update);

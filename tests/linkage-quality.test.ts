@@ -49,7 +49,7 @@ t.test('co-residents: two people sharing every household field in one source', a
   t.equal(coResidentShare([source], fields, new Set(fields)), 0, 'no shared fields: no household to share');
 });
 
-t.test('FEBRL4 with every column as a field filter: F1 ≥ 0.999, veto off', async (t) => {
+t.test('FEBRL4 with every column as a field filter: F1 ≥ 0.999, household test off', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'blindlink-febrl-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const idOf = new Map<string, string>();
@@ -63,7 +63,7 @@ t.test('FEBRL4 with every column as a field filter: F1 ≥ 0.999, veto off', asy
   }
   const { sources, result } = linkFiles([join(dir, 'dataset4a.enc'), join(dir, 'dataset4b.enc')], { duplicateFree: ['dataset4a', 'dataset4b'], diceThreshold: 0.8 });
   t.equal(result.scoring.mode, 'fellegi-sunter');
-  t.match(result.scoring.reasoning.join('\n'), /Personal-fields veto off: only 0\.00%/, 'FEBRL holds no co-residents, so the veto stays off');
+  t.match(result.scoring.reasoning.join('\n'), /Household test off: only 0\.00%/, 'FEBRL holds no co-residents, so the household test stays off');
   const header0 = sources[0]!.fieldSpecs.filter((f) => f.personal).map((f) => f.field);
   t.same(header0, ['given_name', 'dob', 'soc_sec_id'], 'the encoder declared the personal fields');
   let g = 0;

@@ -38,6 +38,8 @@ function mulberry32(seed: number): () => number {
 }
 
 const FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+/** The generated data has four non-missing levels per field, cut here (the engine's default adds 0.5). */
+const CUTS = [0.7, 0.85, 0.95];
 // Non-missing levels in ascending similarity: dice < 0.7, [0.7, 0.85), [0.85, 0.95), ≥ 0.95.
 const TRUE_M: number[][] = [
   [0.05, 0.05, 0.1, 0.8],
@@ -118,7 +120,7 @@ function modelFinite(model: ScoringModel): boolean {
 
 const LAMBDA = 0.2;
 const data = synthesise(100_000, LAMBDA, 0.1, 1);
-const model = fitModel(data.sims, FIELDS);
+const model = fitModel(data.sims, FIELDS, { defaultCutPoints: CUTS });
 
 t.test('EM recovers λ, m and u within ±0.03, with 10% missing values', async (t) => {
   t.ok(model.training.converged, 'EM converged');
@@ -153,7 +155,7 @@ t.test('EM recovers λ, m and u within ±0.03, with 10% missing values', async (
 
 t.test('u from random pairs is held fixed and m, λ are still recovered', async (t) => {
   const random = synthesise(50_000, 0, 0.1, 2);
-  const fitted = fitModel(data.sims, FIELDS, { randomPairs: random.sims });
+  const fitted = fitModel(data.sims, FIELDS, { defaultCutPoints: CUTS, randomPairs: random.sims });
   t.equal(fitted.training.uSource, 'random-pairs');
   t.equal(fitted.training.randomPairs, 50_000);
   t.ok(fitted.training.converged);
@@ -173,7 +175,7 @@ t.test('u from random pairs is held fixed and m, λ are still recovered', async 
       t.ok(Math.abs((fitted.m[f]?.[l + 1] as number) - (TRUE_M[f]?.[l] as number)) <= 0.03, `m ${FIELDS[f]} level ${l + 1}`);
     }
   }
-  const initial = fitModel(data.sims, FIELDS, { randomPairs: random.sims, uFromRandomPairs: 'initial' });
+  const initial = fitModel(data.sims, FIELDS, { defaultCutPoints: CUTS, randomPairs: random.sims, uFromRandomPairs: 'initial' });
   t.equal(initial.training.uSource, 'em', "'initial' lets EM move u");
   t.ok(Math.abs(initial.lambda - LAMBDA) <= 0.03);
 });
@@ -373,7 +375,7 @@ function perPairEm(levels: Uint8Array, F: number, L: number[], start: FsParamete
 
 t.test('EM over aggregated patterns equals EM over individual pairs', async (t) => {
   const small = synthesise(3000, 0.3, 0.15, 3);
-  const fields = comparisonsFor(FIELDS);
+  const fields = comparisonsFor(FIELDS, {}, CUTS);
   const L = fields.map(levelCount);
   const levels = similarityLevels(small.sims, fields);
   const table = aggregatePatterns(levels, L);
@@ -431,19 +433,19 @@ function checkFinite(t: Test, m: ScoringModel, sims: Float32Array): void {
 t.test('degenerate inputs give finite results', async (t) => {
   t.test('all pairs identical (all exact)', async (t) => {
     const sims = new Float32Array(1000 * 7).fill(1);
-    checkFinite(t, fitModel(sims, FIELDS), sims);
+    checkFinite(t, fitModel(sims, FIELDS, { defaultCutPoints: CUTS }), sims);
   });
   t.test('all pairs identical (all disagree)', async (t) => {
     const sims = new Float32Array(500 * 7).fill(0);
-    checkFinite(t, fitModel(sims, FIELDS), sims);
+    checkFinite(t, fitModel(sims, FIELDS, { defaultCutPoints: CUTS }), sims);
   });
   t.test('a single pair', async (t) => {
     const sims = Float32Array.of(1, 0.2, 0.9, 1, NaN, 0.5, 1);
-    checkFinite(t, fitModel(sims, FIELDS), sims);
+    checkFinite(t, fitModel(sims, FIELDS, { defaultCutPoints: CUTS }), sims);
   });
   t.test('no missing values', async (t) => {
     const d = synthesise(20_000, 0.1, 0, 4);
-    const m = fitModel(d.sims, FIELDS);
+    const m = fitModel(d.sims, FIELDS, { defaultCutPoints: CUTS });
     checkFinite(t, m, d.sims);
     t.ok(Math.abs(m.lambda - 0.1) <= 0.03, `λ = ${m.lambda}`);
   });
@@ -453,27 +455,27 @@ t.test('degenerate inputs give finite results', async (t) => {
       d.sims[p * 7 + 3] = NaN;
       d.sims[p * 7 + 5] = 1;
     }
-    const m = fitModel(d.sims, FIELDS);
+    const m = fitModel(d.sims, FIELDS, { defaultCutPoints: CUTS });
     checkFinite(t, m, d.sims);
     t.same(m.weights[3], [0, 0, 0, 0, 0], 'all-missing field has no weight');
     t.match(m.training.warnings.join('\n'), /sex is missing in every pair/);
   });
   t.test('every value missing', async (t) => {
     const sims = new Float32Array(100 * 7).fill(NaN);
-    const m = fitModel(sims, FIELDS);
+    const m = fitModel(sims, FIELDS, { defaultCutPoints: CUTS });
     checkFinite(t, m, sims);
     const s = scorePairs(m, sims);
     t.equal(s.weight[0], Math.fround(m.priorWeight), 'a pair with no evidence keeps the prior');
   });
   t.test('one field only', async (t) => {
     const d = synthesise(5000, 0.2, 0.05, 6, 1);
-    const m = fitModel(d.sims, ['nhs_number']);
+    const m = fitModel(d.sims, ['nhs_number'], { defaultCutPoints: CUTS });
     checkFinite(t, m, d.sims);
     t.match(m.training.warnings.join('\n'), /not identified/);
   });
   t.test('a field with no cut points', async (t) => {
     const d = synthesise(2000, 0.2, 0.1, 7);
-    const m = fitModel(d.sims, FIELDS, { cutPoints: { sex: [] } });
+    const m = fitModel(d.sims, FIELDS, { defaultCutPoints: CUTS, cutPoints: { sex: [] } });
     checkFinite(t, m, d.sims);
     t.same(m.weights[3], [0, 0], 'present/missing only: no evidence');
   });

@@ -3,7 +3,7 @@ import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats } fr
 import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
-import { CO_RESIDENT_SHARE, chooseThreshold, coResidentShare, fitModel, scorePairs, vetoOtherPeople, type FieldColumn, type ScoringModel } from './scoring/index.js';
+import { CO_RESIDENT_SHARE, chooseThreshold, coResidentShare, fitAnchoredModel, householdVeto, scorePairs, withHouseholdTest, type FieldColumn, type ScoringModel } from './scoring/index.js';
 
 /**
  * The linkage engine: sources in, entities and households out. Pure (no I/O): the broker's runs and
@@ -227,37 +227,35 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   t = performance.now();
   let weight: Float32Array;
   let scoring: EngineResult['scoring'];
-  // Pairs across sources train the model: pairs inside one source are dominated by people sharing a
-  // household, and the match class must describe one person in two systems.
   const cross: number[] = [];
   for (let k = 0; k < candidateCount; k++) if (sourceOf[ga[k]!] !== sourceOf[gb[k]!]) cross.push(k);
   const minTraining = opts.minTrainingPairs ?? 2000;
   if (!clkMode && cross.length >= minTraining) {
-    // u from random pairs, as Splink does: among candidates, people sharing an address or a surname
-    // (households) are common, and EM would otherwise learn "same household" as the match class.
+    // u from random pairs, m from anchored pairs, λ over every pair blocking chose from (see scoring/).
     const randomSims = randomPairSimilarities(sources, fieldSets, F, 20_000, 0x5eed);
-    const training = cross.length < candidateCount ? new Float32Array(cross.length * F) : sims;
-    if (training !== sims) cross.forEach((k, n) => training.set(sims.subarray(k * F, (k + 1) * F), n * F));
-    const model = fitModel(training, fieldNames, randomSims.length > 0 ? { randomPairs: randomSims, uFromRandomPairs: 'fixed' } : {});
+    const share = coResidentShare(fieldSets, fieldNames, compatible.personal);
+    const main = fitAnchoredModel(sims, fieldNames, { randomPairs: randomSims, personal: compatible.personal, correlated: [ADDRESS_FIELDS], totalPairs: Math.max(pairsConsidered(sources), candidateCount) });
+    const model = share >= CO_RESIDENT_SHARE ? withHouseholdTest(main, sims, ADDRESS_FIELDS) : main;
     const choice = chooseThreshold(model);
     weight = scorePairs(model, sims).weight;
-    const share = coResidentShare(fieldSets, fieldNames, compatible.personal);
-    const personalList = [...compatible.personal].join(', ') || 'none declared';
-    let vetoLine: string;
-    if (share >= CO_RESIDENT_SHARE) {
-      const n = vetoOtherPeople(model, sims, weight, choice.weight, compatible.personal);
-      vetoLine = `Personal-fields veto on: ${(100 * share).toFixed(1)}% of records share every household-level field with another person of their own source, so ${n} pairs above the threshold whose personal fields (${personalList}) together weigh against a match (e.g. a parent and child at one address) were not linked.`;
+    let householdLine: string;
+    if (model.household) {
+      const { household } = model;
+      const n = householdVeto(model, household, sims, weight, choice.weight);
+      householdLine =
+        `Household test on: ${(100 * share).toFixed(1)}% of records share every household-level field with another person of their own source. ` +
+        `A second model, fitted on the ${household.pairs} candidate pairs at one address (${household.addressFields.join(' and ')} agree), weighs one person against two people of one household ` +
+        `(one-person share there ${(100 * household.lambda).toFixed(1)}%; the prior above counts only those); it read ${n} pairs above the threshold as co-residents (e.g. a parent and child), which were not linked.`;
+    } else if (share >= CO_RESIDENT_SHARE) {
+      householdLine = `Household test off: ${(100 * share).toFixed(1)}% of records share household-level fields with another person of their own source, but too few candidate pairs share an address (or no address field is encoded) to fit a co-resident model.`;
     } else {
-      vetoLine = `Personal-fields veto off: only ${(100 * share).toFixed(2)}% of records share every household-level field with another person of their own source (below ${100 * CO_RESIDENT_SHARE}%), so shared address evidence is not mistaken for one person.`;
+      householdLine = `Household test off: only ${(100 * share).toFixed(2)}% of records share every household-level field with another person of their own source (below ${100 * CO_RESIDENT_SHARE}%), so shared address evidence is not mistaken for one person.`;
     }
     scoring = {
       mode: 'fellegi-sunter',
       threshold: choice.weight,
       fields: fieldNames,
-      reasoning: [
-        ...choice.reasoning,
-        vetoLine,
-      ],
+      reasoning: [...choice.reasoning, householdLine],
       model,
     };
   } else {
@@ -306,7 +304,25 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   };
 }
 
-/** Field similarities of random cross-source record pairs: almost all non-matches. */
+/** Fields whose agreement puts two records at one address (the household test and grouping use them). */
+const ADDRESS_FIELDS = ['address', 'postcode'];
+
+/** Record pairs blocking chose candidates from: across every two sources, and inside each that may hold duplicates. */
+function pairsConsidered(sources: EngineSource[]): number {
+  let total = 0;
+  for (let i = 0; i < sources.length; i++) {
+    const n = sources[i]!.tokens.length;
+    if (!sources[i]!.duplicateFree) total += (n * (n - 1)) / 2;
+    for (let j = i + 1; j < sources.length; j++) total += n * sources[j]!.tokens.length;
+  }
+  return total;
+}
+
+/**
+ * Field similarities of random record pairs, almost all non-matches: across every two sources, and
+ * inside each source too, so that a field only one source holds (an NHS number, compared when
+ * de-duplicating that source) has a u.
+ */
 function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn | null)[][], F: number, count: number, seed: number): Float32Array {
   let x = seed >>> 0;
   const rnd = (n: number) => {
@@ -317,12 +333,15 @@ function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn
   };
   const pairsOf = new Map<string, number[]>();
   const order: [number, number][] = [];
-  for (let i = 0; i < sources.length; i++) for (let j = sources.length > 1 ? i + 1 : i; j < sources.length; j++) order.push([i, j]);
+  for (let i = 0; i < sources.length; i++) for (let j = i; j < sources.length; j++) if (i !== j || sources[i]!.tokens.length > 1) order.push([i, j]);
   if (order.length === 0 || sources.some((s) => s.tokens.length === 0)) return new Float32Array(0);
   for (let k = 0; k < count; k++) {
     const [i, j] = order[k % order.length]!;
     const list = pairsOf.get(`${i},${j}`) ?? [];
-    list.push(rnd(sources[i]!.tokens.length), rnd(sources[j]!.tokens.length));
+    const a = rnd(sources[i]!.tokens.length);
+    let b = rnd(sources[j]!.tokens.length);
+    if (i === j && a === b) b = (b + 1) % sources[j]!.tokens.length; // a record is not a random pair with itself
+    list.push(a, b);
     pairsOf.set(`${i},${j}`, list);
   }
   const out = new Float32Array(count * F);

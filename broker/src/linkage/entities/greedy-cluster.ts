@@ -7,9 +7,12 @@
  * some not (a police extract may hold a person many times). Taking pairs in descending weight and
  * merging *clusters* with union-find generalises it: de-duplication inside a source that is not
  * duplicate-free falls out of the same loop, and a merge is refused when the two clusters already
- * hold records of a common duplicate-free source. Because the check is on whole clusters, transitive
- * chains (A1–B1–A2) cannot smuggle two A records into one entity. For two duplicate-free sources the
- * result is exactly anonlink's greedy one-to-one matching. Cost: one sort of the pairs above the
+ * hold records of a common duplicate-free source, or records of one other source that do not link
+ * to each other directly (duplicates are near-copies and compare as such; a chain through another
+ * source's record is not evidence that two rows of one register are one person). Because the
+ * checks are on whole clusters, transitive chains (A1–B1–A2) cannot smuggle two A records into one
+ * entity. For two duplicate-free sources the result is exactly anonlink's greedy one-to-one
+ * matching. Cost: one sort of the pairs above the
  * threshold (radix, linear) and near-constant work per pair, all in typed arrays.
  *
  * Ties in weight are broken by (smaller record index, larger record index), so the result depends
@@ -104,7 +107,7 @@ export function clusterEntities(input: EntityInput): EntityGraph {
   assertSources(input.sourceOf, input.duplicateFree);
   assertPairs(input.pairs, n);
   const pairs = pairsAtOrAbove(input.pairs, input.threshold);
-  const uf = new ConstrainedUnionFind(input.sourceOf, input.duplicateFree);
+  const uf = new ConstrainedUnionFind(input.sourceOf, input.duplicateFree, pairs);
   const { merges, refused } = greedyUnion(uf, pairs, pairOrder(pairs));
   const roots = new Uint32Array(n);
   for (let i = 0; i < n; i++) roots[i] = uf.find(i);

@@ -98,7 +98,7 @@ export function updateEntities(prev: EntityGraph, update: EntityUpdate): EntityG
   for (let i = 0; i < n; i++) dirty[i] = dirtyRoot[labelRoot[labelOf[i] as number] as number] as number;
   const pairs = concatPairs([carried, added]);
 
-  const uf = new ConstrainedUnionFind(update.sourceOf, duplicateFree);
+  const uf = new ConstrainedUnionFind(update.sourceOf, duplicateFree, pairs);
   // Clean records keep their previous entities: re-join each to the first record of its old entity.
   const firstOf = new Uint32Array(prev.entities.count).fill(NONE);
   let recomputedRecords = 0;
@@ -110,7 +110,7 @@ export function updateEntities(prev: EntityGraph, update: EntityUpdate): EntityG
     const e = prev.entityOf[update.previousIndex[i] as number] as number;
     const first = firstOf[e] as number;
     if (first === NONE) firstOf[e] = i;
-    else if (uf.tryUnion(first, i) === -1) throw new Error(`previous entity ${e} holds two records of a duplicate-free source`);
+    else if (uf.tryUnion(first, i) === -1) throw new Error(`previous entity ${e} breaks a source constraint (two records of a duplicate-free source, or two unlinked records of one source)`);
   }
 
   const inDirty = new Uint8Array(pairs.a.length);

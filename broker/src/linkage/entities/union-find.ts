@@ -3,6 +3,12 @@
  * bitmask (one 32-bit word per 32 duplicate-free sources). The one-record-per-duplicate-free-source
  * rule is then a word-wise AND at merge time: no per-cluster source lists, no allocation per merge.
  *
+ * A source that may hold duplicates gets a weaker rule when the linking pairs are given: two of its
+ * records share a cluster only if they link to each other directly. Duplicates inside a source are
+ * near-copies of one person and compare as such; without the rule, one record that cannot tell two
+ * people apart (a council-tax row without a date of birth, "John Smith" at an address where father
+ * and son both live) would chain them into one entity through another source.
+ *
  * Parent, rank and mask of a record sit next to each other in one array: pairs arrive in weight
  * order, i.e. at random records, so each record touched should cost one cache miss, not three.
  */
@@ -17,9 +23,39 @@ export class ConstrainedUnionFind {
    * @param sourceOf source index per record
    * @param duplicateFree per source index: true when the source holds at most one record per person
    */
-  constructor(sourceOf: Uint16Array, duplicateFree: readonly boolean[]) {
+  /** Circular member list per cluster (next member), and the directly linked pairs; only with `linked`. */
+  private readonly next: Uint32Array | null;
+  private readonly linked: Set<number> | null;
+  private readonly sourceOf: Uint16Array;
+  private readonly duplicateFree: readonly boolean[];
+
+  /**
+   * @param sourceOf source index per record
+   * @param duplicateFree per source index: true when the source holds at most one record per person
+   * @param linked the pairs that may link (a < b): records of one source that may hold duplicates
+   *   then share a cluster only when they are such a pair themselves
+   */
+  constructor(sourceOf: Uint16Array, duplicateFree: readonly boolean[], linked?: { a: Uint32Array; b: Uint32Array }) {
     const n = sourceOf.length;
     this.size = n;
+    this.sourceOf = sourceOf;
+    this.duplicateFree = duplicateFree;
+    this.linked = null;
+    this.next = null;
+    if (linked) {
+      // Only pairs inside one source are ever looked up.
+      const set = new Set<number>();
+      for (let k = 0; k < linked.a.length; k++) {
+        const a = linked.a[k] as number;
+        const b = linked.b[k] as number;
+        if (sourceOf[a] === sourceOf[b] && !duplicateFree[sourceOf[a] as number]) set.add(a < b ? a * n + b : b * n + a);
+      }
+      if (set.size > 0 || duplicateFree.some((d) => !d)) {
+        this.linked = set;
+        this.next = new Uint32Array(n);
+        for (let i = 0; i < n; i++) this.next[i] = i;
+      }
+    }
     const bitOf = new Int32Array(duplicateFree.length).fill(-1);
     let bits = 0;
     for (let s = 0; s < duplicateFree.length; s++) if (duplicateFree[s]) bitOf[s] = bits++;
@@ -61,6 +97,27 @@ export class ConstrainedUnionFind {
     return false;
   }
 
+  /** True when a record of A and a record of B come from one source that may hold duplicates, yet are not linked directly. */
+  private unconfirmed(ra: number, rb: number): boolean {
+    const next = this.next;
+    const linked = this.linked;
+    if (!next || !linked) return false;
+    const n = this.size;
+    let x = ra;
+    do {
+      const s = this.sourceOf[x] as number;
+      if (!this.duplicateFree[s]) {
+        let y = rb;
+        do {
+          if (this.sourceOf[y] === s && !linked.has(x < y ? x * n + y : y * n + x)) return true;
+          y = next[y] as number;
+        } while (y !== rb);
+      }
+      x = next[x] as number;
+    } while (x !== ra);
+    return false;
+  }
+
   /** Merge two distinct roots unconditionally; returns the new root. */
   unionRoots(ra: number, rb: number): number {
     const node = this.node;
@@ -79,18 +136,26 @@ export class ConstrainedUnionFind {
     const or = root * stride + 2;
     const oc = child * stride + 2;
     for (let k = 0; k < this.words; k++) node[or + k] = (node[or + k] as number) | (node[oc + k] as number);
+    const next = this.next;
+    if (next) {
+      // Splice the two circular member lists.
+      const t = next[ra] as number;
+      next[ra] = next[rb] as number;
+      next[rb] = t;
+    }
     return root;
   }
 
   /**
    * Merge the clusters of x and y unless that would put two records of one duplicate-free source in
-   * one cluster. Returns 1 when merged, 0 when already together, -1 when refused.
+   * one cluster, or two records of another source that do not link directly. Returns 1 when merged,
+   * 0 when already together, -1 when refused.
    */
   tryUnion(x: number, y: number): 1 | 0 | -1 {
     const ra = this.find(x);
     const rb = this.find(y);
     if (ra === rb) return 0;
-    if (this.conflicts(ra, rb)) return -1;
+    if (this.conflicts(ra, rb) || this.unconfirmed(ra, rb)) return -1;
     this.unionRoots(ra, rb);
     return 1;
   }

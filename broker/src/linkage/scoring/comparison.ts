@@ -15,7 +15,7 @@ export type SimilarityMatrix = Float32Array | Float64Array;
 export const MISSING_LEVEL = 0;
 
 /** Default cut points: 'else', ≥ 0.7, ≥ 0.85, and 'exact-ish' ≥ 0.95. */
-export const DEFAULT_CUT_POINTS: readonly number[] = Object.freeze([0.7, 0.85, 0.95]);
+export const DEFAULT_CUT_POINTS: readonly number[] = Object.freeze([0.5, 0.7, 0.85, 0.95]);
 
 /** Levels live in a Uint8Array, and 0 and 1 are taken by 'missing' and 'else'. */
 const MAX_CUT_POINTS = 253;

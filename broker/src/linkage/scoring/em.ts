@@ -308,3 +308,59 @@ export function patternPosteriors(table: PatternTable, params: FsParameters): Fl
   eStep(table, offsets, clampLambda(params.lambda), logM, logU, out);
   return out;
 }
+
+/**
+ * λ as the probability that two records drawn at random match (Splink's prior), with m and u held:
+ * the candidate pairs contribute their posteriors and every pair blocking did not propose counts as
+ * a non-match. Why not λ among candidates: u comes from random pairs, and a posterior is only
+ * right when prior and u describe the same population. Blocking selects pairs on the very values
+ * compared, so that selection cancels out of the posterior of a candidate; a candidate-level λ
+ * with a random-pair u would instead credit every candidate with the evidence that got it proposed.
+ */
+export function priorOverAllPairs(
+  table: PatternTable,
+  params: Pick<FsParameters, 'm' | 'u'>,
+  totalPairs: number,
+  opts: Pick<EmOptions, 'maxIterations' | 'tolerance'> & {
+    /** Per pattern, the share of its pairs that can be one person at all (e.g. not co-residents); default 1. */
+    readonly eligible?: Float64Array;
+  } = {},
+): { lambda: number; iterations: number; converged: boolean } {
+  if (!(totalPairs >= table.totalPairs && totalPairs > 0)) {
+    throw new RangeError(`priorOverAllPairs: ${totalPairs} pairs in all, fewer than the ${table.totalPairs} candidates`);
+  }
+  const { levelCounts, patterns, counts, fieldCount: F } = table;
+  const { offsets } = offsetsOf(levelCounts);
+  const logRatio = new Float64Array(counts.length);
+  const logM = flatten(params.m, levelCounts, 'm').map(Math.log);
+  const logU = flatten(params.u, levelCounts, 'u').map(Math.log);
+  for (let j = 0, i = 0; j < counts.length; j++) {
+    let r = 0;
+    for (let f = 0; f < F; f++, i++) {
+      const k = (offsets[f] as number) + (patterns[i] as number);
+      r += (logM[k] as number) - (logU[k] as number);
+    }
+    logRatio[j] = r;
+  }
+  const maxIterations = opts.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+  const tolerance = opts.tolerance ?? 1e-9; // relative change of λ
+  let lambda = clampLambda(table.totalPairs / totalPairs / 2);
+  let iterations = 0;
+  let converged = false;
+  while (iterations < maxIterations) {
+    iterations++;
+    const priorOdds = Math.log(lambda) - Math.log1p(-lambda);
+    let matches = 0;
+    for (let j = 0; j < counts.length; j++) {
+      matches += ((counts[j] as number) * (opts.eligible ? (opts.eligible[j] as number) : 1)) / (1 + Math.exp(-(priorOdds + (logRatio[j] as number))));
+    }
+    const next = clampLambda(matches / totalPairs);
+    const change = Math.abs(next - lambda) / lambda;
+    lambda = next;
+    if (change < tolerance) {
+      converged = true;
+      break;
+    }
+  }
+  return { lambda, iterations, converged };
+}

@@ -21,12 +21,12 @@ export {
 export type { FieldComparison, SimilarityMatrix } from './comparison.js';
 export { aggregatePatterns, perPairPatterns, patternStrides } from './patterns.js';
 export type { PatternTable } from './patterns.js';
-export { estimateU, initialParameters, patternPosteriors, runEm } from './em.js';
+export { estimateU, initialParameters, patternPosteriors, priorOverAllPairs, runEm } from './em.js';
 export type { EmOptions, EmResult, FsParameters } from './em.js';
 export { levelWeights, matchProbability, partialWeight, priorWeight } from './weights.js';
 export type { FieldEvidence, PairExplanation, PairScores } from './weights.js';
-export { fitModel, modelFromParameters } from './model.js';
-export type { FitOptions, ScoringModel, TrainingSummary } from './model.js';
+export { fitAnchoredModel, fitModel, modelFromParameters } from './model.js';
+export type { AnchoredFitOptions, FitOptions, ScoringModel, TrainingSummary } from './model.js';
 export { chooseThreshold, expectedAt, patternWeights, tradeoffCurve } from './threshold.js';
 export type { ExpectedOutcome, ThresholdChoice, ThresholdTarget, TradeoffPoint } from './threshold.js';
 export { CLK_FIELD, DEFAULT_CLK_CUT_POINTS, fitClkModel, scoreByDiceThreshold } from './clk-only.js';
@@ -41,5 +41,7 @@ export function scorePairs(model: ScoringModel, similarities: SimilarityMatrix):
 export function explainPair(model: ScoringModel, similarities: SimilarityMatrix, pairIndex: number): PairExplanation {
   return explainSimilarities(model.fields, model, similarities, pairIndex);
 }
-export { CO_RESIDENT_SHARE, coResidentShare, vetoOtherPeople } from './veto.js';
-export type { FieldColumn } from './veto.js';
+export { CO_RESIDENT_SHARE, atOneAddress, coResidentShare, fitHouseholdModel, householdVeto, withHouseholdTest } from './household.js';
+export type { FieldColumn, HouseholdModel } from './household.js';
+export { anchoredM, MIN_ANCHORED_PAIRS } from './anchored.js';
+export type { AnchoredField } from './anchored.js';

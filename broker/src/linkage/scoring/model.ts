@@ -2,10 +2,12 @@
  * The fitted scoring model: comparisons, Fellegi–Sunter parameters, their weights, a summary of
  * training, and the training pattern table (which the threshold maths reads).
  */
+import { anchoredM } from './anchored.js';
 import type { FieldComparison, SimilarityMatrix } from './comparison.js';
+import type { HouseholdModel } from './household.js';
 import { comparisonsFor, levelCount, pairCount, similarityLevels, DEFAULT_CUT_POINTS } from './comparison.js';
 import type { EmOptions, FsParameters } from './em.js';
-import { DEFAULT_PSEUDO_COUNT, estimateU, initialParameters, runEm } from './em.js';
+import { DEFAULT_PSEUDO_COUNT, estimateU, initialParameters, priorOverAllPairs, runEm } from './em.js';
 import type { PatternTable } from './patterns.js';
 import { aggregatePatterns } from './patterns.js';
 import { levelWeights, priorWeight } from './weights.js';
@@ -24,10 +26,18 @@ export interface TrainingSummary {
   readonly nonMonotoneFields: readonly string[];
   /** Plain-language cautions about this fit; shown again in the threshold reasoning. */
   readonly warnings: readonly string[];
+  /** Per field: where its m came from ('anchored' pairs, or 'em' over all candidates). Absent: all EM. */
+  readonly mSource?: readonly ('anchored' | 'em')[];
+  /** Per field: pairs that anchored it. */
+  readonly anchoredPairs?: readonly number[];
+  /** λ is the match probability of a random pair among this many record pairs (absent: among the candidates). */
+  readonly priorPairs?: number;
 }
 
 export interface ScoringModel extends FsParameters {
   readonly kind: 'fellegi-sunter';
+  /** Co-resident model: decides one person vs two people of one household for pairs at one address. */
+  readonly household?: HouseholdModel;
   readonly fields: readonly FieldComparison[];
   /** Partial weights log2(m/u) per field and level (0 for missing). */
   readonly weights: readonly (readonly number[])[];
@@ -171,5 +181,81 @@ export function fitModel(
     labelSwapped: em.labelSwapped,
     nonMonotoneFields: bad,
     warnings,
+  });
+}
+
+export interface AnchoredFitOptions extends Pick<EmOptions, 'maxIterations' | 'tolerance' | 'pseudoCount'> {
+  readonly cutPoints?: Readonly<Record<string, readonly number[]>>;
+  readonly defaultCutPoints?: readonly number[];
+  /** Similarities of random record pairs (same fields and layout): u. */
+  readonly randomPairs: SimilarityMatrix;
+  /** Fields that tell people of one household apart: the anchors. */
+  readonly personal: ReadonlySet<string>;
+  /** Record pairs blocking chose from (candidates included): λ is a random pair's match probability among them. */
+  readonly totalPairs: number;
+  /** Groups of fields that change together (address and postcode), left out of each other's anchors. */
+  readonly correlated?: readonly (readonly string[])[];
+}
+
+/**
+ * Fits the Fellegi–Sunter model the engine uses: u from random pairs, m per field from anchored
+ * pairs (see anchored.ts; EM with u held for a field too rare to anchor), and λ as the match
+ * probability of a random pair. Every weight then describes one person against two random people,
+ * and a candidate's posterior does not depend on why blocking proposed it.
+ */
+export function fitAnchoredModel(similarities: SimilarityMatrix, fieldNames: readonly string[], opts: AnchoredFitOptions): ScoringModel {
+  const fields = comparisonsFor(fieldNames, opts.cutPoints, opts.defaultCutPoints ?? DEFAULT_CUT_POINTS);
+  const n = pairCount(similarities, fields.length);
+  if (n === 0) throw new RangeError('fitAnchoredModel: no candidate pairs');
+  const pseudo = opts.pseudoCount ?? DEFAULT_PSEUDO_COUNT;
+  const levelCounts = fields.map(levelCount);
+  const table = aggregatePatterns(similarityLevels(similarities, fields), levelCounts);
+  const randomPairs = pairCount(opts.randomPairs, fields.length);
+  if (randomPairs === 0) throw new RangeError('fitAnchoredModel: no random pairs to estimate u from');
+  const u = estimateU(aggregatePatterns(similarityLevels(opts.randomPairs, fields), levelCounts), pseudo);
+  const anchored = anchoredM(similarities, fields, opts.personal, opts.correlated ?? [], pseudo);
+
+  // Fields no pair anchors (e.g. an identifier only one source holds, compared within it): EM, u held.
+  const needEm = anchored.some((a) => a.m === null);
+  const em = needEm
+    ? runEm(table, {
+        ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
+        ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
+        pseudoCount: pseudo,
+        fixedU: u,
+      })
+    : null;
+  const m = anchored.map((a, f) => a.m ?? (em!.m[f] as readonly number[]));
+  const prior = priorOverAllPairs(table, { m, u }, opts.totalPairs, opts);
+
+  const weights = levelWeights({ lambda: prior.lambda, m, u });
+  const bad = nonMonotone(fields, weights);
+  const warnings: string[] = [];
+  const emFields = anchored.filter((a) => a.m === null).map((a) => a.field);
+  if (em && !em.converged) warnings.push(`EM (for ${emFields.join(', ')}) did not converge within ${em.iterations} iterations.`);
+  if (!prior.converged) warnings.push(`The prior did not converge within ${prior.iterations} iterations.`);
+  if (bad.length > 0) warnings.push(`Weight does not rise with similarity for: ${bad.join(', ')} (check cut points or field quality).`);
+  fields.forEach((c, f) => {
+    let present = 0;
+    for (let j = 0; j < table.counts.length; j++) {
+      if ((table.patterns[j * fields.length + f] as number) !== 0) present += table.counts[j] as number;
+    }
+    if (present === 0) warnings.push(`Field ${c.field} is missing in every pair and carries no evidence.`);
+  });
+
+  return modelFromParameters(fields, { lambda: prior.lambda, m, u }, table, {
+    pairs: n,
+    distinctPatterns: table.counts.length,
+    iterations: em?.iterations ?? 0,
+    converged: (em?.converged ?? true) && prior.converged,
+    logLikelihood: em?.logLikelihood ?? [],
+    uSource: 'random-pairs',
+    randomPairs,
+    labelSwapped: false,
+    nonMonotoneFields: bad,
+    warnings,
+    mSource: anchored.map((a) => (a.m ? 'anchored' : 'em')),
+    anchoredPairs: anchored.map((a) => a.pairs),
+    priorPairs: opts.totalPairs,
   });
 }

@@ -126,17 +126,32 @@ const count = (x: number): string => {
 function describeModel(model: ScoringModel): string[] {
   const t = model.training;
   const lines: string[] = [];
+  if (t.mSource) {
+    const anchored = model.fields.filter((_, f) => t.mSource![f] === 'anchored').map((c, f) => `${c.field} (${count(t.anchoredPairs?.[model.fields.indexOf(c)] ?? 0)})`);
+    const em = model.fields.filter((_, f) => t.mSource![f] === 'em').map((c) => c.field);
+    lines.push(
+      `Model fitted without labels on ${count(t.pairs)} candidate pairs (${count(t.distinctPatterns)} distinct comparison patterns). ` +
+        `u from ${count(t.randomPairs)} random pairs. m of each field from the pairs that agree on every other field, one of them personal ` +
+        `(pairs per field: ${anchored.join(', ') || 'none'})` +
+        (em.length > 0 ? `; by EM with u held for ${em.join(', ')}, which too few pairs anchor.` : '.'),
+    );
+  } else {
+    lines.push(
+      `Model fitted without labels on ${count(t.pairs)} candidate pairs (${count(t.distinctPatterns)} distinct ` +
+        `comparison patterns); EM ${t.converged ? `converged after ${t.iterations} iterations` : `stopped unconverged after ${t.iterations} iterations`}; ` +
+        (t.uSource === 'random-pairs'
+          ? `u estimated from ${count(t.randomPairs)} random pairs and held fixed.`
+          : 'u estimated by EM.'),
+    );
+  }
   lines.push(
-    `Model fitted without labels on ${count(t.pairs)} candidate pairs (${count(t.distinctPatterns)} distinct ` +
-      `comparison patterns); EM ${t.converged ? `converged after ${t.iterations} iterations` : `stopped unconverged after ${t.iterations} iterations`}; ` +
-      (t.uSource === 'random-pairs'
-        ? `u estimated from ${count(t.randomPairs)} random pairs and held fixed.`
-        : 'u estimated by EM.'),
-  );
-  lines.push(
-    `Prior: λ = ${model.lambda.toPrecision(4)} of candidate pairs are matches (about 1 in ${count(
-      Math.max(1, 1 / model.lambda),
-    )}), so every pair starts at the prior weight log2(λ/(1−λ)) = ${signed(model.priorWeight)}.`,
+    t.priorPairs !== undefined
+      ? `Prior: two records drawn at random from the ${count(t.priorPairs)} pairs blocking chose from match with probability λ = ${model.lambda.toPrecision(4)} ` +
+          `(about ${count(model.lambda * t.priorPairs)} matches in all), so every pair starts at the prior weight log2(λ/(1−λ)) = ${signed(model.priorWeight)}; ` +
+          'blocking selects on the compared values, so this prior stays right for the candidates it proposes.'
+      : `Prior: λ = ${model.lambda.toPrecision(4)} of candidate pairs are matches (about 1 in ${count(
+          Math.max(1, 1 / model.lambda),
+        )}), so every pair starts at the prior weight log2(λ/(1−λ)) = ${signed(model.priorWeight)}.`,
   );
   const spread = model.fields
     .map((c, f) => {
