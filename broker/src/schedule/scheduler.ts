@@ -123,6 +123,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   let pass: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
+  let started = false;
 
   const onePass = async (): Promise<ScheduledOutcome[]> => {
     const outcomes: ScheduledOutcome[] = [];
@@ -159,7 +160,11 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   return {
     tick,
-    start: loop,
+    start: () => {
+      if (started || closed) return;
+      started = true;
+      loop();
+    },
     close: async () => {
       closed = true;
       if (timer) clearTimeout(timer);
