@@ -69,6 +69,15 @@ export const MATRIX: Record<string, Row> = {
     request: async (b, n) => ({ body: await seal(b, 'alpha', upload(3, n)), headers: { 'idempotency-key': `matrix-key-${n}` } }),
   },
   'POST /v1/purposes/:purpose/runs': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing' } },
+  // Nightly schedules: analysts assigned to the purpose only (agencies too are refused). The time is
+  // hours away so the broker's scheduler never runs it (and appends audit rows) during the test.
+  'PUT /v1/purposes/:purpose/schedule': {
+    expect: onlyRoles('analyst'),
+    params: { purpose: 'testing' },
+    request: async () => ({ body: { at: new Date(Date.now() + 12 * 3600_000).toISOString().slice(11, 16), timeZone: 'UTC' } }),
+  },
+  'GET /v1/purposes/:purpose/schedule': { expect: onlyRoles('analyst'), params: { purpose: 'testing' } },
+  'DELETE /v1/purposes/:purpose/schedule': { expect: onlyRoles('analyst'), params: { purpose: 'testing' } },
   'POST /v1/purposes/:purpose/releases/membership': { expect: onlyRoles('agency'), params: { purpose: 'testing' }, request: json({ of: 'beta' }) },
   // Agencies and assigned analysts pass the role check; the test policy grants neither these forms,
   // so the policy engine refuses them (403 policy-refused) — authorisation by policy, after the role.

@@ -17,6 +17,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
 import { linkFiles, writeEntities } from './linkage/offline.js';
 import { purge } from './retention/purge.js';
+import { formatLocal } from './schedule/next-due.js';
+import { listSchedules } from './schedule/store.js';
 import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from './people/accounts.js';
 import type { PersonRole } from './db/schema.js';
 import { certificateFingerprint, keyDir, startBroker } from './server.js';
@@ -182,6 +184,28 @@ export function buildCli(): Command {
         await unlockPerson(db, username);
         await recordAction(db, 'person.unlock', `${username} unlocked`);
         process.stdout.write(`${username} unlocked\n`);
+      });
+    });
+
+  const schedule = program.command('schedule').description('nightly linkage runs (analysts set them over the API; `serve` runs them)');
+  dataDir(schedule.command('list').description('every purpose\'s nightly schedule, next due first, with its last outcome: one JSON line each'))
+    .action(async (o: { dataDir: string }) => {
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const rows = await listSchedules(db);
+        for (const s of rows) {
+          process.stdout.write(
+            JSON.stringify({
+              purpose: s.purpose,
+              at: s.time_of_day,
+              timeZone: s.time_zone,
+              owner: s.owner,
+              nextDue: s.next_due.toISOString(),
+              nextDueLocal: formatLocal(s.next_due, s.time_zone),
+              last: s.last_status ? { status: s.last_status, at: s.last_attempt_at?.toISOString() ?? null, runId: s.last_run_id, detail: s.last_detail } : null,
+            }) + '\n',
+          );
+        }
+        process.stderr.write(`${rows.length} nightly schedule(s)\n`);
       });
     });
 

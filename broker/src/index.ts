@@ -13,3 +13,6 @@ export { link, recordKey, type EngineSource, type EngineResult } from './linkage
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
 export { markInterruptedRuns } from './linkage/recover.js';
 export { purge, type PurgeResult } from './retention/purge.js';
+export { createScheduler, runClaimed, SCHEDULER_INTERVAL_MS, type Scheduler, type ScheduledOutcome } from './schedule/scheduler.js';
+export { nextDue, parseTimeOfDay, canonicalTimeZone, resolveLocal, formatLocal } from './schedule/next-due.js';
+export { claimSchedule, listSchedules, setSchedule, getSchedule } from './schedule/store.js';

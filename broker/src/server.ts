@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { markInterruptedRuns } from './linkage/recover.js';
 import type { Database } from './db/schema.js';
 import { buildApp } from './http/app.js';
+import { createScheduler, type Scheduler } from './schedule/scheduler.js';
 import { loadOrCreateKey } from './keys.js';
 import { createLogger } from './logger.js';
 import { certificateFingerprint, loadOrCreateCa, type CertificateAuthority } from './trust/ca.js';
@@ -35,6 +36,8 @@ export interface RunningBroker {
   database: DatabaseHandle;
   ca: CertificateAuthority;
   keys: BrokerKeyring;
+  /** Runs nightly schedules while the broker serves; closed with the app. */
+  scheduler: Scheduler;
   /** PEM of the CA that issues the broker's and the agencies' certificates: clients pin it. */
   caCertificate: string;
   close(): Promise<void>;
@@ -73,7 +76,11 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
       ...(cfg.rateLimit ? { rateLimit: cfg.rateLimit } : {}),
     });
+    const scheduler = createScheduler({ db: database.db, keys, logger: app.log });
+    // Before the database closes: stop the timer and let a scheduled run under way be recorded.
+    app.addHook('onClose', () => scheduler.close());
     const address = await app.listen({ host, port: cfg.port ?? 0 });
+    scheduler.start();
     return {
       url: address.replace('://0.0.0.0', '://127.0.0.1'),
       app,
@@ -81,6 +88,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       database,
       ca,
       keys,
+      scheduler,
       caCertificate: ca.certPem,
       close: async () => {
         await app.close();

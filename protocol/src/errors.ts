@@ -7,6 +7,7 @@ import Type, { type Static } from 'typebox';
 export const ErrorCodes = {
   'bad-request': 400,
   'invalid-body': 400,
+  'invalid-schedule': 400,
   'invalid-encoding': 400,
   'wrong-bit-length': 400,
   'duplicate-row-token': 400,

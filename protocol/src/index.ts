@@ -6,3 +6,4 @@ export * from './envelope.js';
 export * from './encoded-file.js';
 export * from './audit.js';
 export * from './releases.js';
+export * from './schedules.js';

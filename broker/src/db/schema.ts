@@ -128,6 +128,26 @@ export interface RunEventTable {
   detail: JSONColumnType<Record<string, unknown>>;
 }
 
+export type ScheduleStatus = 'completed' | 'failed' | 'refused' | 'skipped';
+
+export interface RunScheduleTable {
+  purpose: string;
+  /** Local time of day, HH:MM, read in time_zone. */
+  time_of_day: string;
+  /** IANA zone name, canonical as Intl reports it. */
+  time_zone: string;
+  /** The analyst who set it; scheduled runs are made on their authority. */
+  owner: string;
+  next_due: Date;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+  last_attempt_at: Date | null;
+  last_status: ScheduleStatus | null;
+  last_run_id: string | null;
+  /** Why it failed, was refused or skipped; null after a completed run. */
+  last_detail: string | null;
+}
+
 export interface AuditTable {
   seq: number;
   at: Date;
@@ -160,6 +180,7 @@ export interface Database {
   policy_approval: PolicyApprovalTable;
   agency_certificate: AgencyCertificateTable;
   audit_checkpoint: AuditCheckpointTable;
+  run_schedule: RunScheduleTable;
 }
 
 export type { Generated };

@@ -18,6 +18,7 @@ import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
 import { formRoutes, releaseRoutes } from './routes/releases.js';
 import { runRoutes } from './routes/runs.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { submissionRoutes } from './routes/submissions.js';
 
 export interface RouteDeps {
@@ -106,7 +107,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca, pseudonymKey: opts.pseudonymKey };
-  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, releaseRoutes, formRoutes, auditRoutes]) {
+  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, scheduleRoutes, releaseRoutes, formRoutes, auditRoutes]) {
     await app.register(routes, deps);
   }
 
