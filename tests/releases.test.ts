@@ -172,10 +172,10 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     const pr = precisionRecall(predicted, truth);
     t.comment(`family-criteria: ${families.length} families released; households precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`);
     t.ok(truth.size > 0, 'the synthetic population holds qualifying families');
-    // Regression floors at the measured level (precision ≈0.28, recall ≈0.31 on this data), NOT the
-    // target: family identification is far from what plaintext linkage of the truth gives (issue 6).
-    t.ok(pr.precision >= 0.2, 'precision ≥ 0.2 (regression floor)');
-    t.ok(pr.recall >= 0.2, 'recall ≥ 0.2 (regression floor)');
+    // Regression floors just under the measured level (precision 1.00, recall 0.77 on this data):
+    // the families missed are those whose members the linkage could not join (see docs/scoring.md).
+    t.ok(pr.precision >= 0.85, 'precision ≥ 0.85 (regression floor)');
+    t.ok(pr.recall >= 0.65, 'recall ≥ 0.65 (regression floor)');
   });
 
   t.test('discrepancy single-person-discount (council-tax-spd-review)', async (t) => {
@@ -191,9 +191,9 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     t.comment(`spd: ${tokenMaps['council-tax-spd-review/council-tax']!.size} accounts submitted, ${ct.filter((x) => x.single_person_discount === 'yes').length} claim the discount`);
     t.comment(`spd: ${flagged.length} accounts flagged; households precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`);
     t.ok(truth.size > 0, 'the synthetic population holds SPD fraud');
-    // Regression floors at the measured level (precision ≈0.41, recall ≈0.73), NOT the target.
-    t.ok(pr.precision >= 0.3, 'precision ≥ 0.3 (regression floor)');
-    t.ok(pr.recall >= 0.6, 'recall ≥ 0.6 (regression floor)');
+    // Regression floors just under the measured level (precision 0.63, recall 0.83).
+    t.ok(pr.precision >= 0.55, 'precision ≥ 0.55 (regression floor)');
+    t.ok(pr.recall >= 0.75, 'recall ≥ 0.75 (regression floor)');
   });
 
   t.test('discrepancy school-residency (school-admissions-residency)', async (t) => {
@@ -207,8 +207,9 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     const pr = precisionRecall(predicted, truth);
     t.comment(`school-residency: ${flagged.length} of ${map.size} applications flagged; precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`);
     t.ok(truth.size > 0, 'the synthetic population holds false applications');
-    t.ok(pr.precision >= 0.5, 'precision ≥ 0.5');
-    t.ok(pr.recall >= 0.5, 'recall ≥ 0.5');
+    // Measured: precision 0.83, recall 1.00 (5 false applications in this population).
+    t.ok(pr.precision >= 0.7, 'precision ≥ 0.7 (regression floor)');
+    t.ok(pr.recall >= 0.8, 'recall ≥ 0.8 (regression floor)');
   });
 
   t.test('aggregate (community-safety, analyst)', async (t) => {
