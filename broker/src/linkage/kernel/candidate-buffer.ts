@@ -48,6 +48,17 @@ export class CandidateBuffer {
   }
 
   /**
+   * Let `fill` write up to `max` hits straight into the arrays from index `at` (the native kernel
+   * writes there without a copy); it returns how many it wrote.
+   */
+  fillTail(max: number, fill: (a: Uint32Array, b: Uint32Array, score: Float32Array, at: number) => number): void {
+    this.reserve(max);
+    const n = fill(this.a, this.b, this.score, this.length);
+    if (!(n >= 0 && n <= max)) throw new Error(`kernel wrote ${n} hits into room for ${max}`);
+    this.length += n;
+  }
+
+  /**
    * The contents, as views of the grown arrays: copying tens of millions of hits again would
    * cost as much as finding them. The views may sit in buffers up to twice their length.
    */
