@@ -210,11 +210,11 @@ uint32_t runRows(std::vector<Row>& rows, const BSide& B, uint32_t words, double 
   // Pack: each slot starts at or after its packed position, so a forward move is safe.
   size_t dst = at;
   for (const Row& r : rows) {
-    if (r.hits) {
+    if (r.hits && r.slot != dst) {
       std::memmove(out.b + dst, out.b + r.slot, r.hits * sizeof(uint32_t));
       std::memmove(out.score + dst, out.score + r.slot, r.hits * sizeof(float));
-      std::fill(outA + dst, outA + dst + r.hits, r.index);
     }
+    std::fill(outA + dst, outA + dst + r.hits, r.index);
     dst += r.hits;
   }
   return static_cast<uint32_t>(dst - at);

@@ -58,16 +58,26 @@ function load(): { addon: NativeDice | null; status: NativeStatus } {
   }
 }
 
+/** Load once; say so when the addon was expected but is missing (an opt-out stays quiet). */
+function loadOnce(): { addon: NativeDice | null; status: NativeStatus } {
+  if (!loaded) {
+    loaded = load();
+    if (!loaded.addon && process.env['BLINDLINK_KERNEL_NATIVE'] !== '0') {
+      process.emitWarning(`native Dice kernel ${loaded.status.detail}; the kernel runs on WebAssembly`, { code: 'BLINDLINK_KERNEL_FALLBACK' });
+    }
+  }
+  return loaded;
+}
+
 /** Whether the addon loaded in this thread, and its flavour or the reason it did not. */
 export function nativeStatus(): NativeStatus {
-  loaded ??= load();
-  return loaded.status;
+  return loadOnce().status;
 }
 
 function addon(): NativeDice {
-  loaded ??= load();
-  if (!loaded.addon) throw new Error(`native kernel unavailable: ${loaded.status.detail}`);
-  return loaded.addon;
+  const { addon: dice, status } = loadOnce();
+  if (!dice) throw new Error(`native kernel unavailable: ${status.detail}`);
+  return dice;
 }
 
 /** Room reserved per rows() call: bounds the scratch a batch of rows may claim. */
