@@ -1,8 +1,10 @@
-// Similarity kernel: every backend (generated WASM, WASM SIMD, pure TS) and the worker-thread
-// variant against a plain bit-by-bit reference, on random and adversarial filters.
+// Similarity kernel: every backend (native addon, generated WASM, WASM SIMD, pure TS) and the
+// worker-thread variant against a plain bit-by-bit reference, on random and adversarial filters.
+// The native addon is built by `npm ci`; its absence fails here unless BLINDLINK_KERNEL_NATIVE=0
+// says the engine is meant to run without it.
 import { seededRandom } from '@blindlink/broker/blocking';
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 // The broker package exports only its root; the kernel is reached through its compiled module.
 import {
   FilterSet,
@@ -12,6 +14,7 @@ import {
   candidatesAboveParallel,
   dice,
   kernelBackend,
+  nativeStatus,
   popcountBounds,
   setKernelBackend,
   sortByPopcount,
@@ -108,16 +111,32 @@ function filters(bits: number, n: number, seed: number): Uint8Array[] {
 const backends = availableBackends();
 // The project's TypeScript lib (ES2023, no DOM) does not declare the WebAssembly global.
 const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
-const LENGTHS = [1, 8, 72, 1000, 1001, 1024, 2048, 5000];
+// Word counts 1, 2, 16, 21, 32 and 79: every specialised vector count of the native kernel, the
+// runtime-length one, and partial last vectors.
+const LENGTHS = [1, 8, 72, 1000, 1001, 1024, 1300, 2048, 5000];
+const nativeOptedOut = process.env['BLINDLINK_KERNEL_NATIVE'] === '0';
 
-t.test('backends: WASM is available on Node and the JS fallback always is', async (t) => {
+t.test('backends: native unless opted out, WASM on Node, the JS fallback always', async (t) => {
+  if (nativeOptedOut) t.notOk(backends.includes('native'), 'BLINDLINK_KERNEL_NATIVE=0 leaves the addon unloaded');
+  else t.ok(backends.includes('native'), `native addon loaded (${nativeStatus().detail}); set BLINDLINK_KERNEL_NATIVE=0 only where it cannot build`);
+  t.equal(nativeStatus().available, backends.includes('native'));
   t.ok(backends.includes('wasm'), 'scalar WASM kernel validates');
   t.ok(backends.includes('js'));
   t.equal(backends[0], kernelBackend(), 'default backend is the preferred one');
+  if (!nativeOptedOut) t.equal(kernelBackend(), 'native', 'native is preferred');
   for (const words of [1, 2, 3, 16, 17, 32, 64, 200]) {
     t.ok(wasm.validate(buildDiceModule(words, false)), `scalar module validates for ${words} words`);
     if (backends.includes('wasm-simd')) t.ok(wasm.validate(buildDiceModule(words, true)), `SIMD module validates for ${words} words`);
   }
+});
+
+t.test('BLINDLINK_KERNEL_NATIVE=0 falls back to WebAssembly and says why', async (t) => {
+  const probe = `import('@blindlink/broker/kernel').then((k) => console.log(JSON.stringify([k.availableBackends(), k.kernelBackend(), k.nativeStatus()])))`;
+  const out = execFileSync(process.execPath, ['-e', probe], { env: { ...process.env, BLINDLINK_KERNEL_NATIVE: '0' }, encoding: 'utf8' });
+  const [list, chosen, status] = JSON.parse(out) as [string[], string, { available: boolean; detail: string }];
+  t.notOk(list.includes('native'));
+  t.equal(chosen, 'wasm');
+  t.same(status, { available: false, detail: 'disabled by BLINDLINK_KERNEL_NATIVE=0' });
 });
 
 t.test('dice: definition and edge cases', async (t) => {
@@ -194,7 +213,7 @@ t.test('all pairs: every backend equals the reference, for every length and thre
     const setB = FilterSet.fromBytes(bits, B);
     // Thresholds: the extremes, typical values, and exact scores that occur (edge: included).
     const occurring = refAbove(A.slice(0, 6), B, bits, 0).map((h) => refDice(A[h.a] as Uint8Array, B[h.b] as Uint8Array, bits));
-    const thresholds = [-0.5, 0, 1e-9, 0.3, 0.5, 0.8, 1, 1.5, ...occurring.filter((_, k) => k % 37 === 0)];
+    const thresholds = [-Infinity, -0.5, 0, 1e-9, 0.3, 0.5, 0.8, 1, 1.5, Infinity, ...occurring.filter((_, k) => k % 37 === 0)];
     for (const thr of thresholds) {
       const want = refAbove(A, B, bits, thr).sort(byPair);
       const results = backends.map((be) => candidatesAbove(setA, setB, thr, { backend: be }));
@@ -253,6 +272,32 @@ t.test('candidate list: only listed pairs, in list order, pruning applied', asyn
   t.throws(() => candidatesAbove(s, s, 0.5, { pairs: Uint32Array.of(0, 1) }), RangeError, 'out-of-range pair');
   t.throws(() => candidatesAbove(s, s, 0.5, { pairs: Uint32Array.of(0) }), RangeError, 'odd-length list');
   t.same(toHits(candidatesAbove(s, s, 0.5, { pairs: new Uint32Array(0) })), []);
+});
+
+t.test('large outputs, unaligned views and dense lists: every backend identical', async (t) => {
+  // 60 × 20,000 pairs at threshold 0 overflow one native batch of output room (2^20 slots).
+  const bits = 64;
+  const A = filters(bits, 60, 21);
+  const B = filters(bits, 20_000, 22);
+  const setA = FilterSet.fromBytes(bits, A);
+  const setB = FilterSet.fromBytes(bits, B);
+  for (const thr of [0, 0.6]) {
+    const results = backends.map((be) => candidatesAbove(setA, setB, thr, { backend: be }));
+    const want = refAbove(A, B, bits, thr);
+    const hits = toHits(results[0] as Candidates).sort(byPair);
+    t.ok(hits.length === want.length && hits.every((h, k) => byPair(h, want[k] as Hit) === 0 && h.score === (want[k] as Hit).score), `t=${thr}: ${hits.length} hits equal the reference`);
+    results.forEach((got, k) => t.ok(sameArrays(got, results[0] as Candidates), `t=${thr}: ${backends[k]} identical`));
+  }
+  // Filter words that start 4 bytes into their buffer (typed arrays promise 4-byte alignment only).
+  const wide = FilterSet.fromBytes(1024, filters(1024, 30, 23));
+  const shifted = new Uint32Array(wide.words.length + 1);
+  shifted.set(wide.words, 1);
+  const view = { ...wide.view(), words: shifted.subarray(1) };
+  const list = Uint32Array.from({ length: 2 * 500 }, (_, k) => (k * 7919) % 30);
+  for (const be of backends) {
+    t.ok(sameArrays(candidatesAbove(view, view, 0.4, { backend: be }), candidatesAbove(wide, wide, 0.4, { backend: 'js' })), `${be}: unaligned words, all pairs`);
+    t.ok(sameArrays(candidatesAbove(view, view, 0.4, { backend: be, pairs: list }), candidatesAbove(wide, wide, 0.4, { backend: 'js', pairs: list })), `${be}: unaligned words, pair list`);
+  }
 });
 
 t.test('input validation', async (t) => {

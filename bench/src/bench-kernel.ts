@@ -1,14 +1,16 @@
 /**
- * Similarity-kernel benchmark: our Dice kernel against a plain C loop (`bench/c/dice.c`, compiled
- * here with `cc -O3 -march=native`) on the same random 1024-bit filters, in the same run.
+ * Similarity-kernel benchmark: our Dice kernel's backends (the native addon and WebAssembly) side
+ * by side with a plain C loop (`bench/c/dice.c`, compiled here with `cc -O3 -march=native`) on the
+ * same random 1024-bit filters, in the same run.
  *
  *   node bench/dist/bench-kernel.js [--a 2000] [--b 20000] [--quick]
  *
  * Runs: threshold 0 (every pair compared and emitted: no pruning can flatter us), a threshold that
  * uniform filters never reach and whose popcount bounds prune nothing (pure comparison speed),
  * and a realistic CLK-like run (varied densities, true matches, t = 0.8) where pruning helps.
- * Figures are comparisons per second per core (A·B divided by wall time, best of several), the
- * ratio ours/C, and the multi-core figure of the worker-thread variant.
+ * Figures are comparisons per second per core (A·B divided by wall time, best of several) for
+ * each backend, its ratio to C, and the multi-core figure of the worker-thread variant with the
+ * default backend.
  */
 import { seededRandom } from '@blindlink/broker/blocking';
 import { execFileSync } from 'node:child_process';
@@ -17,14 +19,22 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // The broker package exports only its root; the kernel is reached through its compiled module.
-import { FilterSet, candidatesAbove, candidatesAboveParallel, kernelBackend, popcountBounds } from '@blindlink/broker/kernel';
+import {
+  FilterSet,
+  availableBackends,
+  candidatesAbove,
+  candidatesAboveParallel,
+  kernelBackend,
+  nativeStatus,
+  popcountBounds,
+} from '@blindlink/broker/kernel';
 import type { KernelBackend } from '@blindlink/broker/kernel';
 
 export interface KernelBenchOptions {
   /** Filters in A (default 2000) and B (default 20000). */
   nA?: number;
   nB?: number;
-  /** Repeats per measurement; the best is kept (default 3). */
+  /** Rounds per measurement, each timing C and every backend once; the best is kept (default 5). */
   repeats?: number;
   /** C compiler (default `cc`). */
   cc?: string;
@@ -39,8 +49,10 @@ export interface KernelRunFigures {
   hits: number;
   /** Share of pairs skipped by the popcount bound. */
   prunedShare: number;
-  oursPerSec: number;
-  oursMultiPerSec: number;
+  /** One core, per backend compared (native and scalar WASM, where available). */
+  perSec: Partial<Record<KernelBackend, number>>;
+  /** The default backend on all cores (worker threads, start-up included). */
+  multiPerSec: number;
   cPerSec: number | null;
   cScalarPerSec: number | null;
   /** Whether C found the same number of pairs (null when C did not run). */
@@ -48,7 +60,10 @@ export interface KernelRunFigures {
 }
 
 export interface KernelBenchResult {
+  /** The default backend. */
   backend: KernelBackend;
+  /** The native addon's flavour, or why it is not loaded. */
+  native: string;
   bits: number;
   threads: number;
   cSkipped: string | null;
@@ -165,23 +180,26 @@ const fmt = (perSec: number | null): string => (perSec === null ? 'n/a' : `${(pe
 export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<KernelBenchResult> {
   const nA = opts.nA ?? 2000;
   const nB = opts.nB ?? 20000;
-  const repeats = opts.repeats ?? 3;
+  const repeats = opts.repeats ?? 5;
   const log = opts.log ?? ((line: string) => console.log(line));
   const threads = availableParallelism();
   const backend = kernelBackend();
+  const compared = (['native', 'wasm'] as const).filter((b) => availableBackends().includes(b));
+  const native = nativeStatus();
   const dir = mkdtempSync(join(tmpdir(), 'blindlink-kernel-'));
   try {
     const c = compileC(opts.cc ?? 'cc', dir, []);
     const cScalar = 'exe' in c ? compileC(opts.cc ?? 'cc', dir, ['-fno-tree-vectorize']) : c;
     const cSkipped = 'skipped' in c ? c.skipped : null;
-    log(`kernel bench: ${BITS}-bit filters, A ${nA} × B ${nB} = ${((nA * nB) / 1e6).toFixed(1)}M comparisons per run; backend ${backend}; ${threads} cores`);
+    log(`kernel bench: ${BITS}-bit filters, A ${nA} × B ${nB} = ${((nA * nB) / 1e6).toFixed(1)}M comparisons per run; default backend ${backend}; ${threads} cores`);
+    log(native.available ? `native addon: ${native.detail}` : `native addon not used: ${native.detail}`);
     if (cSkipped) log(`C reference skipped: ${cSkipped}`);
 
     const uniformA = uniformSet(nA, 1);
     const uniformB = uniformSet(nB, 2);
     const real = realisticSets(nA, nB, 3);
-    // Warm-up: lets V8 tier the kernel up before anything is timed.
-    candidatesAbove(uniformSet(50, 9), uniformB, 0.9);
+    // Warm-up: lets V8 tier the kernels up before anything is timed.
+    for (const be of compared) candidatesAbove(uniformSet(50, 9), uniformB, 0.9, { backend: be });
 
     const plan = [
       { name: 'threshold 0: all pairs emitted', A: uniformA, B: uniformB, t: 0 },
@@ -191,39 +209,55 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     const runs: KernelRunFigures[] = [];
     for (const p of plan) {
       const comparisons = p.A.count * p.B.count;
-      const ours = bestOf(repeats, () => candidatesAbove(p.A, p.B, p.t));
-      const multi = await bestOfAsync(Math.max(1, repeats - 1), () => candidatesAboveParallel(p.A, p.B, p.t, { threads }));
-      let cPerSec: number | null = null;
-      let cScalarPerSec: number | null = null;
-      let hitsAgree: boolean | null = null;
-      if ('exe' in c) {
-        const input = join(dir, 'input.bin');
-        writeCInput(input, p.A, p.B);
-        const cr = runC(c.exe, input, p.t, repeats);
-        cPerSec = comparisons / cr.seconds;
-        hitsAgree = cr.hits === ours.value.a.length;
-        if ('exe' in cScalar) cScalarPerSec = comparisons / runC(cScalar.exe, input, p.t, repeats).seconds;
+      const input = join(dir, 'input.bin');
+      if ('exe' in c) writeCInput(input, p.A, p.B);
+      // Rounds interleave C and each backend, so load from other jobs on the machine falls on
+      // all of them alike; the best round of each is kept.
+      const best: Partial<Record<KernelBackend | 'c' | 'cScalar', number>> = {};
+      const keep = (key: KernelBackend | 'c' | 'cScalar', seconds: number): void => {
+        best[key] = Math.min(best[key] ?? Infinity, seconds);
+      };
+      let hits = -1;
+      let cHits: number | null = null;
+      for (let r = 0; r < repeats; r++) {
+        if ('exe' in c) {
+          const cr = runC(c.exe, input, p.t, 1);
+          keep('c', cr.seconds);
+          cHits = cr.hits;
+          if ('exe' in cScalar) keep('cScalar', runC(cScalar.exe, input, p.t, 1).seconds);
+        }
+        for (const be of compared) {
+          const run = bestOf(1, () => candidatesAbove(p.A, p.B, p.t, { backend: be }));
+          keep(be, run.seconds);
+          if (hits >= 0 && run.value.a.length !== hits) log(`    WARNING: ${be} found ${run.value.a.length} pairs, ${compared[0]} ${hits}`);
+          hits = run.value.a.length;
+        }
       }
+      const perSec: Partial<Record<KernelBackend, number>> = {};
+      for (const be of compared) perSec[be] = comparisons / (best[be] as number);
+      const cPerSec = best.c ? comparisons / best.c : null;
+      const cScalarPerSec = best.cScalar ? comparisons / best.cScalar : null;
+      const hitsAgree = cHits === null ? null : cHits === hits;
+      const multi = await bestOfAsync(Math.max(1, repeats - 1), () => candidatesAboveParallel(p.A, p.B, p.t, { threads }));
       const fig: KernelRunFigures = {
         name: p.name,
         threshold: p.t,
         comparisons,
-        hits: ours.value.a.length,
+        hits,
         prunedShare: prunedShare(p.A, p.B, p.t),
-        oursPerSec: comparisons / ours.seconds,
-        oursMultiPerSec: comparisons / multi.seconds,
+        perSec,
+        multiPerSec: comparisons / multi.seconds,
         cPerSec,
         cScalarPerSec,
         hitsAgree,
       };
       runs.push(fig);
       log(`- ${p.name}: ${fig.hits} pairs found, ${(fig.prunedShare * 100).toFixed(1)}% pruned by popcount`);
-      log(`    ours, 1 core:        ${fmt(fig.oursPerSec)}`);
-      log(`    C -O3 -march=native: ${fmt(cPerSec)}${cPerSec ? `   ratio ours/C = ${(fig.oursPerSec / cPerSec).toFixed(2)}` : ''}`);
-      if (cScalarPerSec) {
-        log(`    C, same flags + -fno-tree-vectorize (scalar POPCNT): ${fmt(cScalarPerSec)}   ratio ours/C = ${(fig.oursPerSec / cScalarPerSec).toFixed(2)}`);
-      }
-      log(`    ours, ${threads} worker threads: ${fmt(fig.oursMultiPerSec)} (incl. worker start-up)`);
+      const ratio = (perSec: number, ref: number | null): string => (ref ? `   ${(perSec / ref).toFixed(2)}× C` : '');
+      log(`    C -O3 -march=native:        ${fmt(cPerSec)}`);
+      for (const be of compared) log(`    ${`${be}, 1 core:`.padEnd(28)}${fmt(perSec[be] as number)}${ratio(perSec[be] as number, cPerSec)}`);
+      if (cScalarPerSec) log(`    C + -fno-tree-vectorize (scalar POPCNT): ${fmt(cScalarPerSec)}`);
+      log(`    ${backend}, ${threads} worker threads: ${fmt(fig.multiPerSec)} (incl. worker start-up)`);
       if (hitsAgree === false) log('    WARNING: C found a different number of pairs');
     }
     // Pure-TypeScript fallback on a slice, for scale.
@@ -231,7 +265,7 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     const js = bestOf(1, () => candidatesAbove(jsA, uniformB, 0.75, { backend: 'js' }));
     const jsFallbackPerSec = (jsA.count * uniformB.count) / js.seconds;
     log(`- JS fallback, 1 core, threshold 0.75: ${fmt(jsFallbackPerSec)}`);
-    return { backend, bits: BITS, threads, cSkipped, runs, jsFallbackPerSec };
+    return { backend, native: native.detail, bits: BITS, threads, cSkipped, runs, jsFallbackPerSec };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

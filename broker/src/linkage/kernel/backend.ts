@@ -1,7 +1,11 @@
-/** Which implementation of the kernel runs: WASM (scalar or SIMD) or the pure-TypeScript fallback. */
+/**
+ * Which implementation of the kernel runs: the native addon (built at install), WASM (scalar or
+ * SIMD) or the pure-TypeScript fallback. All give identical results; only speed differs.
+ */
+import { nativeStatus } from './native-kernel.js';
 import { wasmSupport } from './wasm-kernel.js';
 
-export type KernelBackend = 'wasm-simd' | 'wasm' | 'js';
+export type KernelBackend = 'native' | 'wasm-simd' | 'wasm' | 'js';
 
 let forced: KernelBackend | null = null;
 
@@ -9,6 +13,7 @@ let forced: KernelBackend | null = null;
 export function availableBackends(): KernelBackend[] {
   const { wasm, simd } = wasmSupport();
   const list: KernelBackend[] = [];
+  if (nativeStatus().available) list.push('native');
   if (wasm) {
     // On x64, V8 lowers i64.popcnt to one POPCNT but i8x16.popcnt to a pshufb sequence (measured
     // ~1.7× slower at 1024 bits); on arm64 i8x16.popcnt is a single CNT, so SIMD goes first there.

@@ -8,10 +8,34 @@ export interface Candidates {
   score: Float32Array;
 }
 
+/** Growth room reserved per array, as a multiple of its current capacity (address space only). */
+const RESERVE_FACTOR = 64;
+/** The largest resizable buffer the engine allows (bytes). */
+const MAX_BYTES = 2 ** 32;
+
+/**
+ * A resizable ArrayBuffer reserves address space and grows in place, so growing the output costs
+ * no copy (tens of millions of hits would otherwise be copied several times over, which cost
+ * more than finding them); a copy into a larger reservation happens once per RESERVE_FACTOR.
+ */
+function reserveBytes(bytes: number, keep: ArrayBuffer | null): ArrayBuffer {
+  const max = Math.min(MAX_BYTES, Math.max(bytes, 1024) * RESERVE_FACTOR);
+  if (bytes > max) throw new RangeError(`candidate output of ${bytes} bytes exceeds the ${MAX_BYTES}-byte limit`);
+  const buffer = new (ArrayBuffer as ResizableCtor)(bytes, { maxByteLength: max });
+  if (keep) new Uint8Array(buffer).set(new Uint8Array(keep));
+  return buffer;
+}
+
+type ResizableCtor = new (bytes: number, opts: { maxByteLength: number }) => ArrayBuffer;
+interface Resizable {
+  maxByteLength: number;
+  resize(bytes: number): void;
+}
+
 export class CandidateBuffer {
-  private a = new Uint32Array(1024);
-  private b = new Uint32Array(1024);
-  private score = new Float32Array(1024);
+  private a = new Uint32Array(reserveBytes(4096, null));
+  private b = new Uint32Array(reserveBytes(4096, null));
+  private score = new Float32Array(reserveBytes(4096, null));
   length = 0;
 
   private reserve(extra: number): void {
@@ -19,14 +43,18 @@ export class CandidateBuffer {
     if (need <= this.a.length) return;
     let cap = this.a.length;
     while (cap < need) cap *= 2;
-    const grow = <T extends Uint32Array | Float32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(cap);
-      next.set(old.subarray(0, this.length));
-      return next;
+    const grow = (buf: ArrayBuffer): ArrayBuffer => {
+      const r = buf as unknown as Resizable;
+      if (cap * 4 <= r.maxByteLength) {
+        r.resize(cap * 4);
+        return buf;
+      }
+      return reserveBytes(cap * 4, buf);
     };
-    this.a = grow(this.a, (n) => new Uint32Array(n));
-    this.b = grow(this.b, (n) => new Uint32Array(n));
-    this.score = grow(this.score, (n) => new Float32Array(n));
+    // Typed arrays made without a length track their resizable buffer's length.
+    this.a = new Uint32Array(grow(this.a.buffer as ArrayBuffer));
+    this.b = new Uint32Array(grow(this.b.buffer as ArrayBuffer));
+    this.score = new Float32Array(grow(this.score.buffer as ArrayBuffer));
   }
 
   push(i: number, j: number, score: number): void {
@@ -44,6 +72,17 @@ export class CandidateBuffer {
     this.a.fill(i, this.length, this.length + n);
     this.b.set(js.subarray(0, n), this.length);
     this.score.set(ss.subarray(0, n), this.length);
+    this.length += n;
+  }
+
+  /**
+   * Let `fill` write up to `max` hits straight into the arrays from index `at` (the native kernel
+   * writes there without a copy); it returns how many it wrote.
+   */
+  fillTail(max: number, fill: (a: Uint32Array, b: Uint32Array, score: Float32Array, at: number) => number): void {
+    this.reserve(max);
+    const n = fill(this.a, this.b, this.score, this.length);
+    if (!(n >= 0 && n <= max)) throw new Error(`kernel wrote ${n} hits into room for ${max}`);
     this.length += n;
   }
 

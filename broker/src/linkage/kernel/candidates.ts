@@ -6,6 +6,7 @@ import type { KernelBackend } from './backend.js';
 import type { FilterSet, FilterView } from './filter-set.js';
 import { createJsRun } from './js-kernel.js';
 import type { KernelRun } from './kernel-run.js';
+import { createNativeRun } from './native-kernel.js';
 import { sortByPopcount } from './prune.js';
 import type { PopcountOrder } from './prune.js';
 import { createWasmRun } from './wasm-kernel.js';
@@ -40,6 +41,7 @@ export function createRun(
   pairs: Uint32Array | null,
 ): KernelRun {
   if (backend === 'js') return createJsRun(A, B, threshold, order, pairs);
+  if (backend === 'native') return createNativeRun(A, B, threshold, order, pairs);
   return createWasmRun(A, B, threshold, order, pairs, backend === 'wasm-simd');
 }
 

@@ -156,9 +156,12 @@ function emitTestAndStore(
   code.op(Op.end);
 }
 
-/** tLow = t · PRECHECK_FACTOR, or t itself when t <= 0 (all pairs pass the pre-check then). */
+/**
+ * tLow = t · PRECHECK_FACTOR, or −f64.max when t <= 0 so every pair passes the pre-check (t itself
+ * would not do at t = −∞: den·tLow is NaN for two empty filters, and the pair would be lost).
+ */
 function emitTLow(code: Code, t: number, tLow: number): void {
-  code.get(t).f64(PRECHECK_FACTOR).op(f64Mul).get(t).get(t).f64(0).op(0x64 /* f64.gt */, Op.select).set(tLow);
+  code.get(t).f64(PRECHECK_FACTOR).op(f64Mul).f64(-Number.MAX_VALUE).get(t).f64(0).op(0x64 /* f64.gt */, Op.select).set(tLow);
 }
 
 const I32 = ValType.i32;
