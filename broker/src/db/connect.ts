@@ -8,19 +8,49 @@ import type { Database } from './schema.js';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: 'postgres' | 'pglite';
+  /** Resolves once every connection is closed, not merely asked to close. */
   close(): Promise<void>;
+}
+
+/**
+ * pg's Pool.end() resolves once its clients are told to close, not once they have. A backend killed in
+ * that gap (drop database … with (force), a server restart) still sends its client a FATAL error, which
+ * the pool re-emits as 'error': with no listener that ends the process. So idle-client errors go to
+ * onIdleError (the pool has already discarded that client and opens another on demand), and close waits
+ * for each connection's socket to end.
+ */
+function postgresDatabase(url: string, onIdleError: (err: Error) => void): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on('error', onIdleError);
+  const open = new Set<Promise<void>>();
+  pool.on('connect', (client) => {
+    const ended: Promise<void> = new Promise((resolve) =>
+      client.once('end', () => {
+        open.delete(ended);
+        resolve();
+      }),
+    );
+    open.add(ended);
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    close: async () => {
+      await db.destroy();
+      await Promise.all(open);
+    },
+  };
 }
 
 /**
  * DATABASE_URL (postgres://…) selects a PostgreSQL server through pg; without it the broker keeps an
  * embedded PostgreSQL (PGlite) in `<dataDir>/pgdata`, so a fresh machine needs nothing installed.
+ * onIdleError hears of pooled PostgreSQL connections lost while idle; without it they are dropped
+ * silently, as the next query opens a fresh connection (or fails with its own error).
  */
-export async function openDatabase(opts: { url?: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
-  }
+export async function openDatabase(opts: { url?: string | undefined; dataDir: string; onIdleError?: (err: Error) => void }): Promise<DatabaseHandle> {
+  if (opts.url) return postgresDatabase(opts.url, opts.onIdleError ?? (() => {}));
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
