@@ -55,7 +55,10 @@ export async function loadBrokerSecrets(dataDir: string) {
 
 /** Open storage, migrate, and listen over mutual TLS. The one way the CLI, tests and demo start a broker. */
 export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
-  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
+  const logger = cfg.logger ?? createLogger();
+  // Only code and message: pg attaches the client (and so its connection settings) to the error.
+  const onIdleError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost; the pool opens another when needed');
+  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError });
   try {
     await migrateToLatest(database.db);
     // A run left 'running' by a crash will never finish: mark it failed so it can be rerun.
@@ -67,7 +70,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       : loadOrIssueServerCertificate(keyDir(cfg.dataDir), ca, { hostnames: ['localhost', ...(/^[\d.:]+$/.test(host) ? [] : [host])], ips: ['127.0.0.1', '::1', ...(/^[\d.:]+$/.test(host) && host !== '0.0.0.0' ? [host] : [])] });
     const app = await buildApp({
       db: database.db,
-      logger: cfg.logger ?? createLogger(),
+      logger,
       jwtKey,
       keys,
       ca,

@@ -1,89 +1,56 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import {
-  Kysely,
-  PostgresDialect,
-  type DatabaseConnection,
-  type Dialect,
-  type Driver,
-  type TransactionSettings,
-} from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { pgliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: 'postgres' | 'pglite';
+  /** Resolves once every connection is closed, not merely asked to close. */
   close(): Promise<void>;
 }
 
 /**
- * PGlite is one session: kysely-pglite hands every caller the same connection, so two concurrent
- * transactions would interleave their statements. This driver lets one caller hold it at a time.
+ * pg's Pool.end() resolves once its clients are told to close, not once they have. A backend killed in
+ * that gap (drop database … with (force), a server restart) still sends its client a FATAL error, which
+ * the pool re-emits as 'error': with no listener that ends the process. So idle-client errors go to
+ * onIdleError (the pool has already discarded that client and opens another on demand), and close waits
+ * for each connection's socket to end.
  */
-class SerialisedDriver implements Driver {
-  #inner: Driver;
-  #queue: Promise<void> = Promise.resolve();
-  constructor(inner: Driver) {
-    this.#inner = inner;
-  }
-  init(): Promise<void> {
-    return this.#inner.init();
-  }
-  async acquireConnection(): Promise<DatabaseConnection> {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const previous = this.#queue;
-    this.#queue = previous.then(() => held);
-    await previous;
-    const conn = await this.#inner.acquireConnection();
-    releases.set(conn, release);
-    return conn;
-  }
-  beginTransaction(c: DatabaseConnection, s: TransactionSettings): Promise<void> {
-    return this.#inner.beginTransaction(c, s);
-  }
-  commitTransaction(c: DatabaseConnection): Promise<void> {
-    return this.#inner.commitTransaction(c);
-  }
-  rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    return this.#inner.rollbackTransaction(c);
-  }
-  async releaseConnection(c: DatabaseConnection): Promise<void> {
-    await this.#inner.releaseConnection(c);
-    releases.get(c)?.();
-    releases.delete(c);
-  }
-  destroy(): Promise<void> {
-    return this.#inner.destroy();
-  }
-}
-const releases = new WeakMap<DatabaseConnection, () => void>();
-
-async function pgliteDialect(client: PGlite): Promise<Dialect> {
-  // Loaded on demand: kysely-pglite pulls in its code generator too, which a PostgreSQL-backed broker
-  // never needs. It is built against its own kysely copy; the dialect interface is the same at run time.
-  const { KyselyPGlite } = await import('kysely-pglite');
-  const base = new KyselyPGlite(client).dialect as unknown as Dialect;
+function postgresDatabase(url: string, onIdleError: (err: Error) => void): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on('error', onIdleError);
+  const open = new Set<Promise<void>>();
+  pool.on('connect', (client) => {
+    const ended: Promise<void> = new Promise((resolve) =>
+      client.once('end', () => {
+        open.delete(ended);
+        resolve();
+      }),
+    );
+    open.add(ended);
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
-    createAdapter: () => base.createAdapter(),
-    createDriver: () => new SerialisedDriver(base.createDriver()),
-    createIntrospector: (db) => base.createIntrospector(db),
-    createQueryCompiler: () => base.createQueryCompiler(),
+    db,
+    kind: 'postgres',
+    close: async () => {
+      await db.destroy();
+      await Promise.all(open);
+    },
   };
 }
 
 /**
  * DATABASE_URL (postgres://…) selects a PostgreSQL server through pg; without it the broker keeps an
  * embedded PostgreSQL (PGlite) in `<dataDir>/pgdata`, so a fresh machine needs nothing installed.
+ * onIdleError hears of pooled PostgreSQL connections lost while idle; without it they are dropped
+ * silently, as the next query opens a fresh connection (or fails with its own error).
  */
-export async function openDatabase(opts: { url?: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
-  }
+export async function openDatabase(opts: { url?: string | undefined; dataDir: string; onIdleError?: (err: Error) => void }): Promise<DatabaseHandle> {
+  if (opts.url) return postgresDatabase(opts.url, opts.onIdleError ?? (() => {}));
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
