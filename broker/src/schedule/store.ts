@@ -36,8 +36,8 @@ export async function getSchedule(db: Kysely<Database>, purpose: string): Promis
 
 /** True when there was one to remove. */
 export async function removeSchedule(db: Kysely<Database>, purpose: string): Promise<boolean> {
-  // returning, not numDeletedRows: the PGlite driver does not report affected rows.
-  return (await db.deleteFrom('run_schedule').where('purpose', '=', purpose).returning('purpose').execute()).length > 0;
+  const r = await db.deleteFrom('run_schedule').where('purpose', '=', purpose).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }
 
 export async function listSchedules(db: Kysely<Database>): Promise<ScheduleRow[]> {
