@@ -16,3 +16,4 @@ export { blockingQuality, countCommon, reductionRatio, totalPairs } from './metr
 export type { BlockingQuality } from './metrics.js';
 export { sortKeyed, sortPairs } from './radix-sort.js';
 export { seededRandom } from './prng.js';
+export type { TouchingMarks } from './touching.js';

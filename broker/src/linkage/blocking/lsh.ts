@@ -32,6 +32,8 @@ import { PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
 import { randomIndex, seededRandom } from './prng.js';
 import { sortKeyed } from './radix-sort.js';
+import { checkMarks } from './touching.js';
+import type { TouchingMarks } from './touching.js';
 
 export interface LshOptions {
   /** Number of hash tables (default 200). */
@@ -47,6 +49,8 @@ export interface LshOptions {
   maxBucketSize?: number;
   /** Share of usable bit positions (those nearest 50% set) to sample from (default 0.8). */
   informativeShare?: number;
+  /** Only pairs with a marked record (see touching.ts); bucket sizes still count every record. */
+  touching?: TouchingMarks;
 }
 
 export const LSH_DEFAULTS = Object.freeze({ bands: 200, rows: 24, maxAutoRows: 32, seed: 0x6c5e1d, maxBucketSize: 200, informativeShare: 0.8 });
@@ -193,6 +197,8 @@ interface BandScratch {
   /** Presence bitmaps over key slots (A and B; or seen once and seen twice within A). */
   seen1: Int32Array;
   seen2: Int32Array;
+  /** Key slots of marked records (restricted joins only; empty otherwise). */
+  seenMarked: Int32Array;
   shift: number;
   /** Survivors of the bitmap test: key words and record ids (A as i, B as nA + j). */
   k1: Uint32Array;
@@ -205,7 +211,7 @@ interface BandScratch {
   tmpV: Uint32Array;
 }
 
-function bandScratch(total: number): BandScratch {
+function bandScratch(total: number, marked: boolean): BandScratch {
   // ≥ 16 bits per record: a key absent from the other side passes the bitmap test ≤ 1/16 of the time.
   let logBits = 16;
   while (logBits < 30 && 2 ** logBits < 16 * total) logBits++;
@@ -213,6 +219,7 @@ function bandScratch(total: number): BandScratch {
   return {
     seen1: new Int32Array(2 ** (logBits - 5)),
     seen2: new Int32Array(2 ** (logBits - 5)),
+    seenMarked: new Int32Array(marked ? 2 ** (logBits - 5) : 0),
     shift: 32 - logBits,
     k1: arr(),
     k2: arr(),
@@ -233,13 +240,17 @@ interface Tally {
 /**
  * One band: `row` holds the key words of A's records at [0, nA) and B's at [nA, nA + nB) (two
  * entries each). Only keys present on both sides (within A: at least twice) can pair, so the
- * bitmaps discard most records first; the rest are sorted by key and joined.
+ * bitmaps discard most records first; the rest are sorted by key and joined. With marks, a record
+ * must also share its key slot with a marked record: every record of a bucket that holds a marked
+ * one still survives (one key, one slot), so bucket sizes are those of the unrestricted join.
  */
-function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxBucket: number, sc: BandScratch, out: PairCollector, tally: Tally): void {
-  const { seen1, seen2, shift, k1, k2, ids } = sc;
+function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxBucket: number, sc: BandScratch, out: PairCollector, tally: Tally, marks: TouchingMarks | undefined): void {
+  const { seen1, seen2, seenMarked, shift, k1, k2, ids } = sc;
   seen1.fill(0);
   seen2.fill(0);
+  seenMarked.fill(0);
   const total = nA + nB;
+  const isMarked = (r: number): boolean => (r < nA ? (marks!.a[r] as number) : (marks!.b![r - nA] as number)) === 1;
   for (let r = 0; r < total; r++) {
     const x = row[2 * r] as number;
     const y = row[2 * r + 1] as number;
@@ -247,6 +258,7 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
     const h = slot(x, y, shift);
     const w = h >>> 5;
     const bit = 1 << (h & 31);
+    if (marks && isMarked(r)) seenMarked[w] = (seenMarked[w] as number) | bit;
     if (dedup) {
       if ((seen1[w] as number) & bit) seen2[w] = (seen2[w] as number) | bit;
       else seen1[w] = (seen1[w] as number) | bit;
@@ -261,7 +273,7 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
     const h = slot(x, y, shift);
     // Within A: seen at least twice. A × B: A's records need the key in B, B's records in A.
     const other = dedup || r < nA ? seen2 : seen1;
-    if ((other[h >>> 5] as number) & (1 << (h & 31))) {
+    if ((other[h >>> 5] as number) & (1 << (h & 31)) && (!marks || (seenMarked[h >>> 5] as number) & (1 << (h & 31)))) {
       k1[n] = x;
       k2[n] = y;
       ids[n++] = r;
@@ -303,7 +315,11 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
             tally.rawPairs += na * nb;
             for (let a = start; a < split; a++) {
               const i = ids[order[a] as number] as number;
-              for (let b = split; b < end; b++) out.push(i, (ids[order[b] as number] as number) - nA);
+              const iMarked = !marks || isMarked(i);
+              for (let b = split; b < end; b++) {
+                const j = ids[order[b] as number] as number;
+                if (iMarked || isMarked(j)) out.push(i, j - nA);
+              }
             }
           }
         }
@@ -316,7 +332,11 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
           tally.rawPairs += (m * (m - 1)) / 2;
           for (let a = start; a < end; a++) {
             const i = ids[order[a] as number] as number;
-            for (let b = a + 1; b < end; b++) out.push(i, ids[order[b] as number] as number);
+            const iMarked = !marks || isMarked(i);
+            for (let b = a + 1; b < end; b++) {
+              const j = ids[order[b] as number] as number;
+              if (iMarked || isMarked(j)) out.push(i, j);
+            }
           }
         }
       }
@@ -345,6 +365,8 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const nB = B ? B.count : 0;
   const total = nA + nB;
   if (total > 0x7fffffff) throw new RangeError('too many records for LSH');
+  const marks = opts.touching;
+  if (marks) checkMarks(marks, nA, B ? nB : null);
   const tally: Tally = { rawPairs: 0, skippedBuckets: 0, skippedPairs: 0 };
   const out = new PairCollector(Math.max(1024, 2 * total));
   if (nA === 0 || (B && nB === 0) || bands === 0) {
@@ -357,14 +379,14 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const plan = sampleBands(pool, bands, rows, seed);
   const chunk = Math.max(1, Math.min(MAX_CHUNK_BANDS, bands, Math.floor(CHUNK_KEY_BUDGET / (2 * total))));
   const keyRows = new Uint32Array(2 * chunk * total);
-  const sc = bandScratch(total);
+  const sc = bandScratch(total, marks !== undefined);
   let emptyKeys = 0;
   for (let t0 = 0; t0 < bands; t0 += chunk) {
     const k = Math.min(chunk, bands - t0);
     emptyKeys += chunkKeys(A, plan, t0, k, keyRows, total, 0);
     if (B) emptyKeys += chunkKeys(B, plan, t0, k, keyRows, total, nA);
     for (let u = 0; u < k; u++) {
-      joinBand(keyRows.subarray(2 * u * total, 2 * (u + 1) * total), nA, nB, B === null, maxBucket, sc, out, tally);
+      joinBand(keyRows.subarray(2 * u * total, 2 * (u + 1) * total), nA, nB, B === null, maxBucket, sc, out, tally, marks);
     }
   }
   return { pairs: out.finish(), rows, ...tally, emptyKeys, positions: planPositions(plan) };
