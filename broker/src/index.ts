@@ -10,6 +10,8 @@ export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
+export { linkIncremental, linkWithScoring, previousRunOf, scoringToStore, sortByRecordKey, type IncrementalStats, type PreviousRun, type StoredScoring } from './linkage/engine-incremental.js';
+export { decodeScoring } from './linkage/run-state.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
 export { markInterruptedRuns } from './linkage/recover.js';
 export { purge, type PurgeResult } from './retention/purge.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats } from './blocking/index.js';
+import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats, type TouchingMarks } from './blocking/index.js';
 import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
@@ -132,13 +132,23 @@ function checkCompatible(sources: EngineSource[]): { names: string[]; personal: 
   return { names: [...bits.keys()], personal };
 }
 
-export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
+/** The engine's view of its input: global numbering, packed filters, comparable fields. */
+export interface PreparedSources {
+  compatible: { names: string[]; personal: Set<string> };
+  fieldNames: string[];
+  /** Global index of each source's first record (sources concatenated in input order). */
+  offsets: number[];
+  total: number;
+  sourceOf: Uint16Array;
+  clkSets: FilterSet[];
+  fieldSets: (FieldColumn | null)[][];
+  /** Without at least two comparable fields the record-level CLK is all there is to score. */
+  clkMode: boolean;
+}
+
+export function prepareSources(sources: EngineSource[], opts: Pick<EngineOptions, 'clkOnly'>): PreparedSources {
   if (sources.length === 0) throw new Error('nothing to link');
   if (sources.length > 65535) throw new Error('too many sources');
-  const t0 = performance.now();
-  const seconds: Record<string, number> = {};
-  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
-
   const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : checkCompatible(sources);
   const fieldNames = compatible.names;
   const offsets: number[] = [];
@@ -156,42 +166,80 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
       return k < 0 ? null : fieldSet(s, k);
     }),
   );
+  return { compatible, fieldNames, offsets, total, sourceOf, clkSets, fieldSets, clkMode: fieldNames.length < 2 };
+}
 
-  // Without at least two comparable fields the record-level CLK is all there is to score.
-  const clkMode = fieldNames.length < 2;
+export interface SourceBlock {
+  i: number;
+  j: number;
+  /** (record of source i, record of source j) interleaved; within one source i < j. */
+  pairs: Uint32Array;
+}
 
-  // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
-  let t = performance.now();
-  const blocks: { i: number; j: number; pairs: Uint32Array }[] = [];
+/**
+ * Step 1, blocking: between every pair of sources, and inside each source that may hold duplicates.
+ * With `marked` (a flag per record of every source), only the pairs that hold a marked record —
+ * exactly those the unmarked call returns that touch one (an incremental run's new records).
+ */
+export function candidateBlocks(sources: EngineSource[], prep: PreparedSources, opts: EngineOptions, marked?: Uint8Array[]): { blocks: SourceBlock[]; stats: EngineResult['stats']['blocking'] } {
+  const { clkSets, clkMode } = prep;
+  const blocks: SourceBlock[] = [];
   const blockingStats: EngineResult['stats']['blocking'] = [];
+  const anyMarked = marked?.map((m) => m.includes(1));
   for (let i = 0; i < sources.length; i++) {
     for (let j = i; j < sources.length; j++) {
       if (i === j && sources[i]!.duplicateFree) continue;
+      if (anyMarked && !anyMarked[i] && !anyMarked[j]) continue;
+      const touching: TouchingMarks | undefined = marked && { a: marked[i]!, b: i === j ? null : marked[j]! };
       const A = { clks: clkSets[i]!.view(), blocks: sources[i]!.blocks };
-      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks });
+      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks }, touching ? { touching } : {});
       let pairs = r.pairs;
       // When comparing everything is affordable, add every pair whose record-level Dice reaches a
       // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
       const comparisons = sources[i]!.tokens.length * sources[j]!.tokens.length;
       if (i !== j && comparisons <= (opts.exactCandidateLimit ?? 4e8)) {
-        const c = candidatesAbove(clkSets[i]!, clkSets[j]!, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6));
-        const extra = new Uint32Array(c.a.length * 2);
-        for (let k = 0; k < c.a.length; k++) {
-          extra[2 * k] = c.a[k]!;
-          extra[2 * k + 1] = c.b[k]!;
-        }
-        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(extra)));
+        const c = exactCandidates(sources, prep, i, j, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6), touching);
+        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
       }
       blocks.push({ i, j, pairs });
       blockingStats.push({ sources: [sources[i]!.name, sources[j]!.name], stats: { ...r.stats, combined: pairs.length / 2 } });
     }
   }
-  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
-  lap('blocking', t);
+  return { blocks, stats: blockingStats };
+}
 
-  // 2. Similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing).
-  t = performance.now();
-  const F = fieldNames.length;
+/** Every pair of sources i × j with record-level Dice ≥ threshold (those touching a marked record), interleaved. */
+function exactCandidates(sources: EngineSource[], prep: PreparedSources, i: number, j: number, threshold: number, touching: TouchingMarks | undefined): Uint32Array {
+  const interleaved = (c: { a: ArrayLike<number>; b: ArrayLike<number> }, rowsA: number[] | null, rowsB: number[] | null) => {
+    const out = new Uint32Array(c.a.length * 2);
+    for (let k = 0; k < c.a.length; k++) {
+      out[2 * k] = rowsA ? rowsA[c.a[k]!]! : c.a[k]!;
+      out[2 * k + 1] = rowsB ? rowsB[c.b[k]!]! : c.b[k]!;
+    }
+    return out;
+  };
+  if (!touching) return interleaved(candidatesAbove(prep.clkSets[i]!, prep.clkSets[j]!, threshold), null, null);
+  // The marked rows of each side against the whole other side (a pair of two marked rows comes twice).
+  const subset = (s: number, marks: Uint8Array) => {
+    const rows: number[] = [];
+    marks.forEach((m, r) => m === 1 && rows.push(r));
+    return { rows, set: FilterSet.fromBytes(sources[s]!.clkBits, rows.map((r) => sources[s]!.clks[r]!)) };
+  };
+  const a = subset(i, touching.a);
+  const b = subset(j, touching.b!);
+  const fromA = a.rows.length ? interleaved(candidatesAbove(a.set, prep.clkSets[j]!, threshold), a.rows, null) : new Uint32Array(0);
+  const fromB = b.rows.length ? interleaved(candidatesAbove(prep.clkSets[i]!, b.set, threshold), null, b.rows) : new Uint32Array(0);
+  const out = new Uint32Array(fromA.length + fromB.length);
+  out.set(fromA);
+  out.set(fromB, fromA.length);
+  return out;
+}
+
+/** Step 2, similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing). */
+export function pairSimilarities(blocks: SourceBlock[], prep: PreparedSources): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
+  const { offsets, clkSets, fieldSets } = prep;
+  const F = prep.fieldNames.length;
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
   const ga = new Uint32Array(candidateCount);
   const gb = new Uint32Array(candidateCount);
   const clkDice = new Float32Array(candidateCount);
@@ -221,6 +269,27 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     }
     at += n;
   }
+  return { ga, gb, clkDice, sims };
+}
+
+export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
+  const t0 = performance.now();
+  const seconds: Record<string, number> = {};
+  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
+
+  const prep = prepareSources(sources, opts);
+  const { compatible, fieldNames, offsets, total, sourceOf, fieldSets, clkMode } = prep;
+
+  // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
+  let t = performance.now();
+  const { blocks, stats: blockingStats } = candidateBlocks(sources, prep, opts);
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  lap('blocking', t);
+
+  // 2. Similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing).
+  t = performance.now();
+  const F = fieldNames.length;
+  const { ga, gb, clkDice, sims } = pairSimilarities(blocks, prep);
   lap('similarities', t);
 
   // 3. Scoring: Fellegi–Sunter on the fields when there are enough of them, else record-level Dice.
@@ -356,7 +425,7 @@ function sourceOfRecord(offsets: number[], record: number): number {
   return lo;
 }
 
-function groupByAddress(
+export function groupByAddress(
   sources: EngineSource[],
   offsets: number[],
   fieldNames: string[],
