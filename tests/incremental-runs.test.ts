@@ -6,12 +6,14 @@
  * that caused them, a policy version change or a request forces a full run, and retention purges
  * the stored state with its run — on PostgreSQL and on PGlite.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { encodeCsv } from '@blindlink/agency-client';
+import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { link, linkIncremental, linkWithScoring, previousRunOf, readSource, scoringToStore, sortByRecordKey, type EngineResult, type EngineSource } from '@blindlink/broker';
+import { approvePolicy, decodeScoring, link, linkIncremental, linkWithScoring, previousRunOf, purge, readSource, scoringToStore, sortByRecordKey, storePolicy, type EngineResult, type EngineSource } from '@blindlink/broker';
+import { parsePolicy } from '@blindlink/policies';
 import { dailyExtract } from './helpers/daily-extract.js';
+import { call, submitAs, testBroker, tokenFor } from './helpers/in-process.js';
 import { ignoredColumns, readCsv, writeCsv } from './helpers/purposes.js';
 
 const SECRET = Buffer.from('incremental runs test secret, agencies only');
@@ -137,3 +139,190 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   t.throws(() => linkIncremental(shuffled, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /record-key order/);
   t.throws(() => linkIncremental(day2.slice(0, 2), previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /sources changed/);
 });
+
+const POLICY = (version: number) => `
+id: incremental-test
+version: ${version}
+purpose: incremental
+title: Incremental runs
+controllers: [{ name: Test Council, role: controller }]
+lawfulBasis: { article6: UK GDPR Art. 6(1)(e) }
+dpia: { reference: DPIA-T-6, approvedOn: 2019-12-01 }
+validFrom: 2020-01-01
+validUntil: 2099-12-31
+reviewDate: 2099-01-01
+contributors:
+  - { agency: alpha, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], duplicateFree: true }
+  - { agency: beta, dataset: GP register, identifiers: [given_name, surname, dob, sex, address, postcode, nhs_number], duplicateFree: true }
+recipients:
+  - agency: alpha
+    releases:
+      - { id: alpha-pseudonyms, form: pseudonym }
+retention: { encodings: P30D, linkage: P30D, releases: P30D }
+linkage: { threshold: 0.8 }
+`;
+
+/** Two letters of a name swapped: a typo that still links, more weakly. */
+const typo = (s: string) => s.slice(0, 1) + s.slice(2, 3) + s.slice(1, 2) + s.slice(3);
+
+for (const storage of ['postgres', 'pglite'] as const) {
+  t.test(`broker runs: incremental when possible, full when not (${storage})`, async (t) => {
+    const b = await testBroker(t, storage);
+    await storePolicy(b.db, parsePolicy(POLICY(1)), 'admin:root');
+    await approvePolicy(b.db, 'incremental-test', 1, 'iggy');
+    const dir = dirname(b.keyDirs.alpha!); // testBroker's own test directory (a second testdir would wipe it)
+    const data = join(dir, 'synth');
+    await synthCommand({ persons: 800, seed: 'incremental-runs', out: data, agencies: ['council_tax', 'nhs_gp'] }, { info: () => {} });
+    const ct = readCsv(join(data, 'council_tax.csv'));
+    const gp = readCsv(join(data, 'nhs_gp.csv'));
+    const truth = readCsv(join(data, 'truth/records.csv')).rows;
+
+    // Two council-tax people whose GP records the test writes itself. M: registered twice at the GP,
+    // once with a typo — the exact record links, the typo is refused (one record per person). When the
+    // exact one is deregistered, the typo record joins M: a merge of two previous entities. S: known
+    // to the GP only with a typo, linked; when the exact record arrives it outbids it: a split.
+    const [m, s] = ct.rows.filter((r) => r.dob && r.given_name!.length > 3 && r.surname!.length > 3 && r.postcode).slice(0, 2) as [Record<string, string>, Record<string, string>];
+    const personOf = (agency: string, id: string) => truth.find((x) => x.agency === agency && x.record_id === id)!.person_id;
+    const special = new Set([personOf('council_tax', m.record_id!), personOf('council_tax', s.record_id!)]);
+    const gpBase = gp.rows.filter((r) => !special.has(personOf('nhs_gp', r.record_id!)));
+    const gpRow = (id: string, from: Record<string, string>, change: Partial<Record<string, string>> = {}) => ({ record_id: id, given_name: from.given_name!, surname: from.surname!, dob: from.dob!, address: from.address!, postcode: from.postcode!, ...change });
+    const m0 = gpRow('GPX0000001', m);
+    const m1 = gpRow('GPX0000002', m, { given_name: typo(m.given_name!) });
+    const s1 = gpRow('GPX0000003', s, { surname: typo(s.surname!) });
+    const s0 = gpRow('GPX0000004', s);
+
+    const submit = async (agency: string, rows: Record<string, string>[], header: string[], name: string) => {
+      writeCsv(join(dir, `${name}.csv`), header, rows);
+      const out = await encode(join(dir, `${name}.csv`), join(dir, `${name}.enc`));
+      const r = await submitAs(b, agency, readEncodedFile(out).body, `incremental-${name}`, { purpose: 'incremental' });
+      t.equal(r.status, 201, `${name} submitted: ${r.text.slice(0, 200)}`);
+      return { tokens: readTokenMap(`${out}.tokens.csv`), path: out };
+    };
+    const run = async (as: string, body?: unknown) => {
+      const r = await call(b, 'POST', '/v1/purposes/incremental/runs', { as, token: await tokenFor(b, as), ...(body === undefined ? {} : { body }) });
+      t.equal(r.status, 201, r.text.slice(0, 300));
+      t.equal(r.json.status, 'completed', `run completed: ${r.json.error ?? ''}`);
+      return r.json as { runId: string; mode: string; modeReason: string };
+    };
+    const entities = async (runId: string) => {
+      const rows = await b.db.selectFrom('run_record').innerJoin('submission', 'submission.id', 'run_record.submission_id').select(['submission.agency', 'run_record.row_token', 'run_record.record_key', 'run_record.entity_id']).where('run_id', '=', runId).execute();
+      return new Map(rows.map((r) => [`${r.agency}/${r.row_token}`, { entity: r.entity_id, key: r.record_key }]));
+    };
+    const tokenOf = (map: Map<string, string>, id: string) => [...map].find(([, rid]) => rid === id)![0];
+
+    const alpha = await submit('alpha', ct.rows, ct.header, 'ct');
+    const beta1 = await submit('beta', [...gpBase, m0, m1, s1], gp.header, 'gp1');
+    const run1 = await run('beta');
+    t.match(run1, { mode: 'full', modeReason: 'first run for this purpose' }, 'the first run is full, and says why');
+    const e1 = await entities(run1.runId);
+    const entity1 = (agency: string, token: string) => e1.get(`${agency}/${token}`)!.entity;
+    const [aM, aS] = [tokenOf(alpha.tokens, m.record_id!), tokenOf(alpha.tokens, s.record_id!)];
+    t.equal(entity1('alpha', aM), entity1('beta', tokenOf(beta1.tokens, 'GPX0000001')), 'M links to the exact GP record');
+    t.not(entity1('beta', tokenOf(beta1.tokens, 'GPX0000002')), entity1('alpha', aM), 'and not to the typo, a second GP record of one person');
+    t.equal(entity1('alpha', aS), entity1('beta', tokenOf(beta1.tokens, 'GPX0000003')), 'S links to the GP record with a typo');
+    const state1 = await b.db.selectFrom('run_state').selectAll().where('run_id', '=', run1.runId).executeTakeFirstOrThrow();
+    t.equal(state1.record_count, e1.size, 'the run keeps its state: every record numbered');
+    t.ok(decodeScoring(state1.scoring).model, 'and the fitted model');
+    const pseudonyms = async () => {
+      const r = await call(b, 'POST', '/v1/purposes/incremental/releases/pseudonym', { as: 'alpha', token: await tokenFor(b, 'alpha'), body: {} });
+      t.equal(r.status, 200, r.text.slice(0, 200));
+      return new Map((r.json.answers as { token: string; pseudonym: string }[]).map((a) => [a.token, a.pseudonym]));
+    };
+    const p1 = await pseudonyms();
+
+    // The next day's GP extract: people moved, left, arrived; M's exact record gone, S's exact record in.
+    const d = dailyExtract(gpBase, { seed: 'runs-day-2', moved: 0.03, left: 0.01, arrivals: [], idPrefix: 'GPN' });
+    const beta2 = await submit('beta', [...d.rows, m1, s1, s0], gp.header, 'gp2');
+    const run2 = await run('alpha');
+    t.equal(run2.mode, 'incremental', `the next run is incremental: ${run2.modeReason}`);
+    t.match(run2.modeReason, new RegExp(`^continues run ${run1.runId} .* records carried over, \\d+ new or changed, \\d+ removed`), 'and says what it continued and what changed');
+    const e2 = await entities(run2.runId);
+    const entity2 = (agency: string, token: string) => e2.get(`${agency}/${token}`)!.entity;
+    t.equal(entity2('alpha', aM), entity2('beta', tokenOf(beta2.tokens, 'GPX0000002')), 'M now links to the typo record');
+    t.equal(entity2('alpha', aS), entity2('beta', tokenOf(beta2.tokens, 'GPX0000004')), 'S now links to the exact record');
+    t.not(entity2('alpha', aS), entity2('beta', tokenOf(beta2.tokens, 'GPX0000003')), 'and no longer to the typo');
+
+    // Merge and split events, recorded with the run that caused them.
+    const events = async (runId: string) => (await b.db.selectFrom('run_event').select(['kind', 'detail']).where('run_id', '=', runId).execute()).map((e) => e.detail as unknown as { kind: string; runId: string; from: string | string[]; entityIds: string[] });
+    const ev1 = await events(run1.runId);
+    t.ok(ev1.length > 0 && ev1.every((e) => e.kind === 'created'), 'the first run only creates');
+    const ev2 = await events(run2.runId);
+    const [mBefore, mTyBefore, sBefore] = [entity1('alpha', aM), entity1('beta', tokenOf(beta1.tokens, 'GPX0000002')), entity1('alpha', aS)];
+    const merged = ev2.find((e) => e.kind === 'merged' && e.entityIds.includes(mBefore) && e.entityIds.includes(mTyBefore));
+    t.ok(merged, "M's two previous entities merged");
+    t.equal(merged?.runId, run2.runId, 'the merge names the run that caused it');
+    t.same([...(merged?.from ?? [])].sort(), [mBefore, mTyBefore].sort(), 'merged from both');
+    const split = ev2.find((e) => e.kind === 'split' && e.from === sBefore);
+    t.ok(split, "S's previous entity split");
+    t.equal(split?.runId, run2.runId, 'the split names the run that caused it');
+    t.notOk(ev1.some((e) => e.kind === 'merged' || e.kind === 'split'), 'neither is recorded with the earlier run');
+
+    // The same partition as a full run on these records with the first run's model.
+    const sources = [source(alpha.path, 'alpha', true), source(beta2.path, 'beta', true)];
+    const ref = linkWithScoring(sources, decodeScoring(state1.scoring), { diceThreshold: 0.8, runId: 'reference' });
+    const pairsOf = new Set<string>();
+    let g = 0;
+    for (const s of sources) for (const token of s.tokens) pairsOf.add(`${ref.entityIds[g++]}→${e2.get(`${s.name}/${token}`)!.entity}`);
+    t.equal(e2.size, ref.entityIds.length, 'as many records as the reference');
+    t.equal(pairsOf.size, new Set(ref.entityIds).size, 'each reference entity is one run entity');
+    t.equal(pairsOf.size, new Set([...e2.values()].map((x) => x.entity)).size, 'and each run entity one reference entity');
+
+    // Unchanged entities (the same members, by record key) keep their ids, and alpha's pseudonyms.
+    const membersOf = (e: Map<string, { entity: string; key: string }>) => {
+      const m = new Map<string, string[]>();
+      for (const { entity, key } of e.values()) m.set(entity, [...(m.get(entity) ?? []), key]);
+      return new Map([...m].map(([id, keys]) => [id, keys.sort().join('|')]));
+    };
+    const [before, after] = [membersOf(e1), membersOf(e2)];
+    const p2 = await pseudonyms();
+    let unchanged = 0;
+    let keptId = 0;
+    let keptPseudonym = 0;
+    let alphaTokens = 0;
+    for (const [token] of alpha.tokens) {
+      const was = entity1('alpha', token);
+      const now = entity2('alpha', token);
+      if (before.get(was) !== after.get(now)) continue;
+      unchanged++;
+      if (was === now) keptId++;
+      alphaTokens++;
+      if (p1.get(token) === p2.get(token)) keptPseudonym++;
+    }
+    t.ok(unchanged > 300, `${unchanged} of alpha's ${alpha.tokens.size} records are in unchanged entities`);
+    t.equal(keptId, unchanged, 'unchanged entities keep their ids');
+    t.equal(keptPseudonym, alphaTokens, 'and their pseudonyms');
+    t.not(p2.get(aS), undefined, 'S still has a pseudonym');
+
+    // A request for a full run, and bad requests.
+    const full = await run('alpha', { mode: 'full' });
+    t.match(full, { mode: 'full', modeReason: 'a full relink was requested' });
+    for (const body of [{ mode: 'fast' }, { mode: 'full', extra: 1 }]) {
+      const r = await call(b, 'POST', '/v1/purposes/incremental/runs', { as: 'alpha', token: await tokenFor(b, 'alpha'), body });
+      t.equal(r.status, 400, `refused: ${JSON.stringify(body)} → ${r.text.slice(0, 120)}`);
+    }
+    const again = await run('alpha', { mode: 'auto' });
+    t.match(again, { mode: 'incremental' }, 'after it, incremental again');
+    t.match(again.modeReason, new RegExp(`^continues run ${full.runId} .* 0 new or changed, 0 removed; 0 records re-clustered`), 'nothing changed');
+
+    // A new policy version: a full run, saying so.
+    await storePolicy(b.db, parsePolicy(POLICY(2)), 'admin:root');
+    await approvePolicy(b.db, 'incremental-test', 2, 'iggy');
+    const v2 = await run('alpha');
+    t.match(v2, { mode: 'full', modeReason: 'the policy changed (incremental-test v1 → incremental-test v2)' });
+
+    // Without the previous run's state: a full run, saying so.
+    await b.db.deleteFrom('run_state').where('run_id', '=', v2.runId).execute();
+    const lost = await run('alpha');
+    t.match(lost, { mode: 'full', modeReason: `the previous run ${v2.runId} has no stored state to continue from` });
+    const stored = await b.db.selectFrom('run').select(['id', 'mode', 'mode_reason']).where('id', '=', lost.runId).executeTakeFirstOrThrow();
+    t.match(stored, { mode: 'full', mode_reason: lost.modeReason }, 'the run record says it too');
+
+    // Retention: the state goes with its run.
+    await b.db.updateTable('run').set({ started_at: new Date(Date.now() - 31 * 86_400_000) } as never).where('purpose', '=', 'incremental').execute();
+    const count = async (table: 'run_state' | 'run_record') => Number((await b.db.selectFrom(table).select(b.db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    t.ok((await count('run_state')) >= 5, 'state stored for each completed run');
+    await purge(b.db, 'operator:test');
+    t.equal(await count('run_state'), 0, 'purge deletes the stored state with the runs');
+    t.equal(await count('run_record'), 0, 'and their records');
+  });
+}

@@ -14,4 +14,5 @@ export { linkIncremental, linkWithScoring, previousRunOf, scoringToStore, sortBy
 export { decodeScoring } from './linkage/run-state.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
 export { markInterruptedRuns } from './linkage/recover.js';
+export { runLinkage, type RunOptions, type RunResult } from './linkage/runs.js';
 export { purge, type PurgeResult } from './retention/purge.js';
