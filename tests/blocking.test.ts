@@ -12,6 +12,8 @@ import {
   blockingQuality,
   lshPairs,
   pairListOf,
+  planFromPositions,
+  planPositions,
   reductionRatio,
   sortPairs,
   sortUniquePairs,
@@ -359,6 +361,25 @@ t.test('blocking restricted to marked records is the unrestricted result filtere
   tt.ok(expectedD.length > 10, `within A: ${expectedD.length} pairs touch a marked record`);
   tt.same(pairsOf(partD.pairs), expectedD, 'within A: the same pairs');
   tt.throws(() => blockPairs({ clks: A }, { clks: B }, { touching: { a: markA, b: null } }), /marks/);
+});
+
+t.test('an LSH plan reused: the same pairs, whatever other records come and go', async (tt) => {
+  const r = rng(12);
+  const base = Array.from({ length: 300 }, () => randomFilter(r, 0.45));
+  const A = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.04)));
+  const B = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.06)));
+  const first = lshPairs(A, B);
+  const again = lshPairs(A, B, { plan: { rows: first.rows, positions: first.positions } });
+  tt.same(listToStrings(again.pairs), listToStrings(first.pairs), 'the plan reproduces its own pairs');
+  tt.same(again.positions, first.positions);
+  tt.same(planPositions(planFromPositions({ rows: first.rows, positions: first.positions })), first.positions, 'positions → plan → positions');
+  // Denser records on B's side shift the bit frequencies: sampled afresh, the positions change,
+  // with the plan the pairs among the first 300 records do not.
+  const B2 = FilterSet.fromBytes(BITS, [...base.map((_, j) => B.get(j)), ...Array.from({ length: 300 }, () => randomFilter(r, 0.8))]);
+  tt.notSame(lshPairs(A, B2).positions, first.positions, 'another sample from other frequencies');
+  const kept = lshPairs(A, B2, { plan: { rows: first.rows, positions: first.positions } });
+  tt.same(listToStrings(kept.pairs).filter((p) => Number(p.split(',')[1]) < 300), listToStrings(first.pairs), 'with the plan: the same pairs among the records both had');
+  tt.throws(() => lshPairs(A, B, { plan: { rows: 7, positions: first.positions.subarray(0, 10) } }), /whole bands/);
 });
 
 // ---- primitives -------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
  */
 import type { FilterView } from '../kernel/filter-set.js';
 import { interleave, unionPairs } from './candidates.js';
-import { LSH_DEFAULTS, lshPairs } from './lsh.js';
-import type { LshOptions } from './lsh.js';
+import { lshPairs } from './lsh.js';
+import type { LshOptions, LshPlan } from './lsh.js';
 import { EMPTY_PAIRS } from './pair-collector.js';
 import { tokenBlockPairs } from './token-blocks.js';
 import type { RecordTokens, TokenBlockingOptions } from './token-blocks.js';
@@ -54,6 +54,8 @@ export interface BlockingResult {
   /** (i, j) interleaved, sorted by i then j, no repeats; within one source i < j. */
   pairs: Uint32Array;
   stats: BlockingStats;
+  /** The LSH positions used (to reuse as LshOptions.plan), or null without LSH. */
+  lshPlan: LshPlan | null;
 }
 
 /**
@@ -85,8 +87,9 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
       skippedBucketPairs: lsh.skippedPairs,
       lshRawPairs: lsh.rawPairs,
       lshEmptyKeys: lsh.emptyKeys,
-      lshBands: lsh.positions.length === 0 ? 0 : (lshOpts.bands ?? LSH_DEFAULTS.bands),
+      lshBands: lsh.positions.length === 0 ? 0 : lsh.positions.length / lsh.rows,
       lshRows: lsh.positions.length === 0 ? 0 : lsh.rows,
     },
+    lshPlan: opts.lsh === false ? null : { rows: lsh.rows, positions: lsh.positions },
   };
 }
