@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { approvePolicy, decodeScoring, link, linkIncremental, linkWithScoring, previousRunOf, purge, readSource, scoringToStore, sortByRecordKey, storePolicy, type EngineResult, type EngineSource } from '@blindlink/broker';
+import { approvePolicy, decodeModel, link, linkIncremental, linkWithModel, previousRunOf, purge, readSource, modelToStore, sortByRecordKey, storePolicy, type EngineResult, type EngineSource } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { dailyExtract } from './helpers/daily-extract.js';
 import { call, submitAs, testBroker, tokenFor } from './helpers/in-process.js';
@@ -63,11 +63,11 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
 
   const full0 = link(day0, { diceThreshold: 0.8, runId: 'run-0' });
   t.equal(full0.scoring.mode, 'fellegi-sunter', 'the full run fits a model');
-  const stored = scoringToStore(full0, day0, 'run-0');
+  const stored = modelToStore(full0, day0, 'run-0');
   t.ok(stored.veto, 'these sources hold co-residents: the personal-fields veto is on');
   // The fixed-model path is the full run itself when the model is the one the full run fitted: the
   // same blocking, the same weights, the same veto decision.
-  samePartition(t, linkWithScoring(day0, stored, { diceThreshold: 0.8, runId: 'ref-0' }), full0, 'day 0, stored model against the fitting run');
+  samePartition(t, linkWithModel(day0, stored, { diceThreshold: 0.8, runId: 'ref-0' }), full0, 'day 0, stored model against the fitting run');
 
   // Day 1: the GP extract again, with 2% moved, 1% gone and new registrations; fresh row tokens.
   const gp = readCsv(file(data, 'nhs_gp'));
@@ -75,7 +75,7 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   writeCsv(join(dir, 'gp1.csv'), gp.header, d1.rows);
   const day1 = [day0[0]!, source(await enc(join(dir, 'gp1.csv'), 'gp1'), 'nhs-gp', true), day0[2]!];
   const inc1 = linkIncremental(day1, previousRunOf('run-0', day0, full0, stored), { diceThreshold: 0.8, runId: 'run-1' });
-  const ref1 = linkWithScoring(day1, stored, { diceThreshold: 0.8, runId: 'ref-1' });
+  const ref1 = linkWithModel(day1, stored, { diceThreshold: 0.8, runId: 'ref-1' });
   samePartition(t, inc1, ref1, 'day 1 (GP extract changed)');
   t.comment(`day 1: ${d1.moved} moved, ${d1.left} left, ${d1.arrived} arrived; ${JSON.stringify(inc1.incremental)}`);
   // Every row is encoded (invalid fields are left out, rows kept), so a moved person whose encoding
@@ -121,7 +121,7 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   writeCsv(join(dir, 'ct2.csv'), ct.header, d2.rows);
   const day2 = [source(await enc(join(dir, 'ct2.csv'), 'ct2'), 'council-tax', true), day1[1]!, day1[2]!];
   const inc2 = linkIncremental(day2, previousRunOf('run-1', day1, inc1, stored), { diceThreshold: 0.8, runId: 'run-2' });
-  samePartition(t, inc2, linkWithScoring(day2, stored, { diceThreshold: 0.8, runId: 'ref-2' }), 'day 2 (council-tax extract changed, continuing an incremental run)');
+  samePartition(t, inc2, linkWithModel(day2, stored, { diceThreshold: 0.8, runId: 'ref-2' }), 'day 2 (council-tax extract changed, continuing an incremental run)');
 
   // Nothing new at all: nothing is scored, nothing re-clustered, every id kept.
   const same = linkIncremental(day2, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'run-3' });
@@ -222,7 +222,7 @@ for (const storage of ['postgres', 'pglite'] as const) {
     t.equal(entity1('alpha', aS), entity1('beta', tokenOf(beta1.tokens, 'GPX0000003')), 'S links to the GP record with a typo');
     const state1 = await b.db.selectFrom('run_state').selectAll().where('run_id', '=', run1.runId).executeTakeFirstOrThrow();
     t.equal(state1.record_count, e1.size, 'the run keeps its state: every record numbered');
-    t.ok(decodeScoring(state1.scoring).model, 'and the fitted model');
+    t.ok(decodeModel(state1.model).fellegiSunter, 'and the fitted model');
     const pseudonyms = async () => {
       const r = await call(b, 'POST', '/v1/purposes/incremental/releases/pseudonym', { as: 'alpha', token: await tokenFor(b, 'alpha'), body: {} });
       t.equal(r.status, 200, r.text.slice(0, 200));
@@ -259,7 +259,7 @@ for (const storage of ['postgres', 'pglite'] as const) {
 
     // The same partition as a full run on these records with the first run's model.
     const sources = [source(alpha.path, 'alpha', true), source(beta2.path, 'beta', true)];
-    const ref = linkWithScoring(sources, decodeScoring(state1.scoring), { diceThreshold: 0.8, runId: 'reference' });
+    const ref = linkWithModel(sources, decodeModel(state1.model), { diceThreshold: 0.8, runId: 'reference' });
     const pairsOf = new Set<string>();
     let g = 0;
     for (const s of sources) for (const token of s.tokens) pairsOf.add(`${ref.entityIds[g++]}→${e2.get(`${s.name}/${token}`)!.entity}`);

@@ -131,8 +131,8 @@ export interface RunStateTable {
   run_id: string;
   /** Policy, schema, threshold and sources the run was made with (RunSettings). */
   settings: JSONColumnType<Record<string, unknown>>;
-  /** The scoring with its model, as encodeScoring writes it. */
-  scoring: string;
+  /** The scoring model, threshold, veto and blocking plan, as encodeModel writes it. */
+  model: string;
   /** Pairs at or above the threshold by record_index, as encodeLinks writes them. */
   links: Uint8Array;
   record_count: number;

@@ -4,32 +4,37 @@
  * and stores what the next run needs.
  *
  *   records whose key (source + digest of the encodings) is unchanged carry over → only new or
- *   changed records are blocked against all records (the same blocking as a full run, restricted
- *   to pairs that touch them) → scored with the previous run's model and threshold, never re-fitted
- *   (a re-fit changes every weight: that is a full relink) → pairs among unchanged records come from
- *   the previous run → updateEntities re-clusters only the components that gained or lost records →
- *   stable ids and households as in a full run.
+ *   changed records are blocked against all records, with the LSH positions the fitting run sampled
+ *   (restricted to pairs that touch them) → scored with that run's model and threshold, never
+ *   re-fitted (a re-fit changes every weight: that is a full relink) → pairs among unchanged records
+ *   come from the previous run → updateEntities re-clusters only the components that gained or lost
+ *   records → stable ids and households as in a full run.
  *
- * Equivalence: the result is the partition a full run on the same records with the same model would
- * give (linkWithScoring), provided the records are numbered alike — each source in record-key order
- * (sortByRecordKey), so that unchanged records keep their relative order and ties in weight break the
- * same way. One caveat: blocking's data-dependent choices (LSH positions from bit frequencies,
- * oversized blocks skipped) are evaluated on today's data for the new records' pairs, while pairs among
- * unchanged records were found by the run that scored them.
+ * The model is what a full run fitted and chose — scoring parameters, threshold, veto, and the
+ * blocking plan — so that whether a pair is a candidate, and its weight, depend on the pair alone.
+ * Equivalence: the result is the partition a full run on the same records with the same model gives
+ * (linkWithModel), provided the records are numbered alike — each source in record-key order
+ * (sortByRecordKey), so that unchanged records keep their relative order and ties in weight break
+ * the same way. One caveat: an oversized LSH bucket or token block (skipped as uninformative) is
+ * judged on the records present, so a pair of unchanged records in a bucket that crossed the cap
+ * is kept or missed as the run that found it judged.
  */
 import { CO_RESIDENT_SHARE, coResidentShare, scorePairs, vetoOtherPeople, type ScoringModel } from './scoring/index.js';
 import { assignStableIds, assignStableIdsIndexed, canonicalClustering, clusterEntities, connectedRoots, NONE, pairsAtOrAbove, updateEntities, type EntityGraph, type ScoredPairs, type StableIdResult } from './entities/index.js';
-import { candidateBlocks, groupByAddress, pairSimilarities, prepareSources, recordKey, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
+import { candidateBlocks, groupByAddress, pairSimilarities, prepareSources, recordKey, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
 
-/** What a run keeps of its scoring so that the next run can apply it unchanged. */
-export interface StoredScoring {
+/** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
+export interface StoredModel {
   mode: 'fellegi-sunter' | 'dice';
   threshold: number;
   fields: string[];
   reasoning: string[];
-  model?: ScoringModel;
+  /** The fitted parameters (Fellegi–Sunter mode). */
+  fellegiSunter?: ScoringModel;
   /** The personal fields of the personal-fields veto when the fitting run applied it; null when off. */
   veto: string[] | null;
+  /** How each pair of sources was blocked. */
+  blocking: BlockingPlan[];
   /** The full run that fitted the model; incremental runs carry it on. */
   fittedIn: string;
 }
@@ -46,7 +51,7 @@ export interface PreviousRun {
   households: ReadonlyMap<string, string>;
   /** Pairs at or above the threshold (that run's EngineResult.links). */
   links: ScoredPairs;
-  scoring: StoredScoring;
+  model: StoredModel;
 }
 
 export interface IncrementalStats {
@@ -74,11 +79,11 @@ export function sortByRecordKey(s: EngineSource): EngineSource {
 }
 
 /**
- * The scoring of a full run as the next runs will apply it. The veto decision is re-derived here
+ * The model of a full run as the next runs will apply it. The veto decision is re-derived here
  * with link()'s own rule (co-residents in at least CO_RESIDENT_SHARE of records), because link()
  * reports it only in prose; tests/incremental-runs.test.ts checks that the two agree.
  */
-export function scoringToStore(result: EngineResult, sources: EngineSource[], runId: string, opts: Pick<EngineOptions, 'clkOnly'> = {}): StoredScoring {
+export function modelToStore(result: EngineResult, sources: EngineSource[], runId: string, opts: Pick<EngineOptions, 'clkOnly'> = {}): StoredModel {
   const { mode, threshold, fields, reasoning, model } = result.scoring;
   let veto: string[] | null = null;
   if (mode === 'fellegi-sunter') {
@@ -86,23 +91,23 @@ export function scoringToStore(result: EngineResult, sources: EngineSource[], ru
     const share = coResidentShare(prep.fieldSets, prep.fieldNames, prep.compatible.personal);
     if (share >= CO_RESIDENT_SHARE) veto = [...prep.compatible.personal];
   }
-  return { mode, threshold, fields: [...fields], reasoning: [...reasoning], ...(model ? { model } : {}), veto, fittedIn: runId };
+  return { mode, threshold, fields: [...fields], reasoning: [...reasoning], ...(model ? { fellegiSunter: model } : {}), veto, blocking: result.blockingPlans, fittedIn: runId };
 }
 
 /**
- * Weights of new candidate pairs under a stored scoring: the model's match weights (with the veto
- * when it was on), or record-level Dice. The one place that applies a model without fitting it.
+ * Weights of new candidate pairs under a stored model: its match weights (with the veto when it was
+ * on), or record-level Dice. The one place that applies a model without fitting it.
  */
-export function applyStoredScoring(scoring: StoredScoring, sims: Float32Array, clkDice: Float32Array): Float32Array {
-  if (scoring.mode === 'dice') return clkDice;
-  if (!scoring.model) throw new Error('stored Fellegi–Sunter scoring carries no model');
-  const weight = scorePairs(scoring.model, sims).weight;
-  if (scoring.veto) vetoOtherPeople(scoring.model, sims, weight, scoring.threshold, new Set(scoring.veto));
+export function applyStoredScoring(model: StoredModel, sims: Float32Array, clkDice: Float32Array): Float32Array {
+  if (model.mode === 'dice') return clkDice;
+  if (!model.fellegiSunter) throw new Error('stored Fellegi–Sunter model without its parameters');
+  const weight = scorePairs(model.fellegiSunter, sims).weight;
+  if (model.veto) vetoOtherPeople(model.fellegiSunter, sims, weight, model.threshold, new Set(model.veto));
   return weight;
 }
 
 /** A run held in memory as the next run's previous run (runs.ts reads the same from the database). */
-export function previousRunOf(runId: string, sources: EngineSource[], result: EngineResult, scoring: StoredScoring): PreviousRun {
+export function previousRunOf(runId: string, sources: EngineSource[], result: EngineResult, model: StoredModel): PreviousRun {
   const households = new Map<string, string>();
   result.entityIds.forEach((e, g) => result.householdIds[g] && households.set(e, result.householdIds[g]!));
   return {
@@ -113,7 +118,7 @@ export function previousRunOf(runId: string, sources: EngineSource[], result: En
     entityIds: result.entityIds,
     households,
     links: result.links,
-    scoring,
+    model,
   };
 }
 
@@ -122,9 +127,9 @@ export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, o
   const now = sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
   const then = previous.sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
   if (now !== then) return `the sources changed (${then} → ${now})`;
-  if (previous.scoring.mode === 'fellegi-sunter') {
+  if (previous.model.mode === 'fellegi-sunter') {
     const fields = prepareSources(sources, opts).fieldNames.join(', ');
-    if (fields !== previous.scoring.fields.join(', ')) return `the comparable fields changed (${previous.scoring.fields.join(', ')} → ${fields})`;
+    if (fields !== previous.model.fields.join(', ')) return `the comparable fields changed (${previous.model.fields.join(', ')} → ${fields})`;
   }
   return null;
 }
@@ -133,16 +138,16 @@ export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, o
 export function linkIncremental(sources: EngineSource[], previous: PreviousRun, opts: EngineOptions): EngineResult & { incremental: IncrementalStats } {
   const why = whyNotContinue(sources, previous, opts);
   if (why) throw new Error(`cannot continue run ${previous.runId}: ${why}`);
-  const r = relink(sources, previous.scoring, previous, opts);
+  const r = relink(sources, previous.model, previous, opts);
   return r as EngineResult & { incremental: IncrementalStats };
 }
 
-/** A full run that applies a given scoring instead of fitting one: what an incremental run must equal. */
-export function linkWithScoring(sources: EngineSource[], scoring: StoredScoring, opts: EngineOptions): EngineResult {
-  return relink(sources, scoring, null, opts);
+/** A full run that applies a given model instead of fitting one: what an incremental run must equal. */
+export function linkWithModel(sources: EngineSource[], model: StoredModel, opts: EngineOptions): EngineResult {
+  return relink(sources, model, null, opts);
 }
 
-function relink(sources: EngineSource[], scoring: StoredScoring, previous: PreviousRun | null, opts: EngineOptions): EngineResult & { incremental?: IncrementalStats } {
+function relink(sources: EngineSource[], model: StoredModel, previous: PreviousRun | null, opts: EngineOptions): EngineResult & { incremental?: IncrementalStats } {
   const t0 = performance.now();
   const seconds: Record<string, number> = {};
   const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
@@ -157,7 +162,7 @@ function relink(sources: EngineSource[], scoring: StoredScoring, previous: Previ
   lap('carry', t);
 
   t = performance.now();
-  const { blocks, stats: blockingStats } = candidateBlocks(sources, prep, opts, marked);
+  const { blocks, stats: blockingStats, plans } = candidateBlocks(sources, prep, opts, marked, model.blocking);
   const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
   lap('blocking', t);
 
@@ -166,7 +171,7 @@ function relink(sources: EngineSource[], scoring: StoredScoring, previous: Previ
   lap('similarities', t);
 
   t = performance.now();
-  const weight = applyStoredScoring(scoring, sims, clkDice);
+  const weight = applyStoredScoring(model, sims, clkDice);
   lap('scoring', t);
 
   t = performance.now();
@@ -183,7 +188,7 @@ function relink(sources: EngineSource[], scoring: StoredScoring, previous: Previ
     const previousIds = Array.from({ length: before.entities.count }, (_, e) => previous.entityIds[before.entities.members[before.entities.memberStart[e]!]!]!);
     ids = assignStableIdsIndexed({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, previousClusterOf, previousIds, runId: opts.runId });
   } else {
-    graph = clusterEntities({ sourceOf, duplicateFree, pairs, threshold: scoring.threshold });
+    graph = clusterEntities({ sourceOf, duplicateFree, pairs, threshold: model.threshold });
     ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
   }
   lap('entities', t);
@@ -195,15 +200,16 @@ function relink(sources: EngineSource[], scoring: StoredScoring, previous: Previ
   seconds.total = (performance.now() - t0) / 1000;
 
   const carriedLine = previous
-    ? `Incremental run: the model and threshold of run ${scoring.fittedIn} applied to ${candidateCount} new candidate pairs, not re-fitted; pairs among unchanged records carried over from run ${previous.runId}.`
-    : `Scored with the stored model and threshold of run ${scoring.fittedIn}, not re-fitted.`;
+    ? `Incremental run: the model, threshold and blocking of run ${model.fittedIn} applied to ${candidateCount} new candidate pairs, not re-fitted; pairs among unchanged records carried over from run ${previous.runId}.`
+    : `Blocked and scored with the stored model and threshold of run ${model.fittedIn}, not re-fitted.`;
   const result: EngineResult & { incremental?: IncrementalStats } = {
     sourceOf,
     recordKeys,
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
     householdIds,
     links: graph.pairs,
-    scoring: { mode: scoring.mode, threshold: scoring.threshold, fields: scoring.fields, reasoning: [carriedLine, ...scoring.reasoning], ...(scoring.model ? { model: scoring.model } : {}) },
+    scoring: { mode: model.mode, threshold: model.threshold, fields: model.fields, reasoning: [carriedLine, ...model.reasoning], ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) },
+    blockingPlans: plans,
     events: [...ids.events, ...householdEvents],
     stats: {
       records: total,
@@ -266,7 +272,7 @@ function carriedRecords(previous: PreviousRun, recordKeys: string[], sourceOf: U
 function previousGraph(previous: PreviousRun): EntityGraph {
   const n = previous.recordKeys.length;
   if (previous.entityIds.length !== n || previous.sourceOf.length !== n) throw new Error(`run ${previous.runId}: ${n} record keys, ${previous.entityIds.length} entity ids, ${previous.sourceOf.length} sources`);
-  const pairs = pairsAtOrAbove(previous.links, previous.scoring.threshold);
+  const pairs = pairsAtOrAbove(previous.links, previous.model.threshold);
   if (pairs.a.length !== previous.links.a.length) throw new Error(`run ${previous.runId}: its stored links are not all at or above its threshold`);
   for (let k = 0; k < pairs.a.length; k++) {
     if (pairs.b[k]! >= n) throw new Error(`run ${previous.runId}: a stored link names record ${pairs.b[k]}; there were ${n}`);
@@ -284,7 +290,7 @@ function previousGraph(previous: PreviousRun): EntityGraph {
   return {
     sourceOf: previous.sourceOf,
     duplicateFree: previous.sources.map((s) => s.duplicateFree),
-    threshold: previous.scoring.threshold,
+    threshold: previous.model.threshold,
     pairs,
     componentOf,
     entityOf: entities.clusterOf,

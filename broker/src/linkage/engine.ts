@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats, type TouchingMarks } from './blocking/index.js';
+import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats, type LshPlan, type TouchingMarks } from './blocking/index.js';
 import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
@@ -66,6 +66,8 @@ export interface EngineResult {
   /** Accepted links (global record indices) with their weights. */
   links: { a: Uint32Array; b: Uint32Array; weight: Float32Array };
   scoring: { mode: 'fellegi-sunter' | 'dice'; threshold: number; fields: string[]; reasoning: string[]; model?: ScoringModel };
+  /** How each pair of sources was blocked: to block alike again (incremental runs). */
+  blockingPlans: BlockingPlan[];
   events: IdEvent[];
   stats: {
     records: number;
@@ -169,6 +171,15 @@ export function prepareSources(sources: EngineSource[], opts: Pick<EngineOptions
   return { compatible, fieldNames, offsets, total, sourceOf, clkSets, fieldSets, clkMode: fieldNames.length < 2 };
 }
 
+/** How one pair of sources was blocked, so that a later run can block it the same way. */
+export interface BlockingPlan {
+  sources: [string, string];
+  /** Whether the exact pass (every pair with record-level Dice ≥ the candidate threshold) ran. */
+  exact: boolean;
+  /** The LSH positions sampled (null: no LSH). */
+  lsh: LshPlan | null;
+}
+
 export interface SourceBlock {
   i: number;
   j: number;
@@ -178,34 +189,49 @@ export interface SourceBlock {
 
 /**
  * Step 1, blocking: between every pair of sources, and inside each source that may hold duplicates.
- * With `marked` (a flag per record of every source), only the pairs that hold a marked record —
- * exactly those the unmarked call returns that touch one (an incremental run's new records).
+ * With `plans` (from an earlier run), each pair of sources is blocked as then: the same LSH positions
+ * and exact pass, whatever these records' bit frequencies and counts would choose. With `marked` (a
+ * flag per record of every source), only the pairs that hold a marked record — exactly those the
+ * unmarked call returns that touch one (an incremental run's new records).
  */
-export function candidateBlocks(sources: EngineSource[], prep: PreparedSources, opts: EngineOptions, marked?: Uint8Array[]): { blocks: SourceBlock[]; stats: EngineResult['stats']['blocking'] } {
+export function candidateBlocks(
+  sources: EngineSource[],
+  prep: PreparedSources,
+  opts: EngineOptions,
+  marked?: Uint8Array[],
+  plans?: BlockingPlan[],
+): { blocks: SourceBlock[]; stats: EngineResult['stats']['blocking']; plans: BlockingPlan[] } {
   const { clkSets, clkMode } = prep;
   const blocks: SourceBlock[] = [];
   const blockingStats: EngineResult['stats']['blocking'] = [];
+  const used: BlockingPlan[] = [];
   const anyMarked = marked?.map((m) => m.includes(1));
   for (let i = 0; i < sources.length; i++) {
     for (let j = i; j < sources.length; j++) {
       if (i === j && sources[i]!.duplicateFree) continue;
+      const names: [string, string] = [sources[i]!.name, sources[j]!.name];
+      const given = plans?.find((p) => p.sources[0] === names[0] && p.sources[1] === names[1]);
+      if (plans && !given) throw new Error(`no blocking plan for ${names.join(' × ')}: link these sources in full`);
+      if (given) used.push(given);
       if (anyMarked && !anyMarked[i] && !anyMarked[j]) continue;
       const touching: TouchingMarks | undefined = marked && { a: marked[i]!, b: i === j ? null : marked[j]! };
       const A = { clks: clkSets[i]!.view(), blocks: sources[i]!.blocks };
-      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks }, touching ? { touching } : {});
+      const lsh = given ? (given.lsh ? { lsh: { plan: given.lsh } } : { lsh: false as const }) : {};
+      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks }, { ...lsh, ...(touching ? { touching } : {}) });
       let pairs = r.pairs;
       // When comparing everything is affordable, add every pair whose record-level Dice reaches a
       // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
-      const comparisons = sources[i]!.tokens.length * sources[j]!.tokens.length;
-      if (i !== j && comparisons <= (opts.exactCandidateLimit ?? 4e8)) {
+      const exact = given ? given.exact : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
+      if (exact) {
         const c = exactCandidates(sources, prep, i, j, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6), touching);
         pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
       }
+      if (!given) used.push({ sources: names, exact, lsh: r.lshPlan });
       blocks.push({ i, j, pairs });
-      blockingStats.push({ sources: [sources[i]!.name, sources[j]!.name], stats: { ...r.stats, combined: pairs.length / 2 } });
+      blockingStats.push({ sources: names, stats: { ...r.stats, combined: pairs.length / 2 } });
     }
   }
-  return { blocks, stats: blockingStats };
+  return { blocks, stats: blockingStats, plans: used };
 }
 
 /** Every pair of sources i × j with record-level Dice ≥ threshold (those touching a marked record), interleaved. */
@@ -282,7 +308,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
 
   // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
   let t = performance.now();
-  const { blocks, stats: blockingStats } = candidateBlocks(sources, prep, opts);
+  const { blocks, stats: blockingStats, plans: blockingPlans } = candidateBlocks(sources, prep, opts);
   const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
   lap('blocking', t);
 
@@ -361,6 +387,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     householdIds,
     links: graph.pairs,
     scoring,
+    blockingPlans,
     events: [...ids.events, ...householdEvents],
     stats: {
       records: total,

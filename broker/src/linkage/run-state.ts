@@ -1,11 +1,11 @@
 /**
- * The stored form of what an incremental run continues from (table run_state): the scoring as JSON
- * text — the model holds typed arrays and must come back bit for bit, so that new pairs are weighed
- * exactly as the fitting run weighed its own — and the links as one compact binary column.
+ * The stored form of what an incremental run continues from (table run_state): the model as JSON
+ * text — it holds typed arrays and must come back bit for bit, so that new pairs are weighed and
+ * blocked exactly as the fitting run did its own — and the links as one compact binary column.
  * Pure encode/decode; runs.ts does the I/O.
  */
 import type { ScoredPairs } from './entities/index.js';
-import type { StoredScoring } from './engine-incremental.js';
+import type { StoredModel } from './engine-incremental.js';
 
 /** Bumped whenever the stored form or its meaning changes: an older state then means a full run. */
 export const RUN_STATE_FORMAT = 1;
@@ -36,8 +36,8 @@ const TYPED = { Uint8Array, Uint16Array, Uint32Array, Int32Array, Float32Array, 
 type TypedName = keyof typeof TYPED;
 
 /** JSON with typed arrays as base64 and non-finite numbers spelled out, so the model round-trips exactly. */
-export function encodeScoring(scoring: StoredScoring): string {
-  return JSON.stringify(scoring, (_key, v: unknown) => {
+export function encodeModel(model: StoredModel): string {
+  return JSON.stringify(model, (_key, v: unknown) => {
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
       const name = v.constructor.name;
       if (!(name in TYPED)) throw new Error(`cannot store a ${name}`);
@@ -48,22 +48,22 @@ export function encodeScoring(scoring: StoredScoring): string {
   });
 }
 
-export function decodeScoring(text: string): StoredScoring {
+export function decodeModel(text: string): StoredModel {
   const s = JSON.parse(text, (_key, v: unknown) => {
     if (v && typeof v === 'object' && '$typed' in v) {
       const { $typed, base64 } = v as { $typed: string; base64: string };
-      if (!($typed in TYPED)) throw new Error(`stored scoring: unknown array type ${$typed}`);
+      if (!($typed in TYPED)) throw new Error(`stored model: unknown array type ${$typed}`);
       const bytes = Buffer.from(base64, 'base64');
       // Copy to a fresh buffer: typed arrays need their element alignment.
       return new TYPED[$typed as TypedName](new Uint8Array(bytes).buffer);
     }
     if (v && typeof v === 'object' && '$number' in v) return Number((v as { $number: string }).$number);
     return v;
-  }) as StoredScoring;
-  if ((s.mode !== 'fellegi-sunter' && s.mode !== 'dice') || typeof s.threshold !== 'number' || !Array.isArray(s.fields) || typeof s.fittedIn !== 'string') {
-    throw new Error('stored scoring: not a scoring record');
+  }) as StoredModel;
+  if ((s.mode !== 'fellegi-sunter' && s.mode !== 'dice') || typeof s.threshold !== 'number' || !Array.isArray(s.fields) || !Array.isArray(s.blocking) || typeof s.fittedIn !== 'string') {
+    throw new Error('stored model: not a model record');
   }
-  if (s.mode === 'fellegi-sunter' && !s.model) throw new Error('stored scoring: Fellegi–Sunter without its model');
+  if (s.mode === 'fellegi-sunter' && !s.fellegiSunter) throw new Error('stored model: Fellegi–Sunter scoring without its parameters');
   return s;
 }
 

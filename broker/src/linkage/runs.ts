@@ -8,8 +8,8 @@ import { openEncoding } from '../submissions/payload.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { link, type EngineResult, type EngineSource } from './engine.js';
-import { linkIncremental, scoringToStore, sortByRecordKey, whyNotContinue, type PreviousRun, type StoredScoring } from './engine-incremental.js';
-import { decodeLinks, decodeScoring, encodeLinks, encodeScoring, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
+import { linkIncremental, modelToStore, sortByRecordKey, whyNotContinue, type PreviousRun, type StoredModel } from './engine-incremental.js';
+import { decodeLinks, decodeModel, encodeLinks, encodeModel, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
 
 export type RunMode = 'full' | 'incremental';
 
@@ -101,7 +101,7 @@ async function loadPrevious(db: Kysely<Database>, prev: { id: string; submission
     entityIds: rows.map((r) => r.entity_id),
     households,
     links: decodeLinks(new Uint8Array(state.links)),
-    scoring: decodeScoring(state.scoring),
+    model: decodeModel(state.model),
   };
 }
 
@@ -170,19 +170,19 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
     }
 
     let result: EngineResult;
-    let stored: StoredScoring;
+    let stored: StoredModel;
     if (previous) {
       const r = linkIncremental(sources, previous, { diceThreshold: doc.linkage.threshold, runId });
       const inc = r.incremental;
       modeReason =
-        `continues run ${previous.runId} (policy ${doc.id} v${doc.version}, same encoding schema, threshold and sources; model fitted in run ${previous.scoring.fittedIn}): ` +
+        `continues run ${previous.runId} (policy ${doc.id} v${doc.version}, same encoding schema, threshold and sources; model fitted in run ${previous.model.fittedIn}): ` +
         `${inc.carried} records carried over, ${inc.added} new or changed, ${inc.removed} removed; ${inc.recomputedRecords} records re-clustered`;
       result = r;
-      stored = previous.scoring;
+      stored = previous.model;
     } else {
       const ids = await previousIds(db, purpose);
       result = link(sources, { diceThreshold: doc.linkage.threshold, runId, previousEntities: ids.entities, previousHouseholds: ids.households });
-      stored = scoringToStore(result, sources, runId);
+      stored = modelToStore(result, sources, runId);
     }
 
     // Cross-agency links: records whose entity also holds a record of another agency.
@@ -204,7 +204,7 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
       for (let k = 0; k < events.length; k += 2000) await trx.insertInto('run_event').values(events.slice(k, k + 2000)).execute();
       await trx
         .insertInto('run_state')
-        .values({ run_id: runId, settings: JSON.stringify(settings), scoring: encodeScoring(stored), links: encodeLinks(result.links), record_count: rows.length })
+        .values({ run_id: runId, settings: JSON.stringify(settings), model: encodeModel(stored), links: encodeLinks(result.links), record_count: rows.length })
         .execute();
       const { model: _model, ...scoring } = result.scoring;
       await trx

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 
 /**
  * Incremental runs: a run records which mode it ran in and why, each run record its place in the
- * run's record numbering, and a completed run keeps what the next run continues from — the scoring
- * with its model, and the links (pairs at or above the threshold) by record number. The state goes
+ * run's record numbering, and a completed run keeps what the next run continues from — the model it
+ * scored and blocked with, and the links (pairs at or above the threshold) by record number. The state goes
  * with its run (on delete cascade), so retention purges it with the run.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -13,7 +13,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('run_state')
     .addColumn('run_id', 'uuid', (c) => c.primaryKey().references('run.id').onDelete('cascade'))
     .addColumn('settings', 'jsonb', (c) => c.notNull())
-    .addColumn('scoring', 'text', (c) => c.notNull())
+    .addColumn('model', 'text', (c) => c.notNull())
     .addColumn('links', 'bytea', (c) => c.notNull())
     .addColumn('record_count', 'integer', (c) => c.notNull())
     .execute();
