@@ -165,15 +165,19 @@ linkage: { threshold: 0.8 }
       const t = performance.now();
       const r = await runLinkage(db, keys, 'bench-incremental', { mode });
       if (r.status !== 'completed') throw new Error(`run failed: ${r.error}`);
-      return { r, s: secs(t) };
+      const s = secs(t);
+      const row = await db.selectFrom('run').select('stats').where('id', '=', r.runId).executeTakeFirstOrThrow();
+      const seconds = (row.stats as { seconds: Record<string, number> }).seconds;
+      const parts = `load ${seconds.load!.toFixed(1)}, engine ${seconds.total!.toFixed(1)}, store ${seconds.store!.toFixed(1)}`;
+      return { r, s, parts };
     };
     const first = await run('auto');
-    console.log(`day 0, ${first.r.mode}: ${first.s.toFixed(1)} s`);
+    console.log(`day 0, ${first.r.mode}: ${first.s.toFixed(1)} s (${first.parts})`);
     await load('nhs-gp', files.gp1);
     const inc = await run('auto');
     const full = await run('full');
-    console.log(`day 1, incremental: ${inc.s.toFixed(1)} s (${inc.r.modeReason})`);
-    console.log(`day 1, full relink: ${full.s.toFixed(1)} s`);
+    console.log(`day 1, ${inc.r.mode}: ${inc.s.toFixed(1)} s (${inc.parts}) — ${inc.r.modeReason}`);
+    console.log(`day 1, ${full.r.mode} relink: ${full.s.toFixed(1)} s (${full.parts})`);
     console.log(`  incremental / full relink: ${(inc.s / full.s).toFixed(3)}; both decrypt every encoding and store every run record`);
   } finally {
     await broker.close();

@@ -8,7 +8,7 @@ import { openEncoding } from '../submissions/payload.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { link, type EngineResult, type EngineSource } from './engine.js';
-import { linkIncremental, modelToStore, sortByRecordKey, whyNotContinue, type PreviousRun, type StoredModel } from './engine-incremental.js';
+import { linkIncremental, modelToStore, sortByRecordKey, whyNotContinue, type IncrementalStats, type PreviousRun, type StoredModel } from './engine-incremental.js';
 import { decodeLinks, decodeModel, encodeLinks, encodeModel, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
 
 export type RunMode = 'full' | 'incremental';
@@ -160,6 +160,7 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
     if (fingerprints.size > 1) {
       throw new Error(`submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`);
     }
+    const loading = performance.now();
     const sources = await Promise.all(subs.map((s) => loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!.duplicateFree)));
     let previous: PreviousRun | null = null;
     if (plan.mode === 'incremental') {
@@ -169,11 +170,13 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
       else previous = loaded as PreviousRun;
     }
 
+    const loadSeconds = (performance.now() - loading) / 1000;
     let result: EngineResult;
     let stored: StoredModel;
+    let incremental: IncrementalStats | undefined;
     if (previous) {
       const r = linkIncremental(sources, previous, { diceThreshold: doc.linkage.threshold, runId });
-      const inc = r.incremental;
+      const inc = (incremental = r.incremental);
       modeReason =
         `continues run ${previous.runId} (policy ${doc.id} v${doc.version}, same encoding schema, threshold and sources; model fitted in run ${previous.model.fittedIn}): ` +
         `${inc.carried} records carried over, ${inc.added} new or changed, ${inc.removed} removed; ${inc.recomputedRecords} records re-clustered`;
@@ -191,6 +194,7 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
     const linked = result.entityIds.filter((e) => agenciesOf.get(e)!.size > 1).length;
 
     await db.transaction().execute(async (trx) => {
+      const storing = performance.now();
       let g = 0;
       const rows: Insertable<RunRecordTable>[] = [];
       sources.forEach((s, i) =>
@@ -207,9 +211,12 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
         .values({ run_id: runId, settings: JSON.stringify(settings), model: encodeModel(stored), links: encodeLinks(result.links), record_count: rows.length })
         .execute();
       const { model: _model, ...scoring } = result.scoring;
+      // The engine's stage times, and the run's own I/O: decrypting and reading, and storing.
+      const seconds = { ...result.stats.seconds, load: loadSeconds, store: (performance.now() - storing) / 1000 };
+      const stats = { ...result.stats, seconds, ...(incremental ? { incremental } : {}) };
       await trx
         .updateTable('run')
-        .set({ status: 'completed', matched_pairs: linked, finished_at: new Date(), scoring: JSON.stringify(scoring), stats: JSON.stringify(result.stats), mode, mode_reason: modeReason })
+        .set({ status: 'completed', matched_pairs: linked, finished_at: new Date(), scoring: JSON.stringify(scoring), stats: JSON.stringify(stats), mode, mode_reason: modeReason })
         .where('id', '=', runId)
         .execute();
     });
