@@ -21,7 +21,7 @@
  */
 import { CO_RESIDENT_SHARE, coResidentShare, scorePairs, vetoOtherPeople, type ScoringModel } from './scoring/index.js';
 import { assignStableIds, assignStableIdsIndexed, canonicalClustering, clusterEntities, connectedRoots, NONE, pairsAtOrAbove, updateEntities, type EntityGraph, type ScoredPairs, type StableIdResult } from './entities/index.js';
-import { candidateBlocks, groupByAddress, pairSimilarities, prepareSources, recordKey, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
+import { candidateBlocks, checkCompatible, groupByAddress, pairSimilarities, prepareSources, recordKey, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
 
 /** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
 export interface StoredModel {
@@ -126,9 +126,9 @@ export function previousRunOf(runId: string, sources: EngineSource[], result: En
 export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, opts: Pick<EngineOptions, 'clkOnly'> = {}): string | null {
   const now = sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
   const then = previous.sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
-  if (now !== then) return `the sources changed (${then} → ${now})`;
+  if (now !== then) return `the contributing sources changed (${then} → ${now})`;
   if (previous.model.mode === 'fellegi-sunter') {
-    const fields = prepareSources(sources, opts).fieldNames.join(', ');
+    const fields = (opts.clkOnly ? [] : checkCompatible(sources).names).join(', ');
     if (fields !== previous.model.fields.join(', ')) return `the comparable fields changed (${previous.model.fields.join(', ')} → ${fields})`;
   }
   return null;

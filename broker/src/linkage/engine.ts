@@ -115,7 +115,7 @@ function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
 }
 
 /** Fields every source can be compared on, and which of them are personal. */
-function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
+export function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
   const first = sources[0]!;
   for (const s of sources) {
     if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);

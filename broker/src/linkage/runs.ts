@@ -166,8 +166,10 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
     if (plan.mode === 'incremental') {
       const loaded = await loadPrevious(db, plan.previous);
       const why = typeof loaded === 'string' ? loaded : whyNotContinue(sources, loaded);
-      if (why) [mode, modeReason] = ['full', why];
-      else previous = loaded as PreviousRun;
+      if (why) {
+        mode = 'full';
+        modeReason = why;
+      } else previous = loaded as PreviousRun;
     }
 
     const loadSeconds = (performance.now() - loading) / 1000;
