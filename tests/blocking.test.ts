@@ -12,6 +12,8 @@ import {
   blockingQuality,
   lshPairs,
   pairListOf,
+  planFromPositions,
+  planPositions,
   reductionRatio,
   sortPairs,
   sortUniquePairs,
@@ -318,6 +320,66 @@ t.test('dedup mode never emits (i, i) nor both (i, j) and (j, i)', async (tt) =>
   tt.equal(res.stats.skippedBlockPairs, (300 * 299) / 2);
   const lshOnly = blockPairs({ clks: A }, null);
   tt.ok(sortedUnique(lshOnly.pairs, true), 'LSH alone: i < j, sorted');
+});
+
+t.test('blocking restricted to marked records is the unrestricted result filtered to them', async (tt) => {
+  const r = rng(11);
+  const n = 400;
+  const base = Array.from({ length: n }, () => randomFilter(r, 0.45));
+  const same = randomFilter(r);
+  // 40 identical records on each side: their LSH bucket (and their shared token's block) is over the
+  // caps below, so the restricted run must count every record of a bucket, not only the marked ones.
+  const filtersA = [...base.map((f) => noisy(f, r, 0.03)), ...Array.from({ length: 40 }, () => same)];
+  const filtersB = [...base.map((f) => noisy(f, r, 0.05)), ...Array.from({ length: 40 }, () => same)];
+  const A = FilterSet.fromBytes(BITS, filtersA);
+  const B = FilterSet.fromBytes(BITS, filtersB);
+  const blocksA = filtersA.map((_, i) => (i < n ? tokens(i % 150) : tokens(9999)));
+  const blocksB = filtersB.map((_, j) => (j < n ? tokens(j % 150) : tokens(9999)));
+  const opts = { tokens: { maxBlockSize: 30 }, lsh: { maxBucketSize: 30, bands: 60, rows: 12 } };
+  const markA = Uint8Array.from(filtersA, (_, i) => (i % 17 === 3 || i === n + 5 ? 1 : 0));
+  const markB = Uint8Array.from(filtersB, (_, j) => (j % 23 === 1 ? 1 : 0));
+
+  const full = blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, opts);
+  const part = blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, { ...opts, touching: { a: markA, b: markB } });
+  const expected = pairsOf(full.pairs).filter((p) => {
+    const [i, j] = p.split(',').map(Number) as [number, number];
+    return markA[i] === 1 || markB[j] === 1;
+  });
+  tt.ok(full.stats.skippedBuckets > 0 && full.stats.skippedBlocks > 0, 'the caps are hit');
+  tt.ok(expected.length > 100, `${expected.length} pairs touch a marked record`);
+  tt.same(pairsOf(part.pairs), expected, 'A × B: the same pairs');
+
+  const all = new Uint8Array(filtersA.length).fill(1);
+  tt.same(pairsOf(blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, { ...opts, touching: { a: all, b: new Uint8Array(filtersB.length) } }).pairs), pairsOf(full.pairs), 'every record marked: everything');
+
+  const fullD = blockPairs({ clks: A, blocks: blocksA }, null, opts);
+  const partD = blockPairs({ clks: A, blocks: blocksA }, null, { ...opts, touching: { a: markA, b: null } });
+  const expectedD = pairsOf(fullD.pairs).filter((p) => {
+    const [i, j] = p.split(',').map(Number) as [number, number];
+    return markA[i] === 1 || markA[j] === 1;
+  });
+  tt.ok(expectedD.length > 10, `within A: ${expectedD.length} pairs touch a marked record`);
+  tt.same(pairsOf(partD.pairs), expectedD, 'within A: the same pairs');
+  tt.throws(() => blockPairs({ clks: A }, { clks: B }, { touching: { a: markA, b: null } }), /marks/);
+});
+
+t.test('an LSH plan reused: the same pairs, whatever other records come and go', async (tt) => {
+  const r = rng(12);
+  const base = Array.from({ length: 300 }, () => randomFilter(r, 0.45));
+  const A = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.04)));
+  const B = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.06)));
+  const first = lshPairs(A, B);
+  const again = lshPairs(A, B, { plan: { rows: first.rows, positions: first.positions } });
+  tt.same(listToStrings(again.pairs), listToStrings(first.pairs), 'the plan reproduces its own pairs');
+  tt.same(again.positions, first.positions);
+  tt.same(planPositions(planFromPositions({ rows: first.rows, positions: first.positions })), first.positions, 'positions → plan → positions');
+  // Denser records on B's side shift the bit frequencies: sampled afresh, the positions change,
+  // with the plan the pairs among the first 300 records do not.
+  const B2 = FilterSet.fromBytes(BITS, [...base.map((_, j) => B.get(j)), ...Array.from({ length: 300 }, () => randomFilter(r, 0.8))]);
+  tt.notSame(lshPairs(A, B2).positions, first.positions, 'another sample from other frequencies');
+  const kept = lshPairs(A, B2, { plan: { rows: first.rows, positions: first.positions } });
+  tt.same(listToStrings(kept.pairs).filter((p) => Number(p.split(',')[1]) < 300), listToStrings(first.pairs), 'with the plan: the same pairs among the records both had');
+  tt.throws(() => lshPairs(A, B, { plan: { rows: 7, positions: first.positions.subarray(0, 10) } }), /whole bands/);
 });
 
 // ---- primitives -------------------------------------------------------------------------------

@@ -124,8 +124,9 @@ export function buildCli(): Command {
     });
 
   brokerOptions(program.command('run').description('ask the broker to link the latest submissions for a purpose'))
-    .action(async (o: { broker: string; keyDir: string; purpose: string }) => {
-      const r = await withClient(o, (client) => client.startRun(o.purpose));
+    .option('--full', 'relink everything and re-fit the model instead of continuing the previous run')
+    .action(async (o: { broker: string; keyDir: string; purpose: string; full?: boolean }) => {
+      const r = await withClient(o, (client) => client.startRun(o.purpose, o.full ? 'full' : 'auto'));
       process.stdout.write(JSON.stringify(r) + '\n');
       if (r.status !== 'completed') process.exitCode = 1;
     });

@@ -126,6 +126,18 @@ export const SubmissionResponse = Type.Object(
 );
 export type SubmissionResponse = Static<typeof SubmissionResponse>;
 
+export const RunRequest = Type.Object(
+  {
+    mode: Type.Optional(
+      Type.Union([Type.Literal('full'), Type.Literal('auto')], {
+        description: "'full': relink everything and re-fit the model; 'auto' (the default): continue the previous run when the policy version, encoding schema, threshold and sources are unchanged",
+      }),
+    ),
+  },
+  { $id: 'RunRequest', additionalProperties: false },
+);
+export type RunRequest = Static<typeof RunRequest>;
+
 export const RunResponse = Type.Object(
   {
     runId: Type.String({ format: 'uuid' }),
@@ -133,6 +145,8 @@ export const RunResponse = Type.Object(
     status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
     sources: Type.Integer({ description: 'Submissions linked' }),
     matchedPairs: Type.Integer(),
+    mode: Type.Union([Type.Literal('full'), Type.Literal('incremental')], { description: 'Whether the run relinked everything or continued the previous run' }),
+    modeReason: Type.String({ description: 'Why: what forced a full run, or which run this one continued and what changed' }),
     error: Type.Optional(Type.String({ description: 'Why a failed run failed' })),
   },
   { $id: 'RunResponse', additionalProperties: false },

@@ -111,8 +111,9 @@ export class BrokerClient {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, envelope, { 'idempotency-key': idempotencyKey });
   }
 
-  startRun(purpose: string): Promise<RunResponse> {
-    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`);
+  /** 'full' relinks everything and re-fits the model; by default the broker continues the previous run when it can. */
+  startRun(purpose: string, mode?: 'full' | 'auto'): Promise<RunResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`, mode ? { mode } : undefined);
   }
 
   /**

@@ -109,6 +109,9 @@ export interface RunTable {
   stats: JSONColumnType<Record<string, unknown>> | null;
   started_at: ColumnType<Date, Date, never>;
   finished_at: Date | null;
+  /** 'full' or 'incremental', and why (null on runs made before incremental runs existed). */
+  mode: 'full' | 'incremental' | null;
+  mode_reason: string | null;
 }
 
 export interface RunRecordTable {
@@ -119,6 +122,20 @@ export interface RunRecordTable {
   record_key: string;
   entity_id: string;
   household_id: string | null;
+  /** The record's number in the run (sources in order, each in record-key order); stored links refer to it. */
+  record_index: number | null;
+}
+
+/** What the next run continues from (see linkage/run-state.ts); deleted with its run. */
+export interface RunStateTable {
+  run_id: string;
+  /** Policy, schema, threshold and sources the run was made with (RunSettings). */
+  settings: JSONColumnType<Record<string, unknown>>;
+  /** The scoring model, threshold, veto and blocking plan, as encodeModel writes it. */
+  model: string;
+  /** Pairs at or above the threshold by record_index, as encodeLinks writes them. */
+  links: Uint8Array;
+  record_count: number;
 }
 
 export interface RunEventTable {
@@ -174,6 +191,7 @@ export interface Database {
   run: RunTable;
   run_record: RunRecordTable;
   run_event: RunEventTable;
+  run_state: RunStateTable;
   audit_log: AuditTable;
   person: PersonTable;
   analyst_assignment: AnalystAssignmentTable;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats } from './blocking/index.js';
+import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats, type LshPlan, type TouchingMarks } from './blocking/index.js';
 import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
@@ -66,6 +66,8 @@ export interface EngineResult {
   /** Accepted links (global record indices) with their weights. */
   links: { a: Uint32Array; b: Uint32Array; weight: Float32Array };
   scoring: { mode: 'fellegi-sunter' | 'dice'; threshold: number; fields: string[]; reasoning: string[]; model?: ScoringModel };
+  /** How each pair of sources was blocked: to block alike again (incremental runs). */
+  blockingPlans: BlockingPlan[];
   events: IdEvent[];
   stats: {
     records: number;
@@ -113,7 +115,7 @@ function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
 }
 
 /** Fields every source can be compared on, and which of them are personal. */
-function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
+export function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
   const first = sources[0]!;
   for (const s of sources) {
     if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);
@@ -132,13 +134,23 @@ function checkCompatible(sources: EngineSource[]): { names: string[]; personal: 
   return { names: [...bits.keys()], personal };
 }
 
-export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
+/** The engine's view of its input: global numbering, packed filters, comparable fields. */
+export interface PreparedSources {
+  compatible: { names: string[]; personal: Set<string> };
+  fieldNames: string[];
+  /** Global index of each source's first record (sources concatenated in input order). */
+  offsets: number[];
+  total: number;
+  sourceOf: Uint16Array;
+  clkSets: FilterSet[];
+  fieldSets: (FieldColumn | null)[][];
+  /** Without at least two comparable fields the record-level CLK is all there is to score. */
+  clkMode: boolean;
+}
+
+export function prepareSources(sources: EngineSource[], opts: Pick<EngineOptions, 'clkOnly'>): PreparedSources {
   if (sources.length === 0) throw new Error('nothing to link');
   if (sources.length > 65535) throw new Error('too many sources');
-  const t0 = performance.now();
-  const seconds: Record<string, number> = {};
-  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
-
   const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : checkCompatible(sources);
   const fieldNames = compatible.names;
   const offsets: number[] = [];
@@ -156,42 +168,108 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
       return k < 0 ? null : fieldSet(s, k);
     }),
   );
+  return { compatible, fieldNames, offsets, total, sourceOf, clkSets, fieldSets, clkMode: fieldNames.length < 2 };
+}
 
-  // Without at least two comparable fields the record-level CLK is all there is to score.
-  const clkMode = fieldNames.length < 2;
+/** How one pair of sources was blocked, so that a later run can block it the same way. */
+export interface BlockingPlan {
+  sources: [string, string];
+  /** Whether the exact pass (every pair with record-level Dice ≥ the candidate threshold) ran. */
+  exact: boolean;
+  /** The LSH positions sampled (null: no LSH). */
+  lsh: LshPlan | null;
+}
 
-  // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
-  let t = performance.now();
-  const blocks: { i: number; j: number; pairs: Uint32Array }[] = [];
+export interface SourceBlock {
+  i: number;
+  j: number;
+  /** (record of source i, record of source j) interleaved; within one source i < j. */
+  pairs: Uint32Array;
+}
+
+/**
+ * Step 1, blocking: between every pair of sources, and inside each source that may hold duplicates.
+ * With `plans` (from an earlier run), each pair of sources is blocked as then: the same LSH positions
+ * and exact pass, whatever these records' bit frequencies and counts would choose. With `marked` (a
+ * flag per record of every source), only the pairs that hold a marked record — exactly those the
+ * unmarked call returns that touch one (an incremental run's new records).
+ */
+export function candidateBlocks(
+  sources: EngineSource[],
+  prep: PreparedSources,
+  opts: EngineOptions,
+  marked?: Uint8Array[],
+  plans?: BlockingPlan[],
+): { blocks: SourceBlock[]; stats: EngineResult['stats']['blocking']; plans: BlockingPlan[] } {
+  const { clkSets, clkMode } = prep;
+  const blocks: SourceBlock[] = [];
   const blockingStats: EngineResult['stats']['blocking'] = [];
+  const used: BlockingPlan[] = [];
+  const anyMarked = marked?.map((m) => m.includes(1));
   for (let i = 0; i < sources.length; i++) {
     for (let j = i; j < sources.length; j++) {
       if (i === j && sources[i]!.duplicateFree) continue;
+      const names: [string, string] = [sources[i]!.name, sources[j]!.name];
+      const given = plans?.find((p) => p.sources[0] === names[0] && p.sources[1] === names[1]);
+      if (plans && !given) throw new Error(`no blocking plan for ${names.join(' × ')}: link these sources in full`);
+      if (given) used.push(given);
+      if (anyMarked && !anyMarked[i] && !anyMarked[j]) continue;
+      const touching: TouchingMarks | undefined = marked && { a: marked[i]!, b: i === j ? null : marked[j]! };
       const A = { clks: clkSets[i]!.view(), blocks: sources[i]!.blocks };
-      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks });
+      const lsh = given ? (given.lsh ? { lsh: { plan: given.lsh } } : { lsh: false as const }) : {};
+      // Inside one source the candidates are for duplicates, which share nearly every key: a key
+      // held by more than DEDUP_MAX_BLOCK records there (a postcode sector and sex) proposes only
+      // neighbours, quadratically (it was 96% of all candidates on the synthetic GP register).
+      const dedup = i === j ? { tokens: { maxBlockSize: DEDUP_MAX_BLOCK } } : {};
+      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks }, { ...lsh, ...dedup, ...(touching ? { touching } : {}) });
       let pairs = r.pairs;
       // When comparing everything is affordable, add every pair whose record-level Dice reaches a
       // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
-      const comparisons = sources[i]!.tokens.length * sources[j]!.tokens.length;
-      if (i !== j && comparisons <= (opts.exactCandidateLimit ?? 4e8)) {
-        const c = candidatesAbove(clkSets[i]!, clkSets[j]!, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6));
-        const extra = new Uint32Array(c.a.length * 2);
-        for (let k = 0; k < c.a.length; k++) {
-          extra[2 * k] = c.a[k]!;
-          extra[2 * k + 1] = c.b[k]!;
-        }
-        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(extra)));
+      const exact = given ? given.exact : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
+      if (exact) {
+        const c = exactCandidates(sources, prep, i, j, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6), touching);
+        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
       }
+      if (!given) used.push({ sources: names, exact, lsh: r.lshPlan });
       blocks.push({ i, j, pairs });
-      blockingStats.push({ sources: [sources[i]!.name, sources[j]!.name], stats: { ...r.stats, combined: pairs.length / 2 } });
+      blockingStats.push({ sources: names, stats: { ...r.stats, combined: pairs.length / 2 } });
     }
   }
-  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
-  lap('blocking', t);
+  return { blocks, stats: blockingStats, plans: used };
+}
 
-  // 2. Similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing).
-  t = performance.now();
-  const F = fieldNames.length;
+/** Every pair of sources i × j with record-level Dice ≥ threshold (those touching a marked record), interleaved. */
+function exactCandidates(sources: EngineSource[], prep: PreparedSources, i: number, j: number, threshold: number, touching: TouchingMarks | undefined): Uint32Array {
+  const interleaved = (c: { a: ArrayLike<number>; b: ArrayLike<number> }, rowsA: number[] | null, rowsB: number[] | null) => {
+    const out = new Uint32Array(c.a.length * 2);
+    for (let k = 0; k < c.a.length; k++) {
+      out[2 * k] = rowsA ? rowsA[c.a[k]!]! : c.a[k]!;
+      out[2 * k + 1] = rowsB ? rowsB[c.b[k]!]! : c.b[k]!;
+    }
+    return out;
+  };
+  if (!touching) return interleaved(candidatesAbove(prep.clkSets[i]!, prep.clkSets[j]!, threshold), null, null);
+  // The marked rows of each side against the whole other side (a pair of two marked rows comes twice).
+  const subset = (s: number, marks: Uint8Array) => {
+    const rows: number[] = [];
+    marks.forEach((m, r) => m === 1 && rows.push(r));
+    return { rows, set: FilterSet.fromBytes(sources[s]!.clkBits, rows.map((r) => sources[s]!.clks[r]!)) };
+  };
+  const a = subset(i, touching.a);
+  const b = subset(j, touching.b!);
+  const fromA = a.rows.length ? interleaved(candidatesAbove(a.set, prep.clkSets[j]!, threshold), a.rows, null) : new Uint32Array(0);
+  const fromB = b.rows.length ? interleaved(candidatesAbove(prep.clkSets[i]!, b.set, threshold), null, b.rows) : new Uint32Array(0);
+  const out = new Uint32Array(fromA.length + fromB.length);
+  out.set(fromA);
+  out.set(fromB, fromA.length);
+  return out;
+}
+
+/** Step 2, similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing). */
+export function pairSimilarities(blocks: SourceBlock[], prep: PreparedSources): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
+  const { offsets, clkSets, fieldSets } = prep;
+  const F = prep.fieldNames.length;
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
   const ga = new Uint32Array(candidateCount);
   const gb = new Uint32Array(candidateCount);
   const clkDice = new Float32Array(candidateCount);
@@ -221,6 +299,27 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     }
     at += n;
   }
+  return { ga, gb, clkDice, sims };
+}
+
+export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
+  const t0 = performance.now();
+  const seconds: Record<string, number> = {};
+  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
+
+  const prep = prepareSources(sources, opts);
+  const { compatible, fieldNames, offsets, total, sourceOf, fieldSets, clkMode } = prep;
+
+  // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
+  let t = performance.now();
+  const { blocks, stats: blockingStats, plans: blockingPlans } = candidateBlocks(sources, prep, opts);
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  lap('blocking', t);
+
+  // 2. Similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing).
+  t = performance.now();
+  const F = fieldNames.length;
+  const { ga, gb, clkDice, sims } = pairSimilarities(blocks, prep);
   lap('similarities', t);
 
   // 3. Scoring: Fellegi–Sunter on the fields when there are enough of them, else record-level Dice.
@@ -290,6 +389,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     householdIds,
     links: graph.pairs,
     scoring,
+    blockingPlans,
     events: [...ids.events, ...householdEvents],
     stats: {
       records: total,
@@ -303,6 +403,9 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     },
   };
 }
+
+/** Largest keyed-token block used when de-duplicating inside one source. */
+const DEDUP_MAX_BLOCK = 100;
 
 /** Fields whose agreement puts two records at one address (the household test and grouping use them). */
 const ADDRESS_FIELDS = ['address', 'postcode'];
@@ -375,7 +478,7 @@ function sourceOfRecord(offsets: number[], record: number): number {
   return lo;
 }
 
-function groupByAddress(
+export function groupByAddress(
   sources: EngineSource[],
   offsets: number[],
   fieldNames: string[],

@@ -15,7 +15,8 @@ const days = (iso: string) => Number(iso.slice(1, -1));
 
 /**
  * Delete what each purpose's policy says is past retention: submissions and their encodings after
- * `retention.encodings`, linkage runs (entities, households, events) after `retention.linkage`.
+ * `retention.encodings`, linkage runs (entities, households, events, and the state an incremental
+ * run continues from: model and links; all deleted with their run row) after `retention.linkage`.
  * Releases are not stored (only their digests, in the audit trail, which is kept). Each purpose's
  * deletion is audited with its counts; with dryRun nothing is deleted and nothing audited.
  */

@@ -76,7 +76,7 @@ async function attempt(db: Kysely<Database>, keys: BrokerKeyring, s: ScheduleRow
   }
 
   try {
-    const run = await runLinkage(db, keys, s.purpose, now);
+    const run = await runLinkage(db, keys, s.purpose, { at: now });
     return { policy, rule: null, status: run.status, runId: run.runId, detail: run.error ?? null, counts: { sources: run.sources, matchedPairs: run.matchedPairs } };
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;

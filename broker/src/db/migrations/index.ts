@@ -4,6 +4,7 @@ import * as m002 from './002_field_filters_and_blocks.js';
 import * as m003 from './003_people_and_approvals.js';
 import * as m004 from './004_enrolment_certificates_sealed.js';
 import * as m005 from './005_entities.js';
+import * as m006 from './006_run_state.js';
 import * as m007 from './007_run_schedules.js';
 
 /**
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '003_people_and_approvals': m003,
   '004_enrolment_certificates_sealed': m004,
   '005_entities': m005,
+  '006_run_state': m006,
   '007_run_schedules': m007,
 };
 

@@ -4,11 +4,12 @@
  */
 import type { FilterView } from '../kernel/filter-set.js';
 import { interleave, unionPairs } from './candidates.js';
-import { LSH_DEFAULTS, lshPairs } from './lsh.js';
-import type { LshOptions } from './lsh.js';
+import { lshPairs } from './lsh.js';
+import type { LshOptions, LshPlan } from './lsh.js';
 import { EMPTY_PAIRS } from './pair-collector.js';
 import { tokenBlockPairs } from './token-blocks.js';
 import type { RecordTokens, TokenBlockingOptions } from './token-blocks.js';
+import type { TouchingMarks } from './touching.js';
 
 export interface BlockingSource {
   /** The records' encodings. */
@@ -22,6 +23,11 @@ export interface BlockingOptions {
   tokens?: TokenBlockingOptions | false;
   /** LSH options, or false to use tokens only. */
   lsh?: LshOptions | false;
+  /**
+   * Only the pairs with a marked record: exactly the unrestricted result filtered to them, at the
+   * cost of one pass over every record instead of joining them all (incremental runs).
+   */
+  touching?: TouchingMarks;
 }
 
 export interface BlockingStats {
@@ -48,6 +54,8 @@ export interface BlockingResult {
   /** (i, j) interleaved, sorted by i then j, no repeats; within one source i < j. */
   pairs: Uint32Array;
   stats: BlockingStats;
+  /** The LSH positions used (to reuse as LshOptions.plan), or null without LSH. */
+  lshPlan: LshPlan | null;
 }
 
 /**
@@ -61,9 +69,9 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
 
   const useTokens = opts.tokens !== false && A.blocks !== undefined && (B === null || B.blocks !== undefined);
   const tok = useTokens
-    ? tokenBlockPairs(A.blocks ?? [], B ? (B.blocks ?? []) : null, opts.tokens === false ? {} : opts.tokens)
+    ? tokenBlockPairs(A.blocks ?? [], B ? (B.blocks ?? []) : null, { ...(opts.tokens || {}), ...(opts.touching ? { touching: opts.touching } : {}) })
     : { pairs: EMPTY_PAIRS, blocks: 0, skippedBlocks: 0, skippedPairs: 0 };
-  const lshOpts = opts.lsh === false ? { bands: 0 } : (opts.lsh ?? {});
+  const lshOpts: LshOptions = opts.lsh === false ? { bands: 0 } : { ...opts.lsh, ...(opts.touching ? { touching: opts.touching } : {}) };
   const lsh = lshPairs(A.clks, B ? B.clks : null, lshOpts);
   const all = unionPairs(tok.pairs, lsh.pairs);
   return {
@@ -79,8 +87,9 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
       skippedBucketPairs: lsh.skippedPairs,
       lshRawPairs: lsh.rawPairs,
       lshEmptyKeys: lsh.emptyKeys,
-      lshBands: lsh.positions.length === 0 ? 0 : (lshOpts.bands ?? LSH_DEFAULTS.bands),
+      lshBands: lsh.positions.length === 0 ? 0 : lsh.positions.length / lsh.rows,
       lshRows: lsh.positions.length === 0 ? 0 : lsh.rows,
     },
+    lshPlan: opts.lsh === false ? null : { rows: lsh.rows, positions: lsh.positions },
   };
 }

@@ -32,6 +32,8 @@ import { PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
 import { randomIndex, seededRandom } from './prng.js';
 import { sortKeyed } from './radix-sort.js';
+import { checkMarks } from './touching.js';
+import type { TouchingMarks } from './touching.js';
 
 export interface LshOptions {
   /** Number of hash tables (default 200). */
@@ -47,6 +49,20 @@ export interface LshOptions {
   maxBucketSize?: number;
   /** Share of usable bit positions (those nearest 50% set) to sample from (default 0.8). */
   informativeShare?: number;
+  /** Only pairs with a marked record (see touching.ts); bucket sizes still count every record. */
+  touching?: TouchingMarks;
+  /**
+   * The sampled positions of an earlier call (its result's rows and positions), instead of sampling
+   * from these records' bit frequencies: a pair is then a candidate or not whatever other records
+   * came or went (bucket caps aside). `bands`, `rows`, `seed` and `informativeShare` are ignored.
+   */
+  plan?: LshPlan;
+}
+
+/** What an lshPairs call sampled: `rows` positions per band, band by band (LshResult.positions). */
+export interface LshPlan {
+  rows: number;
+  positions: Uint32Array;
 }
 
 export const LSH_DEFAULTS = Object.freeze({ bands: 200, rows: 24, maxAutoRows: 32, seed: 0x6c5e1d, maxBucketSize: 200, informativeShare: 0.8 });
@@ -111,6 +127,30 @@ export function sampleBands(pool: Uint32Array, bands: number, rows: number, seed
     }
   }
   return plan;
+}
+
+/** The plan back from its positions (planPositions' inverse, up to the order of a band's two words). */
+export function planFromPositions(plan: LshPlan): BandPlan {
+  const { rows, positions } = plan;
+  if (!Number.isInteger(rows) || rows < 1 || rows > 64 || positions.length % rows !== 0) {
+    throw new RangeError(`LSH plan: ${positions.length} positions are not whole bands of ${rows} rows`);
+  }
+  const bands = positions.length / rows;
+  const out: BandPlan = { bands, word: new Int32Array(bands * 2), mask: new Uint32Array(bands * 2) };
+  for (let t = 0; t < bands; t++) {
+    let used = 0;
+    for (let k = t * rows; k < (t + 1) * rows; k++) {
+      const w = (positions[k] as number) >>> 5;
+      let slot = used > 0 && out.word[2 * t] === w ? 0 : used > 1 && out.word[2 * t + 1] === w ? 1 : -1;
+      if (slot < 0) {
+        if (used === 2) throw new RangeError(`LSH plan: band ${t} samples more than two filter words`);
+        slot = used++;
+        out.word[2 * t + slot] = w;
+      }
+      out.mask[2 * t + slot] = ((out.mask[2 * t + slot] as number) | (1 << ((positions[k] as number) & 31))) >>> 0;
+    }
+  }
+  return out;
 }
 
 /** The plan's positions as word-layout bit positions, band by band (ascending within a band). */
@@ -193,6 +233,10 @@ interface BandScratch {
   /** Presence bitmaps over key slots (A and B; or seen once and seen twice within A). */
   seen1: Int32Array;
   seen2: Int32Array;
+  /** Restricted joins only (empty otherwise): key slots of marked records, and the records sharing one with their slots. */
+  seenMarked: Int32Array;
+  touched: Uint32Array;
+  touchedSlot: Uint32Array;
   shift: number;
   /** Survivors of the bitmap test: key words and record ids (A as i, B as nA + j). */
   k1: Uint32Array;
@@ -205,7 +249,7 @@ interface BandScratch {
   tmpV: Uint32Array;
 }
 
-function bandScratch(total: number): BandScratch {
+function bandScratch(total: number, marked: boolean): BandScratch {
   // ≥ 16 bits per record: a key absent from the other side passes the bitmap test ≤ 1/16 of the time.
   let logBits = 16;
   while (logBits < 30 && 2 ** logBits < 16 * total) logBits++;
@@ -213,6 +257,9 @@ function bandScratch(total: number): BandScratch {
   return {
     seen1: new Int32Array(2 ** (logBits - 5)),
     seen2: new Int32Array(2 ** (logBits - 5)),
+    seenMarked: new Int32Array(marked ? 2 ** (logBits - 5) : 0),
+    touched: new Uint32Array(marked ? total : 0),
+    touchedSlot: new Uint32Array(marked ? total : 0),
     shift: 32 - logBits,
     k1: arr(),
     k2: arr(),
@@ -230,12 +277,25 @@ interface Tally {
   skippedPairs: number;
 }
 
-/**
- * One band: `row` holds the key words of A's records at [0, nA) and B's at [nA, nA + nB) (two
- * entries each). Only keys present on both sides (within A: at least twice) can pair, so the
- * bitmaps discard most records first; the rest are sorted by key and joined.
- */
-function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxBucket: number, sc: BandScratch, out: PairCollector, tally: Tally): void {
+/** Note a key slot in the presence bitmaps: per side (A × B), or seen once and seen twice (within A). */
+function markSeen(seen1: Int32Array, seen2: Int32Array, h: number, r: number, nA: number, dedup: boolean): void {
+  const w = h >>> 5;
+  const bit = 1 << (h & 31);
+  if (dedup) {
+    if ((seen1[w] as number) & bit) seen2[w] = (seen2[w] as number) | bit;
+    else seen1[w] = (seen1[w] as number) | bit;
+  } else if (r < nA) seen1[w] = (seen1[w] as number) | bit;
+  else seen2[w] = (seen2[w] as number) | bit;
+}
+
+/** Whether the other side holds the slot too (within A: seen at least twice). */
+function otherHas(seen1: Int32Array, seen2: Int32Array, h: number, r: number, nA: number, dedup: boolean): boolean {
+  const other = dedup || r < nA ? seen2 : seen1;
+  return ((other[h >>> 5] as number) & (1 << (h & 31))) !== 0;
+}
+
+/** Survivors of one band: records whose key the other side holds too (into k1, k2, ids). */
+function selectAll(row: Uint32Array, nA: number, nB: number, dedup: boolean, sc: BandScratch): number {
   const { seen1, seen2, shift, k1, k2, ids } = sc;
   seen1.fill(0);
   seen2.fill(0);
@@ -243,30 +303,76 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
   for (let r = 0; r < total; r++) {
     const x = row[2 * r] as number;
     const y = row[2 * r + 1] as number;
-    if ((x | y) === 0) continue;
-    const h = slot(x, y, shift);
-    const w = h >>> 5;
-    const bit = 1 << (h & 31);
-    if (dedup) {
-      if ((seen1[w] as number) & bit) seen2[w] = (seen2[w] as number) | bit;
-      else seen1[w] = (seen1[w] as number) | bit;
-    } else if (r < nA) seen1[w] = (seen1[w] as number) | bit;
-    else seen2[w] = (seen2[w] as number) | bit;
+    if ((x | y) !== 0) markSeen(seen1, seen2, slot(x, y, shift), r, nA, dedup);
   }
   let n = 0;
   for (let r = 0; r < total; r++) {
     const x = row[2 * r] as number;
     const y = row[2 * r + 1] as number;
+    if ((x | y) === 0 || !otherHas(seen1, seen2, slot(x, y, shift), r, nA, dedup)) continue;
+    k1[n] = x;
+    k2[n] = y;
+    ids[n++] = r;
+  }
+  return n;
+}
+
+/**
+ * Survivors of one band of a restricted join: as selectAll, among the records that share a key slot
+ * with a marked record. Every record of a bucket that holds a marked one shares its slot (one key,
+ * one slot), so bucket sizes stay those of the unrestricted join. One hash per record, and the
+ * bitmaps are cleared word by word afterwards, not filled whole.
+ */
+function selectTouching(row: Uint32Array, nA: number, nB: number, dedup: boolean, sc: BandScratch, marked: Uint32Array): number {
+  const { seen1, seen2, seenMarked, shift, k1, k2, ids, touched, touchedSlot } = sc;
+  for (let m = 0; m < marked.length; m++) {
+    const r = marked[m] as number;
+    const x = row[2 * r] as number;
+    const y = row[2 * r + 1] as number;
     if ((x | y) === 0) continue;
     const h = slot(x, y, shift);
-    // Within A: seen at least twice. A × B: A's records need the key in B, B's records in A.
-    const other = dedup || r < nA ? seen2 : seen1;
-    if ((other[h >>> 5] as number) & (1 << (h & 31))) {
-      k1[n] = x;
-      k2[n] = y;
-      ids[n++] = r;
-    }
+    seenMarked[h >>> 5] = (seenMarked[h >>> 5] as number) | (1 << (h & 31));
   }
+  const total = nA + nB;
+  let t = 0;
+  for (let r = 0; r < total; r++) {
+    const x = row[2 * r] as number;
+    const y = row[2 * r + 1] as number;
+    if ((x | y) === 0) continue;
+    const h = slot(x, y, shift);
+    if (((seenMarked[h >>> 5] as number) & (1 << (h & 31))) === 0) continue;
+    touched[t] = r;
+    touchedSlot[t++] = h;
+    markSeen(seen1, seen2, h, r, nA, dedup);
+  }
+  let n = 0;
+  for (let k = 0; k < t; k++) {
+    const r = touched[k] as number;
+    if (!otherHas(seen1, seen2, touchedSlot[k] as number, r, nA, dedup)) continue;
+    k1[n] = row[2 * r] as number;
+    k2[n] = row[2 * r + 1] as number;
+    ids[n++] = r;
+  }
+  // Every slot set above is a touched record's slot (a marked record with a key touches itself).
+  for (let k = 0; k < t; k++) {
+    const w = (touchedSlot[k] as number) >>> 5;
+    seen1[w] = 0;
+    seen2[w] = 0;
+    seenMarked[w] = 0;
+  }
+  return n;
+}
+
+/**
+ * One band: `row` holds the key words of A's records at [0, nA) and B's at [nA, nA + nB) (two
+ * entries each). Only keys present on both sides (within A: at least twice) can pair, so bitmaps
+ * discard most records first; the rest are sorted by key and joined. With marks (`marked`: their
+ * row indices), only buckets holding a marked record are joined, and only pairs with one emitted.
+ */
+function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxBucket: number, sc: BandScratch, out: PairCollector, tally: Tally, marks: TouchingMarks | undefined, marked: Uint32Array): void {
+  const { k1, k2, ids } = sc;
+  const isMarked = (r: number): boolean => (r < nA ? (marks!.a[r] as number) : (marks!.b![r - nA] as number)) === 1;
+  const n = marks ? selectTouching(row, nA, nB, dedup, sc, marked) : selectAll(row, nA, nB, dedup, sc);
   if (n < 2) return;
   // Order survivors by (k1, k2), stably: within a bucket A's records (taken first) precede B's.
   const { perm, sortKey } = sc;
@@ -303,7 +409,11 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
             tally.rawPairs += na * nb;
             for (let a = start; a < split; a++) {
               const i = ids[order[a] as number] as number;
-              for (let b = split; b < end; b++) out.push(i, (ids[order[b] as number] as number) - nA);
+              const iMarked = !marks || isMarked(i);
+              for (let b = split; b < end; b++) {
+                const j = ids[order[b] as number] as number;
+                if (iMarked || isMarked(j)) out.push(i, j - nA);
+              }
             }
           }
         }
@@ -316,7 +426,11 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
           tally.rawPairs += (m * (m - 1)) / 2;
           for (let a = start; a < end; a++) {
             const i = ids[order[a] as number] as number;
-            for (let b = a + 1; b < end; b++) out.push(i, ids[order[b] as number] as number);
+            const iMarked = !marks || isMarked(i);
+            for (let b = a + 1; b < end; b++) {
+              const j = ids[order[b] as number] as number;
+              if (iMarked || isMarked(j)) out.push(i, j);
+            }
           }
         }
       }
@@ -330,7 +444,8 @@ function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxB
  * with i < j. Sorted, duplicate-free.
  */
 export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions = {}): LshResult {
-  const bands = opts.bands ?? LSH_DEFAULTS.bands;
+  const given = opts.plan ? planFromPositions(opts.plan) : null;
+  const bands = given ? given.bands : (opts.bands ?? LSH_DEFAULTS.bands);
   const seed = opts.seed ?? LSH_DEFAULTS.seed;
   const maxBucket = opts.maxBucketSize ?? LSH_DEFAULTS.maxBucketSize;
   const share = opts.informativeShare ?? LSH_DEFAULTS.informativeShare;
@@ -345,27 +460,43 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const nB = B ? B.count : 0;
   const total = nA + nB;
   if (total > 0x7fffffff) throw new RangeError('too many records for LSH');
+  const marks = opts.touching;
+  if (marks) checkMarks(marks, nA, B ? nB : null);
   const tally: Tally = { rawPairs: 0, skippedBuckets: 0, skippedPairs: 0 };
   const out = new PairCollector(Math.max(1024, 2 * total));
   if (nA === 0 || (B && nB === 0) || bands === 0) {
-    return { pairs: out.finish(), rows: rowsOpt === 'auto' ? LSH_DEFAULTS.rows : rowsOpt, ...tally, emptyKeys: 0, positions: new Uint32Array(0) as Uint32Array };
+    return { pairs: out.finish(), rows: opts.plan?.rows ?? (rowsOpt === 'auto' ? LSH_DEFAULTS.rows : rowsOpt), ...tally, emptyKeys: 0, positions: opts.plan?.positions ?? (new Uint32Array(0) as Uint32Array) };
   }
 
-  const freq = bitFrequencies(B ? [A, B] : [A]);
-  const pool = informativePositions(freq, A.bits, share, rowsOpt === 'auto' ? LSH_DEFAULTS.maxAutoRows : rowsOpt);
-  const rows = rowsOpt === 'auto' ? autoRows(bands, Math.max(nA, nB), unrelatedAgreement(freq, pool)) : rowsOpt;
-  const plan = sampleBands(pool, bands, rows, seed);
+  let plan: BandPlan;
+  let rows: number;
+  if (given && opts.plan) {
+    plan = given;
+    rows = opts.plan.rows;
+    if (plan.word.some((w) => w >= A.words64 * 2)) throw new RangeError(`LSH plan: positions beyond these ${A.bits}-bit filters`);
+  } else {
+    const freq = bitFrequencies(B ? [A, B] : [A]);
+    const pool = informativePositions(freq, A.bits, share, rowsOpt === 'auto' ? LSH_DEFAULTS.maxAutoRows : rowsOpt);
+    rows = rowsOpt === 'auto' ? autoRows(bands, Math.max(nA, nB), unrelatedAgreement(freq, pool)) : rowsOpt;
+    plan = sampleBands(pool, bands, rows, seed);
+  }
   const chunk = Math.max(1, Math.min(MAX_CHUNK_BANDS, bands, Math.floor(CHUNK_KEY_BUDGET / (2 * total))));
   const keyRows = new Uint32Array(2 * chunk * total);
-  const sc = bandScratch(total);
+  const sc = bandScratch(total, marks !== undefined);
+  const marked: number[] = [];
+  if (marks) {
+    marks.a.forEach((m, r) => m === 1 && marked.push(r));
+    marks.b?.forEach((m, r) => m === 1 && marked.push(nA + r));
+  }
+  const markedRows = Uint32Array.from(marked);
   let emptyKeys = 0;
   for (let t0 = 0; t0 < bands; t0 += chunk) {
     const k = Math.min(chunk, bands - t0);
     emptyKeys += chunkKeys(A, plan, t0, k, keyRows, total, 0);
     if (B) emptyKeys += chunkKeys(B, plan, t0, k, keyRows, total, nA);
     for (let u = 0; u < k; u++) {
-      joinBand(keyRows.subarray(2 * u * total, 2 * (u + 1) * total), nA, nB, B === null, maxBucket, sc, out, tally);
+      joinBand(keyRows.subarray(2 * u * total, 2 * (u + 1) * total), nA, nB, B === null, maxBucket, sc, out, tally, marks, markedRows);
     }
   }
-  return { pairs: out.finish(), rows, ...tally, emptyKeys, positions: planPositions(plan) };
+  return { pairs: out.finish(), rows, ...tally, emptyKeys, positions: opts.plan?.positions ?? planPositions(plan) };
 }

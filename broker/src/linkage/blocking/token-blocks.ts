@@ -13,6 +13,8 @@
 import { PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
 import { sortKeyed } from './radix-sort.js';
+import { checkMarks } from './touching.js';
+import type { TouchingMarks } from './touching.js';
 
 export const TOKEN_BYTES = 16;
 export const DEFAULT_MAX_BLOCK_SIZE = 1000;
@@ -23,6 +25,8 @@ export type RecordTokens = Uint8Array | null | undefined;
 export interface TokenBlockingOptions {
   /** A block with more records than this on either side is skipped (default 1000). */
   maxBlockSize?: number;
+  /** Only pairs with a marked record (see touching.ts); block sizes still count every record. */
+  touching?: TouchingMarks;
 }
 
 export interface TokenBlockingResult {
@@ -93,6 +97,10 @@ export function tokenBlockPairs(
 ): TokenBlockingResult {
   const maxBlock = opts.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE;
   if (!(maxBlock >= 1)) throw new RangeError(`maxBlockSize must be at least 1, got ${maxBlock}`);
+  const marks = opts.touching;
+  if (marks) checkMarks(marks, A.length, B ? B.length : null);
+  const markedA = (r: number) => !marks || marks.a[r] === 1;
+  const markedB = (r: number) => !marks || marks.b![r] === 1;
   const occ = gather(A, B);
   const n = occ.record.length;
   const keys = new Uint32Array(n);
@@ -116,6 +124,11 @@ export function tokenBlockPairs(
   let recA: Uint32Array = new Uint32Array(64);
   let recB: Uint32Array = new Uint32Array(64);
 
+  const anyMarked = (na: number, nb: number): boolean => {
+    for (let x = 0; x < na; x++) if (markedA(recA[x] as number)) return true;
+    for (let y = 0; y < nb; y++) if (markedB(recB[y] as number)) return true;
+    return false;
+  };
   const emitGroup = (group: Uint32Array, size: number): void => {
     if (recA.length < size) {
       recA = new Uint32Array(size * 2);
@@ -128,6 +141,7 @@ export function tokenBlockPairs(
       if (e < occ.countA) recA[na++] = occ.record[e] as number;
       else recB[nb++] = occ.record[e] as number;
     }
+    if (marks && !anyMarked(na, nb)) return;
     if (B) {
       if (na === 0 || nb === 0) return;
       blocks++;
@@ -136,7 +150,11 @@ export function tokenBlockPairs(
         skippedPairs += na * nb;
         return;
       }
-      for (let x = 0; x < na; x++) for (let y = 0; y < nb; y++) out.push(recA[x] as number, recB[y] as number);
+      for (let x = 0; x < na; x++) {
+        const i = recA[x] as number;
+        const iMarked = markedA(i);
+        for (let y = 0; y < nb; y++) if (iMarked || markedB(recB[y] as number)) out.push(i, recB[y] as number);
+      }
     } else {
       if (na < 2) return;
       blocks++;
@@ -148,9 +166,10 @@ export function tokenBlockPairs(
       // Records ascend within a group (stable sort of occurrences in record order).
       for (let x = 0; x < na; x++) {
         const i = recA[x] as number;
+        const iMarked = markedA(i);
         for (let y = x + 1; y < na; y++) {
           const j = recA[y] as number;
-          if (j !== i) out.push(i, j);
+          if (j !== i && (iMarked || markedA(j))) out.push(i, j);
         }
       }
     }

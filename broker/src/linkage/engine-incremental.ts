@@ -1,0 +1,288 @@
+/**
+ * Incremental linkage: a new submission from one source (the daily extract) updates the previous
+ * run's entity graph instead of relinking everything. Pure (no I/O); runs.ts decides when to use it
+ * and stores what the next run needs.
+ *
+ *   records whose key (source + digest of the encodings) is unchanged carry over → only new or
+ *   changed records are blocked against all records, with the LSH positions the fitting run sampled
+ *   (restricted to pairs that touch them) → scored with that run's model and threshold, never
+ *   re-fitted (a re-fit changes every weight: that is a full relink) → pairs among unchanged records
+ *   come from the previous run → updateEntities re-clusters only the components that gained or lost
+ *   records → stable ids and households as in a full run.
+ *
+ * The model is what a full run fitted and chose — scoring parameters, threshold, veto, and the
+ * blocking plan — so that whether a pair is a candidate, and its weight, depend on the pair alone.
+ * Equivalence: the result is the partition a full run on the same records with the same model gives
+ * (linkWithModel), provided the records are numbered alike — each source in record-key order
+ * (sortByRecordKey), so that unchanged records keep their relative order and ties in weight break
+ * the same way. One caveat: an oversized LSH bucket or token block (skipped as uninformative) is
+ * judged on the records present, so a pair of unchanged records in a bucket that crossed the cap
+ * is kept or missed as the run that found it judged.
+ */
+import { householdVeto, scorePairs, type ScoringModel } from './scoring/index.js';
+import { assignStableIds, assignStableIdsIndexed, canonicalClustering, clusterEntities, connectedRoots, NONE, pairsAtOrAbove, updateEntities, type EntityGraph, type ScoredPairs, type StableIdResult } from './entities/index.js';
+import { candidateBlocks, checkCompatible, groupByAddress, pairSimilarities, prepareSources, recordKey, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
+
+/** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
+export interface StoredModel {
+  mode: 'fellegi-sunter' | 'dice';
+  threshold: number;
+  fields: string[];
+  reasoning: string[];
+  /** The fitted parameters (Fellegi–Sunter mode), with the household test when the run used one. */
+  fellegiSunter?: ScoringModel;
+  /** How each pair of sources was blocked. */
+  blocking: BlockingPlan[];
+  /** The full run that fitted the model; incremental runs carry it on. */
+  fittedIn: string;
+}
+
+/** The previous run as the next one needs it; records in that run's global order. */
+export interface PreviousRun {
+  runId: string;
+  sources: { name: string; duplicateFree: boolean }[];
+  sourceOf: Uint16Array;
+  recordKeys: string[];
+  /** Entity id per record. */
+  entityIds: string[];
+  /** Household id per entity id (entities without a usable address have none). */
+  households: ReadonlyMap<string, string>;
+  /** Pairs at or above the threshold (that run's EngineResult.links). */
+  links: ScoredPairs;
+  model: StoredModel;
+}
+
+export interface IncrementalStats {
+  previousRun: string;
+  /** Records carried over unchanged, new or changed records, and previous records gone. */
+  carried: number;
+  added: number;
+  removed: number;
+  /** Candidate pairs scored in this run (all of them touch a new record). */
+  newPairs: number;
+  recomputedRecords: number;
+  recomputedPairs: number;
+}
+
+/**
+ * The source with its records in record-key order (ties, i.e. byte-identical records, by row token).
+ * Full and incremental runs both number records this way, so unchanged records keep their relative
+ * order whatever random row tokens a re-encoded extract carries.
+ */
+export function sortByRecordKey(s: EngineSource): EngineSource {
+  const keys = s.tokens.map((_, r) => recordKey(s.name, s.clks[r]!, s.fields[r] ?? null));
+  const order = keys.map((_, r) => r).sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : s.tokens[x]! < s.tokens[y]! ? -1 : s.tokens[x]! > s.tokens[y]! ? 1 : 0));
+  const pick = <T>(xs: ArrayLike<T>): T[] => order.map((r) => xs[r]!);
+  return { ...s, tokens: pick(s.tokens), clks: pick(s.clks), fieldMasks: pick(s.fieldMasks), fields: pick(s.fields), blocks: pick(s.blocks) };
+}
+
+/** The model of a full run as the next runs will apply it (the household test travels inside it). */
+export function modelToStore(result: EngineResult, runId: string): StoredModel {
+  const { mode, threshold, fields, reasoning, model } = result.scoring;
+  return { mode, threshold, fields: [...fields], reasoning: [...reasoning], ...(model ? { fellegiSunter: model } : {}), blocking: result.blockingPlans, fittedIn: runId };
+}
+
+/**
+ * Weights of new candidate pairs under a stored model: its match weights (with its household test
+ * when it has one), or record-level Dice. The one place that applies a model without fitting it.
+ */
+export function applyStoredScoring(model: StoredModel, sims: Float32Array, clkDice: Float32Array): Float32Array {
+  if (model.mode === 'dice') return clkDice;
+  if (!model.fellegiSunter) throw new Error('stored Fellegi–Sunter model without its parameters');
+  const weight = scorePairs(model.fellegiSunter, sims).weight;
+  if (model.fellegiSunter.household) householdVeto(model.fellegiSunter, model.fellegiSunter.household, sims, weight, model.threshold);
+  return weight;
+}
+
+/** A run held in memory as the next run's previous run (runs.ts reads the same from the database). */
+export function previousRunOf(runId: string, sources: EngineSource[], result: EngineResult, model: StoredModel): PreviousRun {
+  const households = new Map<string, string>();
+  result.entityIds.forEach((e, g) => result.householdIds[g] && households.set(e, result.householdIds[g]!));
+  return {
+    runId,
+    sources: sources.map((s) => ({ name: s.name, duplicateFree: s.duplicateFree })),
+    sourceOf: result.sourceOf,
+    recordKeys: result.recordKeys,
+    entityIds: result.entityIds,
+    households,
+    links: result.links,
+    model,
+  };
+}
+
+/** Why these sources cannot continue the previous run (null when they can). */
+export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, opts: Pick<EngineOptions, 'clkOnly'> = {}): string | null {
+  const now = sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
+  const then = previous.sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
+  if (now !== then) return `the contributing sources changed (${then} → ${now})`;
+  if (previous.model.mode === 'fellegi-sunter') {
+    const fields = (opts.clkOnly ? [] : checkCompatible(sources).names).join(', ');
+    if (fields !== previous.model.fields.join(', ')) return `the comparable fields changed (${previous.model.fields.join(', ')} → ${fields})`;
+  }
+  return null;
+}
+
+/** Update the previous run's entities with today's sources (see the module comment). */
+export function linkIncremental(sources: EngineSource[], previous: PreviousRun, opts: EngineOptions): EngineResult & { incremental: IncrementalStats } {
+  const why = whyNotContinue(sources, previous, opts);
+  if (why) throw new Error(`cannot continue run ${previous.runId}: ${why}`);
+  const r = relink(sources, previous.model, previous, opts);
+  return r as EngineResult & { incremental: IncrementalStats };
+}
+
+/** A full run that applies a given model instead of fitting one: what an incremental run must equal. */
+export function linkWithModel(sources: EngineSource[], model: StoredModel, opts: EngineOptions): EngineResult {
+  return relink(sources, model, null, opts);
+}
+
+function relink(sources: EngineSource[], model: StoredModel, previous: PreviousRun | null, opts: EngineOptions): EngineResult & { incremental?: IncrementalStats } {
+  const t0 = performance.now();
+  const seconds: Record<string, number> = {};
+  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
+  let t = t0;
+
+  const prep = prepareSources(sources, opts);
+  const { offsets, total, sourceOf } = prep;
+  const recordKeys: string[] = new Array(total);
+  sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
+  const carry = previous ? carriedRecords(previous, recordKeys, sourceOf) : null;
+  const marked = carry ? sources.map((s, i) => Uint8Array.from({ length: s.tokens.length }, (_, r) => (carry.previousIndex[offsets[i]! + r] === NONE ? 1 : 0))) : undefined;
+  lap('carry', t);
+
+  t = performance.now();
+  const { blocks, stats: blockingStats, plans } = candidateBlocks(sources, prep, opts, marked, model.blocking);
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  lap('blocking', t);
+
+  t = performance.now();
+  const { ga, gb, clkDice, sims } = pairSimilarities(blocks, prep);
+  lap('similarities', t);
+
+  t = performance.now();
+  const weight = applyStoredScoring(model, sims, clkDice);
+  lap('scoring', t);
+
+  t = performance.now();
+  const duplicateFree = sources.map((s) => s.duplicateFree);
+  const pairs = { a: ga, b: gb, weight };
+  let graph: EntityGraph;
+  let ids: StableIdResult;
+  if (previous && carry) {
+    const before = previousGraph(previous);
+    graph = updateEntities(before, { sourceOf, previousIndex: carry.previousIndex, pairs, duplicateFree });
+    // By record, not by key: byte-identical records (one person twice in a source) share a key but
+    // may sit in different entities, and the carried record knows which one it was in.
+    const previousClusterOf = Uint32Array.from(carry.previousIndex, (p) => (p === NONE ? NONE : before.entityOf[p]!));
+    const previousIds = Array.from({ length: before.entities.count }, (_, e) => previous.entityIds[before.entities.members[before.entities.memberStart[e]!]!]!);
+    ids = assignStableIdsIndexed({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, previousClusterOf, previousIds, runId: opts.runId });
+  } else {
+    graph = clusterEntities({ sourceOf, duplicateFree, pairs, threshold: model.threshold });
+    ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
+  }
+  lap('entities', t);
+
+  t = performance.now();
+  const hhOpts = { ...opts, previousHouseholds: previous ? previous.households : opts.previousHouseholds };
+  const { householdIds, households, events: householdEvents } = groupByAddress(sources, offsets, prep.fieldNames, prep.fieldSets, graph, ids.ids, hhOpts);
+  lap('households', t);
+  seconds.total = (performance.now() - t0) / 1000;
+
+  const carriedLine = previous
+    ? `Incremental run: the model, threshold and blocking of run ${model.fittedIn} applied to ${candidateCount} new candidate pairs, not re-fitted; pairs among unchanged records carried over from run ${previous.runId}.`
+    : `Blocked and scored with the stored model and threshold of run ${model.fittedIn}, not re-fitted.`;
+  const result: EngineResult & { incremental?: IncrementalStats } = {
+    sourceOf,
+    recordKeys,
+    entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
+    householdIds,
+    links: graph.pairs,
+    scoring: { mode: model.mode, threshold: model.threshold, fields: model.fields, reasoning: [carriedLine, ...model.reasoning], ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) },
+    blockingPlans: plans,
+    events: [...ids.events, ...householdEvents],
+    stats: {
+      records: total,
+      candidatePairs: candidateCount,
+      blocking: blockingStats,
+      linksAccepted: graph.pairs.a.length,
+      entities: graph.entities.count,
+      households,
+      refusedByConstraint: graph.stats.refused,
+      seconds,
+    },
+  };
+  if (previous && carry) {
+    result.incremental = {
+      previousRun: previous.runId,
+      carried: carry.carried,
+      added: total - carry.carried,
+      removed: previous.recordKeys.length - carry.carried,
+      newPairs: candidateCount,
+      recomputedRecords: graph.stats.recomputedRecords,
+      recomputedPairs: graph.stats.recomputedPairs,
+    };
+  }
+  return result;
+}
+
+/**
+ * Which previous record each record continues: the same key (same source, byte-identical
+ * encodings), the k-th copy of a key continuing the k-th previous copy. Records in key order keep
+ * their previous relative order; anything else would change how ties break, so it is refused.
+ */
+function carriedRecords(previous: PreviousRun, recordKeys: string[], sourceOf: Uint16Array): { previousIndex: Uint32Array; carried: number } {
+  const byKey = new Map<string, number[]>();
+  previous.recordKeys.forEach((k, p) => {
+    const list = byKey.get(k);
+    if (list) list.push(p);
+    else byKey.set(k, [p]);
+  });
+  const used = new Map<string, number>();
+  const previousIndex = new Uint32Array(recordKeys.length).fill(NONE);
+  let carried = 0;
+  let last = -1;
+  for (let g = 0; g < recordKeys.length; g++) {
+    const key = recordKeys[g]!;
+    const list = byKey.get(key);
+    const k = used.get(key) ?? 0;
+    if (!list || k >= list.length) continue;
+    used.set(key, k + 1);
+    const p = list[k]!;
+    if (previous.sourceOf[p] !== sourceOf[g]) throw new Error(`record ${g} continues a record of another source: the sources are not in the previous run's order`);
+    if (p <= last) throw new Error('unchanged records are out of their previous order: number every source in record-key order (sortByRecordKey) in full and incremental runs alike');
+    previousIndex[g] = p;
+    last = p;
+    carried++;
+  }
+  return { previousIndex, carried };
+}
+
+/** The previous run's entity graph, rebuilt from its links and entity ids. */
+function previousGraph(previous: PreviousRun): EntityGraph {
+  const n = previous.recordKeys.length;
+  if (previous.entityIds.length !== n || previous.sourceOf.length !== n) throw new Error(`run ${previous.runId}: ${n} record keys, ${previous.entityIds.length} entity ids, ${previous.sourceOf.length} sources`);
+  const pairs = pairsAtOrAbove(previous.links, previous.model.threshold);
+  if (pairs.a.length !== previous.links.a.length) throw new Error(`run ${previous.runId}: its stored links are not all at or above its threshold`);
+  for (let k = 0; k < pairs.a.length; k++) {
+    if (pairs.b[k]! >= n) throw new Error(`run ${previous.runId}: a stored link names record ${pairs.b[k]}; there were ${n}`);
+  }
+  const label = new Map<string, number>();
+  const entities = canonicalClustering(previous.entityIds.map((id) => label.get(id) ?? (label.set(id, label.size), label.size - 1)), n);
+  const componentOf = connectedRoots(n, pairs.a, pairs.b);
+  // Every entity lies inside one component of its links; otherwise the state does not describe a greedy result.
+  const componentOfEntity = new Uint32Array(entities.count).fill(NONE);
+  for (let r = 0; r < n; r++) {
+    const e = entities.clusterOf[r]!;
+    if (componentOfEntity[e] === NONE) componentOfEntity[e] = componentOf[r]!;
+    else if (componentOfEntity[e] !== componentOf[r]) throw new Error(`run ${previous.runId}: its stored links do not hold its entities together`);
+  }
+  return {
+    sourceOf: previous.sourceOf,
+    duplicateFree: previous.sources.map((s) => s.duplicateFree),
+    threshold: previous.model.threshold,
+    pairs,
+    componentOf,
+    entityOf: entities.clusterOf,
+    entities,
+    stats: { pairsAboveThreshold: pairs.a.length, merges: n - entities.count, refused: 0, recomputedRecords: 0, recomputedPairs: 0 },
+  };
+}
