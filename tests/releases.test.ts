@@ -279,6 +279,7 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     );
     await storePolicy(b.db, expired, 'admin:root');
     await approvePolicy(b.db, 'adm-expired', 1, 'iggy');
+    await addPerson(b.db, { username: 'ella', role: 'analyst', password: AN, createdBy: 'test', purposes: ['adm-expired'] });
 
     const cases: { label: string; rule: RegExp | string; go: () => Promise<{ status: number; json: any; text: string }>; action: string }[] = [
       { label: 'recipient not listed (police asks family-criteria)', rule: /^recipients/, action: 'release.family-criteria', go: () => release('supporting-families', 'family-criteria', 'police') },
@@ -297,6 +298,8 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
       },
       { label: 'unapproved version', rule: 'approval', action: 'release.family-criteria', go: () => release('sf-unapproved', 'family-criteria', 'council-tax') },
       { label: 'expired policy', rule: 'validity', action: 'release.discrepancy', go: () => release('adm-expired', 'discrepancy', 'schools') },
+      // An assigned analyst may start runs, but not under an agreement whose dates have passed.
+      { label: 'expired policy: a run', rule: 'validity', action: 'run.create', go: async () => call(b, 'POST', '/v1/purposes/adm-expired/runs', { token: await loginAs(b, 'ella', AN) }) },
     ];
     for (const c of cases) {
       const r = await c.go();
@@ -305,7 +308,7 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
       t.match(r.json?.error?.details?.rule, c.rule, `${c.label}: rule ${r.json?.error?.details?.rule} in details`);
       const audit = await b.db.selectFrom('audit_log').selectAll().where('decision', '=', 'refused').where('policy_rule', '=', r.json?.error?.details?.rule ?? '-').orderBy('seq', 'desc').executeTakeFirst();
       t.ok(audit, `${c.label}: refusal in the audit log`);
-      if (audit) t.match(audit, { status: 403 }, `${c.label}: audited as ${audit.action}`);
+      if (audit) t.match(audit, { status: 403, action: c.action }, `${c.label}: audited as ${audit.action}`);
     }
   });
 });

@@ -40,6 +40,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (perr.statusCode >= 500) request.log.error({ err }, 'request failed');
     request.audit.decision ??= perr.code === 'policy-refused' ? 'refused' : 'failed';
     request.audit.reason ??= `${perr.code}: ${perr.message}`;
+    if (perr.code === 'policy-refused' && perr.details) {
+      // A refusal thrown deep in a handler (e.g. a run under a policy out of date) names its rule too.
+      const d = perr.details as { policy?: string; version?: number; rule?: string };
+      request.audit.policyId ??= d.policy ?? null;
+      request.audit.policyVersion ??= d.version ?? null;
+      request.audit.policyRule ??= d.rule ?? null;
+    }
     return reply.code(perr.statusCode).type('application/json').send(perr.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

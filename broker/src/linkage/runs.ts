@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
+import { inForce } from '@blindlink/policies';
 import { ProtocolError } from '@blindlink/protocol';
 import type { Database, RunRecordTable } from '../db/schema.js';
 import { refusal } from '../policies/judge.js';
@@ -117,6 +118,10 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
   const policy = await policyInForce(db, purpose, opts.at ?? new Date());
   const doc = policy.document;
   if (!policy.approval) throw refusal({ policyId: doc.id, policyVersion: doc.version, rule: 'approval', reason: `policy ${doc.id} v${doc.version}: not approved by an IG lead, so not in force` });
+  // policyInForce falls back to the newest version when none is in date: a run needs one that is.
+  if (!inForce(doc, opts.at ?? new Date())) {
+    throw refusal({ policyId: doc.id, policyVersion: doc.version, rule: 'validity', reason: `policy ${doc.id} v${doc.version}: not in force (valid ${doc.validFrom} to ${doc.validUntil})` });
+  }
   const contributors = new Map(doc.contributors.map((c) => [c.agency, c]));
   const subs = (await latestSubmissions(db, purpose)).filter((s) => contributors.has(s.agency));
   if (subs.length < 2) {
