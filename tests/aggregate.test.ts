@@ -21,19 +21,10 @@ import {
   type MaskedTable,
   type Shape,
 } from '@blindlink/broker/aggregate';
+import { mulberry32 } from './helpers/prng.js';
 
 // ---- seeded PRNG and table generators ---------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 
 function makeDims(sizes: readonly number[]): Dimension[] {

@@ -14,20 +14,11 @@ import {
   updateEntities,
 } from '@blindlink/broker/entities';
 import type { EntityGraph, IdEvent, ScoredPairs } from '@blindlink/broker/entities';
+import { mulberry32 } from './helpers/prng.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-/** Small deterministic PRNG (mulberry32), so a failing instance can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Pair {
   a: number;

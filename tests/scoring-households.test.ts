@@ -15,6 +15,7 @@ import {
   priorOverAllPairs,
   scorePairs,
 } from '@blindlink/broker/scoring';
+import { mulberry32 } from './helpers/prng.js';
 
 const FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode'];
 const PERSONAL = new Set(['given_name', 'dob']);
@@ -45,16 +46,6 @@ const U = [
 ];
 type Kind = 'match' | 'co-resident' | 'random';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function draw(probs: readonly number[], r: number): number {
   let acc = 0;

@@ -23,19 +23,10 @@ import {
   tradeoffCurve,
 } from '@blindlink/broker/scoring';
 import type { FsParameters, ScoringModel } from '@blindlink/broker/scoring';
+import { mulberry32 } from './helpers/prng.js';
 
 // ---- synthetic data drawn from a known model -------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
 /** The generated data has four non-missing levels per field, cut here (the engine's default adds 0.5). */
