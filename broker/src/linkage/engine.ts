@@ -326,10 +326,10 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   t = performance.now();
   let weight: Float32Array;
   let scoring: EngineResult['scoring'];
-  const cross: number[] = [];
-  for (let k = 0; k < candidateCount; k++) if (sourceOf[ga[k]!] !== sourceOf[gb[k]!]) cross.push(k);
+  let cross = 0;
+  for (let k = 0; k < candidateCount; k++) if (sourceOf[ga[k]!] !== sourceOf[gb[k]!]) cross++;
   const minTraining = opts.minTrainingPairs ?? 2000;
-  if (!clkMode && cross.length >= minTraining) {
+  if (!clkMode && cross >= minTraining) {
     // u from random pairs, m from anchored pairs, λ over every pair blocking chose from (see scoring/).
     const randomSims = randomPairSimilarities(sources, fieldSets, F, 20_000, 0x5eed);
     const share = coResidentShare(fieldSets, fieldNames, compatible.personal);
@@ -363,7 +363,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
       ? F === 0
         ? 'the inputs carry no field-level filters'
         : 'fewer than two comparable fields'
-      : `only ${cross.length} candidate pairs across sources, fewer than the ${minTraining} needed to fit a Fellegi–Sunter model without labels`;
+      : `only ${cross} candidate pairs across sources, fewer than the ${minTraining} needed to fit a Fellegi–Sunter model without labels`;
     scoring = { mode: 'dice', threshold: opts.diceThreshold, fields: [], reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${why})`] };
   }
   lap('scoring', t);

@@ -42,7 +42,8 @@ export class ConstrainedUnionFind {
     this.duplicateFree = duplicateFree;
     this.linked = null;
     this.next = null;
-    if (linked) {
+    // The rule concerns sources that may hold duplicates; with none, nothing is kept for it.
+    if (linked && duplicateFree.some((d) => !d)) {
       // Only pairs inside one source are ever looked up.
       const set = new Set<number>();
       for (let k = 0; k < linked.a.length; k++) {
@@ -50,11 +51,9 @@ export class ConstrainedUnionFind {
         const b = linked.b[k] as number;
         if (sourceOf[a] === sourceOf[b] && !duplicateFree[sourceOf[a] as number]) set.add(a < b ? a * n + b : b * n + a);
       }
-      if (set.size > 0 || duplicateFree.some((d) => !d)) {
-        this.linked = set;
-        this.next = new Uint32Array(n);
-        for (let i = 0; i < n; i++) this.next[i] = i;
-      }
+      this.linked = set;
+      this.next = new Uint32Array(n);
+      for (let i = 0; i < n; i++) this.next[i] = i;
     }
     const bitOf = new Int32Array(duplicateFree.length).fill(-1);
     let bits = 0;
