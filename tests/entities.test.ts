@@ -3,6 +3,7 @@
 import t from 'tap';
 // The broker package exports only its root; the engine is reached through its compiled modules.
 import {
+  ConstrainedUnionFind,
   NONE,
   assignStableIds,
   assignStableIdsIndexed,
@@ -385,6 +386,184 @@ t.test('incremental: contract violations are refused', async (t) => {
   // A new source may be added.
   const u = updateEntities(g, { sourceOf: Uint16Array.of(0, 1, 0, 2), previousIndex: Uint32Array.of(0, 1, 2, NONE), pairs: toScored([{ a: 3, b: 2, w: 0.8 }]), duplicateFree: [true, true, false] });
   t.same(partition(u.entityOf), [[0, 1], [2, 3]]);
+});
+
+// ---- populations (adults-only / children-only sources) ------------------------------------------
+
+type Pop = 'adults' | 'children' | undefined;
+
+/** True when x and y may not share an entity because one is of an adults-only source and the other of a children-only one. */
+function ageClash(sourceOf: ArrayLike<number>, pops: readonly Pop[], x: number, y: number): boolean {
+  const px = pops[sourceOf[x] as number];
+  const py = pops[sourceOf[y] as number];
+  return px !== undefined && py !== undefined && px !== py;
+}
+
+/** referenceGreedy with one more rule, on whole clusters: never an adults-only record with a children-only one. */
+function referenceGreedyPop(sourceOf: readonly number[], dupFree: readonly boolean[], pops: readonly Pop[], list: readonly Pair[], threshold: number): number[][] {
+  const sorted = list
+    .map((p) => ({ lo: Math.min(p.a, p.b), hi: Math.max(p.a, p.b), w: Math.fround(p.w) }))
+    .filter((p) => p.w >= Math.fround(threshold) && p.lo !== p.hi)
+    .sort((x, y) => y.w - x.w || x.lo - y.lo || x.hi - y.hi);
+  const cluster = sourceOf.map((_, i) => new Set([i]));
+  const direct = (x: number, y: number) => sorted.some((q) => q.lo === Math.min(x, y) && q.hi === Math.max(x, y));
+  for (const p of sorted) {
+    const ca = cluster[p.lo] as Set<number>;
+    const cb = cluster[p.hi] as Set<number>;
+    if (ca === cb) continue;
+    const clash = (x: number, y: number) =>
+      ageClash(sourceOf, pops, x, y) || (sourceOf[x] === sourceOf[y] && (dupFree[sourceOf[x] as number] === true || !direct(x, y)));
+    if ([...ca].some((x) => [...cb].some((y) => clash(x, y)))) continue;
+    for (const r of cb) {
+      ca.add(r);
+      cluster[r] = ca;
+    }
+  }
+  return partition(cluster.map((c) => Math.min(...c)));
+}
+
+/** Random populations per source: a third adults-only, a third children-only, a third anyone. */
+function randomPops(r: () => number, sources: number): Pop[] {
+  return Array.from({ length: sources }, () => {
+    const x = r();
+    return x < 1 / 3 ? 'adults' : x < 2 / 3 ? 'children' : undefined;
+  });
+}
+
+t.test('populations: an adults-only record and a children-only record never share an entity, even through a chain', async (t) => {
+  // Records: 0 = A (adults only), 1 = B (anyone), 2 = C (children only). No source duplicate-free.
+  const sourceOf = Uint16Array.of(0, 1, 2);
+  const pops: Pop[] = ['adults', undefined, 'children'];
+  const chain = (ab: number, bc: number, dupFree = [false, false, false]) =>
+    clusterEntities({ sourceOf, duplicateFree: dupFree, populations: pops, pairs: toScored([{ a: 0, b: 1, w: ab }, { a: 1, b: 2, w: bc }]), threshold: 0.5 });
+  const g = chain(0.9, 0.8);
+  t.same(partition(g.entityOf), [[0, 1], [2]], 'A–B (stronger) joins: adults with anyone; B–C is refused, it would put C with A');
+  t.equal(g.stats.refused, 1, 'the refusal is counted');
+  t.equal(g.stats.merges, 1);
+  t.same(partition(chain(0.8, 0.9).entityOf), [[0], [1, 2]], 'weights reversed: B–C joins (children with anyone), A–B is refused');
+  t.same(partition(chain(0.9, 0.8, [true, true, true]).entityOf), [[0, 1], [2]], 'the same with duplicate-free sources (population word after the mask words)');
+  const direct = clusterEntities({ sourceOf, duplicateFree: [false, false, false], populations: pops, pairs: toScored([{ a: 0, b: 2, w: 1 }]), threshold: 0.5 });
+  t.same(partition(direct.entityOf), [[0], [1], [2]], 'a direct adults–children pair is refused');
+  t.equal(direct.stats.refused, 1);
+  // Without populations the chain joins all three: the rule is what keeps C out.
+  const none = clusterEntities({ sourceOf, duplicateFree: [false, false, false], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }]), threshold: 0.5 });
+  t.same(partition(none.entityOf), [[0, 1, 2]], 'undeclared: one entity');
+  t.same(none.populations, [undefined, undefined, undefined], 'the graph records every source as anyone');
+  t.same(g.populations, pops, 'and the declared populations when given');
+  // Two adults-only sources, or two children-only ones, join freely.
+  const same = clusterEntities({ sourceOf, duplicateFree: [true, true, true], populations: ['adults', 'adults', 'adults'], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }]), threshold: 0.5 });
+  t.same(partition(same.entityOf), [[0, 1, 2]], 'adults with adults');
+  const kids = clusterEntities({ sourceOf, duplicateFree: [false, false, false], populations: ['children', undefined, 'children'], pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 1, b: 2, w: 0.8 }]), threshold: 0.5 });
+  t.same(partition(kids.entityOf), [[0, 1, 2]], 'children with anyone and children');
+  t.throws(() => clusterEntities({ sourceOf, duplicateFree: [false, false, false], populations: ['adults', undefined, undefined, 'children'], pairs: toScored([]), threshold: 0.5 }), /populations are given for 4 sources; only 3/);
+  t.throws(() => clusterEntities({ sourceOf, duplicateFree: [false, false, false], populations: ['adults', 'pensioners' as never], pairs: toScored([]), threshold: 0.5 }), /source 1 declares population "pensioners"/);
+});
+
+t.test('populations: the council-tax row of a father and son of one name goes to the father', async (t) => {
+  // 0 GP father, 1 GP son (GP register duplicate-free, anyone), 2 school record of the son (children
+  // only), 3 council-tax row "John Smith" without a date of birth (adults only): it ties between the
+  // two GP records, and the tie breaks towards the smaller record index, the son.
+  const sourceOf = Uint16Array.of(0, 0, 1, 2);
+  const pairs = toScored([{ a: 1, b: 2, w: 0.95 }, { a: 0, b: 3, w: 0.7 }, { a: 1, b: 3, w: 0.7 }, { a: 0, b: 1, w: 0.6 }]);
+  const before = clusterEntities({ sourceOf, duplicateFree: [true, false, false], pairs, threshold: 0.5 });
+  t.same(partition(before.entityOf), [[0, 3], [1, 2]], 'tie order alone: the pair with the father comes first here');
+  // Number the son first: now the tie sends the council-tax row to the son, unless populations are declared.
+  const sonFirst = Uint16Array.of(0, 0, 1, 2);
+  const swapped = toScored([{ a: 0, b: 2, w: 0.95 }, { a: 1, b: 3, w: 0.7 }, { a: 0, b: 3, w: 0.7 }, { a: 0, b: 1, w: 0.6 }]);
+  const wrong = clusterEntities({ sourceOf: sonFirst, duplicateFree: [true, false, false], pairs: swapped, threshold: 0.5 });
+  t.same(partition(wrong.entityOf), [[0, 2, 3], [1]], 'undeclared: the son (with his school record) takes the council-tax row');
+  const right = clusterEntities({ sourceOf: sonFirst, duplicateFree: [true, false, false], populations: [undefined, 'children', 'adults'], pairs: swapped, threshold: 0.5 });
+  t.same(partition(right.entityOf), [[0, 2], [1, 3]], 'declared: the son holds a children-only record, so the council-tax row joins the father');
+  t.equal(right.stats.refused, 2, 'son–council tax refused, and father–son (duplicate-free GP) as before');
+});
+
+t.test('populations: equal to the reference greedy on random instances, and maximal', async (t) => {
+  let checked = 0;
+  let refusedForAge = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const r = rng(5000 + seed);
+    const inst = randomInstance(r, 20 + Math.floor(r() * 120), 2 + Math.floor(r() * 5), Math.floor(r() * 400));
+    const pops = randomPops(r, inst.dupFree.length);
+    const threshold = 0.3 + r() * 0.4;
+    const got = clusterEntities({ sourceOf: Uint16Array.from(inst.sourceOf), duplicateFree: inst.dupFree, populations: pops, pairs: toScored(inst.pairs), threshold });
+    const want = referenceGreedyPop(inst.sourceOf, inst.dupFree, pops, inst.pairs, threshold);
+    if (JSON.stringify(partition(got.entityOf)) !== JSON.stringify(want)) {
+      t.fail(`seed ${seed}: partition differs from the reference greedy`);
+      continue;
+    }
+    const linked = linkedSet(got);
+    const bad = (x: number, y: number) => ageClash(got.sourceOf, pops, x, y) || clash(got, linked, x, y);
+    for (let e = 0; e < got.entities.count; e++) {
+      const m = [...membersOf(got.entities, e)];
+      if (m.some((x) => m.some((y) => x < y && bad(x, y)))) t.fail(`seed ${seed}: entity ${e} breaks a constraint`);
+    }
+    for (let k = 0; k < got.pairs.a.length; k++) {
+      const ea = got.entityOf[got.pairs.a[k] as number] as number;
+      const eb = got.entityOf[got.pairs.b[k] as number] as number;
+      if (ea === eb) continue;
+      const xs = [...membersOf(got.entities, ea)];
+      const ys = [...membersOf(got.entities, eb)];
+      if (!xs.some((x) => ys.some((y) => bad(x, y)))) t.fail(`seed ${seed}: pair ${k} could have merged but did not`);
+      else if (!xs.some((x) => ys.some((y) => clash(got, linked, x, y)))) refusedForAge++;
+    }
+    checked++;
+  }
+  t.equal(checked, 60, 'all random instances match the reference and are maximal');
+  t.ok(refusedForAge > 50, `the population rule alone kept ${refusedForAge} linking pairs apart`);
+});
+
+t.test('populations: incremental updates equal full clustering, and a changed population is refused', async (t) => {
+  let equal = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const r = rng(7000 + seed);
+    let inst = randomInstance(r, 30 + Math.floor(r() * 150), 2 + Math.floor(r() * 4), Math.floor(r() * 300));
+    const pops = randomPops(r, inst.dupFree.length);
+    const threshold = 0.4 + r() * 0.3;
+    const full = (i: Instance) => clusterEntities({ sourceOf: Uint16Array.from(i.sourceOf), duplicateFree: i.dupFree, populations: pops, pairs: toScored(i.pairs), threshold });
+    let graph = full(inst);
+    let ok = true;
+    for (let day = 0; day < 3; day++) {
+      const { next, update } = nextDay(r, inst);
+      // Every other day the populations are restated; otherwise they carry over from the graph.
+      const inc = updateEntities(graph, day % 2 === 0 ? update : { ...update, populations: pops });
+      const want = full(next);
+      if (JSON.stringify(Array.from(inc.entityOf)) !== JSON.stringify(Array.from(want.entityOf))) ok = false;
+      if (JSON.stringify(inc.populations) !== JSON.stringify(want.populations)) ok = false;
+      inst = next;
+      graph = inc;
+    }
+    if (ok) equal++;
+    else t.fail(`seed ${seed}: incremental and full clustering differ`);
+  }
+  t.equal(equal, 40, 'every incremental chain equals the full clustering with the same populations');
+
+  const g = clusterEntities({ sourceOf: Uint16Array.of(0, 1, 2), duplicateFree: [false, false, false], populations: ['adults', undefined, 'children'], pairs: toScored([{ a: 0, b: 1, w: 0.9 }]), threshold: 0.5 });
+  const base = { sourceOf: Uint16Array.of(0, 1, 2), previousIndex: Uint32Array.of(0, 1, 2), pairs: toScored([]) };
+  t.throws(() => updateEntities(g, { ...base, populations: ['adults', 'adults', 'children'] }), /source 1 changed its population \(anyone → adults\)/);
+  t.throws(() => updateEntities(g, { ...base, populations: [undefined, undefined, 'children'] }), /source 0 changed its population \(adults → anyone\)/);
+  t.throws(() => updateEntities(g, { ...base, populations: ['adults'] }), /source 2 changed its population/, 'a population left out is anyone, so a change too');
+  // A new source may come with its population; the previous ones keep theirs when none are given.
+  const grown = { sourceOf: Uint16Array.of(0, 1, 2, 3), previousIndex: Uint32Array.of(0, 1, 2, NONE), pairs: toScored([{ a: 1, b: 3, w: 0.8 }]), duplicateFree: [false, false, false, false] };
+  const u = updateEntities(g, { ...grown, populations: ['adults', undefined, 'children', 'children'] });
+  t.same(partition(u.entityOf), [[0, 1], [2], [3]], 'the new children-only record cannot join the entity holding an adults-only one');
+  t.same(updateEntities(g, grown).populations, ['adults', undefined, 'children', undefined], 'populations not restated: kept, the new source holds anyone');
+});
+
+t.test('ConstrainedUnionFind: the population word works with and without duplicate-free mask words', async (t) => {
+  // Four sources, records 0..3 one each: children only, anyone, adults only, anyone.
+  for (const dupFree of [[false, false, false, false], [true, false, true, false], [true, true, true, true]]) {
+    const uf = new ConstrainedUnionFind(Uint16Array.of(0, 1, 2, 3), dupFree, undefined, ['children', undefined, 'adults', undefined]);
+    t.equal(uf.tryUnion(0, 1), 1, `${dupFree}: children with anyone`);
+    t.equal(uf.tryUnion(3, 2), 1, `${dupFree}: anyone with adults`);
+    t.equal(uf.tryUnion(1, 3), -1, `${dupFree}: the two clusters would mix adults and children`);
+    t.equal(uf.tryUnion(0, 2), -1, `${dupFree}: directly too`);
+    t.equal(uf.tryUnion(0, 1), 0, 'already together');
+  }
+  // 40 duplicate-free sources take two mask words; the population word comes after them.
+  const uf = new ConstrainedUnionFind(Uint16Array.of(0, 39, 20), Array.from({ length: 40 }, () => true), undefined, Array.from({ length: 40 }, (_, s): Pop => (s === 0 ? 'adults' : s === 20 ? 'children' : undefined)));
+  t.equal(uf.tryUnion(0, 1), 1, 'two mask words: source 39 (second word) joins an adults-only record');
+  t.equal(uf.tryUnion(1, 2), -1, 'and the children-only record is refused');
+  t.throws(() => new ConstrainedUnionFind(Uint16Array.of(0), [false], undefined, ['teens' as never]), /source 0 declares population "teens"/);
 });
 
 // ---- stable ids --------------------------------------------------------------------------------

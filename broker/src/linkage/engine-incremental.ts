@@ -40,7 +40,8 @@ export interface StoredModel {
 /** The previous run as the next one needs it; records in that run's global order. */
 export interface PreviousRun {
   runId: string;
-  sources: { name: string; duplicateFree: boolean }[];
+  /** population: absent when undeclared (and in runs stored before populations existed). */
+  sources: { name: string; duplicateFree: boolean; population?: 'adults' | 'children' }[];
   sourceOf: Uint16Array;
   recordKeys: string[];
   /** Entity id per record. */
@@ -278,6 +279,7 @@ function previousGraph(previous: PreviousRun): EntityGraph {
   return {
     sourceOf: previous.sourceOf,
     duplicateFree: previous.sources.map((s) => s.duplicateFree),
+    populations: previous.sources.map((s) => s.population),
     threshold: previous.model.threshold,
     pairs,
     componentOf,

@@ -9,7 +9,8 @@
  * duplicate-free falls out of the same loop, and a merge is refused when the two clusters already
  * hold records of a common duplicate-free source, or records of one other source that do not link
  * to each other directly (duplicates are near-copies and compare as such; a chain through another
- * source's record is not evidence that two rows of one register are one person). Because the
+ * source's record is not evidence that two rows of one register are one person), or a record of an
+ * adults-only source and one of a children-only source (no person is both). Because the
  * checks are on whole clusters, transitive chains (A1–B1–A2) cannot smuggle two A records into one
  * entity. For two duplicate-free sources the result is exactly anonlink's greedy one-to-one
  * matching. Cost: one sort of the pairs above the
@@ -24,12 +25,15 @@ import { descendingFloatKeys, radixOrder } from './radix-order.js';
 import { assertPairs, pairsAtOrAbove } from './scored-pairs.js';
 import type { ScoredPairs } from './scored-pairs.js';
 import { ConstrainedUnionFind, connectedRoots } from './union-find.js';
+import type { Population } from './union-find.js';
 
 export interface EntityInput {
   /** Source index per global record (records are numbered 0..N-1 across all sources). */
   sourceOf: Uint16Array;
   /** Per source index: true when the source is declared duplicate-free. */
   duplicateFree: readonly boolean[];
+  /** Per source index: the population the source is declared to hold (undefined or missing: anyone). */
+  populations?: readonly (Population | undefined)[];
   /** Scored candidate pairs; only those with weight ≥ threshold can link. */
   pairs: ScoredPairs;
   threshold: number;
@@ -40,7 +44,7 @@ export interface ClusterStats {
   pairsAboveThreshold: number;
   /** Pairs that joined two clusters. */
   merges: number;
-  /** Pairs refused because the merge would break a duplicate-free source (among the pairs processed in this run). */
+  /** Pairs refused because the merge would break a source constraint: duplicate-free, unlinked duplicates, or adults with children (among the pairs processed in this run). */
   refused: number;
   /** Records and pairs whose clustering this run computed (all of them in a full run; see updateEntities). */
   recomputedRecords: number;
@@ -49,11 +53,13 @@ export interface ClusterStats {
 
 /**
  * Everything the next incremental run needs: the inputs that shaped the clustering (sources, their
- * duplicate-free flags, the threshold and the linking pairs) and the clustering itself.
+ * duplicate-free flags and populations, the threshold and the linking pairs) and the clustering itself.
  */
 export interface EntityGraph {
   sourceOf: Uint16Array;
   duplicateFree: readonly boolean[];
+  /** Per source index (as many as duplicateFree): its declared population, undefined for anyone. */
+  populations: readonly (Population | undefined)[];
   threshold: number;
   /** Pairs at or above the threshold, smaller index first, no self-pairs. */
   pairs: ScoredPairs;
@@ -75,6 +81,12 @@ export function assertSources(sourceOf: Uint16Array, duplicateFree: readonly boo
       throw new RangeError(`record ${i} names source ${sourceOf[i]}; only ${duplicateFree.length} sources are declared`);
     }
   }
+}
+
+/** One population entry per source (undefined for anyone); more entries than sources is an error. */
+export function sourcePopulations(populations: readonly (Population | undefined)[] | undefined, sources: number): (Population | undefined)[] {
+  if (populations && populations.length > sources) throw new RangeError(`populations are given for ${populations.length} sources; only ${sources} are declared`);
+  return Array.from({ length: sources }, (_, s) => populations?.[s]);
 }
 
 /** Pair indices in processing order: weight descending, then (a, b) ascending. */
@@ -107,7 +119,8 @@ export function clusterEntities(input: EntityInput): EntityGraph {
   assertSources(input.sourceOf, input.duplicateFree);
   assertPairs(input.pairs, n);
   const pairs = pairsAtOrAbove(input.pairs, input.threshold);
-  const uf = new ConstrainedUnionFind(input.sourceOf, input.duplicateFree, pairs);
+  const populations = sourcePopulations(input.populations, input.duplicateFree.length);
+  const uf = new ConstrainedUnionFind(input.sourceOf, input.duplicateFree, pairs, populations);
   const { merges, refused } = greedyUnion(uf, pairs, pairOrder(pairs));
   const roots = new Uint32Array(n);
   for (let i = 0; i < n; i++) roots[i] = uf.find(i);
@@ -115,6 +128,7 @@ export function clusterEntities(input: EntityInput): EntityGraph {
   return {
     sourceOf: input.sourceOf,
     duplicateFree: [...input.duplicateFree],
+    populations,
     threshold: input.threshold,
     pairs,
     componentOf: connectedRoots(n, pairs.a, pairs.b),

@@ -12,11 +12,12 @@
  * (given the same tie order: survivors must keep their relative record order).
  */
 import { canonicalClustering } from './clustering.js';
-import { assertSources, greedyUnion, pairOrder } from './greedy-cluster.js';
+import { assertSources, greedyUnion, pairOrder, sourcePopulations } from './greedy-cluster.js';
 import type { EntityGraph } from './greedy-cluster.js';
 import { assertPairs, concatPairs, NONE, pairsAtOrAbove } from './scored-pairs.js';
 import type { ScoredPairs } from './scored-pairs.js';
 import { ConstrainedUnionFind, connectedRoots } from './union-find.js';
+import type { Population } from './union-find.js';
 
 export interface EntityUpdate {
   /** Source index per record of the new run. */
@@ -36,12 +37,18 @@ export interface EntityUpdate {
    * the previous sources (changing a flag changes every entity of the source: cluster from scratch).
    */
   duplicateFree?: readonly boolean[];
+  /**
+   * Populations per source (undefined: anyone); must agree with the previous ones on the previous
+   * sources, as the duplicate-free flags must. Omitted: the previous sources keep theirs, new ones hold anyone.
+   */
+  populations?: readonly (Population | undefined)[];
 }
 
 export function updateEntities(prev: EntityGraph, update: EntityUpdate): EntityGraph {
   const oldN = prev.sourceOf.length;
   const n = update.sourceOf.length;
   const duplicateFree = checkFlags(prev.duplicateFree, update.duplicateFree);
+  const populations = checkPopulations(prev.populations, update.populations ?? prev.populations, duplicateFree.length);
   if (update.previousIndex.length !== n) {
     throw new RangeError(`previousIndex holds ${update.previousIndex.length} entries; sourceOf holds ${n}`);
   }
@@ -98,7 +105,7 @@ export function updateEntities(prev: EntityGraph, update: EntityUpdate): EntityG
   for (let i = 0; i < n; i++) dirty[i] = dirtyRoot[labelRoot[labelOf[i] as number] as number] as number;
   const pairs = concatPairs([carried, added]);
 
-  const uf = new ConstrainedUnionFind(update.sourceOf, duplicateFree, pairs);
+  const uf = new ConstrainedUnionFind(update.sourceOf, duplicateFree, pairs, populations);
   // Clean records keep their previous entities: re-join each to the first record of its old entity.
   const firstOf = new Uint32Array(prev.entities.count).fill(NONE);
   let recomputedRecords = 0;
@@ -110,7 +117,7 @@ export function updateEntities(prev: EntityGraph, update: EntityUpdate): EntityG
     const e = prev.entityOf[update.previousIndex[i] as number] as number;
     const first = firstOf[e] as number;
     if (first === NONE) firstOf[e] = i;
-    else if (uf.tryUnion(first, i) === -1) throw new Error(`previous entity ${e} breaks a source constraint (two records of a duplicate-free source, or two unlinked records of one source)`);
+    else if (uf.tryUnion(first, i) === -1) throw new Error(`previous entity ${e} breaks a source constraint (two records of a duplicate-free source, two unlinked records of one source, or an adults-only record with a children-only one)`);
   }
 
   const inDirty = new Uint8Array(pairs.a.length);
@@ -130,6 +137,7 @@ export function updateEntities(prev: EntityGraph, update: EntityUpdate): EntityG
   return {
     sourceOf: update.sourceOf,
     duplicateFree,
+    populations,
     threshold: prev.threshold,
     pairs,
     componentOf,
@@ -151,6 +159,15 @@ function checkFlags(previous: readonly boolean[], next: readonly boolean[] | und
     if (next[s] !== previous[s]) throw new RangeError(`source ${s} changed its duplicate-free flag; cluster from scratch`);
   }
   return [...next];
+}
+
+function checkPopulations(previous: readonly (Population | undefined)[], next: readonly (Population | undefined)[], sources: number): (Population | undefined)[] {
+  const out = sourcePopulations(next, sources);
+  // A changed population changes which merges every entity of the source may take: cluster from scratch.
+  for (let s = 0; s < previous.length; s++) {
+    if (out[s] !== previous[s]) throw new RangeError(`source ${s} changed its population (${previous[s] ?? 'anyone'} → ${out[s] ?? 'anyone'}); cluster from scratch`);
+  }
+  return out;
 }
 
 /** Previous pairs whose two records both survive, in the new numbering (order is kept, so a < b holds). */

@@ -14,4 +14,5 @@ export type { EntityUpdate } from './incremental.js';
 export { assignStableIds, assignStableIdsIndexed, assignmentOf, newOpaqueId } from './stable-ids.js';
 export type { IdEvent, StableIdInput, IndexedStableIdInput, StableIdResult } from './stable-ids.js';
 export { ConstrainedUnionFind, connectedRoots } from './union-find.js';
+export type { Population } from './union-find.js';
 export { radixOrder, descendingFloatKeys } from './radix-order.js';
