@@ -56,6 +56,13 @@ t.test('what each agreement must state is checked', async (t) => {
     '      - { id: spd, form: discrepancy, check: single-person-discount, evidence: [beta, alpha] }',
   );
   t.match(problems(spd), [/evidence\/1 a recipient cannot be its own evidence/, /declare the attribute single_person_discount/, /must contribute the address identifier/]);
+  // population: adults or children, or left out; anything else is refused at its path, naming the values.
+  const population = (value: string) => POLICY_YAML.replace('dataset: B,', `dataset: B, population: ${value},`);
+  t.same(problems(population('children')), [], 'population children is accepted');
+  t.equal(parsePolicy(population('adults')).document.contributors[1]!.population, 'adults', 'and adults, kept in the document');
+  t.equal(parsePolicy(POLICY_YAML).document.contributors[1]!.population, undefined, 'left out: anyone');
+  t.same(problems(population('grown-ups')), ['/contributors/1/population must be equal to one of the allowed values: adults, children']);
+  t.same(problems(population('[adults, children]')), ['/contributors/1/population must be equal to one of the allowed values: adults, children'], 'one population per dataset');
 });
 
 t.test('decisions name the rule and the policy version', async (t) => {

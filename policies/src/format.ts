@@ -46,6 +46,11 @@ export const Contributor = Type.Object(
     criteria: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), { uniqueItems: true })),
     /** Whether the dataset holds at most one row per person (the engine then never merges two of its rows). */
     duplicateFree: Type.Optional(Type.Boolean()),
+    /**
+     * Who the dataset can hold: only people aged 18 or over, or only under-18s (absent: anyone). The
+     * engine then never puts a row of an adults-only dataset and a row of a children-only one in one entity.
+     */
+    population: Type.Optional(Type.Enum(['adults', 'children'], { description: 'adults: only people aged 18 or over; children: only people under 18' })),
   },
   { additionalProperties: false },
 );

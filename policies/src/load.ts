@@ -139,7 +139,9 @@ export function parsePolicy(text: string, source = 'policy'): LoadedPolicy {
     throw new PolicyInvalidError(source, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
   }
   if (!check.Check(raw)) {
-    const problems = [...check.Errors(raw)].map((e) => ({ path: e.instancePath, message: e.message }));
+    // An enumeration's error names the values it allows, so the fix is in the message.
+    const allowed = (e: { params: unknown }) => (e.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+    const problems = [...check.Errors(raw)].map((e) => ({ path: e.instancePath, message: allowed(e) ? `${e.message}: ${allowed(e)!.join(', ')}` : e.message }));
     throw new PolicyInvalidError(source, problems.length > 0 ? problems : [{ path: '', message: 'does not match the policy format' }]);
   }
   const problems = semanticProblems(raw);
