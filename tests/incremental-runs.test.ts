@@ -138,6 +138,15 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   const shuffled = day2.map((s, i) => (i === 1 ? { ...s, tokens: [...s.tokens].reverse(), clks: [...s.clks].reverse(), fieldMasks: Array.from(s.fieldMasks).reverse(), fields: [...s.fields].reverse(), blocks: [...s.blocks].reverse() } : s));
   t.throws(() => linkIncremental(shuffled, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /record-key order/);
   t.throws(() => linkIncremental(day2.slice(0, 2), previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /sources changed/);
+  // A source's population decides which merges its entities may take: a change cannot continue either.
+  const adults = day2.map((s) => (s.name === 'council-tax' ? { ...s, population: 'adults' as const } : s));
+  t.throws(
+    () => linkIncremental(adults, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }),
+    /sources changed \(council-tax \(duplicate-free\), nhs-gp \(duplicate-free\), police → council-tax \(duplicate-free, adults only\), nhs-gp/,
+    'a population declared since the previous run',
+  );
+  const children = adults.map((s) => (s.name === 'police' ? { ...s, population: 'children' as const } : s));
+  t.throws(() => linkIncremental(children, previousRunOf('run-2', adults, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /police \(children only\)\)$/, 'or one added to another source');
 });
 
 const POLICY = (version: number) => `
@@ -152,7 +161,7 @@ validFrom: 2020-01-01
 validUntil: 2099-12-31
 reviewDate: 2099-01-01
 contributors:
-  - { agency: alpha, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], duplicateFree: true }
+  - { agency: alpha, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], duplicateFree: true, population: adults }
   - { agency: beta, dataset: GP register, identifiers: [given_name, surname, dob, sex, address, postcode, nhs_number], duplicateFree: true }
 recipients:
   - agency: alpha
@@ -303,6 +312,19 @@ for (const storage of ['postgres', 'pglite'] as const) {
     const again = await run('alpha', { mode: 'auto' });
     t.match(again, { mode: 'incremental' }, 'after it, incremental again');
     t.match(again.modeReason, new RegExp(`^continues run ${full.runId} .* 0 new or changed, 0 removed; 0 records re-clustered`), 'nothing changed');
+
+    // The stored settings hold each source's population (none for beta, which declares none).
+    type Settings = { sources: { name: string; duplicateFree: boolean; population?: string }[] };
+    const settingsOf = async (runId: string) => (await b.db.selectFrom('run_state').select('settings').where('run_id', '=', runId).executeTakeFirstOrThrow()).settings as unknown as Settings;
+    const settings = await settingsOf(again.runId);
+    t.same(settings.sources, [{ name: 'alpha', duplicateFree: true, population: 'adults' }, { name: 'beta', duplicateFree: true }], 'the run settings hold the populations');
+    // A state whose sources differ in population only (here: as stored before populations existed,
+    // no field, read as anyone) cannot be continued: a full run, naming the change.
+    const unaware = { ...settings, sources: settings.sources.map(({ population: _p, ...s }) => s) };
+    await b.db.updateTable('run_state').set({ settings: JSON.stringify(unaware) } as never).where('run_id', '=', again.runId).execute();
+    const relinked = await run('alpha');
+    t.match(relinked, { mode: 'full', modeReason: 'the contributing sources changed (alpha (duplicate-free), beta (duplicate-free) → alpha (duplicate-free, adults only), beta (duplicate-free))' });
+    t.match(await run('alpha'), { mode: 'incremental' }, 'the next run continues it: beta, with no population field, reads as undeclared');
 
     // A new policy version: a full run, saying so.
     await storePolicy(b.db, parsePolicy(POLICY(2)), 'admin:root');

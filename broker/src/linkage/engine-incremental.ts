@@ -101,7 +101,7 @@ export function previousRunOf(runId: string, sources: EngineSource[], result: En
   result.entityIds.forEach((e, g) => result.householdIds[g] && households.set(e, result.householdIds[g]!));
   return {
     runId,
-    sources: sources.map((s) => ({ name: s.name, duplicateFree: s.duplicateFree })),
+    sources: sources.map((s) => ({ name: s.name, duplicateFree: s.duplicateFree, ...(s.population ? { population: s.population } : {}) })),
     sourceOf: result.sourceOf,
     recordKeys: result.recordKeys,
     entityIds: result.entityIds,
@@ -113,8 +113,13 @@ export function previousRunOf(runId: string, sources: EngineSource[], result: En
 
 /** Why these sources cannot continue the previous run (null when they can). */
 export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, opts: Pick<EngineOptions, 'clkOnly'> = {}): string | null {
-  const now = sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
-  const then = previous.sources.map((s) => `${s.name}${s.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
+  // A population changes which merges a source's entities may take, as its duplicate-free flag does.
+  const label = (s: PreviousRun['sources'][number]) => {
+    const declared = [...(s.duplicateFree ? ['duplicate-free'] : []), ...(s.population ? [`${s.population} only`] : [])];
+    return `${s.name}${declared.length ? ` (${declared.join(', ')})` : ''}`;
+  };
+  const now = sources.map(label).join(', ');
+  const then = previous.sources.map(label).join(', ');
   if (now !== then) return `the contributing sources changed (${then} → ${now})`;
   if (previous.model.mode === 'fellegi-sunter') {
     const fields = (opts.clkOnly ? [] : checkCompatible(sources).names).join(', ');
@@ -165,19 +170,20 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
 
   t = performance.now();
   const duplicateFree = sources.map((s) => s.duplicateFree);
+  const populations = sources.map((s) => s.population);
   const pairs = { a: ga, b: gb, weight };
   let graph: EntityGraph;
   let ids: StableIdResult;
   if (previous && carry) {
     const before = previousGraph(previous);
-    graph = updateEntities(before, { sourceOf, previousIndex: carry.previousIndex, pairs, duplicateFree });
+    graph = updateEntities(before, { sourceOf, previousIndex: carry.previousIndex, pairs, duplicateFree, populations });
     // By record, not by key: byte-identical records (one person twice in a source) share a key but
     // may sit in different entities, and the carried record knows which one it was in.
     const previousClusterOf = Uint32Array.from(carry.previousIndex, (p) => (p === NONE ? NONE : before.entityOf[p]!));
     const previousIds = Array.from({ length: before.entities.count }, (_, e) => previous.entityIds[before.entities.members[before.entities.memberStart[e]!]!]!);
     ids = assignStableIdsIndexed({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, previousClusterOf, previousIds, runId: opts.runId });
   } else {
-    graph = clusterEntities({ sourceOf, duplicateFree, pairs, threshold: model.threshold });
+    graph = clusterEntities({ sourceOf, duplicateFree, populations, pairs, threshold: model.threshold });
     ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
   }
   lap('entities', t);

@@ -21,6 +21,11 @@ export interface EngineSource {
   name: string;
   /** The source holds at most one record per person: two of its records never join one entity. */
   duplicateFree: boolean;
+  /**
+   * Who the source can hold: only people aged 18 or over, or only under-18s; omitted: anyone. A record
+   * of an adults-only source and one of a children-only source never join one entity.
+   */
+  population?: 'adults' | 'children';
   tokens: string[];
   clkBits: number;
   clks: Uint8Array[];
@@ -370,7 +375,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
 
   // 4. Entities: greedy, best pair first, never two records of a duplicate-free source together.
   t = performance.now();
-  const graph = clusterEntities({ sourceOf, duplicateFree: sources.map((s) => s.duplicateFree), pairs: { a: ga, b: gb, weight }, threshold: scoring.threshold });
+  const graph = clusterEntities({ sourceOf, duplicateFree: sources.map((s) => s.duplicateFree), populations: sources.map((s) => s.population), pairs: { a: ga, b: gb, weight }, threshold: scoring.threshold });
   const recordKeys: string[] = new Array(total);
   sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
   const ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });

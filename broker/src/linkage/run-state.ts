@@ -4,7 +4,7 @@
  * blocked exactly as the fitting run did its own — and the links as one compact binary column.
  * Pure encode/decode; runs.ts does the I/O.
  */
-import type { ScoredPairs } from './entities/index.js';
+import type { Population, ScoredPairs } from './entities/index.js';
 import type { StoredModel } from './engine-incremental.js';
 
 /** Bumped whenever the stored form or its meaning changes: an older state then means a full run. */
@@ -18,7 +18,11 @@ export interface RunSettings {
   schemaFingerprint: string;
   /** The policy's linkage threshold (record-level Dice when the run scores by Dice). */
   threshold: number;
-  sources: { name: string; duplicateFree: boolean }[];
+  /**
+   * Per source its duplicate-free flag and declared population. The population is left out when
+   * undeclared, and states stored before populations existed have none: both read as undeclared.
+   */
+  sources: { name: string; duplicateFree: boolean; population?: Population }[];
 }
 
 /** Why a run with `now` settings cannot continue one made with `then` (null when it can). */
@@ -27,7 +31,13 @@ export function settingsChange(then: RunSettings, now: RunSettings): string | nu
   if (then.policyId !== now.policyId || then.policyVersion !== now.policyVersion) return `the policy changed (${then.policyId} v${then.policyVersion} → ${now.policyId} v${now.policyVersion})`;
   if (then.schemaFingerprint !== now.schemaFingerprint) return 'the encoding schema changed';
   if (then.threshold !== now.threshold) return `the linkage threshold changed (${then.threshold} → ${now.threshold})`;
-  const names = (s: RunSettings) => s.sources.map((x) => `${x.name}${x.duplicateFree ? ' (duplicate-free)' : ''}`).join(', ');
+  const names = (s: RunSettings) =>
+    s.sources
+      .map((x) => {
+        const declared = [...(x.duplicateFree ? ['duplicate-free'] : []), ...(x.population ? [`${x.population} only`] : [])];
+        return `${x.name}${declared.length ? ` (${declared.join(', ')})` : ''}`;
+      })
+      .join(', ');
   if (names(then) !== names(now)) return `the contributing sources changed (${names(then)} → ${names(now)})`;
   return null;
 }

@@ -33,13 +33,14 @@ export interface RunResult {
 }
 
 /** Decrypt a stored submission into the engine's input, its records in record-key order (see sortByRecordKey). */
-async function loadSource(db: Kysely<Database>, keys: BrokerKeyring, sub: { id: string; agency: string; clk_bits: number; header: Record<string, unknown> | null }, duplicateFree: boolean): Promise<EngineSource> {
+async function loadSource(db: Kysely<Database>, keys: BrokerKeyring, sub: { id: string; agency: string; clk_bits: number; header: Record<string, unknown> | null }, declared: RunSettings['sources'][number]): Promise<EngineSource> {
   const rows = await db.selectFrom('encoding').select(['row_token', 'field_mask', 'payload']).where('submission_id', '=', sub.id).orderBy('row_token').execute();
   const parts = rows.map((r) => openEncoding(keys, sub.id, r.row_token, new Uint8Array(r.payload)));
   const header = (sub.header ?? {}) as { fieldFilters?: EngineSource['fieldSpecs'] };
   return sortByRecordKey({
     name: sub.agency,
-    duplicateFree,
+    duplicateFree: declared.duplicateFree,
+    ...(declared.population ? { population: declared.population } : {}),
     tokens: rows.map((r) => r.row_token),
     clkBits: sub.clk_bits,
     clks: parts.map((p) => p.clk),
@@ -133,7 +134,11 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
     policyVersion: doc.version,
     schemaFingerprint: subs[0]!.schema_fingerprint,
     threshold: doc.linkage.threshold,
-    sources: subs.map((s) => ({ name: s.agency, duplicateFree: contributors.get(s.agency)!.duplicateFree ?? false })),
+    // A population is left out when undeclared, as in states stored before populations existed.
+    sources: subs.map((s) => {
+      const c = contributors.get(s.agency)!;
+      return { name: s.agency, duplicateFree: c.duplicateFree ?? false, ...(c.population ? { population: c.population } : {}) };
+    }),
   };
   const plan = await planRun(db, purpose, settings, opts.mode);
   let mode: RunMode = plan.mode;
@@ -166,7 +171,7 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
       throw new Error(`submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`);
     }
     const loading = performance.now();
-    const sources = await Promise.all(subs.map((s) => loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!.duplicateFree)));
+    const sources = await Promise.all(subs.map((s) => loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!)));
     let previous: PreviousRun | null = null;
     if (plan.mode === 'incremental') {
       const loaded = await loadPrevious(db, plan.previous);
