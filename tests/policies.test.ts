@@ -11,6 +11,17 @@ t.test('every example policy is valid', async (t) => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   t.ok(files.length > 0);
   for (const f of files) t.doesNotThrow(() => parsePolicy(readFileSync(join(dir, f), 'utf8'), f), f);
+  // Populations as UK law and practice have them: council-tax liability starts at 18, school data
+  // hold pupils; the electoral register also holds 16- and 17-year-old attainers, so it declares none.
+  const declared = new Map<string, Set<string>>();
+  for (const f of files) {
+    for (const c of parsePolicy(readFileSync(join(dir, f), 'utf8'), f).document.contributors) {
+      declared.set(c.agency, (declared.get(c.agency) ?? new Set()).add(c.population ?? 'anyone'));
+    }
+  }
+  t.same([...declared.get('council-tax')!], ['adults'], 'every council-tax contributor is adults-only');
+  t.same([...declared.get('schools')!], ['children'], 'every schools contributor is children-only');
+  t.same([...declared.get('electoral-roll')!], ['anyone'], 'the electoral roll declares no population');
 });
 
 t.test('an invalid policy lists every problem with its path', async (t) => {
