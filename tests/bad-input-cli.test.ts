@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { mulberry32 } from './helpers/prng.js';
 import { AGENCY_BIN, BROKER_BIN, run } from './helpers/processes.js';
 
 const HEADER = 'record_id,given_name,surname,dob,sex,postcode\n';
@@ -68,4 +69,39 @@ t.test('broker CLI: bad arguments and files get one clear line and a non-zero ex
   const port = await run(BROKER_BIN, ['serve', '--port', 'eighty', '--data-dir', data]);
   t.not(port.code, 0);
   t.match(port.stderr, /--port must be a whole number/);
+});
+
+t.test('broker link: --adults and --children keep an adults-only and a children-only record apart; bad names are refused', async (t) => {
+  // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different person's.
+  const clk = (seed: number) => {
+    const r = mulberry32(seed);
+    return Buffer.from(Array.from({ length: 128 }, () => Math.floor(r() * 256))).toString('base64');
+  };
+  const file = JSON.stringify({ clks: [clk(1), clk(2)] });
+  const dir = t.testdir({ 'ct.json': file, 'gp.json': file, 'school.json': file });
+  const inputs = ['ct', 'gp', 'school'].map((n) => join(dir, `${n}.json`));
+  const entities = async (out: string, flags: string[]) => {
+    const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, out), ...flags]);
+    t.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(join(dir, out), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const entityOf = (source: string, token: string) => rows.find((x) => x[1] === source && x[2] === token)![0];
+    return { entityOf, count: new Set(rows.map((x) => x[0])).size };
+  };
+  const plain = await entities('plain.csv', []);
+  t.equal(plain.count, 2, 'undeclared: the three copies of each person are one entity');
+  const declared = await entities('declared.csv', ['--adults', 'ct', '--children', 'school']);
+  t.equal(declared.count, 4, 'declared: the school record cannot join the entity holding the council-tax record');
+  t.equal(declared.entityOf('ct', '0'), declared.entityOf('gp', '0'), 'council tax with GP (adults with anyone)');
+  t.not(declared.entityOf('school', '0'), declared.entityOf('gp', '0'), 'school apart from them');
+
+  const fails = async (flags: string[], message: RegExp) => {
+    const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, 'bad.csv'), ...flags]);
+    t.equal(r.code, 1, `${flags.join(' ')}: exit 1`);
+    t.match(r.stderr, /^blindlink-broker: error: /m, 'one error line');
+    t.match(r.stderr, message, 'names the problem');
+    t.notOk(existsSync(join(dir, 'bad.csv')), 'and writes nothing');
+  };
+  await fails(['--adults', 'ct,council'], /--adults names council, which is not an input \(inputs: ct, gp, school\)/);
+  await fails(['--children', 'pupils'], /--children names pupils, which is not an input/);
+  await fails(['--adults', 'ct', '--children', 'school,ct'], /ct is named in both --adults and --children/);
 });

@@ -225,14 +225,16 @@ export function buildCli(): Command {
     .description('link encoded files offline (to trial quality on test data): writes entity_id,source,row_token')
     .requiredOption('--out <csv>', 'where to write the entities')
     .option('--duplicate-free <sources>', 'sources that hold one row per person (file names without .enc)', (v: string, prev: string[] = []) => [...prev, ...v.split(',')], [] as string[])
+    .option('--adults <sources>', 'sources that hold only people aged 18 or over (e.g. council tax): never in one entity with a --children source', (v: string, prev: string[] = []) => [...prev, ...v.split(',')], [] as string[])
+    .option('--children <sources>', 'sources that hold only people under 18 (e.g. school pupils)', (v: string, prev: string[] = []) => [...prev, ...v.split(',')], [] as string[])
     .option('--threshold <dice>', 'record-level Dice threshold for inputs without field filters (clkhash CLKs)', (v: string) => {
       const n = Number(v);
       if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('--threshold must be in (0, 1]');
       return n;
     }, 0.8)
     .option('--clk-only', 'score by record-level Dice even when field filters are present')
-    .action(async (files: string[], o: { out: string; duplicateFree: string[]; threshold: number; clkOnly?: boolean }) => {
-      const { sources, result } = linkFiles(files, { duplicateFree: o.duplicateFree, diceThreshold: o.threshold, ...(o.clkOnly ? { clkOnly: true } : {}) });
+    .action(async (files: string[], o: { out: string; duplicateFree: string[]; adults: string[]; children: string[]; threshold: number; clkOnly?: boolean }) => {
+      const { sources, result } = linkFiles(files, { duplicateFree: o.duplicateFree, adults: o.adults, children: o.children, diceThreshold: o.threshold, ...(o.clkOnly ? { clkOnly: true } : {}) });
       writeEntities(o.out, sources, result);
       const s = result.stats;
       process.stderr.write(

@@ -39,12 +39,26 @@ export function readSource(path: string, duplicateFree: boolean): EngineSource {
   };
 }
 
-export function linkFiles(paths: string[], opts: { duplicateFree: string[]; diceThreshold: number; clkOnly?: boolean }): { sources: EngineSource[]; result: EngineResult } {
+/**
+ * @param opts.duplicateFree sources holding one row per person; `adults` / `children`: sources
+ *   holding only people aged 18 or over / only under-18s (by source name: the file name without .enc)
+ */
+export function linkFiles(
+  paths: string[],
+  opts: { duplicateFree: string[]; adults?: string[]; children?: string[]; diceThreshold: number; clkOnly?: boolean },
+): { sources: EngineSource[]; result: EngineResult } {
   const names = paths.map(sourceName);
   const dupes = names.filter((n, i) => names.indexOf(n) !== i);
   if (dupes.length) throw new Error(`two inputs share the source name ${dupes[0]}: rename one`);
-  for (const d of opts.duplicateFree) if (!names.includes(d)) throw new Error(`--duplicate-free names ${d}, which is not an input (inputs: ${names.join(', ')})`);
-  const sources = paths.map((p) => readSource(p, opts.duplicateFree.includes(sourceName(p))));
+  const adults = opts.adults ?? [];
+  const children = opts.children ?? [];
+  for (const [flag, list] of [['--duplicate-free', opts.duplicateFree], ['--adults', adults], ['--children', children]] as const) {
+    for (const d of list) if (!names.includes(d)) throw new Error(`${flag} names ${d}, which is not an input (inputs: ${names.join(', ')})`);
+  }
+  const both = adults.find((a) => children.includes(a));
+  if (both !== undefined) throw new Error(`${both} is named in both --adults and --children: a source holds only adults, only children, or anyone`);
+  const population = (name: string) => (adults.includes(name) ? { population: 'adults' as const } : children.includes(name) ? { population: 'children' as const } : {});
+  const sources = paths.map((p) => ({ ...readSource(p, opts.duplicateFree.includes(sourceName(p))), ...population(sourceName(p)) }));
   const fingerprints = new Set(paths.map((p) => (p.endsWith('.json') ? 'clkhash' : 'blindlink')));
   if (fingerprints.size > 1) throw new Error('mix of clkhash and blindlink files: encode every source the same way');
   return { sources, result: link(sources, { diceThreshold: opts.diceThreshold, runId: randomUUID(), ...(opts.clkOnly ? { clkOnly: true } : {}) }) };
