@@ -45,3 +45,5 @@ export { CO_RESIDENT_SHARE, atOneAddress, coResidentShare, fitHouseholdModel, ho
 export type { FieldColumn, HouseholdModel } from './household.js';
 export { anchoredM, MIN_ANCHORED_PAIRS } from './anchored.js';
 export type { AnchoredField } from './anchored.js';
+export { expectedMatches, matchingCount, matchingProfile, matchMarginals, MAX_MATCHINGS, pairwiseMarginals, profileMarginals } from './assignment.js';
+export type { MatchingProfile } from './assignment.js';
