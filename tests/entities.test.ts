@@ -1,4 +1,4 @@
-// Entity resolution: greedy constrained union over many sources, incremental updates, stable ids.
+// Entity resolution: greedy constrained union over many sources, stable ids across runs.
 // Checked against plain, obviously-correct references (Sets and sorted objects) on random instances.
 import t from 'tap';
 // The broker package exports only its root; the engine is reached through its compiled modules.
@@ -12,7 +12,6 @@ import {
   membersOf,
   newOpaqueId,
   radixOrder,
-  updateEntities,
 } from '@blindlink/broker/entities';
 import type { EntityGraph, IdEvent, ScoredPairs } from '@blindlink/broker/entities';
 import { mulberry32 } from './helpers/prng.js';
@@ -271,7 +270,7 @@ t.test('radixOrder: stable multi-key order equals a comparator sort', async (t) 
   t.same(Array.from(radixOrder(0, [])), []);
 });
 
-// ---- incremental -------------------------------------------------------------------------------
+// ---- the next run's data ---------------------------------------------------------------------------
 
 /**
  * Next day's data: some records removed, some added at random positions (survivors keep their
@@ -316,77 +315,6 @@ function nextDay(r: () => number, inst: Instance) {
   };
   return { next, update };
 }
-
-t.test('incremental update equals full recomputation on random instances', async (t) => {
-  let equal = 0;
-  let partial = 0;
-  for (let seed = 1; seed <= 80; seed++) {
-    const r = rng(1000 + seed);
-    let inst = randomInstance(r, 30 + Math.floor(r() * 150), 2 + Math.floor(r() * 4), Math.floor(r() * 300));
-    const threshold = 0.4 + r() * 0.3;
-    let graph = cluster(inst, threshold);
-    // Three days in a row: each update builds on the previous incremental result.
-    let ok = true;
-    for (let day = 0; day < 3; day++) {
-      const { next, update } = nextDay(r, inst);
-      const inc = updateEntities(graph, update);
-      const full = cluster(next, threshold);
-      if (JSON.stringify(Array.from(inc.entityOf)) !== JSON.stringify(Array.from(full.entityOf))) ok = false;
-      if (inc.stats.pairsAboveThreshold !== full.stats.pairsAboveThreshold) ok = false;
-      if (JSON.stringify(Array.from(inc.componentOf)) !== JSON.stringify(Array.from(full.componentOf))) ok = false;
-      if (inc.stats.recomputedRecords < next.sourceOf.length) partial++;
-      inst = next;
-      graph = inc;
-    }
-    if (ok) equal++;
-    else t.fail(`seed ${seed}: incremental and full clustering differ`);
-  }
-  t.equal(equal, 80, 'every incremental chain equals the full clustering');
-  t.ok(partial > 100, `most updates re-clustered only part of the records (${partial} of 240)`);
-});
-
-t.test('incremental: a new record outbids an older, weaker link (not a seeded union)', async (t) => {
-  // Day 1: A1 (0) – B1 (1) at 0.90. Day 2: B2 joins B's extract, A1–B2 at 0.95.
-  const day1 = clusterEntities({ sourceOf: Uint16Array.of(0, 1), duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }]), threshold: 0.5 });
-  const day2 = updateEntities(day1, {
-    sourceOf: Uint16Array.of(0, 1, 1),
-    previousIndex: Uint32Array.of(0, 1, NONE),
-    pairs: toScored([{ a: 0, b: 2, w: 0.95 }]),
-  });
-  t.same(partition(day2.entityOf), [[0, 2], [1]], 'A1–B2 as a full run would give');
-  // Removing B2 again frees A1 for B1.
-  const day3 = updateEntities(day2, { sourceOf: Uint16Array.of(0, 1), previousIndex: Uint32Array.of(0, 1), pairs: toScored([]) });
-  t.same(partition(day3.entityOf), [[0, 1]]);
-  t.equal(day3.stats.recomputedRecords, 2);
-});
-
-t.test('incremental: untouched components are not recomputed', async (t) => {
-  // Two separate components; the update only touches the second.
-  const g = clusterEntities({
-    sourceOf: Uint16Array.of(0, 1, 0, 1),
-    duplicateFree: [true, true],
-    pairs: toScored([{ a: 0, b: 1, w: 0.9 }, { a: 2, b: 3, w: 0.9 }]),
-    threshold: 0.5,
-  });
-  const u = updateEntities(g, { sourceOf: Uint16Array.of(0, 1, 0, 1, 0), previousIndex: Uint32Array.of(0, 1, 2, 3, NONE), pairs: toScored([{ a: 3, b: 4, w: 0.6 }]) });
-  t.equal(u.stats.recomputedRecords, 3, 'records 2, 3 and the new 4');
-  t.equal(u.stats.recomputedPairs, 2);
-  t.same(partition(u.entityOf), [[0, 1], [2, 3], [4]]);
-});
-
-t.test('incremental: contract violations are refused', async (t) => {
-  const g = clusterEntities({ sourceOf: Uint16Array.of(0, 1, 0), duplicateFree: [true, true], pairs: toScored([{ a: 0, b: 1, w: 0.9 }]), threshold: 0.5 });
-  const base = { sourceOf: Uint16Array.of(0, 1, 0), pairs: toScored([]) };
-  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(2, 1, 0) }), /order/);
-  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 2, NONE) }), /another source/);
-  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1, 7) }), /there were 3/);
-  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1) }), /previousIndex/);
-  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1, 2), pairs: toScored([{ a: 1, b: 2, w: 0.9 }]) }), /carried over/);
-  t.throws(() => updateEntities(g, { ...base, previousIndex: Uint32Array.of(0, 1, 2), duplicateFree: [true, false] }), /duplicate-free flag/);
-  // A new source may be added.
-  const u = updateEntities(g, { sourceOf: Uint16Array.of(0, 1, 0, 2), previousIndex: Uint32Array.of(0, 1, 2, NONE), pairs: toScored([{ a: 3, b: 2, w: 0.8 }]), duplicateFree: [true, true, false] });
-  t.same(partition(u.entityOf), [[0, 1], [2, 3]]);
-});
 
 // ---- populations (adults-only / children-only sources) ------------------------------------------
 
@@ -512,43 +440,6 @@ t.test('populations: equal to the reference greedy on random instances, and maxi
   t.ok(refusedForAge > 50, `the population rule alone kept ${refusedForAge} linking pairs apart`);
 });
 
-t.test('populations: incremental updates equal full clustering, and a changed population is refused', async (t) => {
-  let equal = 0;
-  for (let seed = 1; seed <= 40; seed++) {
-    const r = rng(7000 + seed);
-    let inst = randomInstance(r, 30 + Math.floor(r() * 150), 2 + Math.floor(r() * 4), Math.floor(r() * 300));
-    const pops = randomPops(r, inst.dupFree.length);
-    const threshold = 0.4 + r() * 0.3;
-    const full = (i: Instance) => clusterEntities({ sourceOf: Uint16Array.from(i.sourceOf), duplicateFree: i.dupFree, populations: pops, pairs: toScored(i.pairs), threshold });
-    let graph = full(inst);
-    let ok = true;
-    for (let day = 0; day < 3; day++) {
-      const { next, update } = nextDay(r, inst);
-      // Every other day the populations are restated; otherwise they carry over from the graph.
-      const inc = updateEntities(graph, day % 2 === 0 ? update : { ...update, populations: pops });
-      const want = full(next);
-      if (JSON.stringify(Array.from(inc.entityOf)) !== JSON.stringify(Array.from(want.entityOf))) ok = false;
-      if (JSON.stringify(inc.populations) !== JSON.stringify(want.populations)) ok = false;
-      inst = next;
-      graph = inc;
-    }
-    if (ok) equal++;
-    else t.fail(`seed ${seed}: incremental and full clustering differ`);
-  }
-  t.equal(equal, 40, 'every incremental chain equals the full clustering with the same populations');
-
-  const g = clusterEntities({ sourceOf: Uint16Array.of(0, 1, 2), duplicateFree: [false, false, false], populations: ['adults', undefined, 'children'], pairs: toScored([{ a: 0, b: 1, w: 0.9 }]), threshold: 0.5 });
-  const base = { sourceOf: Uint16Array.of(0, 1, 2), previousIndex: Uint32Array.of(0, 1, 2), pairs: toScored([]) };
-  t.throws(() => updateEntities(g, { ...base, populations: ['adults', 'adults', 'children'] }), /source 1 changed its population \(anyone → adults\)/);
-  t.throws(() => updateEntities(g, { ...base, populations: [undefined, undefined, 'children'] }), /source 0 changed its population \(adults → anyone\)/);
-  t.throws(() => updateEntities(g, { ...base, populations: ['adults'] }), /source 2 changed its population/, 'a population left out is anyone, so a change too');
-  // A new source may come with its population; the previous ones keep theirs when none are given.
-  const grown = { sourceOf: Uint16Array.of(0, 1, 2, 3), previousIndex: Uint32Array.of(0, 1, 2, NONE), pairs: toScored([{ a: 1, b: 3, w: 0.8 }]), duplicateFree: [false, false, false, false] };
-  const u = updateEntities(g, { ...grown, populations: ['adults', undefined, 'children', 'children'] });
-  t.same(partition(u.entityOf), [[0, 1], [2], [3]], 'the new children-only record cannot join the entity holding an adults-only one');
-  t.same(updateEntities(g, grown).populations, ['adults', undefined, 'children', undefined], 'populations not restated: kept, the new source holds anyone');
-});
-
 t.test('ConstrainedUnionFind: the population word works with and without duplicate-free mask words', async (t) => {
   // Four sources, records 0..3 one each: children only, anyone, adults only, anyone.
   for (const dupFree of [[false, false, false, false], [true, false, true, false], [true, true, true, true]]) {
@@ -627,8 +518,7 @@ t.test('stable ids: adding one record leaves every other entity id unchanged', a
     const src = inst.dupFree.length;
     const dupFree = [...inst.dupFree, false];
     const target = Math.floor(r() * 150);
-    const update = { sourceOf: Uint16Array.from([...inst.sourceOf, src]), previousIndex: Uint32Array.from([...inst.sourceOf.keys(), NONE]), pairs: toScored([{ a: 150, b: target, w: 0.99 }]), duplicateFree: dupFree };
-    const g2 = updateEntities(g, update);
+    const g2 = cluster({ sourceOf: [...inst.sourceOf, src], dupFree, pairs: [...inst.pairs, { a: target, b: 150, w: 0.99 }] }, 0.5);
     const ids2 = assignStableIds({ clusterOf: g2.entityOf, clusterCount: g2.entities.count, memberKeys: [...keys, 'new'], previous: prev, runId: 'r2', mint: counter('b') });
     let same = 0;
     for (let i = 0; i < 150; i++) if (ids2.ids[g2.entityOf[i] as number] === prev.get(keys[i] as string)) same++;
@@ -692,8 +582,8 @@ t.test('stable ids after an incremental update, indexed and keyed agree on rando
     const g = cluster(inst, 0.5);
     const keys = inst.sourceOf.map((_, i) => `k${i}`);
     const ids1 = assignStableIds({ clusterOf: g.entityOf, clusterCount: g.entities.count, memberKeys: keys, previous: new Map(), runId: 'r1', mint: counter('a') });
-    const { update } = nextDay(r, inst);
-    const g2 = updateEntities(g, update);
+    const { next, update } = nextDay(r, inst);
+    const g2 = cluster(next, 0.5);
     const newKeys = Array.from(update.previousIndex, (p, i) => (p === NONE ? `new${i}` : (keys[p] as string)));
     const keyed = assignStableIds({ clusterOf: g2.entityOf, clusterCount: g2.entities.count, memberKeys: newKeys, previous: assignmentOf(keys, g.entityOf, ids1.ids), runId: 'r2', mint: counter('b') });
     const indexed = assignStableIdsIndexed({

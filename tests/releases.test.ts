@@ -191,8 +191,9 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     t.comment(`spd: ${tokenMaps['council-tax-spd-review/council-tax']!.size} accounts submitted, ${ct.filter((x) => x.single_person_discount === 'yes').length} claim the discount`);
     t.comment(`spd: ${flagged.length} accounts flagged; households precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`);
     t.ok(truth.size > 0, 'the synthetic population holds SPD fraud');
-    // Regression floors just under the measured level (precision 0.63, recall 0.83).
-    t.ok(pr.precision >= 0.55, 'precision ≥ 0.55 (regression floor)');
+    // Regression floors just under the measured level (precision 0.79, recall 0.79; before the
+    // residual pass 0.63 and 0.83: it links more of each household, so fewer lone claimants look false).
+    t.ok(pr.precision >= 0.7, 'precision ≥ 0.7 (regression floor)');
     t.ok(pr.recall >= 0.75, 'recall ≥ 0.75 (regression floor)');
   });
 

@@ -131,9 +131,9 @@ export interface RunStateTable {
   run_id: string;
   /** Policy, schema, threshold and sources the run was made with (RunSettings). */
   settings: JSONColumnType<Record<string, unknown>>;
-  /** The scoring model, threshold, veto and blocking plan, as encodeModel writes it. */
+  /** The scoring model, threshold, household test and blocking plan, as encodeModel writes it. */
   model: string;
-  /** Pairs at or above the threshold by record_index, as encodeLinks writes them. */
+  /** The scored pairs a later run carries (by record_index), as encodePairs writes them. */
   links: Uint8Array;
   record_count: number;
 }

@@ -1,27 +1,28 @@
 /**
  * Incremental linkage: a new submission from one source (the daily extract) updates the previous
- * run's entity graph instead of relinking everything. Pure (no I/O); runs.ts decides when to use it
- * and stores what the next run needs.
+ * run's entities instead of relinking everything. Pure (no I/O); runs.ts decides when to use it and
+ * stores what the next run needs.
  *
  *   records whose key (source + digest of the encodings) is unchanged carry over → only new or
  *   changed records are blocked against all records, with the LSH positions the fitting run sampled
  *   (restricted to pairs that touch them) → scored with that run's model and threshold, never
  *   re-fitted (a re-fit changes every weight: that is a full relink) → pairs among unchanged records
- *   come from the previous run → updateEntities re-clusters only the components that gained or lost
- *   records → stable ids and households as in a full run.
+ *   come from the previous run → entities resolved from all the pairs (clustering and the residual
+ *   pass, which looks at every record's partners, so it runs whole; it is cheap next to blocking and
+ *   scoring) → stable ids and households as in a full run.
  *
- * The model is what a full run fitted and chose — scoring parameters, threshold, veto, and the
- * blocking plan — so that whether a pair is a candidate, and its weight, depend on the pair alone.
- * Equivalence: the result is the partition a full run on the same records with the same model gives
- * (linkWithModel), provided the records are numbered alike — each source in record-key order
+ * The model is what a full run fitted and chose — scoring parameters, threshold, household test,
+ * and the blocking plan — so that whether a pair is a candidate, and its weight, depend on the pair
+ * alone. Equivalence: the result is the partition a full run on the same records with the same model
+ * gives (linkWithModel), provided the records are numbered alike — each source in record-key order
  * (sortByRecordKey), so that unchanged records keep their relative order and ties in weight break
  * the same way. One caveat: an oversized LSH bucket or token block (skipped as uninformative) is
  * judged on the records present, so a pair of unchanged records in a bucket that crossed the cap
  * is kept or missed as the run that found it judged.
  */
 import { householdVeto, scorePairs, type ScoringModel } from './scoring/index.js';
-import { assignStableIds, assignStableIdsIndexed, canonicalClustering, clusterEntities, connectedRoots, NONE, pairsAtOrAbove, updateEntities, type EntityGraph, type ScoredPairs, type StableIdResult } from './entities/index.js';
-import { candidateBlocks, checkCompatible, groupByAddress, pairSimilarities, prepareSources, recordKey, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
+import { assignStableIds, assignStableIdsIndexed, canonicalClustering, concatPairs, NONE, type ScoredPairs, type StableIdResult } from './entities/index.js';
+import { candidateBlocks, checkCompatible, groupByAddress, pairSimilarities, pairsToCarry, prepareSources, recordKey, resolveEntities, residualLine, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
 
 /** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
 export interface StoredModel {
@@ -48,8 +49,8 @@ export interface PreviousRun {
   entityIds: string[];
   /** Household id per entity id (entities without a usable address have none). */
   households: ReadonlyMap<string, string>;
-  /** Pairs at or above the threshold (that run's EngineResult.links). */
-  links: ScoredPairs;
+  /** That run's scored pairs to carry (EngineResult.pairs). */
+  pairs: ScoredPairs;
   model: StoredModel;
 }
 
@@ -61,8 +62,8 @@ export interface IncrementalStats {
   removed: number;
   /** Candidate pairs scored in this run (all of them touch a new record). */
   newPairs: number;
-  recomputedRecords: number;
-  recomputedPairs: number;
+  /** Scored pairs carried over from the previous run (both records unchanged). */
+  carriedPairs: number;
 }
 
 /**
@@ -106,7 +107,7 @@ export function previousRunOf(runId: string, sources: EngineSource[], result: En
     recordKeys: result.recordKeys,
     entityIds: result.entityIds,
     households,
-    links: result.links,
+    pairs: result.pairs,
     model,
   };
 }
@@ -169,28 +170,27 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
   lap('scoring', t);
 
   t = performance.now();
-  const duplicateFree = sources.map((s) => s.duplicateFree);
-  const populations = sources.map((s) => s.population);
-  const pairs = { a: ga, b: gb, weight };
-  let graph: EntityGraph;
+  const scored = { a: ga, b: gb, weight };
+  const carried = previous && carry ? carryPairs(previous.pairs, carry.previousIndex, previous.recordKeys.length) : null;
+  const pairs = carried ? concatPairs([carried, scored]) : scored;
+  const { graph, residual } = resolveEntities(sources, prep, pairs, { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) });
   let ids: StableIdResult;
   if (previous && carry) {
-    const before = previousGraph(previous);
-    graph = updateEntities(before, { sourceOf, previousIndex: carry.previousIndex, pairs, duplicateFree, populations });
     // By record, not by key: byte-identical records (one person twice in a source) share a key but
     // may sit in different entities, and the carried record knows which one it was in.
-    const previousClusterOf = Uint32Array.from(carry.previousIndex, (p) => (p === NONE ? NONE : before.entityOf[p]!));
-    const previousIds = Array.from({ length: before.entities.count }, (_, e) => previous.entityIds[before.entities.members[before.entities.memberStart[e]!]!]!);
+    const label = new Map<string, number>();
+    const before = canonicalClustering(previous.entityIds.map((id) => label.get(id) ?? (label.set(id, label.size), label.size - 1)), previous.entityIds.length);
+    const previousClusterOf = Uint32Array.from(carry.previousIndex, (p) => (p === NONE ? NONE : before.clusterOf[p]!));
+    const previousIds = Array.from({ length: before.count }, (_, e) => previous.entityIds[before.members[before.memberStart[e]!]!]!);
     ids = assignStableIdsIndexed({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, previousClusterOf, previousIds, runId: opts.runId });
   } else {
-    graph = clusterEntities({ sourceOf, duplicateFree, populations, pairs, threshold: model.threshold });
     ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
   }
   lap('entities', t);
 
   t = performance.now();
   const hhOpts = { ...opts, previousHouseholds: previous ? previous.households : opts.previousHouseholds };
-  const { householdIds, households, events: householdEvents } = groupByAddress(sources, offsets, prep.fieldNames, prep.fieldSets, graph, ids.ids, hhOpts);
+  const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, hhOpts);
   lap('households', t);
   seconds.total = (performance.now() - t0) / 1000;
 
@@ -202,8 +202,9 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
     recordKeys,
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
     householdIds,
-    links: graph.pairs,
-    scoring: { mode: model.mode, threshold: model.threshold, fields: model.fields, reasoning: [carriedLine, ...model.reasoning], ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) },
+    residualLinks: residual?.pairs ?? { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) },
+    pairs: pairsToCarry(pairs, { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) }),
+    scoring: { mode: model.mode, threshold: model.threshold, fields: model.fields, reasoning: [carriedLine, ...model.reasoning, ...(residual ? [residualLine(sources, residual)] : [])], ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) },
     blockingPlans: plans,
     events: [...ids.events, ...householdEvents],
     stats: {
@@ -224,8 +225,7 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
       added: total - carry.carried,
       removed: previous.recordKeys.length - carry.carried,
       newPairs: candidateCount,
-      recomputedRecords: graph.stats.recomputedRecords,
-      recomputedPairs: graph.stats.recomputedPairs,
+      carriedPairs: carried!.a.length,
     };
   }
   return result;
@@ -263,34 +263,23 @@ function carriedRecords(previous: PreviousRun, recordKeys: string[], sourceOf: U
   return { previousIndex, carried };
 }
 
-/** The previous run's entity graph, rebuilt from its links and entity ids. */
-function previousGraph(previous: PreviousRun): EntityGraph {
-  const n = previous.recordKeys.length;
-  if (previous.entityIds.length !== n || previous.sourceOf.length !== n) throw new Error(`run ${previous.runId}: ${n} record keys, ${previous.entityIds.length} entity ids, ${previous.sourceOf.length} sources`);
-  const pairs = pairsAtOrAbove(previous.links, previous.model.threshold);
-  if (pairs.a.length !== previous.links.a.length) throw new Error(`run ${previous.runId}: its stored links are not all at or above its threshold`);
+/** The previous run's scored pairs whose two records both carry over, in this run's numbering. */
+function carryPairs(pairs: ScoredPairs, previousIndex: Uint32Array, previousCount: number): ScoredPairs {
+  const newOf = new Uint32Array(previousCount).fill(NONE);
+  previousIndex.forEach((p, g) => p !== NONE && (newOf[p] = g));
+  let kept = 0;
   for (let k = 0; k < pairs.a.length; k++) {
-    if (pairs.b[k]! >= n) throw new Error(`run ${previous.runId}: a stored link names record ${pairs.b[k]}; there were ${n}`);
+    if (pairs.a[k]! >= previousCount || pairs.b[k]! >= previousCount) throw new Error(`the previous run's stored pair ${k} names a record it did not have`);
+    if (newOf[pairs.a[k]!] !== NONE && newOf[pairs.b[k]!] !== NONE) kept++;
   }
-  const label = new Map<string, number>();
-  const entities = canonicalClustering(previous.entityIds.map((id) => label.get(id) ?? (label.set(id, label.size), label.size - 1)), n);
-  const componentOf = connectedRoots(n, pairs.a, pairs.b);
-  // Every entity lies inside one component of its links; otherwise the state does not describe a greedy result.
-  const componentOfEntity = new Uint32Array(entities.count).fill(NONE);
-  for (let r = 0; r < n; r++) {
-    const e = entities.clusterOf[r]!;
-    if (componentOfEntity[e] === NONE) componentOfEntity[e] = componentOf[r]!;
-    else if (componentOfEntity[e] !== componentOf[r]) throw new Error(`run ${previous.runId}: its stored links do not hold its entities together`);
+  const out: ScoredPairs = { a: new Uint32Array(kept), b: new Uint32Array(kept), weight: new Float32Array(kept) };
+  for (let k = 0, j = 0; k < pairs.a.length; k++) {
+    const a = newOf[pairs.a[k]!]!;
+    const b = newOf[pairs.b[k]!]!;
+    if (a === NONE || b === NONE) continue;
+    out.a[j] = a;
+    out.b[j] = b;
+    out.weight[j++] = pairs.weight[k]!;
   }
-  return {
-    sourceOf: previous.sourceOf,
-    duplicateFree: previous.sources.map((s) => s.duplicateFree),
-    populations: previous.sources.map((s) => s.population),
-    threshold: previous.model.threshold,
-    pairs,
-    componentOf,
-    entityOf: entities.clusterOf,
-    entities,
-    stats: { pairsAboveThreshold: pairs.a.length, merges: n - entities.count, refused: 0, recomputedRecords: 0, recomputedPairs: 0 },
-  };
+  return out;
 }

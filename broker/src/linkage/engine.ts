@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats, type LshPlan, type TouchingMarks } from './blocking/index.js';
-import { assignStableIds, clusterEntities, NONE, type IdEvent } from './entities/index.js';
+import { assignStableIds, clusterEntities, concatPairs, NONE, type EntityGraph, type IdEvent, type ScoredPairs } from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
-import { candidatesAbove, dice, FilterSet } from './kernel/index.js';
+import { candidatesAbove, FilterSet } from './kernel/index.js';
+import { ADDRESS_FIELDS, pairSimilarities, prepareSources, type PreparedSources, type SourceBlock } from './prepare.js';
+import { NEAR_FLOOR, residualLinks, type ResidualResult } from './residual.js';
 import { CO_RESIDENT_SHARE, chooseThreshold, coResidentShare, fitAnchoredModel, householdVeto, scorePairs, withHouseholdTest, type FieldColumn, type ScoringModel } from './scoring/index.js';
+
+export { ADDRESS_FIELDS, checkCompatible, pairSimilarities, prepareSources, type PreparedSources, type SourceBlock } from './prepare.js';
 
 /**
  * The linkage engine: sources in, entities and households out. Pure (no I/O): the broker's runs and
@@ -68,8 +72,13 @@ export interface EngineResult {
   entityIds: string[];
   /** Household id per record ('' when its entity has no usable address). */
   householdIds: string[];
-  /** Accepted links (global record indices) with their weights. */
-  links: { a: Uint32Array; b: Uint32Array; weight: Float32Array };
+  /**
+   * Scored pairs the next run carries over for unchanged records (global record indices): every pair
+   * at or above the threshold, and in Fellegi–Sunter mode every pair the residual pass could weigh.
+   */
+  pairs: ScoredPairs;
+  /** Links the residual pass added (a subset of what joined the entities), to tell them apart. */
+  residualLinks: ScoredPairs;
   scoring: { mode: 'fellegi-sunter' | 'dice'; threshold: number; fields: string[]; reasoning: string[]; model?: ScoringModel };
   /** How each pair of sources was blocked: to block alike again (incremental runs). */
   blockingPlans: BlockingPlan[];
@@ -97,85 +106,6 @@ export function recordKey(source: string, clk: Uint8Array, fields: Uint8Array | 
   return `${source}:${h.digest('base64url').slice(0, 22)}`;
 }
 
-/** One field's filters for a source, as a FilterSet (absent → all zero) plus a presence bitmap. */
-function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
-  const spec = src.fieldSpecs[fieldIndex]!;
-  const n = src.tokens.length;
-  const set = new FilterSet(spec.bits, n);
-  const present = new Uint8Array(n);
-  const empty = new Uint8Array(spec.bits / 8);
-  for (let r = 0; r < n; r++) {
-    const mask = src.fieldMasks[r]!;
-    if (!(mask & (1 << fieldIndex)) || !src.fields[r]) {
-      set.set(r, empty);
-      continue;
-    }
-    // Offset of this field: the sizes of the present fields packed before it.
-    let at = 0;
-    for (let k = 0; k < fieldIndex; k++) if (mask & (1 << k)) at += src.fieldSpecs[k]!.bits / 8;
-    set.set(r, src.fields[r]!.subarray(at, at + spec.bits / 8));
-    present[r] = 1;
-  }
-  return { set, present };
-}
-
-/** Fields every source can be compared on, and which of them are personal. */
-export function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
-  const first = sources[0]!;
-  for (const s of sources) {
-    if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);
-  }
-  // Fields every source can be compared on: the same name and size everywhere it appears.
-  const bits = new Map<string, number>();
-  const personal = new Set<string>();
-  for (const s of sources) {
-    for (const f of s.fieldSpecs) {
-      const seen = bits.get(f.field);
-      if (seen !== undefined && seen !== f.bits) throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
-      bits.set(f.field, f.bits);
-      if (f.personal) personal.add(f.field);
-    }
-  }
-  return { names: [...bits.keys()], personal };
-}
-
-/** The engine's view of its input: global numbering, packed filters, comparable fields. */
-export interface PreparedSources {
-  compatible: { names: string[]; personal: Set<string> };
-  fieldNames: string[];
-  /** Global index of each source's first record (sources concatenated in input order). */
-  offsets: number[];
-  total: number;
-  sourceOf: Uint16Array;
-  clkSets: FilterSet[];
-  fieldSets: (FieldColumn | null)[][];
-  /** Without at least two comparable fields the record-level CLK is all there is to score. */
-  clkMode: boolean;
-}
-
-export function prepareSources(sources: EngineSource[], opts: Pick<EngineOptions, 'clkOnly'>): PreparedSources {
-  if (sources.length === 0) throw new Error('nothing to link');
-  if (sources.length > 65535) throw new Error('too many sources');
-  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : checkCompatible(sources);
-  const fieldNames = compatible.names;
-  const offsets: number[] = [];
-  let total = 0;
-  for (const s of sources) {
-    offsets.push(total);
-    total += s.tokens.length;
-  }
-  const sourceOf = new Uint16Array(total);
-  sources.forEach((s, i) => sourceOf.fill(i, offsets[i]!, offsets[i]! + s.tokens.length));
-  const clkSets = sources.map((s) => FilterSet.fromBytes(s.clkBits, s.clks));
-  const fieldSets = sources.map((s) =>
-    fieldNames.map((name) => {
-      const k = s.fieldSpecs.findIndex((f) => f.field === name);
-      return k < 0 ? null : fieldSet(s, k);
-    }),
-  );
-  return { compatible, fieldNames, offsets, total, sourceOf, clkSets, fieldSets, clkMode: fieldNames.length < 2 };
-}
-
 /** How one pair of sources was blocked, so that a later run can block it the same way. */
 export interface BlockingPlan {
   sources: [string, string];
@@ -183,13 +113,6 @@ export interface BlockingPlan {
   exact: boolean;
   /** The LSH positions sampled (null: no LSH). */
   lsh: LshPlan | null;
-}
-
-export interface SourceBlock {
-  i: number;
-  j: number;
-  /** (record of source i, record of source j) interleaved; within one source i < j. */
-  pairs: Uint32Array;
 }
 
 /**
@@ -220,13 +143,13 @@ export function candidateBlocks(
       if (given) used.push(given);
       if (anyMarked && !anyMarked[i] && !anyMarked[j]) continue;
       const touching: TouchingMarks | undefined = marked && { a: marked[i]!, b: i === j ? null : marked[j]! };
-      const A = { clks: clkSets[i]!.view(), blocks: sources[i]!.blocks };
+      const A = { clks: clkSets[i]!.view(), blocks: prep.blocks[i]! };
       const lsh = given ? (given.lsh ? { lsh: { plan: given.lsh } } : { lsh: false as const }) : {};
       // Inside one source the candidates are for duplicates, which share nearly every key: a key
       // held by more than DEDUP_MAX_BLOCK records there (a postcode sector and sex) proposes only
       // neighbours, quadratically (it was 96% of all candidates on the synthetic GP register).
       const dedup = i === j ? { tokens: { maxBlockSize: DEDUP_MAX_BLOCK } } : {};
-      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: sources[j]!.blocks }, { ...lsh, ...dedup, ...(touching ? { touching } : {}) });
+      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, { ...lsh, ...dedup, ...(touching ? { touching } : {}) });
       let pairs = r.pairs;
       // When comparing everything is affordable, add every pair whose record-level Dice reaches a
       // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
@@ -268,43 +191,6 @@ function exactCandidates(sources: EngineSource[], prep: PreparedSources, i: numb
   out.set(fromA);
   out.set(fromB, fromA.length);
   return out;
-}
-
-/** Step 2, similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing). */
-export function pairSimilarities(blocks: SourceBlock[], prep: PreparedSources): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
-  const { offsets, clkSets, fieldSets } = prep;
-  const F = prep.fieldNames.length;
-  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
-  const ga = new Uint32Array(candidateCount);
-  const gb = new Uint32Array(candidateCount);
-  const clkDice = new Float32Array(candidateCount);
-  const sims = new Float32Array(candidateCount * F);
-  let at = 0;
-  for (const { i, j, pairs } of blocks) {
-    const n = pairs.length / 2;
-    if (n === 0) continue;
-    const c = candidatesAbove(clkSets[i]!, clkSets[j]!, -1, { pairs });
-    for (let k = 0; k < n; k++) {
-      ga[at + k] = offsets[i]! + pairs[2 * k]!;
-      gb[at + k] = offsets[j]! + pairs[2 * k + 1]!;
-      clkDice[at + k] = c.score[k]!;
-    }
-    for (let f = 0; f < F; f++) {
-      const fa = fieldSets[i]![f];
-      const fb = fieldSets[j]![f];
-      if (!fa || !fb) {
-        for (let k = 0; k < n; k++) sims[(at + k) * F + f] = NaN;
-        continue;
-      }
-      const d = candidatesAbove(fa.set, fb.set, -1, { pairs });
-      for (let k = 0; k < n; k++) {
-        const present = fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
-        sims[(at + k) * F + f] = present ? d.score[k]! : NaN;
-      }
-    }
-    at += n;
-  }
-  return { ga, gb, clkDice, sims };
 }
 
 export function link(sources: EngineSource[], opts: EngineOptions): EngineResult {
@@ -373,9 +259,10 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   }
   lap('scoring', t);
 
-  // 4. Entities: greedy, best pair first, never two records of a duplicate-free source together.
+  // 4. Entities: greedy, best pair first, then the residual pass (see residual.ts).
   t = performance.now();
-  const graph = clusterEntities({ sourceOf, duplicateFree: sources.map((s) => s.duplicateFree), populations: sources.map((s) => s.population), pairs: { a: ga, b: gb, weight }, threshold: scoring.threshold });
+  const pairs = { a: ga, b: gb, weight };
+  const { graph, residual } = resolveEntities(sources, prep, pairs, scoring);
   const recordKeys: string[] = new Array(total);
   sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
   const ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
@@ -383,7 +270,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
 
   // 5. Households: entities grouped by exact postcode filter, then by address similarity within it.
   t = performance.now();
-  const { householdIds, households, events: householdEvents } = groupByAddress(sources, offsets, fieldNames, fieldSets, graph, ids.ids, opts);
+  const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, opts);
   lap('households', t);
   seconds.total = (performance.now() - t0) / 1000;
 
@@ -392,8 +279,9 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     recordKeys,
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
     householdIds,
-    links: graph.pairs,
-    scoring,
+    pairs: pairsToCarry(pairs, scoring),
+    residualLinks: residual?.pairs ?? NO_PAIRS,
+    scoring: residual ? { ...scoring, reasoning: [...scoring.reasoning, residualLine(sources, residual)] } : scoring,
     blockingPlans,
     events: [...ids.events, ...householdEvents],
     stats: {
@@ -409,11 +297,59 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   };
 }
 
+/**
+ * Scored pairs → entities: greedy constrained clustering of the pairs at or above the threshold, then
+ * (Fellegi–Sunter mode) the residual pass over what that left unpartnered, and the clustering again
+ * with its links. A full run and an incremental one both end here, with every scored pair.
+ */
+export function resolveEntities(
+  sources: Pick<EngineSource, 'duplicateFree' | 'population'>[],
+  prep: PreparedSources,
+  pairs: ScoredPairs,
+  scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
+): { graph: EntityGraph; residual: ResidualResult | null } {
+  const cluster = (p: ScoredPairs) =>
+    clusterEntities({ sourceOf: prep.sourceOf, duplicateFree: sources.map((s) => s.duplicateFree), populations: sources.map((s) => s.population), pairs: p, threshold: scoring.threshold });
+  const base = cluster(pairs);
+  if (!scoring.model) return { graph: base, residual: null };
+  const residual = residualLinks({ prep, model: scoring.model, pairs, threshold: scoring.threshold, graph: base });
+  return { graph: residual.pairs.a.length > 0 ? cluster(concatPairs([pairs, residual.pairs])) : base, residual };
+}
+
+const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };
+
+/** What the next run carries of this one's scoring: every pair close enough to matter to the residual pass. */
+export function pairsToCarry(pairs: ScoredPairs, scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>): ScoredPairs {
+  const floor = scoring.model ? Math.min(NEAR_FLOOR, scoring.threshold) : scoring.threshold;
+  let n = 0;
+  for (let k = 0; k < pairs.a.length; k++) if (pairs.weight[k]! >= floor) n++;
+  const out: ScoredPairs = { a: new Uint32Array(n), b: new Uint32Array(n), weight: new Float32Array(n) };
+  for (let k = 0, j = 0; k < pairs.a.length; k++) {
+    if (!(pairs.weight[k]! >= floor)) continue;
+    out.a[j] = pairs.a[k]!;
+    out.b[j] = pairs.b[k]!;
+    out.weight[j++] = pairs.weight[k]!;
+  }
+  return out;
+}
+
+export function residualLine(sources: Pick<EngineSource, 'name'>[], r: ResidualResult): string {
+  const byPair = new Map<string, string[]>();
+  for (const p of r.addressPriors) {
+    const k = `${sources[p.sources[0]]!.name} × ${sources[p.sources[1]]!.name}`;
+    byPair.set(k, [...(byPair.get(k) ?? []), `${p.shape === 'one-to-one' ? 'one record each' : 'more'} ${p.rho.toFixed(3)} (${p.groups} addresses)`]);
+  }
+  const priors = [...byPair].map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ');
+  return (
+    `Residual pass: records left without a partner in another source were matched again, knowing each has at most one there. ` +
+    `${r.atAddress} links at one address (the unpartnered records of two sources there, matched jointly with the household model's evidence; ` +
+    `the share of the smaller side's records with a partner at their address, fitted by EM: ${priors || 'no address shared by two sources'}), ` +
+    `and ${r.moved} between people of a household that moved together (two or more unpartnered people of one address matching, one to one, people of one other address).`
+  );
+}
+
 /** Largest keyed-token block used when de-duplicating inside one source. */
 const DEDUP_MAX_BLOCK = 100;
-
-/** Fields whose agreement puts two records at one address (the household test and grouping use them). */
-const ADDRESS_FIELDS = ['address', 'postcode'];
 
 /** Record pairs blocking chose candidates from: across every two sources, and inside each that may hold duplicates. */
 function pairsConsidered(sources: EngineSource[]): number {
@@ -472,55 +408,16 @@ function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn
   return out.subarray(0, at * F);
 }
 
-function sourceOfRecord(offsets: number[], record: number): number {
-  let lo = 0;
-  let hi = offsets.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (offsets[mid]! <= record) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 export function groupByAddress(
-  sources: EngineSource[],
-  offsets: number[],
-  fieldNames: string[],
-  fieldSets: (FieldColumn | null)[][],
-  graph: ReturnType<typeof clusterEntities>,
+  prep: PreparedSources,
+  graph: Pick<EntityGraph, 'entityOf' | 'entities'>,
   entityIds: string[],
-  opts: EngineOptions,
+  opts: Pick<EngineOptions, 'maxHouseholdSize' | 'previousHouseholds' | 'runId'>,
 ): { householdIds: string[]; households: number; events: IdEvent[] } {
-  const total = graph.entityOf.length;
-  const pc = fieldNames.indexOf('postcode');
-  const ad = fieldNames.indexOf('address');
-  if (pc < 0) return { householdIds: new Array(total).fill(''), households: 0, events: [] };
-
+  if (!prep.fieldNames.includes('postcode')) return { householdIds: new Array(prep.total).fill(''), households: 0, events: [] };
   // A keyed encoding is deterministic: the same normalised postcode gives the same filter bytes, so
   // the bytes themselves are a postcode block the broker can form without learning the postcode.
-  const blockIds = new Map<string, number>();
-  const postcodeBlock = new Uint32Array(total).fill(NONE);
-  const addressToken = new Uint32Array(total).fill(NONE);
-  const tokenIds = new Map<string, number>();
-  sources.forEach((_, i) => {
-    const p = fieldSets[i]![pc];
-    const a = ad >= 0 ? fieldSets[i]![ad] : null;
-    if (!p) return;
-    for (let r = 0; r < p.present.length; r++) {
-      if (!p.present[r]) continue;
-      const key = Buffer.from(p.set.get(r)).toString('latin1');
-      let id = blockIds.get(key);
-      if (id === undefined) blockIds.set(key, (id = blockIds.size));
-      postcodeBlock[offsets[i]! + r] = id;
-      if (a?.present[r]) {
-        const tk = key + Buffer.from(a.set.get(r)).toString('latin1');
-        let tid = tokenIds.get(tk);
-        if (tid === undefined) tokenIds.set(tk, (tid = tokenIds.size));
-        addressToken[offsets[i]! + r] = tid;
-      }
-    }
-  });
+  const { postcodeBlock, addressToken } = prep;
   const addresses = entityAddresses({ entities: graph.entities, postcodeBlock, addressToken });
 
   // Exact address within a postcode only: "1 Tyne Gardens" and "2 Tyne Gardens" differ by one

@@ -1,14 +1,15 @@
 /**
  * The stored form of what an incremental run continues from (table run_state): the model as JSON
  * text — it holds typed arrays and must come back bit for bit, so that new pairs are weighed and
- * blocked exactly as the fitting run did its own — and the links as one compact binary column.
+ * blocked exactly as the fitting run did its own — and the scored pairs it carries (those at or above
+ * the threshold and those the residual pass weighs) as one compact binary column, `links`.
  * Pure encode/decode; runs.ts does the I/O.
  */
 import type { Population, ScoredPairs } from './entities/index.js';
 import type { StoredModel } from './engine-incremental.js';
 
 /** Bumped whenever the stored form or its meaning changes: an older state then means a full run. */
-export const RUN_STATE_FORMAT = 1;
+export const RUN_STATE_FORMAT = 2;
 
 /** What must be the same for a run to continue the previous one; stored with the state. */
 export interface RunSettings {
@@ -79,26 +80,26 @@ export function decodeModel(text: string): StoredModel {
 
 const MAGIC = 0x4b4e4c42; // "BLNK"
 
-/** Links as [magic, count, a[count], b[count]] u32 then weight[count] f32, little-endian. */
-export function encodeLinks(links: ScoredPairs): Buffer {
-  const n = links.a.length;
+/** Scored pairs as [magic, count, a[count], b[count]] u32 then weight[count] f32, little-endian. */
+export function encodePairs(pairs: ScoredPairs): Buffer {
+  const n = pairs.a.length;
   const out = Buffer.alloc(8 + 12 * n);
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(n, 4);
   const le = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let k = 0; k < n; k++) {
-    le.setUint32(8 + 4 * k, links.a[k]!, true);
-    le.setUint32(8 + 4 * (n + k), links.b[k]!, true);
-    le.setFloat32(8 + 4 * (2 * n + k), links.weight[k]!, true);
+    le.setUint32(8 + 4 * k, pairs.a[k]!, true);
+    le.setUint32(8 + 4 * (n + k), pairs.b[k]!, true);
+    le.setFloat32(8 + 4 * (2 * n + k), pairs.weight[k]!, true);
   }
   return out;
 }
 
-export function decodeLinks(bytes: Uint8Array): ScoredPairs {
+export function decodePairs(bytes: Uint8Array): ScoredPairs {
   const le = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 8 || le.getUint32(0, true) !== MAGIC) throw new Error('stored links: not a links record');
+  if (bytes.byteLength < 8 || le.getUint32(0, true) !== MAGIC) throw new Error('stored pairs: not a pairs record');
   const n = le.getUint32(4, true);
-  if (bytes.byteLength !== 8 + 12 * n) throw new Error(`stored links: ${bytes.byteLength} bytes for ${n} links`);
+  if (bytes.byteLength !== 8 + 12 * n) throw new Error(`stored pairs: ${bytes.byteLength} bytes for ${n} pairs`);
   const out: ScoredPairs = { a: new Uint32Array(n), b: new Uint32Array(n), weight: new Float32Array(n) };
   for (let k = 0; k < n; k++) {
     out.a[k] = le.getUint32(8 + 4 * k, true);

@@ -10,7 +10,7 @@ import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { link, type EngineResult, type EngineSource } from './engine.js';
 import { linkIncremental, modelToStore, sortByRecordKey, whyNotContinue, type IncrementalStats, type PreviousRun, type StoredModel } from './engine-incremental.js';
-import { decodeLinks, decodeModel, encodeLinks, encodeModel, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
+import { decodePairs, decodeModel, encodePairs, encodeModel, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
 
 export type RunMode = 'full' | 'incremental';
 
@@ -102,7 +102,7 @@ async function loadPrevious(db: Kysely<Database>, prev: { id: string; submission
     recordKeys: rows.map((r) => r.record_key),
     entityIds: rows.map((r) => r.entity_id),
     households,
-    links: decodeLinks(new Uint8Array(state.links)),
+    pairs: decodePairs(new Uint8Array(state.links)),
     model: decodeModel(state.model),
   };
 }
@@ -191,7 +191,7 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
       const inc = (incremental = r.incremental);
       modeReason =
         `continues run ${previous.runId} (policy ${doc.id} v${doc.version}, same encoding schema, threshold and sources; model fitted in run ${previous.model.fittedIn}): ` +
-        `${inc.carried} records carried over, ${inc.added} new or changed, ${inc.removed} removed; ${inc.recomputedRecords} records re-clustered`;
+        `${inc.carried} records carried over, ${inc.added} new or changed, ${inc.removed} removed; ${inc.newPairs} candidate pairs scored, ${inc.carriedPairs} carried over`;
       result = r;
       stored = previous.model;
     } else {
@@ -220,7 +220,7 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
       for (let k = 0; k < events.length; k += 2000) await trx.insertInto('run_event').values(events.slice(k, k + 2000)).execute();
       await trx
         .insertInto('run_state')
-        .values({ run_id: runId, settings: JSON.stringify(settings), model: encodeModel(stored), links: encodeLinks(result.links), record_count: rows.length })
+        .values({ run_id: runId, settings: JSON.stringify(settings), model: encodeModel(stored), links: encodePairs(result.pairs), record_count: rows.length })
         .execute();
       const { model: _model, ...scoring } = result.scoring;
       // The engine's stage times, and the run's own I/O: decrypting and reading, and storing.

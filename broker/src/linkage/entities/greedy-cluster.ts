@@ -24,7 +24,7 @@ import type { Clustering } from './clustering.js';
 import { descendingFloatKeys, radixOrder } from './radix-order.js';
 import { assertPairs, pairsAtOrAbove } from './scored-pairs.js';
 import type { ScoredPairs } from './scored-pairs.js';
-import { ConstrainedUnionFind, connectedRoots } from './union-find.js';
+import { ConstrainedUnionFind } from './union-find.js';
 import type { Population } from './union-find.js';
 
 export interface EntityInput {
@@ -44,17 +44,11 @@ export interface ClusterStats {
   pairsAboveThreshold: number;
   /** Pairs that joined two clusters. */
   merges: number;
-  /** Pairs refused because the merge would break a source constraint: duplicate-free, unlinked duplicates, or adults with children (among the pairs processed in this run). */
+  /** Pairs refused because the merge would break a source constraint: duplicate-free, unlinked duplicates, or adults with children. */
   refused: number;
-  /** Records and pairs whose clustering this run computed (all of them in a full run; see updateEntities). */
-  recomputedRecords: number;
-  recomputedPairs: number;
 }
 
-/**
- * Everything the next incremental run needs: the inputs that shaped the clustering (sources, their
- * duplicate-free flags and populations, the threshold and the linking pairs) and the clustering itself.
- */
+/** The clustering with the inputs that shaped it: sources, their constraints, the threshold and the linking pairs. */
 export interface EntityGraph {
   sourceOf: Uint16Array;
   duplicateFree: readonly boolean[];
@@ -63,11 +57,6 @@ export interface EntityGraph {
   threshold: number;
   /** Pairs at or above the threshold, smaller index first, no self-pairs. */
   pairs: ScoredPairs;
-  /**
-   * Per record: the smallest record index of its connected component in the graph of those pairs.
-   * Greedy results on different components are independent; incremental runs rely on that.
-   */
-  componentOf: Uint32Array;
   /** Entity index per record, canonical numbering (by smallest record); the same array as entities.clusterOf. */
   entityOf: Uint32Array;
   /** The entity clustering with member lists. */
@@ -131,9 +120,8 @@ export function clusterEntities(input: EntityInput): EntityGraph {
     populations,
     threshold: input.threshold,
     pairs,
-    componentOf: connectedRoots(n, pairs.a, pairs.b),
     entityOf: entities.clusterOf,
     entities,
-    stats: { pairsAboveThreshold: pairs.a.length, merges, refused, recomputedRecords: n, recomputedPairs: pairs.a.length },
+    stats: { pairsAboveThreshold: pairs.a.length, merges, refused },
   };
 }

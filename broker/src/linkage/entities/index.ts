@@ -1,6 +1,6 @@
 /**
  * Entity resolution of the linkage engine: scored pairs from any number of sources → entities
- * (greedy constrained union, full or incremental) → stable entity ids with merge/split events.
+ * (greedy constrained union) → stable entity ids with merge/split events.
  * Pure: no I/O (fresh ids come from the CSPRNG unless a factory is injected).
  */
 export type { ScoredPairs } from './scored-pairs.js';
@@ -9,10 +9,8 @@ export type { Clustering } from './clustering.js';
 export { canonicalClustering, withMembers, membersOf } from './clustering.js';
 export { clusterEntities, greedyUnion, pairOrder } from './greedy-cluster.js';
 export type { EntityInput, EntityGraph, ClusterStats } from './greedy-cluster.js';
-export { updateEntities } from './incremental.js';
-export type { EntityUpdate } from './incremental.js';
 export { assignStableIds, assignStableIdsIndexed, assignmentOf, newOpaqueId } from './stable-ids.js';
 export type { IdEvent, StableIdInput, IndexedStableIdInput, StableIdResult } from './stable-ids.js';
-export { ConstrainedUnionFind, connectedRoots } from './union-find.js';
+export { ConstrainedUnionFind } from './union-find.js';
 export type { Population } from './union-find.js';
 export { radixOrder, descendingFloatKeys } from './radix-order.js';

@@ -44,8 +44,8 @@ export interface StableIdInput {
 }
 
 /**
- * The same assignment without string keys, for a caller that holds the previous clustering (e.g. an
- * incremental run, where EntityUpdate.previousIndex already says which record continues which).
+ * The same assignment without string keys, for a caller that holds the previous clustering (an
+ * incremental run, which already knows which record continues which).
  */
 export interface IndexedStableIdInput {
   clusterOf: Uint32Array;

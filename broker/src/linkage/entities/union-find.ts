@@ -205,26 +205,3 @@ function populationBits(populations: readonly (Population | undefined)[], source
   }
   return out;
 }
-
-/** Plain union-find (no constraint), for connected components of the candidate graph. */
-export function connectedRoots(n: number, a: Uint32Array, b: Uint32Array): Uint32Array {
-  const parent = new Uint32Array(n);
-  for (let i = 0; i < n; i++) parent[i] = i;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      const up = parent[parent[x] as number] as number;
-      parent[x] = up;
-      x = up;
-    }
-    return x;
-  };
-  for (let k = 0; k < a.length; k++) {
-    const ra = find(a[k] as number);
-    const rb = find(b[k] as number);
-    // Smaller index as root keeps this deterministic without a rank array.
-    if (ra < rb) parent[rb] = ra;
-    else if (rb < ra) parent[ra] = rb;
-  }
-  for (let i = 0; i < n; i++) parent[i] = find(i);
-  return parent;
-}

@@ -165,8 +165,9 @@ export function withHouseholdTest(model: ScoringModel, sims: SimilarityMatrix, a
 }
 
 /**
- * Lowers below the threshold every pair at or above it, at one address, that the co-resident model
- * reads as two people of one household. Returns how many pairs it lowered.
+ * Sets to −∞ every pair at or above the threshold, at one address, that the co-resident model reads
+ * as two people of one household: they are two people, not a weak candidate for one (the residual
+ * pass weighs pairs at one address with the household model itself). Returns how many it set.
  */
 export function householdVeto(model: ScoringModel, household: HouseholdModel, sims: SimilarityMatrix, weight: Float32Array, threshold: number): number {
   const names = model.fields.map((c) => c.field);
@@ -175,7 +176,7 @@ export function householdVeto(model: ScoringModel, household: HouseholdModel, si
   let vetoed = 0;
   for (let p = 0; p < weight.length; p++) {
     if (weight[p]! >= threshold && here[p] && reading[p]! < 0) {
-      weight[p] = Math.fround(threshold) - 1;
+      weight[p] = -Infinity;
       vetoed++;
     }
   }

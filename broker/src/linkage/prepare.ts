@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import type { EngineSource } from './engine.js';
+import { NONE } from './entities/index.js';
+import { candidatesAbove, FilterSet } from './kernel/index.js';
+import type { FieldColumn } from './scoring/index.js';
+
+/**
+ * The engine's view of its input: global record numbering, packed filters, the fields every source
+ * can be compared on, what a keyed encoding lets the broker group on (an address, a name) without
+ * reading it, and per-field Dice of record pairs. Pure: no I/O.
+ */
+
+/** One field's filters for a source, as a FilterSet (absent → all zero) plus a presence bitmap. */
+function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
+  const spec = src.fieldSpecs[fieldIndex]!;
+  const n = src.tokens.length;
+  const set = new FilterSet(spec.bits, n);
+  const present = new Uint8Array(n);
+  const empty = new Uint8Array(spec.bits / 8);
+  for (let r = 0; r < n; r++) {
+    const mask = src.fieldMasks[r]!;
+    if (!(mask & (1 << fieldIndex)) || !src.fields[r]) {
+      set.set(r, empty);
+      continue;
+    }
+    // Offset of this field: the sizes of the present fields packed before it.
+    let at = 0;
+    for (let k = 0; k < fieldIndex; k++) if (mask & (1 << k)) at += src.fieldSpecs[k]!.bits / 8;
+    set.set(r, src.fields[r]!.subarray(at, at + spec.bits / 8));
+    present[r] = 1;
+  }
+  return { set, present };
+}
+
+/** Fields every source can be compared on, and which of them are personal. */
+export function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
+  const first = sources[0]!;
+  for (const s of sources) {
+    if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);
+  }
+  // Fields every source can be compared on: the same name and size everywhere it appears.
+  const bits = new Map<string, number>();
+  const personal = new Set<string>();
+  for (const s of sources) {
+    for (const f of s.fieldSpecs) {
+      const seen = bits.get(f.field);
+      if (seen !== undefined && seen !== f.bits) throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
+      bits.set(f.field, f.bits);
+      if (f.personal) personal.add(f.field);
+    }
+  }
+  return { names: [...bits.keys()], personal };
+}
+
+/** Fields whose agreement puts two records at one address (the household test and grouping use them). */
+export const ADDRESS_FIELDS = ['address', 'postcode'];
+
+export interface PreparedSources {
+  compatible: { names: string[]; personal: Set<string> };
+  fieldNames: string[];
+  /** Global index of each source's first record (sources concatenated in input order). */
+  offsets: number[];
+  total: number;
+  sourceOf: Uint16Array;
+  clkSets: FilterSet[];
+  fieldSets: (FieldColumn | null)[][];
+  /** Per source and record: the agencies' keyed blocking tokens, then the broker's name key (16 bytes each). */
+  blocks: (Uint8Array | null)[][];
+  /**
+   * Per global record: a dense id of its exact postcode filter, and of its exact postcode and
+   * address filters together (NONE without them). A keyed encoding is deterministic, so equal
+   * bytes mean an equal normalised value: one postcode, one address.
+   */
+  postcodeBlock: Uint32Array;
+  addressToken: Uint32Array;
+  /** Without at least two comparable fields the record-level CLK is all there is to score. */
+  clkMode: boolean;
+}
+
+export function prepareSources(sources: EngineSource[], opts: { clkOnly?: boolean }): PreparedSources {
+  if (sources.length === 0) throw new Error('nothing to link');
+  if (sources.length > 65535) throw new Error('too many sources');
+  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : checkCompatible(sources);
+  const fieldNames = compatible.names;
+  const offsets: number[] = [];
+  let total = 0;
+  for (const s of sources) {
+    offsets.push(total);
+    total += s.tokens.length;
+  }
+  const sourceOf = new Uint16Array(total);
+  sources.forEach((s, i) => sourceOf.fill(i, offsets[i]!, offsets[i]! + s.tokens.length));
+  const clkSets = sources.map((s) => FilterSet.fromBytes(s.clkBits, s.clks));
+  const fieldSets = sources.map((s) =>
+    fieldNames.map((name) => {
+      const k = s.fieldSpecs.findIndex((f) => f.field === name);
+      return k < 0 ? null : fieldSet(s, k);
+    }),
+  );
+  const { postcodeBlock, addressToken } = addressKeys(fieldNames, fieldSets, offsets, total);
+  const blocks = sources.map((s, i) => withNameKeys(s.blocks, fieldNames, fieldSets[i]!));
+  return { compatible, fieldNames, offsets, total, sourceOf, clkSets, fieldSets, blocks, postcodeBlock, addressToken, clkMode: fieldNames.length < 2 };
+}
+
+function addressKeys(fieldNames: string[], fieldSets: (FieldColumn | null)[][], offsets: number[], total: number): { postcodeBlock: Uint32Array; addressToken: Uint32Array } {
+  const postcodeBlock = new Uint32Array(total).fill(NONE);
+  const addressToken = new Uint32Array(total).fill(NONE);
+  const pc = fieldNames.indexOf('postcode');
+  const ad = fieldNames.indexOf('address');
+  if (pc < 0) return { postcodeBlock, addressToken };
+  const blockIds = new Map<string, number>();
+  const tokenIds = new Map<string, number>();
+  fieldSets.forEach((columns, i) => {
+    const p = columns[pc];
+    const a = ad >= 0 ? columns[ad] : null;
+    if (!p) return;
+    for (let r = 0; r < p.present.length; r++) {
+      if (!p.present[r]) continue;
+      const key = Buffer.from(p.set.get(r)).toString('latin1');
+      let id = blockIds.get(key);
+      if (id === undefined) blockIds.set(key, (id = blockIds.size));
+      postcodeBlock[offsets[i]! + r] = id;
+      if (a?.present[r]) {
+        const tk = key + Buffer.from(a.set.get(r)).toString('latin1');
+        let tid = tokenIds.get(tk);
+        if (tid === undefined) tokenIds.set(tk, (tid = tokenIds.size));
+        addressToken[offsets[i]! + r] = tid;
+      }
+    }
+  });
+  return { postcodeBlock, addressToken };
+}
+
+/** Fields whose exact filters together form the broker's name key. */
+export const NAME_KEY_FIELDS = ['given_name', 'surname'];
+
+/**
+ * The agencies' blocking tokens plus one the broker derives: a digest of the exact given-name and
+ * surname filters. Without it a record with no date of birth and no sex (most council-tax rows)
+ * carries no keyed token at all, and a person whose two addresses differ (a move one system has
+ * not caught up with) is never proposed. It reveals nothing new: equal filters are visibly equal.
+ */
+function withNameKeys(blocks: (Uint8Array | null)[], fieldNames: string[], columns: (FieldColumn | null)[]): (Uint8Array | null)[] {
+  const cols = NAME_KEY_FIELDS.map((f) => fieldNames.indexOf(f)).map((k) => (k < 0 ? null : columns[k]!));
+  if (cols.some((c) => !c)) return blocks;
+  return blocks.map((own, r) => {
+    if (!cols.every((c) => c!.present[r])) return own;
+    const h = createHash('sha256').update('blindlink name key\0');
+    for (const c of cols) h.update(c!.set.get(r));
+    const key = h.digest().subarray(0, 16);
+    if (!own || own.length === 0) return new Uint8Array(key);
+    const out = new Uint8Array(own.length + 16);
+    out.set(own);
+    out.set(key, own.length);
+    return out;
+  });
+}
+
+/** Candidate pairs between source i and source j (i ≤ j), local record numbers. */
+export interface SourceBlock {
+  i: number;
+  j: number;
+  /** (record of source i, record of source j) interleaved; within one source i < j. */
+  pairs: Uint32Array;
+}
+
+/** Similarities per pair: record-level Dice and one Dice per shared field (NaN = missing), global record numbers. */
+export function pairSimilarities(blocks: SourceBlock[], prep: PreparedSources): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
+  const { offsets, clkSets, fieldSets } = prep;
+  const F = prep.fieldNames.length;
+  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  const ga = new Uint32Array(candidateCount);
+  const gb = new Uint32Array(candidateCount);
+  const clkDice = new Float32Array(candidateCount);
+  const sims = new Float32Array(candidateCount * F);
+  let at = 0;
+  for (const { i, j, pairs } of blocks) {
+    const n = pairs.length / 2;
+    if (n === 0) continue;
+    const c = candidatesAbove(clkSets[i]!, clkSets[j]!, -1, { pairs });
+    for (let k = 0; k < n; k++) {
+      ga[at + k] = offsets[i]! + pairs[2 * k]!;
+      gb[at + k] = offsets[j]! + pairs[2 * k + 1]!;
+      clkDice[at + k] = c.score[k]!;
+    }
+    for (let f = 0; f < F; f++) {
+      const fa = fieldSets[i]![f];
+      const fb = fieldSets[j]![f];
+      if (!fa || !fb) {
+        for (let k = 0; k < n; k++) sims[(at + k) * F + f] = NaN;
+        continue;
+      }
+      const d = candidatesAbove(fa.set, fb.set, -1, { pairs });
+      for (let k = 0; k < n; k++) {
+        const present = fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
+        sims[(at + k) * F + f] = present ? d.score[k]! : NaN;
+      }
+    }
+    at += n;
+  }
+  return { ga, gb, clkDice, sims };
+}
