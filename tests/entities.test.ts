@@ -14,6 +14,7 @@ import {
   radixOrder,
 } from '@blindlink/broker/entities';
 import type { EntityGraph, IdEvent, ScoredPairs } from '@blindlink/broker/entities';
+import { link, type EngineSource } from '@blindlink/broker';
 import { mulberry32 } from './helpers/prng.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -385,6 +386,34 @@ t.test('populations: an adults-only record and a children-only record never shar
   t.same(partition(kids.entityOf), [[0, 1, 2]], 'children with anyone and children');
   t.throws(() => clusterEntities({ sourceOf, duplicateFree: [false, false, false], populations: ['adults', undefined, undefined, 'children'], pairs: toScored([]), threshold: 0.5 }), /populations are given for 4 sources; only 3/);
   t.throws(() => clusterEntities({ sourceOf, duplicateFree: [false, false, false], populations: ['adults', 'pensioners' as never], pairs: toScored([]), threshold: 0.5 }), /source 1 declares population "pensioners"/);
+});
+
+t.test('populations: the engine neither blocks nor scores an adults-only source against a children-only one', async (t) => {
+  // Three sources holding the same two people (identical CLKs, Dice 1 across sources).
+  const r = mulberry32(7);
+  const clks = [0, 1].map(() => Uint8Array.from({ length: 128 }, () => Math.floor(r() * 256)));
+  const source = (name: string, population?: 'adults' | 'children'): EngineSource => ({
+    name,
+    duplicateFree: true,
+    ...(population ? { population } : {}),
+    tokens: ['0', '1'],
+    clkBits: 1024,
+    clks,
+    fieldSpecs: [],
+    fieldMasks: [0, 0],
+    fields: [null, null],
+    blocks: [null, null],
+  });
+  const pairsOf = (res: ReturnType<typeof link>) => res.stats.blocking.map((b) => b.sources.join(' × '));
+  const open = link([source('ct'), source('gp'), source('school')], { diceThreshold: 0.8, runId: 'r' });
+  t.same(pairsOf(open), ['ct × gp', 'ct × school', 'gp × school'], 'undeclared: every pair of sources is blocked');
+  t.equal(open.stats.candidatePairs, 6);
+  const apart = link([source('ct', 'adults'), source('gp'), source('school', 'children')], { diceThreshold: 0.8, runId: 'r' });
+  t.same(pairsOf(apart), ['ct × gp', 'gp × school'], 'declared: council tax × schools is not blocked');
+  t.same(apart.blockingPlans.map((p) => p.sources.join(' × ')), ['ct × gp', 'gp × school'], 'nor planned for the next run');
+  t.equal(apart.stats.candidatePairs, 4, 'and none of its pairs is scored');
+  t.equal(apart.entityIds[0], apart.entityIds[2], 'council tax still links with the GP');
+  t.not(apart.entityIds[4], apart.entityIds[0], 'and the school record stays apart from the council-tax one');
 });
 
 t.test('populations: the council-tax row of a father and son of one name goes to the father', async (t) => {

@@ -136,7 +136,7 @@ export function candidateBlocks(
   const anyMarked = marked?.map((m) => m.includes(1));
   for (let i = 0; i < sources.length; i++) {
     for (let j = i; j < sources.length; j++) {
-      if (i === j && sources[i]!.duplicateFree) continue;
+      if ((i === j && sources[i]!.duplicateFree) || populationsApart(sources[i]!, sources[j]!)) continue;
       const names: [string, string] = [sources[i]!.name, sources[j]!.name];
       const given = plans?.find((p) => p.sources[0] === names[0] && p.sources[1] === names[1]);
       if (plans && !given) throw new Error(`no blocking plan for ${names.join(' × ')}: link these sources in full`);
@@ -357,9 +357,14 @@ function pairsConsidered(sources: EngineSource[]): number {
   for (let i = 0; i < sources.length; i++) {
     const n = sources[i]!.tokens.length;
     if (!sources[i]!.duplicateFree) total += (n * (n - 1)) / 2;
-    for (let j = i + 1; j < sources.length; j++) total += n * sources[j]!.tokens.length;
+    for (let j = i + 1; j < sources.length; j++) if (!populationsApart(sources[i]!, sources[j]!)) total += n * sources[j]!.tokens.length;
   }
   return total;
+}
+
+/** An adults-only and a children-only source share no person: their pairs are neither blocked nor scored. */
+function populationsApart(a: Pick<EngineSource, 'population'>, b: Pick<EngineSource, 'population'>): boolean {
+  return a.population !== undefined && b.population !== undefined && a.population !== b.population;
 }
 
 /**
