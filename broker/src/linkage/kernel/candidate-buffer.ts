@@ -93,6 +93,17 @@ export class CandidateBuffer {
   finish(): Candidates {
     return { a: this.a.subarray(0, this.length), b: this.b.subarray(0, this.length), score: this.score.subarray(0, this.length) };
   }
+
+  /**
+   * The contents as copies of their own (transferable), leaving the buffer empty for the next
+   * chunk: a fresh buffer per chunk would reserve the kernel's worst-case room anew each time,
+   * which cost a worker more than its comparisons (measured 2× slower on 4 M-comparison chunks).
+   */
+  take(): Candidates {
+    const out = { a: this.a.slice(0, this.length), b: this.b.slice(0, this.length), score: this.score.slice(0, this.length) };
+    this.length = 0;
+    return out;
+  }
 }
 
 /** Concatenate results in the given order. */
