@@ -22,7 +22,7 @@
  */
 import { householdVeto, scorePairs, type ScoringModel } from './scoring/index.js';
 import { assignStableIds, assignStableIdsIndexed, canonicalClustering, concatPairs, NONE, type ScoredPairs, type StableIdResult } from './entities/index.js';
-import { candidateBlocks, checkCompatible, groupByAddress, pairSimilarities, pairsToCarry, prepareSources, recordKey, resolveEntities, residualLine, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
+import { candidateBlocks, checkCompatible, groupByAddress, NO_PAIRS, pairSimilarities, pairsToCarry, prepareSources, recordKey, resolveEntities, residualLine, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
 
 /** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
 export interface StoredModel {
@@ -202,7 +202,7 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
     recordKeys,
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
     householdIds,
-    residualLinks: residual?.pairs ?? { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) },
+    residualLinks: residual?.pairs ?? NO_PAIRS,
     pairs: pairsToCarry(pairs, { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) }),
     scoring: { mode: model.mode, threshold: model.threshold, fields: model.fields, reasoning: [carriedLine, ...model.reasoning, ...(residual ? [residualLine(sources, residual)] : [])], ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) },
     blockingPlans: plans,

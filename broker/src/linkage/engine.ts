@@ -316,7 +316,7 @@ export function resolveEntities(
   return { graph: residual.pairs.a.length > 0 ? cluster(concatPairs([pairs, residual.pairs])) : base, residual };
 }
 
-const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };
+export const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };
 
 /** What the next run carries of this one's scoring: every pair close enough to matter to the residual pass. */
 export function pairsToCarry(pairs: ScoredPairs, scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>): ScoredPairs {
