@@ -60,7 +60,7 @@ export interface ResidualResult {
 }
 
 export function residualLinks(input: ResidualInput): ResidualResult {
-  const { prep, pairs, threshold } = input;
+  const { prep, threshold } = input;
   const S = prep.offsets.length;
   const entityOf = input.graph.entityOf;
   const holds = entitySources(entityOf, prep.sourceOf, S);
@@ -102,7 +102,6 @@ function entitySources(entityOf: Uint32Array, sourceOf: Uint16Array, S: number):
  */
 function movedTogether(input: ResidualInput, covered: (g: number, s: number) => boolean, out: { a: number[]; b: number[]; weight: number[] }): number {
   const { prep, pairs, model, threshold } = input;
-  const S = prep.offsets.length;
   const byMove = new Map<string, number[]>();
   for (let k = 0; k < pairs.a.length; k++) {
     const a = pairs.a[k]!;
@@ -123,28 +122,9 @@ function movedTogether(input: ResidualInput, covered: (g: number, s: number) => 
   const groups = [...byMove.values()].filter((ks) => ks.length >= 2);
   if (groups.length === 0) return 0;
 
-  // The address evidence of each pair, to take out: its levels, from the fields.
-  const lists = new Map<number, number[]>();
-  for (const ks of groups) {
-    for (const k of ks) {
-      const [a, b] = orient(prep, pairs.a[k]!, pairs.b[k]!);
-      const key = prep.sourceOf[a]! * S + prep.sourceOf[b]!;
-      const list = lists.get(key) ?? [];
-      list.push(a - prep.offsets[prep.sourceOf[a]!]!, b - prep.offsets[prep.sourceOf[b]!]!);
-      lists.set(key, list);
-    }
-  }
-  const blocks: SourceBlock[] = [...lists].map(([key, list]) => ({ i: Math.floor(key / S), j: key % S, pairs: Uint32Array.from(list) }));
-  const { ga, gb, sims } = pairSimilarities(blocks, prep);
-  const F = model.fields.length;
-  const levels = similarityLevels(sims, model.fields);
+  // The address evidence of each pair, to take out.
   const addressFields = ADDRESS_FIELDS.map((f) => model.fields.findIndex((c) => c.field === f)).filter((f) => f >= 0);
-  const addressWeight = new Map<number, number>();
-  for (let p = 0; p < ga.length; p++) {
-    let w = 0;
-    for (const f of addressFields) w += model.weights[f]![levels[p * F + f]!]!;
-    addressWeight.set(ga[p]! * prep.total + gb[p]!, w);
-  }
+  const addressWeight = fieldWeights(prep, model, model.weights, addressFields, groups.flat().map((k) => orient(prep, pairs.a[k]!, pairs.b[k]!)));
 
   let linked = 0;
   for (const ks of groups) {
@@ -172,6 +152,32 @@ function movedTogether(input: ResidualInput, covered: (g: number, s: number) => 
     }
   }
   return linked;
+}
+
+/**
+ * Per record pair (a of the lower-numbered source first), its weights under `weights` summed over
+ * `fields`, keyed a · total + b: the pairs' field similarities computed in one batch per pair of sources.
+ */
+function fieldWeights(prep: PreparedSources, model: ScoringModel, weights: readonly (readonly number[])[], fields: number[], pairs: [number, number][]): Map<number, number> {
+  const S = prep.offsets.length;
+  const lists = new Map<number, number[]>();
+  for (const [a, b] of pairs) {
+    const key = prep.sourceOf[a]! * S + prep.sourceOf[b]!;
+    const list = lists.get(key) ?? [];
+    list.push(a - prep.offsets[prep.sourceOf[a]!]!, b - prep.offsets[prep.sourceOf[b]!]!);
+    lists.set(key, list);
+  }
+  const blocks: SourceBlock[] = [...lists].map(([key, list]) => ({ i: Math.floor(key / S), j: key % S, pairs: Uint32Array.from(list) }));
+  const { ga, gb, sims } = pairSimilarities(blocks, prep);
+  const F = model.fields.length;
+  const levels = similarityLevels(sims, model.fields);
+  const out = new Map<number, number>();
+  for (let p = 0; p < ga.length; p++) {
+    let w = 0;
+    for (const f of fields) w += weights[f]![levels[p * F + f]!]!;
+    out.set(ga[p]! * prep.total + gb[p]!, w);
+  }
+  return out;
 }
 
 /** A pair with its lower-numbered source first (how pairSimilarities wants a block's pairs). */
@@ -246,22 +252,9 @@ function addressPass(input: ResidualInput, covered: (g: number, s: number) => bo
   if (groups.length === 0) return { links: 0, priors: [] };
 
   // Every member pair's co-resident reading (log2 m/h; the address fields carry none), in one batch.
-  const lists = new Map<number, number[]>();
-  for (const { s, t, A, B } of groups) {
-    const list = lists.get(s * S + t) ?? [];
-    for (const ua of A) for (const ub of B) for (const a of ua.members) for (const b of ub.members) list.push(a - prep.offsets[s]!, b - prep.offsets[t]!);
-    lists.set(s * S + t, list);
-  }
-  const blocks: SourceBlock[] = [...lists].map(([k, list]) => ({ i: Math.floor(k / S), j: k % S, pairs: Uint32Array.from(list) }));
-  const { ga, gb, sims } = pairSimilarities(blocks, prep);
-  const F = model.fields.length;
-  const levels = similarityLevels(sims, model.fields);
-  const reading = new Map<number, number>();
-  for (let p = 0; p < ga.length; p++) {
-    let w = 0;
-    for (let f = 0; f < F; f++) w += household.weights[f]![levels[p * F + f]!]!;
-    reading.set(ga[p]! * prep.total + gb[p]!, w);
-  }
+  const memberPairs: [number, number][] = [];
+  for (const { A, B } of groups) for (const ua of A) for (const ub of B) for (const a of ua.members) for (const b of ub.members) memberPairs.push([a, b]);
+  const reading = fieldWeights(prep, model, household.weights, model.fields.map((_, f) => f), memberPairs);
   for (const g of groups) {
     g.A.forEach((ua, i) =>
       g.B.forEach((ub, j) => {
