@@ -86,7 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
-  registerAuditHook(app, opts.db);
+  registerAuditHook(app, opts.db, opts.keys);
   registerErrorHandling(app);
   // PostgreSQL text cannot hold NUL: refuse it at the door with a clear 400 instead of a 500 later.
   app.addHook('preValidation', async (request) => {

@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Principal } from './auth.js';
+import { AUDIT_HEAD_HEADER } from '@blindlink/protocol';
+import type { BrokerKeyring } from '../trust/keys.js';
 import { appendAudit } from '../audit/log.js';
+import { auditHeadHeader } from '../audit/receipts.js';
 
 /** What a handler records about its request; the hook fills the rest and appends it to the chain. */
 export interface RequestAudit {
@@ -26,8 +29,10 @@ declare module 'fastify' {
 /**
  * Every request is audited, allowed or refused, before its reply leaves: the entry is appended in
  * onSend, and if the append fails the reply becomes an error, so nothing is released unaudited.
+ * With `keys`, the reply also carries a signed receipt of the chain head that includes its own row
+ * (AUDIT_HEAD_HEADER): the row appendAudit returns is this request's, its seq and hash from one insert.
  */
-export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): void {
+export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, keys?: BrokerKeyring): void {
   app.decorateRequest('audit', null as unknown as RequestAudit);
   app.addHook('onRequest', async (request) => {
     request.audit = {};
@@ -37,7 +42,7 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): v
     const a = request.audit ?? {};
     const user = request.user as Partial<Principal> | undefined;
     const status = reply.statusCode;
-    await appendAudit(db, {
+    const entry = await appendAudit(db, {
       actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
       action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
       purpose: a.purpose ?? null,
@@ -50,6 +55,7 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): v
       counts: a.counts ?? {},
       releaseDigest: a.releaseDigest ?? null,
     });
+    if (keys) reply.header(AUDIT_HEAD_HEADER, auditHeadHeader(keys, entry));
     return payload;
   });
 }
