@@ -11,6 +11,7 @@ import { loadExistingBrokerKeys, readBrokerPublicKeyFile } from './audit/broker-
 import { checkpointHead, listCheckpoints, verifyStoredCheckpoints } from './audit/checkpoints.js';
 import { exportChunks, planExport } from './audit/export.js';
 import { describeVerdict, verifyExportFile } from './audit/export-verify.js';
+import { describeReceipts, loadReceipts, matchReceiptsInDatabase, ReceiptMatcher } from './audit/receipt-check.js';
 import { SIGNING_SEED_FILE } from './trust/keys.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -253,25 +254,41 @@ export function buildCli(): Command {
       .description(
         'verify the audit trail and exit 1 naming the first row that fails:\n' +
           '  --data-dir: recompute the database\'s hash chain and check every stored signed checkpoint\n' +
-          '  --file --broker-key: verify an export offline (no database), trusting only the given public key',
+          '  --file --broker-key: verify an export offline (no database), trusting only the given public key\n' +
+          '  --receipts: also check that every receipt agencies kept is in the trail with its signed hash',
       ),
   )
     .option('--file <export.jsonl>', 'an export from `audit export` or GET /v1/audit/export')
     .option('--broker-key <file>', 'file holding the broker\'s Ed25519 public key, base64 (`audit broker-key`, or signingPublicKey of GET /v1/broker)')
-    .action(async (o: { dataDir: string; file?: string; brokerKey?: string }, cmd: Command) => {
+    .option('--receipts <dir>', 'audit receipts collected from agencies (their <key-dir>/receipts/*.jsonl): fail if the trail lacks a receipted row')
+    .option('--issued-before <time>', 'with --receipts and --file: check only receipts issued before this ISO 8601 time (when the export was made)', (v: string) => {
+      const d = new Date(v);
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('--issued-before must be an ISO 8601 date-time');
+      return d;
+    })
+    .action(async (o: { dataDir: string; file?: string; brokerKey?: string; receipts?: string; issuedBefore?: Date }, cmd: Command) => {
       if (o.file !== undefined) {
         if (!o.brokerKey) throw new CliError('--file needs --broker-key: an export is checked against a key you hold, never the key it carries');
         if (cmd.getOptionValueSource('dataDir') === 'cli') throw new CliError('give --file or --data-dir, not both');
-        const verdict = await verifyExportFile(o.file, readBrokerPublicKeyFile(o.brokerKey));
+        const key = readBrokerPublicKeyFile(o.brokerKey);
+        const matcher = o.receipts ? new ReceiptMatcher(loadReceipts(o.receipts, key), 'the export', o.issuedBefore) : undefined;
+        const verdict = await verifyExportFile(o.file, key, matcher ? { onEntry: (e) => matcher.observe(e.seq, e.hash) } : {});
         (verdict.ok ? process.stdout : process.stderr).write(describeVerdict(verdict) + '\n');
         if (!verdict.ok) process.exitCode = 1;
+        if (!verdict.ok || !matcher) return;
+        const receipts = matcher.verdict(verdict);
+        (receipts.failures.length ? process.stderr : process.stdout).write(describeReceipts(receipts, 'the export'));
+        if (receipts.failures.length) process.exitCode = 1;
         return;
       }
+      if (o.issuedBefore) throw new CliError('--issued-before applies to an export (--file); the live database holds every receipted row');
       const publicKey = o.brokerKey
         ? readBrokerPublicKeyFile(o.brokerKey)
         : existsSync(join(keyDir(o.dataDir), SIGNING_SEED_FILE))
           ? (await loadExistingBrokerKeys(keyDir(o.dataDir))).signingPublicKey
           : null;
+      if (o.receipts && !publicKey) throw new CliError(`--receipts needs the broker key: give --broker-key (no key in ${keyDir(o.dataDir)})`);
+      const matcher = o.receipts && publicKey ? new ReceiptMatcher(loadReceipts(o.receipts, publicKey), 'the database') : undefined;
       await withDatabase(o.dataDir, async ({ db }) => {
         const { rows, broken } = await verifyAuditChain(db);
         if (broken) {
@@ -296,6 +313,16 @@ export function buildCli(): Command {
           return;
         }
         const tail = rows > cps.lastSeq ? `; rows ${cps.lastSeq + 1}–${rows} not yet signed` : '';
+        if (matcher) {
+          // Self-consistent is not the same as whole: a cut-back trail with its checkpoints is consistent.
+          const receipts = await matchReceiptsInDatabase(db, matcher);
+          if (receipts.failures.length) {
+            process.stderr.write(`audit chain CUT BACK OR REWRITTEN: its ${rows} rows and ${cps.checked} checkpoint(s) are consistent, but agencies hold receipts it does not match\n` + describeReceipts(receipts, 'the database'));
+            process.exitCode = 1;
+            return;
+          }
+          process.stdout.write(describeReceipts(receipts, 'the database'));
+        }
         process.stdout.write(`audit chain intact: ${rows} rows verified; ${cps.checked} signed checkpoint(s) verified${cps.checked ? `, the last on row ${cps.lastSeq}` : ''}${tail}\n`);
       });
     });
