@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import { AUDIT_RECEIPT_CONTEXT, AuditReceipt } from './audit.js';
 
@@ -46,6 +46,19 @@ export function decodeAuditReceipt(header: string): ReceiptParse {
   return parseAuditReceipt(value);
 }
 
+/** Importing a key costs more than checking a signature; an agency or a verifier uses one key throughout. */
+const keyObjects = new Map<string, KeyObject>();
+function keyObject(pk: Buffer): KeyObject {
+  const x = pk.toString('base64url');
+  let k = keyObjects.get(x);
+  if (!k) {
+    if (keyObjects.size > 16) keyObjects.clear();
+    k = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    keyObjects.set(x, k);
+  }
+  return k;
+}
+
 export type ReceiptCheck = { ok: true } | { ok: false; reason: string };
 
 /** Offline check of a receipt's signature with the broker's public key (raw 32 bytes or base64). Never throws. */
@@ -56,7 +69,6 @@ export function verifyAuditReceipt(r: AuditReceipt, brokerPublicKey: Uint8Array 
   if (pk.length !== 32) return { ok: false, reason: 'the broker public key must be 32 bytes (Ed25519)' };
   const keyId = auditKeyId(pk);
   if (r.brokerKeyId !== keyId) return { ok: false, reason: `the receipt names broker key ${r.brokerKeyId}, not ${keyId}` };
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: pk.toString('base64url') }, format: 'jwk' });
-  const good = verifySignature(null, auditReceiptMessage(r), key, Buffer.from(r.signature, 'base64'));
+  const good = verifySignature(null, auditReceiptMessage(r), keyObject(pk), Buffer.from(r.signature, 'base64'));
   return good ? { ok: true } : { ok: false, reason: 'the signature does not verify with the broker key: the receipt is forged or altered' };
 }
