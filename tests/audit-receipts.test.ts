@@ -18,6 +18,7 @@ import { verifyAuditChain } from '../broker/src/audit/log.js';
 import { verifyStoredCheckpoints } from '../broker/src/audit/checkpoints.js';
 import { describeReceipts, loadReceipts, matchReceiptsInDatabase, ReceiptMatcher } from '../broker/src/audit/receipt-check.js';
 import { signCheckpoint } from '../broker/src/trust/checkpoint.js';
+import { signAuditReceipt } from '../broker/src/audit/receipts.js';
 import { IG_PASSWORD, POLICY_YAML, upload } from './helpers/in-process.js';
 import { freshPostgres } from './helpers/postgres.js';
 import { BROKER_BIN, run } from './helpers/processes.js';
@@ -212,6 +213,18 @@ for (const storage of ['pglite', 'postgres'] as const) {
       cpSync(receiptsDir, forgedDir, { recursive: true });
       appendFileSync(join(forgedDir, 'extra.jsonl'), JSON.stringify({ ...firstAfterCut, seq: firstAfterCut.seq + 1000 }) + '\n');
       t.throws(() => loadReceipts(forgedDir, broker.keys.signingPublicKey), /extra\.jsonl:1 \(row \d+\) is REJECTED: .*signature does not verify/, 'a receipt with a bad signature is rejected');
+
+      // Two genuine receipts giving one row two hashes: the key signed two histories.
+      const twoDir = join(dir, 'two-histories');
+      cpSync(receiptsDir, twoDir, { recursive: true });
+      writeFileSync(join(twoDir, 'other.jsonl'), JSON.stringify(signAuditReceipt(broker.keys, { seq: firstAfterCut.seq, hash: 'e'.repeat(64) })) + '\n');
+      t.throws(() => loadReceipts(twoDir, broker.keys.signingPublicKey), new RegExp(`rewritten: .* give row ${firstAfterCut.seq} different hashes`));
+
+      // Receipts issued after the export was made are left out when asked, and only then.
+      const held = loadReceipts(receiptsDir, broker.keys.signingPublicKey);
+      const later = new ReceiptMatcher(held, 'the export', new Date(Date.parse(firstAfterCut.at)));
+      for (const l of parse(readFileSync(cut, 'utf8'))) if (l.type === 'entry') later.observe(l.seq, l.hash);
+      t.match(later.verdict({ fromSeq: 1, toSeq: cutAt }), { failures: [], skipped: held.filter((r) => r.receipt.at >= firstAfterCut.at).length }, '--issued-before leaves out receipts newer than the export');
     });
 
     await t.test('even the key holder cannot rewrite a receipted row unseen', async (t) => {
