@@ -1,8 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Principal } from './auth.js';
 import { appendAudit } from '../audit/log.js';
+import { ProtocolError } from '@blindlink/protocol';
+import { isConnectionLost } from '../db/connection-errors.js';
+import { errorHeaders } from './errors.js';
 
 /** What a handler records about its request; the hook fills the rest and appends it to the chain. */
 export interface RequestAudit {
@@ -37,19 +40,41 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): v
     const a = request.audit ?? {};
     const user = request.user as Partial<Principal> | undefined;
     const status = reply.statusCode;
-    await appendAudit(db, {
-      actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
-      action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
-      purpose: a.purpose ?? null,
-      policyId: a.policyId ?? null,
-      policyVersion: a.policyVersion ?? null,
-      policyRule: a.policyRule ?? null,
-      decision: a.decision ?? (status < 400 ? 'allowed' : 'failed'),
-      status,
-      reason: a.reason ?? (status < 400 ? 'ok' : `HTTP ${status}`),
-      counts: a.counts ?? {},
-      releaseDigest: a.releaseDigest ?? null,
-    });
+    try {
+      await appendAudit(db, {
+        actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
+        action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
+        purpose: a.purpose ?? null,
+        policyId: a.policyId ?? null,
+        policyVersion: a.policyVersion ?? null,
+        policyRule: a.policyRule ?? null,
+        decision: a.decision ?? (status < 400 ? 'allowed' : 'failed'),
+        status,
+        reason: a.reason ?? (status < 400 ? 'ok' : `HTTP ${status}`),
+        counts: a.counts ?? {},
+        releaseDigest: a.releaseDigest ?? null,
+      });
+    } catch (err) {
+      return unaudited(request, reply, payload, err);
+    }
     return payload;
   });
+}
+
+/**
+ * The audit append failed: what the handler produced is withheld and the reply becomes an error,
+ * 503 if the database connection was lost (worth retrying), else 500. It is answered here, not thrown:
+ * a thrown error would come back through this hook and fail the same way.
+ */
+function unaudited(request: FastifyRequest, reply: FastifyReply, payload: unknown, err: unknown): string {
+  const lost = isConnectionLost(err);
+  const perr = lost ? new ProtocolError('database-unavailable', 'the database is unavailable just now, so the request could not be audited; retry shortly') : new ProtocolError('internal', 'the broker could not audit this request; it has been logged');
+  const e = err as { code?: unknown; message?: unknown };
+  request.log.error({ code: e.code, message: e.message }, 'could not append to the audit trail; the reply was withheld');
+  (payload as { destroy?: () => void } | null)?.destroy?.(); // a streamed reply (the audit export)
+  reply.removeHeader('content-length');
+  reply.removeHeader('content-disposition');
+  reply.code(perr.statusCode).type('application/json; charset=utf-8');
+  errorHeaders(perr, request, reply);
+  return JSON.stringify(perr.toBody());
 }
