@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Principal } from './auth.js';
-import { appendAudit } from '../audit/log.js';
+import { appendAudit, type AuditInput } from '../audit/log.js';
 import { ProtocolError } from '@blindlink/protocol';
 import { isConnectionLost } from '../db/connection-errors.js';
 import { errorHeaders } from './errors.js';
@@ -40,19 +40,27 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): v
     const a = request.audit ?? {};
     const user = request.user as Partial<Principal> | undefined;
     const status = reply.statusCode;
+    const entry: AuditInput = {
+      actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
+      action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
+      purpose: a.purpose ?? null,
+      policyId: a.policyId ?? null,
+      policyVersion: a.policyVersion ?? null,
+      policyRule: a.policyRule ?? null,
+      decision: a.decision ?? (status < 400 ? 'allowed' : 'failed'),
+      status,
+      reason: a.reason ?? (status < 400 ? 'ok' : `HTTP ${status}`),
+      counts: a.counts ?? {},
+      releaseDigest: a.releaseDigest ?? null,
+    };
     try {
-      await appendAudit(db, {
-        actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
-        action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
-        purpose: a.purpose ?? null,
-        policyId: a.policyId ?? null,
-        policyVersion: a.policyVersion ?? null,
-        policyRule: a.policyRule ?? null,
-        decision: a.decision ?? (status < 400 ? 'allowed' : 'failed'),
-        status,
-        reason: a.reason ?? (status < 400 ? 'ok' : `HTTP ${status}`),
-        counts: a.counts ?? {},
-        releaseDigest: a.releaseDigest ?? null,
+      await appendAudit(db, entry).catch((err: unknown) => {
+        // Once more on a fresh connection: after a failover the pool may hand out a connection the
+        // server has already ended, before the pool has heard. The append is one transaction, so a
+        // failed attempt left nothing behind (unless the commit landed and only its answer was lost:
+        // then the entry is recorded twice, never missing).
+        if (!isConnectionLost(err)) throw err;
+        return appendAudit(db, entry);
       });
     } catch (err) {
       return unaudited(request, reply, payload, err);
