@@ -1,4 +1,6 @@
 import t from 'tap';
+import { Compile } from 'typebox/compile';
+import { SubmissionEnvelope } from '@blindlink/protocol';
 import { addPerson } from '@blindlink/broker';
 import { BrokerKeyring, decodeBase64Strict, isStrictBase64, openSubmission } from '@blindlink/broker/trust';
 import { sealSubmission, signingKeyFromSeed } from '@blindlink/agency-client/identity';
@@ -23,6 +25,10 @@ t.test('strict base64 runs in linear time over 50+ million characters', async (t
   t.notOk(isStrictBase64(bad), 'one bad character near the end is caught');
   t.throws(() => decodeBase64Strict(bad, 'payload'), /payload is not base64/);
   t.notOk(isStrictBase64(text.slice(0, -1)), 'a length that is not a multiple of 4 is refused');
+  // The wire schema's own pattern (checked by fastify's ajv and TypeBox) is a plain character class: linear too.
+  const envelope = { alg: 'ed25519+x25519-sealedbox', digest: 'ab'.repeat(32), signature: 'A'.repeat(86) + '==', sealed: text };
+  t.ok(Compile(SubmissionEnvelope).Check(envelope), 'the envelope schema accepts it');
+  t.notOk(Compile(SubmissionEnvelope).Check({ ...envelope, sealed: bad }), 'and refuses the bad character');
   for (const s of ['', 'QQ==', 'QUI=', 'QUJD']) t.ok(isStrictBase64(s), `"${s}" is base64`);
   for (const s of ['Q===', '====', 'QQ=A', 'Q=Q=', 'QUJ\u00e9', 'QU J', 'QUJD\n', '=QUJ']) t.notOk(isStrictBase64(s), `${JSON.stringify(s)} is not`);
 });
