@@ -134,6 +134,29 @@ t.test('connections terminated while in use: 503 with Retry-After, the broker st
   t.ok(audited.every((r) => r.reason.startsWith('database-unavailable')), 'with their code');
   t.equal((await verifyAuditChain(b.db)).broken, null, 'the audit chain verifies');
 
+  // Every session of the database terminated over and over while requests keep coming: each gets an
+  // answer, 200 or 503 with Retry-After, and never anything else.
+  const killer = new pg.Client({ connectionString: url });
+  await killer.connect();
+  killer.on('error', () => {});
+  let killing = true;
+  const killerPid = (await killer.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+  const killLoop = (async () => {
+    while (killing) {
+      await killer.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> $1', [killerPid]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const storm: Answer[] = [];
+  for (let round = 0; round < 4; round++) {
+    storm.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? send(b.url, agent, 'POST', '/v1/login', { username: 'nobody', password: 'not a password at all' }) : send(b.url, agent, 'GET', '/v1/broker'))))));
+  }
+  killing = false;
+  await killLoop;
+  await killer.end();
+  const odd = storm.filter((a) => !(a.status === 200 || a.status === 401 || (a.status === 503 && a.json?.error?.code === 'database-unavailable' && a.retryAfter === '2')));
+  t.same(odd.map((a) => [a.status, a.json?.error?.code]), [], `under repeated termination, ${storm.length} requests each answered as usual or 503 with Retry-After (${storm.filter((a) => a.status === 503).length} were 503)`);
+
   // The pool has replaced its connections.
   t.equal((await send(b.url, agent, 'GET', '/v1/broker')).status, 200, 'the next request succeeds');
   t.equal((await send(b.url, agent, 'POST', '/v1/login', LOGIN)).status, 200, 'and a login');
