@@ -77,7 +77,7 @@ export function buildCli(): Command {
   dataDir(program.command('serve').description('run the broker API'))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port'), 8443)
-    .option('--body-limit <bytes>', 'largest request body accepted', intArg('--body-limit'))
+    .option('--body-limit <bytes>', 'largest submission body accepted (default 256 MiB); other routes accept 64 KiB to 2 MiB', intArg('--body-limit'))
     .option('--tls-cert <file>', 'the operator\'s TLS certificate (PEM); default: one issued by the broker CA')
     .option('--tls-key <file>', 'its private key (PEM)')
     .action(async (o: { dataDir: string; host: string; port: number; bodyLimit?: number; tlsCert?: string; tlsKey?: string }) => {

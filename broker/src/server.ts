@@ -61,7 +61,8 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const logger = cfg.logger ?? createLogger();
   // Only code and message: pg attaches the client (and so its connection settings) to the error.
   const onIdleError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost; the pool opens another when needed');
-  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError });
+  const onInUseError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'a database connection in use was lost; its request fails with 503 and the pool opens another');
+  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError, onInUseError });
   try {
     await migrateToLatest(database.db);
     // A run left 'running' by a crash will never finish: mark it failed so it can be rerun.
