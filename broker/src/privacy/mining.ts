@@ -71,20 +71,8 @@ export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
       }
     }
   });
-  const freq = cols.map((c) => popcountWords(c) / S);
 
-  // ── position pairs by excess co-occurrence ──
-  const pairs: { p: number; q: number; e: number }[] = [];
-  for (let p = 0; p < m; p++) {
-    if (freq[p] === 0) continue;
-    for (let q = p + 1; q < m; q++) {
-      const e = andCount(cols[p]!, cols[q]!) / S - freq[p]! * freq[q]!;
-      if (e > 0.002) pairs.push({ p, q, e });
-    }
-  }
-  pairs.sort((a, b) => b.e - a.e);
-
-  // ── grow itemsets to a fixed point ──
+  // ── grow itemsets to a fixed point, in rounds ──
   const minSupport = Math.max(5, Math.ceil(0.002 * S));
   const maxItemsets = opts.maxItemsets ?? 160;
   const explained = new Uint8Array(m * m);
@@ -100,37 +88,62 @@ export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
     return out;
   };
   let sizeLimit = 48;
-  let attempts = 0;
-  for (const { p, q } of pairs) {
-    if (itemsets.length >= maxItemsets || attempts++ > 10 * maxItemsets) break;
-    if (explained[p * m + q]) continue;
-    let positions = [p, q];
-    let R = withAll(positions);
-    for (let iter = 0; iter < 8; iter++) {
-      const n = popcountWords(R);
-      if (n < minSupport) break;
-      const tau = Math.min(0.9, 0.6 + 0.15 * iter);
-      const next: number[] = [];
-      for (let r = 0; r < m; r++) if (r === p || r === q || andCount(R, cols[r]!) >= tau * n) next.push(r);
-      const same = next.length === positions.length && next.every((x, i) => x === positions[i]);
-      positions = next;
-      R = withAll(positions);
-      if (same && iter > 1) break;
+  // Each round seeds from the bits not yet explained by an itemset the record holds, so that the
+  // frequent q-grams found first stop masking the rarer ones (Christen et al.'s partitioning, soft).
+  let seedCols = cols;
+  for (let round = 0; round < 4 && itemsets.length < maxItemsets; round++) {
+    const seedFreq = seedCols.map((c) => popcountWords(c) / S);
+    const pairs: { p: number; q: number; e: number }[] = [];
+    for (let p = 0; p < m; p++) {
+      if (seedFreq[p] === 0) continue;
+      for (let q = p + 1; q < m; q++) {
+        const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
+        if (e > 0.001) pairs.push({ p, q, e });
+      }
     }
-    // Whatever it grew into, its pairs are accounted for: later seeds look elsewhere.
-    explained[p * m + q] = 1;
-    for (const a of positions) for (const b of positions) if (a < b) explained[a * m + b] = 1;
-    const support = popcountWords(R);
-    if (support < minSupport || positions.length < 3 || positions.length > sizeLimit) continue;
-    if (itemsets.some((it) => jaccard(it.positions, positions) >= 0.5)) continue;
-    itemsets.push({ positions, records: R, support: support / S });
-    // Once a few itemsets are known, anything far bigger than a q-gram is a whole frequent value.
-    if (itemsets.length === 10) sizeLimit = Math.ceil(2 * median(itemsets.map((it) => it.positions.length)));
+    pairs.sort((a, b) => b.e - a.e);
+    let attempts = 0;
+    const before = itemsets.length;
+    for (const { p, q } of pairs) {
+      if (itemsets.length >= maxItemsets || attempts++ > 3 * maxItemsets) break;
+      if (explained[p * m + q]) continue;
+      let positions = [p, q];
+      let R: Uint32Array = new Uint32Array(seedCols[p]!.length);
+      for (let w = 0; w < R.length; w++) R[w] = seedCols[p]![w]! & seedCols[q]![w]!;
+      for (let iter = 0; iter < 8; iter++) {
+        const n = popcountWords(R);
+        if (n < minSupport) break;
+        const tau = Math.min(0.9, 0.6 + 0.15 * iter);
+        const next: number[] = [];
+        for (let r = 0; r < m; r++) if (r === p || r === q || andCount(R, cols[r]!) >= tau * n) next.push(r);
+        const same = next.length === positions.length && next.every((x, i) => x === positions[i]);
+        positions = next;
+        R = withAll(positions);
+        if (same && iter > 1) break;
+      }
+      // Whatever it grew into, its pairs are accounted for: later seeds look elsewhere.
+      explained[p * m + q] = 1;
+      for (const a of positions) for (const b of positions) if (a < b) explained[a * m + b] = 1;
+      const support = popcountWords(R);
+      if (support < minSupport || positions.length < 3 || positions.length > sizeLimit) continue;
+      if (itemsets.some((it) => jaccard(it.positions, positions) >= 0.5)) continue;
+      itemsets.push({ positions, records: R, support: support / S });
+      // Once a few itemsets are known, anything far bigger than a q-gram is a whole frequent value.
+      if (itemsets.length === 10) sizeLimit = Math.ceil(2 * median(itemsets.map((it) => it.positions.length)));
+    }
+    if (process.env.BL_DEBUG) console.error(`round ${round}: ${itemsets.length - before} itemsets, sizes ${itemsets.slice(before).map((it) => it.positions.length).join(",")}`);
+    if (itemsets.length === before) break;
+    // Unexplained bits: set, and not a position of any itemset the record holds.
+    seedCols = cols.map((c) => Uint32Array.from(c));
+    for (const it of itemsets) {
+      if (it.positions.length > sizeLimit) continue;
+      for (const p of it.positions) for (let w = 0; w < it.records.length; w++) seedCols[p]![w]! &= ~it.records[w]!;
+    }
   }
   // One q-gram sets k positions (fewer when two of its hashes collide): the commonest itemset size.
   // Smaller itemsets are fragments of several q-grams, larger ones q-grams that always co-occur.
   const k = mode(itemsets.map((it) => it.positions.length));
-  const kept = itemsets.filter((it) => it.positions.length >= k - 1 && it.positions.length <= k);
+  const kept = itemsets.filter((it) => it.positions.length >= k - 1 && it.positions.length <= k + 2);
   if (kept.length === 0) return { ...none, bitsPerToken: k };
 
   // ── map itemsets to q-grams ──
@@ -214,37 +227,72 @@ function mapItemsets(itemsets: Itemset[], S: number, background: readonly Backgr
   const iJoint = new Float64Array(I * I);
   for (let i = 0; i < I; i++) for (let j = i; j < I; j++) iJoint[i * I + j] = iJoint[j * I + i] = andCount(itemsets[i]!.records, itemsets[j]!.records) / S;
 
-  const greedy = (cost: (i: number, g: number) => number): number[] => {
-    const all: { i: number; g: number; c: number }[] = [];
-    for (let i = 0; i < I; i++) for (let g = 0; g < C; g++) all.push({ i, g, c: cost(i, g) });
-    all.sort((a, b) => a.c - b.c);
-    const a = new Array<number>(I).fill(-1);
-    const used = new Uint8Array(C);
-    for (const { i, g } of all) {
-      if (a[i] !== -1 || used[g]) continue;
-      a[i] = g;
-      used[g] = 1;
-    }
-    return a;
-  };
-  const freqCost = (i: number, g: number): number => Math.abs(Math.log(iFreq[i]! / gFreq[g]!));
-  let a = greedy(freqCost);
-  const anchors = [...Array(I).keys()].sort((x, y) => iFreq[y]! - iFreq[x]!).slice(0, 40);
-  for (let round = 0; round < 6; round++) {
-    const prev = a;
-    a = greedy((i, g) => {
-      let c = 0;
-      let n = 0;
-      for (const j of anchors) {
-        const h = prev[j]!;
-        if (j === i || h < 0 || h === g) continue;
-        c += Math.abs(iJoint[i * I + j]! / iFreq[i]! - gJoint[g * C + h]! / gFreq[g]!) + Math.abs(iJoint[i * I + j]! / iFreq[j]! - gJoint[g * C + h]! / gFreq[h]!);
-        n++;
-      }
-      return 0.5 * freqCost(i, g) + (n ? c / n : 0);
+  // Soft assignment S(i, g), started from frequency alone (broad: the background is another
+  // population) and sharpened by co-occurrence: i is g if the itemsets i co-occurs with are, in the
+  // same proportions, the q-grams g co-occurs with (a similarity-flooding iteration).
+  const logRatio = (i: number, g: number): number => Math.abs(Math.log(iFreq[i]! / gFreq[g]!));
+  const prior = new Float64Array(I * C);
+  for (let i = 0; i < I; i++) for (let g = 0; g < C; g++) prior[i * C + g] = Math.exp(-logRatio(i, g) / 0.5);
+  normaliseRows(prior, I, C);
+  let soft = Float64Array.from(prior);
+  const anchors = [...Array(I).keys()].sort((x, y) => iFreq[y]! - iFreq[x]!).slice(0, 30);
+  const condI = (i: number, j: number): number => iJoint[i * I + j]! / iFreq[i]!;
+  const condG = (g: number, h: number): number => gJoint[g * C + h]! / gFreq[g]!;
+  for (let round = 0; round < 8; round++) {
+    // The few most likely q-grams of each anchor.
+    const cands = anchors.map((j) => {
+      const row = [...Array(C).keys()].sort((x, y) => soft[j * C + y]! - soft[j * C + x]!).slice(0, 4);
+      return row.map((h) => ({ h, w: soft[j * C + h]! }));
     });
+    const next = new Float64Array(I * C);
+    for (let i = 0; i < I; i++) {
+      for (let g = 0; g < C; g++) {
+        if (prior[i * C + g]! < 1e-6) continue;
+        // Each anchor is independent evidence: multiply (add logs), so the co-occurrence profile
+        // as a whole, not the frequency prior, decides.
+        let logSupport = 0;
+        anchors.forEach((j, a) => {
+          if (j === i) return;
+          const pji = condI(i, j);
+          const pij = condI(j, i);
+          let support = 0;
+          for (const { h, w } of cands[a]!) {
+            if (h === g) continue;
+            support += w * Math.exp(-(Math.abs(pji - condG(g, h)) + Math.abs(pij - condG(h, g))) / 0.1);
+          }
+          logSupport += Math.log(0.05 + support);
+        });
+        next[i * C + g] = Math.log(prior[i * C + g]!) + logSupport;
+      }
+    }
+    // Back from logs to a distribution per row.
+    for (let i = 0; i < I; i++) {
+      let max = -Infinity;
+      for (let g = 0; g < C; g++) if (prior[i * C + g]! >= 1e-6) max = Math.max(max, next[i * C + g]!);
+      for (let g = 0; g < C; g++) next[i * C + g] = prior[i * C + g]! >= 1e-6 ? Math.exp(next[i * C + g]! - max) : 0;
+    }
+    normaliseRows(next, I, C);
+    soft = next;
+  }
+  const all: { i: number; g: number; s: number }[] = [];
+  for (let i = 0; i < I; i++) for (let g = 0; g < C; g++) if (soft[i * C + g]! > 1e-4) all.push({ i, g, s: soft[i * C + g]! });
+  all.sort((x, y) => y.s - x.s || x.i - y.i || x.g - y.g);
+  const a = new Array<number>(I).fill(-1);
+  const used = new Uint8Array(C);
+  for (const { i, g } of all) {
+    if (a[i] !== -1 || used[g]) continue;
+    a[i] = g;
+    used[g] = 1;
   }
   return a.map((g) => (g < 0 ? null : grams[g]!));
+}
+
+function normaliseRows(m: Float64Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += m[r * cols + c]!;
+    if (sum > 0) for (let c = 0; c < cols; c++) m[r * cols + c]! /= sum;
+  }
 }
 
 function jaccard(a: readonly number[], b: readonly number[]): number {
