@@ -103,10 +103,13 @@ export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
     }
     pairs.sort((a, b) => b.e - a.e);
     let attempts = 0;
+    let sinceLast = 0;
     const before = itemsets.length;
     for (const { p, q } of pairs) {
-      if (itemsets.length >= maxItemsets || attempts++ > 3 * maxItemsets) break;
+      // A round ends when seeds stop yielding itemsets: the rest are fragments of known ones.
+      if (itemsets.length >= maxItemsets || attempts++ > 3 * maxItemsets || sinceLast > 80) break;
       if (explained[p * m + q]) continue;
+      sinceLast++;
       let positions = [p, q];
       let R: Uint32Array = new Uint32Array(seedCols[p]!.length);
       for (let w = 0; w < R.length; w++) R[w] = seedCols[p]![w]! & seedCols[q]![w]!;
@@ -128,10 +131,10 @@ export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
       if (support < minSupport || positions.length < 3 || positions.length > sizeLimit) continue;
       if (itemsets.some((it) => jaccard(it.positions, positions) >= 0.5)) continue;
       itemsets.push({ positions, records: R, support: support / S });
+      sinceLast = 0;
       // Once a few itemsets are known, anything far bigger than a q-gram is a whole frequent value.
       if (itemsets.length === 10) sizeLimit = Math.ceil(2 * median(itemsets.map((it) => it.positions.length)));
     }
-    if (process.env.BL_DEBUG) console.error(`round ${round}: ${itemsets.length - before} itemsets, sizes ${itemsets.slice(before).map((it) => it.positions.length).join(",")}`);
     if (itemsets.length === before) break;
     // Unexplained bits: set, and not a position of any itemset the record holds.
     seedCols = cols.map((c) => Uint32Array.from(c));
