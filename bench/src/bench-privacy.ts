@@ -18,7 +18,7 @@ import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { encodeAgencies, febrlFieldLevel, linkAgencies, ROOT, synthAgencies } from './quality.js';
 
 const QUICK = process.argv.includes('--quick');
-const PERSONS = QUICK ? 4_000 : 10_000;
+const PERSONS = QUICK ? 5_000 : 10_000;
 const WORK = join(tmpdir(), `blindlink-bench-privacy-${process.pid}`);
 const AGENCIES = ['council_tax', 'nhs_gp'];
 
