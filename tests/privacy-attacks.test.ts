@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
 import { synthCommand } from '@blindlink/agency-client/synth';
+import { UK_PERSON, type EncodingSchema } from '@blindlink/agency-client/encode';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { estimateAlignment, loadBackground, privacyReport, runPrivacyReport, wilson, type AttackName, type Background, type PrivacyReport, type PrivacyReportOptions, type Truth } from '@blindlink/broker/privacy';
 import { BROKER_BIN, run } from './helpers/processes.js';
@@ -22,7 +23,8 @@ const PERSONS = 15_000;
 type Field = 'given_name' | 'surname' | 'full_name';
 interface Case {
   name: string;
-  schema: string;
+  /** A built-in schema name, or a schema object (written to a file for the encoder). */
+  schema: string | EncodingSchema;
   /** Applied to the encoded records before the attack (e.g. per-record randomness). */
   transform?: (records: EncodedRecord[]) => EncodedRecord[];
   background?: 'shipped' | 'perturbed';
@@ -75,6 +77,13 @@ const CASES: Case[] = [
     atLeast: { frequency: { given_name: 0.015 }, mining: { given_name: 0.4, surname: 0.05 } },
   },
   {
+    // Balancing hides the popcount, not the bit patterns: complementary position pairs undo it.
+    name: 'uk-person with balance: undone, then mined',
+    schema: { ...UK_PERSON, id: 'uk-person-balanced', hardening: [{ step: 'balance' }] },
+    attacks: ['mining'],
+    atLeast: { mining: { given_name: 0.4, surname: 0.2 } },
+  },
+  {
     name: 'uk-person with every filter bit flipped with probability 0.25 per record',
     schema: 'uk-person',
     transform: flipBits(0.25, 13),
@@ -103,8 +112,10 @@ async function population(): Promise<{ csv: string; ignore: string[] }> {
   return { csv, ignore: header.filter((h) => !identifiers.includes(h)) };
 }
 
-async function encoded(schema: string, pop: { csv: string; ignore: string[] }): Promise<{ header: EncodedHeader; records: EncodedRecord[]; truth: Truth }> {
-  const out = join(dir, `${schema}.enc`);
+async function encoded(spec: string | EncodingSchema, pop: { csv: string; ignore: string[] }): Promise<{ header: EncodedHeader; records: EncodedRecord[]; truth: Truth }> {
+  const schema = typeof spec === 'string' ? spec : join(dir, `${spec.id}.schema.json`);
+  if (typeof spec !== 'string') writeFileSync(schema, JSON.stringify(spec));
+  const out = join(dir, `${typeof spec === 'string' ? spec : spec.id}.enc`);
   await encodeCsv({ input: pop.csv, out, secret: SECRET, schema, map: {}, idColumn: 'record_id', ignore: pop.ignore, onInvalid: 'missing' });
   const lines = readFileSync(out, 'utf8').trim().split('\n');
   const rows = new Map((parse(readFileSync(pop.csv), { columns: true }) as Record<string, string>[]).map((r) => [r.record_id!, r]));
@@ -138,8 +149,9 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
   const encodings = new Map<string, Awaited<ReturnType<typeof encoded>>>();
   for (const c of CASES) {
     await t.test(c.name, async (t) => {
-      if (!encodings.has(c.schema)) encodings.set(c.schema, await encoded(c.schema, pop));
-      const e = encodings.get(c.schema)!;
+      const key = typeof c.schema === 'string' ? c.schema : c.schema.id;
+      if (!encodings.has(key)) encodings.set(key, await encoded(c.schema, pop));
+      const e = encodings.get(key)!;
       const records = c.transform ? c.transform(e.records) : e.records;
       const report = privacyReport([{ name: 'gp', header: e.header, records }], { background: c.background === 'perturbed' ? perturbed(shipped) : shipped, truth: e.truth, attacks: c.attacks });
       const field = (f: Field) => report.fields.find((x) => x.field === f)!;

@@ -12,6 +12,7 @@ import { fullNameBackground } from './background.js';
 import { crossSourceEquality, estimateAlignment, frequencyAlignment, groupSizes, type AlignmentEstimate, type CrossSource, type GroupSizes } from './frequency.js';
 import { graphMatching } from './graph.js';
 import { patternMining } from './mining.js';
+import { unbalance } from './unbalance.js';
 import { wilson, type Rate } from './stats.js';
 import type { AttackResult, Background, Guesses } from './types.js';
 
@@ -134,13 +135,16 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
         results.frequency = frequencyAlignment(keys, bg);
         report.attacks.frequency = outcome(results.frequency, keys, truth, { estimated: estimateAlignment(keys, bg, `${seed}:${field}`) });
       }
+      // Balanced filters are undone first (complementary position pairs); the header says so too.
+      const view = attacks.includes('mining') || attacks.includes('graph') ? (unbalance(keys, bits) ?? { filters: keys, bits }) : { filters: keys, bits };
+      if (view.bits !== bits) notes.push(`${field}: balanced filters undone (complementary position pairs), attacked at ${view.bits} bits`);
       if (attacks.includes('mining')) {
-        const m = patternMining({ filters: keys, bits }, bg, { seed: `${seed}:${field}`, ...(opts.miningSample ? { sample: opts.miningSample } : {}) });
+        const m = patternMining(view, bg, { seed: `${seed}:${field}`, ...(opts.miningSample ? { sample: opts.miningSample } : {}) });
         results.mining = m;
         report.attacks.mining = outcome(m, keys, truth, { detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken } });
       }
       if (attacks.includes('graph')) {
-        results.graph = graphMatching({ filters: keys, bits }, bg, opts.graphNodes ? { nodes: opts.graphNodes } : {});
+        results.graph = graphMatching(view, bg, opts.graphNodes ? { nodes: opts.graphNodes } : {});
         report.attacks.graph = outcome(results.graph, keys, truth);
       }
     }
