@@ -4,7 +4,8 @@
  * NHS GP extract (the attacker holds only it, the public scheme and the broker's shipped background,
  * drawn from another population); re-identification is top-1, measured against the generator's truth.
  * F1: council tax × NHS GP (as bench:quality computes it) and FEBRL4 with every column a field filter.
- * Figures, not assertions. --quick: fewer persons and no FEBRL (tens of seconds).
+ * Figures, not assertions. --quick: fewer persons and no FEBRL (tens of seconds); --only NAME[,NAME]:
+ * just those options (e.g. --only balance).
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ const QUICK = process.argv.includes('--quick');
 const PERSONS = QUICK ? 5_000 : 10_000;
 const WORK = join(tmpdir(), `blindlink-bench-privacy-${process.pid}`);
 const AGENCIES = ['council_tax', 'nhs_gp'];
+const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null;
 
 const SALT: HardeningSpec = { step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] };
 
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
   const header = ['option', 'given: freq', 'given: mining', 'given: graph', 'surname: freq', 'surname: mining', 'surname: graph', 'full name: freq', 'full name: mining', 'F1 council tax × GP', QUICK ? '' : 'F1 FEBRL4'].filter((h) => h !== '');
   rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
   for (const [i, o] of OPTIONS.entries()) {
+    if (ONLY && !ONLY.includes(o.name)) continue;
     const dir = join(WORK, `option-${i}`);
     mkdirSync(dir, { recursive: true });
     const schema = schemaFile(dir, UK_PERSON, `uk-person-bench-${i}`, o.hardening);
