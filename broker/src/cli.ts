@@ -17,6 +17,7 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
 import { linkFiles, writeEntities } from './linkage/offline.js';
+import { runPrivacyReport } from './privacy/command.js';
 import { purge } from './retention/purge.js';
 import { formatLocal } from './schedule/next-due.js';
 import { listSchedules } from './schedule/store.js';
@@ -243,6 +244,17 @@ export function buildCli(): Command {
           `${s.candidatePairs} candidate pairs, ${s.linksAccepted} links (${result.scoring.mode}, threshold ${result.scoring.threshold.toFixed(3)}) in ${s.seconds.total!.toFixed(2)} s → ${o.out}\n` +
           result.scoring.reasoning.map((r) => `  ${r}\n`).join(''),
       );
+    });
+
+  program
+    .command('privacy-report <files...>')
+    .description('run the published attacks on encoded files (frequency alignment, q-gram pattern mining, graph matching) and report what they re-identify, for a DPIA (docs/privacy-report.md)')
+    .option('--json', 'the machine-readable report')
+    .option('--truth <csv>', 'token,field,value: true normalised values, to measure re-identification instead of estimating it')
+    .option('--background <csv>', 'field,value,count: the attacker\'s name and year-of-birth frequencies (default: the shipped table)')
+    .option('--attacks <list>', 'comma-separated subset of frequency,mining,graph')
+    .action((files: string[], o: { json?: boolean; truth?: string; background?: string; attacks?: string }) => {
+      process.stdout.write(runPrivacyReport(files, o).text);
     });
 
   // ── audit ────────────────────────────────────────────────────────────────────────────────
