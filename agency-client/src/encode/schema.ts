@@ -61,7 +61,9 @@ export interface BlockingKeySpec {
 export type HardeningSpec =
   | { step: 'salt'; from: { field: string; transform: Transform }; fields: string[] }
   | { step: 'balance' }
-  | { step: 'xor-fold' };
+  | { step: 'xor-fold' }
+  /** Randomised response: each bit of the listed fields' filters flipped with this probability, per record. */
+  | { step: 'flip'; probability: number; fields: string[] };
 
 export interface EncodingSchema {
   format: typeof SCHEMA_FORMAT;
@@ -289,19 +291,30 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
   const hardening: HardeningSpec[] = [];
   c.array(o.hardening ?? [], 'hardening', 8).forEach((hv, i) => {
     const p = `hardening[${i}]`;
-    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields']).step, `${p}.step`, ['salt', 'balance', 'xor-fold'] as const);
-    const h = c.object(hv, p, step === 'salt' ? ['step', 'from', 'fields'] : ['step']);
+    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields', 'probability']).step, `${p}.step`, ['salt', 'balance', 'xor-fold', 'flip'] as const);
+    const h = c.object(hv, p, step === 'salt' ? ['step', 'from', 'fields'] : step === 'flip' ? ['step', 'probability', 'fields'] : ['step']);
+    const fieldList = (): string[] => {
+      const names = c.array(h.fields, `${p}.fields`, 32).map((fv, j) => {
+        const name = c.str(fv, `${p}.fields[${j}]`, FIELD_NAME, 'a field name');
+        if (!byName.has(name)) c.fail(`${p}.fields[${j}]`, `names "${name}", which is not among the schema's fields`);
+        return name;
+      });
+      if (names.length === 0) c.fail(`${p}.fields`, `must list at least one field to ${step}`);
+      return names;
+    };
     if (step === 'salt') {
       if (i !== 0) c.fail(p, 'salt must be the first hardening step: it acts when tokens are hashed, before the others');
       const from = parseKeyPart(c, h.from, `${p}.from`, byName, false);
-      const salted = c.array(h.fields, `${p}.fields`, 32).map((fv, j) => {
-        const name = c.str(fv, `${p}.fields[${j}]`, FIELD_NAME, 'a field name');
-        if (!byName.has(name)) c.fail(`${p}.fields[${j}]`, `names "${name}", which is not among the schema's fields`);
-        if (name === from.field) c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`);
-        return name;
-      });
-      if (salted.length === 0) c.fail(`${p}.fields`, 'must list at least one field to salt');
+      const salted = fieldList();
+      salted.forEach((name, j) => name === from.field && c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`));
       hardening.push({ step, from: { field: from.field, transform: from.transform }, fields: salted });
+    } else if (step === 'flip') {
+      if (i !== c.array(o.hardening, 'hardening', 8).length - 1) c.fail(p, 'flip must be the last hardening step: it adds noise to the finished filter');
+      const probability = h.probability;
+      if (typeof probability !== 'number' || !(probability > 0 && probability <= 0.45)) c.fail(`${p}.probability`, 'must be a number above 0 and at most 0.45');
+      const flipped = fieldList();
+      flipped.forEach((name, j) => byName.get(name)!.filter === null && c.fail(`${p}.fields[${j}]`, `"${name}" has no field filter to flip`));
+      hardening.push({ step, probability: probability as number, fields: flipped });
     } else {
       if (hardening.some((s) => s.step === step)) c.fail(p, `"${step}" is listed twice`);
       hardening.push({ step });
@@ -366,7 +379,9 @@ export function loadEncodingSchema(nameOrPath: string): EncodingSchema {
  */
 export function effectiveSchema(schema: EncodingSchema, present: readonly string[]): EncodingSchema {
   const has = (f: string): boolean => present.includes(f);
-  const hardening: HardeningSpec[] = schema.hardening.filter((h) => h.step !== 'salt' || h.fields.some(has)).map((h) => (h.step === 'salt' ? { ...h, fields: h.fields.filter(has) } : h));
+  const hardening: HardeningSpec[] = schema.hardening
+    .filter((h) => !('fields' in h) || h.fields.some(has))
+    .map((h) => ('fields' in h ? { ...h, fields: h.fields.filter(has) } : h));
   return {
     ...schema,
     fields: schema.fields.filter((f) => has(f.name)),
@@ -377,7 +392,13 @@ export function effectiveSchema(schema: EncodingSchema, present: readonly string
 
 /** Names of hardening steps as recorded in the encoded file's header, e.g. "salt:dob.year". */
 export function hardeningNames(schema: EncodingSchema): string[] {
-  return schema.hardening.map((h) => (h.step === 'salt' ? `salt:${h.from.field}.${h.from.transform}` : h.step));
+  return schema.hardening.map((h) => (h.step === 'salt' ? `salt:${h.from.field}.${h.from.transform}` : h.step === 'flip' ? `flip:${h.probability}:${h.fields.join('+')}` : h.step));
+}
+
+/** The probability with which a field's filter bits are flipped per record (0: not flipped). */
+export function flipProbability(schema: Pick<EncodingSchema, 'hardening'>, field: string): number {
+  const h = schema.hardening.find((s) => s.step === 'flip');
+  return h?.step === 'flip' && h.fields.includes(field) ? h.probability : 0;
 }
 
 function canonical(v: unknown): string {
