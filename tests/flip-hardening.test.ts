@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCsv } from '@blindlink/agency-client';
-import { parseEncodingSchema, UK_PERSON } from '@blindlink/agency-client/encode';
+import { parseEncodingSchema, UK_PERSON_UNHARDENED } from '@blindlink/agency-client/encode';
 import { debiasedDice } from '@blindlink/broker';
 import { mulberry32 } from './helpers/prng.js';
 
@@ -13,7 +13,7 @@ const HEADER = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', '
 const FLIPPED = ['given_name', 'surname', 'dob'];
 
 function schemaWith(hardening: unknown[]): unknown {
-  return { ...JSON.parse(JSON.stringify(UK_PERSON)), hardening };
+  return { ...JSON.parse(JSON.stringify(UK_PERSON_UNHARDENED)), id: 'flip-test', hardening };
 }
 
 let n = 0;

@@ -79,21 +79,27 @@ export interface EncodingSchema {
 }
 
 /**
- * The built-in schema for UK person records. Sizes aim at a filter about 25–40% full for a typical
- * value (see docs/encoding.md for the counts behind each number).
+ * The built-in schema for UK person records, version 3: blind by default. Sizes aim at a filter
+ * about 25–40% full for a typical value (docs/encoding.md has the counts behind each number).
+ * Given name, surname and date of birth get 1024-bit filters with three times the bits per token of
+ * version 2, and every bit of them is flipped with probability 0.2 per record (`flip`): equal values
+ * no longer encode equally, so the broker cannot join or count them, and the q-gram patterns that
+ * pattern mining reads drown in the noise; the longer filters give the broker back most of the
+ * similarity signal the noise takes (bench:privacy has the trade-off curve). Sex has no filter of its
+ * own (two values, so a filter would split every record by sex); it stays in the CLK and a blocking key.
  */
 export const UK_PERSON: EncodingSchema = {
   format: SCHEMA_FORMAT,
   formatVersion: SCHEMA_FORMAT_VERSION,
   id: 'uk-person',
-  version: 2,
-  description: 'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number',
+  version: 3,
+  description: 'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number; names and date of birth flipped per record',
   clkBits: 1024,
   fields: [
-    { name: 'given_name', normaliser: 'given_name', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 256, bitsPerToken: 8 } },
-    { name: 'surname', normaliser: 'surname', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 256, bitsPerToken: 8 } },
-    { name: 'dob', normaliser: 'dob', tokens: { kind: 'date' }, clkBitsPerToken: 5, filter: { bits: 256, bitsPerToken: 6 } },
-    { name: 'sex', normaliser: 'sex', tokens: { kind: 'exact' }, clkBitsPerToken: 8, filter: { bits: 64, bitsPerToken: 8 } },
+    { name: 'given_name', normaliser: 'given_name', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 1024, bitsPerToken: 24 } },
+    { name: 'surname', normaliser: 'surname', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 1024, bitsPerToken: 24 } },
+    { name: 'dob', normaliser: 'dob', tokens: { kind: 'date' }, clkBitsPerToken: 5, filter: { bits: 1024, bitsPerToken: 18 } },
+    { name: 'sex', normaliser: 'sex', tokens: { kind: 'exact' }, clkBitsPerToken: 8, filter: null },
     { name: 'address', normaliser: 'address', tokens: { kind: 'address', q: 2 }, clkBitsPerToken: 2, filter: { bits: 1024, bitsPerToken: 4 } },
     { name: 'postcode', normaliser: 'postcode', tokens: { kind: 'postcode', q: 2 }, clkBitsPerToken: 6, filter: { bits: 256, bitsPerToken: 8 } },
     { name: 'nhs_number', normaliser: 'nhs_number', tokens: { kind: 'exact' }, clkBitsPerToken: 20, filter: { bits: 64, bitsPerToken: 10 } },
@@ -104,21 +110,40 @@ export const UK_PERSON: EncodingSchema = {
     { name: 'nhs-number', parts: [{ field: 'nhs_number', transform: 'value', alternatives: false }] },
     { name: 'given-initial+dob', parts: [{ field: 'given_name', transform: 'initial', alternatives: true }, { field: 'dob', transform: 'value', alternatives: false }] },
   ],
-  // No hardening by default: the electoral roll holds no date of birth, so salting names with the
-  // year of birth would stop it linking at all. Agencies whose purposes allow it choose the salted
-  // variant below (docs/encoding.md weighs the trade-off).
+  hardening: [{ step: 'flip', probability: 0.2, fields: ['given_name', 'surname', 'dob'] }],
+};
+
+/**
+ * Version 2 of uk-person, unhardened: every filter deterministic, so equal values give equal
+ * filters in every record and agency. Kept to measure attacks against (the privacy tests and
+ * bench:privacy show what they read from it) and for purposes still linking version-2 files.
+ */
+export const UK_PERSON_UNHARDENED: EncodingSchema = {
+  ...UK_PERSON,
+  id: 'uk-person-unhardened',
+  version: 2,
+  description: 'uk-person version 2, without hardening: equal values encode equally (for comparison only)',
+  fields: UK_PERSON.fields.map((f) =>
+    f.name === 'given_name' || f.name === 'surname'
+      ? { ...f, filter: { bits: 256, bitsPerToken: 8 } }
+      : f.name === 'dob'
+        ? { ...f, filter: { bits: 256, bitsPerToken: 6 } }
+        : f.name === 'sex'
+          ? { ...f, filter: { bits: 64, bitsPerToken: 8 } }
+          : f,
+  ),
   hardening: [],
 };
 
-/** uk-person with names salted by year of birth: resists frequency attacks, needs a date of birth to link. */
+/** uk-person with names also salted by year of birth: no name comparison across birth cohorts; needs a date of birth to link on names. */
 export const UK_PERSON_SALTED: EncodingSchema = {
   ...UK_PERSON,
   id: 'uk-person-salted',
-  description: 'uk-person with given name and surname salted by year of birth',
-  hardening: [{ step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] }],
+  description: 'uk-person with given name and surname also salted by year of birth',
+  hardening: [{ step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] }, ...UK_PERSON.hardening],
 };
 
-export const BUILT_IN_SCHEMAS: Readonly<Record<string, EncodingSchema>> = Object.freeze({ 'uk-person': UK_PERSON, 'uk-person-salted': UK_PERSON_SALTED });
+export const BUILT_IN_SCHEMAS: Readonly<Record<string, EncodingSchema>> = Object.freeze({ 'uk-person': UK_PERSON, 'uk-person-salted': UK_PERSON_SALTED, 'uk-person-unhardened': UK_PERSON_UNHARDENED });
 
 export class SchemaError extends Error {}
 
