@@ -11,6 +11,7 @@ export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
+export { debiasedDice } from './linkage/scoring/field-dice.js';
 export { linkIncremental, linkWithModel, previousRunOf, modelToStore, sortByRecordKey, type IncrementalStats, type PreviousRun, type StoredModel } from './linkage/engine-incremental.js';
 export { decodeModel } from './linkage/run-state.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';

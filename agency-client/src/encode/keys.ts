@@ -14,6 +14,8 @@ export interface EncodingKeys {
   block: Uint8Array;
   /** Seed of the balancing permutation of one filter ("clk" or "field:NAME"). */
   permutation(target: string): Uint8Array;
+  /** Keys the per-record randomised-response noise (flip hardening), from the record id. */
+  flip: Uint8Array;
 }
 
 export const MIN_SECRET_BYTES = 16;
@@ -24,5 +26,5 @@ export function deriveKeys(secret: Uint8Array, schema: Pick<EncodingSchema, 'id'
   const derive = (info: string): Uint8Array => new Uint8Array(hkdfSync('sha256', secret, salt, Buffer.from(info, 'utf8'), 32));
   const token = new Map<string, Uint8Array>();
   for (const f of schema.fields) token.set(f.name, derive(`token:${f.name}`));
-  return { token, block: derive('block'), permutation: (target) => derive(`permute:${target}`) };
+  return { token, block: derive('block'), permutation: (target) => derive(`permute:${target}`), flip: derive('flip') };
 }
