@@ -12,7 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { UK_PERSON, type EncodingSchema } from '@blindlink/agency-client/encode';
+import { UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-client/encode';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { estimateAlignment, loadBackground, privacyReport, runPrivacyReport, wilson, type AttackName, type Background, type PrivacyReport, type PrivacyReportOptions, type Truth } from '@blindlink/broker/privacy';
 import { BROKER_BIN, run } from './helpers/processes.js';
@@ -31,6 +31,8 @@ interface Case {
   attacks: AttackName[];
   /** Floors on the measured top-1 rate: just under what these attacks reach today. */
   atLeast?: Partial<Record<AttackName, Partial<Record<Field, number>>>>;
+  /** Ceilings on the measured top-1 rate: what a hardened encoding must hold every attack to. */
+  atMost?: Partial<Record<AttackName, Partial<Record<Field, number>>>>;
   /** Per-record randomness: no two records may share a filter, so exact repeats give nothing. */
   noRepeats?: boolean;
 }
@@ -60,8 +62,8 @@ function flipBits(p: number, seed: number): (records: EncodedRecord[]) => Encode
 
 const CASES: Case[] = [
   {
-    name: 'uk-person, unhardened: every attack succeeds',
-    schema: 'uk-person',
+    name: 'uk-person version 2, unhardened: every attack succeeds',
+    schema: 'uk-person-unhardened',
     attacks: ['frequency', 'mining', 'graph'],
     atLeast: {
       frequency: { given_name: 0.04, surname: 0.08 },
@@ -70,25 +72,37 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'uk-person against a perturbed background (noisy counts, a fifth of the names missing)',
-    schema: 'uk-person',
+    name: 'uk-person version 2 against a perturbed background (noisy counts, a fifth of the names missing)',
+    schema: 'uk-person-unhardened',
     background: 'perturbed',
     attacks: ['frequency', 'mining'],
     atLeast: { frequency: { given_name: 0.015 }, mining: { given_name: 0.4, surname: 0.05 } },
   },
   {
     // Balancing hides the popcount, not the bit patterns: complementary position pairs undo it.
-    name: 'uk-person with balance: undone, then mined',
-    schema: { ...UK_PERSON, id: 'uk-person-balanced', hardening: [{ step: 'balance' }] },
+    name: 'uk-person version 2 with balance: undone, then mined',
+    schema: { ...UK_PERSON_UNHARDENED, id: 'uk-person-balanced', hardening: [{ step: 'balance' }] },
     attacks: ['mining'],
     atLeast: { mining: { given_name: 0.4, surname: 0.2 } },
   },
   {
-    name: 'uk-person with every filter bit flipped with probability 0.25 per record',
-    schema: 'uk-person',
+    name: 'uk-person version 2 with every filter bit flipped with probability 0.25 per record',
+    schema: 'uk-person-unhardened',
     transform: flipBits(0.25, 13),
     attacks: ['frequency'],
     noRepeats: true,
+  },
+  {
+    // The default: names and date of birth flipped per record by the encoder (docs/encoding.md).
+    name: 'uk-person version 3, the default: every attack fails',
+    schema: 'uk-person',
+    attacks: ['frequency', 'mining', 'graph'],
+    noRepeats: true,
+    atMost: {
+      frequency: { given_name: 0.001, surname: 0.001, full_name: 0.001 },
+      mining: { given_name: 0.001, surname: 0.001, full_name: 0.001 },
+      graph: { given_name: 0.001, surname: 0.001, full_name: 0.001 },
+    },
   },
 ];
 
@@ -160,6 +174,12 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
           const m = field(f).attacks[attack]?.measured;
           t.ok(m && m.top1.rate >= floor, `${attack} re-identifies ≥ ${floor * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(1) : '-'}%, n ${m?.top1.n})`);
           t.ok(m && m.top1.lo <= m.top1.rate && m.top1.rate <= m.top1.hi && m.top10.rate >= m.top1.rate, 'with its interval, and top-10 at least top-1');
+        }
+      }
+      for (const [attack, ceilings] of Object.entries(c.atMost ?? {}) as [AttackName, Partial<Record<Field, number>>][]) {
+        for (const [f, ceiling] of Object.entries(ceilings) as [Field, number][]) {
+          const m = field(f).attacks[attack]?.measured;
+          t.ok(m && m.top1.rate <= ceiling, `${attack} re-identifies at most ${ceiling * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(3) : '-'}%, ${m ? Math.round(m.top1.rate * m.top1.n) : '-'} of ${m?.top1.n})`);
         }
       }
       if (c.noRepeats) {

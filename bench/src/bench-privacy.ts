@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import { UK_PERSON, type EncodingSchema, type HardeningSpec } from '@blindlink/agency-client/encode';
+import { UK_PERSON, UK_PERSON_UNHARDENED, type EncodingSchema, type HardeningSpec } from '@blindlink/agency-client/encode';
 import { normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
 import { readTokenMap } from '@blindlink/agency-client';
 import { loadBackground, privacyReport, type AttackName, type PrivacyReport, type Truth } from '@blindlink/broker/privacy';
@@ -29,21 +29,28 @@ const SALT: HardeningSpec = { step: 'salt', from: { field: 'dob', transform: 'ye
 /** A hardening option: schema steps, and optionally bits flipped at random after encoding. */
 interface HardeningOption {
   name: string;
+  /** The schema the steps apply to; default uk-person version 2 (256-bit name filters, unhardened). */
+  base?: EncodingSchema;
   hardening: HardeningSpec[];
-  /** Probability with which every bit of every filter (field filters and CLK) is flipped, per record. */
+  /** Every bit of every filter (field filters and CLK) flipped after encoding, undeclared to the broker. */
   flip?: number;
 }
 
-/** The options compared. The coordinator adds the new default encoding to this list. */
+const FLIP = (probability: number): HardeningSpec => ({ step: 'flip', probability, fields: ['given_name', 'surname', 'dob'] });
+
+/** The options compared: version 2 filters with each step, and the default, uk-person version 3. */
 export const OPTIONS: HardeningOption[] = [
-  { name: 'none (uk-person)', hardening: [] },
+  { name: 'none (uk-person v2)', hardening: [] },
   { name: 'uk-person-salted', hardening: [SALT] },
   { name: 'balance', hardening: [{ step: 'balance' }] },
   { name: 'xor-fold', hardening: [{ step: 'xor-fold' }] },
   { name: 'salt + xor-fold', hardening: [SALT, { step: 'xor-fold' }] },
-  { name: 'bit flips 5%', hardening: [], flip: 0.05 },
-  { name: 'bit flips 15%', hardening: [], flip: 0.15 },
-  { name: 'bit flips 25%', hardening: [], flip: 0.25 },
+  { name: 'bit flips 5%, undeclared', hardening: [], flip: 0.05 },
+  { name: 'bit flips 15%, undeclared', hardening: [], flip: 0.15 },
+  { name: 'bit flips 25%, undeclared', hardening: [], flip: 0.25 },
+  { name: 'flip 0.1 (names, dob)', hardening: [FLIP(0.1)] },
+  { name: 'flip 0.2 (names, dob)', hardening: [FLIP(0.2)] },
+  { name: 'uk-person v3 (default): flip 0.2, 1024-bit', base: UK_PERSON, hardening: UK_PERSON.hardening },
 ];
 
 function schemaFile(dir: string, base: EncodingSchema | string, id: string, hardening: HardeningSpec[]): string {
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
     if (ONLY && !ONLY.includes(o.name)) continue;
     const dir = join(WORK, `option-${i}`);
     mkdirSync(dir, { recursive: true });
-    const schema = schemaFile(dir, UK_PERSON, `uk-person-bench-${i}`, o.hardening);
+    const schema = schemaFile(dir, o.base ?? UK_PERSON_UNHARDENED, `uk-person-bench-${i}`, o.hardening);
     const transform = o.flip ? flipFile(o.flip, 1000 + i) : undefined;
     const tokenToRecord = await encodeAgencies(data, dir, AGENCIES, schema, transform);
     const { quality } = linkAgencies(dir, AGENCIES, personOfRecord, tokenToRecord);
