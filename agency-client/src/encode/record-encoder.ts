@@ -60,12 +60,22 @@ interface ValueEntry {
   readonly derived: (readonly string[] | undefined)[];
 }
 
-/** Bits of one distinct (salt, value) of a field: CLK positions and the field filter's bits. */
+/**
+ * Bits of one distinct (salt, value) of a field. Filters are handled as int32 words over their
+ * bytes (little-endian, so bit p of the byte filter is bit (p >>> 3 & 3) · 8 + 7 − (p & 7) of word
+ * p >>> 5): OR-ing a value into the CLK is then a few word operations instead of one per position.
+ */
 interface Positions {
-  clk: Uint16Array;
-  /** The field filter before hardening (filterBytes long; empty without a filter). */
-  filter: Uint8Array;
+  /** The value's CLK bits as [word index, mask] pairs of its non-zero words. */
+  clk: number[];
+  /** The field filter's words before hardening (empty without a filter). */
+  filter: number[];
 }
+
+/** Words needed for a filter of `bytes` bytes. */
+const wordsFor = (bytes: number): number => Math.ceil(bytes / 4);
+/** The mask of bit p (numbered from the most significant bit of byte 0) in its word. */
+const bitMask = (p: number): number => 1 << ((((p >>> 3) & 3) << 3) | (7 - (p & 7)));
 
 /** Per salt: the hash instances and the token caches (keyed tokens, string tokens). */
 interface TokenContext {
@@ -91,7 +101,8 @@ class FieldEncoder {
   readonly positions: ValueCache<Positions>;
   readonly filterBytes: number;
   readonly hardener: FilterHardener | null;
-  /** Scratch filter handed to the hardener, refilled for every row. */
+  /** Scratch filter handed to the hardener, refilled for every row: its words and its bytes. */
+  readonly filterWords: Int32Array;
   readonly filterScratch: Uint8Array;
   /** `"name":"` as bytes, for the record's fields object. */
   readonly jsonKey: Uint8Array;
@@ -106,7 +117,8 @@ class FieldEncoder {
   private readonly digestWords = new Int32Array(16);
   private readonly digestShorts = new Uint16Array(this.digestWords.buffer);
   private buf = new Uint8Array(256);
-  private clkScratch = new Uint16Array(1024);
+  /** A value's CLK words while its positions are computed; all zero between values. */
+  private readonly clkWords: Int32Array;
 
   constructor(
     readonly spec: FieldSpec,
@@ -125,7 +137,9 @@ class FieldEncoder {
     this.values = new ValueCache(valueCacheSize);
     this.positions = new ValueCache(valueCacheSize);
     this.filterBytes = spec.filter ? spec.filter.bits / 8 : 0;
-    this.filterScratch = new Uint8Array(this.filterBytes);
+    this.filterWords = new Int32Array(wordsFor(this.filterBytes));
+    this.filterScratch = new Uint8Array(this.filterWords.buffer, 0, this.filterBytes);
+    this.clkWords = new Int32Array(wordsFor(clkBits / 8));
     this.hardener = spec.filter ? new FilterHardener(spec.filter.bits, hardening, permutationSeed) : null;
     this.kc = spec.clkBitsPerToken;
     this.k = spec.clkBitsPerToken + (spec.filter?.bitsPerToken ?? 0);
@@ -224,16 +238,17 @@ class FieldEncoder {
   private computePositions(tokens: TokenSet, c: TokenContext): Positions {
     const kc = this.kc;
     const k = this.k;
-    const filter = new Uint8Array(this.filterBytes);
-    const count = tokens.keys.length + tokens.strings.length;
-    if (this.clkScratch.length < count * kc) this.clkScratch = new Uint16Array(count * kc * 2);
-    const clk = this.clkScratch;
-    let n = 0;
+    // Plain arrays: a small typed array costs an off-heap allocation, many times a JS array's.
+    const filter: number[] = new Array<number>(wordsFor(this.filterBytes)).fill(0);
+    const clk = this.clkWords;
     const take = (values: Int32Array, at: number): void => {
-      for (let i = 0; i < kc; i++) clk[n++] = values[at + i]!;
+      for (let i = at; i < at + kc; i++) {
+        const p = values[i]!;
+        clk[p >>> 5]! |= bitMask(p);
+      }
       for (let i = at + kc; i < at + k; i++) {
         const p = values[i]!;
-        filter[p >>> 3]! |= 0x80 >>> (p & 7);
+        filter[p >>> 5] = filter[p >>> 5]! | bitMask(p);
       }
     };
     const keys = tokens.keys;
@@ -251,7 +266,13 @@ class FieldEncoder {
       }
       take(values, 0);
     }
-    return { clk: clk.slice(0, n), filter };
+    const pairs: number[] = [];
+    for (let w = 0; w < clk.length; w++) {
+      if (clk[w] === 0) continue;
+      pairs.push(w, clk[w]!);
+      clk[w] = 0;
+    }
+    return { clk: pairs, filter };
   }
 
   clearCaches(): void {
@@ -261,11 +282,9 @@ class FieldEncoder {
   }
 }
 
-function setBits(filter: Uint8Array, positions: Uint16Array): void {
-  for (let i = 0; i < positions.length; i++) {
-    const p = positions[i]!;
-    filter[p >>> 3]! |= 0x80 >>> (p & 7);
-  }
+/** ORs a value's [word, mask] pairs into filter words. */
+function orPairs(words: Int32Array, pairs: readonly number[]): void {
+  for (let i = 0; i < pairs.length; i += 2) words[pairs[i]!]! |= pairs[i + 1]!;
 }
 
 const ascii = (s: string): Uint8Array => UTF8.encode(s);
@@ -282,8 +301,8 @@ export class RecordEncoder {
   private readonly salt: { field: FieldEncoder; index: number; slot: number } | null;
   private readonly saltFromAbsent: boolean;
   private readonly blockMac: Blake2bKeyed;
-  private readonly blockCache: ValueCache<string>;
-  private readonly blockKeys: { name: string; parts: { field: FieldEncoder; index: number; slot: number }[] }[];
+  /** Each key has its own token cache: some keys' messages repeat a lot, others hardly ever. */
+  private readonly blockKeys: { name: string; parts: { field: FieldEncoder; index: number; slot: number }[]; cache: ValueCache<string> }[];
   private readonly idColumn: number;
   private readonly idName: string;
   private readonly width: number;
@@ -291,6 +310,9 @@ export class RecordEncoder {
   private readonly invalidAsMissing: boolean;
   // Scratch state reused row after row (one encoder per thread).
   private readonly entries: (ValueEntry | null)[];
+  /** The row's CLK: its words and its bytes (handed to the hardener). */
+  private readonly clkWords: Int32Array;
+  private readonly clk: Uint8Array;
   private readonly line = new LineWriter();
   private readonly fieldsJson = new LineWriter();
   private readonly blockWords = new Int32Array(16);
@@ -313,13 +335,14 @@ export class RecordEncoder {
       return { field: f, index: this.fields.indexOf(f), slot: f.slotFor(transform, alternatives) };
     };
     this.clkBytes = schema.clkBits / 8;
+    this.clkWords = new Int32Array(wordsFor(this.clkBytes));
+    this.clk = new Uint8Array(this.clkWords.buffer, 0, this.clkBytes);
     this.clkHardener = new FilterHardener(schema.clkBits, schema.hardening, () => keys.permutation('clk'));
     // A salt whose source column is absent salts every row with MISSING_SALT (see effectiveSchema).
     this.saltFromAbsent = saltSpec?.step === 'salt' && !byName.has(saltSpec.from.field);
     this.salt = saltSpec?.step === 'salt' && !this.saltFromAbsent ? part(saltSpec.from.field, saltSpec.from.transform, false) : null;
     this.blockMac = new Blake2bKeyed(keys.block, { personal: BLOCK_PERSONAL, outLen: 16 });
-    this.blockCache = new ValueCache(cacheSize);
-    this.blockKeys = schema.blockingKeys.map((k) => ({ name: k.name, parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)) }));
+    this.blockKeys = schema.blockingKeys.map((k) => ({ name: k.name, parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)), cache: new ValueCache<string>(cacheSize) }));
     this.idColumn = setup.idColumn;
     this.idName = setup.idName;
     this.width = setup.width;
@@ -358,7 +381,8 @@ export class RecordEncoder {
       salt = src ? (this.salt.field.derived(src, this.salt.slot)[0] ?? MISSING_SALT) : MISSING_SALT;
     }
 
-    const clk = new Uint8Array(this.clkBytes);
+    const clkWords = this.clkWords;
+    for (let w = 0; w < clkWords.length; w++) clkWords[w] = 0;
     const fieldsJson = this.fieldsJson;
     fieldsJson.reset();
     for (let i = 0; i < this.fields.length; i++) {
@@ -366,10 +390,11 @@ export class RecordEncoder {
       if (!r) continue;
       const f = this.fields[i]!;
       const pos = f.positionsFor(row[f.column] ?? '', r, salt);
-      setBits(clk, pos.clk);
+      orPairs(clkWords, pos.clk);
       if (f.hardener) {
+        const fw = f.filterWords;
+        for (let w = 0; w < fw.length; w++) fw[w] = pos.filter[w]!;
         const ff = f.filterScratch;
-        ff.set(pos.filter);
         if (fieldsJson.length > 0) fieldsJson.byte(0x2c); // ','
         fieldsJson.bytes(f.jsonKey);
         fieldsJson.base64(f.hardener.apply(ff));
@@ -382,7 +407,7 @@ export class RecordEncoder {
     line.bytes(TOKEN_OPEN);
     line.ascii(token);
     line.bytes(CLK_OPEN);
-    line.base64(this.clkHardener.apply(clk));
+    line.base64(this.clkHardener.apply(this.clk));
     if (fieldsJson.length > 0) {
       line.bytes(FIELDS_OPEN);
       line.append(fieldsJson);
@@ -401,7 +426,7 @@ export class RecordEncoder {
         combos = next;
       }
       for (const msg of combos) {
-        const t = this.blockToken(msg);
+        const t = this.blockToken(msg, k.cache);
         if (seen.length >= 64 || seen.includes(t)) continue;
         line.bytes(seen.length === 0 ? BLOCKS_OPEN : COMMA_QUOTE);
         seen.push(t);
@@ -425,20 +450,20 @@ export class RecordEncoder {
     return leftOut ? { line: text, leftOut } : { line: text };
   }
 
-  private blockToken(msg: string): string {
-    let t = this.blockCache.get(msg);
+  private blockToken(msg: string, cache: ValueCache<string>): string {
+    let t = cache.get(msg);
     if (t === undefined) {
       const need = utf8Length(msg);
       if (need > this.blockBuf.length) this.blockBuf = new Uint8Array(need * 2);
       this.blockMac.hashWordsInto(this.blockBuf, encodeUtf8Into(msg, this.blockBuf), this.blockWords);
       t = base64url(this.blockDigest, 16);
-      this.blockCache.set(msg, t);
+      cache.set(msg, t);
     }
     return t;
   }
 
   clearCaches(): void {
     for (const f of this.fields) f.clearCaches();
-    this.blockCache.clear();
+    for (const k of this.blockKeys) k.cache.clear();
   }
 }

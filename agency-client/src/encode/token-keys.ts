@@ -20,7 +20,7 @@ type Ok = NormaliseOk<unknown>;
 
 /** A value's tokens: integer keys (the field's scheme) and string tokens. */
 export interface TokenSet {
-  keys: Int32Array;
+  keys: readonly number[];
   strings: string[];
 }
 
@@ -50,15 +50,9 @@ function fastChars(s: string): boolean {
 
 /** Collects keys into a growable scratch array. */
 class KeyBuffer {
-  keys = new Int32Array(256);
-  n = 0;
+  keys: number[] = [];
   push(k: number): void {
-    if (this.n === this.keys.length) {
-      const bigger = new Int32Array(this.n * 2);
-      bigger.set(this.keys);
-      this.keys = bigger;
-    }
-    this.keys[this.n++] = k;
+    this.keys.push(k);
   }
   qgrams(s: string, q: number): void {
     const len = s.length;
@@ -75,14 +69,14 @@ class KeyBuffer {
     }
     this.push((prev << 15) | PAD);
   }
-  take(): Int32Array {
-    const out = this.keys.slice(0, this.n);
-    this.n = 0;
+  take(): number[] {
+    const out = this.keys;
+    this.keys = [];
     return out;
   }
 }
 
-const EMPTY_KEYS = new Int32Array(0);
+const EMPTY_KEYS: readonly number[] = Object.freeze([]);
 
 /** Tokenises one field's values; one instance per field (it reuses a scratch buffer). */
 export class FieldTokenizer {
@@ -140,24 +134,24 @@ export class FieldTokenizer {
   }
 
   /** As tokens.ts's dateTokens: 8 positional digits, y, m, d, ym, md, dec, dm. */
-  private dateKeys(r: Ok): Int32Array {
+  private dateKeys(r: Ok): number[] {
     const p = r.parts as DobParts;
     const v = r.value; // YYYY-MM-DD
-    const out = new Int32Array(15);
-    let n = 0;
+    const out: number[] = [];
     for (let i = 0, pos = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
-      if (c === 0x2d) continue;
-      out[n++] = dateKey(DateKind.Digit, pos++, c - 0x30);
+      if (c !== 0x2d) out.push(dateKey(DateKind.Digit, pos++, c - 0x30));
     }
-    out[n++] = dateKey(DateKind.Year, p.year, 0);
-    out[n++] = dateKey(DateKind.Month, p.month, 0);
-    out[n++] = dateKey(DateKind.Day, p.day, 0);
-    out[n++] = dateKey(DateKind.YearMonth, p.year, p.month);
-    out[n++] = dateKey(DateKind.MonthDay, p.month, p.day);
-    out[n++] = dateKey(DateKind.Decade, Math.floor(p.year / 10), 0);
-    out[n++] = dateKey(DateKind.DayMonth, Math.min(p.day, p.month), Math.max(p.day, p.month));
-    return n === out.length ? out : out.slice(0, n);
+    out.push(
+      dateKey(DateKind.Year, p.year, 0),
+      dateKey(DateKind.Month, p.month, 0),
+      dateKey(DateKind.Day, p.day, 0),
+      dateKey(DateKind.YearMonth, p.year, p.month),
+      dateKey(DateKind.MonthDay, p.month, p.day),
+      dateKey(DateKind.Decade, Math.floor(p.year / 10), 0),
+      dateKey(DateKind.DayMonth, Math.min(p.day, p.month), Math.max(p.day, p.month)),
+    );
+    return out;
   }
 
   /** The token string `tokenize` makes for an integer key of this field. */
