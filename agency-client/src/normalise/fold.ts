@@ -23,6 +23,12 @@ const EXTRA_FOLDS: Readonly<Record<string, string>> = {
 };
 const EXTRA_FOLD_RE = new RegExp(`[${Object.keys(EXTRA_FOLDS).join('')}]`, 'gu');
 
+/** True if every code unit is ASCII (a loop is cheaper than any regex or normalize call). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Invisible format characters that creep in from copy and paste or a byte order mark. */
 const INVISIBLE_RE = /[\u00AD\u200B-\u200D\u2060\uFEFF]/gu;
 
@@ -31,6 +37,8 @@ const INVISIBLE_RE = /[\u00AD\u200B-\u200D\u2060\uFEFF]/gu;
  * drops combining marks, then folds the letters NFKD leaves alone. Case is kept.
  */
 export function foldDiacritics(text: string): string {
+  // ASCII is its own NFKD form, has no marks and no letters to fold: most values are ASCII.
+  if (isAscii(text)) return text;
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
@@ -39,6 +47,8 @@ export function foldDiacritics(text: string): string {
 
 /** Removes invisible format characters (soft hyphen, zero-width space/joiners, BOM). */
 export function stripInvisible(text: string): string {
+  // Every invisible character is outside ASCII.
+  if (isAscii(text)) return text;
   return text.replace(INVISIBLE_RE, '');
 }
 
