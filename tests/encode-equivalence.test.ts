@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { RecordEncoder } from '@blindlink/agency-client/encode';
+import { collapseWhitespace, isBlank, normaliseAddress } from '@blindlink/agency-client/normalise';
+import { normaliseAddressRef } from './helpers/address-reference.js';
 import { digestOf, GOLDEN_CONFIGS, GOLDEN_HEADER, GOLDEN_SECRET, goldenRows, goldenSetup, goldenToken, resultText } from './helpers/encode-golden.js';
 
 const golden = readFileSync(new URL('./fixtures/uk-person-golden.txt', import.meta.url), 'utf8')
@@ -64,4 +66,28 @@ t.test('the encode command writes what the record encoder gives, on one thread a
     t.same(wrong.slice(0, 3), [], `${threads} thread(s): every line as the record encoder gives it`);
     t.equal(summary.encoded + Object.entries(summary.rejected).filter(([k]) => !k.startsWith('left out')).reduce((s, [, n]) => s + n, 0), usable.length, `${threads} thread(s): every row encoded or rejected`);
   }
+});
+
+t.test('normaliser fast paths equal the regular expressions they stand in for', async (t) => {
+  // The original one-line definitions, kept here as the oracles.
+  const isBlankRef = (raw: string): boolean => raw.replace(/[\s\u200B-\u200D\uFEFF]/gu, '') === '';
+  const collapseRef = (text: string): string => text.replace(/\s+/gu, ' ').trim();
+  const alphabet = [' ', ' ', '\t', '\n', '\r', '\v', '\f', 'a', 'Z', '0', '9', "'", '`', '-', ',', '.', '/', '&', 'é', '\u00a0', '\u200b', '\ufeff', '\u2019', '\u00ad', '\u2028', '\u3000', '\x7f', '\x01', '😀'];
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const wrong: string[] = [];
+  for (let i = 0; i < 20000; i++) {
+    let s = '';
+    for (let j = rand(12); j > 0; j--) s += alphabet[rand(alphabet.length)];
+    if (isBlank(s) !== isBlankRef(s)) wrong.push(`isBlank ${JSON.stringify(s)}`);
+    if (collapseWhitespace(s) !== collapseRef(s)) wrong.push(`collapseWhitespace ${JSON.stringify(s)}`);
+    const address = `${s} 12 ${s}st, ${s}`;
+    const a = normaliseAddress(address);
+    const b = normaliseAddressRef(address);
+    if (JSON.stringify(a) !== JSON.stringify(b)) wrong.push(`normaliseAddress ${JSON.stringify(address)}`);
+  }
+  t.same(wrong.slice(0, 5), [], '20,000 random strings');
 });

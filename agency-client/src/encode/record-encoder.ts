@@ -110,6 +110,8 @@ class FieldEncoder {
   private readonly saltMac: Blake2bKeyed;
   private readonly tokenizer: FieldTokenizer;
   private readonly transforms: { transform: Transform; alternatives: boolean }[] = [];
+  private lastRaw = '';
+  private lastEntry: ValueEntry | null = null;
   private readonly k: number;
   private readonly kc: number;
   private readonly fbits: number;
@@ -151,6 +153,18 @@ class FieldEncoder {
 
   /** The cached outcome of normalising `raw` (normalised and tokenised on a miss). */
   entry(raw: string): ValueEntry {
+    // Rows of one household or one person often follow each other (extracts sorted by address or
+    // id): the previous row's value is checked before the cache, at the cost of one comparison.
+    if (raw === this.lastRaw && this.lastEntry !== null) return this.lastEntry;
+    const e = this.lookup(raw);
+    if (this.cacheSize > 0) {
+      this.lastRaw = raw;
+      this.lastEntry = e;
+    }
+    return e;
+  }
+
+  private lookup(raw: string): ValueEntry {
     let e = this.values.get(raw);
     if (e === undefined) {
       const r = normalisers[this.spec.normaliser](raw);
@@ -276,6 +290,7 @@ class FieldEncoder {
   }
 
   clearCaches(): void {
+    this.lastEntry = null;
     this.values.clear();
     this.positions.clear();
     this.contexts.clear();

@@ -54,7 +54,31 @@ export function stripInvisible(text: string): string {
 
 /** Collapses every run of white space (including no-break spaces) to one space and trims. */
 export function collapseWhitespace(text: string): string {
+  if (isCollapsedAscii(text)) return text;
   return text.replace(/\s+/gu, ' ').trim();
+}
+
+/**
+ * True for ASCII text that collapsing leaves as it is: no white space but single spaces between
+ * other characters (in ASCII, \s is space and \t \n \v \f \r). Most values are, and a loop over
+ * them is much cheaper than a replace and a trim.
+ */
+function isCollapsedAscii(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return true;
+  if (text.charCodeAt(0) === 0x20 || text.charCodeAt(n - 1) === 0x20) return false;
+  let prevSpace = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20) {
+      if (prevSpace) return false;
+      prevSpace = true;
+    } else {
+      if (c > 0x7e || c < 0x20) return false;
+      prevSpace = false;
+    }
+  }
+  return true;
 }
 
 /** True if the text holds a control character (C0, DEL, C1), tab and newline included. */
