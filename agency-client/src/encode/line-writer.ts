@@ -69,10 +69,10 @@ export class LineWriter {
 
 /** base64url without padding of the first `len` bytes of `src`, as Buffer's 'base64url'. */
 export function base64url(src: Uint8Array, len: number): string {
-  const out = new Uint8Array(4 * Math.ceil(len / 3));
-  const n = encode64(src, len, out, 0, B64URL, false);
-  return String.fromCharCode.apply(null, out.subarray(0, n) as unknown as number[]);
+  if (scratch.length < 4 * Math.ceil(len / 3)) scratch = Buffer.allocUnsafe(8 * Math.ceil(len / 3));
+  return scratch.toString('latin1', 0, encode64(src, len, scratch, 0, B64URL, false));
 }
+let scratch = Buffer.allocUnsafe(64);
 
 function encode64(src: Uint8Array, len: number, out: Uint8Array, at: number, table: Uint8Array, pad: boolean): number {
   let i = 0;

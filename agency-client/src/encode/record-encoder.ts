@@ -119,6 +119,7 @@ class FieldEncoder {
   private readonly digestWords = new Int32Array(16);
   private readonly digestShorts = new Uint16Array(this.digestWords.buffer);
   private buf = new Uint8Array(256);
+  private readonly hashScratch: Int32Array;
   /** A value's CLK words while its positions are computed; all zero between values. */
   private readonly clkWords: Int32Array;
 
@@ -145,6 +146,7 @@ class FieldEncoder {
     this.hardener = spec.filter ? new FilterHardener(spec.filter.bits, hardening, permutationSeed) : null;
     this.kc = spec.clkBitsPerToken;
     this.k = spec.clkBitsPerToken + (spec.filter?.bitsPerToken ?? 0);
+    this.hashScratch = new Int32Array(this.k);
     this.fbits = spec.filter?.bits ?? 1;
     this.saltMac = new Blake2bKeyed(key, { personal: SALT_PERSONAL, outLen: 16 });
     this.tokenizer = new FieldTokenizer(spec.tokens);
@@ -221,12 +223,12 @@ class FieldEncoder {
    * The token's first k digest-stream values under the context's salt, as bit positions: values
    * 0..kc−1 mod the CLK length, the next kf mod the field filter's length.
    */
-  private hashToken(token: string, c: TokenContext): Int32Array {
+  private hashToken(token: string, c: TokenContext, into?: Int32Array): Int32Array {
     const need = utf8Length(token);
     if (need > this.buf.length) this.buf = new Uint8Array(need * 2);
     const len = encodeUtf8Into(token, this.buf);
     const k = this.k;
-    const out = new Int32Array(k);
+    const out = into ?? new Int32Array(k);
     const shorts = this.digestShorts;
     for (let j = 0; j * 32 < k; j++) {
       c.macs[j]!.hashWordsInto(this.buf, len, this.digestWords);
@@ -269,7 +271,8 @@ class FieldEncoder {
     for (let t = 0; t < keys.length; t++) {
       const key = keys[t]!;
       let at = c.keyed.find(key);
-      if (at < 0) at = c.keyed.insert(key, this.hashToken(this.tokenizer.keyString(key), c));
+      // The table copies the positions: they are hashed into a scratch array.
+      if (at < 0) at = c.keyed.insert(key, this.hashToken(this.tokenizer.keyString(key), c, this.hashScratch));
       take(c.keyed.positions, at + 1);
     }
     for (const s of tokens.strings) {
