@@ -255,7 +255,8 @@ class FieldEncoder {
     const kc = this.kc;
     const k = this.k;
     // Plain arrays: a small typed array costs an off-heap allocation, many times a JS array's.
-    const filter: number[] = new Array<number>(wordsFor(this.filterBytes)).fill(0);
+    const filter: number[] = [];
+    for (let w = wordsFor(this.filterBytes); w > 0; w--) filter.push(0); // packed, unlike new Array(n)
     const clk = this.clkWords;
     const take = (values: Int32Array, at: number): void => {
       for (let i = at; i < at + kc; i++) {
