@@ -16,7 +16,10 @@ import { isMissing, normalisers, type NormaliseOk } from '../normalise/index.js'
 import { FilterHardener, FlipNoise } from './hardening.js';
 import { deriveKeys } from './keys.js';
 import { flipProbability, type EncodingSchema, type FieldSpec, type HardeningSpec, type Transform } from './schema.js';
-import { tokenize, transformValues } from './tokens.js';
+import { transformValues } from './tokens.js';
+import { FieldTokenizer, type TokenSet } from './token-keys.js';
+import { TokenTable } from '../clkhash/token-table.js';
+import { base64url, LineWriter } from './line-writer.js';
 
 export interface RecordEncoderSetup {
   /** The effective schema (only the fields present in the input). */
@@ -44,13 +47,44 @@ export type RowResult = { line: string; leftOut?: string[] } | { reason: string 
 
 type Ok = NormaliseOk<unknown>;
 
-/** Outcome of normalising one distinct raw cell value. */
-type Normalised = { ok: Ok; tokens: string[] } | { missing: true } | { reason: string };
+/**
+ * One distinct raw cell value of a field, normalised once: `ok` (null when missing or invalid),
+ * `reason` (when invalid), its tokens, and, computed on first use, its bit positions (unsalted
+ * fields) and the values blocking keys and salts take from it.
+ */
+interface ValueEntry {
+  readonly ok: Ok | null;
+  readonly reason: string | null;
+  readonly tokens: TokenSet | null;
+  positions: Positions | null;
+  readonly derived: (readonly string[] | undefined)[];
+}
 
-/** Bit positions of one distinct (salt, value) of a field. */
+/**
+ * Bits of one distinct (salt, value) of a field. Filters are handled as int32 words over their
+ * bytes (little-endian, so bit p of the byte filter is bit (p >>> 3 & 3) · 8 + 7 − (p & 7) of word
+ * p >>> 5): OR-ing a value into the CLK is then a few word operations instead of one per position.
+ */
 interface Positions {
-  clk: Uint16Array;
-  filter: Uint16Array;
+  /** The value's CLK bits as [word index, mask] pairs of its non-zero words. */
+  clk: number[];
+  /** The field filter's words before hardening (empty without a filter). */
+  filter: number[];
+}
+
+/** Words needed for a filter of `bytes` bytes. */
+const wordsFor = (bytes: number): number => Math.ceil(bytes / 4);
+/** The mask of bit p (numbered from the most significant bit of byte 0) in its word. */
+const bitMask = (p: number): number => 1 << ((((p >>> 3) & 3) << 3) | (7 - (p & 7)));
+
+/** Per salt: the hash instances and the token caches (keyed tokens, string tokens). */
+interface TokenContext {
+  /** One per 32 positions needed (a digest gives 32 uint16). */
+  macs: Blake2bKeyed[];
+  /** Integer-keyed tokens → [kc CLK positions, kf filter positions]. */
+  keyed: TokenTable;
+  /** String tokens → the same. */
+  named: ValueCache<Int32Array>;
 }
 
 const UTF8 = new TextEncoder();
@@ -59,20 +93,35 @@ const BLOCK_PERSONAL = UTF8.encode('blindlink-block');
 const SALT_PERSONAL = UTF8.encode('blindlink-salt');
 /** Salt used when the salt's source field is empty in a row: such rows only match each other. */
 const MISSING_SALT = '\u0000missing';
+const MISSING_ENTRY: ValueEntry = Object.freeze({ ok: null, reason: null, tokens: null, positions: null, derived: [] }) as ValueEntry;
 
 class FieldEncoder {
-  readonly normalised: ValueCache<Normalised>;
+  readonly values: ValueCache<ValueEntry>;
+  /** Salted fields only: positions per salt and raw value. */
   readonly positions: ValueCache<Positions>;
-  /** Digest stream (k uint16 values) per salt and token: q-grams repeat across values. */
-  readonly digests: ValueCache<Uint16Array>;
   readonly filterBytes: number;
   readonly hardener: FilterHardener | null;
-  private readonly macs = new Map<string, Blake2bKeyed[]>();
+  /** Scratch filter handed to the hardener, refilled for every row: its words and its bytes. */
+  readonly filterWords: Int32Array;
+  readonly filterScratch: Uint8Array;
+  /** `"name":"` as bytes, for the record's fields object. */
+  readonly jsonKey: Uint8Array;
+  private readonly contexts = new Map<string, TokenContext>();
   private readonly saltMac: Blake2bKeyed;
+  private readonly tokenizer: FieldTokenizer;
+  private readonly transforms: { transform: Transform; alternatives: boolean }[] = [];
+  private lastRaw = '';
+  private lastEntry: ValueEntry | null = null;
   private readonly k: number;
+  private readonly kc: number;
+  private readonly fbits: number;
+  private readonly cacheSize: number;
   private readonly digestWords = new Int32Array(16);
   private readonly digestShorts = new Uint16Array(this.digestWords.buffer);
   private buf = new Uint8Array(256);
+  private readonly hashScratch: Int32Array;
+  /** A value's CLK words while its positions are computed; all zero between values. */
+  private readonly clkWords: Int32Array;
 
   constructor(
     readonly spec: FieldSpec,
@@ -89,112 +138,209 @@ class FieldEncoder {
     // Addresses and NHS numbers are nearly unique per person: a big value cache would mostly hold
     // entries never hit again (and an address entry is large), so theirs is an eighth the size.
     const valueCacheSize = spec.normaliser === 'address' || spec.normaliser === 'nhs_number' || spec.normaliser === 'identifier' ? Math.ceil(cacheSize / 8) : cacheSize;
-    this.normalised = new ValueCache(valueCacheSize);
+    this.cacheSize = cacheSize;
+    this.values = new ValueCache(valueCacheSize);
     this.positions = new ValueCache(valueCacheSize);
-    this.digests = new ValueCache(cacheSize);
     this.filterBytes = spec.filter ? spec.filter.bits / 8 : 0;
+    this.filterWords = new Int32Array(wordsFor(this.filterBytes));
+    this.filterScratch = new Uint8Array(this.filterWords.buffer, 0, this.filterBytes);
+    this.clkWords = new Int32Array(wordsFor(clkBits / 8));
     this.hardener = spec.filter ? new FilterHardener(spec.filter.bits, hardening, permutationSeed) : null;
+    this.kc = spec.clkBitsPerToken;
     this.k = spec.clkBitsPerToken + (spec.filter?.bitsPerToken ?? 0);
+    this.hashScratch = new Int32Array(this.k);
+    this.fbits = spec.filter?.bits ?? 1;
     this.saltMac = new Blake2bKeyed(key, { personal: SALT_PERSONAL, outLen: 16 });
+    this.tokenizer = new FieldTokenizer(spec.tokens);
+    this.jsonKey = UTF8.encode(`"${spec.name}":"`);
   }
 
-  normalise(raw: string): Normalised {
-    let n = this.normalised.get(raw);
-    if (n === undefined) {
-      const r = normalisers[this.spec.normaliser](raw);
-      if (r.ok) n = { ok: r, tokens: tokenize(r, this.spec.tokens) };
-      else if (isMissing(r)) n = { missing: true };
-      else n = { reason: r.reason };
-      this.normalised.set(raw, n);
+  /** The cached outcome of normalising `raw` (normalised and tokenised on a miss). */
+  entry(raw: string): ValueEntry {
+    // Rows of one household or one person often follow each other (extracts sorted by address or
+    // id): the previous row's value is checked before the cache, at the cost of one comparison.
+    if (raw === this.lastRaw && this.lastEntry !== null) return this.lastEntry;
+    const e = this.lookup(raw);
+    if (this.cacheSize > 0) {
+      this.lastRaw = raw;
+      this.lastEntry = e;
     }
-    return n;
+    return e;
   }
 
-  /** The hash instances for one salt: one per 32 positions needed (a digest gives 32 uint16). */
-  private macsFor(salt: string): Blake2bKeyed[] {
-    let m = this.macs.get(salt);
-    if (m === undefined) {
+  private lookup(raw: string): ValueEntry {
+    let e = this.values.get(raw);
+    if (e === undefined) {
+      const r = normalisers[this.spec.normaliser](raw);
+      if (r.ok) e = { ok: r, reason: null, tokens: this.tokenizer.tokens(r), positions: null, derived: [] };
+      else if (isMissing(r)) e = MISSING_ENTRY;
+      else e = { ok: null, reason: r.reason, tokens: null, positions: null, derived: [] };
+      this.values.set(raw, e);
+    }
+    return e;
+  }
+
+  /** A slot for a (transform, alternatives) pair that blocking keys or the salt read from this field. */
+  slotFor(transform: Transform, alternatives: boolean): number {
+    const i = this.transforms.findIndex((t) => t.transform === transform && t.alternatives === alternatives);
+    if (i >= 0) return i;
+    this.transforms.push({ transform, alternatives });
+    return this.transforms.length - 1;
+  }
+
+  /** The values a slot's transform takes from a (valid) entry, computed once per entry. */
+  derived(e: ValueEntry, slot: number): readonly string[] {
+    let d = e.derived[slot];
+    if (d === undefined) {
+      const t = this.transforms[slot]!;
+      d = transformValues(e.ok!, t.transform, t.alternatives);
+      e.derived[slot] = d;
+    }
+    return d;
+  }
+
+  /** The hash instances and token caches for one salt. */
+  private context(salt: string): TokenContext {
+    let c = this.contexts.get(salt);
+    if (c === undefined) {
       const saltBytes = salt === '' ? new Uint8Array(0) : this.saltMac.digest(UTF8.encode(salt));
-      m = [];
+      const macs: Blake2bKeyed[] = [];
       for (let j = 0; j * 32 < this.k; j++) {
         const personal = new Uint8Array(16);
         personal.set(PERSONAL);
         personal[15] = j;
-        m.push(new Blake2bKeyed(this.key, { salt: saltBytes, personal }));
+        macs.push(new Blake2bKeyed(this.key, { salt: saltBytes, personal }));
       }
-      // Salts are few (years of birth); bound the map all the same.
-      if (this.macs.size > 4096) this.macs.clear();
-      this.macs.set(salt, m);
+      // Salts are few (years of birth), and so are their caches' sizes: an eighth each.
+      const size = salt === '' ? this.cacheSize : Math.ceil(this.cacheSize / 8);
+      c = { macs, keyed: new TokenTable(size), named: new ValueCache(size) };
+      // Bound the map all the same.
+      if (this.contexts.size > 4096) this.contexts.clear();
+      this.contexts.set(salt, c);
     }
-    return m;
+    return c;
   }
 
-  /** The first k uint16 values of the token's keyed digest stream under `salt` (cached). */
-  private digest(token: string, salt: string): Uint16Array {
-    const key = salt === '' ? token : `${salt}\u0001${token}`;
-    let d = this.digests.get(key);
-    if (d !== undefined) return d;
-    const macs = this.macsFor(salt);
+  /**
+   * The token's first k digest-stream values under the context's salt, as bit positions: values
+   * 0..kc−1 mod the CLK length, the next kf mod the field filter's length.
+   */
+  private hashToken(token: string, c: TokenContext, into?: Int32Array): Int32Array {
     const need = utf8Length(token);
     if (need > this.buf.length) this.buf = new Uint8Array(need * 2);
     const len = encodeUtf8Into(token, this.buf);
-    d = new Uint16Array(this.k);
-    for (let j = 0; j * 32 < this.k; j++) {
-      macs[j]!.hashWordsInto(this.buf, len, this.digestWords);
-      d.set(this.digestShorts.subarray(0, Math.min(32, this.k - 32 * j)), 32 * j);
+    const k = this.k;
+    const out = into ?? new Int32Array(k);
+    const shorts = this.digestShorts;
+    for (let j = 0; j * 32 < k; j++) {
+      c.macs[j]!.hashWordsInto(this.buf, len, this.digestWords);
+      for (let i = 0, p = 32 * j; i < 32 && p < k; i++, p++) out[p] = p < this.kc ? shorts[i]! % this.clkBits : shorts[i]! % this.fbits;
     }
-    this.digests.set(key, d);
-    return d;
+    return out;
   }
 
-  positionsFor(raw: string, tokens: readonly string[], salt: string): Positions {
-    const cacheKey = this.salted ? `${salt}\u0001${raw}` : raw;
-    const hit = this.positions.get(cacheKey);
-    if (hit !== undefined) return hit;
-    const kc = this.spec.clkBitsPerToken;
-    const kf = this.spec.filter?.bitsPerToken ?? 0;
-    const fbits = this.spec.filter?.bits ?? 1;
-    const clk = new Uint16Array(tokens.length * kc);
-    const filter = new Uint16Array(tokens.length * kf);
-    const saltKey = this.salted ? salt : '';
-    for (let t = 0; t < tokens.length; t++) {
-      const token = tokens[t]!;
-      const d = this.digest(token, saltKey);
-      // Values 0..kc−1 of the token's digest stream go to the CLK, the next kf to the field filter.
-      for (let i = 0; i < kc; i++) clk[t * kc + i] = d[i]! % this.clkBits;
-      for (let i = 0; i < kf; i++) filter[t * kf + i] = d[kc + i]! % fbits;
+  positionsFor(raw: string, e: ValueEntry, salt: string): Positions {
+    if (!this.salted) {
+      if (e.positions === null) e.positions = this.computePositions(e.tokens!, this.context(''));
+      return e.positions;
     }
-    const p = { clk, filter };
-    this.positions.set(cacheKey, p);
+    const cacheKey = `${salt}\u0001${raw}`;
+    let p = this.positions.get(cacheKey);
+    if (p === undefined) {
+      p = this.computePositions(e.tokens!, this.context(salt));
+      this.positions.set(cacheKey, p);
+    }
     return p;
   }
-}
 
-function setBits(filter: Uint8Array, positions: Uint16Array): void {
-  for (let i = 0; i < positions.length; i++) {
-    const p = positions[i]!;
-    filter[p >>> 3]! |= 0x80 >>> (p & 7);
+  private computePositions(tokens: TokenSet, c: TokenContext): Positions {
+    const kc = this.kc;
+    const k = this.k;
+    // Plain arrays: a small typed array costs an off-heap allocation, many times a JS array's.
+    const filter: number[] = [];
+    for (let w = wordsFor(this.filterBytes); w > 0; w--) filter.push(0); // packed, unlike new Array(n)
+    const clk = this.clkWords;
+    const take = (values: Int32Array, at: number): void => {
+      for (let i = at; i < at + kc; i++) {
+        const p = values[i]!;
+        clk[p >>> 5]! |= bitMask(p);
+      }
+      for (let i = at + kc; i < at + k; i++) {
+        const p = values[i]!;
+        filter[p >>> 5] = filter[p >>> 5]! | bitMask(p);
+      }
+    };
+    const keys = tokens.keys;
+    for (let t = 0; t < keys.length; t++) {
+      const key = keys[t]!;
+      let at = c.keyed.find(key);
+      // The table copies the positions: they are hashed into a scratch array.
+      if (at < 0) at = c.keyed.insert(key, this.hashToken(this.tokenizer.keyString(key), c, this.hashScratch));
+      take(c.keyed.positions, at + 1);
+    }
+    for (const s of tokens.strings) {
+      let values = c.named.get(s);
+      if (values === undefined) {
+        values = this.hashToken(s, c);
+        c.named.set(s, values);
+      }
+      take(values, 0);
+    }
+    const pairs: number[] = [];
+    for (let w = 0; w < clk.length; w++) {
+      if (clk[w] === 0) continue;
+      pairs.push(w, clk[w]!);
+      clk[w] = 0;
+    }
+    return { clk: pairs, filter };
+  }
+
+  clearCaches(): void {
+    this.lastEntry = null;
+    this.values.clear();
+    this.positions.clear();
+    this.contexts.clear();
   }
 }
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+/** ORs a value's [word, mask] pairs into filter words. */
+function orPairs(words: Int32Array, pairs: readonly number[]): void {
+  for (let i = 0; i < pairs.length; i += 2) words[pairs[i]!]! |= pairs[i + 1]!;
 }
+
+const ascii = (s: string): Uint8Array => UTF8.encode(s);
+const TOKEN_OPEN = ascii('{"token":"');
+const CLK_OPEN = ascii('","clk":"');
+const FIELDS_OPEN = ascii('","fields":{');
+const BLOCKS_OPEN = ascii(',"blocks":["');
+const COMMA_QUOTE = ascii(',"');
 
 export class RecordEncoder {
   private readonly fields: FieldEncoder[];
   private readonly clkBytes: number;
   private readonly clkHardener: FilterHardener;
-  private readonly salt: { field: FieldEncoder; transform: Transform } | null;
+  private readonly salt: { field: FieldEncoder; index: number; slot: number } | null;
+  private readonly saltFromAbsent: boolean;
   private readonly blockMac: Blake2bKeyed;
-  private readonly noise: FlipNoise;
-  private readonly blockCache: ValueCache<string>;
-  private readonly blockKeys: { name: string; parts: { field: FieldEncoder; transform: Transform; alternatives: boolean }[] }[];
+  /** Each key has its own token cache: some keys' messages repeat a lot, others hardly ever. */
+  private readonly blockKeys: { name: string; parts: { field: FieldEncoder; index: number; slot: number }[]; cache: ValueCache<string> }[];
   private readonly idColumn: number;
   private readonly idName: string;
   private readonly width: number;
   private readonly attributes: { name: string; column: number }[];
   private readonly invalidAsMissing: boolean;
+  // Scratch state reused row after row (one encoder per thread).
+  private readonly entries: (ValueEntry | null)[];
+  /** The row's CLK: its words and its bytes (handed to the hardener). */
+  private readonly clkWords: Int32Array;
+  private readonly clk: Uint8Array;
+  private readonly line = new LineWriter();
+  private readonly fieldsJson = new LineWriter();
+  private readonly blockWords = new Int32Array(16);
+  private readonly blockDigest = new Uint8Array(this.blockWords.buffer, 0, 16);
+  private blockBuf = new Uint8Array(256);
+  private readonly seen: string[] = [];
+  private readonly noise: FlipNoise;
 
   constructor(setup: RecordEncoderSetup) {
     const { schema } = setup;
@@ -206,18 +352,26 @@ export class RecordEncoder {
       (f, i) => new FieldEncoder(f, setup.columns[i]!, salted.has(f.name), flipProbability(schema, f.name), keys.token.get(f.name)!, schema.clkBits, schema.hardening, () => keys.permutation(`field:${f.name}`), cacheSize),
     );
     const byName = new Map(this.fields.map((f) => [f.spec.name, f]));
+    const part = (field: string, transform: Transform, alternatives: boolean): { field: FieldEncoder; index: number; slot: number } => {
+      const f = byName.get(field)!;
+      return { field: f, index: this.fields.indexOf(f), slot: f.slotFor(transform, alternatives) };
+    };
     this.clkBytes = schema.clkBits / 8;
+    this.clkWords = new Int32Array(wordsFor(this.clkBytes));
+    this.clk = new Uint8Array(this.clkWords.buffer, 0, this.clkBytes);
     this.clkHardener = new FilterHardener(schema.clkBits, schema.hardening, () => keys.permutation('clk'));
-    this.salt = saltSpec?.step === 'salt' ? { field: byName.get(saltSpec.from.field)!, transform: saltSpec.from.transform } : null;
+    // A salt whose source column is absent salts every row with MISSING_SALT (see effectiveSchema).
+    this.saltFromAbsent = saltSpec?.step === 'salt' && !byName.has(saltSpec.from.field);
+    this.salt = saltSpec?.step === 'salt' && !this.saltFromAbsent ? part(saltSpec.from.field, saltSpec.from.transform, false) : null;
     this.blockMac = new Blake2bKeyed(keys.block, { personal: BLOCK_PERSONAL, outLen: 16 });
     this.noise = new FlipNoise(keys.flip);
-    this.blockCache = new ValueCache(cacheSize);
-    this.blockKeys = schema.blockingKeys.map((k) => ({ name: k.name, parts: k.parts.map((p) => ({ field: byName.get(p.field)!, transform: p.transform, alternatives: p.alternatives })) }));
+    this.blockKeys = schema.blockingKeys.map((k) => ({ name: k.name, parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)), cache: new ValueCache<string>(cacheSize) }));
     this.idColumn = setup.idColumn;
     this.idName = setup.idName;
     this.width = setup.width;
     this.attributes = setup.attributes ?? [];
     this.invalidAsMissing = setup.invalidAsMissing ?? false;
+    this.entries = new Array<ValueEntry | null>(this.fields.length).fill(null);
   }
 
   /** Encodes one row with the given row token. */
@@ -225,96 +379,122 @@ export class RecordEncoder {
     if (row.length !== this.width) return { reason: `malformed CSV: row has ${row.length} columns but the header has ${this.width}` };
     if ((row[this.idColumn] ?? '').trim() === '') return { reason: `${this.idName}: empty record id` };
 
-    const results: ({ ok: Ok; tokens: string[] } | null)[] = new Array(this.fields.length);
+    const results = this.entries;
     let any = false;
     let leftOut: string[] | undefined;
     for (let i = 0; i < this.fields.length; i++) {
       const f = this.fields[i]!;
-      const n = f.normalise(row[f.column] ?? '');
-      if ('reason' in n) {
+      const n = f.entry(row[f.column] ?? '');
+      results[i] = null;
+      if (n.reason !== null) {
         if (!this.invalidAsMissing) return { reason: `${f.spec.name}: ${n.reason}` };
         (leftOut ??= []).push(`${f.spec.name}: ${n.reason}`);
-        results[i] = null;
         continue;
       }
-      if ('ok' in n) {
+      if (n.ok !== null) {
         results[i] = n;
         any = true;
-      } else results[i] = null;
+      }
     }
     if (!any) return { reason: 'every identifier is empty' };
 
-    let salt = '';
+    let salt = this.saltFromAbsent ? MISSING_SALT : '';
     if (this.salt) {
-      const src = results[this.fields.indexOf(this.salt.field)];
-      salt = src ? (transformValues(src.ok, this.salt.transform, false)[0] ?? MISSING_SALT) : MISSING_SALT;
+      const src = results[this.salt.index];
+      salt = src ? (this.salt.field.derived(src, this.salt.slot)[0] ?? MISSING_SALT) : MISSING_SALT;
     }
 
-    const clk = new Uint8Array(this.clkBytes);
-    let fieldsJson = '';
+    const clkWords = this.clkWords;
+    for (let w = 0; w < clkWords.length; w++) clkWords[w] = 0;
+    const fieldsJson = this.fieldsJson;
+    fieldsJson.reset();
     for (let i = 0; i < this.fields.length; i++) {
       const r = results[i];
       if (!r) continue;
       const f = this.fields[i]!;
-      const pos = f.positionsFor(row[f.column] ?? '', r.tokens, salt);
-      setBits(clk, pos.clk);
+      const pos = f.positionsFor(row[f.column] ?? '', r, salt);
+      orPairs(clkWords, pos.clk);
       if (f.hardener) {
-        const ff = new Uint8Array(f.filterBytes);
-        setBits(ff, pos.filter);
+        const fw = f.filterWords;
+        for (let w = 0; w < fw.length; w++) fw[w] = pos.filter[w]!;
+        const ff = f.filterScratch;
+        if (fieldsJson.length > 0) fieldsJson.byte(0x2c); // ','
+        fieldsJson.bytes(f.jsonKey);
         const hardened = f.hardener.apply(ff);
+        // In place: the hardener's output is this row's scratch, refilled for the next row.
         if (f.flip > 0) this.noise.apply(hardened, f.flip, f.spec.name, row[this.idColumn]!.trim());
-        fieldsJson += `${fieldsJson === '' ? '' : ','}"${f.spec.name}":"${base64(hardened)}"`;
+        fieldsJson.base64(hardened);
+        fieldsJson.byte(0x22); // '"'
       }
     }
 
-    const seen = new Set<string>();
+    const line = this.line;
+    line.reset();
+    line.bytes(TOKEN_OPEN);
+    line.ascii(token);
+    line.bytes(CLK_OPEN);
+    line.base64(this.clkHardener.apply(this.clk));
+    if (fieldsJson.length > 0) {
+      line.bytes(FIELDS_OPEN);
+      line.append(fieldsJson);
+      line.byte(0x7d); // '}'
+    } else line.byte(0x22);
+
+    const seen = this.seen;
+    seen.length = 0;
     for (const k of this.blockKeys) {
       let combos: string[] = [k.name];
       for (const p of k.parts) {
-        const idx = this.fields.indexOf(p.field);
-        const r = results[idx];
-        const vals = r ? transformValues(r.ok, p.transform, p.alternatives) : [];
+        const r = results[p.index];
+        const vals = r ? p.field.derived(r, p.slot) : [];
         const next: string[] = [];
         for (const c of combos) for (const v of vals) if (next.length < 16) next.push(`${c}\u001f${v}`);
         combos = next;
       }
       for (const msg of combos) {
-        const t = this.blockToken(msg);
-        if (seen.has(t) || seen.size >= 64) continue;
-        seen.add(t);
+        const t = this.blockToken(msg, k.cache);
+        if (seen.length >= 64 || seen.includes(t)) continue;
+        seen.push(t);
       }
     }
     // Sorted, not in key order: a keyed token is pseudo-random, so sorting shuffles the keys per
     // record and the broker cannot tell which key a token belongs to by its place in the list.
-    const blocksJson = seen.size === 0 ? '' : `"${[...seen].sort().join('","')}"`;
+    seen.sort();
+    for (let i = 0; i < seen.length; i++) {
+      line.bytes(i === 0 ? BLOCKS_OPEN : COMMA_QUOTE);
+      line.ascii(seen[i]!);
+      line.byte(0x22);
+    }
+    if (seen.length > 0) line.byte(0x5d); // ']'
 
-    let line = `{"token":"${token}","clk":"${base64(this.clkHardener.apply(clk))}"`;
-    if (fieldsJson !== '') line += `,"fields":{${fieldsJson}}`;
-    if (blocksJson !== '') line += `,"blocks":[${blocksJson}]`;
     let attributesJson = '';
     for (const a of this.attributes) {
       const v = (row[a.column] ?? '').trim();
       if (v !== '') attributesJson += `${attributesJson === '' ? '' : ','}"${a.name}":${JSON.stringify(v)}`;
     }
-    if (attributesJson !== '') line += `,"attributes":{${attributesJson}}`;
-    return leftOut ? { line: line + '}', leftOut } : { line: line + '}' };
+    let text: string;
+    if (attributesJson !== '') text = `${line.text()},"attributes":{${attributesJson}}}`;
+    else {
+      line.byte(0x7d);
+      text = line.text();
+    }
+    return leftOut ? { line: text, leftOut } : { line: text };
   }
 
-  private blockToken(msg: string): string {
-    let t = this.blockCache.get(msg);
+  private blockToken(msg: string, cache: ValueCache<string>): string {
+    let t = cache.get(msg);
     if (t === undefined) {
-      t = Buffer.from(this.blockMac.digest(UTF8.encode(msg))).toString('base64url');
-      this.blockCache.set(msg, t);
+      const need = utf8Length(msg);
+      if (need > this.blockBuf.length) this.blockBuf = new Uint8Array(need * 2);
+      this.blockMac.hashWordsInto(this.blockBuf, encodeUtf8Into(msg, this.blockBuf), this.blockWords);
+      t = base64url(this.blockDigest, 16);
+      cache.set(msg, t);
     }
     return t;
   }
 
   clearCaches(): void {
-    for (const f of this.fields) {
-      f.normalised.clear();
-      f.positions.clear();
-      f.digests.clear();
-    }
-    this.blockCache.clear();
+    for (const f of this.fields) f.clearCaches();
+    for (const k of this.blockKeys) k.cache.clear();
   }
 }

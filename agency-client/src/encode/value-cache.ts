@@ -4,22 +4,44 @@
  * Every operation is O(1). (Evicting one oldest key at a time from a JS Map is not: after many
  * deletions V8's Map iterator walks the deleted slots, which made a FIFO cache the hot spot.)
  * Keeps at most 2 × limit entries; limit 0 disables caching.
+ *
+ * It also stands aside where it does not pay: a column whose values are nearly all distinct (NHS
+ * numbers, a date of birth with a given initial) misses every time, and each miss cost two Map
+ * lookups and an insert that evicted useful entries. After each window of lookups with almost no
+ * hits, lookups and inserts are skipped for a longer stretch, then measured again. What is cached
+ * never changes a result, only how fast it comes.
  */
+const WINDOW = 4096;
+/** Fewer hits than 1 in this many lookups in a window: stand aside. */
+const MIN_HIT_RATIO = 32;
+/** Lookups skipped before measuring again. */
+const BYPASS = 16 * WINDOW;
+
 export class ValueCache<V> {
   private young = new Map<string, V>();
   private old = new Map<string, V>();
+  private lookups = 0;
+  private hits = 0;
+  private bypassLeft = 0;
   constructor(readonly limit: number) {}
 
   get(key: string): V | undefined {
-    const v = this.young.get(key);
-    if (v !== undefined) return v;
-    const o = this.old.get(key);
-    if (o !== undefined) this.set(key, o);
-    return o;
+    if (this.bypassLeft > 0) {
+      this.bypassLeft--;
+      return undefined;
+    }
+    if (++this.lookups === WINDOW) this.endWindow();
+    let v = this.young.get(key);
+    if (v === undefined) {
+      v = this.old.get(key);
+      if (v !== undefined) this.set(key, v);
+    }
+    if (v !== undefined) this.hits++;
+    return v;
   }
 
   set(key: string, value: V): void {
-    if (this.limit <= 0) return;
+    if (this.limit <= 0 || this.bypassLeft > 0) return;
     if (this.young.size >= this.limit) {
       this.old = this.young;
       this.young = new Map();
@@ -30,5 +52,14 @@ export class ValueCache<V> {
   clear(): void {
     this.young.clear();
     this.old.clear();
+    this.lookups = 0;
+    this.hits = 0;
+    this.bypassLeft = 0;
+  }
+
+  private endWindow(): void {
+    if (this.hits * MIN_HIT_RATIO < this.lookups) this.bypassLeft = BYPASS;
+    this.lookups = 0;
+    this.hits = 0;
   }
 }

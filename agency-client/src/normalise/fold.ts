@@ -23,6 +23,12 @@ const EXTRA_FOLDS: Readonly<Record<string, string>> = {
 };
 const EXTRA_FOLD_RE = new RegExp(`[${Object.keys(EXTRA_FOLDS).join('')}]`, 'gu');
 
+/** True if every code unit is ASCII (a loop is cheaper than any regex or normalize call). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Invisible format characters that creep in from copy and paste or a byte order mark. */
 const INVISIBLE_RE = /[\u00AD\u200B-\u200D\u2060\uFEFF]/gu;
 
@@ -31,6 +37,8 @@ const INVISIBLE_RE = /[\u00AD\u200B-\u200D\u2060\uFEFF]/gu;
  * drops combining marks, then folds the letters NFKD leaves alone. Case is kept.
  */
 export function foldDiacritics(text: string): string {
+  // ASCII is its own NFKD form, has no marks and no letters to fold: most values are ASCII.
+  if (isAscii(text)) return text;
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
@@ -39,12 +47,38 @@ export function foldDiacritics(text: string): string {
 
 /** Removes invisible format characters (soft hyphen, zero-width space/joiners, BOM). */
 export function stripInvisible(text: string): string {
+  // Every invisible character is outside ASCII.
+  if (isAscii(text)) return text;
   return text.replace(INVISIBLE_RE, '');
 }
 
 /** Collapses every run of white space (including no-break spaces) to one space and trims. */
 export function collapseWhitespace(text: string): string {
+  if (isCollapsedAscii(text)) return text;
   return text.replace(/\s+/gu, ' ').trim();
+}
+
+/**
+ * True for ASCII text that collapsing leaves as it is: no white space but single spaces between
+ * other characters (in ASCII, \s is space and \t \n \v \f \r). Most values are, and a loop over
+ * them is much cheaper than a replace and a trim.
+ */
+function isCollapsedAscii(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return true;
+  if (text.charCodeAt(0) === 0x20 || text.charCodeAt(n - 1) === 0x20) return false;
+  let prevSpace = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20) {
+      if (prevSpace) return false;
+      prevSpace = true;
+    } else {
+      if (c > 0x7e || c < 0x20) return false;
+      prevSpace = false;
+    }
+  }
+  return true;
 }
 
 /** True if the text holds a control character (C0, DEL, C1), tab and newline included. */

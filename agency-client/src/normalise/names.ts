@@ -42,7 +42,8 @@ type NameKind = 'given name' | 'surname';
  */
 function nameWords(raw: string, kind: NameKind): string[] | { reason: string } {
   const trimmed = stripInvisible(raw).trim();
-  if ([...trimmed].length > MAX_NAME_LENGTH) return { reason: `${kind} is longer than ${MAX_NAME_LENGTH} characters` };
+  // Code points never outnumber code units: count them only when the units are too many.
+  if (trimmed.length > MAX_NAME_LENGTH && [...trimmed].length > MAX_NAME_LENGTH) return { reason: `${kind} is longer than ${MAX_NAME_LENGTH} characters` };
   if (hasControlChar(trimmed)) return { reason: `${kind} contains a control character` };
   if (/\p{N}/u.test(trimmed)) return { reason: `${kind} contains a digit` };
 

@@ -91,5 +91,8 @@ export function isError(r: NormaliseResult<unknown>): r is NormaliseError {
 
 /** True for empty or white-space-only input (including no-break and zero-width spaces). */
 export function isBlank(raw: string): boolean {
-  return raw.replace(/[\s\u200B-\u200D\uFEFF]/gu, '') === '';
+  // Blank when no character is anything else: a test stops at the first one (no string is built).
+  return !NOT_BLANK_RE.test(raw);
 }
+
+const NOT_BLANK_RE = /[^\s\u200B-\u200D\uFEFF]/u;
