@@ -2,5 +2,5 @@ export { encodeCsv, InputError, type EncodeOptions, type EncodeSummary } from '.
 export { BrokerClient, BrokerError, enrol } from './broker/http.js';
 export { readEncodedFile, readTokenMap } from './io/encoded-file.js';
 export { main as agencyCli } from './cli.js';
-export { uploadEncodedFile, defaultUploadKey, type UploadOptions, type UploadResult } from './upload/chunked.js';
+export { uploadEncodedFile, defaultUploadKey, sealChunk, type UploadOptions, type UploadResult } from './upload/chunked.js';
 export { planChunks, readChunks, type ChunkPlan } from './upload/chunks.js';

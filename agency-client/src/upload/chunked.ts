@@ -123,3 +123,9 @@ async function sendChunks(path: string, plan: ChunkPlan, wanted: Set<number>, co
   }
   if (failed !== undefined) throw failed;
 }
+
+/** A chunk as it goes on the wire: crypto_box_seal of its plaintext to the broker's X25519 key. */
+export async function sealChunk(plain: Uint8Array, brokerSealingPublicKey: Uint8Array): Promise<Uint8Array> {
+  await sodium.ready;
+  return sodium.crypto_box_seal(plain, brokerSealingPublicKey);
+}
