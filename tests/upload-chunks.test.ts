@@ -69,7 +69,9 @@ const scratch = mkdtempSync(join(tmpdir(), 'blindlink-upload-test-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A purpose of its own for the resume test, so its run links only that test's few records. */
-const RESUME_POLICY = POLICY_YAML.replace('id: test-policy', 'id: resume-policy').replace('purpose: testing', 'purpose: resume');
+const RESUME_POLICY = POLICY_YAML.replace('id: test-policy', 'id: resume-policy')
+  .replace('purpose: testing', 'purpose: resume')
+  .replace('  - { agency: beta, dataset: B', '  - { agency: gamma, dataset: C, identifiers: [given_name, surname, dob] }\n  - { agency: beta, dataset: B');
 
 let encodedBig: Promise<string> | undefined;
 /** 100,000 people as a CSV, encoded once with the real encoder and shared by both storage backends. */
@@ -150,8 +152,9 @@ for (const storage of ['postgres', 'pglite'] as const) {
 
     await t.test('a client that gives up resumes later: only the missing chunks are sent; nothing visible to a run before commit', async (t) => {
       const path = fabricate(join(dir, 'resume.enc'), 6_000, 11);
-      // alpha's small submission gives the run something to link.
+      // alpha's and gamma's small submissions give the run something to link.
       await uploadEncodedFile(client('alpha'), { purpose: 'resume', path: fabricate(join(dir, 'resume-alpha.enc'), 300, 12) });
+      await uploadEncodedFile(client('gamma'), { purpose: 'resume', path: fabricate(join(dir, 'resume-gamma.enc'), 300, 13) });
       const proxy = await dropProxy(b.url);
       t.teardown(() => proxy.close());
       const viaProxy = client('beta', proxy.url);
@@ -178,6 +181,7 @@ for (const storage of ['postgres', 'pglite'] as const) {
       t.equal(run.status, 201, `a run goes ahead: ${run.text.slice(0, 200)}`);
       const runRow = await b.db.selectFrom('run').select(['submission_ids']).where('id', '=', run.json.runId).executeTakeFirstOrThrow();
       const staged = await b.db.selectFrom('upload').select('submission_id').where('idempotency_key', '=', 'resume-test-0001').executeTakeFirstOrThrow();
+      t.equal(runRow.submission_ids.length, 2, 'it links the two committed submissions');
       t.notOk(runRow.submission_ids.includes(staged.submission_id), 'and does not see the uncommitted upload');
       const records = await b.db.selectFrom('run_record').select('row_token').where('run_id', '=', run.json.runId).execute();
       const resumeTokens = new Set(readFileSync(path, 'utf8').trimEnd().split('\n').slice(1).map((l) => (JSON.parse(l) as { token: string }).token));
