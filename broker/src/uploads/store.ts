@@ -114,6 +114,10 @@ export async function storedChunk(db: Kysely<Database>, uploadId: string, n: num
 export async function stageChunk(db: Kysely<Database>, keys: BrokerKeyring, u: UploadRow, n: number, sha256: string, decoded: DecodedSubmission, now = new Date()): Promise<boolean> {
   try {
     await db.transaction().execute(async (trx) => {
+      // Take the upload's row lock first: a commit running now finishes before this goes on, and then
+      // this chunk is refused rather than staged under an upload that will never move it.
+      const live = await trx.updateTable('upload').set({ updated_at: now }).where('id', '=', u.id).where('committed_at', 'is', null).executeTakeFirst();
+      if (Number(live.numUpdatedRows) !== 1) throw new ProtocolError('upload-committed', 'this upload is already committed');
       await trx.insertInto('upload_chunk').values({ upload_id: u.id, n, sha256, record_count: decoded.tokens.length, received_at: now }).execute();
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
@@ -129,7 +133,6 @@ export async function stageChunk(db: Kysely<Database>, keys: BrokerKeyring, u: U
         }
         await trx.insertInto('upload_encoding').values(rows).execute();
       }
-      await trx.updateTable('upload').set({ updated_at: now }).where('id', '=', u.id).execute();
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
