@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
+import { loadOrCreateAgencySigningKey, sealSubmission } from '@blindlink/agency-client/identity';
+import { UPLOAD_MANIFEST_SIGNATURE_CONTEXT } from '@blindlink/protocol';
 import { verifyAuditChain } from '@blindlink/broker';
 import { call, POLICY_YAML, seal, testBroker, upload, type CallOptions, type TestBroker } from './helpers/in-process.js';
 import { CALLER_KINDS, makeCallers, registerSpareAgency, type Caller, type CallerKind, type RoleKind } from './helpers/callers.js';
@@ -42,6 +45,15 @@ function onlyRoles(...allowed: RoleKind[]): Expectations {
 }
 
 const json = (body: unknown) => async () => ({ body });
+const NO_UPLOAD = '00000000-0000-4000-8000-000000000000';
+
+/** A well-formed upload manifest of n-distinct content, signed and sealed as the client does. */
+async function sealManifest(b: TestBroker, agency: string, n: number) {
+  const { header } = upload(3, n);
+  const manifest = { purpose: 'testing', header, chunks: [{ records: 3, sha256: createHash('sha256').update(`matrix ${n}`).digest('hex') }], totalRecords: 3 };
+  const signing = await loadOrCreateAgencySigningKey(b.keyDirs[agency]!);
+  return sealSubmission(Buffer.from(JSON.stringify(manifest)), b.keys.sealingPublicKeyBase64, signing.secretKey, UPLOAD_MANIFEST_SIGNATURE_CONTEXT);
+}
 const BAD_CSR = '-----BEGIN CERTIFICATE REQUEST-----\n' + 'A'.repeat(120) + '\n-----END CERTIFICATE REQUEST-----\n';
 
 export const MATRIX: Record<string, Row> = {
@@ -68,6 +80,20 @@ export const MATRIX: Record<string, Row> = {
     params: { purpose: 'testing' },
     request: async (b, n) => ({ body: await seal(b, 'alpha', upload(3, n)), headers: { 'idempotency-key': `matrix-key-${n}` } }),
   },
+  // Chunked uploads: the agency's own. Its manifest opens an upload; the chunk, status and commit
+  // rows name an upload that does not exist, so the agency passes the role check and gets a 404.
+  'POST /v1/purposes/:purpose/uploads': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing' },
+    request: async (b, n) => ({ body: await sealManifest(b, 'alpha', n), headers: { 'idempotency-key': `matrix-upload-${n}` } }),
+  },
+  'GET /v1/purposes/:purpose/uploads/:upload': { expect: onlyRoles('agency'), params: { purpose: 'testing', upload: NO_UPLOAD } },
+  'PUT /v1/purposes/:purpose/uploads/:upload/chunks/:n': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing', upload: NO_UPLOAD, n: '0' },
+    request: async () => ({ raw: Buffer.alloc(100, 7), headers: { 'content-type': 'application/octet-stream' } }),
+  },
+  'POST /v1/purposes/:purpose/uploads/:upload/commit': { expect: onlyRoles('agency'), params: { purpose: 'testing', upload: NO_UPLOAD } },
   'POST /v1/purposes/:purpose/runs': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing' } },
   // Nightly schedules: analysts assigned to the purpose only (agencies too are refused). The time is
   // hours away so the broker's scheduler never runs it (and appends audit rows) during the test.
@@ -167,6 +193,8 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
 
   // Only the callers the matrix admits changed anything: the one agency upload, nothing from the refused.
   const subs = await b.db.selectFrom('submission').select(['id', 'agency', 'record_count']).execute();
+  const uploads = await b.db.selectFrom('upload').select(['agency']).execute();
+  t.same(uploads.map((u) => u.agency), ['alpha'], 'one upload opened, by the agency, and none by a refused caller');
   t.equal(agencySubmissions, 1, 'the agency\'s own upload was stored');
   t.same(subs.map((s) => s.agency), ['alpha'], 'and no refused caller stored one');
   const certs = await b.db.selectFrom('agency_certificate').select(['agency', 'revoked_at']).where('agency', '=', 'alpha').execute();

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { sql } from 'kysely';
 import { verifyAuditChain } from '@blindlink/broker';
-import { generateCsr } from '@blindlink/agency-client/identity';
+import { generateCsr, loadOrCreateAgencySigningKey, sealSubmission } from '@blindlink/agency-client/identity';
+import { UPLOAD_MANIFEST_SIGNATURE_CONTEXT } from '@blindlink/protocol';
 import { POLICY_YAML, seal, testBroker, upload, type TestBroker } from './helpers/in-process.js';
 import { makeCallers } from './helpers/callers.js';
 import { mutateJson, prng, rawRequest, truncatedUpload, type Prng, type RawResult } from './helpers/fuzz.js';
@@ -73,6 +74,24 @@ async function badSealedUploads(b: TestBroker, r: Prng): Promise<unknown[]> {
   return sealed;
 }
 
+/** Upload manifests signed under the manifest context whose contents are wrong: each must be refused. */
+async function badSealedManifests(b: TestBroker, r: Prng): Promise<unknown[]> {
+  const signing = await loadOrCreateAgencySigningKey(b.keyDirs.alpha!);
+  const good = { purpose: 'testing', header: upload(3).header, chunks: [{ records: 3, sha256: 'ab'.repeat(32) }], totalRecords: 3 };
+  const variants: unknown[] = [
+    { ...good, totalRecords: 4 },
+    { ...good, purpose: 'other-purpose' },
+    { ...good, chunks: [] },
+    { ...good, chunks: [{ records: 0, sha256: 'ab'.repeat(32) }], totalRecords: 0 },
+    { ...good, chunks: [{ records: 3, sha256: 'AB'.repeat(32) }] },
+    { ...good, chunks: Array.from({ length: 10_001 }, () => ({ records: 1, sha256: 'ab'.repeat(32) })), totalRecords: 10_001 },
+    { ...good, header: { ...good.header, schema: { ...good.header.schema, fields: ['nhs_number'] } } },
+    'not json at all',
+  ];
+  for (let i = 0; i < 16; i++) variants.push(mutateJson(r, good));
+  return Promise.all(variants.map((v) => sealSubmission(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)), b.keys.sealingPublicKeyBase64, signing.secretKey, UPLOAD_MANIFEST_SIGNATURE_CONTEXT)));
+}
+
 /** Break an envelope: bad base64, wrong lengths, fields swapped or retyped. */
 function mutateEnvelope(r: Prng, env: Record<string, unknown>): unknown {
   const e = { ...env };
@@ -89,7 +108,7 @@ function mutateEnvelope(r: Prng, env: Record<string, unknown>): unknown {
 }
 
 const JUNK_PARAMS = ['..', '%2e%2e', ' ', 'a'.repeat(300), '0', '-1', '1e3', '1.5', '9'.repeat(30), 'ALPHA', '\u0000', '中文', 'testing/../admin', '%', "'; drop table submission; --", 'nobody-here'];
-const SAFE_PARAMS: Record<string, string> = { purpose: 'testing', agency: 'nobody-here', username: 'nobody', id: 'test-policy', version: '1' };
+const SAFE_PARAMS: Record<string, string> = { purpose: 'testing', agency: 'nobody-here', username: 'nobody', id: 'test-policy', version: '1', upload: '00000000-0000-4000-8000-000000000000', n: '0' };
 const QUERY_KEYS = ['limit', 'afterSeq', 'from', 'to', 'purpose', 'agency', 'actor', 'action', 'decision', 'x', '__proto__'];
 const QUERY_VALUES = ['', '0', '-1', '1', '1000000', '99999999999999999999999', 'abc', '2026-13-45T99:99:99Z', '2020-01-01T00:00:00Z', 'alpha', 'agency:alpha', 'allowed', '%00', "' or 1=1 --", 'a'.repeat(500)];
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-16', 'text/plain', 'application/yaml', 'application/octet-stream', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''];
@@ -112,6 +131,7 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
   const alphaKeys = b.keyDirs.alpha!;
   const sealedBad = await badSealedUploads(b, r);
   const goodEnvelope = (await seal(b, 'alpha', upload(3, 99))) as unknown as Record<string, unknown>;
+  const sealedBadManifests = await badSealedManifests(b, r);
   const sample = samples();
 
   const routes = listRoutes(b.app);
@@ -157,7 +177,7 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
   };
 
   const bodyFor = (route: RouteEntry, key: string): { kind: string; body?: Buffer; contentType?: string } => {
-    const isSubmission = key === 'POST /v1/purposes/:purpose/submissions';
+    const isSubmission = key === 'POST /v1/purposes/:purpose/submissions' || key === 'POST /v1/purposes/:purpose/uploads';
     const roll = r.int(isSubmission ? 12 : 9);
     const base = key === 'POST /v1/admin/policies' ? undefined : sample[key] ?? r.json(2);
     switch (roll) {
@@ -178,7 +198,9 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
         return { kind: 'wrong-content-type', body: Buffer.from(JSON.stringify(base ?? {})), contentType: r.pick(CONTENT_TYPES) };
       case 8: return { kind: 'junk-json', body: Buffer.from(r.pick(['{"a":1,}', '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"x":1}}}', '"\\ud800"', '1e999999', '{"a":' + '"x"'.repeat(3) + '}', 'null', '[]', '{}', '\ufeff{}'])), contentType: 'application/json' };
       case 9:
-      case 10: return { kind: 'sealed-bad-content', body: Buffer.from(JSON.stringify(r.pick(sealedBad))), contentType: 'application/json' };
+      case 10:
+        if (key === 'POST /v1/purposes/:purpose/uploads' && r.chance(0.6)) return { kind: 'sealed-bad-manifest', body: Buffer.from(JSON.stringify(r.pick(sealedBadManifests))), contentType: 'application/json' };
+        return { kind: 'sealed-bad-content', body: Buffer.from(JSON.stringify(r.pick(sealedBad))), contentType: 'application/json' };
       default: return { kind: 'bad-envelope', body: Buffer.from(JSON.stringify(mutateEnvelope(r, goodEnvelope))), contentType: 'application/json' };
     }
   };
@@ -246,7 +268,7 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
     [],
     `no 5xx, reset or hang (${bad.length} of ${sent.length})`,
   );
-  t.ok(sent.every((s) => s.result.status < 200 || s.result.status >= 400 || s.method !== 'POST' || !s.route.includes('submissions')), 'no malformed upload was accepted');
+  t.ok(sent.every((s) => s.result.status < 200 || s.result.status >= 400 || (s.method !== 'POST' && s.method !== 'PUT') || !(s.route.includes('submissions') || s.route.includes('uploads'))), 'no malformed upload was accepted');
 
   const health = await rawRequest(new URL('/healthz', b.url).toString(), { method: 'GET', agent: b.agent() });
   t.equal(health.status, 200, 'the broker still answers');

@@ -5,7 +5,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BrokerClient, BrokerError, enrol } from './broker/http.js';
 import { BadReceiptError } from './broker/receipts.js';
 import { encodeCsv, InputError } from './encode/command.js';
-import { FileFormatError, readEncodedFile, readTokenMap } from './io/encoded-file.js';
+import { FileFormatError, readTokenMap } from './io/encoded-file.js';
+import { stderrProgress } from './encode/progress.js';
+import { uploadEncodedFile } from './upload/chunked.js';
 import { csvLine } from './io/csv.js';
 import { readSecretFile } from './io/secret-file.js';
 import { encodeClkhashCommand } from './clkhash/command.js';
@@ -108,16 +110,37 @@ export function buildCli(): Command {
       process.stderr.write(`certificate renewed; valid until ${r.notAfter.toISOString().slice(0, 10)}\n`);
     });
 
-  brokerOptions(program.command('submit').description('sign, seal and upload an encoded file for a purpose'))
+  brokerOptions(program.command('submit').description('sign, seal and upload an encoded file for a purpose, in chunks (resumes: run it again after a failure)'))
     .requiredOption('--in <file>', 'encoded file written by "encode"')
-    .option('--idempotency-key <key>', 'retry key (default: derived from the file, so re-running is safe)')
-    .action(async (o: { broker: string; keyDir: string; purpose: string; in: string; idempotencyKey?: string }) => {
-      const { body, digest } = readEncodedFile(o.in);
-      const key = o.idempotencyKey ?? `file-${digest.slice(0, 48)}`;
+    .option('--idempotency-key <key>', 'retry key (default: derived from the file, so re-running resumes the same upload)')
+    .option('--chunk-records <n>', 'records per chunk', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidArgumentError('--chunk-records must be a whole number from 1 to 1,000,000');
+      return n;
+    })
+    .action(async (o: { broker: string; keyDir: string; purpose: string; in: string; idempotencyKey?: string; chunkRecords?: number }) => {
+      const bar = stderrProgress(process.stderr, { label: 'upload', showRejected: false });
       try {
-        const r = await withClient(o, (client) => client.submit(o.purpose, body, key));
-        process.stdout.write(JSON.stringify(r) + '\n');
+        const r = await withClient(o, (client) =>
+          uploadEncodedFile(client, {
+            purpose: o.purpose,
+            path: o.in,
+            ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
+            ...(o.chunkRecords ? { maxChunkRecords: o.chunkRecords } : {}),
+            onPlan: (plan) => process.stderr.write(`${o.in}: ${plan.totalRecords} records checked, ${plan.chunks.length} chunks\n`),
+            progress: (p) => bar(p.records, { rows: p.records, rejected: 0, bytesRead: p.records, bytesTotal: p.totalRecords, seconds: p.seconds }),
+            retry: { onRetry: (what, attempt, err, wait) => { bar.finish(); process.stderr.write(`${what}: ${err.message}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1})\n`); } },
+          }),
+        );
+        bar.finish();
+        process.stderr.write(
+          `${r.recordCount} records stored as submission ${r.submissionId} in ${r.seconds.toFixed(1)} s (${Math.round(r.recordCount / Math.max(r.seconds, 1e-9))} rows/s); ` +
+            `${r.sent} of ${r.chunks} chunks sent${r.alreadyHeld ? `, ${r.alreadyHeld} already held from an earlier attempt` : ''}${r.retries ? `, ${r.retries} retries` : ''}\n`,
+        );
+        const { submissionId, purpose, agency, recordCount, digest } = r;
+        process.stdout.write(JSON.stringify({ submissionId, purpose, agency, recordCount, digest }) + '\n');
       } catch (err) {
+        bar.finish();
         if (err instanceof BrokerError && err.code === 'submission-already-stored') {
           process.stderr.write(`already stored: ${err.message}\n`);
           return;

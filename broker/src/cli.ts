@@ -18,7 +18,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
 import { linkFiles, writeEntities } from './linkage/offline.js';
 import { runPrivacyReport } from './privacy/command.js';
-import { purge } from './retention/purge.js';
+import { purge, purgeUploads } from './retention/purge.js';
 import { formatLocal } from './schedule/next-due.js';
 import { listSchedules } from './schedule/store.js';
 import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from './people/accounts.js';
@@ -219,6 +219,8 @@ export function buildCli(): Command {
         for (const r of results) {
           process.stdout.write(`${r.purpose} (${r.policy}): ${o.dryRun ? 'would delete' : 'deleted'} ${r.submissions} submissions (${r.encodings} encodings), ${r.runs} runs\n`);
         }
+        const uploads = await purgeUploads(db, operator(), { ...(o.dryRun ? { dryRun: true } : {}) });
+        process.stdout.write(`uploads abandoned before commit: ${o.dryRun ? 'would delete' : 'deleted'} ${uploads.uploads} (${uploads.stagedRecords} staged records)\n`);
       });
     });
 

@@ -5,6 +5,10 @@ import { EncodedHeader, EncodedRecord } from './encoded.js';
 const checkHeader = Compile(EncodedHeader);
 const checkRecord = Compile(EncodedRecord);
 
+/** Strict checks of one header or record line, for readers that stream a file line by line. */
+export const isEncodedHeader = (v: unknown): v is EncodedHeader => checkHeader.Check(v);
+export const isEncodedRecord = (v: unknown): v is EncodedRecord => checkRecord.Check(v);
+
 export class EncodedFileError extends Error {}
 
 /**

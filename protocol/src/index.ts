@@ -8,3 +8,4 @@ export * from './audit.js';
 export * from './releases.js';
 export * from './schedules.js';
 export * from './audit-receipt.js';
+export * from './uploads.js';

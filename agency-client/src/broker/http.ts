@@ -4,6 +4,9 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import type {
   CertificateResponse,
+  ChunkResponse,
+  SubmissionEnvelope,
+  UploadStatus,
   ErrorBody,
   MembershipResponse,
   RunResponse,
@@ -40,22 +43,31 @@ function pinnedBrokerKeys(keyDir: string): { signingPublicKey: string; sealingPu
   return JSON.parse(readFileSync(join(keyDir, BROKER_KEYS_FILE), 'utf8')) as { signingPublicKey: string; sealingPublicKey: string };
 }
 
+/** Seconds of silence after which a request is given up as a dropped connection (and may be retried). */
+const REQUEST_IDLE_TIMEOUT_MS = 120_000;
+
 async function call<T>(agent: Agent, baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, onAnswer?: (headers: ResponseHeaders, status: number) => void): Promise<T> {
   const url = new URL(path, baseUrl);
   if (url.protocol !== 'https:') throw new BrokerError(0, 'not-https', `the broker URL must be https:// (got ${url.protocol})`);
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  // Raw bytes (a sealed upload chunk) go as they are; anything else as JSON.
+  const raw = body instanceof Uint8Array;
+  const payload = body === undefined ? undefined : raw ? body : Buffer.from(JSON.stringify(body));
+  const contentType = raw ? 'application/octet-stream' : 'application/json';
+  const dropped = (err: Error) => new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`);
   const { status, text, responseHeaders } = await new Promise<{ status: number; text: string; responseHeaders: ResponseHeaders }>((resolve, reject) => {
     const req = httpsRequest(
       url,
-      { method, agent, headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers } },
+      { method, agent, headers: { ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}), ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), responseHeaders: res.headers }));
-        res.on('error', reject);
+        res.on('error', (err) => reject(dropped(err)));
+        res.on('aborted', () => reject(dropped(new Error('the connection closed mid-answer'))));
       },
     );
-    req.on('error', (err) => reject(new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`)));
+    req.setTimeout(REQUEST_IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer for ${REQUEST_IDLE_TIMEOUT_MS / 1000} s`)));
+    req.on('error', (err) => reject(dropped(err)));
     req.end(payload);
   });
   // Before anything else: a receipt that fails to verify outranks whatever the answer says.
@@ -122,7 +134,40 @@ export class BrokerClient {
 
   async #authed<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     if (!this.#token) await this.authenticate();
-    return call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers }, (h, s) => this.receipts.accept(h, s));
+    try {
+      return await call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers }, (h, s) => this.receipts.accept(h, s));
+    } catch (err) {
+      // Access tokens last 15 minutes; a long upload outlives several. Renew once and try again.
+      if (!(err instanceof BrokerError) || err.code !== 'token-expired') throw err;
+      await this.authenticate();
+      return call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers }, (h, s) => this.receipts.accept(h, s));
+    }
+  }
+
+  /** The broker's X25519 key, saved at enrolment: everything we upload is sealed to it. */
+  brokerSealingKey(): string {
+    return (JSON.parse(readFileSync(join(this.#keyDir, BROKER_KEYS_FILE), 'utf8')) as { sealingPublicKey: string }).sealingPublicKey;
+  }
+
+  signingKey() {
+    return loadOrCreateAgencySigningKey(this.#keyDir);
+  }
+
+  /** Chunked upload, step 1: the signed, sealed manifest (see upload/chunked.ts, which drives all four steps). */
+  openUpload(purpose: string, manifest: SubmissionEnvelope, idempotencyKey: string): Promise<UploadStatus> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/uploads`, manifest, { 'idempotency-key': idempotencyKey });
+  }
+
+  uploadStatus(purpose: string, uploadId: string): Promise<UploadStatus> {
+    return this.#authed('GET', `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}`);
+  }
+
+  putChunk(purpose: string, uploadId: string, n: number, sealed: Uint8Array): Promise<ChunkResponse> {
+    return this.#authed('PUT', `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}/chunks/${n}`, sealed);
+  }
+
+  commitUpload(purpose: string, uploadId: string): Promise<SubmissionResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}/commit`);
   }
 
   async authenticate(): Promise<void> {

@@ -17,7 +17,11 @@ export interface ProgressSink {
   finish(): void;
 }
 
-export function stderrProgress(stream: NodeJS.WriteStream = process.stderr, opts: { lineEverySeconds?: number } = {}): ProgressSink {
+export function stderrProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  /** label: the plain-line prefix ("encode", "upload"); rejections are shown unless showRejected is false. */
+  opts: { lineEverySeconds?: number; label?: string; showRejected?: boolean } = {},
+): ProgressSink {
   const tty = stream.isTTY === true;
   const every = tty ? 0.1 : opts.lineEverySeconds ?? 5;
   let last = -Infinity;
@@ -28,14 +32,14 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr, opts
     const rate = Math.round(rows / info.seconds);
     const frac = info.bytesTotal > 0 ? Math.min(1, info.bytesRead / info.bytesTotal) : 0;
     const eta = frac > 0 ? info.seconds * (1 / frac - 1) : NaN;
-    const tail = `${rows.toLocaleString('en-GB')} rows, ${info.rejected} rejected, ${rate.toLocaleString('en-GB')} rows/s${Number.isFinite(eta) ? `, ~${Math.ceil(eta)} s left` : ''}`;
+    const tail = `${rows.toLocaleString('en-GB')} rows, ${opts.showRejected === false ? '' : `${info.rejected} rejected, `}${rate.toLocaleString('en-GB')} rows/s${Number.isFinite(eta) ? `, ~${Math.ceil(eta)} s left` : ''}`;
     if (tty) {
       const width = 30;
       const full = Math.round(frac * width);
       stream.write(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${tail}\x1b[K`);
       drawn = true;
     } else {
-      stream.write(`encode: ${(frac * 100).toFixed(0)}% ${tail}\n`);
+      stream.write(`${opts.label ?? 'encode'}: ${(frac * 100).toFixed(0)}% ${tail}\n`);
     }
   }) as ProgressSink;
   sink.finish = () => {

@@ -165,6 +165,43 @@ export interface RunScheduleTable {
   last_detail: string | null;
 }
 
+/** A chunked upload in progress (or committed: then submission_id names the stored submission). */
+export interface UploadTable {
+  id: string;
+  /** Reserved at creation: rows are encrypted at rest under it, so commit moves them unopened. */
+  submission_id: string;
+  agency: string;
+  purpose: string;
+  idempotency_key: string;
+  /** The signed manifest exactly as the agency sent it (its SHA-256 is what was signed). */
+  manifest: string;
+  manifest_digest: string;
+  signature: string;
+  chunk_count: number;
+  record_count: number;
+  created_at: ColumnType<Date, Date, never>;
+  /** Last chunk received; an uncommitted upload idle past its lifetime is purged. */
+  updated_at: Date;
+  committed_at: Date | null;
+}
+
+export interface UploadChunkTable {
+  upload_id: string;
+  n: number;
+  sha256: string;
+  record_count: number;
+  received_at: Date;
+}
+
+/** A validated record waiting for its upload's commit; payload as in EncodingTable. */
+export interface UploadEncodingTable {
+  upload_id: string;
+  row_token: string;
+  chunk: number;
+  field_mask: ColumnType<number, number | undefined, number>;
+  payload: Uint8Array;
+}
+
 export interface AuditTable {
   seq: number;
   at: Date;
@@ -199,6 +236,9 @@ export interface Database {
   agency_certificate: AgencyCertificateTable;
   audit_checkpoint: AuditCheckpointTable;
   run_schedule: RunScheduleTable;
+  upload: UploadTable;
+  upload_chunk: UploadChunkTable;
+  upload_encoding: UploadEncodingTable;
 }
 
 export type { Generated };

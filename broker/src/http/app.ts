@@ -21,6 +21,7 @@ import { formRoutes, releaseRoutes } from './routes/releases.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { submissionRoutes } from './routes/submissions.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export interface RouteDeps {
   db: Kysely<Database>;
@@ -110,7 +111,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca, pseudonymKey: opts.pseudonymKey };
-  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, runRoutes, scheduleRoutes, releaseRoutes, formRoutes, auditRoutes]) {
+  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, uploadRoutes, runRoutes, scheduleRoutes, releaseRoutes, formRoutes, auditRoutes]) {
     await app.register(routes, deps);
   }
 
@@ -122,6 +123,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 /** Path of the first string holding U+0000 in a parsed body, or null (bodies are at most MAX_JSON_DEPTH deep). */
 function findNul(value: unknown, path = 'body'): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  // Raw bytes (a sealed upload chunk) are never stored as text; walking them byte by byte would be slow.
+  if (value instanceof Uint8Array) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const p = findNul(value[i], `${path}[${i}]`);

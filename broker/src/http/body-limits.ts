@@ -7,7 +7,8 @@ import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
  * in the manner of @fastify/rate-limit's `config.rateLimit`); an onRoute hook turns that into fastify's
  * per-route `bodyLimit`, which fastify checks against Content-Length before reading a byte and enforces
  * on a chunked body as it arrives. A route that names no class, and anything no route matches, gets the
- * smallest: a forgotten declaration fails closed.
+ * smallest: a forgotten declaration fails closed. A route may instead state its own `bodyLimit` in
+ * bytes (the chunked-upload routes do), capped like the others at the broker's largest body.
  *
  * - public: routes anyone may call before authenticating (login, enrolment, token): small JSON only.
  * - json: authenticated JSON requests (ids, CSRs, schedules, release requests).
@@ -40,7 +41,13 @@ export function bodyLimits(uploadLimit: number): Record<BodyClass, number> {
 export function registerBodyLimits(app: FastifyInstance, uploadLimit: number): void {
   const limits = bodyLimits(uploadLimit);
   app.addHook('onRoute', (route) => {
-    const declared = (route.config as { body?: BodyClass } | undefined)?.body ?? 'public';
+    const named = (route.config as { body?: BodyClass } | undefined)?.body;
+    // A route that states its own byte limit (an upload chunk, a manifest) has declared it too.
+    if (named === undefined && route.bodyLimit !== undefined) {
+      route.bodyLimit = Math.min(route.bodyLimit, uploadLimit);
+      return;
+    }
+    const declared = named ?? 'public';
     const limit = limits[declared];
     if (limit === undefined) throw new Error(`route ${String(route.method)} ${route.url}: unknown body class ${JSON.stringify(declared)}`);
     route.bodyLimit = limit;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PolicyDocument } from '@blindlink/policies';
 import type { Database } from '../db/schema.js';
 import { appendAudit } from '../audit/log.js';
+import { purgeAbandonedUploads } from '../uploads/store.js';
 
 export interface PurgeResult {
   purpose: string;
@@ -56,4 +57,28 @@ export async function purge(db: Kysely<Database>, actor: string, opts: { now?: D
     out.push(result);
   }
   return out;
+}
+
+/**
+ * Delete chunked uploads abandoned before commit (idle a day; see uploads/store.ts) with everything
+ * they staged. Audited when anything was deleted; with dryRun only counted.
+ */
+export async function purgeUploads(db: Kysely<Database>, actor: string, opts: { now?: Date; dryRun?: boolean } = {}) {
+  const r = await purgeAbandonedUploads(db, opts);
+  if (!opts.dryRun && r.uploads) {
+    await appendAudit(db, {
+      actor,
+      action: 'purge',
+      purpose: null,
+      policyId: null,
+      policyVersion: null,
+      policyRule: 'upload-lifetime',
+      decision: 'allowed',
+      status: 0,
+      reason: `uploads abandoned before commit: deleted ${r.uploads} with ${r.stagedRecords} staged records`,
+      counts: { uploads: r.uploads, stagedRecords: r.stagedRecords },
+      releaseDigest: null,
+    });
+  }
+  return r;
 }

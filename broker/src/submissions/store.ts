@@ -14,14 +14,53 @@ export interface StoredSubmission {
   digest: string;
 }
 
-function replayError(existing: { id: string; digest: string }, digest: string): ProtocolError {
+export function replayError(existing: { id: string; digest: string }, digest: string): ProtocolError {
   return existing.digest === digest
     ? new ProtocolError('submission-already-stored', `this upload was already stored as submission ${existing.id}`, { submissionId: existing.id })
     : new ProtocolError('idempotency-key-reused', 'this idempotency key was used for a different upload; use a new key for new data');
 }
 
-function isUniqueViolation(err: unknown): boolean {
+export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
+export interface SubmissionRow {
+  id: string;
+  agency: string;
+  purpose: string;
+  idempotencyKey: string;
+  header: EncodedHeader;
+  digest: string;
+  recordCount: number;
+  signature: { digest: string; signature: string };
+}
+
+/**
+ * The submission row itself, inside the caller's transaction: the one place both a single-body
+ * submission and a chunked upload's commit (uploads/commit.ts) become visible to runs, so checks
+ * that must hold for every stored submission belong here.
+ */
+export async function insertSubmissionRow(trx: Kysely<Database>, row: SubmissionRow): Promise<void> {
+  const { header } = row;
+  await trx
+    .insertInto('submission')
+    .values({
+      id: row.id,
+      agency: row.agency,
+      purpose: row.purpose,
+      idempotency_key: row.idempotencyKey,
+      digest: row.digest,
+      schema_id: header.schema.id,
+      schema_version: header.schema.version,
+      schema_fingerprint: header.schema.fingerprint,
+      clk_bits: header.clkBits,
+      record_count: row.recordCount,
+      header: JSON.stringify(header),
+      signature: row.signature.signature,
+      signed_digest: row.signature.digest,
+      created_at: new Date(),
+    })
+    .execute();
 }
 
 /**
@@ -53,25 +92,7 @@ export async function storeSubmission(
   const id = randomUUID();
   try {
     await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('submission')
-        .values({
-          id,
-          agency,
-          purpose,
-          idempotency_key: idempotencyKey,
-          digest: decoded.digest,
-          schema_id: header.schema.id,
-          schema_version: header.schema.version,
-          schema_fingerprint: header.schema.fingerprint,
-          clk_bits: header.clkBits,
-          record_count: decoded.tokens.length,
-          header: JSON.stringify(header),
-          signature: args.signature.signature,
-          signed_digest: args.signature.digest,
-          created_at: new Date(),
-        })
-        .execute();
+      await insertSubmissionRow(trx, { id, agency, purpose, idempotencyKey, header, digest: decoded.digest, recordCount: decoded.tokens.length, signature: args.signature });
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
         for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {

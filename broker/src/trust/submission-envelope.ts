@@ -29,8 +29,8 @@ export interface OpenedSubmission {
 }
 
 /** The exact bytes the agency signs. */
-export function submissionSignedMessage(digestHex: string): Uint8Array {
-  const context = Buffer.from(SUBMISSION_SIGNATURE_CONTEXT, 'utf8');
+export function submissionSignedMessage(digestHex: string, signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT): Uint8Array {
+  const context = Buffer.from(signatureContext, 'utf8');
   return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
 }
 
@@ -38,6 +38,8 @@ export async function openSubmission(
   envelope: SubmissionEnvelope,
   agencySigningPublicKey: Uint8Array | string,
   keys: BrokerKeyring,
+  /** What the signature is over: a single-body submission, or an upload manifest (protocol uploads.ts). */
+  signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
 ): Promise<OpenedSubmission> {
   if (envelope.alg !== SUBMISSION_ENVELOPE_ALG) throw new EnvelopeError('bad-envelope', `unsupported envelope algorithm ${JSON.stringify(envelope.alg)}`);
   if (typeof envelope.digest !== 'string' || !/^[0-9a-f]{64}$/.test(envelope.digest)) {
@@ -51,7 +53,7 @@ export async function openSubmission(
   } catch (err) {
     throw new EnvelopeError('bad-envelope', (err as Error).message);
   }
-  if (!(await verifySignature(agencySigningPublicKey, submissionSignedMessage(envelope.digest), signature))) {
+  if (!(await verifySignature(agencySigningPublicKey, submissionSignedMessage(envelope.digest, signatureContext), signature))) {
     throw new EnvelopeError('signature', 'signature does not verify');
   }
   let body: Uint8Array;
