@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -107,13 +108,17 @@ export function buildCli(): Command {
 
   brokerOptions(program.command('submit').description('sign, seal and upload an encoded file for a purpose'))
     .requiredOption('--in <file>', 'encoded file written by "encode"')
-    .option('--idempotency-key <key>', 'retry key (default: derived from the file, so re-running is safe)')
+    .option('--idempotency-key <key>', 'retry key (default: a fresh one per run; the broker recognises a file it already holds by its digest, so re-running is safe)')
     .action(async (o: { broker: string; keyDir: string; purpose: string; in: string; idempotencyKey?: string }) => {
-      const { body, digest } = readEncodedFile(o.in);
-      const key = o.idempotencyKey ?? `file-${digest.slice(0, 48)}`;
+      const { body } = readEncodedFile(o.in);
+      if (!body.header.keyCheck) throw new CliError(`${o.in} has no key check in its header: it was encoded by an older blindlink-agency; encode it again with this version`);
+      // A fresh key per run, not one derived from the file: re-submitting an earlier file is how
+      // an agency makes it current again, and the broker would take a file-derived key for a retry.
+      const key = o.idempotencyKey ?? `submit-${randomUUID()}`;
       try {
         const r = await withClient(o, (client) => client.submit(o.purpose, body, key));
         process.stdout.write(JSON.stringify(r) + '\n');
+        if (r.reused) process.stderr.write(`${r.message ?? `submission ${r.submissionId} is current again`}\n`);
       } catch (err) {
         if (err instanceof BrokerError && err.code === 'submission-already-stored') {
           process.stderr.write(`already stored: ${err.message}\n`);
