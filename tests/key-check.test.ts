@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
 import { deriveKeys, keyCheckValue, UK_PERSON } from '@blindlink/agency-client/encode';
 import { KeyCheck } from '@blindlink/protocol';
+import { linkFiles } from '@blindlink/broker';
 import { call, submitAs, testBroker, tokenFor, type TestBroker } from './helpers/in-process.js';
 import { csv, population } from './helpers/people.js';
 import { AGENCY_BIN, run } from './helpers/processes.js';
@@ -69,6 +70,8 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   const header = (f: string) => readEncodedFile(f).body.header;
   t.equal(header(files.alpha).keyCheck, keyCheckValue(SECRET, UK_PERSON), 'the encoder writes the key check into the header');
   t.not(header(files.betaWrong).keyCheck, header(files.alpha).keyCheck, 'a file encoded with another secret carries another');
+
+  t.throws(() => linkFiles([files.alpha, files.betaWrong], { duplicateFree: [], diceThreshold: 0.8 }), /the input files were encoded with different linkage secrets: beta-wrong differs from alpha/, 'the offline linker refuses them too');
 
   const submit = (agency: string, file: string, key: string) => submitAs(b, agency, readEncodedFile(file).body, key);
   const count = async (agency: string) => (await b.db.selectFrom('submission').select('id').where('agency', '=', agency).execute()).length;

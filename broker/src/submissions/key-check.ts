@@ -65,13 +65,13 @@ export async function checkKeyAgreement(
  * For a run: why the given submissions cannot be linked together, or null when every key check that
  * is known agrees. Names the agencies that differ from the largest group of agreeing ones. Pure.
  */
-export function keyCheckMismatch(subs: readonly { agency: string; key_check: string | null }[]): string | null {
+export function keyCheckMismatch(subs: readonly { agency: string; key_check: string | null }[], what = 'the current submissions'): string | null {
   const groups = new Map<string, string[]>();
   for (const s of subs) if (s.key_check !== null) groups.set(s.key_check, [...(groups.get(s.key_check) ?? []), s.agency]);
   if (groups.size < 2) return null;
   const [reference, ...rest] = [...groups.values()].sort((a, b) => b.length - a.length || a[0]!.localeCompare(b[0]!));
   const differing = rest.flat().sort();
-  return `the current submissions were encoded with different linkage secrets: ${names(differing)} differ${differing.length > 1 ? '' : 's'} from ${names(reference!)}; every agency must encode with the same secret and submit again`;
+  return `${what} were encoded with different linkage secrets: ${names(differing)} differ${differing.length > 1 ? '' : 's'} from ${names(reference!)}; every agency must encode with the same secret and submit again`;
 }
 
 function names(list: readonly string[]): string {
