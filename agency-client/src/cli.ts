@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BrokerClient, BrokerError, enrol } from './broker/http.js';
+import { BadReceiptError } from './broker/receipts.js';
 import { encodeCsv, InputError } from './encode/command.js';
 import { FileFormatError, readEncodedFile, readTokenMap } from './io/encoded-file.js';
 import { csvLine } from './io/csv.js';
@@ -40,6 +41,8 @@ async function withClient<T>(o: { broker: string; keyDir: string }, fn: (c: Brok
     return await fn(client);
   } finally {
     client.close();
+    // An answer without its audit receipt leaves a gap an IG lead cannot check later: say so.
+    if (client.missingReceipts) process.stderr.write(`warning: ${client.missingReceipts} answer(s) from the broker carried no audit receipt (blindlink-audit-head header)\n`);
   }
 }
 
@@ -220,7 +223,7 @@ export async function main(argv: string[]): Promise<void> {
     await buildCli().parseAsync(argv);
   } catch (err) {
     const known = err instanceof CliError || err instanceof InputError || err instanceof FileFormatError;
-    const msg = err instanceof BrokerError ? `broker refused (${err.status} ${err.code}): ${err.message}` : err instanceof Error ? err.message : String(err);
+    const msg = err instanceof BadReceiptError ? `AUDIT RECEIPT REJECTED: ${err.message}` : err instanceof BrokerError ? `broker refused (${err.status} ${err.code}): ${err.message}` : err instanceof Error ? err.message : String(err);
     process.stderr.write(`blindlink-agency: error: ${msg}\n`);
     if (!known && !(err instanceof BrokerError) && process.env.BLINDLINK_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
     process.exitCode = 1;

@@ -11,11 +11,13 @@ import { loadExistingBrokerKeys, readBrokerPublicKeyFile } from './audit/broker-
 import { checkpointHead, listCheckpoints, verifyStoredCheckpoints } from './audit/checkpoints.js';
 import { exportChunks, planExport } from './audit/export.js';
 import { describeVerdict, verifyExportFile } from './audit/export-verify.js';
+import { describeReceipts, loadReceipts, matchReceiptsInDatabase, ReceiptMatcher } from './audit/receipt-check.js';
 import { SIGNING_SEED_FILE } from './trust/keys.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { approvePolicy, storePolicy } from './policies/store.js';
 import { linkFiles, writeEntities } from './linkage/offline.js';
+import { runPrivacyReport } from './privacy/command.js';
 import { purge } from './retention/purge.js';
 import { formatLocal } from './schedule/next-due.js';
 import { listSchedules } from './schedule/store.js';
@@ -76,7 +78,7 @@ export function buildCli(): Command {
   dataDir(program.command('serve').description('run the broker API'))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', intArg('--port'), 8443)
-    .option('--body-limit <bytes>', 'largest request body accepted', intArg('--body-limit'))
+    .option('--body-limit <bytes>', 'largest submission body accepted (default 256 MiB); other routes accept 64 KiB to 2 MiB', intArg('--body-limit'))
     .option('--tls-cert <file>', 'the operator\'s TLS certificate (PEM); default: one issued by the broker CA')
     .option('--tls-key <file>', 'its private key (PEM)')
     .action(async (o: { dataDir: string; host: string; port: number; bodyLimit?: number; tlsCert?: string; tlsKey?: string }) => {
@@ -244,6 +246,17 @@ export function buildCli(): Command {
       );
     });
 
+  program
+    .command('privacy-report <files...>')
+    .description('run the published attacks on encoded files (frequency alignment, q-gram pattern mining, graph matching) and report what they re-identify, for a DPIA (docs/privacy-report.md)')
+    .option('--json', 'the machine-readable report')
+    .option('--truth <csv>', 'token,field,value: true normalised values, to measure re-identification instead of estimating it')
+    .option('--background <csv>', 'field,value,count: the attacker\'s name and year-of-birth frequencies (default: the shipped table)')
+    .option('--attacks <list>', 'comma-separated subset of frequency,mining,graph')
+    .action((files: string[], o: { json?: boolean; truth?: string; background?: string; attacks?: string }) => {
+      process.stdout.write(runPrivacyReport(files, o).text);
+    });
+
   // ── audit ────────────────────────────────────────────────────────────────────────────────
   const audit = program.command('audit').description('the audit trail: verify, export, checkpoint');
   dataDir(
@@ -253,25 +266,41 @@ export function buildCli(): Command {
       .description(
         'verify the audit trail and exit 1 naming the first row that fails:\n' +
           '  --data-dir: recompute the database\'s hash chain and check every stored signed checkpoint\n' +
-          '  --file --broker-key: verify an export offline (no database), trusting only the given public key',
+          '  --file --broker-key: verify an export offline (no database), trusting only the given public key\n' +
+          '  --receipts: also check that every receipt agencies kept is in the trail with its signed hash',
       ),
   )
     .option('--file <export.jsonl>', 'an export from `audit export` or GET /v1/audit/export')
     .option('--broker-key <file>', 'file holding the broker\'s Ed25519 public key, base64 (`audit broker-key`, or signingPublicKey of GET /v1/broker)')
-    .action(async (o: { dataDir: string; file?: string; brokerKey?: string }, cmd: Command) => {
+    .option('--receipts <dir>', 'audit receipts collected from agencies (their <key-dir>/receipts/*.jsonl): fail if the trail lacks a receipted row')
+    .option('--issued-before <time>', 'with --receipts and --file: check only receipts issued before this ISO 8601 time (when the export was made)', (v: string) => {
+      const d = new Date(v);
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('--issued-before must be an ISO 8601 date-time');
+      return d;
+    })
+    .action(async (o: { dataDir: string; file?: string; brokerKey?: string; receipts?: string; issuedBefore?: Date }, cmd: Command) => {
       if (o.file !== undefined) {
         if (!o.brokerKey) throw new CliError('--file needs --broker-key: an export is checked against a key you hold, never the key it carries');
         if (cmd.getOptionValueSource('dataDir') === 'cli') throw new CliError('give --file or --data-dir, not both');
-        const verdict = await verifyExportFile(o.file, readBrokerPublicKeyFile(o.brokerKey));
+        const key = readBrokerPublicKeyFile(o.brokerKey);
+        const matcher = o.receipts ? new ReceiptMatcher(loadReceipts(o.receipts, key), 'the export', o.issuedBefore) : undefined;
+        const verdict = await verifyExportFile(o.file, key, matcher ? { onEntry: (e) => matcher.observe(e.seq, e.hash) } : {});
         (verdict.ok ? process.stdout : process.stderr).write(describeVerdict(verdict) + '\n');
         if (!verdict.ok) process.exitCode = 1;
+        if (!verdict.ok || !matcher) return;
+        const receipts = matcher.verdict(verdict);
+        (receipts.failures.length ? process.stderr : process.stdout).write(describeReceipts(receipts, 'the export'));
+        if (receipts.failures.length) process.exitCode = 1;
         return;
       }
+      if (o.issuedBefore) throw new CliError('--issued-before applies to an export (--file); the live database holds every receipted row');
       const publicKey = o.brokerKey
         ? readBrokerPublicKeyFile(o.brokerKey)
         : existsSync(join(keyDir(o.dataDir), SIGNING_SEED_FILE))
           ? (await loadExistingBrokerKeys(keyDir(o.dataDir))).signingPublicKey
           : null;
+      if (o.receipts && !publicKey) throw new CliError(`--receipts needs the broker key: give --broker-key (no key in ${keyDir(o.dataDir)})`);
+      const matcher = o.receipts && publicKey ? new ReceiptMatcher(loadReceipts(o.receipts, publicKey), 'the database') : undefined;
       await withDatabase(o.dataDir, async ({ db }) => {
         const { rows, broken } = await verifyAuditChain(db);
         if (broken) {
@@ -296,6 +325,16 @@ export function buildCli(): Command {
           return;
         }
         const tail = rows > cps.lastSeq ? `; rows ${cps.lastSeq + 1}–${rows} not yet signed` : '';
+        if (matcher) {
+          // Self-consistent is not the same as whole: a cut-back trail with its checkpoints is consistent.
+          const receipts = await matchReceiptsInDatabase(db, matcher);
+          if (receipts.failures.length) {
+            process.stderr.write(`audit chain CUT BACK OR REWRITTEN: its ${rows} rows and ${cps.checked} checkpoint(s) are consistent, but agencies hold receipts it does not match\n` + describeReceipts(receipts, 'the database'));
+            process.exitCode = 1;
+            return;
+          }
+          process.stdout.write(describeReceipts(receipts, 'the database'));
+        }
         process.stdout.write(`audit chain intact: ${rows} rows verified; ${cps.checked} signed checkpoint(s) verified${cps.checked ? `, the last on row ${cps.lastSeq}` : ''}${tail}\n`);
       });
     });

@@ -1,6 +1,7 @@
 export { buildApp, type AppOptions } from './http/app.js';
 export { startBroker, type BrokerConfig, type RunningBroker } from './server.js';
 export { openDatabase, type DatabaseHandle } from './db/connect.js';
+export { isConnectionLost, DATABASE_RETRY_AFTER_SECONDS } from './db/connection-errors.js';
 export { migrateToLatest } from './db/migrate.js';
 export type { Database } from './db/schema.js';
 export { registerAgency, enrolAgency, revokeAgency, reissueEnrolmentCode } from './agencies/registry.js';
@@ -10,6 +11,7 @@ export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
+export { debiasedDice } from './linkage/scoring/field-dice.js';
 export { linkIncremental, linkWithModel, previousRunOf, modelToStore, sortByRecordKey, type IncrementalStats, type PreviousRun, type StoredModel } from './linkage/engine-incremental.js';
 export { decodeModel } from './linkage/run-state.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';

@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { markInterruptedRuns } from './linkage/recover.js';
 import type { Database } from './db/schema.js';
 import { buildApp } from './http/app.js';
+import { createCheckpointTimer, type CheckpointTimer } from './audit/checkpoint-timer.js';
 import { createScheduler, type Scheduler } from './schedule/scheduler.js';
 import { loadOrCreateKey } from './keys.js';
 import { createLogger } from './logger.js';
@@ -38,6 +39,8 @@ export interface RunningBroker {
   keys: BrokerKeyring;
   /** Runs nightly schedules while the broker serves; closed with the app. */
   scheduler: Scheduler;
+  /** Signs the audit head at least once a minute while the trail grows; closed with the app. */
+  checkpoints: CheckpointTimer;
   /** PEM of the CA that issues the broker's and the agencies' certificates: clients pin it. */
   caCertificate: string;
   close(): Promise<void>;
@@ -58,7 +61,8 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const logger = cfg.logger ?? createLogger();
   // Only code and message: pg attaches the client (and so its connection settings) to the error.
   const onIdleError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost; the pool opens another when needed');
-  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError });
+  const onInUseError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'a database connection in use was lost; its request fails with 503 and the pool opens another');
+  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError, onInUseError });
   try {
     await migrateToLatest(database.db);
     // A run left 'running' by a crash will never finish: mark it failed so it can be rerun.
@@ -82,8 +86,11 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     const scheduler = createScheduler({ db: database.db, keys, logger: app.log });
     // Before the database closes: stop the timer and let a scheduled run under way be recorded.
     app.addHook('onClose', () => scheduler.close());
+    const checkpoints = createCheckpointTimer({ db: database.db, keys, logger: app.log });
+    app.addHook('onClose', () => checkpoints.close());
     const address = await app.listen({ host, port: cfg.port ?? 0 });
     scheduler.start();
+    checkpoints.start();
     return {
       url: address.replace('://0.0.0.0', '://127.0.0.1'),
       app,
@@ -92,6 +99,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       ca,
       keys,
       scheduler,
+      checkpoints,
       caCertificate: ca.certPem,
       close: async () => {
         await app.close();

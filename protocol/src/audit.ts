@@ -122,3 +122,30 @@ export type AuditExportHeader = Static<typeof AuditExportHeader>;
 export type AuditExportEntryLine = { type: 'entry' } & AuditEntry;
 export type AuditExportCheckpointLine = { type: 'checkpoint' } & AuditCheckpoint;
 export type AuditExportLine = AuditExportHeader | AuditExportEntryLine | AuditExportCheckpointLine;
+
+// ── Audit receipts ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An audit receipt: the broker's Ed25519 signature over the head of its audit chain just after it
+ * appended the row of the request being answered. Every audited response carries one in the
+ * AUDIT_HEAD_HEADER header; agencies keep them, and an IG lead checks that an export (or the live
+ * database) still holds each receipted row with that exact hash: a trail cut back or rewritten after
+ * a receipt was handed out then fails, even though its own checkpoints still verify.
+ * What is signed: `blindlink/audit-receipt/v1\n` + canonical JSON (keys sorted, no whitespace) of
+ * `{at, brokerKeyId, hash, seq}`. The context string differs from a checkpoint's so neither
+ * signature can be passed off as the other.
+ */
+export const AUDIT_HEAD_HEADER = 'blindlink-audit-head';
+export const AUDIT_RECEIPT_CONTEXT = 'blindlink/audit-receipt/v1';
+
+export const AuditReceipt = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The audit row of the request answered (the chain head once it was appended)' }),
+    hash: Hex64,
+    at: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$', description: 'When the broker signed it, ISO 8601 UTC with milliseconds' }),
+    brokerKeyId: Type.String({ pattern: '^ed25519:[0-9a-f]{16}$' }),
+    signature: Type.String({ pattern: '^[A-Za-z0-9+/]{86}==$', description: 'Ed25519 (64 bytes, base64) over the receipt message' }),
+  },
+  { $id: 'AuditReceipt', additionalProperties: false },
+);
+export type AuditReceipt = Static<typeof AuditReceipt>;

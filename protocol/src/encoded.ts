@@ -36,6 +36,11 @@ export const FieldFilterSpec = Type.Object(
     bits: Type.Integer({ minimum: 8, maximum: 8192, multipleOf: 8 }),
     /** The field tells apart people who share a household (given name, date of birth, a personal identifier). */
     personal: Type.Optional(Type.Literal(true)),
+    /**
+     * Probability with which the encoder flipped each bit of this filter, independently per record
+     * (randomised response): equal values no longer give equal filters. The broker corrects Dice for it.
+     */
+    flip: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.45 })),
   },
   { additionalProperties: false },
 );

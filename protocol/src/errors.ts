@@ -33,6 +33,7 @@ export const ErrorCodes = {
   'unsupported-media-type': 415,
   'rate-limited': 429,
   'internal': 500,
+  'database-unavailable': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -7,3 +7,4 @@ export * from './encoded-file.js';
 export * from './audit.js';
 export * from './releases.js';
 export * from './schedules.js';
+export * from './audit-receipt.js';

@@ -15,6 +15,7 @@ import { installClientCertificate, loadTlsIdentity, prepareEnrolment } from '../
 import { loadOrCreateAgencySigningKey } from '../identity/signing-key.js';
 import { sealSubmission } from '../identity/submission-envelope.js';
 import { mtlsAgent } from '../identity/tls-client.js';
+import { ReceiptStore } from './receipts.js';
 
 /** A refusal or failure from the broker, carrying its protocol code. */
 export class BrokerError extends Error {
@@ -32,24 +33,33 @@ export class BrokerError extends Error {
 /** The broker's public keys, saved at enrolment beside the agency's own keys. */
 export const BROKER_KEYS_FILE = 'broker-keys.json';
 
-async function call<T>(agent: Agent, baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** Reads the broker's public keys pinned at enrolment. */
+function pinnedBrokerKeys(keyDir: string): { signingPublicKey: string; sealingPublicKey: string } {
+  return JSON.parse(readFileSync(join(keyDir, BROKER_KEYS_FILE), 'utf8')) as { signingPublicKey: string; sealingPublicKey: string };
+}
+
+async function call<T>(agent: Agent, baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, onAnswer?: (headers: ResponseHeaders, status: number) => void): Promise<T> {
   const url = new URL(path, baseUrl);
   if (url.protocol !== 'https:') throw new BrokerError(0, 'not-https', `the broker URL must be https:// (got ${url.protocol})`);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const { status, text, responseHeaders } = await new Promise<{ status: number; text: string; responseHeaders: ResponseHeaders }>((resolve, reject) => {
     const req = httpsRequest(
       url,
       { method, agent, headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), responseHeaders: res.headers }));
         res.on('error', reject);
       },
     );
     req.on('error', (err) => reject(new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`)));
     req.end(payload);
   });
+  // Before anything else: a receipt that fails to verify outranks whatever the answer says.
+  onAnswer?.(responseHeaders, status);
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
@@ -71,9 +81,13 @@ export async function enrol(args: { baseUrl: string; keyDir: string; agency: str
   const req = await prepareEnrolment(args.keyDir, args.agency);
   const agent = mtlsAgent({ caPem: args.caPem });
   try {
-    const r = await call<CertificateResponse>(agent, args.baseUrl, 'POST', '/v1/enrol', { agency: args.agency, code: args.code, csr: req.csrPem, signingPublicKey: req.signingPublicKey });
+    let answer: { headers: ResponseHeaders; status: number } = { headers: {}, status: 0 };
+    const body = { agency: args.agency, code: args.code, csr: req.csrPem, signingPublicKey: req.signingPublicKey };
+    const r = await call<CertificateResponse>(agent, args.baseUrl, 'POST', '/v1/enrol', body, {}, (headers, status) => (answer = { headers, status }));
     const installed = installClientCertificate(args.keyDir, r.certificate, args.caPem);
+    // The broker's audit key is pinned here, on first use, over TLS to the CA the operator handed over.
     writeFileSync(join(args.keyDir, BROKER_KEYS_FILE), JSON.stringify({ signingPublicKey: r.brokerSigningPublicKey, sealingPublicKey: r.brokerSealingPublicKey }) + '\n');
+    new ReceiptStore(args.keyDir, args.baseUrl, r.brokerSigningPublicKey).accept(answer.headers, answer.status);
     return installed;
   } finally {
     agent.destroy();
@@ -85,6 +99,7 @@ export class BrokerClient {
   #token: string | undefined;
   readonly #agent: Agent;
   readonly #keyDir: string;
+  #receipts: ReceiptStore | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -94,18 +109,29 @@ export class BrokerClient {
     this.#agent = mtlsAgent(loadTlsIdentity(keyDir));
   }
 
+  /** The broker's audit receipts, checked with the key pinned at enrolment and kept in the key dir. */
+  get receipts(): ReceiptStore {
+    this.#receipts ??= new ReceiptStore(this.#keyDir, this.baseUrl, pinnedBrokerKeys(this.#keyDir).signingPublicKey);
+    return this.#receipts;
+  }
+
+  /** Answers so far that carried no audit receipt. */
+  get missingReceipts(): number {
+    return this.#receipts?.missing ?? 0;
+  }
+
   async #authed<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     if (!this.#token) await this.authenticate();
-    return call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers });
+    return call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers }, (h, s) => this.receipts.accept(h, s));
   }
 
   async authenticate(): Promise<void> {
-    this.#token = (await call<TokenResponse>(this.#agent, this.baseUrl, 'POST', '/v1/token')).accessToken;
+    this.#token = (await call<TokenResponse>(this.#agent, this.baseUrl, 'POST', '/v1/token', undefined, {}, (h, s) => this.receipts.accept(h, s))).accessToken;
   }
 
   /** Signed with our Ed25519 key and sealed to the broker's X25519 key before it leaves. */
   async submit(purpose: string, body: SubmissionRequest, idempotencyKey: string): Promise<SubmissionResponse> {
-    const brokerKeys = JSON.parse(readFileSync(join(this.#keyDir, BROKER_KEYS_FILE), 'utf8')) as { sealingPublicKey: string };
+    const brokerKeys = pinnedBrokerKeys(this.#keyDir);
     const signing = await loadOrCreateAgencySigningKey(this.#keyDir);
     const envelope = await sealSubmission(Buffer.from(JSON.stringify(body)), brokerKeys.sealingPublicKey, signing.secretKey);
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, envelope, { 'idempotency-key': idempotencyKey });

@@ -20,7 +20,7 @@ import { csvLine } from '../io/csv.js';
 import { inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
 import type { ProgressInfo } from './progress.js';
 import type { RecordEncoderSetup } from './record-encoder.js';
-import { effectiveSchema, hardenedBits, hardeningNames, loadEncodingSchema, SchemaError, schemaFingerprint, type EncodingSchema } from './schema.js';
+import { effectiveSchema, flipProbability, hardenedBits, hardeningNames, loadEncodingSchema, SchemaError, schemaFingerprint, type EncodingSchema } from './schema.js';
 import { PERSONAL_FIELDS } from '../normalise/index.js';
 import { keyCheckValue } from './keys.js';
 
@@ -250,7 +250,10 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
 function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effectiveSchema>, keyCheck: string, recordCount: number, createdAt: Date, attributes: string[]): EncodedHeader {
   const filters = effective.fields
     .filter((f) => f.filter !== null)
-    .map((f) => ({ field: f.name, bits: hardenedBits(f.filter!.bits, effective.hardening), ...(PERSONAL_FIELDS.includes(f.normaliser) ? { personal: true as const } : {}) }));
+    .map((f) => {
+      const flip = flipProbability(effective, f.name);
+      return { field: f.name, bits: hardenedBits(f.filter!.bits, effective.hardening), ...(PERSONAL_FIELDS.includes(f.normaliser) ? { personal: true as const } : {}), ...(flip > 0 ? { flip } : {}) };
+    });
   return encodedFileHeader({
     schema: { id: effective.id, version: effective.version, fingerprint: schemaFingerprint(schema), fields: effective.fields.map((f) => f.name) },
     keyCheck,

@@ -102,3 +102,51 @@ export class FilterHardener {
     return b;
   }
 }
+
+const FLIP_PERSONAL = new TextEncoder().encode('blindlink-flip');
+
+/**
+ * Randomised response (the `flip` step): every bit of a finished filter flipped independently with
+ * probability p. The noise comes from keyed BLAKE2b over (field, record id), not from a fresh random
+ * source: the same record re-encoded tomorrow gets the same noise (so incremental runs and stable
+ * ids still see an unchanged record as unchanged), while two records holding one value — in one
+ * agency or in two — get independent noise, so equal values no longer give equal filters. Without
+ * the key the noise is unpredictable. Flipped positions are drawn as geometric gaps, so the cost
+ * follows the number of flips, not the filter length.
+ */
+export class FlipNoise {
+  private readonly mac: Blake2bKeyed;
+  private readonly block = new Uint32Array(16);
+
+  constructor(key: Uint8Array) {
+    this.mac = new Blake2bKeyed(key, { personal: FLIP_PERSONAL });
+  }
+
+  /** Flips each bit of `bytes` in place with probability p, the stream keyed by label and record id. */
+  apply(bytes: Uint8Array, p: number, label: string, recordId: string): void {
+    const seed = new TextEncoder().encode(`${label}\u001f${recordId}`);
+    const msg = new Uint8Array(seed.length + 4);
+    msg.set(seed);
+    const view = new DataView(msg.buffer);
+    let counter = 0;
+    let used = 16;
+    const next = (): number => {
+      if (used === 16) {
+        view.setUint32(seed.length, counter++, true);
+        const d = this.mac.digest(msg);
+        for (let w = 0; w < 16; w++) this.block[w] = (d[4 * w]! | (d[4 * w + 1]! << 8) | (d[4 * w + 2]! << 16) | (d[4 * w + 3]! << 24)) >>> 0;
+        used = 0;
+      }
+      return this.block[used++]!;
+    };
+    const logQ = Math.log1p(-p);
+    const bits = bytes.length * 8;
+    // Gap to the next flipped bit: the number of unflipped bits before it is geometric with parameter p.
+    for (let i = -1; ; ) {
+      const u = (next() + 1) / 4294967297; // uniform in (0, 1)
+      i += 1 + Math.floor(Math.log(u) / logQ);
+      if (i >= bits) return;
+      bytes[i >>> 3]! ^= 0x80 >>> (i & 7);
+    }
+  }
+}

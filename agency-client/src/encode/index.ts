@@ -14,6 +14,9 @@ export {
   SCHEMA_FORMAT,
   SCHEMA_FORMAT_VERSION,
   UK_PERSON,
+  UK_PERSON_SALTED,
+  UK_PERSON_UNHARDENED,
+  flipProbability,
   type BlockingKeySpec,
   type EncodingSchema,
   type FieldSpec,
@@ -25,6 +28,6 @@ export {
 export { deriveKeys, KEY_CHECK_INFO, keyCheckValue, MIN_SECRET_BYTES, type EncodingKeys } from './keys.js';
 export { RecordEncoder, type RecordEncoderSetup, type RowResult } from './record-encoder.js';
 export { encodeBatchWith, inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
-export { balance, FilterHardener, keyedPermutation, popcount, xorFold } from './hardening.js';
+export { balance, FilterHardener, FlipNoise, keyedPermutation, popcount, xorFold } from './hardening.js';
 export { qgrams, tokenize, transformValues } from './tokens.js';
 export { soundex } from './soundex.js';

@@ -14,6 +14,8 @@ export interface EncodingKeys {
   block: Uint8Array;
   /** Seed of the balancing permutation of one filter ("clk" or "field:NAME"). */
   permutation(target: string): Uint8Array;
+  /** Keys the per-record randomised-response noise (flip hardening), from the record id. */
+  flip: Uint8Array;
 }
 
 export const MIN_SECRET_BYTES = 16;
@@ -29,7 +31,7 @@ export function deriveKeys(secret: Uint8Array, schema: Pick<EncodingSchema, 'id'
   const derive = deriver(secret, schema);
   const token = new Map<string, Uint8Array>();
   for (const f of schema.fields) token.set(f.name, derive(`token:${f.name}`));
-  return { token, block: derive('block'), permutation: (target) => derive(`permute:${target}`) };
+  return { token, block: derive('block'), permutation: (target) => derive(`permute:${target}`), flip: derive('flip') };
 }
 
 /** HKDF info string of the key check value; no other use may take it. */

@@ -13,9 +13,9 @@ import { Blake2bKeyed } from '../crypto/blake2b.js';
 import { encodeUtf8Into, utf8Length } from '../crypto/utf8.js';
 import { ValueCache } from './value-cache.js';
 import { isMissing, normalisers, type NormaliseOk } from '../normalise/index.js';
-import { FilterHardener } from './hardening.js';
+import { FilterHardener, FlipNoise } from './hardening.js';
 import { deriveKeys } from './keys.js';
-import type { EncodingSchema, FieldSpec, HardeningSpec, Transform } from './schema.js';
+import { flipProbability, type EncodingSchema, type FieldSpec, type HardeningSpec, type Transform } from './schema.js';
 import { tokenize, transformValues } from './tokens.js';
 
 export interface RecordEncoderSetup {
@@ -78,6 +78,8 @@ class FieldEncoder {
     readonly spec: FieldSpec,
     readonly column: number,
     readonly salted: boolean,
+    /** Probability with which each bit of the finished field filter is flipped (0: none). */
+    readonly flip: number,
     private readonly key: Uint8Array,
     private readonly clkBits: number,
     hardening: readonly HardeningSpec[],
@@ -185,6 +187,7 @@ export class RecordEncoder {
   private readonly clkHardener: FilterHardener;
   private readonly salt: { field: FieldEncoder; transform: Transform } | null;
   private readonly blockMac: Blake2bKeyed;
+  private readonly noise: FlipNoise;
   private readonly blockCache: ValueCache<string>;
   private readonly blockKeys: { name: string; parts: { field: FieldEncoder; transform: Transform; alternatives: boolean }[] }[];
   private readonly idColumn: number;
@@ -200,13 +203,14 @@ export class RecordEncoder {
     const saltSpec = schema.hardening.find((h) => h.step === 'salt');
     const salted = new Set(saltSpec?.step === 'salt' ? saltSpec.fields : []);
     this.fields = schema.fields.map(
-      (f, i) => new FieldEncoder(f, setup.columns[i]!, salted.has(f.name), keys.token.get(f.name)!, schema.clkBits, schema.hardening, () => keys.permutation(`field:${f.name}`), cacheSize),
+      (f, i) => new FieldEncoder(f, setup.columns[i]!, salted.has(f.name), flipProbability(schema, f.name), keys.token.get(f.name)!, schema.clkBits, schema.hardening, () => keys.permutation(`field:${f.name}`), cacheSize),
     );
     const byName = new Map(this.fields.map((f) => [f.spec.name, f]));
     this.clkBytes = schema.clkBits / 8;
     this.clkHardener = new FilterHardener(schema.clkBits, schema.hardening, () => keys.permutation('clk'));
     this.salt = saltSpec?.step === 'salt' ? { field: byName.get(saltSpec.from.field)!, transform: saltSpec.from.transform } : null;
     this.blockMac = new Blake2bKeyed(keys.block, { personal: BLOCK_PERSONAL, outLen: 16 });
+    this.noise = new FlipNoise(keys.flip);
     this.blockCache = new ValueCache(cacheSize);
     this.blockKeys = schema.blockingKeys.map((k) => ({ name: k.name, parts: k.parts.map((p) => ({ field: byName.get(p.field)!, transform: p.transform, alternatives: p.alternatives })) }));
     this.idColumn = setup.idColumn;
@@ -257,11 +261,12 @@ export class RecordEncoder {
       if (f.hardener) {
         const ff = new Uint8Array(f.filterBytes);
         setBits(ff, pos.filter);
-        fieldsJson += `${fieldsJson === '' ? '' : ','}"${f.spec.name}":"${base64(f.hardener.apply(ff))}"`;
+        const hardened = f.hardener.apply(ff);
+        if (f.flip > 0) this.noise.apply(hardened, f.flip, f.spec.name, row[this.idColumn]!.trim());
+        fieldsJson += `${fieldsJson === '' ? '' : ','}"${f.spec.name}":"${base64(hardened)}"`;
       }
     }
 
-    let blocksJson = '';
     const seen = new Set<string>();
     for (const k of this.blockKeys) {
       let combos: string[] = [k.name];
@@ -277,9 +282,11 @@ export class RecordEncoder {
         const t = this.blockToken(msg);
         if (seen.has(t) || seen.size >= 64) continue;
         seen.add(t);
-        blocksJson += `${blocksJson === '' ? '' : ','}"${t}"`;
       }
     }
+    // Sorted, not in key order: a keyed token is pseudo-random, so sorting shuffles the keys per
+    // record and the broker cannot tell which key a token belongs to by its place in the list.
+    const blocksJson = seen.size === 0 ? '' : `"${[...seen].sort().join('","')}"`;
 
     let line = `{"token":"${token}","clk":"${base64(this.clkHardener.apply(clk))}"`;
     if (fieldsJson !== '') line += `,"fields":{${fieldsJson}}`;

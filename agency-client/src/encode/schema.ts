@@ -61,7 +61,9 @@ export interface BlockingKeySpec {
 export type HardeningSpec =
   | { step: 'salt'; from: { field: string; transform: Transform }; fields: string[] }
   | { step: 'balance' }
-  | { step: 'xor-fold' };
+  | { step: 'xor-fold' }
+  /** Randomised response: each bit of the listed fields' filters flipped with this probability, per record. */
+  | { step: 'flip'; probability: number; fields: string[] };
 
 export interface EncodingSchema {
   format: typeof SCHEMA_FORMAT;
@@ -77,21 +79,27 @@ export interface EncodingSchema {
 }
 
 /**
- * The built-in schema for UK person records. Sizes aim at a filter about 25–40% full for a typical
- * value (see docs/encoding.md for the counts behind each number).
+ * The built-in schema for UK person records, version 3: blind by default. Sizes aim at a filter
+ * about 25–40% full for a typical value (docs/encoding.md has the counts behind each number).
+ * Given name, surname and date of birth get 1024-bit filters with three times the bits per token of
+ * version 2, and every bit of them is flipped with probability 0.2 per record (`flip`): equal values
+ * no longer encode equally, so the broker cannot join or count them, and the q-gram patterns that
+ * pattern mining reads drown in the noise; the longer filters give the broker back most of the
+ * similarity signal the noise takes (bench:privacy has the trade-off curve). Sex has no filter of its
+ * own (two values, so a filter would split every record by sex); it stays in the CLK and a blocking key.
  */
 export const UK_PERSON: EncodingSchema = {
   format: SCHEMA_FORMAT,
   formatVersion: SCHEMA_FORMAT_VERSION,
   id: 'uk-person',
-  version: 2,
-  description: 'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number',
+  version: 3,
+  description: 'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number; names and date of birth flipped per record',
   clkBits: 1024,
   fields: [
-    { name: 'given_name', normaliser: 'given_name', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 256, bitsPerToken: 8 } },
-    { name: 'surname', normaliser: 'surname', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 256, bitsPerToken: 8 } },
-    { name: 'dob', normaliser: 'dob', tokens: { kind: 'date' }, clkBitsPerToken: 5, filter: { bits: 256, bitsPerToken: 6 } },
-    { name: 'sex', normaliser: 'sex', tokens: { kind: 'exact' }, clkBitsPerToken: 8, filter: { bits: 64, bitsPerToken: 8 } },
+    { name: 'given_name', normaliser: 'given_name', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 1024, bitsPerToken: 24 } },
+    { name: 'surname', normaliser: 'surname', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 1024, bitsPerToken: 24 } },
+    { name: 'dob', normaliser: 'dob', tokens: { kind: 'date' }, clkBitsPerToken: 5, filter: { bits: 1024, bitsPerToken: 18 } },
+    { name: 'sex', normaliser: 'sex', tokens: { kind: 'exact' }, clkBitsPerToken: 8, filter: null },
     { name: 'address', normaliser: 'address', tokens: { kind: 'address', q: 2 }, clkBitsPerToken: 2, filter: { bits: 1024, bitsPerToken: 4 } },
     { name: 'postcode', normaliser: 'postcode', tokens: { kind: 'postcode', q: 2 }, clkBitsPerToken: 6, filter: { bits: 256, bitsPerToken: 8 } },
     { name: 'nhs_number', normaliser: 'nhs_number', tokens: { kind: 'exact' }, clkBitsPerToken: 20, filter: { bits: 64, bitsPerToken: 10 } },
@@ -102,21 +110,40 @@ export const UK_PERSON: EncodingSchema = {
     { name: 'nhs-number', parts: [{ field: 'nhs_number', transform: 'value', alternatives: false }] },
     { name: 'given-initial+dob', parts: [{ field: 'given_name', transform: 'initial', alternatives: true }, { field: 'dob', transform: 'value', alternatives: false }] },
   ],
-  // No hardening by default: the electoral roll holds no date of birth, so salting names with the
-  // year of birth would stop it linking at all. Agencies whose purposes allow it choose the salted
-  // variant below (docs/encoding.md weighs the trade-off).
+  hardening: [{ step: 'flip', probability: 0.2, fields: ['given_name', 'surname', 'dob'] }],
+};
+
+/**
+ * Version 2 of uk-person, unhardened: every filter deterministic, so equal values give equal
+ * filters in every record and agency. Kept to measure attacks against (the privacy tests and
+ * bench:privacy show what they read from it) and for purposes still linking version-2 files.
+ */
+export const UK_PERSON_UNHARDENED: EncodingSchema = {
+  ...UK_PERSON,
+  id: 'uk-person-unhardened',
+  version: 2,
+  description: 'uk-person version 2, without hardening: equal values encode equally (for comparison only)',
+  fields: UK_PERSON.fields.map((f) =>
+    f.name === 'given_name' || f.name === 'surname'
+      ? { ...f, filter: { bits: 256, bitsPerToken: 8 } }
+      : f.name === 'dob'
+        ? { ...f, filter: { bits: 256, bitsPerToken: 6 } }
+        : f.name === 'sex'
+          ? { ...f, filter: { bits: 64, bitsPerToken: 8 } }
+          : f,
+  ),
   hardening: [],
 };
 
-/** uk-person with names salted by year of birth: resists frequency attacks, needs a date of birth to link. */
+/** uk-person with names also salted by year of birth: no name comparison across birth cohorts; needs a date of birth to link on names. */
 export const UK_PERSON_SALTED: EncodingSchema = {
   ...UK_PERSON,
   id: 'uk-person-salted',
-  description: 'uk-person with given name and surname salted by year of birth',
-  hardening: [{ step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] }],
+  description: 'uk-person with given name and surname also salted by year of birth',
+  hardening: [{ step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] }, ...UK_PERSON.hardening],
 };
 
-export const BUILT_IN_SCHEMAS: Readonly<Record<string, EncodingSchema>> = Object.freeze({ 'uk-person': UK_PERSON, 'uk-person-salted': UK_PERSON_SALTED });
+export const BUILT_IN_SCHEMAS: Readonly<Record<string, EncodingSchema>> = Object.freeze({ 'uk-person': UK_PERSON, 'uk-person-salted': UK_PERSON_SALTED, 'uk-person-unhardened': UK_PERSON_UNHARDENED });
 
 export class SchemaError extends Error {}
 
@@ -289,19 +316,30 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
   const hardening: HardeningSpec[] = [];
   c.array(o.hardening ?? [], 'hardening', 8).forEach((hv, i) => {
     const p = `hardening[${i}]`;
-    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields']).step, `${p}.step`, ['salt', 'balance', 'xor-fold'] as const);
-    const h = c.object(hv, p, step === 'salt' ? ['step', 'from', 'fields'] : ['step']);
+    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields', 'probability']).step, `${p}.step`, ['salt', 'balance', 'xor-fold', 'flip'] as const);
+    const h = c.object(hv, p, step === 'salt' ? ['step', 'from', 'fields'] : step === 'flip' ? ['step', 'probability', 'fields'] : ['step']);
+    const fieldList = (): string[] => {
+      const names = c.array(h.fields, `${p}.fields`, 32).map((fv, j) => {
+        const name = c.str(fv, `${p}.fields[${j}]`, FIELD_NAME, 'a field name');
+        if (!byName.has(name)) c.fail(`${p}.fields[${j}]`, `names "${name}", which is not among the schema's fields`);
+        return name;
+      });
+      if (names.length === 0) c.fail(`${p}.fields`, `must list at least one field to ${step}`);
+      return names;
+    };
     if (step === 'salt') {
       if (i !== 0) c.fail(p, 'salt must be the first hardening step: it acts when tokens are hashed, before the others');
       const from = parseKeyPart(c, h.from, `${p}.from`, byName, false);
-      const salted = c.array(h.fields, `${p}.fields`, 32).map((fv, j) => {
-        const name = c.str(fv, `${p}.fields[${j}]`, FIELD_NAME, 'a field name');
-        if (!byName.has(name)) c.fail(`${p}.fields[${j}]`, `names "${name}", which is not among the schema's fields`);
-        if (name === from.field) c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`);
-        return name;
-      });
-      if (salted.length === 0) c.fail(`${p}.fields`, 'must list at least one field to salt');
+      const salted = fieldList();
+      salted.forEach((name, j) => name === from.field && c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`));
       hardening.push({ step, from: { field: from.field, transform: from.transform }, fields: salted });
+    } else if (step === 'flip') {
+      if (i !== c.array(o.hardening, 'hardening', 8).length - 1) c.fail(p, 'flip must be the last hardening step: it adds noise to the finished filter');
+      const probability = h.probability;
+      if (typeof probability !== 'number' || !(probability > 0 && probability <= 0.45)) c.fail(`${p}.probability`, 'must be a number above 0 and at most 0.45');
+      const flipped = fieldList();
+      flipped.forEach((name, j) => byName.get(name)!.filter === null && c.fail(`${p}.fields[${j}]`, `"${name}" has no field filter to flip`));
+      hardening.push({ step, probability: probability as number, fields: flipped });
     } else {
       if (hardening.some((s) => s.step === step)) c.fail(p, `"${step}" is listed twice`);
       hardening.push({ step });
@@ -366,7 +404,9 @@ export function loadEncodingSchema(nameOrPath: string): EncodingSchema {
  */
 export function effectiveSchema(schema: EncodingSchema, present: readonly string[]): EncodingSchema {
   const has = (f: string): boolean => present.includes(f);
-  const hardening: HardeningSpec[] = schema.hardening.filter((h) => h.step !== 'salt' || h.fields.some(has)).map((h) => (h.step === 'salt' ? { ...h, fields: h.fields.filter(has) } : h));
+  const hardening: HardeningSpec[] = schema.hardening
+    .filter((h) => !('fields' in h) || h.fields.some(has))
+    .map((h) => ('fields' in h ? { ...h, fields: h.fields.filter(has) } : h));
   return {
     ...schema,
     fields: schema.fields.filter((f) => has(f.name)),
@@ -377,7 +417,13 @@ export function effectiveSchema(schema: EncodingSchema, present: readonly string
 
 /** Names of hardening steps as recorded in the encoded file's header, e.g. "salt:dob.year". */
 export function hardeningNames(schema: EncodingSchema): string[] {
-  return schema.hardening.map((h) => (h.step === 'salt' ? `salt:${h.from.field}.${h.from.transform}` : h.step));
+  return schema.hardening.map((h) => (h.step === 'salt' ? `salt:${h.from.field}.${h.from.transform}` : h.step === 'flip' ? `flip:${h.probability}:${h.fields.join('+')}` : h.step));
+}
+
+/** The probability with which a field's filter bits are flipped per record (0: not flipped). */
+export function flipProbability(schema: Pick<EncodingSchema, 'hardening'>, field: string): number {
+  const h = schema.hardening.find((s) => s.step === 'flip');
+  return h?.step === 'flip' && h.fields.includes(field) ? h.probability : 0;
 }
 
 function canonical(v: unknown): string {

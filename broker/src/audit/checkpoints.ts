@@ -58,15 +58,28 @@ export async function autoCheckpoint(db: Kysely<Database>, trx: Transaction<Data
  * the trail is empty. Takes the same lock as appendAudit, so the head cannot move while it signs.
  */
 export async function checkpointHead(db: Kysely<Database>, keys: BrokerKeyring, at = new Date()): Promise<SignedCheckpoint | null> {
+  return (await signHeadUnlessSigned(db, keys, at))?.checkpoint ?? null;
+}
+
+/**
+ * The periodic checkpoint (a timer in `serve`): signs the head only when rows were appended since the
+ * last checkpoint, and says whether it wrote one. The table lock is self-conflicting, so brokers sharing
+ * one database take turns: the second finds the head already signed and writes nothing.
+ */
+export async function checkpointIfGrown(db: Kysely<Database>, keys: BrokerKeyring, at = new Date()): Promise<{ checkpoint: SignedCheckpoint; written: boolean } | null> {
+  return signHeadUnlessSigned(db, keys, at);
+}
+
+async function signHeadUnlessSigned(db: Kysely<Database>, keys: BrokerKeyring, at: Date): Promise<{ checkpoint: SignedCheckpoint; written: boolean } | null> {
   return db.transaction().execute(async (trx) => {
     await sql`lock table audit_log in share row exclusive mode`.execute(trx);
     const head = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     if (!head) return null;
     const existing = await trx.selectFrom('audit_checkpoint').selectAll().where('seq', '=', head.seq).executeTakeFirst();
-    if (existing) return rowToCheckpoint(existing);
+    if (existing) return { checkpoint: rowToCheckpoint(existing), written: false };
     const cp = signCheckpoint(keys, head, at);
     await insertCheckpoint(trx, cp);
-    return cp;
+    return { checkpoint: cp, written: true };
   });
 }
 

@@ -45,8 +45,14 @@ export class ExportVerifier {
   #checkpoints = 0;
   #failed: ExportVerdict | null = null;
 
-  /** `brokerPublicKey`: the broker's Ed25519 signing key, raw or base64 (as GET /v1/broker prints it). */
-  constructor(brokerPublicKey: Uint8Array | string) {
+  readonly #onEntry: ((e: ChainedAuditEntry) => void) | undefined;
+
+  /**
+   * `brokerPublicKey`: the broker's Ed25519 signing key, raw or base64 (as GET /v1/broker prints it).
+   * `onEntry` sees each row once it has passed the chain check (receipts are matched against them).
+   */
+  constructor(brokerPublicKey: Uint8Array | string, opts: { onEntry?: (e: ChainedAuditEntry) => void } = {}) {
+    this.#onEntry = opts.onEntry;
     const key = typeof brokerPublicKey === 'string' ? decodeBase64Strict(brokerPublicKey.trim(), 'broker public key') : brokerPublicKey;
     if (key.length !== 32) throw new Error(`the broker public key must be 32 bytes (Ed25519); this one is ${key.length}`);
     this.#key = key;
@@ -87,6 +93,7 @@ export class ExportVerifier {
       const broken = this.#chain.next(entry);
       if (broken) return this.#fail(broken.seq, broken.problem);
       this.#last = entry;
+      this.#onEntry?.(entry);
       return null;
     }
     if (obj.type === 'checkpoint') {
@@ -149,8 +156,8 @@ export class ExportVerifier {
 }
 
 /** Verify export text already in memory (tests, small exports). */
-export async function verifyExportText(text: string, brokerPublicKey: Uint8Array | string): Promise<ExportVerdict> {
-  const v = new ExportVerifier(brokerPublicKey);
+export async function verifyExportText(text: string, brokerPublicKey: Uint8Array | string, opts: { onEntry?: (e: ChainedAuditEntry) => void } = {}): Promise<ExportVerdict> {
+  const v = new ExportVerifier(brokerPublicKey, opts);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (const l of lines) if (await v.line(l.replace(/\r$/, ''))) break;
@@ -158,8 +165,8 @@ export async function verifyExportText(text: string, brokerPublicKey: Uint8Array
 }
 
 /** Verify an export file, streaming it line by line (exports can be large). */
-export async function verifyExportFile(file: string, brokerPublicKey: Uint8Array | string): Promise<ExportVerdict> {
-  const v = new ExportVerifier(brokerPublicKey);
+export async function verifyExportFile(file: string, brokerPublicKey: Uint8Array | string, opts: { onEntry?: (e: ChainedAuditEntry) => void } = {}): Promise<ExportVerdict> {
+  const v = new ExportVerifier(brokerPublicKey, opts);
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   try {
     for await (const l of rl) if (await v.line(l)) break;

@@ -11,6 +11,7 @@ import type { BrokerKeyring } from '../trust/keys.js';
 import { appendAudit } from '../audit/log.js';
 import { registerAuditHook } from './audit-hook.js';
 import { registerAuth } from './auth.js';
+import { PUBLIC_BODY_LIMIT, registerBodyLimits } from './body-limits.js';
 import { registerErrorHandling } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
@@ -38,7 +39,7 @@ export interface AppOptions {
   pseudonymKey: Uint8Array;
   /** node:https server options (mutual TLS); omitted only by tests that inject requests. */
   https?: Record<string, unknown>;
-  /** Largest accepted request body, bytes. */
+  /** Largest accepted request body, bytes: the submission route's limit; every other route takes less (body-limits.ts). */
   bodyLimit?: number;
   /** Requests per minute per caller. */
   rateLimit?: number;
@@ -57,7 +58,8 @@ function rateKey(request: { raw: { socket: unknown }; ip: string }): string {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
-    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // The server-wide limit covers what no route declares (404s included): the smallest, public one.
+    bodyLimit: Math.min(PUBLIC_BODY_LIMIT, opts.bodyLimit ?? DEFAULT_BODY_LIMIT),
     ...(opts.https ? { https: opts.https } : {}),
     // Unknown fields are an error, never silently dropped; types are never coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
@@ -86,7 +88,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
-  registerAuditHook(app, opts.db);
+  registerBodyLimits(app, opts.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  registerAuditHook(app, opts.db, opts.keys);
   registerErrorHandling(app);
   // PostgreSQL text cannot hold NUL: refuse it at the door with a clear 400 instead of a 500 later.
   app.addHook('preValidation', async (request) => {
@@ -116,7 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** Path of the first string holding U+0000 in a parsed body, or null. */
+/** Path of the first string holding U+0000 in a parsed body, or null (bodies are at most MAX_JSON_DEPTH deep). */
 function findNul(value: unknown, path = 'body'): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (Array.isArray(value)) {

@@ -1,8 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Principal } from './auth.js';
-import { appendAudit } from '../audit/log.js';
+import { AUDIT_HEAD_HEADER, ProtocolError } from '@blindlink/protocol';
+import type { BrokerKeyring } from '../trust/keys.js';
+import { appendAudit, type AuditInput } from '../audit/log.js';
+import { auditHeadHeader } from '../audit/receipts.js';
+import { isConnectionLost } from '../db/connection-errors.js';
+import { errorHeaders } from './errors.js';
 
 /** What a handler records about its request; the hook fills the rest and appends it to the chain. */
 export interface RequestAudit {
@@ -26,8 +31,10 @@ declare module 'fastify' {
 /**
  * Every request is audited, allowed or refused, before its reply leaves: the entry is appended in
  * onSend, and if the append fails the reply becomes an error, so nothing is released unaudited.
+ * With `keys`, the reply also carries a signed receipt of the chain head that includes its own row
+ * (AUDIT_HEAD_HEADER): the row appendAudit returns is this request's, its seq and hash from one insert.
  */
-export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): void {
+export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, keys?: BrokerKeyring): void {
   app.decorateRequest('audit', null as unknown as RequestAudit);
   app.addHook('onRequest', async (request) => {
     request.audit = {};
@@ -37,7 +44,7 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): v
     const a = request.audit ?? {};
     const user = request.user as Partial<Principal> | undefined;
     const status = reply.statusCode;
-    await appendAudit(db, {
+    const input: AuditInput = {
       actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
       action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
       purpose: a.purpose ?? null,
@@ -49,7 +56,39 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>): v
       reason: a.reason ?? (status < 400 ? 'ok' : `HTTP ${status}`),
       counts: a.counts ?? {},
       releaseDigest: a.releaseDigest ?? null,
-    });
+    };
+    let entry;
+    try {
+      entry = await appendAudit(db, input).catch((err: unknown) => {
+        // Once more on a fresh connection: after a failover the pool may hand out a connection the
+        // server has already ended, before the pool has heard. The append is one transaction, so a
+        // failed attempt left nothing behind (unless the commit landed and only its answer was lost:
+        // then the entry is recorded twice, never missing).
+        if (!isConnectionLost(err)) throw err;
+        return appendAudit(db, input);
+      });
+    } catch (err) {
+      return unaudited(request, reply, payload, err);
+    }
+    if (keys) reply.header(AUDIT_HEAD_HEADER, auditHeadHeader(keys, entry));
     return payload;
   });
+}
+
+/**
+ * The audit append failed: what the handler produced is withheld and the reply becomes an error,
+ * 503 if the database connection was lost (worth retrying), else 500. It is answered here, not thrown:
+ * a thrown error would come back through this hook and fail the same way.
+ */
+function unaudited(request: FastifyRequest, reply: FastifyReply, payload: unknown, err: unknown): string {
+  const lost = isConnectionLost(err);
+  const perr = lost ? new ProtocolError('database-unavailable', 'the database is unavailable just now, so the request could not be audited; retry shortly') : new ProtocolError('internal', 'the broker could not audit this request; it has been logged');
+  const e = err as { code?: unknown; message?: unknown };
+  request.log.error({ code: e.code, message: e.message }, 'could not append to the audit trail; the reply was withheld');
+  (payload as { destroy?: () => void } | null)?.destroy?.(); // a streamed reply (the audit export)
+  reply.removeHeader('content-length');
+  reply.removeHeader('content-disposition');
+  reply.code(perr.statusCode).type('application/json; charset=utf-8');
+  errorHeaders(perr, request, reply);
+  return JSON.stringify(perr.toBody());
 }

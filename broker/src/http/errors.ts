@@ -1,11 +1,21 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import './audit-hook.js';
 import { ProtocolError, type ErrorCode } from '@blindlink/protocol';
+import { DATABASE_RETRY_AFTER_SECONDS, isConnectionLost } from '../db/connection-errors.js';
+import { bodyLimitOf } from './body-limits.js';
 
-/** Map framework and library errors onto protocol codes; anything unknown is a 500 with no detail. */
-export function toProtocolError(err: unknown): ProtocolError {
+/**
+ * Map framework and library errors onto protocol codes; anything unknown is a 500 with no detail.
+ * `bodyLimit` is the limit of the route that refused a body, named in the 413.
+ */
+export function toProtocolError(err: unknown, bodyLimit?: number): ProtocolError {
   if (err instanceof ProtocolError) return err;
+  // A lost database connection is the server's trouble and passing: 503, worth retrying.
+  if (isConnectionLost(err)) return new ProtocolError('database-unavailable', 'the database is unavailable just now; retry shortly');
   const e = (err ?? {}) as FastifyError;
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimit) {
+    return new ProtocolError('body-too-large', `request body is larger than this route accepts (${bodyLimit} bytes)`, { limit: bodyLimit });
+  }
   if (e.validation) {
     const first = e.validation[0];
     const where = `${e.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
@@ -34,10 +44,29 @@ export function toProtocolError(err: unknown): ProtocolError {
   return new ProtocolError('internal', 'the broker failed to handle this request; it has been logged');
 }
 
+/** Headers an error reply carries besides its body. */
+export function errorHeaders(perr: ProtocolError, request: FastifyRequest, reply: FastifyReply): void {
+  if (perr.code === 'database-unavailable') reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+  // Refused before its body was read (authentication, a too-large Content-Length): close the connection
+  // rather than have Node read and discard the rest of the body to keep it alive.
+  if (!request.raw.complete) reply.header('connection', 'close');
+}
+
+/** What the log says of a failed request: never the error object of a database fault (pg hangs the statement's detail, parameters and connection settings on it). */
+function logFailure(request: FastifyRequest, perr: ProtocolError, err: unknown): void {
+  if (perr.code === 'database-unavailable') {
+    const e = err as { code?: unknown; message?: unknown };
+    request.log.warn({ code: e.code, message: e.message }, 'a request failed as the database connection was lost; answered 503');
+  } else if (perr.statusCode >= 500) {
+    request.log.error({ err }, 'request failed');
+  }
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
-    const perr = toProtocolError(err);
-    if (perr.statusCode >= 500) request.log.error({ err }, 'request failed');
+    const perr = toProtocolError(err, bodyLimitOf(request));
+    logFailure(request, perr, err);
+    errorHeaders(perr, request, reply);
     request.audit.decision ??= perr.code === 'policy-refused' ? 'refused' : 'failed';
     request.audit.reason ??= `${perr.code}: ${perr.message}`;
     if (perr.code === 'policy-refused' && perr.details) {

@@ -6,6 +6,7 @@ import { candidatesAbove, FilterSet } from './kernel/index.js';
 import { ADDRESS_FIELDS, pairSimilarities, prepareSources, type PreparedSources, type SourceBlock } from './prepare.js';
 import { NEAR_FLOOR, residualLinks, type ResidualResult } from './residual.js';
 import { CO_RESIDENT_SHARE, chooseThreshold, coResidentShare, fitAnchoredModel, householdVeto, scorePairs, withHouseholdTest, type FieldColumn, type ScoringModel } from './scoring/index.js';
+import { fieldDice } from './scoring/field-dice.js';
 
 export { ADDRESS_FIELDS, checkCompatible, pairSimilarities, prepareSources, type PreparedSources, type SourceBlock } from './prepare.js';
 
@@ -37,7 +38,7 @@ export interface EngineSource {
    * Field-level filters the records may carry, in packing order; empty for CLK-only inputs.
    * `personal`: the field tells apart people who share a household (given name, date of birth, an id).
    */
-  fieldSpecs: { field: string; bits: number; personal?: boolean }[];
+  fieldSpecs: { field: string; bits: number; personal?: boolean; flip?: number }[];
   /** Per record: bit i set when fieldSpecs[i] is present. */
   fieldMasks: ArrayLike<number>;
   /** Per record: the present field filters concatenated in fieldSpecs order. */
@@ -402,7 +403,7 @@ function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn
     for (let f = 0; f < F; f++) {
       const fa = fieldSets[i]![f];
       const fb = fieldSets[j]![f];
-      const d = fa && fb ? candidatesAbove(fa.set, fb.set, -1, { pairs }).score : null;
+      const d = fa && fb ? fieldDice(fa, fb, pairs) : null;
       for (let k = 0; k < n; k++) {
         const present = fa && fb && fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
         out[(at + k) * F + f] = present && d ? d[k]! : NaN;

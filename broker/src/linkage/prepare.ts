@@ -3,6 +3,7 @@ import type { EngineSource } from './engine.js';
 import { NONE } from './entities/index.js';
 import { candidatesAbove, FilterSet } from './kernel/index.js';
 import type { FieldColumn } from './scoring/index.js';
+import { fieldDice } from './scoring/field-dice.js';
 
 /**
  * The engine's view of its input: global record numbering, packed filters, the fields every source
@@ -29,7 +30,7 @@ function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
     set.set(r, src.fields[r]!.subarray(at, at + spec.bits / 8));
     present[r] = 1;
   }
-  return { set, present };
+  return { set, present, ...(spec.flip ? { flip: spec.flip } : {}) };
 }
 
 /** Fields every source can be compared on, and which of them are personal. */
@@ -40,12 +41,17 @@ export function checkCompatible(sources: EngineSource[]): { names: string[]; per
   }
   // Fields every source can be compared on: the same name and size everywhere it appears.
   const bits = new Map<string, number>();
+  const flips = new Map<string, number>();
   const personal = new Set<string>();
   for (const s of sources) {
     for (const f of s.fieldSpecs) {
       const seen = bits.get(f.field);
       if (seen !== undefined && seen !== f.bits) throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
+      const flip = f.flip ?? 0;
+      const seenFlip = flips.get(f.field);
+      if (seenFlip !== undefined && seenFlip !== flip) throw new Error(`field ${f.field} is flipped with probability ${flip} in ${s.name} but ${seenFlip} elsewhere: encode every source with the same schema`);
       bits.set(f.field, f.bits);
+      flips.set(f.field, flip);
       if (f.personal) personal.add(f.field);
     }
   }
@@ -112,8 +118,9 @@ function addressKeys(fieldNames: string[], fieldSets: (FieldColumn | null)[][], 
   const tokenIds = new Map<string, number>();
   fieldSets.forEach((columns, i) => {
     const p = columns[pc];
-    const a = ad >= 0 ? columns[ad] : null;
-    if (!p) return;
+    const a = ad >= 0 && !columns[ad]?.flip ? columns[ad] : null;
+    // Flipped filters of one value are not equal: no address key can be read from them.
+    if (!p || p.flip) return;
     for (let r = 0; r < p.present.length; r++) {
       if (!p.present[r]) continue;
       const key = Buffer.from(p.set.get(r)).toString('latin1');
@@ -142,7 +149,8 @@ export const NAME_KEY_FIELDS = ['given_name', 'surname'];
  */
 function withNameKeys(blocks: (Uint8Array | null)[], fieldNames: string[], columns: (FieldColumn | null)[]): (Uint8Array | null)[] {
   const cols = NAME_KEY_FIELDS.map((f) => fieldNames.indexOf(f)).map((k) => (k < 0 ? null : columns[k]!));
-  if (cols.some((c) => !c)) return blocks;
+  // Flipped name filters of one name are not equal, so the key would propose nothing.
+  if (cols.some((c) => !c || c.flip)) return blocks;
   return blocks.map((own, r) => {
     if (!cols.every((c) => c!.present[r])) return own;
     const h = createHash('sha256').update('blindlink name key\0');
@@ -190,10 +198,10 @@ export function pairSimilarities(blocks: SourceBlock[], prep: PreparedSources): 
         for (let k = 0; k < n; k++) sims[(at + k) * F + f] = NaN;
         continue;
       }
-      const d = candidatesAbove(fa.set, fb.set, -1, { pairs });
+      const d = fieldDice(fa, fb, pairs);
       for (let k = 0; k < n; k++) {
         const present = fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
-        sims[(at + k) * F + f] = present ? d.score[k]! : NaN;
+        sims[(at + k) * F + f] = present ? d[k]! : NaN;
       }
     }
     at += n;

@@ -151,7 +151,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     timer = null;
     if (closed) return;
     tick()
-      .catch((err: unknown) => logger.error({ err }, 'scheduler pass failed; trying again at the next interval'))
+      // Storage trouble (a lost connection, the server restarting): logged by code and message only,
+      // never the error object (pg hangs a statement's detail and parameters on it), and retried.
+      .catch((err: unknown) => {
+        const e = (err ?? {}) as { code?: unknown; message?: unknown };
+        logger.error({ code: e.code, message: e.message }, 'scheduler pass failed; trying again at the next interval');
+      })
       .finally(() => {
         // unref: a pending timer never keeps the process alive.
         if (!closed) timer = setTimeout(loop, interval).unref();

@@ -60,3 +60,4 @@ export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, SubmissionEnvelo
 export { EnvelopeError, openSubmission, submissionSignedMessage, type EnvelopeProblem, type OpenedSubmission } from './submission-envelope.js';
 export { CHECKPOINT_CONTEXT, checkpointMessage, signCheckpoint, verifyCheckpoint, type CheckpointBody, type CheckpointCheck, type SignedCheckpoint } from './checkpoint.js';
 export { assertOwnerOnly } from './key-files.js';
+export { decodeBase64Strict, isStrictBase64 } from './sodium.js';

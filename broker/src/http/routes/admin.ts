@@ -18,7 +18,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/agencies',
-    { onRequest: admin, schema: { summary: 'Create an agency; returns its one-time enrolment code', tags, body: NewAgencyRequest, response: { 201: EnrolmentCodeResponse, 409: ErrorBody } } },
+    { onRequest: admin, config: { body: 'json' }, schema: { summary: 'Create an agency; returns its one-time enrolment code', tags, body: NewAgencyRequest, response: { 201: EnrolmentCodeResponse, 409: ErrorBody } } },
     async (request, reply) => {
       request.audit.action = 'agency.register';
       const r = await registerAgency(db, request.body.agency, request.body.name);
@@ -51,7 +51,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/people',
-    { onRequest: admin, schema: { summary: 'Add a person; returns a generated password once', tags, body: NewPersonRequest, response: { 201: NewPersonResponse, 400: ErrorBody, 409: ErrorBody } } },
+    { onRequest: admin, config: { body: 'json' }, schema: { summary: 'Add a person; returns a generated password once', tags, body: NewPersonRequest, response: { 201: NewPersonResponse, 400: ErrorBody, 409: ErrorBody } } },
     async (request, reply) => {
       request.audit.action = 'person.add';
       const password = generatePassword();
@@ -75,6 +75,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
     '/v1/admin/policies',
     {
       onRequest: admin,
+      config: { body: 'policy' },
       schema: {
         summary: 'Load a policy version (YAML body, application/yaml); it is in force once an IG lead approves it',
         tags,

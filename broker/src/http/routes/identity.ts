@@ -62,6 +62,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     '/v1/certificates/renew',
     {
       onRequest: requireRole(db, 'agency'),
+      config: { body: 'json' },
       schema: { summary: 'Renew the agency certificate: a new one is issued, the current one revoked', tags: ['identity'], body: RenewRequest, response: { 201: CertificateResponse, 400: ErrorBody, 401: ErrorBody } },
     },
     async (request, reply) => {

@@ -28,6 +28,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     '/v1/purposes/:purpose/releases/membership',
     {
       onRequest: requireRole(db, 'agency'),
+      config: { body: 'json' },
       schema: {
         summary: 'Is each of my rows known to the named agency? (yes/no per row token)',
         tags: ['releases'],
@@ -80,6 +81,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db
       `/v1/purposes/:purpose/releases/${f.form}`,
       {
         onRequest: requireRole(db, 'agency', 'analyst'),
+        config: { body: 'json' },
         schema: { summary: f.summary, tags: ['releases'], params: PurposeParams, body: ReleaseRequest, response: { 200: f.response as never, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
       },
       async (request) => {

@@ -17,6 +17,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db,
     '/v1/purposes/:purpose/runs',
     {
       onRequest: requireRole(db, 'agency', 'analyst'),
+      config: { body: 'json' },
       schema: {
         summary: 'Link the latest submissions of every contributing agency for a purpose',
         tags: ['runs'],

@@ -49,6 +49,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     {
       onRequest: requireRole(db, 'analyst'),
       preValidation: requireAssignedAnalyst(db, 'schedule.set'),
+      config: { body: 'json' },
       schema: {
         summary: 'Run linkage for this purpose every night at a local time (replaces any schedule; the caller becomes its owner)',
         tags: ['runs'],

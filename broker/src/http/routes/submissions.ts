@@ -22,6 +22,8 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
     '/v1/purposes/:purpose/submissions',
     {
       onRequest: requireRole(db, 'agency'),
+      // The one large body: read only once the caller is authenticated (onRequest runs first).
+      config: { body: 'upload' },
       schema: {
         summary: 'Upload a signed, sealed encoded dataset for a purpose',
         tags: ['submissions'],

@@ -25,6 +25,8 @@ import { levelWeights, matchProbability, priorWeight, scoreSimilarities } from '
 export interface FieldColumn {
   set: FilterSet;
   present: Uint8Array;
+  /** Probability with which the encoder flipped each bit (flip hardening): equal values then differ. */
+  flip?: number;
 }
 
 /** Co-residents in at least this share of records turn the household test on. */
@@ -36,7 +38,9 @@ export const CO_RESIDENT_SHARE = 0.005;
  * duplicated within a source agrees on its personal fields too and does not count.
  */
 export function coResidentShare(columns: readonly (readonly (FieldColumn | null)[])[], fieldNames: readonly string[], personal: ReadonlySet<string>): number {
-  const shared = fieldNames.map((f, i) => (personal.has(f) ? -1 : i)).filter((i) => i >= 0);
+  // Equality is what this counts, and flipped filters of one value are not equal: leave them out.
+  const flipped = (i: number) => columns.some((source) => (source[i]?.flip ?? 0) > 0);
+  const shared = fieldNames.map((f, i) => (personal.has(f) || flipped(i) ? -1 : i)).filter((i) => i >= 0);
   const own = fieldNames.map((f, i) => (personal.has(f) ? i : -1)).filter((i) => i >= 0);
   if (shared.length === 0 || own.length === 0) return 0;
   let records = 0;

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench:privacy [-- --quick]`: the privacy attacks (broker/src/privacy/) against each
+ * hardening option, beside the linkage quality that option leaves. The attacked file is the synthetic
+ * NHS GP extract (the attacker holds only it, the public scheme and the broker's shipped background,
+ * drawn from another population); re-identification is top-1, measured against the generator's truth.
+ * F1: council tax × NHS GP (as bench:quality computes it) and FEBRL4 with every column a field filter.
+ * Figures, not assertions. --quick: fewer persons and no FEBRL (tens of seconds); --only NAME[,NAME]:
+ * just those options (e.g. --only balance).
+ */
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parse } from 'csv-parse/sync';
+import { UK_PERSON, type EncodingSchema, type HardeningSpec } from '@blindlink/agency-client/encode';
+import { normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
+import { readTokenMap } from '@blindlink/agency-client';
+import { loadBackground, privacyReport, type AttackName, type PrivacyReport, type Truth } from '@blindlink/broker/privacy';
+import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
+import { encodeAgencies, febrlFieldLevel, linkAgencies, ROOT, synthAgencies } from './quality.js';
+
+const QUICK = process.argv.includes('--quick');
+const PERSONS = QUICK ? 5_000 : 10_000;
+const WORK = join(tmpdir(), `blindlink-bench-privacy-${process.pid}`);
+const AGENCIES = ['council_tax', 'nhs_gp'];
+const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null;
+
+const SALT: HardeningSpec = { step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] };
+
+/** A hardening option: schema steps, and optionally bits flipped at random after encoding. */
+interface HardeningOption {
+  name: string;
+  hardening: HardeningSpec[];
+  /** Probability with which every bit of every filter (field filters and CLK) is flipped, per record. */
+  flip?: number;
+}
+
+/** The options compared. The coordinator adds the new default encoding to this list. */
+export const OPTIONS: HardeningOption[] = [
+  { name: 'none (uk-person)', hardening: [] },
+  { name: 'uk-person-salted', hardening: [SALT] },
+  { name: 'balance', hardening: [{ step: 'balance' }] },
+  { name: 'xor-fold', hardening: [{ step: 'xor-fold' }] },
+  { name: 'salt + xor-fold', hardening: [SALT, { step: 'xor-fold' }] },
+  { name: 'bit flips 5%', hardening: [], flip: 0.05 },
+  { name: 'bit flips 15%', hardening: [], flip: 0.15 },
+  { name: 'bit flips 25%', hardening: [], flip: 0.25 },
+];
+
+function schemaFile(dir: string, base: EncodingSchema | string, id: string, hardening: HardeningSpec[]): string {
+  const schema = typeof base === 'string' ? (JSON.parse(readFileSync(base, 'utf8')) as Record<string, unknown>) : { ...base };
+  const file = join(dir, `${id}.schema.json`);
+  writeFileSync(file, JSON.stringify({ ...schema, id, hardening }));
+  return file;
+}
+
+/** Flips every bit of every filter of an encoded file with probability p (seeded, reproducible). */
+function flipFile(p: number, seed: number): (file: string) => void {
+  return (file) => {
+    let s = seed >>> 0;
+    const rand = (): number => {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let x = Math.imul(s ^ (s >>> 15), 1 | s);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const flip = (b64: string): string => {
+      const bytes = Buffer.from(b64, 'base64');
+      for (let i = 0; i < bytes.length * 8; i++) if (rand() < p) bytes[i >>> 3]! ^= 0x80 >>> (i & 7);
+      return bytes.toString('base64');
+    };
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const out = [lines[0]!];
+    for (const l of lines.slice(1)) {
+      const r = JSON.parse(l) as EncodedRecord;
+      out.push(JSON.stringify({ ...r, clk: flip(r.clk), ...(r.fields ? { fields: Object.fromEntries(Object.entries(r.fields).map(([f, v]) => [f, flip(v)])) } : {}) }));
+    }
+    writeFileSync(file, out.join('\n') + '\n');
+  };
+}
+
+/** Row token → the true normalised names of the GP row it encodes. */
+function gpTruth(data: string, encoded: string): Truth {
+  const rows = new Map((parse(readFileSync(join(data, 'nhs_gp.csv')), { columns: true }) as Record<string, string>[]).map((r) => [r.record_id!, r]));
+  const truth: Truth = new Map();
+  for (const [token, id] of readTokenMap(`${encoded}.tokens.csv`)) {
+    const row = rows.get(id)!;
+    const g = normaliseGivenName(row.given_name ?? '');
+    const s = normaliseSurname(row.surname ?? '');
+    truth.set(token, { ...(g.ok ? { given_name: g.value } : {}), ...(s.ok ? { surname: s.value } : {}) });
+  }
+  return truth;
+}
+
+function attack(file: string, truth: Truth): { report: PrivacyReport; seconds: number } {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const t0 = performance.now();
+  const report = privacyReport([{ name: 'nhs_gp', header: JSON.parse(lines[0]!) as EncodedHeader, records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord) }], { background: loadBackground(), truth });
+  return { report, seconds: (performance.now() - t0) / 1000 };
+}
+
+const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+
+async function main(): Promise<void> {
+  mkdirSync(WORK, { recursive: true });
+  const data = join(WORK, 'synth');
+  console.log(`# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed bench-privacy), attacked file: the NHS GP extract; background: ${loadBackground().source}`);
+  const { personOfRecord } = await synthAgencies(data, PERSONS, 'bench-privacy', AGENCIES);
+  const rows: string[] = [];
+  const header = ['option', 'given: freq', 'given: mining', 'given: graph', 'surname: freq', 'surname: mining', 'surname: graph', 'full name: freq', 'full name: mining', 'F1 council tax × GP', QUICK ? '' : 'F1 FEBRL4'].filter((h) => h !== '');
+  rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  for (const [i, o] of OPTIONS.entries()) {
+    if (ONLY && !ONLY.includes(o.name)) continue;
+    const dir = join(WORK, `option-${i}`);
+    mkdirSync(dir, { recursive: true });
+    const schema = schemaFile(dir, UK_PERSON, `uk-person-bench-${i}`, o.hardening);
+    const transform = o.flip ? flipFile(o.flip, 1000 + i) : undefined;
+    const tokenToRecord = await encodeAgencies(data, dir, AGENCIES, schema, transform);
+    const { quality } = linkAgencies(dir, AGENCIES, personOfRecord, tokenToRecord);
+    const f1 = quality(0, 1).f1;
+    const { report, seconds } = attack(join(dir, 'nhs_gp.enc'), gpTruth(data, join(dir, 'nhs_gp.enc')));
+    const rate = (field: string, a: AttackName) => report.fields.find((f) => f.field === field)?.attacks[a]?.measured?.top1.rate;
+    let febrlF1: number | undefined;
+    if (!QUICK) {
+      const fdir = join(dir, 'febrl');
+      mkdirSync(fdir, { recursive: true });
+      const fschema = schemaFile(fdir, join(ROOT, 'bench/schemas/febrl4.json'), `febrl4-bench-${i}`, o.hardening);
+      febrlF1 = (await febrlFieldLevel(fdir, fschema, o.flip ? flipFile(o.flip, 2000 + i) : undefined)).quality.f1;
+    }
+    const cells = [o.name, rate('given_name', 'frequency'), rate('given_name', 'mining'), rate('given_name', 'graph'), rate('surname', 'frequency'), rate('surname', 'mining'), rate('surname', 'graph'), rate('full_name', 'frequency'), rate('full_name', 'mining')].map((c) => (typeof c === 'string' ? c : pct(c)));
+    cells.push(f1.toFixed(4));
+    if (!QUICK) cells.push(febrlF1!.toFixed(4));
+    rows.push(`| ${cells.join(' | ')} |`);
+    console.error(`${o.name}: attacks ${seconds.toFixed(1)} s on ${report.inputs[0]!.records} records`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('\nTop-1 re-identification of the GP extract (measured against truth), and linkage F1:\n');
+  console.log(rows.join('\n'));
+}
+
+try {
+  await main();
+} finally {
+  rmSync(WORK, { recursive: true, force: true });
+}

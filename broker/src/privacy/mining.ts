@@ -1,0 +1,237 @@
+/**
+ * Attack (b): q-gram pattern mining (after Christen, Ranbaduge, Vatsalan and Schnell, "Precise and
+ * fast cryptanalysis for Bloom filter based privacy-preserving record linkage", IEEE TKDE 2019, and
+ * "Efficient cryptanalysis of Bloom filters for PPRL", PAKDD 2017). Needs no repeated filters.
+ *
+ * 1. Mine: a q-gram hashed to k positions sets all k in every filter whose value holds it, so those
+ *    positions are set together far more often than chance. From each position pair with the
+ *    largest excess co-occurrence (observed − expected under independence), grow the itemset to a
+ *    fixed point: take the records with the itemset set, add every position set in nearly all of
+ *    them, repeat. The result is one q-gram's positions and the records that hold it.
+ * 2. Map itemsets to q-grams: frequency (support against the background's q-gram frequency) and,
+ *    more robustly, how each itemset co-occurs with the others against how q-grams co-occur in the
+ *    background (P(j|i) against P(h|g)), refined over a few rounds of greedy one-to-one assignment.
+ * 3. Decode every distinct filter: which mapped q-grams it holds (all positions set, one may miss
+ *    when there are six or more) and which it lacks, against each background value's q-grams, with
+ *    the popcount against the value's length as further evidence. Rank the values.
+ */
+import { andCount, newBitset, popcount32, popcountWords, setItem } from './bits.js';
+import { nameTokens } from './background.js';
+import { distinctFilters, spread } from './columns.js';
+import { mapItemsets, type Itemset } from './qgram-mapping.js';
+import { Rng } from './stats.js';
+import type { AttackResult, BackgroundValue, FieldColumn } from './types.js';
+
+export interface MiningOptions {
+  seed: string;
+  /** Records sampled for mining (decoding covers all); default 20,000. */
+  sample?: number;
+  maxItemsets?: number;
+  top?: number;
+  /** For diagnosis: the mined itemsets, their q-grams and the sampled records. */
+  debug?: (d: { itemsets: { positions: number[]; support: number; records: Uint32Array; gram: string | null }[]; sample: number[] }) => void;
+}
+
+export interface MiningResult extends AttackResult {
+  itemsets: number;
+  /** Bits per q-gram the attacker inferred (the median itemset size). */
+  bitsPerToken: number;
+}
+
+export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, background: readonly BackgroundValue[], opts: MiningOptions): MiningResult {
+  const top = opts.top ?? 10;
+  const d = distinctFilters(column.filters, column.bits);
+  const m = column.bits;
+  const none: MiningResult = { guesses: spread(d, [], null), confident: new Uint8Array(column.filters.length), itemsets: 0, bitsPerToken: 0 };
+  if (d.words.length === 0 || background.length === 0 || m > 2048) return none;
+
+  // ── sample records and build one bit column per position ──
+  const present: number[] = [];
+  d.ofRecord.forEach((x, r) => x >= 0 && present.push(r));
+  const rng = new Rng(`${opts.seed}:mining`);
+  const S = Math.min(present.length, opts.sample ?? 20_000);
+  for (let i = 0; i < S; i++) {
+    const j = i + rng.int(present.length - i);
+    [present[i], present[j]] = [present[j]!, present[i]!];
+  }
+  const sampleFilters = present.slice(0, S).map((r) => d.ofRecord[r]!);
+  const cols: Uint32Array[] = Array.from({ length: m }, () => newBitset(S));
+  const colIdx: number[][] = Array.from({ length: m }, () => []);
+  sampleFilters.forEach((f, j) => {
+    const w = d.words[f]!;
+    for (let p = 0; p < m; p++) {
+      if (w[p >>> 5]! & (0x80000000 >>> (p & 31))) {
+        setItem(cols[p]!, j);
+        colIdx[p]!.push(j);
+      }
+    }
+  });
+
+  // ── grow itemsets to a fixed point, in rounds ──
+  const minSupport = Math.max(5, Math.ceil(0.002 * S));
+  const maxItemsets = opts.maxItemsets ?? 160;
+  const explained = new Uint8Array(m * m);
+  const itemsets: Itemset[] = [];
+  const counter = new Uint8Array(S);
+  const withAll = (positions: number[]): Uint32Array => {
+    // Records with all positions set; one may miss when there are six or more (noise tolerance).
+    const slack = positions.length >= 6 ? 1 : 0;
+    counter.fill(0);
+    for (const p of positions) for (const j of colIdx[p]!) counter[j]!++;
+    const out = newBitset(S);
+    for (let j = 0; j < S; j++) if (counter[j]! >= positions.length - slack) setItem(out, j);
+    return out;
+  };
+  let sizeLimit = 48;
+  // Each round seeds from the bits not yet explained by an itemset the record holds, so that the
+  // frequent q-grams found first stop masking the rarer ones (Christen et al.'s partitioning, soft).
+  let seedCols = cols;
+  for (let round = 0; round < 4 && itemsets.length < maxItemsets; round++) {
+    const seedFreq = seedCols.map((c) => popcountWords(c) / S);
+    const pairs: { p: number; q: number; e: number }[] = [];
+    for (let p = 0; p < m; p++) {
+      if (seedFreq[p] === 0) continue;
+      for (let q = p + 1; q < m; q++) {
+        const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
+        if (e > 0.001) pairs.push({ p, q, e });
+      }
+    }
+    pairs.sort((a, b) => b.e - a.e);
+    let attempts = 0;
+    let sinceLast = 0;
+    const before = itemsets.length;
+    for (const { p, q } of pairs) {
+      // A round ends when seeds stop yielding itemsets: the rest are fragments of known ones.
+      if (itemsets.length >= maxItemsets || attempts++ > 3 * maxItemsets || sinceLast > 80) break;
+      if (explained[p * m + q]) continue;
+      sinceLast++;
+      let positions = [p, q];
+      let R: Uint32Array = new Uint32Array(seedCols[p]!.length);
+      for (let w = 0; w < R.length; w++) R[w] = seedCols[p]![w]! & seedCols[q]![w]!;
+      for (let iter = 0; iter < 8; iter++) {
+        const n = popcountWords(R);
+        if (n < minSupport) break;
+        const tau = Math.min(0.9, 0.6 + 0.15 * iter);
+        const next: number[] = [];
+        for (let r = 0; r < m; r++) if (r === p || r === q || andCount(R, cols[r]!) >= tau * n) next.push(r);
+        const same = next.length === positions.length && next.every((x, i) => x === positions[i]);
+        positions = next;
+        R = withAll(positions);
+        if (same && iter > 1) break;
+      }
+      // Whatever it grew into, its pairs are accounted for: later seeds look elsewhere.
+      explained[p * m + q] = 1;
+      for (const a of positions) for (const b of positions) if (a < b) explained[a * m + b] = 1;
+      const support = popcountWords(R);
+      if (support < minSupport || positions.length < 3 || positions.length > sizeLimit) continue;
+      if (itemsets.some((it) => jaccard(it.positions, positions) >= 0.5)) continue;
+      itemsets.push({ positions, records: R, support: support / S });
+      sinceLast = 0;
+      // Once a few itemsets are known, anything far bigger than a q-gram is a whole frequent value.
+      if (itemsets.length === 10) sizeLimit = Math.ceil(2 * median(itemsets.map((it) => it.positions.length)));
+    }
+    if (itemsets.length === before) break;
+    // Unexplained bits: set, and not a position of any itemset the record holds.
+    seedCols = cols.map((c) => Uint32Array.from(c));
+    for (const it of itemsets) {
+      if (it.positions.length > sizeLimit) continue;
+      for (const p of it.positions) for (let w = 0; w < it.records.length; w++) seedCols[p]![w]! &= ~it.records[w]!;
+    }
+  }
+  // One q-gram sets k positions (fewer when two of its hashes collide): the commonest itemset size.
+  // Smaller itemsets are fragments of several q-grams, larger ones q-grams that always co-occur.
+  const k = mode(itemsets.map((it) => it.positions.length));
+  const kept = itemsets.filter((it) => it.positions.length >= k - 1 && it.positions.length <= k + 2);
+  if (kept.length === 0) return { ...none, bitsPerToken: k };
+
+  // ── map itemsets to q-grams ──
+  const assignment = mapItemsets(kept, S, background);
+  opts.debug?.({ itemsets: kept.map((it, i) => ({ ...it, gram: assignment[i]! })), sample: present.slice(0, S) });
+
+  // ── decode every distinct filter ──
+  const I = kept.length;
+  const words = Math.ceil(I / 32);
+  const valueVectors = background.map((v) => {
+    const tokens = new Set(nameTokens(v.value));
+    const t = new Uint32Array(words);
+    assignment.forEach((g, i) => g !== null && tokens.has(g) && (t[i >>> 5]! |= 1 << (i & 31)));
+    return { value: v.value, t, tokens: tokens.size, prior: Math.log(v.count) };
+  });
+  const pops = Array.from(d.pops);
+  const meanPop = pops.reduce((a, b) => a + b, 0) / pops.length;
+  const popSd = Math.sqrt(pops.reduce((a, b) => a + (b - meanPop) ** 2, 0) / pops.length);
+  // Balanced filters all have the same weight: their popcount tells nothing about length.
+  const usePop = popSd > 1;
+  const cache = new Map<string, { guesses: string[]; confident: boolean }>();
+  const perDistinct = d.words.map((w, di) => {
+    const c = new Uint32Array(words);
+    kept.forEach((it, i) => {
+      if (assignment[i] === null) return;
+      let set = 0;
+      for (const p of it.positions) if (w[p >>> 5]! & (0x80000000 >>> (p & 31))) set++;
+      if (set >= it.positions.length - (it.positions.length >= 6 ? 1 : 0)) c[i >>> 5]! |= 1 << (i & 31);
+    });
+    const pop = d.pops[di]!;
+    const key = `${c.join(',')}|${usePop ? pop : 0}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      const scored = valueVectors.map((v) => {
+        let agree = 0;
+        let missing = 0;
+        let extra = 0;
+        for (let x = 0; x < words; x++) {
+          agree += popcount32(v.t[x]! & c[x]!);
+          missing += popcount32(v.t[x]! & ~c[x]!);
+          extra += popcount32(c[x]! & ~v.t[x]!);
+        }
+        let s = 2 * agree - 2 * missing - extra + 0.01 * v.prior;
+        if (usePop) {
+          const expected = m * (1 - Math.exp((-k * v.tokens) / m));
+          s -= (0.5 * Math.abs(pop - expected)) / Math.sqrt(expected);
+        }
+        return { value: v.value, s };
+      });
+      const best = topK(scored, top);
+      hit = { guesses: best.map((b) => b.value), confident: best.length > 0 && (best.length === 1 || best[0]!.s - best[1]!.s >= 1) };
+      cache.set(key, hit);
+    }
+    return hit;
+  });
+  const guesses = spread(d, perDistinct.map((h) => h.guesses), null);
+  const confident = Uint8Array.from(spread(d, perDistinct.map((h) => (h.confident ? 1 : 0)), 0));
+  return { guesses, confident, itemsets: kept.length, bitsPerToken: k };
+}
+
+function jaccard(a: readonly number[], b: readonly number[]): number {
+  const s = new Set(a);
+  let inter = 0;
+  for (const x of b) if (s.has(x)) inter++;
+  return inter / (a.length + b.length - inter);
+}
+
+function mode(xs: number[]): number {
+  const c = new Map<number, number>();
+  for (const x of xs) c.set(x, (c.get(x) ?? 0) + 1);
+  let best = 0;
+  let n = 0;
+  for (const [x, k] of c) if (k > n || (k === n && x > best)) [best, n] = [x, k];
+  return best;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/** The k highest scores, best first; equal scores keep the background's order (most frequent first). */
+export function topK<T extends { s: number }>(xs: readonly T[], k: number): T[] {
+  const best: T[] = [];
+  for (const x of xs) {
+    if (best.length === k && x.s <= best[k - 1]!.s) continue;
+    let i = best.length;
+    while (i > 0 && best[i - 1]!.s < x.s) i--;
+    best.splice(i, 0, x);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
