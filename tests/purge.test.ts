@@ -9,7 +9,8 @@ t.test('purge deletes what is past retention, keeps the rest, and audits it', as
     t.equal(r.status, 201, r.text);
   }
   // The test policy keeps encodings for 30 days: age one submission past that.
-  await b.db.updateTable('submission').set({ created_at: new Date(Date.now() - 31 * 86_400_000) } as never).where('idempotency_key', '=', 'old-0000001').execute();
+  const aged = new Date(Date.now() - 31 * 86_400_000);
+  await b.db.updateTable('submission').set({ created_at: aged, current_at: aged } as never).where('idempotency_key', '=', 'old-0000001').execute();
 
   const dry = await purge(b.db, 'operator:test', { dryRun: true });
   t.match(dry, [{ purpose: 'testing', submissions: 1, encodings: 3, runs: 0 }]);

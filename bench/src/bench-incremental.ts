@@ -157,7 +157,7 @@ linkage: { threshold: 0.8 }
     const load = async (agency: string, path: string) => {
       const { body } = readEncodedFile(path);
       const decoded = decodeSubmission(body);
-      await storeSubmission(db, keys, { agency, purpose: 'bench-incremental', idempotencyKey: `bench-${path}`, header: body.header, decoded, signature: { digest: decoded.digest, signature: '' } });
+      await storeSubmission(db, keys, { agency, purpose: 'bench-incremental', idempotencyKey: `bench-${path}`, header: body.header, decoded, signature: { digest: decoded.digest, signature: '' }, contributors: ['council-tax', 'nhs-gp'] });
     };
     await load('council-tax', files.ct);
     await load('nhs-gp', files.gp0);

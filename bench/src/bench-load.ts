@@ -66,6 +66,8 @@ function syntheticUpload(n: number): SubmissionRequest {
       format: 'blindlink/encoded',
       formatVersion: 1,
       schema: { id: 'uk-person', version: 1, fingerprint: 'sha256:' + 'ab'.repeat(32), fields: ['given_name', 'surname', 'dob'] },
+      // One secret for every agency: the broker refuses uploads whose key checks disagree.
+      keyCheck: 'YmVuY2gtbG9hZC1zZWNyZQ',
       clkBits: 1024,
       hardening: [],
       recordCount: n,

@@ -121,6 +121,10 @@ export const SubmissionResponse = Type.Object(
     agency: Slug,
     recordCount: Type.Integer(),
     digest: Type.String({ description: 'SHA-256 of the canonical submission, for the agency\'s own records' }),
+    reused: Type.Optional(
+      Type.Boolean({ description: 'true: this upload is identical to a submission stored earlier (submissionId), which is now the agency\'s current one again; nothing new was stored' }),
+    ),
+    message: Type.Optional(Type.String({ description: 'What happened, for a person' })),
   },
   { $id: 'SubmissionResponse', additionalProperties: false },
 );

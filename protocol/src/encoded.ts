@@ -46,11 +46,23 @@ export const FieldFilterSpec = Type.Object(
 );
 export type FieldFilterSpec = Static<typeof FieldFilterSpec>;
 
+/**
+ * Key check value: 16 bytes of HKDF-SHA256 of the linkage secret under its own info string
+ * (`key-check`), base64url. Equal values = the same secret and schema id/version; it reveals
+ * nothing else (see agency-client/src/encode/keys.ts).
+ */
+export const KeyCheck = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'Key check value of the linkage secret (16 bytes of HKDF, base64url): equal for files encoded with the same secret and schema version, revealing nothing about the secret' });
+
 export const EncodedHeader = Type.Object(
   {
     format: Type.Literal(ENCODED_FORMAT),
     formatVersion: Type.Literal(ENCODED_FORMAT_VERSION),
     schema: SchemaRef,
+    /**
+     * Optional on the wire only so that files written before key checks still parse (the offline
+     * linker reads them) and the broker can refuse them with a precise message: it requires it.
+     */
+    keyCheck: Type.Optional(KeyCheck),
     clkBits: Type.Integer({ minimum: 8, maximum: 65536, multipleOf: 8, description: 'Length of every record-level CLK in bits' }),
     hardening: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16, description: 'Hardening steps applied, in order' }),
     fieldFilters: Type.Optional(

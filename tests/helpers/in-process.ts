@@ -146,8 +146,11 @@ export async function loginAs(b: TestBroker, username: string, password: string)
   return r.json.accessToken;
 }
 
+/** The key check of the helper's uploads: they all stand for files encoded with one secret. */
+export const TEST_KEY_CHECK = 'dGVzdCBrZXkgY2hlY2sgMQ';
+
 /** A syntactically valid submission body of n random 1024-bit CLKs (before sealing). */
-export function upload(n: number, seed = 1) {
+export function upload(n: number, seed = 1, keyCheck = TEST_KEY_CHECK) {
   let x = seed;
   const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
   const records = Array.from({ length: n }, (_, i) => ({
@@ -159,6 +162,7 @@ export function upload(n: number, seed = 1) {
       format: 'blindlink/encoded',
       formatVersion: 1,
       schema: { id: 'uk-person', version: 1, fingerprint: 'sha256:' + 'ab'.repeat(32), fields: ['given_name', 'surname', 'dob'] },
+      keyCheck,
       clkBits: 1024,
       hardening: [] as string[],
       recordCount: n,

@@ -22,6 +22,7 @@ import type { ProgressInfo } from './progress.js';
 import type { RecordEncoderSetup } from './record-encoder.js';
 import { effectiveSchema, flipProbability, hardenedBits, hardeningNames, loadEncodingSchema, SchemaError, schemaFingerprint, type EncodingSchema } from './schema.js';
 import { PERSONAL_FIELDS } from '../normalise/index.js';
+import { keyCheckValue } from './keys.js';
 
 export class InputError extends Error {}
 
@@ -107,6 +108,12 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
   for (const field of Object.keys(opts.map)) {
     if (!schema.fields.some((f) => f.name === field)) throw new InputError(`--map names field "${field}", which schema ${schema.id} does not have (fields: ${schema.fields.map((f) => f.name).join(', ')})`);
   }
+  let keyCheck: string;
+  try {
+    keyCheck = keyCheckValue(opts.secret, schema);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
   const batchRows = opts.batchRows ?? 2000;
   let bytesTotal = 0;
@@ -191,7 +198,7 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
         setup = { schema: effective, secret: opts.secret, columns: found.columns, idColumn: found.idColumn, idName: opts.idColumn, width: item.record.length, invalidAsMissing: opts.onInvalid === 'missing', attributes: (opts.attributes ?? []).map((a) => ({ name: a, column: (item.record as string[]).map((h) => h.trim()).indexOf(a) })), ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
         const s = setup;
         makeEncoder = (pool) => (pool ? workerPoolEncoder(s, threads) : inThreadEncoder(s));
-        header = makeHeader(schema, effective, 0, new Date(), opts.attributes ?? []);
+        header = makeHeader(schema, effective, keyCheck, 0, new Date(), opts.attributes ?? []);
         placeholder = JSON.stringify({ ...header, recordCount: Number.MAX_SAFE_INTEGER }).length;
         await write(body, ' '.repeat(placeholder) + '\n');
         continue;
@@ -216,7 +223,7 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
     await closeStream(tokenMap);
     if (rejects) await closeStream(rejects);
 
-    header = makeHeader(schema, effective, encoded, new Date(), opts.attributes ?? []);
+    header = makeHeader(schema, effective, keyCheck, encoded, new Date(), opts.attributes ?? []);
     const text = JSON.stringify(header);
     const fh = await open(tmpOut, 'r+');
     try {
@@ -240,7 +247,7 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
   return { rows, encoded, rejected, rejectedRows, seconds, rate: rows / Math.max(seconds, 1e-9), threads, out: opts.out, tokenMap: tokenMapPath(opts.out), header };
 }
 
-function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effectiveSchema>, recordCount: number, createdAt: Date, attributes: string[]): EncodedHeader {
+function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effectiveSchema>, keyCheck: string, recordCount: number, createdAt: Date, attributes: string[]): EncodedHeader {
   const filters = effective.fields
     .filter((f) => f.filter !== null)
     .map((f) => {
@@ -249,6 +256,7 @@ function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effecti
     });
   return encodedFileHeader({
     schema: { id: effective.id, version: effective.version, fingerprint: schemaFingerprint(schema), fields: effective.fields.map((f) => f.name) },
+    keyCheck,
     clkBits: hardenedBits(effective.clkBits, effective.hardening),
     hardening: hardeningNames(effective),
     ...(filters.length > 0 ? { fieldFilters: filters } : {}),

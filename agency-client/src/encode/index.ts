@@ -25,7 +25,7 @@ export {
   type TokenSpec,
   type Transform,
 } from './schema.js';
-export { deriveKeys, MIN_SECRET_BYTES, type EncodingKeys } from './keys.js';
+export { deriveKeys, KEY_CHECK_INFO, keyCheckValue, MIN_SECRET_BYTES, type EncodingKeys } from './keys.js';
 export { RecordEncoder, type RecordEncoderSetup, type RowResult } from './record-encoder.js';
 export { encodeBatchWith, inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
 export { balance, FilterHardener, FlipNoise, keyedPermutation, popcount, xorFold } from './hardening.js';

@@ -83,6 +83,10 @@ export interface SubmissionTable {
   signature: string | null;
   signed_digest: string | null;
   created_at: ColumnType<Date, Date, never>;
+  /** The header's key check value (same secret and schema version ⇔ equal); null if stored before key checks. */
+  key_check: string | null;
+  /** When this became its agency's current submission for the purpose: stored, or re-submitted since. */
+  current_at: Date;
 }
 
 export interface EncodingTable {

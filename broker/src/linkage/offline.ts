@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseEncodedFile } from '@blindlink/protocol';
+import { keyCheckMismatch } from '../submissions/key-check.js';
 import { decodeSubmission } from '../submissions/validate.js';
 import { link, type EngineResult, type EngineSource } from './engine.js';
 
@@ -61,7 +62,25 @@ export function linkFiles(
   const sources = paths.map((p) => ({ ...readSource(p, opts.duplicateFree.includes(sourceName(p))), ...population(sourceName(p)) }));
   const fingerprints = new Set(paths.map((p) => (p.endsWith('.json') ? 'clkhash' : 'blindlink')));
   if (fingerprints.size > 1) throw new Error('mix of clkhash and blindlink files: encode every source the same way');
+  const mismatch = keyCheckMismatch(paths.map((p) => ({ agency: sourceName(p), key_check: headerKeyCheck(p) })), 'the input files');
+  if (mismatch) throw new Error(mismatch);
   return { sources, result: link(sources, { diceThreshold: opts.diceThreshold, runId: randomUUID(), ...(opts.clkOnly ? { clkOnly: true } : {}) }) };
+}
+
+/** The key check in a blindlink file's header (read from its first line only), or null. */
+function headerKeyCheck(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const line = buf.subarray(0, n).toString('utf8').split('\n')[0]!;
+    const header = JSON.parse(line) as { keyCheck?: unknown };
+    return typeof header.keyCheck === 'string' ? header.keyCheck : null;
+  } catch {
+    return null; // clkhash files and anything else readSource has already accepted carry none
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** entity_id,source,row_token for every input row; written under a temporary name, then renamed. */

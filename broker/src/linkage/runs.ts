@@ -6,6 +6,7 @@ import type { Database, RunRecordTable } from '../db/schema.js';
 import { refusal } from '../policies/judge.js';
 import { policyInForce } from '../policies/store.js';
 import { openEncoding } from '../submissions/payload.js';
+import { keyCheckMismatch } from '../submissions/key-check.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { link, type EngineResult, type EngineSource } from './engine.js';
@@ -170,6 +171,10 @@ export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purp
     if (fingerprints.size > 1) {
       throw new Error(`submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`);
     }
+    // Stored submissions passed this check against each other's, but a policy change can bring in a
+    // contributor whose current submission never met the others'.
+    const keyMismatch = keyCheckMismatch(subs);
+    if (keyMismatch) throw new Error(keyMismatch);
     const loading = performance.now();
     const sources = await Promise.all(subs.map((s) => loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!)));
     let previous: PreviousRun | null = null;

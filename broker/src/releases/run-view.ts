@@ -19,8 +19,9 @@ export async function runForRequester(db: Kysely<Database>, purpose: string, req
     .select('id')
     .where('purpose', '=', purpose)
     .where('agency', '=', requester)
-    .where('created_at', '>', run.started_at)
+    // Became current since (stored, or an earlier file re-submitted).
+    .where('current_at', '>', run.started_at)
     .executeTakeFirst();
-  if (newer) throw new ProtocolError('run-outdated', `submission ${newer.id} is newer than the latest linkage run; start a run before asking`);
+  if (newer) throw new ProtocolError('run-outdated', `submission ${newer.id} became current after the latest linkage run; start a run before asking`);
   return { run, mine, subs };
 }

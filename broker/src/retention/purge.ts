@@ -31,7 +31,8 @@ export async function purge(db: Kysely<Database>, actor: string, opts: { now?: D
     const encodingsBefore = new Date(now.getTime() - days(doc.retention.encodings) * 86_400_000);
     const linkageBefore = new Date(now.getTime() - days(doc.retention.linkage) * 86_400_000);
     const result = await db.transaction().execute(async (trx) => {
-      const subs = await trx.selectFrom('submission').select(['id', 'record_count']).where('purpose', '=', purpose).where('created_at', '<', encodingsBefore).execute();
+      // Counted from when the agency last submitted it: re-submitting an earlier file provides it anew.
+      const subs = await trx.selectFrom('submission').select(['id', 'record_count']).where('purpose', '=', purpose).where('current_at', '<', encodingsBefore).execute();
       const runs = await trx.selectFrom('run').select('id').where('purpose', '=', purpose).where('started_at', '<', linkageBefore).execute();
       const r: PurgeResult = { purpose, policy: `${doc.id} v${doc.version}`, submissions: subs.length, encodings: subs.reduce((n, s) => n + s.record_count, 0), runs: runs.length };
       if (opts.dryRun) return r;

@@ -34,8 +34,8 @@ export async function createUpload(
   const { agency, purpose, idempotencyKey, opened } = args;
   const digest = `sha256:${opened.digest}`;
   const find = async () => {
-    const stored = await db.selectFrom('submission').select(['id', 'digest']).where('agency', '=', agency).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
-    if (stored) throw replayError(stored, digest);
+    const stored = await db.selectFrom('submission').select(['id', 'digest', 'purpose']).where('agency', '=', agency).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    if (stored) throw await replayError(db, stored, agency, digest);
     const u = await db.selectFrom('upload').selectAll().where('agency', '=', agency).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
     if (!u) return undefined;
     if (u.manifest_digest !== opened.digest) throw new ProtocolError('idempotency-key-reused', 'this idempotency key was used for a different upload; use a new key for new data');
@@ -156,7 +156,7 @@ export async function commitUpload(
   db: Kysely<Database>,
   u: UploadRow,
   beforeCommit: (trx: Kysely<Database>, manifest: UploadManifest) => Promise<void> = async () => {},
-): Promise<StoredSubmission & { already: boolean }> {
+): Promise<Omit<StoredSubmission, 'outcome'> & { already: boolean }> {
   const manifest = manifestOf(u);
   const result = { id: u.submission_id, recordCount: u.record_count, digest: `sha256:${u.manifest_digest}` };
   try {
@@ -200,8 +200,8 @@ export async function commitUpload(
   } catch (err) {
     // A single-body submission took this idempotency key meanwhile.
     if (isUniqueViolation(err)) {
-      const stored = await db.selectFrom('submission').select(['id', 'digest']).where('agency', '=', u.agency).where('idempotency_key', '=', u.idempotency_key).executeTakeFirst();
-      if (stored) throw replayError(stored, result.digest);
+      const stored = await db.selectFrom('submission').select(['id', 'digest', 'purpose']).where('agency', '=', u.agency).where('idempotency_key', '=', u.idempotency_key).executeTakeFirst();
+      if (stored) throw await replayError(db, stored, u.agency, result.digest);
     }
     throw err;
   }

@@ -6,6 +6,7 @@ import * as m004 from './004_enrolment_certificates_sealed.js';
 import * as m005 from './005_entities.js';
 import * as m006 from './006_run_state.js';
 import * as m007 from './007_run_schedules.js';
+import * as m008 from './008_submission_key_check.js';
 import * as m010 from './010_upload_chunks.js';
 
 /**
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '005_entities': m005,
   '006_run_state': m006,
   '007_run_schedules': m007,
+  '008_submission_key_check': m008,
   '010_upload_chunks': m010,
 };
 

@@ -4,6 +4,7 @@ import { ErrorBody, IdempotencyHeaders, ProtocolError, PurposeParams, Submission
 import { agencySigningKey } from '../../agencies/registry.js';
 import { checkAttributes } from '@blindlink/policies';
 import { judgeContribution, refusal } from '../../policies/judge.js';
+import { requireKeyCheck } from '../../submissions/key-check.js';
 import { storeSubmission } from '../../submissions/store.js';
 import { decodeSubmission } from '../../submissions/validate.js';
 import { EnvelopeError, openSubmission } from '../../trust/submission-envelope.js';
@@ -55,6 +56,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         const e = [...checkBody.Errors(body)][0];
         throw new ProtocolError('invalid-body', `submission${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`);
       }
+      requireKeyCheck(body.header);
 
       const { decision, policy } = await judgeContribution(db, purpose, agency, body.header.schema.fields, body.header.attributes ?? []);
       Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
@@ -73,9 +75,19 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         header: body.header,
         decoded,
         signature: { digest: opened.digest, signature: opened.signature },
+        contributors: policy.document.contributors.map((c) => c.agency),
       });
-      request.audit.reason = `submission ${stored.id} stored, signature verified`;
-      return reply.code(201).send({ submissionId: stored.id, purpose, agency, recordCount: stored.recordCount, digest: stored.digest });
+      const message = {
+        'stored': `submission ${stored.id} stored; it is ${agency}'s current submission for ${purpose}`,
+        'made-current': `this upload is identical to submission ${stored.id}, stored earlier: it is ${agency}'s current submission for ${purpose} again (nothing new stored); start a run to link it`,
+        'already-current': `this upload is identical to submission ${stored.id}, which is already ${agency}'s current submission for ${purpose}; nothing changed`,
+      }[stored.outcome];
+      request.audit.reason = {
+        'stored': `submission ${stored.id} stored, signature verified`,
+        'made-current': `submission ${stored.id} made current again by an identical re-submission, signature verified`,
+        'already-current': `submission ${stored.id} re-submitted identically, already current, signature verified`,
+      }[stored.outcome];
+      return reply.code(201).send({ submissionId: stored.id, purpose, agency, recordCount: stored.recordCount, digest: stored.digest, reused: stored.outcome !== 'stored', message });
     },
   );
 };

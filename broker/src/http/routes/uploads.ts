@@ -17,6 +17,7 @@ import {
 import { checkAttributes } from '@blindlink/policies';
 import { agencySigningKey } from '../../agencies/registry.js';
 import { judgeContribution, refusal } from '../../policies/judge.js';
+import { checkKeyAgreement, lockPurposeSubmissions, requireKeyCheck } from '../../submissions/key-check.js';
 import { decodeChunk, openChunk } from '../../uploads/chunk.js';
 import { firstRowOf, openManifest } from '../../uploads/manifest.js';
 import { commitUpload, createUpload, loadUpload, manifestOf, purgeAbandonedUploads, stageChunk, storedChunk, uploadStatus } from '../../uploads/store.js';
@@ -66,7 +67,9 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       request.audit.purpose = purpose;
       const opened = await openManifest(request.body, await agencySigningKey(db, agency), keys, purpose);
       const { header } = opened.manifest;
-      await judge(request, purpose, agency, header.schema.fields, header.attributes ?? []);
+      const policy = await judge(request, purpose, agency, header.schema.fields, header.attributes ?? []);
+      // Refused before a chunk is sent: a file without a key check, or encoded with another secret.
+      await checkKeyAgreement(db, { purpose, agency, contributors: contributorsOf(policy), header, keyCheck: requireKeyCheck(header) });
       await purgeAbandonedUploads(db);
       const { upload, created } = await createUpload(db, { agency, purpose, idempotencyKey: request.headers['idempotency-key'], opened });
       request.audit.counts = { records: upload.record_count, chunks: upload.chunk_count };
@@ -159,11 +162,22 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       const upload = await loadUpload(db, agency, purpose, id);
       const { header } = manifestOf(upload);
       // The policy must still allow the contribution when it becomes visible, not only when it began.
-      if (!upload.committed_at) await judge(request, purpose, agency, header.schema.fields, header.attributes ?? []);
-      const stored = await commitUpload(db, upload);
+      const policy = upload.committed_at ? null : await judge(request, purpose, agency, header.schema.fields, header.attributes ?? []);
+      // Checked again under the purpose's lock, in the commit's transaction: of two agencies racing
+      // with different secrets, only one is stored.
+      const stored = await commitUpload(db, upload, async (trx) => {
+        if (!policy) return;
+        await lockPurposeSubmissions(trx, purpose);
+        await checkKeyAgreement(trx, { purpose, agency, contributors: contributorsOf(policy), header, keyCheck: requireKeyCheck(header) });
+      });
       request.audit.counts = { records: stored.recordCount, chunks: upload.chunk_count };
       request.audit.reason = `upload ${id} ${stored.already ? 'was already committed as' : 'committed as'} submission ${stored.id}`;
       return reply.code(stored.already ? 200 : 201).send({ submissionId: stored.id, purpose, agency, recordCount: stored.recordCount, digest: stored.digest });
     },
   );
 };
+
+/** The agencies a policy lets contribute to its purpose: their current key checks must agree. */
+function contributorsOf(policy: { document: { contributors: readonly { agency: string }[] } }): string[] {
+  return policy.document.contributors.map((c) => c.agency);
+}
