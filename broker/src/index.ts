@@ -19,3 +19,8 @@ export { purge, type PurgeResult } from './retention/purge.js';
 export { createScheduler, runClaimed, SCHEDULER_INTERVAL_MS, type Scheduler, type ScheduledOutcome } from './schedule/scheduler.js';
 export { nextDue, parseTimeOfDay, canonicalTimeZone, resolveLocal, formatLocal } from './schedule/next-due.js';
 export { claimSchedule, listSchedules, setSchedule, getSchedule } from './schedule/store.js';
+export { queueRun, executeRun, inlineEngine, type EngineRunner, type QueuedRun } from './linkage/runs.js';
+export { threadEngine } from './jobs/engine-thread.js';
+export { startJobWorker, STALE_AFTER_MS, type JobWorker } from './jobs/graphile-runner.js';
+export { graphileQueue, RUN_TASK, type JobQueue } from './jobs/queue.js';
+export { runStatus } from './jobs/status.js';

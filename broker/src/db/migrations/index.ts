@@ -6,6 +6,7 @@ import * as m004 from './004_enrolment_certificates_sealed.js';
 import * as m005 from './005_entities.js';
 import * as m006 from './006_run_state.js';
 import * as m007 from './007_run_schedules.js';
+import * as m011 from './011_run_jobs.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '005_entities': m005,
   '006_run_state': m006,
   '007_run_schedules': m007,
+  '011_run_jobs': m011,
 };
 
 export const migrationProvider: MigrationProvider = {
