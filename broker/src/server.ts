@@ -62,10 +62,12 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const logger = cfg.logger ?? createLogger();
   // Only code and message: pg attaches the client (and so its connection settings) to the error.
   const onIdleError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost; the pool opens another when needed');
-  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError });
+  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError, owner: 'serve' });
   let jobs: BrokerJobs | undefined;
   try {
     await migrateToLatest(database.db);
+    // The embedded database: operator commands reach it through this broker (db/embedded-owner.ts).
+    await database.serve?.();
     // A run cut off by a crash is not failed here: it is a job, and a worker takes it up again (jobs/).
     const { ca, keys, jwtKey, pseudonymKey } = await loadBrokerSecrets(cfg.dataDir);
     jobs = await startJobs({ mode: cfg.worker ?? 'inline', database, databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, keys, logger });
