@@ -34,6 +34,9 @@ async function waitFor(check: () => Promise<boolean>, ms: number, every = 10, se
   return false;
 }
 
+// Two 12k-record uploads, a killed run taken over, and a full relink to compare: minutes on a loaded machine.
+t.setTimeout(900_000);
+
 t.test('SIGKILL during an upload and during a linkage run loses nothing and half-stores nothing', async (t) => {
   const db = await freshPostgres();
   const sql = new pg.Client({ connectionString: db.url });

@@ -104,7 +104,6 @@ async function openEmbedded(dataDir: string, command: string, onIdleError: (err:
       },
       close: async () => {
         try {
-          lock.update({ socketDir: null });
           await served?.close();
           await db.destroy();
         } finally {

@@ -70,6 +70,7 @@ export function takeLock(dataDir: string, command: string): LockOutcome {
           write();
         },
         release: () => {
+          // The data dir may be gone already (a test's temporary folder): nothing left to release.
           if (readLock(file)?.pid === process.pid) rmSync(file, { force: true });
         },
       };
@@ -175,6 +176,7 @@ export async function serveEmbedded(db: import('@electric-sql/pglite').PGlite, d
       await queue;
       await socketServer.stop();
       for (const p of [inner, outer]) rmSync(p, { force: true });
+      if (dir.startsWith(tmpdir())) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
