@@ -11,10 +11,10 @@ import type { RunResult } from '../linkage/runs.js';
 export async function recordScheduledRunEnd(db: Kysely<Database>, result: RunResult): Promise<void> {
   const run = await db.selectFrom('run').select(['purpose', 'scheduled_by', 'policy_id', 'policy_version']).where('id', '=', result.runId).executeTakeFirst();
   if (!run?.scheduled_by) return;
-  const now = new Date();
+  // last_attempt_at stays the night's attempt (when the scheduler queued the run).
   await db
     .updateTable('run_schedule')
-    .set({ last_status: result.status, last_detail: result.error ?? null, last_attempt_at: now })
+    .set({ last_status: result.status, last_detail: result.error ?? null })
     .where('purpose', '=', run.purpose)
     .where('last_run_id', '=', result.runId)
     .execute();
