@@ -13,7 +13,6 @@ export { link, recordKey, type EngineSource, type EngineResult } from './linkage
 export { linkIncremental, linkWithModel, previousRunOf, modelToStore, sortByRecordKey, type IncrementalStats, type PreviousRun, type StoredModel } from './linkage/engine-incremental.js';
 export { decodeModel } from './linkage/run-state.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
-export { markInterruptedRuns } from './linkage/recover.js';
 export { runLinkage, type RunOptions, type RunResult } from './linkage/runs.js';
 export { purge, type PurgeResult } from './retention/purge.js';
 export { createScheduler, runClaimed, SCHEDULER_INTERVAL_MS, type Scheduler, type ScheduledOutcome } from './schedule/scheduler.js';
