@@ -95,6 +95,8 @@ export const MATRIX: Record<string, Row> = {
   },
   'POST /v1/purposes/:purpose/uploads/:upload/commit': { expect: onlyRoles('agency'), params: { purpose: 'testing', upload: NO_UPLOAD } },
   'POST /v1/purposes/:purpose/runs': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing' } },
+  // Following a run: the same callers as starting one (a run id no one has: 404 for them, 403 for others).
+  'GET /v1/purposes/:purpose/runs/:runId': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing', runId: '00000000-0000-4000-8000-000000000000' } },
   // Nightly schedules: analysts assigned to the purpose only (agencies too are refused). The time is
   // hours away so the broker's scheduler never runs it (and appends audit rows) during the test.
   'PUT /v1/purposes/:purpose/schedule': {

@@ -108,7 +108,7 @@ function mutateEnvelope(r: Prng, env: Record<string, unknown>): unknown {
 }
 
 const JUNK_PARAMS = ['..', '%2e%2e', ' ', 'a'.repeat(300), '0', '-1', '1e3', '1.5', '9'.repeat(30), 'ALPHA', '\u0000', '中文', 'testing/../admin', '%', "'; drop table submission; --", 'nobody-here'];
-const SAFE_PARAMS: Record<string, string> = { purpose: 'testing', agency: 'nobody-here', username: 'nobody', id: 'test-policy', version: '1', upload: '00000000-0000-4000-8000-000000000000', n: '0' };
+const SAFE_PARAMS: Record<string, string> = { purpose: 'testing', agency: 'nobody-here', username: 'nobody', id: 'test-policy', version: '1', upload: '00000000-0000-4000-8000-000000000000', n: '0', runId: '00000000-0000-4000-8000-000000000000' };
 const QUERY_KEYS = ['limit', 'afterSeq', 'from', 'to', 'purpose', 'agency', 'actor', 'action', 'decision', 'x', '__proto__'];
 const QUERY_VALUES = ['', '0', '-1', '1', '1000000', '99999999999999999999999', 'abc', '2026-13-45T99:99:99Z', '2020-01-01T00:00:00Z', 'alpha', 'agency:alpha', 'allowed', '%00', "' or 1=1 --", 'a'.repeat(500)];
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-16', 'text/plain', 'application/yaml', 'application/octet-stream', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''];

@@ -13,7 +13,7 @@ import { synthCommand } from '@blindlink/agency-client/synth';
 import { approvePolicy, decodeModel, link, linkIncremental, linkWithModel, previousRunOf, purge, readSource, modelToStore, sortByRecordKey, storePolicy, type EngineResult, type EngineSource } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { dailyExtract } from './helpers/daily-extract.js';
-import { call, submitAs, testBroker, tokenFor } from './helpers/in-process.js';
+import { call, runToEnd, submitAs, testBroker, tokenFor } from './helpers/in-process.js';
 import { ignoredColumns, readCsv, writeCsv } from './helpers/purposes.js';
 
 const SECRET = Buffer.from('incremental runs test secret, agencies only');
@@ -206,8 +206,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
       return { tokens: readTokenMap(`${out}.tokens.csv`), path: out };
     };
     const run = async (as: string, body?: unknown) => {
-      const r = await call(b, 'POST', '/v1/purposes/incremental/runs', { as, token: await tokenFor(b, as), ...(body === undefined ? {} : { body }) });
-      t.equal(r.status, 201, r.text.slice(0, 300));
+      const r = await runToEnd(b, 'incremental', { as, token: await tokenFor(b, as), ...(body === undefined ? {} : { body }) });
+      t.equal(r.status, 202, r.text.slice(0, 300));
       t.equal(r.json.status, 'completed', `run completed: ${r.json.error ?? ''}`);
       return r.json as { runId: string; mode: string; modeReason: string };
     };

@@ -14,7 +14,7 @@ import { mtlsAgent, loadTlsIdentity } from '@blindlink/agency-client/identity';
 import { addPerson, approvePolicy, createLogger, registerAgency, startBroker, storePolicy } from '@blindlink/broker';
 import { parsePolicy, type PolicyDocument } from '@blindlink/policies';
 import { recoverable, toMaskedTable } from '../broker/dist/releases/aggregate/index.js';
-import { call, loginAs, seal, tokenFor, type TestBroker } from './helpers/in-process.js';
+import { call, loginAs, runToEnd, seal, tokenFor, type TestBroker } from './helpers/in-process.js';
 import { freshPostgres } from './helpers/postgres.js';
 import { ignoredColumns, precisionRecall, readCsv, writeCsv } from './helpers/purposes.js';
 
@@ -134,15 +134,15 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
 
   // Runs: three started by a contributing agency; community safety by its assigned analyst.
   for (const [purpose, by] of [['supporting-families', 'council-tax'], ['council-tax-spd-review', 'council-tax'], ['school-admissions-residency', 'schools']] as const) {
-    const run = await client(by).startRun(purpose);
+    const run = await client(by).runAndWait(purpose);
     t.equal(run.status, 'completed', `${purpose} run completed: ${run.error ?? ''}`);
   }
   const analyst = await loginAs(b, 'anna', AN);
-  const csRun = await call(b, 'POST', '/v1/purposes/community-safety/runs', { token: analyst });
-  t.equal(csRun.status, 201, `analyst starts the community-safety run: ${csRun.text.slice(0, 300)}`);
+  const csRun = await runToEnd(b, 'community-safety', { token: analyst });
+  t.equal(csRun.status, 202, `analyst queues the community-safety run: ${csRun.text.slice(0, 300)}`);
   t.equal(csRun.json?.status, 'completed', 'community-safety run completed');
-  if (csRun.status !== 201) {
-    const r = await client('police').startRun('community-safety');
+  if (csRun.status !== 202) {
+    const r = await client('police').runAndWait('community-safety');
     t.equal(r.status, 'completed', 'community-safety run completed (started by police)');
   }
 
@@ -257,7 +257,7 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     t.comment(`pseudonym: ${answers.length} rows, ${byPerson.size} persons, ${consistent} with one pseudonym, ${new Set(answers.map((a) => a.pseudonym)).size} distinct pseudonyms`);
     t.ok(consistent / byPerson.size >= 0.95, 'the same person\'s rows share a pseudonym (≥ 95% of persons)');
 
-    const rerun = await client('council-tax').startRun('supporting-families');
+    const rerun = await client('council-tax').runAndWait('supporting-families');
     t.equal(rerun.status, 'completed');
     const second = await release('supporting-families', 'pseudonym', 'council-tax');
     t.equal(second.status, 200);

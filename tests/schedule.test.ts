@@ -200,9 +200,18 @@ for (const storage of ['postgres', 'pglite'] as const) {
       const set = await put(tokens.ann, { at: atInTwelveHours, timeZone: LONDON });
       t.equal(set.status, 200, set.text);
       let now = new Date(set.json.nextDue);
-      const scheduler = createScheduler({ db: b.db, keys: b.keys, logger: silent, clock: () => now });
+      const scheduler = createScheduler({ db: b.db, keys: b.keys, logger: silent, clock: () => now, jobs: b.jobs.queue });
       t.teardown(() => scheduler.close());
       const schedule = async () => (await getSchedule(b.db, 'testing'))!;
+      // The scheduler queues a night's run; the broker's worker links it, records the end on the
+      // schedule and audits it (last). Wait for that audit entry.
+      const finished = async (runId: string | null) => {
+        for (;;) {
+          const ended = await b.db.selectFrom('audit_log').select('seq').where('action', '=', 'run.scheduled').where('reason', 'like', `scheduled run ${runId} %`).executeTakeFirst();
+          if (ended) return (await b.db.selectFrom('run').select('status').where('id', '=', runId!).executeTakeFirstOrThrow()).status;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      };
 
       now = new Date(now.getTime() - MINUTE);
       t.same(await scheduler.tick(), [], 'a minute early: nothing due');
@@ -222,7 +231,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
       const outcomes = await scheduler.tick();
       t.equal(outcomes.length, 1, 'one schedule due, one run');
       const done = outcomes[0]!;
-      t.match(done, { purpose: 'testing', owner: 'ann', status: 'completed', detail: null });
+      t.match(done, { purpose: 'testing', owner: 'ann', status: 'queued', detail: null }, 'the night\'s run is queued for a worker');
+      t.equal(await finished(done.runId), 'completed', 'and a worker links it');
       t.equal(done.due.toISOString(), due.toISOString(), 'reports the night it ran for');
       t.equal(await runCount(b), runsBefore + 1);
       const stored = await b.db.selectFrom('run').selectAll().where('id', '=', done.runId!).executeTakeFirstOrThrow();
@@ -234,9 +244,10 @@ for (const storage of ['postgres', 'pglite'] as const) {
       t.equal(s.last_attempt_at?.toISOString(), now.toISOString());
       t.equal(s.next_due.toISOString(), nextDue(time(atInTwelveHours), LONDON, now).toISOString(), 'next_due advanced to the next night');
       const audit = await scheduledRows(b);
-      t.equal(audit.length, auditBefore + 1, 'one audit entry for the scheduled run');
-      t.match(audit.at(-1), { actor: 'scheduler:ann', purpose: 'testing', policy_id: 'test-policy', policy_version: 1, decision: 'allowed', status: 0, counts: { sources: 2 } });
-      t.match(audit.at(-1)!.reason, new RegExp(`nightly schedule ${atInTwelveHours} Europe/London of analyst ann, due ${due.toISOString()}: run ${done.runId} completed`));
+      t.equal(audit.length, auditBefore + 2, 'two audit entries for the scheduled run: queued, then its end');
+      t.match(audit.at(-2), { actor: 'scheduler:ann', purpose: 'testing', policy_id: 'test-policy', policy_version: 1, decision: 'allowed', status: 0, counts: { sources: 2 } });
+      t.match(audit.at(-2)!.reason, new RegExp(`nightly schedule ${atInTwelveHours} Europe/London of analyst ann, due ${due.toISOString()}: run ${done.runId} queued`));
+      t.match(audit.at(-1), { actor: 'scheduler:ann', purpose: 'testing', decision: 'allowed', status: 0, reason: `scheduled run ${done.runId} completed` });
       const api = await call(b, 'GET', path, { token: tokens.ann });
       t.match(api.json.last, { status: 'completed', runId: done.runId, detail: null, at: now.toISOString() }, 'the analyst sees the outcome');
 
@@ -255,7 +266,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
       t.equal((await submitAs(b, 'beta', upload(30, 3), 'sched-beta-2')).status, 201);
       now = new Date(s.next_due.getTime() + MINUTE);
       const [relinked] = await scheduler.tick();
-      t.match(relinked, { status: 'completed' });
+      t.match(relinked, { status: 'queued' });
+      t.equal(await finished(relinked!.runId), 'completed');
       t.not(relinked!.runId, done.runId, 'a new run');
 
       // The broker was down for three nights: at startup the missed night is run once, not three times.
@@ -264,11 +276,12 @@ for (const storage of ['postgres', 'pglite'] as const) {
       now = new Date(downFrom.getTime() + 3 * DAY + 2 * 3600_000);
       const auditBeforeStart = (await scheduledRows(b)).length;
       const runsBeforeStart = await runCount(b);
-      const restarted = createScheduler({ db: b.db, keys: b.keys, logger: silent, clock: () => now });
+      const restarted = createScheduler({ db: b.db, keys: b.keys, logger: silent, clock: () => now, jobs: b.jobs.queue });
       restarted.start();
       t.same(await restarted.tick(), [], 'the startup pass had already run it by the time a second pass came');
       await restarted.close();
-      t.equal((await scheduledRows(b)).length, auditBeforeStart + 1, 'one scheduled run for three missed nights');
+      t.equal(await finished((await schedule()).last_run_id), 'completed');
+      t.equal((await scheduledRows(b)).length, auditBeforeStart + 2, 'one scheduled run for three missed nights (queued, then completed)');
       t.equal(await runCount(b), runsBeforeStart + 1);
       s = await schedule();
       t.match(s, { last_status: 'completed' });
@@ -324,15 +337,16 @@ for (const storage of ['postgres', 'pglite'] as const) {
         // Two whole schedulers (two brokers on one database) ticking at once, with new data to link.
         t.equal((await submitAs(b, 'alpha', upload(30, 5), 'sched-alpha-3')).status, 201);
         now = new Date((await schedule()).next_due.getTime() + MINUTE);
-        const other: Scheduler = createScheduler({ db: b.db, keys: b.keys, logger: silent, clock: () => now });
+        const other: Scheduler = createScheduler({ db: b.db, keys: b.keys, logger: silent, clock: () => now, jobs: b.jobs.queue });
         t.teardown(() => other.close());
         const runs = await runCount(b);
         const audited = (await scheduledRows(b)).length;
         const [mine, theirs] = await Promise.all([scheduler.tick(), other.tick()]);
         t.equal(mine.length + theirs.length, 1, 'one of the two ran it');
-        t.match([...mine, ...theirs][0], { status: 'completed' });
+        t.match([...mine, ...theirs][0], { status: 'queued' });
+        t.equal(await finished([...mine, ...theirs][0]!.runId), 'completed');
         t.equal(await runCount(b), runs + 1, 'one run, not two');
-        t.equal((await scheduledRows(b)).length, audited + 1, 'one audit entry');
+        t.equal((await scheduledRows(b)).length, audited + 2, 'one run audited: queued, then completed');
       });
 
       const chain = await verifyAuditChain(b.db);

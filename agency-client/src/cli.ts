@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { runProgress } from './run-progress.js';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -150,12 +151,25 @@ export function buildCli(): Command {
       }
     });
 
-  brokerOptions(program.command('run').description('ask the broker to link the latest submissions for a purpose'))
+  brokerOptions(program.command('run').description('ask the broker to link the latest submissions for a purpose, and wait for the run (progress on stderr)'))
     .option('--full', 'relink everything and re-fit the model instead of continuing the previous run')
-    .action(async (o: { broker: string; keyDir: string; purpose: string; full?: boolean }) => {
-      const r = await withClient(o, (client) => client.startRun(o.purpose, o.full ? 'full' : 'auto'));
-      process.stdout.write(JSON.stringify(r) + '\n');
-      if (r.status !== 'completed') process.exitCode = 1;
+    .option('--no-wait', 'print the queued run (its id) and return at once; follow it with GET …/runs/<id>')
+    .action(async (o: { broker: string; keyDir: string; purpose: string; full?: boolean; wait: boolean }) => {
+      await withClient(o, async (client) => {
+        const queued = await client.startRun(o.purpose, o.full ? 'full' : 'auto');
+        if (!o.wait) {
+          process.stdout.write(JSON.stringify(queued) + '\n');
+          return;
+        }
+        const show = runProgress();
+        const done = await client.waitForRun(o.purpose, queued.runId, { onStatus: show });
+        show.finish();
+        process.stdout.write(JSON.stringify(done) + '\n');
+        if (done.status !== 'completed') {
+          process.stderr.write(`blindlink-agency: run ${done.runId} failed: ${done.error ?? 'no reason given'}\n`);
+          process.exitCode = 1;
+        }
+      });
     });
 
   brokerOptions(program.command('membership').description('is each of our records known to another agency? writes record_id,known'))

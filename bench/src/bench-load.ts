@@ -107,7 +107,7 @@ async function main(): Promise<number> {
     }
     // A first upload each and one run, so membership questions have a completed run to answer from.
     await Promise.all(clients.map((c, i) => c.submit(ASK_PURPOSE, syntheticUpload(RECORDS), `warmup-${i}-${randomBytes(8).toString('hex')}`)));
-    const first = await clients[0]!.startRun(ASK_PURPOSE);
+    const first = await clients[0]!.runAndWait(ASK_PURPOSE);
     if (first.status !== 'completed') throw new Error(`warm-up run ${first.status}: ${first.error ?? ''}`);
     process.stdout.write(`bench:load: ${AGENCIES} agencies × ${WORKERS} workers for ${SECONDS} s; uploads of ${RECORDS} records (${Math.round(UPLOAD_SHARE * 100)}% of requests), the rest membership questions (${RECORDS} rows each); PostgreSQL on loopback\n`);
 

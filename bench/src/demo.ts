@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         rows += s.encoded;
       }
       const starter = doc.contributors[0]!.agency;
-      const run = await client(starter).startRun(purpose);
+      const run = await client(starter).runAndWait(purpose);
       step(`${purpose}: ${doc.contributors.length} agencies encoded ${rows} rows locally, signed, sealed and submitted; linkage run ${run.status}${run.error ? ` (${run.error})` : ''}`);
     }
 

@@ -25,6 +25,7 @@ import { addPerson, generatePassword, login, PERSON_ROLES, unlockPerson } from '
 import type { PersonRole } from './db/schema.js';
 import { certificateFingerprint, keyDir, startBroker } from './server.js';
 import { join } from 'node:path';
+import { runWorkerCommand } from './jobs/worker-command.js';
 
 /** Operator commands. Every change an operator makes is audited like an API request. */
 
@@ -81,7 +82,8 @@ export function buildCli(): Command {
     .option('--body-limit <bytes>', 'largest submission body accepted (default 256 MiB); other routes accept 64 KiB to 2 MiB', intArg('--body-limit'))
     .option('--tls-cert <file>', 'the operator\'s TLS certificate (PEM); default: one issued by the broker CA')
     .option('--tls-key <file>', 'its private key (PEM)')
-    .action(async (o: { dataDir: string; host: string; port: number; bodyLimit?: number; tlsCert?: string; tlsKey?: string }) => {
+    .option('--no-worker', 'link no runs in this broker: separate `blindlink-broker worker` processes do')
+    .action(async (o: { dataDir: string; host: string; port: number; bodyLimit?: number; tlsCert?: string; tlsKey?: string; worker: boolean }) => {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new CliError('give --tls-cert and --tls-key together');
       const broker = await startBroker({
         dataDir: o.dataDir,
@@ -90,6 +92,8 @@ export function buildCli(): Command {
         port: o.port,
         tls: o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined,
         ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+        // Runs are linked in a forked worker process, never on the API's event loop (jobs/).
+        worker: o.worker ? 'fork' : 'none',
       });
       process.stderr.write(
         `blindlink broker CA: ${join(keyDir(o.dataDir), 'ca.cert.pem')} (SHA-256 ${certificateFingerprint(broker.caCertificate)}); clients pin it\n` +
@@ -101,6 +105,14 @@ export function buildCli(): Command {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+    });
+
+  dataDir(program.command('worker').description('link queued runs (needs DATABASE_URL and the broker keys in <data-dir>/keys); run any number, on any machine sharing the database'))
+    .option('--concurrency <n>', 'runs linked at once by this process', intArg('--concurrency'), 1)
+    .action(async (o: { dataDir: string; concurrency: number }) => {
+      // A test knob: how long a run's heartbeat may be silent before its worker is presumed dead.
+      const stale = Number(process.env.BLINDLINK_WORKER_STALE_MS ?? '');
+      await runWorkerCommand({ dataDir: o.dataDir, keyDir: keyDir(o.dataDir), concurrency: Math.max(1, o.concurrency), ...(stale > 0 ? { staleAfterMs: stale } : {}) });
     });
 
   const agency = program.command('agency').description('manage agencies');

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { markInterruptedRuns } from './linkage/recover.js';
+import { startJobs, type BrokerJobs, type WorkerMode } from './jobs/start-jobs.js';
 import type { Database } from './db/schema.js';
 import { buildApp } from './http/app.js';
 import { createCheckpointTimer, type CheckpointTimer } from './audit/checkpoint-timer.js';
@@ -28,6 +28,8 @@ export interface BrokerConfig {
   tls?: { certFile: string; keyFile: string } | undefined;
   /** Requests per minute per caller before 429. */
   rateLimit?: number;
+  /** Where runs are linked (jobs/start-jobs.ts); default 'inline'. `serve` forks a worker process. */
+  worker?: WorkerMode;
 }
 
 export interface RunningBroker {
@@ -41,6 +43,8 @@ export interface RunningBroker {
   scheduler: Scheduler;
   /** Signs the audit head at least once a minute while the trail grows; closed with the app. */
   checkpoints: CheckpointTimer;
+  /** The job queue and this broker's own worker, if any. */
+  jobs: BrokerJobs;
   /** PEM of the CA that issues the broker's and the agencies' certificates: clients pin it. */
   caCertificate: string;
   close(): Promise<void>;
@@ -62,18 +66,22 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   // Only code and message: pg attaches the client (and so its connection settings) to the error.
   const onIdleError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost; the pool opens another when needed');
   const onInUseError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'a database connection in use was lost; its request fails with 503 and the pool opens another');
-  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError, onInUseError });
+  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError, onInUseError, owner: 'serve' });
+  let jobs: BrokerJobs | undefined;
   try {
     await migrateToLatest(database.db);
-    // A run left 'running' by a crash will never finish: mark it failed so it can be rerun.
-    await markInterruptedRuns(database.db);
+    // The embedded database: operator commands reach it through this broker (db/embedded-owner.ts).
+    await database.serve?.();
+    // A run cut off by a crash is not failed here: it is a job, and a worker takes it up again (jobs/).
     const { ca, keys, jwtKey, pseudonymKey } = await loadBrokerSecrets(cfg.dataDir);
+    jobs = await startJobs({ mode: cfg.worker ?? 'inline', database, databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, keys, logger });
     const host = cfg.host ?? '127.0.0.1';
     const server = cfg.tls
       ? { certPem: readFileSync(cfg.tls.certFile, 'utf8'), keyPem: readFileSync(cfg.tls.keyFile, 'utf8') }
       : loadOrIssueServerCertificate(keyDir(cfg.dataDir), ca, { hostnames: ['localhost', ...(/^[\d.:]+$/.test(host) ? [] : [host])], ips: ['127.0.0.1', '::1', ...(/^[\d.:]+$/.test(host) && host !== '0.0.0.0' ? [host] : [])] });
     const app = await buildApp({
       db: database.db,
+      jobs: jobs.queue,
       logger,
       jwtKey,
       keys,
@@ -83,7 +91,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       ...(cfg.bodyLimit ? { bodyLimit: cfg.bodyLimit } : {}),
       ...(cfg.rateLimit ? { rateLimit: cfg.rateLimit } : {}),
     });
-    const scheduler = createScheduler({ db: database.db, keys, logger: app.log });
+    const scheduler = createScheduler({ db: database.db, keys, logger: app.log, jobs: jobs.queue });
     // Before the database closes: stop the timer and let a scheduled run under way be recorded.
     app.addHook('onClose', () => scheduler.close());
     const checkpoints = createCheckpointTimer({ db: database.db, keys, logger: app.log });
@@ -91,6 +99,7 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     const address = await app.listen({ host, port: cfg.port ?? 0 });
     scheduler.start();
     checkpoints.start();
+    const started = jobs;
     return {
       url: address.replace('://0.0.0.0', '://127.0.0.1'),
       app,
@@ -100,13 +109,17 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
       keys,
       scheduler,
       checkpoints,
+      jobs: started,
       caCertificate: ca.certPem,
       close: async () => {
         await app.close();
+        // The run under way finishes and is stored before the database closes.
+        await started.close();
         await database.close();
       },
     };
   } catch (err) {
+    await jobs?.close();
     await database.close();
     throw err;
   }

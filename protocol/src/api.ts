@@ -146,16 +146,50 @@ export const RunResponse = Type.Object(
   {
     runId: Type.String({ format: 'uuid' }),
     purpose: Slug,
-    status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
-    sources: Type.Integer({ description: 'Submissions linked' }),
-    matchedPairs: Type.Integer(),
-    mode: Type.Union([Type.Literal('full'), Type.Literal('incremental')], { description: 'Whether the run relinked everything or continued the previous run' }),
-    modeReason: Type.String({ description: 'Why: what forced a full run, or which run this one continued and what changed' }),
-    error: Type.Optional(Type.String({ description: 'Why a failed run failed' })),
+    status: Type.Literal('queued', { description: 'The run is queued for a worker; follow it at statusUrl' }),
+    sources: Type.Integer({ description: 'Submissions it will link: the latest of each contributor when it was queued' }),
+    statusUrl: Type.String({ description: 'GET it for the run\'s status, stage and progress' }),
   },
   { $id: 'RunResponse', additionalProperties: false },
 );
 export type RunResponse = Static<typeof RunResponse>;
+
+export const RunParams = Type.Object(
+  { purpose: Slug, runId: Type.String({ format: 'uuid' }) },
+  { $id: 'RunParams', additionalProperties: false },
+);
+export type RunParams = Static<typeof RunParams>;
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** A run as it goes: queued, running (stage and counts so far), then completed or failed. */
+export const RunStatus = Type.Object(
+  {
+    runId: Type.String({ format: 'uuid' }),
+    purpose: Slug,
+    status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed')]),
+    stage: Type.Union([Type.String(), Type.Null()], { description: 'queued, loading, blocking, scoring, entities, households, storing, done or failed' }),
+    progress: Type.Object(
+      {
+        recordsLoaded: Type.Optional(Count),
+        candidatePairs: Type.Optional(Count),
+        pairsScored: Type.Optional(Count),
+        entities: Type.Optional(Count),
+      },
+      { additionalProperties: false, description: 'Counts known so far; each appears once its stage is reached' },
+    ),
+    attempt: Type.Integer({ minimum: 0, description: 'Job attempts so far: more than 1 when a worker died and another took the run over' }),
+    sources: Count,
+    matchedPairs: Count,
+    mode: Type.Union([Type.Literal('full'), Type.Literal('incremental'), Type.Null()], { description: 'Null until a worker has planned the run' }),
+    modeReason: Type.Union([Type.String(), Type.Null()]),
+    queuedAt: Type.String({ format: 'date-time' }),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    error: Type.Optional(Type.String({ description: 'Why a failed run failed' })),
+  },
+  { $id: 'RunStatus', additionalProperties: false },
+);
+export type RunStatus = Static<typeof RunStatus>;
 
 export const MembershipRequest = Type.Object(
   {

@@ -14,7 +14,7 @@ export const ScheduleRequest = Type.Object(
 );
 export type ScheduleRequest = Static<typeof ScheduleRequest>;
 
-export const ScheduleStatus = Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('refused'), Type.Literal('skipped')]);
+export const ScheduleStatus = Type.Union([Type.Literal('queued'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('refused'), Type.Literal('skipped')]);
 export type ScheduleStatus = Static<typeof ScheduleStatus>;
 
 export const ScheduleOutcome = Type.Object(

@@ -133,6 +133,22 @@ export async function call(b: TestBroker, method: string, path: string, opts: Ca
   return { status, json, text };
 }
 
+/**
+ * Queue a run (POST …/runs, 202) and poll its status until it has completed or failed: the answer is
+ * the POST's status with the final RunStatus as json (or the POST's refusal as it came).
+ */
+export async function runToEnd(b: TestBroker, purpose: string, opts: CallOptions = {}) {
+  const queued = await call(b, 'POST', `/v1/purposes/${purpose}/runs`, opts);
+  if (queued.status !== 202) return queued;
+  const { body: _body, raw: _raw, ...rest } = opts;
+  for (;;) {
+    const s = await call(b, 'GET', `/v1/purposes/${purpose}/runs/${queued.json.runId}`, rest);
+    if (s.status !== 200) return s;
+    if (s.json.status === 'completed' || s.json.status === 'failed') return { status: queued.status, json: s.json, text: s.text };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** An agency's access token, over its own certificate. */
 export async function tokenFor(b: TestBroker, agency: string): Promise<string> {
   const r = await call(b, 'POST', '/v1/token', { as: agency });

@@ -10,6 +10,7 @@ import type {
   ErrorBody,
   MembershipResponse,
   RunResponse,
+  RunStatus,
   SubmissionRequest,
   SubmissionResponse,
   TokenResponse,
@@ -183,8 +184,37 @@ export class BrokerClient {
   }
 
   /** 'full' relinks everything and re-fits the model; by default the broker continues the previous run when it can. */
+  /** Queue a run: the broker answers at once (202) with the run id; a worker links it. */
   startRun(purpose: string, mode?: 'full' | 'auto'): Promise<RunResponse> {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/runs`, mode ? { mode } : undefined);
+  }
+
+  runStatus(purpose: string, runId: string): Promise<RunStatus> {
+    return this.#authed('GET', `/v1/purposes/${encodeURIComponent(purpose)}/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** Queue a run and wait for it to end: its final status. */
+  async runAndWait(purpose: string, mode?: 'full' | 'auto', opts: { intervalMs?: number; onStatus?: (s: RunStatus) => void } = {}): Promise<RunStatus> {
+    const q = await this.startRun(purpose, mode);
+    return this.waitForRun(purpose, q.runId, opts);
+  }
+
+  /** Poll a run's status until it has completed or failed; each status seen goes to onStatus. */
+  async waitForRun(purpose: string, runId: string, opts: { intervalMs?: number; onStatus?: (s: RunStatus) => void } = {}): Promise<RunStatus> {
+    for (;;) {
+      let s: RunStatus;
+      try {
+        s = await this.runStatus(purpose, runId);
+      } catch (err) {
+        // A long run outlasts the 15-minute access token: take a fresh one and go on.
+        if (!(err instanceof BrokerError && err.code === 'token-expired')) throw err;
+        await this.authenticate();
+        continue;
+      }
+      opts.onStatus?.(s);
+      if (s.status === 'completed' || s.status === 'failed') return s;
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
+    }
   }
 
   /**

@@ -2,12 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { pgliteDialect } from './pglite-dialect.js';
+import { pgliteDialect, type DriverHandle } from './pglite-dialect.js';
+import { describeHolder, serveEmbedded, SOCKET_PORT, takeLock, type ServedSocket } from './embedded-owner.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
-  kind: 'postgres' | 'pglite';
+  /** 'pglite-client': the embedded database of a running broker, reached through its socket. */
+  kind: 'postgres' | 'pglite' | 'pglite-client';
+  /** The embedded database's owner only: offer it to other processes (embedded-owner.ts). */
+  serve?: () => Promise<ServedSocket>;
   /** Resolves once every connection is closed, not merely asked to close. */
   close(): Promise<void>;
 }
@@ -67,12 +71,67 @@ export async function openDatabase(opts: {
   onIdleError?: (err: Error) => void;
   /** Hears of a pooled PostgreSQL connection lost while a request or job was using it. */
   onInUseError?: (err: Error) => void;
+  owner?: string;
 }): Promise<DatabaseHandle> {
   if (opts.url) return postgresDatabase(opts.url, opts.onIdleError ?? (() => {}), opts.onInUseError ?? (() => {}));
-  const dir = join(opts.dataDir, 'pgdata');
-  mkdirSync(dir, { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const client = await PGlite.create({ dataDir: dir });
-  const db = new Kysely<Database>({ dialect: await pgliteDialect(client) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return openEmbedded(opts.dataDir, opts.owner ?? process.argv.slice(2, 4).join(' '), opts.onIdleError ?? (() => {}));
+}
+
+/**
+ * The embedded database, with one owner (embedded-owner.ts): open it ourselves when its lock is free;
+ * when a broker serves it, connect through that broker's socket; otherwise refuse, naming the holder.
+ * `serve` (owner 'serve') never goes through another broker: a second serve on one data dir is refused.
+ */
+async function openEmbedded(dataDir: string, command: string, onIdleError: (err: Error) => void, startWaitMs = 120_000): Promise<DatabaseHandle> {
+  let lock = takeLock(dataDir, command);
+  // A broker that is starting (migrating) holds the lock before it serves: give it time to.
+  for (const until = Date.now() + startWaitMs; !lock.held && command !== 'serve' && lock.by.command === 'serve' && !lock.by.socketDir && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 250));
+    lock = takeLock(dataDir, command);
+  }
+  if (!lock.held) {
+    if (command === 'serve' || !lock.by.socketDir) {
+      throw new Error(
+        command === 'serve' && lock.by.socketDir
+          ? `the embedded database in ${dataDir} is already served by broker process ${lock.by.pid} on ${lock.by.host} (since ${lock.by.since}): stop it first, or run operator commands against it as they are`
+          : describeHolder(dataDir, lock.by),
+      );
+    }
+    // A broker serves it: be its PostgreSQL client, one connection (the broker admits one at a time).
+    const pool = new pg.Pool({ host: lock.by.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1 });
+    pool.on('error', onIdleError);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'pglite-client', close: () => db.destroy() };
+  }
+  try {
+    const dir = join(dataDir, 'pgdata');
+    mkdirSync(dir, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const client = await PGlite.create({ dataDir: dir });
+    const handle: DriverHandle = {};
+    const db = new Kysely<Database>({ dialect: await pgliteDialect(client, handle) });
+    let served: ServedSocket | null = null;
+    return {
+      db,
+      kind: 'pglite',
+      serve: async () => {
+        // The driver exists once kysely has made it (on first use).
+        await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+        served = await serveEmbedded(client, dataDir, { hold: () => handle.driver!.hold() });
+        lock.update({ socketDir: served.socketDir });
+        return served;
+      },
+      close: async () => {
+        try {
+          await served?.close();
+          await db.destroy();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

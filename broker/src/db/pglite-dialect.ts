@@ -55,6 +55,15 @@ class SerialisedDriver implements Driver {
   rollbackTransaction(c: DatabaseConnection): Promise<void> {
     return this.#inner.rollbackTransaction(c);
   }
+  /** Hold the session for something other than a query (a socket client, embedded-owner.ts). */
+  async hold(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const previous = this.#queue;
+    this.#queue = previous.then(() => held);
+    await previous;
+    return release;
+  }
   async releaseConnection(c: DatabaseConnection): Promise<void> {
     await this.#inner.releaseConnection((c as CountingConnection).inner);
     this.#releases.get(c)?.();
@@ -65,14 +74,19 @@ class SerialisedDriver implements Driver {
   }
 }
 
-export async function pgliteDialect(client: PGlite): Promise<Dialect> {
+/** The driver a dialect made, so its owner can hold the session (see SerialisedDriver.hold). */
+export interface DriverHandle {
+  driver?: { hold(): Promise<() => void> };
+}
+
+export async function pgliteDialect(client: PGlite, handle: DriverHandle = {}): Promise<Dialect> {
   // Loaded on demand: kysely-pglite pulls in its code generator too, which a PostgreSQL-backed broker
   // never needs. It is built against its own kysely copy; the dialect interface is the same at run time.
   const { KyselyPGlite } = await import('kysely-pglite');
   const base = new KyselyPGlite(client).dialect as unknown as Dialect;
   return {
     createAdapter: () => base.createAdapter(),
-    createDriver: () => new SerialisedDriver(base.createDriver()),
+    createDriver: () => (handle.driver = new SerialisedDriver(base.createDriver())),
     createIntrospector: (db) => base.createIntrospector(db),
     createQueryCompiler: () => base.createQueryCompiler(),
   };

@@ -101,7 +101,7 @@ export interface EncodingTable {
 export interface RunTable {
   id: string;
   purpose: string;
-  status: 'running' | 'completed' | 'failed';
+  status: RunStatusValue;
   policy_id: string;
   policy_version: number;
   threshold: number;
@@ -116,7 +116,20 @@ export interface RunTable {
   /** 'full' or 'incremental', and why (null on runs made before incremental runs existed). */
   mode: 'full' | 'incremental' | null;
   mode_reason: string | null;
+  /** What was asked for: 'full', or 'auto' (incremental when it can). */
+  requested_mode: ColumnType<'full' | 'auto', 'full' | 'auto' | undefined, never>;
+  /** The engine's stage and counts so far, written by the job (throttled). */
+  stage: string | null;
+  progress: JSONColumnType<Record<string, number>> | null;
+  /** Bumped by each job attempt; only the newest attempt may write progress or results. */
+  attempt: ColumnType<number, number | undefined, number>;
+  worker_id: string | null;
+  heartbeat_at: Date | null;
+  /** The analyst whose nightly schedule queued the run (null: started by hand). */
+  scheduled_by: string | null;
 }
+
+export type RunStatusValue = 'queued' | 'running' | 'completed' | 'failed';
 
 export interface RunRecordTable {
   run_id: string;
@@ -149,7 +162,7 @@ export interface RunEventTable {
   detail: JSONColumnType<Record<string, unknown>>;
 }
 
-export type ScheduleStatus = 'completed' | 'failed' | 'refused' | 'skipped';
+export type ScheduleStatus = 'queued' | 'completed' | 'failed' | 'refused' | 'skipped';
 
 export interface RunScheduleTable {
   purpose: string;

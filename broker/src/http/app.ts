@@ -19,12 +19,15 @@ import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
 import { formRoutes, releaseRoutes } from './routes/releases.js';
 import { runRoutes } from './routes/runs.js';
+import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { submissionRoutes } from './routes/submissions.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 export interface RouteDeps {
   db: Kysely<Database>;
+  /** Where queued runs go (jobs/queue.ts). */
+  jobs: JobQueue;
   keys: BrokerKeyring;
   ca: CertificateAuthority;
   /** Master key of per-purpose pseudonyms (in the key directory, never in the database). */
@@ -33,6 +36,8 @@ export interface RouteDeps {
 
 export interface AppOptions {
   db: Kysely<Database>;
+  /** Where queued runs go; default: nowhere (runs stay queued until a worker takes them). */
+  jobs?: JobQueue;
   logger: FastifyBaseLogger;
   jwtKey: Buffer;
   keys: BrokerKeyring;
@@ -110,7 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Policies arrive as YAML text, exactly as an IG lead wrote and reviewed them.
   app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  const deps: RouteDeps = { db: opts.db, keys: opts.keys, ca: opts.ca, pseudonymKey: opts.pseudonymKey };
+  const deps: RouteDeps = { db: opts.db, jobs: opts.jobs ?? NO_JOBS, keys: opts.keys, ca: opts.ca, pseudonymKey: opts.pseudonymKey };
   for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, uploadRoutes, runRoutes, scheduleRoutes, releaseRoutes, formRoutes, auditRoutes]) {
     await app.register(routes, deps);
   }

@@ -150,6 +150,8 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
 
   const prep = prepareSources(sources, opts);
   const { offsets, total, sourceOf } = prep;
+  const progress = opts.onProgress ?? (() => {});
+  progress({ stage: 'blocking', records: total });
   const recordKeys: string[] = new Array(total);
   sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
   const carry = previous ? carriedRecords(previous, recordKeys, sourceOf) : null;
@@ -160,6 +162,7 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
   const { blocks, stats: blockingStats, plans } = candidateBlocks(sources, prep, opts, marked, model.blocking);
   const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
   lap('blocking', t);
+  progress({ stage: 'scoring', records: total, candidatePairs: candidateCount });
 
   t = performance.now();
   const { ga, gb, clkDice, sims } = pairSimilarities(blocks, prep);
@@ -168,6 +171,7 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
   t = performance.now();
   const weight = applyStoredScoring(model, sims, clkDice);
   lap('scoring', t);
+  progress({ stage: 'entities', records: total, candidatePairs: candidateCount, pairsScored: candidateCount });
 
   t = performance.now();
   const scored = { a: ga, b: gb, weight };
@@ -187,12 +191,14 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
     ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
   }
   lap('entities', t);
+  progress({ stage: 'households', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
 
   t = performance.now();
   const hhOpts = { ...opts, previousHouseholds: previous ? previous.households : opts.previousHouseholds };
   const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, hhOpts);
   lap('households', t);
   seconds.total = (performance.now() - t0) / 1000;
+  progress({ stage: 'done', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
 
   const carriedLine = previous
     ? `Incremental run: the model, threshold and blocking of run ${model.fittedIn} applied to ${candidateCount} new candidate pairs, not re-fitted; pairs among unchanged records carried over from run ${previous.runId}.`

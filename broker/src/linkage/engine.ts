@@ -64,6 +64,22 @@ export interface EngineOptions {
   candidateDice?: number;
   /** Largest household formed (a cap against runaway grouping); default 20. */
   maxHouseholdSize?: number;
+  /**
+   * Told as each stage starts, with the counts known so far; the engine does no I/O itself (a run's
+   * job writes progress to the run row, throttled). Must not throw.
+   */
+  onProgress?: (p: EngineProgress) => void;
+}
+
+export type EngineStage = 'blocking' | 'scoring' | 'entities' | 'households' | 'done';
+
+/** Where the engine is: the stage it has started and the counts of the stages behind it. */
+export interface EngineProgress {
+  stage: EngineStage;
+  records: number;
+  candidatePairs?: number;
+  pairsScored?: number;
+  entities?: number;
 }
 
 export interface EngineResult {
@@ -201,12 +217,15 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
 
   const prep = prepareSources(sources, opts);
   const { compatible, fieldNames, offsets, total, sourceOf, fieldSets, clkMode } = prep;
+  const progress = opts.onProgress ?? (() => {});
+  progress({ stage: 'blocking', records: total });
 
   // 1. Blocking: between every pair of sources, and inside each source that may hold duplicates.
   let t = performance.now();
   const { blocks, stats: blockingStats, plans: blockingPlans } = candidateBlocks(sources, prep, opts);
   const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
   lap('blocking', t);
+  progress({ stage: 'scoring', records: total, candidatePairs: candidateCount });
 
   // 2. Similarities per candidate pair: record-level Dice and one Dice per shared field (NaN = missing).
   t = performance.now();
@@ -259,6 +278,7 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     scoring = { mode: 'dice', threshold: opts.diceThreshold, fields: [], reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${why})`] };
   }
   lap('scoring', t);
+  progress({ stage: 'entities', records: total, candidatePairs: candidateCount, pairsScored: candidateCount });
 
   // 4. Entities: greedy, best pair first, then the residual pass (see residual.ts).
   t = performance.now();
@@ -268,12 +288,14 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
   const ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
   lap('entities', t);
+  progress({ stage: 'households', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
 
   // 5. Households: entities grouped by exact postcode filter, then by address similarity within it.
   t = performance.now();
   const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, opts);
   lap('households', t);
   seconds.total = (performance.now() - t0) / 1000;
+  progress({ stage: 'done', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
 
   return {
     sourceOf,

@@ -5,7 +5,8 @@ import { inForce } from '@blindlink/policies';
 import type { AuditInput } from '../audit/log.js';
 import { appendAudit } from '../audit/log.js';
 import type { Database, ScheduleStatus } from '../db/schema.js';
-import { runLinkage } from '../linkage/runs.js';
+import { queueRun } from '../linkage/runs.js';
+import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { analystPurposes } from '../people/accounts.js';
 import { policyInForce, type StoredPolicy } from '../policies/store.js';
 import { latestSubmissions } from '../submissions/store.js';
@@ -27,11 +28,14 @@ export interface ScheduledOutcome {
 
 export interface SchedulerOptions {
   db: Kysely<Database>;
-  keys: BrokerKeyring;
+  /** Unused since runs are linked by workers; kept so existing callers need not change. */
+  keys?: BrokerKeyring;
   logger: FastifyBaseLogger;
   /** The scheduler's idea of now; tests inject one. */
   clock?: () => Date;
   intervalMs?: number;
+  /** Where a due night's run is queued for a worker (jobs/queue.ts). */
+  jobs?: JobQueue;
 }
 
 export interface Scheduler {
@@ -50,7 +54,7 @@ type Attempt = Omit<ScheduledOutcome, 'purpose' | 'owner' | 'due'> & { policy: S
  * analyst assigned to the purpose, and the policy must be approved and in force now, as when an
  * analyst starts a run over the API.
  */
-async function attempt(db: Kysely<Database>, keys: BrokerKeyring, s: ScheduleRow, now: Date): Promise<Attempt> {
+async function attempt(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, now: Date): Promise<Attempt> {
   const none = { policy: null, rule: null, runId: null, counts: {} };
   if (!(await analystPurposes(db, s.owner)).includes(s.purpose)) {
     return { ...none, status: 'refused', detail: `the schedule's owner ${s.owner} is no longer an analyst assigned to purpose ${s.purpose}` };
@@ -76,8 +80,10 @@ async function attempt(db: Kysely<Database>, keys: BrokerKeyring, s: ScheduleRow
   }
 
   try {
-    const run = await runLinkage(db, keys, s.purpose, { at: now });
-    return { policy, rule: null, status: run.status, runId: run.runId, detail: run.error ?? null, counts: { sources: run.sources, matchedPairs: run.matchedPairs } };
+    // Queued for a worker, never linked here: the job records the run's end on the schedule and audits it.
+    const run = await queueRun(db, s.purpose, { at: now, scheduledBy: s.owner }, jobs.enqueue);
+    jobs.queued(run.runId);
+    return { policy, rule: null, status: 'queued', runId: run.runId, detail: null, counts: { sources: run.sources } };
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
     if (err.code === 'policy-refused') return { ...none, policy, rule: String(err.details?.rule ?? ''), status: 'refused', detail: err.message };
@@ -85,19 +91,19 @@ async function attempt(db: Kysely<Database>, keys: BrokerKeyring, s: ScheduleRow
   }
 }
 
-const DECISION = { completed: 'allowed', skipped: 'allowed', refused: 'refused', failed: 'failed' } as const;
+const DECISION = { queued: 'allowed', completed: 'allowed', skipped: 'allowed', refused: 'refused', failed: 'failed' } as const;
 
 /** Attempt one claimed schedule, audit it, and record the outcome on the schedule. */
-export async function runClaimed(db: Kysely<Database>, keys: BrokerKeyring, s: ScheduleRow, due: Date, now: Date): Promise<ScheduledOutcome> {
+export async function runClaimed(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, due: Date, now: Date): Promise<ScheduledOutcome> {
   let a: Attempt;
   try {
-    a = await attempt(db, keys, s, now);
+    a = await attempt(db, jobs, s, now);
   } catch (err) {
     // Storage trouble and the like: still audited and recorded, and the next night tries again.
     a = { policy: null, rule: null, runId: null, counts: {}, status: 'failed', detail: err instanceof Error ? err.message : String(err) };
   }
   const doc = a.policy?.document;
-  const what = a.status === 'completed' ? `run ${a.runId} completed` : a.status === 'failed' && a.runId ? `run ${a.runId} failed: ${a.detail}` : `${a.status}: ${a.detail}`;
+  const what = a.status === 'queued' ? `run ${a.runId} queued` : a.status === 'completed' ? `run ${a.runId} completed` : a.status === 'failed' && a.runId ? `run ${a.runId} failed: ${a.detail}` : `${a.status}: ${a.detail}`;
   const entry: AuditInput = {
     actor: `scheduler:${s.owner}`,
     action: 'run.scheduled',
@@ -117,7 +123,8 @@ export async function runClaimed(db: Kysely<Database>, keys: BrokerKeyring, s: S
 }
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
-  const { db, keys, logger } = opts;
+  const { db, logger } = opts;
+  const jobs = opts.jobs ?? NO_JOBS;
   const clock = opts.clock ?? (() => new Date());
   const interval = opts.intervalMs ?? SCHEDULER_INTERVAL_MS;
   let pass: Promise<unknown> = Promise.resolve();
@@ -133,7 +140,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       const now = clock();
       const claimed = await claimSchedule(db, seen, now);
       if (!claimed) continue; // another broker claimed it, or it was changed meanwhile
-      const o = await runClaimed(db, keys, claimed, seen.next_due, now);
+      const o = await runClaimed(db, jobs, claimed, seen.next_due, now);
       logger.info({ purpose: o.purpose, status: o.status, runId: o.runId }, `scheduled run for ${o.purpose}: ${o.status}`);
       outcomes.push(o);
     }

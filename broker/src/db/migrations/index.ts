@@ -8,6 +8,7 @@ import * as m006 from './006_run_state.js';
 import * as m007 from './007_run_schedules.js';
 import * as m008 from './008_submission_key_check.js';
 import * as m010 from './010_upload_chunks.js';
+import * as m011 from './011_run_jobs.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '007_run_schedules': m007,
   '008_submission_key_check': m008,
   '010_upload_chunks': m010,
+  '011_run_jobs': m011,
 };
 
 export const migrationProvider: MigrationProvider = {

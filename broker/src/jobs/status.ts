@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { RunStatus } from '@blindlink/protocol';
+import type { Database } from '../db/schema.js';
+
+/** A run's status as the API shows it; undefined when the purpose has no such run. */
+export async function runStatus(db: Kysely<Database>, purpose: string, runId: string): Promise<RunStatus | undefined> {
+  const r = await db.selectFrom('run').selectAll().where('id', '=', runId).where('purpose', '=', purpose).executeTakeFirst();
+  if (!r) return undefined;
+  const p = (r.progress ?? {}) as Record<string, number>;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const progress: RunStatus['progress'] = {};
+  const set = (k: keyof RunStatus['progress'], v: unknown) => {
+    const n = count(v);
+    if (n !== undefined) progress[k] = n;
+  };
+  set('recordsLoaded', p.records);
+  set('candidatePairs', p.candidatePairs);
+  set('pairsScored', p.pairsScored);
+  set('entities', p.entities);
+  return {
+    runId: r.id,
+    purpose: r.purpose,
+    status: r.status,
+    stage: r.stage,
+    progress,
+    attempt: r.attempt,
+    sources: r.submission_ids.length,
+    matchedPairs: r.matched_pairs,
+    mode: r.mode,
+    modeReason: r.mode_reason,
+    queuedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
