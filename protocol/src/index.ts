@@ -9,3 +9,4 @@ export * from './releases.js';
 export * from './schedules.js';
 export * from './audit-receipt.js';
 export * from './uploads.js';
+export * from './canonical-json.js';

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { canonicalJson } from '@blindlink/protocol';
 import { ADDRESS_ABBREVIATIONS, NAME_VARIANT_GROUPS, type NormalisedField } from '../normalise/index.js';
 
 /**
@@ -426,14 +427,6 @@ export function flipProbability(schema: Pick<EncodingSchema, 'hardening'>, field
   return h?.step === 'flip' && h.fields.includes(field) ? h.probability : 0;
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => JSON.stringify(k) + ':' + canonical(o[k])).join(',') + '}';
-  }
-  return JSON.stringify(v);
-}
 
 /**
  * SHA-256 of the canonical JSON of the whole schema (description left out: it changes no bit), the
@@ -444,8 +437,8 @@ function canonical(v: unknown): string {
 export function schemaFingerprint(schema: EncodingSchema): string {
   const { description: _ignored, ...rest } = schema;
   const covered = { schema: rest, encoder: ENCODER_VERSION, tables: NORMALISER_TABLES_DIGEST };
-  return 'sha256:' + createHash('sha256').update(canonical(covered)).digest('hex');
+  return 'sha256:' + createHash('sha256').update(canonicalJson(covered)).digest('hex');
 }
 
 /** The normalisers' lookup tables change tokens too (a new nickname adds a variant token). */
-const NORMALISER_TABLES_DIGEST = createHash('sha256').update(canonical({ names: NAME_VARIANT_GROUPS, address: ADDRESS_ABBREVIATIONS })).digest('hex');
+const NORMALISER_TABLES_DIGEST = createHash('sha256').update(canonicalJson({ names: NAME_VARIANT_GROUPS, address: ADDRESS_ABBREVIATIONS })).digest('hex');

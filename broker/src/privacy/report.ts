@@ -7,7 +7,7 @@
  * Deterministic: the same files and background give the same report and digest.
  */
 import { createHash } from 'node:crypto';
-import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
+import { canonicalJson, type EncodedHeader, type EncodedRecord } from '@blindlink/protocol';
 import { fullNameBackground } from './background.js';
 import { crossSourceEquality, estimateAlignment, frequencyAlignment, groupSizes, type AlignmentEstimate, type CrossSource, type GroupSizes } from './frequency.js';
 import { graphMatching } from './graph.js';
@@ -225,15 +225,7 @@ function combine(g: AttackResult, s: AttackResult): AttackResult {
   return { guesses, confident: g.confident.map((c, i) => c & s.confident[i]!) };
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => JSON.stringify(k) + ':' + canonical(o[k])).join(',') + '}';
-  }
-  return JSON.stringify(v);
-}
 
 export function reportDigest(body: Omit<PrivacyReport, 'digest'>): string {
-  return 'sha256:' + createHash('sha256').update(canonical(body)).digest('hex');
+  return 'sha256:' + createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
