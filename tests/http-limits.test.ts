@@ -11,7 +11,7 @@ import { fillPath, listRoutes, routeKey } from './helpers/routes.js';
 const MiB = 1024 * 1024;
 const PUBLIC_LIMIT = 64 * 1024;
 const JSON_LIMIT = MiB;
-const PARAMS: Record<string, string> = { purpose: 'testing', agency: 'alpha', username: 'iggy', id: 'test-policy', version: '1', form: 'membership' };
+const PARAMS: Record<string, string> = { purpose: 'testing', agency: 'alpha', username: 'iggy', id: 'test-policy', version: '1', form: 'membership', upload: '00000000-0000-4000-8000-000000000000', n: '0', runId: '00000000-0000-4000-8000-000000000000' };
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 t.test('strict base64 runs in linear time over 50+ million characters', async (t) => {

@@ -6,7 +6,7 @@ import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
 import { deriveKeys, keyCheckValue, UK_PERSON } from '@blindlink/agency-client/encode';
 import { KeyCheck } from '@blindlink/protocol';
 import { linkFiles } from '@blindlink/broker';
-import { call, submitAs, testBroker, tokenFor, type TestBroker } from './helpers/in-process.js';
+import { call, runToEnd, submitAs, testBroker, tokenFor, type TestBroker } from './helpers/in-process.js';
 import { csv, population } from './helpers/people.js';
 import { AGENCY_BIN, run } from './helpers/processes.js';
 
@@ -103,8 +103,8 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   t.match(cliRefused.stderr, /409 linkage-secret-mismatch\): encoded with a different linkage secret than alpha's/);
 
   const startRun = async () => {
-    const r = await call(b, 'POST', '/v1/purposes/testing/runs', { as: 'alpha', token: await tokenFor(b, 'alpha') });
-    t.equal(r.status, 201, r.text.slice(0, 300));
+    const r = await runToEnd(b, 'testing', { as: 'alpha', token: await tokenFor(b, 'alpha') });
+    t.equal(r.status, 202, r.text.slice(0, 300));
     return r.json as { runId: string; status: string; error?: string };
   };
   const knownToBeta = async () => {
@@ -156,12 +156,22 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   t.match(retryLate.json.error, { code: 'submission-already-stored', details: { current: false } });
   t.match(retryLate.json.error.message, /no longer the current submission.*submit it with a new idempotency key/);
 
-  // Through the agency CLI: a fresh idempotency key per run, so going back to a file works and says so.
-  t.equal((await submit('beta', files.betaLate, 'beta-late-0002')).json.reused, true, 'the later file is current');
+  // Through the agency CLI, which uploads in chunks under a key derived from the file (so running it
+  // again resumes): the file is stored and current; after a later file, running it again says plainly
+  // that the stored copy is no longer current and how to make it so; a new key stores it anew.
   const cli = await agencyCli('beta', files.beta);
   t.equal(cli.code, 0, cli.stderr);
-  t.match(JSON.parse(cli.stdout), { submissionId: betaId, reused: true });
-  t.match(cli.stderr, /current submission for testing again/, 'the CLI says the earlier submission is current again');
+  const cliId = (JSON.parse(cli.stdout) as { submissionId: string }).submissionId;
+  t.equal((await submit('beta', files.betaLate, 'beta-late-0002')).json.reused, true, 'the later file is current');
+  const cliAgain = await agencyCli('beta', files.beta);
+  t.not(cliAgain.code, 0, 'the same upload again is a retry, not a new submission');
+  t.match(cliAgain.stderr, /no longer the current submission.*new idempotency key/, 'and says how to make it current again');
+  const cliNew = await run(AGENCY_BIN, ['submit', '--key-dir', b.keyDirs.beta!, '--purpose', 'testing', '--in', files.beta, '--idempotency-key', 'beta-cli-fresh-1'], { env: { BLINDLINK_BROKER: b.url } });
+  t.equal(cliNew.code, 0, cliNew.stderr);
+  const currentBeta = (await b.db.selectFrom('submission').select('id').where('agency', '=', 'beta').orderBy('current_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
+  t.equal(currentBeta, (JSON.parse(cliNew.stdout) as { submissionId: string }).submissionId, 'with a new key the file is current again');
+  t.not(currentBeta, cliId);
+  const storedAfterCli = await count('beta');
 
   // A file written before key checks: refused with the field named and what to do.
   const legacy = readEncodedFile(files.beta).body;
@@ -170,12 +180,12 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   t.equal(old.status, 400, old.text);
   t.equal(old.json.error.code, 'key-check-missing');
   t.match(old.json.error.message, /header\.keyCheck is missing.*encode it again/);
-  t.equal(await count('beta'), stored, 'nothing stored');
+  t.equal(await count('beta'), storedAfterCli, 'nothing stored');
 
   // Defence in depth: current submissions that disagree (stored before a policy change brought a
   // contributor in, say) are not linked.
   const altered = 'YWx0ZXJlZCBrZXkgY2hlY2s';
-  await b.db.updateTable('submission').set({ key_check: altered }).where('id', '=', betaId).execute();
+  await b.db.updateTable('submission').set({ key_check: altered }).where('id', '=', currentBeta).execute();
   const refusedRun = await startRun();
   t.equal(refusedRun.status, 'failed', 'the run refuses to link them');
   t.match(refusedRun.error, /different linkage secrets: beta differs from alpha; every agency must encode with the same secret/);

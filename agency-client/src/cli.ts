@@ -145,6 +145,8 @@ export function buildCli(): Command {
         bar.finish();
         if (err instanceof BrokerError && err.code === 'submission-already-stored') {
           process.stderr.write(`already stored: ${err.message}\n`);
+          // Stored but no longer current: the file the agency meant to submit is not what runs link.
+          if ((err.details as { current?: boolean } | undefined)?.current === false) process.exitCode = 1;
           return;
         }
         throw err;
