@@ -8,7 +8,7 @@ import { loadOrCreateAgencySigningKey, sealSubmission } from '@blindlink/agency-
 import { approvePolicy, openEncoding, purgeUploads, storePolicy } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { UPLOAD_MANIFEST_SIGNATURE_CONTEXT, type UploadManifest } from '@blindlink/protocol';
-import { call, POLICY_YAML, testBroker, tokenFor, upload, type TestBroker } from './helpers/in-process.js';
+import { call, POLICY_YAML, runToEnd, testBroker, tokenFor, upload, type TestBroker } from './helpers/in-process.js';
 import { dropProxy } from './helpers/drop-proxy.js';
 import { csv, population } from './helpers/people.js';
 
@@ -111,7 +111,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
       const r = await uploadEncodedFile(client('alpha'), { purpose: 'bulk', path, progress: (p) => (lastProgress = p.records) });
       t.comment(`${BIG} rows, ${r.chunks} chunks, ${((Date.now() - started) / 1000).toFixed(1)} s on ${storage}`);
       t.equal(r.recordCount, BIG, 'every record stored');
-      t.equal(r.chunks, Math.ceil(BIG / 10_000), 'in chunks of 10,000 records');
+      // At most 10,000 records a chunk, fewer where 10,000 records would pass the chunk's byte cap.
+      t.ok(r.chunks >= Math.ceil(BIG / 10_000) && r.chunks <= Math.ceil(BIG / 1_000), `in chunks of at most 10,000 records (${r.chunks})`);
       t.equal(r.sent, r.chunks, 'each chunk sent once');
       t.equal(lastProgress, BIG, 'progress reached the whole file');
       const sub = await b.db.selectFrom('submission').selectAll().where('id', '=', r.submissionId).executeTakeFirstOrThrow();
@@ -177,8 +178,9 @@ for (const storage of ['postgres', 'pglite'] as const) {
       t.ok(held >= 3 && held < 6, `the broker holds ${held} of 6 chunks`);
       const subsNow = await b.db.selectFrom('submission').select('id').where('purpose', '=', 'resume').where('agency', '=', 'beta').execute();
       t.equal(subsNow.length, before.length, 'no submission exists for the partial upload');
-      const run = await call(b, 'POST', '/v1/purposes/resume/runs', { as: 'alpha', token: await tokenFor(b, 'alpha') });
-      t.equal(run.status, 201, `a run goes ahead: ${run.text.slice(0, 200)}`);
+      const run = await runToEnd(b, 'resume', { as: 'alpha', token: await tokenFor(b, 'alpha') });
+      t.equal(run.status, 202, `a run goes ahead: ${run.text.slice(0, 200)}`);
+      t.equal(run.json.status, 'completed');
       const runRow = await b.db.selectFrom('run').select(['submission_ids']).where('id', '=', run.json.runId).executeTakeFirstOrThrow();
       const staged = await b.db.selectFrom('upload').select('submission_id').where('idempotency_key', '=', 'resume-test-0001').executeTakeFirstOrThrow();
       t.equal(runRow.submission_ids.length, 2, 'it links the two committed submissions');

@@ -16,6 +16,9 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** application_name of the broker's pooled PostgreSQL sessions (pg_stat_activity shows it). */
+export const BROKER_APPLICATION_NAME = 'blindlink-broker';
+
 /**
  * pg's Pool.end() resolves once its clients are told to close, not once they have. A backend killed in
  * that gap (drop database … with (force), a server restart) still sends its client a FATAL error, which
@@ -24,7 +27,8 @@ export interface DatabaseHandle {
  * for each connection's socket to end.
  */
 function postgresDatabase(url: string, onIdleError: (err: Error) => void, onInUseError: (err: Error) => void): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Named, so an operator (and a test) can tell the broker's own sessions from its job queue's.
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: BROKER_APPLICATION_NAME });
   pool.on('error', onIdleError);
   const open = new Set<Promise<void>>();
   const checkedOut = new WeakSet<pg.PoolClient>();

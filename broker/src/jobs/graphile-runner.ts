@@ -20,12 +20,28 @@ import { RUN_TASK } from './queue.js';
 export const STALE_AFTER_MS = 30_000;
 export const SWEEP_EVERY_MS = 5_000;
 
-/** graphile-worker's log lines into the broker's pino logger. */
+/**
+ * graphile-worker's log lines into the broker's pino logger. Its meta carries whole errors, and a pg
+ * error carries the client with its connection settings: only an error's code and message, and plain
+ * scalar fields (a job id, a task name), are kept, so no setting or payload reaches the logs.
+ */
 function graphileLogger(log: FastifyBaseLogger): Logger {
   return new Logger(() => (level, message, meta) => {
     const fn = level === 'error' ? log.error : level === 'warning' ? log.warn : level === 'info' ? log.info : log.debug;
-    fn.call(log, { scope: 'graphile-worker', ...(meta && typeof meta === 'object' ? { meta } : {}) }, message);
+    fn.call(log, { scope: 'graphile-worker', ...safeMeta(meta) }, message);
   });
+}
+
+function safeMeta(meta: unknown): Record<string, unknown> {
+  if (!meta || typeof meta !== 'object') return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
+    if (v instanceof Error || (k === 'error' && v && typeof v === 'object')) {
+      const e = v as { code?: unknown; message?: unknown };
+      out[k] = { code: typeof e.code === 'string' ? e.code : undefined, message: typeof e.message === 'string' ? e.message : undefined };
+    } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+  }
+  return out;
 }
 
 /** Create or upgrade graphile-worker's schema (graphile_worker.*): the API needs add_job before any worker runs. */
