@@ -11,6 +11,10 @@ import { BROKER_BIN, run } from './helpers/processes.js';
  * tells "no such agency/person" from "done" by that count, and reports how many certificates it revoked.
  */
 
+// Every operator CLI start on PGlite opens the embedded database afresh: beside the heavier files
+// on a loaded 2-core machine this file outlasted tap's default 300 s.
+t.setTimeout(900_000);
+
 const LOCKED = { failures: 10, nextAttemptAt: null, locked: true, lockedUntil: null };
 const ADMIN = { username: 'ada', password: 'a long admin passphrase 77 tulips' };
 const LUCY = { username: 'lucy', password: 'she forgot this passphrase 3 times' };
