@@ -16,6 +16,7 @@ import { UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-cli
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { estimateAlignment, loadBackground, privacyReport, runPrivacyReport, wilson, type AttackName, type Background, type PrivacyReport, type PrivacyReportOptions, type Truth } from '@blindlink/broker/privacy';
 import { BROKER_BIN, run } from './helpers/processes.js';
+import { mulberry32 } from './helpers/prng.js';
 
 const SECRET = new TextEncoder().encode('test secret shared by the agencies, never the broker');
 const PERSONS = 15_000;
@@ -40,14 +41,7 @@ interface Case {
 /** Flip every bit of every field filter with probability p (seeded): per-record randomness. */
 function flipBits(p: number, seed: number): (records: EncodedRecord[]) => EncodedRecord[] {
   return (records) => {
-    let s = seed >>> 0;
-    const rand = (): number => {
-      // mulberry32: small, seeded, good enough for noise.
-      s = (s + 0x6d2b79f5) >>> 0;
-      let x = Math.imul(s ^ (s >>> 15), 1 | s);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-    };
+    const rand = mulberry32(seed);
     return records.map((r) => {
       const fields: Record<string, string> = {};
       for (const [f, b64] of Object.entries(r.fields ?? {})) {

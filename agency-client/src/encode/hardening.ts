@@ -103,7 +103,8 @@ export class FilterHardener {
   }
 }
 
-const FLIP_PERSONAL = new TextEncoder().encode('blindlink-flip');
+const UTF8 = new TextEncoder();
+const FLIP_PERSONAL = UTF8.encode('blindlink-flip');
 
 /**
  * Randomised response (the `flip` step): every bit of a finished filter flipped independently with
@@ -124,7 +125,7 @@ export class FlipNoise {
 
   /** Flips each bit of `bytes` in place with probability p, the stream keyed by label and record id. */
   apply(bytes: Uint8Array, p: number, label: string, recordId: string): void {
-    const seed = new TextEncoder().encode(`${label}\u001f${recordId}`);
+    const seed = UTF8.encode(`${label}\u001f${recordId}`);
     const msg = new Uint8Array(seed.length + 4);
     msg.set(seed);
     const view = new DataView(msg.buffer);
