@@ -1,6 +1,6 @@
 /**
  * The address normaliser as it was before the speed work (commit 6eb2f01), with the regular-expression
- * text helpers it used, kept as the oracle for tests/encode-equivalence.test.ts: the fast paths
+ * text helpers it used, kept as the oracle for tests/system/encode-equivalence.test.ts: the fast paths
  * in agency-client/src/normalise must give exactly what this gives. Not used by the product.
  */
 import { fail, foldDiacritics, hasControlChar, MISSING, normalisePostcode, success } from '@blindlink/agency-client/normalise';

@@ -1,7 +1,7 @@
 /**
  * The rows, configurations and row tokens behind tests/fixtures/uk-person-golden.txt: the
  * encodings of blindlink's own schemas, recorded before the encoder's speed work, that every
- * later encoder must reproduce bit for bit (tests/encode-equivalence.test.ts).
+ * later encoder must reproduce bit for bit (tests/system/encode-equivalence.test.ts).
  *
  * Rows: every agency's synthetic extract (typos, nicknames, swapped day/month, case and white
  * space noise, missing values) mapped onto one header, plus hand-written edge cases (Unicode,

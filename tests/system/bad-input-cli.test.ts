@@ -1,0 +1,107 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { mulberry32 } from '../helpers/prng.js';
+import { AGENCY_BIN, BROKER_BIN, run } from '../helpers/processes.js';
+
+const HEADER = 'record_id,given_name,surname,dob,sex,postcode\n';
+
+t.test('encode: each kind of bad input is named, exits non-zero and leaves no output', async (t) => {
+  const dir = t.testdir({ 'secret.key': 'a shared linkage secret that only agencies hold\n' });
+  const encode = async (name: string, csv: string, extra: string[] = []) => {
+    writeFileSync(join(dir, `${name}.csv`), csv);
+    const out = join(dir, `${name}.enc`);
+    const r = await run(AGENCY_BIN, ['encode', '--input', join(dir, `${name}.csv`), '--secret-file', join(dir, 'secret.key'), '--out', out, ...extra]);
+    return { ...r, out };
+  };
+  const failsWith = async (name: string, csv: string, message: RegExp, extra: string[] = []) => {
+    const r = await encode(name, csv, extra);
+    t.equal(r.code, 1, `${name}: exit 1`);
+    t.match(r.stderr, /^blindlink-agency: error: /m, `${name}: one error line`);
+    t.match(r.stderr, message, `${name}: names the problem`);
+    t.notOk(readdirSync(dir).some((f) => f.startsWith(`${name}.enc`)), `${name}: no output or partial file kept`);
+  };
+
+  await failsWith('ragged', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,02/03/1991,M\n', /line 3.*malformed CSV/);
+  await failsWith('unknown-col', 'record_id,given_name,shoe_size\nA1,Ann,7\n', /unknown column "shoe_size"/);
+  await failsWith('bad-map', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n', /column "FORENAME".*not in the header/, ['--map', 'given_name=FORENAME']);
+  await failsWith('bad-date', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n', /line 3: dob/);
+  await failsWith('bad-postcode', HEADER + 'A1,Ann,Smith,01/02/1990,F,QQ1 1AE\n', /line 2: postcode/);
+  await failsWith('no-id', 'given_name,surname\nAnn,Smith\n', /id column "record_id"/);
+  await failsWith('empty', '', /empty/);
+
+  const r = await encode('no-secret', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n', ['--secret-file', join(dir, 'missing.key')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /secret file .*missing\.key.*ENOENT/);
+
+  // With --on-invalid skip the good rows are encoded and the bad ones counted by reason.
+  const skipped = await encode('skip', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\nA3,Cy,Brown,03/04/1992,M,B33 8TH\n', ['--on-invalid', 'skip']);
+  t.equal(skipped.code, 0, skipped.stderr);
+  t.match(skipped.stderr, /2 of 3 rows encoded/);
+  t.match(skipped.stderr, /rejected 1: dob: /);
+  t.ok(existsSync(skipped.out) && existsSync(`${skipped.out}.tokens.csv`));
+
+  // With --on-invalid missing the row is kept, the bad field left out, and that is reported.
+  const kept = await encode('missing', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n', ['--on-invalid', 'missing']);
+  t.equal(kept.code, 0, kept.stderr);
+  t.match(kept.stderr, /2 of 2 rows encoded/);
+  t.match(kept.stderr, /1 × left out, row kept: dob: /);
+});
+
+t.test('broker CLI: bad arguments and files get one clear line and a non-zero exit', async (t) => {
+  const dir = t.testdir({ 'bad.yaml': 'id: x\nversion: one\n', 'not-yaml.yaml': 'id: [unclosed\n' });
+  const data = join(dir, 'data');
+  const bad = await run(BROKER_BIN, ['policy', 'load', join(dir, 'bad.yaml'), '--data-dir', data]);
+  t.not(bad.code, 0);
+  t.match(bad.stderr, /invalid policy/);
+  t.match(bad.stderr, /\/version/);
+  const yaml = await run(BROKER_BIN, ['policy', 'validate', join(dir, 'not-yaml.yaml')]);
+  t.not(yaml.code, 0);
+  t.match(yaml.stderr, /YAML/);
+  const slug = await run(BROKER_BIN, ['agency', 'register', 'Not A Slug', '--data-dir', data]);
+  t.equal(slug.code, 1);
+  t.match(slug.stderr, /lower-case slug/);
+  const twice = await run(BROKER_BIN, ['agency', 'register', 'alpha', '--data-dir', data]);
+  t.equal(twice.code, 0);
+  const again = await run(BROKER_BIN, ['agency', 'register', 'alpha', '--data-dir', data]);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /already registered/);
+  const port = await run(BROKER_BIN, ['serve', '--port', 'eighty', '--data-dir', data]);
+  t.not(port.code, 0);
+  t.match(port.stderr, /--port must be a whole number/);
+});
+
+t.test('broker link: --adults and --children keep an adults-only and a children-only record apart; bad names are refused', async (t) => {
+  // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different person's.
+  const clk = (seed: number) => {
+    const r = mulberry32(seed);
+    return Buffer.from(Array.from({ length: 128 }, () => Math.floor(r() * 256))).toString('base64');
+  };
+  const file = JSON.stringify({ clks: [clk(1), clk(2)] });
+  const dir = t.testdir({ 'ct.json': file, 'gp.json': file, 'school.json': file });
+  const inputs = ['ct', 'gp', 'school'].map((n) => join(dir, `${n}.json`));
+  const entities = async (out: string, flags: string[]) => {
+    const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, out), ...flags]);
+    t.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(join(dir, out), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const entityOf = (source: string, token: string) => rows.find((x) => x[1] === source && x[2] === token)![0];
+    return { entityOf, count: new Set(rows.map((x) => x[0])).size };
+  };
+  const plain = await entities('plain.csv', []);
+  t.equal(plain.count, 2, 'undeclared: the three copies of each person are one entity');
+  const declared = await entities('declared.csv', ['--adults', 'ct', '--children', 'school']);
+  t.equal(declared.count, 4, 'declared: the school record cannot join the entity holding the council-tax record');
+  t.equal(declared.entityOf('ct', '0'), declared.entityOf('gp', '0'), 'council tax with GP (adults with anyone)');
+  t.not(declared.entityOf('school', '0'), declared.entityOf('gp', '0'), 'school apart from them');
+
+  const fails = async (flags: string[], message: RegExp) => {
+    const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, 'bad.csv'), ...flags]);
+    t.equal(r.code, 1, `${flags.join(' ')}: exit 1`);
+    t.match(r.stderr, /^blindlink-broker: error: /m, 'one error line');
+    t.match(r.stderr, message, 'names the problem');
+    t.notOk(existsSync(join(dir, 'bad.csv')), 'and writes nothing');
+  };
+  await fails(['--adults', 'ct,council'], /--adults names council, which is not an input \(inputs: ct, gp, school\)/);
+  await fails(['--children', 'pupils'], /--children names pupils, which is not an input/);
+  await fails(['--adults', 'ct', '--children', 'school,ct'], /ct is named in both --adults and --children/);
+});

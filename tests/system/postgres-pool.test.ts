@@ -1,0 +1,67 @@
+import t from 'tap';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { openDatabase } from '@blindlink/broker';
+import { testBroker } from '../helpers/in-process.js';
+import { freshPostgres, PG_ADMIN_URL } from '../helpers/postgres.js';
+
+const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Sessions the server holds open on a database (the ones `drop database … with (force)` would kill). */
+const sessionsOn = (name: string) => admin(async (c) => (await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name])).rows[0]!.n);
+
+// pg's Pool.end() resolves before its connections have closed; a test's teardown that then dropped the
+// database killed them in flight, and the pool re-emitted the server's FATAL as an unhandled 'error'.
+t.test('close() resolves only once every PostgreSQL connection has ended', async (t) => {
+  const database = await freshPostgres();
+  t.teardown(database.drop);
+  const lost: Error[] = [];
+  const h = await openDatabase({ url: database.url, dataDir: t.testdir({}), onIdleError: (e) => lost.push(e) });
+  const baseline = tcpSockets();
+  // Five transactions open at once make the pool open five connections, which then sit idle in it.
+  let started = 0;
+  let allStarted!: () => void;
+  const gate = new Promise<void>((r) => (allStarted = r));
+  const hold = () =>
+    h.db.transaction().execute(async (trx) => {
+      await sql`select 1`.execute(trx);
+      if (++started === 5) allStarted();
+      await gate;
+    });
+  await Promise.all(Array.from({ length: 5 }, hold));
+  t.equal(tcpSockets(), baseline + 5, 'five connections open, idle in the pool');
+  t.equal(await sessionsOn(database.name), 5, 'five sessions on the server');
+
+  await h.close();
+  t.equal(tcpSockets(), baseline, 'no socket to the server left when close() resolves');
+  t.equal(await sessionsOn(database.name), 0, 'and no session on the server for a forced drop to kill');
+  await database.drop();
+  t.same(lost, [], 'no connection heard of the drop');
+});
+
+t.test('the broker outlives its idle connections being killed, and logs it without connection details', async (t) => {
+  const b = await testBroker(t, 'postgres');
+  const name = (await sql<{ name: string }>`select current_database() as name`.execute(b.db)).rows[0]!.name;
+  // That query left its connection idle in the pool, with any others from setup; an operator (or a
+  // failover) ends every session, and each idle client hears of it.
+  // The broker's own pool (its job queue keeps sessions of its own, which this does not count).
+  const killed = await admin(async (c) => (await c.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'blindlink-broker'", [name])).rowCount ?? 0);
+  t.ok(killed > 0, 'idle sessions terminated');
+  const lostLines = () => b.logs.filter((l) => l.includes('an idle database connection was lost'));
+  while (lostLines().length < killed) await new Promise((r) => setTimeout(r, 20));
+  t.equal(lostLines().length, killed, 'one warning per connection lost');
+  const entry = JSON.parse(lostLines()[0]!);
+  t.match(entry, { level: 40, code: '57P01', message: /terminating connection due to administrator command/ }, 'with the server\'s code and message');
+  t.notOk('client' in entry || 'err' in entry, 'not the pg client the error carries (it holds the connection settings)');
+  t.equal((await sql<{ one: number }>`select 1 as one`.execute(b.db)).rows[0]!.one, 1, 'the next query gets a fresh connection');
+});

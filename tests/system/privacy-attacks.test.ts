@@ -1,0 +1,246 @@
+// The privacy attacks (broker/src/privacy/) against encodings we know to be vulnerable, and against
+// encodings with per-record randomness, on a synthetic GP population encoded here with the agency
+// client (tests may import both sides). The attacker's background is the broker's shipped table,
+// drawn from another synthetic population (its own seed), and a perturbed copy of it.
+// To judge another encoding, add a row to CASES: a schema (built-in name or object), an optional
+// transform of the encoded records, and what each attack must (or must not) achieve.
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
+import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
+import { synthCommand } from '@blindlink/agency-client/synth';
+import { UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-client/encode';
+import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
+import { estimateAlignment, loadBackground, privacyReport, runPrivacyReport, wilson, type AttackName, type Background, type PrivacyReport, type PrivacyReportOptions, type Truth } from '@blindlink/broker/privacy';
+import { BROKER_BIN, run } from '../helpers/processes.js';
+import { mulberry32 } from '../helpers/prng.js';
+
+const SECRET = new TextEncoder().encode('test secret shared by the agencies, never the broker');
+const PERSONS = 15_000;
+
+type Field = 'given_name' | 'surname' | 'full_name';
+interface Case {
+  name: string;
+  /** A built-in schema name, or a schema object (written to a file for the encoder). */
+  schema: string | EncodingSchema;
+  /** Applied to the encoded records before the attack (e.g. per-record randomness). */
+  transform?: (records: EncodedRecord[]) => EncodedRecord[];
+  background?: 'shipped' | 'perturbed';
+  attacks: AttackName[];
+  /** Floors on the measured top-1 rate: just under what these attacks reach today. */
+  atLeast?: Partial<Record<AttackName, Partial<Record<Field, number>>>>;
+  /** Ceilings on the measured top-1 rate: what a hardened encoding must hold every attack to. */
+  atMost?: Partial<Record<AttackName, Partial<Record<Field, number>>>>;
+  /** Per-record randomness: no two records may share a filter, so exact repeats give nothing. */
+  noRepeats?: boolean;
+}
+
+/** Flip every bit of every field filter with probability p (seeded): per-record randomness. */
+function flipBits(p: number, seed: number): (records: EncodedRecord[]) => EncodedRecord[] {
+  return (records) => {
+    const rand = mulberry32(seed);
+    return records.map((r) => {
+      const fields: Record<string, string> = {};
+      for (const [f, b64] of Object.entries(r.fields ?? {})) {
+        const bytes = Buffer.from(b64, 'base64');
+        for (let i = 0; i < bytes.length * 8; i++) if (rand() < p) bytes[i >>> 3]! ^= 0x80 >>> (i & 7);
+        fields[f] = bytes.toString('base64');
+      }
+      return { ...r, fields };
+    });
+  };
+}
+
+const CASES: Case[] = [
+  {
+    name: 'uk-person version 2, unhardened: every attack succeeds',
+    schema: 'uk-person-unhardened',
+    attacks: ['frequency', 'mining', 'graph'],
+    atLeast: {
+      frequency: { given_name: 0.04, surname: 0.08 },
+      mining: { given_name: 0.5, surname: 0.35, full_name: 0.2 },
+      graph: { given_name: 0.06, surname: 0.015 },
+    },
+  },
+  {
+    name: 'uk-person version 2 against a perturbed background (noisy counts, a fifth of the names missing)',
+    schema: 'uk-person-unhardened',
+    background: 'perturbed',
+    attacks: ['frequency', 'mining'],
+    atLeast: { frequency: { given_name: 0.015 }, mining: { given_name: 0.4, surname: 0.05 } },
+  },
+  {
+    // Balancing hides the popcount, not the bit patterns: complementary position pairs undo it.
+    name: 'uk-person version 2 with balance: undone, then mined',
+    schema: { ...UK_PERSON_UNHARDENED, id: 'uk-person-balanced', hardening: [{ step: 'balance' }] },
+    attacks: ['mining'],
+    atLeast: { mining: { given_name: 0.4, surname: 0.2 } },
+  },
+  {
+    name: 'uk-person version 2 with every filter bit flipped with probability 0.25 per record',
+    schema: 'uk-person-unhardened',
+    transform: flipBits(0.25, 13),
+    attacks: ['frequency'],
+    noRepeats: true,
+  },
+  {
+    // The default: names and date of birth flipped per record by the encoder (docs/encoding.md).
+    name: 'uk-person version 3, the default: every attack fails',
+    schema: 'uk-person',
+    attacks: ['frequency', 'mining', 'graph'],
+    noRepeats: true,
+    // The goal is at most 0.1% for every attack and field. Pattern mining still reads given names a
+    // little above it on this population (0.43%; 0.09% on bench:privacy's): a ceiling at what holds
+    // today, so that a change that weakens the default fails here (docs/encoding.md).
+    atMost: {
+      frequency: { given_name: 0.001, surname: 0.001, full_name: 0.001 },
+      mining: { given_name: 0.006, surname: 0.001, full_name: 0.001 },
+      graph: { given_name: 0.001, surname: 0.001, full_name: 0.001 },
+    },
+  },
+];
+
+/** The shipped background with each count scaled by a factor in [0.5, 1.5) and every fifth name dropped. */
+function perturbed(bg: Background): Background {
+  let s = 7;
+  const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+  const fields = new Map([...bg.fields].map(([f, vs]) => [f, vs.filter((_, i) => i % 5 !== 2).map((v) => ({ value: v.value, count: v.count * (0.5 + rand()) })).sort((a, b) => b.count - a.count)]));
+  return { ...bg, source: `${bg.source} (perturbed)`, fields };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'blindlink-privacy-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The synthetic GP extract, once, and the truth: each row's normalised values, by row token. */
+async function population(): Promise<{ csv: string; ignore: string[] }> {
+  await synthCommand({ persons: PERSONS, seed: 'privacy-attacked', out: join(dir, 'synth'), agencies: ['nhs_gp'] }, { info: () => {} });
+  const csv = join(dir, 'synth/nhs_gp.csv');
+  const header = (readFileSync(csv, 'utf8').split('\n')[0] ?? '').split(',');
+  const identifiers = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+  return { csv, ignore: header.filter((h) => !identifiers.includes(h)) };
+}
+
+async function encoded(spec: string | EncodingSchema, pop: { csv: string; ignore: string[] }): Promise<{ header: EncodedHeader; records: EncodedRecord[]; truth: Truth }> {
+  const schema = typeof spec === 'string' ? spec : join(dir, `${spec.id}.schema.json`);
+  if (typeof spec !== 'string') writeFileSync(schema, JSON.stringify(spec));
+  const out = join(dir, `${typeof spec === 'string' ? spec : spec.id}.enc`);
+  await encodeCsv({ input: pop.csv, out, secret: SECRET, schema, map: {}, idColumn: 'record_id', ignore: pop.ignore, onInvalid: 'missing' });
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  const rows = new Map((parse(readFileSync(pop.csv), { columns: true }) as Record<string, string>[]).map((r) => [r.record_id!, r]));
+  const truth: Truth = new Map();
+  for (const [token, id] of readTokenMap(`${out}.tokens.csv`)) {
+    const row = rows.get(id)!;
+    const g = normaliseGivenName(row.given_name ?? '');
+    const s = normaliseSurname(row.surname ?? '');
+    const d = normaliseDob(row.dob ?? '');
+    truth.set(token, { ...(g.ok ? { given_name: g.value } : {}), ...(s.ok ? { surname: s.value } : {}), ...(d.ok ? { dob: d.value } : {}) });
+  }
+  return { header: JSON.parse(lines[0]!) as EncodedHeader, records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord), truth };
+}
+
+t.test('Wilson interval and the alignment estimate', async (t) => {
+  const w = wilson(0, 100);
+  t.equal(w.rate, 0);
+  t.ok(w.hi > 0.02 && w.hi < 0.05, 'zero successes still has an upper bound');
+  const h = wilson(50, 100);
+  t.ok(h.lo > 0.39 && h.lo < 0.41 && h.hi > 0.59 && h.hi < 0.61, 'half: about ±10 points at n = 100');
+  const bg = loadBackground().fields.get('surname')!;
+  const unique = Array.from({ length: 500 }, (_, i) => `f${i}`);
+  t.same(estimateAlignment(unique, bg, 's').rate, 0, 'no two records share a filter: the estimate is 0');
+  const repeated = Array.from({ length: 5000 }, (_, i) => `f${i % 40}`);
+  t.ok(estimateAlignment(repeated, bg, 's').rate > 0, 'repeated filters: a positive estimate');
+});
+
+t.test('attacks against known-vulnerable and randomised encodings', async (t) => {
+  const pop = await population();
+  const shipped = loadBackground();
+  const encodings = new Map<string, Awaited<ReturnType<typeof encoded>>>();
+  for (const c of CASES) {
+    await t.test(c.name, async (t) => {
+      const key = typeof c.schema === 'string' ? c.schema : c.schema.id;
+      if (!encodings.has(key)) encodings.set(key, await encoded(c.schema, pop));
+      const e = encodings.get(key)!;
+      const records = c.transform ? c.transform(e.records) : e.records;
+      const report = privacyReport([{ name: 'gp', header: e.header, records }], { background: c.background === 'perturbed' ? perturbed(shipped) : shipped, truth: e.truth, attacks: c.attacks });
+      const field = (f: Field) => report.fields.find((x) => x.field === f)!;
+      for (const [attack, floors] of Object.entries(c.atLeast ?? {}) as [AttackName, Partial<Record<Field, number>>][]) {
+        for (const [f, floor] of Object.entries(floors) as [Field, number][]) {
+          const m = field(f).attacks[attack]?.measured;
+          t.ok(m && m.top1.rate >= floor, `${attack} re-identifies ≥ ${floor * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(1) : '-'}%, n ${m?.top1.n})`);
+          t.ok(m && m.top1.lo <= m.top1.rate && m.top1.rate <= m.top1.hi && m.top10.rate >= m.top1.rate, 'with its interval, and top-10 at least top-1');
+        }
+      }
+      for (const [attack, ceilings] of Object.entries(c.atMost ?? {}) as [AttackName, Partial<Record<Field, number>>][]) {
+        for (const [f, ceiling] of Object.entries(ceilings) as [Field, number][]) {
+          const m = field(f).attacks[attack]?.measured;
+          t.ok(m && m.top1.rate <= ceiling, `${attack} re-identifies at most ${ceiling * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(3) : '-'}%, ${m ? Math.round(m.top1.rate * m.top1.n) : '-'} of ${m?.top1.n})`);
+        }
+      }
+      if (c.noRepeats) {
+        for (const f of ['given_name', 'surname', 'full_name', 'dob'] as const) {
+          const x = report.fields.find((r) => r.field === f)!;
+          t.equal(x.groups.repeatedShare, 0, `${f}: no two records share a filter`);
+          t.equal(x.groups.distinct, x.groups.records, `${f}: every group has one record`);
+          if (x.attacks.frequency) {
+            t.equal(x.attacks.frequency.estimated!.rate, 0, `${f}: the no-truth estimate is 0`);
+            t.ok(x.attacks.frequency.measured!.top1.rate < 0.002, `${f}: alignment re-identifies next to no one (${(100 * x.attacks.frequency.measured!.top1.rate).toFixed(2)}%)`);
+          }
+        }
+      } else {
+        t.ok(field('given_name').groups.repeatedShare > 0.5, 'deterministic filters repeat');
+      }
+    });
+  }
+});
+
+t.test('blindlink-broker privacy-report: text, JSON with a reproducible digest, and bad input', async (t) => {
+  const pop = { csv: join(dir, 'small.csv'), ignore: [] as string[] };
+  const rows = ['record_id,given_name,surname,dob,sex'];
+  const given = ['Olivia', 'Oliver', 'Amelia', 'George', 'Isla', 'Harry'];
+  const surnames = ['Smith', 'Jones', 'Taylor', 'Brown', 'Khan'];
+  for (let i = 0; i < 300; i++) rows.push(`R${i},${given[(i * 7) % 6]},${surnames[(i * 3) % 5]},${1950 + (i % 50)}-0${1 + (i % 9)}-1${i % 10},${i % 2 ? 'F' : 'M'}`);
+  writeFileSync(pop.csv, rows.join('\n') + '\n');
+  const e = await encoded('uk-person', pop);
+  const file = join(dir, 'uk-person.enc');
+  const truthCsv = join(dir, 'truth.csv');
+  writeFileSync(truthCsv, ['token,field,value', ...[...e.truth].flatMap(([tok, v]) => Object.entries(v).map(([f, x]) => `${tok},${f},${x}`))].join('\n') + '\n');
+
+  const text = await run(BROKER_BIN, ['privacy-report', file]);
+  t.equal(text.code, 0, text.stderr);
+  t.match(text.stdout, /no truth given: no rate below is measured/, 'says nothing is measured without truth');
+  t.match(text.stdout, /estimated top-1/, 'estimates the alignment');
+  t.match(text.stdout, /attacker's own confidence \(not measured\)/, 'labels the confidence for what it is');
+  t.match(text.stdout, /digest sha256:[0-9a-f]{64}/);
+
+  const json = await run(BROKER_BIN, ['privacy-report', file, '--json', '--truth', truthCsv]);
+  t.equal(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as PrivacyReport;
+  t.equal(report.truth?.rows, 300);
+  const inProcess = privacyReport([{ name: 'uk-person', header: e.header, records: e.records }], { background: loadBackground(), truth: e.truth });
+  t.equal(report.digest, inProcess.digest, 'the digest is reproducible: the same files give the same report');
+  t.ok(report.fields.find((f) => f.field === 'given_name')!.attacks.frequency!.measured, 'with truth: measured rates');
+
+  // One bad input through the command line (exit code and error line); the rest in-process, the same code.
+  const notJson = join(dir, 'bad.enc');
+  writeFileSync(notJson, 'not json\n');
+  const bad = await run(BROKER_BIN, ['privacy-report', notJson]);
+  t.equal(bad.code, 1, 'a bad file: exit 1');
+  t.match(bad.stderr, /^blindlink-broker: error: .*bad\.enc line 1: not JSON$/m, 'one error line naming the file and line');
+  t.equal(bad.stdout, '', 'and no report');
+  const fails = (args: string[], opts: PrivacyReportOptions, message: RegExp) => t.throws(() => runPrivacyReport(args, opts), message, message.source);
+  fails([join(dir, 'missing.enc')], {}, /cannot read encoded file .*missing\.enc: ENOENT/);
+  const truncated = join(dir, 'short.enc');
+  writeFileSync(truncated, readFileSync(file, 'utf8').split('\n').slice(0, 10).join('\n') + '\n');
+  fails([truncated], {}, /header says 300 records but the file holds 9/);
+  const badBackground = join(dir, 'bg.csv');
+  writeFileSync(badBackground, 'field,value,count\ngiven_name,Olivia,3\n');
+  fails([file], { background: badBackground }, /bg\.csv line 2: value must be normalised/);
+  fails([file], { attacks: 'frequency,rainbow' }, /unknown attack "rainbow"/);
+  const strangers = join(dir, 'strangers.csv');
+  writeFileSync(strangers, 'token,field,value\nAAAAAAAAAAAAAAAAAAAAAA,given_name,olivia\n');
+  fails([file], { truth: strangers }, /names none of the row tokens/);
+  fails([file, file], {}, /two inputs share the source name/);
+});
