@@ -3,5 +3,11 @@ export { BrokerClient, BrokerError, enrol } from './broker/http.js';
 export { BadReceiptError, ReceiptStore, receiptsFileFor, RECEIPTS_DIR } from './broker/receipts.js';
 export { readEncodedFile, readTokenMap } from './io/encoded-file.js';
 export { main as agencyCli } from './cli.js';
-export { uploadEncodedFile, defaultUploadKey, sealChunk, type UploadOptions, type UploadResult } from './upload/chunked.js';
+export {
+  uploadEncodedFile,
+  defaultUploadKey,
+  sealChunk,
+  type UploadOptions,
+  type UploadResult,
+} from './upload/chunked.js';
 export { planChunks, readChunks, type ChunkPlan } from './upload/chunks.js';

@@ -6,7 +6,12 @@ const STAGES = ['queued', 'loading', 'blocking', 'scoring', 'entities', 'househo
 /** One line about a run: its stage and the counts so far (counts only, never a value from the data). */
 export function describeRun(s: RunStatus): string {
   const n = (v: number | undefined, what: string) => (v === undefined ? [] : [`${v.toLocaleString('en-GB')} ${what}`]);
-  const counts = [...n(s.progress.recordsLoaded, 'records'), ...n(s.progress.candidatePairs, 'candidate pairs'), ...n(s.progress.pairsScored, 'pairs scored'), ...n(s.progress.entities, 'entities')];
+  const counts = [
+    ...n(s.progress.recordsLoaded, 'records'),
+    ...n(s.progress.candidatePairs, 'candidate pairs'),
+    ...n(s.progress.pairsScored, 'pairs scored'),
+    ...n(s.progress.entities, 'entities'),
+  ];
   return `run ${s.runId.slice(0, 8)} ${s.status}${s.stage && s.stage !== s.status ? ` (${s.stage})` : ''}${s.attempt > 1 ? `, attempt ${s.attempt}` : ''}${counts.length ? `: ${counts.join(', ')}` : ''}`;
 }
 

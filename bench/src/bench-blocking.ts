@@ -111,8 +111,14 @@ export async function loadFebrl4(dir = FEBRL_DIR): Promise<FebrlData> {
   const clksA = (JSON.parse(readFileSync(dir + 'clkhash_dataset4a_clks.json', 'utf8')) as { clks: string[] }).clks;
   const schema = parseClkSchema(JSON.parse(readFileSync(dir + 'clkhash_schema_v3.json', 'utf8')));
   const encoder = ClkEncoder.fromSecret(schema, 'secret');
-  const A = FilterSet.fromBytes(BITS, clksA.map((c) => new Uint8Array(Buffer.from(c, 'base64'))));
-  const B = FilterSet.fromBytes(BITS, rowsB.map((v) => encoder.encode(v)));
+  const A = FilterSet.fromBytes(
+    BITS,
+    clksA.map((c) => new Uint8Array(Buffer.from(c, 'base64'))),
+  );
+  const B = FilterSet.fromBytes(
+    BITS,
+    rowsB.map((v) => encoder.encode(v)),
+  );
   const indexA = new Map(rowsA.map((v, i) => [(v[0] ?? '').replace(/-org$/, ''), i]));
   const truth: number[] = [];
   rowsB.forEach((v, j) => {
@@ -128,7 +134,10 @@ export function febrlFigures(data: FebrlData, opts: BlockingOptions = {}): Febrl
   const seconds = (performance.now() - t0) / 1000;
   const n = data.A.count;
   const q = (pairs: Uint32Array): BlockingQuality => blockingQuality(pairs, data.truth, n, data.B.count);
-  const tokensOnly = q(blockPairs({ clks: data.A, blocks: data.blocksA }, { clks: data.B, blocks: data.blocksB }, { ...opts, lsh: false }).pairs);
+  const tokensOnly = q(
+    blockPairs({ clks: data.A, blocks: data.blocksA }, { clks: data.B, blocks: data.blocksB }, { ...opts, lsh: false })
+      .pairs,
+  );
   const lshOnly = q(blockPairs({ clks: data.A }, { clks: data.B }, opts).pairs);
   return { quality: q(res.pairs), stats: res.stats, seconds, tokensOnly, lshOnly };
 }
@@ -204,7 +213,7 @@ export function syntheticData(n: number, seed = 7): SyntheticData {
         let x = set.words[w] as number;
         x -= (x >>> 1) & 0x55555555;
         x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-        c += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+        c += Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
       }
       set.pops[i] = c;
       // Tokens: words [kind, value, 0, salt] — distinct per kind, equal iff the key value is equal.
@@ -261,7 +270,15 @@ export function syntheticFigures(data: SyntheticData, opts: BlockingOptions = {}
   tokenBlockPairs(data.blocksA, data.blocksB, opts.tokens === false ? {} : opts.tokens);
   const tokenSeconds = (performance.now() - t1) / 1000;
   const quality = blockingQuality(res.pairs, data.truth, data.A.count, data.B.count);
-  return { records: data.A.count, quality, stats: res.stats, seconds, cpuSeconds, tokenSeconds, candidatesPerRecord: res.stats.combined / data.A.count };
+  return {
+    records: data.A.count,
+    quality,
+    stats: res.stats,
+    seconds,
+    cpuSeconds,
+    tokenSeconds,
+    candidatesPerRecord: res.stats.combined / data.A.count,
+  };
 }
 
 // ---- report -----------------------------------------------------------------------------------
@@ -277,25 +294,35 @@ export async function runBlockingBench(opts: BlockingBenchOptions = {}): Promise
   const log = opts.log ?? ((l: string) => console.log(l));
   const blocking = opts.blocking ?? {};
   const lsh = blocking.lsh === false ? null : { ...LSH_DEFAULTS, rows: 'auto' as const, ...blocking.lsh };
-  log(`# Blocking (keyed tokens + Hamming LSH${lsh ? `, bands ${lsh.bands}, rows ${lsh.rows ?? 'auto'}, max bucket ${lsh.maxBucketSize}` : ' off'})`);
+  log(
+    `# Blocking (keyed tokens + Hamming LSH${lsh ? `, bands ${lsh.bands}, rows ${lsh.rows ?? 'auto'}, max bucket ${lsh.maxBucketSize}` : ' off'})`,
+  );
   const febrlData = await loadFebrl4(opts.febrlDir);
   const febrl = febrlFigures(febrlData, blocking);
   log(`FEBRL 4 (5,000 × 5,000, ${febrlData.truth.length / 2} true pairs), one core:`);
   log(`- ${qualityLine('combined', febrl.quality)}; ${pct(febrl.seconds, 3)} s`);
   log(`- ${qualityLine('tokens only', febrl.tokensOnly)}`);
   log(`- ${qualityLine('LSH only', febrl.lshOnly)}`);
-  log(`- LSH rows ${febrl.stats.lshRows}, token blocks ${int(febrl.stats.tokenBlocks)} (skipped ${febrl.stats.skippedBlocks}), LSH raw pairs ${int(febrl.stats.lshRawPairs)}, skipped buckets ${febrl.stats.skippedBuckets}`);
+  log(
+    `- LSH rows ${febrl.stats.lshRows}, token blocks ${int(febrl.stats.tokenBlocks)} (skipped ${febrl.stats.skippedBlocks}), LSH raw pairs ${int(febrl.stats.lshRawPairs)}, skipped buckets ${febrl.stats.skippedBuckets}`,
+  );
 
   let synthetic: SyntheticFigures | null = null;
   const n = opts.syntheticRecords ?? 1_000_000;
   if (n > 0) {
     const g0 = performance.now();
     const data = syntheticData(n);
-    log(`Synthetic ${int(n)} × ${int(n)} clustered records (generated in ${pct((performance.now() - g0) / 1000, 1)} s), one core:`);
+    log(
+      `Synthetic ${int(n)} × ${int(n)} clustered records (generated in ${pct((performance.now() - g0) / 1000, 1)} s), one core:`,
+    );
     synthetic = syntheticFigures(data, blocking);
     const s = synthetic;
-    log(`- blocking ${pct(s.seconds, 2)} s wall, ${pct(s.cpuSeconds, 2)} s CPU (tokens alone ${pct(s.tokenSeconds, 2)} s); ${qualityLine('combined', s.quality)}; ${pct(s.candidatesPerRecord, 2)} per record`);
-    log(`- LSH rows ${s.stats.lshRows}; from tokens ${int(s.stats.fromTokens)}, from LSH ${int(s.stats.fromLsh)} (raw ${int(s.stats.lshRawPairs)}), skipped blocks ${s.stats.skippedBlocks}, skipped buckets ${s.stats.skippedBuckets}`);
+    log(
+      `- blocking ${pct(s.seconds, 2)} s wall, ${pct(s.cpuSeconds, 2)} s CPU (tokens alone ${pct(s.tokenSeconds, 2)} s); ${qualityLine('combined', s.quality)}; ${pct(s.candidatesPerRecord, 2)} per record`,
+    );
+    log(
+      `- LSH rows ${s.stats.lshRows}; from tokens ${int(s.stats.fromTokens)}, from LSH ${int(s.stats.fromLsh)} (raw ${int(s.stats.lshRawPairs)}), skipped blocks ${s.stats.skippedBlocks}, skipped buckets ${s.stats.skippedBuckets}`,
+    );
   }
   return { febrl, synthetic };
 }
@@ -325,4 +352,3 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exitCode = 1;
   });
 }
-

@@ -8,7 +8,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ClkEncoder,
-
   encodeClkhashCommand,
   inThreadEncoder,
   parseClkSchema,
@@ -32,7 +31,7 @@ const rows = (await readFile(join(DATA, 'dataset4a.csv'), 'utf8'))
 const rate = (n: number, ms: number): string => `${Math.round(n / (ms / 1000)).toLocaleString('en-GB')} records/s`;
 
 function timePasses(passes: number, makeEncoder: () => ClkEncoder, freshPerPass: boolean): number {
-  let enc = makeEncoder();
+  const enc = makeEncoder();
   const out = new Uint8Array(enc.clkBytes);
   let ms = 0;
   for (let p = 0; p < passes; p++) {
@@ -66,10 +65,18 @@ const dir = await mkdtemp(join(tmpdir(), 'clkhash-bench-'));
 try {
   await writeFile(join(dir, 'secret'), 'secret\n');
   const e2e = await encodeClkhashCommand(
-    { schema: join(DATA, 'clkhash_schema_v3.json'), secretFile: join(dir, 'secret'), input: join(DATA, 'dataset4a.csv'), out: join(dir, 'clks.json'), onInvalid: 'fail' },
+    {
+      schema: join(DATA, 'clkhash_schema_v3.json'),
+      secretFile: join(dir, 'secret'),
+      input: join(DATA, 'dataset4a.csv'),
+      out: join(dir, 'clks.json'),
+      onInvalid: 'fail',
+    },
     { warn: () => {} },
   );
-  console.log(`end-to-end command on dataset4a.csv (cold):      ${rate(e2e.rows, e2e.seconds * 1000)} (${e2e.seconds.toFixed(3)} s)`);
+  console.log(
+    `end-to-end command on dataset4a.csv (cold):      ${rate(e2e.rows, e2e.seconds * 1000)} (${e2e.seconds.toFixed(3)} s)`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
@@ -99,7 +106,9 @@ const oneMs = await pipelineMs(inThreadEncoder(setup), batches, warmup);
 console.log(`batch pipeline, 1 thread (incl. base64):         ${rate(total, oneMs)}`);
 if (cores > 1) {
   const poolMs = await pipelineMs(workerPoolEncoder(setup, cores), batches, warmup);
-  console.log(`batch pipeline, ${cores} worker threads:              ${rate(total, poolMs)} (speed-up ×${(oneMs / poolMs).toFixed(2)} over 1 thread)`);
+  console.log(
+    `batch pipeline, ${cores} worker threads:              ${rate(total, poolMs)} (speed-up ×${(oneMs / poolMs).toFixed(2)} over 1 thread)`,
+  );
 } else {
   console.log('one core available: worker speed-up not measured');
 }

@@ -22,13 +22,17 @@ const ROWS = rowsArg >= 0 ? Number(args[rowsArg + 1]) : quick ? 100_000 : 1_000_
 const DATA = process.env.FEBRL4_DIR ?? '/work/shared/data/febrl4/';
 const cores = availableParallelism();
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-GB');
-const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 /** CPU time of the whole process (every thread) in seconds: on a shared machine wall time overstates the cost. */
 const cpuSeconds = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-const range = (xs: number[]): string => (xs.length === 1 ? fmt(xs[0]!) : `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`);
+const range = (xs: number[]): string =>
+  xs.length === 1 ? fmt(xs[0]!) : `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
 let clkhashColdCpu = 0;
 
 console.log(`encoding benchmark: ${cores} cores, load average ${load()} (1/5/15 min), node ${process.version}`);
@@ -63,8 +67,12 @@ console.log(`encoding benchmark: ${cores} cores, load average ${load()} (1/5/15 
   const [warm, warmCpu] = run(enc, false);
   clkhashColdCpu = coldCpu;
   console.log(`(a) clkhash schema, FEBRL 4 dataset4a (${rows.length} rows), one core:`);
-  console.log(`    cold caches (cleared before each pass): ${fmt(cold)} records/s wall (${fmt(coldCpu)} per CPU-second)`);
-  console.log(`    warm caches:                            ${fmt(warm)} records/s wall (${fmt(warmCpu)} per CPU-second)`);
+  console.log(
+    `    cold caches (cleared before each pass): ${fmt(cold)} records/s wall (${fmt(coldCpu)} per CPU-second)`,
+  );
+  console.log(
+    `    warm caches:                            ${fmt(warm)} records/s wall (${fmt(warmCpu)} per CPU-second)`,
+  );
 }
 
 // (b) uk-person on synthetic rows.
@@ -83,7 +91,16 @@ try {
   outer: for (const h of generatePopulation(ROWS, 'bench-encode')) {
     for (const p of h.persons) {
       if (n >= ROWS) break outer;
-      const row = [`R${n}`, p.givenName, p.surname, formatDate(p.dob, formats[n % 3]!), p.sex, h.address.line, h.address.postcode, p.nhsNumber];
+      const row = [
+        `R${n}`,
+        p.givenName,
+        p.surname,
+        formatDate(p.dob, formats[n % 3]!),
+        p.sex,
+        h.address.line,
+        h.address.postcode,
+        p.nhsNumber,
+      ];
       if (sample.length < 100_000) sample.push(row.map((v) => Buffer.from(v).toString())); // flat strings, as a CSV parser makes
       await write(csvRow(row));
       n++;
@@ -91,19 +108,39 @@ try {
   }
   out.end();
   await once(out, 'finish');
-  console.log(`(b) uk-person, ${fmt(n)} synthetic rows (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${load()})`);
+  console.log(
+    `(b) uk-person, ${fmt(n)} synthetic rows (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${load()})`,
+  );
 
   const secret = new TextEncoder().encode('a benchmark secret of enough length');
   await writeFile(join(dir, 'secret'), 'x');
-  const base = { input, secret, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'skip' as const };
+  const base = {
+    input,
+    secret,
+    schema: 'uk-person',
+    map: {},
+    idColumn: 'record_id',
+    ignore: [],
+    onInvalid: 'skip' as const,
+  };
 
   // Bare encoder, one core: no CSV parsing, no output; the first 100,000 rows. After a warm-up
   // pass (JIT), several cold passes (caches cleared before each, as the clkhash figure above),
   // then a warm one (caches kept from the pass before).
   {
     const ok = sample;
-    const effective = effectiveSchema(UK_PERSON, UK_PERSON.fields.map((f) => f.name));
-    const enc = new RecordEncoder({ schema: effective, secret, columns: [1, 2, 3, 4, 5, 6, 7], idColumn: 0, idName: 'record_id', width: 8 });
+    const effective = effectiveSchema(
+      UK_PERSON,
+      UK_PERSON.fields.map((f) => f.name),
+    );
+    const enc = new RecordEncoder({
+      schema: effective,
+      secret,
+      columns: [1, 2, 3, 4, 5, 6, 7],
+      idColumn: 0,
+      idName: 'record_id',
+      width: 8,
+    });
     const token = 'AAAAAAAAAAAAAAAAAAAAAA';
     for (const r of ok) enc.encode(r, token);
     const timed = (): [number, number] => {
@@ -122,23 +159,35 @@ try {
     }
     const [warmWall, warmCpu] = timed();
     const bestCold = Math.max(...coldCpu);
-    console.log(`    bare record encoder, one core (${fmt(ok.length)} rows), ${coldCpu.length} cold passes: ${range(coldWall)} records/s wall, ${range(coldCpu)} per CPU-second`);
+    console.log(
+      `    bare record encoder, one core (${fmt(ok.length)} rows), ${coldCpu.length} cold passes: ${range(coldWall)} records/s wall, ${range(coldCpu)} per CPU-second`,
+    );
     console.log(`    bare record encoder, warm pass: ${fmt(warmWall)} records/s wall, ${fmt(warmCpu)} per CPU-second`);
-    console.log(`    uk-person cold / clkhash cold, per CPU-second: ${(bestCold / clkhashColdCpu).toFixed(2)} (best cold pass against the clkhash cold figure of this run)`);
+    console.log(
+      `    uk-person cold / clkhash cold, per CPU-second: ${(bestCold / clkhashColdCpu).toFixed(2)} (best cold pass against the clkhash cold figure of this run)`,
+    );
   }
 
   let c0 = cpuSeconds();
   const one = await encodeCsv({ ...base, out: join(dir, 'one.enc'), threads: 1 });
   const oneCpu = cpuSeconds() - c0;
   const rssOne = process.memoryUsage().rss;
-  console.log(`    encode command, 1 thread:  ${fmt(one.rate)} rows/s wall, ${fmt(one.rows / oneCpu)} per CPU-second (${one.seconds.toFixed(1)} s, ${one.encoded} encoded, ${one.rows - one.encoded} rejected; load ${load()})`);
+  console.log(
+    `    encode command, 1 thread:  ${fmt(one.rate)} rows/s wall, ${fmt(one.rows / oneCpu)} per CPU-second (${one.seconds.toFixed(1)} s, ${one.encoded} encoded, ${one.rows - one.encoded} rejected; load ${load()})`,
+  );
   c0 = cpuSeconds();
   const all = await encodeCsv({ ...base, out: join(dir, 'all.enc'), threads: cores });
   const allCpu = cpuSeconds() - c0;
-  console.log(`    encode command, ${cores} threads: ${fmt(all.rate)} rows/s = ${fmt(all.rate / cores)} per core wall, ${fmt(all.rows / allCpu)} per CPU-second of all threads (${all.seconds.toFixed(1)} s; load ${load()})`);
+  console.log(
+    `    encode command, ${cores} threads: ${fmt(all.rate)} rows/s = ${fmt(all.rate / cores)} per core wall, ${fmt(all.rows / allCpu)} per CPU-second of all threads (${all.seconds.toFixed(1)} s; load ${load()})`,
+  );
   console.log(`    speed-up over one thread: ${(all.rate / one.rate).toFixed(2)}×`);
-  console.log(`    main-process RSS after the runs: ${(Math.max(rssOne, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`);
-  const rejected = Object.entries(all.rejected).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  console.log(
+    `    main-process RSS after the runs: ${(Math.max(rssOne, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`,
+  );
+  const rejected = Object.entries(all.rejected)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5);
   if (rejected.length) console.log(`    rejected by reason: ${rejected.map(([r, c]) => `${c} × ${r}`).join('; ')}`);
 } finally {
   await rm(dir, { recursive: true, force: true });

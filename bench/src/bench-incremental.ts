@@ -38,7 +38,8 @@ import { parsePolicy } from '@blindlink/policies';
 import { storeSubmission } from '../../broker/dist/submissions/store.js';
 import { decodeSubmission } from '../../broker/dist/submissions/validate.js';
 
-const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
+const arg = (name: string, dflt: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const PERSONS = Number(arg('persons', '100000'));
 const CHANGED = Number(arg('changed', '0.01'));
 const ENGINE_ONLY = process.argv.includes('--engine-only');
@@ -52,16 +53,32 @@ const readRows = (path: string): { header: string[]; rows: Row[] } => {
   const rows = parse(readFileSync(path), { columns: (h: string[]) => (header = h) }) as Row[];
   return { header, rows };
 };
-const writeRows = (path: string, header: string[], rows: Row[]) => writeFileSync(path, [csvRow(header), ...rows.map((r) => csvRow(header.map((h) => r[h] ?? '')))].join(''));
+const writeRows = (path: string, header: string[], rows: Row[]) =>
+  writeFileSync(path, [csvRow(header), ...rows.map((r) => csvRow(header.map((h) => r[h] ?? '')))].join(''));
 
 async function encode(csv: string, out: string): Promise<string> {
   const header = readFileSync(csv, 'utf8').slice(0, 1000).split('\n')[0]!.split(',');
-  await encodeCsv({ input: csv, out, secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: header.filter((h) => h !== 'record_id' && !IDENTIFIERS.includes(h)), attributes: [], onInvalid: 'missing', threads: 2 });
+  await encodeCsv({
+    input: csv,
+    out,
+    secret: SECRET,
+    schema: 'uk-person',
+    map: {},
+    idColumn: 'record_id',
+    ignore: header.filter((h) => h !== 'record_id' && !IDENTIFIERS.includes(h)),
+    attributes: [],
+    onInvalid: 'missing',
+    threads: 2,
+  });
   return out;
 }
 
 const secs = (t0: number) => (performance.now() - t0) / 1000;
-const stages = (r: EngineResult) => Object.entries(r.stats.seconds).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+const stages = (r: EngineResult) =>
+  Object.entries(r.stats.seconds)
+    .filter(([k]) => k !== 'total')
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
 function timed<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const r = f();
@@ -70,17 +87,33 @@ function timed<T>(f: () => T): [T, number] {
 function samePartition(a: EngineResult, b: EngineResult): boolean {
   const first = new Map<string, number>();
   const other = new Map<string, number>();
-  return a.entityIds.every((e, g) => (first.get(e) ?? (first.set(e, g), g)) === (other.get(b.entityIds[g]!) ?? (other.set(b.entityIds[g]!, g), g)));
+  return a.entityIds.every(
+    (e, g) =>
+      (first.get(e) ?? (first.set(e, g), g)) === (other.get(b.entityIds[g]!) ?? (other.set(b.entityIds[g]!, g), g)),
+  );
 }
 
 mkdirSync(WORK, { recursive: true });
 // At exit, not in a finally: the embedded database may still be writing its files just after close().
 process.once('exit', () => rmSync(WORK, { recursive: true, force: true }));
 
-console.log(`## Synthetic council tax and GP register (${PERSONS.toLocaleString('en-GB')} persons); the GP extract again the next day with ${(100 * CHANGED).toFixed(1)}% of its records changed`);
+console.log(
+  `## Synthetic council tax and GP register (${PERSONS.toLocaleString('en-GB')} persons); the GP extract again the next day with ${(100 * CHANGED).toFixed(1)}% of its records changed`,
+);
 const t0 = performance.now();
-await synthCommand({ persons: PERSONS, seed: 'bench-incremental', out: join(WORK, 'synth'), agencies: ['council_tax', 'nhs_gp'] }, { info: () => {} });
-await synthCommand({ persons: Math.max(10, Math.ceil(PERSONS * CHANGED)), seed: 'bench-incremental-arrivals', out: join(WORK, 'arrivals'), agencies: ['nhs_gp'] }, { info: () => {} });
+await synthCommand(
+  { persons: PERSONS, seed: 'bench-incremental', out: join(WORK, 'synth'), agencies: ['council_tax', 'nhs_gp'] },
+  { info: () => {} },
+);
+await synthCommand(
+  {
+    persons: Math.max(10, Math.ceil(PERSONS * CHANGED)),
+    seed: 'bench-incremental-arrivals',
+    out: join(WORK, 'arrivals'),
+    agencies: ['nhs_gp'],
+  },
+  { info: () => {} },
+);
 const gp = readRows(join(WORK, 'synth', 'nhs_gp.csv'));
 // Half the changes are moves, a quarter leave, a quarter arrive.
 const rng = Prng.fromSeed('bench-incremental', 'day-1');
@@ -95,7 +128,10 @@ for (const r of gp.rows) {
     moved++;
   } else next.push(r);
 }
-const arrivals = readRows(join(WORK, 'arrivals', 'nhs_gp.csv')).rows.slice(0, Math.round((gp.rows.length * CHANGED) / 4));
+const arrivals = readRows(join(WORK, 'arrivals', 'nhs_gp.csv')).rows.slice(
+  0,
+  Math.round((gp.rows.length * CHANGED) / 4),
+);
 arrivals.forEach((r, i) => next.push({ ...r, record_id: `GPN${String(i).padStart(7, '0')}` }));
 writeRows(join(WORK, 'gp1.csv'), gp.header, next);
 const files = {
@@ -103,12 +139,16 @@ const files = {
   gp0: await encode(join(WORK, 'synth', 'nhs_gp.csv'), join(WORK, 'gp0.enc')),
   gp1: await encode(join(WORK, 'gp1.csv'), join(WORK, 'gp1.enc')),
 };
-console.log(`generated and encoded in ${secs(t0).toFixed(0)} s (not counted); next day: ${moved} moved, ${left} left, ${arrivals.length} arrived`);
+console.log(
+  `generated and encoded in ${secs(t0).toFixed(0)} s (not counted); next day: ${moved} moved, ${left} left, ${arrivals.length} arrived`,
+);
 
 const source = (path: string, name: string): EngineSource => sortByRecordKey({ ...readSource(path, true), name });
 const day0 = [source(files.ct, 'council-tax'), source(files.gp0, 'nhs-gp')];
 const day1 = [day0[0]!, source(files.gp1, 'nhs-gp')];
-console.log(`records: council tax ${day0[0]!.tokens.length.toLocaleString('en-GB')}, GP ${day0[1]!.tokens.length.toLocaleString('en-GB')} → ${day1[1]!.tokens.length.toLocaleString('en-GB')}`);
+console.log(
+  `records: council tax ${day0[0]!.tokens.length.toLocaleString('en-GB')}, GP ${day0[1]!.tokens.length.toLocaleString('en-GB')} → ${day1[1]!.tokens.length.toLocaleString('en-GB')}`,
+);
 
 console.log('\n## Engine (one thread)');
 const opts = (runId: string) => ({ diceThreshold: 0.8, runId });
@@ -119,19 +159,36 @@ console.log(`day 0, full: ${tFull0.toFixed(2)} s (keeping its scoring for the ne
 const [full1, tFull1] = timed(() => link(day1, opts('full-1')));
 const [inc1, tInc1] = timed(() => linkIncremental(day1, previous, opts('inc-1')));
 const [ref1, tRef1] = timed(() => linkWithModel(day1, stored, opts('ref-1')));
-console.log(`day 1, full relink (EM re-fitted):        ${tFull1.toFixed(2)} s — ${stages(full1)}; ${full1.stats.candidatePairs.toLocaleString('en-GB')} candidate pairs`);
+console.log(
+  `day 1, full relink (EM re-fitted):        ${tFull1.toFixed(2)} s — ${stages(full1)}; ${full1.stats.candidatePairs.toLocaleString('en-GB')} candidate pairs`,
+);
 console.log(`day 1, full with the day-0 model (fixed):  ${tRef1.toFixed(2)} s — ${stages(ref1)}`);
-console.log(`day 1, incremental:                        ${tInc1.toFixed(2)} s — ${stages(inc1)}; ${inc1.stats.candidatePairs.toLocaleString('en-GB')} new candidate pairs`);
+console.log(
+  `day 1, incremental:                        ${tInc1.toFixed(2)} s — ${stages(inc1)}; ${inc1.stats.candidatePairs.toLocaleString('en-GB')} new candidate pairs`,
+);
 console.log(`  ${JSON.stringify(inc1.incremental)}`);
-console.log(`  incremental / full relink: ${(tInc1 / tFull1).toFixed(3)} (×${(tFull1 / tInc1).toFixed(1)} faster); the same partition as the full run with the fixed model: ${samePartition(inc1, ref1) ? 'yes' : 'NO'}`);
+console.log(
+  `  incremental / full relink: ${(tInc1 / tFull1).toFixed(3)} (×${(tFull1 / tInc1).toFixed(1)} faster); the same partition as the full run with the fixed model: ${samePartition(inc1, ref1) ? 'yes' : 'NO'}`,
+);
 
 if (!ENGINE_ONLY) {
-  console.log(`\n## Broker runs (runLinkage), ${process.env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : 'embedded PGlite'}`);
-  const broker = await startBroker({ dataDir: join(WORK, 'broker'), databaseUrl: process.env.DATABASE_URL, logger: createLogger('warn') });
+  console.log(
+    `\n## Broker runs (runLinkage), ${process.env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : 'embedded PGlite'}`,
+  );
+  const broker = await startBroker({
+    dataDir: join(WORK, 'broker'),
+    databaseUrl: process.env.DATABASE_URL,
+    logger: createLogger('warn'),
+  });
   try {
     const { db, keys } = broker;
     for (const a of ['council-tax', 'nhs-gp']) await registerAgency(db, a, a);
-    await addPerson(db, { username: 'iggy', role: 'ig-lead', password: 'bench ig lead password 1234', createdBy: 'bench' });
+    await addPerson(db, {
+      username: 'iggy',
+      role: 'ig-lead',
+      password: 'bench ig lead password 1234',
+      createdBy: 'bench',
+    });
     const policy = parsePolicy(`id: bench-incremental
 version: 1
 purpose: bench-incremental
@@ -157,7 +214,15 @@ linkage: { threshold: 0.8 }
     const load = async (agency: string, path: string) => {
       const { body } = readEncodedFile(path);
       const decoded = decodeSubmission(body);
-      await storeSubmission(db, keys, { agency, purpose: 'bench-incremental', idempotencyKey: `bench-${path}`, header: body.header, decoded, signature: { digest: decoded.digest, signature: '' }, contributors: ['council-tax', 'nhs-gp'] });
+      await storeSubmission(db, keys, {
+        agency,
+        purpose: 'bench-incremental',
+        idempotencyKey: `bench-${path}`,
+        header: body.header,
+        decoded,
+        signature: { digest: decoded.digest, signature: '' },
+        contributors: ['council-tax', 'nhs-gp'],
+      });
     };
     await load('council-tax', files.ct);
     await load('nhs-gp', files.gp0);
@@ -178,7 +243,9 @@ linkage: { threshold: 0.8 }
     const full = await run('full');
     console.log(`day 1, ${inc.r.mode}: ${inc.s.toFixed(1)} s (${inc.parts}) — ${inc.r.modeReason}`);
     console.log(`day 1, ${full.r.mode} relink: ${full.s.toFixed(1)} s (${full.parts})`);
-    console.log(`  incremental / full relink: ${(inc.s / full.s).toFixed(3)}; both decrypt every encoding and store every run record`);
+    console.log(
+      `  incremental / full relink: ${(inc.s / full.s).toFixed(3)}; both decrypt every encoding and store every run record`,
+    );
   } finally {
     await broker.close();
   }

@@ -204,7 +204,9 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     const c = compileC(opts.cc ?? 'cc', dir, []);
     const cScalar = 'exe' in c ? compileC(opts.cc ?? 'cc', dir, ['-fno-tree-vectorize']) : c;
     const cSkipped = 'skipped' in c ? c.skipped : null;
-    log(`kernel bench: ${BITS}-bit filters, A ${nA} × B ${nB} = ${((nA * nB) / 1e6).toFixed(1)}M comparisons per run; default backend ${backend}; ${threads} cores`);
+    log(
+      `kernel bench: ${BITS}-bit filters, A ${nA} × B ${nB} = ${((nA * nB) / 1e6).toFixed(1)}M comparisons per run; default backend ${backend}; ${threads} cores`,
+    );
     log(native.available ? `native addon: ${native.detail}` : `native addon not used: ${native.detail}`);
     if (cSkipped) log(`C reference skipped: ${cSkipped}`);
 
@@ -242,7 +244,8 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
         for (const be of compared) {
           const run = bestOf(1, () => candidatesAbove(p.A, p.B, p.t, { backend: be }));
           keep(be, run.seconds);
-          if (hits >= 0 && run.value.a.length !== hits) log(`    WARNING: ${be} found ${run.value.a.length} pairs, ${compared[0]} ${hits}`);
+          if (hits >= 0 && run.value.a.length !== hits)
+            log(`    WARNING: ${be} found ${run.value.a.length} pairs, ${compared[0]} ${hits}`);
           hits = run.value.a.length;
         }
       }
@@ -256,7 +259,9 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
       // 0, where that many emitted pairs would not fit in memory.
       const tiles = p.t > 0 ? MULTI_TILES : 1;
       const bigA = tiled(p.A, tiles);
-      const multi = await bestOfAsync(Math.max(1, repeats - 1), () => candidatesAboveParallel(bigA, p.B, p.t, { threads }));
+      const multi = await bestOfAsync(Math.max(1, repeats - 1), () =>
+        candidatesAboveParallel(bigA, p.B, p.t, { threads }),
+      );
       const single = bestOf(1, () => candidatesAbove(bigA, p.B, p.t));
       const fig: KernelRunFigures = {
         name: p.name,
@@ -275,9 +280,12 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
       log(`- ${p.name}: ${fig.hits} pairs found, ${(fig.prunedShare * 100).toFixed(1)}% pruned by popcount`);
       const ratio = (perSec: number, ref: number | null): string => (ref ? `   ${(perSec / ref).toFixed(2)}× C` : '');
       log(`    C -O3 -march=native:        ${fmt(cPerSec)}`);
-      for (const be of compared) log(`    ${`${be}, 1 core:`.padEnd(28)}${fmt(perSec[be] as number)}${ratio(perSec[be] as number, cPerSec)}`);
+      for (const be of compared)
+        log(`    ${`${be}, 1 core:`.padEnd(28)}${fmt(perSec[be] as number)}${ratio(perSec[be] as number, cPerSec)}`);
       if (cScalarPerSec) log(`    C + -fno-tree-vectorize (scalar POPCNT): ${fmt(cScalarPerSec)}`);
-      log(`    ${backend}, ${threads} worker threads: ${fmt(fig.multiPerSec)}, ${fig.multiSpeedup.toFixed(2)}× one core on ${((tiles * comparisons) / 1e6).toFixed(0)}M comparisons (worker start-up included)`);
+      log(
+        `    ${backend}, ${threads} worker threads: ${fmt(fig.multiPerSec)}, ${fig.multiSpeedup.toFixed(2)}× one core on ${((tiles * comparisons) / 1e6).toFixed(0)}M comparisons (worker start-up included)`,
+      );
       if (hitsAgree === false) log('    WARNING: C found a different number of pairs');
     }
     // Pure-TypeScript fallback on a slice, for scale.

@@ -46,9 +46,19 @@ for (let k = 0; k < data.truth.length; k += 2) {
   if (result.entityIds[data.truth[k]!] === result.entityIds[n + data.truth[k + 1]!]) together++;
 }
 const truePairs = data.truth.length / 2;
-console.log(`linked in ${seconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (target: under 60 s)`);
-console.log(`stage times: ${Object.entries(result.stats.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
+console.log(
+  `linked in ${seconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (target: under 60 s)`,
+);
+console.log(
+  `stage times: ${Object.entries(result.stats.seconds)
+    .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+    .join(', ')}`,
+);
 console.log(`peak resident memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-console.log(`candidate pairs: ${result.stats.candidatePairs.toLocaleString('en-GB')} (${(result.stats.candidatePairs / n).toFixed(2)} per record); links accepted: ${result.stats.linksAccepted.toLocaleString('en-GB')}; entities: ${result.stats.entities.toLocaleString('en-GB')}`);
-console.log(`true pairs linked into one entity: ${together.toLocaleString('en-GB')} of ${truePairs.toLocaleString('en-GB')} = ${(together / truePairs).toFixed(4)} (target pair completeness ≥ 0.995)`);
+console.log(
+  `candidate pairs: ${result.stats.candidatePairs.toLocaleString('en-GB')} (${(result.stats.candidatePairs / n).toFixed(2)} per record); links accepted: ${result.stats.linksAccepted.toLocaleString('en-GB')}; entities: ${result.stats.entities.toLocaleString('en-GB')}`,
+);
+console.log(
+  `true pairs linked into one entity: ${together.toLocaleString('en-GB')} of ${truePairs.toLocaleString('en-GB')} = ${(together / truePairs).toFixed(4)} (target pair completeness ≥ 0.995)`,
+);
 console.log(`scoring: ${result.scoring.reasoning.join(' ')}`);

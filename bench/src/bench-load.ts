@@ -16,7 +16,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BrokerClient, BrokerError, enrol } from '@blindlink/agency-client';
-import { addPerson, approvePolicy, createLogger, generatePassword, registerAgency, startBroker, storePolicy, verifyAuditChain } from '@blindlink/broker';
+import {
+  addPerson,
+  approvePolicy,
+  createLogger,
+  generatePassword,
+  registerAgency,
+  startBroker,
+  storePolicy,
+  verifyAuditChain,
+} from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import type { SubmissionRequest } from '@blindlink/protocol';
 
@@ -36,9 +45,14 @@ const agencyName = (i: number) => `agency-${String.fromCharCode(97 + (i % 26))}$
 
 /** Every agency contributes; each may ask whether its rows are known to the next one round the ring. */
 function policyYaml(agencies: string[], id: string, purpose: string): string {
-  const contributors = agencies.map((a) => `  - { agency: ${a}, dataset: D-${a}, identifiers: [given_name, surname, dob] }`).join('\n');
+  const contributors = agencies
+    .map((a) => `  - { agency: ${a}, dataset: D-${a}, identifiers: [given_name, surname, dob] }`)
+    .join('\n');
   const recipients = agencies
-    .map((a, i) => `  - agency: ${a}\n    releases:\n      - { id: ${a}-asks, form: membership, of: [${agencies[(i + 1) % agencies.length]}] }`)
+    .map(
+      (a, i) =>
+        `  - agency: ${a}\n    releases:\n      - { id: ${a}-asks, form: membership, of: [${agencies[(i + 1) % agencies.length]}] }`,
+    )
     .join('\n');
   return `id: ${id}
 version: 1
@@ -65,7 +79,12 @@ function syntheticUpload(n: number): SubmissionRequest {
     header: {
       format: 'blindlink/encoded',
       formatVersion: 1,
-      schema: { id: 'uk-person', version: 1, fingerprint: 'sha256:' + 'ab'.repeat(32), fields: ['given_name', 'surname', 'dob'] },
+      schema: {
+        id: 'uk-person',
+        version: 1,
+        fingerprint: 'sha256:' + 'ab'.repeat(32),
+        fields: ['given_name', 'surname', 'dob'],
+      },
       // One secret for every agency: the broker refuses uploads whose key checks disagree.
       keyCheck: 'YmVuY2gtbG9hZC1zZWNyZQ',
       clkBits: 1024,
@@ -73,7 +92,10 @@ function syntheticUpload(n: number): SubmissionRequest {
       recordCount: n,
       createdAt: new Date().toISOString(),
     },
-    records: Array.from({ length: n }, () => ({ token: randomBytes(16).toString('base64url'), clk: randomBytes(128).toString('base64') })),
+    records: Array.from({ length: n }, () => ({
+      token: randomBytes(16).toString('base64url'),
+      clk: randomBytes(128).toString('base64'),
+    })),
   } as unknown as SubmissionRequest;
 }
 
@@ -91,25 +113,50 @@ async function main(): Promise<number> {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${dbName}`;
   const work = mkdtempSync(join(tmpdir(), 'blindlink-bench-load-'));
-  const broker = await startBroker({ dataDir: join(work, 'broker'), databaseUrl: url.toString(), logger: createLogger('warn'), rateLimit: 1_000_000 });
+  const broker = await startBroker({
+    dataDir: join(work, 'broker'),
+    databaseUrl: url.toString(),
+    logger: createLogger('warn'),
+    rateLimit: 1_000_000,
+  });
   const clients: BrokerClient[] = [];
   try {
     const agencies = Array.from({ length: AGENCIES }, (_, i) => agencyName(i));
-    await addPerson(broker.db, { username: 'bench-ig', role: 'ig-lead', password: generatePassword(), createdBy: 'bench' });
-    for (const [id, purpose] of [['load-ask-policy', ASK_PURPOSE], ['load-upload-policy', UPLOAD_PURPOSE]] as const) {
+    await addPerson(broker.db, {
+      username: 'bench-ig',
+      role: 'ig-lead',
+      password: generatePassword(),
+      createdBy: 'bench',
+    });
+    for (const [id, purpose] of [
+      ['load-ask-policy', ASK_PURPOSE],
+      ['load-upload-policy', UPLOAD_PURPOSE],
+    ] as const) {
       await storePolicy(broker.db, parsePolicy(policyYaml(agencies, id, purpose)), 'admin:bench');
       await approvePolicy(broker.db, id, 1, 'bench-ig');
     }
     for (const a of agencies) {
       const { enrolmentCode } = await registerAgency(broker.db, a, a);
-      await enrol({ baseUrl: broker.url, keyDir: join(work, a), agency: a, code: enrolmentCode, caPem: broker.caCertificate });
+      await enrol({
+        baseUrl: broker.url,
+        keyDir: join(work, a),
+        agency: a,
+        code: enrolmentCode,
+        caPem: broker.caCertificate,
+      });
       clients.push(new BrokerClient(broker.url, join(work, a)));
     }
     // A first upload each and one run, so membership questions have a completed run to answer from.
-    await Promise.all(clients.map((c, i) => c.submit(ASK_PURPOSE, syntheticUpload(RECORDS), `warmup-${i}-${randomBytes(8).toString('hex')}`)));
+    await Promise.all(
+      clients.map((c, i) =>
+        c.submit(ASK_PURPOSE, syntheticUpload(RECORDS), `warmup-${i}-${randomBytes(8).toString('hex')}`),
+      ),
+    );
     const first = await clients[0]!.runAndWait(ASK_PURPOSE);
     if (first.status !== 'completed') throw new Error(`warm-up run ${first.status}: ${first.error ?? ''}`);
-    process.stdout.write(`bench:load: ${AGENCIES} agencies × ${WORKERS} workers for ${SECONDS} s; uploads of ${RECORDS} records (${Math.round(UPLOAD_SHARE * 100)}% of requests), the rest membership questions (${RECORDS} rows each); PostgreSQL on loopback\n`);
+    process.stdout.write(
+      `bench:load: ${AGENCIES} agencies × ${WORKERS} workers for ${SECONDS} s; uploads of ${RECORDS} records (${Math.round(UPLOAD_SHARE * 100)}% of requests), the rest membership questions (${RECORDS} rows each); PostgreSQL on loopback\n`,
+    );
 
     const latencies: Record<'upload' | 'membership', number[]> = { upload: [], membership: [] };
     const errors = new Map<string, number>();
@@ -126,7 +173,11 @@ async function main(): Promise<number> {
         const t0 = performance.now();
         try {
           if (kind === 'upload') {
-            const r = await c.submit(UPLOAD_PURPOSE, syntheticUpload(RECORDS), `load-${i}-${w}-${n++}-${randomBytes(6).toString('hex')}`);
+            const r = await c.submit(
+              UPLOAD_PURPOSE,
+              syntheticUpload(RECORDS),
+              `load-${i}-${w}-${n++}-${randomBytes(6).toString('hex')}`,
+            );
             acknowledged.push({ id: r.submissionId, records: r.recordCount });
             recordsAcknowledged += r.recordCount;
           } else {

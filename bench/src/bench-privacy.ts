@@ -11,10 +11,21 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import { UK_PERSON, UK_PERSON_UNHARDENED, type EncodingSchema, type HardeningSpec } from '@blindlink/agency-client/encode';
+import {
+  UK_PERSON,
+  UK_PERSON_UNHARDENED,
+  type EncodingSchema,
+  type HardeningSpec,
+} from '@blindlink/agency-client/encode';
 import { normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
 import { readTokenMap } from '@blindlink/agency-client';
-import { loadBackground, privacyReport, type AttackName, type PrivacyReport, type Truth } from '@blindlink/broker/privacy';
+import {
+  loadBackground,
+  privacyReport,
+  type AttackName,
+  type PrivacyReport,
+  type Truth,
+} from '@blindlink/broker/privacy';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { encodeAgencies, febrlFieldLevel, linkAgencies, ROOT, synthAgencies } from './quality.js';
 
@@ -22,9 +33,15 @@ const QUICK = process.argv.includes('--quick');
 const PERSONS = QUICK ? 5_000 : 10_000;
 const WORK = join(tmpdir(), `blindlink-bench-privacy-${process.pid}`);
 const AGENCIES = ['council_tax', 'nhs_gp'];
-const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null;
+const ONLY = process.argv.includes('--only')
+  ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',')
+  : null;
 
-const SALT: HardeningSpec = { step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] };
+const SALT: HardeningSpec = {
+  step: 'salt',
+  from: { field: 'dob', transform: 'year' },
+  fields: ['given_name', 'surname'],
+};
 
 /** A hardening option: schema steps, and optionally bits flipped at random after encoding. */
 interface HardeningOption {
@@ -36,7 +53,11 @@ interface HardeningOption {
   flip?: number;
 }
 
-const FLIP = (probability: number): HardeningSpec => ({ step: 'flip', probability, fields: ['given_name', 'surname', 'dob'] });
+const FLIP = (probability: number): HardeningSpec => ({
+  step: 'flip',
+  probability,
+  fields: ['given_name', 'surname', 'dob'],
+});
 
 /** The options compared: version 2 filters with each step, and the default, uk-person version 3. */
 export const OPTIONS: HardeningOption[] = [
@@ -54,7 +75,8 @@ export const OPTIONS: HardeningOption[] = [
 ];
 
 function schemaFile(dir: string, base: EncodingSchema | string, id: string, hardening: HardeningSpec[]): string {
-  const schema = typeof base === 'string' ? (JSON.parse(readFileSync(base, 'utf8')) as Record<string, unknown>) : { ...base };
+  const schema =
+    typeof base === 'string' ? (JSON.parse(readFileSync(base, 'utf8')) as Record<string, unknown>) : { ...base };
   const file = join(dir, `${id}.schema.json`);
   writeFileSync(file, JSON.stringify({ ...schema, id, hardening }));
   return file;
@@ -79,7 +101,13 @@ function flipFile(p: number, seed: number): (file: string) => void {
     const out = [lines[0]!];
     for (const l of lines.slice(1)) {
       const r = JSON.parse(l) as EncodedRecord;
-      out.push(JSON.stringify({ ...r, clk: flip(r.clk), ...(r.fields ? { fields: Object.fromEntries(Object.entries(r.fields).map(([f, v]) => [f, flip(v)])) } : {}) }));
+      out.push(
+        JSON.stringify({
+          ...r,
+          clk: flip(r.clk),
+          ...(r.fields ? { fields: Object.fromEntries(Object.entries(r.fields).map(([f, v]) => [f, flip(v)])) } : {}),
+        }),
+      );
     }
     writeFileSync(file, out.join('\n') + '\n');
   };
@@ -87,7 +115,12 @@ function flipFile(p: number, seed: number): (file: string) => void {
 
 /** Row token → the true normalised names of the GP row it encodes. */
 function gpTruth(data: string, encoded: string): Truth {
-  const rows = new Map((parse(readFileSync(join(data, 'nhs_gp.csv')), { columns: true }) as Record<string, string>[]).map((r) => [r.record_id!, r]));
+  const rows = new Map(
+    (parse(readFileSync(join(data, 'nhs_gp.csv')), { columns: true }) as Record<string, string>[]).map((r) => [
+      r.record_id!,
+      r,
+    ]),
+  );
   const truth: Truth = new Map();
   for (const [token, id] of readTokenMap(`${encoded}.tokens.csv`)) {
     const row = rows.get(id)!;
@@ -101,7 +134,16 @@ function gpTruth(data: string, encoded: string): Truth {
 function attack(file: string, truth: Truth): { report: PrivacyReport; seconds: number } {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   const t0 = performance.now();
-  const report = privacyReport([{ name: 'nhs_gp', header: JSON.parse(lines[0]!) as EncodedHeader, records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord) }], { background: loadBackground(), truth });
+  const report = privacyReport(
+    [
+      {
+        name: 'nhs_gp',
+        header: JSON.parse(lines[0]!) as EncodedHeader,
+        records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord),
+      },
+    ],
+    { background: loadBackground(), truth },
+  );
   return { report, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -110,10 +152,24 @@ const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(10
 async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const data = join(WORK, 'synth');
-  console.log(`# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed bench-privacy), attacked file: the NHS GP extract; background: ${loadBackground().source}`);
+  console.log(
+    `# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed bench-privacy), attacked file: the NHS GP extract; background: ${loadBackground().source}`,
+  );
   const { personOfRecord } = await synthAgencies(data, PERSONS, 'bench-privacy', AGENCIES);
   const rows: string[] = [];
-  const header = ['option', 'given: freq', 'given: mining', 'given: graph', 'surname: freq', 'surname: mining', 'surname: graph', 'full name: freq', 'full name: mining', 'F1 council tax × GP', QUICK ? '' : 'F1 FEBRL4'].filter((h) => h !== '');
+  const header = [
+    'option',
+    'given: freq',
+    'given: mining',
+    'given: graph',
+    'surname: freq',
+    'surname: mining',
+    'surname: graph',
+    'full name: freq',
+    'full name: mining',
+    'F1 council tax × GP',
+    QUICK ? '' : 'F1 FEBRL4',
+  ].filter((h) => h !== '');
   rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
   for (const [i, o] of OPTIONS.entries()) {
     if (ONLY && !ONLY.includes(o.name)) continue;
@@ -125,7 +181,8 @@ async function main(): Promise<void> {
     const { quality } = linkAgencies(dir, AGENCIES, personOfRecord, tokenToRecord);
     const f1 = quality(0, 1).f1;
     const { report, seconds } = attack(join(dir, 'nhs_gp.enc'), gpTruth(data, join(dir, 'nhs_gp.enc')));
-    const rate = (field: string, a: AttackName) => report.fields.find((f) => f.field === field)?.attacks[a]?.measured?.top1.rate;
+    const rate = (field: string, a: AttackName) =>
+      report.fields.find((f) => f.field === field)?.attacks[a]?.measured?.top1.rate;
     let febrlF1: number | undefined;
     if (!QUICK) {
       const fdir = join(dir, 'febrl');
@@ -133,7 +190,17 @@ async function main(): Promise<void> {
       const fschema = schemaFile(fdir, join(ROOT, 'bench/schemas/febrl4.json'), `febrl4-bench-${i}`, o.hardening);
       febrlF1 = (await febrlFieldLevel(fdir, fschema, o.flip ? flipFile(o.flip, 2000 + i) : undefined)).quality.f1;
     }
-    const cells = [o.name, rate('given_name', 'frequency'), rate('given_name', 'mining'), rate('given_name', 'graph'), rate('surname', 'frequency'), rate('surname', 'mining'), rate('surname', 'graph'), rate('full_name', 'frequency'), rate('full_name', 'mining')].map((c) => (typeof c === 'string' ? c : pct(c)));
+    const cells = [
+      o.name,
+      rate('given_name', 'frequency'),
+      rate('given_name', 'mining'),
+      rate('given_name', 'graph'),
+      rate('surname', 'frequency'),
+      rate('surname', 'mining'),
+      rate('surname', 'graph'),
+      rate('full_name', 'frequency'),
+      rate('full_name', 'mining'),
+    ].map((c) => (typeof c === 'string' ? c : pct(c)));
     cells.push(f1.toFixed(4));
     if (!QUICK) cells.push(febrlF1!.toFixed(4));
     rows.push(`| ${cells.join(' | ')} |`);

@@ -15,7 +15,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createLogger, startBroker } from '@blindlink/broker';
 import { BrokerKeyring } from '@blindlink/broker/trust';
-import { AUDIT_HEAD_HEADER, auditReceiptMessage, decodeAuditReceipt, encodeAuditReceipt, verifyAuditReceipt, type AuditReceipt } from '@blindlink/protocol';
+import {
+  AUDIT_HEAD_HEADER,
+  auditReceiptMessage,
+  decodeAuditReceipt,
+  encodeAuditReceipt,
+  verifyAuditReceipt,
+  type AuditReceipt,
+} from '@blindlink/protocol';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const PG_ADMIN_URL = process.env.BLINDLINK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -41,7 +48,8 @@ function micro(keys: BrokerKeyring): { signUs: number; verifyUs: number; signCpu
   const signCpuUs = (cpuUs() - c0) / n;
   t0 = process.hrtime.bigint();
   c0 = cpuUs();
-  for (let i = 0; i < n / 5; i++) if (!verifyAuditReceipt(last!, keys.signingPublicKey).ok) throw new Error('receipt does not verify');
+  for (let i = 0; i < n / 5; i++)
+    if (!verifyAuditReceipt(last!, keys.signingPublicKey).ok) throw new Error('receipt does not verify');
   const verifyUs = Number(process.hrtime.bigint() - t0) / 1000 / (n / 5);
   const verifyCpuUs = (cpuUs() - c0) / (n / 5);
   return { signUs, verifyUs, signCpuUs, verifyCpuUs };
@@ -51,14 +59,22 @@ function get(url: string, agent: Agent): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { agent }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(res.headers[AUDIT_HEAD_HEADER] as string | undefined) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(res.headers[AUDIT_HEAD_HEADER] as string | undefined)
+          : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end();
   });
 }
 
-async function load(url: string, agent: Agent, inFlight: number): Promise<{ rps: number; p50: number; p99: number; seqs: number[] }> {
+async function load(
+  url: string,
+  agent: Agent,
+  inFlight: number,
+): Promise<{ rps: number; p50: number; p99: number; seqs: number[] }> {
   const latencies: number[] = [];
   const seqs: number[] = [];
   const until = Date.now() + SECONDS * 1000;
@@ -79,9 +95,15 @@ async function load(url: string, agent: Agent, inFlight: number): Promise<{ rps:
 }
 
 async function main(): Promise<void> {
-  const keys = await BrokerKeyring.fromSeeds({ signingSeed: randomBytes(32), sealingSeed: randomBytes(32), dataKey: randomBytes(32) });
+  const keys = await BrokerKeyring.fromSeeds({
+    signingSeed: randomBytes(32),
+    sealingSeed: randomBytes(32),
+    dataKey: randomBytes(32),
+  });
   const m = micro(keys);
-  console.log(`one receipt: sign ${m.signUs.toFixed(1)} µs wall / ${m.signCpuUs.toFixed(1)} µs CPU (libsodium Ed25519 + header), verify ${m.verifyUs.toFixed(1)} µs wall / ${m.verifyCpuUs.toFixed(1)} µs CPU (node:crypto)`);
+  console.log(
+    `one receipt: sign ${m.signUs.toFixed(1)} µs wall / ${m.signCpuUs.toFixed(1)} µs CPU (libsodium Ed25519 + header), verify ${m.verifyUs.toFixed(1)} µs wall / ${m.verifyCpuUs.toFixed(1)} µs CPU (node:crypto)`,
+  );
 
   const name = `blindlink_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -91,7 +113,12 @@ async function main(): Promise<void> {
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'blindlink-bench-receipts-'));
-  const broker = await startBroker({ dataDir, databaseUrl: url.toString(), logger: createLogger('silent'), rateLimit: 1_000_000 });
+  const broker = await startBroker({
+    dataDir,
+    databaseUrl: url.toString(),
+    logger: createLogger('silent'),
+    rateLimit: 1_000_000,
+  });
   const agent = new Agent({ ca: broker.caCertificate, keepAlive: true, maxSockets: 64 });
   const realSign = broker.keys.sign.bind(broker.keys);
   try {
@@ -99,10 +126,14 @@ async function main(): Promise<void> {
     for (const inFlight of [1, 16]) {
       for (const signed of [true, false]) {
         // The hook holds this very keyring: stubbing its sign() removes the signature and nothing else.
-        (broker.keys as unknown as { sign: (m: Uint8Array) => Uint8Array }).sign = signed ? realSign : () => new Uint8Array(64);
+        (broker.keys as unknown as { sign: (m: Uint8Array) => Uint8Array }).sign = signed
+          ? realSign
+          : () => new Uint8Array(64);
         const r = await load(broker.url, agent, inFlight);
         const distinct = new Set(r.seqs).size === r.seqs.length;
-        console.log(`${String(inFlight).padStart(2)} in flight, receipts ${signed ? 'signed ' : 'stubbed'}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; ${r.seqs.length} receipts, ${distinct ? 'every seq distinct' : 'DUPLICATE SEQS'}`);
+        console.log(
+          `${String(inFlight).padStart(2)} in flight, receipts ${signed ? 'signed ' : 'stubbed'}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; ${r.seqs.length} receipts, ${distinct ? 'every seq distinct' : 'DUPLICATE SEQS'}`,
+        );
       }
     }
   } finally {

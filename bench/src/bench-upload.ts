@@ -27,9 +27,16 @@ const arg = (name: string) => {
 const ROWS = Number(arg('rows') ?? 100_000);
 const DATABASE_URL = arg('database-url');
 
-function run(bin: string, args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  bin: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -46,10 +53,36 @@ async function must(bin: string, args: string[], env: Record<string, string | un
 }
 
 /** Peak resident set (VmHWM) of a live process, MB. */
-const peakMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+const peakMb = (pid: number) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
-const GIVEN = ['Siobhan', 'Gwendolyn', 'Bartholomew', 'Ignatius', 'Philippa', 'Leopold', 'Rosalind', 'Cuthbert', 'Marguerite', 'Percival', 'Wilhelmina', 'Augustus'];
-const SURNAME = ['Abernathy', 'Blackwood', 'Cartwright', 'Delacroix', 'Ellsworth', 'Fairbanks', 'Greenhalgh', 'Hollingsworth', 'Inglethorpe', 'Jefferson', 'Kingsbury'];
+const GIVEN = [
+  'Siobhan',
+  'Gwendolyn',
+  'Bartholomew',
+  'Ignatius',
+  'Philippa',
+  'Leopold',
+  'Rosalind',
+  'Cuthbert',
+  'Marguerite',
+  'Percival',
+  'Wilhelmina',
+  'Augustus',
+];
+const SURNAME = [
+  'Abernathy',
+  'Blackwood',
+  'Cartwright',
+  'Delacroix',
+  'Ellsworth',
+  'Fairbanks',
+  'Greenhalgh',
+  'Hollingsworth',
+  'Inglethorpe',
+  'Jefferson',
+  'Kingsbury',
+];
 const POSTCODES = ['SW1A 1AA', 'EC1A 1BB', 'M1 1AE', 'B33 8TH', 'CR2 6XH', 'DN55 1PT', 'W1A 0AX', 'LS1 4DY'];
 
 async function main() {
@@ -61,12 +94,23 @@ async function main() {
     const lines = ['record_id,given_name,surname,dob,sex,postcode'];
     for (let i = 0; i < base; i++) {
       const dob = `${1940 + ((i * 7) % 60)}-${String(1 + ((i * 5) % 12)).padStart(2, '0')}-${String(1 + ((i * 11) % 28)).padStart(2, '0')}`;
-      lines.push(`R${i},${GIVEN[i % GIVEN.length]},${SURNAME[(i * 3 + Math.floor(i / 12)) % SURNAME.length]},${dob},${i % 2 ? 'M' : 'F'},${POSTCODES[i % POSTCODES.length]}`);
+      lines.push(
+        `R${i},${GIVEN[i % GIVEN.length]},${SURNAME[(i * 3 + Math.floor(i / 12)) % SURNAME.length]},${dob},${i % 2 ? 'M' : 'F'},${POSTCODES[i % POSTCODES.length]}`,
+      );
     }
     writeFileSync(join(dir, 'in.csv'), lines.join('\n') + '\n');
     const secret = Buffer.from('bench secret shared by agencies only');
     let t = Date.now();
-    await encodeCsv({ input: join(dir, 'in.csv'), out: join(dir, 'base.enc'), secret, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'fail' });
+    await encodeCsv({
+      input: join(dir, 'in.csv'),
+      out: join(dir, 'base.enc'),
+      secret,
+      schema: 'uk-person',
+      map: {},
+      idColumn: 'record_id',
+      ignore: [],
+      onInvalid: 'fail',
+    });
     process.stderr.write(`encoded ${base} rows in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
     let file = join(dir, 'base.enc');
     if (ROWS > base) {
@@ -76,7 +120,8 @@ async function main() {
       header.recordCount = ROWS;
       file = join(dir, 'big.enc');
       const out = createWriteStream(file);
-      const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+      const write = (s: string) =>
+        out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r()));
       await write(JSON.stringify(header) + '\n');
       for (let i = 0; i < ROWS; i++) {
         const rec = records[i % records.length]!;
@@ -86,13 +131,37 @@ async function main() {
     }
 
     // The operator: register the agency, load and approve a policy (before serving: PGlite is single-process).
-    const code = JSON.parse((await must(BROKER, ['agency', 'register', 'council-tax', '--data-dir', dataDir], env)).stdout).enrolmentCode as string;
-    await must(BROKER, ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir], env);
+    const code = JSON.parse(
+      (await must(BROKER, ['agency', 'register', 'council-tax', '--data-dir', dataDir], env)).stdout,
+    ).enrolmentCode as string;
+    await must(
+      BROKER,
+      ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir],
+      env,
+    );
     const ig = await must(BROKER, ['user', 'add', 'iona', '--role', 'ig-lead', '--data-dir', dataDir], env);
     writeFileSync(join(dir, 'iona.pw'), JSON.parse(ig.stdout).password + '\n');
-    await must(BROKER, ['policy', 'approve', 'csp-2026', '1', '--as', 'iona', '--password-file', join(dir, 'iona.pw'), '--data-dir', dataDir], env);
+    await must(
+      BROKER,
+      [
+        'policy',
+        'approve',
+        'csp-2026',
+        '1',
+        '--as',
+        'iona',
+        '--password-file',
+        join(dir, 'iona.pw'),
+        '--data-dir',
+        dataDir,
+      ],
+      env,
+    );
 
-    const broker = spawn(process.execPath, [BROKER, 'serve', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const broker = spawn(process.execPath, [BROKER, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const on = (d: Buffer) => {
@@ -106,12 +175,41 @@ async function main() {
     });
     try {
       const agencyEnv = { BLINDLINK_BROKER: url };
-      await must(AGENCY, ['enrol', '--agency', 'council-tax', '--code', code, '--ca-file', join(dataDir, 'keys', 'ca.cert.pem'), '--key-dir', join(dir, 'keys')], agencyEnv);
+      await must(
+        AGENCY,
+        [
+          'enrol',
+          '--agency',
+          'council-tax',
+          '--code',
+          code,
+          '--ca-file',
+          join(dataDir, 'keys', 'ca.cert.pem'),
+          '--key-dir',
+          join(dir, 'keys'),
+        ],
+        agencyEnv,
+      );
       const brokerBefore = peakMb(broker.pid!);
       t = Date.now();
       // /usr/bin/time -v reports the client's peak resident set when it exits.
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const c = spawn('/usr/bin/time', ['-v', process.execPath, AGENCY, 'submit', '--key-dir', join(dir, 'keys'), '--purpose', 'community-safety', '--in', file], { env: { ...process.env, ...agencyEnv } });
+        const c = spawn(
+          '/usr/bin/time',
+          [
+            '-v',
+            process.execPath,
+            AGENCY,
+            'submit',
+            '--key-dir',
+            join(dir, 'keys'),
+            '--purpose',
+            'community-safety',
+            '--in',
+            file,
+          ],
+          { env: { ...process.env, ...agencyEnv } },
+        );
         let stderr = '';
         c.stderr.on('data', (d) => (stderr += d));
         c.on('close', (code) => resolve({ code, stderr }));
@@ -132,7 +230,12 @@ async function main() {
           load: (await import('node:os')).loadavg().map((x) => +x.toFixed(1)),
         }),
       );
-      process.stderr.write(r.stderr.split('\n').filter((l) => /stored as submission|chunks/.test(l)).join('\n') + '\n');
+      process.stderr.write(
+        r.stderr
+          .split('\n')
+          .filter((l) => /stored as submission|chunks/.test(l))
+          .join('\n') + '\n',
+      );
     } finally {
       broker.kill('SIGTERM');
     }

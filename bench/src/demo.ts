@@ -11,7 +11,17 @@ import { parse } from 'csv-parse/sync';
 import { BrokerClient, BrokerError, enrol, encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { mtlsAgent } from '@blindlink/agency-client/identity';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { addPerson, approvePolicy, createLogger, generatePassword, registerAgency, startBroker, storePolicy, verifyAuditChain, type RunningBroker } from '@blindlink/broker';
+import {
+  addPerson,
+  approvePolicy,
+  createLogger,
+  generatePassword,
+  registerAgency,
+  startBroker,
+  storePolicy,
+  verifyAuditChain,
+  type RunningBroker,
+} from '@blindlink/broker';
 import { parsePolicy, type PolicyDocument } from '@blindlink/policies';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,16 +43,33 @@ function writeCsv(path: string, header: string[], rows: Row[]): void {
 }
 
 /** One HTTPS call as a person (analyst, IG lead): password login, then a bearer token. */
-async function asPerson(b: RunningBroker, method: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: any }> {
+async function asPerson(
+  b: RunningBroker,
+  method: string,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; json: any }> {
   const agent = mtlsAgent({ caPem: b.caCertificate });
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   try {
     return await new Promise((resolveCall, reject) => {
-      const req = httpsRequest(new URL(path, b.url), { method, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolveCall({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-      });
+      const req = httpsRequest(
+        new URL(path, b.url),
+        {
+          method,
+          agent,
+          headers: {
+            ...(payload ? { 'content-type': 'application/json' } : {}),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolveCall({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -67,7 +94,13 @@ async function main(): Promise<void> {
     const igPassword = generatePassword();
     const analystPassword = generatePassword();
     await addPerson(b.db, { username: 'iona', role: 'ig-lead', password: igPassword, createdBy: 'operator:demo' });
-    await addPerson(b.db, { username: 'andy', role: 'analyst', password: analystPassword, createdBy: 'operator:demo', purposes: ['community-safety'] });
+    await addPerson(b.db, {
+      username: 'andy',
+      role: 'analyst',
+      password: analystPassword,
+      createdBy: 'operator:demo',
+      purposes: ['community-safety'],
+    });
     const docs: Record<string, PolicyDocument> = {};
     for (const f of ['community-safety', 'supporting-families', 'council-tax-spd', 'school-admissions']) {
       const p = parsePolicy(readFileSync(join(ROOT, `policies/examples/${f}.yaml`), 'utf8'), f);
@@ -84,7 +117,9 @@ async function main(): Promise<void> {
       keyDirs[a] = join(WORK, 'keys', a);
       await enrol({ baseUrl: b.url, keyDir: keyDirs[a], agency: a, code: enrolmentCode, caPem: b.caCertificate });
     }
-    step(`${agencies.length} agencies enrolled with one-time codes: client certificates from the broker CA, Ed25519 signing keys registered`);
+    step(
+      `${agencies.length} agencies enrolled with one-time codes: client certificates from the broker CA, Ed25519 signing keys registered`,
+    );
     const client = (a: string) => {
       const c = new BrokerClient(b.url, keyDirs[a]!);
       clients.push(c);
@@ -94,11 +129,25 @@ async function main(): Promise<void> {
     // What each dataset holds for each purpose: the extract, or the rows the policy describes.
     const file = (a: string) => join(data, `${a.replace(/-/g, '_')}.csv`);
     const schools = readCsv(file('schools'));
-    writeCsv(join(WORK, 'schools_needs.csv'), schools.header, schools.rows.filter((r) => Number(r.attendance) < 90 || r.child_in_need === 'yes'));
+    writeCsv(
+      join(WORK, 'schools_needs.csv'),
+      schools.header,
+      schools.rows.filter((r) => Number(r.attendance) < 90 || r.child_in_need === 'yes'),
+    );
     const gp = readCsv(file('nhs-gp'));
-    writeCsv(join(WORK, 'nhs_gp_needs.csv'), gp.header, gp.rows.filter((r) => r.health_need === 'yes'));
-    const apps = schools.rows.filter((r) => r.application_address).map((r) => ({ ...r, address: r.application_address!, postcode: r.application_postcode! }));
-    writeCsv(join(WORK, 'applications.csv'), ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode'], apps);
+    writeCsv(
+      join(WORK, 'nhs_gp_needs.csv'),
+      gp.header,
+      gp.rows.filter((r) => r.health_need === 'yes'),
+    );
+    const apps = schools.rows
+      .filter((r) => r.application_address)
+      .map((r) => ({ ...r, address: r.application_address!, postcode: r.application_postcode! }));
+    writeCsv(
+      join(WORK, 'applications.csv'),
+      ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode'],
+      apps,
+    );
     const inputs: Record<string, Record<string, { path: string; attributes: string[] }>> = {
       'community-safety': { police: { path: file('police'), attributes: ['ward', 'offence_category'] } },
       'supporting-families': {
@@ -107,7 +156,9 @@ async function main(): Promise<void> {
         police: { path: file('police'), attributes: ['criterion'] },
         dwp: { path: file('dwp'), attributes: ['criterion'] },
       },
-      'council-tax-spd-review': { 'council-tax': { path: file('council-tax'), attributes: ['single_person_discount'] } },
+      'council-tax-spd-review': {
+        'council-tax': { path: file('council-tax'), attributes: ['single_person_discount'] },
+      },
       'school-admissions-residency': { schools: { path: join(WORK, 'applications.csv'), attributes: [] } },
     };
 
@@ -121,7 +172,18 @@ async function main(): Promise<void> {
         const { header } = readCsv(input.path);
         const keep = new Set(['record_id', ...c.identifiers, ...input.attributes]);
         const out = join(WORK, `${purpose}.${c.agency}.enc`);
-        const s = await encodeCsv({ input: input.path, out, secret, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: header.filter((h) => !keep.has(h)), attributes: input.attributes, onInvalid: 'skip', threads: 1 });
+        const s = await encodeCsv({
+          input: input.path,
+          out,
+          secret,
+          schema: 'uk-person',
+          map: {},
+          idColumn: 'record_id',
+          ignore: header.filter((h) => !keep.has(h)),
+          attributes: input.attributes,
+          onInvalid: 'skip',
+          threads: 1,
+        });
         const { body, digest } = readEncodedFile(out);
         await client(c.agency).submit(purpose, body, `file-${digest.slice(0, 48)}`);
         tokens[`${purpose}/${c.agency}`] = readTokenMap(`${out}.tokens.csv`);
@@ -129,7 +191,9 @@ async function main(): Promise<void> {
       }
       const starter = doc.contributors[0]!.agency;
       const run = await client(starter).runAndWait(purpose);
-      step(`${purpose}: ${doc.contributors.length} agencies encoded ${rows} rows locally, signed, sealed and submitted; linkage run ${run.status}${run.error ? ` (${run.error})` : ''}`);
+      step(
+        `${purpose}: ${doc.contributors.length} agencies encoded ${rows} rows locally, signed, sealed and submitted; linkage run ${run.status}${run.error ? ` (${run.error})` : ''}`,
+      );
     }
 
     // The releases, each under its rule.
@@ -139,34 +203,57 @@ async function main(): Promise<void> {
     const personOf = new Map(truth.map((r) => [`${r.agency}:${r.record_id}`, r.person_id!]));
     const policePersons = new Set(truth.filter((r) => r.agency === 'police').map((r) => r.person_id));
     const ctTokens = tokens['community-safety/council-tax']!;
-    let tp = 0, fp = 0, fn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     for (const a of known.answers) {
       const isKnown = policePersons.has(personOf.get(`council_tax:${ctTokens.get(a.token)}`) ?? '');
       if (a.known && isKnown) tp++;
       else if (a.known) fp++;
       else if (isKnown) fn++;
     }
-    step(`membership — council tax asks "known to police?" (rule ${known.policy.rule}): ${known.answers.filter((a) => a.known).length} of ${known.answers.length} yes`);
-    detail(`against the ground truth: precision ${(tp / Math.max(tp + fp, 1)).toFixed(3)}, recall ${(tp / Math.max(tp + fn, 1)).toFixed(3)}`);
+    step(
+      `membership — council tax asks "known to police?" (rule ${known.policy.rule}): ${known.answers.filter((a) => a.known).length} of ${known.answers.length} yes`,
+    );
+    detail(
+      `against the ground truth: precision ${(tp / Math.max(tp + fp, 1)).toFixed(3)}, recall ${(tp / Math.max(tp + fn, 1)).toFixed(3)}`,
+    );
 
     const login = await asPerson(b, 'POST', '/v1/login', { username: 'andy', password: analystPassword });
-    const agg = await asPerson(b, 'POST', '/v1/purposes/community-safety/releases/aggregate', {}, login.json.accessToken);
+    const agg = await asPerson(
+      b,
+      'POST',
+      '/v1/purposes/community-safety/releases/aggregate',
+      {},
+      login.json.accessToken,
+    );
     if (agg.status !== 200) throw new Error(`aggregate: ${JSON.stringify(agg.json)}`);
-    const shown = (agg.json.cells as { key: string[]; count: number | null }[]).filter((c) => c.count !== null && c.count > 0);
-    step(`aggregate — analyst andy, police incidents by ${agg.json.dimensions.map((d: { name: string }) => d.name).join(' × ')}: grand total ${agg.json.margins.grandTotal}, ${agg.json.suppressed.primary} small counts and ${agg.json.suppressed.secondary} complements suppressed, rounded to ${agg.json.roundTo}`);
+    const shown = (agg.json.cells as { key: string[]; count: number | null }[]).filter(
+      (c) => c.count !== null && c.count > 0,
+    );
+    step(
+      `aggregate — analyst andy, police incidents by ${agg.json.dimensions.map((d: { name: string }) => d.name).join(' × ')}: grand total ${agg.json.margins.grandTotal}, ${agg.json.suppressed.primary} small counts and ${agg.json.suppressed.secondary} complements suppressed, rounded to ${agg.json.roundTo}`,
+    );
     for (const c of shown.slice(0, 3)) detail(`${c.key.join(' / ')}: ${c.count}`);
 
     const families = await asAgency(ct, 'supporting-families', 'family-criteria');
     step(`family criteria — council tax's households meeting ≥3 needs: ${families.families.length} families`);
-    for (const f of families.families.slice(0, 3)) detail(`${f.tokens.length} account(s) in the family; needs: ${f.criteria.join(', ')}`);
+    for (const f of families.families.slice(0, 3))
+      detail(`${f.tokens.length} account(s) in the family; needs: ${f.criteria.join(', ')}`);
 
     const pseudonyms = await asAgency(ct, 'supporting-families', 'pseudonym');
-    step(`pseudonyms — ${pseudonyms.answers.length} per-purpose, per-recipient pseudonyms for council tax's rows (e.g. ${pseudonyms.answers[0]?.pseudonym})`);
+    step(
+      `pseudonyms — ${pseudonyms.answers.length} per-purpose, per-recipient pseudonyms for council tax's rows (e.g. ${pseudonyms.answers[0]?.pseudonym})`,
+    );
 
     const spd = await asAgency(ct, 'council-tax-spd-review', 'discrepancy');
-    step(`discrepancy — single-person discount with other adults evidenced: ${spd.flagged.length} accounts to review (corroborating sources counted, not named)`);
+    step(
+      `discrepancy — single-person discount with other adults evidenced: ${spd.flagged.length} accounts to review (corroborating sources counted, not named)`,
+    );
     const adm = await asAgency(client('schools'), 'school-admissions-residency', 'discrepancy');
-    step(`discrepancy — school applications with no residency evidence at the address given: ${adm.flagged.length} of ${apps.length}`);
+    step(
+      `discrepancy — school applications with no residency evidence at the address given: ${adm.flagged.length} of ${apps.length}`,
+    );
 
     try {
       await client('police').membership('community-safety', 'council-tax');
@@ -180,7 +267,9 @@ async function main(): Promise<void> {
     if (audit.broken) throw new Error(`audit chain broken at row ${audit.broken.seq}`);
     const igLogin = await asPerson(b, 'POST', '/v1/login', { username: 'iona', password: igPassword });
     const refusals = await asPerson(b, 'GET', '/v1/audit?decision=refused', undefined, igLogin.json.accessToken);
-    step(`audit — ${audit.rows} rows, hash chain intact; IG lead iona sees ${refusals.json.entries.length} refused request(s) in the trail`);
+    step(
+      `audit — ${audit.rows} rows, hash chain intact; IG lead iona sees ${refusals.json.entries.length} refused request(s) in the trail`,
+    );
     step(`done. Files are in ${WORK}`);
   } finally {
     for (const c of clients) c.close();

@@ -27,8 +27,16 @@ export async function backgroundCounts(persons: number, seed: string): Promise<M
   const dir = mkdtempSync(join(tmpdir(), 'blindlink-background-'));
   try {
     await synthCommand({ persons, seed, out: dir, agencies: ['dwp'] }, { info: () => {} });
-    const rows = parse(readFileSync(join(dir, 'truth/persons.csv')), { columns: true }) as { given_name: string; surname: string; dob: string }[];
-    const counts = new Map<string, Map<string, number>>([['given_name', new Map()], ['surname', new Map()], ['dob_year', new Map()]]);
+    const rows = parse(readFileSync(join(dir, 'truth/persons.csv')), { columns: true }) as {
+      given_name: string;
+      surname: string;
+      dob: string;
+    }[];
+    const counts = new Map<string, Map<string, number>>([
+      ['given_name', new Map()],
+      ['surname', new Map()],
+      ['dob_year', new Map()],
+    ]);
     const add = (field: string, value: string | undefined): void => {
       if (value === undefined || value === '') return;
       const m = counts.get(field)!;
@@ -63,5 +71,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const out = arg('--out', join(ROOT, 'broker/data/privacy-background.csv'));
   const counts = await backgroundCounts(persons, seed);
   writeFileSync(out, backgroundCsv(counts));
-  console.log(`${out}: ${[...counts].map(([f, m]) => `${m.size} ${f}`).join(', ')} from ${persons} persons (seed ${seed})`);
+  console.log(
+    `${out}: ${[...counts].map(([f, m]) => `${m.size} ${f}`).join(', ')} from ${persons} persons (seed ${seed})`,
+  );
 }

@@ -24,7 +24,13 @@ export interface Quality {
 }
 
 /** Cross-source pairs placed in one entity, against the true cross-source pairs. */
-export function pairQuality(result: EngineResult, sources: EngineSource[], i: number, j: number, personOf: (source: number, token: string) => string | undefined): Quality {
+export function pairQuality(
+  result: EngineResult,
+  sources: EngineSource[],
+  i: number,
+  j: number,
+  personOf: (source: number, token: string) => string | undefined,
+): Quality {
   const entityRecords = new Map<string, { s: number; token: string }[]>();
   let g = 0;
   sources.forEach((s, si) =>
@@ -61,10 +67,13 @@ export function pairQuality(result: EngineResult, sources: EngineSource[], i: nu
   return { precision, recall, f1: (2 * precision * recall) / Math.max(precision + recall, 1e-12), tp, fp, fn };
 }
 
-export const fmt = (q: Quality) => `precision ${q.precision.toFixed(4)}  recall ${q.recall.toFixed(4)}  F1 ${q.f1.toFixed(4)}  (tp ${q.tp}, fp ${q.fp}, fn ${q.fn})`;
+export const fmt = (q: Quality) =>
+  `precision ${q.precision.toFixed(4)}  recall ${q.recall.toFixed(4)}  F1 ${q.f1.toFixed(4)}  (tp ${q.tp}, fp ${q.fp}, fn ${q.fn})`;
 
 export function febrlRows(file: string): string[][] {
-  return (parse(readFileSync(join(FEBRL, file)), { relax_column_count: true }) as string[][]).slice(1).map((r) => r.map((v) => v.trim()));
+  return (parse(readFileSync(join(FEBRL, file)), { relax_column_count: true }) as string[][])
+    .slice(1)
+    .map((r) => r.map((v) => v.trim()));
 }
 
 /** FEBRL record id → person (the id without its -org / -dup-N suffix). */
@@ -74,7 +83,11 @@ export const febrlPersonOfId = (id: string | undefined): string | undefined => i
  * FEBRL4 encoded with a blindlink schema (every column a field filter; bench/schemas/febrl4.json or
  * a variant of it), `transform` applied to each encoded file, linked with field-level Fellegi–Sunter.
  */
-export async function febrlFieldLevel(work: string, schema: string, transform?: (encodedFile: string) => void): Promise<{ quality: Quality; result: EngineResult; rejected: Record<string, number> }> {
+export async function febrlFieldLevel(
+  work: string,
+  schema: string,
+  transform?: (encodedFile: string) => void,
+): Promise<{ quality: Quality; result: EngineResult; rejected: Record<string, number> }> {
   const header = 'record_id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,dob,soc_sec_id';
   const tokenIds = new Map<string, string>();
   const rejected: Record<string, number> = {};
@@ -82,30 +95,79 @@ export async function febrlFieldLevel(work: string, schema: string, transform?: 
     const rows = febrlRows(`${f}.csv`);
     const csv = [header].concat(rows.map((r) => r.map((v) => `"${v.replace(/"/g, '""')}"`).join(','))).join('\n');
     writeFileSync(join(work, `${f}.csv`), csv + '\n');
-    const s = await encodeCsv({ input: join(work, `${f}.csv`), out: join(work, `${f}.enc`), secret: SECRET, schema, map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'missing' });
+    const s = await encodeCsv({
+      input: join(work, `${f}.csv`),
+      out: join(work, `${f}.enc`),
+      secret: SECRET,
+      schema,
+      map: {},
+      idColumn: 'record_id',
+      ignore: [],
+      onInvalid: 'missing',
+    });
     for (const [token, id] of readTokenMap(join(work, `${f}.enc.tokens.csv`))) tokenIds.set(token, id);
     rejected[f] = Object.values(s.rejected).reduce((a, b) => a + b, 0);
     transform?.(join(work, `${f}.enc`));
   }
-  const { sources, result } = linkFiles([join(work, 'dataset4a.enc'), join(work, 'dataset4b.enc')], { duplicateFree: ['dataset4a', 'dataset4b'], diceThreshold: 0.8 });
-  return { quality: pairQuality(result, sources, 0, 1, (_s, token) => febrlPersonOfId(tokenIds.get(token))), result, rejected };
+  const { sources, result } = linkFiles([join(work, 'dataset4a.enc'), join(work, 'dataset4b.enc')], {
+    duplicateFree: ['dataset4a', 'dataset4b'],
+    diceThreshold: 0.8,
+  });
+  return {
+    quality: pairQuality(result, sources, 0, 1, (_s, token) => febrlPersonOfId(tokenIds.get(token))),
+    result,
+    rejected,
+  };
 }
 
-export const SYNTH_IDENTIFIERS = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+export const SYNTH_IDENTIFIERS = [
+  'record_id',
+  'given_name',
+  'surname',
+  'dob',
+  'sex',
+  'address',
+  'postcode',
+  'nhs_number',
+];
 
 /** Generates the synthetic agencies (once per directory): their CSVs and the truth. */
-export async function synthAgencies(data: string, persons: number, seed: string, agencies?: string[]): Promise<{ personOfRecord: Map<string, string> }> {
+export async function synthAgencies(
+  data: string,
+  persons: number,
+  seed: string,
+  agencies?: string[],
+): Promise<{ personOfRecord: Map<string, string> }> {
   await synthCommand({ persons, seed, out: data, ...(agencies ? { agencies } : {}) }, { info: () => {} });
-  const truth = parse(readFileSync(join(data, 'truth/records.csv')), { columns: true }) as { agency: string; record_id: string; person_id: string }[];
+  const truth = parse(readFileSync(join(data, 'truth/records.csv')), { columns: true }) as {
+    agency: string;
+    record_id: string;
+    person_id: string;
+  }[];
   return { personOfRecord: new Map(truth.map((r) => [`${r.agency}:${r.record_id}`, r.person_id])) };
 }
 
 /** Encodes each agency's extract with `schema` into `<work>/<agency>.enc`; row token → "agency:record id". */
-export async function encodeAgencies(data: string, work: string, agencies: string[], schema: string, transform?: (encodedFile: string) => void): Promise<Map<string, string>> {
+export async function encodeAgencies(
+  data: string,
+  work: string,
+  agencies: string[],
+  schema: string,
+  transform?: (encodedFile: string) => void,
+): Promise<Map<string, string>> {
   const tokenToRecord = new Map<string, string>();
   for (const a of agencies) {
     const header = (readFileSync(join(data, `${a}.csv`), 'utf8').split('\n')[0] ?? '').split(',');
-    await encodeCsv({ input: join(data, `${a}.csv`), out: join(work, `${a}.enc`), secret: SECRET, schema, map: {}, idColumn: 'record_id', ignore: header.filter((h) => !SYNTH_IDENTIFIERS.includes(h)), onInvalid: 'missing' });
+    await encodeCsv({
+      input: join(data, `${a}.csv`),
+      out: join(work, `${a}.enc`),
+      secret: SECRET,
+      schema,
+      map: {},
+      idColumn: 'record_id',
+      ignore: header.filter((h) => !SYNTH_IDENTIFIERS.includes(h)),
+      onInvalid: 'missing',
+    });
     for (const [token, id] of readTokenMap(join(work, `${a}.enc.tokens.csv`))) tokenToRecord.set(token, `${a}:${id}`);
     transform?.(join(work, `${a}.enc`));
   }
@@ -118,10 +180,18 @@ export async function encodeAgencies(data: string, work: string, agencies: strin
  * from joining their person. Populations, as the example policies declare them: liability for
  * council tax starts at 18, and the schools extract holds pupils aged 4–16.
  */
-export function linkAgencies(work: string, agencies: string[], personOfRecord: Map<string, string>, tokenToRecord: Map<string, string>) {
+export function linkAgencies(
+  work: string,
+  agencies: string[],
+  personOfRecord: Map<string, string>,
+  tokenToRecord: Map<string, string>,
+) {
   const adults = agencies.filter((a) => a === 'council_tax');
   const children = agencies.filter((a) => a === 'schools');
-  const { sources, result } = linkFiles(agencies.map((a) => join(work, `${a}.enc`)), { duplicateFree: [], adults, children, diceThreshold: 0.8 });
+  const { sources, result } = linkFiles(
+    agencies.map((a) => join(work, `${a}.enc`)),
+    { duplicateFree: [], adults, children, diceThreshold: 0.8 },
+  );
   const personOf = (_s: number, token: string) => personOfRecord.get(tokenToRecord.get(token) ?? '');
   return { sources, result, quality: (i: number, j: number) => pairQuality(result, sources, i, j, personOf) };
 }

@@ -17,7 +17,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 function nodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   try {
     candidates.push(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'));
@@ -36,7 +46,14 @@ function nodeDir() {
 function fail(why, detail) {
   rmSync(join(here, 'build'), { recursive: true, force: true });
   console.warn(`blindlink: native Dice kernel NOT built (${why}); the engine will use its WebAssembly kernel`);
-  if (detail) console.warn(detail.split('\n').filter((l) => /error|not found|No such/i.test(l)).slice(0, 8).join('\n'));
+  if (detail)
+    console.warn(
+      detail
+        .split('\n')
+        .filter((l) => /error|not found|No such/i.test(l))
+        .slice(0, 8)
+        .join('\n'),
+    );
   process.exit(0);
 }
 

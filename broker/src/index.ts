@@ -12,14 +12,29 @@ export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
 export { debiasedDice } from './linkage/scoring/field-dice.js';
-export { linkIncremental, linkWithModel, previousRunOf, modelToStore, sortByRecordKey, type IncrementalStats, type PreviousRun, type StoredModel } from './linkage/engine-incremental.js';
+export {
+  linkIncremental,
+  linkWithModel,
+  previousRunOf,
+  modelToStore,
+  sortByRecordKey,
+  type IncrementalStats,
+  type PreviousRun,
+  type StoredModel,
+} from './linkage/engine-incremental.js';
 export { decodeModel } from './linkage/run-state.js';
 export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
 export { runLinkage, type RunOptions, type RunResult } from './linkage/runs.js';
 export { purge, purgeUploads, type PurgeResult } from './retention/purge.js';
 export { purgeAbandonedUploads, UPLOAD_IDLE_LIFETIME_MS } from './uploads/store.js';
 export { openEncoding } from './submissions/payload.js';
-export { createScheduler, runClaimed, SCHEDULER_INTERVAL_MS, type Scheduler, type ScheduledOutcome } from './schedule/scheduler.js';
+export {
+  createScheduler,
+  runClaimed,
+  SCHEDULER_INTERVAL_MS,
+  type Scheduler,
+  type ScheduledOutcome,
+} from './schedule/scheduler.js';
 export { nextDue, parseTimeOfDay, canonicalTimeZone, resolveLocal, formatLocal } from './schedule/next-due.js';
 export { claimSchedule, listSchedules, setSchedule, getSchedule } from './schedule/store.js';
 export { queueRun, executeRun, inlineEngine, type EngineRunner, type QueuedRun } from './linkage/runs.js';

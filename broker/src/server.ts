@@ -57,16 +57,35 @@ export function keyDir(dataDir: string): string {
 /** The broker's secrets: CA, signing/sealing/data keys, JWT key. All on disk, none in the database. */
 export async function loadBrokerSecrets(dataDir: string) {
   const dir = keyDir(dataDir);
-  return { ca: loadOrCreateCa(dir), keys: await loadOrCreateBrokerKeys(dir), jwtKey: loadOrCreateKey(dir, 'jwt-signing.key'), pseudonymKey: loadOrCreateKey(dir, 'pseudonym-master.key') };
+  return {
+    ca: loadOrCreateCa(dir),
+    keys: await loadOrCreateBrokerKeys(dir),
+    jwtKey: loadOrCreateKey(dir, 'jwt-signing.key'),
+    pseudonymKey: loadOrCreateKey(dir, 'pseudonym-master.key'),
+  };
 }
 
 /** Open storage, migrate, and listen over mutual TLS. The one way the CLI, tests and demo start a broker. */
 export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
   const logger = cfg.logger ?? createLogger();
   // Only code and message: pg attaches the client (and so its connection settings) to the error.
-  const onIdleError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost; the pool opens another when needed');
-  const onInUseError = (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'a database connection in use was lost; its request fails with 503 and the pool opens another');
-  const database = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, onIdleError, onInUseError, owner: 'serve' });
+  const onIdleError = (err: Error & { code?: string }) =>
+    logger.warn(
+      { code: err.code, message: err.message },
+      'an idle database connection was lost; the pool opens another when needed',
+    );
+  const onInUseError = (err: Error & { code?: string }) =>
+    logger.warn(
+      { code: err.code, message: err.message },
+      'a database connection in use was lost; its request fails with 503 and the pool opens another',
+    );
+  const database = await openDatabase({
+    url: cfg.databaseUrl,
+    dataDir: cfg.dataDir,
+    onIdleError,
+    onInUseError,
+    owner: 'serve',
+  });
   let jobs: BrokerJobs | undefined;
   try {
     await migrateToLatest(database.db);
@@ -74,11 +93,21 @@ export async function startBroker(cfg: BrokerConfig): Promise<RunningBroker> {
     await database.serve?.();
     // A run cut off by a crash is not failed here: it is a job, and a worker takes it up again (jobs/).
     const { ca, keys, jwtKey, pseudonymKey } = await loadBrokerSecrets(cfg.dataDir);
-    jobs = await startJobs({ mode: cfg.worker ?? 'inline', database, databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, keys, logger });
+    jobs = await startJobs({
+      mode: cfg.worker ?? 'inline',
+      database,
+      databaseUrl: cfg.databaseUrl,
+      dataDir: cfg.dataDir,
+      keys,
+      logger,
+    });
     const host = cfg.host ?? '127.0.0.1';
     const server = cfg.tls
       ? { certPem: readFileSync(cfg.tls.certFile, 'utf8'), keyPem: readFileSync(cfg.tls.keyFile, 'utf8') }
-      : loadOrIssueServerCertificate(keyDir(cfg.dataDir), ca, { hostnames: ['localhost', ...(/^[\d.:]+$/.test(host) ? [] : [host])], ips: ['127.0.0.1', '::1', ...(/^[\d.:]+$/.test(host) && host !== '0.0.0.0' ? [host] : [])] });
+      : loadOrIssueServerCertificate(keyDir(cfg.dataDir), ca, {
+          hostnames: ['localhost', ...(/^[\d.:]+$/.test(host) ? [] : [host])],
+          ips: ['127.0.0.1', '::1', ...(/^[\d.:]+$/.test(host) && host !== '0.0.0.0' ? [host] : [])],
+        });
     const app = await buildApp({
       db: database.db,
       jobs: jobs.queue,

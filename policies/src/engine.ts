@@ -28,7 +28,13 @@ export function inForce(doc: PolicyDocument, at: Date): boolean {
 }
 
 function refuse(doc: PolicyDocument, rule: string, reason: string): Decision {
-  return { allow: false, policyId: doc.id, policyVersion: doc.version, rule, reason: `policy ${doc.id} v${doc.version}: ${reason}` };
+  return {
+    allow: false,
+    policyId: doc.id,
+    policyVersion: doc.version,
+    rule,
+    reason: `policy ${doc.id} v${doc.version}: ${reason}`,
+  };
 }
 
 /**
@@ -37,24 +43,50 @@ function refuse(doc: PolicyDocument, rule: string, reason: string): Decision {
  * the broker's policy store, which only hands versions that an IG lead approved to this function.
  */
 export function decide(doc: PolicyDocument, req: ReleaseRequest): Decision {
-  if (!inForce(doc, req.at)) return refuse(doc, 'validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
+  if (!inForce(doc, req.at))
+    return refuse(doc, 'validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
   const ri = doc.recipients.findIndex((r) => r.agency === req.requester);
   const recipient = doc.recipients[ri];
   if (!recipient) return refuse(doc, 'recipients', `lists no recipient ${req.requester}`);
   let rules = recipient.releases.filter((r) => r.form === req.form);
-  if (rules.length === 0) return refuse(doc, `recipients/${ri}/releases`, `does not let ${req.requester} ask for ${req.form}`);
+  if (rules.length === 0)
+    return refuse(doc, `recipients/${ri}/releases`, `does not let ${req.requester} ask for ${req.form}`);
   if (req.rule !== undefined) {
     rules = rules.filter((r) => r.id === req.rule);
     if (rules.length === 0) return refuse(doc, req.rule, `${req.requester} holds no ${req.form} rule ${req.rule}`);
   }
   if (req.form === 'membership') {
     const rule = rules.find((r) => r.form === 'membership' && req.of !== undefined && r.of.includes(req.of));
-    if (!rule) return refuse(doc, rules[0]!.id, `rule ${rules.map((r) => r.id).join(', ')} does not cover membership of ${req.of ?? '(no agency named)'}`);
-    return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: rule.id, grant: rule, reason: `policy ${doc.id} v${doc.version} rule ${rule.id} permits membership of ${req.of}` };
+    if (!rule)
+      return refuse(
+        doc,
+        rules[0]!.id,
+        `rule ${rules.map((r) => r.id).join(', ')} does not cover membership of ${req.of ?? '(no agency named)'}`,
+      );
+    return {
+      allow: true,
+      policyId: doc.id,
+      policyVersion: doc.version,
+      rule: rule.id,
+      grant: rule,
+      reason: `policy ${doc.id} v${doc.version} rule ${rule.id} permits membership of ${req.of}`,
+    };
   }
-  if (rules.length > 1) return refuse(doc, `recipients/${ri}/releases`, `${req.requester} holds ${rules.length} ${req.form} rules (${rules.map((r) => r.id).join(', ')}): name one`);
+  if (rules.length > 1)
+    return refuse(
+      doc,
+      `recipients/${ri}/releases`,
+      `${req.requester} holds ${rules.length} ${req.form} rules (${rules.map((r) => r.id).join(', ')}): name one`,
+    );
   const rule = rules[0]!;
-  return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: rule.id, grant: rule, reason: `policy ${doc.id} v${doc.version} rule ${rule.id} permits ${req.form}` };
+  return {
+    allow: true,
+    policyId: doc.id,
+    policyVersion: doc.version,
+    rule: rule.id,
+    grant: rule,
+    reason: `policy ${doc.id} v${doc.version} rule ${rule.id} permits ${req.form}`,
+  };
 }
 
 /**
@@ -63,20 +95,40 @@ export function decide(doc: PolicyDocument, req: ReleaseRequest): Decision {
  */
 export type ContributionDecision = DecisionBase & { allow: boolean };
 
-export function decideContribution(doc: PolicyDocument, agency: string, at: Date, identifiers?: readonly string[], attributes?: readonly string[]): ContributionDecision {
+export function decideContribution(
+  doc: PolicyDocument,
+  agency: string,
+  at: Date,
+  identifiers?: readonly string[],
+  attributes?: readonly string[],
+): ContributionDecision {
   if (!inForce(doc, at)) return refuse(doc, 'validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
   const i = doc.contributors.findIndex((c) => c.agency === agency);
   const c = doc.contributors[i];
   if (!c) return refuse(doc, 'contributors', `lists no contributor ${agency}`);
   const extra = (identifiers ?? []).filter((f) => !(c.identifiers as readonly string[]).includes(f));
   if (extra.length > 0) {
-    return refuse(doc, `contributors/${i}/identifiers`, `${agency} may encode only ${c.identifiers.join(', ')}; the submission also encodes ${extra.join(', ')}`);
+    return refuse(
+      doc,
+      `contributors/${i}/identifiers`,
+      `${agency} may encode only ${c.identifiers.join(', ')}; the submission also encodes ${extra.join(', ')}`,
+    );
   }
   const undeclared = (attributes ?? []).filter((a) => !(c.attributes ?? []).some((d) => d.name === a));
   if (undeclared.length > 0) {
-    return refuse(doc, `contributors/${i}/attributes`, `${agency} may attach only ${(c.attributes ?? []).map((a) => a.name).join(', ') || 'no attributes'}; the submission also carries ${undeclared.join(', ')}`);
+    return refuse(
+      doc,
+      `contributors/${i}/attributes`,
+      `${agency} may attach only ${(c.attributes ?? []).map((a) => a.name).join(', ') || 'no attributes'}; the submission also carries ${undeclared.join(', ')}`,
+    );
   }
-  return { allow: true, policyId: doc.id, policyVersion: doc.version, rule: `contributors/${i}`, reason: `policy ${doc.id} v${doc.version} lists ${agency} as a contributor` };
+  return {
+    allow: true,
+    policyId: doc.id,
+    policyVersion: doc.version,
+    rule: `contributors/${i}`,
+    reason: `policy ${doc.id} v${doc.version} lists ${agency} as a contributor`,
+  };
 }
 
 const TRUE = ['yes', 'y', 'true', '1'];
@@ -86,7 +138,11 @@ const FALSE = ['no', 'n', 'false', '0'];
  * Check one record's attributes against the contributor's declarations and put them in canonical
  * form (booleans as true/false). Returns the problem in words, or the normalised attributes.
  */
-export function checkAttributes(doc: PolicyDocument, agency: string, attributes: Record<string, string>): { ok: true; value: Record<string, string | boolean> } | { ok: false; problem: string } {
+export function checkAttributes(
+  doc: PolicyDocument,
+  agency: string,
+  attributes: Record<string, string>,
+): { ok: true; value: Record<string, string | boolean> } | { ok: false; problem: string } {
   const c = doc.contributors.find((x) => x.agency === agency);
   const out: Record<string, string | boolean> = {};
   for (const [name, raw] of Object.entries(attributes)) {
@@ -94,7 +150,8 @@ export function checkAttributes(doc: PolicyDocument, agency: string, attributes:
     if (!spec) return { ok: false, problem: `attribute ${name} is not declared for ${agency}` };
     if (spec.type === 'enum') {
       // Several declared values may be listed, separated by ';' (a pupil with two needs).
-      if (!raw.split(';').every((v) => spec.values.includes(v))) return { ok: false, problem: `attribute ${name} is not one of the declared values` };
+      if (!raw.split(';').every((v) => spec.values.includes(v)))
+        return { ok: false, problem: `attribute ${name} is not one of the declared values` };
       out[name] = raw;
     } else {
       const v = raw.toLowerCase();

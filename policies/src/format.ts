@@ -28,7 +28,15 @@ const AttributeName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' });
 /** A non-identifying attribute an agency may attach to its rows: declared, so it can be checked. */
 export const AttributeSpec = Type.Union([
   Type.Object(
-    { name: AttributeName, type: Type.Literal('enum'), values: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200, uniqueItems: true }) },
+    {
+      name: AttributeName,
+      type: Type.Literal('enum'),
+      values: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        minItems: 1,
+        maxItems: 200,
+        uniqueItems: true,
+      }),
+    },
     { additionalProperties: false },
   ),
   Type.Object({ name: AttributeName, type: Type.Literal('boolean') }, { additionalProperties: false }),
@@ -50,7 +58,11 @@ export const Contributor = Type.Object(
      * Who the dataset can hold: only people aged 18 or over, or only under-18s (absent: anyone). The
      * engine then never puts a row of an adults-only dataset and a row of a children-only one in one entity.
      */
-    population: Type.Optional(Type.Enum(['adults', 'children'], { description: 'adults: only people aged 18 or over; children: only people under 18' })),
+    population: Type.Optional(
+      Type.Enum(['adults', 'children'], {
+        description: 'adults: only people aged 18 or over; children: only people under 18',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -87,8 +99,14 @@ export const AggregateRule = Type.Object(
     /** The dataset whose rows are counted. */
     count: Slug,
     /** attribute names of that dataset, or known_to:<agency> for "also known to" flags. */
-    groupBy: Type.Array(Type.String({ pattern: '^([a-z][a-z0-9_]{0,63}|known_to:[a-z0-9][a-z0-9-]{0,62})$' }), { minItems: 1, maxItems: 3, uniqueItems: true }),
-    suppressBelowOrAt: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'No released count from 1 up to this (default 7)' })),
+    groupBy: Type.Array(Type.String({ pattern: '^([a-z][a-z0-9_]{0,63}|known_to:[a-z0-9][a-z0-9-]{0,62})$' }), {
+      minItems: 1,
+      maxItems: 3,
+      uniqueItems: true,
+    }),
+    suppressBelowOrAt: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'No released count from 1 up to this (default 7)' }),
+    ),
     roundTo: Type.Optional(Type.Integer({ minimum: 2, maximum: 100 })),
   },
   { additionalProperties: false },
@@ -110,7 +128,13 @@ export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
 export type AggregateRule = Static<typeof AggregateRule>;
 export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
 
-export const ReleaseRule = Type.Union([MembershipRule, PseudonymRule, FamilyCriteriaRule, AggregateRule, DiscrepancyRule]);
+export const ReleaseRule = Type.Union([
+  MembershipRule,
+  PseudonymRule,
+  FamilyCriteriaRule,
+  AggregateRule,
+  DiscrepancyRule,
+]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
 export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
@@ -148,7 +172,9 @@ export const PolicyDocument = Type.Object(
       },
       { additionalProperties: false },
     ),
-    involves: Type.Optional(Type.Array(Type.Union([Type.Literal('health'), Type.Literal('criminal-offence')]), { uniqueItems: true })),
+    involves: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('health'), Type.Literal('criminal-offence')]), { uniqueItems: true }),
+    ),
     dpia: Type.Object({ reference: Text(100), approvedOn: IsoDate }, { additionalProperties: false }),
     validFrom: IsoDate,
     validUntil: IsoDate,
@@ -160,7 +186,13 @@ export const PolicyDocument = Type.Object(
       { additionalProperties: false, description: 'How long each kind of data is kept before purge deletes it' },
     ),
     linkage: Type.Object(
-      { threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Dice similarity at or above which two records link (record-level mode)' }) },
+      {
+        threshold: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1,
+          description: 'Dice similarity at or above which two records link (record-level mode)',
+        }),
+      },
       { additionalProperties: false },
     ),
   },

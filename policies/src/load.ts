@@ -44,23 +44,36 @@ const day = (d: string) => Date.parse(d + 'T00:00:00Z');
 function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const problem = (path: string, message: string) => problems.push({ path, message });
-  for (const [path, value] of [['/validFrom', doc.validFrom], ['/validUntil', doc.validUntil], ['/reviewDate', doc.reviewDate], ['/dpia/approvedOn', doc.dpia.approvedOn]] as const) {
+  for (const [path, value] of [
+    ['/validFrom', doc.validFrom],
+    ['/validUntil', doc.validUntil],
+    ['/reviewDate', doc.reviewDate],
+    ['/dpia/approvedOn', doc.dpia.approvedOn],
+  ] as const) {
     const t = day(value);
-    if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== value) problem(path, `not a calendar date: ${value}`);
+    if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== value)
+      problem(path, `not a calendar date: ${value}`);
   }
   if (!(day(doc.validUntil) > day(doc.validFrom))) problem('/validUntil', `must be after validFrom (${doc.validFrom})`);
-  if (day(doc.reviewDate) > day(doc.validUntil)) problem('/reviewDate', `must be on or before validUntil (${doc.validUntil})`);
-  if (day(doc.dpia.approvedOn) > day(doc.validFrom)) problem('/dpia/approvedOn', `the DPIA must be approved before sharing starts (validFrom ${doc.validFrom})`);
+  if (day(doc.reviewDate) > day(doc.validUntil))
+    problem('/reviewDate', `must be on or before validUntil (${doc.validUntil})`);
+  if (day(doc.dpia.approvedOn) > day(doc.validFrom))
+    problem('/dpia/approvedOn', `the DPIA must be approved before sharing starts (validFrom ${doc.validFrom})`);
   if ((doc.involves?.length ?? 0) > 0 && !doc.lawfulBasis.specialCategory) {
-    problem('/lawfulBasis/specialCategory', `required because the policy involves ${doc.involves!.join(' and ')} data (UK GDPR Art. 9/10, DPA 2018 Sch. 1)`);
+    problem(
+      '/lawfulBasis/specialCategory',
+      `required because the policy involves ${doc.involves!.join(' and ')} data (UK GDPR Art. 9/10, DPA 2018 Sch. 1)`,
+    );
   }
 
   const contributors = new Map(doc.contributors.map((c) => [c.agency, c]));
   doc.contributors.forEach((c, i) => {
-    if (doc.contributors.findIndex((d) => d.agency === c.agency) !== i) problem(`/contributors/${i}/agency`, `agency ${c.agency} is listed twice`);
+    if (doc.contributors.findIndex((d) => d.agency === c.agency) !== i)
+      problem(`/contributors/${i}/agency`, `agency ${c.agency} is listed twice`);
     const names = (c.attributes ?? []).map((a) => a.name);
     names.forEach((n, k) => {
-      if (names.indexOf(n) !== k) problem(`/contributors/${i}/attributes/${k}/name`, `attribute ${n} is declared twice`);
+      if (names.indexOf(n) !== k)
+        problem(`/contributors/${i}/attributes/${k}/name`, `attribute ${n} is declared twice`);
     });
   });
   const evidenced = new Set(doc.contributors.flatMap((c) => c.criteria ?? []));
@@ -68,14 +81,18 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
   const ruleIds = new Set<string>();
   doc.recipients.forEach((r, i) => {
     const at = `/recipients/${i}`;
-    if (doc.recipients.findIndex((o) => o.agency === r.agency) !== i) problem(`${at}/agency`, `recipient ${r.agency} is listed twice`);
+    if (doc.recipients.findIndex((o) => o.agency === r.agency) !== i)
+      problem(`${at}/agency`, `recipient ${r.agency} is listed twice`);
     const own = contributors.get(r.agency);
     r.releases.forEach((rule, j) => {
       const rp = `${at}/releases/${j}`;
       if (ruleIds.has(rule.id)) problem(`${rp}/id`, `rule id ${rule.id} is used twice`);
       ruleIds.add(rule.id);
       if (rule.form !== 'aggregate' && !own) {
-        problem(`${at}/agency`, `${rule.form} answers about the recipient's own rows, but ${r.agency} is not a contributor`);
+        problem(
+          `${at}/agency`,
+          `${rule.form} answers about the recipient's own rows, but ${r.agency} is not a contributor`,
+        );
       }
       switch (rule.form) {
         case 'membership':
@@ -87,7 +104,8 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
           rule.criteria.forEach((c, k) => {
             if (!evidenced.has(c)) problem(`${rp}/criteria/${k}`, `no contributor evidences criterion ${c}`);
           });
-          if (rule.atLeast > rule.criteria.length) problem(`${rp}/atLeast`, `${rule.atLeast} is more than the ${rule.criteria.length} criteria listed`);
+          if (rule.atLeast > rule.criteria.length)
+            problem(`${rp}/atLeast`, `${rule.atLeast} is more than the ${rule.criteria.length} criteria listed`);
           break;
         case 'aggregate': {
           const counted = contributors.get(rule.count);
@@ -98,7 +116,8 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
           rule.groupBy.forEach((g, k) => {
             if (g.startsWith('known_to:')) {
               const other = g.slice('known_to:'.length);
-              if (!contributors.has(other)) problem(`${rp}/groupBy/${k}`, `${other} is not a contributor of this policy`);
+              if (!contributors.has(other))
+                problem(`${rp}/groupBy/${k}`, `${other} is not a contributor of this policy`);
             } else if (!(counted.attributes ?? []).some((a) => a.name === g)) {
               problem(`${rp}/groupBy/${k}`, `${rule.count} declares no attribute ${g}`);
             }
@@ -110,11 +129,20 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
             if (!contributors.has(a)) problem(`${rp}/evidence/${k}`, `${a} is not a contributor of this policy`);
             if (a === r.agency) problem(`${rp}/evidence/${k}`, 'a recipient cannot be its own evidence');
           });
-          if (rule.check === 'single-person-discount' && !(own?.attributes ?? []).some((a) => a.name === 'single_person_discount')) {
-            problem(`${rp}/check`, `single-person-discount needs ${r.agency} to declare the attribute single_person_discount`);
+          if (
+            rule.check === 'single-person-discount' &&
+            !(own?.attributes ?? []).some((a) => a.name === 'single_person_discount')
+          ) {
+            problem(
+              `${rp}/check`,
+              `single-person-discount needs ${r.agency} to declare the attribute single_person_discount`,
+            );
           }
           if (rule.check === 'single-person-discount' && !own?.identifiers.includes('address')) {
-            problem(`${rp}/check`, `single-person-discount compares households: ${r.agency} must contribute the address identifier`);
+            problem(
+              `${rp}/check`,
+              `single-person-discount compares households: ${r.agency} must contribute the address identifier`,
+            );
           }
           break;
         case 'pseudonym':
@@ -129,7 +157,10 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
 export function parsePolicy(text: string, source = 'policy'): LoadedPolicy {
   const yamlDoc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (yamlDoc.errors.length > 0) {
-    throw new PolicyInvalidError(source, yamlDoc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })));
+    throw new PolicyInvalidError(
+      source,
+      yamlDoc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })),
+    );
   }
   let raw: unknown;
   try {
@@ -141,8 +172,14 @@ export function parsePolicy(text: string, source = 'policy'): LoadedPolicy {
   if (!check.Check(raw)) {
     // An enumeration's error names the values it allows, so the fix is in the message.
     const allowed = (e: { params: unknown }) => (e.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
-    const problems = [...check.Errors(raw)].map((e) => ({ path: e.instancePath, message: allowed(e) ? `${e.message}: ${allowed(e)!.join(', ')}` : e.message }));
-    throw new PolicyInvalidError(source, problems.length > 0 ? problems : [{ path: '', message: 'does not match the policy format' }]);
+    const problems = [...check.Errors(raw)].map((e) => ({
+      path: e.instancePath,
+      message: allowed(e) ? `${e.message}: ${allowed(e)!.join(', ')}` : e.message,
+    }));
+    throw new PolicyInvalidError(
+      source,
+      problems.length > 0 ? problems : [{ path: '', message: 'does not match the policy format' }],
+    );
   }
   const problems = semanticProblems(raw);
   if (problems.length > 0) throw new PolicyInvalidError(source, problems);

@@ -4,14 +4,18 @@ import { EncodedHeader, EncodedRecord, RowToken } from './encoded.js';
 /** Names of agencies and purposes: lower-case slugs, so they are safe in URLs, logs and file names. */
 export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Lower-case slug' });
 
-const Pem = (what: string) => Type.String({ minLength: 64, maxLength: 16384, pattern: '^-----BEGIN ', description: what });
+const Pem = (what: string) =>
+  Type.String({ minLength: 64, maxLength: 16384, pattern: '^-----BEGIN ', description: what });
 
 export const EnrolRequest = Type.Object(
   {
     agency: Slug,
     code: Type.String({ minLength: 16, maxLength: 64, description: 'One-time enrolment code from the broker admin' }),
-    csr: Pem('PKCS#10 certificate signing request (PEM) for the agency\'s TLS key'),
-    signingPublicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key (base64) that will sign submissions' }),
+    csr: Pem("PKCS#10 certificate signing request (PEM) for the agency's TLS key"),
+    signingPublicKey: Type.String({
+      pattern: '^[A-Za-z0-9+/]{43}=$',
+      description: 'Ed25519 public key (base64) that will sign submissions',
+    }),
   },
   { $id: 'EnrolRequest', additionalProperties: false },
 );
@@ -19,7 +23,7 @@ export type EnrolRequest = Static<typeof EnrolRequest>;
 
 export const CertificateResponse = Type.Object(
   {
-    certificate: Type.String({ description: 'The agency\'s client certificate (PEM), issued by the broker CA' }),
+    certificate: Type.String({ description: "The agency's client certificate (PEM), issued by the broker CA" }),
     caCertificate: Type.String({ description: 'The broker CA certificate (PEM)' }),
     notAfter: Type.String({ format: 'date-time' }),
     brokerSigningPublicKey: Type.String({ description: 'Ed25519 key that signs audit checkpoints (base64)' }),
@@ -29,7 +33,10 @@ export const CertificateResponse = Type.Object(
 );
 export type CertificateResponse = Static<typeof CertificateResponse>;
 
-export const RenewRequest = Type.Object({ csr: Pem('CSR for the new TLS key') }, { $id: 'RenewRequest', additionalProperties: false });
+export const RenewRequest = Type.Object(
+  { csr: Pem('CSR for the new TLS key') },
+  { $id: 'RenewRequest', additionalProperties: false },
+);
 export type RenewRequest = Static<typeof RenewRequest>;
 
 export const LoginRequest = Type.Object(
@@ -73,7 +80,10 @@ export const NewPersonResponse = Type.Object(
   { username: Type.String(), role: PersonRole, password: Type.String({ description: 'Generated; shown once' }) },
   { $id: 'NewPersonResponse', additionalProperties: false },
 );
-export const UsernameParams = Type.Object({ username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,62}$' }) }, { additionalProperties: false });
+export const UsernameParams = Type.Object(
+  { username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,62}$' }) },
+  { additionalProperties: false },
+);
 
 export const PolicySummary = Type.Object(
   {
@@ -90,9 +100,15 @@ export const PolicySummary = Type.Object(
   },
   { additionalProperties: false },
 );
-export const PolicyList = Type.Object({ policies: Type.Array(PolicySummary) }, { $id: 'PolicyList', additionalProperties: false });
+export const PolicyList = Type.Object(
+  { policies: Type.Array(PolicySummary) },
+  { $id: 'PolicyList', additionalProperties: false },
+);
 /** Path parameters arrive as text (types are never coerced): the version is a digit string. */
-export const PolicyVersionParams = Type.Object({ id: Slug, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) }, { additionalProperties: false });
+export const PolicyVersionParams = Type.Object(
+  { id: Slug, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) },
+  { additionalProperties: false },
+);
 
 export const TokenResponse = Type.Object(
   {
@@ -120,9 +136,12 @@ export const SubmissionResponse = Type.Object(
     purpose: Slug,
     agency: Slug,
     recordCount: Type.Integer(),
-    digest: Type.String({ description: 'SHA-256 of the canonical submission, for the agency\'s own records' }),
+    digest: Type.String({ description: "SHA-256 of the canonical submission, for the agency's own records" }),
     reused: Type.Optional(
-      Type.Boolean({ description: 'true: this upload is identical to a submission stored earlier (submissionId), which is now the agency\'s current one again; nothing new was stored' }),
+      Type.Boolean({
+        description:
+          "true: this upload is identical to a submission stored earlier (submissionId), which is now the agency's current one again; nothing new was stored",
+      }),
     ),
     message: Type.Optional(Type.String({ description: 'What happened, for a person' })),
   },
@@ -134,7 +153,8 @@ export const RunRequest = Type.Object(
   {
     mode: Type.Optional(
       Type.Union([Type.Literal('full'), Type.Literal('auto')], {
-        description: "'full': relink everything and re-fit the model; 'auto' (the default): continue the previous run when the policy version, encoding schema, threshold and sources are unchanged",
+        description:
+          "'full': relink everything and re-fit the model; 'auto' (the default): continue the previous run when the policy version, encoding schema, threshold and sources are unchanged",
       }),
     ),
   },
@@ -147,8 +167,10 @@ export const RunResponse = Type.Object(
     runId: Type.String({ format: 'uuid' }),
     purpose: Slug,
     status: Type.Literal('queued', { description: 'The run is queued for a worker; follow it at statusUrl' }),
-    sources: Type.Integer({ description: 'Submissions it will link: the latest of each contributor when it was queued' }),
-    statusUrl: Type.String({ description: 'GET it for the run\'s status, stage and progress' }),
+    sources: Type.Integer({
+      description: 'Submissions it will link: the latest of each contributor when it was queued',
+    }),
+    statusUrl: Type.String({ description: "GET it for the run's status, stage and progress" }),
   },
   { $id: 'RunResponse', additionalProperties: false },
 );
@@ -167,8 +189,15 @@ export const RunStatus = Type.Object(
   {
     runId: Type.String({ format: 'uuid' }),
     purpose: Slug,
-    status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed')]),
-    stage: Type.Union([Type.String(), Type.Null()], { description: 'queued, loading, blocking, scoring, entities, households, storing, done or failed' }),
+    status: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('running'),
+      Type.Literal('completed'),
+      Type.Literal('failed'),
+    ]),
+    stage: Type.Union([Type.String(), Type.Null()], {
+      description: 'queued, loading, blocking, scoring, entities, households, storing, done or failed',
+    }),
     progress: Type.Object(
       {
         recordsLoaded: Type.Optional(Count),
@@ -178,10 +207,15 @@ export const RunStatus = Type.Object(
       },
       { additionalProperties: false, description: 'Counts known so far; each appears once its stage is reached' },
     ),
-    attempt: Type.Integer({ minimum: 0, description: 'Job attempts so far: more than 1 when a worker died and another took the run over' }),
+    attempt: Type.Integer({
+      minimum: 0,
+      description: 'Job attempts so far: more than 1 when a worker died and another took the run over',
+    }),
     sources: Count,
     matchedPairs: Count,
-    mode: Type.Union([Type.Literal('full'), Type.Literal('incremental'), Type.Null()], { description: 'Null until a worker has planned the run' }),
+    mode: Type.Union([Type.Literal('full'), Type.Literal('incremental'), Type.Null()], {
+      description: 'Null until a worker has planned the run',
+    }),
     modeReason: Type.Union([Type.String(), Type.Null()]),
     queuedAt: Type.String({ format: 'date-time' }),
     finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -204,7 +238,10 @@ export const MembershipResponse = Type.Object(
     purpose: Slug,
     of: Slug,
     runId: Type.String({ format: 'uuid' }),
-    policy: Type.Object({ id: Type.String(), version: Type.Integer(), rule: Type.String() }, { additionalProperties: false }),
+    policy: Type.Object(
+      { id: Type.String(), version: Type.Integer(), rule: Type.String() },
+      { additionalProperties: false },
+    ),
     answers: Type.Array(Type.Object({ token: RowToken, known: Type.Boolean() }, { additionalProperties: false })),
   },
   { $id: 'MembershipResponse', additionalProperties: false },

@@ -12,7 +12,10 @@ const checkReceipt = Compile(AuditReceipt);
 
 /** The exact bytes the broker signs. Keys in sorted order: this is the canonical JSON of the four fields. */
 export function auditReceiptMessage(r: Pick<AuditReceipt, 'seq' | 'hash' | 'at' | 'brokerKeyId'>): Buffer {
-  return Buffer.from(`${AUDIT_RECEIPT_CONTEXT}\n${JSON.stringify({ at: r.at, brokerKeyId: r.brokerKeyId, hash: r.hash, seq: r.seq })}`, 'utf8');
+  return Buffer.from(
+    `${AUDIT_RECEIPT_CONTEXT}\n${JSON.stringify({ at: r.at, brokerKeyId: r.brokerKeyId, hash: r.hash, seq: r.seq })}`,
+    'utf8',
+  );
 }
 
 /** `ed25519:` + the first 16 hex digits of the SHA-256 of the raw public key (as the broker names its key). */
@@ -30,13 +33,15 @@ export type ReceiptParse = { ok: true; receipt: AuditReceipt } | { ok: false; re
 /** Parses and shape-checks a receipt from its JSON value (a receipts file line, say). */
 export function parseAuditReceipt(value: unknown): ReceiptParse {
   if (checkReceipt.Check(value)) return { ok: true, receipt: value };
-  for (const e of checkReceipt.Errors(value)) return { ok: false, reason: `not an audit receipt: ${e.instancePath || '(value)'} ${e.message}` };
+  for (const e of checkReceipt.Errors(value))
+    return { ok: false, reason: `not an audit receipt: ${e.instancePath || '(value)'} ${e.message}` };
   return { ok: false, reason: 'not an audit receipt' };
 }
 
 /** Parses a header value; never throws. */
 export function decodeAuditReceipt(header: string): ReceiptParse {
-  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(header)) return { ok: false, reason: 'the audit receipt header is not base64url' };
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(header))
+    return { ok: false, reason: 'the audit receipt header is not base64url' };
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
@@ -65,10 +70,14 @@ export type ReceiptCheck = { ok: true } | { ok: false; reason: string };
 export function verifyAuditReceipt(r: AuditReceipt, brokerPublicKey: Uint8Array | string): ReceiptCheck {
   const shape = parseAuditReceipt(r);
   if (!shape.ok) return shape;
-  const pk = typeof brokerPublicKey === 'string' ? Buffer.from(brokerPublicKey.trim(), 'base64') : Buffer.from(brokerPublicKey);
+  const pk =
+    typeof brokerPublicKey === 'string' ? Buffer.from(brokerPublicKey.trim(), 'base64') : Buffer.from(brokerPublicKey);
   if (pk.length !== 32) return { ok: false, reason: 'the broker public key must be 32 bytes (Ed25519)' };
   const keyId = auditKeyId(pk);
-  if (r.brokerKeyId !== keyId) return { ok: false, reason: `the receipt names broker key ${r.brokerKeyId}, not ${keyId}` };
+  if (r.brokerKeyId !== keyId)
+    return { ok: false, reason: `the receipt names broker key ${r.brokerKeyId}, not ${keyId}` };
   const good = verifySignature(null, auditReceiptMessage(r), keyObject(pk), Buffer.from(r.signature, 'base64'));
-  return good ? { ok: true } : { ok: false, reason: 'the signature does not verify with the broker key: the receipt is forged or altered' };
+  return good
+    ? { ok: true }
+    : { ok: false, reason: 'the signature does not verify with the broker key: the receipt is forged or altered' };
 }

@@ -44,13 +44,18 @@ export type AuditEntry = Static<typeof AuditEntry>;
 export const AuditQuery = Type.Object(
   {
     purpose: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
-    agency: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Requests made by this agency (actor agency:<slug>)' })),
+    agency: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+        description: 'Requests made by this agency (actor agency:<slug>)',
+      }),
+    ),
     actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Exact actor' })),
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     decision: Type.Optional(AuditDecision),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Rows at or after this time' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Rows strictly before this time' })),
-    afterSeq: Type.Optional(DigitString('Paging cursor: rows after this seq (the previous page\'s nextAfterSeq)')),
+    afterSeq: Type.Optional(DigitString("Paging cursor: rows after this seq (the previous page's nextAfterSeq)")),
     limit: Type.Optional(DigitString(`Rows per page, 1 to ${AUDIT_PAGE_LIMIT_MAX}; default 100`)),
   },
   { $id: 'AuditQuery', additionalProperties: false },
@@ -60,7 +65,9 @@ export type AuditQuery = Static<typeof AuditQuery>;
 export const AuditPage = Type.Object(
   {
     entries: Type.Array(AuditEntry),
-    nextAfterSeq: Nullable(Type.Integer({ description: 'Pass as afterSeq for the next page; null when this is the last' })),
+    nextAfterSeq: Nullable(
+      Type.Integer({ description: 'Pass as afterSeq for the next page; null when this is the last' }),
+    ),
   },
   { $id: 'AuditPage', additionalProperties: false },
 );
@@ -72,7 +79,10 @@ export const AuditCheckpoint = Type.Object(
     hash: Hex64,
     at: Type.String({ description: 'When it was signed' }),
     brokerKeyId: Type.String(),
-    signature: Type.String({ description: 'Ed25519 over "blindlink/audit-checkpoint/v1\\n" + canonical JSON of seq, hash, at, brokerKeyId (base64)' }),
+    signature: Type.String({
+      description:
+        'Ed25519 over "blindlink/audit-checkpoint/v1\\n" + canonical JSON of seq, hash, at, brokerKeyId (base64)',
+    }),
   },
   { $id: 'AuditCheckpoint', additionalProperties: false },
 );
@@ -89,7 +99,10 @@ export type AuditCheckpointQuery = Static<typeof AuditCheckpointQuery>;
 
 export const AuditCheckpointList = Type.Object(
   {
-    signingPublicKey: Type.String({ description: 'The broker\'s Ed25519 public key (base64), for reference only: verify with a copy obtained independently' }),
+    signingPublicKey: Type.String({
+      description:
+        "The broker's Ed25519 public key (base64), for reference only: verify with a copy obtained independently",
+    }),
     brokerKeyId: Type.String(),
     checkpoints: Type.Array(AuditCheckpoint),
     nextAfterSeq: Nullable(Type.Integer()),
@@ -140,11 +153,21 @@ export const AUDIT_RECEIPT_CONTEXT = 'blindlink/audit-receipt/v1';
 
 export const AuditReceipt = Type.Object(
   {
-    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The audit row of the request answered (the chain head once it was appended)' }),
+    seq: Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'The audit row of the request answered (the chain head once it was appended)',
+    }),
     hash: Hex64,
-    at: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$', description: 'When the broker signed it, ISO 8601 UTC with milliseconds' }),
+    at: Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
+      description: 'When the broker signed it, ISO 8601 UTC with milliseconds',
+    }),
     brokerKeyId: Type.String({ pattern: '^ed25519:[0-9a-f]{16}$' }),
-    signature: Type.String({ pattern: '^[A-Za-z0-9+/]{86}==$', description: 'Ed25519 (64 bytes, base64) over the receipt message' }),
+    signature: Type.String({
+      pattern: '^[A-Za-z0-9+/]{86}==$',
+      description: 'Ed25519 (64 bytes, base64) over the receipt message',
+    }),
   },
   { $id: 'AuditReceipt', additionalProperties: false },
 );

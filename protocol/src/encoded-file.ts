@@ -29,7 +29,9 @@ export function parseEncodedFile(text: string, source: string): SubmissionReques
   const header = parseLine(0);
   if (!checkHeader.Check(header)) {
     const e = [...checkHeader.Errors(header)][0];
-    throw new EncodedFileError(`${source}: not a blindlink encoded file (header${e ? `${e.instancePath} ${e.message}` : ''})`);
+    throw new EncodedFileError(
+      `${source}: not a blindlink encoded file (header${e ? `${e.instancePath} ${e.message}` : ''})`,
+    );
   }
   const records: SubmissionRequest['records'] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -38,7 +40,9 @@ export function parseEncodedFile(text: string, source: string): SubmissionReques
     records.push(r);
   }
   if (records.length !== header.recordCount) {
-    throw new EncodedFileError(`${source}: header says ${header.recordCount} records but the file holds ${records.length} (truncated?)`);
+    throw new EncodedFileError(
+      `${source}: header says ${header.recordCount} records but the file holds ${records.length} (truncated?)`,
+    );
   }
   return { header, records };
 }

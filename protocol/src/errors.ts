@@ -13,11 +13,11 @@ export const ErrorCodes = {
   'duplicate-row-token': 400,
   'chunk-digest-mismatch': 400,
   'key-check-missing': 400,
-  'unauthenticated': 401,
+  unauthenticated: 401,
   'token-expired': 401,
   'token-invalid': 401,
   'bad-credentials': 401,
-  'forbidden': 403,
+  forbidden: 403,
   'policy-refused': 403,
   'not-found': 404,
   'unknown-purpose': 404,
@@ -38,7 +38,7 @@ export const ErrorCodes = {
   'body-too-large': 413,
   'unsupported-media-type': 415,
   'rate-limited': 429,
-  'internal': 500,
+  internal: 500,
   'database-unavailable': 503,
 } as const;
 

@@ -8,11 +8,17 @@ export const ReleaseRequest = Type.Object(
 );
 export type ReleaseRequest = Static<typeof ReleaseRequest>;
 
-const PolicyRef = Type.Object({ id: Type.String(), version: Type.Integer(), rule: Type.String() }, { additionalProperties: false });
+const PolicyRef = Type.Object(
+  { id: Type.String(), version: Type.Integer(), rule: Type.String() },
+  { additionalProperties: false },
+);
 const ReleaseBase = { purpose: Type.String(), runId: Type.String({ format: 'uuid' }), policy: PolicyRef };
 
 export const PseudonymResponse = Type.Object(
-  { ...ReleaseBase, answers: Type.Array(Type.Object({ token: RowToken, pseudonym: Type.String() }, { additionalProperties: false })) },
+  {
+    ...ReleaseBase,
+    answers: Type.Array(Type.Object({ token: RowToken, pseudonym: Type.String() }, { additionalProperties: false })),
+  },
   { $id: 'PseudonymResponse', additionalProperties: false },
 );
 
@@ -38,14 +44,21 @@ const Count = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { descript
 export const AggregateResponse = Type.Object(
   {
     ...ReleaseBase,
-    dimensions: Type.Array(Type.Object({ name: Type.String(), values: Type.Array(Type.String()) }, { additionalProperties: false })),
+    dimensions: Type.Array(
+      Type.Object({ name: Type.String(), values: Type.Array(Type.String()) }, { additionalProperties: false }),
+    ),
     threshold: Type.Integer(),
     roundTo: Type.Union([Type.Integer(), Type.Null()]),
     cells: Type.Array(Type.Object({ key: Type.Array(Type.String()), count: Count }, { additionalProperties: false })),
     margins: Type.Object(
       {
         grandTotal: Count,
-        subtotals: Type.Array(Type.Object({ key: Type.Array(Type.Union([Type.String(), Type.Null()])), count: Count }, { additionalProperties: false })),
+        subtotals: Type.Array(
+          Type.Object(
+            { key: Type.Array(Type.Union([Type.String(), Type.Null()])), count: Count },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -59,7 +72,9 @@ export const DiscrepancyResponse = Type.Object(
   {
     ...ReleaseBase,
     check: Type.String(),
-    flagged: Type.Array(Type.Object({ token: RowToken, corroboratingSources: Type.Integer() }, { additionalProperties: false })),
+    flagged: Type.Array(
+      Type.Object({ token: RowToken, corroboratingSources: Type.Integer() }, { additionalProperties: false }),
+    ),
   },
   { $id: 'DiscrepancyResponse', additionalProperties: false },
 );

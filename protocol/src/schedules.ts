@@ -7,21 +7,39 @@ import { Slug } from './api.js';
  */
 export const ScheduleRequest = Type.Object(
   {
-    at: Type.String({ minLength: 1, maxLength: 16, description: 'Local time of day the run starts: HH:MM on the 24-hour clock, 00:00 to 23:59', examples: ['02:00'] }),
-    timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone the time is read in', examples: ['Europe/London'] }),
+    at: Type.String({
+      minLength: 1,
+      maxLength: 16,
+      description: 'Local time of day the run starts: HH:MM on the 24-hour clock, 00:00 to 23:59',
+      examples: ['02:00'],
+    }),
+    timeZone: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'IANA time zone the time is read in',
+      examples: ['Europe/London'],
+    }),
   },
   { $id: 'ScheduleRequest', additionalProperties: false },
 );
 export type ScheduleRequest = Static<typeof ScheduleRequest>;
 
-export const ScheduleStatus = Type.Union([Type.Literal('queued'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('refused'), Type.Literal('skipped')]);
+export const ScheduleStatus = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('completed'),
+  Type.Literal('failed'),
+  Type.Literal('refused'),
+  Type.Literal('skipped'),
+]);
 export type ScheduleStatus = Static<typeof ScheduleStatus>;
 
 export const ScheduleOutcome = Type.Object(
   {
     status: ScheduleStatus,
     at: Type.String({ format: 'date-time', description: 'When the scheduler attempted the run' }),
-    runId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'The run it made; when skipped, the completed run whose results still stand' }),
+    runId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
+      description: 'The run it made; when skipped, the completed run whose results still stand',
+    }),
     detail: Type.Union([Type.String(), Type.Null()], { description: 'Why it failed, was refused or skipped' }),
   },
   { additionalProperties: false },

@@ -76,7 +76,9 @@ export const UploadStatus = Type.Object(
     missing: Type.Array(Type.Integer()),
     committed: Type.Boolean(),
     submissionId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
-    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When an uncommitted upload is purged if nothing more arrives' }),
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'When an uncommitted upload is purged if nothing more arrives',
+    }),
   },
   { $id: 'UploadStatus', additionalProperties: false },
 );

@@ -3,7 +3,14 @@
  * text helpers it used, kept as the oracle for tests/system/encode-equivalence.test.ts: the fast paths
  * in agency-client/src/normalise must give exactly what this gives. Not used by the product.
  */
-import { fail, foldDiacritics, hasControlChar, MISSING, normalisePostcode, success } from '@blindlink/agency-client/normalise';
+import {
+  fail,
+  foldDiacritics,
+  hasControlChar,
+  MISSING,
+  normalisePostcode,
+  success,
+} from '@blindlink/agency-client/normalise';
 import type { AddressParts, NormaliseResult } from '@blindlink/agency-client/normalise';
 
 const isBlank = (raw: string): boolean => raw.replace(/[\s\u200B-\u200D\uFEFF]/gu, '') === '';
@@ -12,21 +19,29 @@ const collapseWhitespace = (text: string): string => text.replace(/\s+/gu, ' ').
 const MAX_ADDRESS_LENGTH = 300;
 const ADDRESS_ABBREVIATIONS: Readonly<Record<string, string>> = {
   rd: 'road',
-  ave: 'avenue', av: 'avenue',
+  ave: 'avenue',
+  av: 'avenue',
   ln: 'lane',
   cl: 'close',
-  cres: 'crescent', cresc: 'crescent',
-  dr: 'drive', drv: 'drive',
+  cres: 'crescent',
+  cresc: 'crescent',
+  dr: 'drive',
+  drv: 'drive',
   ct: 'court',
   pl: 'place',
   sq: 'square',
-  gdns: 'gardens', gdn: 'garden',
-  tce: 'terrace', terr: 'terrace',
-  gr: 'grove', gro: 'grove',
+  gdns: 'gardens',
+  gdn: 'garden',
+  tce: 'terrace',
+  terr: 'terrace',
+  gr: 'grove',
+  gro: 'grove',
   pk: 'park',
   pde: 'parade',
   hse: 'house',
-  apt: 'flat', apartment: 'flat', flt: 'flat',
+  apt: 'flat',
+  apartment: 'flat',
+  flt: 'flat',
 };
 
 const APOSTROPHES_RE = /['\u2018\u2019\u201B`\u00B4\u02BC]/gu;

@@ -16,7 +16,11 @@ export interface StreamedResult {
  * only what the sockets' buffers held; one that read it all was sent all of it. With `declare` the
  * request carries Content-Length, else it is chunked.
  */
-export function streamBody(url: string, agent: Agent, opts: { method?: string; size: number; declare: boolean; headers?: Record<string, string>; chunk?: Buffer }): Promise<StreamedResult> {
+export function streamBody(
+  url: string,
+  agent: Agent,
+  opts: { method?: string; size: number; declare: boolean; headers?: Record<string, string>; chunk?: Buffer },
+): Promise<StreamedResult> {
   const chunk = opts.chunk ?? Buffer.alloc(64 * 1024, 0x20); // spaces: valid JSON whitespace, never a parse error on its own
   return new Promise((resolve, reject) => {
     let sent = 0;
@@ -26,7 +30,11 @@ export function streamBody(url: string, agent: Agent, opts: { method?: string; s
       {
         method: opts.method ?? 'POST',
         agent,
-        headers: { 'content-type': 'application/json', ...(opts.declare ? { 'content-length': String(opts.size) } : {}), ...opts.headers },
+        headers: {
+          'content-type': 'application/json',
+          ...(opts.declare ? { 'content-length': String(opts.size) } : {}),
+          ...opts.headers,
+        },
       },
       (res) => {
         answered = true;

@@ -4,7 +4,17 @@ import { addPerson, registerAgency, revokeAgency } from '@blindlink/broker';
 import { IG_PASSWORD, loginAs, tokenFor, type TestBroker } from './in-process.js';
 
 /** Every kind of caller the authorisation matrix tries on every route. */
-export const CALLER_KINDS = ['none', 'expired', 'forged', 'revoked', 'wrongAgency', 'agency', 'analyst', 'igLead', 'admin'] as const;
+export const CALLER_KINDS = [
+  'none',
+  'expired',
+  'forged',
+  'revoked',
+  'wrongAgency',
+  'agency',
+  'analyst',
+  'igLead',
+  'admin',
+] as const;
 export type CallerKind = (typeof CALLER_KINDS)[number];
 
 /** The roles a route may admit, named as the matrix names callers. */
@@ -48,7 +58,13 @@ function claimsOnly(payload: Record<string, unknown>): Record<string, unknown> {
  */
 export async function makeCallers(b: TestBroker): Promise<Callers> {
   await addPerson(b.db, { username: ADMIN.username, role: 'admin', password: ADMIN.password, createdBy: 'test' });
-  await addPerson(b.db, { username: ANALYST.username, role: 'analyst', password: ANALYST.password, createdBy: 'test', purposes: [ANALYST.purpose] });
+  await addPerson(b.db, {
+    username: ANALYST.username,
+    role: 'analyst',
+    password: ANALYST.password,
+    createdBy: 'test',
+    purposes: [ANALYST.purpose],
+  });
   const alpha = await tokenFor(b, 'alpha');
   const gamma = await tokenFor(b, 'gamma');
   await revokeAgency(b.db, 'gamma');
@@ -65,16 +81,26 @@ export async function makeCallers(b: TestBroker): Promise<Callers> {
   };
   // Expired and forged tokens arrive over alpha's certificate, so the token is the only thing wrong.
   const expired = (role: RoleKind): Caller[] => [
-    { as: 'alpha', token: b.app.jwt.sign(claims[role] as never, { expiresIn: 1, clockTimestamp: Date.now() - 3_600_000 } as never) },
+    {
+      as: 'alpha',
+      token: b.app.jwt.sign(claims[role] as never, { expiresIn: 1, clockTimestamp: Date.now() - 3_600_000 } as never),
+    },
   ];
-  const wrongKey = createSigner({ key: 'not the broker key at all, 32 bytes+', algorithm: 'HS256', iss: 'blindlink-broker', expiresIn: 600_000 });
+  const wrongKey = createSigner({
+    key: 'not the broker key at all, 32 bytes+',
+    algorithm: 'HS256',
+    iss: 'blindlink-broker',
+    expiresIn: 600_000,
+  });
   const unsigned = createSigner({ algorithm: 'none', iss: 'blindlink-broker', expiresIn: 600_000 });
   const forged = (role: RoleKind): Caller[] => {
     // A genuine agency token with its payload edited to claim this role: the signature no longer fits.
     // (its expiry is pushed out too, so even the agency's own claims are an edit).
     const [h, p, s] = alpha.split('.');
     const genuine = decodePayload(alpha);
-    const edited = Buffer.from(JSON.stringify({ ...genuine, ...claims[role], exp: Number(genuine.exp) + 86_400 })).toString('base64url');
+    const edited = Buffer.from(
+      JSON.stringify({ ...genuine, ...claims[role], exp: Number(genuine.exp) + 86_400 }),
+    ).toString('base64url');
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     return [
       { as: 'alpha', token: wrongKey(claims[role]) },

@@ -44,7 +44,10 @@ export async function dropProxy(target: string): Promise<DropProxy> {
       broker.write(d);
     });
     broker.on('data', (d: Buffer) => (dark ? cut() : client.write(d)));
-    for (const [a, b] of [[client, broker], [broker, client]] as const) {
+    for (const [a, b] of [
+      [client, broker],
+      [broker, client],
+    ] as const) {
       a.on('error', () => b.destroy());
       a.on('close', () => {
         sockets.delete(a);

@@ -11,18 +11,45 @@
  */
 import { createHash } from 'node:crypto';
 import { generateDataset, AGENCY_PROFILES } from '@blindlink/agency-client/synth';
-import { BUILT_IN_SCHEMAS, effectiveSchema, parseEncodingSchema, RecordEncoder, UK_PERSON, type EncodingSchema, type RecordEncoderSetup, type RowResult } from '@blindlink/agency-client/encode';
+import {
+  BUILT_IN_SCHEMAS,
+  effectiveSchema,
+  parseEncodingSchema,
+  RecordEncoder,
+  UK_PERSON,
+  type EncodingSchema,
+  type RecordEncoderSetup,
+  type RowResult,
+} from '@blindlink/agency-client/encode';
 
 export const GOLDEN_SECRET = new TextEncoder().encode('the golden secret for encoding equivalence');
 const UK_PERSON_SALTED = BUILT_IN_SCHEMAS['uk-person-salted']!;
-export const GOLDEN_HEADER = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number', 'band'];
+export const GOLDEN_HEADER = [
+  'record_id',
+  'given_name',
+  'surname',
+  'dob',
+  'sex',
+  'address',
+  'postcode',
+  'nhs_number',
+  'band',
+];
 const FIELDS = GOLDEN_HEADER.slice(1, 8);
 
 /** Hand-written edge cases: [given_name, surname, dob, sex, address, postcode, nhs_number]. */
 const EDGE: string[][] = [
   ['Sinéad', "O'Neill", '1984-03-03', 'F', '12 St Mary’s Rd, Anytown', 'SW1A 1AA', '943 476 5919'],
   ['Bill', 'Smith-Jones', '3rd March 1984', 'male', 'Flat 3, 12high St', 'sw1a1aa', '943-476-5919'],
-  ['  mr  JOHN ', 'mac donald', '03.03.1984', '1', 'flat3 12a Green Lane, London SW1A 1AA', ' SW1A  1AA ', '9434765919'],
+  [
+    '  mr  JOHN ',
+    'mac donald',
+    '03.03.1984',
+    '1',
+    'flat3 12a Green Lane, London SW1A 1AA',
+    ' SW1A  1AA ',
+    '9434765919',
+  ],
   ['Zoë', 'Łukasiewicz', '29/02/2000', 'F', 'Ærø House, 5 Ståle Gdns', 'EC1A 1BB', ''],
   ['Mohammed', 'Al-Hassan', '19840303', 'M', '1 Saint Albans Ave', 'M1 1AE', '4010232137'],
   ['José María', 'García Márquez', '3 Mar 1984', 'U', 'Apt 7, 22 Rue-de la Paix', 'B33 8TH', ''],
@@ -88,33 +115,88 @@ export interface GoldenConfig {
 }
 
 /** A schema exercising the other normalisers, token kinds and the post-hash hardening steps. */
-export const HARDENED_TEST_SCHEMA = parseEncodingSchema({
-  format: 'blindlink-encoding-schema',
-  formatVersion: 1,
-  id: 'golden-hardened',
-  version: 1,
-  clkBits: 512,
-  fields: [
-    { name: 'given_name', normaliser: 'given_name', tokens: { kind: 'name', q: 3, parts: false, variants: true }, clkBitsPerToken: 6, filter: { bits: 128, bitsPerToken: 5 } },
-    { name: 'surname', normaliser: 'surname', tokens: { kind: 'qgrams', q: 1 }, clkBitsPerToken: 4, filter: null },
-    { name: 'dob', normaliser: 'dob', tokens: { kind: 'date' }, clkBitsPerToken: 3, filter: { bits: 64, bitsPerToken: 40 } },
-    { name: 'sex', normaliser: 'text', tokens: { kind: 'exact' }, clkBitsPerToken: 0, filter: { bits: 32, bitsPerToken: 3 } },
-    { name: 'address', normaliser: 'text', tokens: { kind: 'qgrams', q: 3 }, clkBitsPerToken: 2, filter: { bits: 512, bitsPerToken: 2 } },
-    { name: 'postcode', normaliser: 'postcode', tokens: { kind: 'postcode', q: 1 }, clkBitsPerToken: 3, filter: null },
-    { name: 'nhs_number', normaliser: 'identifier', tokens: { kind: 'qgrams', q: 4 }, clkBitsPerToken: 1, filter: { bits: 64, bitsPerToken: 2 } },
-  ],
-  blockingKeys: [
-    { name: 'sn-initial+sector', parts: [{ field: 'surname', transform: 'initial', alternatives: true }, { field: 'postcode', transform: 'district' }] },
-    { name: 'given', parts: [{ field: 'given_name', transform: 'value', alternatives: true }] },
-  ],
-  hardening: [{ step: 'salt', from: { field: 'postcode', transform: 'sector' }, fields: ['given_name', 'address'] }, { step: 'balance' }, { step: 'xor-fold' }],
-}, 'golden-hardened');
+export const HARDENED_TEST_SCHEMA = parseEncodingSchema(
+  {
+    format: 'blindlink-encoding-schema',
+    formatVersion: 1,
+    id: 'golden-hardened',
+    version: 1,
+    clkBits: 512,
+    fields: [
+      {
+        name: 'given_name',
+        normaliser: 'given_name',
+        tokens: { kind: 'name', q: 3, parts: false, variants: true },
+        clkBitsPerToken: 6,
+        filter: { bits: 128, bitsPerToken: 5 },
+      },
+      { name: 'surname', normaliser: 'surname', tokens: { kind: 'qgrams', q: 1 }, clkBitsPerToken: 4, filter: null },
+      {
+        name: 'dob',
+        normaliser: 'dob',
+        tokens: { kind: 'date' },
+        clkBitsPerToken: 3,
+        filter: { bits: 64, bitsPerToken: 40 },
+      },
+      {
+        name: 'sex',
+        normaliser: 'text',
+        tokens: { kind: 'exact' },
+        clkBitsPerToken: 0,
+        filter: { bits: 32, bitsPerToken: 3 },
+      },
+      {
+        name: 'address',
+        normaliser: 'text',
+        tokens: { kind: 'qgrams', q: 3 },
+        clkBitsPerToken: 2,
+        filter: { bits: 512, bitsPerToken: 2 },
+      },
+      {
+        name: 'postcode',
+        normaliser: 'postcode',
+        tokens: { kind: 'postcode', q: 1 },
+        clkBitsPerToken: 3,
+        filter: null,
+      },
+      {
+        name: 'nhs_number',
+        normaliser: 'identifier',
+        tokens: { kind: 'qgrams', q: 4 },
+        clkBitsPerToken: 1,
+        filter: { bits: 64, bitsPerToken: 2 },
+      },
+    ],
+    blockingKeys: [
+      {
+        name: 'sn-initial+sector',
+        parts: [
+          { field: 'surname', transform: 'initial', alternatives: true },
+          { field: 'postcode', transform: 'district' },
+        ],
+      },
+      { name: 'given', parts: [{ field: 'given_name', transform: 'value', alternatives: true }] },
+    ],
+    hardening: [
+      { step: 'salt', from: { field: 'postcode', transform: 'sector' }, fields: ['given_name', 'address'] },
+      { step: 'balance' },
+      { step: 'xor-fold' },
+    ],
+  },
+  'golden-hardened',
+);
 
 export const GOLDEN_CONFIGS: GoldenConfig[] = [
   { name: 'uk-person', schema: UK_PERSON, present: FIELDS, invalidAsMissing: false, attributes: false },
   { name: 'uk-person-missing', schema: UK_PERSON, present: FIELDS, invalidAsMissing: true, attributes: true },
   { name: 'uk-person-salted', schema: UK_PERSON_SALTED, present: FIELDS, invalidAsMissing: true, attributes: false },
-  { name: 'uk-person-salted-no-dob', schema: UK_PERSON_SALTED, present: ['given_name', 'surname', 'sex', 'address', 'postcode'], invalidAsMissing: false, attributes: false },
+  {
+    name: 'uk-person-salted-no-dob',
+    schema: UK_PERSON_SALTED,
+    present: ['given_name', 'surname', 'sex', 'address', 'postcode'],
+    invalidAsMissing: false,
+    attributes: false,
+  },
   { name: 'hardened', schema: HARDENED_TEST_SCHEMA, present: FIELDS, invalidAsMissing: true, attributes: false },
 ];
 
@@ -174,7 +256,9 @@ export function digestOf(text: string): string {
 }
 
 /** Golden file lines: per row, its number then one digest per configuration (GOLDEN_CONFIGS order). */
-export function goldenLines(encoderFor: (setup: RecordEncoderSetup) => { encode(row: readonly string[], token: string): RowResult }): string[] {
+export function goldenLines(
+  encoderFor: (setup: RecordEncoderSetup) => { encode(row: readonly string[], token: string): RowResult },
+): string[] {
   const rows = goldenRows();
   const out = rows.map((_, i) => String(i));
   for (const c of GOLDEN_CONFIGS) {

@@ -15,20 +15,48 @@ export function prng(seed: number) {
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const chance = (p: number) => next() < p;
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
-  const text = (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~ !"#$%&\'()*+,/:;<=>?@[\\]^`{|}é中\u0000\u202e') =>
-    Array.from({ length: n }, () => alphabet[int(alphabet.length)]).join('');
+  const text = (
+    n: number,
+    alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~ !"#$%&\'()*+,/:;<=>?@[\\]^`{|}é中\u0000\u202e',
+  ) => Array.from({ length: n }, () => alphabet[int(alphabet.length)]).join('');
   /** Any JSON value, nested a little: the wrong type for nearly every field. */
   const json = (depth = 2): unknown => {
     switch (int(depth > 0 ? 9 : 6)) {
-      case 0: return null;
-      case 1: return chance(0.5);
-      case 2: return pick([0, -1, 1.5, 1e308, -1e-308, 2 ** 53 + 1, 4294967296]);
-      case 3: return text(int(40));
-      case 4: return '';
-      case 5: return pick(['testing', 'alpha', '1', 'true', 'null', '-----BEGIN ', '====', 'AAAA']);
+      case 0:
+        return null;
+      case 1:
+        return chance(0.5);
+      case 2:
+        return pick([0, -1, 1.5, 1e308, -1e-308, 2 ** 53 + 1, 4294967296]);
+      case 3:
+        return text(int(40));
+      case 4:
+        return '';
+      case 5:
+        return pick(['testing', 'alpha', '1', 'true', 'null', '-----BEGIN ', '====', 'AAAA']);
       case 6:
-      case 7: return Array.from({ length: int(4) }, () => json(depth - 1));
-      default: return Object.fromEntries(Array.from({ length: int(4) }, () => [pick(['agency', 'name', 'code', 'csr', 'of', 'username', 'password', 'role', 'records', 'header', 'alg', text(6)]), json(depth - 1)]));
+      case 7:
+        return Array.from({ length: int(4) }, () => json(depth - 1));
+      default:
+        return Object.fromEntries(
+          Array.from({ length: int(4) }, () => [
+            pick([
+              'agency',
+              'name',
+              'code',
+              'csr',
+              'of',
+              'username',
+              'password',
+              'role',
+              'records',
+              'header',
+              'alg',
+              text(6),
+            ]),
+            json(depth - 1),
+          ]),
+        );
     }
   };
   return { next, int, pick, chance, bytes, text, json };
@@ -80,12 +108,20 @@ export function rawRequest(
       req.destroy();
       finish({ status: -1, text: '', error: 'timeout' });
     }, args.timeoutMs ?? 30_000);
-    const req = httpsRequest(url, { method: args.method, agent: args.agent, headers: { ...(args.body ? { 'content-length': String(args.body.length) } : {}), ...args.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => finish({ status: 0, text: '', error: e.message }));
-    });
+    const req = httpsRequest(
+      url,
+      {
+        method: args.method,
+        agent: args.agent,
+        headers: { ...(args.body ? { 'content-length': String(args.body.length) } : {}), ...args.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => finish({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (e) => finish({ status: 0, text: '', error: e.message }));
+      },
+    );
     req.on('error', (e) => finish({ status: 0, text: '', error: e.message }));
     req.end(args.body);
   });
@@ -95,14 +131,41 @@ export function rawRequest(
  * Send the head of a request that promises more body than it delivers, then hang up: the broker must
  * shrug off the aborted request.
  */
-export function truncatedUpload(url: string, args: { caPem: string; cert?: string; key?: string; path: string; headers: Record<string, string>; promised: number; sent: Buffer }): Promise<void> {
+export function truncatedUpload(
+  url: string,
+  args: {
+    caPem: string;
+    cert?: string;
+    key?: string;
+    path: string;
+    headers: Record<string, string>;
+    promised: number;
+    sent: Buffer;
+  },
+): Promise<void> {
   return new Promise((resolve) => {
     const u = new URL(url);
-    const socket = connect({ host: u.hostname, port: Number(u.port), ca: args.caPem, ...(args.cert && args.key ? { cert: args.cert, key: args.key } : {}), servername: 'localhost' }, () => {
-      const head = [`POST ${args.path} HTTP/1.1`, `host: ${u.host}`, `content-length: ${args.promised}`, ...Object.entries(args.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
-      socket.write(head);
-      socket.write(args.sent, () => setTimeout(() => socket.destroy(), 20));
-    });
+    const socket = connect(
+      {
+        host: u.hostname,
+        port: Number(u.port),
+        ca: args.caPem,
+        ...(args.cert && args.key ? { cert: args.cert, key: args.key } : {}),
+        servername: 'localhost',
+      },
+      () => {
+        const head = [
+          `POST ${args.path} HTTP/1.1`,
+          `host: ${u.host}`,
+          `content-length: ${args.promised}`,
+          ...Object.entries(args.headers).map(([k, v]) => `${k}: ${v}`),
+          '',
+          '',
+        ].join('\r\n');
+        socket.write(head);
+        socket.write(args.sent, () => setTimeout(() => socket.destroy(), 20));
+      },
+    );
     socket.on('error', () => resolve());
     socket.on('close', () => resolve());
   });

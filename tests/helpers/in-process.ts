@@ -2,10 +2,23 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { addPerson, approvePolicy, createLogger, registerAgency, startBroker, storePolicy, type RunningBroker } from '@blindlink/broker';
+import {
+  addPerson,
+  approvePolicy,
+  createLogger,
+  registerAgency,
+  startBroker,
+  storePolicy,
+  type RunningBroker,
+} from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { enrol } from '@blindlink/agency-client';
-import { loadOrCreateAgencySigningKey, loadTlsIdentity, mtlsAgent, sealSubmission } from '@blindlink/agency-client/identity';
+import {
+  loadOrCreateAgencySigningKey,
+  loadTlsIdentity,
+  mtlsAgent,
+  sealSubmission,
+} from '@blindlink/agency-client/identity';
 import { freshPostgres } from './postgres.js';
 
 export const POLICY_YAML = `
@@ -43,7 +56,11 @@ export interface TestBroker extends RunningBroker {
  * A broker in this process over mutual TLS, on real PostgreSQL or PGlite, with agencies alpha, beta
  * and gamma enrolled, an IG lead, and the test policy loaded and approved.
  */
-export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: { bodyLimit?: number; approve?: boolean; rateLimit?: number } = {}): Promise<TestBroker> {
+export async function testBroker(
+  t: Test,
+  storage: 'postgres' | 'pglite',
+  opts: { bodyLimit?: number; approve?: boolean; rateLimit?: number } = {},
+): Promise<TestBroker> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -77,14 +94,21 @@ export async function testBroker(t: Test, storage: 'postgres' | 'pglite', opts: 
   for (const a of ['alpha', 'beta', 'gamma']) {
     const { enrolmentCode } = await registerAgency(broker.db, a, a);
     keyDirs[a] = join(root, `${a}-keys`);
-    await enrol({ baseUrl: broker.url, keyDir: keyDirs[a], agency: a, code: enrolmentCode, caPem: broker.caCertificate });
+    await enrol({
+      baseUrl: broker.url,
+      keyDir: keyDirs[a],
+      agency: a,
+      code: enrolmentCode,
+      caPem: broker.caCertificate,
+    });
   }
   await storePolicy(broker.db, parsePolicy(POLICY_YAML), 'admin:root');
   await addPerson(broker.db, { username: 'iggy', role: 'ig-lead', password: IG_PASSWORD, createdBy: 'test' });
   if (opts.approve !== false) await approvePolicy(broker.db, 'test-policy', 1, 'iggy');
   const agent = (agency?: string) => {
     const key = agency ?? '';
-    if (!agents.has(key)) agents.set(key, mtlsAgent(agency ? loadTlsIdentity(keyDirs[agency]!) : { caPem: broker.caCertificate }));
+    if (!agents.has(key))
+      agents.set(key, mtlsAgent(agency ? loadTlsIdentity(keyDirs[agency]!) : { caPem: broker.caCertificate }));
     return agents.get(key)!;
   };
   return Object.assign(broker, { logs, keyDirs, agent });
@@ -102,7 +126,12 @@ export interface CallOptions {
 
 /** One HTTPS request to the broker, as a client on another machine would make it. */
 export async function call(b: TestBroker, method: string, path: string, opts: CallOptions = {}) {
-  const payload = opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+  const payload =
+    opts.raw !== undefined
+      ? Buffer.from(opts.raw)
+      : opts.body !== undefined
+        ? Buffer.from(JSON.stringify(opts.body))
+        : undefined;
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = httpsRequest(
       new URL(path, b.url),
@@ -144,7 +173,8 @@ export async function runToEnd(b: TestBroker, purpose: string, opts: CallOptions
   for (;;) {
     const s = await call(b, 'GET', `/v1/purposes/${purpose}/runs/${queued.json.runId}`, rest);
     if (s.status !== 200) return s;
-    if (s.json.status === 'completed' || s.json.status === 'failed') return { status: queued.status, json: s.json, text: s.text };
+    if (s.json.status === 'completed' || s.json.status === 'failed')
+      return { status: queued.status, json: s.json, text: s.text };
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -170,14 +200,21 @@ export function upload(n: number, seed = 1, keyCheck = TEST_KEY_CHECK) {
   let x = seed;
   const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
   const records = Array.from({ length: n }, (_, i) => ({
-    token: Buffer.from(Array.from({ length: 16 }, (_, k) => (k === 0 ? i & 0xff : k === 1 ? (i >> 8) & 0xff : rnd()))).toString('base64url'),
+    token: Buffer.from(
+      Array.from({ length: 16 }, (_, k) => (k === 0 ? i & 0xff : k === 1 ? (i >> 8) & 0xff : rnd())),
+    ).toString('base64url'),
     clk: Buffer.from(Array.from({ length: 128 }, rnd)).toString('base64'),
   }));
   return {
     header: {
       format: 'blindlink/encoded',
       formatVersion: 1,
-      schema: { id: 'uk-person', version: 1, fingerprint: 'sha256:' + 'ab'.repeat(32), fields: ['given_name', 'surname', 'dob'] },
+      schema: {
+        id: 'uk-person',
+        version: 1,
+        fingerprint: 'sha256:' + 'ab'.repeat(32),
+        fields: ['given_name', 'surname', 'dob'],
+      },
       keyCheck,
       clkBits: 1024,
       hardening: [] as string[],
@@ -196,7 +233,13 @@ export async function seal(b: TestBroker, agency: string, body: unknown) {
 }
 
 /** Submit a body as an agency: token, seal, POST. */
-export async function submitAs(b: TestBroker, agency: string, body: unknown, key: string, opts: { token?: string; purpose?: string } = {}) {
+export async function submitAs(
+  b: TestBroker,
+  agency: string,
+  body: unknown,
+  key: string,
+  opts: { token?: string; purpose?: string } = {},
+) {
   return call(b, 'POST', `/v1/purposes/${opts.purpose ?? 'testing'}/submissions`, {
     as: agency,
     token: opts.token ?? (await tokenFor(b, agency)),

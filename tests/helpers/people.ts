@@ -10,8 +10,50 @@ export interface Person {
   postcode: string;
 }
 
-const GIVEN = ['Siobhan', 'Gwendolyn', 'Bartholomew', 'Ignatius', 'Philippa', 'Leopold', 'Rosalind', 'Cuthbert', 'Marguerite', 'Percival', 'Wilhelmina', 'Augustus', 'Henrietta', 'Ambrose', 'Clementine', 'Fitzgerald', 'Ottoline', 'Thaddeus', 'Euphemia', 'Lancelot'];
-const SURNAME = ['Abernathy', 'Blackwood', 'Cartwright', 'Delacroix', 'Ellsworth', 'Fairbanks', 'Greenhalgh', 'Hollingsworth', 'Inglethorpe', 'Jefferson', 'Kingsbury', 'Lockhart', 'Montgomery', 'Northcott', 'Oglethorpe', 'Pemberton', 'Quartermaine', 'Rutherford', 'Sutherland', 'Thistlewood'];
+const GIVEN = [
+  'Siobhan',
+  'Gwendolyn',
+  'Bartholomew',
+  'Ignatius',
+  'Philippa',
+  'Leopold',
+  'Rosalind',
+  'Cuthbert',
+  'Marguerite',
+  'Percival',
+  'Wilhelmina',
+  'Augustus',
+  'Henrietta',
+  'Ambrose',
+  'Clementine',
+  'Fitzgerald',
+  'Ottoline',
+  'Thaddeus',
+  'Euphemia',
+  'Lancelot',
+];
+const SURNAME = [
+  'Abernathy',
+  'Blackwood',
+  'Cartwright',
+  'Delacroix',
+  'Ellsworth',
+  'Fairbanks',
+  'Greenhalgh',
+  'Hollingsworth',
+  'Inglethorpe',
+  'Jefferson',
+  'Kingsbury',
+  'Lockhart',
+  'Montgomery',
+  'Northcott',
+  'Oglethorpe',
+  'Pemberton',
+  'Quartermaine',
+  'Rutherford',
+  'Sutherland',
+  'Thistlewood',
+];
 const POSTCODES = ['SW1A 1AA', 'EC1A 1BB', 'M1 1AE', 'B33 8TH', 'CR2 6XH', 'DN55 1PT', 'W1A 0AX', 'LS1 4DY'];
 
 export function population(n: number): Person[] {
@@ -44,5 +86,9 @@ export function typo(s: string): string {
 }
 
 export function csv(header: string[], rows: string[][]): string {
-  return [header, ...rows].map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')).join('\n') + '\n';
+  return (
+    [header, ...rows]
+      .map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(','))
+      .join('\n') + '\n'
+  );
 }

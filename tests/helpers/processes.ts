@@ -12,9 +12,17 @@ export interface Result {
 }
 
 /** Run one of our command-line programs to completion, as a user would. */
-export function run(bin: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<Result> {
+export function run(
+  bin: string,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -33,9 +41,16 @@ export interface BrokerProcess {
 }
 
 /** Start `blindlink-broker serve` on an ephemeral port and wait until it listens. */
-export function startBrokerProcess(args: string[], env: Record<string, string | undefined> = {}): Promise<BrokerProcess> {
+export function startBrokerProcess(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<BrokerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BROKER_BIN, 'serve', '--port', '0', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BROKER_BIN, 'serve', '--port', '0', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let settled = false;
     const onData = (d: Buffer) => {

@@ -5,7 +5,10 @@ import { csvRow } from '@blindlink/agency-client/synth';
 /** A CSV file as header + rows of objects (synthetic extracts and truth files). */
 export function readCsv(path: string): { header: string[]; rows: Record<string, string>[] } {
   let header: string[] = [];
-  const rows = parse(readFileSync(path), { bom: true, columns: (h: string[]) => (header = h) }) as Record<string, string>[];
+  const rows = parse(readFileSync(path), { bom: true, columns: (h: string[]) => (header = h) }) as Record<
+    string,
+    string
+  >[];
   return { header, rows };
 }
 
@@ -14,12 +17,19 @@ export function writeCsv(path: string, header: string[], rows: Record<string, st
 }
 
 /** Columns the encoder must ignore: everything that is neither the id, a permitted identifier nor a declared attribute. */
-export function ignoredColumns(header: string[], identifiers: readonly string[], attributes: readonly string[]): string[] {
+export function ignoredColumns(
+  header: string[],
+  identifiers: readonly string[],
+  attributes: readonly string[],
+): string[] {
   return header.filter((h) => h !== 'record_id' && !identifiers.includes(h) && !attributes.includes(h));
 }
 
 /** Precision and recall of a predicted set against a true set. */
-export function precisionRecall<T>(predicted: Set<T>, truth: Set<T>): { tp: number; fp: number; fn: number; precision: number; recall: number } {
+export function precisionRecall<T>(
+  predicted: Set<T>,
+  truth: Set<T>,
+): { tp: number; fp: number; fn: number; precision: number; recall: number } {
   let tp = 0;
   for (const p of predicted) if (truth.has(p)) tp++;
   const fp = predicted.size - tp;

@@ -15,13 +15,17 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
   const stack: string[] = [];
   const routes: RouteEntry[] = [];
   for (const line of tree.split('\n')) {
-    const m = line.match(/^((?:[│ ]   )*)[├└]── (\S+)(?: \(([^)]*)\))?\s*$/);
+    const m = line.match(/^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]*)\))?\s*$/);
     if (!m) continue;
     const depth = m[1]!.length / 4;
     stack.length = depth;
     const path = (stack[depth - 1] ?? '') + m[2]!;
     stack.push(path);
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) routes.push({ method, path });
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      routes.push({ method, path });
   }
   return routes;
 }

@@ -29,7 +29,16 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   // Council tax holds persons 0..39 with UK dates; police holds 25..59, ISO dates, squashed
   // postcodes and a typo in every third surname. Truth: persons 25..39 are known to both.
   const ct = people.slice(0, 40).map((p, i) => [`CT${1000 + i}`, p.given, p.surname, ukDate(p.dob), p.sex, p.postcode]);
-  const police = people.slice(25).map((p, i) => [`PN${500 + i}`, p.given, i % 3 === 0 ? typo(p.surname) : p.surname, p.dob, p.sex, p.postcode.replace(' ', '')]);
+  const police = people
+    .slice(25)
+    .map((p, i) => [
+      `PN${500 + i}`,
+      p.given,
+      i % 3 === 0 ? typo(p.surname) : p.surname,
+      p.dob,
+      p.sex,
+      p.postcode.replace(' ', ''),
+    ]);
   const header = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'postcode'];
   writeFileSync(join(dir, 'ct.csv'), csv(header, ct));
   writeFileSync(join(dir, 'police.csv'), csv(header, police));
@@ -46,17 +55,58 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
 
   // Each agency enrols once with its one-time code, pinning the CA the operator handed over.
   for (const agency of ['council-tax', 'police']) {
-    const e = await run(AGENCY_BIN, ['enrol', '--agency', agency, '--code', codes[agency]!, '--ca-file', join(dataDir, 'keys', 'ca.cert.pem'), '--key-dir', keyDir(agency)], { env: agencyEnv });
+    const e = await run(
+      AGENCY_BIN,
+      [
+        'enrol',
+        '--agency',
+        agency,
+        '--code',
+        codes[agency]!,
+        '--ca-file',
+        join(dataDir, 'keys', 'ca.cert.pem'),
+        '--key-dir',
+        keyDir(agency),
+      ],
+      { env: agencyEnv },
+    );
     t.equal(e.code, 0, `enrol ${agency}: ${e.stderr}`);
   }
-  const reuse = await run(AGENCY_BIN, ['enrol', '--agency', 'police', '--code', codes.police!, '--ca-file', join(dataDir, 'keys', 'ca.cert.pem'), '--key-dir', join(dir, 'thief-keys')], { env: agencyEnv });
+  const reuse = await run(
+    AGENCY_BIN,
+    [
+      'enrol',
+      '--agency',
+      'police',
+      '--code',
+      codes.police!,
+      '--ca-file',
+      join(dataDir, 'keys', 'ca.cert.pem'),
+      '--key-dir',
+      join(dir, 'thief-keys'),
+    ],
+    { env: agencyEnv },
+  );
   t.equal(reuse.code, 1, 'an enrolment code works once');
   t.match(reuse.stderr, /401 bad-credentials/);
 
-  for (const [agency, file] of [['council-tax', 'ct'], ['police', 'police']] as const) {
-    const enc = await run(AGENCY_BIN, ['encode', '--input', join(dir, `${file}.csv`), '--secret-file', join(dir, 'secret.key'), '--out', join(dir, `${file}.enc`)]);
+  for (const [agency, file] of [
+    ['council-tax', 'ct'],
+    ['police', 'police'],
+  ] as const) {
+    const enc = await run(AGENCY_BIN, [
+      'encode',
+      '--input',
+      join(dir, `${file}.csv`),
+      '--secret-file',
+      join(dir, 'secret.key'),
+      '--out',
+      join(dir, `${file}.enc`),
+    ]);
     t.equal(enc.code, 0, `encode ${file}: ${enc.stderr}`);
-    const sub = await run(AGENCY_BIN, ['submit', ...common(agency), '--in', join(dir, `${file}.enc`)], { env: agencyEnv });
+    const sub = await run(AGENCY_BIN, ['submit', ...common(agency), '--in', join(dir, `${file}.enc`)], {
+      env: agencyEnv,
+    });
     t.equal(sub.code, 0, `submit ${file}: ${sub.stderr}`);
   }
   const linked = await run(AGENCY_BIN, ['run', ...common('police')], { env: agencyEnv });
@@ -64,14 +114,44 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   t.match(JSON.parse(linked.stdout), { status: 'completed', sources: 2 });
 
   const answersFile = join(dir, 'answers.csv');
-  const ask = await run(AGENCY_BIN, ['membership', ...common('council-tax'), '--of', 'police', '--tokens', join(dir, 'ct.enc.tokens.csv'), '--out', answersFile], { env: agencyEnv });
+  const ask = await run(
+    AGENCY_BIN,
+    [
+      'membership',
+      ...common('council-tax'),
+      '--of',
+      'police',
+      '--tokens',
+      join(dir, 'ct.enc.tokens.csv'),
+      '--out',
+      answersFile,
+    ],
+    { env: agencyEnv },
+  );
   t.equal(ask.code, 0, `membership: ${ask.stderr}`);
-  const answers = readFileSync(answersFile, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const answers = readFileSync(answersFile, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   const expected = ct.map((r, i) => [r[0]!, i >= 25 ? 'yes' : 'no']);
-  t.same(answers, expected, 'yes/no answers equal the known truth, in the agency\'s record order');
+  t.same(answers, expected, "yes/no answers equal the known truth, in the agency's record order");
 
   // The policy lets only council tax ask: the police asking back is refused, naming rule and version.
-  const refused = await run(AGENCY_BIN, ['membership', ...common('police'), '--of', 'council-tax', '--tokens', join(dir, 'police.enc.tokens.csv'), '--out', join(dir, 'refused.csv')], { env: agencyEnv });
+  const refused = await run(
+    AGENCY_BIN,
+    [
+      'membership',
+      ...common('police'),
+      '--of',
+      'council-tax',
+      '--tokens',
+      join(dir, 'police.enc.tokens.csv'),
+      '--out',
+      join(dir, 'refused.csv'),
+    ],
+    { env: agencyEnv },
+  );
   t.equal(refused.code, 1, 'a refused request exits non-zero');
   t.match(refused.stderr, /403 policy-refused.*policy csp-2026 v1/);
 
@@ -84,15 +164,42 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   const handle = await openDatabase({ url: storage.databaseUrl, dataDir });
   try {
     const db = handle.db;
-    const refusal = await db.selectFrom('audit_log').selectAll().where('decision', '=', 'refused').where('action', '=', 'release.membership').executeTakeFirst();
+    const refusal = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('decision', '=', 'refused')
+      .where('action', '=', 'release.membership')
+      .executeTakeFirst();
     t.ok(refusal, 'the refusal is in the audit trail');
     t.match(refusal, { actor: 'agency:police', policy_id: 'csp-2026', policy_version: 1, status: 403 });
-    const release = await db.selectFrom('audit_log').selectAll().where('decision', '=', 'allowed').where('action', '=', 'release.membership').executeTakeFirstOrThrow();
-    t.match(release, { actor: 'agency:council-tax', policy_rule: 'ct-known-to-police', counts: { rows: 40, known: 15 } });
+    const release = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('decision', '=', 'allowed')
+      .where('action', '=', 'release.membership')
+      .executeTakeFirstOrThrow();
+    t.match(release, {
+      actor: 'agency:council-tax',
+      policy_rule: 'ct-known-to-police',
+      counts: { rows: 40, known: 15 },
+    });
     t.match(release.release_digest, /^sha256:[0-9a-f]{64}$/);
 
     // Nothing the broker stored or logged holds a plaintext name or date of birth.
-    const tables = ['agency', 'agency_certificate', 'policy', 'policy_approval', 'person', 'submission', 'encoding', 'run', 'run_record', 'run_event', 'audit_log', 'audit_checkpoint'];
+    const tables = [
+      'agency',
+      'agency_certificate',
+      'policy',
+      'policy_approval',
+      'person',
+      'submission',
+      'encoding',
+      'run',
+      'run_record',
+      'run_event',
+      'audit_log',
+      'audit_checkpoint',
+    ];
     let stored = '';
     for (const table of tables) {
       const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(table)} t`.execute(db);
@@ -119,7 +226,11 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
     await sql`alter table audit_log disable trigger audit_log_no_change`.execute(db);
     await sql`update audit_log set decision = 'allowed' where seq = ${refusal!.seq}`.execute(db);
     await sql`alter table audit_log enable trigger audit_log_no_change`.execute(db);
-    await t.rejects(sql`update audit_log set reason = 'x' where seq = 1`.execute(db), /append-only/, 'the trigger blocks ordinary updates');
+    await t.rejects(
+      sql`update audit_log set reason = 'x' where seq = 1`.execute(db),
+      /append-only/,
+      'the trigger blocks ordinary updates',
+    );
     await t.rejects(sql`delete from audit_log where seq = 1`.execute(db), /append-only/, 'and deletes');
   } finally {
     await handle.close();

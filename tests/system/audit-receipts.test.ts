@@ -4,11 +4,32 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
-import { addPerson, approvePolicy, createLogger, openDatabase, registerAgency, startBroker, storePolicy } from '@blindlink/broker';
+import {
+  addPerson,
+  approvePolicy,
+  createLogger,
+  openDatabase,
+  registerAgency,
+  startBroker,
+  storePolicy,
+} from '@blindlink/broker';
 import { BrokerKeyring } from '@blindlink/broker/trust';
 import { parsePolicy } from '@blindlink/policies';
-import { AUDIT_HEAD_HEADER, decodeAuditReceipt, encodeAuditReceipt, verifyAuditReceipt, type AuditReceipt } from '@blindlink/protocol';
-import { BadReceiptError, BrokerClient, BrokerError, enrol, ReceiptStore, receiptsFileFor } from '@blindlink/agency-client';
+import {
+  AUDIT_HEAD_HEADER,
+  decodeAuditReceipt,
+  encodeAuditReceipt,
+  verifyAuditReceipt,
+  type AuditReceipt,
+} from '@blindlink/protocol';
+import {
+  BadReceiptError,
+  BrokerClient,
+  BrokerError,
+  enrol,
+  ReceiptStore,
+  receiptsFileFor,
+} from '@blindlink/agency-client';
 import { mtlsAgent } from '@blindlink/agency-client/identity';
 import { chain, type ChainedAuditEntry } from '../../broker/src/audit/chain.js';
 import { checkpointIfGrown } from '../../broker/src/audit/checkpoints.js';
@@ -16,7 +37,12 @@ import { exportChunks, planExport } from '../../broker/src/audit/export.js';
 import { describeVerdict, verifyExportFile, verifyExportText } from '../../broker/src/audit/export-verify.js';
 import { verifyAuditChain } from '../../broker/src/audit/log.js';
 import { verifyStoredCheckpoints } from '../../broker/src/audit/checkpoints.js';
-import { describeReceipts, loadReceipts, matchReceiptsInDatabase, ReceiptMatcher } from '../../broker/src/audit/receipt-check.js';
+import {
+  describeReceipts,
+  loadReceipts,
+  matchReceiptsInDatabase,
+  ReceiptMatcher,
+} from '../../broker/src/audit/receipt-check.js';
 import { signCheckpoint } from '../../broker/src/trust/checkpoint.js';
 import { signAuditReceipt } from '../../broker/src/audit/receipts.js';
 import { IG_PASSWORD, POLICY_YAML, upload } from '../helpers/in-process.js';
@@ -31,11 +57,18 @@ import { BROKER_BIN, run } from '../helpers/processes.js';
  */
 
 type Line = Record<string, any>;
-const parse = (text: string): Line[] => text.trim().split('\n').map((l) => JSON.parse(l));
+const parse = (text: string): Line[] =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 const unparse = (lines: Line[]) => lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 const readReceipts = (file: string): AuditReceipt[] => parse(readFileSync(file, 'utf8')) as AuditReceipt[];
 
-function get(url: string, agent: Agent): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+function get(
+  url: string,
+  agent: Agent,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { agent }, (res) => {
       res.resume();
@@ -70,7 +103,13 @@ async function setup(t: Test, storage: 'postgres' | 'pglite') {
   for (const a of ['alpha', 'beta']) {
     const { enrolmentCode } = await registerAgency(broker.db, a, a);
     keyDirs[a] = join(root, `${a}-keys`);
-    await enrol({ baseUrl: broker.url, keyDir: keyDirs[a], agency: a, code: enrolmentCode, caPem: broker.caCertificate });
+    await enrol({
+      baseUrl: broker.url,
+      keyDir: keyDirs[a],
+      agency: a,
+      code: enrolmentCode,
+      caPem: broker.caCertificate,
+    });
   }
   await storePolicy(broker.db, parsePolicy(POLICY_YAML), 'admin:root');
   await addPerson(broker.db, { username: 'iggy', role: 'ig-lead', password: IG_PASSWORD, createdBy: 'test' });
@@ -84,19 +123,33 @@ for (const storage of ['pglite', 'postgres'] as const) {
     const s = await setup(t, storage);
     const { broker } = s;
     const key = broker.keys.signingPublicKeyBase64;
-    const rowHash = async (seq: number) => (await broker.db.selectFrom('audit_log').select(['hash', 'action', 'actor']).where('seq', '=', seq).executeTakeFirst()) ?? null;
+    const rowHash = async (seq: number) =>
+      (await broker.db
+        .selectFrom('audit_log')
+        .select(['hash', 'action', 'actor'])
+        .where('seq', '=', seq)
+        .executeTakeFirst()) ?? null;
     const receiptsFile = receiptsFileFor(s.keyDirs.alpha!, broker.url);
 
     // Enrolment: the agency pins the broker's key and keeps the receipt of the enrolment itself.
     const atEnrol = readReceipts(receiptsFile);
-    t.equal(atEnrol.length, 1, 'the enrolment answer\'s receipt is kept');
+    t.equal(atEnrol.length, 1, "the enrolment answer's receipt is kept");
     t.match(verifyAuditReceipt(atEnrol[0]!, key), { ok: true }, 'and verifies with the broker key');
-    t.match(await rowHash(atEnrol[0]!.seq), { hash: atEnrol[0]!.hash, action: 'agency.enrol' }, 'it names the enrolment\'s own row and that row\'s hash');
+    t.match(
+      await rowHash(atEnrol[0]!.seq),
+      { hash: atEnrol[0]!.hash, action: 'agency.enrol' },
+      "it names the enrolment's own row and that row's hash",
+    );
 
     // The periodic checkpoint: only when rows were appended since the last one.
     const first = await broker.checkpoints.tick();
     t.ok(first, 'the timer signs the grown head');
-    const head = await broker.db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+    const head = await broker.db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     t.match(first, { seq: head.seq, hash: head.hash }, 'on the head row');
     t.equal(await broker.checkpoints.tick(), null, 'nothing appended since: no checkpoint written');
     const cutAt = first!.seq;
@@ -107,7 +160,11 @@ for (const storage of ['pglite', 'postgres'] as const) {
     const sub = await client.submit('testing', upload(3) as never, 'receipts-key-0001');
     t.ok(sub, 'alpha submits');
     const afterSubmit = client.receipts.latest!;
-    t.match(await rowHash(afterSubmit.seq), { hash: afterSubmit.hash, actor: 'agency:alpha', action: 'submission.create' }, 'the submission\'s receipt names its own row');
+    t.match(
+      await rowHash(afterSubmit.seq),
+      { hash: afterSubmit.hash, actor: 'agency:alpha', action: 'submission.create' },
+      "the submission's receipt names its own row",
+    );
     await t.rejects(client.startRun('not-a-purpose'), BrokerError, 'a refused call…');
     const refusedReceipt = client.receipts.latest!;
     t.ok(refusedReceipt.seq > afterSubmit.seq, '…is receipted too');
@@ -129,7 +186,11 @@ for (const storage of ['pglite', 'postgres'] as const) {
         t.equal(new Set(receipts.map((r) => r.seq)).size, 12, 'twelve distinct rows');
         for (const r of receipts) {
           t.match(verifyAuditReceipt(r, key), { ok: true });
-          t.match(await rowHash(r.seq), { hash: r.hash, action: 'broker.info', actor: 'anonymous' }, `row ${r.seq} is that request's, with that hash`);
+          t.match(
+            await rowHash(r.seq),
+            { hash: r.hash, action: 'broker.info', actor: 'anonymous' },
+            `row ${r.seq} is that request's, with that hash`,
+          );
         }
         const health = await get(`${broker.url}/healthz`, agent);
         t.equal(health.headers[AUDIT_HEAD_HEADER], undefined, 'unaudited routes carry none');
@@ -145,9 +206,17 @@ for (const storage of ['pglite', 'postgres'] as const) {
       const forged: AuditReceipt = { ...good, hash: 'f'.repeat(64) };
       t.throws(() => store.accept({ [AUDIT_HEAD_HEADER]: encodeAuditReceipt(forged) }, 200), BadReceiptError);
       t.throws(() => store.accept({ [AUDIT_HEAD_HEADER]: encodeAuditReceipt(forged) }, 200), /does NOT verify/);
-      const other = await BrokerKeyring.fromSeeds({ signingSeed: randomBytes(32), sealingSeed: randomBytes(32), dataKey: randomBytes(32) });
+      const other = await BrokerKeyring.fromSeeds({
+        signingSeed: randomBytes(32),
+        sealingSeed: randomBytes(32),
+        dataKey: randomBytes(32),
+      });
       const foreign = new ReceiptStore(dir, broker.url, other.signingPublicKeyBase64);
-      t.throws(() => foreign.accept({ [AUDIT_HEAD_HEADER]: encodeAuditReceipt(good) }, 200), /names broker key/, 'a receipt from another key');
+      t.throws(
+        () => foreign.accept({ [AUDIT_HEAD_HEADER]: encodeAuditReceipt(good) }, 200),
+        /names broker key/,
+        'a receipt from another key',
+      );
       t.throws(() => store.accept({ [AUDIT_HEAD_HEADER]: 'not a receipt!' }, 200), /malformed/);
       t.equal(store.accept({}, 200), null, 'no header: nothing to keep');
       t.equal(store.missing, 1, 'but counted');
@@ -161,7 +230,10 @@ for (const storage of ['pglite', 'postgres'] as const) {
         const client2 = new BrokerClient(broker.url, s.keyDirs.beta!);
         await client2.authenticate();
         client2.close();
-        const both = await Promise.all([checkpointIfGrown(broker.db, broker.keys), checkpointIfGrown(second?.db ?? broker.db, broker.keys)]);
+        const both = await Promise.all([
+          checkpointIfGrown(broker.db, broker.keys),
+          checkpointIfGrown(second?.db ?? broker.db, broker.keys),
+        ]);
         t.equal(both.filter((r) => r?.written).length, 1, 'exactly one writes');
         t.equal(both[0]!.checkpoint.seq, both[1]!.checkpoint.seq, 'both name the same head');
       } finally {
@@ -186,46 +258,80 @@ for (const storage of ['pglite', 'postgres'] as const) {
 
     // The command itself once (the postgres pass); the same functions in-process otherwise (spawns are slow).
     const verifyFile = async (file: string) => {
-      if (storage === 'postgres') return run(BROKER_BIN, ['audit', 'verify', '--file', file, '--broker-key', pub, '--receipts', receiptsDir], { env: s.env });
+      if (storage === 'postgres')
+        return run(BROKER_BIN, ['audit', 'verify', '--file', file, '--broker-key', pub, '--receipts', receiptsDir], {
+          env: s.env,
+        });
       const matcher = new ReceiptMatcher(loadReceipts(receiptsDir, broker.keys.signingPublicKey), 'the export');
       const v = await verifyExportFile(file, key, { onEntry: (e) => matcher.observe(e.seq, e.hash) });
       if (!v.ok) return { code: 1, stdout: '', stderr: describeVerdict(v) };
       const r = matcher.verdict(v);
-      return { code: r.failures.length ? 1 : 0, stdout: r.failures.length ? '' : describeReceipts(r, 'the export'), stderr: r.failures.length ? describeReceipts(r, 'the export') : '' };
+      return {
+        code: r.failures.length ? 1 : 0,
+        stdout: r.failures.length ? '' : describeReceipts(r, 'the export'),
+        stderr: r.failures.length ? describeReceipts(r, 'the export') : '',
+      };
     };
 
-    await t.test('audit verify --file --receipts: passes on the full export, fails one cut back to an earlier checkpoint', async (t) => {
-      const ok = await verifyFile(full);
-      t.equal(ok.code, 0, ok.stderr);
-      t.match(ok.stdout, new RegExp(`audit receipts verified: ${kept.length} receipt\\(s\\) found in the export`));
+    await t.test(
+      'audit verify --file --receipts: passes on the full export, fails one cut back to an earlier checkpoint',
+      async (t) => {
+        const ok = await verifyFile(full);
+        t.equal(ok.code, 0, ok.stderr);
+        t.match(ok.stdout, new RegExp(`audit receipts verified: ${kept.length} receipt\\(s\\) found in the export`));
 
-      // Cut back to the periodic checkpoint on row cutAt, the header edited to match.
-      const end = lines.findIndex((l) => l.type === 'checkpoint' && l.seq === cutAt);
-      t.ok(end > 0, 'the export carries the periodic checkpoint');
-      const cut = join(dir, 'cut.jsonl');
-      writeFileSync(cut, unparse([{ ...lines[0], toSeq: cutAt }, ...lines.slice(1, end + 1)]));
-      t.match(await verifyExportFile(cut, key), { ok: true }, 'without receipts the cut export verifies (the tester\'s finding)');
-      const caught = await verifyFile(cut);
-      t.equal(caught.code, 1, 'with receipts it fails');
-      t.match(caught.stderr, `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the export`);
+        // Cut back to the periodic checkpoint on row cutAt, the header edited to match.
+        const end = lines.findIndex((l) => l.type === 'checkpoint' && l.seq === cutAt);
+        t.ok(end > 0, 'the export carries the periodic checkpoint');
+        const cut = join(dir, 'cut.jsonl');
+        writeFileSync(cut, unparse([{ ...lines[0], toSeq: cutAt }, ...lines.slice(1, end + 1)]));
+        t.match(
+          await verifyExportFile(cut, key),
+          { ok: true },
+          "without receipts the cut export verifies (the tester's finding)",
+        );
+        const caught = await verifyFile(cut);
+        t.equal(caught.code, 1, 'with receipts it fails');
+        t.match(
+          caught.stderr,
+          `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the export`,
+        );
 
-      const forgedDir = join(dir, 'forged');
-      cpSync(receiptsDir, forgedDir, { recursive: true });
-      appendFileSync(join(forgedDir, 'extra.jsonl'), JSON.stringify({ ...firstAfterCut, seq: firstAfterCut.seq + 1000 }) + '\n');
-      t.throws(() => loadReceipts(forgedDir, broker.keys.signingPublicKey), /extra\.jsonl:1 \(row \d+\) is REJECTED: .*signature does not verify/, 'a receipt with a bad signature is rejected');
+        const forgedDir = join(dir, 'forged');
+        cpSync(receiptsDir, forgedDir, { recursive: true });
+        appendFileSync(
+          join(forgedDir, 'extra.jsonl'),
+          JSON.stringify({ ...firstAfterCut, seq: firstAfterCut.seq + 1000 }) + '\n',
+        );
+        t.throws(
+          () => loadReceipts(forgedDir, broker.keys.signingPublicKey),
+          /extra\.jsonl:1 \(row \d+\) is REJECTED: .*signature does not verify/,
+          'a receipt with a bad signature is rejected',
+        );
 
-      // Two genuine receipts giving one row two hashes: the key signed two histories.
-      const twoDir = join(dir, 'two-histories');
-      cpSync(receiptsDir, twoDir, { recursive: true });
-      writeFileSync(join(twoDir, 'other.jsonl'), JSON.stringify(signAuditReceipt(broker.keys, { seq: firstAfterCut.seq, hash: 'e'.repeat(64) })) + '\n');
-      t.throws(() => loadReceipts(twoDir, broker.keys.signingPublicKey), new RegExp(`rewritten: .* give row ${firstAfterCut.seq} different hashes`));
+        // Two genuine receipts giving one row two hashes: the key signed two histories.
+        const twoDir = join(dir, 'two-histories');
+        cpSync(receiptsDir, twoDir, { recursive: true });
+        writeFileSync(
+          join(twoDir, 'other.jsonl'),
+          JSON.stringify(signAuditReceipt(broker.keys, { seq: firstAfterCut.seq, hash: 'e'.repeat(64) })) + '\n',
+        );
+        t.throws(
+          () => loadReceipts(twoDir, broker.keys.signingPublicKey),
+          new RegExp(`rewritten: .* give row ${firstAfterCut.seq} different hashes`),
+        );
 
-      // Receipts issued after the export was made are left out when asked, and only then.
-      const held = loadReceipts(receiptsDir, broker.keys.signingPublicKey);
-      const later = new ReceiptMatcher(held, 'the export', new Date(Date.parse(firstAfterCut.at)));
-      for (const l of parse(readFileSync(cut, 'utf8'))) if (l.type === 'entry') later.observe(l.seq, l.hash);
-      t.match(later.verdict({ fromSeq: 1, toSeq: cutAt }), { failures: [], skipped: held.filter((r) => r.receipt.at >= firstAfterCut.at).length }, '--issued-before leaves out receipts newer than the export');
-    });
+        // Receipts issued after the export was made are left out when asked, and only then.
+        const held = loadReceipts(receiptsDir, broker.keys.signingPublicKey);
+        const later = new ReceiptMatcher(held, 'the export', new Date(Date.parse(firstAfterCut.at)));
+        for (const l of parse(readFileSync(cut, 'utf8'))) if (l.type === 'entry') later.observe(l.seq, l.hash);
+        t.match(
+          later.verdict({ fromSeq: 1, toSeq: cutAt }),
+          { failures: [], skipped: held.filter((r) => r.receipt.at >= firstAfterCut.at).length },
+          '--issued-before leaves out receipts newer than the export',
+        );
+      },
+    );
 
     await t.test('even the key holder cannot rewrite a receipted row unseen', async (t) => {
       // Someone with the broker's private key alters the submission's row, re-hashes and re-signs the tail.
@@ -239,7 +345,10 @@ for (const storage of ['pglite', 'postgres'] as const) {
           continue;
         }
         const { type: _t, prevHash, hash: _h, ...fields } = l;
-        const e = chain({ ...(fields as ChainedAuditEntry), ...(l.seq === target ? { reason: 'nothing to see' } : {}) }, l.seq === target ? prevHash : prev);
+        const e = chain(
+          { ...(fields as ChainedAuditEntry), ...(l.seq === target ? { reason: 'nothing to see' } : {}) },
+          l.seq === target ? prevHash : prev,
+        );
         prev = e.hash;
         rewritten.push({ type: 'entry', ...e });
       }
@@ -250,11 +359,18 @@ for (const storage of ['pglite', 'postgres'] as const) {
       t.match(v, { ok: true }, 'the re-signed export verifies on its own');
       if (!v.ok) return;
       const r = matcher.verdict(v);
-      t.match(r.failures[0], `rewritten: receipt seq ${target} (issued ${afterSubmit.at})`, 'the receipt shows the row was rewritten');
+      t.match(
+        r.failures[0],
+        `rewritten: receipt seq ${target} (issued ${afterSubmit.at})`,
+        'the receipt shows the row was rewritten',
+      );
     });
 
     await t.test('live database: a superuser deletes the newest rows and checkpoints', async (t) => {
-      const before = await matchReceiptsInDatabase(broker.db, new ReceiptMatcher(loadReceipts(receiptsDir, broker.keys.signingPublicKey), 'the database'));
+      const before = await matchReceiptsInDatabase(
+        broker.db,
+        new ReceiptMatcher(loadReceipts(receiptsDir, broker.keys.signingPublicKey), 'the database'),
+      );
       t.match(before, { failures: [], matched: kept.length }, 'before: every receipt is in the database with its hash');
       await s.close(); // PGlite: one process at a time
       const h = await openDatabase({ url: s.databaseUrl, dataDir: s.dataDir });
@@ -270,8 +386,16 @@ for (const storage of ['pglite', 'postgres'] as const) {
       }
       const h2 = await openDatabase({ url: s.databaseUrl, dataDir: s.dataDir });
       try {
-        t.match(await verifyAuditChain(h2.db), { broken: null, rows: cutAt }, 'without receipts the cut chain is intact (the tester\'s finding)…');
-        t.match(await verifyStoredCheckpoints(h2.db, key), { broken: null, lastSeq: cutAt }, '…and so are its checkpoints');
+        t.match(
+          await verifyAuditChain(h2.db),
+          { broken: null, rows: cutAt },
+          "without receipts the cut chain is intact (the tester's finding)…",
+        );
+        t.match(
+          await verifyStoredCheckpoints(h2.db, key),
+          { broken: null, lastSeq: cutAt },
+          '…and so are its checkpoints',
+        );
       } finally {
         await h2.close();
       }
@@ -279,17 +403,29 @@ for (const storage of ['pglite', 'postgres'] as const) {
         // In-process (a spawned CLI on PGlite costs half a minute on a busy machine); the command on PostgreSQL.
         const h3 = await openDatabase({ dataDir: s.dataDir });
         try {
-          const r = await matchReceiptsInDatabase(h3.db, new ReceiptMatcher(loadReceipts(receiptsDir, broker.keys.signingPublicKey), 'the database'));
-          t.match(r.failures[0], `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, which ends at row ${cutAt}`, 'with receipts it fails');
+          const r = await matchReceiptsInDatabase(
+            h3.db,
+            new ReceiptMatcher(loadReceipts(receiptsDir, broker.keys.signingPublicKey), 'the database'),
+          );
+          t.match(
+            r.failures[0],
+            `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, which ends at row ${cutAt}`,
+            'with receipts it fails',
+          );
         } finally {
           await h3.close();
         }
         return;
       }
-      const caught = await run(BROKER_BIN, ['audit', 'verify', '--data-dir', s.dataDir, '--receipts', receiptsDir], { env: s.env });
+      const caught = await run(BROKER_BIN, ['audit', 'verify', '--data-dir', s.dataDir, '--receipts', receiptsDir], {
+        env: s.env,
+      });
       t.equal(caught.code, 1, 'with receipts it fails');
       t.match(caught.stderr, /CUT BACK OR REWRITTEN/);
-      t.match(caught.stderr, `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, which ends at row ${cutAt}`);
+      t.match(
+        caught.stderr,
+        `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, which ends at row ${cutAt}`,
+      );
     });
   });
 }

@@ -3,8 +3,23 @@ import t from 'tap';
 import { loadOrCreateAgencySigningKey, sealSubmission } from '@blindlink/agency-client/identity';
 import { UPLOAD_MANIFEST_SIGNATURE_CONTEXT } from '@blindlink/protocol';
 import { verifyAuditChain } from '@blindlink/broker';
-import { call, POLICY_YAML, seal, testBroker, upload, type CallOptions, type TestBroker } from '../helpers/in-process.js';
-import { CALLER_KINDS, makeCallers, registerSpareAgency, type Caller, type CallerKind, type RoleKind } from '../helpers/callers.js';
+import {
+  call,
+  POLICY_YAML,
+  seal,
+  testBroker,
+  upload,
+  type CallOptions,
+  type TestBroker,
+} from '../helpers/in-process.js';
+import {
+  CALLER_KINDS,
+  makeCallers,
+  registerSpareAgency,
+  type Caller,
+  type CallerKind,
+  type RoleKind,
+} from '../helpers/callers.js';
 import { fillPath, listRoutes, routeKey } from '../helpers/routes.js';
 
 /**
@@ -50,9 +65,19 @@ const NO_UPLOAD = '00000000-0000-4000-8000-000000000000';
 /** A well-formed upload manifest of n-distinct content, signed and sealed as the client does. */
 async function sealManifest(b: TestBroker, agency: string, n: number) {
   const { header } = upload(3, n);
-  const manifest = { purpose: 'testing', header, chunks: [{ records: 3, sha256: createHash('sha256').update(`matrix ${n}`).digest('hex') }], totalRecords: 3 };
+  const manifest = {
+    purpose: 'testing',
+    header,
+    chunks: [{ records: 3, sha256: createHash('sha256').update(`matrix ${n}`).digest('hex') }],
+    totalRecords: 3,
+  };
   const signing = await loadOrCreateAgencySigningKey(b.keyDirs[agency]!);
-  return sealSubmission(Buffer.from(JSON.stringify(manifest)), b.keys.sealingPublicKeyBase64, signing.secretKey, UPLOAD_MANIFEST_SIGNATURE_CONTEXT);
+  return sealSubmission(
+    Buffer.from(JSON.stringify(manifest)),
+    b.keys.sealingPublicKeyBase64,
+    signing.secretKey,
+    UPLOAD_MANIFEST_SIGNATURE_CONTEXT,
+  );
 }
 const BAD_CSR = '-----BEGIN CERTIFICATE REQUEST-----\n' + 'A'.repeat(120) + '\n-----END CERTIFICATE REQUEST-----\n';
 
@@ -63,56 +88,103 @@ export const MATRIX: Record<string, Row> = {
   'POST /v1/login': { expect: same(400) },
   // Authenticated by the client certificate alone: a bearer token, good or bad, is ignored.
   'POST /v1/token': {
-    expect: { none: 401, expired: 'pass', forged: 'pass', revoked: 401, wrongAgency: 'pass', agency: 'pass', analyst: 401, igLead: 401, admin: 401 },
+    expect: {
+      none: 401,
+      expired: 'pass',
+      forged: 'pass',
+      revoked: 401,
+      wrongAgency: 'pass',
+      agency: 'pass',
+      analyst: 401,
+      igLead: 401,
+      admin: 401,
+    },
   },
   // A CSR the broker refuses: the agency gets a 400 and keeps its certificate.
   'POST /v1/certificates/renew': { expect: onlyRoles('agency'), request: json({ csr: BAD_CSR }) },
-  'POST /v1/admin/agencies': { expect: onlyRoles('admin'), request: async (_b, n) => ({ body: { agency: `matrix-${n}`, name: 'Matrix agency' } }) },
+  'POST /v1/admin/agencies': {
+    expect: onlyRoles('admin'),
+    request: async (_b, n) => ({ body: { agency: `matrix-${n}`, name: 'Matrix agency' } }),
+  },
   'POST /v1/admin/agencies/:agency/enrolment-code': { expect: onlyRoles('admin'), params: { agency: 'delta' } },
   'POST /v1/admin/agencies/:agency/revoke': { expect: onlyRoles('admin'), params: { agency: 'delta' } },
-  'POST /v1/admin/people': { expect: onlyRoles('admin'), request: async (_b, n) => ({ body: { username: `matrix${n}`, role: 'analyst', purposes: ['testing'] } }) },
+  'POST /v1/admin/people': {
+    expect: onlyRoles('admin'),
+    request: async (_b, n) => ({ body: { username: `matrix${n}`, role: 'analyst', purposes: ['testing'] } }),
+  },
   'POST /v1/admin/people/:username/unlock': { expect: onlyRoles('admin'), params: { username: 'iggy' } },
-  'POST /v1/admin/policies': { expect: onlyRoles('admin'), request: async () => ({ raw: POLICY_YAML, headers: { 'content-type': 'application/yaml' } }) },
+  'POST /v1/admin/policies': {
+    expect: onlyRoles('admin'),
+    request: async () => ({ raw: POLICY_YAML, headers: { 'content-type': 'application/yaml' } }),
+  },
   'GET /v1/policies': { expect: onlyRoles('igLead', 'admin') },
-  'POST /v1/policies/:id/versions/:version/approval': { expect: onlyRoles('igLead'), params: { id: 'test-policy', version: '1' } },
+  'POST /v1/policies/:id/versions/:version/approval': {
+    expect: onlyRoles('igLead'),
+    params: { id: 'test-policy', version: '1' },
+  },
   'POST /v1/purposes/:purpose/submissions': {
     expect: onlyRoles('agency'),
     params: { purpose: 'testing' },
-    request: async (b, n) => ({ body: await seal(b, 'alpha', upload(3, n)), headers: { 'idempotency-key': `matrix-key-${n}` } }),
+    request: async (b, n) => ({
+      body: await seal(b, 'alpha', upload(3, n)),
+      headers: { 'idempotency-key': `matrix-key-${n}` },
+    }),
   },
   // Chunked uploads: the agency's own. Its manifest opens an upload; the chunk, status and commit
   // rows name an upload that does not exist, so the agency passes the role check and gets a 404.
   'POST /v1/purposes/:purpose/uploads': {
     expect: onlyRoles('agency'),
     params: { purpose: 'testing' },
-    request: async (b, n) => ({ body: await sealManifest(b, 'alpha', n), headers: { 'idempotency-key': `matrix-upload-${n}` } }),
+    request: async (b, n) => ({
+      body: await sealManifest(b, 'alpha', n),
+      headers: { 'idempotency-key': `matrix-upload-${n}` },
+    }),
   },
-  'GET /v1/purposes/:purpose/uploads/:upload': { expect: onlyRoles('agency'), params: { purpose: 'testing', upload: NO_UPLOAD } },
+  'GET /v1/purposes/:purpose/uploads/:upload': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing', upload: NO_UPLOAD },
+  },
   'PUT /v1/purposes/:purpose/uploads/:upload/chunks/:n': {
     expect: onlyRoles('agency'),
     params: { purpose: 'testing', upload: NO_UPLOAD, n: '0' },
     request: async () => ({ raw: Buffer.alloc(100, 7), headers: { 'content-type': 'application/octet-stream' } }),
   },
-  'POST /v1/purposes/:purpose/uploads/:upload/commit': { expect: onlyRoles('agency'), params: { purpose: 'testing', upload: NO_UPLOAD } },
+  'POST /v1/purposes/:purpose/uploads/:upload/commit': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing', upload: NO_UPLOAD },
+  },
   'POST /v1/purposes/:purpose/runs': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing' } },
   // Following a run: the same callers as starting one (a run id no one has: 404 for them, 403 for others).
-  'GET /v1/purposes/:purpose/runs/:runId': { expect: onlyRoles('agency', 'analyst'), params: { purpose: 'testing', runId: '00000000-0000-4000-8000-000000000000' } },
+  'GET /v1/purposes/:purpose/runs/:runId': {
+    expect: onlyRoles('agency', 'analyst'),
+    params: { purpose: 'testing', runId: '00000000-0000-4000-8000-000000000000' },
+  },
   // Nightly schedules: analysts assigned to the purpose only (agencies too are refused). The time is
   // hours away so the broker's scheduler never runs it (and appends audit rows) during the test.
   'PUT /v1/purposes/:purpose/schedule': {
     expect: onlyRoles('analyst'),
     params: { purpose: 'testing' },
-    request: async () => ({ body: { at: new Date(Date.now() + 12 * 3600_000).toISOString().slice(11, 16), timeZone: 'UTC' } }),
+    request: async () => ({
+      body: { at: new Date(Date.now() + 12 * 3600_000).toISOString().slice(11, 16), timeZone: 'UTC' },
+    }),
   },
   'GET /v1/purposes/:purpose/schedule': { expect: onlyRoles('analyst'), params: { purpose: 'testing' } },
   'DELETE /v1/purposes/:purpose/schedule': { expect: onlyRoles('analyst'), params: { purpose: 'testing' } },
-  'POST /v1/purposes/:purpose/releases/membership': { expect: onlyRoles('agency'), params: { purpose: 'testing' }, request: json({ of: 'beta' }) },
+  'POST /v1/purposes/:purpose/releases/membership': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing' },
+    request: json({ of: 'beta' }),
+  },
   // Agencies and assigned analysts pass the role check; the test policy grants neither these forms,
   // so the policy engine refuses them (403 policy-refused) — authorisation by policy, after the role.
   ...Object.fromEntries(
     ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy'].map((form) => [
       `POST /v1/purposes/:purpose/releases/${form}`,
-      { expect: { ...onlyRoles('agency', 'analyst'), agency: 403, analyst: 403 }, params: { purpose: 'testing' }, request: json({}) } satisfies Row,
+      {
+        expect: { ...onlyRoles('agency', 'analyst'), agency: 403, analyst: 403 },
+        params: { purpose: 'testing' },
+        request: json({}),
+      } satisfies Row,
     ]),
   ),
   // The audit trail is for IG leads alone: not admins (separation of duties), agencies or analysts.
@@ -147,8 +219,8 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
 
   // The parser must see at least what the OpenAPI document lists, or the completeness check means nothing.
   const openapi = await call(b, 'GET', '/openapi.json');
-  const documented = Object.entries(openapi.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
-    Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`),
+  const documented = Object.entries(openapi.json.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`),
   );
   t.ok(documented.length >= 10, `${documented.length} documented operations`);
   for (const op of documented) t.ok(keys.has(op), `route tree holds documented ${op}`);
@@ -160,9 +232,13 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
       t.ok(keys.has(key.replace(/^HEAD/, 'GET')), `${key} is the automatic HEAD of a GET route (checked with it)`);
       continue;
     }
-    t.ok(MATRIX[key], `${key} is in the authorisation matrix — a new route must be added to MATRIX in tests/system/authz-matrix.test.ts with the expected answer for every kind of caller`);
+    t.ok(
+      MATRIX[key],
+      `${key} is in the authorisation matrix — a new route must be added to MATRIX in tests/system/authz-matrix.test.ts with the expected answer for every kind of caller`,
+    );
   }
-  for (const key of Object.keys(MATRIX)) t.ok(keys.has(key), `matrix row ${key} is a route the broker has (remove or rename stale rows)`);
+  for (const key of Object.keys(MATRIX))
+    t.ok(keys.has(key), `matrix row ${key} is a route the broker has (remove or rename stale rows)`);
 
   let n = 0;
   let agencySubmissions = 0;
@@ -175,16 +251,32 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
     const methods = keys.has(`HEAD ${pattern}`) ? [method, 'HEAD'] : [method];
     for (const kind of CALLER_KINDS) {
       const role = admittedRole(row);
-      const tries: Caller[] = kind === 'none' ? [{}] : kind === 'expired' ? callers.expired(role) : kind === 'forged' ? callers.forged(role) : [callers[kind]];
+      const tries: Caller[] =
+        kind === 'none'
+          ? [{}]
+          : kind === 'expired'
+            ? callers.expired(role)
+            : kind === 'forged'
+              ? callers.forged(role)
+              : [callers[kind]];
       for (const m of methods) {
         for (const [i, caller] of tries.entries()) {
           const req = row.request ? await row.request(b, ++n) : {};
-          const r = await call(b, m, path, { ...(caller.as ? { as: caller.as } : {}), ...(caller.token ? { token: caller.token } : {}), ...req });
+          const r = await call(b, m, path, {
+            ...(caller.as ? { as: caller.as } : {}),
+            ...(caller.token ? { token: caller.token } : {}),
+            ...req,
+          });
           if (path !== '/openapi.json' && path !== '/healthz') audited++;
           const expect = row.expect[kind];
           const label = `${m} ${pattern} as ${kind}${tries.length > 1 ? ` #${i + 1}` : ''}: expected ${expect}, got ${r.status}`;
           t.ok(meets(expect, r.status), label, { body: r.text.slice(0, 300) });
-          if ((r.status === 401 || r.status === 403) && m !== 'HEAD' && !AUTH_CODES.includes(r.json?.error?.code) && r.json?.error?.code !== 'policy-refused') {
+          if (
+            (r.status === 401 || r.status === 403) &&
+            m !== 'HEAD' &&
+            !AUTH_CODES.includes(r.json?.error?.code) &&
+            r.json?.error?.code !== 'policy-refused'
+          ) {
             t.fail(`${label}: a refusal names its reason (${r.text.slice(0, 200)})`);
           }
           if (key === 'POST /v1/purposes/:purpose/submissions' && r.status === 201) agencySubmissions++;
@@ -196,11 +288,26 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
   // Only the callers the matrix admits changed anything: the one agency upload, nothing from the refused.
   const subs = await b.db.selectFrom('submission').select(['id', 'agency', 'record_count']).execute();
   const uploads = await b.db.selectFrom('upload').select(['agency']).execute();
-  t.same(uploads.map((u) => u.agency), ['alpha'], 'one upload opened, by the agency, and none by a refused caller');
-  t.equal(agencySubmissions, 1, 'the agency\'s own upload was stored');
-  t.same(subs.map((s) => s.agency), ['alpha'], 'and no refused caller stored one');
-  const certs = await b.db.selectFrom('agency_certificate').select(['agency', 'revoked_at']).where('agency', '=', 'alpha').execute();
-  t.ok(certs.every((c) => c.revoked_at === null), 'the refused renewal left alpha\'s certificate alone');
+  t.same(
+    uploads.map((u) => u.agency),
+    ['alpha'],
+    'one upload opened, by the agency, and none by a refused caller',
+  );
+  t.equal(agencySubmissions, 1, "the agency's own upload was stored");
+  t.same(
+    subs.map((s) => s.agency),
+    ['alpha'],
+    'and no refused caller stored one',
+  );
+  const certs = await b.db
+    .selectFrom('agency_certificate')
+    .select(['agency', 'revoked_at'])
+    .where('agency', '=', 'alpha')
+    .execute();
+  t.ok(
+    certs.every((c) => c.revoked_at === null),
+    "the refused renewal left alpha's certificate alone",
+  );
   const chain = await verifyAuditChain(b.db);
   t.equal(chain.broken, null, 'the audit chain verifies');
   t.equal(chain.rows - auditBefore, audited, 'every matrix request was audited, refused or not');

@@ -11,7 +11,16 @@ t.test('encode: each kind of bad input is named, exits non-zero and leaves no ou
   const encode = async (name: string, csv: string, extra: string[] = []) => {
     writeFileSync(join(dir, `${name}.csv`), csv);
     const out = join(dir, `${name}.enc`);
-    const r = await run(AGENCY_BIN, ['encode', '--input', join(dir, `${name}.csv`), '--secret-file', join(dir, 'secret.key'), '--out', out, ...extra]);
+    const r = await run(AGENCY_BIN, [
+      'encode',
+      '--input',
+      join(dir, `${name}.csv`),
+      '--secret-file',
+      join(dir, 'secret.key'),
+      '--out',
+      out,
+      ...extra,
+    ]);
     return { ...r, out };
   };
   const failsWith = async (name: string, csv: string, message: RegExp, extra: string[] = []) => {
@@ -19,30 +28,55 @@ t.test('encode: each kind of bad input is named, exits non-zero and leaves no ou
     t.equal(r.code, 1, `${name}: exit 1`);
     t.match(r.stderr, /^blindlink-agency: error: /m, `${name}: one error line`);
     t.match(r.stderr, message, `${name}: names the problem`);
-    t.notOk(readdirSync(dir).some((f) => f.startsWith(`${name}.enc`)), `${name}: no output or partial file kept`);
+    t.notOk(
+      readdirSync(dir).some((f) => f.startsWith(`${name}.enc`)),
+      `${name}: no output or partial file kept`,
+    );
   };
 
-  await failsWith('ragged', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,02/03/1991,M\n', /line 3.*malformed CSV/);
+  await failsWith(
+    'ragged',
+    HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,02/03/1991,M\n',
+    /line 3.*malformed CSV/,
+  );
   await failsWith('unknown-col', 'record_id,given_name,shoe_size\nA1,Ann,7\n', /unknown column "shoe_size"/);
-  await failsWith('bad-map', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n', /column "FORENAME".*not in the header/, ['--map', 'given_name=FORENAME']);
-  await failsWith('bad-date', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n', /line 3: dob/);
+  await failsWith('bad-map', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n', /column "FORENAME".*not in the header/, [
+    '--map',
+    'given_name=FORENAME',
+  ]);
+  await failsWith(
+    'bad-date',
+    HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n',
+    /line 3: dob/,
+  );
   await failsWith('bad-postcode', HEADER + 'A1,Ann,Smith,01/02/1990,F,QQ1 1AE\n', /line 2: postcode/);
   await failsWith('no-id', 'given_name,surname\nAnn,Smith\n', /id column "record_id"/);
   await failsWith('empty', '', /empty/);
 
-  const r = await encode('no-secret', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n', ['--secret-file', join(dir, 'missing.key')]);
+  const r = await encode('no-secret', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n', [
+    '--secret-file',
+    join(dir, 'missing.key'),
+  ]);
   t.equal(r.code, 1);
   t.match(r.stderr, /secret file .*missing\.key.*ENOENT/);
 
   // With --on-invalid skip the good rows are encoded and the bad ones counted by reason.
-  const skipped = await encode('skip', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\nA3,Cy,Brown,03/04/1992,M,B33 8TH\n', ['--on-invalid', 'skip']);
+  const skipped = await encode(
+    'skip',
+    HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\nA3,Cy,Brown,03/04/1992,M,B33 8TH\n',
+    ['--on-invalid', 'skip'],
+  );
   t.equal(skipped.code, 0, skipped.stderr);
   t.match(skipped.stderr, /2 of 3 rows encoded/);
   t.match(skipped.stderr, /rejected 1: dob: /);
   t.ok(existsSync(skipped.out) && existsSync(`${skipped.out}.tokens.csv`));
 
   // With --on-invalid missing the row is kept, the bad field left out, and that is reported.
-  const kept = await encode('missing', HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n', ['--on-invalid', 'missing']);
+  const kept = await encode(
+    'missing',
+    HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n',
+    ['--on-invalid', 'missing'],
+  );
   t.equal(kept.code, 0, kept.stderr);
   t.match(kept.stderr, /2 of 2 rows encoded/);
   t.match(kept.stderr, /1 × left out, row kept: dob: /);
@@ -71,37 +105,44 @@ t.test('broker CLI: bad arguments and files get one clear line and a non-zero ex
   t.match(port.stderr, /--port must be a whole number/);
 });
 
-t.test('broker link: --adults and --children keep an adults-only and a children-only record apart; bad names are refused', async (t) => {
-  // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different person's.
-  const clk = (seed: number) => {
-    const r = mulberry32(seed);
-    return Buffer.from(Array.from({ length: 128 }, () => Math.floor(r() * 256))).toString('base64');
-  };
-  const file = JSON.stringify({ clks: [clk(1), clk(2)] });
-  const dir = t.testdir({ 'ct.json': file, 'gp.json': file, 'school.json': file });
-  const inputs = ['ct', 'gp', 'school'].map((n) => join(dir, `${n}.json`));
-  const entities = async (out: string, flags: string[]) => {
-    const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, out), ...flags]);
-    t.equal(r.code, 0, r.stderr);
-    const rows = readFileSync(join(dir, out), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-    const entityOf = (source: string, token: string) => rows.find((x) => x[1] === source && x[2] === token)![0];
-    return { entityOf, count: new Set(rows.map((x) => x[0])).size };
-  };
-  const plain = await entities('plain.csv', []);
-  t.equal(plain.count, 2, 'undeclared: the three copies of each person are one entity');
-  const declared = await entities('declared.csv', ['--adults', 'ct', '--children', 'school']);
-  t.equal(declared.count, 4, 'declared: the school record cannot join the entity holding the council-tax record');
-  t.equal(declared.entityOf('ct', '0'), declared.entityOf('gp', '0'), 'council tax with GP (adults with anyone)');
-  t.not(declared.entityOf('school', '0'), declared.entityOf('gp', '0'), 'school apart from them');
+t.test(
+  'broker link: --adults and --children keep an adults-only and a children-only record apart; bad names are refused',
+  async (t) => {
+    // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different person's.
+    const clk = (seed: number) => {
+      const r = mulberry32(seed);
+      return Buffer.from(Array.from({ length: 128 }, () => Math.floor(r() * 256))).toString('base64');
+    };
+    const file = JSON.stringify({ clks: [clk(1), clk(2)] });
+    const dir = t.testdir({ 'ct.json': file, 'gp.json': file, 'school.json': file });
+    const inputs = ['ct', 'gp', 'school'].map((n) => join(dir, `${n}.json`));
+    const entities = async (out: string, flags: string[]) => {
+      const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, out), ...flags]);
+      t.equal(r.code, 0, r.stderr);
+      const rows = readFileSync(join(dir, out), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
+      const entityOf = (source: string, token: string) => rows.find((x) => x[1] === source && x[2] === token)![0];
+      return { entityOf, count: new Set(rows.map((x) => x[0])).size };
+    };
+    const plain = await entities('plain.csv', []);
+    t.equal(plain.count, 2, 'undeclared: the three copies of each person are one entity');
+    const declared = await entities('declared.csv', ['--adults', 'ct', '--children', 'school']);
+    t.equal(declared.count, 4, 'declared: the school record cannot join the entity holding the council-tax record');
+    t.equal(declared.entityOf('ct', '0'), declared.entityOf('gp', '0'), 'council tax with GP (adults with anyone)');
+    t.not(declared.entityOf('school', '0'), declared.entityOf('gp', '0'), 'school apart from them');
 
-  const fails = async (flags: string[], message: RegExp) => {
-    const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, 'bad.csv'), ...flags]);
-    t.equal(r.code, 1, `${flags.join(' ')}: exit 1`);
-    t.match(r.stderr, /^blindlink-broker: error: /m, 'one error line');
-    t.match(r.stderr, message, 'names the problem');
-    t.notOk(existsSync(join(dir, 'bad.csv')), 'and writes nothing');
-  };
-  await fails(['--adults', 'ct,council'], /--adults names council, which is not an input \(inputs: ct, gp, school\)/);
-  await fails(['--children', 'pupils'], /--children names pupils, which is not an input/);
-  await fails(['--adults', 'ct', '--children', 'school,ct'], /ct is named in both --adults and --children/);
-});
+    const fails = async (flags: string[], message: RegExp) => {
+      const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, 'bad.csv'), ...flags]);
+      t.equal(r.code, 1, `${flags.join(' ')}: exit 1`);
+      t.match(r.stderr, /^blindlink-broker: error: /m, 'one error line');
+      t.match(r.stderr, message, 'names the problem');
+      t.notOk(existsSync(join(dir, 'bad.csv')), 'and writes nothing');
+    };
+    await fails(['--adults', 'ct,council'], /--adults names council, which is not an input \(inputs: ct, gp, school\)/);
+    await fails(['--children', 'pupils'], /--children names pupils, which is not an input/);
+    await fails(['--adults', 'ct', '--children', 'school,ct'], /ct is named in both --adults and --children/);
+  },
+);

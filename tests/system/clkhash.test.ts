@@ -27,7 +27,8 @@ import { Blake2bKeyed, HmacMd5, HmacSha1 } from '@blindlink/agency-client/crypto
 
 const FEBRL = '/work/shared/data/febrl4/';
 const febrlSchemaJson = JSON.parse(await readFile(FEBRL + 'clkhash_schema_v3.json', 'utf8')) as Record<string, unknown>;
-const febrlClks = (JSON.parse(await readFile(FEBRL + 'clkhash_dataset4a_clks.json', 'utf8')) as { clks: string[] }).clks;
+const febrlClks = (JSON.parse(await readFile(FEBRL + 'clkhash_dataset4a_clks.json', 'utf8')) as { clks: string[] })
+  .clks;
 const dir = await mkdtemp(join(tmpdir(), 'clkhash-test-'));
 const secretFile = join(dir, 'secret.txt');
 await writeFile(secretFile, 'secret\n');
@@ -42,17 +43,27 @@ t.test('FEBRL 4 dataset4a: all 5,000 CLKs equal clkhash 0.18.3 bit for bit', asy
     { schema: febrlSchemaFile, secretFile, input: FEBRL + 'dataset4a.csv', out, onInvalid: 'fail' },
     noWarn,
   );
-  t.same({ rows: summary.rows, encoded: summary.encoded, rejected: summary.rejected }, { rows: 5000, encoded: 5000, rejected: {} });
+  t.same(
+    { rows: summary.rows, encoded: summary.encoded, rejected: summary.rejected },
+    { rows: 5000, encoded: 5000, rejected: {} },
+  );
   const ours = (JSON.parse(await readFile(out, 'utf8')) as { clks: string[] }).clks;
   t.equal(ours.length, febrlClks.length);
   const mismatches = ours.filter((c, i) => c !== febrlClks[i]).length;
   t.equal(mismatches, 0, 'no CLK differs');
-  t.equal(await readFile(out, 'utf8'), await readFile(FEBRL + 'clkhash_dataset4a_clks.json', 'utf8'), 'even the JSON text is identical');
+  t.equal(
+    await readFile(out, 'utf8'),
+    await readFile(FEBRL + 'clkhash_dataset4a_clks.json', 'utf8'),
+    'even the JSON text is identical',
+  );
 });
 
 t.test('FEBRL 4 with two worker threads: same output, same order', async (t) => {
   const out = join(dir, 'febrl-out-workers.json');
-  await encodeClkhashCommand({ schema: febrlSchemaFile, secretFile, input: FEBRL + 'dataset4a.csv', out, onInvalid: 'fail', workers: 2 }, noWarn);
+  await encodeClkhashCommand(
+    { schema: febrlSchemaFile, secretFile, input: FEBRL + 'dataset4a.csv', out, onInvalid: 'fail', workers: 2 },
+    noWarn,
+  );
   t.same((JSON.parse(await readFile(out, 'utf8')) as { clks: string[] }).clks, febrlClks);
 });
 
@@ -72,271 +83,235 @@ t.test('FEBRL 4 with caches disabled (every token hashed afresh)', async (t) => 
 // xor_folds, bitsPerToken > 32 (two BLAKE2b MACs), positional/exact/numeric, missing values with
 // replacement, dates, non-ASCII and astral characters, utf-16 tokens, l not a power of two.
 const VECTORS: { name: string; secret: string; schema: unknown; rows: string[][]; clks: string[] }[] = [
- {
-  "name": "sha512-folds-mixed",
-  "secret": "correct horse",
-  "schema": {
-   "version": 3,
-   "clkConfig": {
-    "l": 512,
-    "xor_folds": 1,
-    "kdf": {
-     "type": "HKDF",
-     "hash": "SHA512",
-     "keySize": 32
-    }
-   },
-   "features": [
-    {
-     "identifier": "id",
-     "ignored": true
+  {
+    name: 'sha512-folds-mixed',
+    secret: 'correct horse',
+    schema: {
+      version: 3,
+      clkConfig: {
+        l: 512,
+        xor_folds: 1,
+        kdf: {
+          type: 'HKDF',
+          hash: 'SHA512',
+          keySize: 32,
+        },
+      },
+      features: [
+        {
+          identifier: 'id',
+          ignored: true,
+        },
+        {
+          identifier: 'name',
+          format: {
+            type: 'string',
+            encoding: 'utf-8',
+            maxLength: 30,
+          },
+          hashing: {
+            comparison: {
+              type: 'ngram',
+              n: 2,
+            },
+            strategy: {
+              bitsPerToken: 15,
+            },
+            hash: {
+              type: 'doubleHash',
+              prevent_singularity: true,
+            },
+          },
+        },
+        {
+          identifier: 'code',
+          format: {
+            type: 'string',
+            pattern: '[A-Z]{2}[0-9]+',
+          },
+          hashing: {
+            comparison: {
+              type: 'exact',
+            },
+            strategy: {
+              bitsPerToken: 40,
+            },
+          },
+        },
+        {
+          identifier: 'dob',
+          format: {
+            type: 'date',
+            format: '%d/%m/%Y',
+          },
+          hashing: {
+            comparison: {
+              type: 'ngram',
+              n: 1,
+              positional: true,
+            },
+            strategy: {
+              bitsPerFeature: 50,
+            },
+            missingValue: {
+              sentinel: 'NA',
+              replaceWith: '',
+            },
+          },
+        },
+        {
+          identifier: 'age',
+          format: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 130,
+          },
+          hashing: {
+            comparison: {
+              type: 'numeric',
+              thresholdDistance: 3,
+              resolution: 2,
+            },
+            strategy: {
+              bitsPerFeature: 33,
+            },
+          },
+        },
+        {
+          identifier: 'city',
+          format: {
+            type: 'string',
+          },
+          hashing: {
+            comparison: {
+              type: 'ngram',
+              n: 3,
+            },
+            strategy: {
+              bitsPerFeature: 70,
+            },
+            missingValue: {
+              sentinel: '',
+              replaceWith: 'unknown',
+            },
+          },
+        },
+      ],
     },
-    {
-     "identifier": "name",
-     "format": {
-      "type": "string",
-      "encoding": "utf-8",
-      "maxLength": 30
-     },
-     "hashing": {
-      "comparison": {
-       "type": "ngram",
-       "n": 2
-      },
-      "strategy": {
-       "bitsPerToken": 15
-      },
-      "hash": {
-       "type": "doubleHash",
-       "prevent_singularity": true
-      }
-     }
-    },
-    {
-     "identifier": "code",
-     "format": {
-      "type": "string",
-      "pattern": "[A-Z]{2}[0-9]+"
-     },
-     "hashing": {
-      "comparison": {
-       "type": "exact"
-      },
-      "strategy": {
-       "bitsPerToken": 40
-      }
-     }
-    },
-    {
-     "identifier": "dob",
-     "format": {
-      "type": "date",
-      "format": "%d/%m/%Y"
-     },
-     "hashing": {
-      "comparison": {
-       "type": "ngram",
-       "n": 1,
-       "positional": true
-      },
-      "strategy": {
-       "bitsPerFeature": 50
-      },
-      "missingValue": {
-       "sentinel": "NA",
-       "replaceWith": ""
-      }
-     }
-    },
-    {
-     "identifier": "age",
-     "format": {
-      "type": "integer",
-      "minimum": 0,
-      "maximum": 130
-     },
-     "hashing": {
-      "comparison": {
-       "type": "numeric",
-       "thresholdDistance": 3,
-       "resolution": 2
-      },
-      "strategy": {
-       "bitsPerFeature": 33
-      }
-     }
-    },
-    {
-     "identifier": "city",
-     "format": {
-      "type": "string"
-     },
-     "hashing": {
-      "comparison": {
-       "type": "ngram",
-       "n": 3
-      },
-      "strategy": {
-       "bitsPerFeature": 70
-      },
-      "missingValue": {
-       "sentinel": "",
-       "replaceWith": "unknown"
-      }
-     }
-    }
-   ]
+    rows: [
+      ['1', 'josé', 'AB12', '03/04/1975', '42', 'leeds'],
+      ['2', 'zoë 🙂', 'QX9', 'NA', '+042', ''],
+      ['3', '', 'ZZ0000', '29/02/2000', '7', 'st. albans'],
+      ['4', 'a', 'CD1', '1/2/1903', '0', 'x'],
+    ],
+    clks: [
+      'CYVJCmdM+EocDQzAAESM5cCCKKjgrq5IOGWESBhAnJgMQgSgq0CRRoCYYWDpe3achoIBtWeo8KRAYYVJwiLvow==',
+      'EYI3kuYR9PwQB4hPoEAxKLNgYIKgoSQCQpINeKoc4hClMQYmEggwSCBhwgFgISZTEFsnDaGAcsJzERjIcCQRAw==',
+      'cZICViDIpJeQBgEKUEyiBKYWqAoooACBAGMdSBQCgQKCQWADKCRALtG+QIngASgInAKBKLMoEAIegQIQIUCDjA==',
+      'QZBJAEEG8CSWZUCAAQc0DTRMJMkAsAaRQgAPSAACMHL0EWAhCu7JhKgAuSFYQBkOSBsFWrsAJAAJeGgRlQpkAA==',
+    ],
   },
-  "rows": [
-   [
-    "1",
-    "josé",
-    "AB12",
-    "03/04/1975",
-    "42",
-    "leeds"
-   ],
-   [
-    "2",
-    "zoë 🙂",
-    "QX9",
-    "NA",
-    "+042",
-    ""
-   ],
-   [
-    "3",
-    "",
-    "ZZ0000",
-    "29/02/2000",
-    "7",
-    "st. albans"
-   ],
-   [
-    "4",
-    "a",
-    "CD1",
-    "1/2/1903",
-    "0",
-    "x"
-   ]
-  ],
-  "clks": [
-   "CYVJCmdM+EocDQzAAESM5cCCKKjgrq5IOGWESBhAnJgMQgSgq0CRRoCYYWDpe3achoIBtWeo8KRAYYVJwiLvow==",
-   "EYI3kuYR9PwQB4hPoEAxKLNgYIKgoSQCQpINeKoc4hClMQYmEggwSCBhwgFgISZTEFsnDaGAcsJzERjIcCQRAw==",
-   "cZICViDIpJeQBgEKUEyiBKYWqAoooACBAGMdSBQCgQKCQWADKCRALtG+QIngASgInAKBKLMoEAIegQIQIUCDjA==",
-   "QZBJAEEG8CSWZUCAAQc0DTRMJMkAsAaRQgAPSAACMHL0EWAhCu7JhKgAuSFYQBkOSBsFWrsAJAAJeGgRlQpkAA=="
-  ]
- },
- {
-  "name": "l1000-doublehash-info-only",
-  "secret": "s3cr3t-ü",
-  "schema": {
-   "version": 3,
-   "clkConfig": {
-    "l": 1000,
-    "kdf": {
-     "type": "HKDF",
-     "hash": "SHA256",
-     "info": "aW5mbyBvbmx5"
-    }
-   },
-   "features": [
-    {
-     "identifier": "given",
-     "format": {
-      "type": "string",
-      "encoding": "utf-16",
-      "case": "lower"
-     },
-     "hashing": {
-      "comparison": {
-       "type": "ngram",
-       "n": 1
+  {
+    name: 'l1000-doublehash-info-only',
+    secret: 's3cr3t-ü',
+    schema: {
+      version: 3,
+      clkConfig: {
+        l: 1000,
+        kdf: {
+          type: 'HKDF',
+          hash: 'SHA256',
+          info: 'aW5mbyBvbmx5',
+        },
       },
-      "strategy": {
-       "bitsPerFeature": 120
-      },
-      "hash": {
-       "type": "doubleHash"
-      }
-     }
+      features: [
+        {
+          identifier: 'given',
+          format: {
+            type: 'string',
+            encoding: 'utf-16',
+            case: 'lower',
+          },
+          hashing: {
+            comparison: {
+              type: 'ngram',
+              n: 1,
+            },
+            strategy: {
+              bitsPerFeature: 120,
+            },
+            hash: {
+              type: 'doubleHash',
+            },
+          },
+        },
+        {
+          identifier: 'weight',
+          format: {
+            type: 'string',
+          },
+          hashing: {
+            comparison: {
+              type: 'numeric',
+              thresholdDistance: 2.5,
+              resolution: 3,
+              fractional_precision: 1,
+            },
+            strategy: {
+              bitsPerToken: 6,
+            },
+            hash: {
+              type: 'doubleHash',
+            },
+          },
+        },
+        {
+          identifier: 'sex',
+          format: {
+            type: 'enum',
+            values: ['m', 'f', 'x'],
+          },
+          hashing: {
+            comparison: {
+              type: 'exact',
+            },
+            strategy: {
+              bitsPerToken: 30,
+            },
+            hash: {
+              type: 'doubleHash',
+            },
+          },
+        },
+      ],
     },
-    {
-     "identifier": "weight",
-     "format": {
-      "type": "string"
-     },
-     "hashing": {
-      "comparison": {
-       "type": "numeric",
-       "thresholdDistance": 2.5,
-       "resolution": 3,
-       "fractional_precision": 1
-      },
-      "strategy": {
-       "bitsPerToken": 6
-      },
-      "hash": {
-       "type": "doubleHash"
-      }
-     }
-    },
-    {
-     "identifier": "sex",
-     "format": {
-      "type": "enum",
-      "values": [
-       "m",
-       "f",
-       "x"
-      ]
-     },
-     "hashing": {
-      "comparison": {
-       "type": "exact"
-      },
-      "strategy": {
-       "bitsPerToken": 30
-      },
-      "hash": {
-       "type": "doubleHash"
-      }
-     }
-    }
-   ]
+    rows: [
+      ['anna', '12.35', 'f'],
+      ['bob', '80', 'm'],
+      ['çé', '-3.05', 'x'],
+    ],
+    clks: [
+      'IQAAAoAASCgAAQOAAAhgCAACAAAKoECAAIAACA4CxAAAAEAQAoYAyABAABCGAAgARACAFAEIAICACoAQCIAAgAhAkACAAIAIDACAgAKAiIgmAIAAgAAYoASgABAACCEhgAAQAAgBAKABHAAAAQGAAJgAACEIEQAYAArCAAo=',
+      'gJggKCAQgAAIJCJAwAIMBACACACJBhCBAAgBQhCCRAwAQoAAAIgACJEACAAGAKAACCBEgAAAiAgAkACZAQAAoAAIAECGBAAICCCAABhFCBCAghgAAoQAEChIgIAAAAEQAMCCCCAAAQBECIECgAgAAQCQgAAsKAAYAUEOEAA=',
+      'SATAAEJAQCEQAhCAMAlwBBUABBYEAAUBhQCFAARgAUQhAEOSAQEpAADSIUBAQABoAECQEAAYBDCOUABSBAYhBAAUkAYJZAAFAAkCCQABAKEUgEAMYCBEIkACUAARABAAkBAQSBABJABGEAQBDAEEpgEQQwIBIBEAEQAAyBA=',
+    ],
   },
-  "rows": [
-   [
-    "anna",
-    "12.35",
-    "f"
-   ],
-   [
-    "bob",
-    "80",
-    "m"
-   ],
-   [
-    "çé",
-    "-3.05",
-    "x"
-   ]
-  ],
-  "clks": [
-   "IQAAAoAASCgAAQOAAAhgCAACAAAKoECAAIAACA4CxAAAAEAQAoYAyABAABCGAAgARACAFAEIAICACoAQCIAAgAhAkACAAIAIDACAgAKAiIgmAIAAgAAYoASgABAACCEhgAAQAAgBAKABHAAAAQGAAJgAACEIEQAYAArCAAo=",
-   "gJggKCAQgAAIJCJAwAIMBACACACJBhCBAAgBQhCCRAwAQoAAAIgACJEACAAGAKAACCBEgAAAiAgAkACZAQAAoAAIAECGBAAICCCAABhFCBCAghgAAoQAEChIgIAAAAEQAMCCCCAAAQBECIECgAgAAQCQgAAsKAAYAUEOEAA=",
-   "SATAAEJAQCEQAhCAMAlwBBUABBYEAAUBhQCFAARgAUQhAEOSAQEpAADSIUBAQABoAECQEAAYBDCOUABSBAYhBAAUkAYJZAAFAAkCCQABAKEUgEAMYCBEIkACUAARABAAkBAQSBABJABGEAQBDAEEpgEQQwIBIBEAEQAAyBA="
-  ]
- }
 ];
 
 t.test('reference vectors for edge-case schemas', async (t) => {
   for (const c of VECTORS) {
     const enc = ClkEncoder.fromSecret(parseClkSchema(c.schema), c.secret);
-    t.same(c.rows.map((r) => serializeClk(enc.encode(r))), c.clks, c.name);
+    t.same(
+      c.rows.map((r) => serializeClk(enc.encode(r))),
+      c.clks,
+      c.name,
+    );
     const cold = ClkEncoder.fromSecret(parseClkSchema(c.schema), c.secret, { cacheSize: 0 });
-    t.same(c.rows.map((r) => serializeClk(cold.encode(r))), c.clks, `${c.name} (no cache)`);
+    t.same(
+      c.rows.map((r) => serializeClk(cold.encode(r))),
+      c.clks,
+      `${c.name} (no cache)`,
+    );
   }
 });
 
@@ -358,15 +333,27 @@ t.test('tokenisers', async (t) => {
 
 t.test('bits per token vs bits per feature', async (t) => {
   const perFeature = { type: 'bitsPerFeature' as const, bitsPerFeature: 10 };
-  t.same([0, 1, 2].map((i) => bitsForToken(perFeature, 3, i)), [4, 3, 3], 'first B mod T tokens get one more');
-  t.same([0, 1, 2, 3].map((i) => bitsForToken(perFeature, 4, i)), [3, 3, 2, 2]);
-  t.same([0, 1].map((i) => bitsForToken({ type: 'bitsPerToken', bitsPerToken: 7 }, 2, i)), [7, 7]);
+  t.same(
+    [0, 1, 2].map((i) => bitsForToken(perFeature, 3, i)),
+    [4, 3, 3],
+    'first B mod T tokens get one more',
+  );
+  t.same(
+    [0, 1, 2, 3].map((i) => bitsForToken(perFeature, 4, i)),
+    [3, 3, 2, 2],
+  );
+  t.same(
+    [0, 1].map((i) => bitsForToken({ type: 'bitsPerToken', bitsPerToken: 7 }, 2, i)),
+    [7, 7],
+  );
   // Same value, same keys: bitsPerToken 100 on one token sets more bits than bitsPerFeature 100 over 8 tokens.
   const mk = (strategy: object) =>
     parseClkSchema({
       version: 3,
       clkConfig: { l: 1024, kdf: { type: 'HKDF' } },
-      features: [{ identifier: 'x', format: { type: 'string' }, hashing: { comparison: { type: 'ngram', n: 2 }, strategy } }],
+      features: [
+        { identifier: 'x', format: { type: 'string' }, hashing: { comparison: { type: 'ngram', n: 2 }, strategy } },
+      ],
     });
   const pop = (b: Uint8Array) => b.reduce((s, x) => s + x.toString(2).replace(/0/g, '').length, 0);
   const perToken = pop(ClkEncoder.fromSecret(mk({ bitsPerToken: 100 }), 'k').encode(['abcdefg']));
@@ -379,15 +366,35 @@ t.test('values: missing values, integers, dates, strings', async (t) => {
     version: 3,
     clkConfig: { l: 64, kdf: { type: 'HKDF' } },
     features: [
-      { identifier: 'n', format: { type: 'integer', minimum: 1, maximum: 99 }, hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 }, missingValue: { sentinel: 'N/A', replaceWith: '0' } } },
-      { identifier: 'd', format: { type: 'date', format: '%Y-%m-%d' }, hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } } },
-      { identifier: 's', format: { type: 'string', case: 'upper', minLength: 2, maxLength: 3, encoding: 'ascii' }, hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } } },
-      { identifier: 'p', format: { type: 'string', pattern: '[a-c]+' }, hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } } },
+      {
+        identifier: 'n',
+        format: { type: 'integer', minimum: 1, maximum: 99 },
+        hashing: {
+          comparison: { type: 'exact' },
+          strategy: { bitsPerToken: 1 },
+          missingValue: { sentinel: 'N/A', replaceWith: '0' },
+        },
+      },
+      {
+        identifier: 'd',
+        format: { type: 'date', format: '%Y-%m-%d' },
+        hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } },
+      },
+      {
+        identifier: 's',
+        format: { type: 'string', case: 'upper', minLength: 2, maxLength: 3, encoding: 'ascii' },
+        hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } },
+      },
+      {
+        identifier: 'p',
+        format: { type: 'string', pattern: '[a-c]+' },
+        hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } },
+      },
     ],
   });
   const [n, d, s, p] = schema.features as HashedFeature[];
   t.same(prepareValue(n!, 'N/A'), { ok: true, value: '0' }, 'sentinel replaced, not validated');
-  t.same(prepareValue(n!, ' +042 '), { ok: true, value: '42' }, "Python int(): sign, spaces, leading zeros");
+  t.same(prepareValue(n!, ' +042 '), { ok: true, value: '42' }, 'Python int(): sign, spaces, leading zeros');
   t.same(prepareValue(n!, '1_0'), { ok: true, value: '10' }, 'Python int(): underscores');
   t.match(prepareValue(n!, '100'), { ok: false, code: 'maximum' });
   t.match(prepareValue(n!, '0'), { ok: false, code: 'minimum' });
@@ -417,23 +424,51 @@ t.test('key derivation: HKDF over SHA256 and SHA512, ignored features included',
     t.same(Buffer.from(keys[2]!.key2), all.subarray(5 * 40, 6 * 40), `${hash} key2 of feature 2`);
   }
   const noSalt = deriveFeatureKeys(Buffer.from('pw'), { type: 'HKDF', hash: 'SHA512', keySize: 64 }, 1);
-  t.same(Buffer.from(noSalt[0]!.key1), Buffer.from(hkdfSync('sha512', 'pw', Buffer.alloc(64), Buffer.alloc(0), 128)).subarray(0, 64), 'no salt = HashLen zero bytes');
+  t.same(
+    Buffer.from(noSalt[0]!.key1),
+    Buffer.from(hkdfSync('sha512', 'pw', Buffer.alloc(64), Buffer.alloc(0), 128)).subarray(0, 64),
+    'no salt = HashLen zero bytes',
+  );
 });
 
 t.test('xor folding: l bits after folding an l·2^f filter', async (t) => {
   const base = { type: 'HKDF' };
-  const features = [{ identifier: 'x', format: { type: 'string' }, hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 300 } } }];
-  const unfolded = ClkEncoder.fromSecret(parseClkSchema({ version: 3, clkConfig: { l: 1024, kdf: base }, features }), 'k').encode(['folding']);
-  const folded = ClkEncoder.fromSecret(parseClkSchema({ version: 3, clkConfig: { l: 512, xor_folds: 1, kdf: base }, features }), 'k').encode(['folding']);
+  const features = [
+    {
+      identifier: 'x',
+      format: { type: 'string' },
+      hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 300 } },
+    },
+  ];
+  const unfolded = ClkEncoder.fromSecret(
+    parseClkSchema({ version: 3, clkConfig: { l: 1024, kdf: base }, features }),
+    'k',
+  ).encode(['folding']);
+  const folded = ClkEncoder.fromSecret(
+    parseClkSchema({ version: 3, clkConfig: { l: 512, xor_folds: 1, kdf: base }, features }),
+    'k',
+  ).encode(['folding']);
   t.same(Buffer.from(folded), Buffer.from(unfolded.subarray(0, 64).map((b, i) => b ^ unfolded[64 + i]!)));
-  const twice = ClkEncoder.fromSecret(parseClkSchema({ version: 3, clkConfig: { l: 256, xor_folds: 2, kdf: base }, features }), 'k').encode(['folding']);
+  const twice = ClkEncoder.fromSecret(
+    parseClkSchema({ version: 3, clkConfig: { l: 256, xor_folds: 2, kdf: base }, features }),
+    'k',
+  ).encode(['folding']);
   t.same(Buffer.from(twice), Buffer.from(folded.subarray(0, 32).map((b, i) => b ^ folded[32 + i]!)));
 });
 
 t.test('xorFolds is ignored (as clkhash does) with a warning', async (t) => {
-  const features = [{ identifier: 'x', format: { type: 'string' }, hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 100 } } }];
+  const features = [
+    {
+      identifier: 'x',
+      format: { type: 'string' },
+      hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 100 } },
+    },
+  ];
   const warnings: string[] = [];
-  const withKey = parseClkSchema({ version: 3, clkConfig: { l: 512, xorFolds: 1, kdf: { type: 'HKDF' } }, features }, (l) => warnings.push(l));
+  const withKey = parseClkSchema(
+    { version: 3, clkConfig: { l: 512, xorFolds: 1, kdf: { type: 'HKDF' } }, features },
+    (l) => warnings.push(l),
+  );
   t.equal(warnings.length, 1);
   t.match(warnings[0], /xorFolds.*ignored.*xor_folds/);
   t.equal(withKey.xorFolds, 0);
@@ -445,25 +480,82 @@ t.test('schema errors name the problem', async (t) => {
   const f = (hashing: object, format: object = { type: 'string' }) => ({ identifier: 'x', format, hashing });
   const ok = { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerToken: 2 } };
   t.throws(() => parseClkSchema({ version: 2, clkConfig: { l: 8, kdf: { type: 'HKDF' } }, features: [] }), /version 3/);
-  t.throws(() => parseClkSchema({ version: 3, clkConfig: { l: 1000, kdf: { type: 'HKDF' } }, features: [f(ok)] }), /features\[0\]\.hashing\.hash: blakeHash needs .* power of two/);
-  t.doesNotThrow(() => parseClkSchema({ version: 3, clkConfig: { l: 1000, kdf: { type: 'HKDF' } }, features: [f({ ...ok, hash: { type: 'doubleHash' } })] }));
-  t.throws(() => parseClkSchema({ version: 3, clkConfig: { l: 8, kdf: { type: 'HKDF' } }, features: [f({ comparison: ok.comparison, strategy: { bitsPerToken: 2, bitsPerFeature: 3 } })] }), /exactly one of bitsPerToken or bitsPerFeature/);
-  t.throws(() => parseClkSchema({ version: 3, clkConfig: { l: 8, kdf: { type: 'HKDF', hash: 'MD5' } }, features: [f(ok)] }), /kdf\.hash/);
-  t.throws(() => parseClkSchema({ version: 3, clkConfig: { l: 8, kdf: { type: 'HKDF' } }, features: [f(ok, { type: 'date', format: '%Q' })] }), /%Q is not supported/);
-  t.throws(() => parseClkSchema({ version: 3, clkConfig: { l: 8, kdf: { type: 'HKDF' } }, features: [f({ ...ok, hash: { type: 'blakeHash', prevent_singularity: true } })] }), ClkSchemaError);
+  t.throws(
+    () => parseClkSchema({ version: 3, clkConfig: { l: 1000, kdf: { type: 'HKDF' } }, features: [f(ok)] }),
+    /features\[0\]\.hashing\.hash: blakeHash needs .* power of two/,
+  );
+  t.doesNotThrow(() =>
+    parseClkSchema({
+      version: 3,
+      clkConfig: { l: 1000, kdf: { type: 'HKDF' } },
+      features: [f({ ...ok, hash: { type: 'doubleHash' } })],
+    }),
+  );
+  t.throws(
+    () =>
+      parseClkSchema({
+        version: 3,
+        clkConfig: { l: 8, kdf: { type: 'HKDF' } },
+        features: [f({ comparison: ok.comparison, strategy: { bitsPerToken: 2, bitsPerFeature: 3 } })],
+      }),
+    /exactly one of bitsPerToken or bitsPerFeature/,
+  );
+  t.throws(
+    () => parseClkSchema({ version: 3, clkConfig: { l: 8, kdf: { type: 'HKDF', hash: 'MD5' } }, features: [f(ok)] }),
+    /kdf\.hash/,
+  );
+  t.throws(
+    () =>
+      parseClkSchema({
+        version: 3,
+        clkConfig: { l: 8, kdf: { type: 'HKDF' } },
+        features: [f(ok, { type: 'date', format: '%Q' })],
+      }),
+    /%Q is not supported/,
+  );
+  t.throws(
+    () =>
+      parseClkSchema({
+        version: 3,
+        clkConfig: { l: 8, kdf: { type: 'HKDF' } },
+        features: [f({ ...ok, hash: { type: 'blakeHash', prevent_singularity: true } })],
+      }),
+    ClkSchemaError,
+  );
 });
 
 t.test('crypto primitives', async (t) => {
   const key = Buffer.from('k'.repeat(70));
   for (const msg of ['', 'ab', 'x'.repeat(55), 'y'.repeat(56), 'z'.repeat(130)]) {
-    t.equal(Buffer.from(new HmacSha1(key).mac(Buffer.from(msg))).toString('hex'), createHmac('sha1', key).update(msg).digest('hex'), `HMAC-SHA1 ${msg.length}`);
-    t.equal(Buffer.from(new HmacMd5(key.subarray(0, 64)).mac(Buffer.from(msg))).toString('hex'), createHmac('md5', key.subarray(0, 64)).update(msg).digest('hex'), `HMAC-MD5 ${msg.length}`);
+    t.equal(
+      Buffer.from(new HmacSha1(key).mac(Buffer.from(msg))).toString('hex'),
+      createHmac('sha1', key).update(msg).digest('hex'),
+      `HMAC-SHA1 ${msg.length}`,
+    );
+    t.equal(
+      Buffer.from(new HmacMd5(key.subarray(0, 64)).mac(Buffer.from(msg))).toString('hex'),
+      createHmac('md5', key.subarray(0, 64)).update(msg).digest('hex'),
+      `HMAC-MD5 ${msg.length}`,
+    );
   }
   // Python: hashlib.blake2b(msg, key=key, salt=salt).hexdigest()
   const range = Uint8Array.from({ length: 64 }, (_, i) => i);
-  t.equal(Buffer.from(new Blake2bKeyed(range, { salt: Buffer.from('1') }).digest(Buffer.from('ab'))).toString('hex'), '3f0f1a3286a096e69cb538e05a97a2831619469ea58e6f79f719eb520acbe4a487f6e53ac8edc8d9c5373b063ff08ca8dea501ede8f15e15a634440794e5b385');
-  t.equal(Buffer.from(new Blake2bKeyed(Buffer.from('key'), { salt: Buffer.from('12') }).digest(Buffer.from('x'.repeat(200)))).toString('hex'), '1e28d8e6c90597b73ba2486c4d896a87b1a010da86b77bc5f39891aa00323d2d1fcdb1c239e905f22b88d37eec8f8bc24c11c6c5942aa116b994ca1ba86cdd9b');
-  t.equal(Buffer.from(new Blake2bKeyed(Buffer.from('key'), { salt: Buffer.from('0') }).digest(new Uint8Array(0))).toString('hex'), 'eae1766138fd3b2ba5d01b6faceddbb014e449ddbc2a50e185828f05450e4c2816c09dee4fc84a87b3cf8b96cf986cfe3025e642250b0357428a2d0d183d2f3a');
+  t.equal(
+    Buffer.from(new Blake2bKeyed(range, { salt: Buffer.from('1') }).digest(Buffer.from('ab'))).toString('hex'),
+    '3f0f1a3286a096e69cb538e05a97a2831619469ea58e6f79f719eb520acbe4a487f6e53ac8edc8d9c5373b063ff08ca8dea501ede8f15e15a634440794e5b385',
+  );
+  t.equal(
+    Buffer.from(
+      new Blake2bKeyed(Buffer.from('key'), { salt: Buffer.from('12') }).digest(Buffer.from('x'.repeat(200))),
+    ).toString('hex'),
+    '1e28d8e6c90597b73ba2486c4d896a87b1a010da86b77bc5f39891aa00323d2d1fcdb1c239e905f22b88d37eec8f8bc24c11c6c5942aa116b994ca1ba86cdd9b',
+  );
+  t.equal(
+    Buffer.from(new Blake2bKeyed(Buffer.from('key'), { salt: Buffer.from('0') }).digest(new Uint8Array(0))).toString(
+      'hex',
+    ),
+    'eae1766138fd3b2ba5d01b6faceddbb014e449ddbc2a50e185828f05450e4c2816c09dee4fc84a87b3cf8b96cf986cfe3025e642250b0357428a2d0d183d2f3a',
+  );
 });
 
 t.test('command: invalid rows are reported with row, line, column and reason', async (t) => {
@@ -483,10 +575,17 @@ t.test('command: invalid rows are reported with row, line, column and reason', a
     { message: /row 2 \(line 3\): column 8 'postcode': integer is above the maximum 9999/ },
   );
   t.notOk(existsSync(out), 'no output on failure');
-  t.same((await readdir(dir)).filter((f) => f.endsWith('.tmp')), [], 'no temp file left behind');
+  t.same(
+    (await readdir(dir)).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp file left behind',
+  );
 
   const warnings: string[] = [];
-  const summary = await encodeClkhashCommand({ schema: febrlSchemaFile, secretFile, input, out, onInvalid: 'skip' }, { warn: (l) => warnings.push(l) });
+  const summary = await encodeClkhashCommand(
+    { schema: febrlSchemaFile, secretFile, input, out, onInvalid: 'skip' },
+    { warn: (l) => warnings.push(l) },
+  );
   t.same(summary.rejected, { maximum: 1, 'column-count': 1, integer: 1 });
   t.equal(summary.rows, 5);
   t.equal(summary.encoded, 2);
@@ -501,11 +600,19 @@ t.test('command: invalid rows are reported with row, line, column and reason', a
 
 t.test('command: header names checked against feature identifiers', async (t) => {
   const input = join(dir, 'header.csv');
-  await writeFile(input, 'rec_id,first,surname,street_number,address_1,address_2,suburb,postcode,state,date_of_birth,soc_sec_id\n');
+  await writeFile(
+    input,
+    'rec_id,first,surname,street_number,address_1,address_2,suburb,postcode,state,date_of_birth,soc_sec_id\n',
+  );
   const warnings: string[] = [];
-  const r = await encodeClkhashCommand({ schema: febrlSchemaFile, secretFile, input, out: join(dir, 'h.json'), onInvalid: 'fail' }, { warn: (l) => warnings.push(l) });
+  const r = await encodeClkhashCommand(
+    { schema: febrlSchemaFile, secretFile, input, out: join(dir, 'h.json'), onInvalid: 'fail' },
+    { warn: (l) => warnings.push(l) },
+  );
   t.equal(r.rows, 0);
-  t.same(warnings, ["CSV header column 2 is 'first' but schema feature 2 is 'given_name'; columns are matched by position"]);
+  t.same(warnings, [
+    "CSV header column 2 is 'first' but schema feature 2 is 'given_name'; columns are matched by position",
+  ]);
   t.equal(await readFile(join(dir, 'h.json'), 'utf8'), '{"clks": []}');
 });
 

@@ -17,14 +17,27 @@ import { BROKER_BIN, run, startBrokerProcess } from '../helpers/processes.js';
 
 const embedded = { DATABASE_URL: undefined };
 
-function login(url: string, caPem: string, username: string, password: string): Promise<{ status: number; body: string }> {
+function login(
+  url: string,
+  caPem: string,
+  username: string,
+  password: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ username, password });
-    const req = request(new URL('/v1/login', url), { method: 'POST', ca: caPem, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      new URL('/v1/login', url),
+      {
+        method: 'POST',
+        ca: caPem,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -41,7 +54,9 @@ t.test('serve owns the embedded database; operator commands go through it', asyn
 
   // The README's order: serve first, then the operator's commands, then a login.
   await operatorSetup(t, dir, dataDir, embedded);
-  const added = await run(BROKER_BIN, ['user', 'add', 'ada', '--role', 'admin', '--data-dir', dataDir], { env: embedded });
+  const added = await run(BROKER_BIN, ['user', 'add', 'ada', '--role', 'admin', '--data-dir', dataDir], {
+    env: embedded,
+  });
   t.equal(added.code, 0, `user add while serve runs: ${added.stderr}`);
   const { password } = JSON.parse(added.stdout);
   const caPem = readFileSync(join(dataDir, 'keys', 'ca.cert.pem'), 'utf8');
@@ -50,11 +65,17 @@ t.test('serve owns the embedded database; operator commands go through it', asyn
 
   const second = await run(BROKER_BIN, ['serve', '--port', '0', '--data-dir', dataDir], { env: embedded });
   t.equal(second.code, 1, 'a second serve on the same data dir exits 1');
-  t.match(second.stderr, new RegExp(`already served by broker process ${broker.child.pid}`), `and names the first: ${second.stderr.trim()}`);
+  t.match(
+    second.stderr,
+    new RegExp(`already served by broker process ${broker.child.pid}`),
+    `and names the first: ${second.stderr.trim()}`,
+  );
 
   await broker.stop('SIGTERM');
   t.notOk(existsSync(join(dataDir, 'embedded.lock')), 'a stopped broker leaves no lock');
-  const after = await run(BROKER_BIN, ['user', 'add', 'bea', '--role', 'analyst', '--data-dir', dataDir], { env: embedded });
+  const after = await run(BROKER_BIN, ['user', 'add', 'bea', '--role', 'analyst', '--data-dir', dataDir], {
+    env: embedded,
+  });
   t.equal(after.code, 0, `with no broker, a command opens the database itself: ${after.stderr}`);
   t.notOk(existsSync(join(dataDir, 'embedded.lock')), 'and lets go of it');
 });
@@ -76,7 +97,15 @@ t.test('a stale lock is taken over; a live holder that does not serve is refused
   writeFileSync(join(dataDir, 'embedded.lock'), JSON.stringify(live));
   const refused = await run(BROKER_BIN, ['agency', 'register', 'schools', '--data-dir', dataDir], { env: embedded });
   t.equal(refused.code, 1, 'refused');
-  t.match(refused.stderr, new RegExp(`in use by process ${process.pid} on ${hostname()} \\(policy load`), `naming the holder: ${refused.stderr.trim()}`);
+  t.match(
+    refused.stderr,
+    new RegExp(`in use by process ${process.pid} on ${hostname()} \\(policy load`),
+    `naming the holder: ${refused.stderr.trim()}`,
+  );
   t.match(refused.stderr, /wait for it to finish or stop it/, 'and saying what to do');
-  t.same(JSON.parse(readFileSync(join(dataDir, 'embedded.lock'), 'utf8')), live, 'the live holder\'s lock is left alone');
+  t.same(
+    JSON.parse(readFileSync(join(dataDir, 'embedded.lock'), 'utf8')),
+    live,
+    "the live holder's lock is left alone",
+  );
 });

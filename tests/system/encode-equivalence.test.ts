@@ -15,7 +15,16 @@ import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { RecordEncoder } from '@blindlink/agency-client/encode';
 import { collapseWhitespace, isBlank, normaliseAddress } from '@blindlink/agency-client/normalise';
 import { normaliseAddressRef } from '../helpers/address-reference.js';
-import { digestOf, GOLDEN_CONFIGS, GOLDEN_HEADER, GOLDEN_SECRET, goldenRows, goldenSetup, goldenToken, resultText } from '../helpers/encode-golden.js';
+import {
+  digestOf,
+  GOLDEN_CONFIGS,
+  GOLDEN_HEADER,
+  GOLDEN_SECRET,
+  goldenRows,
+  goldenSetup,
+  goldenToken,
+  resultText,
+} from '../helpers/encode-golden.js';
 
 const golden = readFileSync(new URL('../fixtures/uk-person-golden.txt', import.meta.url), 'utf8')
   .split('\n')
@@ -33,7 +42,8 @@ GOLDEN_CONFIGS.forEach((config, c) => {
     for (let pass = 0; pass < (cacheSize === undefined ? 2 : 1); pass++) {
       rows.forEach((row, i) => {
         const got = digestOf(resultText(enc.encode(row, goldenToken(i))));
-        if (got !== golden[i]![c] && wrong.length < 5) wrong.push(`pass ${pass} row ${i} (${row[0]}): ${resultText(enc.encode(row, goldenToken(i))).slice(0, 200)}`);
+        if (got !== golden[i]![c] && wrong.length < 5)
+          wrong.push(`pass ${pass} row ${i} (${row[0]}): ${resultText(enc.encode(row, goldenToken(i))).slice(0, 200)}`);
       });
     }
     t.same(wrong, [], `${config.name}, cache size ${cacheSize ?? 'default'}: every row as recorded`);
@@ -46,7 +56,9 @@ t.test('the encode command writes what the record encoder gives, on one thread a
   const dir = mkdtempSync(join(tmpdir(), 'encode-equivalence-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // The command trims nothing but the id; rows it cannot parse as CSV (none here) would differ.
-  const usable = rows.filter((r) => r.length === GOLDEN_HEADER.length && r[0]!.trim() !== '' && !r.some((v) => /[\r\n]/.test(v)));
+  const usable = rows.filter(
+    (r) => r.length === GOLDEN_HEADER.length && r[0]!.trim() !== '' && !r.some((v) => /[\r\n]/.test(v)),
+  );
   const input = join(dir, 'in.csv');
   writeFileSync(input, [GOLDEN_HEADER, ...usable].map((r) => r.map(csv).join(',')).join('\n') + '\n');
   const byId = new Map(usable.map((r) => [r[0]!.trim(), r]));
@@ -54,8 +66,23 @@ t.test('the encode command writes what the record encoder gives, on one thread a
   const reference = new RecordEncoder(goldenSetup(config));
   for (const threads of [1, 2]) {
     const out = join(dir, `out${threads}.enc`);
-    const summary = await encodeCsv({ input, out, secret: GOLDEN_SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: [], attributes: ['band'], onInvalid: 'missing', threads, batchRows: 97 });
-    const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').slice(1);
+    const summary = await encodeCsv({
+      input,
+      out,
+      secret: GOLDEN_SECRET,
+      schema: 'uk-person',
+      map: {},
+      idColumn: 'record_id',
+      ignore: [],
+      attributes: ['band'],
+      onInvalid: 'missing',
+      threads,
+      batchRows: 97,
+    });
+    const lines = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .slice(1);
     const tokens = readTokenMap(`${out}.tokens.csv`);
     t.equal(lines.length, summary.encoded, `${threads} thread(s): one line per encoded row`);
     const wrong: string[] = [];
@@ -66,7 +93,14 @@ t.test('the encode command writes what the record encoder gives, on one thread a
       if (!('line' in expected) || expected.line !== line) wrong.push(line.slice(0, 120));
     }
     t.same(wrong.slice(0, 3), [], `${threads} thread(s): every line as the record encoder gives it`);
-    t.equal(summary.encoded + Object.entries(summary.rejected).filter(([k]) => !k.startsWith('left out')).reduce((s, [, n]) => s + n, 0), usable.length, `${threads} thread(s): every row encoded or rejected`);
+    t.equal(
+      summary.encoded +
+        Object.entries(summary.rejected)
+          .filter(([k]) => !k.startsWith('left out'))
+          .reduce((s, [, n]) => s + n, 0),
+      usable.length,
+      `${threads} thread(s): every row encoded or rejected`,
+    );
   }
 });
 
@@ -74,7 +108,37 @@ t.test('normaliser fast paths equal the regular expressions they stand in for', 
   // The original one-line definitions, kept here as the oracles.
   const isBlankRef = (raw: string): boolean => raw.replace(/[\s\u200B-\u200D\uFEFF]/gu, '') === '';
   const collapseRef = (text: string): string => text.replace(/\s+/gu, ' ').trim();
-  const alphabet = [' ', ' ', '\t', '\n', '\r', '\v', '\f', 'a', 'Z', '0', '9', "'", '`', '-', ',', '.', '/', '&', 'é', '\u00a0', '\u200b', '\ufeff', '\u2019', '\u00ad', '\u2028', '\u3000', '\x7f', '\x01', '😀'];
+  const alphabet = [
+    ' ',
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '\v',
+    '\f',
+    'a',
+    'Z',
+    '0',
+    '9',
+    "'",
+    '`',
+    '-',
+    ',',
+    '.',
+    '/',
+    '&',
+    'é',
+    '\u00a0',
+    '\u200b',
+    '\ufeff',
+    '\u2019',
+    '\u00ad',
+    '\u2028',
+    '\u3000',
+    '\x7f',
+    '\x01',
+    '😀',
+  ];
   let seed = 12345;
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

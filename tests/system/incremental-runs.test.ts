@@ -10,7 +10,21 @@ import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { synthCommand } from '@blindlink/agency-client/synth';
-import { approvePolicy, decodeModel, link, linkIncremental, linkWithModel, previousRunOf, purge, readSource, modelToStore, sortByRecordKey, storePolicy, type EngineResult, type EngineSource } from '@blindlink/broker';
+import {
+  approvePolicy,
+  decodeModel,
+  link,
+  linkIncremental,
+  linkWithModel,
+  previousRunOf,
+  purge,
+  readSource,
+  modelToStore,
+  sortByRecordKey,
+  storePolicy,
+  type EngineResult,
+  type EngineSource,
+} from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { dailyExtract } from '../helpers/daily-extract.js';
 import { call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
@@ -21,7 +35,18 @@ const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode
 
 async function encode(csv: string, out: string): Promise<string> {
   const { header } = readCsv(csv);
-  await encodeCsv({ input: csv, out, secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: ignoredColumns(header, IDENTIFIERS, []), attributes: [], onInvalid: 'missing', threads: 1 });
+  await encodeCsv({
+    input: csv,
+    out,
+    secret: SECRET,
+    schema: 'uk-person',
+    map: {},
+    idColumn: 'record_id',
+    ignore: ignoredColumns(header, IDENTIFIERS, []),
+    attributes: [],
+    onInvalid: 'missing',
+    threads: 1,
+  });
   return out;
 }
 
@@ -49,9 +74,15 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   const dir = t.testdir({});
   const data = join(dir, 'synth');
   const later = join(dir, 'synth-arrivals');
-  await synthCommand({ persons: 2500, seed: 'incremental', out: data, agencies: ['council_tax', 'nhs_gp', 'police'] }, { info: () => {} });
+  await synthCommand(
+    { persons: 2500, seed: 'incremental', out: data, agencies: ['council_tax', 'nhs_gp', 'police'] },
+    { info: () => {} },
+  );
   // New arrivals: people of another population, so nothing in the extracts already knows them.
-  await synthCommand({ persons: 200, seed: 'incremental-arrivals', out: later, agencies: ['council_tax', 'nhs_gp'] }, { info: () => {} });
+  await synthCommand(
+    { persons: 200, seed: 'incremental-arrivals', out: later, agencies: ['council_tax', 'nhs_gp'] },
+    { info: () => {} },
+  );
   const file = (d: string, a: string) => join(d, `${a}.csv`);
   const enc = async (csv: string, name: string) => encode(csv, join(dir, `${name}.enc`));
   // Police hold a person many times (not duplicate-free): their records are de-duplicated too.
@@ -67,14 +98,28 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   t.ok(stored.fellegiSunter?.household, 'these sources hold co-residents: the stored model carries its household test');
   // The fixed-model path is the full run itself when the model is the one the full run fitted: the
   // same blocking, the same weights, the same veto decision.
-  samePartition(t, linkWithModel(day0, stored, { diceThreshold: 0.8, runId: 'ref-0' }), full0, 'day 0, stored model against the fitting run');
+  samePartition(
+    t,
+    linkWithModel(day0, stored, { diceThreshold: 0.8, runId: 'ref-0' }),
+    full0,
+    'day 0, stored model against the fitting run',
+  );
 
   // Day 1: the GP extract again, with 2% moved, 1% gone and new registrations; fresh row tokens.
   const gp = readCsv(file(data, 'nhs_gp'));
-  const d1 = dailyExtract(gp.rows, { seed: 'day-1', moved: 0.02, left: 0.01, arrivals: readCsv(file(later, 'nhs_gp')).rows.slice(0, 40), idPrefix: 'GPN' });
+  const d1 = dailyExtract(gp.rows, {
+    seed: 'day-1',
+    moved: 0.02,
+    left: 0.01,
+    arrivals: readCsv(file(later, 'nhs_gp')).rows.slice(0, 40),
+    idPrefix: 'GPN',
+  });
   writeCsv(join(dir, 'gp1.csv'), gp.header, d1.rows);
   const day1 = [day0[0]!, source(await enc(join(dir, 'gp1.csv'), 'gp1'), 'nhs-gp', true), day0[2]!];
-  const inc1 = linkIncremental(day1, previousRunOf('run-0', day0, full0, stored), { diceThreshold: 0.8, runId: 'run-1' });
+  const inc1 = linkIncremental(day1, previousRunOf('run-0', day0, full0, stored), {
+    diceThreshold: 0.8,
+    runId: 'run-1',
+  });
   const ref1 = linkWithModel(day1, stored, { diceThreshold: 0.8, runId: 'ref-1' });
   samePartition(t, inc1, ref1, 'day 1 (GP extract changed)');
   t.comment(`day 1: ${d1.moved} moved, ${d1.left} left, ${d1.arrived} arrived; ${JSON.stringify(inc1.incremental)}`);
@@ -83,8 +128,14 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   const changed = inc1.incremental.added - d1.arrived;
   t.ok(changed > 0 && changed <= d1.moved, `${changed} of the ${d1.moved} who moved have new encodings`);
   t.equal(inc1.incremental.removed, d1.left + changed, 'removed: those who left and those who changed');
-  t.ok(inc1.stats.candidatePairs * 10 < ref1.stats.candidatePairs, `only pairs touching new records are scored: ${inc1.stats.candidatePairs} of ${ref1.stats.candidatePairs}`);
-  t.ok(inc1.incremental.carriedPairs > inc1.incremental.newPairs, `pairs among unchanged records are carried over, not scored again: ${inc1.incremental.carriedPairs} carried, ${inc1.incremental.newPairs} scored`);
+  t.ok(
+    inc1.stats.candidatePairs * 10 < ref1.stats.candidatePairs,
+    `only pairs touching new records are scored: ${inc1.stats.candidatePairs} of ${ref1.stats.candidatePairs}`,
+  );
+  t.ok(
+    inc1.incremental.carriedPairs > inc1.incremental.newPairs,
+    `pairs among unchanged records are carried over, not scored again: ${inc1.incremental.carriedPairs} carried, ${inc1.incremental.newPairs} scored`,
+  );
   t.same(inc1.stats.households, ref1.stats.households, 'as many households as the full run');
 
   // Entities none of whose records changed keep their ids.
@@ -115,27 +166,66 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
 
   // Day 2 continues day 1 (state of an incremental run), now with a council-tax extract.
   const ct = readCsv(file(data, 'council_tax'));
-  const d2 = dailyExtract(ct.rows, { seed: 'day-2', moved: 0.02, left: 0.01, arrivals: readCsv(file(later, 'council_tax')).rows.slice(0, 30), idPrefix: 'CTN' });
+  const d2 = dailyExtract(ct.rows, {
+    seed: 'day-2',
+    moved: 0.02,
+    left: 0.01,
+    arrivals: readCsv(file(later, 'council_tax')).rows.slice(0, 30),
+    idPrefix: 'CTN',
+  });
   writeCsv(join(dir, 'ct2.csv'), ct.header, d2.rows);
   const day2 = [source(await enc(join(dir, 'ct2.csv'), 'ct2'), 'council-tax', true), day1[1]!, day1[2]!];
-  const inc2 = linkIncremental(day2, previousRunOf('run-1', day1, inc1, stored), { diceThreshold: 0.8, runId: 'run-2' });
-  samePartition(t, inc2, linkWithModel(day2, stored, { diceThreshold: 0.8, runId: 'ref-2' }), 'day 2 (council-tax extract changed, continuing an incremental run)');
+  const inc2 = linkIncremental(day2, previousRunOf('run-1', day1, inc1, stored), {
+    diceThreshold: 0.8,
+    runId: 'run-2',
+  });
+  samePartition(
+    t,
+    inc2,
+    linkWithModel(day2, stored, { diceThreshold: 0.8, runId: 'ref-2' }),
+    'day 2 (council-tax extract changed, continuing an incremental run)',
+  );
 
   // Nothing new at all: nothing is scored, every pair carried over, every id kept.
-  const same = linkIncremental(day2, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'run-3' });
+  const same = linkIncremental(day2, previousRunOf('run-2', day2, inc2, stored), {
+    diceThreshold: 0.8,
+    runId: 'run-3',
+  });
   t.equal(same.stats.candidatePairs, 0, 'no new records: no candidate pairs');
   t.equal(same.incremental.carriedPairs, inc2.pairs.a.length, 'no new records: every stored pair carried over');
   t.same(same.entityIds, inc2.entityIds, 'no new records: every id kept');
   // (Household events are left aside: a household of an entity without an address is minted afresh
   // on every run, full or incremental, because no record carries its id.)
   const entityIds = new Set(same.entityIds);
-  t.same(same.events.filter((e) => e.entityIds.some((id) => entityIds.has(id))), [], 'no new records: no entity events');
+  t.same(
+    same.events.filter((e) => e.entityIds.some((id) => entityIds.has(id))),
+    [],
+    'no new records: no entity events',
+  );
   t.same(same.householdIds, inc2.householdIds, 'no new records: every household id kept');
 
   // Sources out of record-key order cannot continue: ties would break differently.
-  const shuffled = day2.map((s, i) => (i === 1 ? { ...s, tokens: [...s.tokens].reverse(), clks: [...s.clks].reverse(), fieldMasks: Array.from(s.fieldMasks).reverse(), fields: [...s.fields].reverse(), blocks: [...s.blocks].reverse() } : s));
-  t.throws(() => linkIncremental(shuffled, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /record-key order/);
-  t.throws(() => linkIncremental(day2.slice(0, 2), previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /sources changed/);
+  const shuffled = day2.map((s, i) =>
+    i === 1
+      ? {
+          ...s,
+          tokens: [...s.tokens].reverse(),
+          clks: [...s.clks].reverse(),
+          fieldMasks: Array.from(s.fieldMasks).reverse(),
+          fields: [...s.fields].reverse(),
+          blocks: [...s.blocks].reverse(),
+        }
+      : s,
+  );
+  t.throws(
+    () => linkIncremental(shuffled, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }),
+    /record-key order/,
+  );
+  t.throws(
+    () =>
+      linkIncremental(day2.slice(0, 2), previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }),
+    /sources changed/,
+  );
   // A source's population decides which merges its entities may take: a change cannot continue either.
   const adults = day2.map((s) => (s.name === 'council-tax' ? { ...s, population: 'adults' as const } : s));
   t.throws(
@@ -144,7 +234,11 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
     'a population declared since the previous run',
   );
   const children = adults.map((s) => (s.name === 'police' ? { ...s, population: 'children' as const } : s));
-  t.throws(() => linkIncremental(children, previousRunOf('run-2', adults, inc2, stored), { diceThreshold: 0.8, runId: 'x' }), /police \(children only\)\)$/, 'or one added to another source');
+  t.throws(
+    () => linkIncremental(children, previousRunOf('run-2', adults, inc2, stored), { diceThreshold: 0.8, runId: 'x' }),
+    /police \(children only\)\)$/,
+    'or one added to another source',
+  );
 });
 
 const POLICY = (version: number) => `
@@ -179,7 +273,10 @@ for (const storage of ['postgres', 'pglite'] as const) {
     await approvePolicy(b.db, 'incremental-test', 1, 'iggy');
     const dir = dirname(b.keyDirs.alpha!); // testBroker's own test directory (a second testdir would wipe it)
     const data = join(dir, 'synth');
-    await synthCommand({ persons: 800, seed: 'incremental-runs', out: data, agencies: ['council_tax', 'nhs_gp'] }, { info: () => {} });
+    await synthCommand(
+      { persons: 800, seed: 'incremental-runs', out: data, agencies: ['council_tax', 'nhs_gp'] },
+      { info: () => {} },
+    );
     const ct = readCsv(join(data, 'council_tax.csv'));
     const gp = readCsv(join(data, 'nhs_gp.csv'));
     const truth = readCsv(join(data, 'truth/records.csv')).rows;
@@ -188,11 +285,22 @@ for (const storage of ['postgres', 'pglite'] as const) {
     // once with a typo — the exact record links, the typo is refused (one record per person). When the
     // exact one is deregistered, the typo record joins M: a merge of two previous entities. S: known
     // to the GP only with a typo, linked; when the exact record arrives it outbids it: a split.
-    const [m, s] = ct.rows.filter((r) => r.dob && r.given_name!.length > 3 && r.surname!.length > 3 && r.postcode).slice(0, 2) as [Record<string, string>, Record<string, string>];
-    const personOf = (agency: string, id: string) => truth.find((x) => x.agency === agency && x.record_id === id)!.person_id;
+    const [m, s] = ct.rows
+      .filter((r) => r.dob && r.given_name!.length > 3 && r.surname!.length > 3 && r.postcode)
+      .slice(0, 2) as [Record<string, string>, Record<string, string>];
+    const personOf = (agency: string, id: string) =>
+      truth.find((x) => x.agency === agency && x.record_id === id)!.person_id;
     const special = new Set([personOf('council_tax', m.record_id!), personOf('council_tax', s.record_id!)]);
     const gpBase = gp.rows.filter((r) => !special.has(personOf('nhs_gp', r.record_id!)));
-    const gpRow = (id: string, from: Record<string, string>, change: Partial<Record<string, string>> = {}) => ({ record_id: id, given_name: from.given_name!, surname: from.surname!, dob: from.dob!, address: from.address!, postcode: from.postcode!, ...change });
+    const gpRow = (id: string, from: Record<string, string>, change: Partial<Record<string, string>> = {}) => ({
+      record_id: id,
+      given_name: from.given_name!,
+      surname: from.surname!,
+      dob: from.dob!,
+      address: from.address!,
+      postcode: from.postcode!,
+      ...change,
+    });
     const m0 = gpRow('GPX0000001', m);
     const m1 = gpRow('GPX0000002', m, { given_name: typo(m.given_name!) });
     const s1 = gpRow('GPX0000003', s, { surname: typo(s.surname!) });
@@ -206,13 +314,22 @@ for (const storage of ['postgres', 'pglite'] as const) {
       return { tokens: readTokenMap(`${out}.tokens.csv`), path: out };
     };
     const run = async (as: string, body?: unknown) => {
-      const r = await runToEnd(b, 'incremental', { as, token: await tokenFor(b, as), ...(body === undefined ? {} : { body }) });
+      const r = await runToEnd(b, 'incremental', {
+        as,
+        token: await tokenFor(b, as),
+        ...(body === undefined ? {} : { body }),
+      });
       t.equal(r.status, 202, r.text.slice(0, 300));
       t.equal(r.json.status, 'completed', `run completed: ${r.json.error ?? ''}`);
       return r.json as { runId: string; mode: string; modeReason: string };
     };
     const entities = async (runId: string) => {
-      const rows = await b.db.selectFrom('run_record').innerJoin('submission', 'submission.id', 'run_record.submission_id').select(['submission.agency', 'run_record.row_token', 'run_record.record_key', 'run_record.entity_id']).where('run_id', '=', runId).execute();
+      const rows = await b.db
+        .selectFrom('run_record')
+        .innerJoin('submission', 'submission.id', 'run_record.submission_id')
+        .select(['submission.agency', 'run_record.row_token', 'run_record.record_key', 'run_record.entity_id'])
+        .where('run_id', '=', runId)
+        .execute();
       return new Map(rows.map((r) => [`${r.agency}/${r.row_token}`, { entity: r.entity_id, key: r.record_key }]));
     };
     const tokenOf = (map: Map<string, string>, id: string) => [...map].find(([, rid]) => rid === id)![0];
@@ -224,14 +341,34 @@ for (const storage of ['postgres', 'pglite'] as const) {
     const e1 = await entities(run1.runId);
     const entity1 = (agency: string, token: string) => e1.get(`${agency}/${token}`)!.entity;
     const [aM, aS] = [tokenOf(alpha.tokens, m.record_id!), tokenOf(alpha.tokens, s.record_id!)];
-    t.equal(entity1('alpha', aM), entity1('beta', tokenOf(beta1.tokens, 'GPX0000001')), 'M links to the exact GP record');
-    t.not(entity1('beta', tokenOf(beta1.tokens, 'GPX0000002')), entity1('alpha', aM), 'and not to the typo, a second GP record of one person');
-    t.equal(entity1('alpha', aS), entity1('beta', tokenOf(beta1.tokens, 'GPX0000003')), 'S links to the GP record with a typo');
-    const state1 = await b.db.selectFrom('run_state').selectAll().where('run_id', '=', run1.runId).executeTakeFirstOrThrow();
+    t.equal(
+      entity1('alpha', aM),
+      entity1('beta', tokenOf(beta1.tokens, 'GPX0000001')),
+      'M links to the exact GP record',
+    );
+    t.not(
+      entity1('beta', tokenOf(beta1.tokens, 'GPX0000002')),
+      entity1('alpha', aM),
+      'and not to the typo, a second GP record of one person',
+    );
+    t.equal(
+      entity1('alpha', aS),
+      entity1('beta', tokenOf(beta1.tokens, 'GPX0000003')),
+      'S links to the GP record with a typo',
+    );
+    const state1 = await b.db
+      .selectFrom('run_state')
+      .selectAll()
+      .where('run_id', '=', run1.runId)
+      .executeTakeFirstOrThrow();
     t.equal(state1.record_count, e1.size, 'the run keeps its state: every record numbered');
     t.ok(decodeModel(state1.model).fellegiSunter, 'and the fitted model');
     const pseudonyms = async () => {
-      const r = await call(b, 'POST', '/v1/purposes/incremental/releases/pseudonym', { as: 'alpha', token: await tokenFor(b, 'alpha'), body: {} });
+      const r = await call(b, 'POST', '/v1/purposes/incremental/releases/pseudonym', {
+        as: 'alpha',
+        token: await tokenFor(b, 'alpha'),
+        body: {},
+      });
       t.equal(r.status, 200, r.text.slice(0, 200));
       return new Map((r.json.answers as { token: string; pseudonym: string }[]).map((a) => [a.token, a.pseudonym]));
     };
@@ -242,37 +379,66 @@ for (const storage of ['postgres', 'pglite'] as const) {
     const beta2 = await submit('beta', [...d.rows, m1, s1, s0], gp.header, 'gp2');
     const run2 = await run('alpha');
     t.equal(run2.mode, 'incremental', `the next run is incremental: ${run2.modeReason}`);
-    t.match(run2.modeReason, new RegExp(`^continues run ${run1.runId} .* records carried over, \\d+ new or changed, \\d+ removed`), 'and says what it continued and what changed');
+    t.match(
+      run2.modeReason,
+      new RegExp(`^continues run ${run1.runId} .* records carried over, \\d+ new or changed, \\d+ removed`),
+      'and says what it continued and what changed',
+    );
     const e2 = await entities(run2.runId);
     const entity2 = (agency: string, token: string) => e2.get(`${agency}/${token}`)!.entity;
-    t.equal(entity2('alpha', aM), entity2('beta', tokenOf(beta2.tokens, 'GPX0000002')), 'M now links to the typo record');
-    t.equal(entity2('alpha', aS), entity2('beta', tokenOf(beta2.tokens, 'GPX0000004')), 'S now links to the exact record');
+    t.equal(
+      entity2('alpha', aM),
+      entity2('beta', tokenOf(beta2.tokens, 'GPX0000002')),
+      'M now links to the typo record',
+    );
+    t.equal(
+      entity2('alpha', aS),
+      entity2('beta', tokenOf(beta2.tokens, 'GPX0000004')),
+      'S now links to the exact record',
+    );
     t.not(entity2('alpha', aS), entity2('beta', tokenOf(beta2.tokens, 'GPX0000003')), 'and no longer to the typo');
 
     // Merge and split events, recorded with the run that caused them.
-    const events = async (runId: string) => (await b.db.selectFrom('run_event').select(['kind', 'detail']).where('run_id', '=', runId).execute()).map((e) => e.detail as unknown as { kind: string; runId: string; from: string | string[]; entityIds: string[] });
+    const events = async (runId: string) =>
+      (await b.db.selectFrom('run_event').select(['kind', 'detail']).where('run_id', '=', runId).execute()).map(
+        (e) => e.detail as unknown as { kind: string; runId: string; from: string | string[]; entityIds: string[] },
+      );
     const ev1 = await events(run1.runId);
     t.ok(ev1.length > 0 && ev1.every((e) => e.kind === 'created'), 'the first run only creates');
     const ev2 = await events(run2.runId);
-    const [mBefore, mTyBefore, sBefore] = [entity1('alpha', aM), entity1('beta', tokenOf(beta1.tokens, 'GPX0000002')), entity1('alpha', aS)];
-    const merged = ev2.find((e) => e.kind === 'merged' && e.entityIds.includes(mBefore) && e.entityIds.includes(mTyBefore));
+    const [mBefore, mTyBefore, sBefore] = [
+      entity1('alpha', aM),
+      entity1('beta', tokenOf(beta1.tokens, 'GPX0000002')),
+      entity1('alpha', aS),
+    ];
+    const merged = ev2.find(
+      (e) => e.kind === 'merged' && e.entityIds.includes(mBefore) && e.entityIds.includes(mTyBefore),
+    );
     t.ok(merged, "M's two previous entities merged");
     t.equal(merged?.runId, run2.runId, 'the merge names the run that caused it');
     t.same([...(merged?.from ?? [])].sort(), [mBefore, mTyBefore].sort(), 'merged from both');
     const split = ev2.find((e) => e.kind === 'split' && e.from === sBefore);
     t.ok(split, "S's previous entity split");
     t.equal(split?.runId, run2.runId, 'the split names the run that caused it');
-    t.notOk(ev1.some((e) => e.kind === 'merged' || e.kind === 'split'), 'neither is recorded with the earlier run');
+    t.notOk(
+      ev1.some((e) => e.kind === 'merged' || e.kind === 'split'),
+      'neither is recorded with the earlier run',
+    );
 
     // The same partition as a full run on these records with the first run's model.
     const sources = [source(alpha.path, 'alpha', true), source(beta2.path, 'beta', true)];
     const ref = linkWithModel(sources, decodeModel(state1.model), { diceThreshold: 0.8, runId: 'reference' });
     const pairsOf = new Set<string>();
     let g = 0;
-    for (const s of sources) for (const token of s.tokens) pairsOf.add(`${ref.entityIds[g++]}→${e2.get(`${s.name}/${token}`)!.entity}`);
+    for (const s of sources)
+      for (const token of s.tokens) pairsOf.add(`${ref.entityIds[g++]}→${e2.get(`${s.name}/${token}`)!.entity}`);
     t.equal(e2.size, ref.entityIds.length, 'as many records as the reference');
     t.equal(pairsOf.size, new Set(ref.entityIds).size, 'each reference entity is one run entity');
-    t.equal(pairsOf.size, new Set([...e2.values()].map((x) => x.entity)).size, 'and each run entity one reference entity');
+    t.equal(
+      pairsOf.size,
+      new Set([...e2.values()].map((x) => x.entity)).size,
+      'and each run entity one reference entity',
+    );
 
     // Unchanged entities (the same members, by record key) keep their ids, and alpha's pseudonyms.
     const membersOf = (e: Map<string, { entity: string; key: string }>) => {
@@ -304,25 +470,54 @@ for (const storage of ['postgres', 'pglite'] as const) {
     const full = await run('alpha', { mode: 'full' });
     t.match(full, { mode: 'full', modeReason: 'a full relink was requested' });
     for (const body of [{ mode: 'fast' }, { mode: 'full', extra: 1 }]) {
-      const r = await call(b, 'POST', '/v1/purposes/incremental/runs', { as: 'alpha', token: await tokenFor(b, 'alpha'), body });
+      const r = await call(b, 'POST', '/v1/purposes/incremental/runs', {
+        as: 'alpha',
+        token: await tokenFor(b, 'alpha'),
+        body,
+      });
       t.equal(r.status, 400, `refused: ${JSON.stringify(body)} → ${r.text.slice(0, 120)}`);
     }
     const again = await run('alpha', { mode: 'auto' });
     t.match(again, { mode: 'incremental' }, 'after it, incremental again');
-    t.match(again.modeReason, new RegExp(`^continues run ${full.runId} .* 0 new or changed, 0 removed; 0 candidate pairs scored`), 'nothing changed');
+    t.match(
+      again.modeReason,
+      new RegExp(`^continues run ${full.runId} .* 0 new or changed, 0 removed; 0 candidate pairs scored`),
+      'nothing changed',
+    );
 
     // The stored settings hold each source's population (none for beta, which declares none).
     type Settings = { sources: { name: string; duplicateFree: boolean; population?: string }[] };
-    const settingsOf = async (runId: string) => (await b.db.selectFrom('run_state').select('settings').where('run_id', '=', runId).executeTakeFirstOrThrow()).settings as unknown as Settings;
+    const settingsOf = async (runId: string) =>
+      (await b.db.selectFrom('run_state').select('settings').where('run_id', '=', runId).executeTakeFirstOrThrow())
+        .settings as unknown as Settings;
     const settings = await settingsOf(again.runId);
-    t.same(settings.sources, [{ name: 'alpha', duplicateFree: true, population: 'adults' }, { name: 'beta', duplicateFree: true }], 'the run settings hold the populations');
+    t.same(
+      settings.sources,
+      [
+        { name: 'alpha', duplicateFree: true, population: 'adults' },
+        { name: 'beta', duplicateFree: true },
+      ],
+      'the run settings hold the populations',
+    );
     // A state whose sources differ in population only (here: as stored before populations existed,
     // no field, read as anyone) cannot be continued: a full run, naming the change.
     const unaware = { ...settings, sources: settings.sources.map(({ population: _p, ...s }) => s) };
-    await b.db.updateTable('run_state').set({ settings: JSON.stringify(unaware) } as never).where('run_id', '=', again.runId).execute();
+    await b.db
+      .updateTable('run_state')
+      .set({ settings: JSON.stringify(unaware) } as never)
+      .where('run_id', '=', again.runId)
+      .execute();
     const relinked = await run('alpha');
-    t.match(relinked, { mode: 'full', modeReason: 'the contributing sources changed (alpha (duplicate-free), beta (duplicate-free) → alpha (duplicate-free, adults only), beta (duplicate-free))' });
-    t.match(await run('alpha'), { mode: 'incremental' }, 'the next run continues it: beta, with no population field, reads as undeclared');
+    t.match(relinked, {
+      mode: 'full',
+      modeReason:
+        'the contributing sources changed (alpha (duplicate-free), beta (duplicate-free) → alpha (duplicate-free, adults only), beta (duplicate-free))',
+    });
+    t.match(
+      await run('alpha'),
+      { mode: 'incremental' },
+      'the next run continues it: beta, with no population field, reads as undeclared',
+    );
 
     // A new policy version: a full run, saying so.
     await storePolicy(b.db, parsePolicy(POLICY(2)), 'admin:root');
@@ -334,12 +529,21 @@ for (const storage of ['postgres', 'pglite'] as const) {
     await b.db.deleteFrom('run_state').where('run_id', '=', v2.runId).execute();
     const lost = await run('alpha');
     t.match(lost, { mode: 'full', modeReason: `the previous run ${v2.runId} has no stored state to continue from` });
-    const stored = await b.db.selectFrom('run').select(['id', 'mode', 'mode_reason']).where('id', '=', lost.runId).executeTakeFirstOrThrow();
+    const stored = await b.db
+      .selectFrom('run')
+      .select(['id', 'mode', 'mode_reason'])
+      .where('id', '=', lost.runId)
+      .executeTakeFirstOrThrow();
     t.match(stored, { mode: 'full', mode_reason: lost.modeReason }, 'the run record says it too');
 
     // Retention: the state goes with its run.
-    await b.db.updateTable('run').set({ started_at: new Date(Date.now() - 31 * 86_400_000) } as never).where('purpose', '=', 'incremental').execute();
-    const count = async (table: 'run_state' | 'run_record') => Number((await b.db.selectFrom(table).select(b.db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    await b.db
+      .updateTable('run')
+      .set({ started_at: new Date(Date.now() - 31 * 86_400_000) } as never)
+      .where('purpose', '=', 'incremental')
+      .execute();
+    const count = async (table: 'run_state' | 'run_record') =>
+      Number((await b.db.selectFrom(table).select(b.db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     t.ok((await count('run_state')) >= 5, 'state stored for each completed run');
     await purge(b.db, 'operator:test');
     t.equal(await count('run_state'), 0, 'purge deletes the stored state with the runs');

@@ -118,7 +118,11 @@ const nativeOptedOut = process.env['BLINDLINK_KERNEL_NATIVE'] === '0';
 
 t.test('backends: native unless opted out, WASM on Node, the JS fallback always', async (t) => {
   if (nativeOptedOut) t.notOk(backends.includes('native'), 'BLINDLINK_KERNEL_NATIVE=0 leaves the addon unloaded');
-  else t.ok(backends.includes('native'), `native addon loaded (${nativeStatus().detail}); set BLINDLINK_KERNEL_NATIVE=0 only where it cannot build`);
+  else
+    t.ok(
+      backends.includes('native'),
+      `native addon loaded (${nativeStatus().detail}); set BLINDLINK_KERNEL_NATIVE=0 only where it cannot build`,
+    );
   t.equal(nativeStatus().available, backends.includes('native'));
   t.ok(backends.includes('wasm'), 'scalar WASM kernel validates');
   t.ok(backends.includes('js'));
@@ -126,13 +130,17 @@ t.test('backends: native unless opted out, WASM on Node, the JS fallback always'
   if (!nativeOptedOut) t.equal(kernelBackend(), 'native', 'native is preferred');
   for (const words of [1, 2, 3, 16, 17, 32, 64, 200]) {
     t.ok(wasm.validate(buildDiceModule(words, false)), `scalar module validates for ${words} words`);
-    if (backends.includes('wasm-simd')) t.ok(wasm.validate(buildDiceModule(words, true)), `SIMD module validates for ${words} words`);
+    if (backends.includes('wasm-simd'))
+      t.ok(wasm.validate(buildDiceModule(words, true)), `SIMD module validates for ${words} words`);
   }
 });
 
 t.test('BLINDLINK_KERNEL_NATIVE=0 falls back to WebAssembly and says why', async (t) => {
   const probe = `import('@blindlink/broker/kernel').then((k) => console.log(JSON.stringify([k.availableBackends(), k.kernelBackend(), k.nativeStatus()])))`;
-  const out = execFileSync(process.execPath, ['-e', probe], { env: { ...process.env, BLINDLINK_KERNEL_NATIVE: '0' }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['-e', probe], {
+    env: { ...process.env, BLINDLINK_KERNEL_NATIVE: '0' },
+    encoding: 'utf8',
+  });
   const [list, chosen, status] = JSON.parse(out) as [string[], string, { available: boolean; detail: string }];
   t.notOk(list.includes('native'));
   t.equal(chosen, 'wasm');
@@ -212,19 +220,38 @@ t.test('all pairs: every backend equals the reference, for every length and thre
     const setA = FilterSet.fromBytes(bits, A);
     const setB = FilterSet.fromBytes(bits, B);
     // Thresholds: the extremes, typical values, and exact scores that occur (edge: included).
-    const occurring = refAbove(A.slice(0, 6), B, bits, 0).map((h) => refDice(A[h.a] as Uint8Array, B[h.b] as Uint8Array, bits));
-    const thresholds = [-Infinity, -0.5, 0, 1e-9, 0.3, 0.5, 0.8, 1, 1.5, Infinity, ...occurring.filter((_, k) => k % 37 === 0)];
+    const occurring = refAbove(A.slice(0, 6), B, bits, 0).map((h) =>
+      refDice(A[h.a] as Uint8Array, B[h.b] as Uint8Array, bits),
+    );
+    const thresholds = [
+      -Infinity,
+      -0.5,
+      0,
+      1e-9,
+      0.3,
+      0.5,
+      0.8,
+      1,
+      1.5,
+      Infinity,
+      ...occurring.filter((_, k) => k % 37 === 0),
+    ];
     for (const thr of thresholds) {
       const want = refAbove(A, B, bits, thr).sort(byPair);
       const results = backends.map((be) => candidatesAbove(setA, setB, thr, { backend: be }));
       results.forEach((got, k) => {
         const hits = toHits(got).sort(byPair);
-        if (hits.length !== want.length || hits.some((h, m) => byPair(h, want[m] as Hit) !== 0 || h.score !== (want[m] as Hit).score)) {
+        if (
+          hits.length !== want.length ||
+          hits.some((h, m) => byPair(h, want[m] as Hit) !== 0 || h.score !== (want[m] as Hit).score)
+        ) {
           t.fail(`${backends[k]} bits=${bits} t=${thr}: ${hits.length} hits, reference ${want.length}`);
         }
-        if (!sameArrays(got, results[0] as Candidates)) t.fail(`${backends[k]} differs from ${backends[0]} at bits=${bits} t=${thr}`);
+        if (!sameArrays(got, results[0] as Candidates))
+          t.fail(`${backends[k]} differs from ${backends[0]} at bits=${bits} t=${thr}`);
       });
-      if (occurring.includes(thr) && want.length === 0) t.fail('an occurring score used as threshold must include its own pair');
+      if (occurring.includes(thr) && want.length === 0)
+        t.fail('an occurring score used as threshold must include its own pair');
     }
     t.pass(`bits=${bits}: ${backends.join(', ')} agree with the reference on ${thresholds.length} thresholds`);
   }
@@ -238,7 +265,9 @@ t.test('threshold edge: a pair scoring exactly the threshold is included', async
     const got = candidatesAbove(FilterSet.fromBytes(8, [a]), FilterSet.fromBytes(8, [b]), exact, { backend: be });
     t.equal(got.a.length, 1, `${be}: included at t = Dice`);
     t.equal(got.score[0], Math.fround(exact));
-    const above = candidatesAbove(FilterSet.fromBytes(8, [a]), FilterSet.fromBytes(8, [b]), exact + 2 ** -50, { backend: be });
+    const above = candidatesAbove(FilterSet.fromBytes(8, [a]), FilterSet.fromBytes(8, [b]), exact + 2 ** -50, {
+      backend: be,
+    });
     t.equal(above.a.length, 0, `${be}: excluded just above`);
   }
   // Empty against empty is Dice 0: included at threshold 0, not above.
@@ -265,7 +294,8 @@ t.test('candidate list: only listed pairs, in list order, pruning applied', asyn
         const s = refDice(A[list[k] as number] as Uint8Array, B[list[k + 1] as number] as Uint8Array, bits);
         if (s >= thr) want.push({ a: list[k] as number, b: list[k + 1] as number, score: Math.fround(s) });
       }
-      for (const be of backends) t.same(toHits(candidatesAbove(setA, setB, thr, { backend: be, pairs })), want, `${be} bits=${bits} t=${thr}`);
+      for (const be of backends)
+        t.same(toHits(candidatesAbove(setA, setB, thr, { backend: be, pairs })), want, `${be} bits=${bits} t=${thr}`);
     }
   }
   const s = FilterSet.fromBytes(8, [Uint8Array.of(1)]);
@@ -285,7 +315,11 @@ t.test('large outputs, unaligned views and dense lists: every backend identical'
     const results = backends.map((be) => candidatesAbove(setA, setB, thr, { backend: be }));
     const want = refAbove(A, B, bits, thr);
     const hits = toHits(results[0] as Candidates).sort(byPair);
-    t.ok(hits.length === want.length && hits.every((h, k) => byPair(h, want[k] as Hit) === 0 && h.score === (want[k] as Hit).score), `t=${thr}: ${hits.length} hits equal the reference`);
+    t.ok(
+      hits.length === want.length &&
+        hits.every((h, k) => byPair(h, want[k] as Hit) === 0 && h.score === (want[k] as Hit).score),
+      `t=${thr}: ${hits.length} hits equal the reference`,
+    );
     results.forEach((got, k) => t.ok(sameArrays(got, results[0] as Candidates), `t=${thr}: ${backends[k]} identical`));
   }
   // Filter words that start 4 bytes into their buffer (typed arrays promise 4-byte alignment only).
@@ -295,8 +329,20 @@ t.test('large outputs, unaligned views and dense lists: every backend identical'
   const view = { ...wide.view(), words: shifted.subarray(1) };
   const list = Uint32Array.from({ length: 2 * 500 }, (_, k) => (k * 7919) % 30);
   for (const be of backends) {
-    t.ok(sameArrays(candidatesAbove(view, view, 0.4, { backend: be }), candidatesAbove(wide, wide, 0.4, { backend: 'js' })), `${be}: unaligned words, all pairs`);
-    t.ok(sameArrays(candidatesAbove(view, view, 0.4, { backend: be, pairs: list }), candidatesAbove(wide, wide, 0.4, { backend: 'js', pairs: list })), `${be}: unaligned words, pair list`);
+    t.ok(
+      sameArrays(
+        candidatesAbove(view, view, 0.4, { backend: be }),
+        candidatesAbove(wide, wide, 0.4, { backend: 'js' }),
+      ),
+      `${be}: unaligned words, all pairs`,
+    );
+    t.ok(
+      sameArrays(
+        candidatesAbove(view, view, 0.4, { backend: be, pairs: list }),
+        candidatesAbove(wide, wide, 0.4, { backend: 'js', pairs: list }),
+      ),
+      `${be}: unaligned words, pair list`,
+    );
   }
 });
 
@@ -336,7 +382,9 @@ t.test('worker threads: identical to the single-thread kernel', async (t) => {
     }
   }
   const r = rng(9);
-  const pairs = Uint32Array.from({ length: 2 * 150_000 }, (_, k) => Math.floor(r() * (k % 2 === 0 ? A.length : B.length)));
+  const pairs = Uint32Array.from({ length: 2 * 150_000 }, (_, k) =>
+    Math.floor(r() * (k % 2 === 0 ? A.length : B.length)),
+  );
   const single = candidatesAbove(setA, setB, 0.55, { pairs });
   const multi = await candidatesAboveParallel(setA, setB, 0.55, { pairs, threads: 3 });
   t.ok(sameArrays(single, multi), `candidate list of 150,000 pairs: ${single.a.length} hits, identical with 3 workers`);

@@ -20,29 +20,49 @@ const SECRET = new TextEncoder().encode('the linkage secret the agencies of this
 const OTHER = new TextEncoder().encode('a different secret, picked up from another purpose');
 const KEY_CHECK = new RegExp((KeyCheck as unknown as { pattern: string }).pattern);
 
-t.test('the key check value: stable for one secret and schema, different otherwise, unrelated to every derived key', async (t) => {
-  const v2 = { id: UK_PERSON.id, version: UK_PERSON.version, fields: UK_PERSON.fields };
-  const check = keyCheckValue(SECRET, v2);
-  t.match(check, KEY_CHECK, 'matches the protocol pattern (16 bytes, base64url)');
-  t.equal(Buffer.from(check, 'base64url').length, 16);
-  t.equal(keyCheckValue(SECRET, v2), check, 'stable for one secret and schema');
-  t.equal(keyCheckValue(new Uint8Array(SECRET), { id: v2.id, version: v2.version }), check, 'depends on the schema id and version only, not on its fields');
-  t.not(keyCheckValue(OTHER, v2), check, 'another secret gives another value');
-  t.not(keyCheckValue(SECRET, { ...v2, version: v2.version + 1 }), check, 'another schema version another value (the salt, as every key)');
-  t.not(keyCheckValue(SECRET, { ...v2, id: 'uk-person-salted' }), check, 'another schema id another value');
+t.test(
+  'the key check value: stable for one secret and schema, different otherwise, unrelated to every derived key',
+  async (t) => {
+    const v2 = { id: UK_PERSON.id, version: UK_PERSON.version, fields: UK_PERSON.fields };
+    const check = keyCheckValue(SECRET, v2);
+    t.match(check, KEY_CHECK, 'matches the protocol pattern (16 bytes, base64url)');
+    t.equal(Buffer.from(check, 'base64url').length, 16);
+    t.equal(keyCheckValue(SECRET, v2), check, 'stable for one secret and schema');
+    t.equal(
+      keyCheckValue(new Uint8Array(SECRET), { id: v2.id, version: v2.version }),
+      check,
+      'depends on the schema id and version only, not on its fields',
+    );
+    t.not(keyCheckValue(OTHER, v2), check, 'another secret gives another value');
+    t.not(
+      keyCheckValue(SECRET, { ...v2, version: v2.version + 1 }),
+      check,
+      'another schema version another value (the salt, as every key)',
+    );
+    t.not(keyCheckValue(SECRET, { ...v2, id: 'uk-person-salted' }), check, 'another schema id another value');
 
-  const keys = deriveKeys(SECRET, v2);
-  const derived = [...keys.token.values(), keys.block, keys.flip, keys.permutation('clk'), ...v2.fields.map((f) => keys.permutation(`field:${f.name}`))];
-  const raw = Buffer.from(check, 'base64url');
-  const overlapping = derived.filter((k) => Buffer.from(k).includes(raw.subarray(0, 8)) || raw.includes(Buffer.from(k).subarray(0, 8)));
-  t.equal(overlapping.length, 0, `shares no 8-byte run with any of the ${derived.length} derived keys`);
-  t.throws(() => keyCheckValue(new Uint8Array(8), v2), /shorter than 16 bytes/, 'a short secret is refused here too');
-});
+    const keys = deriveKeys(SECRET, v2);
+    const derived = [
+      ...keys.token.values(),
+      keys.block,
+      keys.flip,
+      keys.permutation('clk'),
+      ...v2.fields.map((f) => keys.permutation(`field:${f.name}`)),
+    ];
+    const raw = Buffer.from(check, 'base64url');
+    const overlapping = derived.filter(
+      (k) => Buffer.from(k).includes(raw.subarray(0, 8)) || raw.includes(Buffer.from(k).subarray(0, 8)),
+    );
+    t.equal(overlapping.length, 0, `shares no 8-byte run with any of the ${derived.length} derived keys`);
+    t.throws(() => keyCheckValue(new Uint8Array(8), v2), /shorter than 16 bytes/, 'a short secret is refused here too');
+  },
+);
 
 /** The population: alpha (council tax) holds persons 0..39, beta (police) 25..59; 15 known to both. */
 function writeExtracts(dir: string) {
   const people = population(60);
-  const rows = (from: number, to: number, prefix: string) => people.slice(from, to).map((p, i) => [`${prefix}${1000 + i}`, p.given, p.surname, p.dob]);
+  const rows = (from: number, to: number, prefix: string) =>
+    people.slice(from, to).map((p, i) => [`${prefix}${1000 + i}`, p.given, p.surname, p.dob]);
   const header = ['record_id', 'given_name', 'surname', 'dob'];
   writeFileSync(join(dir, 'alpha.csv'), csv(header, rows(0, 40, 'A')));
   writeFileSync(join(dir, 'beta.csv'), csv(header, rows(25, 60, 'B')));
@@ -51,7 +71,17 @@ function writeExtracts(dir: string) {
 
 async function encode(dir: string, name: string, secret: Uint8Array, out = name): Promise<string> {
   const path = join(dir, `${out}.enc`);
-  await encodeCsv({ input: join(dir, `${name}.csv`), out: path, secret, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'fail', threads: 1 });
+  await encodeCsv({
+    input: join(dir, `${name}.csv`),
+    out: path,
+    secret,
+    schema: 'uk-person',
+    map: {},
+    idColumn: 'record_id',
+    ignore: [],
+    onInvalid: 'fail',
+    threads: 1,
+  });
   return path;
 }
 
@@ -68,18 +98,41 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
     betaLate: await encode(dir, 'beta-late', SECRET),
   };
   const header = (f: string) => readEncodedFile(f).body.header;
-  t.equal(header(files.alpha).keyCheck, keyCheckValue(SECRET, UK_PERSON), 'the encoder writes the key check into the header');
-  t.not(header(files.betaWrong).keyCheck, header(files.alpha).keyCheck, 'a file encoded with another secret carries another');
+  t.equal(
+    header(files.alpha).keyCheck,
+    keyCheckValue(SECRET, UK_PERSON),
+    'the encoder writes the key check into the header',
+  );
+  t.not(
+    header(files.betaWrong).keyCheck,
+    header(files.alpha).keyCheck,
+    'a file encoded with another secret carries another',
+  );
 
-  t.throws(() => linkFiles([files.alpha, files.betaWrong], { duplicateFree: [], diceThreshold: 0.8 }), /the input files were encoded with different linkage secrets: beta-wrong differs from alpha/, 'the offline linker refuses them too');
+  t.throws(
+    () => linkFiles([files.alpha, files.betaWrong], { duplicateFree: [], diceThreshold: 0.8 }),
+    /the input files were encoded with different linkage secrets: beta-wrong differs from alpha/,
+    'the offline linker refuses them too',
+  );
 
   const submit = (agency: string, file: string, key: string) => submitAs(b, agency, readEncodedFile(file).body, key);
-  const count = async (agency: string) => (await b.db.selectFrom('submission').select('id').where('agency', '=', agency).execute()).length;
-  const agencyCli = (agency: string, file: string) => run(AGENCY_BIN, ['submit', '--key-dir', b.keyDirs[agency]!, '--purpose', 'testing', '--in', file], { env: { BLINDLINK_BROKER: b.url } });
+  const count = async (agency: string) =>
+    (await b.db.selectFrom('submission').select('id').where('agency', '=', agency).execute()).length;
+  const agencyCli = (agency: string, file: string) =>
+    run(AGENCY_BIN, ['submit', '--key-dir', b.keyDirs[agency]!, '--purpose', 'testing', '--in', file], {
+      env: { BLINDLINK_BROKER: b.url },
+    });
 
   // Two agencies submit at once with different secrets: the first stored wins, the other is refused.
-  const [first, second] = await Promise.all([submit('alpha', files.alpha, 'alpha-0000001'), submit('beta', files.betaWrong, 'beta-wrong-001')]);
-  t.same([first.status, second.status].sort(), [201, 409], `racing submissions with different secrets: one stored, one refused (${first.status}, ${second.status})`);
+  const [first, second] = await Promise.all([
+    submit('alpha', files.alpha, 'alpha-0000001'),
+    submit('beta', files.betaWrong, 'beta-wrong-001'),
+  ]);
+  t.same(
+    [first.status, second.status].sort(),
+    [201, 409],
+    `racing submissions with different secrets: one stored, one refused (${first.status}, ${second.status})`,
+  );
   t.equal((await count('alpha')) + (await count('beta')), 1, 'only one of them is stored');
   if (second.status === 201) {
     // beta's wrong file won the race: beta replaces it with the right one, then alpha can submit.
@@ -95,7 +148,11 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   const refused = await submit('beta', files.betaWrong, 'beta-wrong-002');
   t.equal(refused.status, 409, refused.text);
   t.equal(refused.json.error.code, 'linkage-secret-mismatch');
-  t.match(refused.json.error.message, /different linkage secret than alpha's current submission/, 'names the agency whose secret differs');
+  t.match(
+    refused.json.error.message,
+    /different linkage secret than alpha's current submission/,
+    'names the agency whose secret differs',
+  );
   t.same(refused.json.error.details, { agencies: ['alpha'] });
   t.equal(await count('beta'), before, 'nothing stored');
   const cliRefused = await agencyCli('beta', files.betaWrong);
@@ -108,11 +165,17 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
     return r.json as { runId: string; status: string; error?: string };
   };
   const knownToBeta = async () => {
-    const r = await call(b, 'POST', '/v1/purposes/testing/releases/membership', { as: 'alpha', token: await tokenFor(b, 'alpha'), body: { of: 'beta' } });
+    const r = await call(b, 'POST', '/v1/purposes/testing/releases/membership', {
+      as: 'alpha',
+      token: await tokenFor(b, 'alpha'),
+      body: { of: 'beta' },
+    });
     t.equal(r.status, 200, r.text.slice(0, 300));
     return (r.json.answers as { known: boolean }[]).filter((a) => a.known).length;
   };
-  const linkedSubmissions = async (runId: string) => (await b.db.selectFrom('run').select('submission_ids').where('id', '=', runId).executeTakeFirstOrThrow()).submission_ids;
+  const linkedSubmissions = async (runId: string) =>
+    (await b.db.selectFrom('run').select('submission_ids').where('id', '=', runId).executeTakeFirstOrThrow())
+      .submission_ids;
 
   // With the right secret: stored, linked, 15 known.
   const right = second.status === 201 ? undefined : await submit('beta', files.beta, 'beta-right-000');
@@ -120,7 +183,14 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
     t.equal(right.status, 201, right.text);
     t.equal(right.json.reused, false);
   }
-  const betaId = (await b.db.selectFrom('submission').select('id').where('agency', '=', 'beta').where('idempotency_key', '=', 'beta-right-000').executeTakeFirstOrThrow()).id;
+  const betaId = (
+    await b.db
+      .selectFrom('submission')
+      .select('id')
+      .where('agency', '=', 'beta')
+      .where('idempotency_key', '=', 'beta-right-000')
+      .executeTakeFirstOrThrow()
+  ).id;
   const run1 = await startRun();
   t.equal(run1.status, 'completed', run1.error ?? '');
   t.equal(await knownToBeta(), 15, 'persons 25..39 are known to beta');
@@ -141,7 +211,14 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   t.equal(run3.status, 'completed');
   t.ok((await linkedSubmissions(run3.runId)).includes(betaId), 'the run links the earlier submission');
   t.equal(await knownToBeta(), 15, 'and the answers are those of the earlier file again');
-  const audit = await b.db.selectFrom('audit_log').select('reason').where('action', '=', 'submission.create').where('decision', '=', 'allowed').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+  const audit = await b.db
+    .selectFrom('audit_log')
+    .select('reason')
+    .where('action', '=', 'submission.create')
+    .where('decision', '=', 'allowed')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
   t.match(audit.reason, new RegExp(`submission ${betaId} made current again`), 'audited as such');
 
   const same = await submit('beta', files.beta, 'beta-again-002');
@@ -165,11 +242,41 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   t.equal((await submit('beta', files.betaLate, 'beta-late-0002')).json.reused, true, 'the later file is current');
   const cliAgain = await agencyCli('beta', files.beta);
   t.not(cliAgain.code, 0, 'the same upload again is a retry, not a new submission');
-  t.match(cliAgain.stderr, /no longer the current submission.*new idempotency key/, 'and says how to make it current again');
-  const cliNew = await run(AGENCY_BIN, ['submit', '--key-dir', b.keyDirs.beta!, '--purpose', 'testing', '--in', files.beta, '--idempotency-key', 'beta-cli-fresh-1'], { env: { BLINDLINK_BROKER: b.url } });
+  t.match(
+    cliAgain.stderr,
+    /no longer the current submission.*new idempotency key/,
+    'and says how to make it current again',
+  );
+  const cliNew = await run(
+    AGENCY_BIN,
+    [
+      'submit',
+      '--key-dir',
+      b.keyDirs.beta!,
+      '--purpose',
+      'testing',
+      '--in',
+      files.beta,
+      '--idempotency-key',
+      'beta-cli-fresh-1',
+    ],
+    { env: { BLINDLINK_BROKER: b.url } },
+  );
   t.equal(cliNew.code, 0, cliNew.stderr);
-  const currentBeta = (await b.db.selectFrom('submission').select('id').where('agency', '=', 'beta').orderBy('current_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
-  t.equal(currentBeta, (JSON.parse(cliNew.stdout) as { submissionId: string }).submissionId, 'with a new key the file is current again');
+  const currentBeta = (
+    await b.db
+      .selectFrom('submission')
+      .select('id')
+      .where('agency', '=', 'beta')
+      .orderBy('current_at', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow()
+  ).id;
+  t.equal(
+    currentBeta,
+    (JSON.parse(cliNew.stdout) as { submissionId: string }).submissionId,
+    'with a new key the file is current again',
+  );
   t.not(currentBeta, cliId);
   const storedAfterCli = await count('beta');
 
@@ -188,11 +295,18 @@ async function keyCheckScenario(t: Test, storage: 'postgres' | 'pglite') {
   await b.db.updateTable('submission').set({ key_check: altered }).where('id', '=', currentBeta).execute();
   const refusedRun = await startRun();
   t.equal(refusedRun.status, 'failed', 'the run refuses to link them');
-  t.match(refusedRun.error, /different linkage secrets: beta differs from alpha; every agency must encode with the same secret/);
+  t.match(
+    refusedRun.error,
+    /different linkage secrets: beta differs from alpha; every agency must encode with the same secret/,
+  );
 
   const logs = b.logs.join('');
   const values = [header(files.alpha).keyCheck!, header(files.betaWrong).keyCheck!, altered];
-  t.same(values.filter((v) => logs.includes(v)), [], 'no key check value in the logs');
+  t.same(
+    values.filter((v) => logs.includes(v)),
+    [],
+    'no key check value in the logs',
+  );
 }
 
 t.test('key checks and re-submission on PostgreSQL', (t) => keyCheckScenario(t, 'postgres'));

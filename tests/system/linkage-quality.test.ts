@@ -56,14 +56,34 @@ t.test('FEBRL4 with every column as a field filter: F1 ≥ 0.999, household test
   const header = 'record_id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,dob,soc_sec_id';
   for (const f of ['dataset4a', 'dataset4b']) {
     const rows = (parse(readFileSync(join(FEBRL, `${f}.csv`)), { relax_column_count: true }) as string[][]).slice(1);
-    writeFileSync(join(dir, `${f}.csv`), [header, ...rows.map((r) => r.map((v) => `"${v.trim()}"`).join(','))].join('\n') + '\n');
-    const s = await encodeCsv({ input: join(dir, `${f}.csv`), out: join(dir, `${f}.enc`), secret: SECRET, schema: join(ROOT, 'bench/schemas/febrl4.json'), map: {}, idColumn: 'record_id', ignore: [], onInvalid: 'missing' });
+    writeFileSync(
+      join(dir, `${f}.csv`),
+      [header, ...rows.map((r) => r.map((v) => `"${v.trim()}"`).join(','))].join('\n') + '\n',
+    );
+    const s = await encodeCsv({
+      input: join(dir, `${f}.csv`),
+      out: join(dir, `${f}.enc`),
+      secret: SECRET,
+      schema: join(ROOT, 'bench/schemas/febrl4.json'),
+      map: {},
+      idColumn: 'record_id',
+      ignore: [],
+      onInvalid: 'missing',
+    });
     t.equal(s.encoded, 5000, `${f}: every row kept`);
-    for (const [token, id] of readTokenMap(join(dir, `${f}.enc.tokens.csv`))) idOf.set(token, id.replace(/-(org|dup-\d+)$/, ''));
+    for (const [token, id] of readTokenMap(join(dir, `${f}.enc.tokens.csv`)))
+      idOf.set(token, id.replace(/-(org|dup-\d+)$/, ''));
   }
-  const { sources, result } = linkFiles([join(dir, 'dataset4a.enc'), join(dir, 'dataset4b.enc')], { duplicateFree: ['dataset4a', 'dataset4b'], diceThreshold: 0.8 });
+  const { sources, result } = linkFiles([join(dir, 'dataset4a.enc'), join(dir, 'dataset4b.enc')], {
+    duplicateFree: ['dataset4a', 'dataset4b'],
+    diceThreshold: 0.8,
+  });
   t.equal(result.scoring.mode, 'fellegi-sunter');
-  t.match(result.scoring.reasoning.join('\n'), /Household test off: only 0\.00%/, 'FEBRL holds no co-residents, so the household test stays off');
+  t.match(
+    result.scoring.reasoning.join('\n'),
+    /Household test off: only 0\.00%/,
+    'FEBRL holds no co-residents, so the household test stays off',
+  );
   const header0 = sources[0]!.fieldSpecs.filter((f) => f.personal).map((f) => f.field);
   t.same(header0, ['given_name', 'dob', 'soc_sec_id'], 'the encoder declared the personal fields');
   let g = 0;
@@ -81,7 +101,9 @@ t.test('FEBRL4 with every column as a field filter: F1 ≥ 0.999, household test
   const precision = tp / (tp + fp);
   const recall = tp / 5000;
   const f1 = (2 * precision * recall) / (precision + recall);
-  t.comment(`FEBRL4 field-level: precision ${precision.toFixed(4)} recall ${recall.toFixed(4)} F1 ${f1.toFixed(4)}, ${result.stats.candidatePairs} candidate pairs`);
+  t.comment(
+    `FEBRL4 field-level: precision ${precision.toFixed(4)} recall ${recall.toFixed(4)} F1 ${f1.toFixed(4)}, ${result.stats.candidatePairs} candidate pairs`,
+  );
   t.ok(f1 >= 0.999, `F1 ${f1.toFixed(4)} ≥ 0.999`);
   t.ok(result.stats.candidatePairs < 50_000, `${result.stats.candidatePairs} candidate pairs < 50,000`);
 });

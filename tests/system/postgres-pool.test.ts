@@ -18,7 +18,12 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /** Sessions the server holds open on a database (the ones `drop database … with (force)` would kill). */
-const sessionsOn = (name: string) => admin(async (c) => (await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name])).rows[0]!.n);
+const sessionsOn = (name: string) =>
+  admin(
+    async (c) =>
+      (await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]))
+        .rows[0]!.n,
+  );
 
 // pg's Pool.end() resolves before its connections have closed; a test's teardown that then dropped the
 // database killed them in flight, and the pool re-emitted the server's FATAL as an unhandled 'error'.
@@ -55,13 +60,32 @@ t.test('the broker outlives its idle connections being killed, and logs it witho
   // That query left its connection idle in the pool, with any others from setup; an operator (or a
   // failover) ends every session, and each idle client hears of it.
   // The broker's own pool (its job queue keeps sessions of its own, which this does not count).
-  const killed = await admin(async (c) => (await c.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'blindlink-broker'", [name])).rowCount ?? 0);
+  const killed = await admin(
+    async (c) =>
+      (
+        await c.query(
+          "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'blindlink-broker'",
+          [name],
+        )
+      ).rowCount ?? 0,
+  );
   t.ok(killed > 0, 'idle sessions terminated');
   const lostLines = () => b.logs.filter((l) => l.includes('an idle database connection was lost'));
   while (lostLines().length < killed) await new Promise((r) => setTimeout(r, 20));
   t.equal(lostLines().length, killed, 'one warning per connection lost');
   const entry = JSON.parse(lostLines()[0]!);
-  t.match(entry, { level: 40, code: '57P01', message: /terminating connection due to administrator command/ }, 'with the server\'s code and message');
-  t.notOk('client' in entry || 'err' in entry, 'not the pg client the error carries (it holds the connection settings)');
-  t.equal((await sql<{ one: number }>`select 1 as one`.execute(b.db)).rows[0]!.one, 1, 'the next query gets a fresh connection');
+  t.match(
+    entry,
+    { level: 40, code: '57P01', message: /terminating connection due to administrator command/ },
+    "with the server's code and message",
+  );
+  t.notOk(
+    'client' in entry || 'err' in entry,
+    'not the pg client the error carries (it holds the connection settings)',
+  );
+  t.equal(
+    (await sql<{ one: number }>`select 1 as one`.execute(b.db)).rows[0]!.one,
+    1,
+    'the next query gets a fresh connection',
+  );
 });

@@ -14,7 +14,18 @@ import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/a
 import { synthCommand } from '@blindlink/agency-client/synth';
 import { UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-client/encode';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
-import { estimateAlignment, loadBackground, privacyReport, runPrivacyReport, wilson, type AttackName, type Background, type PrivacyReport, type PrivacyReportOptions, type Truth } from '@blindlink/broker/privacy';
+import {
+  estimateAlignment,
+  loadBackground,
+  privacyReport,
+  runPrivacyReport,
+  wilson,
+  type AttackName,
+  type Background,
+  type PrivacyReport,
+  type PrivacyReportOptions,
+  type Truth,
+} from '@blindlink/broker/privacy';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 import { mulberry32 } from '../helpers/prng.js';
 
@@ -106,8 +117,16 @@ const CASES: Case[] = [
 /** The shipped background with each count scaled by a factor in [0.5, 1.5) and every fifth name dropped. */
 function perturbed(bg: Background): Background {
   let s = 7;
-  const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
-  const fields = new Map([...bg.fields].map(([f, vs]) => [f, vs.filter((_, i) => i % 5 !== 2).map((v) => ({ value: v.value, count: v.count * (0.5 + rand()) })).sort((a, b) => b.count - a.count)]));
+  const rand = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+  const fields = new Map(
+    [...bg.fields].map(([f, vs]) => [
+      f,
+      vs
+        .filter((_, i) => i % 5 !== 2)
+        .map((v) => ({ value: v.value, count: v.count * (0.5 + rand()) }))
+        .sort((a, b) => b.count - a.count),
+    ]),
+  );
   return { ...bg, source: `${bg.source} (perturbed)`, fields };
 }
 
@@ -116,29 +135,54 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The synthetic GP extract, once, and the truth: each row's normalised values, by row token. */
 async function population(): Promise<{ csv: string; ignore: string[] }> {
-  await synthCommand({ persons: PERSONS, seed: 'privacy-attacked', out: join(dir, 'synth'), agencies: ['nhs_gp'] }, { info: () => {} });
+  await synthCommand(
+    { persons: PERSONS, seed: 'privacy-attacked', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
+    { info: () => {} },
+  );
   const csv = join(dir, 'synth/nhs_gp.csv');
   const header = (readFileSync(csv, 'utf8').split('\n')[0] ?? '').split(',');
   const identifiers = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
   return { csv, ignore: header.filter((h) => !identifiers.includes(h)) };
 }
 
-async function encoded(spec: string | EncodingSchema, pop: { csv: string; ignore: string[] }): Promise<{ header: EncodedHeader; records: EncodedRecord[]; truth: Truth }> {
+async function encoded(
+  spec: string | EncodingSchema,
+  pop: { csv: string; ignore: string[] },
+): Promise<{ header: EncodedHeader; records: EncodedRecord[]; truth: Truth }> {
   const schema = typeof spec === 'string' ? spec : join(dir, `${spec.id}.schema.json`);
   if (typeof spec !== 'string') writeFileSync(schema, JSON.stringify(spec));
   const out = join(dir, `${typeof spec === 'string' ? spec : spec.id}.enc`);
-  await encodeCsv({ input: pop.csv, out, secret: SECRET, schema, map: {}, idColumn: 'record_id', ignore: pop.ignore, onInvalid: 'missing' });
+  await encodeCsv({
+    input: pop.csv,
+    out,
+    secret: SECRET,
+    schema,
+    map: {},
+    idColumn: 'record_id',
+    ignore: pop.ignore,
+    onInvalid: 'missing',
+  });
   const lines = readFileSync(out, 'utf8').trim().split('\n');
-  const rows = new Map((parse(readFileSync(pop.csv), { columns: true }) as Record<string, string>[]).map((r) => [r.record_id!, r]));
+  const rows = new Map(
+    (parse(readFileSync(pop.csv), { columns: true }) as Record<string, string>[]).map((r) => [r.record_id!, r]),
+  );
   const truth: Truth = new Map();
   for (const [token, id] of readTokenMap(`${out}.tokens.csv`)) {
     const row = rows.get(id)!;
     const g = normaliseGivenName(row.given_name ?? '');
     const s = normaliseSurname(row.surname ?? '');
     const d = normaliseDob(row.dob ?? '');
-    truth.set(token, { ...(g.ok ? { given_name: g.value } : {}), ...(s.ok ? { surname: s.value } : {}), ...(d.ok ? { dob: d.value } : {}) });
+    truth.set(token, {
+      ...(g.ok ? { given_name: g.value } : {}),
+      ...(s.ok ? { surname: s.value } : {}),
+      ...(d.ok ? { dob: d.value } : {}),
+    });
   }
-  return { header: JSON.parse(lines[0]!) as EncodedHeader, records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord), truth };
+  return {
+    header: JSON.parse(lines[0]!) as EncodedHeader,
+    records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord),
+    truth,
+  };
 }
 
 t.test('Wilson interval and the alignment estimate', async (t) => {
@@ -164,19 +208,38 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
       if (!encodings.has(key)) encodings.set(key, await encoded(c.schema, pop));
       const e = encodings.get(key)!;
       const records = c.transform ? c.transform(e.records) : e.records;
-      const report = privacyReport([{ name: 'gp', header: e.header, records }], { background: c.background === 'perturbed' ? perturbed(shipped) : shipped, truth: e.truth, attacks: c.attacks });
+      const report = privacyReport([{ name: 'gp', header: e.header, records }], {
+        background: c.background === 'perturbed' ? perturbed(shipped) : shipped,
+        truth: e.truth,
+        attacks: c.attacks,
+      });
       const field = (f: Field) => report.fields.find((x) => x.field === f)!;
-      for (const [attack, floors] of Object.entries(c.atLeast ?? {}) as [AttackName, Partial<Record<Field, number>>][]) {
+      for (const [attack, floors] of Object.entries(c.atLeast ?? {}) as [
+        AttackName,
+        Partial<Record<Field, number>>,
+      ][]) {
         for (const [f, floor] of Object.entries(floors) as [Field, number][]) {
           const m = field(f).attacks[attack]?.measured;
-          t.ok(m && m.top1.rate >= floor, `${attack} re-identifies ≥ ${floor * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(1) : '-'}%, n ${m?.top1.n})`);
-          t.ok(m && m.top1.lo <= m.top1.rate && m.top1.rate <= m.top1.hi && m.top10.rate >= m.top1.rate, 'with its interval, and top-10 at least top-1');
+          t.ok(
+            m && m.top1.rate >= floor,
+            `${attack} re-identifies ≥ ${floor * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(1) : '-'}%, n ${m?.top1.n})`,
+          );
+          t.ok(
+            m && m.top1.lo <= m.top1.rate && m.top1.rate <= m.top1.hi && m.top10.rate >= m.top1.rate,
+            'with its interval, and top-10 at least top-1',
+          );
         }
       }
-      for (const [attack, ceilings] of Object.entries(c.atMost ?? {}) as [AttackName, Partial<Record<Field, number>>][]) {
+      for (const [attack, ceilings] of Object.entries(c.atMost ?? {}) as [
+        AttackName,
+        Partial<Record<Field, number>>,
+      ][]) {
         for (const [f, ceiling] of Object.entries(ceilings) as [Field, number][]) {
           const m = field(f).attacks[attack]?.measured;
-          t.ok(m && m.top1.rate <= ceiling, `${attack} re-identifies at most ${ceiling * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(3) : '-'}%, ${m ? Math.round(m.top1.rate * m.top1.n) : '-'} of ${m?.top1.n})`);
+          t.ok(
+            m && m.top1.rate <= ceiling,
+            `${attack} re-identifies at most ${ceiling * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(3) : '-'}%, ${m ? Math.round(m.top1.rate * m.top1.n) : '-'} of ${m?.top1.n})`,
+          );
         }
       }
       if (c.noRepeats) {
@@ -186,7 +249,10 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
           t.equal(x.groups.distinct, x.groups.records, `${f}: every group has one record`);
           if (x.attacks.frequency) {
             t.equal(x.attacks.frequency.estimated!.rate, 0, `${f}: the no-truth estimate is 0`);
-            t.ok(x.attacks.frequency.measured!.top1.rate < 0.002, `${f}: alignment re-identifies next to no one (${(100 * x.attacks.frequency.measured!.top1.rate).toFixed(2)}%)`);
+            t.ok(
+              x.attacks.frequency.measured!.top1.rate < 0.002,
+              `${f}: alignment re-identifies next to no one (${(100 * x.attacks.frequency.measured!.top1.rate).toFixed(2)}%)`,
+            );
           }
         }
       } else {
@@ -201,12 +267,21 @@ t.test('blindlink-broker privacy-report: text, JSON with a reproducible digest, 
   const rows = ['record_id,given_name,surname,dob,sex'];
   const given = ['Olivia', 'Oliver', 'Amelia', 'George', 'Isla', 'Harry'];
   const surnames = ['Smith', 'Jones', 'Taylor', 'Brown', 'Khan'];
-  for (let i = 0; i < 300; i++) rows.push(`R${i},${given[(i * 7) % 6]},${surnames[(i * 3) % 5]},${1950 + (i % 50)}-0${1 + (i % 9)}-1${i % 10},${i % 2 ? 'F' : 'M'}`);
+  for (let i = 0; i < 300; i++)
+    rows.push(
+      `R${i},${given[(i * 7) % 6]},${surnames[(i * 3) % 5]},${1950 + (i % 50)}-0${1 + (i % 9)}-1${i % 10},${i % 2 ? 'F' : 'M'}`,
+    );
   writeFileSync(pop.csv, rows.join('\n') + '\n');
   const e = await encoded('uk-person', pop);
   const file = join(dir, 'uk-person.enc');
   const truthCsv = join(dir, 'truth.csv');
-  writeFileSync(truthCsv, ['token,field,value', ...[...e.truth].flatMap(([tok, v]) => Object.entries(v).map(([f, x]) => `${tok},${f},${x}`))].join('\n') + '\n');
+  writeFileSync(
+    truthCsv,
+    [
+      'token,field,value',
+      ...[...e.truth].flatMap(([tok, v]) => Object.entries(v).map(([f, x]) => `${tok},${f},${x}`)),
+    ].join('\n') + '\n',
+  );
 
   const text = await run(BROKER_BIN, ['privacy-report', file]);
   t.equal(text.code, 0, text.stderr);
@@ -219,7 +294,10 @@ t.test('blindlink-broker privacy-report: text, JSON with a reproducible digest, 
   t.equal(json.code, 0, json.stderr);
   const report = JSON.parse(json.stdout) as PrivacyReport;
   t.equal(report.truth?.rows, 300);
-  const inProcess = privacyReport([{ name: 'uk-person', header: e.header, records: e.records }], { background: loadBackground(), truth: e.truth });
+  const inProcess = privacyReport([{ name: 'uk-person', header: e.header, records: e.records }], {
+    background: loadBackground(),
+    truth: e.truth,
+  });
   t.equal(report.digest, inProcess.digest, 'the digest is reproducible: the same files give the same report');
   t.ok(report.fields.find((f) => f.field === 'given_name')!.attacks.frequency!.measured, 'with truth: measured rates');
 
@@ -228,9 +306,14 @@ t.test('blindlink-broker privacy-report: text, JSON with a reproducible digest, 
   writeFileSync(notJson, 'not json\n');
   const bad = await run(BROKER_BIN, ['privacy-report', notJson]);
   t.equal(bad.code, 1, 'a bad file: exit 1');
-  t.match(bad.stderr, /^blindlink-broker: error: .*bad\.enc line 1: not JSON$/m, 'one error line naming the file and line');
+  t.match(
+    bad.stderr,
+    /^blindlink-broker: error: .*bad\.enc line 1: not JSON$/m,
+    'one error line naming the file and line',
+  );
   t.equal(bad.stdout, '', 'and no report');
-  const fails = (args: string[], opts: PrivacyReportOptions, message: RegExp) => t.throws(() => runPrivacyReport(args, opts), message, message.source);
+  const fails = (args: string[], opts: PrivacyReportOptions, message: RegExp) =>
+    t.throws(() => runPrivacyReport(args, opts), message, message.source);
   fails([join(dir, 'missing.enc')], {}, /cannot read encoded file .*missing\.enc: ENOENT/);
   const truncated = join(dir, 'short.enc');
   writeFileSync(truncated, readFileSync(file, 'utf8').split('\n').slice(0, 10).join('\n') + '\n');

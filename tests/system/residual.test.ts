@@ -20,14 +20,27 @@ t.test('residual pass: what pairwise linkage missed, at one address and for hous
   const data = join(dir, 'synth');
   await synthCommand({ persons: 6000, seed: 'residual', out: data, agencies: AGENCIES }, { info: () => {} });
   const truth = readCsv(join(data, 'truth', 'records.csv'));
-  const byRecord = new Map(truth.rows.map((r) => [`${r.agency}:${r.record_id}`, { person: r.person_id!, variations: r.variations! }]));
+  const byRecord = new Map(
+    truth.rows.map((r) => [`${r.agency}:${r.record_id}`, { person: r.person_id!, variations: r.variations! }]),
+  );
 
   const sources = [];
   const rowOf = new Map<string, string>();
   for (const a of AGENCIES) {
     const csv = join(data, `${a}.csv`);
     const out = join(dir, `${a}.enc`);
-    await encodeCsv({ input: csv, out, secret: SECRET, schema: 'uk-person', map: {}, idColumn: 'record_id', ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []), attributes: [], onInvalid: 'missing', threads: 1 });
+    await encodeCsv({
+      input: csv,
+      out,
+      secret: SECRET,
+      schema: 'uk-person',
+      map: {},
+      idColumn: 'record_id',
+      ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
+      attributes: [],
+      onInvalid: 'missing',
+      threads: 1,
+    });
     for (const [token, id] of readTokenMap(`${out}.tokens.csv`)) rowOf.set(token, `${a}:${id}`);
     sources.push(readSource(out, false));
   }

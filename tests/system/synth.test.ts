@@ -41,7 +41,11 @@ async function tempDir(label: string): Promise<string> {
 }
 
 /** Materialise a dataset in memory (mid-size N only). */
-function collect(persons: number, seed: string, errorRates?: Partial<ErrorRates>): { households: Household[]; records: SynthRecord[] } {
+function collect(
+  persons: number,
+  seed: string,
+  errorRates?: Partial<ErrorRates>,
+): { households: Household[]; records: SynthRecord[] } {
   const households: Household[] = [];
   const records: SynthRecord[] = [];
   for (const ev of generateDataset(persons, seed, errorRates ? { errorRates } : {})) {
@@ -51,7 +55,9 @@ function collect(persons: number, seed: string, errorRates?: Partial<ErrorRates>
   return { households, records };
 }
 
-const ZERO_RATES: ErrorRates = Object.fromEntries(Object.keys(DEFAULT_ERROR_RATES).map((k) => [k, 0])) as unknown as ErrorRates;
+const ZERO_RATES: ErrorRates = Object.fromEntries(
+  Object.keys(DEFAULT_ERROR_RATES).map((k) => [k, 0]),
+) as unknown as ErrorRates;
 
 t.test('PRNG is seeded and never Math.random', async (t) => {
   const a = Prng.fromSeed('s1', 'x');
@@ -59,7 +65,11 @@ t.test('PRNG is seeded and never Math.random', async (t) => {
   const c = Prng.fromSeed('s2', 'x');
   const d = Prng.fromSeed('s1', 'y');
   const sa = Array.from({ length: 50 }, () => a.nextUint32());
-  t.same(Array.from({ length: 50 }, () => b.nextUint32()), sa, 'same seed and label, same stream');
+  t.same(
+    Array.from({ length: 50 }, () => b.nextUint32()),
+    sa,
+    'same seed and label, same stream',
+  );
   t.not(Array.from({ length: 50 }, () => c.nextUint32()).join(), sa.join(), 'different seed differs');
   t.not(Array.from({ length: 50 }, () => d.nextUint32()).join(), sa.join(), 'different label differs');
   const original = Math.random;
@@ -115,8 +125,24 @@ t.test('NHS numbers: modulus 11 and the 999 test range', async (t) => {
 
 t.test('postcode format rules', async (t) => {
   for (const pc of ['M1 1AE', 'B33 8TH', 'CR2 6XH', 'DN55 1PT', 'W1A 0AX', 'EC1A 1BB']) t.ok(isValidPostcode(pc), pc);
-  for (const pc of ['QA1 1AA', 'VA1 1AA', 'XA1 1AA', 'AI1 1AA', 'AJ1 1AA', 'AZ1 1AA', 'AB1 1CA', 'AB1 1AI', 'AB1 1AK',
-    'AB1 1MA', 'AB1 1AO', 'AB1 1VA', 'AB11AA', 'ab1 1aa', 'AB1 AAA', 'AB123 1AA']) {
+  for (const pc of [
+    'QA1 1AA',
+    'VA1 1AA',
+    'XA1 1AA',
+    'AI1 1AA',
+    'AJ1 1AA',
+    'AZ1 1AA',
+    'AB1 1CA',
+    'AB1 1AI',
+    'AB1 1AK',
+    'AB1 1MA',
+    'AB1 1AO',
+    'AB1 1VA',
+    'AB11AA',
+    'ab1 1aa',
+    'AB1 AAA',
+    'AB123 1AA',
+  ]) {
     t.notOk(isValidPostcode(pc), `rejects ${pc}`);
   }
   const rng = Prng.fromSeed('postcodes');
@@ -136,10 +162,23 @@ t.test('byte-identical output for the same seed; different for another seed', as
   await synthCommand({ persons: 3000, seed: 'alpha', out: b }, quiet);
   await synthCommand({ persons: 3000, seed: 'beta', out: c }, quiet);
   const names = ra.files.map((f) => f.slice(a.length + 1)).sort();
-  t.same(names, [
-    'council_tax.csv', 'dwp.csv', 'electoral_roll.csv', 'housing_benefit.csv', 'manifest.json', 'nhs_gp.csv',
-    'police.csv', 'probation.csv', 'schools.csv', 'truth/households.csv', 'truth/persons.csv', 'truth/records.csv',
-  ].sort());
+  t.same(
+    names,
+    [
+      'council_tax.csv',
+      'dwp.csv',
+      'electoral_roll.csv',
+      'housing_benefit.csv',
+      'manifest.json',
+      'nhs_gp.csv',
+      'police.csv',
+      'probation.csv',
+      'schools.csv',
+      'truth/households.csv',
+      'truth/persons.csv',
+      'truth/records.csv',
+    ].sort(),
+  );
   t.same((await readdir(a)).sort(), (await readdir(b)).sort());
   for (const name of names) {
     const fa = await readFile(join(a, name));
@@ -165,8 +204,12 @@ t.test('byte-identical output for the same seed; different for another seed', as
     t.equal(rows.length, f.rows, `manifest row count for ${f.path}`);
   }
   // The pure iterator agrees with itself too.
-  const h1 = [...generatePopulation(500, 'p')].map((h) => JSON.stringify(h, (k, v) => (k === 'liable' || k === 'housingBenefit' ? undefined : v)));
-  const h2 = [...generatePopulation(500, 'p')].map((h) => JSON.stringify(h, (k, v) => (k === 'liable' || k === 'housingBenefit' ? undefined : v)));
+  const h1 = [...generatePopulation(500, 'p')].map((h) =>
+    JSON.stringify(h, (k, v) => (k === 'liable' || k === 'housingBenefit' ? undefined : v)),
+  );
+  const h2 = [...generatePopulation(500, 'p')].map((h) =>
+    JSON.stringify(h, (k, v) => (k === 'liable' || k === 'housingBenefit' ? undefined : v)),
+  );
   t.same(h1, h2, 'generatePopulation is deterministic');
 });
 
@@ -179,7 +222,12 @@ t.test('choosing a subset of agencies changes no extract', async (t) => {
   });
   await synthCommand({ persons: 2000, seed: 'subset', out: full }, quiet);
   const r = await synthCommand({ persons: 2000, seed: 'subset', out: part, agencies: ['police,nhs_gp'] }, quiet);
-  t.same(Object.keys(r.counts).filter((k) => (AGENCIES as readonly string[]).includes(k)).sort(), ['nhs_gp', 'police']);
+  t.same(
+    Object.keys(r.counts)
+      .filter((k) => (AGENCIES as readonly string[]).includes(k))
+      .sort(),
+    ['nhs_gp', 'police'],
+  );
   for (const name of ['police.csv', 'nhs_gp.csv', 'truth/persons.csv', 'truth/households.csv']) {
     t.ok((await readFile(join(full, name))).equals(await readFile(join(part, name))), `${name} unchanged`);
   }
@@ -248,7 +296,8 @@ t.test('files on disk: truth is consistent with the extracts', async (t) => {
         continue;
       }
       if (personById.get(rec.person_id as string)?.household_id !== rec.household_id) wrongHousehold++;
-      if (!(row.record_id as string).startsWith(AGENCY_PROFILES[agency].prefix) || /^P\d/.test(row.record_id as string)) badId++;
+      if (!(row.record_id as string).startsWith(AGENCY_PROFILES[agency].prefix) || /^P\d/.test(row.record_id as string))
+        badId++;
     }
     t.equal(orphan, 0, `${agency}: every record maps to a person`);
     t.equal(wrongHousehold, 0, `${agency}: records carry the person's household`);
@@ -276,7 +325,15 @@ t.test('clean records equal the truth; error rates of zero give clean extracts',
       const i = prof.header.indexOf(col);
       return i < 0 ? undefined : r.values[i];
     };
-    const legacy = (s: string): string => (prof.legacyUpper ? s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/Ł/g, 'L').replace(/ł/g, 'l').toUpperCase() : s);
+    const legacy = (s: string): string =>
+      prof.legacyUpper
+        ? s
+            .normalize('NFD')
+            .replace(/[\u0300-\u036f]/g, '')
+            .replace(/Ł/g, 'L')
+            .replace(/ł/g, 'l')
+            .toUpperCase()
+        : s;
     checked++;
     const expectSurname = prof.upperSurname ? p.surname.toUpperCase() : legacy(p.surname);
     if (v('given_name') !== legacy(p.givenName) || v('surname') !== expectSurname) mismatched++;
@@ -320,13 +377,22 @@ t.test('population structure, coverage and error phenomena at mid-size N', async
   const avgSize = N / households.length;
   t.ok(avgSize > 2.1 && avgSize < 2.6, `average household size ${avgSize.toFixed(2)}`);
   t.ok(households.some((h) => h.type === 'single_adult') && households.some((h) => h.type === 'single_pensioner'));
-  t.ok(people.some((p) => p.expectant), 'some expectant parents');
-  t.ok(households.some((h) => h.type === 'couple' && h.persons.some((p) => p.expectant)), 'expectant couples without children');
+  t.ok(
+    people.some((p) => p.expectant),
+    'some expectant parents',
+  );
+  t.ok(
+    households.some((h) => h.type === 'couple' && h.persons.some((p) => p.expectant)),
+    'expectant couples without children',
+  );
 
   // Names: Unicode, particles, Mc/Mac, hyphenated, transliterations all occur.
   const allNames = people.flatMap((p) => [p.givenName, p.surname]);
   for (const re of [/[âëłóíáéú]/i, /^O'/, /^Mc/, /^Mac/, /-/, /^(Mohammed|Muhammad)$/]) {
-    t.ok(allNames.some((n) => re.test(n)), `names matching ${re}`);
+    t.ok(
+      allNames.some((n) => re.test(n)),
+      `names matching ${re}`,
+    );
   }
 
   const by = (agency: Agency): SynthRecord[] => records.filter((r) => r.agency === agency);
@@ -343,74 +409,136 @@ t.test('population structure, coverage and error phenomena at mid-size N', async
   const pupils = new Set(pupilRows.map((r) => r.personId));
   const schoolCover = pupils.size / schoolAge.length;
   t.ok(schoolCover > 0.8 && schoolCover < 1, `schools cover most children 4–16 (${schoolCover.toFixed(3)})`);
-  t.ok(people.filter((p) => pupils.has(p.id)).every((p) => age(p.dob) >= 4 && age(p.dob) <= 16), 'pupils aged 4–16');
+  t.ok(
+    people.filter((p) => pupils.has(p.id)).every((p) => age(p.dob) >= 4 && age(p.dob) <= 16),
+    'pupils aged 4–16',
+  );
   const police = new Set(by('police').map((r) => r.personId)).size / N;
   t.ok(police > 0.005 && police < 0.08, `police hold a small share (${police.toFixed(3)})`);
   const probation = new Set(by('probation').map((r) => r.personId)).size;
   t.ok(probation > 0 && probation < police * N, 'probation smaller than police');
-  t.ok(by('dwp').every((r) => {
-    const p = people.find((x) => x.id === r.personId);
-    return p !== undefined && age(p.dob) >= 18 && age(p.dob) <= 65;
-  }), 'DWP claimants are working age');
+  t.ok(
+    by('dwp').every((r) => {
+      const p = people.find((x) => x.id === r.personId);
+      return p !== undefined && age(p.dob) >= 18 && age(p.dob) <= 65;
+    }),
+    'DWP claimants are working age',
+  );
   t.ok(by('housing_benefit').length > 0, 'housing benefit claims exist');
-  t.ok(by('police').some((r) => r.values[AGENCY_PROFILES.police.header.indexOf('offence_category')] === 'domestic_abuse'), 'domestic abuse incidents');
+  t.ok(
+    by('police').some((r) => r.values[AGENCY_PROFILES.police.header.indexOf('offence_category')] === 'domestic_abuse'),
+    'domestic abuse incidents',
+  );
 
   // Council tax: one row per liable adult per address; SPD fraud households have more adults.
   const ct = by('council_tax').filter((r) => !r.variations.includes('duplicate'));
   const ctPerHousehold = new Map<string, number>();
   for (const r of ct) ctPerHousehold.set(r.householdId, (ctPerHousehold.get(r.householdId) ?? 0) + 1);
   t.equal(ctPerHousehold.size, households.length, 'every address has a council tax account');
-  t.ok(households.every((h) => ctPerHousehold.get(h.id) === h.liable.length), 'one row per liable adult');
+  t.ok(
+    households.every((h) => ctPerHousehold.get(h.id) === h.liable.length),
+    'one row per liable adult',
+  );
   const fraud = households.filter((h) => h.spdFraud);
   const multiAdult = households.filter((h) => h.persons.filter((p) => age(p.dob) >= 18).length >= 2).length;
   const fraudRate = fraud.length / multiAdult;
   t.ok(fraudRate > 0.02 && fraudRate < 0.12, `SPD fraud rate ${fraudRate.toFixed(3)}`);
-  t.ok(fraud.every((h) => h.spdClaimed && h.persons.filter((p) => age(p.dob) >= 18).length >= 2), 'fraud means more adults live there');
+  t.ok(
+    fraud.every((h) => h.spdClaimed && h.persons.filter((p) => age(p.dob) >= 18).length >= 2),
+    'fraud means more adults live there',
+  );
   const spdCol = AGENCY_PROFILES.council_tax.header.indexOf('single_person_discount');
-  t.ok(ct.filter((r) => fraud.some((h) => h.id === r.householdId)).every((r) => r.values[spdCol] === 'yes'), 'fraudulent accounts show the discount');
+  t.ok(
+    ct.filter((r) => fraud.some((h) => h.id === r.householdId)).every((r) => r.values[spdCol] === 'yes'),
+    'fraudulent accounts show the discount',
+  );
 
   // School applications, some from false addresses.
   const apps = people.filter((p) => p.pupil?.application);
   t.ok(apps.length > 50, 'school place applications');
-  t.ok(apps.some((p) => p.pupil?.application?.falseAddress), 'some applications use a false address');
+  t.ok(
+    apps.some((p) => p.pupil?.application?.falseAddress),
+    'some applications use a false address',
+  );
 
   // Twins, parent and child with the same name, namesakes.
   const twins = people.filter((p) => p.notes.some((n) => n.startsWith('twin_of=')));
   const births = people.filter((p) => p.role === 'child' || p.role === 'adult_child').length;
   const twinShare = twins.length / 2 / births;
-  t.ok(twinShare > DEFAULT_POPULATION_RATES.twins / 3 && twinShare < DEFAULT_POPULATION_RATES.twins * 3, `twin pairs per child ${twinShare.toFixed(4)}`);
+  t.ok(
+    twinShare > DEFAULT_POPULATION_RATES.twins / 3 && twinShare < DEFAULT_POPULATION_RATES.twins * 3,
+    `twin pairs per child ${twinShare.toFixed(4)}`,
+  );
   const byId = new Map(people.map((p) => [p.id, p]));
-  t.ok(twins.every((p) => {
-    const other = byId.get((p.notes.find((n) => n.startsWith('twin_of=')) as string).slice(8));
-    return other !== undefined && other.dob === p.dob && other.householdId === p.householdId && other.givenName !== p.givenName;
-  }), 'twins share dob and address, not given name');
+  t.ok(
+    twins.every((p) => {
+      const other = byId.get((p.notes.find((n) => n.startsWith('twin_of=')) as string).slice(8));
+      return (
+        other !== undefined &&
+        other.dob === p.dob &&
+        other.householdId === p.householdId &&
+        other.givenName !== p.givenName
+      );
+    }),
+    'twins share dob and address, not given name',
+  );
   const juniors = people.filter((p) => p.notes.some((n) => n.startsWith('same_name_as=')));
-  t.ok(juniors.length > 0 && juniors.every((p) => {
-    const parent = byId.get((p.notes.find((n) => n.startsWith('same_name_as=')) as string).slice(13));
-    return parent !== undefined && parent.givenName === p.givenName && parent.surname === p.surname && parent.householdId === p.householdId;
-  }), 'parent and child with the same name');
+  t.ok(
+    juniors.length > 0 &&
+      juniors.every((p) => {
+        const parent = byId.get((p.notes.find((n) => n.startsWith('same_name_as=')) as string).slice(13));
+        return (
+          parent !== undefined &&
+          parent.givenName === p.givenName &&
+          parent.surname === p.surname &&
+          parent.householdId === p.householdId
+        );
+      }),
+    'parent and child with the same name',
+  );
   const namesakes = people.filter((p) => p.notes.some((n) => n.startsWith('namesake_of=')));
-  t.ok(namesakes.length > 0 && namesakes.every((p) => {
-    const other = byId.get((p.notes.find((n) => n.startsWith('namesake_of=')) as string).slice(12));
-    return other !== undefined && other.givenName === p.givenName && other.surname === p.surname && other.dob === p.dob && other.householdId !== p.householdId;
-  }), `different people sharing a name and date of birth (${namesakes.length})`);
+  t.ok(
+    namesakes.length > 0 &&
+      namesakes.every((p) => {
+        const other = byId.get((p.notes.find((n) => n.startsWith('namesake_of=')) as string).slice(12));
+        return (
+          other !== undefined &&
+          other.givenName === p.givenName &&
+          other.surname === p.surname &&
+          other.dob === p.dob &&
+          other.householdId !== p.householdId
+        );
+      }),
+    `different people sharing a name and date of birth (${namesakes.length})`,
+  );
 
   // Marriage name changes and moves, with exactly one stale source.
   const changed = people.filter((p) => p.maidenName !== '');
   t.ok(changed.length / N > 0.05, 'surname changes on marriage');
   const staleName = records.filter((r) => r.variations.includes('stale_surname'));
   t.ok(staleName.length > 0, 'a source still holds the maiden name');
-  t.ok(staleName.every((r) => byId.get(r.personId)?.staleSurnameAgency === r.agency), 'only the stale source has it');
+  t.ok(
+    staleName.every((r) => byId.get(r.personId)?.staleSurnameAgency === r.agency),
+    'only the stale source has it',
+  );
   const moved = households.filter((h) => h.previousAddress).length / households.length;
   t.ok(Math.abs(moved - DEFAULT_POPULATION_RATES.moved) < 0.02, `moved households ${moved.toFixed(3)}`);
   const staleAddr = records.filter((r) => r.variations.includes('stale_address'));
   const hById = new Map(households.map((h) => [h.id, h]));
   const addrCol = (a: Agency): number => AGENCY_PROFILES[a].header.indexOf('address');
-  t.ok(staleAddr.length > 0 && staleAddr.every((r) => {
-    const h = hById.get(r.householdId);
-    const clean = r.variations.length === 1 || !r.variations.some((v) => v.includes('address') || v === 'case_whitespace');
-    return h?.staleAddressAgency === r.agency && (!clean || r.values[addrCol(r.agency)]?.toUpperCase() === h.previousAddress?.line.toUpperCase());
-  }), 'stale addresses are the previous address, in the one stale source');
+  t.ok(
+    staleAddr.length > 0 &&
+      staleAddr.every((r) => {
+        const h = hById.get(r.householdId);
+        const clean =
+          r.variations.length === 1 || !r.variations.some((v) => v.includes('address') || v === 'case_whitespace');
+        return (
+          h?.staleAddressAgency === r.agency &&
+          (!clean || r.values[addrCol(r.agency)]?.toUpperCase() === h.previousAddress?.line.toUpperCase())
+        );
+      }),
+    'stale addresses are the previous address, in the one stale source',
+  );
 
   // Per-record error rates near the configured rate × agency quality.
   for (const [tag, rate] of [
@@ -431,9 +559,25 @@ t.test('population structure, coverage and error phenomena at mid-size N', async
     const ratio = observed / expected;
     t.ok(ratio > 0.75 && ratio < 1.3, `${tag}: observed/expected ${ratio.toFixed(2)} (${observed} records)`);
   }
-  for (const tag of ['nickname', 'middle_as_given', 'given_variant', 'surname_variant', 'dob_swap', 'dob_digit', 'missing_dob',
-    'case_whitespace', 'name_format', 'forenames_combined', 'typo_address', 'missing_postcode', 'nhs_error']) {
-    t.ok(records.some((r) => r.variations.includes(tag)), `${tag} occurs`);
+  for (const tag of [
+    'nickname',
+    'middle_as_given',
+    'given_variant',
+    'surname_variant',
+    'dob_swap',
+    'dob_digit',
+    'missing_dob',
+    'case_whitespace',
+    'name_format',
+    'forenames_combined',
+    'typo_address',
+    'missing_postcode',
+    'nhs_error',
+  ]) {
+    t.ok(
+      records.some((r) => r.variations.includes(tag)),
+      `${tag} occurs`,
+    );
   }
   // A duplicate is the same person in the same source twice, and the two rows differ.
   const dups = records.filter((r) => r.variations.includes('duplicate'));
@@ -444,10 +588,14 @@ t.test('population structure, coverage and error phenomena at mid-size N', async
     if (list) list.push(r);
     else groups.set(key(r), [r]);
   }
-  t.ok(dups.length > 0 && dups.every((d) => {
-    const g = groups.get(key(d)) ?? [];
-    return g.length >= 2 && g.some((o) => o !== d && o.values.slice(1).join('|') !== d.values.slice(1).join('|'));
-  }), 'duplicates exist and differ from the original');
+  t.ok(
+    dups.length > 0 &&
+      dups.every((d) => {
+        const g = groups.get(key(d)) ?? [];
+        return g.length >= 2 && g.some((o) => o !== d && o.values.slice(1).join('|') !== d.values.slice(1).join('|'));
+      }),
+    'duplicates exist and differ from the original',
+  );
 
   // Date formats follow each agency's convention.
   const formats: Record<string, RegExp> = {
@@ -460,7 +608,10 @@ t.test('population structure, coverage and error phenomena at mid-size N', async
     const col = prof.header.indexOf('dob');
     if (col < 0) continue;
     const re = formats[prof.dobFormat] as RegExp;
-    t.ok(by(agency).every((r) => r.values[col] === '' || re.test(r.values[col] as string)), `${agency} dob format ${prof.dobFormat}`);
+    t.ok(
+      by(agency).every((r) => r.values[col] === '' || re.test(r.values[col] as string)),
+      `${agency} dob format ${prof.dobFormat}`,
+    );
   }
 });
 
@@ -470,9 +621,15 @@ t.test('configured error rates drive the observed rates', async (t) => {
   let expected = 0;
   for (const r of base) expected += 0.2 * AGENCY_PROFILES[r.agency].quality;
   const observed = base.filter((r) => r.variations.includes('typo_given')).length;
-  t.ok(observed / expected > 0.85 && observed / expected < 1.15, `typo 0.2 → ratio ${(observed / expected).toFixed(2)}`);
+  t.ok(
+    observed / expected > 0.85 && observed / expected < 1.15,
+    `typo 0.2 → ratio ${(observed / expected).toFixed(2)}`,
+  );
   let expectedDup = 0;
   for (const r of base) expectedDup += 0.1 * AGENCY_PROFILES[r.agency].quality;
   const dups = high.length - base.length;
-  t.ok(dups / expectedDup > 0.85 && dups / expectedDup < 1.15, `duplicate 0.1 → ratio ${(dups / expectedDup).toFixed(2)}`);
+  t.ok(
+    dups / expectedDup > 0.85 && dups / expectedDup < 1.15,
+    `duplicate 0.1 → ratio ${(dups / expectedDup).toFixed(2)}`,
+  );
 });

@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { sql, type Kysely } from 'kysely';
-import { addPerson, migrateToLatest, openDatabase, reissueEnrolmentCode, revokeAgency, type Database } from '@blindlink/broker';
+import {
+  addPerson,
+  migrateToLatest,
+  openDatabase,
+  reissueEnrolmentCode,
+  revokeAgency,
+  type Database,
+} from '@blindlink/broker';
 import { call, loginAs, testBroker } from '../helpers/in-process.js';
 import { freshPostgres } from '../helpers/postgres.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
@@ -42,10 +49,23 @@ async function storage(t: Test, kind: 'postgres' | 'pglite') {
 }
 
 const liveCertificates = (db: Kysely<Database>, agency: string) =>
-  db.selectFrom('agency_certificate').select('serial').where('agency', '=', agency).where('revoked_at', 'is', null).execute();
+  db
+    .selectFrom('agency_certificate')
+    .select('serial')
+    .where('agency', '=', agency)
+    .where('revoked_at', 'is', null)
+    .execute();
 
 function certificateRow(agency: string, serial: string) {
-  return { serial, agency, thumbprint: `tp-${serial}`, issued_at: new Date(), not_after: new Date(Date.now() + 86_400_000), revoked_at: null, certificate: 'not parsed here' };
+  return {
+    serial,
+    agency,
+    thumbprint: `tp-${serial}`,
+    issued_at: new Date(),
+    not_after: new Date(Date.now() + 86_400_000),
+    revoked_at: null,
+    certificate: 'not parsed here',
+  };
 }
 
 for (const kind of ['postgres', 'pglite'] as const) {
@@ -61,23 +81,41 @@ for (const kind of ['postgres', 'pglite'] as const) {
       t.equal(await count(sql`select * from write_probe`), undefined, 'a select carries no count, as on pg');
       await addPerson(db, { username: LUCY.username, role: 'analyst', password: LUCY.password, createdBy: 'test' });
       const set = db.updateTable('person').set({ lockout: JSON.stringify(LOCKED) });
-      t.equal((await set.where('username', '=', LUCY.username).executeTakeFirst()).numUpdatedRows, 1n, 'kysely update result');
-      t.equal((await set.where('username', '=', 'nobody').executeTakeFirst()).numUpdatedRows, 0n, 'kysely update of none');
-      t.equal((await db.deleteFrom('person').where('username', '=', LUCY.username).executeTakeFirst()).numDeletedRows, 1n, 'kysely delete result');
+      t.equal(
+        (await set.where('username', '=', LUCY.username).executeTakeFirst()).numUpdatedRows,
+        1n,
+        'kysely update result',
+      );
+      t.equal(
+        (await set.where('username', '=', 'nobody').executeTakeFirst()).numUpdatedRows,
+        0n,
+        'kysely update of none',
+      );
+      t.equal(
+        (await db.deleteFrom('person').where('username', '=', LUCY.username).executeTakeFirst()).numDeletedRows,
+        1n,
+        'kysely delete result',
+      );
     });
   });
 
   t.test(`re-issue, revoke and unlock act on rows that exist (${kind})`, async (t) => {
     const b = await testBroker(t, kind);
-    const hash = async (slug: string) => (await b.db.selectFrom('agency').select('enrolment_code_hash').where('slug', '=', slug).executeTakeFirstOrThrow()).enrolment_code_hash;
+    const hash = async (slug: string) =>
+      (await b.db.selectFrom('agency').select('enrolment_code_hash').where('slug', '=', slug).executeTakeFirstOrThrow())
+        .enrolment_code_hash;
 
     const before = await hash('alpha');
     const issued = await reissueEnrolmentCode(b.db, 'alpha');
     t.match(issued.enrolmentCode, /\S/, 'an existing agency gets a fresh code');
     t.not(await hash('alpha'), before, 'whose hash replaces the old one');
-    await t.rejects(reissueEnrolmentCode(b.db, 'nobody'), { code: 'unknown-agency', message: 'no agency nobody' }, 'an unknown one is refused');
+    await t.rejects(
+      reissueEnrolmentCode(b.db, 'nobody'),
+      { code: 'unknown-agency', message: 'no agency nobody' },
+      'an unknown one is refused',
+    );
 
-    t.equal(await revokeAgency(b.db, 'gamma'), 1, 'gamma\'s one live certificate revoked');
+    t.equal(await revokeAgency(b.db, 'gamma'), 1, "gamma's one live certificate revoked");
     t.equal(await revokeAgency(b.db, 'gamma'), 0, 'none left to revoke');
 
     await addPerson(b.db, { username: ADMIN.username, role: 'admin', password: ADMIN.password, createdBy: 'test' });
@@ -88,10 +126,22 @@ for (const kind of ['postgres', 'pglite'] as const) {
     const revoked = await call(b, 'POST', '/v1/admin/agencies/alpha/revoke', { token: admin });
     t.same([revoked.status, revoked.json], [200, { revoked: 1 }], 'the API reports the count');
 
-    await b.db.updateTable('person').set({ lockout: JSON.stringify(LOCKED) }).where('username', '=', 'iggy').execute();
-    t.equal((await call(b, 'POST', '/v1/login', { body: { username: 'iggy', password: 'wrong' } })).status, 429, 'iggy is locked');
+    await b.db
+      .updateTable('person')
+      .set({ lockout: JSON.stringify(LOCKED) })
+      .where('username', '=', 'iggy')
+      .execute();
+    t.equal(
+      (await call(b, 'POST', '/v1/login', { body: { username: 'iggy', password: 'wrong' } })).status,
+      429,
+      'iggy is locked',
+    );
     t.equal((await call(b, 'POST', '/v1/admin/people/iggy/unlock', { token: admin })).status, 204);
-    t.same((await b.db.selectFrom('person').select('lockout').where('username', '=', 'iggy').executeTakeFirstOrThrow()).lockout, { failures: 0, nextAttemptAt: null, locked: false, lockedUntil: null });
+    t.same(
+      (await b.db.selectFrom('person').select('lockout').where('username', '=', 'iggy').executeTakeFirstOrThrow())
+        .lockout,
+      { failures: 0, nextAttemptAt: null, locked: false, lockedUntil: null },
+    );
     const nobody = await call(b, 'POST', '/v1/admin/people/nobody/unlock', { token: admin });
     t.same([nobody.status, nobody.json?.error?.code], [404, 'not-found']);
   });
@@ -112,9 +162,16 @@ for (const kind of ['postgres', 'pglite'] as const) {
     t.match(unknown.stderr, /no agency nobody/);
 
     await withDb(async (db) => {
-      await db.insertInto('agency_certificate').values([certificateRow('alpha', '01'), certificateRow('alpha', '02')]).execute();
+      await db
+        .insertInto('agency_certificate')
+        .values([certificateRow('alpha', '01'), certificateRow('alpha', '02')])
+        .execute();
       await addPerson(db, { username: LUCY.username, role: 'analyst', password: LUCY.password, createdBy: 'test' });
-      await db.updateTable('person').set({ lockout: JSON.stringify(LOCKED) }).where('username', '=', LUCY.username).execute();
+      await db
+        .updateTable('person')
+        .set({ lockout: JSON.stringify(LOCKED) })
+        .where('username', '=', LUCY.username)
+        .execute();
     });
     const revoke = await cli(['agency', 'revoke', 'alpha']);
     t.equal(revoke.code, 0, revoke.stderr);
@@ -129,9 +186,18 @@ for (const kind of ['postgres', 'pglite'] as const) {
 
     await withDb(async (db) => {
       t.same(await liveCertificates(db, 'alpha'), [], 'both certificates revoked');
-      const lucy = await db.selectFrom('person').select('lockout').where('username', '=', LUCY.username).executeTakeFirstOrThrow();
+      const lucy = await db
+        .selectFrom('person')
+        .select('lockout')
+        .where('username', '=', LUCY.username)
+        .executeTakeFirstOrThrow();
       t.equal(lucy.lockout.locked, false, 'lucy unlocked in the database');
-      const actions = await db.selectFrom('audit_log').select(['action', 'reason']).where('actor', 'like', 'operator:%').orderBy('seq').execute();
+      const actions = await db
+        .selectFrom('audit_log')
+        .select(['action', 'reason'])
+        .where('actor', 'like', 'operator:%')
+        .orderBy('seq')
+        .execute();
       t.same(
         actions.map((a) => a.action),
         ['agency.register', 'agency.enrolment-code', 'agency.revoke', 'person.unlock'],

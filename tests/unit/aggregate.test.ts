@@ -29,7 +29,10 @@ const int = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng()
 
 function makeDims(sizes: readonly number[]): Dimension[] {
   const names = ['ward', 'offence', 'probation'];
-  return sizes.map((n, k) => ({ name: names[k] as string, values: Array.from({ length: n }, (_, j) => `${names[k]}-${j}`) }));
+  return sizes.map((n, k) => ({
+    name: names[k] as string,
+    values: Array.from({ length: n }, (_, j) => `${names[k]}-${j}`),
+  }));
 }
 
 type Density = 'sparse' | 'dense' | 'mixed' | 'small';
@@ -52,7 +55,10 @@ function makeRows(dims: Dimension[], cellCounts: readonly number[]) {
   const rows: Record<string, string>[] = [];
   cellKeys(dims).forEach((key, i) => {
     for (let r = 0; r < (cellCounts[i] as number); r++) {
-      const row: Record<string, string> = { nhsNumber: `99900${String(rows.length).padStart(5, '0')}`, surname: 'Łukasz-Róisín' };
+      const row: Record<string, string> = {
+        nhsNumber: `99900${String(rows.length).padStart(5, '0')}`,
+        surname: 'Łukasz-Róisín',
+      };
       dims.forEach((d, k) => (row[d.name] = key[k] as string));
       rows.push(row);
     }
@@ -70,7 +76,11 @@ function cellKeys(dims: readonly Dimension[]): string[][] {
 
 /** Every published entry as (key with null = "all of this dimension", count). */
 function entries(rel: AggregateRelease): { key: (string | null)[]; count: number | null }[] {
-  return [...rel.cells, ...rel.margins.subtotals, { key: rel.dimensions.map(() => null), count: rel.margins.grandTotal }];
+  return [
+    ...rel.cells,
+    ...rel.margins.subtotals,
+    { key: rel.dimensions.map(() => null), count: rel.margins.grandTotal },
+  ];
 }
 
 const keyId = (key: readonly (string | null)[]) => JSON.stringify(key);
@@ -87,7 +97,10 @@ function trueCount(dims: readonly Dimension[], cellCounts: readonly number[], ke
 /** Lines built from keys alone: an entry with null at k is the total of the entries naming each value at k. */
 function keyLines(rel: AggregateRelease) {
   const byId = new Map(entries(rel).map((e) => [keyId(e.key), e] as const));
-  const lines: { total: (typeof byId extends Map<string, infer V> ? V : never); members: (typeof byId extends Map<string, infer V> ? V : never)[] }[] = [];
+  const lines: {
+    total: typeof byId extends Map<string, infer V> ? V : never;
+    members: (typeof byId extends Map<string, infer V> ? V : never)[];
+  }[] = [];
   for (const e of byId.values()) {
     e.key.forEach((v, k) => {
       if (v !== null) return;
@@ -102,7 +115,14 @@ function keyLines(rel: AggregateRelease) {
   return lines;
 }
 
-function checkRelease(t: Test, rel: AggregateRelease, dims: Dimension[], cellCounts: readonly number[], opts: AggregateOptions, label: string) {
+function checkRelease(
+  t: Test,
+  rel: AggregateRelease,
+  dims: Dimension[],
+  cellCounts: readonly number[],
+  opts: AggregateOptions,
+  label: string,
+) {
   const thr = opts.threshold ?? 7;
   const all = entries(rel);
   const nCells = dims.reduce((a, d) => a * d.values.length, 1);
@@ -153,12 +173,18 @@ interface Attack {
  * Values are capped at `cap`, which can only make the attacker stronger. Shares no code with the
  * library: it works from keys only.
  */
-function bruteForce(rel: AggregateRelease, truth: (key: (string | null)[]) => number, threshold: number, cap: number): Map<string, Attack> {
+function bruteForce(
+  rel: AggregateRelease,
+  truth: (key: (string | null)[]) => number,
+  threshold: number,
+  cap: number,
+): Map<string, Attack> {
   const keys = cellKeys(rel.dimensions);
   const cellCount = new Map(rel.cells.map((c) => [keyId(c.key), c.count] as const));
   const unknown = keys.filter((k) => cellCount.get(keyId(k)) === null);
   const uIndex = new Map(unknown.map((k, i) => [keyId(k), i] as const));
-  const under = (key: readonly (string | null)[]) => keys.filter((ck) => key.every((v, k) => v === null || v === ck[k]));
+  const under = (key: readonly (string | null)[]) =>
+    keys.filter((ck) => key.every((v, k) => v === null || v === ck[k]));
   type Con = { vars: number[]; lo: number; hi: number };
   const base: Con[] = [];
   for (const e of entries(rel)) {
@@ -209,7 +235,8 @@ function bruteForce(rel: AggregateRelease, truth: (key: (string | null)[]) => nu
     const search = (lo: number[], hi: number[]): boolean => {
       if (!settle(lo, hi)) return false;
       let pick = -1;
-      for (let v = 0; v < n; v++) if (lo[v]! < hi[v]! && (pick < 0 || hi[v]! - lo[v]! < hi[pick]! - lo[pick]!)) pick = v;
+      for (let v = 0; v < n; v++)
+        if (lo[v]! < hi[v]! && (pick < 0 || hi[v]! - lo[v]! < hi[pick]! - lo[pick]!)) pick = v;
       if (pick < 0) return true; // every variable fixed and every constraint met
       for (let x = lo[pick]!; x <= hi[pick]!; x++) {
         const l = [...lo];
@@ -261,7 +288,14 @@ t.test('random tables: nothing in 1..threshold, counts true, lines hide ≥2, no
         const cells = Array.from({ length: sizes.reduce((a, b) => a * b, 1) }, () => drawCount(rng, density));
         const opts: AggregateOptions = { threshold: [0, 3, 7, 7, 10][int(rng, 0, 4)]!, suppressZeros: rng() < 0.3 };
         const rel = aggregateRelease(makeRows(dims, cells), dims, opts);
-        checkRelease(t, rel, dims, cells, opts, `${sizes.join('x')} ${density} thr ${opts.threshold} zeros ${opts.suppressZeros ? 'hidden' : 'shown'}`);
+        checkRelease(
+          t,
+          rel,
+          dims,
+          cells,
+          opts,
+          `${sizes.join('x')} ${density} thr ${opts.threshold} zeros ${opts.suppressZeros ? 'hidden' : 'shown'}`,
+        );
         const found = recoverable(toMaskedTable(rel), { threshold: opts.threshold! });
         exposures += found.length;
         hiddenTotal += rel.suppressed.primary + rel.suppressed.secondary;
@@ -287,54 +321,66 @@ t.test('random tables with rounding: nothing in 1..threshold, counts rounded to 
   }
 });
 
-t.test('brute force on tiny tables: every hidden entry can take ≥2 values, small ones are not pinned to 1..threshold', async (t) => {
-  const rng = mulberry32(4242);
-  const shapes = [[2], [3], [4], [2, 2], [2, 3], [3, 3], [3, 4], [4, 3], [2, 2, 2], [3, 2, 2], [2, 2, 3]];
-  let checked = 0;
-  let exact = 0;
-  let smallOnly = 0;
-  let verifierMissed = 0;
-  let weakened = 0;
-  for (let rep = 0; rep < 100; rep++) {
-    for (const sizes of shapes) {
-      const dims = makeDims(sizes);
-      const cells = Array.from({ length: sizes.reduce((a, b) => a * b, 1) }, () => (rng() < 0.2 ? 0 : rng() < 0.5 ? int(rng, 1, 7) : int(rng, 8, 16)));
-      const threshold = [3, 5, 7][rep % 3]!;
-      const opts: AggregateOptions = { threshold, suppressZeros: rep % 2 === 1 };
-      const rel = aggregateRelease(makeRows(dims, cells), dims, opts);
-      const total = cells.reduce((a, b) => a + b, 0);
-      const truth = (key: (string | null)[]) => trueCount(dims, cells, key);
-      const cap = total + threshold + 3;
-      for (const [key, a] of bruteForce(rel, truth, threshold, cap)) {
-        checked++;
-        if (!a.truthFits) t.fail(`brute force lost the true value of ${key}`);
-        if (!a.canDiffer) {
-          exact++;
-          t.comment(`pinned exactly: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}${opts.suppressZeros ? ' zeros hidden' : ''}`);
+t.test(
+  'brute force on tiny tables: every hidden entry can take ≥2 values, small ones are not pinned to 1..threshold',
+  async (t) => {
+    const rng = mulberry32(4242);
+    const shapes = [[2], [3], [4], [2, 2], [2, 3], [3, 3], [3, 4], [4, 3], [2, 2, 2], [3, 2, 2], [2, 2, 3]];
+    let checked = 0;
+    let exact = 0;
+    let smallOnly = 0;
+    let verifierMissed = 0;
+    let weakened = 0;
+    for (let rep = 0; rep < 100; rep++) {
+      for (const sizes of shapes) {
+        const dims = makeDims(sizes);
+        const cells = Array.from({ length: sizes.reduce((a, b) => a * b, 1) }, () =>
+          rng() < 0.2 ? 0 : rng() < 0.5 ? int(rng, 1, 7) : int(rng, 8, 16),
+        );
+        const threshold = [3, 5, 7][rep % 3]!;
+        const opts: AggregateOptions = { threshold, suppressZeros: rep % 2 === 1 };
+        const rel = aggregateRelease(makeRows(dims, cells), dims, opts);
+        const total = cells.reduce((a, b) => a + b, 0);
+        const truth = (key: (string | null)[]) => trueCount(dims, cells, key);
+        const cap = total + threshold + 3;
+        for (const [key, a] of bruteForce(rel, truth, threshold, cap)) {
+          checked++;
+          if (!a.truthFits) t.fail(`brute force lost the true value of ${key}`);
+          if (!a.canDiffer) {
+            exact++;
+            t.comment(
+              `pinned exactly: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}${opts.suppressZeros ? ' zeros hidden' : ''}`,
+            );
+          }
+          const v = truth(JSON.parse(key) as (string | null)[]);
+          if (v >= 1 && v <= threshold && !a.canLeaveSmall) {
+            smallOnly++;
+            t.comment(
+              `pinned small: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}${opts.suppressZeros ? ' zeros hidden' : ''}`,
+            );
+          }
         }
-        const v = truth(JSON.parse(key) as (string | null)[]);
-        if (v >= 1 && v <= threshold && !a.canLeaveSmall) {
-          smallOnly++;
-          t.comment(`pinned small: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}${opts.suppressZeros ? ' zeros hidden' : ''}`);
+        // The library's verifier, on a deliberately weakened copy (one hidden interior cell
+        // revealed), must flag it whenever brute force can pin a hidden entry of that copy.
+        const firstHidden = rel.cells.findIndex((c) => c.count === null);
+        if (firstHidden >= 0) {
+          const weak: AggregateRelease = {
+            ...rel,
+            cells: rel.cells.map((c, i) => (i === firstHidden ? { ...c, count: truth(c.key) } : c)),
+          };
+          const pinned = [...bruteForce(weak, truth, threshold, cap).values()].some((a) => !a.canDiffer);
+          if (pinned) weakened++;
+          if (pinned && recoverable(toMaskedTable(weak), { threshold }).length === 0) verifierMissed++;
         }
-      }
-      // The library's verifier, on a deliberately weakened copy (one hidden interior cell
-      // revealed), must flag it whenever brute force can pin a hidden entry of that copy.
-      const firstHidden = rel.cells.findIndex((c) => c.count === null);
-      if (firstHidden >= 0) {
-        const weak: AggregateRelease = { ...rel, cells: rel.cells.map((c, i) => (i === firstHidden ? { ...c, count: truth(c.key) } : c)) };
-        const pinned = [...bruteForce(weak, truth, threshold, cap).values()].some((a) => !a.canDiffer);
-        if (pinned) weakened++;
-        if (pinned && recoverable(toMaskedTable(weak), { threshold }).length === 0) verifierMissed++;
       }
     }
-  }
-  t.ok(checked > 50, `brute force examined ${checked} hidden entries`);
-  t.equal(exact, 0, 'no hidden entry is determined by the published table');
-  t.equal(smallOnly, 0, 'no small hidden entry is known to be in 1..threshold');
-  t.ok(weakened > 10, `brute force broke ${weakened} weakened tables`);
-  t.equal(verifierMissed, 0, 'the verifier flags every weakened table brute force can break');
-});
+    t.ok(checked > 50, `brute force examined ${checked} hidden entries`);
+    t.equal(exact, 0, 'no hidden entry is determined by the published table');
+    t.equal(smallOnly, 0, 'no small hidden entry is known to be in 1..threshold');
+    t.ok(weakened > 10, `brute force broke ${weakened} weakened tables`);
+    t.equal(verifierMissed, 0, 'the verifier flags every weakened table brute force can break');
+  },
+);
 
 /**
  * Tables found by search where hiding two or more entries per line (and never a small line sum) is
@@ -362,35 +408,56 @@ function asRelease(dims: Dimension[], shape: Shape, values: readonly (number | n
     else if (key.every((v) => v === null)) grandTotal = count;
     else subtotals.push({ key, count });
   });
-  return { dimensions: dims, threshold: 7, roundTo: null, cells, margins: { grandTotal, subtotals }, suppressed: { primary: 0, secondary: 0 }, notes: [] };
+  return {
+    dimensions: dims,
+    threshold: 7,
+    roundTo: null,
+    cells,
+    margins: { grandTotal, subtotals },
+    suppressed: { primary: 0, secondary: 0 },
+    notes: [],
+  };
 }
 
-t.test('where the per-line rule alone leaks, brute force confirms the verifier and the release repairs it', async (t) => {
-  const threshold = 7;
-  for (const { sizes, cells, suppressZeros } of HARD_CASES) {
-    const label = `${sizes.join('x')} [${cells.join(',')}]${suppressZeros ? ' zeros hidden' : ''}`;
-    const dims = makeDims(sizes);
-    const rows = makeRows(dims, cells);
-    const truth = (key: (string | null)[]) => trueCount(dims, cells, key);
-    const cap = cells.reduce((a, b) => a + b, 0) + threshold + 3;
-    const broken = (a: Map<string, Attack>) =>
-      [...a].filter(([key, x]) => {
-        const v = truth(JSON.parse(key) as (string | null)[]);
-        return !x.canDiffer || (v >= 1 && v <= threshold && !x.canLeaveSmall);
-      }).length;
+t.test(
+  'where the per-line rule alone leaks, brute force confirms the verifier and the release repairs it',
+  async (t) => {
+    const threshold = 7;
+    for (const { sizes, cells, suppressZeros } of HARD_CASES) {
+      const label = `${sizes.join('x')} [${cells.join(',')}]${suppressZeros ? ' zeros hidden' : ''}`;
+      const dims = makeDims(sizes);
+      const rows = makeRows(dims, cells);
+      const truth = (key: (string | null)[]) => trueCount(dims, cells, key);
+      const cap = cells.reduce((a, b) => a + b, 0) + threshold + 3;
+      const broken = (a: Map<string, Attack>) =>
+        [...a].filter(([key, x]) => {
+          const v = truth(JSON.parse(key) as (string | null)[]);
+          return !x.canDiffer || (v >= 1 && v <= threshold && !x.canLeaveSmall);
+        }).length;
 
-    const table = buildTable(rows, dims);
-    const opts = { threshold, suppressZeros };
-    const status = primarySuppression(table.counts, opts);
-    complementarySuppression(table.shape, table.counts, status, opts);
-    const lineOnly = maskedValues(table.counts, status);
-    t.ok(recoverable({ sizes, values: lineOnly }, { threshold }).length > 0, `${label}: verifier flags the per-line pattern`);
-    t.ok(broken(bruteForce(asRelease(dims, table.shape, lineOnly), truth, threshold, cap)) > 0, `${label}: brute force breaks it too`);
+      const table = buildTable(rows, dims);
+      const opts = { threshold, suppressZeros };
+      const status = primarySuppression(table.counts, opts);
+      complementarySuppression(table.shape, table.counts, status, opts);
+      const lineOnly = maskedValues(table.counts, status);
+      t.ok(
+        recoverable({ sizes, values: lineOnly }, { threshold }).length > 0,
+        `${label}: verifier flags the per-line pattern`,
+      );
+      t.ok(
+        broken(bruteForce(asRelease(dims, table.shape, lineOnly), truth, threshold, cap)) > 0,
+        `${label}: brute force breaks it too`,
+      );
 
-    const rel = aggregateRelease(rows, dims, { threshold, suppressZeros });
-    t.equal(broken(bruteForce(rel, truth, threshold, cap)), 0, `${label}: the release itself holds against brute force`);
-  }
-});
+      const rel = aggregateRelease(rows, dims, { threshold, suppressZeros });
+      t.equal(
+        broken(bruteForce(rel, truth, threshold, cap)),
+        0,
+        `${label}: the release itself holds against brute force`,
+      );
+    }
+  },
+);
 
 // ---- the verifier on hand-made tables ---------------------------------------------------------
 
@@ -405,7 +472,11 @@ t.test('verifier: two small cells hidden together still reveal their small sum',
   const m: MaskedTable = { sizes: [3], values: [null, null, 50, 57] };
   const found = recoverable(m, { threshold: 7 });
   t.match(found, [{ kind: 'group', entry: 3, lo: 7, hi: 7 }]);
-  t.same(recoverable({ sizes: [3], values: [null, null, null, 57] }, { threshold: 7 }), [], 'hiding the 50 too protects them');
+  t.same(
+    recoverable({ sizes: [3], values: [null, null, null, 57] }, { threshold: 7 }),
+    [],
+    'hiding the 50 too protects them',
+  );
 });
 
 t.test('verifier: a bridge between two protected blocks is caught by linear algebra', async (t) => {
@@ -422,7 +493,8 @@ t.test('verifier: a bridge between two protected blocks is caught by linear alge
   for (let i = 0; i <= 4; i++) {
     for (let j = 0; j <= 4; j++) {
       let v = 0;
-      for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) if ((i === 4 || i === a) && (j === 4 || j === b)) v += inner[a]![b]!;
+      for (let a = 0; a < 4; a++)
+        for (let b = 0; b < 4; b++) if ((i === 4 || i === a) && (j === 4 || j === b)) v += inner[a]![b]!;
       values.push(i < 4 && j < 4 && hide.has(`${i},${j}`) ? null : v);
     }
   }
@@ -442,7 +514,44 @@ t.test('verifier: probing catches a small count that plain bound propagation lea
   // margin (all wards, offence 0, probation 2) holds 2; propagation gives it [0, 6], but assuming
   // it is 0 contradicts the published entries, so an outsider knows it is between 1 and 6.
   const N = null;
-  const values = [N, N, N, 32, N, 0, N, 15, 21, N, N, 47, N, 0, N, 18, N, N, 0, 17, 27, N, N, 35, 30, N, N, 50, 18, N, N, 32, 48, 22, 12, 82];
+  const values = [
+    N,
+    N,
+    N,
+    32,
+    N,
+    0,
+    N,
+    15,
+    21,
+    N,
+    N,
+    47,
+    N,
+    0,
+    N,
+    18,
+    N,
+    N,
+    0,
+    17,
+    27,
+    N,
+    N,
+    35,
+    30,
+    N,
+    N,
+    50,
+    18,
+    N,
+    N,
+    32,
+    48,
+    22,
+    12,
+    82,
+  ];
   const m: MaskedTable = { sizes: [2, 2, 3], values };
   const b = feasibleBounds(m);
   t.same([b.lo[26], b.hi[26]], [0, 6], 'propagation alone leaves 0 possible');
@@ -462,14 +571,19 @@ t.test('verifier: probing catches hidden zeros pinned by non-negativity', async 
   const b = feasibleBounds(m);
   t.ok(b.hi[6]! > 0 && b.hi[11]! > 0, 'propagation alone does not pin them');
   t.same(linearlyDetermined(m)[6], false, 'nor does linear algebra');
-  const exact = recoverable(m, { threshold: 3 }).filter((x) => x.kind === 'exact').map((x) => x.entry);
+  const exact = recoverable(m, { threshold: 3 })
+    .filter((x) => x.kind === 'exact')
+    .map((x) => x.entry);
   t.ok(exact.includes(6) && exact.includes(11), `probing pins both (exact: ${exact.join(', ')})`);
 
   const cells = [5, 8, 15, 14, 10, 0, 4, 11, 15, 0, 10, 0, 4, 10, 14, 15];
   const dims = makeDims([4, 4]);
   const rel = aggregateRelease(makeRows(dims, cells), dims, { threshold: 3, suppressZeros: true });
   const attack = bruteForce(rel, (key) => trueCount(dims, cells, key), 3, 150);
-  t.ok([...attack.values()].every((a) => a.canDiffer), 'the release made now holds against brute force');
+  t.ok(
+    [...attack.values()].every((a) => a.canDiffer),
+    'the release made now holds against brute force',
+  );
 });
 
 t.test('verifier: a 2×2 block with published margins is safe', async (t) => {
@@ -521,18 +635,30 @@ t.test('1-D: the smallest other cell is the complement, and it must outweigh the
 
 t.test('edge cases', async (t) => {
   const zeros = release([3, 2], [0, 0, 0, 0, 0, 0]);
-  t.ok(entries(zeros).every((e) => e.count === 0), 'all zeros: published as zeros by default');
+  t.ok(
+    entries(zeros).every((e) => e.count === 0),
+    'all zeros: published as zeros by default',
+  );
   const zerosHidden = release([3, 2], [0, 0, 0, 0, 0, 0], { suppressZeros: true });
-  t.ok(entries(zerosHidden).every((e) => e.count === null), 'all zeros with suppressZeros: nothing shown');
+  t.ok(
+    entries(zerosHidden).every((e) => e.count === null),
+    'all zeros with suppressZeros: nothing shown',
+  );
   t.same(recoverable(toMaskedTable(zerosHidden), { threshold: 7 }), []);
 
   const allSmall = release([10], Array(10).fill(3));
-  t.ok(allSmall.cells.every((c) => c.count === null), 'all small: cells hidden');
+  t.ok(
+    allSmall.cells.every((c) => c.count === null),
+    'all small: cells hidden',
+  );
   t.equal(allSmall.margins.grandTotal, 30, 'all small: the large total is still published');
   t.same(recoverable(toMaskedTable(allSmall), { threshold: 7 }), []);
 
   const smallGrid = release([3, 3], Array(9).fill(2));
-  t.ok(smallGrid.margins.subtotals.every((m) => m.count === null), 'row and column totals of 6 are hidden');
+  t.ok(
+    smallGrid.margins.subtotals.every((m) => m.count === null),
+    'row and column totals of 6 are hidden',
+  );
   t.equal(smallGrid.margins.grandTotal, 18);
 
   t.same(release([1], [3]).cells, [{ key: ['ward-0'], count: null }], 'one category, small');
@@ -551,7 +677,11 @@ t.test('edge cases', async (t) => {
   const thr10 = release([2, 3], [10, 11, 40, 8, 30, 50], { threshold: 10 });
   checkRelease(t, thr10, makeDims([2, 3]), [10, 11, 40, 8, 30, 50], { threshold: 10 }, 'threshold 10');
   t.equal(thr10.cells[0]!.count, null, '10 is hidden at threshold 10');
-  t.same(release([2], [0, 0], { threshold: 7 }).suppressed, { primary: 0, secondary: 0 }, 'zeros need no protection by default');
+  t.same(
+    release([2], [0, 0], { threshold: 7 }).suppressed,
+    { primary: 0, secondary: 0 },
+    'zeros need no protection by default',
+  );
 });
 
 t.test('rounding', async (t) => {
@@ -574,7 +704,10 @@ t.test('rounding', async (t) => {
     [10, 10, 10],
   );
   t.equal(rel.margins.grandTotal, 25, 'the total is rounded on its own: 24 → 25, not 30');
-  t.ok(rel.notes.some((n) => /need not equal/.test(n)), 'the notes say rounded totals need not add up');
+  t.ok(
+    rel.notes.some((n) => /need not equal/.test(n)),
+    'the notes say rounded totals need not add up',
+  );
   t.equal(rel.roundTo, 5);
   const hidden = release([2, 2], [3, 20, 30, 40], { roundTo: 5 });
   t.same(

@@ -104,8 +104,15 @@ t.test('a profile serves every ρ; expected matches are the marginals summed', a
   const profile = matchingProfile(bf, 2, 3)!;
   for (const rho of [0.1, 0.5, 0.97]) {
     const m = profileMarginals(profile, rho);
-    t.same(Array.from(m).map((x) => x.toFixed(12)), reference(bf, 2, 3, rho).map((x) => x.toFixed(12)), `ρ ${rho}`);
-    t.ok(Math.abs(expectedMatches(profile, rho) - m.reduce((a, b) => a + b, 0)) < 1e-12, `expected matches at ρ ${rho}`);
+    t.same(
+      Array.from(m).map((x) => x.toFixed(12)),
+      reference(bf, 2, 3, rho).map((x) => x.toFixed(12)),
+      `ρ ${rho}`,
+    );
+    t.ok(
+      Math.abs(expectedMatches(profile, rho) - m.reduce((a, b) => a + b, 0)) < 1e-12,
+      `expected matches at ρ ${rho}`,
+    );
   }
   t.ok(expectedMatches(profile, 0.9) > expectedMatches(profile, 0.2), 'more coverage, more matches expected');
 });
@@ -113,7 +120,10 @@ t.test('a profile serves every ρ; expected matches are the marginals summed', a
 t.test('extreme Bayes factors neither overflow nor lose the answer', async (t) => {
   const m = matchMarginals([900, -900, -900, 900], 2, 2, 0.5);
   t.ok(m[0]! > 0.999 && m[3]! > 0.999 && m[1]! < 1e-6 && m[2]! < 1e-6, `${Array.from(m)}`);
-  t.ok(Array.from(matchMarginals(new Array(36).fill(40), 6, 6, 0.9)).every((x) => Number.isFinite(x) && x > 0 && x < 1), 'a 6×6 group of strong pairs stays finite');
+  t.ok(
+    Array.from(matchMarginals(new Array(36).fill(40), 6, 6, 0.9)).every((x) => Number.isFinite(x) && x > 0 && x < 1),
+    'a 6×6 group of strong pairs stays finite',
+  );
 });
 
 t.test('a group too large to enumerate falls back to independent pairs', async (t) => {

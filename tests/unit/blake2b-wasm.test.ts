@@ -14,7 +14,7 @@ t.test('compression: WebAssembly equals JavaScript', async (t) => {
     const h = new Int32Array(randomBytes(64).buffer.slice(0));
     const m = new Int32Array(randomBytes(128).buffer.slice(0));
     // Counters across the 32-bit boundary and small ones, as hashing makes.
-    const t0 = i % 3 === 0 ? 0x100000000 * (i % 7) + (i * 2654435761) % 0x100000000 : i * 128;
+    const t0 = i % 3 === 0 ? 0x100000000 * (i % 7) + ((i * 2654435761) % 0x100000000) : i * 128;
     const last = i % 2 === 0;
     const js = h.slice();
     blake2bCompress(js, m, t0, last);

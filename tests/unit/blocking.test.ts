@@ -151,10 +151,12 @@ t.test('token blocking finds exactly the pairs that share a token (A × B)', asy
     return s;
   };
   const ref = new Set<string>();
-  A.forEach((a, i) => B.forEach((b, j) => {
-    const ha = hex(a);
-    if ([...hex(b)].some((x) => ha.has(x))) ref.add(`${i},${j}`);
-  }));
+  A.forEach((a, i) =>
+    B.forEach((b, j) => {
+      const ha = hex(a);
+      if ([...hex(b)].some((x) => ha.has(x))) ref.add(`${i},${j}`);
+    }),
+  );
   const res = tokenBlockPairs(A, B, { maxBlockSize: 1000 });
   tt.same(listToStrings(res.pairs), sortedRef(ref), 'same pairs as brute force, sorted');
   tt.ok(ref.size > 100, `non-trivial: ${ref.size} pairs`);
@@ -162,11 +164,13 @@ t.test('token blocking finds exactly the pairs that share a token (A × B)', asy
 
   // Within one source: i < j only, never (i, i), same as brute force.
   const refD = new Set<string>();
-  A.forEach((a, i) => A.forEach((b, j) => {
-    if (j <= i) return;
-    const ha = hex(a);
-    if ([...hex(b)].some((x) => ha.has(x))) refD.add(`${i},${j}`);
-  }));
+  A.forEach((a, i) =>
+    A.forEach((b, j) => {
+      if (j <= i) return;
+      const ha = hex(a);
+      if ([...hex(b)].some((x) => ha.has(x))) refD.add(`${i},${j}`);
+    }),
+  );
   const dd = tokenBlockPairs(A, null, { maxBlockSize: 1000 });
   tt.same(listToStrings(dd.pairs), sortedRef(refD), 'dedup: same pairs as brute force');
 });
@@ -202,8 +206,15 @@ t.test('over-large token blocks are skipped and counted', async (tt) => {
 t.test('LSH equals a brute-force band check (A × B and within A)', async (tt) => {
   const r = rng(2);
   const base = Array.from({ length: 60 }, () => randomFilter(r));
-  const A = FilterSet.fromBytes(BITS, [...base.map((f) => noisy(f, r, 0.04)), ...Array.from({ length: 60 }, () => randomFilter(r)), new Uint8Array(BITS / 8)]);
-  const B = FilterSet.fromBytes(BITS, [...base.map((f) => noisy(f, r, 0.04)), ...Array.from({ length: 40 }, () => randomFilter(r))]);
+  const A = FilterSet.fromBytes(BITS, [
+    ...base.map((f) => noisy(f, r, 0.04)),
+    ...Array.from({ length: 60 }, () => randomFilter(r)),
+    new Uint8Array(BITS / 8),
+  ]);
+  const B = FilterSet.fromBytes(BITS, [
+    ...base.map((f) => noisy(f, r, 0.04)),
+    ...Array.from({ length: 40 }, () => randomFilter(r)),
+  ]);
   // Few rows so that chance collisions happen too.
   const opts = { bands: 30, rows: 8, maxBucketSize: 1000, seed: 9 };
   const res = lshPairs(A, B, opts);
@@ -251,7 +262,10 @@ t.test('LSH finds near-duplicates, rarely unrelated pairs, at the rate 1 − (1 
 t.test('over-large LSH buckets are skipped and counted', async (tt) => {
   const r = rng(4);
   const same = randomFilter(r);
-  const A = FilterSet.fromBytes(BITS, [...Array.from({ length: 30 }, () => same), ...Array.from({ length: 30 }, () => randomFilter(r))]);
+  const A = FilterSet.fromBytes(BITS, [
+    ...Array.from({ length: 30 }, () => same),
+    ...Array.from({ length: 30 }, () => randomFilter(r)),
+  ]);
   const res = lshPairs(A, null, { maxBucketSize: 20 });
   tt.equal(res.skippedBuckets, LSH_DEFAULTS.bands, 'the 30 identical records fill one bucket in every band');
   tt.equal(res.skippedPairs, (LSH_DEFAULTS.bands * 30 * 29) / 2);
@@ -265,8 +279,14 @@ t.test('over-large LSH buckets are skipped and counted', async (tt) => {
 
 t.test('LSH is deterministic for a seed and changes with it', async (tt) => {
   const r = rng(5);
-  const A = FilterSet.fromBytes(BITS, Array.from({ length: 400 }, () => randomFilter(r, 0.3)));
-  const B = FilterSet.fromBytes(BITS, Array.from({ length: 400 }, (_, j) => noisy(A.get(j), r, 0.05)));
+  const A = FilterSet.fromBytes(
+    BITS,
+    Array.from({ length: 400 }, () => randomFilter(r, 0.3)),
+  );
+  const B = FilterSet.fromBytes(
+    BITS,
+    Array.from({ length: 400 }, (_, j) => noisy(A.get(j), r, 0.05)),
+  );
   const x = lshPairs(A, B, { seed: 42 });
   const y = lshPairs(A, B, { seed: 42 });
   const z = lshPairs(A, B, { seed: 43 });
@@ -285,7 +305,10 @@ t.test('combined output is the sorted, duplicate-free union of both sources', as
   const n = 300;
   const base = Array.from({ length: n }, () => randomFilter(r, 0.4));
   const A = FilterSet.fromBytes(BITS, base);
-  const B = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.05)));
+  const B = FilterSet.fromBytes(
+    BITS,
+    base.map((f) => noisy(f, r, 0.05)),
+  );
   // Tokens: record i of each side carries token i % 100 (blocks of 3 × 3), so LSH and tokens overlap.
   const blocksA = Array.from({ length: n }, (_, i) => tokens(i % 100));
   const blocksB = Array.from({ length: n }, (_, j) => tokens(j % 100));
@@ -298,7 +321,10 @@ t.test('combined output is the sorted, duplicate-free union of both sources', as
   tt.equal(res.stats.fromTokens, tok.pairs.length);
   tt.equal(res.stats.fromLsh, lsh.pairs.length);
   tt.equal(res.stats.combined, ref.size);
-  tt.ok(res.stats.fromTokens + res.stats.fromLsh > res.stats.combined, 'the sources overlap, and the overlap is counted once');
+  tt.ok(
+    res.stats.fromTokens + res.stats.fromLsh > res.stats.combined,
+    'the sources overlap, and the overlap is counted once',
+  );
   tt.equal(blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, { lsh: false }).stats.fromLsh, 0);
   tt.throws(() => blockPairs({ clks: A, blocks: blocksA.slice(1) }, null), RangeError);
 });
@@ -314,7 +340,8 @@ t.test('dedup mode never emits (i, i) nor both (i, j) and (j, i)', async (tt) =>
   tt.ok(sortedUnique(res.pairs, true), 'strictly increasing, i < j in every pair');
   const seen = new Set(pairsOf(res.pairs));
   let complete = 0;
-  for (let i = 0; i < 100; i++) if (seen.has(`${i},${i + 100}`) && seen.has(`${i},${i + 200}`) && seen.has(`${i + 100},${i + 200}`)) complete++;
+  for (let i = 0; i < 100; i++)
+    if (seen.has(`${i},${i + 100}`) && seen.has(`${i},${i + 200}`) && seen.has(`${i + 100},${i + 200}`)) complete++;
   tt.equal(complete, 100, "every entity's three records are paired");
   tt.equal(res.stats.skippedBlocks, 1, 'the token on all 300 records is skipped');
   tt.equal(res.stats.skippedBlockPairs, (300 * 299) / 2);
@@ -340,7 +367,11 @@ t.test('blocking restricted to marked records is the unrestricted result filtere
   const markB = Uint8Array.from(filtersB, (_, j) => (j % 23 === 1 ? 1 : 0));
 
   const full = blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, opts);
-  const part = blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, { ...opts, touching: { a: markA, b: markB } });
+  const part = blockPairs(
+    { clks: A, blocks: blocksA },
+    { clks: B, blocks: blocksB },
+    { ...opts, touching: { a: markA, b: markB } },
+  );
   const expected = pairsOf(full.pairs).filter((p) => {
     const [i, j] = p.split(',').map(Number) as [number, number];
     return markA[i] === 1 || markB[j] === 1;
@@ -350,7 +381,17 @@ t.test('blocking restricted to marked records is the unrestricted result filtere
   tt.same(pairsOf(part.pairs), expected, 'A × B: the same pairs');
 
   const all = new Uint8Array(filtersA.length).fill(1);
-  tt.same(pairsOf(blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, { ...opts, touching: { a: all, b: new Uint8Array(filtersB.length) } }).pairs), pairsOf(full.pairs), 'every record marked: everything');
+  tt.same(
+    pairsOf(
+      blockPairs(
+        { clks: A, blocks: blocksA },
+        { clks: B, blocks: blocksB },
+        { ...opts, touching: { a: all, b: new Uint8Array(filtersB.length) } },
+      ).pairs,
+    ),
+    pairsOf(full.pairs),
+    'every record marked: everything',
+  );
 
   const fullD = blockPairs({ clks: A, blocks: blocksA }, null, opts);
   const partD = blockPairs({ clks: A, blocks: blocksA }, null, { ...opts, touching: { a: markA, b: null } });
@@ -366,19 +407,36 @@ t.test('blocking restricted to marked records is the unrestricted result filtere
 t.test('an LSH plan reused: the same pairs, whatever other records come and go', async (tt) => {
   const r = rng(12);
   const base = Array.from({ length: 300 }, () => randomFilter(r, 0.45));
-  const A = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.04)));
-  const B = FilterSet.fromBytes(BITS, base.map((f) => noisy(f, r, 0.06)));
+  const A = FilterSet.fromBytes(
+    BITS,
+    base.map((f) => noisy(f, r, 0.04)),
+  );
+  const B = FilterSet.fromBytes(
+    BITS,
+    base.map((f) => noisy(f, r, 0.06)),
+  );
   const first = lshPairs(A, B);
   const again = lshPairs(A, B, { plan: { rows: first.rows, positions: first.positions } });
   tt.same(listToStrings(again.pairs), listToStrings(first.pairs), 'the plan reproduces its own pairs');
   tt.same(again.positions, first.positions);
-  tt.same(planPositions(planFromPositions({ rows: first.rows, positions: first.positions })), first.positions, 'positions → plan → positions');
+  tt.same(
+    planPositions(planFromPositions({ rows: first.rows, positions: first.positions })),
+    first.positions,
+    'positions → plan → positions',
+  );
   // Denser records on B's side shift the bit frequencies: sampled afresh, the positions change,
   // with the plan the pairs among the first 300 records do not.
-  const B2 = FilterSet.fromBytes(BITS, [...base.map((_, j) => B.get(j)), ...Array.from({ length: 300 }, () => randomFilter(r, 0.8))]);
+  const B2 = FilterSet.fromBytes(BITS, [
+    ...base.map((_, j) => B.get(j)),
+    ...Array.from({ length: 300 }, () => randomFilter(r, 0.8)),
+  ]);
   tt.notSame(lshPairs(A, B2).positions, first.positions, 'another sample from other frequencies');
   const kept = lshPairs(A, B2, { plan: { rows: first.rows, positions: first.positions } });
-  tt.same(listToStrings(kept.pairs).filter((p) => Number(p.split(',')[1]) < 300), listToStrings(first.pairs), 'with the plan: the same pairs among the records both had');
+  tt.same(
+    listToStrings(kept.pairs).filter((p) => Number(p.split(',')[1]) < 300),
+    listToStrings(first.pairs),
+    'with the plan: the same pairs among the records both had',
+  );
   tt.throws(() => lshPairs(A, B, { plan: { rows: 7, positions: first.positions.subarray(0, 10) } }), /whole bands/);
 });
 
@@ -393,9 +451,14 @@ t.test('radix pair sort, collector compaction and helpers', async (tt) => {
     a[k] = r() < 0.5 ? Math.floor(r() * 50) : Math.floor(r() * 2 ** 32);
     b[k] = r() < 0.5 ? Math.floor(r() * 50) : Math.floor(r() * 2 ** 32);
   }
-  const ref = Array.from({ length: n }, (_, k) => [a[k] as number, b[k] as number] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const ref = Array.from({ length: n }, (_, k) => [a[k] as number, b[k] as number] as const).sort(
+    (x, y) => x[0] - y[0] || x[1] - y[1],
+  );
   const s = sortPairs(a.slice(), b.slice(), n, new Uint32Array(n), new Uint32Array(n));
-  tt.ok(ref.every(([x, y], k) => s.a[k] === x && s.b[k] === y), 'sortPairs matches a comparison sort');
+  tt.ok(
+    ref.every(([x, y], k) => s.a[k] === x && s.b[k] === y),
+    'sortPairs matches a comparison sort',
+  );
 
   const c = new PairCollector(16); // tiny: forces many compactions
   const expect = new Set<string>();
@@ -407,7 +470,11 @@ t.test('radix pair sort, collector compaction and helpers', async (tt) => {
   }
   tt.same(listToStrings(c.finish()), sortedRef(expect), 'collector: distinct pairs, sorted');
 
-  tt.same([...sortUniquePairs(Uint32Array.from([3, 1, 1, 3, 2, 2, 1, 3]), true)], [1, 3], 'dedup: (3,1)=(1,3), (2,2) dropped');
+  tt.same(
+    [...sortUniquePairs(Uint32Array.from([3, 1, 1, 3, 2, 2, 1, 3]), true)],
+    [1, 3],
+    'dedup: (3,1)=(1,3), (2,2) dropped',
+  );
   tt.same([...sortUniquePairs(Uint32Array.from([3, 1, 1, 3, 1, 3]))], [1, 3, 3, 1]);
   const u = unionPairs(pairListOf(Uint32Array.from([0, 1, 2, 2])), pairListOf(Uint32Array.from([0, 1, 1, 0])));
   tt.same(listToStrings(u), ['0,1', '1,0', '2,2']);
@@ -445,7 +512,9 @@ function febrlTokens(v: readonly string[]): Uint8Array {
   if (dob) keys.push(`dob\u0000${dob}`);
   if (given && surname) keys.push(`names-soundex\u0000${[soundex(given), soundex(surname)].sort().join('|')}`);
   const out = new Uint8Array(16 * keys.length);
-  keys.forEach((k, i) => out.set(createHmac('sha256', 'bench-blocking-token-key').update(k).digest().subarray(0, 16), 16 * i));
+  keys.forEach((k, i) =>
+    out.set(createHmac('sha256', 'bench-blocking-token-key').update(k).digest().subarray(0, 16), 16 * i),
+  );
   return out;
 }
 
@@ -459,9 +528,18 @@ t.test('FEBRL 4: pair completeness ≥ 0.999 and reduction ratio ≥ 0.999 with 
   const rowsA = rows(await readFile(FEBRL + 'dataset4a.csv', 'utf8'));
   const rowsB = rows(await readFile(FEBRL + 'dataset4b.csv', 'utf8'));
   const clksA = (JSON.parse(await readFile(FEBRL + 'clkhash_dataset4a_clks.json', 'utf8')) as { clks: string[] }).clks;
-  const enc = ClkEncoder.fromSecret(parseClkSchema(JSON.parse(await readFile(FEBRL + 'clkhash_schema_v3.json', 'utf8'))), 'secret');
-  const A = FilterSet.fromBytes(BITS, clksA.map((c) => new Uint8Array(Buffer.from(c, 'base64'))));
-  const B = FilterSet.fromBytes(BITS, rowsB.map((v) => enc.encode(v)));
+  const enc = ClkEncoder.fromSecret(
+    parseClkSchema(JSON.parse(await readFile(FEBRL + 'clkhash_schema_v3.json', 'utf8'))),
+    'secret',
+  );
+  const A = FilterSet.fromBytes(
+    BITS,
+    clksA.map((c) => new Uint8Array(Buffer.from(c, 'base64'))),
+  );
+  const B = FilterSet.fromBytes(
+    BITS,
+    rowsB.map((v) => enc.encode(v)),
+  );
   const indexA = new Map(rowsA.map((v, i) => [(v[0] ?? '').replace(/-org$/, ''), i]));
   const truth: number[] = [];
   rowsB.forEach((v, j) => truth.push(indexA.get((v[0] ?? '').replace(/-dup-0$/, '')) as number, j));
@@ -469,9 +547,10 @@ t.test('FEBRL 4: pair completeness ≥ 0.999 and reduction ratio ≥ 0.999 with 
 
   const res = blockPairs({ clks: A, blocks: rowsA.map(febrlTokens) }, { clks: B, blocks: rowsB.map(febrlTokens) });
   const q = blockingQuality(res.pairs, Uint32Array.from(truth), 5000, 5000);
-  tt.comment(`FEBRL 4: PC ${q.pairCompleteness.toFixed(4)} (${q.trueFound}/5000), RR ${q.reductionRatio.toFixed(6)}, ${q.candidates} candidates; tokens ${res.stats.fromTokens}, LSH ${res.stats.fromLsh}`);
+  tt.comment(
+    `FEBRL 4: PC ${q.pairCompleteness.toFixed(4)} (${q.trueFound}/5000), RR ${q.reductionRatio.toFixed(6)}, ${q.candidates} candidates; tokens ${res.stats.fromTokens}, LSH ${res.stats.fromLsh}`,
+  );
   tt.ok(q.pairCompleteness >= 0.999, `pair completeness ${q.pairCompleteness}`);
   tt.ok(q.reductionRatio >= 0.999, `reduction ratio ${q.reductionRatio}`);
   tt.ok(sortedUnique(res.pairs, false), 'strictly increasing');
 });
-

@@ -18,13 +18,19 @@ function sources(dir: string): string[] {
 
 export function importsOf(code: string): string[] {
   const out: string[] = [];
-  const re = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]|require\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const re =
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]|require\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const m of code.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
   return out;
 }
 
 /** Imports in `pkgDir` that reach into `forbiddenDir` by package name or by relative path. */
-export function crossings(pkgDir: string, forbiddenDir: string, forbiddenName: string, files = sources(pkgDir)): string[] {
+export function crossings(
+  pkgDir: string,
+  forbiddenDir: string,
+  forbiddenName: string,
+  files = sources(pkgDir),
+): string[] {
   const bad: string[] = [];
   for (const file of files) {
     for (const spec of importsOf(readFileSync(file, 'utf8'))) {
@@ -50,12 +56,19 @@ t.test('the broker never imports client (encoding) code', async (t) => {
   t.ok(sources(join(broker, 'src')).length > 3, 'broker sources found');
   t.same(crossings(broker, client, '@blindlink/agency-client'), []);
   const pkg = JSON.parse(readFileSync(join(broker, 'package.json'), 'utf8'));
-  t.notOk({ ...pkg.dependencies, ...pkg.devDependencies }['@blindlink/agency-client'], 'no dependency on the client package');
+  t.notOk(
+    { ...pkg.dependencies, ...pkg.devDependencies }['@blindlink/agency-client'],
+    'no dependency on the client package',
+  );
 });
 
 t.test('the check itself catches a crossing', async (t) => {
   const dir = t.testdir({
-    'agency-client': { src: { 'a.ts': "import { x } from '../../broker/src/db/connect.js';\nconst y = await import('@blindlink/broker');\n" } },
+    'agency-client': {
+      src: {
+        'a.ts': "import { x } from '../../broker/src/db/connect.js';\nconst y = await import('@blindlink/broker');\n",
+      },
+    },
     broker: { src: { 'b.ts': "export * from '@blindlink/agency-client/encode';\n" } },
   });
   t.same(crossings(join(dir, 'agency-client'), join(dir, 'broker'), '@blindlink/broker').length, 2);

@@ -69,14 +69,24 @@ function encodeAll(enc: ClkEncoder, rows: string[][]): (string | Uint8Array)[] {
 const hex = (x: Uint8Array | string): string => (typeof x === 'string' ? x : Buffer.from(x).toString('hex'));
 
 /** Every row through fresh encoders (default, tiny and no caches), each row twice so caches hit. */
-function checkAgainstReference(t: Test, schema: ClkSchema, rows: string[][], label: string, cacheSizes = [100_000, 3, 1, 0]): void {
+function checkAgainstReference(
+  t: Test,
+  schema: ClkSchema,
+  rows: string[][],
+  label: string,
+  cacheSizes = [100_000, 3, 1, 0],
+): void {
   const expected = rows.map(referenceEncoder(schema)).map(hex);
   const twice = [...rows, ...rows.slice().reverse()];
   const expectedTwice = [...expected, ...expected.slice().reverse()];
   for (const cacheSize of cacheSizes) {
     const got = encodeAll(ClkEncoder.fromSecret(schema, SECRET, { cacheSize }), twice).map(hex);
     const bad = got.findIndex((g, i) => g !== expectedTwice[i]);
-    t.equal(bad, -1, `${label}, cacheSize ${cacheSize}${bad >= 0 ? `: first mismatch on ${JSON.stringify(twice[bad])}` : ''}`);
+    t.equal(
+      bad,
+      -1,
+      `${label}, cacheSize ${cacheSize}${bad >= 0 ? `: first mismatch on ${JSON.stringify(twice[bad])}` : ''}`,
+    );
   }
 }
 
@@ -93,11 +103,50 @@ function rng(seed: number): () => number {
 
 // Code units at the edges of the fast path: NUL, space, ASCII, 0x7f/0x80 (UTF-8 width), 0xff and
 // 0x100 (bigram key limit), Cyrillic, CJK, edges of the surrogate range, U+FFFF, astral (a pair).
-const ALPHABET = ['\0', ' ', 'a', 'b', 'z', '7', '\x7f', '\x80', 'é', '\xff', '\u0100', 'Ж', '中', '\ud7ff', '\ue000', '\uffff', '🙂', '𝄞'];
+const ALPHABET = [
+  '\0',
+  ' ',
+  'a',
+  'b',
+  'z',
+  '7',
+  '\x7f',
+  '\x80',
+  'é',
+  '\xff',
+  '\u0100',
+  'Ж',
+  '中',
+  '\ud7ff',
+  '\ue000',
+  '\uffff',
+  '🙂',
+  '𝄞',
+];
 
 function adversarialValues(seed: number, count: number): string[] {
   const next = rng(seed);
-  const fixed = ['', 'a', ' ', 'ab', 'aa', 'aaaa', 'abab', '\0', '\0\0', 'Ж', 'éé', 'aЖ', 'Жa', '🙂', 'a🙂', '🙂🙂', '\xff\u0100', ' a ', 'clkhash'];
+  const fixed = [
+    '',
+    'a',
+    ' ',
+    'ab',
+    'aa',
+    'aaaa',
+    'abab',
+    '\0',
+    '\0\0',
+    'Ж',
+    'éé',
+    'aЖ',
+    'Жa',
+    '🙂',
+    'a🙂',
+    '🙂🙂',
+    '\xff\u0100',
+    ' a ',
+    'clkhash',
+  ];
   const random = Array.from({ length: count }, () => {
     const len = Math.floor(next() * 12) + 1;
     let s = '';
@@ -108,7 +157,11 @@ function adversarialValues(seed: number, count: number): string[] {
 }
 
 function schemaOf(l: number, xorFolds: number, features: object[]): ClkSchema {
-  return parseClkSchema({ version: 3, clkConfig: { l, xor_folds: xorFolds, kdf: { type: 'HKDF', hash: 'SHA256' } }, features });
+  return parseClkSchema({
+    version: 3,
+    clkConfig: { l, xor_folds: xorFolds, kdf: { type: 'HKDF', hash: 'SHA256' } },
+    features,
+  });
 }
 
 t.test('n-grams (n = 1, 2, 3, positional or not) match the general path', async (t) => {
@@ -116,12 +169,30 @@ t.test('n-grams (n = 1, 2, 3, positional or not) match the general path', async 
   for (const n of [1, 2, 3]) {
     for (const positional of [false, true]) {
       for (const encoding of ['utf-8', 'utf-16', 'utf-32']) {
-        for (const hash of [{ type: 'blakeHash' }, { type: 'doubleHash' }, { type: 'doubleHash', prevent_singularity: true }]) {
-          for (const strategy of [{ bitsPerToken: 3 }, { bitsPerToken: 40 }, { bitsPerFeature: 7 }, { bitsPerFeature: 150 }]) {
+        for (const hash of [
+          { type: 'blakeHash' },
+          { type: 'doubleHash' },
+          { type: 'doubleHash', prevent_singularity: true },
+        ]) {
+          for (const strategy of [
+            { bitsPerToken: 3 },
+            { bitsPerToken: 40 },
+            { bitsPerFeature: 7 },
+            { bitsPerFeature: 150 },
+          ]) {
             const schema = schemaOf(1024, 0, [
-              { identifier: 'x', format: { type: 'string', encoding }, hashing: { comparison: { type: 'ngram', n, positional }, strategy, hash } },
+              {
+                identifier: 'x',
+                format: { type: 'string', encoding },
+                hashing: { comparison: { type: 'ngram', n, positional }, strategy, hash },
+              },
             ]);
-            checkAgainstReference(t, schema, values.map((v) => [v]), `n=${n} positional=${positional} ${encoding} ${hash.type}${hash.prevent_singularity ? '+ps' : ''} ${JSON.stringify(strategy)}`);
+            checkAgainstReference(
+              t,
+              schema,
+              values.map((v) => [v]),
+              `n=${n} positional=${positional} ${encoding} ${hash.type}${hash.prevent_singularity ? '+ps' : ''} ${JSON.stringify(strategy)}`,
+            );
           }
         }
       }
@@ -136,35 +207,82 @@ t.test('filter sizes: two words, not whole words, folded, sparse entries', async
     format: { type: 'string', encoding: 'utf-8' },
     hashing: { comparison: { type: 'ngram', n, positional }, strategy, hash },
   });
-  const twoFeatures = (hash: object) => [feature('a', 2, false, hash, { bitsPerFeature: 60 }), feature('b', 1, true, hash, { bitsPerToken: 2 })];
+  const twoFeatures = (hash: object) => [
+    feature('a', 2, false, hash, { bitsPerFeature: 60 }),
+    feature('b', 1, true, hash, { bitsPerToken: 2 }),
+  ];
   const rows = values.map((v, i) => [v, values[(i * 7) % values.length]!]);
   checkAgainstReference(t, schemaOf(64, 0, twoFeatures({ type: 'blakeHash' })), rows, 'l = 64');
   checkAgainstReference(t, schemaOf(1000, 0, twoFeatures({ type: 'doubleHash' })), rows, 'l = 1000 (doubleHash)');
   checkAgainstReference(t, schemaOf(24, 0, twoFeatures({ type: 'doubleHash' })), rows, 'l = 24 (less than a word)');
   checkAgainstReference(t, schemaOf(256, 2, twoFeatures({ type: 'blakeHash' })), rows, 'l = 256, xor_folds 2');
-  checkAgainstReference(t, schemaOf(8192, 1, twoFeatures({ type: 'blakeHash' })), rows, 'l = 8192, xor_folds 1 (sparse entries)');
+  checkAgainstReference(
+    t,
+    schemaOf(8192, 1, twoFeatures({ type: 'blakeHash' })),
+    rows,
+    'l = 8192, xor_folds 1 (sparse entries)',
+  );
 });
 
 t.test('long values either side of the fast-path length limit', async (t) => {
   const next = rng(3);
-  const long = (len: number, alphabet: string) => Array.from({ length: len }, () => alphabet[Math.floor(next() * alphabet.length)]!).join('');
+  const long = (len: number, alphabet: string) =>
+    Array.from({ length: len }, () => alphabet[Math.floor(next() * alphabet.length)]!).join('');
   // The limit is 2^14 - 2 code units; the positional index must stay exact beyond it. Every
   // positional token is distinct, so these are hashed afresh: one cache size keeps this quick.
   const values = [long(16382, 'ab'), long(16382, 'aé中'), long(16383, 'ab'), long(16384, 'aé中')];
-  for (const [n, positional] of [[1, true], [2, true], [2, false]] as const) {
+  for (const [n, positional] of [
+    [1, true],
+    [2, true],
+    [2, false],
+  ] as const) {
     const schema = schemaOf(1024, 0, [
-      { identifier: 'x', format: { type: 'string' }, hashing: { comparison: { type: 'ngram', n, positional }, strategy: { bitsPerToken: 1 }, hash: { type: 'doubleHash' } } },
+      {
+        identifier: 'x',
+        format: { type: 'string' },
+        hashing: {
+          comparison: { type: 'ngram', n, positional },
+          strategy: { bitsPerToken: 1 },
+          hash: { type: 'doubleHash' },
+        },
+      },
     ]);
-    checkAgainstReference(t, schema, values.map((v) => [v]), `n=${n} positional=${positional}`, [100_000]);
+    checkAgainstReference(
+      t,
+      schema,
+      values.map((v) => [v]),
+      `n=${n} positional=${positional}`,
+      [100_000],
+    );
   }
 });
 
 t.test('ascii encoding, exact comparison, missing values, integer features', async (t) => {
   const schema = schemaOf(512, 0, [
-    { identifier: 'a', format: { type: 'string', encoding: 'ascii' }, hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 90 } } },
-    { identifier: 'e', format: { type: 'string' }, hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 33 } } },
-    { identifier: 'm', format: { type: 'string' }, hashing: { comparison: { type: 'ngram', n: 2, positional: true }, strategy: { bitsPerFeature: 50 }, missingValue: { sentinel: 'NA', replaceWith: 'unknown' } } },
-    { identifier: 'i', format: { type: 'integer', minimum: 5, maximum: 123456 }, hashing: { comparison: { type: 'ngram', n: 1, positional: true }, strategy: { bitsPerFeature: 100 } } },
+    {
+      identifier: 'a',
+      format: { type: 'string', encoding: 'ascii' },
+      hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 90 } },
+    },
+    {
+      identifier: 'e',
+      format: { type: 'string' },
+      hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 33 } },
+    },
+    {
+      identifier: 'm',
+      format: { type: 'string' },
+      hashing: {
+        comparison: { type: 'ngram', n: 2, positional: true },
+        strategy: { bitsPerFeature: 50 },
+        missingValue: { sentinel: 'NA', replaceWith: 'unknown' },
+      },
+    },
+    {
+      identifier: 'i',
+      format: { type: 'integer', minimum: 5, maximum: 123456 },
+      hashing: { comparison: { type: 'ngram', n: 1, positional: true }, strategy: { bitsPerFeature: 100 } },
+    },
   ]);
   const rows = [
     ['abc', 'x', 'NA', '42'],
@@ -184,13 +302,53 @@ t.test('ascii encoding, exact comparison, missing values, integer features', asy
 
 t.test('plain-digit integers: same value and bounds checks as Python int()', async (t) => {
   const feature = (format: object) =>
-    schemaOf(64, 0, [{ identifier: 'i', format: { type: 'integer', ...format }, hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } } }]).features[0] as HashedFeature;
+    schemaOf(64, 0, [
+      {
+        identifier: 'i',
+        format: { type: 'integer', ...format },
+        hashing: { comparison: { type: 'exact' }, strategy: { bitsPerToken: 1 } },
+      },
+    ]).features[0] as HashedFeature;
   const unbounded = feature({});
   const bounded = feature({ minimum: 10, maximum: 10000 });
-  const inputs = ['0', '00', '000', '7', '007', '10', '0010', '9', '09', '10000', '010000', '10001', '123456789012345', '1234567890123456', '99999999999999999999', '-0', '-12', '+5', ' 7', '7 ', '1_000', '٤٢', '１２', '', 'abc', '0x10', '1e3'];
+  const inputs = [
+    '0',
+    '00',
+    '000',
+    '7',
+    '007',
+    '10',
+    '0010',
+    '9',
+    '09',
+    '10000',
+    '010000',
+    '10001',
+    '123456789012345',
+    '1234567890123456',
+    '99999999999999999999',
+    '-0',
+    '-12',
+    '+5',
+    ' 7',
+    '7 ',
+    '1_000',
+    '٤٢',
+    '１２',
+    '',
+    'abc',
+    '0x10',
+    '1e3',
+  ];
   for (const s of inputs) {
     const v = parsePythonInt(s);
-    t.same(prepareValue(unbounded, s), v === null ? { ok: false, code: 'integer', reason: 'value is not a base-10 integer' } : { ok: true, value: v.toString() }, `unbounded ${JSON.stringify(s)}`);
+    t.same(
+      prepareValue(unbounded, s),
+      v === null
+        ? { ok: false, code: 'integer', reason: 'value is not a base-10 integer' }
+        : { ok: true, value: v.toString() },
+      `unbounded ${JSON.stringify(s)}`,
+    );
     const b = prepareValue(bounded, s);
     const expected = v === null ? 'integer' : v < 10n ? 'minimum' : v > 10000n ? 'maximum' : v.toString();
     t.equal(b.ok ? b.value : b.code, expected, `bounded ${JSON.stringify(s)}`);
@@ -198,8 +356,15 @@ t.test('plain-digit integers: same value and bounds checks as Python int()', asy
 });
 
 t.test('token positions: the first k for any k are a prefix of those for more', async (t) => {
-  const keys = deriveFeatureKeys(new TextEncoder().encode(SECRET), { type: 'HKDF', hash: 'SHA256', keySize: 64 }, 1)[0]!;
-  const hashers = [new BlakeTokenHasher(keys.key1, 1024, 'utf-8'), new DoubleTokenHasher(keys.key1, keys.key2, 1000, 'utf-8', false)];
+  const keys = deriveFeatureKeys(
+    new TextEncoder().encode(SECRET),
+    { type: 'HKDF', hash: 'SHA256', keySize: 64 },
+    1,
+  )[0]!;
+  const hashers = [
+    new BlakeTokenHasher(keys.key1, 1024, 'utf-8'),
+    new DoubleTokenHasher(keys.key1, keys.key2, 1000, 'utf-8', false),
+  ];
   for (const h of hashers) {
     const long = h.positions('1 ab', 300);
     t.ok(long.length >= 300);
@@ -221,9 +386,34 @@ t.test('value store: keys compared in full, bits read back exactly, bounded by g
     for (let i = at + 1; i <= at + n; i += 2) words[data[i]!] = data[i + 1]!;
     return words;
   };
-  const keys = ['', 'a', 'b', 'ab', 'ba', 'a\0', '\0a', 'abc', 'abd', '\u8000', '\uffff', '\uffff\u8000', '🙂', 'x'.repeat(101), 'x'.repeat(100)];
-  const wordsOf = (i: number): number[] => [[0, 0, 0, 0], [1, 0, 0, 0], [0, 0, -1, 0], [i, i << 8, i << 16, 1 << 31]][i % 4]!;
-  for (const [label, hash] of [['constant hash: every key collides', () => 7], ['real hash', undefined]] as const) {
+  const keys = [
+    '',
+    'a',
+    'b',
+    'ab',
+    'ba',
+    'a\0',
+    '\0a',
+    'abc',
+    'abd',
+    '\u8000',
+    '\uffff',
+    '\uffff\u8000',
+    '🙂',
+    'x'.repeat(101),
+    'x'.repeat(100),
+  ];
+  const wordsOf = (i: number): number[] =>
+    [
+      [0, 0, 0, 0],
+      [1, 0, 0, 0],
+      [0, 0, -1, 0],
+      [i, i << 8, i << 16, 1 << 31],
+    ][i % 4]!;
+  for (const [label, hash] of [
+    ['constant hash: every key collides', () => 7],
+    ['real hash', undefined],
+  ] as const) {
     const store = new ValueStore(100, nw, hash);
     keys.forEach((k, i) => {
       t.equal(store.find(k), -1, `${label}: ${JSON.stringify(k)} not there yet`);

@@ -69,8 +69,22 @@ t.test('missing vs error', async (t) => {
 });
 
 t.test('normalisers table', async (t) => {
-  t.same(Object.keys(normalisers).sort(), ['address', 'dob', 'given_name', 'identifier', 'nhs_number', 'postcode', 'sex', 'surname', 'text']);
-  t.same([...PERSONAL_FIELDS].sort(), ['dob', 'given_name', 'identifier', 'nhs_number'], 'fields that tell co-residents apart');
+  t.same(Object.keys(normalisers).sort(), [
+    'address',
+    'dob',
+    'given_name',
+    'identifier',
+    'nhs_number',
+    'postcode',
+    'sex',
+    'surname',
+    'text',
+  ]);
+  t.same(
+    [...PERSONAL_FIELDS].sort(),
+    ['dob', 'given_name', 'identifier', 'nhs_number'],
+    'fields that tell co-residents apart',
+  );
   t.equal(normalisers.given_name('Bill').ok, true);
   t.same(normalisers.surname("O'Neill"), normaliseSurname("O'Neill"));
   t.same(normalisers.dob('3 Mar 1984'), normaliseDob('3 Mar 1984'));
@@ -94,7 +108,19 @@ t.test('free text helper and folding', async (t) => {
 });
 
 t.test('surnames: punctuation and particles', async (t) => {
-  for (const raw of ["O'Neill", 'ONeill', 'O Neill', 'O’Neill', 'O‘Neill', 'O`Neill', "o'neill", "O'NEILL", "  O'Neill  ", 'O ´Neill', 'O\u00A0Neill']) {
+  for (const raw of [
+    "O'Neill",
+    'ONeill',
+    'O Neill',
+    'O’Neill',
+    'O‘Neill',
+    'O`Neill',
+    "o'neill",
+    "O'NEILL",
+    "  O'Neill  ",
+    'O ´Neill',
+    'O\u00A0Neill',
+  ]) {
     const r = ok(t, normaliseSurname(raw), raw);
     t.equal(r.value, 'oneill', `${raw} → oneill`);
     t.equal(r.parts, undefined, `${raw} is one part`);
@@ -106,7 +132,11 @@ t.test('surnames: punctuation and particles', async (t) => {
   t.equal(vdb.parts, undefined, 'particles join the following word, not separate parts');
   t.equal(ok(t, normaliseSurname('de la Cruz'), 'de la Cruz').value, 'delacruz');
   t.equal(ok(t, normaliseSurname('Le'), 'Le').value, 'le', 'a lone particle is a surname');
-  t.not(ok(t, normaliseSurname("O'Neill"), 'x').value, ok(t, normaliseSurname('Neill'), 'Neill').value, 'O is not dropped');
+  t.not(
+    ok(t, normaliseSurname("O'Neill"), 'x').value,
+    ok(t, normaliseSurname('Neill'), 'Neill').value,
+    'O is not dropped',
+  );
 });
 
 t.test('surnames: Mc / Mac', async (t) => {
@@ -137,7 +167,15 @@ t.test('surnames: Mc / Mac', async (t) => {
 });
 
 t.test('surnames: hyphenated and double-barrelled', async (t) => {
-  for (const raw of ['Smith-Jones', 'Smith Jones', 'SMITH-JONES', 'Smith – Jones', 'Smith\u2010Jones', 'Smith - Jones', ' smith  jones ']) {
+  for (const raw of [
+    'Smith-Jones',
+    'Smith Jones',
+    'SMITH-JONES',
+    'Smith – Jones',
+    'Smith\u2010Jones',
+    'Smith - Jones',
+    ' smith  jones ',
+  ]) {
     const r = ok(t, normaliseSurname(raw), raw);
     t.equal(r.value, 'smithjones', `${raw}: joined form`);
     t.same(r.parts, ['smith', 'jones'], `${raw}: parts`);
@@ -153,11 +191,29 @@ t.test('surnames: hyphenated and double-barrelled', async (t) => {
 
 t.test('names: Unicode folding', async (t) => {
   const pairs: Array<[string, string]> = [
-    ['Siân', 'sian'], ['Sian', 'sian'], ['SIÂN', 'sian'], ['Zoë', 'zoe'], ['Zoe\u0308', 'zoe'],
-    ['Łukasz', 'lukasz'], ['ŁUKASZ', 'lukasz'], ['Róisín', 'roisin'], ['Søren', 'soren'], ['Øyvind', 'oyvind'],
-    ['Straße', 'strasse'], ['Ælfred', 'aelfred'], ['Chloë', 'chloe'], ['José', 'jose'], ['François', 'francois'],
-    ['Đorđe', 'dorde'], ['Þóra', 'thora'], ['Dvořák', 'dvorak'], ['Müller', 'muller'], ['Ñúñez', 'nunez'],
-    ['Griﬃths', 'griffiths'], ['ＳＭＩＴＨ', 'smith'], ['Иван', 'иван'],
+    ['Siân', 'sian'],
+    ['Sian', 'sian'],
+    ['SIÂN', 'sian'],
+    ['Zoë', 'zoe'],
+    ['Zoe\u0308', 'zoe'],
+    ['Łukasz', 'lukasz'],
+    ['ŁUKASZ', 'lukasz'],
+    ['Róisín', 'roisin'],
+    ['Søren', 'soren'],
+    ['Øyvind', 'oyvind'],
+    ['Straße', 'strasse'],
+    ['Ælfred', 'aelfred'],
+    ['Chloë', 'chloe'],
+    ['José', 'jose'],
+    ['François', 'francois'],
+    ['Đorđe', 'dorde'],
+    ['Þóra', 'thora'],
+    ['Dvořák', 'dvorak'],
+    ['Müller', 'muller'],
+    ['Ñúñez', 'nunez'],
+    ['Griﬃths', 'griffiths'],
+    ['ＳＭＩＴＨ', 'smith'],
+    ['Иван', 'иван'],
   ];
   for (const [raw, want] of pairs) {
     t.equal(ok(t, normaliseGivenName(raw), raw).value, want, `given ${raw} → ${want}`);
@@ -171,7 +227,12 @@ t.test('given names: titles and white space', async (t) => {
   for (const raw of ['Mr John', 'MR JOHN', 'Mr. John', 'Dr John', 'Dr. John', 'mr  john', 'Mr Dr John']) {
     t.equal(ok(t, normaliseGivenName(raw), raw).value, 'john', `${raw} → john`);
   }
-  for (const [raw, want] of [['Mrs Jane', 'jane'], ['Ms Jane', 'jane'], ['Miss Emma', 'emma'], ['Mrs. Mary Ann', 'maryann']] as const) {
+  for (const [raw, want] of [
+    ['Mrs Jane', 'jane'],
+    ['Ms Jane', 'jane'],
+    ['Miss Emma', 'emma'],
+    ['Mrs. Mary Ann', 'maryann'],
+  ] as const) {
     t.equal(ok(t, normaliseGivenName(raw), raw).value, want);
   }
   err(t, normaliseGivenName('Mrs'), /only a title/, 'title alone');
@@ -191,12 +252,34 @@ t.test('given names: titles and white space', async (t) => {
 
 t.test('given names: nicknames and transliterations', async (t) => {
   const cases: Array<[string, string]> = [
-    ['Bill', 'william'], ['Billy', 'william'], ['Will', 'william'], ['Peggy', 'margaret'], ['Maggie', 'margaret'],
-    ['Bob', 'robert'], ['Bobby', 'robert'], ['Liz', 'elizabeth'], ['Betty', 'elizabeth'], ['Jim', 'james'],
-    ['Jimmy', 'james'], ['Dick', 'richard'], ['Tony', 'anthony'], ['Kate', 'katherine'], ['Catherine', 'katherine'],
-    ['Steve', 'stephen'], ['Steven', 'stephen'], ['Jack', 'john'], ['Ted', 'edward'], ['Sally', 'sarah'],
-    ['Mohammed', 'muhammad'], ['Mohamed', 'muhammad'], ['Mohammad', 'muhammad'], ['Muhammed', 'muhammad'],
-    ['Hussein', 'hussain'], ['Ahmad', 'ahmed'], ['Ayesha', 'aisha'], ['Sergey', 'sergei'],
+    ['Bill', 'william'],
+    ['Billy', 'william'],
+    ['Will', 'william'],
+    ['Peggy', 'margaret'],
+    ['Maggie', 'margaret'],
+    ['Bob', 'robert'],
+    ['Bobby', 'robert'],
+    ['Liz', 'elizabeth'],
+    ['Betty', 'elizabeth'],
+    ['Jim', 'james'],
+    ['Jimmy', 'james'],
+    ['Dick', 'richard'],
+    ['Tony', 'anthony'],
+    ['Kate', 'katherine'],
+    ['Catherine', 'katherine'],
+    ['Steve', 'stephen'],
+    ['Steven', 'stephen'],
+    ['Jack', 'john'],
+    ['Ted', 'edward'],
+    ['Sally', 'sarah'],
+    ['Mohammed', 'muhammad'],
+    ['Mohamed', 'muhammad'],
+    ['Mohammad', 'muhammad'],
+    ['Muhammed', 'muhammad'],
+    ['Hussein', 'hussain'],
+    ['Ahmad', 'ahmed'],
+    ['Ayesha', 'aisha'],
+    ['Sergey', 'sergei'],
   ];
   for (const [raw, canonical] of cases) {
     const r = ok(t, normaliseGivenName(raw), raw);
@@ -217,7 +300,10 @@ t.test('given names: nicknames and transliterations', async (t) => {
   t.equal(ok(t, normaliseGivenName('Mr Bill'), 'Mr Bill').variants?.[0], 'william');
   t.equal(ok(t, normaliseGivenName('Zebedee'), 'unknown').variants, undefined, 'unknown names have no variants');
 
-  t.ok(ok(t, normaliseSurname('Mohamed'), 'surname Mohamed').variants?.includes('muhammad'), 'transliterations apply to surnames');
+  t.ok(
+    ok(t, normaliseSurname('Mohamed'), 'surname Mohamed').variants?.includes('muhammad'),
+    'transliterations apply to surnames',
+  );
   t.ok(ok(t, normaliseSurname('Smyth'), 'Smyth').variants?.includes('smith'), 'surname spelling variants');
   t.ok(ok(t, normaliseSurname('Chowdhury'), 'Chowdhury').variants?.includes('chaudhry'));
   t.equal(ok(t, normaliseSurname('Bill'), 'surname Bill').variants, undefined, 'nicknames do not apply to surnames');
@@ -241,7 +327,8 @@ t.test('name variant tables are consistent', async (t) => {
   for (const [canonical, ...variants] of [...nicknames, ...transliterations]) {
     for (const v of variants) {
       const r = normaliseGivenName(v);
-      if (!(r.ok && r.value === v && (r.variants ?? []).includes(canonical))) t.fail(`${v} does not reach ${canonical}`);
+      if (!(r.ok && r.value === v && (r.variants ?? []).includes(canonical)))
+        t.fail(`${v} does not reach ${canonical}`);
     }
   }
 });
@@ -270,9 +357,11 @@ t.test('names: rejected values', async (t) => {
 });
 
 t.test('sex', async (t) => {
-  for (const raw of ['M', 'm', 'Male', 'MALE', 'male', ' Male ', '1', ' 1 ']) t.equal(ok(t, normaliseSex(raw), raw).value, 'm');
+  for (const raw of ['M', 'm', 'Male', 'MALE', 'male', ' Male ', '1', ' 1 '])
+    t.equal(ok(t, normaliseSex(raw), raw).value, 'm');
   for (const raw of ['F', 'f', 'Female', 'FEMALE', 'female', '2']) t.equal(ok(t, normaliseSex(raw), raw).value, 'f');
-  for (const raw of ['U', 'u', 'Unknown', 'UNKNOWN', ' unknown ', '', '  ']) t.ok(isMissing(normaliseSex(raw)), `${JSON.stringify(raw)} missing`);
+  for (const raw of ['U', 'u', 'Unknown', 'UNKNOWN', ' unknown ', '', '  '])
+    t.ok(isMissing(normaliseSex(raw)), `${JSON.stringify(raw)} missing`);
   for (const raw of ['X', '0', '3', '9', 'MF', 'fem', 'males', 'Man', 'Woman', 'N/K', '1.0', 'M.']) {
     err(t, normaliseSex(raw), /sex must be/, `sex ${raw}`);
   }
@@ -282,9 +371,24 @@ t.test('dates of birth: accepted formats', async (t) => {
   const today = new Date(2024, 5, 15); // 15 June 2024, local time
   const want = { ok: true, value: '1984-03-03', parts: { year: 1984, month: 3, day: 3 } };
   for (const raw of [
-    '03/03/1984', '3/3/1984', '03-03-1984', '3-3-1984', '03.03.1984', '3.3.1984', '1984-03-03', '1984-3-3',
-    '1984/03/03', '19840303', '3 Mar 1984', '03 March 1984', '3 mar 1984', '3 MARCH 1984', '3rd March 1984',
-    '3 Mar. 1984', '3-Mar-1984', ' 3  Mar  1984 ',
+    '03/03/1984',
+    '3/3/1984',
+    '03-03-1984',
+    '3-3-1984',
+    '03.03.1984',
+    '3.3.1984',
+    '1984-03-03',
+    '1984-3-3',
+    '1984/03/03',
+    '19840303',
+    '3 Mar 1984',
+    '03 March 1984',
+    '3 mar 1984',
+    '3 MARCH 1984',
+    '3rd March 1984',
+    '3 Mar. 1984',
+    '3-Mar-1984',
+    ' 3  Mar  1984 ',
   ]) {
     t.same(normaliseDob(raw, { today }), want, `${raw} → 1984-03-03`);
   }
@@ -334,7 +438,21 @@ t.test('dates of birth: range and bad shapes', async (t) => {
   err(t, normaliseDob('03031984', { today }), /YYYYMMDD/, 'DDMMYYYY rejected');
   err(t, normaliseDob('3 Foo 1984', { today }), /unknown month name/, 'bad month name');
   err(t, normaliseDob('3 Marc 1984', { today }), /unknown month name/, 'misspelt month');
-  for (const raw of ['03/03-1984', 'March 3 1984', 'March 3, 1984', '1984.03.03', '1984-03-03T00:00:00', '03/03/1984 00:00', 'yesterday', '1984', '03/1984', '1984-03', '840303', '3rd of March 1984', '—']) {
+  for (const raw of [
+    '03/03-1984',
+    'March 3 1984',
+    'March 3, 1984',
+    '1984.03.03',
+    '1984-03-03T00:00:00',
+    '03/03/1984 00:00',
+    'yesterday',
+    '1984',
+    '03/1984',
+    '1984-03',
+    '840303',
+    '3rd of March 1984',
+    '—',
+  ]) {
     err(t, normaliseDob(raw, { today }), /recognised format/, `format ${raw}`);
   }
   const r = normaliseDob('31/02/1990', { today });
@@ -343,10 +461,25 @@ t.test('dates of birth: range and bad shapes', async (t) => {
 
 t.test('postcodes: valid', async (t) => {
   const valid: Array<[string, string]> = [
-    ['sw1a1aa', 'SW1A 1AA'], ['SW1A 1AA', 'SW1A 1AA'], [' sw1a   1aa ', 'SW1A 1AA'], ['EC1A 1BB', 'EC1A 1BB'],
-    ['ec1a1bb', 'EC1A 1BB'], ['M1 1AE', 'M1 1AE'], ['m11ae', 'M1 1AE'], ['B33 8TH', 'B33 8TH'], ['CR2 6XH', 'CR2 6XH'],
-    ['DN55 1PT', 'DN55 1PT'], ['W1A 0AX', 'W1A 0AX'], ['N1C 4AG', 'N1C 4AG'], ['E1W 1AA', 'E1W 1AA'], ['NW1W 9AA', 'NW1W 9AA'],
-    ['SW1A 0AA', 'SW1A 0AA'], ['GIR 0AA', 'GIR 0AA'], ['gir0aa', 'GIR 0AA'], ['L1 8JQ', 'L1 8JQ'], ['BT1 1AA', 'BT1 1AA'],
+    ['sw1a1aa', 'SW1A 1AA'],
+    ['SW1A 1AA', 'SW1A 1AA'],
+    [' sw1a   1aa ', 'SW1A 1AA'],
+    ['EC1A 1BB', 'EC1A 1BB'],
+    ['ec1a1bb', 'EC1A 1BB'],
+    ['M1 1AE', 'M1 1AE'],
+    ['m11ae', 'M1 1AE'],
+    ['B33 8TH', 'B33 8TH'],
+    ['CR2 6XH', 'CR2 6XH'],
+    ['DN55 1PT', 'DN55 1PT'],
+    ['W1A 0AX', 'W1A 0AX'],
+    ['N1C 4AG', 'N1C 4AG'],
+    ['E1W 1AA', 'E1W 1AA'],
+    ['NW1W 9AA', 'NW1W 9AA'],
+    ['SW1A 0AA', 'SW1A 0AA'],
+    ['GIR 0AA', 'GIR 0AA'],
+    ['gir0aa', 'GIR 0AA'],
+    ['L1 8JQ', 'L1 8JQ'],
+    ['BT1 1AA', 'BT1 1AA'],
     ['S\u00A0W1A 1AA', 'SW1A 1AA'],
   ];
   for (const [raw, want] of valid) {
@@ -354,11 +487,33 @@ t.test('postcodes: valid', async (t) => {
     t.ok(isValidPostcode(raw));
   }
   t.same(ok(t, normalisePostcode('sw1a1aa'), 'parts').parts, {
-    area: 'SW', district: 'SW1A', sector: 'SW1A 1', outward: 'SW1A', inward: '1AA',
+    area: 'SW',
+    district: 'SW1A',
+    sector: 'SW1A 1',
+    outward: 'SW1A',
+    inward: '1AA',
   });
-  t.same(ok(t, normalisePostcode('M1 1AE'), 'parts').parts, { area: 'M', district: 'M1', sector: 'M1 1', outward: 'M1', inward: '1AE' });
-  t.same(ok(t, normalisePostcode('DN55 1PT'), 'parts').parts, { area: 'DN', district: 'DN55', sector: 'DN55 1', outward: 'DN55', inward: '1PT' });
-  t.same(ok(t, normalisePostcode('W1A 0AX'), 'parts').parts, { area: 'W', district: 'W1A', sector: 'W1A 0', outward: 'W1A', inward: '0AX' });
+  t.same(ok(t, normalisePostcode('M1 1AE'), 'parts').parts, {
+    area: 'M',
+    district: 'M1',
+    sector: 'M1 1',
+    outward: 'M1',
+    inward: '1AE',
+  });
+  t.same(ok(t, normalisePostcode('DN55 1PT'), 'parts').parts, {
+    area: 'DN',
+    district: 'DN55',
+    sector: 'DN55 1',
+    outward: 'DN55',
+    inward: '1PT',
+  });
+  t.same(ok(t, normalisePostcode('W1A 0AX'), 'parts').parts, {
+    area: 'W',
+    district: 'W1A',
+    sector: 'W1A 0',
+    outward: 'W1A',
+    inward: '0AX',
+  });
 });
 
 t.test('postcodes: invalid, with the rule broken', async (t) => {
@@ -381,7 +536,12 @@ t.test('postcodes: invalid, with the rule broken', async (t) => {
   err(t, normalisePostcode('1W1A 1AA'), /must start with a letter/, 'starts with a digit');
   err(t, normalisePostcode('W1I 1AA'), /ANA must be one of/, 'ANA with I');
   err(t, normalisePostcode('SW1C 1AA'), /AANA must be one of/, 'AANA with C');
-  err(t, normalisePostcode('SW1 1AAA'), /inward code .* must start with a digit/, 'spaces are ignored: the last three characters are the inward code');
+  err(
+    t,
+    normalisePostcode('SW1 1AAA'),
+    /inward code .* must start with a digit/,
+    'spaces are ignored: the last three characters are the inward code',
+  );
   err(t, normalisePostcode('SW1A 1AAX'), /5 to 7/, '8 characters');
   err(t, normalisePostcode('1AA'), /5 to 7/, 'inward only');
   err(t, normalisePostcode('SW1A'), /5 to 7/, 'outward only');
@@ -463,9 +623,17 @@ t.test('addresses', async (t) => {
   const invalidPc = ok(t, normaliseAddress('12 High St QA1 1AA'), 'invalid postcode kept');
   t.equal(invalidPc.value, '12 high street qa1 1 aa', 'an invalid postcode is left in the text (as ordinary words)');
   t.equal((invalidPc.parts as { postcode?: string }).postcode, undefined);
-  t.same(ok(t, normaliseAddress('Flat B, 7 Oak Cl'), 'flat letter').parts, { flat: 'b', number: '7', street: 'oak close' });
+  t.same(ok(t, normaliseAddress('Flat B, 7 Oak Cl'), 'flat letter').parts, {
+    flat: 'b',
+    number: '7',
+    street: 'oak close',
+  });
   t.same(ok(t, normaliseAddress('Rose Cottage, Mill Ln'), 'no number').parts, { street: 'rose cottage mill lane' });
-  t.same(ok(t, normaliseAddress('flat3 22 acacia ave'), 'glued flat').parts, { flat: '3', number: '22', street: 'acacia avenue' });
+  t.same(ok(t, normaliseAddress('flat3 22 acacia ave'), 'glued flat').parts, {
+    flat: '3',
+    number: '22',
+    street: 'acacia avenue',
+  });
 
   err(t, normaliseAddress('SW1A 1AA'), /only a postcode/, 'postcode only');
   err(t, normaliseAddress('---'), /no letters or digits/, 'punctuation only');
@@ -476,7 +644,10 @@ t.test('addresses', async (t) => {
 
 t.test('identifiers: separators dropped, case folded, anything else refused', async (t) => {
   t.equal(ok(t, normaliseIdentifier(' AB 12-34/56.c '), 'mixed').value, 'ab123456c');
-  t.equal(ok(t, normaliseIdentifier('QQ 12 34 56 C'), 'NI number layout').value, ok(t, normaliseIdentifier('qq123456c'), 'NI number plain').value);
+  t.equal(
+    ok(t, normaliseIdentifier('QQ 12 34 56 C'), 'NI number layout').value,
+    ok(t, normaliseIdentifier('qq123456c'), 'NI number plain').value,
+  );
   t.equal(ok(t, normaliseIdentifier('2004/0123456X'), 'PNC id').value, '20040123456x');
   t.equal(ok(t, normaliseIdentifier('Å123'), 'diacritic folded').value, 'a123');
   err(t, normaliseIdentifier('see notes!'), /only letters, digits/, 'punctuation');

@@ -28,13 +28,24 @@ const SALT = Buffer.from('blindlink/pseudonym-key/v1');
 t.test('known construction: HKDF per purpose (and recipient), HMAC-SHA256 truncated to 128 bits', async (t) => {
   const purposeKey = Buffer.from(hkdfSync('sha256', master, SALT, lp(['purpose', 'troubled-families']), 32));
   t.same(derivePurposeKey(master, 'troubled-families'), purposeKey);
-  const want = createHmac('sha256', purposeKey).update(lp(['entity', 'E1'])).digest().subarray(0, 16).toString('base64url');
+  const want = createHmac('sha256', purposeKey)
+    .update(lp(['entity', 'E1']))
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
   t.equal(pseudonym('E1', purposeKey), want);
   t.equal(want.length, 22);
   t.equal(DEFAULT_PSEUDONYM_BYTES, 16);
   const recipientKey = Buffer.from(hkdfSync('sha256', purposeKey, SALT, lp(['recipient', 'team-north']), 32));
   t.same(deriveRecipientKey(purposeKey, 'team-north'), recipientKey);
-  t.equal(pseudonym('E1', purposeKey, 'team-north'), createHmac('sha256', recipientKey).update(lp(['entity', 'E1'])).digest().subarray(0, 16).toString('base64url'));
+  t.equal(
+    pseudonym('E1', purposeKey, 'team-north'),
+    createHmac('sha256', recipientKey)
+      .update(lp(['entity', 'E1']))
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url'),
+  );
 });
 
 t.test('stable across runs: same master key and purpose give the same pseudonyms', async (t) => {
@@ -83,11 +94,23 @@ t.test('per-recipient and per-kind variants', async (t) => {
   const plain = ids.slice(0, 500).map((id) => pseudonym(id, purposeKey));
   const north = ids.slice(0, 500).map((id) => pseudonym(id, purposeKey, 'team-north'));
   const south = ids.slice(0, 500).map(pseudonymiser(master, 'supporting-families', { recipient: 'team-south' }));
-  t.same(ids.slice(0, 500).map(pseudonymiser(master, 'supporting-families', { recipient: 'team-north' })), north, 'pseudonymiser and pseudonym agree');
+  t.same(
+    ids.slice(0, 500).map(pseudonymiser(master, 'supporting-families', { recipient: 'team-north' })),
+    north,
+    'pseudonymiser and pseudonym agree',
+  );
   const sets = [new Set(plain), new Set(north), new Set(south)];
-  t.equal(north.filter((p) => sets[0]!.has(p) || sets[2]!.has(p)).length, 0, 'recipients cannot pool what they were given');
+  t.equal(
+    north.filter((p) => sets[0]!.has(p) || sets[2]!.has(p)).length,
+    0,
+    'recipients cannot pool what they were given',
+  );
   const household = pseudonymiser(master, 'supporting-families', { kind: 'household' });
-  t.equal(ids.slice(0, 500).filter((id) => household(id) === pseudonym(id, purposeKey)).length, 0, 'a household pseudonym never equals a person pseudonym');
+  t.equal(
+    ids.slice(0, 500).filter((id) => household(id) === pseudonym(id, purposeKey)).length,
+    0,
+    'a household pseudonym never equals a person pseudonym',
+  );
   t.equal(pseudonym('E1', purposeKey, undefined, { bytes: 32 }).length, 43);
 });
 

@@ -46,7 +46,6 @@ const U = [
 ];
 type Kind = 'match' | 'co-resident' | 'random';
 
-
 function draw(probs: readonly number[], r: number): number {
   let acc = 0;
   for (let k = 0; k < probs.length; k++) {
@@ -101,16 +100,24 @@ t.test('anchored m recovers every field’s m among co-residents; two-class EM d
   // Why anchoring: EM over all candidates takes "same address" for the match class, so a given
   // name that disagrees looks common among matches.
   const em = fitModel(sims, FIELDS, { defaultCutPoints: CUTS, randomPairs });
-  t.ok(em.m[0]![1]! > M[0]![0]! + 0.1, `EM's m(given name < 0.7) = ${em.m[0]![1]!.toFixed(3)}, far above the true ${M[0]![0]}`);
+  t.ok(
+    em.m[0]![1]! > M[0]![0]! + 0.1,
+    `EM's m(given name < 0.7) = ${em.m[0]![1]!.toFixed(3)}, far above the true ${M[0]![0]}`,
+  );
 });
 
 t.test('anchoring rules on hand-made pairs', async (t) => {
   // given, surname, dob, sex, address, postcode
   const pair = (...s: number[]) => s;
-  const rows = (list: number[][], times: number) => Float32Array.from(list.flatMap((r) => Array.from({ length: times }, () => r).flat()));
+  const rows = (list: number[][], times: number) =>
+    Float32Array.from(list.flatMap((r) => Array.from({ length: times }, () => r).flat()));
   const coResident = pair(0.1, 1, 0.2, 1, 1, 1); // shares every household field, no personal one
   let a = anchoredM(rows([coResident], 50), fields, PERSONAL);
-  t.same(a.map((x) => x.pairs), [0, 0, 0, 0, 0, 0], 'a co-resident pair anchors nothing: no personal field agrees');
+  t.same(
+    a.map((x) => x.pairs),
+    [0, 0, 0, 0, 0, 0],
+    'a co-resident pair anchors nothing: no personal field agrees',
+  );
   const moved = pair(1, 1, 1, 1, 0.1, 0.2); // one person, new address: address and postcode both change
   a = anchoredM(rows([moved], 50), fields, PERSONAL);
   t.equal(a[4]!.pairs, 0, 'without the correlation, the address is not anchored: the postcode disagrees');
@@ -127,13 +134,26 @@ t.test('anchoring rules on hand-made pairs', async (t) => {
 
 t.test('the prior is a random pair’s match probability over every pair blocking chose from', async (t) => {
   const expected = 10_000 / 5_000_000;
-  const fit = (s: Float32Array) => fitAnchoredModel(s, FIELDS, { defaultCutPoints: CUTS, randomPairs, personal: PERSONAL, correlated: [['address', 'postcode']], totalPairs: 5_000_000 });
+  const fit = (s: Float32Array) =>
+    fitAnchoredModel(s, FIELDS, {
+      defaultCutPoints: CUTS,
+      randomPairs,
+      personal: PERSONAL,
+      correlated: [['address', 'postcode']],
+      totalPairs: 5_000_000,
+    });
   const plain = fit(simsOf(population(10_000, 0, 40_000), 4));
-  t.ok(Math.abs(plain.lambda - expected) / expected < 0.05, `no co-residents: λ = ${plain.lambda.toExponential(3)} within 5% of ${expected}`);
+  t.ok(
+    Math.abs(plain.lambda - expected) / expected < 0.05,
+    `no co-residents: λ = ${plain.lambda.toExponential(3)} within 5% of ${expected}`,
+  );
   const model = fit(sims);
   t.ok(model.lambda > expected * 1.5, `co-residents counted as matches inflate λ to ${model.lambda.toExponential(3)}`);
   const corrected = withHouseholdTest(model, sims, ['address', 'postcode']);
-  t.ok(Math.abs(corrected.lambda - expected) / expected < 0.1, `counted without co-residents: λ = ${corrected.lambda.toExponential(3)} within 10% of ${expected}`);
+  t.ok(
+    Math.abs(corrected.lambda - expected) / expected < 0.1,
+    `counted without co-residents: λ = ${corrected.lambda.toExponential(3)} within 10% of ${expected}`,
+  );
   t.same(corrected.m, model.m, 'm and u are unchanged');
   t.equal(model.training.priorPairs, 5_000_000);
   const again = priorOverAllPairs(plain.patterns, plain, 50_000_000);
@@ -143,19 +163,31 @@ t.test('the prior is a random pair’s match probability over every pair blockin
 
 t.test('household test: one person or two people of one household', async (t) => {
   const withDobGaps = simsOf(kinds, 3, 0.5);
-  const model = fitAnchoredModel(withDobGaps, FIELDS, { defaultCutPoints: CUTS, randomPairs, personal: PERSONAL, correlated: [['address', 'postcode']], totalPairs: 5_000_000 });
+  const model = fitAnchoredModel(withDobGaps, FIELDS, {
+    defaultCutPoints: CUTS,
+    randomPairs,
+    personal: PERSONAL,
+    correlated: [['address', 'postcode']],
+    totalPairs: 5_000_000,
+  });
   const threshold = chooseThreshold(model).weight;
   const weight = scorePairs(model, withDobGaps).weight;
   const above = (kind: Kind) => kinds.filter((k, p) => k === kind && weight[p]! >= threshold).length;
   const coResidentsAbove = above('co-resident');
-  t.ok(coResidentsAbove > 1000, `before the test, ${coResidentsAbove} co-resident pairs weigh above the threshold: their shared address, postcode and surname add up`);
+  t.ok(
+    coResidentsAbove > 1000,
+    `before the test, ${coResidentsAbove} co-resident pairs weigh above the threshold: their shared address, postcode and surname add up`,
+  );
   const household = fitHouseholdModel(model, withDobGaps, ['address', 'postcode']);
   t.ok(household, 'a co-resident model is fitted');
   t.same(household!.addressFields, ['address', 'postcode']);
   const matchesBefore = above('match');
   const vetoed = householdVeto(model, household!, withDobGaps, weight, threshold);
   t.ok(vetoed > 0);
-  t.ok(above('co-resident') <= coResidentsAbove * 0.05, `after it, ${above('co-resident')} of ${coResidentsAbove} remain`);
+  t.ok(
+    above('co-resident') <= coResidentsAbove * 0.05,
+    `after it, ${above('co-resident')} of ${coResidentsAbove} remain`,
+  );
   t.ok(above('match') >= matchesBefore * 0.95, `matches kept: ${above('match')} of ${matchesBefore}`);
   t.equal(fitHouseholdModel(model, withDobGaps, ['no_such_field']), null, 'no address field: no household test');
 });

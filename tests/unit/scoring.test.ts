@@ -27,7 +27,6 @@ import { mulberry32 } from '../helpers/prng.js';
 
 // ---- synthetic data drawn from a known model -------------------------------------------------
 
-
 const FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
 /** The generated data has four non-missing levels per field, cut here (the engine's default adds 0.5). */
 const CUTS = [0.7, 0.85, 0.95];
@@ -163,10 +162,17 @@ t.test('u from random pairs is held fixed and m, λ are still recovered', async 
     }
     t.ok(Math.abs((fitted.u[f]?.[4] as number) - (top + 0.5) / (present + 2)) < 1e-12, 'u from random pairs as given');
     for (let l = 0; l < 4; l++) {
-      t.ok(Math.abs((fitted.m[f]?.[l + 1] as number) - (TRUE_M[f]?.[l] as number)) <= 0.03, `m ${FIELDS[f]} level ${l + 1}`);
+      t.ok(
+        Math.abs((fitted.m[f]?.[l + 1] as number) - (TRUE_M[f]?.[l] as number)) <= 0.03,
+        `m ${FIELDS[f]} level ${l + 1}`,
+      );
     }
   }
-  const initial = fitModel(data.sims, FIELDS, { defaultCutPoints: CUTS, randomPairs: random.sims, uFromRandomPairs: 'initial' });
+  const initial = fitModel(data.sims, FIELDS, {
+    defaultCutPoints: CUTS,
+    randomPairs: random.sims,
+    uFromRandomPairs: 'initial',
+  });
   t.equal(initial.training.uSource, 'em', "'initial' lets EM move u");
   t.ok(Math.abs(initial.lambda - LAMBDA) <= 0.03);
 });
@@ -196,7 +202,10 @@ t.test('weights rise with similarity', async (t) => {
     for (let s = 0; s < steps; s++) sims[s * FIELDS.length + f] = s / (steps - 1);
     const { weight, probability } = scorePairs(model, sims);
     for (let s = 1; s < steps; s++) {
-      if ((weight[s] as number) < (weight[s - 1] as number) || (probability[s] as number) < (probability[s - 1] as number)) {
+      if (
+        (weight[s] as number) < (weight[s - 1] as number) ||
+        (probability[s] as number) < (probability[s - 1] as number)
+      ) {
         t.fail(`${FIELDS[f]}: weight fell between ${(s - 1) / (steps - 1)} and ${s / (steps - 1)}`);
       }
     }
@@ -207,9 +216,15 @@ t.test('weights rise with similarity', async (t) => {
 t.test('a float32 Dice equal to a cut point lands in the level above it', async (t) => {
   const sims = new Float32Array(FIELDS.length).fill(0.95);
   const levels = similarityLevels(sims, model.fields);
-  t.same(Array.from(levels), FIELDS.map(() => 4));
+  t.same(
+    Array.from(levels),
+    FIELDS.map(() => 4),
+  );
   const below = similarityLevels(new Float32Array(FIELDS.length).fill(0.9499), model.fields);
-  t.same(Array.from(below), FIELDS.map(() => 3));
+  t.same(
+    Array.from(below),
+    FIELDS.map(() => 3),
+  );
 });
 
 t.test('scores and probabilities agree with the parameters and with the truth', async (t) => {
@@ -260,7 +275,10 @@ t.test('stored parameters rescore identically', async (t) => {
   t.same(Array.from(scorePairs(again, sims).weight), Array.from(scorePairs(model, sims).weight));
   const bad = { ...stored, m: stored.m.map((r, f) => (f === 0 ? [0.5, ...r.slice(1)] : r)) };
   t.throws(() => modelFromParameters(model.fields, bad, model.patterns, model.training), /missing level/);
-  t.throws(() => modelFromParameters(model.fields, { ...stored, lambda: 1 }, model.patterns, model.training), RangeError);
+  t.throws(
+    () => modelFromParameters(model.fields, { ...stored, lambda: 1 }, model.patterns, model.training),
+    RangeError,
+  );
 });
 
 // ---- threshold -------------------------------------------------------------------------------
@@ -284,8 +302,14 @@ t.test('threshold at posterior 0.5, with expected precision and recall close to 
   t.equal(choice.probability, 0.5);
   const { weight } = scorePairs(model, data.sims);
   const real = truth(weight, choice.weight);
-  t.ok(Math.abs(choice.expected.precision - real.precision) < 0.01, `precision expected ${choice.expected.precision} vs ${real.precision}`);
-  t.ok(Math.abs(choice.expected.recall - real.recall) < 0.01, `recall expected ${choice.expected.recall} vs ${real.recall}`);
+  t.ok(
+    Math.abs(choice.expected.precision - real.precision) < 0.01,
+    `precision expected ${choice.expected.precision} vs ${real.precision}`,
+  );
+  t.ok(
+    Math.abs(choice.expected.recall - real.recall) < 0.01,
+    `recall expected ${choice.expected.recall} vs ${real.recall}`,
+  );
   let accepted = 0;
   for (const w of weight) if (w >= choice.weight) accepted++;
   t.equal(choice.expected.acceptedPairs, accepted, 'accepted count matches scorePairs');
@@ -305,7 +329,10 @@ t.test('threshold at posterior 0.5, with expected precision and recall close to 
 t.test('threshold by expected precision, recall and F1', async (t) => {
   const curve = tradeoffCurve(model);
   for (let k = 1; k < curve.length; k++) {
-    t.ok((curve[k] as { weight: number }).weight < (curve[k - 1] as { weight: number }).weight, 'curve descends in weight');
+    t.ok(
+      (curve[k] as { weight: number }).weight < (curve[k - 1] as { weight: number }).weight,
+      'curve descends in weight',
+    );
   }
   const p = chooseThreshold(model, { kind: 'precision', value: 0.999 });
   t.ok(p.expected.precision >= 0.999, `expected precision ${p.expected.precision}`);
@@ -317,7 +344,8 @@ t.test('threshold by expected precision, recall and F1', async (t) => {
   t.ok(r.expected.recall >= 0.99);
   t.ok(r.weight < p.weight, 'a recall target sits below a strict precision target');
   const f = chooseThreshold(model, { kind: 'f1' });
-  const f1 = (x: { precision: number; recall: number }): number => (2 * x.precision * x.recall) / (x.precision + x.recall);
+  const f1 = (x: { precision: number; recall: number }): number =>
+    (2 * x.precision * x.recall) / (x.precision + x.recall);
   for (const c of curve) t.ok(f1(f.expected) >= f1(c) - 1e-12, 'F1 is maximal');
   t.throws(() => chooseThreshold(model, { kind: 'probability', value: 1 }), RangeError);
 });
@@ -325,7 +353,14 @@ t.test('threshold by expected precision, recall and F1', async (t) => {
 // ---- aggregation changes nothing -------------------------------------------------------------
 
 /** Textbook EM over individual pairs, written independently of the library. */
-function perPairEm(levels: Uint8Array, F: number, L: number[], start: FsParameters, iterations: number, pseudo: number) {
+function perPairEm(
+  levels: Uint8Array,
+  F: number,
+  L: number[],
+  start: FsParameters,
+  iterations: number,
+  pseudo: number,
+) {
   const n = levels.length / F;
   let lambda = start.lambda;
   let m = start.m.map((r) => [...r]);
@@ -372,7 +407,11 @@ t.test('EM over aggregated patterns equals EM over individual pairs', async (t) 
   const table = aggregatePatterns(levels, L);
   const flat = perPairPatterns(levels, L);
   t.ok(table.counts.length < flat.counts.length, 'aggregation reduced the rows');
-  t.equal(table.counts.reduce((a, b) => a + b, 0), 3000, 'counts add up to the pairs');
+  t.equal(
+    table.counts.reduce((a, b) => a + b, 0),
+    3000,
+    'counts add up to the pairs',
+  );
   const start = initialParameters(table);
   t.same(initialParameters(flat), start, 'same starting point either way');
   const iterations = 25;

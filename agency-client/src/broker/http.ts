@@ -41,33 +41,65 @@ type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** Reads the broker's public keys pinned at enrolment. */
 function pinnedBrokerKeys(keyDir: string): { signingPublicKey: string; sealingPublicKey: string } {
-  return JSON.parse(readFileSync(join(keyDir, BROKER_KEYS_FILE), 'utf8')) as { signingPublicKey: string; sealingPublicKey: string };
+  return JSON.parse(readFileSync(join(keyDir, BROKER_KEYS_FILE), 'utf8')) as {
+    signingPublicKey: string;
+    sealingPublicKey: string;
+  };
 }
 
 /** Seconds of silence after which a request is given up as a dropped connection (and may be retried). */
 const REQUEST_IDLE_TIMEOUT_MS = 120_000;
 
-async function call<T>(agent: Agent, baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, onAnswer?: (headers: ResponseHeaders, status: number) => void): Promise<T> {
+async function call<T>(
+  agent: Agent,
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  onAnswer?: (headers: ResponseHeaders, status: number) => void,
+): Promise<T> {
   const url = new URL(path, baseUrl);
-  if (url.protocol !== 'https:') throw new BrokerError(0, 'not-https', `the broker URL must be https:// (got ${url.protocol})`);
+  if (url.protocol !== 'https:')
+    throw new BrokerError(0, 'not-https', `the broker URL must be https:// (got ${url.protocol})`);
   // Raw bytes (a sealed upload chunk) go as they are; anything else as JSON.
   const raw = body instanceof Uint8Array;
   const payload = body === undefined ? undefined : raw ? body : Buffer.from(JSON.stringify(body));
   const contentType = raw ? 'application/octet-stream' : 'application/json';
-  const dropped = (err: Error) => new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`);
-  const { status, text, responseHeaders } = await new Promise<{ status: number; text: string; responseHeaders: ResponseHeaders }>((resolve, reject) => {
+  const dropped = (err: Error) =>
+    new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`);
+  const { status, text, responseHeaders } = await new Promise<{
+    status: number;
+    text: string;
+    responseHeaders: ResponseHeaders;
+  }>((resolve, reject) => {
     const req = httpsRequest(
       url,
-      { method, agent, headers: { ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}), ...headers } },
+      {
+        method,
+        agent,
+        headers: {
+          ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}),
+          ...headers,
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), responseHeaders: res.headers }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            responseHeaders: res.headers,
+          }),
+        );
         res.on('error', (err) => reject(dropped(err)));
         res.on('aborted', () => reject(dropped(new Error('the connection closed mid-answer'))));
       },
     );
-    req.setTimeout(REQUEST_IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer for ${REQUEST_IDLE_TIMEOUT_MS / 1000} s`)));
+    req.setTimeout(REQUEST_IDLE_TIMEOUT_MS, () =>
+      req.destroy(new Error(`no answer for ${REQUEST_IDLE_TIMEOUT_MS / 1000} s`)),
+    );
     req.on('error', (err) => reject(dropped(err)));
     req.end(payload);
   });
@@ -90,16 +122,33 @@ async function call<T>(agent: Agent, baseUrl: string, method: string, path: stri
  * Enrol once: generate the TLS key and CSR and the Ed25519 signing key in `keyDir`, exchange the
  * one-time code for a client certificate, and pin the broker CA the operator handed over.
  */
-export async function enrol(args: { baseUrl: string; keyDir: string; agency: string; code: string; caPem: string }): Promise<{ notAfter: Date }> {
+export async function enrol(args: {
+  baseUrl: string;
+  keyDir: string;
+  agency: string;
+  code: string;
+  caPem: string;
+}): Promise<{ notAfter: Date }> {
   const req = await prepareEnrolment(args.keyDir, args.agency);
   const agent = mtlsAgent({ caPem: args.caPem });
   try {
     let answer: { headers: ResponseHeaders; status: number } = { headers: {}, status: 0 };
     const body = { agency: args.agency, code: args.code, csr: req.csrPem, signingPublicKey: req.signingPublicKey };
-    const r = await call<CertificateResponse>(agent, args.baseUrl, 'POST', '/v1/enrol', body, {}, (headers, status) => (answer = { headers, status }));
+    const r = await call<CertificateResponse>(
+      agent,
+      args.baseUrl,
+      'POST',
+      '/v1/enrol',
+      body,
+      {},
+      (headers, status) => (answer = { headers, status }),
+    );
     const installed = installClientCertificate(args.keyDir, r.certificate, args.caPem);
     // The broker's audit key is pinned here, on first use, over TLS to the CA the operator handed over.
-    writeFileSync(join(args.keyDir, BROKER_KEYS_FILE), JSON.stringify({ signingPublicKey: r.brokerSigningPublicKey, sealingPublicKey: r.brokerSealingPublicKey }) + '\n');
+    writeFileSync(
+      join(args.keyDir, BROKER_KEYS_FILE),
+      JSON.stringify({ signingPublicKey: r.brokerSigningPublicKey, sealingPublicKey: r.brokerSealingPublicKey }) + '\n',
+    );
     new ReceiptStore(args.keyDir, args.baseUrl, r.brokerSigningPublicKey).accept(answer.headers, answer.status);
     return installed;
   } finally {
@@ -136,18 +185,35 @@ export class BrokerClient {
   async #authed<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     if (!this.#token) await this.authenticate();
     try {
-      return await call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers }, (h, s) => this.receipts.accept(h, s));
+      return await call<T>(
+        this.#agent,
+        this.baseUrl,
+        method,
+        path,
+        body,
+        { authorization: `Bearer ${this.#token}`, ...headers },
+        (h, s) => this.receipts.accept(h, s),
+      );
     } catch (err) {
       // Access tokens last 15 minutes; a long upload outlives several. Renew once and try again.
       if (!(err instanceof BrokerError) || err.code !== 'token-expired') throw err;
       await this.authenticate();
-      return call<T>(this.#agent, this.baseUrl, method, path, body, { authorization: `Bearer ${this.#token}`, ...headers }, (h, s) => this.receipts.accept(h, s));
+      return call<T>(
+        this.#agent,
+        this.baseUrl,
+        method,
+        path,
+        body,
+        { authorization: `Bearer ${this.#token}`, ...headers },
+        (h, s) => this.receipts.accept(h, s),
+      );
     }
   }
 
   /** The broker's X25519 key, saved at enrolment: everything we upload is sealed to it. */
   brokerSealingKey(): string {
-    return (JSON.parse(readFileSync(join(this.#keyDir, BROKER_KEYS_FILE), 'utf8')) as { sealingPublicKey: string }).sealingPublicKey;
+    return (JSON.parse(readFileSync(join(this.#keyDir, BROKER_KEYS_FILE), 'utf8')) as { sealingPublicKey: string })
+      .sealingPublicKey;
   }
 
   signingKey() {
@@ -156,7 +222,9 @@ export class BrokerClient {
 
   /** Chunked upload, step 1: the signed, sealed manifest (see upload/chunked.ts, which drives all four steps). */
   openUpload(purpose: string, manifest: SubmissionEnvelope, idempotencyKey: string): Promise<UploadStatus> {
-    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/uploads`, manifest, { 'idempotency-key': idempotencyKey });
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/uploads`, manifest, {
+      'idempotency-key': idempotencyKey,
+    });
   }
 
   uploadStatus(purpose: string, uploadId: string): Promise<UploadStatus> {
@@ -164,23 +232,40 @@ export class BrokerClient {
   }
 
   putChunk(purpose: string, uploadId: string, n: number, sealed: Uint8Array): Promise<ChunkResponse> {
-    return this.#authed('PUT', `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}/chunks/${n}`, sealed);
+    return this.#authed(
+      'PUT',
+      `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}/chunks/${n}`,
+      sealed,
+    );
   }
 
   commitUpload(purpose: string, uploadId: string): Promise<SubmissionResponse> {
-    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}/commit`);
+    return this.#authed(
+      'POST',
+      `/v1/purposes/${encodeURIComponent(purpose)}/uploads/${encodeURIComponent(uploadId)}/commit`,
+    );
   }
 
   async authenticate(): Promise<void> {
-    this.#token = (await call<TokenResponse>(this.#agent, this.baseUrl, 'POST', '/v1/token', undefined, {}, (h, s) => this.receipts.accept(h, s))).accessToken;
+    this.#token = (
+      await call<TokenResponse>(this.#agent, this.baseUrl, 'POST', '/v1/token', undefined, {}, (h, s) =>
+        this.receipts.accept(h, s),
+      )
+    ).accessToken;
   }
 
   /** Signed with our Ed25519 key and sealed to the broker's X25519 key before it leaves. */
   async submit(purpose: string, body: SubmissionRequest, idempotencyKey: string): Promise<SubmissionResponse> {
     const brokerKeys = pinnedBrokerKeys(this.#keyDir);
     const signing = await loadOrCreateAgencySigningKey(this.#keyDir);
-    const envelope = await sealSubmission(Buffer.from(JSON.stringify(body)), brokerKeys.sealingPublicKey, signing.secretKey);
-    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, envelope, { 'idempotency-key': idempotencyKey });
+    const envelope = await sealSubmission(
+      Buffer.from(JSON.stringify(body)),
+      brokerKeys.sealingPublicKey,
+      signing.secretKey,
+    );
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, envelope, {
+      'idempotency-key': idempotencyKey,
+    });
   }
 
   /** 'full' relinks everything and re-fits the model; by default the broker continues the previous run when it can. */
@@ -194,13 +279,21 @@ export class BrokerClient {
   }
 
   /** Queue a run and wait for it to end: its final status. */
-  async runAndWait(purpose: string, mode?: 'full' | 'auto', opts: { intervalMs?: number; onStatus?: (s: RunStatus) => void } = {}): Promise<RunStatus> {
+  async runAndWait(
+    purpose: string,
+    mode?: 'full' | 'auto',
+    opts: { intervalMs?: number; onStatus?: (s: RunStatus) => void } = {},
+  ): Promise<RunStatus> {
     const q = await this.startRun(purpose, mode);
     return this.waitForRun(purpose, q.runId, opts);
   }
 
   /** Poll a run's status until it has completed or failed; each status seen goes to onStatus. */
-  async waitForRun(purpose: string, runId: string, opts: { intervalMs?: number; onStatus?: (s: RunStatus) => void } = {}): Promise<RunStatus> {
+  async waitForRun(
+    purpose: string,
+    runId: string,
+    opts: { intervalMs?: number; onStatus?: (s: RunStatus) => void } = {},
+  ): Promise<RunStatus> {
     for (;;) {
       let s: RunStatus;
       try {
@@ -232,7 +325,11 @@ export class BrokerClient {
 
   /** Any other release form the policy grants us: pseudonym, family-criteria, aggregate, discrepancy. */
   release<T = Record<string, unknown>>(purpose: string, form: string, rule?: string): Promise<T> {
-    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/${encodeURIComponent(form)}`, rule ? { rule } : {});
+    return this.#authed(
+      'POST',
+      `/v1/purposes/${encodeURIComponent(purpose)}/releases/${encodeURIComponent(form)}`,
+      rule ? { rule } : {},
+    );
   }
 
   membership(purpose: string, of: string): Promise<MembershipResponse> {

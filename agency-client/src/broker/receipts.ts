@@ -21,7 +21,10 @@ export function receiptsFileFor(keyDir: string, baseUrl: string): string {
 
 /** A receipt that failed to verify: the broker (or someone between it and us) is not to be believed. */
 export class BadReceiptError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'BadReceiptError';
   }
@@ -54,10 +57,18 @@ export class ReceiptStore {
       return null;
     }
     const parsed = decodeAuditReceipt(Array.isArray(raw) ? raw.join(',') : raw);
-    if (!parsed.ok) throw new BadReceiptError(status, `the broker's audit receipt is malformed (${parsed.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`);
+    if (!parsed.ok)
+      throw new BadReceiptError(
+        status,
+        `the broker's audit receipt is malformed (${parsed.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`,
+      );
     const r = parsed.receipt;
     const check = verifyAuditReceipt(r, this.brokerKey);
-    if (!check.ok) throw new BadReceiptError(status, `the broker's audit receipt for row ${r.seq} does NOT verify with the broker key pinned at enrolment (${check.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`);
+    if (!check.ok)
+      throw new BadReceiptError(
+        status,
+        `the broker's audit receipt for row ${r.seq} does NOT verify with the broker key pinned at enrolment (${check.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`,
+      );
     mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
     // One short line per append (O_APPEND): concurrent clients interleave whole lines.
     appendFileSync(this.file, JSON.stringify(r) + '\n', { mode: 0o600 });

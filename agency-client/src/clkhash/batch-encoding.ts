@@ -69,7 +69,9 @@ export function workerPoolEncoder(setup: EncoderSetup, count: number): BatchEnco
     pending.clear();
   };
   for (let i = 0; i < count; i++) {
-    const w = new Worker(workerUrl, { workerData: { schemaJson: setup.schemaJson, secret: setup.secret, options: setup.options ?? {} } });
+    const w = new Worker(workerUrl, {
+      workerData: { schemaJson: setup.schemaJson, secret: setup.secret, options: setup.options ?? {} },
+    });
     w.on('message', (msg: { id: number; result: BatchResult }) => {
       const p = pending.get(msg.id);
       pending.delete(msg.id);

@@ -47,7 +47,10 @@ export interface EncodeClkhashSummary {
 
 const BATCH_ROWS = 1000;
 
-export async function encodeClkhashCommand(opts: EncodeClkhashOptions, io: EncodeClkhashIo): Promise<EncodeClkhashSummary> {
+export async function encodeClkhashCommand(
+  opts: EncodeClkhashOptions,
+  io: EncodeClkhashIo,
+): Promise<EncodeClkhashSummary> {
   const started = process.hrtime.bigint();
   let schemaJson: unknown;
   try {
@@ -69,7 +72,8 @@ export async function encodeClkhashCommand(opts: EncodeClkhashOptions, io: Encod
     if (!sink.write(s)) await Promise.race([once(sink, 'drain'), sinkError]);
   };
 
-  let rows = 0, encoded = 0;
+  let rows = 0,
+    encoded = 0;
   const rejected: Record<string, number> = {};
   const identifiers = schema.features.map((f) => f.identifier);
 
@@ -142,19 +146,25 @@ export async function encodeClkhashCommand(opts: EncodeClkhashOptions, io: Encod
 
   const skipped = rows - encoded;
   if (skipped > 0) {
-    io.warn(`${skipped} of ${rows} rows were skipped: the output has ${encoded} CLKs, so CLK positions no longer equal input row numbers`);
+    io.warn(
+      `${skipped} of ${rows} rows were skipped: the output has ${encoded} CLKs, so CLK positions no longer equal input row numbers`,
+    );
   }
   return { rows, encoded, rejected, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 function checkHeader(header: string[], identifiers: string[], warn: (line: string) => void): void {
   if (header.length !== identifiers.length) {
-    warn(`CSV header has ${header.length} columns but the schema has ${identifiers.length} features; columns are matched to features by position`);
+    warn(
+      `CSV header has ${header.length} columns but the schema has ${identifiers.length} features; columns are matched to features by position`,
+    );
   }
   const n = Math.min(header.length, identifiers.length);
   for (let i = 0; i < n; i++) {
     if (header[i] !== identifiers[i]) {
-      warn(`CSV header column ${i + 1} is '${header[i]}' but schema feature ${i + 1} is '${identifiers[i]}'; columns are matched by position`);
+      warn(
+        `CSV header column ${i + 1} is '${header[i]}' but schema feature ${i + 1} is '${identifiers[i]}'; columns are matched by position`,
+      );
     }
   }
 }

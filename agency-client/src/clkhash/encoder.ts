@@ -40,14 +40,21 @@ export class ClkEncoder {
   /** The L-bit filter as 32-bit words, bit p at (1 << 31 - p % 32) of word p / 32. */
   private readonly filter: Int32Array;
 
-  constructor(readonly schema: ClkSchema, keys: readonly FeatureKeys[], options: ClkEncoderOptions = {}) {
-    if (keys.length !== schema.features.length) throw new RangeError(`expected ${schema.features.length} key pairs, got ${keys.length}`);
+  constructor(
+    readonly schema: ClkSchema,
+    keys: readonly FeatureKeys[],
+    options: ClkEncoderOptions = {},
+  ) {
+    if (keys.length !== schema.features.length)
+      throw new RangeError(`expected ${schema.features.length} key pairs, got ${keys.length}`);
     const cacheSize = options.cacheSize ?? 100_000;
     this.hashL = schema.l * 2 ** schema.xorFolds;
     this.clkBytes = Math.ceil(schema.l / 8);
     this.columnCount = schema.features.length;
     this.filter = new Int32Array(Math.ceil(this.hashL / 32));
-    this.encoders = schema.features.map((f, i) => (f.ignored ? null : new FeatureEncoder(f, keys[i]!, this.hashL, cacheSize)));
+    this.encoders = schema.features.map((f, i) =>
+      f.ignored ? null : new FeatureEncoder(f, keys[i]!, this.hashL, cacheSize),
+    );
   }
 
   /** Derives the keys from the secret (UTF-8 if a string) and builds the encoder. */

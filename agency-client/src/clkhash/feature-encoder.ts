@@ -43,7 +43,12 @@ export class FeatureEncoder {
   private readonly fastN: number;
   private readonly positional: boolean;
 
-  constructor(readonly feature: HashedFeature, keys: FeatureKeys, hashL: number, cacheSize: number) {
+  constructor(
+    readonly feature: HashedFeature,
+    keys: FeatureKeys,
+    hashL: number,
+    cacheSize: number,
+  ) {
     this.words = new Int32Array(Math.ceil(hashL / 32));
     this.values = new ValueStore(cacheSize, this.words.length);
     this.hasher =
@@ -106,7 +111,8 @@ export class FeatureEncoder {
       const k = t < extra ? base + 1 : base;
       if (k === 0) continue;
       let key: number;
-      let c1: number, c2 = 0;
+      let c1: number,
+        c2 = 0;
       if (n === 1) {
         c1 = value.charCodeAt(t);
         key = c1;

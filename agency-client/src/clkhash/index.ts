@@ -23,7 +23,19 @@ export { ClkEncoder, ClkRowError, describeIssue, type RowIssue, type ClkEncoderO
 export { compileStrptime, formatYmd, type ParsedDate, type StrptimeParser } from './strptime.js';
 export { pythonStrip, parsePythonInt, parsePythonFloat } from './python-text.js';
 export { readCsvRecords, type CsvRecord } from './csv-rows.js';
-export { encodeBatchWith, inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchResult, type EncoderSetup } from './batch-encoding.js';
+export {
+  encodeBatchWith,
+  inThreadEncoder,
+  workerPoolEncoder,
+  type BatchEncoder,
+  type BatchResult,
+  type EncoderSetup,
+} from './batch-encoding.js';
 export { readSecretFile } from '../io/secret-file.js';
-export { encodeClkhashCommand, type EncodeClkhashOptions, type EncodeClkhashIo, type EncodeClkhashSummary } from './command.js';
+export {
+  encodeClkhashCommand,
+  type EncodeClkhashOptions,
+  type EncodeClkhashIo,
+  type EncodeClkhashSummary,
+} from './command.js';
 export { serializeClk } from './serialize.js';

@@ -12,15 +12,27 @@ export interface FeatureKeys {
   key2: Uint8Array;
 }
 
-export function hkdf(hash: 'SHA256' | 'SHA512', ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array | undefined, length: number): Uint8Array {
+export function hkdf(
+  hash: 'SHA256' | 'SHA512',
+  ikm: Uint8Array,
+  salt: Uint8Array | undefined,
+  info: Uint8Array | undefined,
+  length: number,
+): Uint8Array {
   const alg = hash === 'SHA256' ? 'sha256' : 'sha512';
   const hashLen = hash === 'SHA256' ? 32 : 64;
   if (length > 255 * hashLen) throw new RangeError(`HKDF-${hash} cannot produce ${length} bytes`);
-  const prk = createHmac(alg, salt ?? new Uint8Array(hashLen)).update(ikm).digest();
+  const prk = createHmac(alg, salt ?? new Uint8Array(hashLen))
+    .update(ikm)
+    .digest();
   const out = new Uint8Array(length);
   let prev: Uint8Array = new Uint8Array(0);
   for (let i = 1, pos = 0; pos < length; i++) {
-    prev = createHmac(alg, prk).update(prev).update(info ?? new Uint8Array(0)).update(Uint8Array.of(i)).digest();
+    prev = createHmac(alg, prk)
+      .update(prev)
+      .update(info ?? new Uint8Array(0))
+      .update(Uint8Array.of(i))
+      .digest();
     out.set(prev.subarray(0, Math.min(hashLen, length - pos)), pos);
     pos += hashLen;
   }
@@ -33,7 +45,10 @@ export function deriveFeatureKeys(secret: Uint8Array, kdf: KdfConfig, featureCou
   const material = hkdf(kdf.hash, secret, kdf.salt, kdf.info, 2 * featureCount * ks);
   const keys: FeatureKeys[] = [];
   for (let i = 0; i < featureCount; i++) {
-    keys.push({ key1: material.slice(2 * i * ks, (2 * i + 1) * ks), key2: material.slice((2 * i + 1) * ks, (2 * i + 2) * ks) });
+    keys.push({
+      key1: material.slice(2 * i * ks, (2 * i + 1) * ks),
+      key2: material.slice((2 * i + 1) * ks, (2 * i + 2) * ks),
+    });
   }
   return keys;
 }

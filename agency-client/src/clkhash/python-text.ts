@@ -3,14 +3,24 @@
 /** Characters for which Python's str.isspace() is true (str.strip() with no argument removes them). */
 export function isPythonSpace(c: number): boolean {
   return (
-    (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c === 0x85 || c === 0xa0 || c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+    (c >= 0x09 && c <= 0x0d) ||
+    (c >= 0x1c && c <= 0x20) ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
   );
 }
 
 /** Python's str.strip(): clkhash strips every CSV value this way before validating it. */
 export function pythonStrip(s: string): string {
-  let start = 0, end = s.length;
+  let start = 0,
+    end = s.length;
   while (start < end && isPythonSpace(s.charCodeAt(start))) start++;
   while (end > start && isPythonSpace(s.charCodeAt(end - 1))) end--;
   return start === 0 && end === s.length ? s : s.slice(start, end);
@@ -90,7 +100,8 @@ export function parsePythonInt(s: string): bigint | null {
   return negative ? -v : v;
 }
 
-const PY_FLOAT = /^[+-]?(?:(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?|inf|infinity|nan)$/i;
+const PY_FLOAT =
+  /^[+-]?(?:(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?|inf|infinity|nan)$/i;
 
 /** Python's float(s) for ASCII input; null where Python raises ValueError. */
 export function parsePythonFloat(s: string): number | null {

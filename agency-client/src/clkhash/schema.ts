@@ -17,12 +17,20 @@ export type Comparison =
   | { type: 'exact' }
   | { type: 'numeric'; thresholdDistance: number; resolution: number; fractionalPrecision: number };
 
-export type Strategy = { type: 'bitsPerToken'; bitsPerToken: number } | { type: 'bitsPerFeature'; bitsPerFeature: number };
+export type Strategy =
+  | { type: 'bitsPerToken'; bitsPerToken: number }
+  | { type: 'bitsPerFeature'; bitsPerFeature: number };
 
 export type HashFunction = { type: 'blakeHash' } | { type: 'doubleHash'; preventSingularity: boolean };
 
 export type FeatureFormat =
-  | { type: 'string'; pattern?: { source: string; regex: RegExp }; case: 'upper' | 'lower' | 'mixed'; minLength?: number; maxLength?: number }
+  | {
+      type: 'string';
+      pattern?: { source: string; regex: RegExp };
+      case: 'upper' | 'lower' | 'mixed';
+      minLength?: number;
+      maxLength?: number;
+    }
   | { type: 'integer'; minimum?: bigint; maximum?: bigint }
   | { type: 'date'; format: string; parser: StrptimeParser }
   | { type: 'enum'; values: ReadonlySet<string> };
@@ -101,7 +109,8 @@ function str(v: unknown, path: string): string {
 
 function onlyKeys(o: Obj, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new ClkSchemaError(`${path}.${k}`, `unknown property (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw new ClkSchemaError(`${path}.${k}`, `unknown property (allowed: ${allowed.join(', ')})`);
   }
 }
 
@@ -115,10 +124,15 @@ function base64Bytes(v: unknown, path: string): Uint8Array {
 
 function parseKdf(v: unknown, path: string): KdfConfig {
   const o = obj(v, path);
-  if (o.type !== 'HKDF') throw new ClkSchemaError(`${path}.type`, `only "HKDF" is supported, got ${JSON.stringify(o.type)}`);
+  if (o.type !== 'HKDF')
+    throw new ClkSchemaError(`${path}.type`, `only "HKDF" is supported, got ${JSON.stringify(o.type)}`);
   const hash = o.hash ?? 'SHA256';
   if (hash !== 'SHA256' && hash !== 'SHA512') throw new ClkSchemaError(`${path}.hash`, 'must be "SHA256" or "SHA512"');
-  const kdf: KdfConfig = { type: 'HKDF', hash, keySize: o.keySize === undefined ? 64 : int(o.keySize, `${path}.keySize`, 1) };
+  const kdf: KdfConfig = {
+    type: 'HKDF',
+    hash,
+    keySize: o.keySize === undefined ? 64 : int(o.keySize, `${path}.keySize`, 1),
+  };
   if (o.salt !== undefined) kdf.salt = base64Bytes(o.salt, `${path}.salt`);
   if (o.info !== undefined) kdf.info = base64Bytes(o.info, `${path}.info`);
   return kdf;
@@ -128,18 +142,22 @@ function parseComparison(v: unknown, path: string): Comparison {
   const o = obj(v, path);
   switch (o.type) {
     case 'ngram': {
-      if (o.positional !== undefined && typeof o.positional !== 'boolean') throw new ClkSchemaError(`${path}.positional`, 'expected a boolean');
+      if (o.positional !== undefined && typeof o.positional !== 'boolean')
+        throw new ClkSchemaError(`${path}.positional`, 'expected a boolean');
       return { type: 'ngram', n: int(o.n, `${path}.n`, 1), positional: o.positional === true };
     }
     case 'exact':
       return { type: 'exact' };
     case 'numeric': {
       const td = o.thresholdDistance;
-      if (typeof td !== 'number' || !Number.isFinite(td) || !(td > 0)) throw new ClkSchemaError(`${path}.thresholdDistance`, 'expected a number > 0');
+      if (typeof td !== 'number' || !Number.isFinite(td) || !(td > 0))
+        throw new ClkSchemaError(`${path}.thresholdDistance`, 'expected a number > 0');
       const resolution = int(o.resolution, `${path}.resolution`, 1);
       // clkhash reads the snake_case key here (unlike the rest of the schema).
-      const fp = o.fractional_precision === undefined ? 0 : int(o.fractional_precision, `${path}.fractional_precision`, 0);
-      if (Math.round(td * 10 ** fp) === 0) throw new ClkSchemaError(path, 'not enough fractional_precision to encode thresholdDistance');
+      const fp =
+        o.fractional_precision === undefined ? 0 : int(o.fractional_precision, `${path}.fractional_precision`, 0);
+      if (Math.round(td * 10 ** fp) === 0)
+        throw new ClkSchemaError(path, 'not enough fractional_precision to encode thresholdDistance');
       return { type: 'numeric', thresholdDistance: td, resolution, fractionalPrecision: fp };
     }
     default:
@@ -149,7 +167,8 @@ function parseComparison(v: unknown, path: string): Comparison {
 
 function parseStrategy(v: unknown, path: string): Strategy {
   const o = obj(v, path);
-  const hasT = 'bitsPerToken' in o, hasF = 'bitsPerFeature' in o;
+  const hasT = 'bitsPerToken' in o,
+    hasF = 'bitsPerFeature' in o;
   if (hasT === hasF) throw new ClkSchemaError(path, 'expected exactly one of bitsPerToken or bitsPerFeature');
   onlyKeys(o, hasT ? ['bitsPerToken'] : ['bitsPerFeature'], path);
   return hasT
@@ -161,7 +180,8 @@ function parseHash(v: unknown, path: string): HashFunction {
   if (v === undefined) return { type: 'blakeHash' };
   const o = obj(v, path);
   const ps = o.prevent_singularity;
-  if (ps !== undefined && typeof ps !== 'boolean') throw new ClkSchemaError(`${path}.prevent_singularity`, 'expected a boolean');
+  if (ps !== undefined && typeof ps !== 'boolean')
+    throw new ClkSchemaError(`${path}.prevent_singularity`, 'expected a boolean');
   if (o.type === 'blakeHash') {
     if (ps !== undefined) throw new ClkSchemaError(`${path}.prevent_singularity`, 'only allowed with doubleHash');
     return { type: 'blakeHash' };
@@ -196,7 +216,8 @@ function parseFormat(v: unknown, path: string): { format: FeatureFormat; encodin
       }
       onlyKeys(o, ['type', 'encoding', 'case', 'minLength', 'maxLength', 'description'], path);
       const c = o.case ?? 'mixed';
-      if (c !== 'upper' && c !== 'lower' && c !== 'mixed') throw new ClkSchemaError(`${path}.case`, 'must be "upper", "lower" or "mixed"');
+      if (c !== 'upper' && c !== 'lower' && c !== 'mixed')
+        throw new ClkSchemaError(`${path}.case`, 'must be "upper", "lower" or "mixed"');
       const f: FeatureFormat = { type: 'string', case: c };
       if (o.minLength !== undefined) f.minLength = int(o.minLength, `${path}.minLength`, 0);
       if (o.maxLength !== undefined) f.maxLength = int(o.maxLength, `${path}.maxLength`, 1);
@@ -227,7 +248,10 @@ function parseFormat(v: unknown, path: string): { format: FeatureFormat; encodin
       return { format: { type: 'enum', values: new Set(values) }, encoding: 'utf-8' };
     }
     default:
-      throw new ClkSchemaError(`${path}.type`, `expected "string", "integer", "date" or "enum", got ${JSON.stringify(o.type)}`);
+      throw new ClkSchemaError(
+        `${path}.type`,
+        `expected "string", "integer", "date" or "enum", got ${JSON.stringify(o.type)}`,
+      );
   }
 }
 
@@ -236,7 +260,9 @@ function parseFeature(v: unknown, path: string, warn: (line: string) => void): F
   const identifier = str(o.identifier, `${path}.identifier`);
   if ('ignored' in o) {
     if (o.ignored !== true) {
-      warn(`clkhash schema ${path} ('${identifier}'): "ignored" is ${JSON.stringify(o.ignored)}; clkhash ignores any feature that has the key, so this one is ignored too`);
+      warn(
+        `clkhash schema ${path} ('${identifier}'): "ignored" is ${JSON.stringify(o.ignored)}; clkhash ignores any feature that has the key, so this one is ignored too`,
+      );
     }
     return { identifier, ignored: true };
   }
@@ -255,7 +281,8 @@ function parseFeature(v: unknown, path: string, warn: (line: string) => void): F
   if (h.missingValue !== undefined) {
     const mv = obj(h.missingValue, `${path}.hashing.missingValue`);
     const sentinel = str(mv.sentinel, `${path}.hashing.missingValue.sentinel`);
-    const replaceWith = mv.replaceWith === undefined ? sentinel : str(mv.replaceWith, `${path}.hashing.missingValue.replaceWith`);
+    const replaceWith =
+      mv.replaceWith === undefined ? sentinel : str(mv.replaceWith, `${path}.hashing.missingValue.replaceWith`);
     feature.missingValue = { sentinel, replaceWith };
   }
   return feature;
@@ -268,7 +295,10 @@ function parseFeature(v: unknown, path: string, warn: (line: string) => void): F
 export function parseClkSchema(json: unknown, warn: (line: string) => void = () => {}): ClkSchema {
   const root = obj(json, '$');
   if (root.version !== 3) {
-    throw new ClkSchemaError('$.version', `only linkage schema version 3 is supported, got ${JSON.stringify(root.version)}`);
+    throw new ClkSchemaError(
+      '$.version',
+      `only linkage schema version 3 is supported, got ${JSON.stringify(root.version)}`,
+    );
   }
   const cfg = obj(root.clkConfig, '$.clkConfig');
   const l = int(cfg.l, '$.clkConfig.l', 1);
@@ -284,17 +314,24 @@ export function parseClkSchema(json: unknown, warn: (line: string) => void = () 
   const features = root.features.map((f, i) => parseFeature(f, `$.features[${i}]`, warn));
   if (features.length === 0) throw new ClkSchemaError('$.features', 'expected at least one feature');
   const hashL = l * 2 ** xorFolds;
-  if (!Number.isSafeInteger(hashL) || hashL > 2 ** 31) throw new ClkSchemaError('$.clkConfig', 'l * 2^xor_folds is too large');
+  if (!Number.isSafeInteger(hashL) || hashL > 2 ** 31)
+    throw new ClkSchemaError('$.clkConfig', 'l * 2^xor_folds is too large');
   features.forEach((f, i) => {
     if (f.ignored || f.hash.type !== 'blakeHash') return;
     if ((hashL & (hashL - 1)) !== 0) {
-      throw new ClkSchemaError(`$.features[${i}].hashing.hash`, `blakeHash needs l * 2^xor_folds to be a power of two, got ${hashL}`);
+      throw new ClkSchemaError(
+        `$.features[${i}].hashing.hash`,
+        `blakeHash needs l * 2^xor_folds to be a power of two, got ${hashL}`,
+      );
     }
     if (kdf.keySize > 64) throw new ClkSchemaError('$.clkConfig.kdf.keySize', 'blakeHash keys are at most 64 bytes');
   });
   const hkdfMax = 255 * (kdf.hash === 'SHA256' ? 32 : 64);
   if (2 * features.length * kdf.keySize > hkdfMax) {
-    throw new ClkSchemaError('$.clkConfig.kdf', `HKDF-${kdf.hash} cannot derive ${2 * features.length * kdf.keySize} bytes (max ${hkdfMax})`);
+    throw new ClkSchemaError(
+      '$.clkConfig.kdf',
+      `HKDF-${kdf.hash} cannot derive ${2 * features.length * kdf.keySize} bytes (max ${hkdfMax})`,
+    );
   }
   return { version: 3, l, xorFolds, kdf, features };
 }

@@ -14,7 +14,20 @@ export interface ParsedDate {
 
 export type StrptimeParser = (value: string) => ParsedDate | { error: string };
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 function alternatives(words: string[]): string {
@@ -63,7 +76,12 @@ export function compileStrptime(format: string): StrptimeParser {
       const d = format[i + 1];
       if (d === undefined) throw new Error(`strptime format ${JSON.stringify(format)} ends with a lone '%'`);
       const re = DIRECTIVES[d];
-      if (re === undefined) throw new Error(`strptime directive %${d} is not supported (supported: ${Object.keys(DIRECTIVES).map((k) => '%' + k).join(' ')})`);
+      if (re === undefined)
+        throw new Error(
+          `strptime directive %${d} is not supported (supported: ${Object.keys(DIRECTIVES)
+            .map((k) => '%' + k)
+            .join(' ')})`,
+        );
       if (d !== '%' && seen.has(d)) throw new Error(`strptime directive %${d} appears twice`);
       seen.add(d);
       pattern += re;
@@ -82,7 +100,9 @@ export function compileStrptime(format: string): StrptimeParser {
     if (m === null) return { error: `does not match date format '${format}'` };
     if (m[0].length !== value.length) return { error: `unconverted data remains after date format '${format}'` };
     const g = m.groups ?? {};
-    let year = 1900, month = 1, day = 1;
+    let year = 1900,
+      month = 1,
+      day = 1;
     if (g.Y !== undefined) year = Number(g.Y);
     else if (g.y !== undefined) {
       const y = Number(g.y);

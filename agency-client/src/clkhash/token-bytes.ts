@@ -12,7 +12,12 @@ export class TokenEncoder {
 
   /** Encodes `token`; the bytes are `bytes()[0..returned length)` until the next call. */
   encode(token: string): number {
-    const need = this.encoding === 'utf-32' ? 4 + 4 * token.length : this.encoding === 'utf-16' ? 2 + 2 * token.length : 3 * token.length;
+    const need =
+      this.encoding === 'utf-32'
+        ? 4 + 4 * token.length
+        : this.encoding === 'utf-16'
+          ? 2 + 2 * token.length
+          : 3 * token.length;
     if (need > this.buf.length) this.buf = new Uint8Array(Math.max(need, this.buf.length * 2));
     const b = this.buf;
     switch (this.encoding) {

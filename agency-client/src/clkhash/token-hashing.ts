@@ -33,7 +33,11 @@ export class BlakeTokenHasher implements TokenHasher {
   private readonly digestShorts = new Uint16Array(this.digestWords.buffer);
   private readonly mask: number;
 
-  constructor(private readonly key: Uint8Array, hashL: number, encoding: TextEncoding) {
+  constructor(
+    private readonly key: Uint8Array,
+    hashL: number,
+    encoding: TextEncoding,
+  ) {
     if ((hashL & (hashL - 1)) !== 0) throw new RangeError(`blakeHash needs a power-of-two filter length, got ${hashL}`);
     this.mask = hashL - 1;
     this.encoder = new TokenEncoder(encoding);
@@ -77,7 +81,13 @@ export class DoubleTokenHasher implements TokenHasher {
   private readonly w5 = new Int32Array(5);
   private readonly w4 = new Int32Array(4);
 
-  constructor(key1: Uint8Array, key2: Uint8Array, private readonly hashL: number, encoding: TextEncoding, private readonly preventSingularity: boolean) {
+  constructor(
+    key1: Uint8Array,
+    key2: Uint8Array,
+    private readonly hashL: number,
+    encoding: TextEncoding,
+    private readonly preventSingularity: boolean,
+  ) {
     this.sha1 = new HmacSha1(key1);
     this.md5 = new HmacMd5(key2);
     this.encoder = new TokenEncoder(encoding);

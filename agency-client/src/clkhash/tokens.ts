@@ -43,7 +43,13 @@ export function ngramTokens(value: string, n: number, positional: boolean, out: 
  * (scaled by 2·resolution to stay in integers) and emit the 2·resolution+1 neighbours.
  * BigInt keeps Python's arbitrary-precision integer arithmetic.
  */
-export function numericTokens(value: string, thresholdDistance: number, resolution: number, fractionalPrecision: number, out: string[] = []): string[] {
+export function numericTokens(
+  value: string,
+  thresholdDistance: number,
+  resolution: number,
+  fractionalPrecision: number,
+  out: string[] = [],
+): string[] {
   if (value.length === 0) return out;
   const scale = 10n ** BigInt(fractionalPrecision);
   const scaleFloat = Number(scale);
@@ -75,7 +81,13 @@ export function tokenize(comparison: Comparison, value: string, out: string[] = 
       if (value.length > 0) out.push(value);
       return out;
     case 'numeric':
-      return numericTokens(value, comparison.thresholdDistance, comparison.resolution, comparison.fractionalPrecision, out);
+      return numericTokens(
+        value,
+        comparison.thresholdDistance,
+        comparison.resolution,
+        comparison.fractionalPrecision,
+        out,
+      );
   }
 }
 

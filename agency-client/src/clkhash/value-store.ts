@@ -117,7 +117,11 @@ export class ValueStore {
   private readonly generationLimit: number;
 
   /** `hash`: any string → int32 function; tests pass a constant one to force collisions. */
-  constructor(limit: number, private readonly wordCount: number, private readonly hash: (value: string) => number = seededStringHash) {
+  constructor(
+    limit: number,
+    private readonly wordCount: number,
+    private readonly hash: (value: string) => number = seededStringHash,
+  ) {
     this.generationLimit = Math.ceil(limit / 2);
     this.current = new Generation(16 * 1024);
   }

@@ -29,13 +29,16 @@ export function prepareValue(feature: HashedFeature, raw: string): ValueOutcome 
   switch (f.type) {
     case 'string': {
       if (f.pattern !== undefined) {
-        if (!f.pattern.regex.test(raw)) return fail('pattern', `value does not match the pattern '${f.pattern.source}'`);
+        if (!f.pattern.regex.test(raw))
+          return fail('pattern', `value does not match the pattern '${f.pattern.source}'`);
         return { ok: true, value: raw };
       }
       if (f.minLength !== undefined || f.maxLength !== undefined) {
         const len = codePointLength(raw);
-        if (f.minLength !== undefined && len < f.minLength) return fail('min-length', `value has ${len} characters, fewer than minLength ${f.minLength}`);
-        if (f.maxLength !== undefined && len > f.maxLength) return fail('max-length', `value has ${len} characters, more than maxLength ${f.maxLength}`);
+        if (f.minLength !== undefined && len < f.minLength)
+          return fail('min-length', `value has ${len} characters, fewer than minLength ${f.minLength}`);
+        if (f.maxLength !== undefined && len > f.maxLength)
+          return fail('max-length', `value has ${len} characters, more than maxLength ${f.maxLength}`);
       }
       if (f.case === 'upper' && raw.toUpperCase() !== raw) return fail('case', 'value is not upper case');
       if (f.case === 'lower' && raw.toLowerCase() !== raw) return fail('case', 'value is not lower case');
@@ -46,8 +49,10 @@ export function prepareValue(feature: HashedFeature, raw: string): ValueOutcome 
       if (plain !== null) {
         // Below 2^53, so the number compares exactly with the bigint bounds.
         const n = Number(plain);
-        if (f.minimum !== undefined && n < f.minimum) return fail('minimum', `integer is below the minimum ${f.minimum}`);
-        if (f.maximum !== undefined && n > f.maximum) return fail('maximum', `integer is above the maximum ${f.maximum}`);
+        if (f.minimum !== undefined && n < f.minimum)
+          return fail('minimum', `integer is below the minimum ${f.minimum}`);
+        if (f.maximum !== undefined && n > f.maximum)
+          return fail('maximum', `integer is above the maximum ${f.maximum}`);
         return { ok: true, value: plain };
       }
       const v = parsePythonInt(raw);

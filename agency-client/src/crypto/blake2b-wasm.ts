@@ -16,8 +16,14 @@ interface WasmGlobal {
 }
 
 const IV = [
-  0x6a09e667f3bcc908n, 0xbb67ae8584caa73bn, 0x3c6ef372fe94f82bn, 0xa54ff53a5f1d36f1n,
-  0x510e527fade682d1n, 0x9b05688c2b3e6c1fn, 0x1f83d9abfb41bd6bn, 0x5be0cd19137e2179n,
+  0x6a09e667f3bcc908n,
+  0xbb67ae8584caa73bn,
+  0x3c6ef372fe94f82bn,
+  0xa54ff53a5f1d36f1n,
+  0x510e527fade682d1n,
+  0x9b05688c2b3e6c1fn,
+  0x1f83d9abfb41bd6bn,
+  0x5be0cd19137e2179n,
 ];
 
 const SIGMA = [
@@ -34,9 +40,21 @@ const SIGMA = [
 ] as const;
 
 // Opcodes used.
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, I32_CONST = 0x41, I64_CONST = 0x42, I64_LOAD = 0x29, I64_STORE = 0x37;
-const I64_ADD = 0x7c, I64_XOR = 0x85, I64_OR = 0x84, I64_SHL = 0x86, I64_ROTR = 0x8a, I64_EXTEND_I32_U = 0xad;
-const IF = 0x04, VOID = 0x40, END = 0x0b;
+const LOCAL_GET = 0x20,
+  LOCAL_SET = 0x21,
+  I32_CONST = 0x41,
+  I64_CONST = 0x42,
+  I64_LOAD = 0x29,
+  I64_STORE = 0x37;
+const I64_ADD = 0x7c,
+  I64_XOR = 0x85,
+  I64_OR = 0x84,
+  I64_SHL = 0x86,
+  I64_ROTR = 0x8a,
+  I64_EXTEND_I32_U = 0xad;
+const IF = 0x04,
+  VOID = 0x40,
+  END = 0x0b;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -67,7 +85,8 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 
 /** The module's bytes. Locals: params 0–2 (tLow, tHigh, last), v0..v15 at 3..18, m0..m15 at 19..34. */
 function moduleBytes(): Uint8Array {
-  const V = 3, M = 19;
+  const V = 3,
+    M = 19;
   const c: number[] = [];
   const get = (l: number): void => void c.push(LOCAL_GET, ...uleb(l));
   const set = (l: number): void => void c.push(LOCAL_SET, ...uleb(l));
@@ -129,7 +148,14 @@ function moduleBytes(): Uint8Array {
   const name = [...new TextEncoder().encode('compress')];
   const memName = [...new TextEncoder().encode('memory')];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0x00, 1]),

@@ -5,12 +5,17 @@ import { wasmCompressor } from './blake2b-wasm.js';
 const WASM = wasmCompressor();
 
 const IV_WORDS = new Int32Array([
-  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a,
-  0xade682d1, 0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
+  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a, 0xade682d1,
+  0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
 ]);
 
 function readInt32LE(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16) | ((bytes[offset + 3] ?? 0) << 24);
+  return (
+    (bytes[offset] ?? 0) |
+    ((bytes[offset + 1] ?? 0) << 8) |
+    ((bytes[offset + 2] ?? 0) << 16) |
+    ((bytes[offset + 3] ?? 0) << 24)
+  );
 }
 
 /**
@@ -31,7 +36,8 @@ export class Blake2bKeyed {
 
   constructor(key: Uint8Array, opts: { salt?: Uint8Array; personal?: Uint8Array; outLen?: number } = {}) {
     const outLen = opts.outLen ?? 64;
-    if (!Number.isInteger(outLen) || outLen < 1 || outLen > 64) throw new RangeError('BLAKE2b output length must be 1..64 bytes');
+    if (!Number.isInteger(outLen) || outLen < 1 || outLen > 64)
+      throw new RangeError('BLAKE2b output length must be 1..64 bytes');
     if (key.length > 64) throw new RangeError('BLAKE2b key must be at most 64 bytes');
     const salt = opts.salt ?? new Uint8Array(0);
     const personal = opts.personal ?? new Uint8Array(0);

@@ -16,7 +16,10 @@ for (let i = 0; i < 64; i++) {
 
 /** Compresses one block given as 16 little-endian words into `h` (4 words). */
 export function md5Compress(h: Int32Array, x: Int32Array): void {
-  let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!;
+  let a = h[0]!,
+    b = h[1]!,
+    c = h[2]!,
+    d = h[3]!;
   for (let i = 0; i < 64; i++) {
     let f: number;
     if (i < 16) f = (b & c) | (~b & d);
@@ -73,7 +76,10 @@ export class HmacMd5 {
     let k = key;
     if (k.length > 64) k = md5(k);
     const pad = new Uint8Array(64);
-    for (const [state, byte] of [[this.inner, 0x36], [this.outer, 0x5c]] as const) {
+    for (const [state, byte] of [
+      [this.inner, 0x36],
+      [this.outer, 0x5c],
+    ] as const) {
       for (let i = 0; i < 64; i++) pad[i] = (k[i] ?? 0) ^ byte;
       state.set(MD5_IV);
       loadLE(this.words, pad, 0, 64);

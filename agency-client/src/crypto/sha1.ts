@@ -14,7 +14,11 @@ export function sha1Compress(h: Int32Array, words: Int32Array): void {
     const x = W[i - 3]! ^ W[i - 8]! ^ W[i - 14]! ^ W[i - 16]!;
     W[i] = (x << 1) | (x >>> 31);
   }
-  let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!;
+  let a = h[0]!,
+    b = h[1]!,
+    c = h[2]!,
+    d = h[3]!,
+    e = h[4]!;
   for (let i = 0; i < 80; i++) {
     let f: number, k: number;
     if (i < 20) {
@@ -86,7 +90,10 @@ export class HmacSha1 {
     let k = key;
     if (k.length > 64) k = sha1(k);
     const pad = new Uint8Array(64);
-    for (const [state, byte] of [[this.inner, 0x36], [this.outer, 0x5c]] as const) {
+    for (const [state, byte] of [
+      [this.inner, 0x36],
+      [this.outer, 0x5c],
+    ] as const) {
       for (let i = 0; i < 64; i++) pad[i] = (k[i] ?? 0) ^ byte;
       state.set(SHA1_IV);
       loadBE(this.words, pad, 0, 64);

@@ -20,7 +20,16 @@ import { csvLine } from '../io/csv.js';
 import { inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
 import type { ProgressInfo } from './progress.js';
 import type { RecordEncoderSetup } from './record-encoder.js';
-import { effectiveSchema, flipProbability, hardenedBits, hardeningNames, loadEncodingSchema, SchemaError, schemaFingerprint, type EncodingSchema } from './schema.js';
+import {
+  effectiveSchema,
+  flipProbability,
+  hardenedBits,
+  hardeningNames,
+  loadEncodingSchema,
+  SchemaError,
+  schemaFingerprint,
+  type EncodingSchema,
+} from './schema.js';
 import { PERSONAL_FIELDS } from '../normalise/index.js';
 import { keyCheckValue } from './keys.js';
 
@@ -95,7 +104,10 @@ function csvError(input: string, err: unknown): unknown {
   return err;
 }
 
-export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, info: ProgressInfo) => void): Promise<EncodeSummary> {
+export async function encodeCsv(
+  opts: EncodeOptions,
+  progress?: (rows: number, info: ProgressInfo) => void,
+): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
   let schema;
@@ -106,7 +118,10 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
     throw e;
   }
   for (const field of Object.keys(opts.map)) {
-    if (!schema.fields.some((f) => f.name === field)) throw new InputError(`--map names field "${field}", which schema ${schema.id} does not have (fields: ${schema.fields.map((f) => f.name).join(', ')})`);
+    if (!schema.fields.some((f) => f.name === field))
+      throw new InputError(
+        `--map names field "${field}", which schema ${schema.id} does not have (fields: ${schema.fields.map((f) => f.name).join(', ')})`,
+      );
   }
   let keyCheck: string;
   try {
@@ -163,7 +178,10 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
       }
       for (const [i, reason] of out.rejects) {
         const rec: RejectedRow = { row: batch.firstRow + i, line: batch.lines[i]!, reason };
-        if (opts.onInvalid === 'fail') throw new InputError(`${opts.input} line ${rec.line}: ${reason} (data row ${rec.row}; use --on-invalid skip to leave such rows out)`);
+        if (opts.onInvalid === 'fail')
+          throw new InputError(
+            `${opts.input} line ${rec.line}: ${reason} (data row ${rec.row}; use --on-invalid skip to leave such rows out)`,
+          );
         rejected[reason] = (rejected[reason] ?? 0) + 1;
         rejectedCount++;
         if (rejectedRows.length < MAX_LISTED_REJECTS) rejectedRows.push(rec);
@@ -195,7 +213,20 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
       if (!setup) {
         const found = mapHeader(item.record, schema, opts);
         effective = effectiveSchema(schema, found.present);
-        setup = { schema: effective, secret: opts.secret, columns: found.columns, idColumn: found.idColumn, idName: opts.idColumn, width: item.record.length, invalidAsMissing: opts.onInvalid === 'missing', attributes: (opts.attributes ?? []).map((a) => ({ name: a, column: (item.record as string[]).map((h) => h.trim()).indexOf(a) })), ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
+        setup = {
+          schema: effective,
+          secret: opts.secret,
+          columns: found.columns,
+          idColumn: found.idColumn,
+          idName: opts.idColumn,
+          width: item.record.length,
+          invalidAsMissing: opts.onInvalid === 'missing',
+          attributes: (opts.attributes ?? []).map((a) => ({
+            name: a,
+            column: (item.record as string[]).map((h) => h.trim()).indexOf(a),
+          })),
+          ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
+        };
         const s = setup;
         makeEncoder = (pool) => (pool ? workerPoolEncoder(s, threads) : inThreadEncoder(s));
         header = makeHeader(schema, effective, keyCheck, 0, new Date(), opts.attributes ?? []);
@@ -244,18 +275,46 @@ export async function encodeCsv(opts: EncodeOptions, progress?: (rows: number, i
     await encoder?.close();
   }
   const seconds = elapsed();
-  return { rows, encoded, rejected, rejectedRows, seconds, rate: rows / Math.max(seconds, 1e-9), threads, out: opts.out, tokenMap: tokenMapPath(opts.out), header };
+  return {
+    rows,
+    encoded,
+    rejected,
+    rejectedRows,
+    seconds,
+    rate: rows / Math.max(seconds, 1e-9),
+    threads,
+    out: opts.out,
+    tokenMap: tokenMapPath(opts.out),
+    header,
+  };
 }
 
-function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effectiveSchema>, keyCheck: string, recordCount: number, createdAt: Date, attributes: string[]): EncodedHeader {
+function makeHeader(
+  schema: EncodingSchema,
+  effective: ReturnType<typeof effectiveSchema>,
+  keyCheck: string,
+  recordCount: number,
+  createdAt: Date,
+  attributes: string[],
+): EncodedHeader {
   const filters = effective.fields
     .filter((f) => f.filter !== null)
     .map((f) => {
       const flip = flipProbability(effective, f.name);
-      return { field: f.name, bits: hardenedBits(f.filter!.bits, effective.hardening), ...(PERSONAL_FIELDS.includes(f.normaliser) ? { personal: true as const } : {}), ...(flip > 0 ? { flip } : {}) };
+      return {
+        field: f.name,
+        bits: hardenedBits(f.filter!.bits, effective.hardening),
+        ...(PERSONAL_FIELDS.includes(f.normaliser) ? { personal: true as const } : {}),
+        ...(flip > 0 ? { flip } : {}),
+      };
     });
   return encodedFileHeader({
-    schema: { id: effective.id, version: effective.version, fingerprint: schemaFingerprint(schema), fields: effective.fields.map((f) => f.name) },
+    schema: {
+      id: effective.id,
+      version: effective.version,
+      fingerprint: schemaFingerprint(schema),
+      fields: effective.fields.map((f) => f.name),
+    },
     keyCheck,
     clkBits: hardenedBits(effective.clkBits, effective.hardening),
     hardening: hardeningNames(effective),
@@ -268,7 +327,11 @@ function makeHeader(schema: EncodingSchema, effective: ReturnType<typeof effecti
 }
 
 /** Finds each schema field's column (by name or --map), the id column, and rejects unknown columns. */
-function mapHeader(record: string[], schema: ReturnType<typeof loadEncodingSchema>, opts: EncodeOptions): { present: string[]; columns: number[]; idColumn: number } {
+function mapHeader(
+  record: string[],
+  schema: ReturnType<typeof loadEncodingSchema>,
+  opts: EncodeOptions,
+): { present: string[]; columns: number[]; idColumn: number } {
   const header = record.map((h) => h.trim());
   const present: string[] = [];
   const columns: number[] = [];
@@ -278,21 +341,32 @@ function mapHeader(record: string[], schema: ReturnType<typeof loadEncodingSchem
     if (idx >= 0) {
       present.push(f.name);
       columns.push(idx);
-    } else if (opts.map[f.name]) throw new InputError(`column "${col}" (mapped to ${f.name}) is not in the header of ${opts.input}`);
+    } else if (opts.map[f.name])
+      throw new InputError(`column "${col}" (mapped to ${f.name}) is not in the header of ${opts.input}`);
   }
   const idColumn = header.indexOf(opts.idColumn);
-  if (idColumn < 0) throw new InputError(`id column "${opts.idColumn}" is not in the header of ${opts.input} (set it with --id-column)`);
+  if (idColumn < 0)
+    throw new InputError(
+      `id column "${opts.idColumn}" is not in the header of ${opts.input} (set it with --id-column)`,
+    );
   for (const a of opts.attributes ?? []) {
-    if (!/^[a-z][a-z0-9_]{0,63}$/.test(a)) throw new InputError(`attribute column "${a}" must be a lower-case name (a-z, 0-9, _)`);
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(a))
+      throw new InputError(`attribute column "${a}" must be a lower-case name (a-z, 0-9, _)`);
     if (!header.includes(a)) throw new InputError(`attribute column "${a}" is not in the header of ${opts.input}`);
-    if (schema.fields.some((f) => (opts.map[f.name] ?? f.name) === a)) throw new InputError(`"${a}" is an identifier field: it cannot also be sent as an attribute`);
+    if (schema.fields.some((f) => (opts.map[f.name] ?? f.name) === a))
+      throw new InputError(`"${a}" is an identifier field: it cannot also be sent as an attribute`);
   }
   const known = new Set([...columns, idColumn, ...(opts.attributes ?? []).map((a) => header.indexOf(a))]);
   const unknown = header.filter((h, i) => !known.has(i) && !opts.ignore.includes(h));
   if (unknown.length > 0) {
-    throw new InputError(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} in ${opts.input}: map to a schema field with --map field=COLUMN, or leave out with --ignore`);
+    throw new InputError(
+      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} in ${opts.input}: map to a schema field with --map field=COLUMN, or leave out with --ignore`,
+    );
   }
-  if (present.length === 0) throw new InputError(`${opts.input} has none of the fields of schema ${schema.id}: ${schema.fields.map((f) => f.name).join(', ')}`);
+  if (present.length === 0)
+    throw new InputError(
+      `${opts.input} has none of the fields of schema ${schema.id}: ${schema.fields.map((f) => f.name).join(', ')}`,
+    );
   return { present, columns, idColumn };
 }
 
@@ -300,7 +374,10 @@ function mapHeader(record: string[], schema: ReturnType<typeof loadEncodingSchem
 export function formatSummary(s: EncodeSummary): string {
   let out = `${s.encoded} of ${s.rows} rows encoded in ${s.seconds.toFixed(2)} s (${Math.round(s.rate).toLocaleString('en-GB')} rows/s, ${s.threads} thread${s.threads > 1 ? 's' : ''}) → ${s.out}; token map ${s.tokenMap}\n`;
   for (const [reason, n] of Object.entries(s.rejected).sort((a, b) => b[1] - a[1])) {
-    const rowsOf = s.rejectedRows.filter((r) => r.reason === reason).slice(0, 5).map((r) => r.row);
+    const rowsOf = s.rejectedRows
+      .filter((r) => r.reason === reason)
+      .slice(0, 5)
+      .map((r) => r.row);
     out += `  rejected ${n}: ${reason}${rowsOf.length ? ` (rows ${rowsOf.join(', ')}${n > rowsOf.length ? ', …' : ''})` : ''}\n`;
   }
   return out;

@@ -135,7 +135,8 @@ export class FlipNoise {
       if (used === 16) {
         view.setUint32(seed.length, counter++, true);
         const d = this.mac.digest(msg);
-        for (let w = 0; w < 16; w++) this.block[w] = (d[4 * w]! | (d[4 * w + 1]! << 8) | (d[4 * w + 2]! << 16) | (d[4 * w + 3]! << 24)) >>> 0;
+        for (let w = 0; w < 16; w++)
+          this.block[w] = (d[4 * w]! | (d[4 * w + 1]! << 8) | (d[4 * w + 2]! << 16) | (d[4 * w + 3]! << 24)) >>> 0;
         used = 0;
       }
       return this.block[used++]!;

@@ -1,5 +1,12 @@
 /** blindlink's own encoding (docs/encoding.md). */
-export { encodeCsv, formatSummary, InputError, type EncodeOptions, type EncodeSummary, type RejectedRow } from './command.js';
+export {
+  encodeCsv,
+  formatSummary,
+  InputError,
+  type EncodeOptions,
+  type EncodeSummary,
+  type RejectedRow,
+} from './command.js';
 export { stderrProgress, type ProgressInfo, type ProgressSink } from './progress.js';
 export {
   BUILT_IN_SCHEMAS,
@@ -27,7 +34,13 @@ export {
 } from './schema.js';
 export { deriveKeys, KEY_CHECK_INFO, keyCheckValue, MIN_SECRET_BYTES, type EncodingKeys } from './keys.js';
 export { RecordEncoder, type RecordEncoderSetup, type RowResult } from './record-encoder.js';
-export { encodeBatchWith, inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
+export {
+  encodeBatchWith,
+  inThreadEncoder,
+  workerPoolEncoder,
+  type BatchEncoder,
+  type BatchOutput,
+} from './batch-encoding.js';
 export { balance, FilterHardener, FlipNoise, keyedPermutation, popcount, xorFold } from './hardening.js';
 export { qgrams, tokenize, transformValues } from './tokens.js';
 export { soundex } from './soundex.js';

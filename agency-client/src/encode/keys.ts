@@ -21,13 +21,20 @@ export interface EncodingKeys {
 export const MIN_SECRET_BYTES = 16;
 
 /** HKDF-SHA256 of the secret, salt `blindlink/<schema id>/v<version>`, with one info string per use. */
-function deriver(secret: Uint8Array, schema: Pick<EncodingSchema, 'id' | 'version'>): (info: string, bytes?: number) => Uint8Array {
-  if (secret.length < MIN_SECRET_BYTES) throw new Error(`the linkage secret is shorter than ${MIN_SECRET_BYTES} bytes: use a long random secret`);
+function deriver(
+  secret: Uint8Array,
+  schema: Pick<EncodingSchema, 'id' | 'version'>,
+): (info: string, bytes?: number) => Uint8Array {
+  if (secret.length < MIN_SECRET_BYTES)
+    throw new Error(`the linkage secret is shorter than ${MIN_SECRET_BYTES} bytes: use a long random secret`);
   const salt = Buffer.from(`blindlink/${schema.id}/v${schema.version}`, 'utf8');
   return (info, bytes = 32) => new Uint8Array(hkdfSync('sha256', secret, salt, Buffer.from(info, 'utf8'), bytes));
 }
 
-export function deriveKeys(secret: Uint8Array, schema: Pick<EncodingSchema, 'id' | 'version' | 'fields'>): EncodingKeys {
+export function deriveKeys(
+  secret: Uint8Array,
+  schema: Pick<EncodingSchema, 'id' | 'version' | 'fields'>,
+): EncodingKeys {
   const derive = deriver(secret, schema);
   const token = new Map<string, Uint8Array>();
   for (const f of schema.fields) token.set(f.name, derive(`token:${f.name}`));

@@ -23,7 +23,7 @@ export function stderrProgress(
   opts: { lineEverySeconds?: number; label?: string; showRejected?: boolean } = {},
 ): ProgressSink {
   const tty = stream.isTTY === true;
-  const every = tty ? 0.1 : opts.lineEverySeconds ?? 5;
+  const every = tty ? 0.1 : (opts.lineEverySeconds ?? 5);
   let last = -Infinity;
   let drawn = false;
   const sink = ((rows: number, info: ProgressInfo) => {
@@ -36,7 +36,9 @@ export function stderrProgress(
     if (tty) {
       const width = 30;
       const full = Math.round(frac * width);
-      stream.write(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${tail}\x1b[K`);
+      stream.write(
+        `\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${tail}\x1b[K`,
+      );
       drawn = true;
     } else {
       stream.write(`${opts.label ?? 'encode'}: ${(frac * 100).toFixed(0)}% ${tail}\n`);

@@ -93,7 +93,13 @@ const BLOCK_PERSONAL = UTF8.encode('blindlink-block');
 const SALT_PERSONAL = UTF8.encode('blindlink-salt');
 /** Salt used when the salt's source field is empty in a row: such rows only match each other. */
 const MISSING_SALT = '\u0000missing';
-const MISSING_ENTRY: ValueEntry = Object.freeze({ ok: null, reason: null, tokens: null, positions: null, derived: [] }) as ValueEntry;
+const MISSING_ENTRY: ValueEntry = Object.freeze({
+  ok: null,
+  reason: null,
+  tokens: null,
+  positions: null,
+  derived: [],
+}) as ValueEntry;
 
 class FieldEncoder {
   readonly values: ValueCache<ValueEntry>;
@@ -137,7 +143,10 @@ class FieldEncoder {
   ) {
     // Addresses and NHS numbers are nearly unique per person: a big value cache would mostly hold
     // entries never hit again (and an address entry is large), so theirs is an eighth the size.
-    const valueCacheSize = spec.normaliser === 'address' || spec.normaliser === 'nhs_number' || spec.normaliser === 'identifier' ? Math.ceil(cacheSize / 8) : cacheSize;
+    const valueCacheSize =
+      spec.normaliser === 'address' || spec.normaliser === 'nhs_number' || spec.normaliser === 'identifier'
+        ? Math.ceil(cacheSize / 8)
+        : cacheSize;
     this.cacheSize = cacheSize;
     this.values = new ValueCache(valueCacheSize);
     this.positions = new ValueCache(valueCacheSize);
@@ -234,7 +243,8 @@ class FieldEncoder {
     const shorts = this.digestShorts;
     for (let j = 0; j * 32 < k; j++) {
       c.macs[j]!.hashWordsInto(this.buf, len, this.digestWords);
-      for (let i = 0, p = 32 * j; i < 32 && p < k; i++, p++) out[p] = p < this.kc ? shorts[i]! % this.clkBits : shorts[i]! % this.fbits;
+      for (let i = 0, p = 32 * j; i < 32 && p < k; i++, p++)
+        out[p] = p < this.kc ? shorts[i]! % this.clkBits : shorts[i]! % this.fbits;
     }
     return out;
   }
@@ -323,7 +333,11 @@ export class RecordEncoder {
   private readonly saltFromAbsent: boolean;
   private readonly blockMac: Blake2bKeyed;
   /** Each key has its own token cache: some keys' messages repeat a lot, others hardly ever. */
-  private readonly blockKeys: { name: string; parts: { field: FieldEncoder; index: number; slot: number }[]; cache: ValueCache<string> }[];
+  private readonly blockKeys: {
+    name: string;
+    parts: { field: FieldEncoder; index: number; slot: number }[];
+    cache: ValueCache<string>;
+  }[];
   private readonly idColumn: number;
   private readonly idName: string;
   private readonly width: number;
@@ -349,10 +363,25 @@ export class RecordEncoder {
     const saltSpec = schema.hardening.find((h) => h.step === 'salt');
     const salted = new Set(saltSpec?.step === 'salt' ? saltSpec.fields : []);
     this.fields = schema.fields.map(
-      (f, i) => new FieldEncoder(f, setup.columns[i]!, salted.has(f.name), flipProbability(schema, f.name), keys.token.get(f.name)!, schema.clkBits, schema.hardening, () => keys.permutation(`field:${f.name}`), cacheSize),
+      (f, i) =>
+        new FieldEncoder(
+          f,
+          setup.columns[i]!,
+          salted.has(f.name),
+          flipProbability(schema, f.name),
+          keys.token.get(f.name)!,
+          schema.clkBits,
+          schema.hardening,
+          () => keys.permutation(`field:${f.name}`),
+          cacheSize,
+        ),
     );
     const byName = new Map(this.fields.map((f) => [f.spec.name, f]));
-    const part = (field: string, transform: Transform, alternatives: boolean): { field: FieldEncoder; index: number; slot: number } => {
+    const part = (
+      field: string,
+      transform: Transform,
+      alternatives: boolean,
+    ): { field: FieldEncoder; index: number; slot: number } => {
       const f = byName.get(field)!;
       return { field: f, index: this.fields.indexOf(f), slot: f.slotFor(transform, alternatives) };
     };
@@ -362,10 +391,17 @@ export class RecordEncoder {
     this.clkHardener = new FilterHardener(schema.clkBits, schema.hardening, () => keys.permutation('clk'));
     // A salt whose source column is absent salts every row with MISSING_SALT (see effectiveSchema).
     this.saltFromAbsent = saltSpec?.step === 'salt' && !byName.has(saltSpec.from.field);
-    this.salt = saltSpec?.step === 'salt' && !this.saltFromAbsent ? part(saltSpec.from.field, saltSpec.from.transform, false) : null;
+    this.salt =
+      saltSpec?.step === 'salt' && !this.saltFromAbsent
+        ? part(saltSpec.from.field, saltSpec.from.transform, false)
+        : null;
     this.blockMac = new Blake2bKeyed(keys.block, { personal: BLOCK_PERSONAL, outLen: 16 });
     this.noise = new FlipNoise(keys.flip);
-    this.blockKeys = schema.blockingKeys.map((k) => ({ name: k.name, parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)), cache: new ValueCache<string>(cacheSize) }));
+    this.blockKeys = schema.blockingKeys.map((k) => ({
+      name: k.name,
+      parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)),
+      cache: new ValueCache<string>(cacheSize),
+    }));
     this.idColumn = setup.idColumn;
     this.idName = setup.idName;
     this.width = setup.width;
@@ -376,7 +412,8 @@ export class RecordEncoder {
 
   /** Encodes one row with the given row token. */
   encode(row: readonly string[], token: string): RowResult {
-    if (row.length !== this.width) return { reason: `malformed CSV: row has ${row.length} columns but the header has ${this.width}` };
+    if (row.length !== this.width)
+      return { reason: `malformed CSV: row has ${row.length} columns but the header has ${this.width}` };
     if ((row[this.idColumn] ?? '').trim() === '') return { reason: `${this.idName}: empty record id` };
 
     const results = this.entries;

@@ -22,7 +22,17 @@ export const ENCODER_VERSION = 'blindlink-encode/1';
 export const SCHEMA_FORMAT = 'blindlink-encoding-schema';
 export const SCHEMA_FORMAT_VERSION = 1;
 
-export const NORMALISERS: readonly NormalisedField[] = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number', 'identifier', 'text'];
+export const NORMALISERS: readonly NormalisedField[] = [
+  'given_name',
+  'surname',
+  'dob',
+  'sex',
+  'address',
+  'postcode',
+  'nhs_number',
+  'identifier',
+  'text',
+];
 
 /** How a normalised value becomes tokens (see tokens.ts). */
 export type TokenSpec =
@@ -94,22 +104,77 @@ export const UK_PERSON: EncodingSchema = {
   formatVersion: SCHEMA_FORMAT_VERSION,
   id: 'uk-person',
   version: 3,
-  description: 'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number; names and date of birth flipped per record',
+  description:
+    'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number; names and date of birth flipped per record',
   clkBits: 1024,
   fields: [
-    { name: 'given_name', normaliser: 'given_name', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 1024, bitsPerToken: 24 } },
-    { name: 'surname', normaliser: 'surname', tokens: { kind: 'name', q: 2, parts: true, variants: true }, clkBitsPerToken: 8, filter: { bits: 1024, bitsPerToken: 24 } },
-    { name: 'dob', normaliser: 'dob', tokens: { kind: 'date' }, clkBitsPerToken: 5, filter: { bits: 1024, bitsPerToken: 18 } },
+    {
+      name: 'given_name',
+      normaliser: 'given_name',
+      tokens: { kind: 'name', q: 2, parts: true, variants: true },
+      clkBitsPerToken: 8,
+      filter: { bits: 1024, bitsPerToken: 24 },
+    },
+    {
+      name: 'surname',
+      normaliser: 'surname',
+      tokens: { kind: 'name', q: 2, parts: true, variants: true },
+      clkBitsPerToken: 8,
+      filter: { bits: 1024, bitsPerToken: 24 },
+    },
+    {
+      name: 'dob',
+      normaliser: 'dob',
+      tokens: { kind: 'date' },
+      clkBitsPerToken: 5,
+      filter: { bits: 1024, bitsPerToken: 18 },
+    },
     { name: 'sex', normaliser: 'sex', tokens: { kind: 'exact' }, clkBitsPerToken: 8, filter: null },
-    { name: 'address', normaliser: 'address', tokens: { kind: 'address', q: 2 }, clkBitsPerToken: 2, filter: { bits: 1024, bitsPerToken: 4 } },
-    { name: 'postcode', normaliser: 'postcode', tokens: { kind: 'postcode', q: 2 }, clkBitsPerToken: 6, filter: { bits: 256, bitsPerToken: 8 } },
-    { name: 'nhs_number', normaliser: 'nhs_number', tokens: { kind: 'exact' }, clkBitsPerToken: 20, filter: { bits: 64, bitsPerToken: 10 } },
+    {
+      name: 'address',
+      normaliser: 'address',
+      tokens: { kind: 'address', q: 2 },
+      clkBitsPerToken: 2,
+      filter: { bits: 1024, bitsPerToken: 4 },
+    },
+    {
+      name: 'postcode',
+      normaliser: 'postcode',
+      tokens: { kind: 'postcode', q: 2 },
+      clkBitsPerToken: 6,
+      filter: { bits: 256, bitsPerToken: 8 },
+    },
+    {
+      name: 'nhs_number',
+      normaliser: 'nhs_number',
+      tokens: { kind: 'exact' },
+      clkBitsPerToken: 20,
+      filter: { bits: 64, bitsPerToken: 10 },
+    },
   ],
   blockingKeys: [
-    { name: 'surname-soundex+yob', parts: [{ field: 'surname', transform: 'soundex', alternatives: true }, { field: 'dob', transform: 'year', alternatives: false }] },
-    { name: 'postcode-sector+sex', parts: [{ field: 'postcode', transform: 'sector', alternatives: false }, { field: 'sex', transform: 'value', alternatives: false }] },
+    {
+      name: 'surname-soundex+yob',
+      parts: [
+        { field: 'surname', transform: 'soundex', alternatives: true },
+        { field: 'dob', transform: 'year', alternatives: false },
+      ],
+    },
+    {
+      name: 'postcode-sector+sex',
+      parts: [
+        { field: 'postcode', transform: 'sector', alternatives: false },
+        { field: 'sex', transform: 'value', alternatives: false },
+      ],
+    },
     { name: 'nhs-number', parts: [{ field: 'nhs_number', transform: 'value', alternatives: false }] },
-    { name: 'given-initial+dob', parts: [{ field: 'given_name', transform: 'initial', alternatives: true }, { field: 'dob', transform: 'value', alternatives: false }] },
+    {
+      name: 'given-initial+dob',
+      parts: [
+        { field: 'given_name', transform: 'initial', alternatives: true },
+        { field: 'dob', transform: 'value', alternatives: false },
+      ],
+    },
   ],
   hardening: [{ step: 'flip', probability: 0.2, fields: ['given_name', 'surname', 'dob'] }],
 };
@@ -141,10 +206,17 @@ export const UK_PERSON_SALTED: EncodingSchema = {
   ...UK_PERSON,
   id: 'uk-person-salted',
   description: 'uk-person with given name and surname also salted by year of birth',
-  hardening: [{ step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] }, ...UK_PERSON.hardening],
+  hardening: [
+    { step: 'salt', from: { field: 'dob', transform: 'year' }, fields: ['given_name', 'surname'] },
+    ...UK_PERSON.hardening,
+  ],
 };
 
-export const BUILT_IN_SCHEMAS: Readonly<Record<string, EncodingSchema>> = Object.freeze({ 'uk-person': UK_PERSON, 'uk-person-salted': UK_PERSON_SALTED, 'uk-person-unhardened': UK_PERSON_UNHARDENED });
+export const BUILT_IN_SCHEMAS: Readonly<Record<string, EncodingSchema>> = Object.freeze({
+  'uk-person': UK_PERSON,
+  'uk-person-salted': UK_PERSON_SALTED,
+  'uk-person-unhardened': UK_PERSON_UNHARDENED,
+});
 
 export class SchemaError extends Error {}
 
@@ -182,7 +254,11 @@ class Checker {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object');
     const o = v as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => !allowed.includes(k));
-    if (extra.length > 0) this.fail(path, `unknown propert${extra.length > 1 ? 'ies' : 'y'} ${extra.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`);
+    if (extra.length > 0)
+      this.fail(
+        path,
+        `unknown propert${extra.length > 1 ? 'ies' : 'y'} ${extra.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`,
+      );
     return o;
   }
 
@@ -205,7 +281,8 @@ class Checker {
   }
 
   oneOf<T extends string>(v: unknown, path: string, options: readonly T[]): T {
-    if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) this.fail(path, `must be one of ${options.join(', ')}`);
+    if (typeof v !== 'string' || !(options as readonly string[]).includes(v))
+      this.fail(path, `must be one of ${options.join(', ')}`);
     return v as T;
   }
 
@@ -223,13 +300,19 @@ function parseTokens(c: Checker, v: unknown, path: string, normaliser: Normalise
   const o = c.object(v, path, ['kind', 'q', 'parts', 'variants']);
   const kind = c.oneOf(o.kind, `${path}.kind`, Object.keys(TOKEN_KINDS_FOR) as TokenSpec['kind'][]);
   const fits = TOKEN_KINDS_FOR[kind];
-  if (fits !== 'any' && !fits.includes(normaliser)) c.fail(`${path}.kind`, `"${kind}" tokens need the ${fits.join(' or ')} normaliser, not ${normaliser}`);
+  if (fits !== 'any' && !fits.includes(normaliser))
+    c.fail(`${path}.kind`, `"${kind}" tokens need the ${fits.join(' or ')} normaliser, not ${normaliser}`);
   const noExtra = (keys: string[]): void => {
     for (const k of keys) if (o[k] !== undefined) c.fail(`${path}.${k}`, `is not used by "${kind}" tokens`);
   };
   switch (kind) {
     case 'name':
-      return { kind, q: c.int(o.q ?? 2, `${path}.q`, 1, 4), parts: c.bool(o.parts, `${path}.parts`, true), variants: c.bool(o.variants, `${path}.variants`, true) };
+      return {
+        kind,
+        q: c.int(o.q ?? 2, `${path}.q`, 1, 4),
+        parts: c.bool(o.parts, `${path}.parts`, true),
+        variants: c.bool(o.variants, `${path}.variants`, true),
+      };
     case 'postcode':
     case 'address':
     case 'qgrams':
@@ -242,17 +325,27 @@ function parseTokens(c: Checker, v: unknown, path: string, normaliser: Normalise
   }
 }
 
-function parseKeyPart(c: Checker, v: unknown, path: string, fields: Map<string, FieldSpec>, withAlternatives: boolean): KeyPart {
+function parseKeyPart(
+  c: Checker,
+  v: unknown,
+  path: string,
+  fields: Map<string, FieldSpec>,
+  withAlternatives: boolean,
+): KeyPart {
   const o = c.object(v, path, withAlternatives ? ['field', 'transform', 'alternatives'] : ['field', 'transform']);
   const field = c.str(o.field, `${path}.field`, FIELD_NAME, 'a field name');
   const spec = fields.get(field);
   if (!spec) c.fail(`${path}.field`, `names "${field}", which is not among the schema's fields`);
   const transform = c.oneOf(o.transform ?? 'value', `${path}.transform`, TRANSFORMS);
   if (!TRANSFORMS_FOR[spec.normaliser].includes(transform)) {
-    c.fail(`${path}.transform`, `"${transform}" does not apply to a ${spec.normaliser} field (use ${TRANSFORMS_FOR[spec.normaliser].join(', ')})`);
+    c.fail(
+      `${path}.transform`,
+      `"${transform}" does not apply to a ${spec.normaliser} field (use ${TRANSFORMS_FOR[spec.normaliser].join(', ')})`,
+    );
   }
   const alternatives = c.bool(o.alternatives, `${path}.alternatives`, false);
-  if (alternatives && spec.normaliser !== 'given_name' && spec.normaliser !== 'surname') c.fail(`${path}.alternatives`, 'only name fields have alternatives (parts and variants)');
+  if (alternatives && spec.normaliser !== 'given_name' && spec.normaliser !== 'surname')
+    c.fail(`${path}.alternatives`, 'only name fields have alternatives (parts and variants)');
   return { field, transform, alternatives };
 }
 
@@ -272,12 +365,39 @@ export function hardenedBits(bits: number, hardening: readonly HardeningSpec[]):
  */
 export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingSchema {
   const c = new Checker(source);
-  const o = c.object(json, '(top)', ['$comment', 'format', 'formatVersion', 'id', 'version', 'description', 'clkBits', 'fields', 'blockingKeys', 'hardening']);
-  if (o.format !== SCHEMA_FORMAT) c.fail('format', `must be "${SCHEMA_FORMAT}" (is ${JSON.stringify(o.format)}): is this a clkhash schema? use --format clkhash for those`);
-  if (o.formatVersion !== SCHEMA_FORMAT_VERSION) c.fail('formatVersion', `must be ${SCHEMA_FORMAT_VERSION}; this client reads format version ${SCHEMA_FORMAT_VERSION} only`);
-  const id = c.str(o.id, 'id', /^[a-z0-9][a-z0-9._-]{0,127}$/, 'a lower-case name (letters, digits, . _ -), at most 128 characters');
+  const o = c.object(json, '(top)', [
+    '$comment',
+    'format',
+    'formatVersion',
+    'id',
+    'version',
+    'description',
+    'clkBits',
+    'fields',
+    'blockingKeys',
+    'hardening',
+  ]);
+  if (o.format !== SCHEMA_FORMAT)
+    c.fail(
+      'format',
+      `must be "${SCHEMA_FORMAT}" (is ${JSON.stringify(o.format)}): is this a clkhash schema? use --format clkhash for those`,
+    );
+  if (o.formatVersion !== SCHEMA_FORMAT_VERSION)
+    c.fail(
+      'formatVersion',
+      `must be ${SCHEMA_FORMAT_VERSION}; this client reads format version ${SCHEMA_FORMAT_VERSION} only`,
+    );
+  const id = c.str(
+    o.id,
+    'id',
+    /^[a-z0-9][a-z0-9._-]{0,127}$/,
+    'a lower-case name (letters, digits, . _ -), at most 128 characters',
+  );
   const version = c.int(o.version, 'version', 1, 1_000_000);
-  const description = o.description === undefined ? undefined : c.str(o.description, 'description', /^[^\n]{0,500}$/, 'one line of at most 500 characters');
+  const description =
+    o.description === undefined
+      ? undefined
+      : c.str(o.description, 'description', /^[^\n]{0,500}$/, 'one line of at most 500 characters');
   const clkBits = c.int(o.clkBits, 'clkBits', 64, 8192, 16);
 
   const fields: FieldSpec[] = [];
@@ -287,7 +407,12 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
   rawFields.forEach((fv, i) => {
     const p = `fields[${i}]`;
     const f = c.object(fv, p, ['name', 'normaliser', 'tokens', 'clkBitsPerToken', 'filter']);
-    const name = c.str(f.name, `${p}.name`, FIELD_NAME, 'a field name: lower case letter first, then letters, digits or _ (at most 64)');
+    const name = c.str(
+      f.name,
+      `${p}.name`,
+      FIELD_NAME,
+      'a field name: lower case letter first, then letters, digits or _ (at most 64)',
+    );
     if (byName.has(name)) c.fail(`${p}.name`, `"${name}" is listed twice`);
     const normaliser = c.oneOf(f.normaliser ?? name, `${p}.normaliser`, NORMALISERS);
     const tokens = parseTokens(c, f.tokens, `${p}.tokens`, normaliser);
@@ -295,7 +420,10 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
     let filter: FieldSpec['filter'] = null;
     if (f.filter !== null && f.filter !== undefined) {
       const fo = c.object(f.filter, `${p}.filter`, ['bits', 'bitsPerToken']);
-      filter = { bits: c.int(fo.bits, `${p}.filter.bits`, 16, 8192, 16), bitsPerToken: c.int(fo.bitsPerToken, `${p}.filter.bitsPerToken`, 1, 64) };
+      filter = {
+        bits: c.int(fo.bits, `${p}.filter.bits`, 16, 8192, 16),
+        bitsPerToken: c.int(fo.bitsPerToken, `${p}.filter.bitsPerToken`, 1, 64),
+      };
     }
     if (clkBitsPerToken === 0 && filter === null) c.fail(p, 'encodes nothing: give it clkBitsPerToken > 0 or a filter');
     const spec: FieldSpec = { name, normaliser, tokens, clkBitsPerToken, filter };
@@ -307,9 +435,16 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
   c.array(o.blockingKeys ?? [], 'blockingKeys', 16).forEach((bv, i) => {
     const p = `blockingKeys[${i}]`;
     const b = c.object(bv, p, ['name', 'parts']);
-    const name = c.str(b.name, `${p}.name`, KEY_NAME, 'a lower-case key name (letters, digits, + . _ -), at most 64 characters');
+    const name = c.str(
+      b.name,
+      `${p}.name`,
+      KEY_NAME,
+      'a lower-case key name (letters, digits, + . _ -), at most 64 characters',
+    );
     if (blockingKeys.some((k) => k.name === name)) c.fail(`${p}.name`, `"${name}" is listed twice`);
-    const parts = c.array(b.parts, `${p}.parts`, 4).map((pv, j) => parseKeyPart(c, pv, `${p}.parts[${j}]`, byName, true));
+    const parts = c
+      .array(b.parts, `${p}.parts`, 4)
+      .map((pv, j) => parseKeyPart(c, pv, `${p}.parts[${j}]`, byName, true));
     if (parts.length === 0) c.fail(`${p}.parts`, 'must list at least one part');
     blockingKeys.push({ name, parts });
   });
@@ -317,8 +452,17 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
   const hardening: HardeningSpec[] = [];
   c.array(o.hardening ?? [], 'hardening', 8).forEach((hv, i) => {
     const p = `hardening[${i}]`;
-    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields', 'probability']).step, `${p}.step`, ['salt', 'balance', 'xor-fold', 'flip'] as const);
-    const h = c.object(hv, p, step === 'salt' ? ['step', 'from', 'fields'] : step === 'flip' ? ['step', 'probability', 'fields'] : ['step']);
+    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields', 'probability']).step, `${p}.step`, [
+      'salt',
+      'balance',
+      'xor-fold',
+      'flip',
+    ] as const);
+    const h = c.object(
+      hv,
+      p,
+      step === 'salt' ? ['step', 'from', 'fields'] : step === 'flip' ? ['step', 'probability', 'fields'] : ['step'],
+    );
     const fieldList = (): string[] => {
       const names = c.array(h.fields, `${p}.fields`, 32).map((fv, j) => {
         const name = c.str(fv, `${p}.fields[${j}]`, FIELD_NAME, 'a field name');
@@ -329,17 +473,27 @@ export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingS
       return names;
     };
     if (step === 'salt') {
-      if (i !== 0) c.fail(p, 'salt must be the first hardening step: it acts when tokens are hashed, before the others');
+      if (i !== 0)
+        c.fail(p, 'salt must be the first hardening step: it acts when tokens are hashed, before the others');
       const from = parseKeyPart(c, h.from, `${p}.from`, byName, false);
       const salted = fieldList();
-      salted.forEach((name, j) => name === from.field && c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`));
+      salted.forEach(
+        (name, j) =>
+          name === from.field &&
+          c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`),
+      );
       hardening.push({ step, from: { field: from.field, transform: from.transform }, fields: salted });
     } else if (step === 'flip') {
-      if (i !== c.array(o.hardening, 'hardening', 8).length - 1) c.fail(p, 'flip must be the last hardening step: it adds noise to the finished filter');
+      if (i !== c.array(o.hardening, 'hardening', 8).length - 1)
+        c.fail(p, 'flip must be the last hardening step: it adds noise to the finished filter');
       const probability = h.probability;
-      if (typeof probability !== 'number' || !(probability > 0 && probability <= 0.45)) c.fail(`${p}.probability`, 'must be a number above 0 and at most 0.45');
+      if (typeof probability !== 'number' || !(probability > 0 && probability <= 0.45))
+        c.fail(`${p}.probability`, 'must be a number above 0 and at most 0.45');
       const flipped = fieldList();
-      flipped.forEach((name, j) => byName.get(name)!.filter === null && c.fail(`${p}.fields[${j}]`, `"${name}" has no field filter to flip`));
+      flipped.forEach(
+        (name, j) =>
+          byName.get(name)!.filter === null && c.fail(`${p}.fields[${j}]`, `"${name}" has no field filter to flip`),
+      );
       hardening.push({ step, probability: probability as number, fields: flipped });
     } else {
       if (hardening.some((s) => s.step === step)) c.fail(p, `"${step}" is listed twice`);
@@ -380,13 +534,17 @@ export function loadEncodingSchema(nameOrPath: string): EncodingSchema {
   const builtIn = BUILT_IN_SCHEMAS[nameOrPath];
   if (builtIn) return builtIn;
   if (!/[./\\]/.test(nameOrPath)) {
-    throw new SchemaError(`unknown schema "${nameOrPath}": built in are ${Object.keys(BUILT_IN_SCHEMAS).join(', ')}; or give the path of a schema JSON file`);
+    throw new SchemaError(
+      `unknown schema "${nameOrPath}": built in are ${Object.keys(BUILT_IN_SCHEMAS).join(', ')}; or give the path of a schema JSON file`,
+    );
   }
   let text: string;
   try {
     text = readFileSync(nameOrPath, 'utf8');
   } catch (e) {
-    throw new SchemaError(`cannot read schema file ${nameOrPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SchemaError(
+      `cannot read schema file ${nameOrPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let json: unknown;
   try {
@@ -418,7 +576,13 @@ export function effectiveSchema(schema: EncodingSchema, present: readonly string
 
 /** Names of hardening steps as recorded in the encoded file's header, e.g. "salt:dob.year". */
 export function hardeningNames(schema: EncodingSchema): string[] {
-  return schema.hardening.map((h) => (h.step === 'salt' ? `salt:${h.from.field}.${h.from.transform}` : h.step === 'flip' ? `flip:${h.probability}:${h.fields.join('+')}` : h.step));
+  return schema.hardening.map((h) =>
+    h.step === 'salt'
+      ? `salt:${h.from.field}.${h.from.transform}`
+      : h.step === 'flip'
+        ? `flip:${h.probability}:${h.fields.join('+')}`
+        : h.step,
+  );
 }
 
 /** The probability with which a field's filter bits are flipped per record (0: not flipped). */
@@ -426,7 +590,6 @@ export function flipProbability(schema: Pick<EncodingSchema, 'hardening'>, field
   const h = schema.hardening.find((s) => s.step === 'flip');
   return h?.step === 'flip' && h.fields.includes(field) ? h.probability : 0;
 }
-
 
 /**
  * SHA-256 of the canonical JSON of the whole schema (description left out: it changes no bit), the
@@ -441,4 +604,6 @@ export function schemaFingerprint(schema: EncodingSchema): string {
 }
 
 /** The normalisers' lookup tables change tokens too (a new nickname adds a variant token). */
-const NORMALISER_TABLES_DIGEST = createHash('sha256').update(canonicalJson({ names: NAME_VARIANT_GROUPS, address: ADDRESS_ABBREVIATIONS })).digest('hex');
+const NORMALISER_TABLES_DIGEST = createHash('sha256')
+  .update(canonicalJson({ names: NAME_VARIANT_GROUPS, address: ADDRESS_ABBREVIATIONS }))
+  .digest('hex');

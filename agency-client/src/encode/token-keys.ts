@@ -27,7 +27,7 @@ export interface TokenSet {
 const PAD = 0x5f; // '_', as tokens.ts pads q-grams
 
 /** Date token kinds: positional digit, y, m, d, ym, md, dec, dm. */
-const enum DateKind {
+enum DateKind {
   Digit = 0,
   Year = 1,
   Month = 2,

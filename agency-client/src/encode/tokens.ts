@@ -97,7 +97,9 @@ export function tokenize(r: Ok, spec: TokenSpec): string[] {
  * candidate pairs). Deduplicated; empty when the transform has nothing to give.
  */
 export function transformValues(r: Ok, transform: Transform, alternatives: boolean): string[] {
-  const names = alternatives ? [r.value, ...((r.parts as NameParts | undefined) ?? []), ...(r.variants ?? [])] : [r.value];
+  const names = alternatives
+    ? [r.value, ...((r.parts as NameParts | undefined) ?? []), ...(r.variants ?? [])]
+    : [r.value];
   const out = new Set<string>();
   for (const n of names) {
     switch (transform) {

@@ -50,13 +50,18 @@ export function installClientCertificate(keyDir: string, certPem: string, caPem?
   if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('the certificate is not for the pending key');
   const caFile = join(keyDir, BROKER_CA_FILE);
   const pinned = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
-  if (pinned !== undefined && caPem !== undefined && new X509Certificate(pinned).fingerprint256 !== new X509Certificate(caPem).fingerprint256) {
+  if (
+    pinned !== undefined &&
+    caPem !== undefined &&
+    new X509Certificate(pinned).fingerprint256 !== new X509Certificate(caPem).fingerprint256
+  ) {
     throw new Error('the broker CA differs from the one pinned at enrolment');
   }
   const trusted = pinned ?? caPem;
   if (trusted !== undefined) {
     const ca = new X509Certificate(trusted);
-    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new Error('the certificate was not issued by the broker CA');
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey))
+      throw new Error('the certificate was not issued by the broker CA');
   }
   if (pinned === undefined && caPem !== undefined) replaceFile(caFile, caPem, 0o644);
   // Certificate first, then key: a crash in between leaves a mismatched pair that loadTlsIdentity reports.

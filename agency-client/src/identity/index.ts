@@ -1,6 +1,11 @@
 /** The agency's identity: TLS key and CSR, Ed25519 signing key, submission envelopes, mutual TLS. */
 export { csrForKey, generateCsr } from './csr.js';
-export { AGENCY_SIGNING_SEED_FILE, loadOrCreateAgencySigningKey, signingKeyFromSeed, type AgencySigningKey } from './signing-key.js';
+export {
+  AGENCY_SIGNING_SEED_FILE,
+  loadOrCreateAgencySigningKey,
+  signingKeyFromSeed,
+  type AgencySigningKey,
+} from './signing-key.js';
 export {
   sealSubmission,
   SUBMISSION_ENVELOPE_ALG,

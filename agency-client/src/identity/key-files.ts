@@ -15,7 +15,9 @@ export function assertOwnerOnly(file: string): void {
   if (process.platform === 'win32') return;
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new Error(`${file} has mode ${mode.toString(8)}; a secret file must be readable by its owner only (chmod 600)`);
+    throw new Error(
+      `${file} has mode ${mode.toString(8)}; a secret file must be readable by its owner only (chmod 600)`,
+    );
   }
 }
 

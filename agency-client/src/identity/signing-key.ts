@@ -20,13 +20,22 @@ export interface AgencySigningKey {
 export async function signingKeyFromSeed(seed: Uint8Array): Promise<AgencySigningKey> {
   await sodium.ready;
   const kp = sodium.crypto_sign_seed_keypair(seed);
-  return { publicKey: kp.publicKey, publicKeyBase64: Buffer.from(kp.publicKey).toString('base64'), secretKey: kp.privateKey };
+  return {
+    publicKey: kp.publicKey,
+    publicKeyBase64: Buffer.from(kp.publicKey).toString('base64'),
+    secretKey: kp.privateKey,
+  };
 }
 
 export async function loadOrCreateAgencySigningKey(keyDir: string): Promise<AgencySigningKey> {
   await sodium.ready;
-  const text = readOrCreateSecretFile(keyDir, AGENCY_SIGNING_SEED_FILE, () => randomBytes(sodium.crypto_sign_SEEDBYTES).toString('base64') + '\n');
+  const text = readOrCreateSecretFile(
+    keyDir,
+    AGENCY_SIGNING_SEED_FILE,
+    () => randomBytes(sodium.crypto_sign_SEEDBYTES).toString('base64') + '\n',
+  );
   const seed = Buffer.from(text.trim(), 'base64');
-  if (seed.length !== sodium.crypto_sign_SEEDBYTES) throw new Error(`${AGENCY_SIGNING_SEED_FILE} holds ${seed.length} bytes; expected ${sodium.crypto_sign_SEEDBYTES}`);
+  if (seed.length !== sodium.crypto_sign_SEEDBYTES)
+    throw new Error(`${AGENCY_SIGNING_SEED_FILE} holds ${seed.length} bytes; expected ${sodium.crypto_sign_SEEDBYTES}`);
   return signingKeyFromSeed(new Uint8Array(seed));
 }

@@ -13,7 +13,10 @@ export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, type SubmissionE
  * Sealing to the broker's key means a proxy that terminates TLS still sees only ciphertext.
  */
 
-export function submissionSignedMessage(digestHex: string, signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT): Uint8Array {
+export function submissionSignedMessage(
+  digestHex: string,
+  signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
+): Uint8Array {
   const context = Buffer.from(signatureContext, 'utf8');
   return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
 }
@@ -30,11 +33,19 @@ export async function sealSubmission(
   signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
 ): Promise<SubmissionEnvelope> {
   await sodium.ready;
-  const brokerKey = typeof brokerSealingPublicKey === 'string' ? new Uint8Array(Buffer.from(brokerSealingPublicKey, 'base64')) : brokerSealingPublicKey;
-  if (brokerKey.length !== sodium.crypto_box_PUBLICKEYBYTES) throw new Error('the broker sealing key must be a 32-byte X25519 public key');
-  if (agencySigningSecretKey.length !== sodium.crypto_sign_SECRETKEYBYTES) throw new Error('the agency signing key must be a 64-byte Ed25519 secret key');
+  const brokerKey =
+    typeof brokerSealingPublicKey === 'string'
+      ? new Uint8Array(Buffer.from(brokerSealingPublicKey, 'base64'))
+      : brokerSealingPublicKey;
+  if (brokerKey.length !== sodium.crypto_box_PUBLICKEYBYTES)
+    throw new Error('the broker sealing key must be a 32-byte X25519 public key');
+  if (agencySigningSecretKey.length !== sodium.crypto_sign_SECRETKEYBYTES)
+    throw new Error('the agency signing key must be a 64-byte Ed25519 secret key');
   const digest = createHash('sha256').update(body).digest('hex');
-  const signature = sodium.crypto_sign_detached(submissionSignedMessage(digest, signatureContext), agencySigningSecretKey);
+  const signature = sodium.crypto_sign_detached(
+    submissionSignedMessage(digest, signatureContext),
+    agencySigningSecretKey,
+  );
   const sealed = sodium.crypto_box_seal(body, brokerKey);
   return {
     alg: SUBMISSION_ENVELOPE_ALG,

@@ -10,7 +10,8 @@ import { Agent } from 'node:https';
  * package, so the client uses node:https.
  */
 export function tlsAgentOptions(material: { caPem: string; certPem?: string; keyPem?: string }) {
-  if ((material.certPem === undefined) !== (material.keyPem === undefined)) throw new Error('a client certificate needs its private key, and the other way round');
+  if ((material.certPem === undefined) !== (material.keyPem === undefined))
+    throw new Error('a client certificate needs its private key, and the other way round');
   return {
     ca: [material.caPem],
     ...(material.certPem !== undefined ? { cert: material.certPem, key: material.keyPem } : {}),

@@ -20,6 +20,7 @@ export function readEncodedFile(path: string): { body: SubmissionRequest; digest
 /** The agency's private map from row token to its own record id. */
 export function readTokenMap(path: string): Map<string, string> {
   const rows = parse(readFileSync(path), { bom: true }) as string[][];
-  if (rows[0]?.join(',') !== TOKEN_MAP_HEADER) throw new FileFormatError(`${path}: expected header ${TOKEN_MAP_HEADER}`);
+  if (rows[0]?.join(',') !== TOKEN_MAP_HEADER)
+    throw new FileFormatError(`${path}: expected header ${TOKEN_MAP_HEADER}`);
   return new Map(rows.slice(1).map((r) => [r[0]!, r[1]!]));
 }

@@ -21,21 +21,29 @@ export const MAX_ADDRESS_LENGTH = 300;
 /** Abbreviation → full word. "st" is handled separately (street or saint). */
 export const ADDRESS_ABBREVIATIONS: Readonly<Record<string, string>> = {
   rd: 'road',
-  ave: 'avenue', av: 'avenue',
+  ave: 'avenue',
+  av: 'avenue',
   ln: 'lane',
   cl: 'close',
-  cres: 'crescent', cresc: 'crescent',
-  dr: 'drive', drv: 'drive',
+  cres: 'crescent',
+  cresc: 'crescent',
+  dr: 'drive',
+  drv: 'drive',
   ct: 'court',
   pl: 'place',
   sq: 'square',
-  gdns: 'gardens', gdn: 'garden',
-  tce: 'terrace', terr: 'terrace',
-  gr: 'grove', gro: 'grove',
+  gdns: 'gardens',
+  gdn: 'garden',
+  tce: 'terrace',
+  terr: 'terrace',
+  gr: 'grove',
+  gro: 'grove',
   pk: 'park',
   pde: 'parade',
   hse: 'house',
-  apt: 'flat', apartment: 'flat', flt: 'flat',
+  apt: 'flat',
+  apartment: 'flat',
+  flt: 'flat',
 };
 
 const APOSTROPHES_RE = /['\u2018\u2019\u201B`\u00B4\u02BC]/gu;
@@ -74,7 +82,12 @@ function asciiPunctuation(segment: string): string | undefined {
   for (let i = 0; i < segment.length; i++) {
     const c = segment.charCodeAt(i);
     if (c > 0x7f) return undefined;
-    const keep = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || c === 0x20 || (c >= 0x09 && c <= 0x0d);
+    const keep =
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      c === 0x20 ||
+      (c >= 0x09 && c <= 0x0d);
     if (keep) continue;
     out += segment.slice(from, i);
     if (c !== 0x27 && c !== 0x60) out += ' ';
@@ -85,7 +98,9 @@ function asciiPunctuation(segment: string): string | undefined {
 
 /** Normalises one comma-separated segment into words. */
 function segmentWords(segment: string): string[] {
-  const raw = collapseWhitespace(asciiPunctuation(segment) ?? segment.replace(APOSTROPHES_RE, '').replace(/[^\p{L}\p{N}\s]/gu, ' '));
+  const raw = collapseWhitespace(
+    asciiPunctuation(segment) ?? segment.replace(APOSTROPHES_RE, '').replace(/[^\p{L}\p{N}\s]/gu, ' '),
+  );
   if (raw === '') return [];
   // Loops, not flatMap: V8 leaves flatMap unoptimised, and it was most of this function's time.
   const tokens: string[] = [];
@@ -105,7 +120,8 @@ export function normaliseAddress(raw: string): NormaliseResult<AddressParts> {
   if (isBlank(raw)) return MISSING;
   const trimmed = stripInvisible(raw).trim();
   // Code points never outnumber code units: count them only when the units are too many.
-  if (trimmed.length > MAX_ADDRESS_LENGTH && [...trimmed].length > MAX_ADDRESS_LENGTH) return fail(`address is longer than ${MAX_ADDRESS_LENGTH} characters`);
+  if (trimmed.length > MAX_ADDRESS_LENGTH && [...trimmed].length > MAX_ADDRESS_LENGTH)
+    return fail(`address is longer than ${MAX_ADDRESS_LENGTH} characters`);
   if (hasControlChar(trimmed)) return fail('address contains a control character');
 
   const folded = foldDiacritics(trimmed.toLowerCase());

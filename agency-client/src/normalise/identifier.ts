@@ -20,10 +20,12 @@ export function normaliseIdentifier(raw: string): NormaliseResult<never> {
   if (isBlank(raw)) return MISSING;
   const cleaned = foldDiacritics(stripInvisible(raw).trim()).toLowerCase();
   if (hasControlChar(cleaned)) return fail('identifier contains a control character');
-  if (!/^[\p{L}\p{N}\s./-]*$/u.test(cleaned)) return fail('identifier may contain only letters, digits, spaces, hyphens, slashes and dots');
+  if (!/^[\p{L}\p{N}\s./-]*$/u.test(cleaned))
+    return fail('identifier may contain only letters, digits, spaces, hyphens, slashes and dots');
   const value = cleaned.replace(/[\s./-]/gu, '');
   if (value.length === 0) return fail('identifier has no letters or digits');
-  if (value.length > MAX_IDENTIFIER_LENGTH) return fail(`identifier is longer than ${MAX_IDENTIFIER_LENGTH} characters`);
+  if (value.length > MAX_IDENTIFIER_LENGTH)
+    return fail(`identifier is longer than ${MAX_IDENTIFIER_LENGTH} characters`);
   return success<never>(value);
 }
 

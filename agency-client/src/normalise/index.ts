@@ -23,7 +23,16 @@ export { isNhsTestRange, nhsCheckDigit, normaliseNhsNumber } from './nhs-number.
 export { ADDRESS_ABBREVIATIONS, MAX_ADDRESS_LENGTH, normaliseAddress } from './address.js';
 export { MAX_IDENTIFIER_LENGTH, MAX_TEXT_LENGTH, normaliseIdentifier, normaliseText } from './identifier.js';
 
-export type NormalisedField = 'given_name' | 'surname' | 'dob' | 'sex' | 'address' | 'postcode' | 'nhs_number' | 'identifier' | 'text';
+export type NormalisedField =
+  | 'given_name'
+  | 'surname'
+  | 'dob'
+  | 'sex'
+  | 'address'
+  | 'postcode'
+  | 'nhs_number'
+  | 'identifier'
+  | 'text';
 
 /**
  * Fields that tell apart people who share a household (a parent and child share surname, address

@@ -20,19 +20,65 @@ const APOSTROPHES_RE = /['\u2018\u2019\u201B`\u00B4\u02BC\u02B9\u02BB\u2032]/gu;
 const SEPARATORS_RE = /[-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D.,]/gu;
 
 /** Titles removed from the start of a given name. */
-const TITLES: ReadonlySet<string> = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'master', 'prof', 'rev', 'revd', 'sir', 'dame']);
+const TITLES: ReadonlySet<string> = new Set([
+  'mr',
+  'mrs',
+  'ms',
+  'miss',
+  'mx',
+  'dr',
+  'master',
+  'prof',
+  'rev',
+  'revd',
+  'sir',
+  'dame',
+]);
 
 /**
  * Surname particles: joined to the following word to make one part, so "O Neill" is one part
  * "oneill" and "Van der Berg" one part "vanderberg", while "Smith Jones" has two parts.
  */
 const PARTICLES: ReadonlySet<string> = new Set([
-  'o', 'mc', 'mac', 'd', 'de', 'da', 'di', 'du', 'del', 'della', 'der', 'den', 'van', 'von',
-  'le', 'la', 'st', 'saint', 'al', 'el', 'bin', 'ibn', 'bint', 'abu', 'ap',
+  'o',
+  'mc',
+  'mac',
+  'd',
+  'de',
+  'da',
+  'di',
+  'du',
+  'del',
+  'della',
+  'der',
+  'den',
+  'van',
+  'von',
+  'le',
+  'la',
+  'st',
+  'saint',
+  'al',
+  'el',
+  'bin',
+  'ibn',
+  'bint',
+  'abu',
+  'ap',
 ]);
 
 /** Surnames that start with "mac" but are not the Gaelic prefix; no Mc variant for these. */
-const NOT_MAC: ReadonlySet<string> = new Set(['machin', 'machen', 'machon', 'machado', 'macias', 'maciel', 'macedo', 'macon', 'machell']);
+const NOT_MAC: ReadonlySet<string> = new Set([
+  'machin',
+  'machen',
+  'machon',
+  'machado',
+  'macias',
+  'maciel',
+  'macedo',
+  'macon',
+  'machell',
+]);
 
 type NameKind = 'given name' | 'surname';
 
@@ -43,7 +89,8 @@ type NameKind = 'given name' | 'surname';
 function nameWords(raw: string, kind: NameKind): string[] | { reason: string } {
   const trimmed = stripInvisible(raw).trim();
   // Code points never outnumber code units: count them only when the units are too many.
-  if (trimmed.length > MAX_NAME_LENGTH && [...trimmed].length > MAX_NAME_LENGTH) return { reason: `${kind} is longer than ${MAX_NAME_LENGTH} characters` };
+  if (trimmed.length > MAX_NAME_LENGTH && [...trimmed].length > MAX_NAME_LENGTH)
+    return { reason: `${kind} is longer than ${MAX_NAME_LENGTH} characters` };
   if (hasControlChar(trimmed)) return { reason: `${kind} contains a control character` };
   if (/\p{N}/u.test(trimmed)) return { reason: `${kind} contains a digit` };
 
@@ -54,7 +101,9 @@ function nameWords(raw: string, kind: NameKind): string[] | { reason: string } {
     .replace(SEPARATORS_RE, ' ');
   const bad = /[^\p{L}\s]/u.exec(folded);
   if (bad) return { reason: `${kind} contains a character not used in names (${JSON.stringify(bad[0])})` };
-  const words = collapseWhitespace(folded).split(' ').filter((w) => w !== '');
+  const words = collapseWhitespace(folded)
+    .split(' ')
+    .filter((w) => w !== '');
   if (words.length === 0) return { reason: `${kind} contains no letters` };
   return words;
 }
@@ -127,6 +176,9 @@ export function normaliseSurname(raw: string): NormaliseResult<NameParts> {
   const parts = surnameParts(words);
   const value = parts.join('');
   const candidates = parts.length > 1 ? [value, ...parts] : [value];
-  const variants = collectVariants(candidates, (name) => [...surnamePrefixCanonicals(name), ...surnameCanonicals(name)]);
+  const variants = collectVariants(candidates, (name) => [
+    ...surnamePrefixCanonicals(name),
+    ...surnameCanonicals(name),
+  ]);
   return success<NameParts>(value, { variants, ...(parts.length > 1 ? { parts } : {}) });
 }

@@ -9,9 +9,14 @@ import { fail, isBlank, MISSING, success } from './result.js';
 import type { NormaliseResult } from './result.js';
 
 const CODES: Readonly<Record<string, 'm' | 'f' | 'missing'>> = {
-  m: 'm', male: 'm', '1': 'm',
-  f: 'f', female: 'f', '2': 'f',
-  u: 'missing', unknown: 'missing',
+  m: 'm',
+  male: 'm',
+  '1': 'm',
+  f: 'f',
+  female: 'f',
+  '2': 'f',
+  u: 'missing',
+  unknown: 'missing',
 };
 
 export function normaliseSex(raw: string): NormaliseResult<never> {

@@ -1,5 +1,13 @@
 import { type Civil, civilFromDays, type DateFormat, formatCivil, formatDate } from './dates.js';
-import { addressVariant, caseWhitespace, dobDigitError, nhsNumberError, postcodeError, swapDayMonth, typo } from './errors.js';
+import {
+  addressVariant,
+  caseWhitespace,
+  dobDigitError,
+  nhsNumberError,
+  postcodeError,
+  swapDayMonth,
+  typo,
+} from './errors.js';
 import type { Address, Agency, Criterion, ErrorRates, Household, Person } from './model.js';
 import {
   foldDiacritics,
@@ -239,7 +247,10 @@ export class AgencyExtractor {
           if (!p.onElectoralRoll) continue;
           const digit = h.address.postcode.split(' ')[1]?.charAt(0) ?? '0';
           emit(p, {
-            polling_district: `${h.address.ward.replace(/[^A-Za-z]/g, '').slice(0, 2).toUpperCase()}${digit}`,
+            polling_district: `${h.address.ward
+              .replace(/[^A-Za-z]/g, '')
+              .slice(0, 2)
+              .toUpperCase()}${digit}`,
             open_register: yn(p.openRegister),
           });
         }
@@ -330,7 +341,12 @@ export class AgencyExtractor {
   }
 
   /** One row; `duplicateOf` is the row this one duplicates, which it must not equal. */
-  private row(h: Household, p: Person, attrs: Record<string, string>, duplicateOf: PendingRecord | null): PendingRecord {
+  private row(
+    h: Household,
+    p: Person,
+    attrs: Record<string, string>,
+    duplicateOf: PendingRecord | null,
+  ): PendingRecord {
     const variations: string[] = [];
     const id = this.identity(h, p, variations, duplicateOf !== null);
     if (duplicateOf) variations.unshift('duplicate');

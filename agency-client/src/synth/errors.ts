@@ -53,7 +53,12 @@ export function typo(value: string, rng: Prng): string {
   }
   const out = chars.join('');
   // A transposition of two equal letters changes nothing; fall back to a deletion.
-  return out === value ? chars.slice(0, pos).concat(chars.slice(pos + 1)).join('') : out;
+  return out === value
+    ? chars
+        .slice(0, pos)
+        .concat(chars.slice(pos + 1))
+        .join('')
+    : out;
 }
 
 /** Capitals, spacing and stray whitespace as typed into different systems. */
@@ -157,7 +162,9 @@ export function dobDigitError(c: Civil, rng: Prng): Civil {
   if (r === 0) return { ...c, y: c.y + (rng.chance(0.5) ? 1 : -1) };
   if (r === 1) return { ...c, y: c.y + (rng.chance(0.5) ? 10 : -10) };
   // Normalise through days so that the result is still a calendar date.
-  const shifted = civilFromDays(daysFromCivil(c.y, c.m, c.d) + (rng.chance(0.5) ? 1 : -1) * (1 + rng.int(r === 2 ? 3 : 10)));
+  const shifted = civilFromDays(
+    daysFromCivil(c.y, c.m, c.d) + (rng.chance(0.5) ? 1 : -1) * (1 + rng.int(r === 2 ? 3 : 10)),
+  );
   return { y: c.y, m: shifted.m === c.m ? shifted.m : c.m, d: shifted.m === c.m ? shifted.d : c.d === 1 ? 2 : c.d - 1 };
 }
 

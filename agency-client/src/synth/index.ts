@@ -93,7 +93,10 @@ function parseAgencies(names: string[] | undefined): Agency[] {
   if (!names || names.length === 0) return [...AGENCIES];
   const out: Agency[] = [];
   for (const raw of names) {
-    for (const name of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    for (const name of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')) {
       if (!isAgency(name)) throw new Error(`unknown agency "${name}" (known: ${AGENCIES.join(', ')})`);
       if (!out.includes(name)) out.push(name);
     }
@@ -165,7 +168,11 @@ export async function synthCommand(
   counts.households = householdsOut.rows;
   counts.records = recordsOut.rows;
 
-  const relative = (p: string): string => p.slice(out.length).replace(/^[\\/]+/, '').replace(/\\/g, '/');
+  const relative = (p: string): string =>
+    p
+      .slice(out.length)
+      .replace(/^[\\/]+/, '')
+      .replace(/\\/g, '/');
   const manifestPath = join(out, 'manifest.json');
   const manifest = {
     generator: GENERATOR_NAME,

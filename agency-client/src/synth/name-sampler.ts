@@ -5,10 +5,7 @@ import { type Prng, WeightedList } from './prng.js';
 
 /** Chooses culturally coherent, cohort-appropriate names. Lists are built once per process. */
 
-const CULTURE_LIST = new WeightedList(
-  Object.keys(CULTURE_WEIGHTS) as Culture[],
-  Object.values(CULTURE_WEIGHTS),
-);
+const CULTURE_LIST = new WeightedList(Object.keys(CULTURE_WEIGHTS) as Culture[], Object.values(CULTURE_WEIGHTS));
 
 const ENGLISH = {
   maleOld: WeightedList.zipf(ENGLISH_GIVEN.maleOld),

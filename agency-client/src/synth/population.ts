@@ -193,7 +193,7 @@ class PopulationBuilder {
   }
 
   private pensionerAge(): number {
-    return 66 + Math.floor(33 * Math.pow(this.rng.next(), 1.7));
+    return 66 + Math.floor(33 * this.rng.next() ** 1.7);
   }
 
   private person(role: Role, culture: Culture, sex: Sex, dob: number): Draft {
@@ -347,7 +347,8 @@ class PopulationBuilder {
       }
       out.push(mum);
     }
-    if (this.rng.chance(this.rates.expectant) && mum.sex === 'F' && ageAt(mum.dob, this.ref) <= 45) mum.expectant = true;
+    if (this.rng.chance(this.rates.expectant) && mum.sex === 'F' && ageAt(mum.dob, this.ref) <= 45)
+      mum.expectant = true;
 
     // Children, eldest first; twins share a date of birth but never a given name.
     const kids: Draft[] = [];
@@ -401,7 +402,12 @@ class PopulationBuilder {
       }
       case 'single_pensioner': {
         const age = this.pensionerAge();
-        const d = this.person('single', pickCulture(this.rng), this.rng.chance(0.62) ? 'F' : 'M', this.dobAged(age, age));
+        const d = this.person(
+          'single',
+          pickCulture(this.rng),
+          this.rng.chance(0.62) ? 'F' : 'M',
+          this.dobAged(age, age),
+        );
         if (d.sex === 'F' && this.rng.chance(0.75)) {
           d.maiden = birthSurname(this.rng, d.culture, 'F'); // widowed or married long ago
           if (d.maiden === d.surname) d.maiden = '';
@@ -412,7 +418,8 @@ class PopulationBuilder {
       case 'couple': {
         const couple = this.couple(pickCulture(this.rng), this.rng.range(20, 65), 0.55, true);
         for (const p of couple) {
-          if (p.sex === 'F' && ageAt(p.dob, this.ref) <= 45 && this.rng.chance(this.rates.expectant * 1.5)) p.expectant = true;
+          if (p.sex === 'F' && ageAt(p.dob, this.ref) <= 45 && this.rng.chance(this.rates.expectant * 1.5))
+            p.expectant = true;
         }
         return couple;
       }
@@ -459,10 +466,11 @@ class PopulationBuilder {
     const address = this.addresses.next();
     let previousAddress: Address | null = null;
     if (rng.chance(rates.moved)) {
-      previousAddress = (rng.chance(0.65) ? this.addresses.pastLocalAddress(rng) : null) ?? AddressAllocator.elsewhere(rng);
+      previousAddress =
+        (rng.chance(0.65) ? this.addresses.pastLocalAddress(rng) : null) ?? AddressAllocator.elsewhere(rng);
     }
     // A latent level of need: most households have little, a few have a lot, and problems cluster.
-    const need = Math.pow(rng.next(), 3);
+    const need = rng.next() ** 3;
     const wardIndex = Math.max(0, this.addresses.wards.indexOf(address.ward));
     const pensionerHousehold = type === 'single_pensioner' || type === 'pensioner_couple';
     const tenureDraw = rng.next();
@@ -524,30 +532,34 @@ class PopulationBuilder {
       }
       p.healthNeed = rng.chance(age >= 18 ? 0.06 + 0.3 * need : 0.02 + 0.1 * need);
       if (age >= 18 && age <= 65) {
-        p.workless = p.role === 'adult_child' || p.role === 'sharer' ? rng.chance(0.06 + 0.3 * need) : worklessHousehold;
+        p.workless =
+          p.role === 'adult_child' || p.role === 'sharer' ? rng.chance(0.06 + 0.3 * need) : worklessHousehold;
         if (p.workless && rng.chance(0.9)) {
-          const benefit = p.healthNeed && rng.chance(0.4)
-            ? 'esa'
-            : loneParent && p.role === 'head' && rng.chance(0.25)
-              ? 'income_support'
-              : rng.chance(0.8)
-                ? 'universal_credit'
-                : 'jsa';
+          const benefit =
+            p.healthNeed && rng.chance(0.4)
+              ? 'esa'
+              : loneParent && p.role === 'head' && rng.chance(0.25)
+                ? 'income_support'
+                : rng.chance(0.8)
+                  ? 'universal_credit'
+                  : 'jsa';
           p.dwp = { benefit, start: this.ref - rng.range(20, 1800) };
         }
       }
       const yg = this.yearGroup(p.dob);
       if (yg >= 0 && yg <= 11 && rng.chance(rates.schoolCoverage)) {
-        const school = yg <= 6
-          ? (PRIMARY_SCHOOLS[(wardIndex * 2 + rng.int(2)) % PRIMARY_SCHOOLS.length] as string)
-          : (SECONDARY_SCHOOLS[(rng.chance(0.8) ? wardIndex : rng.int(6)) % SECONDARY_SCHOOLS.length] as string);
+        const school =
+          yg <= 6
+            ? (PRIMARY_SCHOOLS[(wardIndex * 2 + rng.int(2)) % PRIMARY_SCHOOLS.length] as string)
+            : (SECONDARY_SCHOOLS[(rng.chance(0.8) ? wardIndex : rng.int(6)) % SECONDARY_SCHOOLS.length] as string);
         const attendance = Math.max(30, Math.min(100, 100 - Math.abs(rng.normal(0, 3.5)) - need * rng.next() * 30));
         let application: Pupil['application'] = null;
         if (yg === 6 && rng.chance(0.95)) {
           const fake = rng.chance(rates.falseSchoolAddress) ? this.addresses.pastLocalAddress(rng) : null;
-          application = fake && fake.line !== address.line
-            ? { address: fake, falseAddress: true }
-            : { address, falseAddress: false };
+          application =
+            fake && fake.line !== address.line
+              ? { address: fake, falseAddress: true }
+              : { address, falseAddress: false };
         }
         p.pupil = {
           school,
@@ -651,7 +663,14 @@ class PopulationBuilder {
         const p = d.person as Person;
         if (p.notes.length > 0) continue;
         const pool = ageAt(p.dob, this.ref) >= 66 ? this.namesakes.pensioner : this.namesakes.working;
-        const id: Identity = { id: p.id, given: p.givenName, surname: p.surname, sex: p.sex, dob: p.dob, culture: p.culture };
+        const id: Identity = {
+          id: p.id,
+          given: p.givenName,
+          surname: p.surname,
+          sex: p.sex,
+          dob: p.dob,
+          culture: p.culture,
+        };
         if (pool.length < NAMESAKE_POOL) pool.push(id);
         else pool[rng.int(NAMESAKE_POOL)] = id;
       }
@@ -668,7 +687,8 @@ export function agenciesHolding(h: Household, p: Person): Agency[] {
   if (p.incidents.length > 0) out.push('police');
   if (p.gpPractice !== '') out.push('nhs_gp');
   if (p.pupil) out.push('schools');
-  if (h.housingBenefit && (h.housingBenefit.claimant === p || h.housingBenefit.partner === p)) out.push('housing_benefit');
+  if (h.housingBenefit && (h.housingBenefit.claimant === p || h.housingBenefit.partner === p))
+    out.push('housing_benefit');
   if (p.probation) out.push('probation');
   if (p.dwp) out.push('dwp');
   return out;
@@ -678,7 +698,11 @@ export function agenciesHolding(h: Household, p: Person): Agency[] {
  * The synthetic population, household by household. Pure and deterministic: no I/O, no clock, no
  * Math.random. Memory stays flat (only small fixed-size reservoirs and the set of street names).
  */
-export function* generatePopulation(persons: number, seed: string, options: PopulationOptions = {}): Generator<Household> {
+export function* generatePopulation(
+  persons: number,
+  seed: string,
+  options: PopulationOptions = {},
+): Generator<Household> {
   yield* new PopulationBuilder(persons, seed, options).households();
 }
 

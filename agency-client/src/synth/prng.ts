@@ -85,7 +85,8 @@ export class WeightedList<T> {
   private readonly cum: Float64Array;
 
   constructor(items: readonly T[], weights: readonly number[]) {
-    if (items.length === 0 || items.length !== weights.length) throw new Error('WeightedList needs one weight per item');
+    if (items.length === 0 || items.length !== weights.length)
+      throw new Error('WeightedList needs one weight per item');
     this.items = items;
     this.cum = new Float64Array(items.length);
     let acc = 0;
@@ -97,7 +98,10 @@ export class WeightedList<T> {
 
   /** Popularity falls with rank (Zipf-like), as real name frequencies do. */
   static zipf<T>(items: readonly T[], exponent = 0.9, offset = 2): WeightedList<T> {
-    return new WeightedList(items, items.map((_, i) => 1 / Math.pow(i + offset, exponent)));
+    return new WeightedList(
+      items,
+      items.map((_, i) => 1 / (i + offset) ** exponent),
+    );
   }
 
   pick(rng: Prng): T {

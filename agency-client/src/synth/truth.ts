@@ -81,7 +81,14 @@ export function householdCriteria(h: Household): Criterion[] {
   if (h.housingBenefit && (h.housingBenefit.claimant.workless || h.housingBenefit.partner?.workless)) {
     found.add('worklessness');
   }
-  const order: Criterion[] = ['crime_asb', 'school_attendance', 'children_need_help', 'worklessness', 'domestic_abuse', 'health'];
+  const order: Criterion[] = [
+    'crime_asb',
+    'school_attendance',
+    'children_need_help',
+    'worklessness',
+    'domestic_abuse',
+    'health',
+  ];
   return order.filter((c) => found.has(c));
 }
 

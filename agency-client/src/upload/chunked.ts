@@ -60,14 +60,27 @@ export async function uploadEncodedFile(client: BrokerClient, opts: UploadOption
       opts.retry?.onRetry?.(what, attempt, err, wait);
     },
   };
-  const plan = await planChunks(opts.path, { ...(opts.maxChunkRecords ? { maxRecords: opts.maxChunkRecords } : {}), ...(opts.maxChunkBytes ? { maxBytes: opts.maxChunkBytes } : {}) });
+  const plan = await planChunks(opts.path, {
+    ...(opts.maxChunkRecords ? { maxRecords: opts.maxChunkRecords } : {}),
+    ...(opts.maxChunkBytes ? { maxBytes: opts.maxChunkBytes } : {}),
+  });
   const key = opts.idempotencyKey ?? defaultUploadKey(plan.fileSha256);
   opts.onPlan?.(plan, key);
 
   await sodium.ready;
   const brokerKey = new Uint8Array(Buffer.from(client.brokerSealingKey(), 'base64'));
-  const manifest: UploadManifest = { purpose: opts.purpose, header: plan.header, chunks: plan.chunks, totalRecords: plan.totalRecords };
-  const envelope = await sealSubmission(Buffer.from(JSON.stringify(manifest)), brokerKey, (await client.signingKey()).secretKey, UPLOAD_MANIFEST_SIGNATURE_CONTEXT);
+  const manifest: UploadManifest = {
+    purpose: opts.purpose,
+    header: plan.header,
+    chunks: plan.chunks,
+    totalRecords: plan.totalRecords,
+  };
+  const envelope = await sealSubmission(
+    Buffer.from(JSON.stringify(manifest)),
+    brokerKey,
+    (await client.signingKey()).secretKey,
+    UPLOAD_MANIFEST_SIGNATURE_CONTEXT,
+  );
   const status = await withRetry('open upload', policy, () => client.openUpload(opts.purpose, envelope, key));
   const uploadId = status.uploadId;
   const alreadyHeld = status.received.length;
@@ -77,7 +90,9 @@ export async function uploadEncodedFile(client: BrokerClient, opts: UploadOption
   let sent = 0;
   const send = async (n: number, plain: Buffer) => {
     // Sealed anew on each try: a sealed box is single-use by design (fresh ephemeral key).
-    await withRetry(`chunk ${n}`, policy, () => client.putChunk(opts.purpose, uploadId, n, sodium.crypto_box_seal(plain, brokerKey)));
+    await withRetry(`chunk ${n}`, policy, () =>
+      client.putChunk(opts.purpose, uploadId, n, sodium.crypto_box_seal(plain, brokerKey)),
+    );
     sent++;
     held += plan.chunks[n]!.records;
     report();
@@ -99,7 +114,13 @@ export async function uploadEncodedFile(client: BrokerClient, opts: UploadOption
 }
 
 /** Read the file once more and send the wanted chunks, `concurrency` at a time; the first failure stops all. */
-async function sendChunks(path: string, plan: ChunkPlan, wanted: Set<number>, concurrency: number, send: (n: number, plain: Buffer) => Promise<void>): Promise<void> {
+async function sendChunks(
+  path: string,
+  plan: ChunkPlan,
+  wanted: Set<number>,
+  concurrency: number,
+  send: (n: number, plain: Buffer) => Promise<void>,
+): Promise<void> {
   if (wanted.size === 0) return;
   const source = readChunks(path, plan);
   let failed: unknown;

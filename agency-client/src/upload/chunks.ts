@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { isEncodedHeader, isEncodedRecord, UPLOAD_CHUNK_MAX_BYTES, UPLOAD_MAX_CHUNKS, type EncodedHeader, type UploadChunkSpec } from '@blindlink/protocol';
+import {
+  isEncodedHeader,
+  isEncodedRecord,
+  UPLOAD_CHUNK_MAX_BYTES,
+  UPLOAD_MAX_CHUNKS,
+  type EncodedHeader,
+  type UploadChunkSpec,
+} from '@blindlink/protocol';
 import { FileFormatError } from '../io/encoded-file.js';
 
 /**
@@ -40,7 +47,10 @@ async function* lines(path: string): AsyncGenerator<{ line: Buffer; no: number }
 }
 
 /** Pass 1: check the file and plan its chunks. Errors name the line, never a value. */
-export async function planChunks(path: string, opts: { maxRecords?: number; maxBytes?: number; onRecords?: (n: number) => void } = {}): Promise<ChunkPlan> {
+export async function planChunks(
+  path: string,
+  opts: { maxRecords?: number; maxBytes?: number; onRecords?: (n: number) => void } = {},
+): Promise<ChunkPlan> {
   const maxRecords = opts.maxRecords ?? DEFAULT_CHUNK_RECORDS;
   const maxBytes = Math.min(opts.maxBytes ?? DEFAULT_CHUNK_BYTES, UPLOAD_CHUNK_MAX_BYTES);
   const fileHash = createHash('sha256');
@@ -68,12 +78,14 @@ export async function planChunks(path: string, opts: { maxRecords?: number; maxB
         throw new FileFormatError(`${path} line ${no}: not JSON`);
       }
       if (no === 1) {
-        if (!isEncodedHeader(value)) throw new FileFormatError(`${path}: not a blindlink encoded file (line 1 is not an encoded header)`);
+        if (!isEncodedHeader(value))
+          throw new FileFormatError(`${path}: not a blindlink encoded file (line 1 is not an encoded header)`);
         header = value;
         continue;
       }
       if (!isEncodedRecord(value)) throw new FileFormatError(`${path} line ${no}: not an encoded record`);
-      if (line.length + 1 > maxBytes) throw new FileFormatError(`${path} line ${no}: a record of ${line.length} bytes is larger than a chunk`);
+      if (line.length + 1 > maxBytes)
+        throw new FileFormatError(`${path} line ${no}: a record of ${line.length} bytes is larger than a chunk`);
       if (records === maxRecords || bytes + line.length + 1 > maxBytes) close();
       hash.update(line).update('\n');
       records++;
@@ -82,14 +94,21 @@ export async function planChunks(path: string, opts: { maxRecords?: number; maxB
       if (total % 10_000 === 0) opts.onRecords?.(total);
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new FileFormatError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new FileFormatError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code}`);
     throw err;
   }
   close();
   if (!header) throw new FileFormatError(`${path} is empty`);
-  if (total !== header.recordCount) throw new FileFormatError(`${path}: header says ${header.recordCount} records but the file holds ${total} (truncated?)`);
+  if (total !== header.recordCount)
+    throw new FileFormatError(
+      `${path}: header says ${header.recordCount} records but the file holds ${total} (truncated?)`,
+    );
   if (total === 0) throw new FileFormatError(`${path} holds no records`);
-  if (chunks.length > UPLOAD_MAX_CHUNKS) throw new FileFormatError(`${path}: ${chunks.length} chunks is more than the broker takes in one upload (${UPLOAD_MAX_CHUNKS})`);
+  if (chunks.length > UPLOAD_MAX_CHUNKS)
+    throw new FileFormatError(
+      `${path}: ${chunks.length} chunks is more than the broker takes in one upload (${UPLOAD_MAX_CHUNKS})`,
+    );
   return { header, chunks, totalRecords: total, fileSha256: fileHash.digest('hex'), fileBytes };
 }
 
@@ -105,7 +124,8 @@ export async function* readChunks(path: string, plan: ChunkPlan): AsyncGenerator
     const plain = Buffer.concat(parts);
     parts = [];
     const spec = plan.chunks[n];
-    if (!spec || createHash('sha256').update(plain).digest('hex') !== spec.sha256) throw new FileFormatError(`${path} changed while it was being uploaded (chunk ${n}); run submit again`);
+    if (!spec || createHash('sha256').update(plain).digest('hex') !== spec.sha256)
+      throw new FileFormatError(`${path} changed while it was being uploaded (chunk ${n}); run submit again`);
     return { n: n++, plain };
   };
   let inChunk = 0;
@@ -117,5 +137,6 @@ export async function* readChunks(path: string, plan: ChunkPlan): AsyncGenerator
       inChunk = 0;
     }
   }
-  if (inChunk || n !== plan.chunks.length) throw new FileFormatError(`${path} changed while it was being uploaded; run submit again`);
+  if (inChunk || n !== plan.chunks.length)
+    throw new FileFormatError(`${path} changed while it was being uploaded; run submit again`);
 }

@@ -14,7 +14,11 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 500, maxDe
 
 /** A dropped connection, a broker error or a rate limit: worth trying again. A refusal is not. */
 export function isTransient(err: unknown): err is BrokerError {
-  return err instanceof BrokerError && (err.status === 0 || err.status === 429 || err.status >= 500) && err.code !== 'not-https';
+  return (
+    err instanceof BrokerError &&
+    (err.status === 0 || err.status === 429 || err.status >= 500) &&
+    err.code !== 'not-https'
+  );
 }
 
 export async function withRetry<T>(what: string, policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {

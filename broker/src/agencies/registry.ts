@@ -2,7 +2,12 @@ import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
 import { issueClientCertificate, type CertificateAuthority } from '../trust/ca.js';
-import { checkEnrolmentCode, ENROLMENT_CODE_TTL_MS, enrolmentCodeExpired, newEnrolmentCode } from '../trust/enrolment.js';
+import {
+  checkEnrolmentCode,
+  ENROLMENT_CODE_TTL_MS,
+  enrolmentCodeExpired,
+  newEnrolmentCode,
+} from '../trust/enrolment.js';
 
 /** Client certificates last a year; renewal issues a new one and revokes the old. */
 export const CLIENT_CERT_DAYS = 365;
@@ -11,23 +16,44 @@ export const CLIENT_CERT_DAYS = 365;
  * Create an agency and its one-time enrolment code. The code is shown once (only its hash is kept)
  * and expires; the agency exchanges it, with a CSR and its signing key, for a client certificate.
  */
-export async function registerAgency(db: Kysely<Database>, slug: string, displayName: string, now = new Date()): Promise<{ slug: string; enrolmentCode: string; expiresAt: Date }> {
+export async function registerAgency(
+  db: Kysely<Database>,
+  slug: string,
+  displayName: string,
+  now = new Date(),
+): Promise<{ slug: string; enrolmentCode: string; expiresAt: Date }> {
   const existing = await db.selectFrom('agency').select('slug').where('slug', '=', slug).executeTakeFirst();
   if (existing) throw new ProtocolError('agency-exists', `agency ${slug} is already registered`);
   const { code, hash } = newEnrolmentCode();
   const expiresAt = new Date(now.getTime() + ENROLMENT_CODE_TTL_MS);
   await db
     .insertInto('agency')
-    .values({ slug, display_name: displayName, enrolment_code_hash: hash, enrolment_expires_at: expiresAt, signing_public_key: null, enrolled_at: null, created_at: now })
+    .values({
+      slug,
+      display_name: displayName,
+      enrolment_code_hash: hash,
+      enrolment_expires_at: expiresAt,
+      signing_public_key: null,
+      enrolled_at: null,
+      created_at: now,
+    })
     .execute();
   return { slug, enrolmentCode: code, expiresAt };
 }
 
 /** A fresh enrolment code for an existing agency (lost code, or re-enrolment after a compromise). */
-export async function reissueEnrolmentCode(db: Kysely<Database>, slug: string, now = new Date()): Promise<{ enrolmentCode: string; expiresAt: Date }> {
+export async function reissueEnrolmentCode(
+  db: Kysely<Database>,
+  slug: string,
+  now = new Date(),
+): Promise<{ enrolmentCode: string; expiresAt: Date }> {
   const { code, hash } = newEnrolmentCode();
   const expiresAt = new Date(now.getTime() + ENROLMENT_CODE_TTL_MS);
-  const r = await db.updateTable('agency').set({ enrolment_code_hash: hash, enrolment_expires_at: expiresAt }).where('slug', '=', slug).executeTakeFirst();
+  const r = await db
+    .updateTable('agency')
+    .set({ enrolment_code_hash: hash, enrolment_expires_at: expiresAt })
+    .where('slug', '=', slug)
+    .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw new ProtocolError('unknown-agency', `no agency ${slug}`);
   return { enrolmentCode: code, expiresAt };
 }
@@ -41,7 +67,15 @@ async function issue(trx: Kysely<Database>, ca: CertificateAuthority, slug: stri
   }
   await trx
     .insertInto('agency_certificate')
-    .values({ serial: cert.serialHex, agency: slug, thumbprint: cert.thumbprint, issued_at: now, not_after: cert.notAfter, revoked_at: null, certificate: cert.certPem })
+    .values({
+      serial: cert.serialHex,
+      agency: slug,
+      thumbprint: cert.thumbprint,
+      issued_at: now,
+      not_after: cert.notAfter,
+      revoked_at: null,
+      certificate: cert.certPem,
+    })
     .execute();
   return cert;
 }
@@ -57,19 +91,35 @@ export async function enrolAgency(
   now = new Date(),
 ) {
   return db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('agency').selectAll().where('slug', '=', args.agency).forUpdate().executeTakeFirst();
+    const row = await trx
+      .selectFrom('agency')
+      .selectAll()
+      .where('slug', '=', args.agency)
+      .forUpdate()
+      .executeTakeFirst();
     const valid = row?.enrolment_code_hash && checkEnrolmentCode(args.code, row.enrolment_code_hash);
     if (!row || !valid) throw new ProtocolError('bad-credentials', 'unknown agency or wrong enrolment code');
     if (!row.enrolment_expires_at || enrolmentCodeExpired(row.enrolment_expires_at, now)) {
       throw new ProtocolError('bad-credentials', 'the enrolment code has expired; ask the broker admin for a new one');
     }
-    if (Buffer.from(args.signingPublicKey, 'base64').length !== 32) throw new ProtocolError('invalid-body', 'signingPublicKey must be a base64 Ed25519 public key (32 bytes)');
+    if (Buffer.from(args.signingPublicKey, 'base64').length !== 32)
+      throw new ProtocolError('invalid-body', 'signingPublicKey must be a base64 Ed25519 public key (32 bytes)');
     // Re-enrolment replaces the identity: every earlier certificate stops working now.
-    await trx.updateTable('agency_certificate').set({ revoked_at: now }).where('agency', '=', args.agency).where('revoked_at', 'is', null).execute();
+    await trx
+      .updateTable('agency_certificate')
+      .set({ revoked_at: now })
+      .where('agency', '=', args.agency)
+      .where('revoked_at', 'is', null)
+      .execute();
     const cert = await issue(trx, ca, args.agency, args.csrPem, now);
     await trx
       .updateTable('agency')
-      .set({ enrolment_code_hash: null, enrolment_expires_at: null, signing_public_key: args.signingPublicKey, enrolled_at: now })
+      .set({
+        enrolment_code_hash: null,
+        enrolment_expires_at: null,
+        signing_public_key: args.signingPublicKey,
+        enrolled_at: now,
+      })
       .where('slug', '=', args.agency)
       .execute();
     return cert;
@@ -77,7 +127,14 @@ export async function enrolAgency(
 }
 
 /** Renewal over mutual TLS with the current certificate: a new one is issued and the old revoked. */
-export async function renewCertificate(db: Kysely<Database>, ca: CertificateAuthority, agency: string, currentSerial: string, csrPem: string, now = new Date()) {
+export async function renewCertificate(
+  db: Kysely<Database>,
+  ca: CertificateAuthority,
+  agency: string,
+  currentSerial: string,
+  csrPem: string,
+  now = new Date(),
+) {
   return db.transaction().execute(async (trx) => {
     const cert = await issue(trx, ca, agency, csrPem, now);
     await trx.updateTable('agency_certificate').set({ revoked_at: now }).where('serial', '=', currentSerial).execute();
@@ -89,7 +146,12 @@ export async function renewCertificate(db: Kysely<Database>, ca: CertificateAuth
 export async function revokeAgency(db: Kysely<Database>, slug: string, now = new Date()): Promise<number> {
   const agency = await db.selectFrom('agency').select('slug').where('slug', '=', slug).executeTakeFirst();
   if (!agency) throw new ProtocolError('unknown-agency', `no agency ${slug}`);
-  const r = await db.updateTable('agency_certificate').set({ revoked_at: now }).where('agency', '=', slug).where('revoked_at', 'is', null).executeTakeFirst();
+  const r = await db
+    .updateTable('agency_certificate')
+    .set({ revoked_at: now })
+    .where('agency', '=', slug)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
 

@@ -10,7 +10,10 @@ import { decodeBase64Strict } from '../trust/sodium.js';
  */
 export async function loadExistingBrokerKeys(keyDir: string): Promise<BrokerKeyring> {
   const missing = [SIGNING_SEED_FILE, SEALING_SEED_FILE, DATA_KEY_FILE].filter((f) => !existsSync(join(keyDir, f)));
-  if (missing.length) throw new Error(`no broker keys in ${keyDir} (missing ${missing.join(', ')}): give the --data-dir the broker serves from`);
+  if (missing.length)
+    throw new Error(
+      `no broker keys in ${keyDir} (missing ${missing.join(', ')}): give the --data-dir the broker serves from`,
+    );
   return BrokerKeyring.loadOrCreate(keyDir);
 }
 
@@ -18,6 +21,9 @@ export async function loadExistingBrokerKeys(keyDir: string): Promise<BrokerKeyr
 export function readBrokerPublicKeyFile(file: string): Uint8Array {
   const text = readFileSync(file, 'utf8').trim();
   const key = decodeBase64Strict(text, `${file}`);
-  if (key.length !== 32) throw new Error(`${file} must hold the broker's Ed25519 public key (32 bytes, base64); it holds ${key.length} bytes`);
+  if (key.length !== 32)
+    throw new Error(
+      `${file} must hold the broker's Ed25519 public key (32 bytes, base64); it holds ${key.length} bytes`,
+    );
   return key;
 }

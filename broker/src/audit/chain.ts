@@ -31,7 +31,9 @@ export interface ChainedAuditEntry extends AuditFields {
 }
 
 export function entryHash(fields: AuditFields, prevHash: string): string {
-  return createHash('sha256').update(canonicalJson({ ...fields, prevHash })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...fields, prevHash }))
+    .digest('hex');
 }
 
 export function chain(fields: AuditFields, prevHash: string): ChainedAuditEntry {
@@ -65,7 +67,10 @@ export class ChainVerifier {
 
   next(e: ChainedAuditEntry): ChainBreak | null {
     if (e.seq !== this.#expectedSeq) {
-      return { seq: e.seq, problem: `expected row ${this.#expectedSeq} next, found ${e.seq}: rows are missing or reordered` };
+      return {
+        seq: e.seq,
+        problem: `expected row ${this.#expectedSeq} next, found ${e.seq}: rows are missing or reordered`,
+      };
     }
     if (e.prevHash !== this.#prevHash) {
       return { seq: e.seq, problem: 'prev_hash does not match the hash of the row before it' };

@@ -21,7 +21,12 @@ export interface CheckpointTimer {
   close(): Promise<void>;
 }
 
-export function createCheckpointTimer(opts: { db: Kysely<Database>; keys: BrokerKeyring; logger: FastifyBaseLogger; intervalMs?: number }): CheckpointTimer {
+export function createCheckpointTimer(opts: {
+  db: Kysely<Database>;
+  keys: BrokerKeyring;
+  logger: FastifyBaseLogger;
+  intervalMs?: number;
+}): CheckpointTimer {
   const interval = opts.intervalMs ?? CHECKPOINT_INTERVAL_MS;
   let pass: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
@@ -43,7 +48,9 @@ export function createCheckpointTimer(opts: { db: Kysely<Database>; keys: Broker
     timer = null;
     if (closed) return;
     tick()
-      .catch((err: unknown) => opts.logger.error({ err }, 'periodic audit checkpoint failed; trying again at the next interval'))
+      .catch((err: unknown) =>
+        opts.logger.error({ err }, 'periodic audit checkpoint failed; trying again at the next interval'),
+      )
       .finally(() => {
         if (!closed) timer = setTimeout(loop, interval).unref();
       });

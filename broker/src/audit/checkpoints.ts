@@ -35,7 +35,10 @@ export function rowToCheckpoint(r: Selectable<AuditCheckpointTable>): SignedChec
 }
 
 async function insertCheckpoint(trx: Transaction<Database>, cp: SignedCheckpoint): Promise<void> {
-  await trx.insertInto('audit_checkpoint').values({ seq: cp.seq, hash: cp.hash, at: cp.at, broker_key_id: cp.brokerKeyId, signature: cp.signature }).execute();
+  await trx
+    .insertInto('audit_checkpoint')
+    .values({ seq: cp.seq, hash: cp.hash, at: cp.at, broker_key_id: cp.brokerKeyId, signature: cp.signature })
+    .execute();
 }
 
 /**
@@ -43,10 +46,17 @@ async function insertCheckpoint(trx: Transaction<Database>, cp: SignedCheckpoint
  * `head`: signs a checkpoint once `every` rows have been appended since the last one. Counting from
  * the last checkpoint (not seq % every) catches up after rows appended where signing was off (CLI).
  */
-export async function autoCheckpoint(db: Kysely<Database>, trx: Transaction<Database>, head: { seq: number; hash: string }): Promise<SignedCheckpoint | null> {
+export async function autoCheckpoint(
+  db: Kysely<Database>,
+  trx: Transaction<Database>,
+  head: { seq: number; hash: string },
+): Promise<SignedCheckpoint | null> {
   const auto = autoCheckpoints.get(db);
   if (!auto) return null;
-  const last = await trx.selectFrom('audit_checkpoint').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  const last = await trx
+    .selectFrom('audit_checkpoint')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
   if (head.seq - Number(last?.seq ?? 0) < auto.every) return null;
   const cp = signCheckpoint(auto.keys, head);
   await insertCheckpoint(trx, cp);
@@ -57,7 +67,11 @@ export async function autoCheckpoint(db: Kysely<Database>, trx: Transaction<Data
  * Sign the current head of the chain now (or return the checkpoint already on it). Returns null when
  * the trail is empty. Takes the same lock as appendAudit, so the head cannot move while it signs.
  */
-export async function checkpointHead(db: Kysely<Database>, keys: BrokerKeyring, at = new Date()): Promise<SignedCheckpoint | null> {
+export async function checkpointHead(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  at = new Date(),
+): Promise<SignedCheckpoint | null> {
   return (await signHeadUnlessSigned(db, keys, at))?.checkpoint ?? null;
 }
 
@@ -66,16 +80,33 @@ export async function checkpointHead(db: Kysely<Database>, keys: BrokerKeyring, 
  * last checkpoint, and says whether it wrote one. The table lock is self-conflicting, so brokers sharing
  * one database take turns: the second finds the head already signed and writes nothing.
  */
-export async function checkpointIfGrown(db: Kysely<Database>, keys: BrokerKeyring, at = new Date()): Promise<{ checkpoint: SignedCheckpoint; written: boolean } | null> {
+export async function checkpointIfGrown(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  at = new Date(),
+): Promise<{ checkpoint: SignedCheckpoint; written: boolean } | null> {
   return signHeadUnlessSigned(db, keys, at);
 }
 
-async function signHeadUnlessSigned(db: Kysely<Database>, keys: BrokerKeyring, at: Date): Promise<{ checkpoint: SignedCheckpoint; written: boolean } | null> {
+async function signHeadUnlessSigned(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  at: Date,
+): Promise<{ checkpoint: SignedCheckpoint; written: boolean } | null> {
   return db.transaction().execute(async (trx) => {
     await sql`lock table audit_log in share row exclusive mode`.execute(trx);
-    const head = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const head = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (!head) return null;
-    const existing = await trx.selectFrom('audit_checkpoint').selectAll().where('seq', '=', head.seq).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('audit_checkpoint')
+      .selectAll()
+      .where('seq', '=', head.seq)
+      .executeTakeFirst();
     if (existing) return { checkpoint: rowToCheckpoint(existing), written: false };
     const cp = signCheckpoint(keys, head, at);
     await insertCheckpoint(trx, cp);
@@ -84,7 +115,10 @@ async function signHeadUnlessSigned(db: Kysely<Database>, keys: BrokerKeyring, a
 }
 
 /** Stored checkpoints in seq order, a page at a time. */
-export async function listCheckpoints(db: Kysely<Database>, opts: { afterSeq?: number; limit?: number } = {}): Promise<SignedCheckpoint[]> {
+export async function listCheckpoints(
+  db: Kysely<Database>,
+  opts: { afterSeq?: number; limit?: number } = {},
+): Promise<SignedCheckpoint[]> {
   const rows = await db
     .selectFrom('audit_checkpoint')
     .selectAll()
@@ -119,8 +153,21 @@ export async function verifyStoredCheckpoints(
       const sig = await verifyCheckpoint(cp, signingPublicKey);
       if (!sig.ok) return { checked, lastSeq, broken: { seq: cp.seq, problem: `checkpoint signature: ${sig.reason}` } };
       const row = await db.selectFrom('audit_log').select(['hash']).where('seq', '=', cp.seq).executeTakeFirst();
-      if (!row) return { checked, lastSeq, broken: { seq: cp.seq, problem: 'checkpoint names a row that is not in the audit log' } };
-      if (row.hash !== cp.hash) return { checked, lastSeq, broken: { seq: cp.seq, problem: 'the row\'s hash is not the one the checkpoint signed: the chain was rewritten' } };
+      if (!row)
+        return {
+          checked,
+          lastSeq,
+          broken: { seq: cp.seq, problem: 'checkpoint names a row that is not in the audit log' },
+        };
+      if (row.hash !== cp.hash)
+        return {
+          checked,
+          lastSeq,
+          broken: {
+            seq: cp.seq,
+            problem: "the row's hash is not the one the checkpoint signed: the chain was rewritten",
+          },
+        };
       checked++;
       lastSeq = cp.seq;
     }

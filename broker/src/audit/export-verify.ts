@@ -1,7 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Compile } from 'typebox/compile';
-import { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, AuditCheckpoint, AuditEntry, AuditExportHeader } from '@blindlink/protocol';
+import {
+  AUDIT_EXPORT_FORMAT,
+  AUDIT_EXPORT_VERSION,
+  AuditCheckpoint,
+  AuditEntry,
+  AuditExportHeader,
+} from '@blindlink/protocol';
 import { verifyCheckpoint, type SignedCheckpoint } from '../trust/checkpoint.js';
 import { brokerKeyId } from '../trust/keys.js';
 import { decodeBase64Strict } from '../trust/sodium.js';
@@ -20,14 +26,25 @@ import { ChainVerifier, type ChainedAuditEntry } from './chain.js';
  */
 
 export type ExportVerdict =
-  | { ok: true; rows: number; fromSeq: number; toSeq: number; checkpoints: number; lastCheckpoint: SignedCheckpoint; brokerKeyId: string }
+  | {
+      ok: true;
+      rows: number;
+      fromSeq: number;
+      toSeq: number;
+      checkpoints: number;
+      lastCheckpoint: SignedCheckpoint;
+      brokerKeyId: string;
+    }
   | { ok: false; line: number | null; seq: number | null; problem: string; rowsVerified: number };
 
 const checkHeader = Compile(AuditExportHeader);
 const checkEntry = Compile(AuditEntry);
 const checkCheckpoint = Compile(AuditCheckpoint);
 
-function firstError(check: { Errors(v: unknown): Iterable<{ instancePath: string; message: string }> }, value: unknown): string {
+function firstError(
+  check: { Errors(v: unknown): Iterable<{ instancePath: string; message: string }> },
+  value: unknown,
+): string {
   for (const e of check.Errors(value)) return `${e.instancePath || '(line)'} ${e.message}`;
   return 'invalid';
 }
@@ -53,8 +70,12 @@ export class ExportVerifier {
    */
   constructor(brokerPublicKey: Uint8Array | string, opts: { onEntry?: (e: ChainedAuditEntry) => void } = {}) {
     this.#onEntry = opts.onEntry;
-    const key = typeof brokerPublicKey === 'string' ? decodeBase64Strict(brokerPublicKey.trim(), 'broker public key') : brokerPublicKey;
-    if (key.length !== 32) throw new Error(`the broker public key must be 32 bytes (Ed25519); this one is ${key.length}`);
+    const key =
+      typeof brokerPublicKey === 'string'
+        ? decodeBase64Strict(brokerPublicKey.trim(), 'broker public key')
+        : brokerPublicKey;
+    if (key.length !== 32)
+      throw new Error(`the broker public key must be 32 bytes (Ed25519); this one is ${key.length}`);
     this.#key = key;
     this.#keyId = brokerKeyId(key);
   }
@@ -81,15 +102,25 @@ export class ExportVerifier {
     if (obj.type === 'entry') {
       const { type: _type, ...entry } = obj;
       if (!checkEntry.Check(entry)) return this.#fail(seqOf, `not an audit row: ${firstError(checkEntry, entry)}`);
-      if (this.#anchorPending) return this.#fail(this.#last!.seq, `a partial export must give the checkpoint of its first row (${this.#last!.seq}) straight after it`);
+      if (this.#anchorPending)
+        return this.#fail(
+          this.#last!.seq,
+          `a partial export must give the checkpoint of its first row (${this.#last!.seq}) straight after it`,
+        );
       if (!this.#chain) {
         // From row 1 the chain starts at the genesis hash; from a later row, at the row's own prev_hash,
         // which its checkpoint (required next) vouches for.
-        if (entry.seq !== h.fromSeq) return this.#fail(entry.seq, `the export should start at row ${h.fromSeq}, as its header says`);
-        this.#chain = h.fromSeq === 1 ? new ChainVerifier() : new ChainVerifier({ seq: h.fromSeq, prevHash: entry.prevHash });
+        if (entry.seq !== h.fromSeq)
+          return this.#fail(entry.seq, `the export should start at row ${h.fromSeq}, as its header says`);
+        this.#chain =
+          h.fromSeq === 1 ? new ChainVerifier() : new ChainVerifier({ seq: h.fromSeq, prevHash: entry.prevHash });
         this.#anchorPending = h.fromSeq > 1;
       }
-      if (entry.seq > h.toSeq) return this.#fail(entry.seq, `row beyond the end of the export (the header says it runs to row ${h.toSeq}): a row was added`);
+      if (entry.seq > h.toSeq)
+        return this.#fail(
+          entry.seq,
+          `row beyond the end of the export (the header says it runs to row ${h.toSeq}): a row was added`,
+        );
       const broken = this.#chain.next(entry);
       if (broken) return this.#fail(broken.seq, broken.problem);
       this.#last = entry;
@@ -100,8 +131,13 @@ export class ExportVerifier {
       const { type: _type, ...cp } = obj;
       if (!checkCheckpoint.Check(cp)) return this.#fail(seqOf, `not a checkpoint: ${firstError(checkCheckpoint, cp)}`);
       const last = this.#last;
-      if (!last || cp.seq !== last.seq) return this.#fail(cp.seq, `checkpoint for row ${cp.seq} is not straight after that row`);
-      if (cp.hash !== last.hash) return this.#fail(cp.seq, 'the row\'s hash is not the one the broker signed: this row or one before it was altered and re-hashed');
+      if (!last || cp.seq !== last.seq)
+        return this.#fail(cp.seq, `checkpoint for row ${cp.seq} is not straight after that row`);
+      if (cp.hash !== last.hash)
+        return this.#fail(
+          cp.seq,
+          "the row's hash is not the one the broker signed: this row or one before it was altered and re-hashed",
+        );
       const sig = await verifyCheckpoint(cp, this.#key);
       if (!sig.ok) return this.#fail(cp.seq, `checkpoint does not verify with the broker key: ${sig.reason}`);
       this.#lastCheckpoint = cp;
@@ -115,20 +151,32 @@ export class ExportVerifier {
   #onHeader(value: unknown): ExportVerdict | null {
     if (!checkHeader.Check(value)) {
       const v = value as Record<string, unknown> | null;
-      if (v?.format !== AUDIT_EXPORT_FORMAT) return this.#fail(null, `not a blindlink audit export (the first line must be its ${AUDIT_EXPORT_FORMAT} header)`);
-      if (v.version !== AUDIT_EXPORT_VERSION) return this.#fail(null, `export version ${String(v.version)} is not one this verifier reads (${AUDIT_EXPORT_VERSION})`);
+      if (v?.format !== AUDIT_EXPORT_FORMAT)
+        return this.#fail(
+          null,
+          `not a blindlink audit export (the first line must be its ${AUDIT_EXPORT_FORMAT} header)`,
+        );
+      if (v.version !== AUDIT_EXPORT_VERSION)
+        return this.#fail(
+          null,
+          `export version ${String(v.version)} is not one this verifier reads (${AUDIT_EXPORT_VERSION})`,
+        );
       return this.#fail(null, `bad header: ${firstError(checkHeader, value)}`);
     }
     let fileKey: Uint8Array;
     try {
-      fileKey = decodeBase64Strict(value.signingPublicKey, 'the header\'s signingPublicKey');
+      fileKey = decodeBase64Strict(value.signingPublicKey, "the header's signingPublicKey");
     } catch (err) {
       return this.#fail(null, (err as Error).message);
     }
     if (!Buffer.from(fileKey).equals(Buffer.from(this.#key)) || value.brokerKeyId !== this.#keyId) {
-      return this.#fail(null, `the export names broker key ${value.brokerKeyId}, not the key you gave (${this.#keyId}): it was not signed by that broker, or you have the wrong key`);
+      return this.#fail(
+        null,
+        `the export names broker key ${value.brokerKeyId}, not the key you gave (${this.#keyId}): it was not signed by that broker, or you have the wrong key`,
+      );
     }
-    if (value.toSeq < value.fromSeq) return this.#fail(null, `the header's toSeq (${value.toSeq}) is before its fromSeq (${value.fromSeq})`);
+    if (value.toSeq < value.fromSeq)
+      return this.#fail(null, `the header's toSeq (${value.toSeq}) is before its fromSeq (${value.fromSeq})`);
     this.#header = value;
     return null;
   }
@@ -140,9 +188,17 @@ export class ExportVerifier {
     if (!h) return this.#fail(null, 'the file is empty', null);
     const last = this.#last;
     if (!last) return this.#fail(h.fromSeq, 'the export holds no rows', null);
-    if (this.#anchorPending) return this.#fail(last.seq, `a partial export must give the checkpoint of its first row (${last.seq}) straight after it`, null);
+    if (this.#anchorPending)
+      return this.#fail(
+        last.seq,
+        `a partial export must give the checkpoint of its first row (${last.seq}) straight after it`,
+        null,
+      );
     const covered = this.#lastCheckpoint?.seq ?? h.fromSeq - 1;
-    const missing = last.seq < h.toSeq ? `; and the header says the export runs to row ${h.toSeq}, so rows ${last.seq + 1}–${h.toSeq} are missing` : '';
+    const missing =
+      last.seq < h.toSeq
+        ? `; and the header says the export runs to row ${h.toSeq}, so rows ${last.seq + 1}–${h.toSeq} are missing`
+        : '';
     if (covered < last.seq) {
       return this.#fail(
         covered + 1,
@@ -150,13 +206,30 @@ export class ExportVerifier {
         null,
       );
     }
-    if (missing) return this.#fail(last.seq + 1, `the file ends at row ${last.seq} but its header says the export runs to row ${h.toSeq}: rows ${last.seq + 1}–${h.toSeq} are missing`, null);
-    return { ok: true, rows: this.#chain!.checked, fromSeq: h.fromSeq, toSeq: h.toSeq, checkpoints: this.#checkpoints, lastCheckpoint: this.#lastCheckpoint!, brokerKeyId: this.#keyId };
+    if (missing)
+      return this.#fail(
+        last.seq + 1,
+        `the file ends at row ${last.seq} but its header says the export runs to row ${h.toSeq}: rows ${last.seq + 1}–${h.toSeq} are missing`,
+        null,
+      );
+    return {
+      ok: true,
+      rows: this.#chain!.checked,
+      fromSeq: h.fromSeq,
+      toSeq: h.toSeq,
+      checkpoints: this.#checkpoints,
+      lastCheckpoint: this.#lastCheckpoint!,
+      brokerKeyId: this.#keyId,
+    };
   }
 }
 
 /** Verify export text already in memory (tests, small exports). */
-export async function verifyExportText(text: string, brokerPublicKey: Uint8Array | string, opts: { onEntry?: (e: ChainedAuditEntry) => void } = {}): Promise<ExportVerdict> {
+export async function verifyExportText(
+  text: string,
+  brokerPublicKey: Uint8Array | string,
+  opts: { onEntry?: (e: ChainedAuditEntry) => void } = {},
+): Promise<ExportVerdict> {
   const v = new ExportVerifier(brokerPublicKey, opts);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -165,7 +238,11 @@ export async function verifyExportText(text: string, brokerPublicKey: Uint8Array
 }
 
 /** Verify an export file, streaming it line by line (exports can be large). */
-export async function verifyExportFile(file: string, brokerPublicKey: Uint8Array | string, opts: { onEntry?: (e: ChainedAuditEntry) => void } = {}): Promise<ExportVerdict> {
+export async function verifyExportFile(
+  file: string,
+  brokerPublicKey: Uint8Array | string,
+  opts: { onEntry?: (e: ChainedAuditEntry) => void } = {},
+): Promise<ExportVerdict> {
   const v = new ExportVerifier(brokerPublicKey, opts);
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   try {
@@ -179,8 +256,12 @@ export async function verifyExportFile(file: string, brokerPublicKey: Uint8Array
 /** One line for a person: what was checked, or the first row that fails. */
 export function describeVerdict(v: ExportVerdict): string {
   if (v.ok) {
-    return `audit export verified: rows ${v.fromSeq}–${v.toSeq} (${v.rows} rows, ${v.checkpoints} signed checkpoint(s)); the last, on row ${v.lastCheckpoint.seq}, signed at ${v.lastCheckpoint.at} by ${v.brokerKeyId}` +
-      (v.fromSeq > 1 ? `; rows before ${v.fromSeq} are vouched for only by the checkpoint on row ${v.fromSeq}, not checked here` : '');
+    return (
+      `audit export verified: rows ${v.fromSeq}–${v.toSeq} (${v.rows} rows, ${v.checkpoints} signed checkpoint(s)); the last, on row ${v.lastCheckpoint.seq}, signed at ${v.lastCheckpoint.at} by ${v.brokerKeyId}` +
+      (v.fromSeq > 1
+        ? `; rows before ${v.fromSeq} are vouched for only by the checkpoint on row ${v.fromSeq}, not checked here`
+        : '')
+    );
   }
   const where = v.seq !== null ? `row ${v.seq}` : 'the header';
   return `audit export FAILS at ${where}${v.line !== null ? ` (line ${v.line})` : ' (end of file)'}: ${v.problem} (${v.rowsVerified} row(s) before it verified)`;

@@ -18,13 +18,21 @@ import { rowToEntry } from './log.js';
 const PAGE = 2000;
 
 /** Sign the head, fix the range and write the header. Later rows (even this request's own) are not in it. */
-export async function planExport(db: Kysely<Database>, keys: BrokerKeyring, opts: { from?: number; now?: Date } = {}): Promise<AuditExportHeader> {
+export async function planExport(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  opts: { from?: number; now?: Date } = {},
+): Promise<AuditExportHeader> {
   const head = await checkpointHead(db, keys, opts.now);
   if (!head) throw new ProtocolError('not-found', 'the audit trail is empty: nothing to export');
   const from = opts.from ?? 1;
-  if (!Number.isInteger(from) || from < 1 || from > head.seq) throw new ProtocolError('bad-request', `from must be a row number from 1 to ${head.seq}`);
+  if (!Number.isInteger(from) || from < 1 || from > head.seq)
+    throw new ProtocolError('bad-request', `from must be a row number from 1 to ${head.seq}`);
   if (from > 1 && !(await checkpointAt(db, from))) {
-    throw new ProtocolError('bad-request', `row ${from} carries no signed checkpoint: an export starts at row 1 or at a checkpointed row (see GET /v1/audit/checkpoints)`);
+    throw new ProtocolError(
+      'bad-request',
+      `row ${from} carries no signed checkpoint: an export starts at row 1 or at a checkpointed row (see GET /v1/audit/checkpoints)`,
+    );
   }
   return {
     format: AUDIT_EXPORT_FORMAT,
@@ -42,10 +50,22 @@ export async function* exportChunks(db: Kysely<Database>, header: AuditExportHea
   yield JSON.stringify(header) + '\n';
   let after = header.fromSeq - 1;
   while (after < header.toSeq) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', after).where('seq', '<=', header.toSeq).orderBy('seq').limit(PAGE).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .where('seq', '<=', header.toSeq)
+      .orderBy('seq')
+      .limit(PAGE)
+      .execute();
     if (rows.length === 0) throw new Error(`audit rows ${after + 1}–${header.toSeq} disappeared during export`);
     const last = rows[rows.length - 1]!.seq;
-    const cps = await db.selectFrom('audit_checkpoint').selectAll().where('seq', '>', after).where('seq', '<=', last).execute();
+    const cps = await db
+      .selectFrom('audit_checkpoint')
+      .selectAll()
+      .where('seq', '>', after)
+      .where('seq', '<=', last)
+      .execute();
     const bySeq = new Map(cps.map((c) => [c.seq, rowToCheckpoint(c)]));
     let chunk = '';
     for (const r of rows) {

@@ -1,7 +1,14 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditTable, Database } from '../db/schema.js';
 import { autoCheckpoint } from './checkpoints.js';
-import { chain, ChainVerifier, GENESIS_HASH, type AuditFields, type ChainBreak, type ChainedAuditEntry } from './chain.js';
+import {
+  chain,
+  ChainVerifier,
+  GENESIS_HASH,
+  type AuditFields,
+  type ChainBreak,
+  type ChainedAuditEntry,
+} from './chain.js';
 
 export type AuditInput = Omit<AuditFields, 'seq' | 'at'> & { at?: Date };
 
@@ -16,9 +23,19 @@ const stripNul = (v: string) => v.replace(/\u0000/g, '\uFFFD');
 export async function appendAudit(db: Kysely<Database>, input: AuditInput): Promise<ChainedAuditEntry> {
   return db.transaction().execute(async (trx) => {
     await sql`lock table audit_log in share row exclusive mode`.execute(trx);
-    const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const last = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const { at, ...given } = input;
-    const rest = { ...given, actor: stripNul(given.actor), action: stripNul(given.action), reason: stripNul(given.reason) };
+    const rest = {
+      ...given,
+      actor: stripNul(given.actor),
+      action: stripNul(given.action),
+      reason: stripNul(given.reason),
+    };
     const fields: AuditFields = { ...rest, seq: (last?.seq ?? 0) + 1, at: (at ?? new Date()).toISOString() };
     const entry = chain(fields, last?.hash ?? GENESIS_HASH);
     await trx
@@ -73,7 +90,13 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<{ rows: nu
   const page = 5000;
   let after = 0;
   for (;;) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', after).orderBy('seq').limit(page).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(page)
+      .execute();
     for (const r of rows) {
       const broken = verifier.next(rowToEntry(r));
       if (broken) return { rows: verifier.checked, broken };

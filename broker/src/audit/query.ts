@@ -25,9 +25,16 @@ export const AUDIT_PAGE_MAX = 1000;
  * One page of the trail, oldest first (ascending seq). Oldest first because paging by seq is then
  * stable while new rows are appended: the next page is simply `afterSeq = last seq of this page`.
  */
-export async function queryAudit(db: Kysely<Database>, f: AuditFilter): Promise<{ entries: ChainedAuditEntry[]; nextAfterSeq: number | null }> {
-  if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > AUDIT_PAGE_MAX) throw new RangeError(`limit must be 1 to ${AUDIT_PAGE_MAX}`);
-  let q = db.selectFrom('audit_log').selectAll().where('seq', '>', f.afterSeq ?? 0);
+export async function queryAudit(
+  db: Kysely<Database>,
+  f: AuditFilter,
+): Promise<{ entries: ChainedAuditEntry[]; nextAfterSeq: number | null }> {
+  if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > AUDIT_PAGE_MAX)
+    throw new RangeError(`limit must be 1 to ${AUDIT_PAGE_MAX}`);
+  let q = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('seq', '>', f.afterSeq ?? 0);
   if (f.purpose !== undefined) q = q.where('purpose', '=', f.purpose);
   if (f.actor !== undefined) q = q.where('actor', '=', f.actor);
   if (f.action !== undefined) q = q.where('action', '=', f.action);

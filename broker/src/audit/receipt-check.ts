@@ -42,7 +42,9 @@ export function loadReceipts(path: string, brokerKey: Uint8Array): HeldReceipt[]
   try {
     files = receiptFiles(path);
   } catch (err) {
-    throw new ReceiptFileError(`cannot read receipts at ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ReceiptFileError(
+      `cannot read receipts at ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const bySeq = new Map<number, HeldReceipt>();
   for (const file of files) {
@@ -56,10 +58,13 @@ export function loadReceipts(path: string, brokerKey: Uint8Array): HeldReceipt[]
       const parsed = parseAuditReceipt(tryJson(line));
       if (!parsed.ok) throw new ReceiptFileError(`receipt ${source} is unreadable: ${parsed.reason}`);
       const check = verifyAuditReceipt(parsed.receipt, brokerKey);
-      if (!check.ok) throw new ReceiptFileError(`receipt ${source} (row ${parsed.receipt.seq}) is REJECTED: ${check.reason}`);
+      if (!check.ok)
+        throw new ReceiptFileError(`receipt ${source} (row ${parsed.receipt.seq}) is REJECTED: ${check.reason}`);
       const seen = bySeq.get(parsed.receipt.seq);
       if (seen && seen.receipt.hash !== parsed.receipt.hash) {
-        throw new ReceiptFileError(`rewritten: receipts ${seen.source} and ${source} are both signed by the broker but give row ${parsed.receipt.seq} different hashes: the broker's key signed two histories`);
+        throw new ReceiptFileError(
+          `rewritten: receipts ${seen.source} and ${source} are both signed by the broker but give row ${parsed.receipt.seq} different hashes: the broker's key signed two histories`,
+        );
       }
       if (!seen) bySeq.set(parsed.receipt.seq, { receipt: parsed.receipt, source });
     });
@@ -121,9 +126,13 @@ export class ReceiptMatcher {
       }
       const hash = this.#seen.get(r.seq);
       if (hash === undefined) {
-        out.failures.push(`truncated: receipt seq ${r.seq} (issued ${r.at}) is not in ${this.where}, which ends at row ${range.toSeq} [${source}]`);
+        out.failures.push(
+          `truncated: receipt seq ${r.seq} (issued ${r.at}) is not in ${this.where}, which ends at row ${range.toSeq} [${source}]`,
+        );
       } else if (hash !== r.hash) {
-        out.failures.push(`rewritten: receipt seq ${r.seq} (issued ${r.at}) was signed for hash ${r.hash.slice(0, 16)}…, but row ${r.seq} in ${this.where} has hash ${hash.slice(0, 16)}… [${source}]`);
+        out.failures.push(
+          `rewritten: receipt seq ${r.seq} (issued ${r.at}) was signed for hash ${r.hash.slice(0, 16)}…, but row ${r.seq} in ${this.where} has hash ${hash.slice(0, 16)}… [${source}]`,
+        );
       } else {
         out.matched++;
         if (!out.newest || r.seq > out.newest.seq) out.newest = r;
@@ -137,10 +146,17 @@ export class ReceiptMatcher {
 export async function matchReceiptsInDatabase(db: Kysely<Database>, matcher: ReceiptMatcher): Promise<ReceiptVerdict> {
   const seqs = matcher.seqs;
   for (let i = 0; i < seqs.length; i += 1000) {
-    const rows = await db.selectFrom('audit_log').select(['seq', 'hash']).where('seq', 'in', seqs.slice(i, i + 1000)).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .where('seq', 'in', seqs.slice(i, i + 1000))
+      .execute();
     for (const r of rows) matcher.observe(r.seq, r.hash);
   }
-  const head = await db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  const head = await db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
   return matcher.verdict({ fromSeq: 1, toSeq: Number(head?.seq ?? 0) });
 }
 
@@ -148,7 +164,11 @@ export async function matchReceiptsInDatabase(db: Kysely<Database>, matcher: Rec
 export function describeReceipts(v: ReceiptVerdict, where: string): string {
   if (v.failures.length) {
     const shown = v.failures.slice(0, 20);
-    return `audit receipts FAIL: ${v.failures.length} receipt(s) not matched by ${where}\n` + shown.map((f) => `  ${f}\n`).join('') + (v.failures.length > shown.length ? `  … and ${v.failures.length - shown.length} more\n` : '');
+    return (
+      `audit receipts FAIL: ${v.failures.length} receipt(s) not matched by ${where}\n` +
+      shown.map((f) => `  ${f}\n`).join('') +
+      (v.failures.length > shown.length ? `  … and ${v.failures.length - shown.length} more\n` : '')
+    );
   }
   const newest = v.newest ? `; the newest on row ${v.newest.seq}, issued ${v.newest.at}` : '';
   return `audit receipts verified: ${v.matched} receipt(s) found in ${where} with the hash the broker signed${newest}${v.skipped ? `; ${v.skipped} not checked (outside the range, or issued after --issued-before)` : ''}\n`;

@@ -7,7 +7,11 @@ import type { BrokerKeyring } from '../trust/keys.js';
  * names a row that was rolled back; and outside the append lock, so signing adds nothing to the
  * section every request queues for.
  */
-export function signAuditReceipt(keys: BrokerKeyring, head: { seq: number; hash: string }, at = new Date()): AuditReceipt {
+export function signAuditReceipt(
+  keys: BrokerKeyring,
+  head: { seq: number; hash: string },
+  at = new Date(),
+): AuditReceipt {
   const body = { seq: head.seq, hash: head.hash, at: at.toISOString(), brokerKeyId: keys.keyId };
   return { ...body, signature: Buffer.from(keys.sign(new Uint8Array(auditReceiptMessage(body)))).toString('base64') };
 }

@@ -26,7 +26,11 @@ export const BROKER_APPLICATION_NAME = 'blindlink-broker';
  * onIdleError (the pool has already discarded that client and opens another on demand), and close waits
  * for each connection's socket to end.
  */
-function postgresDatabase(url: string, onIdleError: (err: Error) => void, onInUseError: (err: Error) => void): DatabaseHandle {
+function postgresDatabase(
+  url: string,
+  onIdleError: (err: Error) => void,
+  onInUseError: (err: Error) => void,
+): DatabaseHandle {
   // Named, so an operator (and a test) can tell the broker's own sessions from its job queue's.
   const pool = new pg.Pool({ connectionString: url, max: 10, application_name: BROKER_APPLICATION_NAME });
   pool.on('error', onIdleError);
@@ -86,10 +90,18 @@ export async function openDatabase(opts: {
  * when a broker serves it, connect through that broker's socket; otherwise refuse, naming the holder.
  * `serve` (owner 'serve') never goes through another broker: a second serve on one data dir is refused.
  */
-async function openEmbedded(dataDir: string, command: string, onIdleError: (err: Error) => void, startWaitMs = 120_000): Promise<DatabaseHandle> {
+async function openEmbedded(
+  dataDir: string,
+  command: string,
+  onIdleError: (err: Error) => void,
+  startWaitMs = 120_000,
+): Promise<DatabaseHandle> {
   let lock = takeLock(dataDir, command);
   // A broker that is starting (migrating) holds the lock before it serves: give it time to.
-  for (const until = Date.now() + startWaitMs; !lock.held && command !== 'serve' && lock.by.command === 'serve' && !lock.by.socketDir && Date.now() < until; ) {
+  for (
+    const until = Date.now() + startWaitMs;
+    !lock.held && command !== 'serve' && lock.by.command === 'serve' && !lock.by.socketDir && Date.now() < until;
+  ) {
     await new Promise((r) => setTimeout(r, 250));
     lock = takeLock(dataDir, command);
   }
@@ -102,7 +114,13 @@ async function openEmbedded(dataDir: string, command: string, onIdleError: (err:
       );
     }
     // A broker serves it: be its PostgreSQL client, one connection (the broker admits one at a time).
-    const pool = new pg.Pool({ host: lock.by.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1 });
+    const pool = new pg.Pool({
+      host: lock.by.socketDir,
+      port: SOCKET_PORT,
+      user: 'postgres',
+      database: 'postgres',
+      max: 1,
+    });
     pool.on('error', onIdleError);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'pglite-client', close: () => db.destroy() };

@@ -27,7 +27,9 @@ export interface LockInfo {
   socketDir: string | null;
 }
 
-export type LockOutcome = { held: true; release(): void; update(info: Partial<LockInfo>): void } | { held: false; by: LockInfo };
+export type LockOutcome =
+  | { held: true; release(): void; update(info: Partial<LockInfo>): void }
+  | { held: false; by: LockInfo };
 
 function alive(pid: number): boolean {
   try {
@@ -51,7 +53,13 @@ function readLock(file: string): LockInfo | null {
 export function takeLock(dataDir: string, command: string): LockOutcome {
   const file = join(dataDir, LOCK_FILE);
   mkdirSync(dataDir, { recursive: true });
-  let info: LockInfo = { pid: process.pid, host: hostname(), command, since: new Date().toISOString(), socketDir: null };
+  let info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    command,
+    since: new Date().toISOString(),
+    socketDir: null,
+  };
   for (let tries = 0; tries < 5; tries++) {
     // Written whole to a private name, then linked into place: the lock never exists half-written.
     const tmp = `${file}.${process.pid}.tmp`;
@@ -86,7 +94,10 @@ export function takeLock(dataDir: string, command: string): LockOutcome {
     }
     if (holder) return { held: false, by: holder };
     // Unreadable: another process is between creating and writing it (cannot happen with link) or it is damaged.
-    return { held: false, by: { pid: 0, host: '?', command: 'unknown (damaged lock file)', since: '', socketDir: null } };
+    return {
+      held: false,
+      by: { pid: 0, host: '?', command: 'unknown (damaged lock file)', since: '', socketDir: null },
+    };
   }
   throw new Error(`could not take ${file}`);
 }
@@ -126,7 +137,12 @@ export interface ServedSocket {
  * interleave with the broker's on PGlite's single session. A client idle for `idleMs` is cut off, so a
  * stuck operator command cannot stall the broker.
  */
-export async function serveEmbedded(db: import('@electric-sql/pglite').PGlite, dataDir: string, gate: SocketGate, idleMs = 15_000): Promise<ServedSocket> {
+export async function serveEmbedded(
+  db: import('@electric-sql/pglite').PGlite,
+  dataDir: string,
+  gate: SocketGate,
+  idleMs = 15_000,
+): Promise<ServedSocket> {
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const dir = socketFolder(dataDir);
   const inner = join(dir, '.inner.sock');

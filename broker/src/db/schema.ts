@@ -49,7 +49,12 @@ export interface PersonTable {
   username: string;
   role: PersonRole;
   password_hash: string;
-  lockout: JSONColumnType<{ failures: number; nextAttemptAt: number | null; locked: boolean; lockedUntil: number | null }>;
+  lockout: JSONColumnType<{
+    failures: number;
+    nextAttemptAt: number | null;
+    locked: boolean;
+    lockedUntil: number | null;
+  }>;
   created_by: string;
   created_at: ColumnType<Date, Date, never>;
 }

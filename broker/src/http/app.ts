@@ -74,7 +74,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: (err, request, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
       const r = reply as unknown as { code(n: number): { type(t: string): { send(b: unknown): unknown } } };
-      const send = () => void r.code(status).type('application/json').send({ error: { code: 'bad-request', message: 'the request URL is malformed or too long' } });
+      const send = () =>
+        void r
+          .code(status)
+          .type('application/json')
+          .send({ error: { code: 'bad-request', message: 'the request URL is malformed or too long' } });
       appendAudit(opts.db, {
         actor: 'anonymous',
         action: `${request.method} (malformed URL)`,
@@ -103,20 +107,47 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (bad !== null) throw new ProtocolError('invalid-body', `${bad} contains a NUL character`);
   });
   await app.register(fastifyHelmet, { global: true });
-  await app.register(fastifyRateLimit, { max: opts.rateLimit ?? DEFAULT_RATE_LIMIT, timeWindow: '1 minute', keyGenerator: rateKey });
+  await app.register(fastifyRateLimit, {
+    max: opts.rateLimit ?? DEFAULT_RATE_LIMIT,
+    timeWindow: '1 minute',
+    keyGenerator: rateKey,
+  });
   await registerAuth(app, opts.jwtKey);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'blindlink broker', version: String(PROTOCOL_VERSION), description: 'Privacy-preserving linkage broker API' },
+      info: {
+        title: 'blindlink broker',
+        version: String(PROTOCOL_VERSION),
+        description: 'Privacy-preserving linkage broker API',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
   // Policies arrive as YAML text, exactly as an IG lead wrote and reviewed them.
-  app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
 
-  const deps: RouteDeps = { db: opts.db, jobs: opts.jobs ?? NO_JOBS, keys: opts.keys, ca: opts.ca, pseudonymKey: opts.pseudonymKey };
-  for (const routes of [identityRoutes, adminRoutes, governanceRoutes, submissionRoutes, uploadRoutes, runRoutes, scheduleRoutes, releaseRoutes, formRoutes, auditRoutes]) {
+  const deps: RouteDeps = {
+    db: opts.db,
+    jobs: opts.jobs ?? NO_JOBS,
+    keys: opts.keys,
+    ca: opts.ca,
+    pseudonymKey: opts.pseudonymKey,
+  };
+  for (const routes of [
+    identityRoutes,
+    adminRoutes,
+    governanceRoutes,
+    submissionRoutes,
+    uploadRoutes,
+    runRoutes,
+    scheduleRoutes,
+    releaseRoutes,
+    formRoutes,
+    auditRoutes,
+  ]) {
     await app.register(routes, deps);
   }
 

@@ -82,9 +82,17 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, ke
  */
 function unaudited(request: FastifyRequest, reply: FastifyReply, payload: unknown, err: unknown): string {
   const lost = isConnectionLost(err);
-  const perr = lost ? new ProtocolError('database-unavailable', 'the database is unavailable just now, so the request could not be audited; retry shortly') : new ProtocolError('internal', 'the broker could not audit this request; it has been logged');
+  const perr = lost
+    ? new ProtocolError(
+        'database-unavailable',
+        'the database is unavailable just now, so the request could not be audited; retry shortly',
+      )
+    : new ProtocolError('internal', 'the broker could not audit this request; it has been logged');
   const e = err as { code?: unknown; message?: unknown };
-  request.log.error({ code: e.code, message: e.message }, 'could not append to the audit trail; the reply was withheld');
+  request.log.error(
+    { code: e.code, message: e.message },
+    'could not append to the audit trail; the reply was withheld',
+  );
   (payload as { destroy?: () => void } | null)?.destroy?.(); // a streamed reply (the audit export)
   reply.removeHeader('content-length');
   reply.removeHeader('content-disposition');

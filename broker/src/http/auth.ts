@@ -40,13 +40,19 @@ export async function registerAuth(app: FastifyInstance, signingKey: Buffer): Pr
  * revoked (checked in the database on every request, so a revocation applies at once).
  */
 export async function peerAgency(db: Kysely<Database>, request: FastifyRequest) {
-  const row = (serial: string) => db.selectFrom('agency_certificate').select(['revoked_at']).where('serial', '=', serial).executeTakeFirst();
+  const row = (serial: string) =>
+    db.selectFrom('agency_certificate').select(['revoked_at']).where('serial', '=', serial).executeTakeFirst();
   const socket = request.raw.socket as unknown as PeerSocket;
   const first = agencyPeer(socket, new RevocationList());
   if (!first.ok) throw new ProtocolError('unauthenticated', `mutual TLS: ${first.reason}`);
   const cert = await row(first.peer.serialHex);
-  if (!cert) throw new ProtocolError('unauthenticated', 'mutual TLS: the client certificate is not one this broker issued to an enrolled agency');
-  if (cert.revoked_at && cert.revoked_at.getTime() <= Date.now()) throw new ProtocolError('unauthenticated', 'mutual TLS: the client certificate has been revoked');
+  if (!cert)
+    throw new ProtocolError(
+      'unauthenticated',
+      'mutual TLS: the client certificate is not one this broker issued to an enrolled agency',
+    );
+  if (cert.revoked_at && cert.revoked_at.getTime() <= Date.now())
+    throw new ProtocolError('unauthenticated', 'mutual TLS: the client certificate has been revoked');
   return first.peer;
 }
 
@@ -71,13 +77,18 @@ export function requireRole(db: Kysely<Database>, ...roles: Role[]) {
   return async (request: FastifyRequest): Promise<void> => {
     const principal = await verifiedPrincipal(request);
     if (!roles.includes(principal.role)) {
-      throw new ProtocolError('forbidden', `this route is for ${roles.join(' or ')}; the caller is ${principal.role === 'ig-lead' ? 'an' : 'a'} ${principal.role}`);
+      throw new ProtocolError(
+        'forbidden',
+        `this route is for ${roles.join(' or ')}; the caller is ${principal.role === 'ig-lead' ? 'an' : 'a'} ${principal.role}`,
+      );
     }
     if (principal.role === 'agency') {
       const peer = await peerAgency(db, request);
       const binding = checkCertificateBinding(principal, peer.der);
-      if (!binding.ok) throw new ProtocolError('token-invalid', `the access token is bound to another certificate: ${binding.reason}`);
-      if (peer.agency !== principal.sub) throw new ProtocolError('token-invalid', 'the access token was issued to another agency');
+      if (!binding.ok)
+        throw new ProtocolError('token-invalid', `the access token is bound to another certificate: ${binding.reason}`);
+      if (peer.agency !== principal.sub)
+        throw new ProtocolError('token-invalid', 'the access token was issued to another agency');
     }
   };
 }

@@ -34,7 +34,12 @@ declare module 'fastify' {
 /** The byte limit of each class; none exceeds the broker's configured largest body. */
 export function bodyLimits(uploadLimit: number): Record<BodyClass, number> {
   const cap = (n: number) => Math.min(n, uploadLimit);
-  return { public: cap(PUBLIC_BODY_LIMIT), json: cap(JSON_BODY_LIMIT), policy: cap(POLICY_BODY_LIMIT), upload: uploadLimit };
+  return {
+    public: cap(PUBLIC_BODY_LIMIT),
+    json: cap(JSON_BODY_LIMIT),
+    policy: cap(POLICY_BODY_LIMIT),
+    upload: uploadLimit,
+  };
 }
 
 /** Register before any route: sets each route's bodyLimit from its declared class. */
@@ -49,7 +54,8 @@ export function registerBodyLimits(app: FastifyInstance, uploadLimit: number): v
     }
     const declared = named ?? 'public';
     const limit = limits[declared];
-    if (limit === undefined) throw new Error(`route ${String(route.method)} ${route.url}: unknown body class ${JSON.stringify(declared)}`);
+    if (limit === undefined)
+      throw new Error(`route ${String(route.method)} ${route.url}: unknown body class ${JSON.stringify(declared)}`);
     route.bodyLimit = limit;
   });
 
@@ -59,7 +65,12 @@ export function registerBodyLimits(app: FastifyInstance, uploadLimit: number): v
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (jsonDeeperThan(body as string, MAX_JSON_DEPTH)) {
-      done(new ProtocolError('invalid-body', `the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`, { maxDepth: MAX_JSON_DEPTH }), undefined);
+      done(
+        new ProtocolError('invalid-body', `the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+          maxDepth: MAX_JSON_DEPTH,
+        }),
+        undefined,
+      );
       return;
     }
     parseJson(request, body as string, done);

@@ -11,15 +11,19 @@ import { bodyLimitOf } from './body-limits.js';
 export function toProtocolError(err: unknown, bodyLimit?: number): ProtocolError {
   if (err instanceof ProtocolError) return err;
   // A lost database connection is the server's trouble and passing: 503, worth retrying.
-  if (isConnectionLost(err)) return new ProtocolError('database-unavailable', 'the database is unavailable just now; retry shortly');
+  if (isConnectionLost(err))
+    return new ProtocolError('database-unavailable', 'the database is unavailable just now; retry shortly');
   const e = (err ?? {}) as FastifyError;
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimit) {
-    return new ProtocolError('body-too-large', `request body is larger than this route accepts (${bodyLimit} bytes)`, { limit: bodyLimit });
+    return new ProtocolError('body-too-large', `request body is larger than this route accepts (${bodyLimit} bytes)`, {
+      limit: bodyLimit,
+    });
   }
   if (e.validation) {
     const first = e.validation[0];
     const where = `${e.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
-    const extra = first?.params && 'additionalProperty' in first.params ? ` (${String(first.params.additionalProperty)})` : '';
+    const extra =
+      first?.params && 'additionalProperty' in first.params ? ` (${String(first.params.additionalProperty)})` : '';
     return new ProtocolError('invalid-body', `${where} ${first?.message ?? 'is invalid'}${extra}`);
   }
   const byCode: Record<string, [ErrorCode, string]> = {
@@ -36,7 +40,11 @@ export function toProtocolError(err: unknown, bodyLimit?: number): ProtocolError
   };
   const mapped = e.code ? byCode[e.code] : undefined;
   if (mapped) return new ProtocolError(mapped[0], mapped[1]);
-  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (e.statusCode === 400 && /JSON/.test(e.message))) {
+  if (
+    e instanceof SyntaxError ||
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    (e.statusCode === 400 && /JSON/.test(e.message))
+  ) {
     return new ProtocolError('invalid-body', 'the body is not valid JSON');
   }
   if (e.statusCode === 429) return new ProtocolError('rate-limited', 'too many requests; slow down');
@@ -56,7 +64,10 @@ export function errorHeaders(perr: ProtocolError, request: FastifyRequest, reply
 function logFailure(request: FastifyRequest, perr: ProtocolError, err: unknown): void {
   if (perr.code === 'database-unavailable') {
     const e = err as { code?: unknown; message?: unknown };
-    request.log.warn({ code: e.code, message: e.message }, 'a request failed as the database connection was lost; answered 503');
+    request.log.warn(
+      { code: e.code, message: e.message },
+      'a request failed as the database connection was lost; answered 503',
+    );
   } else if (perr.statusCode >= 500) {
     request.log.error({ err }, 'request failed');
   }

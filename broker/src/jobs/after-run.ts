@@ -9,7 +9,11 @@ import type { RunResult } from '../linkage/runs.js';
  * were audited when requested; their outcome is in the run's status.
  */
 export async function recordScheduledRunEnd(db: Kysely<Database>, result: RunResult): Promise<void> {
-  const run = await db.selectFrom('run').select(['purpose', 'scheduled_by', 'policy_id', 'policy_version']).where('id', '=', result.runId).executeTakeFirst();
+  const run = await db
+    .selectFrom('run')
+    .select(['purpose', 'scheduled_by', 'policy_id', 'policy_version'])
+    .where('id', '=', result.runId)
+    .executeTakeFirst();
   if (!run?.scheduled_by) return;
   // last_attempt_at stays the night's attempt (when the scheduler queued the run).
   await db

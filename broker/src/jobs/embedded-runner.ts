@@ -22,20 +22,37 @@ export interface EmbeddedRunner {
  * workers. The run table is the queue. A run still 'running' at startup was cut off by a crash or kill
  * of the only process that could run it: it is taken up again as a new attempt.
  */
-export function startEmbeddedRunner(o: { db: Kysely<Database>; keys: BrokerKeyring; logger: FastifyBaseLogger; engine?: EngineRunner; pollMs?: number }): EmbeddedRunner {
+export function startEmbeddedRunner(o: {
+  db: Kysely<Database>;
+  keys: BrokerKeyring;
+  logger: FastifyBaseLogger;
+  engine?: EngineRunner;
+  pollMs?: number;
+}): EmbeddedRunner {
   let stopped = false;
   let loop: Promise<void> | null = null;
   let again = false;
   const idleWaiters: (() => void)[] = [];
 
-  const next = () => o.db.selectFrom('run').select('id').where('status', 'in', ['queued', 'running']).orderBy('started_at').orderBy('id').limit(1).executeTakeFirst();
+  const next = () =>
+    o.db
+      .selectFrom('run')
+      .select('id')
+      .where('status', 'in', ['queued', 'running'])
+      .orderBy('started_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
 
   const drain = async () => {
     do {
       again = false;
       for (let r = await next(); r && !stopped; r = await next()) {
         try {
-          const result = await executeRun(o.db, o.keys, r.id, { workerId: `embedded:${process.pid}`, engine: o.engine ?? threadEngine });
+          const result = await executeRun(o.db, o.keys, r.id, {
+            workerId: `embedded:${process.pid}`,
+            engine: o.engine ?? threadEngine,
+          });
           await recordScheduledRunEnd(o.db, result);
           o.logger.info({ runId: r.id, status: result.status, mode: result.mode }, `run ${result.status}`);
         } catch (err) {

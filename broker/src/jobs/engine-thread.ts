@@ -3,7 +3,10 @@ import type { EngineProgress } from '../linkage/engine.js';
 import type { EngineInput, EngineOutput, EngineRunner } from '../linkage/runs.js';
 
 /** What the engine thread posts back (engine-worker.ts). */
-export type EngineMessage = { kind: 'progress'; progress: EngineProgress } | { kind: 'result'; result: EngineOutput } | { kind: 'error'; message: string };
+export type EngineMessage =
+  | { kind: 'progress'; progress: EngineProgress }
+  | { kind: 'result'; result: EngineOutput }
+  | { kind: 'error'; message: string };
 
 /**
  * The engine in a worker thread: linking is one long synchronous computation (30 s and more on real

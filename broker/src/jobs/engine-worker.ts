@@ -8,8 +8,11 @@ import { linkIncremental } from '../linkage/engine-incremental.js';
 const post = (m: EngineMessage) => parentPort!.postMessage(m);
 try {
   const { sources, previous, opts } = workerData as EngineInput;
-  const onProgress = (progress: Parameters<NonNullable<Parameters<typeof link>[1]['onProgress']>>[0]) => post({ kind: 'progress', progress });
-  const result = previous ? linkIncremental(sources, previous, { ...opts, onProgress }) : link(sources, { ...opts, onProgress });
+  const onProgress = (progress: Parameters<NonNullable<Parameters<typeof link>[1]['onProgress']>>[0]) =>
+    post({ kind: 'progress', progress });
+  const result = previous
+    ? linkIncremental(sources, previous, { ...opts, onProgress })
+    : link(sources, { ...opts, onProgress });
   post({ kind: 'result', result });
 } catch (err) {
   post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });

@@ -16,14 +16,22 @@ export interface ForkedWorker {
  * the API's event loop or competes with it for the heap. Restarted after a pause if it dies; its run
  * is then taken over by whichever worker comes first (graphile-runner.ts).
  */
-export function forkWorker(o: { dataDir: string; databaseUrl: string; logger: FastifyBaseLogger; restartAfterMs?: number }): ForkedWorker {
+export function forkWorker(o: {
+  dataDir: string;
+  databaseUrl: string;
+  logger: FastifyBaseLogger;
+  restartAfterMs?: number;
+}): ForkedWorker {
   let child: ChildProcess | null = null;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | null = null;
   const start = () => {
     restartTimer = null;
     if (stopping) return;
-    const c = fork(CLI, ['worker', '--data-dir', o.dataDir], { env: { ...process.env, DATABASE_URL: o.databaseUrl }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(CLI, ['worker', '--data-dir', o.dataDir], {
+      env: { ...process.env, DATABASE_URL: o.databaseUrl },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child = c;
     o.logger.info({ pid: c.pid }, 'job worker started');
     c.once('exit', (code, signal) => {

@@ -38,7 +38,10 @@ function safeMeta(meta: unknown): Record<string, unknown> {
   for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
     if (v instanceof Error || (k === 'error' && v && typeof v === 'object')) {
       const e = v as { code?: unknown; message?: unknown };
-      out[k] = { code: typeof e.code === 'string' ? e.code : undefined, message: typeof e.message === 'string' ? e.message : undefined };
+      out[k] = {
+        code: typeof e.code === 'string' ? e.code : undefined,
+        message: typeof e.message === 'string' ? e.message : undefined,
+      };
     } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
   }
   return out;
@@ -75,7 +78,12 @@ export interface JobWorker {
  * Release the jobs of runs whose attempt stopped heartbeating (its worker died or hung). A run whose
  * job graphile-worker has given up (attempts used up) or that has no job any more is marked failed.
  */
-async function sweepStale(db: Kysely<Database>, utils: WorkerUtils, staleAfterMs: number, log: FastifyBaseLogger): Promise<string[]> {
+async function sweepStale(
+  db: Kysely<Database>,
+  utils: WorkerUtils,
+  staleAfterMs: number,
+  log: FastifyBaseLogger,
+): Promise<string[]> {
   const stale = await db
     .selectFrom('run')
     .select(['id', 'attempt'])
@@ -85,15 +93,30 @@ async function sweepStale(db: Kysely<Database>, utils: WorkerUtils, staleAfterMs
   const released: string[] = [];
   for (const r of stale) {
     const job = (
-      await sql<{ locked_by: string | null; attempts: number; max_attempts: number }>`select locked_by, attempts, max_attempts from graphile_worker.jobs where key = ${r.id}`.execute(db)
+      await sql<{
+        locked_by: string | null;
+        attempts: number;
+        max_attempts: number;
+      }>`select locked_by, attempts, max_attempts from graphile_worker.jobs where key = ${r.id}`.execute(db)
     ).rows[0];
     if (job?.locked_by) {
       await utils.forceUnlockWorkers([job.locked_by]);
-      log.warn({ runId: r.id, attempt: r.attempt, worker: job.locked_by }, 'a run\'s worker stopped heartbeating; its job is released for another worker');
+      log.warn(
+        { runId: r.id, attempt: r.attempt, worker: job.locked_by },
+        "a run's worker stopped heartbeating; its job is released for another worker",
+      );
       released.push(r.id);
     } else if (!job || job.attempts >= job.max_attempts) {
-      const error = job ? `its workers stopped ${job.attempts} times; given up` : 'its job is gone (its worker stopped)';
-      await db.updateTable('run').set({ status: 'failed', error, finished_at: new Date(), stage: 'failed' }).where('id', '=', r.id).where('attempt', '=', r.attempt).where('status', '=', 'running').execute();
+      const error = job
+        ? `its workers stopped ${job.attempts} times; given up`
+        : 'its job is gone (its worker stopped)';
+      await db
+        .updateTable('run')
+        .set({ status: 'failed', error, finished_at: new Date(), stage: 'failed' })
+        .where('id', '=', r.id)
+        .where('attempt', '=', r.attempt)
+        .where('status', '=', 'running')
+        .execute();
       log.error({ runId: r.id }, `run failed: ${error}`);
     }
     // Otherwise the job is unlocked and waits for a worker: nothing to do.
@@ -115,7 +138,10 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       return;
     }
     try {
-      const result = await executeRun(o.db, o.keys, runId, { workerId: `${hostname()}:${process.pid}:${helpers.job.locked_by ?? 'graphile'}`, engine: o.engine ?? threadEngine });
+      const result = await executeRun(o.db, o.keys, runId, {
+        workerId: `${hostname()}:${process.pid}:${helpers.job.locked_by ?? 'graphile'}`,
+        engine: o.engine ?? threadEngine,
+      });
       await recordScheduledRunEnd(o.db, result);
       o.logger.info({ runId, status: result.status, mode: result.mode }, `run ${result.status}`);
     } catch (err) {
@@ -139,7 +165,9 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const next = sweeping.then(() => sweepStale(o.db, utils, staleAfterMs, o.logger));
-    sweeping = next.catch((err: unknown) => o.logger.error({ err }, 'sweeping for stopped workers failed; trying again'));
+    sweeping = next.catch((err: unknown) =>
+      o.logger.error({ err }, 'sweeping for stopped workers failed; trying again'),
+    );
     return next;
   };
   const timer = setInterval(() => void sweep().catch(() => {}), o.sweepEveryMs ?? SWEEP_EVERY_MS);

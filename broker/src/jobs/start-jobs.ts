@@ -24,7 +24,14 @@ export interface BrokerJobs {
   close(): Promise<void>;
 }
 
-export async function startJobs(o: { mode: WorkerMode; database: DatabaseHandle; databaseUrl?: string | undefined; dataDir: string; keys: BrokerKeyring; logger: FastifyBaseLogger }): Promise<BrokerJobs> {
+export async function startJobs(o: {
+  mode: WorkerMode;
+  database: DatabaseHandle;
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  keys: BrokerKeyring;
+  logger: FastifyBaseLogger;
+}): Promise<BrokerJobs> {
   if (o.database.kind === 'pglite' || !o.databaseUrl) {
     if (o.mode === 'none') return { queue: NO_JOBS, close: async () => {} };
     const embedded = startEmbeddedRunner({ db: o.database.db, keys: o.keys, logger: o.logger });
@@ -37,7 +44,12 @@ export async function startJobs(o: { mode: WorkerMode; database: DatabaseHandle;
     return { queue: graphileQueue, forked, close: () => forked.stop() };
   }
   if (o.mode === 'inline') {
-    const worker = await startJobWorker({ connectionString: o.databaseUrl, db: o.database.db, keys: o.keys, logger: o.logger });
+    const worker = await startJobWorker({
+      connectionString: o.databaseUrl,
+      db: o.database.db,
+      keys: o.keys,
+      logger: o.logger,
+    });
     return { queue: graphileQueue, worker, close: () => worker.stop() };
   }
   return { queue: graphileQueue, close: async () => {} };

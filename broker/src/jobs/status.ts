@@ -4,7 +4,12 @@ import type { Database } from '../db/schema.js';
 
 /** A run's status as the API shows it; undefined when the purpose has no such run. */
 export async function runStatus(db: Kysely<Database>, purpose: string, runId: string): Promise<RunStatus | undefined> {
-  const r = await db.selectFrom('run').selectAll().where('id', '=', runId).where('purpose', '=', purpose).executeTakeFirst();
+  const r = await db
+    .selectFrom('run')
+    .selectAll()
+    .where('id', '=', runId)
+    .where('purpose', '=', purpose)
+    .executeTakeFirst();
   if (!r) return undefined;
   const p = (r.progress ?? {}) as Record<string, number>;
   const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);

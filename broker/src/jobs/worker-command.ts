@@ -11,15 +11,37 @@ import { startJobWorker } from './graphile-runner.js';
  * encodings, so it holds the data key and is part of the broker). SIGTERM, SIGINT, or the end of the
  * parent `serve` that forked it, finish the run under way and then exit.
  */
-export async function runWorkerCommand(o: { dataDir: string; keyDir: string; concurrency: number; staleAfterMs?: number }): Promise<void> {
+export async function runWorkerCommand(o: {
+  dataDir: string;
+  keyDir: string;
+  concurrency: number;
+  staleAfterMs?: number;
+}): Promise<void> {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('a worker needs DATABASE_URL=postgres://… (the database the brokers share); on the embedded database `serve` links runs itself');
+  if (!url)
+    throw new Error(
+      'a worker needs DATABASE_URL=postgres://… (the database the brokers share); on the embedded database `serve` links runs itself',
+    );
   const keys = await loadExistingBrokerKeys(o.keyDir);
   const logger = createLogger();
-  const h = await openDatabase({ url, dataDir: o.dataDir, onIdleError: (err: Error & { code?: string }) => logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost') });
+  const h = await openDatabase({
+    url,
+    dataDir: o.dataDir,
+    onIdleError: (err: Error & { code?: string }) =>
+      logger.warn({ code: err.code, message: err.message }, 'an idle database connection was lost'),
+  });
   await migrateToLatest(h.db);
-  const worker = await startJobWorker({ connectionString: url, db: h.db, keys, logger, concurrency: o.concurrency, ...(o.staleAfterMs ? { staleAfterMs: o.staleAfterMs } : {}) });
-  process.stderr.write(`blindlink-broker worker ${hostname()}:${process.pid} linking queued runs (concurrency ${o.concurrency})\n`);
+  const worker = await startJobWorker({
+    connectionString: url,
+    db: h.db,
+    keys,
+    logger,
+    concurrency: o.concurrency,
+    ...(o.staleAfterMs ? { staleAfterMs: o.staleAfterMs } : {}),
+  });
+  process.stderr.write(
+    `blindlink-broker worker ${hostname()}:${process.pid} linking queued runs (concurrency ${o.concurrency})\n`,
+  );
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {

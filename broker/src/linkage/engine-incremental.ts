@@ -21,8 +21,31 @@
  * is kept or missed as the run that found it judged.
  */
 import { householdVeto, scorePairs, type ScoringModel } from './scoring/index.js';
-import { assignStableIds, assignStableIdsIndexed, canonicalClustering, concatPairs, NONE, type ScoredPairs, type StableIdResult } from './entities/index.js';
-import { candidateBlocks, checkCompatible, groupByAddress, NO_PAIRS, pairSimilarities, pairsToCarry, prepareSources, recordKey, resolveEntities, residualLine, type BlockingPlan, type EngineOptions, type EngineResult, type EngineSource } from './engine.js';
+import {
+  assignStableIds,
+  assignStableIdsIndexed,
+  canonicalClustering,
+  concatPairs,
+  NONE,
+  type ScoredPairs,
+  type StableIdResult,
+} from './entities/index.js';
+import {
+  candidateBlocks,
+  checkCompatible,
+  groupByAddress,
+  NO_PAIRS,
+  pairSimilarities,
+  pairsToCarry,
+  prepareSources,
+  recordKey,
+  resolveEntities,
+  residualLine,
+  type BlockingPlan,
+  type EngineOptions,
+  type EngineResult,
+  type EngineSource,
+} from './engine.js';
 
 /** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
 export interface StoredModel {
@@ -73,15 +96,42 @@ export interface IncrementalStats {
  */
 export function sortByRecordKey(s: EngineSource): EngineSource {
   const keys = s.tokens.map((_, r) => recordKey(s.name, s.clks[r]!, s.fields[r] ?? null));
-  const order = keys.map((_, r) => r).sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : s.tokens[x]! < s.tokens[y]! ? -1 : s.tokens[x]! > s.tokens[y]! ? 1 : 0));
+  const order = keys
+    .map((_, r) => r)
+    .sort((x, y) =>
+      keys[x]! < keys[y]!
+        ? -1
+        : keys[x]! > keys[y]!
+          ? 1
+          : s.tokens[x]! < s.tokens[y]!
+            ? -1
+            : s.tokens[x]! > s.tokens[y]!
+              ? 1
+              : 0,
+    );
   const pick = <T>(xs: ArrayLike<T>): T[] => order.map((r) => xs[r]!);
-  return { ...s, tokens: pick(s.tokens), clks: pick(s.clks), fieldMasks: pick(s.fieldMasks), fields: pick(s.fields), blocks: pick(s.blocks) };
+  return {
+    ...s,
+    tokens: pick(s.tokens),
+    clks: pick(s.clks),
+    fieldMasks: pick(s.fieldMasks),
+    fields: pick(s.fields),
+    blocks: pick(s.blocks),
+  };
 }
 
 /** The model of a full run as the next runs will apply it (the household test travels inside it). */
 export function modelToStore(result: EngineResult, runId: string): StoredModel {
   const { mode, threshold, fields, reasoning, model } = result.scoring;
-  return { mode, threshold, fields: [...fields], reasoning: [...reasoning], ...(model ? { fellegiSunter: model } : {}), blocking: result.blockingPlans, fittedIn: runId };
+  return {
+    mode,
+    threshold,
+    fields: [...fields],
+    reasoning: [...reasoning],
+    ...(model ? { fellegiSunter: model } : {}),
+    blocking: result.blockingPlans,
+    fittedIn: runId,
+  };
 }
 
 /**
@@ -92,17 +142,27 @@ export function applyStoredScoring(model: StoredModel, sims: Float32Array, clkDi
   if (model.mode === 'dice') return clkDice;
   if (!model.fellegiSunter) throw new Error('stored Fellegi–Sunter model without its parameters');
   const weight = scorePairs(model.fellegiSunter, sims).weight;
-  if (model.fellegiSunter.household) householdVeto(model.fellegiSunter, model.fellegiSunter.household, sims, weight, model.threshold);
+  if (model.fellegiSunter.household)
+    householdVeto(model.fellegiSunter, model.fellegiSunter.household, sims, weight, model.threshold);
   return weight;
 }
 
 /** A run held in memory as the next run's previous run (runs.ts reads the same from the database). */
-export function previousRunOf(runId: string, sources: EngineSource[], result: EngineResult, model: StoredModel): PreviousRun {
+export function previousRunOf(
+  runId: string,
+  sources: EngineSource[],
+  result: EngineResult,
+  model: StoredModel,
+): PreviousRun {
   const households = new Map<string, string>();
   result.entityIds.forEach((e, g) => result.householdIds[g] && households.set(e, result.householdIds[g]!));
   return {
     runId,
-    sources: sources.map((s) => ({ name: s.name, duplicateFree: s.duplicateFree, ...(s.population ? { population: s.population } : {}) })),
+    sources: sources.map((s) => ({
+      name: s.name,
+      duplicateFree: s.duplicateFree,
+      ...(s.population ? { population: s.population } : {}),
+    })),
     sourceOf: result.sourceOf,
     recordKeys: result.recordKeys,
     entityIds: result.entityIds,
@@ -113,10 +173,17 @@ export function previousRunOf(runId: string, sources: EngineSource[], result: En
 }
 
 /** Why these sources cannot continue the previous run (null when they can). */
-export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, opts: Pick<EngineOptions, 'clkOnly'> = {}): string | null {
+export function whyNotContinue(
+  sources: EngineSource[],
+  previous: PreviousRun,
+  opts: Pick<EngineOptions, 'clkOnly'> = {},
+): string | null {
   // A population changes which merges a source's entities may take, as its duplicate-free flag does.
   const label = (s: PreviousRun['sources'][number]) => {
-    const declared = [...(s.duplicateFree ? ['duplicate-free'] : []), ...(s.population ? [`${s.population} only`] : [])];
+    const declared = [
+      ...(s.duplicateFree ? ['duplicate-free'] : []),
+      ...(s.population ? [`${s.population} only`] : []),
+    ];
     return `${s.name}${declared.length ? ` (${declared.join(', ')})` : ''}`;
   };
   const now = sources.map(label).join(', ');
@@ -124,13 +191,18 @@ export function whyNotContinue(sources: EngineSource[], previous: PreviousRun, o
   if (now !== then) return `the contributing sources changed (${then} → ${now})`;
   if (previous.model.mode === 'fellegi-sunter') {
     const fields = (opts.clkOnly ? [] : checkCompatible(sources).names).join(', ');
-    if (fields !== previous.model.fields.join(', ')) return `the comparable fields changed (${previous.model.fields.join(', ')} → ${fields})`;
+    if (fields !== previous.model.fields.join(', '))
+      return `the comparable fields changed (${previous.model.fields.join(', ')} → ${fields})`;
   }
   return null;
 }
 
 /** Update the previous run's entities with today's sources (see the module comment). */
-export function linkIncremental(sources: EngineSource[], previous: PreviousRun, opts: EngineOptions): EngineResult & { incremental: IncrementalStats } {
+export function linkIncremental(
+  sources: EngineSource[],
+  previous: PreviousRun,
+  opts: EngineOptions,
+): EngineResult & { incremental: IncrementalStats } {
   const why = whyNotContinue(sources, previous, opts);
   if (why) throw new Error(`cannot continue run ${previous.runId}: ${why}`);
   const r = relink(sources, previous.model, previous, opts);
@@ -142,7 +214,12 @@ export function linkWithModel(sources: EngineSource[], model: StoredModel, opts:
   return relink(sources, model, null, opts);
 }
 
-function relink(sources: EngineSource[], model: StoredModel, previous: PreviousRun | null, opts: EngineOptions): EngineResult & { incremental?: IncrementalStats } {
+function relink(
+  sources: EngineSource[],
+  model: StoredModel,
+  previous: PreviousRun | null,
+  opts: EngineOptions,
+): EngineResult & { incremental?: IncrementalStats } {
   const t0 = performance.now();
   const seconds: Record<string, number> = {};
   const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
@@ -153,9 +230,15 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
   const progress = opts.onProgress ?? (() => {});
   progress({ stage: 'blocking', records: total });
   const recordKeys: string[] = new Array(total);
-  sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
+  sources.forEach((s, i) =>
+    s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))),
+  );
   const carry = previous ? carriedRecords(previous, recordKeys, sourceOf) : null;
-  const marked = carry ? sources.map((s, i) => Uint8Array.from({ length: s.tokens.length }, (_, r) => (carry.previousIndex[offsets[i]! + r] === NONE ? 1 : 0))) : undefined;
+  const marked = carry
+    ? sources.map((s, i) =>
+        Uint8Array.from({ length: s.tokens.length }, (_, r) => (carry.previousIndex[offsets[i]! + r] === NONE ? 1 : 0)),
+      )
+    : undefined;
   lap('carry', t);
 
   t = performance.now();
@@ -175,30 +258,64 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
 
   t = performance.now();
   const scored = { a: ga, b: gb, weight };
-  const carried = previous && carry ? carryPairs(previous.pairs, carry.previousIndex, previous.recordKeys.length) : null;
+  const carried =
+    previous && carry ? carryPairs(previous.pairs, carry.previousIndex, previous.recordKeys.length) : null;
   const pairs = carried ? concatPairs([carried, scored]) : scored;
-  const { graph, residual } = resolveEntities(sources, prep, pairs, { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) });
+  const { graph, residual } = resolveEntities(sources, prep, pairs, {
+    threshold: model.threshold,
+    ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
+  });
   let ids: StableIdResult;
   if (previous && carry) {
     // By record, not by key: byte-identical records (one person twice in a source) share a key but
     // may sit in different entities, and the carried record knows which one it was in.
     const label = new Map<string, number>();
-    const before = canonicalClustering(previous.entityIds.map((id) => label.get(id) ?? (label.set(id, label.size), label.size - 1)), previous.entityIds.length);
+    const before = canonicalClustering(
+      previous.entityIds.map((id) => label.get(id) ?? (label.set(id, label.size), label.size - 1)),
+      previous.entityIds.length,
+    );
     const previousClusterOf = Uint32Array.from(carry.previousIndex, (p) => (p === NONE ? NONE : before.clusterOf[p]!));
-    const previousIds = Array.from({ length: before.count }, (_, e) => previous.entityIds[before.members[before.memberStart[e]!]!]!);
-    ids = assignStableIdsIndexed({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, previousClusterOf, previousIds, runId: opts.runId });
+    const previousIds = Array.from(
+      { length: before.count },
+      (_, e) => previous.entityIds[before.members[before.memberStart[e]!]!]!,
+    );
+    ids = assignStableIdsIndexed({
+      clusterOf: graph.entityOf,
+      clusterCount: graph.entities.count,
+      previousClusterOf,
+      previousIds,
+      runId: opts.runId,
+    });
   } else {
-    ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
+    ids = assignStableIds({
+      clusterOf: graph.entityOf,
+      clusterCount: graph.entities.count,
+      memberKeys: recordKeys,
+      previous: opts.previousEntities ?? new Map(),
+      runId: opts.runId,
+    });
   }
   lap('entities', t);
-  progress({ stage: 'households', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
+  progress({
+    stage: 'households',
+    records: total,
+    candidatePairs: candidateCount,
+    pairsScored: candidateCount,
+    entities: graph.entities.count,
+  });
 
   t = performance.now();
   const hhOpts = { ...opts, previousHouseholds: previous ? previous.households : opts.previousHouseholds };
   const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, hhOpts);
   lap('households', t);
   seconds.total = (performance.now() - t0) / 1000;
-  progress({ stage: 'done', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
+  progress({
+    stage: 'done',
+    records: total,
+    candidatePairs: candidateCount,
+    pairsScored: candidateCount,
+    entities: graph.entities.count,
+  });
 
   const carriedLine = previous
     ? `Incremental run: the model, threshold and blocking of run ${model.fittedIn} applied to ${candidateCount} new candidate pairs, not re-fitted; pairs among unchanged records carried over from run ${previous.runId}.`
@@ -209,8 +326,17 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
     householdIds,
     residualLinks: residual?.pairs ?? NO_PAIRS,
-    pairs: pairsToCarry(pairs, { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) }),
-    scoring: { mode: model.mode, threshold: model.threshold, fields: model.fields, reasoning: [carriedLine, ...model.reasoning, ...(residual ? [residualLine(sources, residual)] : [])], ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) },
+    pairs: pairsToCarry(pairs, {
+      threshold: model.threshold,
+      ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
+    }),
+    scoring: {
+      mode: model.mode,
+      threshold: model.threshold,
+      fields: model.fields,
+      reasoning: [carriedLine, ...model.reasoning, ...(residual ? [residualLine(sources, residual)] : [])],
+      ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
+    },
     blockingPlans: plans,
     events: [...ids.events, ...householdEvents],
     stats: {
@@ -242,7 +368,11 @@ function relink(sources: EngineSource[], model: StoredModel, previous: PreviousR
  * encodings), the k-th copy of a key continuing the k-th previous copy. Records in key order keep
  * their previous relative order; anything else would change how ties break, so it is refused.
  */
-function carriedRecords(previous: PreviousRun, recordKeys: string[], sourceOf: Uint16Array): { previousIndex: Uint32Array; carried: number } {
+function carriedRecords(
+  previous: PreviousRun,
+  recordKeys: string[],
+  sourceOf: Uint16Array,
+): { previousIndex: Uint32Array; carried: number } {
   const byKey = new Map<string, number[]>();
   previous.recordKeys.forEach((k, p) => {
     const list = byKey.get(k);
@@ -260,8 +390,14 @@ function carriedRecords(previous: PreviousRun, recordKeys: string[], sourceOf: U
     if (!list || k >= list.length) continue;
     used.set(key, k + 1);
     const p = list[k]!;
-    if (previous.sourceOf[p] !== sourceOf[g]) throw new Error(`record ${g} continues a record of another source: the sources are not in the previous run's order`);
-    if (p <= last) throw new Error('unchanged records are out of their previous order: number every source in record-key order (sortByRecordKey) in full and incremental runs alike');
+    if (previous.sourceOf[p] !== sourceOf[g])
+      throw new Error(
+        `record ${g} continues a record of another source: the sources are not in the previous run's order`,
+      );
+    if (p <= last)
+      throw new Error(
+        'unchanged records are out of their previous order: number every source in record-key order (sortByRecordKey) in full and incremental runs alike',
+      );
     previousIndex[g] = p;
     last = p;
     carried++;
@@ -275,7 +411,8 @@ function carryPairs(pairs: ScoredPairs, previousIndex: Uint32Array, previousCoun
   previousIndex.forEach((p, g) => p !== NONE && (newOf[p] = g));
   let kept = 0;
   for (let k = 0; k < pairs.a.length; k++) {
-    if (pairs.a[k]! >= previousCount || pairs.b[k]! >= previousCount) throw new Error(`the previous run's stored pair ${k} names a record it did not have`);
+    if (pairs.a[k]! >= previousCount || pairs.b[k]! >= previousCount)
+      throw new Error(`the previous run's stored pair ${k} names a record it did not have`);
     if (newOf[pairs.a[k]!] !== NONE && newOf[pairs.b[k]!] !== NONE) kept++;
   }
   const out: ScoredPairs = { a: new Uint32Array(kept), b: new Uint32Array(kept), weight: new Float32Array(kept) };

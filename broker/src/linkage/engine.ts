@@ -1,14 +1,47 @@
 import { createHash } from 'node:crypto';
-import { blockPairs, interleave, pairListOf, unionPairs, type BlockingStats, type LshPlan, type TouchingMarks } from './blocking/index.js';
-import { assignStableIds, clusterEntities, concatPairs, NONE, type EntityGraph, type IdEvent, type ScoredPairs } from './entities/index.js';
+import {
+  blockPairs,
+  interleave,
+  pairListOf,
+  unionPairs,
+  type BlockingStats,
+  type LshPlan,
+  type TouchingMarks,
+} from './blocking/index.js';
+import {
+  assignStableIds,
+  clusterEntities,
+  concatPairs,
+  NONE,
+  type EntityGraph,
+  type IdEvent,
+  type ScoredPairs,
+} from './entities/index.js';
 import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
 import { candidatesAbove, FilterSet } from './kernel/index.js';
 import { ADDRESS_FIELDS, pairSimilarities, prepareSources, type PreparedSources, type SourceBlock } from './prepare.js';
 import { NEAR_FLOOR, residualLinks, type ResidualResult } from './residual.js';
-import { CO_RESIDENT_SHARE, chooseThreshold, coResidentShare, fitAnchoredModel, householdVeto, scorePairs, withHouseholdTest, type FieldColumn, type ScoringModel } from './scoring/index.js';
+import {
+  CO_RESIDENT_SHARE,
+  chooseThreshold,
+  coResidentShare,
+  fitAnchoredModel,
+  householdVeto,
+  scorePairs,
+  withHouseholdTest,
+  type FieldColumn,
+  type ScoringModel,
+} from './scoring/index.js';
 import { fieldDice } from './scoring/field-dice.js';
 
-export { ADDRESS_FIELDS, checkCompatible, pairSimilarities, prepareSources, type PreparedSources, type SourceBlock } from './prepare.js';
+export {
+  ADDRESS_FIELDS,
+  checkCompatible,
+  pairSimilarities,
+  prepareSources,
+  type PreparedSources,
+  type SourceBlock,
+} from './prepare.js';
 
 /**
  * The linkage engine: sources in, entities and households out. Pure (no I/O): the broker's runs and
@@ -96,7 +129,13 @@ export interface EngineResult {
   pairs: ScoredPairs;
   /** Links the residual pass added (a subset of what joined the entities), to tell them apart. */
   residualLinks: ScoredPairs;
-  scoring: { mode: 'fellegi-sunter' | 'dice'; threshold: number; fields: string[]; reasoning: string[]; model?: ScoringModel };
+  scoring: {
+    mode: 'fellegi-sunter' | 'dice';
+    threshold: number;
+    fields: string[];
+    reasoning: string[];
+    model?: ScoringModel;
+  };
   /** How each pair of sources was blocked: to block alike again (incremental runs). */
   blockingPlans: BlockingPlan[];
   events: IdEvent[];
@@ -166,13 +205,26 @@ export function candidateBlocks(
       // held by more than DEDUP_MAX_BLOCK records there (a postcode sector and sex) proposes only
       // neighbours, quadratically (it was 96% of all candidates on the synthetic GP register).
       const dedup = i === j ? { tokens: { maxBlockSize: DEDUP_MAX_BLOCK } } : {};
-      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, { ...lsh, ...dedup, ...(touching ? { touching } : {}) });
+      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, {
+        ...lsh,
+        ...dedup,
+        ...(touching ? { touching } : {}),
+      });
       let pairs = r.pairs;
       // When comparing everything is affordable, add every pair whose record-level Dice reaches a
       // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
-      const exact = given ? given.exact : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
+      const exact = given
+        ? given.exact
+        : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
       if (exact) {
-        const c = exactCandidates(sources, prep, i, j, clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6), touching);
+        const c = exactCandidates(
+          sources,
+          prep,
+          i,
+          j,
+          clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6),
+          touching,
+        );
         pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
       }
       if (!given) used.push({ sources: names, exact, lsh: r.lshPlan });
@@ -184,8 +236,19 @@ export function candidateBlocks(
 }
 
 /** Every pair of sources i × j with record-level Dice ≥ threshold (those touching a marked record), interleaved. */
-function exactCandidates(sources: EngineSource[], prep: PreparedSources, i: number, j: number, threshold: number, touching: TouchingMarks | undefined): Uint32Array {
-  const interleaved = (c: { a: ArrayLike<number>; b: ArrayLike<number> }, rowsA: number[] | null, rowsB: number[] | null) => {
+function exactCandidates(
+  sources: EngineSource[],
+  prep: PreparedSources,
+  i: number,
+  j: number,
+  threshold: number,
+  touching: TouchingMarks | undefined,
+): Uint32Array {
+  const interleaved = (
+    c: { a: ArrayLike<number>; b: ArrayLike<number> },
+    rowsA: number[] | null,
+    rowsB: number[] | null,
+  ) => {
     const out = new Uint32Array(c.a.length * 2);
     for (let k = 0; k < c.a.length; k++) {
       out[2 * k] = rowsA ? rowsA[c.a[k]!]! : c.a[k]!;
@@ -198,12 +261,22 @@ function exactCandidates(sources: EngineSource[], prep: PreparedSources, i: numb
   const subset = (s: number, marks: Uint8Array) => {
     const rows: number[] = [];
     marks.forEach((m, r) => m === 1 && rows.push(r));
-    return { rows, set: FilterSet.fromBytes(sources[s]!.clkBits, rows.map((r) => sources[s]!.clks[r]!)) };
+    return {
+      rows,
+      set: FilterSet.fromBytes(
+        sources[s]!.clkBits,
+        rows.map((r) => sources[s]!.clks[r]!),
+      ),
+    };
   };
   const a = subset(i, touching.a);
   const b = subset(j, touching.b!);
-  const fromA = a.rows.length ? interleaved(candidatesAbove(a.set, prep.clkSets[j]!, threshold), a.rows, null) : new Uint32Array(0);
-  const fromB = b.rows.length ? interleaved(candidatesAbove(prep.clkSets[i]!, b.set, threshold), null, b.rows) : new Uint32Array(0);
+  const fromA = a.rows.length
+    ? interleaved(candidatesAbove(a.set, prep.clkSets[j]!, threshold), a.rows, null)
+    : new Uint32Array(0);
+  const fromB = b.rows.length
+    ? interleaved(candidatesAbove(prep.clkSets[i]!, b.set, threshold), null, b.rows)
+    : new Uint32Array(0);
   const out = new Uint32Array(fromA.length + fromB.length);
   out.set(fromA);
   out.set(fromB, fromA.length);
@@ -244,7 +317,12 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
     // u from random pairs, m from anchored pairs, λ over every pair blocking chose from (see scoring/).
     const randomSims = randomPairSimilarities(sources, fieldSets, F, 20_000, 0x5eed);
     const share = coResidentShare(fieldSets, fieldNames, compatible.personal);
-    const main = fitAnchoredModel(sims, fieldNames, { randomPairs: randomSims, personal: compatible.personal, correlated: [ADDRESS_FIELDS], totalPairs: Math.max(pairsConsidered(sources), candidateCount) });
+    const main = fitAnchoredModel(sims, fieldNames, {
+      randomPairs: randomSims,
+      personal: compatible.personal,
+      correlated: [ADDRESS_FIELDS],
+      totalPairs: Math.max(pairsConsidered(sources), candidateCount),
+    });
     const model = share >= CO_RESIDENT_SHARE ? withHouseholdTest(main, sims, ADDRESS_FIELDS) : main;
     const choice = chooseThreshold(model);
     weight = scorePairs(model, sims).weight;
@@ -275,7 +353,12 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
         ? 'the inputs carry no field-level filters'
         : 'fewer than two comparable fields'
       : `only ${cross} candidate pairs across sources, fewer than the ${minTraining} needed to fit a Fellegi–Sunter model without labels`;
-    scoring = { mode: 'dice', threshold: opts.diceThreshold, fields: [], reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${why})`] };
+    scoring = {
+      mode: 'dice',
+      threshold: opts.diceThreshold,
+      fields: [],
+      reasoning: [`record-level CLK Dice ≥ ${opts.diceThreshold} (${why})`],
+    };
   }
   lap('scoring', t);
   progress({ stage: 'entities', records: total, candidatePairs: candidateCount, pairsScored: candidateCount });
@@ -285,17 +368,37 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
   const pairs = { a: ga, b: gb, weight };
   const { graph, residual } = resolveEntities(sources, prep, pairs, scoring);
   const recordKeys: string[] = new Array(total);
-  sources.forEach((s, i) => s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))));
-  const ids = assignStableIds({ clusterOf: graph.entityOf, clusterCount: graph.entities.count, memberKeys: recordKeys, previous: opts.previousEntities ?? new Map(), runId: opts.runId });
+  sources.forEach((s, i) =>
+    s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))),
+  );
+  const ids = assignStableIds({
+    clusterOf: graph.entityOf,
+    clusterCount: graph.entities.count,
+    memberKeys: recordKeys,
+    previous: opts.previousEntities ?? new Map(),
+    runId: opts.runId,
+  });
   lap('entities', t);
-  progress({ stage: 'households', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
+  progress({
+    stage: 'households',
+    records: total,
+    candidatePairs: candidateCount,
+    pairsScored: candidateCount,
+    entities: graph.entities.count,
+  });
 
   // 5. Households: entities grouped by exact postcode filter, then by address similarity within it.
   t = performance.now();
   const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, opts);
   lap('households', t);
   seconds.total = (performance.now() - t0) / 1000;
-  progress({ stage: 'done', records: total, candidatePairs: candidateCount, pairsScored: candidateCount, entities: graph.entities.count });
+  progress({
+    stage: 'done',
+    records: total,
+    candidatePairs: candidateCount,
+    pairsScored: candidateCount,
+    entities: graph.entities.count,
+  });
 
   return {
     sourceOf,
@@ -332,7 +435,13 @@ export function resolveEntities(
   scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
 ): { graph: EntityGraph; residual: ResidualResult | null } {
   const cluster = (p: ScoredPairs) =>
-    clusterEntities({ sourceOf: prep.sourceOf, duplicateFree: sources.map((s) => s.duplicateFree), populations: sources.map((s) => s.population), pairs: p, threshold: scoring.threshold });
+    clusterEntities({
+      sourceOf: prep.sourceOf,
+      duplicateFree: sources.map((s) => s.duplicateFree),
+      populations: sources.map((s) => s.population),
+      pairs: p,
+      threshold: scoring.threshold,
+    });
   const base = cluster(pairs);
   if (!scoring.model) return { graph: base, residual: null };
   const residual = residualLinks({ prep, model: scoring.model, pairs, threshold: scoring.threshold, graph: base });
@@ -342,7 +451,10 @@ export function resolveEntities(
 export const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };
 
 /** What the next run carries of this one's scoring: every pair close enough to matter to the residual pass. */
-export function pairsToCarry(pairs: ScoredPairs, scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>): ScoredPairs {
+export function pairsToCarry(
+  pairs: ScoredPairs,
+  scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
+): ScoredPairs {
   const floor = scoring.model ? Math.min(NEAR_FLOOR, scoring.threshold) : scoring.threshold;
   let n = 0;
   for (let k = 0; k < pairs.a.length; k++) if (pairs.weight[k]! >= floor) n++;
@@ -360,7 +472,10 @@ export function residualLine(sources: Pick<EngineSource, 'name'>[], r: ResidualR
   const byPair = new Map<string, string[]>();
   for (const p of r.addressPriors) {
     const k = `${sources[p.sources[0]]!.name} × ${sources[p.sources[1]]!.name}`;
-    byPair.set(k, [...(byPair.get(k) ?? []), `${p.shape === 'one-to-one' ? 'one record each' : 'more'} ${p.rho.toFixed(3)} (${p.groups} addresses)`]);
+    byPair.set(k, [
+      ...(byPair.get(k) ?? []),
+      `${p.shape === 'one-to-one' ? 'one record each' : 'more'} ${p.rho.toFixed(3)} (${p.groups} addresses)`,
+    ]);
   }
   const priors = [...byPair].map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ');
   return (
@@ -380,7 +495,8 @@ function pairsConsidered(sources: EngineSource[]): number {
   for (let i = 0; i < sources.length; i++) {
     const n = sources[i]!.tokens.length;
     if (!sources[i]!.duplicateFree) total += (n * (n - 1)) / 2;
-    for (let j = i + 1; j < sources.length; j++) if (!populationsApart(sources[i]!, sources[j]!)) total += n * sources[j]!.tokens.length;
+    for (let j = i + 1; j < sources.length; j++)
+      if (!populationsApart(sources[i]!, sources[j]!)) total += n * sources[j]!.tokens.length;
   }
   return total;
 }
@@ -395,7 +511,13 @@ function populationsApart(a: Pick<EngineSource, 'population'>, b: Pick<EngineSou
  * inside each source too, so that a field only one source holds (an NHS number, compared when
  * de-duplicating that source) has a u.
  */
-function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn | null)[][], F: number, count: number, seed: number): Float32Array {
+function randomPairSimilarities(
+  sources: EngineSource[],
+  fieldSets: (FieldColumn | null)[][],
+  F: number,
+  count: number,
+  seed: number,
+): Float32Array {
   let x = seed >>> 0;
   const rnd = (n: number) => {
     x ^= x << 13;
@@ -405,7 +527,8 @@ function randomPairSimilarities(sources: EngineSource[], fieldSets: (FieldColumn
   };
   const pairsOf = new Map<string, number[]>();
   const order: [number, number][] = [];
-  for (let i = 0; i < sources.length; i++) for (let j = i; j < sources.length; j++) if (i !== j || sources[i]!.tokens.length > 1) order.push([i, j]);
+  for (let i = 0; i < sources.length; i++)
+    for (let j = i; j < sources.length; j++) if (i !== j || sources[i]!.tokens.length > 1) order.push([i, j]);
   if (order.length === 0 || sources.some((s) => s.tokens.length === 0)) return new Float32Array(0);
   for (let k = 0; k < count; k++) {
     const [i, j] = order[k % order.length]!;
@@ -442,7 +565,8 @@ export function groupByAddress(
   entityIds: string[],
   opts: Pick<EngineOptions, 'maxHouseholdSize' | 'previousHouseholds' | 'runId'>,
 ): { householdIds: string[]; households: number; events: IdEvent[] } {
-  if (!prep.fieldNames.includes('postcode')) return { householdIds: new Array(prep.total).fill(''), households: 0, events: [] };
+  if (!prep.fieldNames.includes('postcode'))
+    return { householdIds: new Array(prep.total).fill(''), households: 0, events: [] };
   // A keyed encoding is deterministic: the same normalised postcode gives the same filter bytes, so
   // the bytes themselves are a postcode block the broker can form without learning the postcode.
   const { postcodeBlock, addressToken } = prep;
@@ -451,8 +575,18 @@ export function groupByAddress(
   // Exact address within a postcode only: "1 Tyne Gardens" and "2 Tyne Gardens" differ by one
   // bigram, so a fuzzy address link chains a whole street into one household. The normalisers
   // already fold abbreviations and case, so one person's address encodes the same in every source.
-  const grouped = groupHouseholds({ block: addresses.block, token: addresses.token, maxSize: opts.maxHouseholdSize ?? 20 });
-  const hh = assignHouseholdIds({ households: grouped.households, entityIds, previous: opts.previousHouseholds ?? new Map(), runId: opts.runId });
-  const householdOfEntity = (e: number) => (addresses.block[e] === NONE ? '' : hh.ids[grouped.households.clusterOf[e]!]!);
+  const grouped = groupHouseholds({
+    block: addresses.block,
+    token: addresses.token,
+    maxSize: opts.maxHouseholdSize ?? 20,
+  });
+  const hh = assignHouseholdIds({
+    households: grouped.households,
+    entityIds,
+    previous: opts.previousHouseholds ?? new Map(),
+    runId: opts.runId,
+  });
+  const householdOfEntity = (e: number) =>
+    addresses.block[e] === NONE ? '' : hh.ids[grouped.households.clusterOf[e]!]!;
   return { householdIds: Array.from(graph.entityOf, householdOfEntity), households: hh.ids.length, events: hh.events };
 }

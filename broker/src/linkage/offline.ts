@@ -23,7 +23,17 @@ export function readSource(path: string, duplicateFree: boolean): EngineSource {
     const clks = (JSON.parse(text) as { clks: string[] }).clks.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
     const bits = (clks[0]?.length ?? 0) * 8;
     if (clks.some((c) => c.length * 8 !== bits)) throw new Error(`${path}: CLKs of different lengths`);
-    return { name, duplicateFree, tokens: clks.map((_, i) => String(i)), clkBits: bits, clks, fieldSpecs: [], fieldMasks: new Array(clks.length).fill(0), fields: clks.map(() => null), blocks: clks.map(() => null) };
+    return {
+      name,
+      duplicateFree,
+      tokens: clks.map((_, i) => String(i)),
+      clkBits: bits,
+      clks,
+      fieldSpecs: [],
+      fieldMasks: new Array(clks.length).fill(0),
+      fields: clks.map(() => null),
+      blocks: clks.map(() => null),
+    };
   }
   const body = parseEncodedFile(text, path);
   const d = decodeSubmission(body);
@@ -53,18 +63,45 @@ export function linkFiles(
   if (dupes.length) throw new Error(`two inputs share the source name ${dupes[0]}: rename one`);
   const adults = opts.adults ?? [];
   const children = opts.children ?? [];
-  for (const [flag, list] of [['--duplicate-free', opts.duplicateFree], ['--adults', adults], ['--children', children]] as const) {
-    for (const d of list) if (!names.includes(d)) throw new Error(`${flag} names ${d}, which is not an input (inputs: ${names.join(', ')})`);
+  for (const [flag, list] of [
+    ['--duplicate-free', opts.duplicateFree],
+    ['--adults', adults],
+    ['--children', children],
+  ] as const) {
+    for (const d of list)
+      if (!names.includes(d))
+        throw new Error(`${flag} names ${d}, which is not an input (inputs: ${names.join(', ')})`);
   }
   const both = adults.find((a) => children.includes(a));
-  if (both !== undefined) throw new Error(`${both} is named in both --adults and --children: a source holds only adults, only children, or anyone`);
-  const population = (name: string) => (adults.includes(name) ? { population: 'adults' as const } : children.includes(name) ? { population: 'children' as const } : {});
-  const sources = paths.map((p) => ({ ...readSource(p, opts.duplicateFree.includes(sourceName(p))), ...population(sourceName(p)) }));
+  if (both !== undefined)
+    throw new Error(
+      `${both} is named in both --adults and --children: a source holds only adults, only children, or anyone`,
+    );
+  const population = (name: string) =>
+    adults.includes(name)
+      ? { population: 'adults' as const }
+      : children.includes(name)
+        ? { population: 'children' as const }
+        : {};
+  const sources = paths.map((p) => ({
+    ...readSource(p, opts.duplicateFree.includes(sourceName(p))),
+    ...population(sourceName(p)),
+  }));
   const fingerprints = new Set(paths.map((p) => (p.endsWith('.json') ? 'clkhash' : 'blindlink')));
   if (fingerprints.size > 1) throw new Error('mix of clkhash and blindlink files: encode every source the same way');
-  const mismatch = keyCheckMismatch(paths.map((p) => ({ agency: sourceName(p), key_check: headerKeyCheck(p) })), 'the input files');
+  const mismatch = keyCheckMismatch(
+    paths.map((p) => ({ agency: sourceName(p), key_check: headerKeyCheck(p) })),
+    'the input files',
+  );
   if (mismatch) throw new Error(mismatch);
-  return { sources, result: link(sources, { diceThreshold: opts.diceThreshold, runId: randomUUID(), ...(opts.clkOnly ? { clkOnly: true } : {}) }) };
+  return {
+    sources,
+    result: link(sources, {
+      diceThreshold: opts.diceThreshold,
+      runId: randomUUID(),
+      ...(opts.clkOnly ? { clkOnly: true } : {}),
+    }),
+  };
 }
 
 /** The key check in a blindlink file's header (read from its first line only), or null. */

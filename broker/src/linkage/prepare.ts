@@ -37,7 +37,10 @@ function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
 export function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
   const first = sources[0]!;
   for (const s of sources) {
-    if (s.clkBits !== first.clkBits) throw new Error(`source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`);
+    if (s.clkBits !== first.clkBits)
+      throw new Error(
+        `source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`,
+      );
   }
   // Fields every source can be compared on: the same name and size everywhere it appears.
   const bits = new Map<string, number>();
@@ -46,10 +49,14 @@ export function checkCompatible(sources: EngineSource[]): { names: string[]; per
   for (const s of sources) {
     for (const f of s.fieldSpecs) {
       const seen = bits.get(f.field);
-      if (seen !== undefined && seen !== f.bits) throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
+      if (seen !== undefined && seen !== f.bits)
+        throw new Error(`field ${f.field} has ${f.bits}-bit filters in ${s.name} but ${seen} elsewhere`);
       const flip = f.flip ?? 0;
       const seenFlip = flips.get(f.field);
-      if (seenFlip !== undefined && seenFlip !== flip) throw new Error(`field ${f.field} is flipped with probability ${flip} in ${s.name} but ${seenFlip} elsewhere: encode every source with the same schema`);
+      if (seenFlip !== undefined && seenFlip !== flip)
+        throw new Error(
+          `field ${f.field} is flipped with probability ${flip} in ${s.name} but ${seenFlip} elsewhere: encode every source with the same schema`,
+        );
       bits.set(f.field, f.bits);
       flips.set(f.field, flip);
       if (f.personal) personal.add(f.field);
@@ -105,10 +112,27 @@ export function prepareSources(sources: EngineSource[], opts: { clkOnly?: boolea
   );
   const { postcodeBlock, addressToken } = addressKeys(fieldNames, fieldSets, offsets, total);
   const blocks = sources.map((s, i) => withNameKeys(s.blocks, fieldNames, fieldSets[i]!));
-  return { compatible, fieldNames, offsets, total, sourceOf, clkSets, fieldSets, blocks, postcodeBlock, addressToken, clkMode: fieldNames.length < 2 };
+  return {
+    compatible,
+    fieldNames,
+    offsets,
+    total,
+    sourceOf,
+    clkSets,
+    fieldSets,
+    blocks,
+    postcodeBlock,
+    addressToken,
+    clkMode: fieldNames.length < 2,
+  };
 }
 
-function addressKeys(fieldNames: string[], fieldSets: (FieldColumn | null)[][], offsets: number[], total: number): { postcodeBlock: Uint32Array; addressToken: Uint32Array } {
+function addressKeys(
+  fieldNames: string[],
+  fieldSets: (FieldColumn | null)[][],
+  offsets: number[],
+  total: number,
+): { postcodeBlock: Uint32Array; addressToken: Uint32Array } {
   const postcodeBlock = new Uint32Array(total).fill(NONE);
   const addressToken = new Uint32Array(total).fill(NONE);
   const pc = fieldNames.indexOf('postcode');
@@ -147,7 +171,11 @@ export const NAME_KEY_FIELDS = ['given_name', 'surname'];
  * carries no keyed token at all, and a person whose two addresses differ (a move one system has
  * not caught up with) is never proposed. It reveals nothing new: equal filters are visibly equal.
  */
-function withNameKeys(blocks: (Uint8Array | null)[], fieldNames: string[], columns: (FieldColumn | null)[]): (Uint8Array | null)[] {
+function withNameKeys(
+  blocks: (Uint8Array | null)[],
+  fieldNames: string[],
+  columns: (FieldColumn | null)[],
+): (Uint8Array | null)[] {
   const cols = NAME_KEY_FIELDS.map((f) => fieldNames.indexOf(f)).map((k) => (k < 0 ? null : columns[k]!));
   // Flipped name filters of one name are not equal, so the key would propose nothing.
   if (cols.some((c) => !c || c.flip)) return blocks;
@@ -173,7 +201,10 @@ export interface SourceBlock {
 }
 
 /** Similarities per pair: record-level Dice and one Dice per shared field (NaN = missing), global record numbers. */
-export function pairSimilarities(blocks: SourceBlock[], prep: PreparedSources): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
+export function pairSimilarities(
+  blocks: SourceBlock[],
+  prep: PreparedSources,
+): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
   const { offsets, clkSets, fieldSets } = prep;
   const F = prep.fieldNames.length;
   const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);

@@ -59,16 +59,26 @@ export interface PseudonymOptions {
 }
 
 function mac(key: Uint8Array, id: string, kind: PseudonymKind, bytes: number): string {
-  if (!Number.isInteger(bytes) || bytes < 16 || bytes > 32) throw new RangeError('pseudonym length must be 16..32 bytes');
+  if (!Number.isInteger(bytes) || bytes < 16 || bytes > 32)
+    throw new RangeError('pseudonym length must be 16..32 bytes');
   checkName('id', id);
-  return createHmac('sha256', key).update(encodeInfo([kind, id])).digest().subarray(0, bytes).toString('base64url');
+  return createHmac('sha256', key)
+    .update(encodeInfo([kind, id]))
+    .digest()
+    .subarray(0, bytes)
+    .toString('base64url');
 }
 
 /**
  * The pseudonym of an id under a purpose key (from derivePurposeKey), optionally for one recipient.
  * For many ids, use pseudonymiser: it derives the recipient key once.
  */
-export function pseudonym(entityId: string, purposeKey: Uint8Array, recipient?: string, options: PseudonymOptions = {}): string {
+export function pseudonym(
+  entityId: string,
+  purposeKey: Uint8Array,
+  recipient?: string,
+  options: PseudonymOptions = {},
+): string {
   const key = recipient === undefined ? purposeKey : deriveRecipientKey(purposeKey, recipient);
   return mac(key, entityId, options.kind ?? 'entity', options.bytes ?? DEFAULT_PSEUDONYM_BYTES);
 }

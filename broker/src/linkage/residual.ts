@@ -26,7 +26,13 @@
 import type { EntityGraph, ScoredPairs } from './entities/index.js';
 import { NONE } from './entities/index.js';
 import { ADDRESS_FIELDS, pairSimilarities, type PreparedSources, type SourceBlock } from './prepare.js';
-import { expectedMatches, matchingProfile, pairwiseMarginals, profileMarginals, type MatchingProfile } from './scoring/assignment.js';
+import {
+  expectedMatches,
+  matchingProfile,
+  pairwiseMarginals,
+  profileMarginals,
+  type MatchingProfile,
+} from './scoring/assignment.js';
 import { similarityLevels, type ScoringModel } from './scoring/index.js';
 
 /**
@@ -100,7 +106,11 @@ function entitySources(entityOf: Uint32Array, sourceOf: Uint16Array, S: number):
  * addresses and matched one to one, best first; a group of two or more pairs whose every weight,
  * without its address and postcode evidence, reaches the threshold is linked whole.
  */
-function movedTogether(input: ResidualInput, covered: (g: number, s: number) => boolean, out: { a: number[]; b: number[]; weight: number[] }): number {
+function movedTogether(
+  input: ResidualInput,
+  covered: (g: number, s: number) => boolean,
+  out: { a: number[]; b: number[]; weight: number[] },
+): number {
   const { prep, pairs, model, threshold } = input;
   const byMove = new Map<string, number[]>();
   for (let k = 0; k < pairs.a.length; k++) {
@@ -124,7 +134,13 @@ function movedTogether(input: ResidualInput, covered: (g: number, s: number) => 
 
   // The address evidence of each pair, to take out.
   const addressFields = ADDRESS_FIELDS.map((f) => model.fields.findIndex((c) => c.field === f)).filter((f) => f >= 0);
-  const addressWeight = fieldWeights(prep, model, model.weights, addressFields, groups.flat().map((k) => orient(prep, pairs.a[k]!, pairs.b[k]!)));
+  const addressWeight = fieldWeights(
+    prep,
+    model,
+    model.weights,
+    addressFields,
+    groups.flat().map((k) => orient(prep, pairs.a[k]!, pairs.b[k]!)),
+  );
 
   let linked = 0;
   for (const ks of groups) {
@@ -143,7 +159,10 @@ function movedTogether(input: ResidualInput, covered: (g: number, s: number) => 
     }
     if (chosen.length < 2 || chosen.some((c) => !(c.w >= threshold))) continue;
     // The household's evidence is every pair's; each link carries it (capped as the others are).
-    const together = Math.min(chosen.reduce((sum, c) => sum + c.w, 0), 64);
+    const together = Math.min(
+      chosen.reduce((sum, c) => sum + c.w, 0),
+      64,
+    );
     for (const c of chosen) {
       out.a.push(Math.min(c.a, c.b));
       out.b.push(Math.max(c.a, c.b));
@@ -158,7 +177,13 @@ function movedTogether(input: ResidualInput, covered: (g: number, s: number) => 
  * Per record pair (a of the lower-numbered source first), its weights under `weights` summed over
  * `fields`, keyed a · total + b: the pairs' field similarities computed in one batch per pair of sources.
  */
-function fieldWeights(prep: PreparedSources, model: ScoringModel, weights: readonly (readonly number[])[], fields: number[], pairs: [number, number][]): Map<number, number> {
+function fieldWeights(
+  prep: PreparedSources,
+  model: ScoringModel,
+  weights: readonly (readonly number[])[],
+  fields: number[],
+  pairs: [number, number][],
+): Map<number, number> {
   const S = prep.offsets.length;
   const lists = new Map<number, number[]>();
   for (const [a, b] of pairs) {
@@ -167,7 +192,11 @@ function fieldWeights(prep: PreparedSources, model: ScoringModel, weights: reado
     list.push(a - prep.offsets[prep.sourceOf[a]!]!, b - prep.offsets[prep.sourceOf[b]!]!);
     lists.set(key, list);
   }
-  const blocks: SourceBlock[] = [...lists].map(([key, list]) => ({ i: Math.floor(key / S), j: key % S, pairs: Uint32Array.from(list) }));
+  const blocks: SourceBlock[] = [...lists].map(([key, list]) => ({
+    i: Math.floor(key / S),
+    j: key % S,
+    pairs: Uint32Array.from(list),
+  }));
   const { ga, gb, sims } = pairSimilarities(blocks, prep);
   const F = model.fields.length;
   const levels = similarityLevels(sims, model.fields);
@@ -209,7 +238,11 @@ interface Group {
 /** Groups of one address shape and pair of sources share one prior; this many at least, else they pool. */
 const MIN_GROUPS_PER_PRIOR = 30;
 
-function addressPass(input: ResidualInput, covered: (g: number, s: number) => boolean, emit: (a: number, b: number, p: number) => boolean): { links: number; priors: AddressPrior[] } {
+function addressPass(
+  input: ResidualInput,
+  covered: (g: number, s: number) => boolean,
+  emit: (a: number, b: number, p: number) => boolean,
+): { links: number; priors: AddressPrior[] } {
   const { prep, model } = input;
   const household = model.household!;
   const entityOf = input.graph.entityOf;
@@ -253,8 +286,16 @@ function addressPass(input: ResidualInput, covered: (g: number, s: number) => bo
 
   // Every member pair's co-resident reading (log2 m/h; the address fields carry none), in one batch.
   const memberPairs: [number, number][] = [];
-  for (const { A, B } of groups) for (const ua of A) for (const ub of B) for (const a of ua.members) for (const b of ub.members) memberPairs.push([a, b]);
-  const reading = fieldWeights(prep, model, household.weights, model.fields.map((_, f) => f), memberPairs);
+  for (const { A, B } of groups)
+    for (const ua of A)
+      for (const ub of B) for (const a of ua.members) for (const b of ub.members) memberPairs.push([a, b]);
+  const reading = fieldWeights(
+    prep,
+    model,
+    household.weights,
+    model.fields.map((_, f) => f),
+    memberPairs,
+  );
   for (const g of groups) {
     g.A.forEach((ua, i) =>
       g.B.forEach((ub, j) => {
@@ -344,7 +385,12 @@ function fitAddressPriors(groups: Group[], S: number): { rho: (g: Group) => numb
     const rho = gs.length >= MIN_GROUPS_PER_PRIOR ? fit(gs) : pooled(Math.floor(c / 2));
     rhoOf.set(c, rho);
     const pair = Math.floor(c / 2);
-    list.push({ sources: [Math.floor(pair / S), pair % S], shape: c % 2 === 0 ? 'one-to-one' : 'larger', groups: gs.length, rho });
+    list.push({
+      sources: [Math.floor(pair / S), pair % S],
+      shape: c % 2 === 0 ? 'one-to-one' : 'larger',
+      groups: gs.length,
+      rho,
+    });
   }
   return { rho: (g) => rhoOf.get(cell(g))!, list };
 }

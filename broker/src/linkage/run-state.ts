@@ -28,14 +28,19 @@ export interface RunSettings {
 
 /** Why a run with `now` settings cannot continue one made with `then` (null when it can). */
 export function settingsChange(then: RunSettings, now: RunSettings): string | null {
-  if (then.format !== now.format) return `the stored state is in format ${then.format}, this broker writes ${now.format}`;
-  if (then.policyId !== now.policyId || then.policyVersion !== now.policyVersion) return `the policy changed (${then.policyId} v${then.policyVersion} → ${now.policyId} v${now.policyVersion})`;
+  if (then.format !== now.format)
+    return `the stored state is in format ${then.format}, this broker writes ${now.format}`;
+  if (then.policyId !== now.policyId || then.policyVersion !== now.policyVersion)
+    return `the policy changed (${then.policyId} v${then.policyVersion} → ${now.policyId} v${now.policyVersion})`;
   if (then.schemaFingerprint !== now.schemaFingerprint) return 'the encoding schema changed';
   if (then.threshold !== now.threshold) return `the linkage threshold changed (${then.threshold} → ${now.threshold})`;
   const names = (s: RunSettings) =>
     s.sources
       .map((x) => {
-        const declared = [...(x.duplicateFree ? ['duplicate-free'] : []), ...(x.population ? [`${x.population} only`] : [])];
+        const declared = [
+          ...(x.duplicateFree ? ['duplicate-free'] : []),
+          ...(x.population ? [`${x.population} only`] : []),
+        ];
         return `${x.name}${declared.length ? ` (${declared.join(', ')})` : ''}`;
       })
       .join(', ');
@@ -71,10 +76,17 @@ export function decodeModel(text: string): StoredModel {
     if (v && typeof v === 'object' && '$number' in v) return Number((v as { $number: string }).$number);
     return v;
   }) as StoredModel;
-  if ((s.mode !== 'fellegi-sunter' && s.mode !== 'dice') || typeof s.threshold !== 'number' || !Array.isArray(s.fields) || !Array.isArray(s.blocking) || typeof s.fittedIn !== 'string') {
+  if (
+    (s.mode !== 'fellegi-sunter' && s.mode !== 'dice') ||
+    typeof s.threshold !== 'number' ||
+    !Array.isArray(s.fields) ||
+    !Array.isArray(s.blocking) ||
+    typeof s.fittedIn !== 'string'
+  ) {
     throw new Error('stored model: not a model record');
   }
-  if (s.mode === 'fellegi-sunter' && !s.fellegiSunter) throw new Error('stored model: Fellegi–Sunter scoring without its parameters');
+  if (s.mode === 'fellegi-sunter' && !s.fellegiSunter)
+    throw new Error('stored model: Fellegi–Sunter scoring without its parameters');
   return s;
 }
 

@@ -10,8 +10,24 @@ import { keyCheckMismatch } from '../submissions/key-check.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { link, type EngineOptions, type EngineProgress, type EngineResult, type EngineSource } from './engine.js';
-import { linkIncremental, modelToStore, sortByRecordKey, whyNotContinue, type IncrementalStats, type PreviousRun, type StoredModel } from './engine-incremental.js';
-import { decodePairs, decodeModel, encodePairs, encodeModel, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
+import {
+  linkIncremental,
+  modelToStore,
+  sortByRecordKey,
+  whyNotContinue,
+  type IncrementalStats,
+  type PreviousRun,
+  type StoredModel,
+} from './engine-incremental.js';
+import {
+  decodePairs,
+  decodeModel,
+  encodePairs,
+  encodeModel,
+  RUN_STATE_FORMAT,
+  settingsChange,
+  type RunSettings,
+} from './run-state.js';
 
 export type RunMode = 'full' | 'incremental';
 
@@ -34,8 +50,18 @@ export interface RunResult {
 }
 
 /** Decrypt a stored submission into the engine's input, its records in record-key order (see sortByRecordKey). */
-async function loadSource(db: Kysely<Database>, keys: BrokerKeyring, sub: { id: string; agency: string; clk_bits: number; header: Record<string, unknown> | null }, declared: RunSettings['sources'][number]): Promise<EngineSource> {
-  const rows = await db.selectFrom('encoding').select(['row_token', 'field_mask', 'payload']).where('submission_id', '=', sub.id).orderBy('row_token').execute();
+async function loadSource(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  sub: { id: string; agency: string; clk_bits: number; header: Record<string, unknown> | null },
+  declared: RunSettings['sources'][number],
+): Promise<EngineSource> {
+  const rows = await db
+    .selectFrom('encoding')
+    .select(['row_token', 'field_mask', 'payload'])
+    .where('submission_id', '=', sub.id)
+    .orderBy('row_token')
+    .execute();
   const parts: ReturnType<typeof openEncoding>[] = [];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
@@ -63,7 +89,11 @@ async function previousIds(db: Kysely<Database>, purpose: string, self: string) 
   const entities = new Map<string, string>();
   const households = new Map<string, string>();
   if (prev) {
-    const rows = await db.selectFrom('run_record').select(['record_key', 'entity_id', 'household_id']).where('run_id', '=', prev.id).execute();
+    const rows = await db
+      .selectFrom('run_record')
+      .select(['record_key', 'entity_id', 'household_id'])
+      .where('run_id', '=', prev.id)
+      .execute();
     for (const r of rows) {
       entities.set(r.record_key, r.entity_id);
       if (r.household_id) households.set(r.entity_id, r.household_id);
@@ -75,7 +105,13 @@ async function previousIds(db: Kysely<Database>, purpose: string, self: string) 
 type Plan = { mode: 'full'; why: string } | { mode: 'incremental'; previous: { id: string; submissionIds: string[] } };
 
 /** Full or incremental, from the request and the previous completed run (its settings only: cheap). */
-async function planRun(db: Kysely<Database>, purpose: string, settings: RunSettings, requested: RunOptions['mode'], self: string): Promise<Plan> {
+async function planRun(
+  db: Kysely<Database>,
+  purpose: string,
+  settings: RunSettings,
+  requested: RunOptions['mode'],
+  self: string,
+): Promise<Plan> {
   if (requested === 'full') return { mode: 'full', why: 'a full relink was requested' };
   const prev = await latestCompletedRunOrNull(db, purpose, self);
   if (!prev) return { mode: 'full', why: 'first run for this purpose' };
@@ -87,7 +123,10 @@ async function planRun(db: Kysely<Database>, purpose: string, settings: RunSetti
 }
 
 /** The previous run's state in full, or why it cannot be used. */
-async function loadPrevious(db: Kysely<Database>, prev: { id: string; submissionIds: string[] }): Promise<PreviousRun | string> {
+async function loadPrevious(
+  db: Kysely<Database>,
+  prev: { id: string; submissionIds: string[] },
+): Promise<PreviousRun | string> {
   const state = await db.selectFrom('run_state').selectAll().where('run_id', '=', prev.id).executeTakeFirst();
   if (!state) return `the previous run ${prev.id} has no stored state to continue from`;
   const rows = await db
@@ -96,7 +135,8 @@ async function loadPrevious(db: Kysely<Database>, prev: { id: string; submission
     .where('run_id', '=', prev.id)
     .orderBy('record_index')
     .execute();
-  if (rows.length !== state.record_count || rows.some((r, i) => r.record_index !== i)) return `the stored state of the previous run ${prev.id} is incomplete`;
+  if (rows.length !== state.record_count || rows.some((r, i) => r.record_index !== i))
+    return `the stored state of the previous run ${prev.id} is incomplete`;
   const settings = state.settings as unknown as RunSettings;
   const sourceIndex = new Map(prev.submissionIds.map((id, i) => [id, i]));
   const households = new Map<string, string>();
@@ -131,19 +171,38 @@ export type Enqueue = (trx: Transaction<Database>, runId: string) => Promise<voi
  * contributor, the policy version), and queue its job in the same transaction, so a run is never
  * queued without its job nor a job without its run. A retried job links exactly the same inputs.
  */
-export async function queueRun(db: Kysely<Database>, purpose: string, opts: RunOptions & { scheduledBy?: string }, enqueue: Enqueue): Promise<QueuedRun> {
+export async function queueRun(
+  db: Kysely<Database>,
+  purpose: string,
+  opts: RunOptions & { scheduledBy?: string },
+  enqueue: Enqueue,
+): Promise<QueuedRun> {
   const at = opts.at ?? new Date();
   const policy = await policyInForce(db, purpose, at);
   const doc = policy.document;
-  if (!policy.approval) throw refusal({ policyId: doc.id, policyVersion: doc.version, rule: 'approval', reason: `policy ${doc.id} v${doc.version}: not approved by an IG lead, so not in force` });
+  if (!policy.approval)
+    throw refusal({
+      policyId: doc.id,
+      policyVersion: doc.version,
+      rule: 'approval',
+      reason: `policy ${doc.id} v${doc.version}: not approved by an IG lead, so not in force`,
+    });
   // policyInForce falls back to the newest version when none is in date: a run needs one that is.
   if (!inForce(doc, at)) {
-    throw refusal({ policyId: doc.id, policyVersion: doc.version, rule: 'validity', reason: `policy ${doc.id} v${doc.version}: not in force (valid ${doc.validFrom} to ${doc.validUntil})` });
+    throw refusal({
+      policyId: doc.id,
+      policyVersion: doc.version,
+      rule: 'validity',
+      reason: `policy ${doc.id} v${doc.version}: not in force (valid ${doc.validFrom} to ${doc.validUntil})`,
+    });
   }
   const contributors = new Set(doc.contributors.map((c) => c.agency));
   const subs = (await latestSubmissions(db, purpose)).filter((s) => contributors.has(s.agency));
   if (subs.length < 2) {
-    throw new ProtocolError('no-submission', `purpose ${purpose} needs submissions from at least two contributing agencies to link; it has ${subs.length}`);
+    throw new ProtocolError(
+      'no-submission',
+      `purpose ${purpose} needs submissions from at least two contributing agencies to link; it has ${subs.length}`,
+    );
   }
   const runId = randomUUID();
   await db.transaction().execute(async (trx) => {
@@ -213,10 +272,23 @@ const breathe = () => new Promise<void>((r) => setImmediate(r));
  * newest attempt and deletes anything stored under the run id, so a run is stored once, whole. A run
  * already completed or failed is returned as it is (a duplicate job does nothing).
  */
-export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runId: string, o: ExecuteOptions = {}): Promise<RunResult> {
+export async function executeRun(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  runId: string,
+  o: ExecuteOptions = {},
+): Promise<RunResult> {
   const claimed = await db
     .updateTable('run')
-    .set((eb) => ({ status: 'running', attempt: eb('attempt', '+', 1), worker_id: o.workerId ?? null, heartbeat_at: new Date(), stage: 'loading', progress: null, error: null }))
+    .set((eb) => ({
+      status: 'running',
+      attempt: eb('attempt', '+', 1),
+      worker_id: o.workerId ?? null,
+      heartbeat_at: new Date(),
+      stage: 'loading',
+      progress: null,
+      error: null,
+    }))
     .where('id', '=', runId)
     .where('status', 'in', ['queued', 'running'])
     .returningAll()
@@ -224,13 +296,24 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
   if (!claimed) {
     const row = await db.selectFrom('run').selectAll().where('id', '=', runId).executeTakeFirst();
     if (!row) throw new Error(`run ${runId} does not exist (purged?)`);
-    return { runId, status: row.status === 'completed' ? 'completed' : 'failed', sources: row.submission_ids.length, matchedPairs: row.matched_pairs, mode: row.mode ?? 'full', modeReason: row.mode_reason ?? '', ...(row.error ? { error: row.error } : {}) };
+    return {
+      runId,
+      status: row.status === 'completed' ? 'completed' : 'failed',
+      sources: row.submission_ids.length,
+      matchedPairs: row.matched_pairs,
+      mode: row.mode ?? 'full',
+      modeReason: row.mode_reason ?? '',
+      ...(row.error ? { error: row.error } : {}),
+    };
   }
   const attempt = claimed.attempt;
-  const mine = <T extends { where: (...a: any[]) => T }>(q: T): T => q.where('id', '=', runId).where('attempt', '=', attempt);
+  const mine = <T extends { where: (...a: any[]) => T }>(q: T): T =>
+    q.where('id', '=', runId).where('attempt', '=', attempt);
   let superseded = false;
   const beat = async (extra: { stage?: string; progress?: string } = {}) => {
-    const r = await mine(db.updateTable('run').set({ heartbeat_at: new Date(), ...extra })).where('status', '=', 'running').executeTakeFirst();
+    const r = await mine(db.updateTable('run').set({ heartbeat_at: new Date(), ...extra }))
+      .where('status', '=', 'running')
+      .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) superseded = true;
   };
   // Heartbeats come from a timer: they go on while the engine works in its thread.
@@ -256,11 +339,21 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
   let mode: RunMode = 'full';
   let modeReason = '';
   try {
-    const policyRow = await db.selectFrom('policy').select('document').where('id', '=', claimed.policy_id).where('version', '=', claimed.policy_version).executeTakeFirst();
+    const policyRow = await db
+      .selectFrom('policy')
+      .select('document')
+      .where('id', '=', claimed.policy_id)
+      .where('version', '=', claimed.policy_version)
+      .executeTakeFirst();
     if (!policyRow) throw new Error(`policy ${claimed.policy_id} v${claimed.policy_version} is no longer stored`);
     const doc = policyRow.document as unknown as PolicyDocument;
     const contributors = new Map(doc.contributors.map((c) => [c.agency, c]));
-    const byId = new Map((await db.selectFrom('submission').selectAll().where('id', 'in', claimed.submission_ids).execute()).map((s) => [s.id, s]));
+    const byId = new Map(
+      (await db.selectFrom('submission').selectAll().where('id', 'in', claimed.submission_ids).execute()).map((s) => [
+        s.id,
+        s,
+      ]),
+    );
     const subs = claimed.submission_ids.map((id) => {
       const s = byId.get(id);
       if (!s) throw new Error(`submission ${id} of this run is no longer stored (purged?)`);
@@ -275,7 +368,11 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
       // A population is left out when undeclared, as in states stored before populations existed.
       sources: subs.map((s) => {
         const c = contributors.get(s.agency);
-        return { name: s.agency, duplicateFree: c?.duplicateFree ?? false, ...(c?.population ? { population: c.population } : {}) };
+        return {
+          name: s.agency,
+          duplicateFree: c?.duplicateFree ?? false,
+          ...(c?.population ? { population: c.population } : {}),
+        };
       }),
     };
     const plan = await planRun(db, claimed.purpose, settings, claimed.requested_mode, runId);
@@ -285,7 +382,9 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
 
     const fingerprints = new Set(subs.map((s) => s.schema_fingerprint));
     if (fingerprints.size > 1) {
-      throw new Error(`submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`);
+      throw new Error(
+        `submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`,
+      );
     }
     // Stored submissions passed this check against each other's, but a policy change can bring in a
     // contributor whose current submission never met the others'.
@@ -293,7 +392,8 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
     if (keyMismatch) throw new Error(keyMismatch);
     const loading = performance.now();
     const sources: EngineSource[] = [];
-    for (const s of subs) sources.push(await loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!));
+    for (const s of subs)
+      sources.push(await loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!));
     report({ stage: 'blocking', records: sources.reduce((n, s) => n + s.tokens.length, 0) }, true);
     let previous: PreviousRun | null = null;
     if (plan.mode === 'incremental') {
@@ -334,8 +434,17 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
       const storing = performance.now();
       // First, and under the row's lock: only the newest attempt stores. Then whatever an earlier
       // attempt of this run might have stored is replaced, never added to.
-      const own = await trx.updateTable('run').set({ heartbeat_at: new Date() }).where('id', '=', runId).where('attempt', '=', attempt).where('status', '=', 'running').executeTakeFirst();
-      if (Number(own.numUpdatedRows) === 0) throw new SupersededError(`run ${runId}: attempt ${attempt} was taken over by a newer attempt; it stores nothing`);
+      const own = await trx
+        .updateTable('run')
+        .set({ heartbeat_at: new Date() })
+        .where('id', '=', runId)
+        .where('attempt', '=', attempt)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      if (Number(own.numUpdatedRows) === 0)
+        throw new SupersededError(
+          `run ${runId}: attempt ${attempt} was taken over by a newer attempt; it stores nothing`,
+        );
       await trx.deleteFrom('run_record').where('run_id', '=', runId).execute();
       await trx.deleteFrom('run_event').where('run_id', '=', runId).execute();
       await trx.deleteFrom('run_state').where('run_id', '=', runId).execute();
@@ -343,33 +452,77 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
       const rows: Insertable<RunRecordTable>[] = [];
       sources.forEach((s, i) =>
         s.tokens.forEach((token) => {
-          rows.push({ run_id: runId, submission_id: subs[i]!.id, row_token: token, record_key: result.recordKeys[g]!, entity_id: result.entityIds[g]!, household_id: result.householdIds[g] || null, record_index: g });
+          rows.push({
+            run_id: runId,
+            submission_id: subs[i]!.id,
+            row_token: token,
+            record_key: result.recordKeys[g]!,
+            entity_id: result.entityIds[g]!,
+            household_id: result.householdIds[g] || null,
+            record_index: g,
+          });
           g++;
         }),
       );
-      for (let k = 0; k < rows.length; k += 2000) await trx.insertInto('run_record').values(rows.slice(k, k + 2000)).execute();
+      for (let k = 0; k < rows.length; k += 2000)
+        await trx
+          .insertInto('run_record')
+          .values(rows.slice(k, k + 2000))
+          .execute();
       const events = result.events.map((e, seq) => ({ run_id: runId, seq, kind: e.kind, detail: JSON.stringify(e) }));
-      for (let k = 0; k < events.length; k += 2000) await trx.insertInto('run_event').values(events.slice(k, k + 2000)).execute();
+      for (let k = 0; k < events.length; k += 2000)
+        await trx
+          .insertInto('run_event')
+          .values(events.slice(k, k + 2000))
+          .execute();
       await trx
         .insertInto('run_state')
-        .values({ run_id: runId, settings: JSON.stringify(settings), model: encodeModel(stored), links: encodePairs(result.pairs), record_count: rows.length })
+        .values({
+          run_id: runId,
+          settings: JSON.stringify(settings),
+          model: encodeModel(stored),
+          links: encodePairs(result.pairs),
+          record_count: rows.length,
+        })
         .execute();
       const { model: _model, ...scoring } = result.scoring;
       // The engine's stage times, and the run's own I/O: decrypting and reading, and storing.
       const seconds = { ...result.stats.seconds, load: loadSeconds, store: (performance.now() - storing) / 1000 };
       const stats = { ...result.stats, seconds, ...(incremental ? { incremental } : {}) };
-      const progress = { records: result.stats.records, candidatePairs: result.stats.candidatePairs, pairsScored: result.stats.candidatePairs, entities: result.stats.entities };
+      const progress = {
+        records: result.stats.records,
+        candidatePairs: result.stats.candidatePairs,
+        pairsScored: result.stats.candidatePairs,
+        entities: result.stats.entities,
+      };
       await trx
         .updateTable('run')
-        .set({ status: 'completed', matched_pairs: linked, finished_at: new Date(), scoring: JSON.stringify(scoring), stats: JSON.stringify(stats), mode, mode_reason: modeReason, stage: 'done', progress: JSON.stringify(progress) })
+        .set({
+          status: 'completed',
+          matched_pairs: linked,
+          finished_at: new Date(),
+          scoring: JSON.stringify(scoring),
+          stats: JSON.stringify(stats),
+          mode,
+          mode_reason: modeReason,
+          stage: 'done',
+          progress: JSON.stringify(progress),
+        })
         .where('id', '=', runId)
         .execute();
     });
     return { runId, status: 'completed', sources: sourcesCount, matchedPairs: linked, mode, modeReason };
   } catch (err) {
-    if (err instanceof SupersededError || superseded) throw err instanceof SupersededError ? err : new SupersededError(`run ${runId}: attempt ${attempt} was taken over by a newer attempt`);
+    if (err instanceof SupersededError || superseded)
+      throw err instanceof SupersededError
+        ? err
+        : new SupersededError(`run ${runId}: attempt ${attempt} was taken over by a newer attempt`);
     const error = err instanceof Error ? err.message : String(err);
-    await mine(db.updateTable('run').set({ status: 'failed', error, finished_at: new Date(), mode, mode_reason: modeReason, stage: 'failed' })).execute();
+    await mine(
+      db
+        .updateTable('run')
+        .set({ status: 'failed', error, finished_at: new Date(), mode, mode_reason: modeReason, stage: 'failed' }),
+    ).execute();
     return { runId, status: 'failed', sources: sourcesCount, matchedPairs: 0, mode, modeReason, error };
   } finally {
     clearInterval(timer);
@@ -381,7 +534,12 @@ export async function executeRun(db: Kysely<Database>, keys: BrokerKeyring, runI
  * Queue and link a run in this process, on this event loop, and wait for it: for benches, tests and
  * tools that hold the database themselves. The API and the scheduler queue runs for workers instead.
  */
-export async function runLinkage(db: Kysely<Database>, keys: BrokerKeyring, purpose: string, opts: RunOptions = {}): Promise<RunResult> {
+export async function runLinkage(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  purpose: string,
+  opts: RunOptions = {},
+): Promise<RunResult> {
   const q = await queueRun(db, purpose, opts, async () => {});
   return executeRun(db, keys, q.runId, { workerId: 'inline' });
 }

@@ -18,19 +18,36 @@ export async function addPerson(
   db: Kysely<Database>,
   args: { username: string; role: PersonRole; password: string; createdBy: string; purposes?: string[] },
 ): Promise<void> {
-  if (!USERNAME.test(args.username)) throw new ProtocolError('invalid-body', `username "${args.username}" must be lower-case letters, digits, . _ - (2–63 characters)`);
+  if (!USERNAME.test(args.username))
+    throw new ProtocolError(
+      'invalid-body',
+      `username "${args.username}" must be lower-case letters, digits, . _ - (2–63 characters)`,
+    );
   const policy = checkPasswordPolicy(args.password, { username: args.username });
   if (!policy.ok) throw new ProtocolError('invalid-body', `password refused: ${policy.reasons.join('; ')}`);
-  if ((args.purposes?.length ?? 0) > 0 && args.role !== 'analyst') throw new ProtocolError('invalid-body', 'only analysts are assigned to purposes');
+  if ((args.purposes?.length ?? 0) > 0 && args.role !== 'analyst')
+    throw new ProtocolError('invalid-body', 'only analysts are assigned to purposes');
   const hash = await hashPassword(args.password);
   await db.transaction().execute(async (trx) => {
-    const exists = await trx.selectFrom('person').select('username').where('username', '=', args.username).executeTakeFirst();
+    const exists = await trx
+      .selectFrom('person')
+      .select('username')
+      .where('username', '=', args.username)
+      .executeTakeFirst();
     if (exists) throw new ProtocolError('agency-exists', `a person named ${args.username} already exists`);
     await trx
       .insertInto('person')
-      .values({ username: args.username, role: args.role, password_hash: hash, lockout: JSON.stringify(INITIAL_LOCKOUT_STATE), created_by: args.createdBy, created_at: new Date() })
+      .values({
+        username: args.username,
+        role: args.role,
+        password_hash: hash,
+        lockout: JSON.stringify(INITIAL_LOCKOUT_STATE),
+        created_by: args.createdBy,
+        created_at: new Date(),
+      })
       .execute();
-    for (const purpose of args.purposes ?? []) await trx.insertInto('analyst_assignment').values({ username: args.username, purpose }).execute();
+    for (const purpose of args.purposes ?? [])
+      await trx.insertInto('analyst_assignment').values({ username: args.username, purpose }).execute();
   });
 }
 
@@ -38,7 +55,12 @@ export async function addPerson(
  * Check a login. Throttled per account: after a failure the next attempt must wait (1 s, 2 s, 4 s…),
  * and ten failures lock the account. A refused or failed login never says whether the user exists.
  */
-export async function login(db: Kysely<Database>, username: string, password: string, now = new Date()): Promise<{ username: string; role: PersonRole }> {
+export async function login(
+  db: Kysely<Database>,
+  username: string,
+  password: string,
+  now = new Date(),
+): Promise<{ username: string; role: PersonRole }> {
   const person = await db.selectFrom('person').selectAll().where('username', '=', username).executeTakeFirst();
   if (!person) {
     await verifyPassword(null, password); // same work as a real check, so timing does not reveal unknown users
@@ -46,21 +68,37 @@ export async function login(db: Kysely<Database>, username: string, password: st
   }
   const gate = loginGate(person.lockout, now);
   if (!gate.allowed) {
-    const wait = gate.retryAfterMs === null ? 'until an admin unlocks it' : `for ${Math.ceil(gate.retryAfterMs / 1000)} s`;
-    throw new ProtocolError('rate-limited', gate.reason === 'locked' ? `account locked after repeated failures; try again ${wait}` : `too many failed logins; wait ${wait}`);
+    const wait =
+      gate.retryAfterMs === null ? 'until an admin unlocks it' : `for ${Math.ceil(gate.retryAfterMs / 1000)} s`;
+    throw new ProtocolError(
+      'rate-limited',
+      gate.reason === 'locked'
+        ? `account locked after repeated failures; try again ${wait}`
+        : `too many failed logins; wait ${wait}`,
+    );
   }
   const ok = await verifyPassword(person.password_hash, password);
   const next = nextLockoutState(person.lockout, ok ? 'success' : 'failure', now);
-  await db.updateTable('person').set({ lockout: JSON.stringify(next) }).where('username', '=', username).execute();
+  await db
+    .updateTable('person')
+    .set({ lockout: JSON.stringify(next) })
+    .where('username', '=', username)
+    .execute();
   if (!ok) throw new ProtocolError('bad-credentials', 'unknown user or wrong password');
   return { username, role: person.role };
 }
 
 export async function unlockPerson(db: Kysely<Database>, username: string): Promise<void> {
-  const r = await db.updateTable('person').set({ lockout: JSON.stringify(INITIAL_LOCKOUT_STATE) }).where('username', '=', username).executeTakeFirst();
+  const r = await db
+    .updateTable('person')
+    .set({ lockout: JSON.stringify(INITIAL_LOCKOUT_STATE) })
+    .where('username', '=', username)
+    .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw new ProtocolError('not-found', `no person named ${username}`);
 }
 
 export async function analystPurposes(db: Kysely<Database>, username: string): Promise<string[]> {
-  return (await db.selectFrom('analyst_assignment').select('purpose').where('username', '=', username).execute()).map((r) => r.purpose);
+  return (await db.selectFrom('analyst_assignment').select('purpose').where('username', '=', username).execute()).map(
+    (r) => r.purpose,
+  );
 }

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
-import { decide, decideContribution, type ContributionDecision, type Decision, type ReleaseRequest } from '@blindlink/policies';
+import {
+  decide,
+  decideContribution,
+  type ContributionDecision,
+  type Decision,
+  type ReleaseRequest,
+} from '@blindlink/policies';
 import type { Database } from '../db/schema.js';
 import { policyInForce, type StoredPolicy } from './store.js';
 
@@ -9,12 +15,29 @@ import { policyInForce, type StoredPolicy } from './store.js';
  * then let the pure engine decide. Every route that releases or accepts data goes through here.
  */
 
-function unapproved(p: StoredPolicy): { allow: false; policyId: string; policyVersion: number; rule: string; reason: string } {
+function unapproved(p: StoredPolicy): {
+  allow: false;
+  policyId: string;
+  policyVersion: number;
+  rule: string;
+  reason: string;
+} {
   const d = p.document;
-  return { allow: false, policyId: d.id, policyVersion: d.version, rule: 'approval', reason: `policy ${d.id} v${d.version}: not approved by an IG lead, so not in force` };
+  return {
+    allow: false,
+    policyId: d.id,
+    policyVersion: d.version,
+    rule: 'approval',
+    reason: `policy ${d.id} v${d.version}: not approved by an IG lead, so not in force`,
+  };
 }
 
-export async function judgeRelease(db: Kysely<Database>, purpose: string, req: Omit<ReleaseRequest, 'at'>, at = new Date()): Promise<{ decision: Decision; policy: StoredPolicy }> {
+export async function judgeRelease(
+  db: Kysely<Database>,
+  purpose: string,
+  req: Omit<ReleaseRequest, 'at'>,
+  at = new Date(),
+): Promise<{ decision: Decision; policy: StoredPolicy }> {
   const policy = await policyInForce(db, purpose, at);
   const decision = policy.approval ? decide(policy.document, { ...req, at }) : unapproved(policy);
   return { decision, policy };
@@ -29,7 +52,9 @@ export async function judgeContribution(
   at = new Date(),
 ): Promise<{ decision: ContributionDecision; policy: StoredPolicy }> {
   const policy = await policyInForce(db, purpose, at);
-  const decision = policy.approval ? decideContribution(policy.document, agency, at, identifiers, attributes) : unapproved(policy);
+  const decision = policy.approval
+    ? decideContribution(policy.document, agency, at, identifiers, attributes)
+    : unapproved(policy);
   return { decision, policy };
 }
 

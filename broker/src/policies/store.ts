@@ -15,19 +15,48 @@ export interface StoredPolicy {
  * Store a validated policy version. Versions are immutable: loading the same (id, version) again is a
  * no-op when the content is identical and an error when it differs.
  */
-export async function storePolicy(db: Kysely<Database>, policy: LoadedPolicy, loadedBy = 'operator'): Promise<'stored' | 'unchanged'> {
+export async function storePolicy(
+  db: Kysely<Database>,
+  policy: LoadedPolicy,
+  loadedBy = 'operator',
+): Promise<'stored' | 'unchanged'> {
   const { document: doc, contentHash } = policy;
   return db.transaction().execute(async (trx) => {
-    const same = await trx.selectFrom('policy').select(['content_hash']).where('id', '=', doc.id).where('version', '=', doc.version).executeTakeFirst();
+    const same = await trx
+      .selectFrom('policy')
+      .select(['content_hash'])
+      .where('id', '=', doc.id)
+      .where('version', '=', doc.version)
+      .executeTakeFirst();
     if (same) {
       if (same.content_hash === contentHash) return 'unchanged';
-      throw new ProtocolError('policy-version-conflict', `policy ${doc.id} v${doc.version} is already loaded with different content; give the change a new version`);
+      throw new ProtocolError(
+        'policy-version-conflict',
+        `policy ${doc.id} v${doc.version} is already loaded with different content; give the change a new version`,
+      );
     }
-    const other = await trx.selectFrom('policy').select('id').where('purpose', '=', doc.purpose).where('id', '!=', doc.id).executeTakeFirst();
-    if (other) throw new ProtocolError('policy-version-conflict', `purpose ${doc.purpose} is already governed by policy ${other.id}`);
+    const other = await trx
+      .selectFrom('policy')
+      .select('id')
+      .where('purpose', '=', doc.purpose)
+      .where('id', '!=', doc.id)
+      .executeTakeFirst();
+    if (other)
+      throw new ProtocolError(
+        'policy-version-conflict',
+        `purpose ${doc.purpose} is already governed by policy ${other.id}`,
+      );
     await trx
       .insertInto('policy')
-      .values({ id: doc.id, version: doc.version, purpose: doc.purpose, content_hash: contentHash, document: JSON.stringify(doc), loaded_at: new Date(), loaded_by: loadedBy })
+      .values({
+        id: doc.id,
+        version: doc.version,
+        purpose: doc.purpose,
+        content_hash: contentHash,
+        document: JSON.stringify(doc),
+        loaded_at: new Date(),
+        loaded_by: loadedBy,
+      })
       .execute();
     return 'stored';
   });
@@ -40,10 +69,25 @@ const personOf = (actor: string) => actor.slice(actor.indexOf(':') + 1);
  * An IG lead approves a version. Separation of duties: the approver must be an IG lead and must not be
  * the person who loaded the version.
  */
-export async function approvePolicy(db: Kysely<Database>, id: string, version: number, approver: string): Promise<StoredPolicy> {
-  const person = await db.selectFrom('person').select(['username', 'role', 'created_by']).where('username', '=', approver).executeTakeFirst();
-  if (person?.role !== 'ig-lead') throw new ProtocolError('forbidden', `${approver} is not an IG lead; only an IG lead approves policies`);
-  const row = await db.selectFrom('policy').selectAll().where('id', '=', id).where('version', '=', version).executeTakeFirst();
+export async function approvePolicy(
+  db: Kysely<Database>,
+  id: string,
+  version: number,
+  approver: string,
+): Promise<StoredPolicy> {
+  const person = await db
+    .selectFrom('person')
+    .select(['username', 'role', 'created_by'])
+    .where('username', '=', approver)
+    .executeTakeFirst();
+  if (person?.role !== 'ig-lead')
+    throw new ProtocolError('forbidden', `${approver} is not an IG lead; only an IG lead approves policies`);
+  const row = await db
+    .selectFrom('policy')
+    .selectAll()
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
   if (!row) throw new ProtocolError('not-found', `no policy ${id} v${version} is loaded`);
   if (personOf(row.loaded_by) === approver) {
     throw new ProtocolError('forbidden', `${approver} loaded policy ${id} v${version}; another person must approve it`);
@@ -51,7 +95,10 @@ export async function approvePolicy(db: Kysely<Database>, id: string, version: n
   // Otherwise an admin could create an IG-lead account for himself and approve his own policy. (The
   // host operator running the CLI is outside this check: whoever holds the broker's host holds its keys.)
   if (row.loaded_by.startsWith('admin:') && person.created_by === row.loaded_by) {
-    throw new ProtocolError('forbidden', `${approver}'s account was created by ${row.loaded_by}, who loaded policy ${id} v${version}; an IG lead created by someone else must approve it`);
+    throw new ProtocolError(
+      'forbidden',
+      `${approver}'s account was created by ${row.loaded_by}, who loaded policy ${id} v${version}; an IG lead created by someone else must approve it`,
+    );
   }
   await db
     .insertInto('policy_approval')
@@ -64,8 +111,16 @@ export async function approvePolicy(db: Kysely<Database>, id: string, version: n
 async function versionsOf(db: Kysely<Database>, purpose: string): Promise<StoredPolicy[]> {
   const rows = await db
     .selectFrom('policy')
-    .leftJoin('policy_approval', (j) => j.onRef('policy_approval.policy_id', '=', 'policy.id').onRef('policy_approval.version', '=', 'policy.version'))
-    .select(['policy.document', 'policy.content_hash', 'policy.loaded_by', 'policy_approval.approved_by', 'policy_approval.approved_at'])
+    .leftJoin('policy_approval', (j) =>
+      j.onRef('policy_approval.policy_id', '=', 'policy.id').onRef('policy_approval.version', '=', 'policy.version'),
+    )
+    .select([
+      'policy.document',
+      'policy.content_hash',
+      'policy.loaded_by',
+      'policy_approval.approved_by',
+      'policy_approval.approved_at',
+    ])
     .where('policy.purpose', '=', purpose)
     .orderBy('policy.version', 'desc')
     .execute();

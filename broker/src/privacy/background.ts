@@ -18,18 +18,27 @@ export class BackgroundError extends Error {}
 /** Parses `field,value,count` (header first). Errors name the line; duplicate rows are summed. */
 export function parseBackground(text: string, source: string): Background {
   const lines = text.split(/\r?\n/);
-  if ((lines[0] ?? '').trim().toLowerCase() !== 'field,value,count') throw new BackgroundError(`${source}: the first line must be the header field,value,count`);
+  if ((lines[0] ?? '').trim().toLowerCase() !== 'field,value,count')
+    throw new BackgroundError(`${source}: the first line must be the header field,value,count`);
   const counts = new Map<string, Map<string, number>>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
     const cells = line.split(',');
-    if (cells.length !== 3) throw new BackgroundError(`${source} line ${i + 1}: expected 3 comma-separated cells (field,value,count), found ${cells.length}`);
+    if (cells.length !== 3)
+      throw new BackgroundError(
+        `${source} line ${i + 1}: expected 3 comma-separated cells (field,value,count), found ${cells.length}`,
+      );
     const [field, value, countText] = cells as [string, string, string];
-    if (!(BACKGROUND_FIELDS as readonly string[]).includes(field)) throw new BackgroundError(`${source} line ${i + 1}: field must be one of ${BACKGROUND_FIELDS.join(', ')}`);
-    if (!/^[a-z0-9 ]{1,100}$/.test(value)) throw new BackgroundError(`${source} line ${i + 1}: value must be normalised (lower-case letters, digits, spaces; at most 100)`);
+    if (!(BACKGROUND_FIELDS as readonly string[]).includes(field))
+      throw new BackgroundError(`${source} line ${i + 1}: field must be one of ${BACKGROUND_FIELDS.join(', ')}`);
+    if (!/^[a-z0-9 ]{1,100}$/.test(value))
+      throw new BackgroundError(
+        `${source} line ${i + 1}: value must be normalised (lower-case letters, digits, spaces; at most 100)`,
+      );
     const count = Number(countText);
-    if (!Number.isFinite(count) || count <= 0) throw new BackgroundError(`${source} line ${i + 1}: count must be a positive number`);
+    if (!Number.isFinite(count) || count <= 0)
+      throw new BackgroundError(`${source} line ${i + 1}: count must be a positive number`);
     const m = counts.get(field) ?? new Map<string, number>();
     m.set(value, (m.get(value) ?? 0) + count);
     counts.set(field, m);
@@ -50,7 +59,9 @@ export function loadBackground(path?: string): Background {
   try {
     text = readFileSync(path ?? SHIPPED_BACKGROUND, 'utf8');
   } catch (e) {
-    throw new BackgroundError(`cannot read background ${path ?? 'shipped table'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new BackgroundError(
+      `cannot read background ${path ?? 'shipped table'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseBackground(text, path ?? 'shipped:privacy-background.csv');
 }
@@ -65,11 +76,17 @@ export function nameTokens(value: string): string[] {
 }
 
 /** Full names (given × surname) under independence, most frequent first, at most `limit`. */
-export function fullNameBackground(given: readonly BackgroundValue[], surname: readonly BackgroundValue[], limit = 100_000): BackgroundValue[] {
+export function fullNameBackground(
+  given: readonly BackgroundValue[],
+  surname: readonly BackgroundValue[],
+  limit = 100_000,
+): BackgroundValue[] {
   const tg = given.reduce((a, v) => a + v.count, 0);
   const ts = surname.reduce((a, v) => a + v.count, 0);
   const side = Math.ceil(Math.sqrt(limit)) * 2;
   const out: BackgroundValue[] = [];
-  for (const g of given.slice(0, side)) for (const s of surname.slice(0, side)) out.push({ value: `${g.value} ${s.value}`, count: (g.count / tg) * (s.count / ts) * Math.min(tg, ts) });
+  for (const g of given.slice(0, side))
+    for (const s of surname.slice(0, side))
+      out.push({ value: `${g.value} ${s.value}`, count: (g.count / tg) * (s.count / ts) * Math.min(tg, ts) });
   return sortValues(out).slice(0, limit);
 }

@@ -36,7 +36,11 @@ function rankedGroups(groups: Map<string, number[]>): [string, number[]][] {
   return [...groups].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
 }
 
-export function frequencyAlignment(keys: readonly (string | null)[], background: readonly BackgroundValue[], top = 10): AttackResult {
+export function frequencyAlignment(
+  keys: readonly (string | null)[],
+  background: readonly BackgroundValue[],
+  top = 10,
+): AttackResult {
   const guesses: (string[] | null)[] = new Array(keys.length).fill(null);
   const confident = new Uint8Array(keys.length);
   rankedGroups(groupKeys(keys)).forEach(([, members], r) => {
@@ -133,7 +137,12 @@ export interface AlignmentEstimate {
  * from the background (repeated, for an interval), scaled by how much of the observed data repeats
  * compared with such a sample. Filters that never repeat (per-record randomness) give exactly 0.
  */
-export function estimateAlignment(keys: readonly (string | null)[], background: readonly BackgroundValue[], seed: string, reps = 20): AlignmentEstimate {
+export function estimateAlignment(
+  keys: readonly (string | null)[],
+  background: readonly BackgroundValue[],
+  seed: string,
+  reps = 20,
+): AlignmentEstimate {
   const observed = groupSizes(keys);
   const method = `simulated rank alignment of ${reps} samples of ${observed.records} drawn from the background, scaled by the observed share of repeated filters`;
   if (observed.repeatedShare === 0 || background.length === 0) return { rate: 0, lo: 0, hi: 0, method };

@@ -23,7 +23,11 @@ export interface GraphOptions {
 const QUANTILES = [0.999, 0.995, 0.99, 0.98, 0.95, 0.9];
 const TOP_SIMS = 5;
 
-export function graphMatching(column: Pick<FieldColumn, 'filters' | 'bits'>, background: readonly BackgroundValue[], opts: GraphOptions = {}): AttackResult {
+export function graphMatching(
+  column: Pick<FieldColumn, 'filters' | 'bits'>,
+  background: readonly BackgroundValue[],
+  opts: GraphOptions = {},
+): AttackResult {
   const top = opts.top ?? 10;
   const d = distinctFilters(column.filters, column.bits);
   const G = Math.min(opts.nodes ?? 1500, d.words.length, background.length);
@@ -35,13 +39,26 @@ export function graphMatching(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
   const total = background.reduce((a, v) => a + v.count, 0);
   const values = background.slice(0, G);
 
-  const encSim = (i: number, j: number): number => dice(d.words[order[i]!]!, d.words[order[j]!]!, d.pops[order[i]!]!, d.pops[order[j]!]!);
+  const encSim = (i: number, j: number): number =>
+    dice(d.words[order[i]!]!, d.words[order[j]!]!, d.pops[order[i]!]!, d.pops[order[j]!]!);
   const tokenIds = new Map<string, number>();
-  const valueTokens = values.map((v) => Int32Array.from(nameTokens(v.value).map((t) => tokenIds.get(t) ?? (tokenIds.set(t, tokenIds.size), tokenIds.size - 1))).sort());
+  const valueTokens = values.map((v) =>
+    Int32Array.from(
+      nameTokens(v.value).map((t) => tokenIds.get(t) ?? (tokenIds.set(t, tokenIds.size), tokenIds.size - 1)),
+    ).sort(),
+  );
   const valSim = (i: number, j: number): number => setDice(valueTokens[i]!, valueTokens[j]!);
 
-  const encFeatures = features(G, encSim, order.map((f) => Math.log(d.counts[f]!)));
-  const valFeatures = features(G, valSim, values.map((v) => Math.log((v.count / total) * records)));
+  const encFeatures = features(
+    G,
+    encSim,
+    order.map((f) => Math.log(d.counts[f]!)),
+  );
+  const valFeatures = features(
+    G,
+    valSim,
+    values.map((v) => Math.log((v.count / total) * records)),
+  );
 
   // Nearest values in feature space.
   const F = encFeatures[0]!.length;
@@ -55,7 +72,9 @@ export function graphMatching(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
     return all.sort((x, y) => x.dist - y.dist || x.v - y.v).slice(0, top);
   });
   // Top guess: greedy one-to-one over the close pairs (each value explains one filter).
-  const pairs = near.flatMap((list, e) => list.map((c) => ({ e, v: c.v, dist: c.dist }))).sort((x, y) => x.dist - y.dist || x.e - y.e || x.v - y.v);
+  const pairs = near
+    .flatMap((list, e) => list.map((c) => ({ e, v: c.v, dist: c.dist })))
+    .sort((x, y) => x.dist - y.dist || x.e - y.e || x.v - y.v);
   const first = new Int32Array(G).fill(-1);
   const taken = new Uint8Array(G);
   for (const p of pairs) {
@@ -73,7 +92,10 @@ export function graphMatching(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
     const [a, b] = near[e]!;
     confidentDistinct[f] = a && b && a.dist < 0.7 * b.dist ? 1 : 0;
   });
-  return { guesses: spread(d, perDistinct, null), confident: Uint8Array.from(spread(d, Array.from(confidentDistinct), 0)) };
+  return {
+    guesses: spread(d, perDistinct, null),
+    confident: Uint8Array.from(spread(d, Array.from(confidentDistinct), 0)),
+  };
 }
 
 /** Per node: log degree at each quantile threshold, its top similarities, its log frequency; standardised. */
@@ -99,7 +121,13 @@ function features(n: number, sim: (i: number, j: number) => number, logFreq: num
       pushTop(topSims[j]!, s);
     }
   }
-  const rows = Array.from({ length: n }, (_, i) => Float64Array.from([...degree.map((dg) => Math.log1p(dg[i]!)), ...topSims[i]!.concat(new Array(TOP_SIMS).fill(0)).slice(0, TOP_SIMS), logFreq[i]!]));
+  const rows = Array.from({ length: n }, (_, i) =>
+    Float64Array.from([
+      ...degree.map((dg) => Math.log1p(dg[i]!)),
+      ...topSims[i]!.concat(new Array(TOP_SIMS).fill(0)).slice(0, TOP_SIMS),
+      logFreq[i]!,
+    ]),
+  );
   // Standardise each feature within its graph; frequency counts twice (the strongest signal when it exists).
   const F = rows[0]!.length;
   for (let f = 0; f < F; f++) {

@@ -1,9 +1,38 @@
 /** Privacy attacks on encoded files and the report built from them (docs/privacy-report.md). */
-export { BACKGROUND_FIELDS, BackgroundError, fullNameBackground, loadBackground, nameTokens, parseBackground, SHIPPED_BACKGROUND } from './background.js';
-export { crossSourceEquality, estimateAlignment, frequencyAlignment, groupSizes, type AlignmentEstimate, type CrossSource, type GroupSizes } from './frequency.js';
+export {
+  BACKGROUND_FIELDS,
+  BackgroundError,
+  fullNameBackground,
+  loadBackground,
+  nameTokens,
+  parseBackground,
+  SHIPPED_BACKGROUND,
+} from './background.js';
+export {
+  crossSourceEquality,
+  estimateAlignment,
+  frequencyAlignment,
+  groupSizes,
+  type AlignmentEstimate,
+  type CrossSource,
+  type GroupSizes,
+} from './frequency.js';
 export { patternMining, type MiningOptions, type MiningResult } from './mining.js';
 export { graphMatching, type GraphOptions } from './graph.js';
-export { ATTACKS, privacyReport, PrivacyInputError, REPORT_FORMAT, reportDigest, type AttackName, type AttackOutcome, type FieldReport, type PrivacyReport, type PrivacySource, type ReportOptions, type Truth } from './report.js';
+export {
+  ATTACKS,
+  privacyReport,
+  PrivacyInputError,
+  REPORT_FORMAT,
+  reportDigest,
+  type AttackName,
+  type AttackOutcome,
+  type FieldReport,
+  type PrivacyReport,
+  type PrivacySource,
+  type ReportOptions,
+  type Truth,
+} from './report.js';
 export { formatReport } from './format.js';
 export { parseTruth, readPrivacySource, runPrivacyReport, type PrivacyReportOptions } from './command.js';
 export { wilson, type Rate } from './stats.js';

@@ -29,7 +29,10 @@ export interface MiningOptions {
   maxItemsets?: number;
   top?: number;
   /** For diagnosis: the mined itemsets, their q-grams and the sampled records. */
-  debug?: (d: { itemsets: { positions: number[]; support: number; records: Uint32Array; gram: string | null }[]; sample: number[] }) => void;
+  debug?: (d: {
+    itemsets: { positions: number[]; support: number; records: Uint32Array; gram: string | null }[];
+    sample: number[];
+  }) => void;
 }
 
 export interface MiningResult extends AttackResult {
@@ -38,11 +41,20 @@ export interface MiningResult extends AttackResult {
   bitsPerToken: number;
 }
 
-export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, background: readonly BackgroundValue[], opts: MiningOptions): MiningResult {
+export function patternMining(
+  column: Pick<FieldColumn, 'filters' | 'bits'>,
+  background: readonly BackgroundValue[],
+  opts: MiningOptions,
+): MiningResult {
   const top = opts.top ?? 10;
   const d = distinctFilters(column.filters, column.bits);
   const m = column.bits;
-  const none: MiningResult = { guesses: spread(d, [], null), confident: new Uint8Array(column.filters.length), itemsets: 0, bitsPerToken: 0 };
+  const none: MiningResult = {
+    guesses: spread(d, [], null),
+    confident: new Uint8Array(column.filters.length),
+    itemsets: 0,
+    bitsPerToken: 0,
+  };
   if (d.words.length === 0 || background.length === 0 || m > 2048) return none;
 
   // ── sample records and build one bit column per position ──
@@ -192,13 +204,26 @@ export function patternMining(column: Pick<FieldColumn, 'filters' | 'bits'>, bac
         return { value: v.value, s };
       });
       const best = topK(scored, top);
-      hit = { guesses: best.map((b) => b.value), confident: best.length > 0 && (best.length === 1 || best[0]!.s - best[1]!.s >= 1) };
+      hit = {
+        guesses: best.map((b) => b.value),
+        confident: best.length > 0 && (best.length === 1 || best[0]!.s - best[1]!.s >= 1),
+      };
       cache.set(key, hit);
     }
     return hit;
   });
-  const guesses = spread(d, perDistinct.map((h) => h.guesses), null);
-  const confident = Uint8Array.from(spread(d, perDistinct.map((h) => (h.confident ? 1 : 0)), 0));
+  const guesses = spread(
+    d,
+    perDistinct.map((h) => h.guesses),
+    null,
+  );
+  const confident = Uint8Array.from(
+    spread(
+      d,
+      perDistinct.map((h) => (h.confident ? 1 : 0)),
+      0,
+    ),
+  );
   return { guesses, confident, itemsets: kept.length, bitsPerToken: k };
 }
 

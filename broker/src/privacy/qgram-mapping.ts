@@ -27,7 +27,10 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
   const valueGrams = background.map((v) => nameTokens(v.value).filter((t) => !t.startsWith('w:')));
   background.forEach((v, i) => valueGrams[i]!.forEach((g) => gramCount.set(g, (gramCount.get(g) ?? 0) + v.count)));
   const C = Math.min(gramCount.size, Math.max(60, 2 * I));
-  const grams = [...gramCount].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, C).map(([g]) => g);
+  const grams = [...gramCount]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, C)
+    .map(([g]) => g);
   const gIndex = new Map(grams.map((g, i) => [g, i]));
   const gFreq = grams.map((g) => gramCount.get(g)! / total);
   const gJoint = new Float64Array(C * C);
@@ -37,7 +40,9 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
   });
   const iFreq = itemsets.map((it) => it.support);
   const iJoint = new Float64Array(I * I);
-  for (let i = 0; i < I; i++) for (let j = i; j < I; j++) iJoint[i * I + j] = iJoint[j * I + i] = andCount(itemsets[i]!.records, itemsets[j]!.records) / S;
+  for (let i = 0; i < I; i++)
+    for (let j = i; j < I; j++)
+      iJoint[i * I + j] = iJoint[j * I + i] = andCount(itemsets[i]!.records, itemsets[j]!.records) / S;
 
   // Soft assignment S(i, g), started from frequency alone (broad: the background is another
   // population) and sharpened by co-occurrence: i is g if the itemsets i co-occurs with are, in the
@@ -87,7 +92,8 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
     soft = next;
   }
   const all: { i: number; g: number; s: number }[] = [];
-  for (let i = 0; i < I; i++) for (let g = 0; g < C; g++) if (soft[i * C + g]! > 1e-4) all.push({ i, g, s: soft[i * C + g]! });
+  for (let i = 0; i < I; i++)
+    for (let g = 0; g < C; g++) if (soft[i * C + g]! > 1e-4) all.push({ i, g, s: soft[i * C + g]! });
   all.sort((x, y) => y.s - x.s || x.i - y.i || x.g - y.g);
   const a = new Array<number>(I).fill(-1);
   const used = new Uint8Array(C);
@@ -106,4 +112,3 @@ function normaliseRows(m: Float64Array, rows: number, cols: number): void {
     if (sum > 0) for (let c = 0; c < cols; c++) m[r * cols + c]! /= sum;
   }
 }
-

@@ -9,7 +9,15 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type EncodedHeader, type EncodedRecord } from '@blindlink/protocol';
 import { fullNameBackground } from './background.js';
-import { crossSourceEquality, estimateAlignment, frequencyAlignment, groupSizes, type AlignmentEstimate, type CrossSource, type GroupSizes } from './frequency.js';
+import {
+  crossSourceEquality,
+  estimateAlignment,
+  frequencyAlignment,
+  groupSizes,
+  type AlignmentEstimate,
+  type CrossSource,
+  type GroupSizes,
+} from './frequency.js';
 import { graphMatching } from './graph.js';
 import { patternMining } from './mining.js';
 import { unbalance } from './unbalance.js';
@@ -80,7 +88,9 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
   const hardening = sources[0]!.header.hardening.join(',');
   for (const s of sources) {
     if (s.header.schema.fingerprint !== fp || s.header.hardening.join(',') !== hardening) {
-      throw new PrivacyInputError(`${s.name} uses another encoding (schema fingerprint or hardening) than ${sources[0]!.name}: report them separately`);
+      throw new PrivacyInputError(
+        `${s.name} uses another encoding (schema fingerprint or hardening) than ${sources[0]!.name}: report them separately`,
+      );
     }
   }
   const seed = opts.seed ?? 'blindlink-privacy-report';
@@ -102,10 +112,16 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
     tokens.map((t) => {
       const v = opts.truth?.get(t);
       if (!v) return null;
-      if (field === 'full_name') return v.given_name !== undefined && v.surname !== undefined ? `${v.given_name} ${v.surname}` : null;
+      if (field === 'full_name')
+        return v.given_name !== undefined && v.surname !== undefined ? `${v.given_name} ${v.surname}` : null;
       return v[field as 'given_name'] ?? null;
     });
-  const outcome = (res: AttackResult, keys: readonly (string | null)[], truth: (string | null)[] | null, extra: Omit<AttackOutcome, 'measured'> = {}): AttackOutcome => {
+  const outcome = (
+    res: AttackResult,
+    keys: readonly (string | null)[],
+    truth: (string | null)[] | null,
+    extra: Omit<AttackOutcome, 'measured'> = {},
+  ): AttackOutcome => {
     const o: AttackOutcome = { ...extra };
     if (truth) o.measured = measure(res.guesses, keys, truth);
     let n = 0;
@@ -127,21 +143,37 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
     if (bits === undefined) continue;
     const keys = column(field);
     const truth = opts.truth ? truthOf(field) : null;
-    const report: FieldReport = { field, groups: groupSizes(keys), crossSource: crossSourceEquality(keys, source), attacks: {} };
+    const report: FieldReport = {
+      field,
+      groups: groupSizes(keys),
+      crossSource: crossSourceEquality(keys, source),
+      attacks: {},
+    };
     const results: Partial<Record<AttackName, AttackResult>> = {};
     if (!bg) notes.push(`the background has no ${field} frequencies: ${field} was not attacked`);
     else {
       if (attacks.includes('frequency')) {
         results.frequency = frequencyAlignment(keys, bg);
-        report.attacks.frequency = outcome(results.frequency, keys, truth, { estimated: estimateAlignment(keys, bg, `${seed}:${field}`) });
+        report.attacks.frequency = outcome(results.frequency, keys, truth, {
+          estimated: estimateAlignment(keys, bg, `${seed}:${field}`),
+        });
       }
       // Balanced filters are undone first (complementary position pairs); the header says so too.
-      const view = attacks.includes('mining') || attacks.includes('graph') ? (unbalance(keys, bits) ?? { filters: keys, bits }) : { filters: keys, bits };
-      if (view.bits !== bits) notes.push(`${field}: balanced filters undone (complementary position pairs), attacked at ${view.bits} bits`);
+      const view =
+        attacks.includes('mining') || attacks.includes('graph')
+          ? (unbalance(keys, bits) ?? { filters: keys, bits })
+          : { filters: keys, bits };
+      if (view.bits !== bits)
+        notes.push(`${field}: balanced filters undone (complementary position pairs), attacked at ${view.bits} bits`);
       if (attacks.includes('mining')) {
-        const m = patternMining(view, bg, { seed: `${seed}:${field}`, ...(opts.miningSample ? { sample: opts.miningSample } : {}) });
+        const m = patternMining(view, bg, {
+          seed: `${seed}:${field}`,
+          ...(opts.miningSample ? { sample: opts.miningSample } : {}),
+        });
         results.mining = m;
-        report.attacks.mining = outcome(m, keys, truth, { detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken } });
+        report.attacks.mining = outcome(m, keys, truth, {
+          detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken },
+        });
       }
       if (attacks.includes('graph')) {
         results.graph = graphMatching(view, bg, opts.graphNodes ? { nodes: opts.graphNodes } : {});
@@ -159,12 +191,20 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
     const s = column('surname');
     const keys = g.map((x, i) => (x !== null && s[i] !== null ? `${x}|${s[i]}` : null));
     const truth = opts.truth ? truthOf('full_name') : null;
-    const report: FieldReport = { field: 'full_name', groups: groupSizes(keys), crossSource: crossSourceEquality(keys, source), attacks: {} };
+    const report: FieldReport = {
+      field: 'full_name',
+      groups: groupSizes(keys),
+      crossSource: crossSourceEquality(keys, source),
+      attacks: {},
+    };
     const bgG = opts.background.fields.get('given_name');
     const bgS = opts.background.fields.get('surname');
     if (bgG && bgS) {
       const bg = fullNameBackground(bgG, bgS);
-      if (attacks.includes('frequency')) report.attacks.frequency = outcome(frequencyAlignment(keys, bg), keys, truth, { estimated: estimateAlignment(keys, bg, `${seed}:full_name`) });
+      if (attacks.includes('frequency'))
+        report.attacks.frequency = outcome(frequencyAlignment(keys, bg), keys, truth, {
+          estimated: estimateAlignment(keys, bg, `${seed}:full_name`),
+        });
       for (const a of ['mining', 'graph'] as const) {
         const rg = perField.get('given_name')![a];
         const rs = perField.get('surname')![a];
@@ -177,15 +217,27 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
   const dobBits = bitsOf.get('dob');
   if (dobBits !== undefined) {
     const keys = column('dob');
-    fields.push({ field: 'dob', groups: groupSizes(keys), crossSource: crossSourceEquality(keys, source), attacks: {} });
-    notes.push('dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one filter per distinct date');
+    fields.push({
+      field: 'dob',
+      groups: groupSizes(keys),
+      crossSource: crossSourceEquality(keys, source),
+      attacks: {},
+    });
+    notes.push(
+      'dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one filter per distinct date',
+    );
   }
   if (fields.length === 0) notes.push('no given_name, surname or dob filters in these files: nothing to attack');
 
   const body: Omit<PrivacyReport, 'digest'> = {
     format: REPORT_FORMAT,
     formatVersion: 1,
-    inputs: sources.map((s) => ({ source: s.name, records: s.records.length, schema: `${s.header.schema.id}@${s.header.schema.version}`, hardening: s.header.hardening })),
+    inputs: sources.map((s) => ({
+      source: s.name,
+      records: s.records.length,
+      schema: `${s.header.schema.id}@${s.header.schema.version}`,
+      hardening: s.header.hardening,
+    })),
     background: { source: opts.background.source, digest: opts.background.digest },
     truth: opts.truth ? { rows: truthRows } : null,
     fields,
@@ -196,7 +248,11 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
 }
 
 /** Top-1 and top-10 against truth, over records that have both a filter and a true value. */
-function measure(guesses: Guesses, keys: readonly (string | null)[], truth: readonly (string | null)[]): { top1: Rate; top10: Rate } {
+function measure(
+  guesses: Guesses,
+  keys: readonly (string | null)[],
+  truth: readonly (string | null)[],
+): { top1: Rate; top10: Rate } {
   let n = 0;
   let k1 = 0;
   let k10 = 0;
@@ -224,7 +280,6 @@ function combine(g: AttackResult, s: AttackResult): AttackResult {
   });
   return { guesses, confident: g.confident.map((c, i) => c & s.confident[i]!) };
 }
-
 
 export function reportDigest(body: Omit<PrivacyReport, 'digest'>): string {
   return 'sha256:' + createHash('sha256').update(canonicalJson(body)).digest('hex');

@@ -9,7 +9,10 @@ import { createHash } from 'node:crypto';
 import { distinctFilters } from './columns.js';
 
 /** The unbalanced view of a field column, or null when its filters are not balanced. */
-export function unbalance(filters: readonly (string | null)[], bits: number): { filters: (string | null)[]; bits: number } | null {
+export function unbalance(
+  filters: readonly (string | null)[],
+  bits: number,
+): { filters: (string | null)[]; bits: number } | null {
   const d = distinctFilters(filters, bits);
   const D = d.words.length;
   if (D < 20 || bits % 16 !== 0) return null;
@@ -51,7 +54,7 @@ function popcount(c: Uint32Array): number {
   for (const v of c) {
     let x = v - ((v >>> 1) & 0x55555555);
     x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    n += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+    n += Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
   }
   return n;
 }

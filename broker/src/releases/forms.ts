@@ -1,4 +1,10 @@
-import type { AggregateRule, DiscrepancyRule, FamilyCriteriaRule, PolicyDocument, PseudonymRule } from '@blindlink/policies';
+import type {
+  AggregateRule,
+  DiscrepancyRule,
+  FamilyCriteriaRule,
+  PolicyDocument,
+  PseudonymRule,
+} from '@blindlink/policies';
 import { ProtocolError } from '@blindlink/protocol';
 import { pseudonymiser } from '../linkage/pseudonyms.js';
 import { aggregateRelease, type Dimension } from './aggregate/index.js';
@@ -22,7 +28,13 @@ function groupBy<T>(items: T[], key: (t: T) => string | null): Map<string, T[]> 
 }
 
 /** Per row of the recipient: a keyed pseudonym of its entity (per purpose, optionally per recipient). */
-export function pseudonyms(records: RunRecord[], requester: string, rule: PseudonymRule, purpose: string, masterKey: Uint8Array) {
+export function pseudonyms(
+  records: RunRecord[],
+  requester: string,
+  rule: PseudonymRule,
+  purpose: string,
+  masterKey: Uint8Array,
+) {
   const p = pseudonymiser(masterKey, purpose, rule.perRecipient ? { recipient: requester } : {});
   return records.filter((r) => r.agency === requester).map((r) => ({ token: r.token, pseudonym: p(r.entityId) }));
 }
@@ -54,7 +66,11 @@ export function familyCriteria(records: RunRecord[], requester: string, rule: Fa
       if ((declared.get(r.agency) ?? []).some((c) => CHILD_CRITERIA.includes(c))) children = true;
     }
     if (met.size < rule.atLeast || (rule.requireDependentChildren && !children)) continue;
-    families.push({ tokens: mine.map((r) => r.token).sort(), criteriaMet: met.size, ...(rule.includeCriteria ? { criteria: [...met].sort() } : {}) });
+    families.push({
+      tokens: mine.map((r) => r.token).sort(),
+      criteriaMet: met.size,
+      ...(rule.includeCriteria ? { criteria: [...met].sort() } : {}),
+    });
   }
   return families;
 }
@@ -65,7 +81,8 @@ export function aggregate(records: RunRecord[], rule: AggregateRule, doc: Policy
   const entitiesOf = groupBy(records, (r) => r.agency);
   const knownTo = new Map<string, Set<string>>();
   for (const g of rule.groupBy) {
-    if (g.startsWith('known_to:')) knownTo.set(g, new Set((entitiesOf.get(g.slice('known_to:'.length)) ?? []).map((r) => r.entityId)));
+    if (g.startsWith('known_to:'))
+      knownTo.set(g, new Set((entitiesOf.get(g.slice('known_to:'.length)) ?? []).map((r) => r.entityId)));
   }
   const dimensions: Dimension[] = rule.groupBy.map((g) => {
     if (g.startsWith('known_to:')) return { name: g, values: ['yes', 'no'] };
@@ -90,7 +107,10 @@ export function aggregate(records: RunRecord[], rule: AggregateRule, doc: Policy
   const opts = { threshold: rule.suppressBelowOrAt ?? 7, ...(rule.roundTo ? { roundTo: rule.roundTo } : {}) };
   const release = aggregateRelease(complete, dimensions, opts);
   const missing = rows.length - complete.length;
-  return { ...release, notes: [...release.notes, ...(missing ? [`${missing} rows lacked a grouping attribute and are not counted`] : [])] };
+  return {
+    ...release,
+    notes: [...release.notes, ...(missing ? [`${missing} rows lacked a grouping attribute and are not counted`] : [])],
+  };
 }
 
 /**
@@ -105,7 +125,9 @@ export function discrepancies(records: RunRecord[], requester: string, rule: Dis
     const households = groupBy(records, (r) => r.householdId);
     for (const r of records) {
       if (r.agency !== requester || r.attributes?.single_person_discount !== true || !r.householdId) continue;
-      const others = (households.get(r.householdId) ?? []).filter((o) => o.entityId !== r.entityId && evidence.has(o.agency));
+      const others = (households.get(r.householdId) ?? []).filter(
+        (o) => o.entityId !== r.entityId && evidence.has(o.agency),
+      );
       const sources = new Set(others.map((o) => o.agency));
       if (others.length > 0) flagged.push({ token: r.token, corroboratingSources: sources.size });
     }
@@ -116,9 +138,18 @@ export function discrepancies(records: RunRecord[], requester: string, rule: Dis
     const byHousehold = groupBy(records, (r) => r.householdId);
     for (const app of records) {
       if (app.agency !== requester) continue;
-      if (!app.address?.postcode) throw new ProtocolError('invalid-body', 'school-residency needs address and postcode field filters in the applications');
-      const candidates = [...(byEntity.get(app.entityId) ?? []), ...(app.householdId ? byHousehold.get(app.householdId) ?? [] : [])];
-      const sources = new Set(candidates.filter((c) => evidence.has(c.agency) && samePlace(c.address, app.address)).map((c) => c.agency));
+      if (!app.address?.postcode)
+        throw new ProtocolError(
+          'invalid-body',
+          'school-residency needs address and postcode field filters in the applications',
+        );
+      const candidates = [
+        ...(byEntity.get(app.entityId) ?? []),
+        ...(app.householdId ? (byHousehold.get(app.householdId) ?? []) : []),
+      ];
+      const sources = new Set(
+        candidates.filter((c) => evidence.has(c.agency) && samePlace(c.address, app.address)).map((c) => c.agency),
+      );
       if (sources.size === 0) flagged.push({ token: app.token, corroboratingSources: 0 });
     }
     return flagged;

@@ -11,10 +11,24 @@ import { runForRequester } from './run-view.js';
 export async function membershipAnswers(db: Kysely<Database>, purpose: string, requester: string, of: string) {
   const { run, mine, subs } = await runForRequester(db, purpose, requester);
   const theirs = subs.find((s) => s.agency === of);
-  if (!theirs) throw new ProtocolError('run-outdated', `the latest linkage run for ${purpose} holds no submission from ${of}`);
-  const rows = await db.selectFrom('run_record').select(['row_token', 'entity_id']).where('run_id', '=', run.id).where('submission_id', '=', mine.id).orderBy('row_token').execute();
+  if (!theirs)
+    throw new ProtocolError('run-outdated', `the latest linkage run for ${purpose} holds no submission from ${of}`);
+  const rows = await db
+    .selectFrom('run_record')
+    .select(['row_token', 'entity_id'])
+    .where('run_id', '=', run.id)
+    .where('submission_id', '=', mine.id)
+    .orderBy('row_token')
+    .execute();
   const theirEntities = new Set(
-    (await db.selectFrom('run_record').select('entity_id').where('run_id', '=', run.id).where('submission_id', '=', theirs.id).execute()).map((r) => r.entity_id),
+    (
+      await db
+        .selectFrom('run_record')
+        .select('entity_id')
+        .where('run_id', '=', run.id)
+        .where('submission_id', '=', theirs.id)
+        .execute()
+    ).map((r) => r.entity_id),
   );
   return { runId: run.id, answers: rows.map((r) => ({ token: r.row_token, known: theirEntities.has(r.entity_id) })) };
 }

@@ -16,7 +16,12 @@ export interface RunRecord {
   address?: { postcode: Uint8Array | null; address: Uint8Array | null };
 }
 
-function fieldFilter(fields: Uint8Array | null, mask: number, specs: { field: string; bits: number }[], name: string): Uint8Array | null {
+function fieldFilter(
+  fields: Uint8Array | null,
+  mask: number,
+  specs: { field: string; bits: number }[],
+  name: string,
+): Uint8Array | null {
   const k = specs.findIndex((s) => s.field === name);
   if (k < 0 || !fields || !(mask & (1 << k))) return null;
   let at = 0;
@@ -25,22 +30,50 @@ function fieldFilter(fields: Uint8Array | null, mask: number, specs: { field: st
 }
 
 /** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
-export async function loadRunRecords(db: Kysely<Database>, keys: BrokerKeyring, runId: string, opts: { payload: boolean; addresses?: boolean }): Promise<RunRecord[]> {
+export async function loadRunRecords(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  runId: string,
+  opts: { payload: boolean; addresses?: boolean },
+): Promise<RunRecord[]> {
   const rows = await db
     .selectFrom('run_record')
     .innerJoin('submission', 'submission.id', 'run_record.submission_id')
-    .innerJoin('encoding', (j) => j.onRef('encoding.submission_id', '=', 'run_record.submission_id').onRef('encoding.row_token', '=', 'run_record.row_token'))
-    .select(['submission.agency', 'submission.header', 'run_record.submission_id', 'run_record.row_token', 'run_record.entity_id', 'run_record.household_id', 'encoding.field_mask', 'encoding.payload'])
+    .innerJoin('encoding', (j) =>
+      j
+        .onRef('encoding.submission_id', '=', 'run_record.submission_id')
+        .onRef('encoding.row_token', '=', 'run_record.row_token'),
+    )
+    .select([
+      'submission.agency',
+      'submission.header',
+      'run_record.submission_id',
+      'run_record.row_token',
+      'run_record.entity_id',
+      'run_record.household_id',
+      'encoding.field_mask',
+      'encoding.payload',
+    ])
     .where('run_record.run_id', '=', runId)
     .execute();
   return rows.map((r) => {
-    const rec: RunRecord = { agency: r.agency, submissionId: r.submission_id, token: r.row_token, entityId: r.entity_id, householdId: r.household_id, attributes: null };
+    const rec: RunRecord = {
+      agency: r.agency,
+      submissionId: r.submission_id,
+      token: r.row_token,
+      entityId: r.entity_id,
+      householdId: r.household_id,
+      attributes: null,
+    };
     if (opts.payload) {
       const parts = openEncoding(keys, r.submission_id, r.row_token, new Uint8Array(r.payload));
       rec.attributes = parts.attributes;
       if (opts.addresses) {
         const specs = ((r.header ?? {}) as { fieldFilters?: { field: string; bits: number }[] }).fieldFilters ?? [];
-        rec.address = { postcode: fieldFilter(parts.fields, r.field_mask, specs, 'postcode'), address: fieldFilter(parts.fields, r.field_mask, specs, 'address') };
+        rec.address = {
+          postcode: fieldFilter(parts.fields, r.field_mask, specs, 'postcode'),
+          address: fieldFilter(parts.fields, r.field_mask, specs, 'address'),
+        };
       }
     }
     return rec;
@@ -50,5 +83,7 @@ export async function loadRunRecords(db: Kysely<Database>, keys: BrokerKeyring, 
 /** Same place: identical postcode encoding and address encodings at least this alike. */
 export function samePlace(a: RunRecord['address'], b: RunRecord['address'], threshold = 0.9): boolean {
   if (!a?.postcode || !b?.postcode || !a.address || !b.address) return false;
-  return Buffer.compare(Buffer.from(a.postcode), Buffer.from(b.postcode)) === 0 && dice(a.address, b.address) >= threshold;
+  return (
+    Buffer.compare(Buffer.from(a.postcode), Buffer.from(b.postcode)) === 0 && dice(a.address, b.address) >= threshold
+  );
 }

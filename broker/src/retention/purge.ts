@@ -21,23 +21,65 @@ const days = (iso: string) => Number(iso.slice(1, -1));
  * Releases are not stored (only their digests, in the audit trail, which is kept). Each purpose's
  * deletion is audited with its counts; with dryRun nothing is deleted and nothing audited.
  */
-export async function purge(db: Kysely<Database>, actor: string, opts: { now?: Date; dryRun?: boolean } = {}): Promise<PurgeResult[]> {
+export async function purge(
+  db: Kysely<Database>,
+  actor: string,
+  opts: { now?: Date; dryRun?: boolean } = {},
+): Promise<PurgeResult[]> {
   const now = opts.now ?? new Date();
   const purposes = await db.selectFrom('policy').select('purpose').distinct().execute();
   const out: PurgeResult[] = [];
   for (const { purpose } of purposes) {
-    const newest = await db.selectFrom('policy').select(['document']).where('purpose', '=', purpose).orderBy('version', 'desc').limit(1).executeTakeFirstOrThrow();
+    const newest = await db
+      .selectFrom('policy')
+      .select(['document'])
+      .where('purpose', '=', purpose)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     const doc = newest.document as unknown as PolicyDocument;
     const encodingsBefore = new Date(now.getTime() - days(doc.retention.encodings) * 86_400_000);
     const linkageBefore = new Date(now.getTime() - days(doc.retention.linkage) * 86_400_000);
     const result = await db.transaction().execute(async (trx) => {
       // Counted from when the agency last submitted it: re-submitting an earlier file provides it anew.
-      const subs = await trx.selectFrom('submission').select(['id', 'record_count']).where('purpose', '=', purpose).where('current_at', '<', encodingsBefore).execute();
-      const runs = await trx.selectFrom('run').select('id').where('purpose', '=', purpose).where('started_at', '<', linkageBefore).execute();
-      const r: PurgeResult = { purpose, policy: `${doc.id} v${doc.version}`, submissions: subs.length, encodings: subs.reduce((n, s) => n + s.record_count, 0), runs: runs.length };
+      const subs = await trx
+        .selectFrom('submission')
+        .select(['id', 'record_count'])
+        .where('purpose', '=', purpose)
+        .where('current_at', '<', encodingsBefore)
+        .execute();
+      const runs = await trx
+        .selectFrom('run')
+        .select('id')
+        .where('purpose', '=', purpose)
+        .where('started_at', '<', linkageBefore)
+        .execute();
+      const r: PurgeResult = {
+        purpose,
+        policy: `${doc.id} v${doc.version}`,
+        submissions: subs.length,
+        encodings: subs.reduce((n, s) => n + s.record_count, 0),
+        runs: runs.length,
+      };
       if (opts.dryRun) return r;
-      if (runs.length) await trx.deleteFrom('run').where('id', 'in', runs.map((x) => x.id)).execute();
-      if (subs.length) await trx.deleteFrom('submission').where('id', 'in', subs.map((x) => x.id)).execute();
+      if (runs.length)
+        await trx
+          .deleteFrom('run')
+          .where(
+            'id',
+            'in',
+            runs.map((x) => x.id),
+          )
+          .execute();
+      if (subs.length)
+        await trx
+          .deleteFrom('submission')
+          .where(
+            'id',
+            'in',
+            subs.map((x) => x.id),
+          )
+          .execute();
       return r;
     });
     if (!opts.dryRun && (result.submissions || result.runs)) {

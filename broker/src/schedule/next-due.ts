@@ -42,7 +42,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(timeZone, f);
   }
   return f;
@@ -51,7 +60,8 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 /** The zone's wall clock at an instant, as milliseconds of the same reading taken as UTC. */
 function wallClock(ms: number, timeZone: string): number {
   const p: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatter(timeZone).formatToParts(new Date(ms)))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
 }
 
@@ -69,7 +79,10 @@ export function resolveLocal(year: number, month: number, day: number, time: Tim
   const wall = Date.UTC(year, month - 1, day, time.hour, time.minute);
   const before = offsetAt(wall - DAY, timeZone);
   const offsets = new Set([before, offsetAt(wall, timeZone), offsetAt(wall + DAY, timeZone)]);
-  const occurrences = [...offsets].map((o) => wall - o).filter((t) => wallClock(t, timeZone) === wall).sort((a, b) => a - b);
+  const occurrences = [...offsets]
+    .map((o) => wall - o)
+    .filter((t) => wallClock(t, timeZone) === wall)
+    .sort((a, b) => a - b);
   return new Date(occurrences[0] ?? wall - before);
 }
 

@@ -47,7 +47,11 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
-type Attempt = Omit<ScheduledOutcome, 'purpose' | 'owner' | 'due'> & { policy: StoredPolicy | null; rule: string | null; counts: Record<string, number> };
+type Attempt = Omit<ScheduledOutcome, 'purpose' | 'owner' | 'due'> & {
+  policy: StoredPolicy | null;
+  rule: string | null;
+  counts: Record<string, number>;
+};
 
 /**
  * The scheduler runs a claimed schedule with the authority of its owner: the owner must still be an
@@ -57,7 +61,11 @@ type Attempt = Omit<ScheduledOutcome, 'purpose' | 'owner' | 'due'> & { policy: S
 async function attempt(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, now: Date): Promise<Attempt> {
   const none = { policy: null, rule: null, runId: null, counts: {} };
   if (!(await analystPurposes(db, s.owner)).includes(s.purpose)) {
-    return { ...none, status: 'refused', detail: `the schedule's owner ${s.owner} is no longer an analyst assigned to purpose ${s.purpose}` };
+    return {
+      ...none,
+      status: 'refused',
+      detail: `the schedule's owner ${s.owner} is no longer an analyst assigned to purpose ${s.purpose}`,
+    };
   }
   let policy: StoredPolicy;
   try {
@@ -67,14 +75,30 @@ async function attempt(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, now
     throw err;
   }
   const doc = policy.document;
-  const refused = (rule: string, why: string): Attempt => ({ ...none, policy, rule, status: 'refused', detail: `policy ${doc.id} v${doc.version}: ${why}` });
+  const refused = (rule: string, why: string): Attempt => ({
+    ...none,
+    policy,
+    rule,
+    status: 'refused',
+    detail: `policy ${doc.id} v${doc.version}: ${why}`,
+  });
   if (!policy.approval) return refused('approval', 'not approved by an IG lead, so not in force');
   if (!inForce(doc, now)) return refused('validity', `not in force (valid ${doc.validFrom} to ${doc.validUntil})`);
 
   // Nothing new since the last completed run under this policy version: relinking would repeat it.
   const contributors = new Set(doc.contributors.map((c) => c.agency));
-  const latest = (await latestSubmissions(db, s.purpose)).filter((x) => contributors.has(x.agency)).map((x) => x.id).sort();
-  const last = await db.selectFrom('run').select(['id', 'submission_ids', 'policy_version']).where('purpose', '=', s.purpose).where('status', '=', 'completed').orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+  const latest = (await latestSubmissions(db, s.purpose))
+    .filter((x) => contributors.has(x.agency))
+    .map((x) => x.id)
+    .sort();
+  const last = await db
+    .selectFrom('run')
+    .select(['id', 'submission_ids', 'policy_version'])
+    .where('purpose', '=', s.purpose)
+    .where('status', '=', 'completed')
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   if (last && last.policy_version === doc.version && [...last.submission_ids].sort().join() === latest.join()) {
     return { ...none, policy, status: 'skipped', runId: last.id, detail: `no new submissions since run ${last.id}` };
   }
@@ -86,24 +110,51 @@ async function attempt(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, now
     return { policy, rule: null, status: 'queued', runId: run.runId, detail: null, counts: { sources: run.sources } };
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
-    if (err.code === 'policy-refused') return { ...none, policy, rule: String(err.details?.rule ?? ''), status: 'refused', detail: err.message };
+    if (err.code === 'policy-refused')
+      return { ...none, policy, rule: String(err.details?.rule ?? ''), status: 'refused', detail: err.message };
     return { ...none, policy, status: 'failed', detail: `${err.code}: ${err.message}` }; // e.g. fewer than two agencies have submitted
   }
 }
 
-const DECISION = { queued: 'allowed', completed: 'allowed', skipped: 'allowed', refused: 'refused', failed: 'failed' } as const;
+const DECISION = {
+  queued: 'allowed',
+  completed: 'allowed',
+  skipped: 'allowed',
+  refused: 'refused',
+  failed: 'failed',
+} as const;
 
 /** Attempt one claimed schedule, audit it, and record the outcome on the schedule. */
-export async function runClaimed(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, due: Date, now: Date): Promise<ScheduledOutcome> {
+export async function runClaimed(
+  db: Kysely<Database>,
+  jobs: JobQueue,
+  s: ScheduleRow,
+  due: Date,
+  now: Date,
+): Promise<ScheduledOutcome> {
   let a: Attempt;
   try {
     a = await attempt(db, jobs, s, now);
   } catch (err) {
     // Storage trouble and the like: still audited and recorded, and the next night tries again.
-    a = { policy: null, rule: null, runId: null, counts: {}, status: 'failed', detail: err instanceof Error ? err.message : String(err) };
+    a = {
+      policy: null,
+      rule: null,
+      runId: null,
+      counts: {},
+      status: 'failed',
+      detail: err instanceof Error ? err.message : String(err),
+    };
   }
   const doc = a.policy?.document;
-  const what = a.status === 'queued' ? `run ${a.runId} queued` : a.status === 'completed' ? `run ${a.runId} completed` : a.status === 'failed' && a.runId ? `run ${a.runId} failed: ${a.detail}` : `${a.status}: ${a.detail}`;
+  const what =
+    a.status === 'queued'
+      ? `run ${a.runId} queued`
+      : a.status === 'completed'
+        ? `run ${a.runId} completed`
+        : a.status === 'failed' && a.runId
+          ? `run ${a.runId} failed: ${a.detail}`
+          : `${a.status}: ${a.detail}`;
   const entry: AuditInput = {
     actor: `scheduler:${s.owner}`,
     action: 'run.scheduled',
@@ -141,7 +192,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       const claimed = await claimSchedule(db, seen, now);
       if (!claimed) continue; // another broker claimed it, or it was changed meanwhile
       const o = await runClaimed(db, jobs, claimed, seen.next_due, now);
-      logger.info({ purpose: o.purpose, status: o.status, runId: o.runId }, `scheduled run for ${o.purpose}: ${o.status}`);
+      logger.info(
+        { purpose: o.purpose, status: o.status, runId: o.runId },
+        `scheduled run for ${o.purpose}: ${o.status}`,
+      );
       outcomes.push(o);
     }
     return outcomes;

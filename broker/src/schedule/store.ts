@@ -13,15 +13,37 @@ export interface ScheduleSpec {
 /** Check what an analyst sent; each problem is a 400 naming the field and what it must be. */
 export function parseScheduleSpec(body: { at: string; timeZone: string }): ScheduleSpec {
   const time = parseTimeOfDay(body.at);
-  if (!time) throw new ProtocolError('invalid-schedule', `at "${body.at.slice(0, 16)}" must be a time of day HH:MM on the 24-hour clock, 00:00 to 23:59`, { field: 'at' });
+  if (!time)
+    throw new ProtocolError(
+      'invalid-schedule',
+      `at "${body.at.slice(0, 16)}" must be a time of day HH:MM on the 24-hour clock, 00:00 to 23:59`,
+      { field: 'at' },
+    );
   const timeZone = canonicalTimeZone(body.timeZone);
-  if (!timeZone) throw new ProtocolError('invalid-schedule', `timeZone "${body.timeZone.slice(0, 64)}" is not an IANA time zone this broker knows (e.g. Europe/London, UTC)`, { field: 'timeZone' });
+  if (!timeZone)
+    throw new ProtocolError(
+      'invalid-schedule',
+      `timeZone "${body.timeZone.slice(0, 64)}" is not an IANA time zone this broker knows (e.g. Europe/London, UTC)`,
+      { field: 'timeZone' },
+    );
   return { time, timeZone };
 }
 
 /** Set (or replace) a purpose's nightly schedule; the last outcome is kept, the owner is whoever set it. */
-export async function setSchedule(db: Kysely<Database>, purpose: string, spec: ScheduleSpec, owner: string, now: Date): Promise<ScheduleRow> {
-  const values = { time_of_day: formatTimeOfDay(spec.time), time_zone: spec.timeZone, owner, next_due: nextDue(spec.time, spec.timeZone, now), updated_at: now };
+export async function setSchedule(
+  db: Kysely<Database>,
+  purpose: string,
+  spec: ScheduleSpec,
+  owner: string,
+  now: Date,
+): Promise<ScheduleRow> {
+  const values = {
+    time_of_day: formatTimeOfDay(spec.time),
+    time_zone: spec.timeZone,
+    owner,
+    next_due: nextDue(spec.time, spec.timeZone, now),
+    updated_at: now,
+  };
   return db
     .insertInto('run_schedule')
     .values({ purpose, ...values, created_at: now })
@@ -45,7 +67,13 @@ export async function listSchedules(db: Kysely<Database>): Promise<ScheduleRow[]
 }
 
 export async function dueSchedules(db: Kysely<Database>, now: Date): Promise<ScheduleRow[]> {
-  return db.selectFrom('run_schedule').selectAll().where('next_due', '<=', now).orderBy('next_due').orderBy('purpose').execute();
+  return db
+    .selectFrom('run_schedule')
+    .selectAll()
+    .where('next_due', '<=', now)
+    .orderBy('next_due')
+    .orderBy('purpose')
+    .execute();
 }
 
 /**
@@ -54,7 +82,11 @@ export async function dueSchedules(db: Kysely<Database>, now: Date): Promise<Sch
  * it locks, so of two brokers claiming at once one gets the row and the other gets nothing. Computing
  * from `now`, not from the old next_due, means nights missed while no broker ran are owed once.
  */
-export async function claimSchedule(db: Kysely<Database>, seen: ScheduleRow, now: Date): Promise<ScheduleRow | undefined> {
+export async function claimSchedule(
+  db: Kysely<Database>,
+  seen: ScheduleRow,
+  now: Date,
+): Promise<ScheduleRow | undefined> {
   const time = parseTimeOfDay(seen.time_of_day)!;
   return db
     .updateTable('run_schedule')

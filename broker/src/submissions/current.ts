@@ -8,7 +8,11 @@ import type { Database } from '../db/schema.js';
  */
 
 /** The agency's current submission for the purpose, if any. */
-export async function currentSubmission(db: Kysely<Database>, agency: string, purpose: string): Promise<{ id: string } | undefined> {
+export async function currentSubmission(
+  db: Kysely<Database>,
+  agency: string,
+  purpose: string,
+): Promise<{ id: string } | undefined> {
   return db
     .selectFrom('submission')
     .select('id')
@@ -35,7 +39,11 @@ export async function identicalSubmission(db: Kysely<Database>, agency: string, 
 }
 
 /** Makes a stored submission its agency's current one again; false if it already was. */
-export async function makeCurrent(trx: Kysely<Database>, sub: { id: string; agency: string; purpose: string }, at: Date): Promise<boolean> {
+export async function makeCurrent(
+  trx: Kysely<Database>,
+  sub: { id: string; agency: string; purpose: string },
+  at: Date,
+): Promise<boolean> {
   const current = await currentSubmission(trx, sub.agency, sub.purpose);
   if (current?.id === sub.id) return false;
   await trx.updateTable('submission').set({ current_at: at }).where('id', '=', sub.id).execute();

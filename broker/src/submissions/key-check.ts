@@ -13,7 +13,11 @@ import type { Database } from '../db/schema.js';
 /** The header's key check, or a 400 saying to re-encode: files written before key checks have none. */
 export function requireKeyCheck(header: EncodedHeader): string {
   if (!header.keyCheck) {
-    throw new ProtocolError('key-check-missing', 'header.keyCheck is missing: the file was encoded by an older blindlink-agency; encode it again with the current version and submit the new file', { field: 'header.keyCheck' });
+    throw new ProtocolError(
+      'key-check-missing',
+      'header.keyCheck is missing: the file was encoded by an older blindlink-agency; encode it again with the current version and submit the new file',
+      { field: 'header.keyCheck' },
+    );
   }
   return header.keyCheck;
 }
@@ -50,7 +54,13 @@ export async function checkKeyAgreement(
     .orderBy('id')
     .execute();
   const differing = current
-    .filter((s) => s.key_check !== null && s.schema_id === args.header.schema.id && s.schema_version === args.header.schema.version && s.key_check !== args.keyCheck)
+    .filter(
+      (s) =>
+        s.key_check !== null &&
+        s.schema_id === args.header.schema.id &&
+        s.schema_version === args.header.schema.version &&
+        s.key_check !== args.keyCheck,
+    )
     .map((s) => s.agency);
   if (differing.length > 0) {
     throw new ProtocolError(
@@ -65,9 +75,13 @@ export async function checkKeyAgreement(
  * For a run: why the given submissions cannot be linked together, or null when every key check that
  * is known agrees. Names the agencies that differ from the largest group of agreeing ones. Pure.
  */
-export function keyCheckMismatch(subs: readonly { agency: string; key_check: string | null }[], what = 'the current submissions'): string | null {
+export function keyCheckMismatch(
+  subs: readonly { agency: string; key_check: string | null }[],
+  what = 'the current submissions',
+): string | null {
   const groups = new Map<string, string[]>();
-  for (const s of subs) if (s.key_check !== null) groups.set(s.key_check, [...(groups.get(s.key_check) ?? []), s.agency]);
+  for (const s of subs)
+    if (s.key_check !== null) groups.set(s.key_check, [...(groups.get(s.key_check) ?? []), s.agency]);
   if (groups.size < 2) return null;
   const [reference, ...rest] = [...groups.values()].sort((a, b) => b.length - a.length || a[0]!.localeCompare(b[0]!));
   const differing = rest.flat().sort();

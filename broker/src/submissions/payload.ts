@@ -14,7 +14,12 @@ export interface EncodingParts {
 }
 
 function pack(p: EncodingParts): Uint8Array {
-  const parts = [p.clk, p.fields ?? new Uint8Array(0), p.blocks ?? new Uint8Array(0), p.attributes ? Buffer.from(JSON.stringify(p.attributes)) : new Uint8Array(0)];
+  const parts = [
+    p.clk,
+    p.fields ?? new Uint8Array(0),
+    p.blocks ?? new Uint8Array(0),
+    p.attributes ? Buffer.from(JSON.stringify(p.attributes)) : new Uint8Array(0),
+  ];
   const out = new Uint8Array(4 * parts.length + parts.reduce((n, x) => n + x.length, 0));
   const view = new DataView(out.buffer);
   let at = 0;
@@ -39,14 +44,26 @@ function unpack(bytes: Uint8Array): EncodingParts {
     clk: parts[0]!,
     fields: parts[1]!.length ? parts[1]! : null,
     blocks: parts[2]!.length ? parts[2]! : null,
-    attributes: parts[3]!.length ? (JSON.parse(Buffer.from(parts[3]!).toString('utf8')) as Record<string, string | boolean>) : null,
+    attributes: parts[3]!.length
+      ? (JSON.parse(Buffer.from(parts[3]!).toString('utf8')) as Record<string, string | boolean>)
+      : null,
   };
 }
 
-export function sealEncoding(keys: BrokerKeyring, submissionId: string, token: string, parts: EncodingParts): Uint8Array {
+export function sealEncoding(
+  keys: BrokerKeyring,
+  submissionId: string,
+  token: string,
+  parts: EncodingParts,
+): Uint8Array {
   return keys.encryptAtRest(pack(parts), atRestAad(submissionId, token));
 }
 
-export function openEncoding(keys: BrokerKeyring, submissionId: string, token: string, payload: Uint8Array): EncodingParts {
+export function openEncoding(
+  keys: BrokerKeyring,
+  submissionId: string,
+  token: string,
+  payload: Uint8Array,
+): EncodingParts {
   return unpack(keys.decryptAtRest(payload, atRestAad(submissionId, token)));
 }

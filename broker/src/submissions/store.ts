@@ -25,11 +25,24 @@ export interface StoredSubmission {
  * The same idempotency key again is a retry of one request, never a decision to go back to a file:
  * answered as before, saying whether that submission is still the current one.
  */
-export async function replayError(db: Kysely<Database>, existing: { id: string; digest: string; purpose: string }, agency: string, digest: string): Promise<ProtocolError> {
-  if (existing.digest !== digest) return new ProtocolError('idempotency-key-reused', 'this idempotency key was used for a different upload; use a new key for new data');
+export async function replayError(
+  db: Kysely<Database>,
+  existing: { id: string; digest: string; purpose: string },
+  agency: string,
+  digest: string,
+): Promise<ProtocolError> {
+  if (existing.digest !== digest)
+    return new ProtocolError(
+      'idempotency-key-reused',
+      'this idempotency key was used for a different upload; use a new key for new data',
+    );
   const current = await currentSubmission(db, agency, existing.purpose);
   return current?.id === existing.id
-    ? new ProtocolError('submission-already-stored', `this upload was already stored as submission ${existing.id} (a retry with the same idempotency key), which is the current submission`, { submissionId: existing.id, current: true })
+    ? new ProtocolError(
+        'submission-already-stored',
+        `this upload was already stored as submission ${existing.id} (a retry with the same idempotency key), which is the current submission`,
+        { submissionId: existing.id, current: true },
+      )
     : new ProtocolError(
         'submission-already-stored',
         `this upload was already stored as submission ${existing.id} (a retry with the same idempotency key), but it is no longer the current submission: ${current?.id ?? 'another'} replaced it; to make it current again, submit it with a new idempotency key`,
@@ -124,7 +137,12 @@ export async function storeSubmission(
       await checkKeyAgreement(trx, agreement);
       return makeCurrent(trx, { id: identical.id, agency, purpose }, new Date());
     });
-    return { id: identical.id, recordCount: identical.record_count, digest: decoded.digest, outcome: madeCurrent ? 'made-current' : 'already-current' };
+    return {
+      id: identical.id,
+      recordCount: identical.record_count,
+      digest: decoded.digest,
+      outcome: madeCurrent ? 'made-current' : 'already-current',
+    };
   }
 
   // Refuse early, before the encodings are written; the locked check below settles races.
@@ -133,7 +151,17 @@ export async function storeSubmission(
   const now = new Date();
   try {
     await db.transaction().execute(async (trx) => {
-      await insertSubmissionRow(trx, { id, agency, purpose, idempotencyKey, header, digest: decoded.digest, recordCount: decoded.tokens.length, signature: args.signature, at: now });
+      await insertSubmissionRow(trx, {
+        id,
+        agency,
+        purpose,
+        idempotencyKey,
+        header,
+        digest: decoded.digest,
+        recordCount: decoded.tokens.length,
+        signature: args.signature,
+        at: now,
+      });
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
         for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {
@@ -142,7 +170,12 @@ export async function storeSubmission(
             submission_id: id,
             row_token: token,
             field_mask: decoded.fieldMasks[j]!,
-            payload: sealEncoding(keys, id, token, { clk: decoded.clks[j]!, fields: decoded.fields[j]!, blocks: decoded.blocks[j]!, attributes: decoded.attributes[j]! }),
+            payload: sealEncoding(keys, id, token, {
+              clk: decoded.clks[j]!,
+              fields: decoded.fields[j]!,
+              blocks: decoded.blocks[j]!,
+              attributes: decoded.attributes[j]!,
+            }),
           });
         }
         await trx.insertInto('encoding').values(rows).execute();

@@ -22,10 +22,16 @@ type AttributeCheck = (attrs: Record<string, string>, row: number) => Record<str
  * unique, the count matches. Names the first offending row by its position (row tokens are random and
  * carry no identity, so naming them is safe). Pure.
  */
-export function decodeSubmission(body: SubmissionRequest, checkAttributes: AttributeCheck = (a) => a): DecodedSubmission {
+export function decodeSubmission(
+  body: SubmissionRequest,
+  checkAttributes: AttributeCheck = (a) => a,
+): DecodedSubmission {
   const { header, records } = body;
   if (header.recordCount !== records.length) {
-    throw new ProtocolError('invalid-body', `header.recordCount is ${header.recordCount} but ${records.length} records were sent`);
+    throw new ProtocolError(
+      'invalid-body',
+      `header.recordCount is ${header.recordCount} but ${records.length} records were sent`,
+    );
   }
   const hash = createHash('sha256').update(canonicalJson(header));
   const out = decodeRecords(header, records, { checkAttributes, hash });
@@ -50,18 +56,32 @@ export function decodeRecords(
   const bytes = header.clkBits / 8;
   const specs = header.fieldFilters ?? [];
   const fieldIndex = new Map(specs.map((f, i) => [f.field, i]));
-  if (fieldIndex.size !== specs.length) throw new ProtocolError('invalid-body', 'header.fieldFilters names a field twice');
+  if (fieldIndex.size !== specs.length)
+    throw new ProtocolError('invalid-body', 'header.fieldFilters names a field twice');
   const n = records.length;
   const seen = new Set<string>();
-  const out: DecodedSubmission = { tokens: new Array(n), clks: new Array(n), fieldMasks: new Array(n), fields: new Array(n), blocks: new Array(n), attributes: new Array(n), digest: '' };
+  const out: DecodedSubmission = {
+    tokens: new Array(n),
+    clks: new Array(n),
+    fieldMasks: new Array(n),
+    fields: new Array(n),
+    blocks: new Array(n),
+    attributes: new Array(n),
+    digest: '',
+  };
   for (let j = 0; j < n; j++) {
     const r = records[j]!;
     const i = base + j;
-    if (seen.has(r.token)) throw new ProtocolError('duplicate-row-token', `records[${i}].token repeats an earlier row token`, { row: i });
+    if (seen.has(r.token))
+      throw new ProtocolError('duplicate-row-token', `records[${i}].token repeats an earlier row token`, { row: i });
     seen.add(r.token);
     const clk = Buffer.from(r.clk, 'base64');
     if (clk.length !== bytes) {
-      throw new ProtocolError('wrong-bit-length', `records[${i}].clk has ${clk.length * 8} bits; the header declares clkBits ${header.clkBits}`, { row: i });
+      throw new ProtocolError(
+        'wrong-bit-length',
+        `records[${i}].clk has ${clk.length * 8} bits; the header declares clkBits ${header.clkBits}`,
+        { row: i },
+      );
     }
     let mask = 0;
     const parts: Buffer[] = [];
@@ -69,21 +89,32 @@ export function decodeRecords(
       // Header order, not the record's key order, so the packed layout is the same for every record.
       const present = Object.keys(r.fields);
       for (const f of present) {
-        if (!fieldIndex.has(f)) throw new ProtocolError('invalid-body', `records[${i}].fields.${f} is not declared in header.fieldFilters`, { row: i });
+        if (!fieldIndex.has(f))
+          throw new ProtocolError('invalid-body', `records[${i}].fields.${f} is not declared in header.fieldFilters`, {
+            row: i,
+          });
       }
       specs.forEach((spec, k) => {
         const b64 = r.fields![spec.field];
         if (b64 === undefined) return;
         const filter = Buffer.from(b64, 'base64');
         if (filter.length * 8 !== spec.bits) {
-          throw new ProtocolError('wrong-bit-length', `records[${i}].fields.${spec.field} has ${filter.length * 8} bits; the header declares ${spec.bits}`, { row: i });
+          throw new ProtocolError(
+            'wrong-bit-length',
+            `records[${i}].fields.${spec.field} has ${filter.length * 8} bits; the header declares ${spec.bits}`,
+            { row: i },
+          );
         }
         mask |= 1 << k;
         parts.push(filter);
       });
     }
     if (r.blocks && !header.blockingKeys?.length) {
-      throw new ProtocolError('invalid-body', `records[${i}].blocks is present but the header declares no blockingKeys`, { row: i });
+      throw new ProtocolError(
+        'invalid-body',
+        `records[${i}].blocks is present but the header declares no blockingKeys`,
+        { row: i },
+      );
     }
     out.tokens[j] = r.token;
     out.clks[j] = clk;
@@ -91,10 +122,17 @@ export function decodeRecords(
     out.fields[j] = parts.length ? Buffer.concat(parts) : null;
     out.blocks[j] = r.blocks?.length ? Buffer.concat(r.blocks.map((b) => Buffer.from(b, 'base64url'))) : null;
     if (r.attributes && !(header.attributes ?? []).length) {
-      throw new ProtocolError('invalid-body', `records[${i}].attributes is present but the header declares no attributes`, { row: i });
+      throw new ProtocolError(
+        'invalid-body',
+        `records[${i}].attributes is present but the header declares no attributes`,
+        { row: i },
+      );
     }
     for (const a of Object.keys(r.attributes ?? {})) {
-      if (!header.attributes!.includes(a)) throw new ProtocolError('invalid-body', `records[${i}].attributes.${a} is not declared in header.attributes`, { row: i });
+      if (!header.attributes!.includes(a))
+        throw new ProtocolError('invalid-body', `records[${i}].attributes.${a} is not declared in header.attributes`, {
+          row: i,
+        });
     }
     out.attributes[j] = r.attributes ? checkAttributes(r.attributes, i) : null;
     hash?.update(canonicalJson(r)).update('\n');

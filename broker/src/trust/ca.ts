@@ -49,7 +49,11 @@ export interface IssuedServerCertificate extends IssuedCertificate {
 }
 
 /** An RSA-2048 key pair from OpenSSL, as forge objects plus the private key PEM. */
-export function generateRsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; privateKeyPem: string } {
+export function generateRsaKeyPair(): {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  privateKeyPem: string;
+} {
   const { privateKey: privateKeyPem } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicExponent: 0x10001,
@@ -73,7 +77,10 @@ export function randomSerialHex(): string {
 
 /** Serial numbers compared the same whether they came from forge (lower) or node (upper, maybe colons). */
 export function normaliseSerial(serial: string): string {
-  return serial.replace(/[:\s]/g, '').toLowerCase().replace(/^0+(?=.)/, '');
+  return serial
+    .replace(/[:\s]/g, '')
+    .toLowerCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 /** base64url(SHA-256(DER)) of a certificate given as PEM or as DER bytes (e.g. a peer certificate's `raw`). */
@@ -152,13 +159,20 @@ export function loadOrCreateCa(keyDir: string, now = new Date()): CertificateAut
   return { cert, key, certPem, keyPem };
 }
 
-function newLeaf(ca: CertificateAuthority, publicKey: forge.pki.PublicKey, commonName: string, now: Date, days: number): forge.pki.Certificate {
+function newLeaf(
+  ca: CertificateAuthority,
+  publicKey: forge.pki.PublicKey,
+  commonName: string,
+  now: Date,
+  days: number,
+): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerialHex();
   setValidity(cert, now, days);
   // Never outlive the CA: a leaf valid past its issuer fails verification anyway, so say so early.
-  if (cert.validity.notAfter > ca.cert.validity.notAfter) cert.validity.notAfter = new Date(ca.cert.validity.notAfter.getTime());
+  if (cert.validity.notAfter > ca.cert.validity.notAfter)
+    cert.validity.notAfter = new Date(ca.cert.validity.notAfter.getTime());
   cert.setSubject([{ name: 'commonName', value: commonName }]);
   cert.setIssuer(ca.cert.subject.attributes);
   return cert;
@@ -185,13 +199,17 @@ export function issueServerCertificate(
   ips: string[],
   options: { validityDays?: number; now?: Date } = {},
 ): IssuedServerCertificate {
-  if (hostnames.length + ips.length === 0) throw new Error('a server certificate needs at least one hostname or IP address');
+  if (hostnames.length + ips.length === 0)
+    throw new Error('a server certificate needs at least one hostname or IP address');
   const { privateKey, publicKey, privateKeyPem } = generateRsaKeyPair();
   const cert = newLeaf(ca, publicKey, hostnames[0] ?? ips[0]!, options.now ?? new Date(), options.validityDays ?? 365);
   cert.setExtensions(
     leafExtensions(ca, [
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [...hostnames.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))] },
+      {
+        name: 'subjectAltName',
+        altNames: [...hostnames.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
+      },
     ]),
   );
   cert.sign(ca.key, forge.md.sha256.create());
@@ -229,7 +247,8 @@ export function issueClientCertificate(
   if (!signed) throw new Error('the certificate signing request signature does not verify');
   const publicKey = csr.publicKey as forge.pki.rsa.PublicKey | null;
   if (!publicKey?.n) throw new Error('the certificate signing request has no RSA public key');
-  if (publicKey.n.bitLength() < MIN_RSA_BITS) throw new Error(`the CSR key has ${publicKey.n.bitLength()} bits; at least ${MIN_RSA_BITS} are required`);
+  if (publicKey.n.bitLength() < MIN_RSA_BITS)
+    throw new Error(`the CSR key has ${publicKey.n.bitLength()} bits; at least ${MIN_RSA_BITS} are required`);
   const cert = newLeaf(ca, publicKey, agencySlug, now, validityDays);
   cert.setExtensions(leafExtensions(ca, [{ name: 'extKeyUsage', clientAuth: true }]));
   cert.sign(ca.key, forge.md.sha256.create());
@@ -245,7 +264,11 @@ export type ClientCertificateCheck =
  * period, an end-entity certificate for client authentication. Revocation is a separate check
  * (RevocationList) because it needs the database.
  */
-export function verifyClientCertificate(ca: CertificateAuthority, pemOrDer: string | Uint8Array, now = new Date()): ClientCertificateCheck {
+export function verifyClientCertificate(
+  ca: CertificateAuthority,
+  pemOrDer: string | Uint8Array,
+  now = new Date(),
+): ClientCertificateCheck {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(pemOrDer);
@@ -253,15 +276,18 @@ export function verifyClientCertificate(ca: CertificateAuthority, pemOrDer: stri
     return { ok: false, reason: 'not a certificate' };
   }
   const caX509 = new X509Certificate(ca.certPem);
-  if (!x509.checkIssued(caX509) || !x509.verify(caX509.publicKey)) return { ok: false, reason: 'not issued by this broker CA' };
+  if (!x509.checkIssued(caX509) || !x509.verify(caX509.publicKey))
+    return { ok: false, reason: 'not issued by this broker CA' };
   if (x509.ca) return { ok: false, reason: 'a CA certificate is not a client certificate' };
   const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(x509.raw.toString('binary'))));
   const t = now.getTime();
   if (t < cert.validity.notBefore.getTime()) return { ok: false, reason: 'certificate not yet valid' };
   if (t > cert.validity.notAfter.getTime()) return { ok: false, reason: 'certificate expired' };
-  if (!(x509.keyUsage ?? []).includes(OID_CLIENT_AUTH)) return { ok: false, reason: 'certificate is not for client authentication' };
+  if (!(x509.keyUsage ?? []).includes(OID_CLIENT_AUTH))
+    return { ok: false, reason: 'certificate is not for client authentication' };
   const cn = cert.subject.getField('CN') as { value?: unknown } | null;
-  if (typeof cn?.value !== 'string' || !AGENCY_SLUG.test(cn.value)) return { ok: false, reason: 'certificate subject is not an agency' };
+  if (typeof cn?.value !== 'string' || !AGENCY_SLUG.test(cn.value))
+    return { ok: false, reason: 'certificate subject is not an agency' };
   return {
     ok: true,
     agency: cn.value,

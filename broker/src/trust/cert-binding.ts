@@ -20,11 +20,16 @@ export function certificateConfirmation(thumbprint: string): { cnf: CertificateC
 export type BindingCheck = { ok: true } | { ok: false; reason: string };
 
 /** Checks a verified token's claims against the DER of the certificate the client presented on this connection. */
-export function checkCertificateBinding(claims: { cnf?: unknown }, peerCertificateDer: Uint8Array | null | undefined): BindingCheck {
+export function checkCertificateBinding(
+  claims: { cnf?: unknown },
+  peerCertificateDer: Uint8Array | null | undefined,
+): BindingCheck {
   const cnf = claims.cnf as Partial<CertificateConfirmation> | undefined;
   const bound = cnf && typeof cnf === 'object' ? cnf['x5t#S256'] : undefined;
-  if (typeof bound !== 'string' || bound.length === 0) return { ok: false, reason: 'token is not bound to a client certificate' };
-  if (!peerCertificateDer || peerCertificateDer.length === 0) return { ok: false, reason: 'no client certificate was presented' };
+  if (typeof bound !== 'string' || bound.length === 0)
+    return { ok: false, reason: 'token is not bound to a client certificate' };
+  if (!peerCertificateDer || peerCertificateDer.length === 0)
+    return { ok: false, reason: 'no client certificate was presented' };
   const presented = Buffer.from(certificateThumbprint(peerCertificateDer), 'utf8');
   const expected = Buffer.from(bound, 'utf8');
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {

@@ -28,7 +28,9 @@ export interface SignedCheckpoint extends CheckpointBody {
 
 export function checkpointMessage(body: CheckpointBody): Uint8Array {
   const { seq, hash, at, brokerKeyId: keyId } = body;
-  return new Uint8Array(Buffer.from(`${CHECKPOINT_CONTEXT}\n${canonicalJson({ seq, hash, at, brokerKeyId: keyId })}`, 'utf8'));
+  return new Uint8Array(
+    Buffer.from(`${CHECKPOINT_CONTEXT}\n${canonicalJson({ seq, hash, at, brokerKeyId: keyId })}`, 'utf8'),
+  );
 }
 
 function bodyProblem(cp: Partial<CheckpointBody>): string | null {
@@ -39,7 +41,11 @@ function bodyProblem(cp: Partial<CheckpointBody>): string | null {
   return null;
 }
 
-export function signCheckpoint(keys: BrokerKeyring, head: { seq: number; hash: string }, at = new Date()): SignedCheckpoint {
+export function signCheckpoint(
+  keys: BrokerKeyring,
+  head: { seq: number; hash: string },
+  at = new Date(),
+): SignedCheckpoint {
   const body: CheckpointBody = { seq: head.seq, hash: head.hash, at: at.toISOString(), brokerKeyId: keys.keyId };
   const problem = bodyProblem(body);
   if (problem) throw new Error(`cannot sign checkpoint: ${problem}`);
@@ -49,18 +55,26 @@ export function signCheckpoint(keys: BrokerKeyring, head: { seq: number; hash: s
 export type CheckpointCheck = { ok: true } | { ok: false; reason: string };
 
 /** Offline check with only the broker's Ed25519 public key (raw bytes or base64). */
-export async function verifyCheckpoint(cp: SignedCheckpoint, brokerSigningPublicKey: Uint8Array | string): Promise<CheckpointCheck> {
+export async function verifyCheckpoint(
+  cp: SignedCheckpoint,
+  brokerSigningPublicKey: Uint8Array | string,
+): Promise<CheckpointCheck> {
   const problem = bodyProblem(cp);
   if (problem) return { ok: false, reason: problem };
   let pk: Uint8Array;
   let sig: Uint8Array;
   try {
-    pk = typeof brokerSigningPublicKey === 'string' ? decodeBase64Strict(brokerSigningPublicKey, 'public key') : brokerSigningPublicKey;
+    pk =
+      typeof brokerSigningPublicKey === 'string'
+        ? decodeBase64Strict(brokerSigningPublicKey, 'public key')
+        : brokerSigningPublicKey;
     sig = decodeBase64Strict(cp.signature, 'signature');
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
-  if (cp.brokerKeyId !== brokerKeyId(pk)) return { ok: false, reason: `checkpoint was signed by key ${cp.brokerKeyId}, not ${brokerKeyId(pk)}` };
-  if (!(await verifySignature(pk, checkpointMessage(cp), sig))) return { ok: false, reason: 'signature does not verify' };
+  if (cp.brokerKeyId !== brokerKeyId(pk))
+    return { ok: false, reason: `checkpoint was signed by key ${cp.brokerKeyId}, not ${brokerKeyId(pk)}` };
+  if (!(await verifySignature(pk, checkpointMessage(cp), sig)))
+    return { ok: false, reason: 'signature does not verify' };
   return { ok: true };
 }

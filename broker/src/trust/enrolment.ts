@@ -63,7 +63,13 @@ export function newEnrolmentCode(): EnrolmentCode {
 export function checkEnrolmentCode(code: string, storedHash: string): boolean {
   const n = normaliseEnrolmentCode(code);
   // Hash something even for malformed input, so timing does not say which check failed.
-  const presented = Buffer.from('sha256:' + createHash('sha256').update(n ?? code, 'utf8').digest('hex'), 'utf8');
+  const presented = Buffer.from(
+    'sha256:' +
+      createHash('sha256')
+        .update(n ?? code, 'utf8')
+        .digest('hex'),
+    'utf8',
+  );
   const stored = Buffer.from(storedHash, 'utf8');
   if (presented.length !== stored.length) return false;
   return timingSafeEqual(presented, stored) && n !== null;

@@ -19,9 +19,25 @@ export {
   type IssuedServerCertificate,
 } from './ca.js';
 export { RevocationList } from './revocation.js';
-export { certificateConfirmation, checkCertificateBinding, type BindingCheck, type CertificateConfirmation } from './cert-binding.js';
-export { agencyPeer, mutualTlsServerOptions, type AgencyPeer, type AgencyPeerCheck, type PeerSocket } from './tls-options.js';
-export { loadOrIssueServerCertificate, SERVER_CERT_FILE, SERVER_KEY_FILE, type ServerTlsMaterial } from './server-certificate.js';
+export {
+  certificateConfirmation,
+  checkCertificateBinding,
+  type BindingCheck,
+  type CertificateConfirmation,
+} from './cert-binding.js';
+export {
+  agencyPeer,
+  mutualTlsServerOptions,
+  type AgencyPeer,
+  type AgencyPeerCheck,
+  type PeerSocket,
+} from './tls-options.js';
+export {
+  loadOrIssueServerCertificate,
+  SERVER_CERT_FILE,
+  SERVER_KEY_FILE,
+  type ServerTlsMaterial,
+} from './server-certificate.js';
 export {
   checkEnrolmentCode,
   ENROLMENT_CODE_BITS,
@@ -57,7 +73,21 @@ export {
   type LoginGate,
 } from './lockout.js';
 export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, SubmissionEnvelope } from './envelope-schema.js';
-export { EnvelopeError, openSubmission, submissionSignedMessage, type EnvelopeProblem, type OpenedSubmission } from './submission-envelope.js';
-export { CHECKPOINT_CONTEXT, checkpointMessage, signCheckpoint, verifyCheckpoint, type CheckpointBody, type CheckpointCheck, type SignedCheckpoint } from './checkpoint.js';
+export {
+  EnvelopeError,
+  openSubmission,
+  submissionSignedMessage,
+  type EnvelopeProblem,
+  type OpenedSubmission,
+} from './submission-envelope.js';
+export {
+  CHECKPOINT_CONTEXT,
+  checkpointMessage,
+  signCheckpoint,
+  verifyCheckpoint,
+  type CheckpointBody,
+  type CheckpointCheck,
+  type SignedCheckpoint,
+} from './checkpoint.js';
 export { assertOwnerOnly } from './key-files.js';
 export { decodeBase64Strict, isStrictBase64 } from './sodium.js';

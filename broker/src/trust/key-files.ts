@@ -16,7 +16,9 @@ export function assertOwnerOnly(file: string): void {
   if (process.platform === 'win32') return;
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new Error(`${file} has mode ${mode.toString(8)}; a secret file must be readable by its owner only (chmod 600)`);
+    throw new Error(
+      `${file} has mode ${mode.toString(8)}; a secret file must be readable by its owner only (chmod 600)`,
+    );
   }
 }
 
@@ -43,7 +45,12 @@ export function writeSecretFileOnce(file: string, content: string): void {
 }
 
 /** A 32-byte (or `bytes`-byte) secret stored as base64, created from `random()` on first use. */
-export function readOrCreateSecretBytes(keyDir: string, name: string, bytes: number, random: (n: number) => Uint8Array): Uint8Array {
+export function readOrCreateSecretBytes(
+  keyDir: string,
+  name: string,
+  bytes: number,
+  random: (n: number) => Uint8Array,
+): Uint8Array {
   const text = readOrCreateSecretFile(keyDir, name, () => Buffer.from(random(bytes)).toString('base64') + '\n');
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== bytes) throw new Error(`${join(keyDir, name)} holds ${key.length} bytes; expected ${bytes}`);

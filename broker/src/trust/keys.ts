@@ -41,7 +41,8 @@ export function atRestAad(...parts: string[]): Uint8Array {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-const toBytes = (aad: Uint8Array | string): Uint8Array => (typeof aad === 'string' ? new Uint8Array(Buffer.from(aad, 'utf8')) : aad);
+const toBytes = (aad: Uint8Array | string): Uint8Array =>
+  typeof aad === 'string' ? new Uint8Array(Buffer.from(aad, 'utf8')) : aad;
 
 export class BrokerKeyring {
   readonly #sodium: Sodium;
@@ -53,7 +54,8 @@ export class BrokerKeyring {
   readonly keyId: string;
 
   private constructor(sodium: Sodium, seeds: BrokerKeySeeds) {
-    if (seeds.dataKey.length !== sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES) throw new Error('the data-at-rest key must be 32 bytes');
+    if (seeds.dataKey.length !== sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
+      throw new Error('the data-at-rest key must be 32 bytes');
     this.#sodium = sodium;
     const signing = sodium.crypto_sign_seed_keypair(seeds.signingSeed);
     const sealing = sodium.crypto_box_seed_keypair(seeds.sealingSeed);
@@ -77,7 +79,12 @@ export class BrokerKeyring {
     return new BrokerKeyring(sodium, {
       signingSeed: readOrCreateSecretBytes(keyDir, SIGNING_SEED_FILE, sodium.crypto_sign_SEEDBYTES, random),
       sealingSeed: readOrCreateSecretBytes(keyDir, SEALING_SEED_FILE, sodium.crypto_box_SEEDBYTES, random),
-      dataKey: readOrCreateSecretBytes(keyDir, DATA_KEY_FILE, sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES, random),
+      dataKey: readOrCreateSecretBytes(
+        keyDir,
+        DATA_KEY_FILE,
+        sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+        random,
+      ),
     });
   }
 
@@ -121,9 +128,16 @@ export class BrokerKeyring {
   decryptAtRest(ciphertext: Uint8Array, aad: Uint8Array | string): Uint8Array {
     const s = this.#sodium;
     const n = s.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-    if (ciphertext.length < n + s.crypto_aead_xchacha20poly1305_ietf_ABYTES) throw new Error('at-rest ciphertext is too short');
+    if (ciphertext.length < n + s.crypto_aead_xchacha20poly1305_ietf_ABYTES)
+      throw new Error('at-rest ciphertext is too short');
     try {
-      return s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext.subarray(n), toBytes(aad), ciphertext.subarray(0, n), this.#dataKey);
+      return s.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        null,
+        ciphertext.subarray(n),
+        toBytes(aad),
+        ciphertext.subarray(0, n),
+        this.#dataKey,
+      );
     } catch {
       throw new Error('cannot decrypt at-rest data: wrong key, wrong row, or altered bytes');
     }
@@ -135,7 +149,11 @@ export async function loadOrCreateBrokerKeys(keyDir: string): Promise<BrokerKeyr
 }
 
 /** Checks a detached Ed25519 signature; the public key may be raw bytes or base64. Never throws on bad input. */
-export async function verifySignature(publicKey: Uint8Array | string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifySignature(
+  publicKey: Uint8Array | string,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   const sodium = await sodiumReady();
   let pk: Uint8Array;
   try {

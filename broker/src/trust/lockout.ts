@@ -33,9 +33,16 @@ export interface LockoutState {
   lockedUntil: number | null;
 }
 
-export const INITIAL_LOCKOUT_STATE: LockoutState = Object.freeze({ failures: 0, nextAttemptAt: null, locked: false, lockedUntil: null });
+export const INITIAL_LOCKOUT_STATE: LockoutState = Object.freeze({
+  failures: 0,
+  nextAttemptAt: null,
+  locked: false,
+  lockedUntil: null,
+});
 
-export type LoginGate = { allowed: true } | { allowed: false; reason: 'locked' | 'slow-down'; retryAfterMs: number | null };
+export type LoginGate =
+  | { allowed: true }
+  | { allowed: false; reason: 'locked' | 'slow-down'; retryAfterMs: number | null };
 
 /** Delay imposed after `failures` consecutive failures. */
 export function failureDelayMs(failures: number, policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY): number {
@@ -51,8 +58,10 @@ function lapsed(state: LockoutState, t: number): LockoutState {
 export function loginGate(state: LockoutState, now: Date, _policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY): LoginGate {
   const t = now.getTime();
   const s = lapsed(state, t);
-  if (s.locked) return { allowed: false, reason: 'locked', retryAfterMs: s.lockedUntil === null ? null : s.lockedUntil - t };
-  if (s.nextAttemptAt !== null && t < s.nextAttemptAt) return { allowed: false, reason: 'slow-down', retryAfterMs: s.nextAttemptAt - t };
+  if (s.locked)
+    return { allowed: false, reason: 'locked', retryAfterMs: s.lockedUntil === null ? null : s.lockedUntil - t };
+  if (s.nextAttemptAt !== null && t < s.nextAttemptAt)
+    return { allowed: false, reason: 'slow-down', retryAfterMs: s.nextAttemptAt - t };
   return { allowed: true };
 }
 

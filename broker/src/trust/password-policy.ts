@@ -21,10 +21,12 @@ function characterClass(ch: string): string {
 export function checkPasswordPolicy(password: string, context: { username?: string } = {}): PasswordPolicyResult {
   const reasons: string[] = [];
   const chars = [...password.normalize('NFC')];
-  if (chars.length < PASSWORD_MIN_LENGTH) reasons.push(`must be at least ${PASSWORD_MIN_LENGTH} characters long (it has ${chars.length})`);
+  if (chars.length < PASSWORD_MIN_LENGTH)
+    reasons.push(`must be at least ${PASSWORD_MIN_LENGTH} characters long (it has ${chars.length})`);
   if (password.length > PASSWORD_MAX_LENGTH) reasons.push(`must be at most ${PASSWORD_MAX_LENGTH} characters long`);
   const classes = new Set(chars.map(characterClass));
-  if (chars.length > 0 && classes.size < 2) reasons.push(`must mix at least two kinds of character (it has only ${[...classes][0]})`);
+  if (chars.length > 0 && classes.size < 2)
+    reasons.push(`must mix at least two kinds of character (it has only ${[...classes][0]})`);
   if (chars.length > 0 && new Set(chars).size === 1) reasons.push('must not be one character repeated');
   const user = context.username?.trim().toLowerCase();
   if (user && user.length >= 3 && password.toLowerCase().includes(user)) reasons.push('must not contain the user name');

@@ -23,7 +23,10 @@ async function ready(): Promise<typeof sodium> {
   return sodium;
 }
 
-const limits = (s: typeof sodium) => ({ ops: s.crypto_pwhash_OPSLIMIT_INTERACTIVE, mem: s.crypto_pwhash_MEMLIMIT_INTERACTIVE });
+const limits = (s: typeof sodium) => ({
+  ops: s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
+  mem: s.crypto_pwhash_MEMLIMIT_INTERACTIVE,
+});
 
 /** NFC so the same password typed on different systems (composed or decomposed accents) matches. */
 const prepare = (password: string) => password.normalize('NFC');

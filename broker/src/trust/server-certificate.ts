@@ -22,7 +22,14 @@ export interface ServerTlsMaterial {
   issued: boolean;
 }
 
-function stillGood(ca: CertificateAuthority, keyPem: string, certPem: string, hostnames: string[], ips: string[], now: Date): boolean {
+function stillGood(
+  ca: CertificateAuthority,
+  keyPem: string,
+  certPem: string,
+  hostnames: string[],
+  ips: string[],
+  now: Date,
+): boolean {
   try {
     const cert = new X509Certificate(certPem);
     const caCert = new X509Certificate(ca.certPem);
@@ -30,7 +37,10 @@ function stillGood(ca: CertificateAuthority, keyPem: string, certPem: string, ho
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return false;
     if (Date.parse(cert.validTo) - now.getTime() < RENEW_BEFORE_DAYS * 86_400_000) return false;
     if (Date.parse(cert.validFrom) > now.getTime()) return false;
-    return hostnames.every((h) => cert.checkHost(h, { wildcards: false }) !== undefined) && ips.every((ip) => cert.checkIP(ip) !== undefined);
+    return (
+      hostnames.every((h) => cert.checkHost(h, { wildcards: false }) !== undefined) &&
+      ips.every((ip) => cert.checkIP(ip) !== undefined)
+    );
   } catch {
     return false;
   }

@@ -29,7 +29,10 @@ export interface OpenedSubmission {
 }
 
 /** The exact bytes the agency signs. */
-export function submissionSignedMessage(digestHex: string, signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT): Uint8Array {
+export function submissionSignedMessage(
+  digestHex: string,
+  signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
+): Uint8Array {
   const context = Buffer.from(signatureContext, 'utf8');
   return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
 }
@@ -41,7 +44,8 @@ export async function openSubmission(
   /** What the signature is over: a single-body submission, or an upload manifest (protocol uploads.ts). */
   signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
 ): Promise<OpenedSubmission> {
-  if (envelope.alg !== SUBMISSION_ENVELOPE_ALG) throw new EnvelopeError('bad-envelope', `unsupported envelope algorithm ${JSON.stringify(envelope.alg)}`);
+  if (envelope.alg !== SUBMISSION_ENVELOPE_ALG)
+    throw new EnvelopeError('bad-envelope', `unsupported envelope algorithm ${JSON.stringify(envelope.alg)}`);
   if (typeof envelope.digest !== 'string' || !/^[0-9a-f]{64}$/.test(envelope.digest)) {
     throw new EnvelopeError('bad-envelope', 'envelope digest must be 64 lower-case hex digits');
   }
@@ -53,7 +57,13 @@ export async function openSubmission(
   } catch (err) {
     throw new EnvelopeError('bad-envelope', (err as Error).message);
   }
-  if (!(await verifySignature(agencySigningPublicKey, submissionSignedMessage(envelope.digest, signatureContext), signature))) {
+  if (
+    !(await verifySignature(
+      agencySigningPublicKey,
+      submissionSignedMessage(envelope.digest, signatureContext),
+      signature,
+    ))
+  ) {
     throw new EnvelopeError('signature', 'signature does not verify');
   }
   let body: Uint8Array;
@@ -62,6 +72,7 @@ export async function openSubmission(
   } catch {
     throw new EnvelopeError('sealed-box', 'cannot open sealed box');
   }
-  if (createHash('sha256').update(body).digest('hex') !== envelope.digest) throw new EnvelopeError('digest', 'digest mismatch');
+  if (createHash('sha256').update(body).digest('hex') !== envelope.digest)
+    throw new EnvelopeError('digest', 'digest mismatch');
   return { body, digest: envelope.digest, signature: envelope.signature };
 }

@@ -49,11 +49,16 @@ export function agencyPeer(socket: PeerSocket, revocations: RevocationList, now 
   const cert = socket.getPeerCertificate(false) as Partial<PeerCertificate>;
   if (!cert.raw || cert.raw.length === 0) return { ok: false, reason: 'no client certificate was presented' };
   if (socket.authorized !== true) {
-    return { ok: false, reason: `client certificate not accepted: ${String(socket.authorizationError ?? 'not issued by the broker CA')}` };
+    return {
+      ok: false,
+      reason: `client certificate not accepted: ${String(socket.authorizationError ?? 'not issued by the broker CA')}`,
+    };
   }
-  if (!(cert.ext_key_usage ?? []).includes(OID_CLIENT_AUTH)) return { ok: false, reason: 'certificate is not for client authentication' };
+  if (!(cert.ext_key_usage ?? []).includes(OID_CLIENT_AUTH))
+    return { ok: false, reason: 'certificate is not for client authentication' };
   const cn = cert.subject?.CN;
-  if (typeof cn !== 'string' || !AGENCY_SLUG.test(cn)) return { ok: false, reason: 'certificate subject is not an agency' };
+  if (typeof cn !== 'string' || !AGENCY_SLUG.test(cn))
+    return { ok: false, reason: 'certificate subject is not an agency' };
   const serialHex = normaliseSerial(cert.serialNumber ?? '');
   if (revocations.isRevoked(serialHex, now)) return { ok: false, reason: 'client certificate has been revoked' };
   return { ok: true, peer: { agency: cn, serialHex, thumbprint: certificateThumbprint(cert.raw), der: cert.raw } };

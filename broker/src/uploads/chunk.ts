@@ -12,9 +12,13 @@ export function openChunk(keys: BrokerKeyring, sealed: Uint8Array): { plain: Buf
   try {
     plain = keys.sealedOpen(sealed);
   } catch {
-    throw new ProtocolError('invalid-encoding', 'chunk refused: cannot open sealed box (sealed to another key, or damaged)');
+    throw new ProtocolError(
+      'invalid-encoding',
+      'chunk refused: cannot open sealed box (sealed to another key, or damaged)',
+    );
   }
-  if (plain.length > UPLOAD_CHUNK_MAX_BYTES) throw new ProtocolError('invalid-body', `a chunk holds at most ${UPLOAD_CHUNK_MAX_BYTES} bytes`);
+  if (plain.length > UPLOAD_CHUNK_MAX_BYTES)
+    throw new ProtocolError('invalid-body', `a chunk holds at most ${UPLOAD_CHUNK_MAX_BYTES} bytes`);
   const buf = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
   return { plain: buf, sha256: createHash('sha256').update(buf).digest('hex') };
 }
@@ -30,13 +34,18 @@ export function decodeChunk(
   expected: { records: number; firstRow: number },
   checkAttributes: (attrs: Record<string, string>, row: number) => Record<string, string | boolean>,
 ): DecodedSubmission {
-  if (plain.length === 0 || plain[plain.length - 1] !== 0x0a) throw new ProtocolError('invalid-body', 'a chunk is JSON lines, each ending in a newline');
+  if (plain.length === 0 || plain[plain.length - 1] !== 0x0a)
+    throw new ProtocolError('invalid-body', 'a chunk is JSON lines, each ending in a newline');
   const records: EncodedRecord[] = [];
   let start = 0;
   while (start < plain.length) {
     const end = plain.indexOf(0x0a, start);
     const row = expected.firstRow + records.length;
-    if (records.length >= expected.records) throw new ProtocolError('invalid-body', `the chunk holds more than the ${expected.records} records its manifest lists`);
+    if (records.length >= expected.records)
+      throw new ProtocolError(
+        'invalid-body',
+        `the chunk holds more than the ${expected.records} records its manifest lists`,
+      );
     let value: unknown;
     try {
       value = JSON.parse(plain.toString('utf8', start, end));
@@ -45,11 +54,17 @@ export function decodeChunk(
     }
     if (!checkRecord.Check(value)) {
       const e = [...checkRecord.Errors(value)][0];
-      throw new ProtocolError('invalid-body', `records[${row}]${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`, { row });
+      throw new ProtocolError('invalid-body', `records[${row}]${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`, {
+        row,
+      });
     }
     records.push(value);
     start = end + 1;
   }
-  if (records.length !== expected.records) throw new ProtocolError('invalid-body', `the chunk holds ${records.length} records; its manifest lists ${expected.records}`);
+  if (records.length !== expected.records)
+    throw new ProtocolError(
+      'invalid-body',
+      `the chunk holds ${records.length} records; its manifest lists ${expected.records}`,
+    );
   return decodeRecords(header, records, { checkAttributes, firstRow: expected.firstRow });
 }

@@ -1,5 +1,10 @@
 import { Compile } from 'typebox/compile';
-import { ProtocolError, UPLOAD_MANIFEST_SIGNATURE_CONTEXT, UploadManifest, type SubmissionEnvelope } from '@blindlink/protocol';
+import {
+  ProtocolError,
+  UPLOAD_MANIFEST_SIGNATURE_CONTEXT,
+  UploadManifest,
+  type SubmissionEnvelope,
+} from '@blindlink/protocol';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { EnvelopeError, openSubmission } from '../trust/submission-envelope.js';
 
@@ -19,12 +24,18 @@ export interface OpenedManifest {
  * single-body submission's signature never opens an upload), the sealed box, the schema, and that its
  * counts agree with each other and with the route's purpose.
  */
-export async function openManifest(envelope: SubmissionEnvelope, agencyKey: Uint8Array | string, keys: BrokerKeyring, purpose: string): Promise<OpenedManifest> {
+export async function openManifest(
+  envelope: SubmissionEnvelope,
+  agencyKey: Uint8Array | string,
+  keys: BrokerKeyring,
+  purpose: string,
+): Promise<OpenedManifest> {
   let opened;
   try {
     opened = await openSubmission(envelope, agencyKey, keys, UPLOAD_MANIFEST_SIGNATURE_CONTEXT);
   } catch (err) {
-    if (err instanceof EnvelopeError) throw new ProtocolError('invalid-encoding', `upload manifest refused: ${err.message}`);
+    if (err instanceof EnvelopeError)
+      throw new ProtocolError('invalid-encoding', `upload manifest refused: ${err.message}`);
     throw err;
   }
   const text = Buffer.from(opened.body).toString('utf8');
@@ -38,10 +49,14 @@ export async function openManifest(envelope: SubmissionEnvelope, agencyKey: Uint
     const e = [...checkManifest.Errors(manifest)][0];
     throw new ProtocolError('invalid-body', `manifest${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`);
   }
-  if (manifest.purpose !== purpose) throw new ProtocolError('invalid-body', `the manifest is signed for purpose ${manifest.purpose}, not ${purpose}`);
+  if (manifest.purpose !== purpose)
+    throw new ProtocolError('invalid-body', `the manifest is signed for purpose ${manifest.purpose}, not ${purpose}`);
   const sum = manifest.chunks.reduce((n, c) => n + c.records, 0);
   if (sum !== manifest.totalRecords || manifest.header.recordCount !== manifest.totalRecords) {
-    throw new ProtocolError('invalid-body', `manifest counts disagree: chunks hold ${sum} records, totalRecords is ${manifest.totalRecords}, header.recordCount ${manifest.header.recordCount}`);
+    throw new ProtocolError(
+      'invalid-body',
+      `manifest counts disagree: chunks hold ${sum} records, totalRecords is ${manifest.totalRecords}, header.recordCount ${manifest.header.recordCount}`,
+    );
   }
   return { manifest, text, digest: opened.digest, signature: opened.signature };
 }

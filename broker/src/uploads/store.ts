@@ -34,12 +34,30 @@ export async function createUpload(
   const { agency, purpose, idempotencyKey, opened } = args;
   const digest = `sha256:${opened.digest}`;
   const find = async () => {
-    const stored = await db.selectFrom('submission').select(['id', 'digest', 'purpose']).where('agency', '=', agency).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    const stored = await db
+      .selectFrom('submission')
+      .select(['id', 'digest', 'purpose'])
+      .where('agency', '=', agency)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
     if (stored) throw await replayError(db, stored, agency, digest);
-    const u = await db.selectFrom('upload').selectAll().where('agency', '=', agency).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    const u = await db
+      .selectFrom('upload')
+      .selectAll()
+      .where('agency', '=', agency)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
     if (!u) return undefined;
-    if (u.manifest_digest !== opened.digest) throw new ProtocolError('idempotency-key-reused', 'this idempotency key was used for a different upload; use a new key for new data');
-    if (u.purpose !== purpose) throw new ProtocolError('idempotency-key-reused', 'this idempotency key was used for an upload to another purpose');
+    if (u.manifest_digest !== opened.digest)
+      throw new ProtocolError(
+        'idempotency-key-reused',
+        'this idempotency key was used for a different upload; use a new key for new data',
+      );
+    if (u.purpose !== purpose)
+      throw new ProtocolError(
+        'idempotency-key-reused',
+        'this idempotency key was used for an upload to another purpose',
+      );
     return u;
   };
   const existing = await find();
@@ -75,17 +93,35 @@ export async function createUpload(
 }
 
 /** The agency's own upload; another agency's is as unknown as one that never existed. */
-export async function loadUpload(db: Kysely<Database>, agency: string, purpose: string, id: string, now = new Date()): Promise<UploadRow> {
-  const u = await db.selectFrom('upload').selectAll().where('id', '=', id).where('agency', '=', agency).where('purpose', '=', purpose).executeTakeFirst();
+export async function loadUpload(
+  db: Kysely<Database>,
+  agency: string,
+  purpose: string,
+  id: string,
+  now = new Date(),
+): Promise<UploadRow> {
+  const u = await db
+    .selectFrom('upload')
+    .selectAll()
+    .where('id', '=', id)
+    .where('agency', '=', agency)
+    .where('purpose', '=', purpose)
+    .executeTakeFirst();
   if (!u) throw new ProtocolError('unknown-upload', 'no such upload for this agency and purpose');
-  if (isExpired(u, now)) throw new ProtocolError('upload-expired', 'this upload was abandoned (nothing arrived for a day); start again with a new manifest');
+  if (isExpired(u, now))
+    throw new ProtocolError(
+      'upload-expired',
+      'this upload was abandoned (nothing arrived for a day); start again with a new manifest',
+    );
   return u;
 }
 
 export async function uploadStatus(db: Kysely<Database>, u: UploadRow): Promise<UploadStatus> {
   const have = u.committed_at
     ? Array.from({ length: u.chunk_count }, (_, i) => i)
-    : (await db.selectFrom('upload_chunk').select('n').where('upload_id', '=', u.id).orderBy('n').execute()).map((r) => r.n);
+    : (await db.selectFrom('upload_chunk').select('n').where('upload_id', '=', u.id).orderBy('n').execute()).map(
+        (r) => r.n,
+      );
   const got = new Set(have);
   return {
     uploadId: u.id,
@@ -102,7 +138,12 @@ export async function uploadStatus(db: Kysely<Database>, u: UploadRow): Promise<
 
 /** What the broker already holds as chunk n, if anything. */
 export async function storedChunk(db: Kysely<Database>, uploadId: string, n: number) {
-  return db.selectFrom('upload_chunk').select(['sha256', 'record_count']).where('upload_id', '=', uploadId).where('n', '=', n).executeTakeFirst();
+  return db
+    .selectFrom('upload_chunk')
+    .select(['sha256', 'record_count'])
+    .where('upload_id', '=', uploadId)
+    .where('n', '=', n)
+    .executeTakeFirst();
 }
 
 /**
@@ -111,14 +152,31 @@ export async function storedChunk(db: Kysely<Database>, uploadId: string, n: num
  * Returns false if the same chunk was stored meanwhile by a concurrent retry. A row token that repeats
  * one of another chunk violates the staging key and is refused.
  */
-export async function stageChunk(db: Kysely<Database>, keys: BrokerKeyring, u: UploadRow, n: number, sha256: string, decoded: DecodedSubmission, now = new Date()): Promise<boolean> {
+export async function stageChunk(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  u: UploadRow,
+  n: number,
+  sha256: string,
+  decoded: DecodedSubmission,
+  now = new Date(),
+): Promise<boolean> {
   try {
     await db.transaction().execute(async (trx) => {
       // Take the upload's row lock first: a commit running now finishes before this goes on, and then
       // this chunk is refused rather than staged under an upload that will never move it.
-      const live = await trx.updateTable('upload').set({ updated_at: now }).where('id', '=', u.id).where('committed_at', 'is', null).executeTakeFirst();
-      if (Number(live.numUpdatedRows) !== 1) throw new ProtocolError('upload-committed', 'this upload is already committed');
-      await trx.insertInto('upload_chunk').values({ upload_id: u.id, n, sha256, record_count: decoded.tokens.length, received_at: now }).execute();
+      const live = await trx
+        .updateTable('upload')
+        .set({ updated_at: now })
+        .where('id', '=', u.id)
+        .where('committed_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(live.numUpdatedRows) !== 1)
+        throw new ProtocolError('upload-committed', 'this upload is already committed');
+      await trx
+        .insertInto('upload_chunk')
+        .values({ upload_id: u.id, n, sha256, record_count: decoded.tokens.length, received_at: now })
+        .execute();
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
         for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {
@@ -128,7 +186,12 @@ export async function stageChunk(db: Kysely<Database>, keys: BrokerKeyring, u: U
             row_token: token,
             chunk: n,
             field_mask: decoded.fieldMasks[j]!,
-            payload: sealEncoding(keys, u.submission_id, token, { clk: decoded.clks[j]!, fields: decoded.fields[j]!, blocks: decoded.blocks[j]!, attributes: decoded.attributes[j]! }),
+            payload: sealEncoding(keys, u.submission_id, token, {
+              clk: decoded.clks[j]!,
+              fields: decoded.fields[j]!,
+              blocks: decoded.blocks[j]!,
+              attributes: decoded.attributes[j]!,
+            }),
           });
         }
         await trx.insertInto('upload_encoding').values(rows).execute();
@@ -141,7 +204,11 @@ export async function stageChunk(db: Kysely<Database>, keys: BrokerKeyring, u: U
       if (raced.sha256 === sha256) return false;
       throw new ProtocolError('chunk-conflict', `chunk ${n} is already held with different contents`);
     }
-    throw new ProtocolError('duplicate-row-token', `a row token in chunk ${n} repeats one in an earlier chunk of this upload`, { chunk: n });
+    throw new ProtocolError(
+      'duplicate-row-token',
+      `a row token in chunk ${n} repeats one in an earlier chunk of this upload`,
+      { chunk: n },
+    );
   }
   return true;
 }
@@ -162,10 +229,19 @@ export async function commitUpload(
   try {
     return await db.transaction().execute(async (trx) => {
       // Lock the upload: a chunk or a second commit racing this one waits, then sees it committed.
-      const locked = await trx.selectFrom('upload').select(['committed_at']).where('id', '=', u.id).forUpdate().executeTakeFirst();
+      const locked = await trx
+        .selectFrom('upload')
+        .select(['committed_at'])
+        .where('id', '=', u.id)
+        .forUpdate()
+        .executeTakeFirst();
       if (!locked) throw new ProtocolError('unknown-upload', 'no such upload for this agency and purpose');
       if (locked.committed_at) return { ...result, already: true };
-      const chunks = await trx.selectFrom('upload_chunk').select(['n', 'record_count']).where('upload_id', '=', u.id).execute();
+      const chunks = await trx
+        .selectFrom('upload_chunk')
+        .select(['n', 'record_count'])
+        .where('upload_id', '=', u.id)
+        .execute();
       const have = new Set(chunks.map((c) => c.n));
       const missing = Array.from({ length: u.chunk_count }, (_, i) => i).filter((i) => !have.has(i));
       if (missing.length) {
@@ -188,7 +264,9 @@ export async function commitUpload(
         signature: { digest: u.manifest_digest, signature: u.signature },
       });
       const moved = await sql`insert into encoding (submission_id, row_token, field_mask, payload)
-        select cast(${u.submission_id} as uuid), row_token, field_mask, payload from upload_encoding where upload_id = cast(${u.id} as uuid)`.execute(trx);
+        select cast(${u.submission_id} as uuid), row_token, field_mask, payload from upload_encoding where upload_id = cast(${u.id} as uuid)`.execute(
+        trx,
+      );
       if (Number(moved.numAffectedRows ?? -1) !== u.record_count) {
         throw new Error(`commit moved ${String(moved.numAffectedRows)} rows for an upload of ${u.record_count}`);
       }
@@ -200,7 +278,12 @@ export async function commitUpload(
   } catch (err) {
     // A single-body submission took this idempotency key meanwhile.
     if (isUniqueViolation(err)) {
-      const stored = await db.selectFrom('submission').select(['id', 'digest', 'purpose']).where('agency', '=', u.agency).where('idempotency_key', '=', u.idempotency_key).executeTakeFirst();
+      const stored = await db
+        .selectFrom('submission')
+        .select(['id', 'digest', 'purpose'])
+        .where('agency', '=', u.agency)
+        .where('idempotency_key', '=', u.idempotency_key)
+        .executeTakeFirst();
       if (stored) throw await replayError(db, stored, u.agency, result.digest);
     }
     throw err;
@@ -211,19 +294,37 @@ export async function commitUpload(
  * Delete uploads abandoned before commit (idle past their lifetime), with everything they staged,
  * and the bookkeeping of committed uploads whose submission is gone (purged past retention).
  */
-export async function purgeAbandonedUploads(db: Kysely<Database>, opts: { now?: Date; dryRun?: boolean } = {}): Promise<{ uploads: number; stagedRecords: number }> {
+export async function purgeAbandonedUploads(
+  db: Kysely<Database>,
+  opts: { now?: Date; dryRun?: boolean } = {},
+): Promise<{ uploads: number; stagedRecords: number }> {
   const cutoff = new Date((opts.now ?? new Date()).getTime() - UPLOAD_IDLE_LIFETIME_MS);
-  const abandoned = await db.selectFrom('upload').select('id').where('committed_at', 'is', null).where('updated_at', '<=', cutoff).execute();
+  const abandoned = await db
+    .selectFrom('upload')
+    .select('id')
+    .where('committed_at', 'is', null)
+    .where('updated_at', '<=', cutoff)
+    .execute();
   const ids = abandoned.map((r) => r.id);
   const staged = ids.length
-    ? Number((await db.selectFrom('upload_encoding').select((eb) => eb.fn.countAll().as('n')).where('upload_id', 'in', ids).executeTakeFirstOrThrow()).n)
+    ? Number(
+        (
+          await db
+            .selectFrom('upload_encoding')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('upload_id', 'in', ids)
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
     : 0;
   if (opts.dryRun) return { uploads: ids.length, stagedRecords: staged };
   if (ids.length) await db.deleteFrom('upload').where('id', 'in', ids).execute();
   await db
     .deleteFrom('upload')
     .where('committed_at', 'is not', null)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('submission').select('id').whereRef('submission.id', '=', 'upload.submission_id'))))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('submission').select('id').whereRef('submission.id', '=', 'upload.submission_id'))),
+    )
     .execute();
   return { uploads: ids.length, stagedRecords: staged };
 }

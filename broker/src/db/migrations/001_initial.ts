@@ -37,7 +37,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addUniqueConstraint('submission_idempotency_uq', ['agency', 'idempotency_key'])
     .execute();
-  await db.schema.createIndex('submission_latest_idx').on('submission').columns(['purpose', 'agency', 'created_at']).execute();
+  await db.schema
+    .createIndex('submission_latest_idx')
+    .on('submission')
+    .columns(['purpose', 'agency', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('encoding')
@@ -72,7 +76,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('right_token', 'text', (c) => c.notNull())
     .addColumn('score', 'real', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('run_match_left_idx').on('run_match').columns(['run_id', 'left_submission', 'right_submission']).execute();
+  await db.schema
+    .createIndex('run_match_left_idx')
+    .on('run_match')
+    .columns(['run_id', 'left_submission', 'right_submission'])
+    .execute();
 
   await db.schema
     .createTable('audit_log')

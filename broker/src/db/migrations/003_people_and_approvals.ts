@@ -20,7 +20,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('purpose', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('analyst_assignment_pk', ['username', 'purpose'])
     .execute();
-  await db.schema.alterTable('policy').addColumn('loaded_by', 'text', (c) => c.notNull().defaultTo('operator')).execute();
+  await db.schema
+    .alterTable('policy')
+    .addColumn('loaded_by', 'text', (c) => c.notNull().defaultTo('operator'))
+    .execute();
   await db.schema
     .createTable('policy_approval')
     .addColumn('policy_id', 'text', (c) => c.notNull())

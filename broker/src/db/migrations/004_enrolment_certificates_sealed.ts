@@ -28,7 +28,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('agency_certificate_agency_idx').on('agency_certificate').column('agency').execute();
 
   await db.schema.alterTable('submission').addColumn('signature', 'text').addColumn('signed_digest', 'text').execute();
-  await db.schema.alterTable('encoding').dropColumn('clk').dropColumn('fields').dropColumn('blocks').addColumn('payload', 'bytea', (c) => c.notNull()).execute();
+  await db.schema
+    .alterTable('encoding')
+    .dropColumn('clk')
+    .dropColumn('fields')
+    .dropColumn('blocks')
+    .addColumn('payload', 'bytea', (c) => c.notNull())
+    .execute();
 
   await db.schema
     .createTable('audit_checkpoint')
@@ -44,7 +50,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('audit_checkpoint').execute();
-  await db.schema.alterTable('encoding').dropColumn('payload').addColumn('clk', 'bytea').addColumn('fields', 'bytea').addColumn('blocks', 'bytea').execute();
+  await db.schema
+    .alterTable('encoding')
+    .dropColumn('payload')
+    .addColumn('clk', 'bytea')
+    .addColumn('fields', 'bytea')
+    .addColumn('blocks', 'bytea')
+    .execute();
   await db.schema.alterTable('submission').dropColumn('signature').dropColumn('signed_digest').execute();
   await db.schema.dropTable('agency_certificate').execute();
   await db.schema

@@ -18,7 +18,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('run_record_pk', ['run_id', 'submission_id', 'row_token'])
     .execute();
   await db.schema.createIndex('run_record_entity_idx').on('run_record').columns(['run_id', 'entity_id']).execute();
-  await db.schema.createIndex('run_record_household_idx').on('run_record').columns(['run_id', 'household_id']).execute();
+  await db.schema
+    .createIndex('run_record_household_idx')
+    .on('run_record')
+    .columns(['run_id', 'household_id'])
+    .execute();
   await db.schema
     .createTable('run_event')
     .addColumn('run_id', 'uuid', (c) => c.notNull().references('run.id').onDelete('cascade'))

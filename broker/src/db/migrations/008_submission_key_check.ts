@@ -8,12 +8,27 @@ import { sql, type Kysely } from 'kysely';
  * `created_at`. Existing rows became current when they were stored.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('submission').addColumn('key_check', 'text').addColumn('current_at', 'timestamptz').execute();
+  await db.schema
+    .alterTable('submission')
+    .addColumn('key_check', 'text')
+    .addColumn('current_at', 'timestamptz')
+    .execute();
   await sql`update submission set current_at = created_at`.execute(db);
-  await db.schema.alterTable('submission').alterColumn('current_at', (c) => c.setNotNull()).execute();
-  await db.schema.createIndex('submission_current_idx').on('submission').columns(['purpose', 'agency', 'current_at']).execute();
+  await db.schema
+    .alterTable('submission')
+    .alterColumn('current_at', (c) => c.setNotNull())
+    .execute();
+  await db.schema
+    .createIndex('submission_current_idx')
+    .on('submission')
+    .columns(['purpose', 'agency', 'current_at'])
+    .execute();
   // A re-submission is recognised by its digest among the agency's submissions for the purpose.
-  await db.schema.createIndex('submission_digest_idx').on('submission').columns(['agency', 'purpose', 'digest']).execute();
+  await db.schema
+    .createIndex('submission_digest_idx')
+    .on('submission')
+    .columns(['agency', 'purpose', 'digest'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

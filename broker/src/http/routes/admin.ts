@@ -1,6 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { AgencyParams, EnrolmentCodeResponse, ErrorBody, NewAgencyRequest, NewPersonRequest, NewPersonResponse, ProtocolError, UsernameParams } from '@blindlink/protocol';
+import {
+  AgencyParams,
+  EnrolmentCodeResponse,
+  ErrorBody,
+  NewAgencyRequest,
+  NewPersonRequest,
+  NewPersonResponse,
+  ProtocolError,
+  UsernameParams,
+} from '@blindlink/protocol';
 import { parsePolicy, PolicyInvalidError } from '@blindlink/policies';
 import { registerAgency, reissueEnrolmentCode, revokeAgency } from '../../agencies/registry.js';
 import { addPerson, generatePassword, unlockPerson } from '../../people/accounts.js';
@@ -18,29 +27,58 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/agencies',
-    { onRequest: admin, config: { body: 'json' }, schema: { summary: 'Create an agency; returns its one-time enrolment code', tags, body: NewAgencyRequest, response: { 201: EnrolmentCodeResponse, 409: ErrorBody } } },
+    {
+      onRequest: admin,
+      config: { body: 'json' },
+      schema: {
+        summary: 'Create an agency; returns its one-time enrolment code',
+        tags,
+        body: NewAgencyRequest,
+        response: { 201: EnrolmentCodeResponse, 409: ErrorBody },
+      },
+    },
     async (request, reply) => {
       request.audit.action = 'agency.register';
       const r = await registerAgency(db, request.body.agency, request.body.name);
       request.audit.reason = `agency ${r.slug} registered`;
-      return reply.code(201).send({ agency: r.slug, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() });
+      return reply
+        .code(201)
+        .send({ agency: r.slug, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() });
     },
   );
 
   app.post(
     '/v1/admin/agencies/:agency/enrolment-code',
-    { onRequest: admin, schema: { summary: 'Issue a new enrolment code (re-enrolment)', tags, params: AgencyParams, response: { 201: EnrolmentCodeResponse, 404: ErrorBody } } },
+    {
+      onRequest: admin,
+      schema: {
+        summary: 'Issue a new enrolment code (re-enrolment)',
+        tags,
+        params: AgencyParams,
+        response: { 201: EnrolmentCodeResponse, 404: ErrorBody },
+      },
+    },
     async (request, reply) => {
       request.audit.action = 'agency.enrolment-code';
       const r = await reissueEnrolmentCode(db, request.params.agency);
       request.audit.reason = `new enrolment code for ${request.params.agency}`;
-      return reply.code(201).send({ agency: request.params.agency, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() });
+      return reply
+        .code(201)
+        .send({ agency: request.params.agency, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() });
     },
   );
 
   app.post(
     '/v1/admin/agencies/:agency/revoke',
-    { onRequest: admin, schema: { summary: 'Revoke every certificate of an agency, at once', tags, params: AgencyParams, response: { 200: Type.Object({ revoked: Type.Integer() }, { additionalProperties: false }), 404: ErrorBody } } },
+    {
+      onRequest: admin,
+      schema: {
+        summary: 'Revoke every certificate of an agency, at once',
+        tags,
+        params: AgencyParams,
+        response: { 200: Type.Object({ revoked: Type.Integer() }, { additionalProperties: false }), 404: ErrorBody },
+      },
+    },
     async (request) => {
       request.audit.action = 'agency.revoke';
       const revoked = await revokeAgency(db, request.params.agency);
@@ -51,7 +89,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/people',
-    { onRequest: admin, config: { body: 'json' }, schema: { summary: 'Add a person; returns a generated password once', tags, body: NewPersonRequest, response: { 201: NewPersonResponse, 400: ErrorBody, 409: ErrorBody } } },
+    {
+      onRequest: admin,
+      config: { body: 'json' },
+      schema: {
+        summary: 'Add a person; returns a generated password once',
+        tags,
+        body: NewPersonRequest,
+        response: { 201: NewPersonResponse, 400: ErrorBody, 409: ErrorBody },
+      },
+    },
     async (request, reply) => {
       request.audit.action = 'person.add';
       const password = generatePassword();
@@ -63,7 +110,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
 
   app.post(
     '/v1/admin/people/:username/unlock',
-    { onRequest: admin, schema: { summary: 'Unlock an account locked after failed logins', tags, params: UsernameParams, response: { 204: Type.Null(), 404: ErrorBody } } },
+    {
+      onRequest: admin,
+      schema: {
+        summary: 'Unlock an account locked after failed logins',
+        tags,
+        params: UsernameParams,
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
     async (request, reply) => {
       request.audit.action = 'person.unlock';
       await unlockPerson(db, request.params.username);
@@ -80,7 +135,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
         summary: 'Load a policy version (YAML body, application/yaml); it is in force once an IG lead approves it',
         tags,
         body: Type.String({ minLength: 1, maxLength: 1_000_000 }),
-        response: { 201: Type.Object({ id: Type.String(), version: Type.Integer(), contentHash: Type.String(), result: Type.String() }, { additionalProperties: false }), 400: ErrorBody, 409: ErrorBody },
+        response: {
+          201: Type.Object(
+            { id: Type.String(), version: Type.Integer(), contentHash: Type.String(), result: Type.String() },
+            { additionalProperties: false },
+          ),
+          400: ErrorBody,
+          409: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -89,12 +151,20 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
       try {
         policy = parsePolicy(request.body, 'policy');
       } catch (err) {
-        if (err instanceof PolicyInvalidError) throw new ProtocolError('invalid-body', err.message, { problems: err.problems });
+        if (err instanceof PolicyInvalidError)
+          throw new ProtocolError('invalid-body', err.message, { problems: err.problems });
         throw err;
       }
       const result = await storePolicy(db, policy, `admin:${request.user.sub}`);
-      Object.assign(request.audit, { purpose: policy.document.purpose, policyId: policy.document.id, policyVersion: policy.document.version, reason: `policy ${result}` });
-      return reply.code(201).send({ id: policy.document.id, version: policy.document.version, contentHash: policy.contentHash, result });
+      Object.assign(request.audit, {
+        purpose: policy.document.purpose,
+        policyId: policy.document.id,
+        policyVersion: policy.document.version,
+        reason: `policy ${result}`,
+      });
+      return reply
+        .code(201)
+        .send({ id: policy.document.id, version: policy.document.version, contentHash: policy.contentHash, result });
     },
   );
 };

@@ -22,7 +22,8 @@ const DEFAULT_LIMIT = 100;
 function pageLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_LIMIT;
   const n = Number(text);
-  if (n < 1 || n > AUDIT_PAGE_LIMIT_MAX) throw new ProtocolError('bad-request', `limit must be 1 to ${AUDIT_PAGE_LIMIT_MAX}`);
+  if (n < 1 || n > AUDIT_PAGE_LIMIT_MAX)
+    throw new ProtocolError('bad-request', `limit must be 1 to ${AUDIT_PAGE_LIMIT_MAX}`);
   return n;
 }
 
@@ -87,7 +88,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
     '/v1/audit/checkpoints',
     {
       onRequest: igLead,
-      schema: { summary: 'Signed audit checkpoints, oldest first', tags: ['audit'], querystring: AuditCheckpointQuery, response: { 200: AuditCheckpointList, ...errors } },
+      schema: {
+        summary: 'Signed audit checkpoints, oldest first',
+        tags: ['audit'],
+        querystring: AuditCheckpointQuery,
+        response: { 200: AuditCheckpointList, ...errors },
+      },
     },
     async (request) => {
       request.audit.action = 'audit.checkpoints';
@@ -108,7 +114,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
     {
       onRequest: igLead,
       schema: {
-        summary: 'The audit trail as JSON lines with signed checkpoints, to verify offline (blindlink-broker audit verify --file)',
+        summary:
+          'The audit trail as JSON lines with signed checkpoints, to verify offline (blindlink-broker audit verify --file)',
         tags: ['audit'],
         querystring: AuditExportQuery,
         produces: [AUDIT_EXPORT_MEDIA_TYPE],
@@ -117,10 +124,19 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { d
     },
     async (request, reply) => {
       request.audit.action = 'audit.export';
-      const header = await planExport(db, keys, request.query.from !== undefined ? { from: Number(request.query.from) } : {});
+      const header = await planExport(
+        db,
+        keys,
+        request.query.from !== undefined ? { from: Number(request.query.from) } : {},
+      );
       request.audit.counts = { rows: header.toSeq - header.fromSeq + 1 };
       request.audit.reason = `export of rows ${header.fromSeq}–${header.toSeq}`;
-      reply.type(AUDIT_EXPORT_MEDIA_TYPE).header('content-disposition', `attachment; filename="blindlink-audit-${header.fromSeq}-${header.toSeq}.jsonl"`);
+      reply
+        .type(AUDIT_EXPORT_MEDIA_TYPE)
+        .header(
+          'content-disposition',
+          `attachment; filename="blindlink-audit-${header.fromSeq}-${header.toSeq}.jsonl"`,
+        );
       // A stream bypasses the response serialiser; the schema above only describes the errors.
       return reply.send(Readable.from(exportChunks(db, header)) as never);
     },

@@ -24,7 +24,14 @@ function summary(p: StoredPolicy) {
 export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
   app.get(
     '/v1/policies',
-    { onRequest: requireRole(db, 'ig-lead', 'admin'), schema: { summary: 'Every loaded policy version and its approval', tags: ['governance'], response: { 200: PolicyList } } },
+    {
+      onRequest: requireRole(db, 'ig-lead', 'admin'),
+      schema: {
+        summary: 'Every loaded policy version and its approval',
+        tags: ['governance'],
+        response: { 200: PolicyList },
+      },
+    },
     async (request) => {
       request.audit.action = 'policy.list';
       return { policies: (await listPolicies(db)).map(summary) };
@@ -35,7 +42,12 @@ export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
     '/v1/policies/:id/versions/:version/approval',
     {
       onRequest: requireRole(db, 'ig-lead'),
-      schema: { summary: 'Approve a policy version (IG lead, not the person who loaded it)', tags: ['governance'], params: PolicyVersionParams, response: { 200: PolicySummary, 403: ErrorBody, 404: ErrorBody } },
+      schema: {
+        summary: 'Approve a policy version (IG lead, not the person who loaded it)',
+        tags: ['governance'],
+        params: PolicyVersionParams,
+        response: { 200: PolicySummary, 403: ErrorBody, 404: ErrorBody },
+      },
     },
     async (request) => {
       const id = request.params.id;

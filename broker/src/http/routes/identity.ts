@@ -29,17 +29,45 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     brokerSealingPublicKey: keys.sealingPublicKeyBase64,
   });
 
-  app.get('/v1/broker', { schema: { summary: 'The broker\'s CA certificate and public keys', tags: ['identity'], response: { 200: BrokerInfo } } }, async (request) => {
-    request.audit.action = 'broker.info';
-    return { protocolVersion: PROTOCOL_VERSION, caCertificate: ca.certPem, signingPublicKey: keys.signingPublicKeyBase64, sealingPublicKey: keys.sealingPublicKeyBase64, keyId: keys.keyId };
-  });
+  app.get(
+    '/v1/broker',
+    {
+      schema: {
+        summary: "The broker's CA certificate and public keys",
+        tags: ['identity'],
+        response: { 200: BrokerInfo },
+      },
+    },
+    async (request) => {
+      request.audit.action = 'broker.info';
+      return {
+        protocolVersion: PROTOCOL_VERSION,
+        caCertificate: ca.certPem,
+        signingPublicKey: keys.signingPublicKeyBase64,
+        sealingPublicKey: keys.sealingPublicKeyBase64,
+        keyId: keys.keyId,
+      };
+    },
+  );
 
   app.post(
     '/v1/enrol',
-    { schema: { summary: 'Enrol an agency: one-time code + CSR + signing key → client certificate', tags: ['identity'], body: EnrolRequest, response: { 201: CertificateResponse, 400: ErrorBody, 401: ErrorBody } } },
+    {
+      schema: {
+        summary: 'Enrol an agency: one-time code + CSR + signing key → client certificate',
+        tags: ['identity'],
+        body: EnrolRequest,
+        response: { 201: CertificateResponse, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
     async (request, reply) => {
       request.audit.action = 'agency.enrol';
-      const cert = await enrolAgency(db, ca, { agency: request.body.agency, code: request.body.code, csrPem: request.body.csr, signingPublicKey: request.body.signingPublicKey });
+      const cert = await enrolAgency(db, ca, {
+        agency: request.body.agency,
+        code: request.body.code,
+        csrPem: request.body.csr,
+        signingPublicKey: request.body.signingPublicKey,
+      });
       request.audit.reason = `agency ${request.body.agency} enrolled; certificate ${cert.serialHex}`;
       return reply.code(201).send(certificateAnswer(cert));
     },
@@ -47,7 +75,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
 
   app.post(
     '/v1/token',
-    { schema: { summary: 'Agency access token over mutual TLS, bound to the client certificate', tags: ['identity'], response: { 200: TokenResponse, 401: ErrorBody } } },
+    {
+      schema: {
+        summary: 'Agency access token over mutual TLS, bound to the client certificate',
+        tags: ['identity'],
+        response: { 200: TokenResponse, 401: ErrorBody },
+      },
+    },
     async (request) => {
       request.audit.action = 'token.issue';
       const peer = await peerAgency(db, request);
@@ -63,7 +97,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     {
       onRequest: requireRole(db, 'agency'),
       config: { body: 'json' },
-      schema: { summary: 'Renew the agency certificate: a new one is issued, the current one revoked', tags: ['identity'], body: RenewRequest, response: { 201: CertificateResponse, 400: ErrorBody, 401: ErrorBody } },
+      schema: {
+        summary: 'Renew the agency certificate: a new one is issued, the current one revoked',
+        tags: ['identity'],
+        body: RenewRequest,
+        response: { 201: CertificateResponse, 400: ErrorBody, 401: ErrorBody },
+      },
     },
     async (request, reply) => {
       request.audit.action = 'certificate.renew';
@@ -76,13 +115,24 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
 
   app.post(
     '/v1/login',
-    { schema: { summary: 'Log in as a person (admin, analyst, IG lead)', tags: ['identity'], body: LoginRequest, response: { 200: TokenResponse, 401: ErrorBody, 429: ErrorBody } } },
+    {
+      schema: {
+        summary: 'Log in as a person (admin, analyst, IG lead)',
+        tags: ['identity'],
+        body: LoginRequest,
+        response: { 200: TokenResponse, 401: ErrorBody, 429: ErrorBody },
+      },
+    },
     async (request) => {
       request.audit.action = 'person.login';
       const who = await login(db, request.body.username, request.body.password);
       request.user = { sub: who.username, role: who.role };
       request.audit.reason = `${who.role} ${who.username} logged in`;
-      return { accessToken: await app.jwt.sign({ sub: who.username, role: who.role }), tokenType: 'Bearer' as const, expiresIn: ACCESS_TOKEN_SECONDS };
+      return {
+        accessToken: await app.jwt.sign({ sub: who.username, role: who.role }),
+        tokenType: 'Bearer' as const,
+        expiresIn: ACCESS_TOKEN_SECONDS,
+      };
     },
   );
 };

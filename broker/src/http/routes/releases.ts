@@ -34,7 +34,14 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         tags: ['releases'],
         params: PurposeParams,
         body: MembershipRequest,
-        response: { 200: MembershipResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: {
+          200: MembershipResponse,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
       },
     },
     async (request) => {
@@ -44,7 +51,11 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       request.audit.action = 'release.membership';
       request.audit.purpose = purpose;
       const { decision } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
-      Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+      Object.assign(request.audit, {
+        policyId: decision.policyId,
+        policyVersion: decision.policyVersion,
+        policyRule: decision.rule,
+      });
       if (!decision.allow) throw refusal(decision);
       const { runId, answers } = await membershipAnswers(db, purpose, requester, of);
       const body = {
@@ -71,10 +82,31 @@ type Form = 'pseudonym' | 'family-criteria' | 'aggregate' | 'discrepancy';
  */
 export const formRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db, keys, pseudonymKey }) => {
   const forms: { form: Form; response: unknown; summary: string; payload: boolean; addresses?: boolean }[] = [
-    { form: 'pseudonym', response: PseudonymResponse, summary: 'A per-purpose pseudonym for each of my rows', payload: false },
-    { form: 'family-criteria', response: FamilyCriteriaResponse, summary: 'My households meeting the family criteria threshold, with criteria codes', payload: true },
-    { form: 'aggregate', response: AggregateResponse, summary: 'Depersonalised counts with small-cell and secondary suppression', payload: true },
-    { form: 'discrepancy', response: DiscrepancyResponse, summary: 'My rows flagged by a declared discrepancy check, with the number of corroborating sources', payload: true, addresses: true },
+    {
+      form: 'pseudonym',
+      response: PseudonymResponse,
+      summary: 'A per-purpose pseudonym for each of my rows',
+      payload: false,
+    },
+    {
+      form: 'family-criteria',
+      response: FamilyCriteriaResponse,
+      summary: 'My households meeting the family criteria threshold, with criteria codes',
+      payload: true,
+    },
+    {
+      form: 'aggregate',
+      response: AggregateResponse,
+      summary: 'Depersonalised counts with small-cell and secondary suppression',
+      payload: true,
+    },
+    {
+      form: 'discrepancy',
+      response: DiscrepancyResponse,
+      summary: 'My rows flagged by a declared discrepancy check, with the number of corroborating sources',
+      payload: true,
+      addresses: true,
+    },
   ];
   for (const f of forms) {
     app.post(
@@ -82,7 +114,20 @@ export const formRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db
       {
         onRequest: requireRole(db, 'agency', 'analyst'),
         config: { body: 'json' },
-        schema: { summary: f.summary, tags: ['releases'], params: PurposeParams, body: ReleaseRequest, response: { 200: f.response as never, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody } },
+        schema: {
+          summary: f.summary,
+          tags: ['releases'],
+          params: PurposeParams,
+          body: ReleaseRequest,
+          response: {
+            200: f.response as never,
+            400: ErrorBody,
+            401: ErrorBody,
+            403: ErrorBody,
+            404: ErrorBody,
+            409: ErrorBody,
+          },
+        },
       },
       async (request) => {
         const { purpose } = request.params;
@@ -92,13 +137,27 @@ export const formRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db
           throw new ProtocolError('forbidden', `analyst ${request.user.sub} is not assigned to purpose ${purpose}`);
         }
         const requester = analyst ? 'analysts' : request.user.sub;
-        const { decision, policy } = await judgeRelease(db, purpose, { requester, form: f.form, ...(request.body.rule ? { rule: request.body.rule } : {}) });
-        Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+        const { decision, policy } = await judgeRelease(db, purpose, {
+          requester,
+          form: f.form,
+          ...(request.body.rule ? { rule: request.body.rule } : {}),
+        });
+        Object.assign(request.audit, {
+          policyId: decision.policyId,
+          policyVersion: decision.policyVersion,
+          policyRule: decision.rule,
+        });
         if (!decision.allow) throw refusal(decision);
-        const run = analyst ? await latestCompletedRun(db, purpose) : (await runForRequester(db, purpose, requester)).run;
+        const run = analyst
+          ? await latestCompletedRun(db, purpose)
+          : (await runForRequester(db, purpose, requester)).run;
         const records = await loadRunRecords(db, keys, run.id, { payload: f.payload, addresses: f.addresses ?? false });
         const rule = decision.grant;
-        const base = { purpose, runId: run.id, policy: { id: decision.policyId, version: decision.policyVersion, rule: decision.rule } };
+        const base = {
+          purpose,
+          runId: run.id,
+          policy: { id: decision.policyId, version: decision.policyVersion, rule: decision.rule },
+        };
         let body: Record<string, unknown>;
         let counts: Record<string, number>;
         if (rule.form === 'pseudonym') {
@@ -112,7 +171,10 @@ export const formRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db
         } else if (rule.form === 'aggregate') {
           const release = aggregate(records, rule, policy.document);
           body = { ...base, ...release };
-          counts = { cells: release.cells.length, suppressed: release.suppressed.primary + release.suppressed.secondary };
+          counts = {
+            cells: release.cells.length,
+            suppressed: release.suppressed.primary + release.suppressed.secondary,
+          };
         } else if (rule.form === 'discrepancy') {
           const flagged = discrepancies(records, requester, rule);
           body = { ...base, check: rule.check, flagged };

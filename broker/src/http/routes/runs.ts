@@ -22,7 +22,11 @@ async function authoriseRuns(db: Kysely<Database>, request: FastifyRequest, purp
   }
   // An agency may start or follow a run only for a purpose it contributes to.
   const { decision } = await judgeContribution(db, purpose, request.user.sub, undefined);
-  Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+  Object.assign(request.audit, {
+    policyId: decision.policyId,
+    policyVersion: decision.policyVersion,
+    policyRule: decision.rule,
+  });
   if (!decision.allow) throw refusal(decision);
 }
 
@@ -55,7 +59,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db,
       request.audit.counts = { sources: q.sources };
       request.audit.reason = `run ${q.runId} queued (${request.body?.mode ?? 'auto'})`;
       const statusUrl = `/v1/purposes/${purpose}/runs/${q.runId}`;
-      return reply.code(202).header('location', statusUrl).send({ runId: q.runId, purpose, status: 'queued', sources: q.sources, statusUrl });
+      return reply
+        .code(202)
+        .header('location', statusUrl)
+        .send({ runId: q.runId, purpose, status: 'queued', sources: q.sources, statusUrl });
     },
   );
 
@@ -64,7 +71,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db,
     {
       onRequest: requireRole(db, 'agency', 'analyst'),
       schema: {
-        summary: 'A run\'s status, stage and progress',
+        summary: "A run's status, stage and progress",
         tags: ['runs'],
         params: RunParams,
         response: { 200: RunStatus, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },

@@ -18,7 +18,10 @@ function toResponse(s: ScheduleRow): ScheduleResponse {
     owner: s.owner,
     nextDue: s.next_due.toISOString(),
     updatedAt: s.updated_at.toISOString(),
-    last: s.last_status && s.last_attempt_at ? { status: s.last_status, at: s.last_attempt_at.toISOString(), runId: s.last_run_id, detail: s.last_detail } : null,
+    last:
+      s.last_status && s.last_attempt_at
+        ? { status: s.last_status, at: s.last_attempt_at.toISOString(), runId: s.last_run_id, detail: s.last_detail }
+        : null,
   };
 }
 
@@ -39,7 +42,8 @@ function requireAssignedAnalyst(db: Kysely<Database>, action: string) {
 }
 
 const none = (purpose: string) => new ProtocolError('not-found', `purpose ${purpose} has no nightly schedule`);
-const describe = (s: ScheduleRow) => `nightly at ${s.time_of_day} ${s.time_zone}, owner ${s.owner}, next due ${s.next_due.toISOString()} (${formatLocal(s.next_due, s.time_zone)} local)`;
+const describe = (s: ScheduleRow) =>
+  `nightly at ${s.time_of_day} ${s.time_zone}, owner ${s.owner}, next due ${s.next_due.toISOString()} (${formatLocal(s.next_due, s.time_zone)} local)`;
 
 /** A purpose's nightly linkage run: set, read, remove. The scheduler in `serve` runs it. */
 export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
@@ -51,7 +55,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       preValidation: requireAssignedAnalyst(db, 'schedule.set'),
       config: { body: 'json' },
       schema: {
-        summary: 'Run linkage for this purpose every night at a local time (replaces any schedule; the caller becomes its owner)',
+        summary:
+          'Run linkage for this purpose every night at a local time (replaces any schedule; the caller becomes its owner)',
         tags: ['runs'],
         params: PurposeParams,
         body: ScheduleRequest,
@@ -77,7 +82,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       onRequest: requireRole(db, 'analyst'),
       preValidation: requireAssignedAnalyst(db, 'schedule.read'),
       schema: {
-        summary: 'The purpose\'s nightly schedule and the outcome of its last scheduled run',
+        summary: "The purpose's nightly schedule and the outcome of its last scheduled run",
         tags: ['runs'],
         params: PurposeParams,
         response: { 200: ScheduleResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
@@ -96,7 +101,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       onRequest: requireRole(db, 'analyst'),
       preValidation: requireAssignedAnalyst(db, 'schedule.remove'),
       schema: {
-        summary: 'Stop the purpose\'s nightly runs (a run under way finishes)',
+        summary: "Stop the purpose's nightly runs (a run under way finishes)",
         tags: ['runs'],
         params: PurposeParams,
         response: { 204: Type.Null({ description: 'Removed' }), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },

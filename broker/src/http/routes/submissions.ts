@@ -1,6 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Compile } from 'typebox/compile';
-import { ErrorBody, IdempotencyHeaders, ProtocolError, PurposeParams, SubmissionEnvelope, SubmissionRequest, SubmissionResponse } from '@blindlink/protocol';
+import {
+  ErrorBody,
+  IdempotencyHeaders,
+  ProtocolError,
+  PurposeParams,
+  SubmissionEnvelope,
+  SubmissionRequest,
+  SubmissionResponse,
+} from '@blindlink/protocol';
 import { agencySigningKey } from '../../agencies/registry.js';
 import { checkAttributes } from '@blindlink/policies';
 import { judgeContribution, refusal } from '../../policies/judge.js';
@@ -30,7 +38,15 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         params: PurposeParams,
         headers: IdempotencyHeaders,
         body: SubmissionEnvelope,
-        response: { 201: SubmissionResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody },
+        response: {
+          201: SubmissionResponse,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          413: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -43,7 +59,8 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       try {
         opened = await openSubmission(request.body, await agencySigningKey(db, agency), keys);
       } catch (err) {
-        if (err instanceof EnvelopeError) throw new ProtocolError('invalid-encoding', `submission envelope refused: ${err.message}`);
+        if (err instanceof EnvelopeError)
+          throw new ProtocolError('invalid-encoding', `submission envelope refused: ${err.message}`);
         throw err;
       }
       let body: unknown;
@@ -58,8 +75,18 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       }
       requireKeyCheck(body.header);
 
-      const { decision, policy } = await judgeContribution(db, purpose, agency, body.header.schema.fields, body.header.attributes ?? []);
-      Object.assign(request.audit, { policyId: decision.policyId, policyVersion: decision.policyVersion, policyRule: decision.rule });
+      const { decision, policy } = await judgeContribution(
+        db,
+        purpose,
+        agency,
+        body.header.schema.fields,
+        body.header.attributes ?? [],
+      );
+      Object.assign(request.audit, {
+        policyId: decision.policyId,
+        policyVersion: decision.policyVersion,
+        policyRule: decision.rule,
+      });
       if (!decision.allow) throw refusal(decision);
 
       const decoded = decodeSubmission(body, (attrs, row) => {
@@ -78,16 +105,26 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         contributors: policy.document.contributors.map((c) => c.agency),
       });
       const message = {
-        'stored': `submission ${stored.id} stored; it is ${agency}'s current submission for ${purpose}`,
+        stored: `submission ${stored.id} stored; it is ${agency}'s current submission for ${purpose}`,
         'made-current': `this upload is identical to submission ${stored.id}, stored earlier: it is ${agency}'s current submission for ${purpose} again (nothing new stored); start a run to link it`,
         'already-current': `this upload is identical to submission ${stored.id}, which is already ${agency}'s current submission for ${purpose}; nothing changed`,
       }[stored.outcome];
       request.audit.reason = {
-        'stored': `submission ${stored.id} stored, signature verified`,
+        stored: `submission ${stored.id} stored, signature verified`,
         'made-current': `submission ${stored.id} made current again by an identical re-submission, signature verified`,
         'already-current': `submission ${stored.id} re-submitted identically, already current, signature verified`,
       }[stored.outcome];
-      return reply.code(201).send({ submissionId: stored.id, purpose, agency, recordCount: stored.recordCount, digest: stored.digest, reused: stored.outcome !== 'stored', message });
+      return reply
+        .code(201)
+        .send({
+          submissionId: stored.id,
+          purpose,
+          agency,
+          recordCount: stored.recordCount,
+          digest: stored.digest,
+          reused: stored.outcome !== 'stored',
+          message,
+        });
     },
   );
 };

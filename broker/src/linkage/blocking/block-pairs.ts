@@ -63,15 +63,22 @@ export interface BlockingResult {
  * when available: tokens only if some record carries them, LSH unless `opts.lsh` is false.
  */
 export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: BlockingOptions = {}): BlockingResult {
-  if (A.blocks && A.blocks.length !== A.clks.count) throw new RangeError(`A: ${A.blocks.length} token lists for ${A.clks.count} records`);
-  if (B?.blocks && B.blocks.length !== B.clks.count) throw new RangeError(`B: ${B.blocks.length} token lists for ${B.clks.count} records`);
-  if (B && B.clks.bits !== A.clks.bits) throw new RangeError(`filter lengths differ: ${A.clks.bits} vs ${B.clks.bits} bits`);
+  if (A.blocks && A.blocks.length !== A.clks.count)
+    throw new RangeError(`A: ${A.blocks.length} token lists for ${A.clks.count} records`);
+  if (B?.blocks && B.blocks.length !== B.clks.count)
+    throw new RangeError(`B: ${B.blocks.length} token lists for ${B.clks.count} records`);
+  if (B && B.clks.bits !== A.clks.bits)
+    throw new RangeError(`filter lengths differ: ${A.clks.bits} vs ${B.clks.bits} bits`);
 
   const useTokens = opts.tokens !== false && A.blocks !== undefined && (B === null || B.blocks !== undefined);
   const tok = useTokens
-    ? tokenBlockPairs(A.blocks ?? [], B ? (B.blocks ?? []) : null, { ...(opts.tokens || {}), ...(opts.touching ? { touching: opts.touching } : {}) })
+    ? tokenBlockPairs(A.blocks ?? [], B ? (B.blocks ?? []) : null, {
+        ...(opts.tokens || {}),
+        ...(opts.touching ? { touching: opts.touching } : {}),
+      })
     : { pairs: EMPTY_PAIRS, blocks: 0, skippedBlocks: 0, skippedPairs: 0 };
-  const lshOpts: LshOptions = opts.lsh === false ? { bands: 0 } : { ...opts.lsh, ...(opts.touching ? { touching: opts.touching } : {}) };
+  const lshOpts: LshOptions =
+    opts.lsh === false ? { bands: 0 } : { ...opts.lsh, ...(opts.touching ? { touching: opts.touching } : {}) };
   const lsh = lshPairs(A.clks, B ? B.clks : null, lshOpts);
   const all = unionPairs(tok.pairs, lsh.pairs);
   return {

@@ -6,7 +6,15 @@ export { blockPairs } from './block-pairs.js';
 export type { BlockingOptions, BlockingResult, BlockingSource, BlockingStats } from './block-pairs.js';
 export { tokenBlockPairs, TOKEN_BYTES, DEFAULT_MAX_BLOCK_SIZE } from './token-blocks.js';
 export type { RecordTokens, TokenBlockingOptions, TokenBlockingResult } from './token-blocks.js';
-export { lshPairs, sampleBands, planPositions, planFromPositions, autoRows, unrelatedAgreement, LSH_DEFAULTS } from './lsh.js';
+export {
+  lshPairs,
+  sampleBands,
+  planPositions,
+  planFromPositions,
+  autoRows,
+  unrelatedAgreement,
+  LSH_DEFAULTS,
+} from './lsh.js';
 export type { BandPlan, LshOptions, LshPlan, LshResult } from './lsh.js';
 export { bitFrequencies, informativePositions, serialBitOf } from './informative-bits.js';
 export { unionPairs, interleave, pairListOf, sortUniquePairs } from './candidates.js';

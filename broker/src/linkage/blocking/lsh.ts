@@ -65,7 +65,14 @@ export interface LshPlan {
   positions: Uint32Array;
 }
 
-export const LSH_DEFAULTS = Object.freeze({ bands: 200, rows: 24, maxAutoRows: 32, seed: 0x6c5e1d, maxBucketSize: 200, informativeShare: 0.8 });
+export const LSH_DEFAULTS = Object.freeze({
+  bands: 200,
+  rows: 24,
+  maxAutoRows: 32,
+  seed: 0x6c5e1d,
+  maxBucketSize: 200,
+  informativeShare: 0.8,
+});
 
 export interface LshResult {
   pairs: PairList;
@@ -100,9 +107,13 @@ export function sampleBands(pool: Uint32Array, bands: number, rows: number, seed
     list.push(p & 31);
     byWord.set(p >>> 5, list);
   }
-  const eligible = [...byWord.keys()].filter((w) => (byWord.get(w) as number[]).length >= (quota[0] as number)).sort((x, y) => x - y);
+  const eligible = [...byWord.keys()]
+    .filter((w) => (byWord.get(w) as number[]).length >= (quota[0] as number))
+    .sort((x, y) => x - y);
   if (eligible.length < 2) {
-    throw new RangeError(`LSH: ${rows} rows need two filter words with ${quota[0]} informative bits each; the filters have ${eligible.length}`);
+    throw new RangeError(
+      `LSH: ${rows} rows need two filter words with ${quota[0]} informative bits each; the filters have ${eligible.length}`,
+    );
   }
   const rand = seededRandom(seed);
   const plan: BandPlan = { bands, word: new Int32Array(bands * 2), mask: new Uint32Array(bands * 2) };
@@ -196,7 +207,15 @@ const CHUNK_KEY_BUDGET = 32 << 20;
  * sampled bit zero). Record-major, so each filter's words come from memory once for all k bands.
  * Returns how many keys were (0, 0).
  */
-function chunkKeys(set: FilterView, plan: BandPlan, t0: number, k: number, out: Uint32Array, stride: number, offset: number): number {
+function chunkKeys(
+  set: FilterView,
+  plan: BandPlan,
+  t0: number,
+  k: number,
+  out: Uint32Array,
+  stride: number,
+  offset: number,
+): number {
   const W = set.words64 * 2;
   const words = set.words;
   const pops = set.pops;
@@ -323,7 +342,14 @@ function selectAll(row: Uint32Array, nA: number, nB: number, dedup: boolean, sc:
  * one slot), so bucket sizes stay those of the unrestricted join. One hash per record, and the
  * bitmaps are cleared word by word afterwards, not filled whole.
  */
-function selectTouching(row: Uint32Array, nA: number, nB: number, dedup: boolean, sc: BandScratch, marked: Uint32Array): number {
+function selectTouching(
+  row: Uint32Array,
+  nA: number,
+  nB: number,
+  dedup: boolean,
+  sc: BandScratch,
+  marked: Uint32Array,
+): number {
   const { seen1, seen2, seenMarked, shift, k1, k2, ids, touched, touchedSlot } = sc;
   for (let m = 0; m < marked.length; m++) {
     const r = marked[m] as number;
@@ -369,7 +395,18 @@ function selectTouching(row: Uint32Array, nA: number, nB: number, dedup: boolean
  * discard most records first; the rest are sorted by key and joined. With marks (`marked`: their
  * row indices), only buckets holding a marked record are joined, and only pairs with one emitted.
  */
-function joinBand(row: Uint32Array, nA: number, nB: number, dedup: boolean, maxBucket: number, sc: BandScratch, out: PairCollector, tally: Tally, marks: TouchingMarks | undefined, marked: Uint32Array): void {
+function joinBand(
+  row: Uint32Array,
+  nA: number,
+  nB: number,
+  dedup: boolean,
+  maxBucket: number,
+  sc: BandScratch,
+  out: PairCollector,
+  tally: Tally,
+  marks: TouchingMarks | undefined,
+  marked: Uint32Array,
+): void {
   const { k1, k2, ids } = sc;
   const isMarked = (r: number): boolean => (r < nA ? (marks!.a[r] as number) : (marks!.b![r - nA] as number)) === 1;
   const n = marks ? selectTouching(row, nA, nB, dedup, sc, marked) : selectAll(row, nA, nB, dedup, sc);
@@ -450,7 +487,8 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const maxBucket = opts.maxBucketSize ?? LSH_DEFAULTS.maxBucketSize;
   const share = opts.informativeShare ?? LSH_DEFAULTS.informativeShare;
   const rowsOpt = opts.rows ?? 'auto';
-  if (!Number.isInteger(bands) || bands < 0) throw new RangeError(`LSH bands must be a non-negative integer, got ${bands}`);
+  if (!Number.isInteger(bands) || bands < 0)
+    throw new RangeError(`LSH bands must be a non-negative integer, got ${bands}`);
   if (rowsOpt !== 'auto' && (!Number.isInteger(rowsOpt) || rowsOpt < 1 || rowsOpt > 64)) {
     throw new RangeError(`LSH rows must be an integer in 1..64 or 'auto', got ${rowsOpt}`);
   }
@@ -465,7 +503,13 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const tally: Tally = { rawPairs: 0, skippedBuckets: 0, skippedPairs: 0 };
   const out = new PairCollector(Math.max(1024, 2 * total));
   if (nA === 0 || (B && nB === 0) || bands === 0) {
-    return { pairs: out.finish(), rows: opts.plan?.rows ?? (rowsOpt === 'auto' ? LSH_DEFAULTS.rows : rowsOpt), ...tally, emptyKeys: 0, positions: opts.plan?.positions ?? (new Uint32Array(0) as Uint32Array) };
+    return {
+      pairs: out.finish(),
+      rows: opts.plan?.rows ?? (rowsOpt === 'auto' ? LSH_DEFAULTS.rows : rowsOpt),
+      ...tally,
+      emptyKeys: 0,
+      positions: opts.plan?.positions ?? (new Uint32Array(0) as Uint32Array),
+    };
   }
 
   let plan: BandPlan;
@@ -473,7 +517,8 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   if (given && opts.plan) {
     plan = given;
     rows = opts.plan.rows;
-    if (plan.word.some((w) => w >= A.words64 * 2)) throw new RangeError(`LSH plan: positions beyond these ${A.bits}-bit filters`);
+    if (plan.word.some((w) => w >= A.words64 * 2))
+      throw new RangeError(`LSH plan: positions beyond these ${A.bits}-bit filters`);
   } else {
     const freq = bitFrequencies(B ? [A, B] : [A]);
     const pool = informativePositions(freq, A.bits, share, rowsOpt === 'auto' ? LSH_DEFAULTS.maxAutoRows : rowsOpt);
@@ -495,7 +540,18 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
     emptyKeys += chunkKeys(A, plan, t0, k, keyRows, total, 0);
     if (B) emptyKeys += chunkKeys(B, plan, t0, k, keyRows, total, nA);
     for (let u = 0; u < k; u++) {
-      joinBand(keyRows.subarray(2 * u * total, 2 * (u + 1) * total), nA, nB, B === null, maxBucket, sc, out, tally, marks, markedRows);
+      joinBand(
+        keyRows.subarray(2 * u * total, 2 * (u + 1) * total),
+        nA,
+        nB,
+        B === null,
+        maxBucket,
+        sc,
+        out,
+        tally,
+        marks,
+        markedRows,
+      );
     }
   }
   return { pairs: out.finish(), rows, ...tally, emptyKeys, positions: opts.plan?.positions ?? planPositions(plan) };

@@ -53,7 +53,12 @@ export interface BlockingQuality {
  * Blocking quality of interleaved candidate pairs against interleaved true pairs (any order;
  * within one source — nB null — (i, j) and (j, i) are the same pair).
  */
-export function blockingQuality(candidates: Uint32Array, truth: Uint32Array, nA: number, nB: number | null): BlockingQuality {
+export function blockingQuality(
+  candidates: Uint32Array,
+  truth: Uint32Array,
+  nA: number,
+  nB: number | null,
+): BlockingQuality {
   const dedup = nB === null;
   const found = pairListOf(candidates, dedup);
   const real = pairListOf(truth, dedup);

@@ -13,7 +13,11 @@ export interface PairList {
   length: number;
 }
 
-export const EMPTY_PAIRS: PairList = Object.freeze({ a: new Uint32Array(0), b: new Uint32Array(0), length: 0 }) as PairList;
+export const EMPTY_PAIRS: PairList = Object.freeze({
+  a: new Uint32Array(0),
+  b: new Uint32Array(0),
+  length: 0,
+}) as PairList;
 
 /** Remove adjacent repeats of a sorted list in place; returns the new length. */
 function uniqueSorted(a: Uint32Array, b: Uint32Array, n: number): number {

@@ -53,7 +53,9 @@ function tokenCount(side: readonly RecordTokens[], name: string): number {
     const t = side[r];
     if (!t) continue;
     if (t.length % TOKEN_BYTES !== 0) {
-      throw new RangeError(`blocking tokens of ${name} record ${r}: ${t.length} bytes is not a multiple of ${TOKEN_BYTES}`);
+      throw new RangeError(
+        `blocking tokens of ${name} record ${r}: ${t.length} bytes is not a multiple of ${TOKEN_BYTES}`,
+      );
     }
     n += t.length / TOKEN_BYTES;
   }
@@ -83,7 +85,9 @@ function gather(A: readonly RecordTokens[], B: readonly RecordTokens[] | null): 
 function sameToken(flat: Uint32Array, x: number, y: number): boolean {
   const p = x * 4;
   const q = y * 4;
-  return flat[p] === flat[q] && flat[p + 1] === flat[q + 1] && flat[p + 2] === flat[q + 2] && flat[p + 3] === flat[q + 3];
+  return (
+    flat[p] === flat[q] && flat[p + 1] === flat[q + 1] && flat[p + 2] === flat[q + 2] && flat[p + 3] === flat[q + 3]
+  );
 }
 
 /**

@@ -67,14 +67,20 @@ export interface EntityGraph {
 export function assertSources(sourceOf: Uint16Array, duplicateFree: readonly boolean[]): void {
   for (let i = 0; i < sourceOf.length; i++) {
     if ((sourceOf[i] as number) >= duplicateFree.length) {
-      throw new RangeError(`record ${i} names source ${sourceOf[i]}; only ${duplicateFree.length} sources are declared`);
+      throw new RangeError(
+        `record ${i} names source ${sourceOf[i]}; only ${duplicateFree.length} sources are declared`,
+      );
     }
   }
 }
 
 /** One population entry per source (undefined for anyone); more entries than sources is an error. */
-export function sourcePopulations(populations: readonly (Population | undefined)[] | undefined, sources: number): (Population | undefined)[] {
-  if (populations && populations.length > sources) throw new RangeError(`populations are given for ${populations.length} sources; only ${sources} are declared`);
+export function sourcePopulations(
+  populations: readonly (Population | undefined)[] | undefined,
+  sources: number,
+): (Population | undefined)[] {
+  if (populations && populations.length > sources)
+    throw new RangeError(`populations are given for ${populations.length} sources; only ${sources} are declared`);
   return Array.from({ length: sources }, (_, s) => populations?.[s]);
 }
 
@@ -87,7 +93,11 @@ export function pairOrder(pairs: ScoredPairs): Uint32Array {
  * Run the greedy constrained union over `pairs` (already filtered: ≥ threshold, a < b) in `order`,
  * on a union-find that may already hold clusters. Returns merge and refusal counts.
  */
-export function greedyUnion(uf: ConstrainedUnionFind, pairs: ScoredPairs, order: Uint32Array): { merges: number; refused: number } {
+export function greedyUnion(
+  uf: ConstrainedUnionFind,
+  pairs: ScoredPairs,
+  order: Uint32Array,
+): { merges: number; refused: number } {
   let merges = 0;
   let refused = 0;
   const a = pairs.a;
@@ -104,7 +114,8 @@ export function greedyUnion(uf: ConstrainedUnionFind, pairs: ScoredPairs, order:
 /** Resolve all records into entities from scratch. */
 export function clusterEntities(input: EntityInput): EntityGraph {
   const n = input.sourceOf.length;
-  if (typeof input.threshold !== 'number' || Number.isNaN(input.threshold)) throw new RangeError('threshold must be a number');
+  if (typeof input.threshold !== 'number' || Number.isNaN(input.threshold))
+    throw new RangeError('threshold must be a number');
   assertSources(input.sourceOf, input.duplicateFree);
   assertPairs(input.pairs, n);
   const pairs = pairsAtOrAbove(input.pairs, input.threshold);

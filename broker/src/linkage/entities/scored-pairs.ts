@@ -13,7 +13,9 @@ export const NONE = 0xffffffff;
 export function assertPairs(pairs: ScoredPairs, recordCount: number, what = 'pairs'): void {
   const n = pairs.a.length;
   if (pairs.b.length !== n || pairs.weight.length !== n) {
-    throw new RangeError(`${what}: a, b and weight must have one length; got ${n}, ${pairs.b.length}, ${pairs.weight.length}`);
+    throw new RangeError(
+      `${what}: a, b and weight must have one length; got ${n}, ${pairs.b.length}, ${pairs.weight.length}`,
+    );
   }
   for (let k = 0; k < n; k++) {
     const a = pairs.a[k] as number;

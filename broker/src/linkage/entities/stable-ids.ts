@@ -89,21 +89,31 @@ export function assignStableIds(input: StableIdInput): StableIdResult {
   }
   const gone = new Set<string>();
   for (const id of previous.values()) if (!oldIndex.has(id)) gone.add(id);
-  return matchIds(input.clusterOf, input.clusterCount, oldOf, oldIds, [...gone], input.runId, input.mint ?? newOpaqueId);
+  return matchIds(
+    input.clusterOf,
+    input.clusterCount,
+    oldOf,
+    oldIds,
+    [...gone],
+    input.runId,
+    input.mint ?? newOpaqueId,
+  );
 }
 
 /** Stable ids from the previous cluster index per member; same result as assignStableIds on equivalent input. */
 export function assignStableIdsIndexed(input: IndexedStableIdInput): StableIdResult {
   const { clusterOf, previousClusterOf, previousIds } = input;
   const n = clusterOf.length;
-  if (previousClusterOf.length !== n) throw new RangeError(`previousClusterOf holds ${previousClusterOf.length} values; clusterOf holds ${n}`);
+  if (previousClusterOf.length !== n)
+    throw new RangeError(`previousClusterOf holds ${previousClusterOf.length} values; clusterOf holds ${n}`);
   const dense = new Int32Array(previousIds.length).fill(-1);
   const oldIds: string[] = [];
   const oldOf = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const p = previousClusterOf[i] as number;
     if (p === NONE) continue;
-    if (p >= previousIds.length) throw new RangeError(`member ${i} names previous cluster ${p}; there were ${previousIds.length}`);
+    if (p >= previousIds.length)
+      throw new RangeError(`member ${i} names previous cluster ${p}; there were ${previousIds.length}`);
     let o = dense[p] as number;
     if (o < 0) {
       o = oldIds.length;
@@ -237,7 +247,11 @@ function matchIds(
 }
 
 /** The assignment to hand to the next run as `previous`: member key → id of its cluster. */
-export function assignmentOf(memberKeys: readonly string[], clusterOf: Uint32Array, ids: readonly string[]): Map<string, string> {
+export function assignmentOf(
+  memberKeys: readonly string[],
+  clusterOf: Uint32Array,
+  ids: readonly string[],
+): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < clusterOf.length; i++) out.set(memberKeys[i] as string, ids[clusterOf[i] as number] as string);
   return out;

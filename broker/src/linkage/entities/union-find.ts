@@ -52,7 +52,12 @@ export class ConstrainedUnionFind {
    *   then share a cluster only when they are such a pair themselves
    * @param populations per source index: who the source can hold (undefined or missing: anyone)
    */
-  constructor(sourceOf: Uint16Array, duplicateFree: readonly boolean[], linked?: { a: Uint32Array; b: Uint32Array }, populations?: readonly (Population | undefined)[]) {
+  constructor(
+    sourceOf: Uint16Array,
+    duplicateFree: readonly boolean[],
+    linked?: { a: Uint32Array; b: Uint32Array },
+    populations?: readonly (Population | undefined)[],
+  ) {
     const n = sourceOf.length;
     this.size = n;
     this.sourceOf = sourceOf;
@@ -66,7 +71,8 @@ export class ConstrainedUnionFind {
       for (let k = 0; k < linked.a.length; k++) {
         const a = linked.a[k] as number;
         const b = linked.b[k] as number;
-        if (sourceOf[a] === sourceOf[b] && !duplicateFree[sourceOf[a] as number]) set.add(a < b ? a * n + b : b * n + a);
+        if (sourceOf[a] === sourceOf[b] && !duplicateFree[sourceOf[a] as number])
+          set.add(a < b ? a * n + b : b * n + a);
       }
       this.linked = set;
       this.next = new Uint32Array(n);
@@ -89,7 +95,8 @@ export class ConstrainedUnionFind {
     for (let i = 0; i < n; i++) {
       node[i * stride] = i;
       const s = sourceOf[i] as number;
-      if (s >= bitOf.length) throw new RangeError(`record ${i} names source ${s}; only ${bitOf.length} sources are declared`);
+      if (s >= bitOf.length)
+        throw new RangeError(`record ${i} names source ${s}; only ${bitOf.length} sources are declared`);
       const bit = bitOf[s] as number;
       if (bit >= 0) node[i * stride + 2 + (bit >>> 5)] = 1 << (bit & 31);
       if (hasPopulations) node[i * stride + 2 + words] = populationBit[s] as number;
@@ -194,14 +201,18 @@ export class ConstrainedUnionFind {
 
 /** Population bit per source index (0: anyone); refuses a value that is not a population, or a source beyond `sources`. */
 function populationBits(populations: readonly (Population | undefined)[], sources: number): Uint32Array {
-  if (populations.length > sources) throw new RangeError(`populations are given for ${populations.length} sources; only ${sources} are declared`);
+  if (populations.length > sources)
+    throw new RangeError(`populations are given for ${populations.length} sources; only ${sources} are declared`);
   const out = new Uint32Array(sources);
   for (let s = 0; s < populations.length; s++) {
     const p = populations[s];
     if (p === undefined) continue;
     if (p === 'adults') out[s] = ADULTS;
     else if (p === 'children') out[s] = CHILDREN;
-    else throw new RangeError(`source ${s} declares population ${JSON.stringify(p)}; it must be 'adults', 'children' or left out`);
+    else
+      throw new RangeError(
+        `source ${s} declares population ${JSON.stringify(p)}; it must be 'adults', 'children' or left out`,
+      );
   }
   return out;
 }

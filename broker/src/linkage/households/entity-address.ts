@@ -36,9 +36,12 @@ export interface EntityAddresses {
 export function entityAddresses(input: EntityAddressInput): EntityAddresses {
   const { entities, postcodeBlock, addressToken, recency } = input;
   const n = entities.clusterOf.length;
-  if (postcodeBlock.length !== n) throw new RangeError(`postcodeBlock holds ${postcodeBlock.length} values; there are ${n} records`);
-  if (addressToken && addressToken.length !== n) throw new RangeError(`addressToken holds ${addressToken.length} values; there are ${n} records`);
-  if (recency && recency.length !== n) throw new RangeError(`recency holds ${recency.length} values; there are ${n} records`);
+  if (postcodeBlock.length !== n)
+    throw new RangeError(`postcodeBlock holds ${postcodeBlock.length} values; there are ${n} records`);
+  if (addressToken && addressToken.length !== n)
+    throw new RangeError(`addressToken holds ${addressToken.length} values; there are ${n} records`);
+  if (recency && recency.length !== n)
+    throw new RangeError(`recency holds ${recency.length} values; there are ${n} records`);
   const prefer = input.prefer ?? (recency ? 'recent' : 'majority');
   if (prefer === 'recent' && !recency) throw new RangeError("prefer 'recent' needs recency per record");
   const rec = (r: number): number => (recency ? (recency[r] as number) : 0);

@@ -81,7 +81,8 @@ export function groupHouseholds(input: HouseholdInput): Households {
 
   let crossBlock = 0;
   if (input.pairs) {
-    if (input.threshold === undefined || Number.isNaN(input.threshold)) throw new RangeError('threshold is required with pairs');
+    if (input.threshold === undefined || Number.isNaN(input.threshold))
+      throw new RangeError('threshold is required with pairs');
     assertPairs(input.pairs, n, 'household pairs');
     const pairs = pairsAtOrAbove(input.pairs, input.threshold);
     const order = pairOrder(pairs);
@@ -106,7 +107,11 @@ export function groupHouseholds(input: HouseholdInput): Households {
  * Record-level address similarity pairs (e.g. from the Dice kernel on address field filters within
  * postcode blocks) lifted to entities: only pairs between two entities' representative records count.
  */
-export function representativePairs(recordPairs: ScoredPairs, addresses: EntityAddresses, recordCount: number): ScoredPairs {
+export function representativePairs(
+  recordPairs: ScoredPairs,
+  addresses: EntityAddresses,
+  recordCount: number,
+): ScoredPairs {
   assertPairs(recordPairs, recordCount, 'address pairs');
   const entityOfRep = new Uint32Array(recordCount).fill(NONE);
   for (let e = 0; e < addresses.record.length; e++) {

@@ -40,5 +40,6 @@ export function setKernelBackend(backend: KernelBackend | 'auto'): void {
 }
 
 export function assertAvailable(backend: KernelBackend): void {
-  if (!availableBackends().includes(backend)) throw new Error(`kernel backend '${backend}' is not available on this engine`);
+  if (!availableBackends().includes(backend))
+    throw new Error(`kernel backend '${backend}' is not available on this engine`);
 }

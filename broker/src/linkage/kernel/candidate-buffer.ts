@@ -91,7 +91,11 @@ export class CandidateBuffer {
    * cost as much as finding them. The views may sit in buffers up to twice their length.
    */
   finish(): Candidates {
-    return { a: this.a.subarray(0, this.length), b: this.b.subarray(0, this.length), score: this.score.subarray(0, this.length) };
+    return {
+      a: this.a.subarray(0, this.length),
+      b: this.b.subarray(0, this.length),
+      score: this.score.subarray(0, this.length),
+    };
   }
 
   /**
@@ -100,7 +104,11 @@ export class CandidateBuffer {
    * which cost a worker more than its comparisons (measured 2× slower on 4 M-comparison chunks).
    */
   take(): Candidates {
-    const out = { a: this.a.slice(0, this.length), b: this.b.slice(0, this.length), score: this.score.slice(0, this.length) };
+    const out = {
+      a: this.a.slice(0, this.length),
+      b: this.b.slice(0, this.length),
+      score: this.score.slice(0, this.length),
+    };
     this.length = 0;
     return out;
   }

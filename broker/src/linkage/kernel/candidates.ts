@@ -51,7 +51,12 @@ export function createRun(
  * each A filter scans only the admissible popcount range). Order: all-pairs results are by A
  * index, then B popcount, then B index; candidate-list results follow the list.
  */
-export function candidatesAbove(A: FilterSet | FilterView, B: FilterSet | FilterView, threshold: number, opts: CandidateOptions = {}): Candidates {
+export function candidatesAbove(
+  A: FilterSet | FilterView,
+  B: FilterSet | FilterView,
+  threshold: number,
+  opts: CandidateOptions = {},
+): Candidates {
   validateInputs(A, B, threshold, opts.pairs);
   const backend = opts.backend ?? kernelBackend();
   assertAvailable(backend);

@@ -39,7 +39,8 @@ export class FilterSet implements FilterView {
     if (!Number.isInteger(bits) || bits < 1 || bits > MAX_WORDS64 * 64) {
       throw new RangeError(`FilterSet: bits must be an integer in 1..${MAX_WORDS64 * 64}, got ${bits}`);
     }
-    if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) throw new RangeError(`FilterSet: bad count ${count}`);
+    if (!Number.isInteger(count) || count < 0 || count > 0xffffffff)
+      throw new RangeError(`FilterSet: bad count ${count}`);
     this.bits = bits;
     this.count = count;
     this.words64 = Math.ceil(bits / 64);
@@ -61,7 +62,9 @@ export class FilterSet implements FilterView {
   set(i: number, bytes: Uint8Array): void {
     this.checkIndex(i);
     if (bytes.length !== this.bytesPerFilter) {
-      throw new RangeError(`FilterSet.set: expected ${this.bytesPerFilter} bytes for ${this.bits} bits, got ${bytes.length}`);
+      throw new RangeError(
+        `FilterSet.set: expected ${this.bytesPerFilter} bytes for ${this.bits} bits, got ${bytes.length}`,
+      );
     }
     const spare = this.bytesPerFilter * 8 - this.bits;
     if (spare > 0 && ((bytes[bytes.length - 1] as number) & ((1 << spare) - 1)) !== 0) {
@@ -95,6 +98,7 @@ export class FilterSet implements FilterView {
   }
 
   private checkIndex(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`FilterSet: index ${i} out of range 0..${this.count - 1}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.count)
+      throw new RangeError(`FilterSet: index ${i} out of range 0..${this.count - 1}`);
   }
 }

@@ -6,7 +6,13 @@ import { popcount32 } from './popcount.js';
 import { admissibleRange, popcountBounds } from './prune.js';
 import type { PopcountOrder } from './prune.js';
 
-export function createJsRun(A: FilterView, B: FilterView, t: number, order: PopcountOrder | null, pairList: Uint32Array | null): KernelRun {
+export function createJsRun(
+  A: FilterView,
+  B: FilterView,
+  t: number,
+  order: PopcountOrder | null,
+  pairList: Uint32Array | null,
+): KernelRun {
   const w32 = A.words64 * 2;
   const aw = A.words;
   const bw = B.words;

@@ -17,14 +17,36 @@ interface NativeDice {
   /** 'avx512-vpopcntdq' or 'scalar-popcount': what the compiler had to work with. */
   flavour: string;
   rows(
-    aWords: Uint32Array, aPops: Uint32Array, from: number, to: number, ranges: Uint32Array,
-    bWords: Uint32Array, bPops: Uint32Array, bIdx: Uint32Array, words64: number, t: number,
-    outA: Uint32Array, outB: Uint32Array, outS: Float32Array, at: number,
+    aWords: Uint32Array,
+    aPops: Uint32Array,
+    from: number,
+    to: number,
+    ranges: Uint32Array,
+    bWords: Uint32Array,
+    bPops: Uint32Array,
+    bIdx: Uint32Array,
+    words64: number,
+    t: number,
+    outA: Uint32Array,
+    outB: Uint32Array,
+    outS: Float32Array,
+    at: number,
   ): number;
   pairs(
-    aWords: Uint32Array, aPops: Uint32Array, bWords: Uint32Array, bPops: Uint32Array, list: Uint32Array,
-    from: number, to: number, bounds: Uint32Array, words64: number, t: number,
-    outA: Uint32Array, outB: Uint32Array, outS: Float32Array, at: number,
+    aWords: Uint32Array,
+    aPops: Uint32Array,
+    bWords: Uint32Array,
+    bPops: Uint32Array,
+    list: Uint32Array,
+    from: number,
+    to: number,
+    bounds: Uint32Array,
+    words64: number,
+    t: number,
+    outA: Uint32Array,
+    outB: Uint32Array,
+    outS: Float32Array,
+    at: number,
   ): number;
   gather(src: Uint32Array, words64: number, order: Uint32Array, dst: Uint32Array): void;
 }
@@ -49,7 +71,13 @@ function load(): { addon: NativeDice | null; status: NativeStatus } {
   try {
     const addon = createRequire(import.meta.url)(ADDON) as NativeDice;
     if (addon.abiVersion !== ABI_VERSION) {
-      return { addon: null, status: { available: false, detail: `stale build (ABI ${addon.abiVersion}, want ${ABI_VERSION}): npm run build:native -w broker` } };
+      return {
+        addon: null,
+        status: {
+          available: false,
+          detail: `stale build (ABI ${addon.abiVersion}, want ${ABI_VERSION}): npm run build:native -w broker`,
+        },
+      };
     }
     return { addon, status: { available: true, detail: addon.flavour } };
   } catch (err) {
@@ -63,7 +91,9 @@ function loadOnce(): { addon: NativeDice | null; status: NativeStatus } {
   if (!loaded) {
     loaded = load();
     if (!loaded.addon && process.env['BLINDLINK_KERNEL_NATIVE'] !== '0') {
-      process.emitWarning(`native Dice kernel ${loaded.status.detail}; the kernel runs on WebAssembly`, { code: 'BLINDLINK_KERNEL_FALLBACK' });
+      process.emitWarning(`native Dice kernel ${loaded.status.detail}; the kernel runs on WebAssembly`, {
+        code: 'BLINDLINK_KERNEL_FALLBACK',
+      });
     }
   }
   return loaded;
@@ -85,7 +115,13 @@ const ROW_BATCH_SLOTS = 1 << 20;
 /** Pairs per pairs() call (each may need an output slot). */
 const PAIR_CHUNK = 1 << 16;
 
-export function createNativeRun(A: FilterView, B: FilterView, t: number, order: PopcountOrder | null, pairList: Uint32Array | null): KernelRun {
+export function createNativeRun(
+  A: FilterView,
+  B: FilterView,
+  t: number,
+  order: PopcountOrder | null,
+  pairList: Uint32Array | null,
+): KernelRun {
   const dice = addon();
   const words64 = A.words64;
   let bSorted: Uint32Array | null = null;
@@ -123,7 +159,24 @@ export function createNativeRun(A: FilterView, B: FilterView, t: number, order: 
         }
         const batch = ranges.subarray(2 * (i0 - from), 2 * (i1 - from));
         const first = i0;
-        out.fillTail(slots, (a, b, s, at) => dice.rows(A.words, A.pops, first, i1, batch, bSorted as Uint32Array, order.pops, order.order, words64, t, a, b, s, at));
+        out.fillTail(slots, (a, b, s, at) =>
+          dice.rows(
+            A.words,
+            A.pops,
+            first,
+            i1,
+            batch,
+            bSorted as Uint32Array,
+            order.pops,
+            order.order,
+            words64,
+            t,
+            a,
+            b,
+            s,
+            at,
+          ),
+        );
         i0 = i1;
       }
     },
@@ -131,7 +184,24 @@ export function createNativeRun(A: FilterView, B: FilterView, t: number, order: 
       if (!pairList || !bounds) throw new Error('pairs() needs a candidate list');
       for (let k0 = from; k0 < to; k0 += PAIR_CHUNK) {
         const k1 = Math.min(to, k0 + PAIR_CHUNK);
-        out.fillTail(k1 - k0, (a, b, s, at) => dice.pairs(A.words, A.pops, B.words, B.pops, pairList, k0, k1, bounds as Uint32Array, words64, t, a, b, s, at));
+        out.fillTail(k1 - k0, (a, b, s, at) =>
+          dice.pairs(
+            A.words,
+            A.pops,
+            B.words,
+            B.pops,
+            pairList,
+            k0,
+            k1,
+            bounds as Uint32Array,
+            words64,
+            t,
+            a,
+            b,
+            s,
+            at,
+          ),
+        );
       }
     },
   };

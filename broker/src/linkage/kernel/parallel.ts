@@ -81,7 +81,10 @@ export async function candidatesAboveParallel(
   };
   const ranges = pairs
     ? chunkRanges(comparisons, Math.max(MIN_PAIR_CHUNK, Math.ceil(comparisons / (threads * 8))))
-    : chunkRanges(A.count, Math.max(1, Math.min(Math.ceil(CHUNK_COMPARISONS / B.count), Math.ceil(A.count / (threads * 4)))));
+    : chunkRanges(
+        A.count,
+        Math.max(1, Math.min(Math.ceil(CHUNK_COMPARISONS / B.count), Math.ceil(A.count / (threads * 4)))),
+      );
   const workerCount = Math.min(threads, ranges.length);
 
   const results: Candidates[] = new Array<Candidates>(ranges.length);

@@ -71,7 +71,10 @@ function emitAndPopcount(
     const term = (w: number): void => {
       if (a.kind === 'locals') code.get(a.first + w);
       else code.get(a.ptrLocal).mem(Op.i64Load, 3, w * 8);
-      code.get(bPtrLocal).mem(Op.i64Load, 3, w * 8).op(Op.i64And, Op.i64Popcnt);
+      code
+        .get(bPtrLocal)
+        .mem(Op.i64Load, 3, w * 8)
+        .op(Op.i64And, Op.i64Popcnt);
     };
     const tree = (lo: number, hi: number): void => {
       if (hi - lo === 1) return term(lo);
@@ -95,7 +98,11 @@ function emitAndPopcount(
   const term = (v: number): void => {
     if (a.kind === 'locals') code.get(a.first + v);
     else code.get(a.ptrLocal).simdMem(SimdOp.v128Load, 4, v * 16);
-    code.get(bPtrLocal).simdMem(SimdOp.v128Load, 4, v * 16).simd(SimdOp.v128And).simd(SimdOp.i8x16Popcnt);
+    code
+      .get(bPtrLocal)
+      .simdMem(SimdOp.v128Load, 4, v * 16)
+      .simd(SimdOp.v128And)
+      .simd(SimdOp.i8x16Popcnt);
   };
   const byteTree = (lo: number, hi: number): void => {
     if (hi - lo === 1) return term(lo);
@@ -139,20 +146,16 @@ function emitTestAndStore(
   // Pre-check 2c >= den·tLow (cheap; tLow < t, so it never rejects a qualifying pair).
   code.get(v.c).i32(1).op(Op.i32Shl, Op.f64ConvertI32U);
   code.get(v.den).op(Op.f64ConvertI32U).get(v.tLow).op(f64Mul, Op.f64Ge, Op.if, BLOCK_VOID);
-  {
-    // score = den == 0 ? 0 : 2c / den
-    code.get(v.c).i32(1).op(Op.i32Shl, Op.f64ConvertI32U).get(v.den).op(Op.f64ConvertI32U, Op.f64Div);
-    code.f64(0).get(v.den).op(Op.select).tee(v.score); // den != 0 ? 2c/den : 0
-    code.get(v.t).op(Op.f64Ge, Op.if, BLOCK_VOID);
-    {
-      code.get(v.outId).get(v.hits).i32(2).op(Op.i32Shl, Op.i32Add);
-      pushId();
-      code.mem(Op.i32Store, 2, 0);
-      code.get(v.outS).get(v.hits).i32(2).op(Op.i32Shl, Op.i32Add).get(v.score).op(Op.f32DemoteF64).mem(Op.f32Store, 2, 0);
-      code.get(v.hits).i32(1).op(Op.i32Add).set(v.hits);
-    }
-    code.op(Op.end);
-  }
+  // score = den == 0 ? 0 : 2c / den
+  code.get(v.c).i32(1).op(Op.i32Shl, Op.f64ConvertI32U).get(v.den).op(Op.f64ConvertI32U, Op.f64Div);
+  code.f64(0).get(v.den).op(Op.select).tee(v.score); // den != 0 ? 2c/den : 0
+  code.get(v.t).op(Op.f64Ge, Op.if, BLOCK_VOID);
+  code.get(v.outId).get(v.hits).i32(2).op(Op.i32Shl, Op.i32Add);
+  pushId();
+  code.mem(Op.i32Store, 2, 0);
+  code.get(v.outS).get(v.hits).i32(2).op(Op.i32Shl, Op.i32Add).get(v.score).op(Op.f32DemoteF64).mem(Op.f32Store, 2, 0);
+  code.get(v.hits).i32(1).op(Op.i32Add).set(v.hits);
+  code.op(Op.end);
   code.op(Op.end);
 }
 
@@ -161,7 +164,15 @@ function emitTestAndStore(
  * would not do at t = −∞: den·tLow is NaN for two empty filters, and the pair would be lost).
  */
 function emitTLow(code: Code, t: number, tLow: number): void {
-  code.get(t).f64(PRECHECK_FACTOR).op(f64Mul).f64(-Number.MAX_VALUE).get(t).f64(0).op(0x64 /* f64.gt */, Op.select).set(tLow);
+  code
+    .get(t)
+    .f64(PRECHECK_FACTOR)
+    .op(f64Mul)
+    .f64(-Number.MAX_VALUE)
+    .get(t)
+    .f64(0)
+    .op(0x64 /* f64.gt */, Op.select)
+    .set(tLow);
 }
 
 const I32 = ValType.i32;
@@ -195,15 +206,15 @@ function buildRow(words64: number, simd: boolean): { params: ValTypeCode[]; loca
   c.get(bPtr).get(n).i32(stride).op(Op.i32Mul, Op.i32Add).set(end);
 
   c.op(Op.loop, BLOCK_VOID);
-  {
-    emitAndPopcount(c, words64, simd, { kind: 'locals', first: aFirst }, bPtr, cnt, scratch);
-    c.get(pa).get(popPtr).mem(Op.i32Load, 2, 0).op(Op.i32Add).set(den);
-    emitTestAndStore(c, { c: cnt, den, t, tLow, score, hits, outId: outJ, outS }, () => c.get(idxPtr).mem(Op.i32Load, 2, 0));
-    c.get(popPtr).i32(4).op(Op.i32Add).set(popPtr);
-    c.get(idxPtr).i32(4).op(Op.i32Add).set(idxPtr);
-    c.get(bPtr).i32(stride).op(Op.i32Add).tee(bPtr);
-    c.get(end).op(Op.i32LtU, Op.brIf, 0);
-  }
+  emitAndPopcount(c, words64, simd, { kind: 'locals', first: aFirst }, bPtr, cnt, scratch);
+  c.get(pa).get(popPtr).mem(Op.i32Load, 2, 0).op(Op.i32Add).set(den);
+  emitTestAndStore(c, { c: cnt, den, t, tLow, score, hits, outId: outJ, outS }, () =>
+    c.get(idxPtr).mem(Op.i32Load, 2, 0),
+  );
+  c.get(popPtr).i32(4).op(Op.i32Add).set(popPtr);
+  c.get(idxPtr).i32(4).op(Op.i32Add).set(idxPtr);
+  c.get(bPtr).i32(stride).op(Op.i32Add).tee(bPtr);
+  c.get(end).op(Op.i32LtU, Op.brIf, 0);
   c.op(Op.end);
   c.get(hits);
   return { params, locals: L.extra, body: c };
@@ -211,7 +222,9 @@ function buildRow(words64: number, simd: boolean): { params: ValTypeCode[]; loca
 
 function buildPairs(words64: number, simd: boolean): { params: ValTypeCode[]; locals: ValTypeCode[]; body: Code } {
   const params: ValTypeCode[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64];
-  const [pairPtr, n, aBase, aPop, bBase, bPop, loPtr, hiPtr, outK, outS, t] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
+  const [pairPtr, n, aBase, aPop, bBase, bPop, loPtr, hiPtr, outK, outS, t] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  ] as const;
   const L = new Locals(params.length);
   const k = L.add(I32);
   const hits = L.add(I32);
@@ -230,28 +243,29 @@ function buildPairs(words64: number, simd: boolean): { params: ValTypeCode[]; lo
   c.get(n).op(Op.i32Eqz, Op.if, BLOCK_VOID).i32(0).op(Op.return, Op.end);
   emitTLow(c, t, tLow);
   c.op(Op.loop, BLOCK_VOID);
-  {
-    c.op(Op.block, BLOCK_VOID);
-    {
-      // ai4 = 4·i; bPtr = j (an index until turned into an address below)
-      c.get(pairPtr).mem(Op.i32Load, 2, 0).i32(2).op(Op.i32Shl).set(ai4);
-      c.get(pairPtr).mem(Op.i32Load, 2, 4).tee(bPtr);
-      c.i32(2).op(Op.i32Shl).get(bPop).op(Op.i32Add).mem(Op.i32Load, 2, 0).set(pb);
-      // popcount bound: skip when lo[i] > pb or pb > hi[i]
-      c.get(ai4).get(loPtr).op(Op.i32Add).mem(Op.i32Load, 2, 0).get(pb).op(Op.i32GtU);
-      c.get(pb).get(ai4).get(hiPtr).op(Op.i32Add).mem(Op.i32Load, 2, 0).op(Op.i32GtU);
-      c.op(Op.i32Or, Op.brIf, 0);
-      c.get(ai4).get(aPop).op(Op.i32Add).mem(Op.i32Load, 2, 0).get(pb).op(Op.i32Add).set(den);
-      c.get(ai4).i32(stride / 4).op(Op.i32Mul).get(aBase).op(Op.i32Add).set(aPtr);
-      c.get(bPtr).i32(stride).op(Op.i32Mul).get(bBase).op(Op.i32Add).set(bPtr);
-      emitAndPopcount(c, words64, simd, { kind: 'memory', ptrLocal: aPtr }, bPtr, cnt, scratch);
-      emitTestAndStore(c, { c: cnt, den, t, tLow, score, hits, outId: outK, outS }, () => c.get(k));
-    }
-    c.op(Op.end); // skipped pairs land here
-    c.get(pairPtr).i32(8).op(Op.i32Add).set(pairPtr);
-    c.get(k).i32(1).op(Op.i32Add).tee(k);
-    c.get(n).op(Op.i32LtU, Op.brIf, 0);
-  }
+  c.op(Op.block, BLOCK_VOID);
+  // ai4 = 4·i; bPtr = j (an index until turned into an address below)
+  c.get(pairPtr).mem(Op.i32Load, 2, 0).i32(2).op(Op.i32Shl).set(ai4);
+  c.get(pairPtr).mem(Op.i32Load, 2, 4).tee(bPtr);
+  c.i32(2).op(Op.i32Shl).get(bPop).op(Op.i32Add).mem(Op.i32Load, 2, 0).set(pb);
+  // popcount bound: skip when lo[i] > pb or pb > hi[i]
+  c.get(ai4).get(loPtr).op(Op.i32Add).mem(Op.i32Load, 2, 0).get(pb).op(Op.i32GtU);
+  c.get(pb).get(ai4).get(hiPtr).op(Op.i32Add).mem(Op.i32Load, 2, 0).op(Op.i32GtU);
+  c.op(Op.i32Or, Op.brIf, 0);
+  c.get(ai4).get(aPop).op(Op.i32Add).mem(Op.i32Load, 2, 0).get(pb).op(Op.i32Add).set(den);
+  c.get(ai4)
+    .i32(stride / 4)
+    .op(Op.i32Mul)
+    .get(aBase)
+    .op(Op.i32Add)
+    .set(aPtr);
+  c.get(bPtr).i32(stride).op(Op.i32Mul).get(bBase).op(Op.i32Add).set(bPtr);
+  emitAndPopcount(c, words64, simd, { kind: 'memory', ptrLocal: aPtr }, bPtr, cnt, scratch);
+  emitTestAndStore(c, { c: cnt, den, t, tLow, score, hits, outId: outK, outS }, () => c.get(k));
+  c.op(Op.end); // skipped pairs land here
+  c.get(pairPtr).i32(8).op(Op.i32Add).set(pairPtr);
+  c.get(k).i32(1).op(Op.i32Add).tee(k);
+  c.get(n).op(Op.i32LtU, Op.brIf, 0);
   c.op(Op.end);
   c.get(hits);
   return { params, locals: L.extra, body: c };

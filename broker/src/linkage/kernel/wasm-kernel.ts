@@ -11,10 +11,29 @@ import { wasmApi } from './wasm-api.js';
 import type { WasmApi, WasmModule } from './wasm-api.js';
 import { buildDiceModule, SCRATCH_BYTES, simdProbeModule, strideBytes } from './wasm-dice-module.js';
 
-type RowFn = (aPtr: number, pa: number, bPtr: number, popPtr: number, idxPtr: number, n: number, outJ: number, outS: number, t: number) => number;
+type RowFn = (
+  aPtr: number,
+  pa: number,
+  bPtr: number,
+  popPtr: number,
+  idxPtr: number,
+  n: number,
+  outJ: number,
+  outS: number,
+  t: number,
+) => number;
 type PairsFn = (
-  pairPtr: number, n: number, aBase: number, aPop: number, bBase: number, bPop: number,
-  loPtr: number, hiPtr: number, outK: number, outS: number, t: number,
+  pairPtr: number,
+  n: number,
+  aBase: number,
+  aPop: number,
+  bBase: number,
+  bPop: number,
+  loPtr: number,
+  hiPtr: number,
+  outK: number,
+  outS: number,
+  t: number,
 ) => number;
 
 let support: { wasm: boolean; simd: boolean } | undefined;

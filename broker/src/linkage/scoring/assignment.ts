@@ -81,7 +81,7 @@ export function matchingProfile(log2Bf: ArrayLike<number>, rows: number, cols: n
   const chosen = new Int32Array(n1).fill(-1);
   const step = (i: number, used: number, k: number, logBf: number): void => {
     if (i === n1) {
-      const w = Math.pow(2, logBf - scale);
+      const w = 2 ** (logBf - scale);
       total[k]! += w;
       for (let r = 0; r < n1; r++) if (chosen[r]! >= 0) byPair[pairIndex(r, chosen[r]!) * K + k]! += w;
       return;
@@ -162,5 +162,5 @@ export function matchMarginals(log2Bf: ArrayLike<number>, rows: number, cols: nu
 export function pairwiseMarginals(log2Bf: ArrayLike<number>, rows: number, cols: number, rho: number): Float64Array {
   const lambda = rho / Math.max(rows, cols);
   const prior = Math.log2(lambda) - Math.log2(1 - lambda);
-  return Float64Array.from({ length: rows * cols }, (_, p) => 1 / (1 + Math.pow(2, -(prior + (log2Bf[p] as number)))));
+  return Float64Array.from({ length: rows * cols }, (_, p) => 1 / (1 + 2 ** -(prior + (log2Bf[p] as number))));
 }

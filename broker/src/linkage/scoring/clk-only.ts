@@ -37,7 +37,8 @@ export interface DiceThresholdResult {
 
 /** The plain record-level rule: accept a pair when its CLK Dice is ≥ threshold. */
 export function scoreByDiceThreshold(clkSimilarities: SimilarityMatrix, threshold: number): DiceThresholdResult {
-  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`scoreByDiceThreshold: threshold ${threshold} not in [0, 1]`);
+  if (!(threshold >= 0 && threshold <= 1))
+    throw new RangeError(`scoreByDiceThreshold: threshold ${threshold} not in [0, 1]`);
   const t = Math.fround(threshold); // as in comparison levels: a float32 Dice equal to t is accepted
   const accepted = new Uint8Array(clkSimilarities.length);
   let acceptedCount = 0;

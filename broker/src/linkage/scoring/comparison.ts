@@ -115,7 +115,9 @@ export function similarityLevels(sims: SimilarityMatrix, comparisons: readonly F
       const s = sims[i] as number;
       if (s !== s) continue; // NaN: missing (level 0)
       if (s < 0 || s > 1) {
-        throw new RangeError(`similarity of pair ${p}, field ${(comparisons[f] as FieldComparison).field} is ${s}: outside [0, 1]`);
+        throw new RangeError(
+          `similarity of pair ${p}, field ${(comparisons[f] as FieldComparison).field} is ${s}: outside [0, 1]`,
+        );
       }
       const c = cuts[f] as Float64Array;
       let level = 1;

@@ -327,7 +327,9 @@ export function priorOverAllPairs(
   } = {},
 ): { lambda: number; iterations: number; converged: boolean } {
   if (!(totalPairs >= table.totalPairs && totalPairs > 0)) {
-    throw new RangeError(`priorOverAllPairs: ${totalPairs} pairs in all, fewer than the ${table.totalPairs} candidates`);
+    throw new RangeError(
+      `priorOverAllPairs: ${totalPairs} pairs in all, fewer than the ${table.totalPairs} candidates`,
+    );
   }
   const { levelCounts, patterns, counts, fieldCount: F } = table;
   const { offsets } = offsetsOf(levelCounts);
@@ -352,7 +354,9 @@ export function priorOverAllPairs(
     const priorOdds = Math.log(lambda) - Math.log1p(-lambda);
     let matches = 0;
     for (let j = 0; j < counts.length; j++) {
-      matches += ((counts[j] as number) * (opts.eligible ? (opts.eligible[j] as number) : 1)) / (1 + Math.exp(-(priorOdds + (logRatio[j] as number))));
+      matches +=
+        ((counts[j] as number) * (opts.eligible ? (opts.eligible[j] as number) : 1)) /
+        (1 + Math.exp(-(priorOdds + (logRatio[j] as number))));
     }
     const next = clampLambda(matches / totalPairs);
     const change = Math.abs(next - lambda) / lambda;

@@ -37,7 +37,11 @@ export const CO_RESIDENT_SHARE = 0.005;
  * source holding different personal fields: two people at one address with one surname. A record
  * duplicated within a source agrees on its personal fields too and does not count.
  */
-export function coResidentShare(columns: readonly (readonly (FieldColumn | null)[])[], fieldNames: readonly string[], personal: ReadonlySet<string>): number {
+export function coResidentShare(
+  columns: readonly (readonly (FieldColumn | null)[])[],
+  fieldNames: readonly string[],
+  personal: ReadonlySet<string>,
+): number {
   // Equality is what this counts, and flipped filters of one value are not equal: leave them out.
   const flipped = (i: number) => columns.some((source) => (source[i]?.flip ?? 0) > 0);
   const shared = fieldNames.map((f, i) => (personal.has(f) || flipped(i) ? -1 : i)).filter((i) => i >= 0);
@@ -92,7 +96,11 @@ export interface HouseholdModel {
 }
 
 /** Per pair: 1 when every address field is present and at its top level. */
-export function atOneAddress(model: ScoringModel, sims: SimilarityMatrix, addressFields: readonly number[]): Uint8Array {
+export function atOneAddress(
+  model: ScoringModel,
+  sims: SimilarityMatrix,
+  addressFields: readonly number[],
+): Uint8Array {
   const F = model.fields.length;
   const n = pairCount(sims, F);
   const levels = similarityLevels(sims, model.fields);
@@ -107,7 +115,12 @@ export function atOneAddress(model: ScoringModel, sims: SimilarityMatrix, addres
 }
 
 /** Fits the co-resident model on the candidate pairs at one address; null with too few of them. */
-export function fitHouseholdModel(model: ScoringModel, sims: SimilarityMatrix, addressFieldNames: readonly string[], minPairs = 100): HouseholdModel | null {
+export function fitHouseholdModel(
+  model: ScoringModel,
+  sims: SimilarityMatrix,
+  addressFieldNames: readonly string[],
+  minPairs = 100,
+): HouseholdModel | null {
   const F = model.fields.length;
   const names = model.fields.map((c) => c.field);
   const address = addressFieldNames.map((a) => names.indexOf(a)).filter((i) => i >= 0);
@@ -144,7 +157,11 @@ export function fitHouseholdModel(model: ScoringModel, sims: SimilarityMatrix, a
  * (Pairs that share an address, a postcode and a surname would otherwise count as matches and
  * inflate λ.) Returns the model unchanged when no household model can be fitted.
  */
-export function withHouseholdTest(model: ScoringModel, sims: SimilarityMatrix, addressFieldNames: readonly string[]): ScoringModel {
+export function withHouseholdTest(
+  model: ScoringModel,
+  sims: SimilarityMatrix,
+  addressFieldNames: readonly string[],
+): ScoringModel {
   const household = fitHouseholdModel(model, sims, addressFieldNames);
   if (!household) return model;
   const names = model.fields.map((c) => c.field);
@@ -165,7 +182,10 @@ export function withHouseholdTest(model: ScoringModel, sims: SimilarityMatrix, a
   const training = model.training;
   if (training.priorPairs === undefined) return { ...model, household };
   const prior = priorOverAllPairs(model.patterns, model, training.priorPairs, { eligible });
-  return { ...modelFromParameters(model.fields, { lambda: prior.lambda, m: model.m, u: model.u }, model.patterns, training), household };
+  return {
+    ...modelFromParameters(model.fields, { lambda: prior.lambda, m: model.m, u: model.u }, model.patterns, training),
+    household,
+  };
 }
 
 /**
@@ -173,9 +193,19 @@ export function withHouseholdTest(model: ScoringModel, sims: SimilarityMatrix, a
  * as two people of one household: they are two people, not a weak candidate for one (the residual
  * pass weighs pairs at one address with the household model itself). Returns how many it set.
  */
-export function householdVeto(model: ScoringModel, household: HouseholdModel, sims: SimilarityMatrix, weight: Float32Array, threshold: number): number {
+export function householdVeto(
+  model: ScoringModel,
+  household: HouseholdModel,
+  sims: SimilarityMatrix,
+  weight: Float32Array,
+  threshold: number,
+): number {
   const names = model.fields.map((c) => c.field);
-  const here = atOneAddress(model, sims, household.addressFields.map((a) => names.indexOf(a)));
+  const here = atOneAddress(
+    model,
+    sims,
+    household.addressFields.map((a) => names.indexOf(a)),
+  );
   const reading = scoreSimilarities(model.fields, household.weights, household.priorWeight, sims).weight;
   let vetoed = 0;
   for (let p = 0; p < weight.length; p++) {

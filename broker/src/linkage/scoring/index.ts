@@ -41,9 +41,24 @@ export function scorePairs(model: ScoringModel, similarities: SimilarityMatrix):
 export function explainPair(model: ScoringModel, similarities: SimilarityMatrix, pairIndex: number): PairExplanation {
   return explainSimilarities(model.fields, model, similarities, pairIndex);
 }
-export { CO_RESIDENT_SHARE, atOneAddress, coResidentShare, fitHouseholdModel, householdVeto, withHouseholdTest } from './household.js';
+export {
+  CO_RESIDENT_SHARE,
+  atOneAddress,
+  coResidentShare,
+  fitHouseholdModel,
+  householdVeto,
+  withHouseholdTest,
+} from './household.js';
 export type { FieldColumn, HouseholdModel } from './household.js';
 export { anchoredM, MIN_ANCHORED_PAIRS } from './anchored.js';
 export type { AnchoredField } from './anchored.js';
-export { expectedMatches, matchingCount, matchingProfile, matchMarginals, MAX_MATCHINGS, pairwiseMarginals, profileMarginals } from './assignment.js';
+export {
+  expectedMatches,
+  matchingCount,
+  matchingProfile,
+  matchMarginals,
+  MAX_MATCHINGS,
+  pairwiseMarginals,
+  profileMarginals,
+} from './assignment.js';
 export type { MatchingProfile } from './assignment.js';

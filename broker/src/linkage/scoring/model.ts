@@ -133,8 +133,7 @@ export function fitModel(
   }
   const holdU = uRandom !== undefined && (opts.uFromRandomPairs ?? 'fixed') === 'fixed';
   // 'initial': EM starts from the random-pair u instead of the heuristic one.
-  const initial =
-    opts.initial ?? (uRandom && !holdU ? { ...initialParameters(table, pseudo), u: uRandom } : undefined);
+  const initial = opts.initial ?? (uRandom && !holdU ? { ...initialParameters(table, pseudo), u: uRandom } : undefined);
   const em = runEm(table, {
     ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
     ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
@@ -203,7 +202,11 @@ export interface AnchoredFitOptions extends Pick<EmOptions, 'maxIterations' | 't
  * probability of a random pair. Every weight then describes one person against two random people,
  * and a candidate's posterior does not depend on why blocking proposed it.
  */
-export function fitAnchoredModel(similarities: SimilarityMatrix, fieldNames: readonly string[], opts: AnchoredFitOptions): ScoringModel {
+export function fitAnchoredModel(
+  similarities: SimilarityMatrix,
+  fieldNames: readonly string[],
+  opts: AnchoredFitOptions,
+): ScoringModel {
   const fields = comparisonsFor(fieldNames, opts.cutPoints, opts.defaultCutPoints ?? DEFAULT_CUT_POINTS);
   const n = pairCount(similarities, fields.length);
   if (n === 0) throw new RangeError('fitAnchoredModel: no candidate pairs');
@@ -232,9 +235,11 @@ export function fitAnchoredModel(similarities: SimilarityMatrix, fieldNames: rea
   const bad = nonMonotone(fields, weights);
   const warnings: string[] = [];
   const emFields = anchored.filter((a) => a.m === null).map((a) => a.field);
-  if (em && !em.converged) warnings.push(`EM (for ${emFields.join(', ')}) did not converge within ${em.iterations} iterations.`);
+  if (em && !em.converged)
+    warnings.push(`EM (for ${emFields.join(', ')}) did not converge within ${em.iterations} iterations.`);
   if (!prior.converged) warnings.push(`The prior did not converge within ${prior.iterations} iterations.`);
-  if (bad.length > 0) warnings.push(`Weight does not rise with similarity for: ${bad.join(', ')} (check cut points or field quality).`);
+  if (bad.length > 0)
+    warnings.push(`Weight does not rise with similarity for: ${bad.join(', ')} (check cut points or field quality).`);
   fields.forEach((c, f) => {
     let present = 0;
     for (let j = 0; j < table.counts.length; j++) {

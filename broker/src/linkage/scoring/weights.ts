@@ -80,7 +80,8 @@ export function scoreSimilarities(
   const flatWeights: number[] = [];
   comparisons.forEach((c, f) => {
     const row = weights[f] as readonly number[];
-    if (row.length !== levelCount(c)) throw new RangeError(`scoreSimilarities: weights of ${c.field} have the wrong length`);
+    if (row.length !== levelCount(c))
+      throw new RangeError(`scoreSimilarities: weights of ${c.field} have the wrong length`);
     weightOffset[f] = flatWeights.length;
     flatWeights.push(...row);
     cutOffset[f] = flatCuts.length;
@@ -107,7 +108,8 @@ export function scoreSimilarities(
       const s = sims[i] as number;
       let level = 0; // NaN: missing
       if (s === s) {
-        if (s < 0 || s > 1) throw new RangeError(`similarity of pair ${p}, field ${comparisons[f]?.field} is ${s}: outside [0, 1]`);
+        if (s < 0 || s > 1)
+          throw new RangeError(`similarity of pair ${p}, field ${comparisons[f]?.field} is ${s}: outside [0, 1]`);
         level = 1;
         const end = cutOffset[f + 1] as number;
         for (let k = cutOffset[f] as number, l = 2; k < end; k++, l++) {

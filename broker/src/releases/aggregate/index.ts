@@ -4,7 +4,14 @@ import { maskedValues, suppressTable } from './suppress.js';
 import { roundReleased } from './round.js';
 import { recoverable, type MaskedTable } from './verify.js';
 
-export { buildTable, validateDimensions, MAX_DIMENSIONS, type AttributeRow, type ContingencyTable, type Dimension } from './table.js';
+export {
+  buildTable,
+  validateDimensions,
+  MAX_DIMENSIONS,
+  type AttributeRow,
+  type ContingencyTable,
+  type Dimension,
+} from './table.js';
 export { makeShape, linesOf, coordsOf, indexOf, isCell, type Shape, type Line } from './shape.js';
 export {
   suppressTable,
@@ -20,7 +27,16 @@ export {
   type SuppressionOptions,
 } from './suppress.js';
 export { roundCount, roundReleased } from './round.js';
-export { recoverable, feasibleBounds, linearlyDetermined, DEFAULT_MAX_SWEEPS, type MaskedTable, type Exposure, type ExposureKind, type Bounds } from './verify.js';
+export {
+  recoverable,
+  feasibleBounds,
+  linearlyDetermined,
+  DEFAULT_MAX_SWEEPS,
+  type MaskedTable,
+  type Exposure,
+  type ExposureKind,
+  type Bounds,
+} from './verify.js';
 
 export const DEFAULT_THRESHOLD = 7;
 
@@ -66,7 +82,8 @@ function checkOptions(opts: AggregateOptions): { threshold: number; roundTo: num
   const threshold = opts.threshold ?? DEFAULT_THRESHOLD;
   if (!Number.isInteger(threshold) || threshold < 0) throw new RangeError('threshold must be a non-negative integer');
   const roundTo = opts.roundTo ?? null;
-  if (roundTo !== null && (!Number.isInteger(roundTo) || roundTo < 1)) throw new RangeError('roundTo must be a positive integer');
+  if (roundTo !== null && (!Number.isInteger(roundTo) || roundTo < 1))
+    throw new RangeError('roundTo must be a positive integer');
   return { threshold, roundTo, suppressZeros: opts.suppressZeros ?? false };
 }
 
@@ -77,7 +94,11 @@ function checkOptions(opts: AggregateOptions): { threshold: number; roundTo: num
  * person-level leaves: only counts keyed by declared attribute values. Refuses (throws) if the
  * recovery check finds any hidden count recoverable.
  */
-export function aggregateRelease(rows: readonly AttributeRow[], dimensions: readonly Dimension[], opts: AggregateOptions = {}): AggregateRelease {
+export function aggregateRelease(
+  rows: readonly AttributeRow[],
+  dimensions: readonly Dimension[],
+  opts: AggregateOptions = {},
+): AggregateRelease {
   const { threshold, roundTo, suppressZeros } = checkOptions(opts);
   const table = buildTable(rows, dimensions);
   const { shape, counts } = table;
@@ -86,7 +107,8 @@ export function aggregateRelease(rows: readonly AttributeRow[], dimensions: read
 
   // Final safety check, independent of how the suppression was chosen.
   const exposed = recoverable({ sizes: shape.sizes, values: masked }, { threshold });
-  if (exposed.length > 0) throw new Error(`refusing to release: ${exposed.length} suppressed entries could be recovered from the table`);
+  if (exposed.length > 0)
+    throw new Error(`refusing to release: ${exposed.length} suppressed entries could be recovered from the table`);
 
   const published = roundTo === null ? masked : roundReleased(masked, roundTo, threshold);
   const dims = table.dimensions.map((d) => ({ name: d.name, values: [...d.values] }));
@@ -101,7 +123,10 @@ export function aggregateRelease(rows: readonly AttributeRow[], dimensions: read
     } else if (c.every((x, k) => x === shape.sizes[k])) {
       grandTotal = count;
     } else {
-      subtotals.push({ key: c.map((x, k) => (x === shape.sizes[k] ? null : ((dims[k] as Dimension).values[x] as string))), count });
+      subtotals.push({
+        key: c.map((x, k) => (x === shape.sizes[k] ? null : ((dims[k] as Dimension).values[x] as string))),
+        count,
+      });
     }
   }
 
@@ -109,7 +134,9 @@ export function aggregateRelease(rows: readonly AttributeRow[], dimensions: read
     threshold > 0
       ? `Counts from 1 to ${threshold} are not published (shown as null), in cells and in totals alike.`
       : 'No small-count threshold applies (threshold 0).',
-    suppressZeros ? 'Zeros are suppressed too, so an empty category cannot be told from a small one.' : 'Zeros are published.',
+    suppressZeros
+      ? 'Zeros are suppressed too, so an empty category cannot be told from a small one.'
+      : 'Zeros are published.',
     `${sup.primary} entries are suppressed as small; ${sup.secondary} more are suppressed so that no hidden count can be worked out from the published cells and totals.`,
   ];
   if (roundTo !== null && roundTo > 1) {
@@ -145,7 +172,8 @@ export function toMaskedTable(release: Pick<AggregateRelease, 'dimensions' | 'ce
     let i = 0;
     key.forEach((v, k) => {
       const c = v === null ? (shape.sizes[k] as number) : (lookup[k] as Map<string, number>).get(v);
-      if (c === undefined) throw new RangeError(`release key names an undeclared value of ${(release.dimensions[k] as Dimension).name}`);
+      if (c === undefined)
+        throw new RangeError(`release key names an undeclared value of ${(release.dimensions[k] as Dimension).name}`);
       i += c * (shape.strides[k] as number);
     });
     values[i] = count;

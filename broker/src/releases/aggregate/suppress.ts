@@ -59,7 +59,13 @@ function lineLeaks(l: Line, counts: readonly number[], status: Uint8Array, thr: 
  * never chosen: hiding a zero adds no uncertainty to the line's sum, so it protects nothing. Falls
  * back to the line's total when no member will do.
  */
-function complementFor(l: Line, counts: readonly number[], status: Uint8Array, through: readonly number[][], lines: readonly Line[]): number | undefined {
+function complementFor(
+  l: Line,
+  counts: readonly number[],
+  status: Uint8Array,
+  through: readonly number[][],
+  lines: readonly Line[],
+): number | undefined {
   let best: number | undefined;
   let bestCount = Infinity;
   let bestCascade = Infinity;
@@ -87,7 +93,12 @@ function complementFor(l: Line, counts: readonly number[], status: Uint8Array, t
  * entry in each leaking line, until a full sweep changes nothing (a complement hidden for a row can
  * open its column, so one pass is not enough). Mutates `status`; returns how many entries it hid.
  */
-export function complementarySuppression(shape: Shape, counts: readonly number[], status: Uint8Array, opts: SuppressionOptions): number {
+export function complementarySuppression(
+  shape: Shape,
+  counts: readonly number[],
+  status: Uint8Array,
+  opts: SuppressionOptions,
+): number {
   const lines = linesOf(shape);
   const through = linesThrough(shape, lines);
   let added = 0;
@@ -144,7 +155,10 @@ export function suppressTable(shape: Shape, counts: readonly number[], opts: Sup
     let hid = 0;
     for (const x of exposures) {
       const near = new Set<number>();
-      const ls = x.kind === 'group' ? lines.filter((l) => l.total === x.entry && l.dim === x.dim) : (through[x.entry] as number[]).map((li) => lines[li] as Line);
+      const ls =
+        x.kind === 'group'
+          ? lines.filter((l) => l.total === x.entry && l.dim === x.dim)
+          : (through[x.entry] as number[]).map((li) => lines[li] as Line);
       for (const l of ls) {
         for (const m of l.members) near.add(m);
         near.add(l.total);

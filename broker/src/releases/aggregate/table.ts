@@ -28,9 +28,11 @@ export function validateDimensions(dimensions: readonly Dimension[]): void {
     if (typeof d.name !== 'string' || d.name === '') throw new TypeError('every dimension needs a name');
     if (names.has(d.name)) throw new TypeError(`dimension ${d.name} is declared twice`);
     names.add(d.name);
-    if (!Array.isArray(d.values) || d.values.length === 0) throw new TypeError(`dimension ${d.name} declares no values`);
+    if (!Array.isArray(d.values) || d.values.length === 0)
+      throw new TypeError(`dimension ${d.name} declares no values`);
     if (new Set(d.values).size !== d.values.length) throw new TypeError(`dimension ${d.name} declares a value twice`);
-    if (d.values.some((v) => typeof v !== 'string')) throw new TypeError(`dimension ${d.name} declares a non-string value`);
+    if (d.values.some((v) => typeof v !== 'string'))
+      throw new TypeError(`dimension ${d.name} declares a non-string value`);
   }
 }
 
@@ -52,7 +54,8 @@ export function buildTable(rows: readonly AttributeRow[], dimensions: readonly D
       const dim = dimensions[k] as Dimension;
       const v = row[dim.name];
       const at = typeof v === 'string' ? (lookup[k] as Map<string, number>).get(v) : undefined;
-      if (at === undefined) throw new RangeError(`row ${r}: attribute ${dim.name} is missing or not one of its declared values`);
+      if (at === undefined)
+        throw new RangeError(`row ${r}: attribute ${dim.name} is missing or not one of its declared values`);
       coords.push(at);
     }
     // A cell adds to itself and to every margin that totals over any subset of its coordinates.

@@ -42,7 +42,8 @@ function checkShape(table: MaskedTable): Shape {
     throw new RangeError(`masked table has ${table.values.length} entries, its sizes need ${shape.length}`);
   }
   for (const v of table.values) {
-    if (v !== null && !(Number.isInteger(v) && v >= 0)) throw new RangeError('released counts must be non-negative integers');
+    if (v !== null && !(Number.isInteger(v) && v >= 0))
+      throw new RangeError('released counts must be non-negative integers');
   }
   return shape;
 }
@@ -127,7 +128,15 @@ function propagate(
  * entries, the entry cannot lie there. Refutations are sound, so probing only ever adds exposures;
  * it catches deductions that need several lines at once which plain propagation misses.
  */
-function possible(lines: readonly Line[], values: readonly (number | null)[], base: Bounds, entry: number, a: number, b: number, maxSweeps: number): boolean {
+function possible(
+  lines: readonly Line[],
+  values: readonly (number | null)[],
+  base: Bounds,
+  entry: number,
+  a: number,
+  b: number,
+  maxSweeps: number,
+): boolean {
   const lo = [...base.lo];
   const hi = [...base.hi];
   lo[entry] = Math.max(lo[entry] as number, a);
@@ -239,7 +248,13 @@ function determined(shape: Shape, lines: readonly Line[], values: readonly (numb
  * survives. Catches pinning by non-negativity, e.g. hidden zeros that cannot rise because raising
  * them would push another hidden zero below 0.
  */
-function pinned(lines: readonly Line[], values: readonly (number | null)[], base: Bounds, entry: number, maxSweeps: number): boolean {
+function pinned(
+  lines: readonly Line[],
+  values: readonly (number | null)[],
+  base: Bounds,
+  entry: number,
+  maxSweeps: number,
+): boolean {
   const lo = base.lo[entry] as number;
   const hi = base.hi[entry] as number;
   let m = lo;
@@ -264,7 +279,11 @@ function pinned(lines: readonly Line[], values: readonly (number | null)[], base
  * (every exposure reported is real) but not complete against full integer programming. Give it the
  * release before rounding: rounding only adds uncertainty, so a table safe unrounded is safe rounded.
  */
-export function recoverable(table: MaskedTable, opts: { threshold: number }, maxSweeps = DEFAULT_MAX_SWEEPS): Exposure[] {
+export function recoverable(
+  table: MaskedTable,
+  opts: { threshold: number },
+  maxSweeps = DEFAULT_MAX_SWEEPS,
+): Exposure[] {
   const shape = checkShape(table);
   const lines = linesOf(shape);
   const { values } = table;
@@ -285,7 +304,8 @@ export function recoverable(table: MaskedTable, opts: { threshold: number }, max
       // Can it be 0? Can it exceed the threshold? If neither, it is known to be "a few".
       const canBeZero = a <= 0 && possible(lines, values, bounds, i, 0, 0, maxSweeps);
       const canBeLarge = b > thr && possible(lines, values, bounds, i, thr + 1, Infinity, maxSweeps);
-      if (!canBeZero && !canBeLarge) out.push({ kind: 'small', entry: i, coords: coordsOf(shape, i), lo: Math.max(a, 1), hi: Math.min(b, thr) });
+      if (!canBeZero && !canBeLarge)
+        out.push({ kind: 'small', entry: i, coords: coordsOf(shape, i), lo: Math.max(a, 1), hi: Math.min(b, thr) });
     }
   }
   for (const l of lines) {
@@ -303,7 +323,8 @@ export function recoverable(table: MaskedTable, opts: { threshold: number }, max
     }
     const a = Math.max(sLo, (lo[l.total] as number) - released);
     const b = Math.min(sHi, (hi[l.total] as number) - released);
-    if (smallRange(a, b)) out.push({ kind: 'group', entry: l.total, coords: coordsOf(shape, l.total), dim: l.dim, lo: a, hi: b });
+    if (smallRange(a, b))
+      out.push({ kind: 'group', entry: l.total, coords: coordsOf(shape, l.total), dim: l.dim, lo: a, hi: b });
   }
   return out;
 }
