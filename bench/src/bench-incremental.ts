@@ -87,10 +87,12 @@ function timed<T>(f: () => T): [T, number] {
 function samePartition(a: EngineResult, b: EngineResult): boolean {
   const first = new Map<string, number>();
   const other = new Map<string, number>();
-  return a.entityIds.every(
-    (e, g) =>
-      (first.get(e) ?? (first.set(e, g), g)) === (other.get(b.entityIds[g]!) ?? (other.set(b.entityIds[g]!, g), g)),
-  );
+  // Same partition: every record's entity is first seen at the same record on both sides.
+  const firstSeen = (seen: Map<string, number>, e: string, g: number) => {
+    if (!seen.has(e)) seen.set(e, g);
+    return seen.get(e);
+  };
+  return a.entityIds.every((e, g) => firstSeen(first, e, g) === firstSeen(other, b.entityIds[g]!, g));
 }
 
 mkdirSync(WORK, { recursive: true });
@@ -132,7 +134,7 @@ const arrivals = readRows(join(WORK, 'arrivals', 'nhs_gp.csv')).rows.slice(
   0,
   Math.round((gp.rows.length * CHANGED) / 4),
 );
-arrivals.forEach((r, i) => next.push({ ...r, record_id: `GPN${String(i).padStart(7, '0')}` }));
+for (const [i, r] of arrivals.entries()) next.push({ ...r, record_id: `GPN${String(i).padStart(7, '0')}` });
 writeRows(join(WORK, 'gp1.csv'), gp.header, next);
 const files = {
   ct: await encode(join(WORK, 'synth', 'council_tax.csv'), join(WORK, 'ct.enc')),

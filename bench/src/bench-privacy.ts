@@ -7,7 +7,7 @@
  * Figures, not assertions. --quick: fewer persons and no FEBRL (tens of seconds); --only NAME[,NAME]:
  * just those options (e.g. --only balance).
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';

@@ -33,14 +33,14 @@ export function pairQuality(
 ): Quality {
   const entityRecords = new Map<string, { s: number; token: string }[]>();
   let g = 0;
-  sources.forEach((s, si) =>
-    s.tokens.forEach((token) => {
+  for (const [si, s] of sources.entries()) {
+    for (const token of s.tokens) {
       const e = result.entityIds[g++]!;
       const list = entityRecords.get(e) ?? [];
       list.push({ s: si, token });
       entityRecords.set(e, list);
-    }),
-  );
+    }
+  }
   const predicted = new Set<string>();
   for (const members of entityRecords.values()) {
     const as = members.filter((m) => m.s === i);

@@ -18,7 +18,7 @@ export type AuditInput = Omit<AuditFields, 'seq' | 'at'> & { at?: Date };
  * are on for `db` (enableAutoCheckpoints), every CHECKPOINT_EVERY rows are signed in the same step.
  */
 /** Audit text never holds NUL (PostgreSQL refuses it): a request that failed must still be recorded. */
-const stripNul = (v: string) => v.replace(/\u0000/g, '\uFFFD');
+const stripNul = (v: string) => v.replaceAll('\u0000', '\uFFFD');
 
 export async function appendAudit(db: Kysely<Database>, input: AuditInput): Promise<ChainedAuditEntry> {
   return db.transaction().execute(async (trx) => {

@@ -2,7 +2,7 @@ import { Migrator, type Kysely } from 'kysely';
 import { migrationProvider } from './migrations/index.js';
 
 /** Bring the schema up to the latest migration; returns the names applied now. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -74,7 +74,7 @@ export function startEmbeddedRunner(o: {
       .catch((err: unknown) => o.logger.error({ err }, 'the run queue could not be read'))
       .finally(() => {
         loop = null;
-        idleWaiters.splice(0).forEach((f) => f());
+        for (const f of idleWaiters.splice(0)) f();
       });
   };
   const timer = setInterval(wake, o.pollMs ?? 5000);

@@ -178,7 +178,10 @@ function determined(shape: Shape, lines: readonly Line[], values: readonly (numb
     if (values[i] !== null) continue;
     const r = find(i);
     let b = blocks.get(r);
-    if (!b) blocks.set(r, (b = { cols: [], rows: [] }));
+    if (!b) {
+      b = { cols: [], rows: [] };
+      blocks.set(r, b);
+    }
     b.cols.push(i);
   }
   unknownIn.forEach((u, li) => {
