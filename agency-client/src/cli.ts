@@ -13,7 +13,6 @@ import { uploadEncodedFile } from './upload/chunked.js';
 import { csvLine } from './io/csv.js';
 import { readSecretFile } from './io/secret-file.js';
 import { encodeClkhashCommand } from './clkhash/command.js';
-import { synthCommand } from './synth/index.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
@@ -394,21 +393,6 @@ export function buildCli(): Command {
       writeFileSync(`${o.out}.part`, out, { mode: 0o600 });
       renameSync(`${o.out}.part`, o.out);
       process.stderr.write(`${mine} of our records resolved → ${o.out}\n`);
-    });
-
-  program
-    .command('synth')
-    .description('generate a synthetic UK population and per-agency extracts with ground truth (to trial the system)')
-    .requiredOption('--persons <n>', 'number of persons', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--persons must be a whole number ≥ 1');
-      return n;
-    })
-    .requiredOption('--seed <seed>', 'seed: the same seed and size give byte-identical files')
-    .requiredOption('--out <dir>', 'output folder')
-    .option('--agencies <list>', 'only these extracts (default: all)', list)
-    .action(async (o: { persons: number; seed: string; out: string; agencies?: string[] }) => {
-      await synthCommand(o, { info: (line) => process.stderr.write(line + '\n') });
     });
 
   return program;

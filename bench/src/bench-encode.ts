@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClkEncoder, parseClkSchema, pythonStrip } from '@blindlink/agency-client/clkhash';
-import { csvRow, formatDate, generatePopulation } from '@blindlink/agency-client/synth';
+import { csvRow, formatDate, generatePopulation } from '@blindlink/synth';
 import { encodeCsv } from '@blindlink/agency-client';
 // Not (yet) in the package's exports map: reached by path until "./encode" is exported.
 import { effectiveSchema, RecordEncoder, UK_PERSON } from '@blindlink/agency-client/encode';

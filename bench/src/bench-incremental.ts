@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
-import { csvRow, Prng, synthCommand } from '@blindlink/agency-client/synth';
+import { csvRow, Prng, synthCommand } from '@blindlink/synth';
 import {
   addPerson,
   approvePolicy,

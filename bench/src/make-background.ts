@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

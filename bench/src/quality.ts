@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 import { linkFiles, type EngineResult, type EngineSource } from '@blindlink/broker';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

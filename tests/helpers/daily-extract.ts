@@ -1,4 +1,4 @@
-import { Prng } from '@blindlink/agency-client/synth';
+import { Prng } from '@blindlink/synth';
 
 /**
  * The next day's extract of a synthetic source: a share of people moved house (address and postcode

@@ -10,7 +10,7 @@
  *   npx tsx tests/helpers/encode-golden.ts > tests/fixtures/uk-person-golden.txt
  */
 import { createHash } from 'node:crypto';
-import { generateDataset, AGENCY_PROFILES } from '@blindlink/agency-client/synth';
+import { generateDataset, AGENCY_PROFILES } from '@blindlink/synth';
 import {
   BUILT_IN_SCHEMAS,
   effectiveSchema,

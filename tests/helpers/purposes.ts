@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { csvRow } from '@blindlink/agency-client/synth';
+import { csvRow } from '@blindlink/synth';
 
 /** A CSV file as header + rows of objects (synthetic extracts and truth files). */
 export function readCsv(path: string): { header: string[]; rows: Record<string, string>[] } {

@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 import {
   approvePolicy,
   decodeModel,

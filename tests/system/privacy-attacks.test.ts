@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 import { UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-client/encode';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import {

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import type { Agent } from 'node:https';
 import { BrokerClient, encodeCsv, enrol, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 import { mtlsAgent, loadTlsIdentity } from '@blindlink/agency-client/identity';
 import { addPerson, approvePolicy, createLogger, registerAgency, startBroker, storePolicy } from '@blindlink/broker';
 import { parsePolicy, type PolicyDocument } from '@blindlink/policies';

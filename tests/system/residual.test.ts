@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 import { link, readSource } from '@blindlink/broker';
 import { ignoredColumns, readCsv } from '../helpers/purposes.js';
 

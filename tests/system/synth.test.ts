@@ -1,5 +1,4 @@
-// Tests for the synthetic UK population generator (agency-client/src/synth).
-// Imports the compiled module directly: the package entry point does not re-export synth/.
+// Tests for the synthetic UK population generator (tools/synth, @blindlink/synth).
 import t from 'tap';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,8 +23,11 @@ import {
   Prng,
   randomPostcode,
   synthCommand,
-} from '@blindlink/agency-client/synth';
-import type { Agency, ErrorRates, Household, SynthRecord } from '@blindlink/agency-client/synth';
+} from '@blindlink/synth';
+import type { Agency, ErrorRates, Household, SynthRecord } from '@blindlink/synth';
+import { ROOT, run } from '../helpers/processes.js';
+
+const SYNTH_BIN = join(ROOT, 'tools/synth/bin/blindlink-synth.js');
 
 type Row = Record<string, string>;
 
@@ -234,6 +236,27 @@ t.test('choosing a subset of agencies changes no extract', async (t) => {
   await t.rejects(synthCommand({ persons: 10, seed: 's', out: part, agencies: ['hmrc'] }, quiet), /unknown agency/);
   await t.rejects(synthCommand({ persons: 0, seed: 's', out: part }, quiet), /persons/);
   await t.rejects(synthCommand({ persons: 10, seed: '', out: part }, quiet), /seed/);
+});
+
+t.test('the blindlink-synth command writes the same files, and refuses bad options with a clear line', async (t) => {
+  const lib = await tempDir('lib');
+  const cli = await tempDir('cli');
+  t.teardown(async () => {
+    for (const d of [lib, cli]) await rm(d, { recursive: true, force: true });
+  });
+  await synthCommand({ persons: 200, seed: 'cli', out: lib, agencies: ['nhs_gp'] }, quiet);
+  const ok = await run(SYNTH_BIN, ['--persons', '200', '--seed', 'cli', '--out', cli, '--agencies', 'nhs_gp']);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stderr, /synth: wrote 200 persons/);
+  for (const name of ['nhs_gp.csv', 'truth/records.csv', 'manifest.json']) {
+    t.ok((await readFile(join(lib, name))).equals(await readFile(join(cli, name))), `${name} as the library writes it`);
+  }
+  const bad = await run(SYNTH_BIN, ['--persons', '10', '--seed', 's', '--out', cli, '--agencies', 'hmrc']);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /^blindlink-synth: error: unknown agency "hmrc"/);
+  const zero = await run(SYNTH_BIN, ['--persons', '0', '--seed', 's', '--out', cli]);
+  t.not(zero.code, 0);
+  t.match(zero.stderr, /--persons must be a whole number/);
 });
 
 t.test('files on disk: truth is consistent with the extracts', async (t) => {

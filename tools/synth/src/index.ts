@@ -106,7 +106,7 @@ function parseAgencies(names: string[] | undefined): Agency[] {
 }
 
 /**
- * `blindlink-agency synth --persons N --seed S --out DIR`: writes one CSV extract per agency,
+ * `blindlink-synth --persons N --seed S --out DIR`: writes one CSV extract per agency,
  * truth/persons.csv, truth/households.csv, truth/records.csv and manifest.json. Same persons and
  * seed give byte-identical files. Logs counts only, never identifiers.
  */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { BrokerClient, BrokerError, enrol, encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { mtlsAgent } from '@blindlink/agency-client/identity';
-import { synthCommand } from '@blindlink/agency-client/synth';
+import { synthCommand } from '@blindlink/synth';
 import {
   addPerson,
   approvePolicy,
@@ -23,8 +23,17 @@ import {
   type RunningBroker,
 } from '@blindlink/broker';
 import { parsePolicy, type PolicyDocument } from '@blindlink/policies';
+import type {
+  AggregateResponse,
+  AuditPage,
+  DiscrepancyResponse,
+  FamilyCriteriaResponse,
+  PseudonymResponse,
+  TokenResponse,
+} from '@blindlink/protocol';
+import type { Static, TSchema } from 'typebox';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORK = resolve(process.env.BLINDLINK_DEMO_DIR ?? join(ROOT, '.blindlink-demo'));
 const PERSONS = Number(process.env.BLINDLINK_DEMO_PERSONS ?? 3000);
 
@@ -43,13 +52,13 @@ function writeCsv(path: string, header: string[], rows: Row[]): void {
 }
 
 /** One HTTPS call as a person (analyst, IG lead): password login, then a bearer token. */
-async function asPerson(
+async function asPerson<T>(
   b: RunningBroker,
   method: string,
   path: string,
   body: unknown,
   token?: string,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: T }> {
   const agent = mtlsAgent({ caPem: b.caCertificate });
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   try {
@@ -219,8 +228,11 @@ async function main(): Promise<void> {
       `against the ground truth: precision ${(tp / Math.max(tp + fp, 1)).toFixed(3)}, recall ${(tp / Math.max(tp + fn, 1)).toFixed(3)}`,
     );
 
-    const login = await asPerson(b, 'POST', '/v1/login', { username: 'andy', password: analystPassword });
-    const agg = await asPerson(
+    const login = await asPerson<TokenResponse>(b, 'POST', '/v1/login', {
+      username: 'andy',
+      password: analystPassword,
+    });
+    const agg = await asPerson<Static<typeof AggregateResponse>>(
       b,
       'POST',
       '/v1/purposes/community-safety/releases/aggregate',
@@ -228,29 +240,31 @@ async function main(): Promise<void> {
       login.json.accessToken,
     );
     if (agg.status !== 200) throw new Error(`aggregate: ${JSON.stringify(agg.json)}`);
-    const shown = (agg.json.cells as { key: string[]; count: number | null }[]).filter(
-      (c) => c.count !== null && c.count > 0,
-    );
+    const shown = agg.json.cells.filter((c) => c.count !== null && c.count > 0);
     step(
-      `aggregate — analyst andy, police incidents by ${agg.json.dimensions.map((d: { name: string }) => d.name).join(' × ')}: grand total ${agg.json.margins.grandTotal}, ${agg.json.suppressed.primary} small counts and ${agg.json.suppressed.secondary} complements suppressed, rounded to ${agg.json.roundTo}`,
+      `aggregate — analyst andy, police incidents by ${agg.json.dimensions.map((d) => d.name).join(' × ')}: grand total ${agg.json.margins.grandTotal}, ${agg.json.suppressed.primary} small counts and ${agg.json.suppressed.secondary} complements suppressed, rounded to ${agg.json.roundTo}`,
     );
     for (const c of shown.slice(0, 3)) detail(`${c.key.join(' / ')}: ${c.count}`);
 
-    const families = await asAgency(ct, 'supporting-families', 'family-criteria');
+    const families = await asAgency<typeof FamilyCriteriaResponse>(ct, 'supporting-families', 'family-criteria');
     step(`family criteria — council tax's households meeting ≥3 needs: ${families.families.length} families`);
     for (const f of families.families.slice(0, 3))
-      detail(`${f.tokens.length} account(s) in the family; needs: ${f.criteria.join(', ')}`);
+      detail(`${f.tokens.length} account(s) in the family; needs: ${(f.criteria ?? []).join(', ')}`);
 
-    const pseudonyms = await asAgency(ct, 'supporting-families', 'pseudonym');
+    const pseudonyms = await asAgency<typeof PseudonymResponse>(ct, 'supporting-families', 'pseudonym');
     step(
       `pseudonyms — ${pseudonyms.answers.length} per-purpose, per-recipient pseudonyms for council tax's rows (e.g. ${pseudonyms.answers[0]?.pseudonym})`,
     );
 
-    const spd = await asAgency(ct, 'council-tax-spd-review', 'discrepancy');
+    const spd = await asAgency<typeof DiscrepancyResponse>(ct, 'council-tax-spd-review', 'discrepancy');
     step(
       `discrepancy — single-person discount with other adults evidenced: ${spd.flagged.length} accounts to review (corroborating sources counted, not named)`,
     );
-    const adm = await asAgency(client('schools'), 'school-admissions-residency', 'discrepancy');
+    const adm = await asAgency<typeof DiscrepancyResponse>(
+      client('schools'),
+      'school-admissions-residency',
+      'discrepancy',
+    );
     step(
       `discrepancy — school applications with no residency evidence at the address given: ${adm.flagged.length} of ${apps.length}`,
     );
@@ -265,8 +279,14 @@ async function main(): Promise<void> {
 
     const audit = await verifyAuditChain(b.db);
     if (audit.broken) throw new Error(`audit chain broken at row ${audit.broken.seq}`);
-    const igLogin = await asPerson(b, 'POST', '/v1/login', { username: 'iona', password: igPassword });
-    const refusals = await asPerson(b, 'GET', '/v1/audit?decision=refused', undefined, igLogin.json.accessToken);
+    const igLogin = await asPerson<TokenResponse>(b, 'POST', '/v1/login', { username: 'iona', password: igPassword });
+    const refusals = await asPerson<AuditPage>(
+      b,
+      'GET',
+      '/v1/audit?decision=refused',
+      undefined,
+      igLogin.json.accessToken,
+    );
     step(
       `audit — ${audit.rows} rows, hash chain intact; IG lead iona sees ${refusals.json.entries.length} refused request(s) in the trail`,
     );
@@ -277,9 +297,9 @@ async function main(): Promise<void> {
   }
 }
 
-/** The agency client's release call for the forms beyond membership. */
-async function asAgency(c: BrokerClient, purpose: string, form: string): Promise<any> {
-  return c.release(purpose, form);
+/** The agency client's release call for the forms beyond membership, typed by the form's response schema. */
+function asAgency<S extends TSchema>(c: BrokerClient, purpose: string, form: string): Promise<Static<S>> {
+  return c.release<Static<S>>(purpose, form);
 }
 
 main().catch((err) => {
