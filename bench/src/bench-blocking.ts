@@ -144,7 +144,11 @@ export function febrlFigures(data: FebrlData, opts: BlockingOptions = {}): Febrl
 
 // ---- synthetic one million × one million ------------------------------------------------------
 
-/** xorshift128 words: fast enough to make 64 million random words in well under a second. */
+/**
+ * xorshift128 words: fast enough to make 64 million random words in well under a second. Not the
+ * shared seededRandom (@blindlink/broker/prng): whole 32-bit words, and the published figures were
+ * measured on this data.
+ */
 function wordSource(seed: number): () => number {
   let x = seed | 1;
   let y = 362436069;

@@ -12,7 +12,7 @@
  * each backend, its ratio to C, and the multi-core figure of the worker-thread variant with the
  * default backend.
  */
-import { seededRandom } from '@blindlink/broker/blocking';
+import { seededRandom } from '@blindlink/broker/prng';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';

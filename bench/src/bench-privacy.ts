@@ -26,6 +26,7 @@ import {
   type PrivacyReport,
   type Truth,
 } from '@blindlink/broker/privacy';
+import { seededRandom } from '@blindlink/broker/prng';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { encodeAgencies, febrlFieldLevel, linkAgencies, ROOT, synthAgencies } from './quality.js';
 
@@ -85,13 +86,7 @@ function schemaFile(dir: string, base: EncodingSchema | string, id: string, hard
 /** Flips every bit of every filter of an encoded file with probability p (seeded, reproducible). */
 function flipFile(p: number, seed: number): (file: string) => void {
   return (file) => {
-    let s = seed >>> 0;
-    const rand = (): number => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let x = Math.imul(s ^ (s >>> 15), 1 | s);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-    };
+    const rand = seededRandom(seed);
     const flip = (b64: string): string => {
       const bytes = Buffer.from(b64, 'base64');
       for (let i = 0; i < bytes.length * 8; i++) if (rand() < p) bytes[i >>> 3]! ^= 0x80 >>> (i & 7);

@@ -1,16 +1,10 @@
 import { request as httpsRequest, type Agent } from 'node:https';
 import { connect } from 'node:tls';
+import { seededRandom } from '@blindlink/broker/prng';
 
-/** A small seeded PRNG (mulberry32): the same seed sends the same requests, so a failure replays. */
+/** Random request material from a seed (mulberry32): the same seed sends the same requests, so a failure replays. */
 export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const chance = (p: number) => next() < p;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 import { AGENCY_BIN, BROKER_BIN, run } from '../helpers/processes.js';
 
 const HEADER = 'record_id,given_name,surname,dob,sex,postcode\n';
@@ -110,7 +110,7 @@ t.test(
   async (t) => {
     // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different person's.
     const clk = (seed: number) => {
-      const r = mulberry32(seed);
+      const r = seededRandom(seed);
       return Buffer.from(Array.from({ length: 128 }, () => Math.floor(r() * 256))).toString('base64');
     };
     const file = JSON.stringify({ clks: [clk(1), clk(2)] });

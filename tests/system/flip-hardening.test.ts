@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeCsv } from '@blindlink/agency-client';
 import { parseEncodingSchema, UK_PERSON_UNHARDENED } from '@blindlink/agency-client/encode';
 import { debiasedDice } from '@blindlink/broker';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 const SECRET = new TextEncoder().encode('a shared linkage secret that only agencies hold');
 const HEADER = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode'];
@@ -153,7 +153,7 @@ t.test('blocking tokens are listed in sorted order, not in the order of their ke
 });
 
 t.test('de-biased Dice recovers the clean Dice of flipped filters', async (t) => {
-  const rnd = mulberry32(7);
+  const rnd = seededRandom(7);
   const L = 256;
   for (const [p, sharedBits, ownBits] of [
     [0.1, 60, 0],

@@ -2,7 +2,7 @@
 // worker-thread variant against a plain bit-by-bit reference, on random and adversarial filters.
 // The native addon is built by `npm ci`; its absence fails here unless BLINDLINK_KERNEL_NATIVE=0
 // says the engine is meant to run without it.
-import { seededRandom } from '@blindlink/broker/blocking';
+import { seededRandom } from '@blindlink/broker/prng';
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 // The broker package exports only its root; the kernel is reached through its compiled module.

@@ -27,7 +27,7 @@ import {
   type Truth,
 } from '@blindlink/broker/privacy';
 import { BROKER_BIN, run } from '../helpers/processes.js';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 const SECRET = new TextEncoder().encode('test secret shared by the agencies, never the broker');
 const PERSONS = 15_000;
@@ -52,7 +52,7 @@ interface Case {
 /** Flip every bit of every field filter with probability p (seeded): per-record randomness. */
 function flipBits(p: number, seed: number): (records: EncodedRecord[]) => EncodedRecord[] {
   return (records) => {
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed);
     return records.map((r) => {
       const fields: Record<string, string> = {};
       for (const [f, b64] of Object.entries(r.fields ?? {})) {

@@ -21,7 +21,7 @@ import {
   type MaskedTable,
   type Shape,
 } from '@blindlink/broker/aggregate';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 // ---- seeded PRNG and table generators ---------------------------------------------------------
 
@@ -275,7 +275,7 @@ function bruteForce(
 // ---- properties on random tables --------------------------------------------------------------
 
 t.test('random tables: nothing in 1..threshold, counts true, lines hide ≥2, no recovery', async (t) => {
-  const rng = mulberry32(20240611);
+  const rng = seededRandom(20240611);
   const shapes = [[1], [5], [12], [3, 4], [6, 6], [1, 7], [8, 3], [3, 3, 2], [4, 5, 2], [2, 2, 2], [5, 4, 3]];
   const densities: Density[] = ['sparse', 'dense', 'mixed', 'small'];
   let tables = 0;
@@ -308,7 +308,7 @@ t.test('random tables: nothing in 1..threshold, counts true, lines hide ≥2, no
 });
 
 t.test('random tables with rounding: nothing in 1..threshold, counts rounded to the base', async (t) => {
-  const rng = mulberry32(777);
+  const rng = seededRandom(777);
   const shapes = [[6], [4, 4], [3, 5], [3, 3, 3]];
   for (let rep = 0; rep < 15; rep++) {
     for (const sizes of shapes) {
@@ -324,7 +324,7 @@ t.test('random tables with rounding: nothing in 1..threshold, counts rounded to 
 t.test(
   'brute force on tiny tables: every hidden entry can take ≥2 values, small ones are not pinned to 1..threshold',
   async (t) => {
-    const rng = mulberry32(4242);
+    const rng = seededRandom(4242);
     const shapes = [[2], [3], [4], [2, 2], [2, 3], [3, 3], [3, 4], [4, 3], [2, 2, 2], [3, 2, 2], [2, 2, 3]];
     let checked = 0;
     let exact = 0;

@@ -10,7 +10,7 @@ import {
   pairwiseMarginals,
   profileMarginals,
 } from '@blindlink/broker/scoring';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 /** Every partial matching of rows × cols, as lists of [row, col]. */
 function matchings(rows: number, cols: number): [number, number][][] {
@@ -77,7 +77,7 @@ t.test('one record a side: the closed form ρ·BF / (ρ·BF + 1 − ρ)', async 
 });
 
 t.test('exact marginals equal the brute-force reference on random groups', async (t) => {
-  const rnd = mulberry32(7);
+  const rnd = seededRandom(7);
   let checked = 0;
   for (let trial = 0; trial < 200; trial++) {
     const rows = 1 + Math.floor(rnd() * 4);

@@ -21,8 +21,8 @@ import {
   tokenBlockPairs,
   unionPairs,
   LSH_DEFAULTS,
-  seededRandom,
 } from '@blindlink/broker/blocking';
+import { seededRandom } from '@blindlink/broker/prng';
 
 // ---- helpers --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import {
   type ClkSchema,
   type HashedFeature,
 } from '@blindlink/agency-client/clkhash';
+import { seededRandom } from '@blindlink/broker/prng';
 
 const SECRET = 'fast path';
 
@@ -90,17 +91,6 @@ function checkAgainstReference(
   }
 }
 
-/** Deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Code units at the edges of the fast path: NUL, space, ASCII, 0x7f/0x80 (UTF-8 width), 0xff and
 // 0x100 (bigram key limit), Cyrillic, CJK, edges of the surrogate range, U+FFFF, astral (a pair).
 const ALPHABET = [
@@ -125,7 +115,7 @@ const ALPHABET = [
 ];
 
 function adversarialValues(seed: number, count: number): string[] {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   const fixed = [
     '',
     'a',
@@ -225,7 +215,7 @@ t.test('filter sizes: two words, not whole words, folded, sparse entries', async
 });
 
 t.test('long values either side of the fast-path length limit', async (t) => {
-  const next = rng(3);
+  const next = seededRandom(3);
   const long = (len: number, alphabet: string) =>
     Array.from({ length: len }, () => alphabet[Math.floor(next() * alphabet.length)]!).join('');
   // The limit is 2^14 - 2 code units; the positional index must stay exact beyond it. Every

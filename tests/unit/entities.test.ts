@@ -15,11 +15,11 @@ import {
 } from '@blindlink/broker/entities';
 import type { EntityGraph, IdEvent, ScoredPairs } from '@blindlink/broker/entities';
 import { link, type EngineSource } from '@blindlink/broker';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-const rng = mulberry32;
+const rng = seededRandom;
 
 interface Pair {
   a: number;
@@ -577,7 +577,7 @@ t.test(
   'populations: the engine neither blocks nor scores an adults-only source against a children-only one',
   async (t) => {
     // Three sources holding the same two people (identical CLKs, Dice 1 across sources).
-    const r = mulberry32(7);
+    const r = seededRandom(7);
     const clks = [0, 1].map(() => Uint8Array.from({ length: 128 }, () => Math.floor(r() * 256)));
     const source = (name: string, population?: 'adults' | 'children'): EngineSource => ({
       name,

@@ -15,7 +15,7 @@ import {
   priorOverAllPairs,
   scorePairs,
 } from '@blindlink/broker/scoring';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 const FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode'];
 const PERSONAL = new Set(['given_name', 'dob']);
@@ -68,7 +68,7 @@ function levelsOf(kind: Kind, rnd: () => number): number[] {
 }
 
 function simsOf(kinds: Kind[], seed: number, missingDob = 0): Float32Array {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const F = FIELDS.length;
   const sims = new Float32Array(kinds.length * F);
   kinds.forEach((kind, p) => {

@@ -23,7 +23,7 @@ import {
   tradeoffCurve,
 } from '@blindlink/broker/scoring';
 import type { FsParameters, ScoringModel } from '@blindlink/broker/scoring';
-import { mulberry32 } from '../helpers/prng.js';
+import { seededRandom } from '@blindlink/broker/prng';
 
 // ---- synthetic data drawn from a known model -------------------------------------------------
 
@@ -72,7 +72,7 @@ function draw(probs: readonly number[], r: number): number {
 }
 
 function synthesise(n: number, lambda: number, missing: number, seed: number, fields = FIELDS.length): Synthetic {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const sims = new Float32Array(n * fields);
   const isMatch = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
@@ -525,7 +525,7 @@ t.test('bad input is refused', async (t) => {
 // ---- record-level CLK only ---------------------------------------------------------------------
 
 t.test('record-level CLK mode', async (t) => {
-  const rnd = mulberry32(8);
+  const rnd = seededRandom(8);
   const n = 20_000;
   const sims = new Float32Array(n);
   const random = new Float32Array(n);

@@ -3,6 +3,11 @@ import { createHash } from 'node:crypto';
 /**
  * Seeded pseudo-random generator (sfc32, PractRand-clean, 32-bit ops only).
  * Math.random is never used: the same seed must give byte-identical output on every machine.
+ *
+ * Separate from the project's seededRandom (@blindlink/broker/prng, mulberry32) on purpose: the
+ * generator draws from independent streams derived from a seed string and a label (one per agency,
+ * so a subset of agencies writes the same files), and every synthetic dataset, test expectation and
+ * measured figure depends on this exact sequence; another algorithm would change them all.
  */
 export class Prng {
   private a: number;

@@ -23,5 +23,4 @@ export type { PairList } from './pair-collector.js';
 export { blockingQuality, countCommon, reductionRatio, totalPairs } from './metrics.js';
 export type { BlockingQuality } from './metrics.js';
 export { sortKeyed, sortPairs } from './radix-sort.js';
-export { seededRandom } from './prng.js';
 export type { TouchingMarks } from './touching.js';

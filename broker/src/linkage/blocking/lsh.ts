@@ -30,7 +30,7 @@ import type { FilterView } from '../kernel/filter-set.js';
 import { bitFrequencies, informativePositions } from './informative-bits.js';
 import { PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
-import { randomIndex, seededRandom } from './prng.js';
+import { randomIndex, seededRandom } from '../../prng.js';
 import { sortKeyed } from './radix-sort.js';
 import { checkMarks } from './touching.js';
 import type { TouchingMarks } from './touching.js';

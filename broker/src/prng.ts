@@ -1,6 +1,8 @@
 /**
- * Seeded PRNG (SplitMix32 variant of mulberry32) for the broker's LSH bit sampling: the same run
- * seed gives the same bands, so a run can be repeated and audited. Not for anything secret.
+ * The project's one seeded PRNG (mulberry32): the broker's LSH bit sampling draws from it, so the
+ * same run seed gives the same bands and a run can be repeated and audited; tests and benches draw
+ * from it too (`@blindlink/broker/prng`), so a failing generated case replays from its seed. Not for
+ * anything secret. The synthetic generator keeps its own sfc32 streams (tools/synth/src/prng.ts).
  */
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
