@@ -81,7 +81,9 @@ export function febrlTokens(values: readonly string[]): Uint8Array {
   if (dob) tokens.push(keyedToken('dob', dob));
   if (given && surname) tokens.push(keyedToken('names-soundex', [soundex(given), soundex(surname)].sort().join('|')));
   const out = new Uint8Array(16 * tokens.length);
-  tokens.forEach((t, k) => out.set(t, 16 * k));
+  tokens.forEach((t, k) => {
+    out.set(t, 16 * k);
+  });
   return out;
 }
 

@@ -49,12 +49,12 @@ interface Hit {
 
 function refAbove(A: Uint8Array[], B: Uint8Array[], bits: number, threshold: number): Hit[] {
   const hits: Hit[] = [];
-  A.forEach((fa, i) =>
+  A.forEach((fa, i) => {
     B.forEach((fb, j) => {
       const s = refDice(fa, fb, bits);
       if (s >= threshold) hits.push({ a: i, b: j, score: Math.fround(s) });
-    }),
-  );
+    });
+  });
   return hits;
 }
 
@@ -320,7 +320,9 @@ t.test('large outputs, unaligned views and dense lists: every backend identical'
         hits.every((h, k) => byPair(h, want[k] as Hit) === 0 && h.score === (want[k] as Hit).score),
       `t=${thr}: ${hits.length} hits equal the reference`,
     );
-    results.forEach((got, k) => t.ok(sameArrays(got, results[0] as Candidates), `t=${thr}: ${backends[k]} identical`));
+    results.forEach((got, k) => {
+      t.ok(sameArrays(got, results[0] as Candidates), `t=${thr}: ${backends[k]} identical`);
+    });
   }
   // Filter words that start 4 bytes into their buffer (typed arrays promise 4-byte alignment only).
   const wide = FilterSet.fromBytes(1024, filters(1024, 30, 23));

@@ -530,8 +530,12 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const sc = bandScratch(total, marks !== undefined);
   const marked: number[] = [];
   if (marks) {
-    marks.a.forEach((m, r) => m === 1 && marked.push(r));
-    marks.b?.forEach((m, r) => m === 1 && marked.push(nA + r));
+    marks.a.forEach((m, r) => {
+      m === 1 && marked.push(r);
+    });
+    marks.b?.forEach((m, r) => {
+      m === 1 && marked.push(nA + r);
+    });
   }
   const markedRows = Uint32Array.from(marked);
   let emptyKeys = 0;
