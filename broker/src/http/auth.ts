@@ -6,23 +6,9 @@ import type { Database } from '../db/schema.js';
 import { agencyPeer, type PeerSocket } from '../trust/tls-options.js';
 import { checkCertificateBinding } from '../trust/cert-binding.js';
 import { RevocationList } from '../trust/revocation.js';
+import type { Role } from '../services/caller.js';
 import { toProtocolError } from './errors.js';
-
-export type Role = 'agency' | 'admin' | 'analyst' | 'ig-lead';
-
-export interface Principal {
-  sub: string;
-  role: Role;
-  /** Agencies only: the SHA-256 thumbprint of the certificate the token was issued over (RFC 8705). */
-  cnf?: { 'x5t#S256': string };
-}
-
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: Principal;
-    user: Principal;
-  }
-}
+import type { Principal } from './principal.js';
 
 /** Access tokens are short-lived: a leaked one is useful for minutes, not days. */
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
