@@ -155,6 +155,19 @@ export async function revokeAgency(db: Kysely<Database>, slug: string, now = new
   return Number(r.numUpdatedRows);
 }
 
+/** A client certificate this broker issued, by serial, and when it was revoked (null: live); undefined if none. */
+export async function issuedCertificate(
+  db: Kysely<Database>,
+  serial: string,
+): Promise<{ revokedAt: Date | null } | undefined> {
+  const row = await db
+    .selectFrom('agency_certificate')
+    .select(['revoked_at'])
+    .where('serial', '=', serial)
+    .executeTakeFirst();
+  return row && { revokedAt: row.revoked_at };
+}
+
 export async function agencySigningKey(db: Kysely<Database>, slug: string): Promise<string> {
   const row = await db.selectFrom('agency').select('signing_public_key').where('slug', '=', slug).executeTakeFirst();
   if (!row?.signing_public_key) throw new ProtocolError('forbidden', `agency ${slug} has not enrolled a signing key`);
