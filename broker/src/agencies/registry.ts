@@ -59,7 +59,7 @@ export async function reissueEnrolmentCode(
 }
 
 async function issue(trx: Kysely<Database>, ca: CertificateAuthority, slug: string, csrPem: string, now: Date) {
-  let cert;
+  let cert: ReturnType<typeof issueClientCertificate>;
   try {
     cert = issueClientCertificate(ca, csrPem, slug, CLIENT_CERT_DAYS, now);
   } catch (err) {
