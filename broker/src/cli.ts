@@ -15,7 +15,7 @@ import { describeReceipts, loadReceipts, matchReceiptsInDatabase, ReceiptMatcher
 import { SIGNING_SEED_FILE } from './trust/keys.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { approvePolicy, storePolicy } from './policies/store.js';
+import { approvePolicy, storePolicy } from './governance/policy-store.js';
 import { linkFiles, writeEntities } from './linkage/offline.js';
 import { runPrivacyReport } from './privacy/command.js';
 import { purge, purgeUploads } from './retention/purge.js';

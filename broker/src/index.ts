@@ -5,7 +5,7 @@ export { isConnectionLost, DATABASE_RETRY_AFTER_SECONDS } from './db/connection-
 export { migrateToLatest } from './db/migrate.js';
 export type { Database } from './db/schema.js';
 export { registerAgency, enrolAgency, revokeAgency, reissueEnrolmentCode } from './agencies/registry.js';
-export { storePolicy, policyInForce, approvePolicy, listPolicies } from './policies/store.js';
+export { storePolicy, policyInForce, approvePolicy, listPolicies } from './governance/policy-store.js';
 export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';

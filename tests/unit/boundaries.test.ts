@@ -1,11 +1,13 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import t from 'tap';
 import { ROOT } from '../helpers/processes.js';
 
 /**
  * The client never imports broker code, and the broker never imports client code (it must never hold
- * the linkage secret or the encoder). Checked on every import specifier in the sources.
+ * the linkage secret or the encoder). Checked on every import specifier in the sources. Inside the
+ * broker, the HTTP layer sits on the services, which sit on the domain modules: routes reach the
+ * database only through services, services never see fastify, and neither layer imports in a circle.
  */
 
 function sources(dir: string): string[] {
@@ -73,4 +75,157 @@ t.test('the check itself catches a crossing', async (t) => {
   });
   t.same(crossings(join(dir, 'agency-client'), join(dir, 'broker'), '@blindlink/broker').length, 2);
   t.same(crossings(join(dir, 'broker'), join(dir, 'agency-client'), '@blindlink/agency-client').length, 1);
+});
+
+/** Each import of a file, with whether it is types only (`import type`, `export type`), erased at build. */
+export function importStatements(code: string): { spec: string; typeOnly: boolean }[] {
+  const out: { spec: string; typeOnly: boolean }[] = [];
+  const re =
+    /(import|export)(\s+type)?\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  for (const m of code.matchAll(re)) out.push({ spec: (m[3] ?? m[4] ?? m[5])!, typeOnly: m[2] !== undefined });
+  return out;
+}
+
+/** The source file a relative specifier names ('./x.js' is ./x.ts, a directory its index.ts), or null. */
+function resolveSource(from: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null;
+  const base = resolve(dirname(from), spec).replace(/\.js$/, '');
+  for (const p of [`${base}.ts`, join(base, 'index.ts'), base]) if (existsSync(p) && statSync(p).isFile()) return p;
+  return null;
+}
+
+const inside = (dir: string, file: string) => !relative(dir, file).startsWith('..');
+
+/** Imports in `dir` of a package named in `packages` (or its subpaths) or of a file under `forbiddenDir`. */
+export function forbiddenImports(
+  dir: string,
+  rule: { packages: string[]; forbiddenDir?: string; allowTypes: boolean },
+  files = sources(dir),
+): string[] {
+  const bad: string[] = [];
+  for (const file of files) {
+    for (const { spec, typeOnly } of importStatements(readFileSync(file, 'utf8'))) {
+      if (rule.allowTypes && typeOnly) continue;
+      const viaName = rule.packages.some((p) => spec === p || spec.startsWith(`${p}/`));
+      const target = resolveSource(file, spec);
+      const viaPath = rule.forbiddenDir !== undefined && target !== null && inside(rule.forbiddenDir, target);
+      if (viaName || viaPath) bad.push(`${relative(ROOT, file)} imports ${spec}`);
+    }
+  }
+  return bad;
+}
+
+/**
+ * Import circles (strongly connected components of the relative-import graph of `root`) that touch a
+ * file under one of `dirs`, each as its files. Type-only imports count: a circle of types is still two
+ * modules that cannot be read, or moved, one without the other.
+ */
+export function importCircles(root: string, dirs: string[], files = sources(root)): string[][] {
+  const edges = new Map<string, string[]>();
+  for (const file of files) {
+    const targets = importStatements(readFileSync(file, 'utf8')).map(({ spec }) => resolveSource(file, spec));
+    edges.set(
+      file,
+      targets.filter((t): t is string => t !== null && files.includes(t)),
+    );
+  }
+  // Tarjan's algorithm.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  let next = 0;
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || (edges.get(v) ?? []).includes(v)) circles.push(component);
+  };
+  for (const v of edges.keys()) if (!index.has(v)) visit(v);
+  return circles
+    .filter((c) => c.some((f) => dirs.some((d) => inside(d, f))))
+    .map((c) => c.map((f) => relative(ROOT, f)).sort());
+}
+
+const brokerSrc = join(broker, 'src');
+const routesDir = join(brokerSrc, 'http', 'routes');
+const servicesDir = join(brokerSrc, 'services');
+const httpDir = join(brokerSrc, 'http');
+
+t.test('HTTP routes reach the database only through services (type imports aside)', async (t) => {
+  t.ok(sources(routesDir).length > 3, 'route sources found');
+  t.same(
+    forbiddenImports(routesDir, { packages: ['kysely'], forbiddenDir: join(brokerSrc, 'db'), allowTypes: true }),
+    [],
+  );
+});
+
+t.test('services never import fastify or the HTTP layer', async (t) => {
+  t.ok(sources(servicesDir).length > 3, 'service sources found');
+  t.same(
+    forbiddenImports(servicesDir, { packages: ['fastify', '@fastify'], forbiddenDir: httpDir, allowTypes: false }),
+    [],
+  );
+});
+
+t.test('no import circles in the HTTP layer or the services', async (t) => {
+  t.same(importCircles(brokerSrc, [httpDir, servicesDir]), []);
+});
+
+t.test('the layer checks themselves catch a crossing and a circle', async (t) => {
+  const dir = t.testdir({
+    src: {
+      db: { 'schema.ts': 'export interface Database {}\n' },
+      http: {
+        'app.ts': "import { r } from './routes/r.js';\nexport type Deps = { n: number };\n",
+        routes: {
+          'r.ts': [
+            "import type { Kysely } from 'kysely';", // allowed: types only
+            "import type { Database } from '../../db/schema.js';", // allowed: types only
+            "import { sql } from 'kysely';",
+            "import { Database as D } from '../../db/schema.js';",
+            "import type { Deps } from '../app.js';", // closes a circle with app.ts
+            'export const r = 1;',
+          ].join('\n'),
+        },
+      },
+      services: {
+        's.ts': [
+          "import type { FastifyRequest } from 'fastify';",
+          "import { x } from '@fastify/jwt';",
+          "import { r } from '../http/routes/r.js';",
+          "import { u } from './u.js';",
+          'export const s = 1;',
+        ].join('\n'),
+        'u.ts': 'export const u = 2;\n',
+      },
+    },
+  });
+  const src = join(dir, 'src');
+  const routes = join(src, 'http', 'routes');
+  const kyselyRule = { packages: ['kysely'], forbiddenDir: join(src, 'db'), allowTypes: true };
+  t.same(forbiddenImports(routes, kyselyRule).length, 2, 'the value imports of kysely and of db/');
+  const services = join(src, 'services');
+  const fastifyRule = { packages: ['fastify', '@fastify'], forbiddenDir: join(src, 'http'), allowTypes: false };
+  t.same(forbiddenImports(services, fastifyRule).length, 3, 'fastify (even types), @fastify/jwt, an http file');
+  const circles = importCircles(src, [join(src, 'http'), join(src, 'services')]);
+  t.same(circles.length, 1, 'one circle');
+  t.same(circles[0]!.length, 2, 'app.ts and routes/r.ts');
+  t.same(importCircles(src, [join(src, 'services')]), [], "a circle elsewhere is not the services' concern");
 });

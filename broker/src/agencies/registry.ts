@@ -59,7 +59,7 @@ export async function reissueEnrolmentCode(
 }
 
 async function issue(trx: Kysely<Database>, ca: CertificateAuthority, slug: string, csrPem: string, now: Date) {
-  let cert;
+  let cert: ReturnType<typeof issueClientCertificate>;
   try {
     cert = issueClientCertificate(ca, csrPem, slug, CLIENT_CERT_DAYS, now);
   } catch (err) {
@@ -153,6 +153,19 @@ export async function revokeAgency(db: Kysely<Database>, slug: string, now = new
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
+}
+
+/** A client certificate this broker issued, by serial, and when it was revoked (null: live); undefined if none. */
+export async function issuedCertificate(
+  db: Kysely<Database>,
+  serial: string,
+): Promise<{ revokedAt: Date | null } | undefined> {
+  const row = await db
+    .selectFrom('agency_certificate')
+    .select(['revoked_at'])
+    .where('serial', '=', serial)
+    .executeTakeFirst();
+  return row && { revokedAt: row.revoked_at };
 }
 
 export async function agencySigningKey(db: Kysely<Database>, slug: string): Promise<string> {

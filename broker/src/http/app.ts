@@ -12,7 +12,7 @@ import { appendAudit } from '../audit/log.js';
 import { registerAuditHook } from './audit-hook.js';
 import { registerAuth } from './auth.js';
 import { PUBLIC_BODY_LIMIT, registerBodyLimits } from './body-limits.js';
-import { registerErrorHandling } from './errors.js';
+import { registerErrorHandling } from './error-handler.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { governanceRoutes } from './routes/governance.js';
@@ -23,16 +23,7 @@ import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { submissionRoutes } from './routes/submissions.js';
 import { uploadRoutes } from './routes/uploads.js';
-
-export interface RouteDeps {
-  db: Kysely<Database>;
-  /** Where queued runs go (jobs/queue.ts). */
-  jobs: JobQueue;
-  keys: BrokerKeyring;
-  ca: CertificateAuthority;
-  /** Master key of per-purpose pseudonyms (in the key directory, never in the database). */
-  pseudonymKey: Uint8Array;
-}
+import type { RouteDeps } from './route-deps.js';
 
 export interface AppOptions {
   db: Kysely<Database>;

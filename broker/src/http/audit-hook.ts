@@ -1,32 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { Principal } from './auth.js';
 import { AUDIT_HEAD_HEADER, ProtocolError } from '@blindlink/protocol';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { appendAudit, type AuditInput } from '../audit/log.js';
 import { auditHeadHeader } from '../audit/receipts.js';
 import { isConnectionLost } from '../db/connection-errors.js';
+import type { AuditNote } from '../services/audit-note.js';
 import { errorHeaders } from './errors.js';
-
-/** What a handler records about its request; the hook fills the rest and appends it to the chain. */
-export interface RequestAudit {
-  action?: string;
-  purpose?: string | null;
-  policyId?: string | null;
-  policyVersion?: number | null;
-  policyRule?: string | null;
-  decision?: 'allowed' | 'refused' | 'failed';
-  reason?: string;
-  counts?: Record<string, number>;
-  releaseDigest?: string | null;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    audit: RequestAudit;
-  }
-}
+import type { Principal } from './principal.js';
+import './request-audit.js';
 
 /**
  * Every request is audited, allowed or refused, before its reply leaves: the entry is appended in
@@ -35,10 +18,16 @@ declare module 'fastify' {
  * (AUDIT_HEAD_HEADER): the row appendAudit returns is this request's, its seq and hash from one insert.
  */
 export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, keys?: BrokerKeyring): void {
-  app.decorateRequest('audit', null as unknown as RequestAudit);
+  app.decorateRequest('audit', null as unknown as AuditNote);
   app.addHook('onRequest', async (request) => {
     request.audit = {};
   });
+  // Every route states what it does; a route that forgot would be audited only as its method and URL.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.audit || route.schema?.hide || route.method === 'HEAD') return;
+    throw new Error(`route ${String(route.method)} ${route.url}: declare config.audit (http/request-audit.ts)`);
+  });
+  app.addHook('preHandler', async (request) => beginRouteAudit(request));
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url === '/openapi.json' || request.url === '/healthz') return payload;
     const a = request.audit ?? {};
@@ -57,7 +46,7 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, ke
       counts: a.counts ?? {},
       releaseDigest: a.releaseDigest ?? null,
     };
-    let entry;
+    let entry: Awaited<ReturnType<typeof appendAudit>>;
     try {
       entry = await appendAudit(db, input).catch((err: unknown) => {
         // Once more on a fresh connection: after a failover the pool may hand out a connection the
@@ -73,6 +62,19 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, ke
     if (keys) reply.header(AUDIT_HEAD_HEADER, auditHeadHeader(keys, entry));
     return payload;
   });
+}
+
+/**
+ * The row takes the route's declared action, and its :purpose parameter, once the request has passed
+ * authentication and validation (preHandler): a request refused before then is audited as its method
+ * and URL. A guard that authorises before validation (the schedule routes) calls this itself first.
+ */
+export function beginRouteAudit(request: FastifyRequest): void {
+  const declared = request.routeOptions.config.audit;
+  if (!declared) return;
+  request.audit.action ??= declared.action;
+  const purpose = (request.params as { purpose?: unknown } | undefined)?.purpose;
+  if (typeof purpose === 'string') request.audit.purpose ??= purpose;
 }
 
 /**

@@ -2,27 +2,14 @@ import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
+import { issuedCertificate } from '../agencies/registry.js';
 import type { Database } from '../db/schema.js';
 import { agencyPeer, type PeerSocket } from '../trust/tls-options.js';
 import { checkCertificateBinding } from '../trust/cert-binding.js';
 import { RevocationList } from '../trust/revocation.js';
+import type { Role } from '../services/caller.js';
 import { toProtocolError } from './errors.js';
-
-export type Role = 'agency' | 'admin' | 'analyst' | 'ig-lead';
-
-export interface Principal {
-  sub: string;
-  role: Role;
-  /** Agencies only: the SHA-256 thumbprint of the certificate the token was issued over (RFC 8705). */
-  cnf?: { 'x5t#S256': string };
-}
-
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: Principal;
-    user: Principal;
-  }
-}
+import type { Principal } from './principal.js';
 
 /** Access tokens are short-lived: a leaked one is useful for minutes, not days. */
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
@@ -40,18 +27,16 @@ export async function registerAuth(app: FastifyInstance, signingKey: Buffer): Pr
  * revoked (checked in the database on every request, so a revocation applies at once).
  */
 export async function peerAgency(db: Kysely<Database>, request: FastifyRequest) {
-  const row = (serial: string) =>
-    db.selectFrom('agency_certificate').select(['revoked_at']).where('serial', '=', serial).executeTakeFirst();
   const socket = request.raw.socket as unknown as PeerSocket;
   const first = agencyPeer(socket, new RevocationList());
   if (!first.ok) throw new ProtocolError('unauthenticated', `mutual TLS: ${first.reason}`);
-  const cert = await row(first.peer.serialHex);
+  const cert = await issuedCertificate(db, first.peer.serialHex);
   if (!cert)
     throw new ProtocolError(
       'unauthenticated',
       'mutual TLS: the client certificate is not one this broker issued to an enrolled agency',
     );
-  if (cert.revoked_at && cert.revoked_at.getTime() <= Date.now())
+  if (cert.revokedAt && cert.revokedAt.getTime() <= Date.now())
     throw new ProtocolError('unauthenticated', 'mutual TLS: the client certificate has been revoked');
   return first.peer;
 }

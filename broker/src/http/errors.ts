@@ -1,8 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import './audit-hook.js';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError, type ErrorCode } from '@blindlink/protocol';
 import { DATABASE_RETRY_AFTER_SECONDS, isConnectionLost } from '../db/connection-errors.js';
-import { bodyLimitOf } from './body-limits.js';
 
 /**
  * Map framework and library errors onto protocol codes; anything unknown is a 500 with no detail.
@@ -58,41 +56,4 @@ export function errorHeaders(perr: ProtocolError, request: FastifyRequest, reply
   // Refused before its body was read (authentication, a too-large Content-Length): close the connection
   // rather than have Node read and discard the rest of the body to keep it alive.
   if (!request.raw.complete) reply.header('connection', 'close');
-}
-
-/** What the log says of a failed request: never the error object of a database fault (pg hangs the statement's detail, parameters and connection settings on it). */
-function logFailure(request: FastifyRequest, perr: ProtocolError, err: unknown): void {
-  if (perr.code === 'database-unavailable') {
-    const e = err as { code?: unknown; message?: unknown };
-    request.log.warn(
-      { code: e.code, message: e.message },
-      'a request failed as the database connection was lost; answered 503',
-    );
-  } else if (perr.statusCode >= 500) {
-    request.log.error({ err }, 'request failed');
-  }
-}
-
-export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const perr = toProtocolError(err, bodyLimitOf(request));
-    logFailure(request, perr, err);
-    errorHeaders(perr, request, reply);
-    request.audit.decision ??= perr.code === 'policy-refused' ? 'refused' : 'failed';
-    request.audit.reason ??= `${perr.code}: ${perr.message}`;
-    if (perr.code === 'policy-refused' && perr.details) {
-      // A refusal thrown deep in a handler (e.g. a run under a policy out of date) names its rule too.
-      const d = perr.details as { policy?: string; version?: number; rule?: string };
-      request.audit.policyId ??= d.policy ?? null;
-      request.audit.policyVersion ??= d.version ?? null;
-      request.audit.policyRule ??= d.rule ?? null;
-    }
-    return reply.code(perr.statusCode).type('application/json').send(perr.toBody());
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const perr = new ProtocolError('not-found', `no route ${request.method} ${request.url.split('?')[0]}`);
-    request.audit.decision = 'failed';
-    request.audit.reason = `${perr.code}: ${perr.message}`;
-    return reply.code(404).send(perr.toBody());
-  });
 }

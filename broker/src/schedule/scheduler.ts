@@ -8,7 +8,7 @@ import type { Database, ScheduleStatus } from '../db/schema.js';
 import { queueRun } from '../linkage/runs.js';
 import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { analystPurposes } from '../people/accounts.js';
-import { policyInForce, type StoredPolicy } from '../policies/store.js';
+import { policyInForce, type StoredPolicy } from '../governance/policy-store.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { claimSchedule, dueSchedules, recordOutcome, type ScheduleRow } from './store.js';

@@ -1,47 +1,30 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, PolicyList, PolicySummary, PolicyVersionParams } from '@blindlink/protocol';
-import { approvePolicy, listPolicies, type StoredPolicy } from '../../policies/store.js';
+import { approvePolicy, listPolicies } from '../../services/policy-versions.js';
 import { requireRole } from '../auth.js';
-import type { RouteDeps } from '../app.js';
-
-function summary(p: StoredPolicy) {
-  const d = p.document;
-  return {
-    id: d.id,
-    version: d.version,
-    purpose: d.purpose,
-    title: d.title,
-    contentHash: p.contentHash,
-    validFrom: d.validFrom,
-    validUntil: d.validUntil,
-    loadedBy: p.loadedBy,
-    approvedBy: p.approval?.by ?? null,
-    approvedAt: p.approval?.at.toISOString() ?? null,
-  };
-}
+import type { RouteDeps } from '../route-deps.js';
 
 /** IG leads read policies and approve them; admins read them too. Neither reads released results. */
-export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { db }) => {
+export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
   app.get(
     '/v1/policies',
     {
-      onRequest: requireRole(db, 'ig-lead', 'admin'),
+      onRequest: requireRole(deps.db, 'ig-lead', 'admin'),
+      config: { audit: { action: 'policy.list' } },
       schema: {
         summary: 'Every loaded policy version and its approval',
         tags: ['governance'],
         response: { 200: PolicyList },
       },
     },
-    async (request) => {
-      request.audit.action = 'policy.list';
-      return { policies: (await listPolicies(db)).map(summary) };
-    },
+    async () => listPolicies(deps),
   );
 
   app.post(
     '/v1/policies/:id/versions/:version/approval',
     {
-      onRequest: requireRole(db, 'ig-lead'),
+      onRequest: requireRole(deps.db, 'ig-lead'),
+      config: { audit: { action: 'policy.approve' } },
       schema: {
         summary: 'Approve a policy version (IG lead, not the person who loaded it)',
         tags: ['governance'],
@@ -49,14 +32,12 @@ export const governanceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         response: { 200: PolicySummary, 403: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => {
-      const id = request.params.id;
-      const version = Number(request.params.version);
-      Object.assign(request.audit, { action: 'policy.approve', policyId: id, policyVersion: version });
-      const p = await approvePolicy(db, id, version, request.user.sub);
-      request.audit.purpose = p.document.purpose;
-      request.audit.reason = `policy ${id} v${version} approved`;
-      return summary(p);
-    },
+    async (request) =>
+      approvePolicy(
+        deps,
+        request.user,
+        { id: request.params.id, version: Number(request.params.version) },
+        request.audit,
+      ),
   );
 };

@@ -143,6 +143,12 @@ export async function policyInForce(db: Kysely<Database>, purpose: string, at: D
   return dated.find((v) => v.approval) ?? dated[0] ?? versions[0]!;
 }
 
+/** Whether any policy version, approved or not, governs the purpose. */
+export async function isGoverned(db: Kysely<Database>, purpose: string): Promise<boolean> {
+  const row = await db.selectFrom('policy').select('id').where('purpose', '=', purpose).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function listPolicies(db: Kysely<Database>) {
   const rows = await db.selectFrom('policy').select('purpose').distinct().execute();
   return (await Promise.all(rows.map((r) => versionsOf(db, r.purpose)))).flat();

@@ -8,7 +8,7 @@ import {
   type ReleaseRequest,
 } from '@blindlink/policies';
 import type { Database } from '../db/schema.js';
-import { policyInForce, type StoredPolicy } from './store.js';
+import { policyInForce, type StoredPolicy } from './policy-store.js';
 
 /**
  * The broker's side of policy decisions: find the version in force, refuse if no IG lead approved it,

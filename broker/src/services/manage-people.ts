@@ -1,0 +1,26 @@
+import type { NewPersonRequest, NewPersonResponse } from '@blindlink/protocol';
+import type { Static } from 'typebox';
+import * as accounts from '../people/accounts.js';
+import type { AuditNote } from './audit-note.js';
+import type { Caller } from './caller.js';
+import type { ServiceDeps } from './deps.js';
+
+type Deps = Pick<ServiceDeps, 'db'>;
+
+/** Add a person; a generated password is returned once, never stored in the clear. */
+export async function addPerson(
+  { db }: Deps,
+  admin: Caller,
+  request: Static<typeof NewPersonRequest>,
+  audit: AuditNote,
+): Promise<Static<typeof NewPersonResponse>> {
+  const password = accounts.generatePassword();
+  await accounts.addPerson(db, { ...request, password, createdBy: `admin:${admin.sub}` });
+  audit.reason = `${request.role} ${request.username} added`;
+  return { username: request.username, role: request.role, password };
+}
+
+/** Unlock an account locked after failed logins. */
+export async function unlockPerson({ db }: Deps, username: string): Promise<void> {
+  await accounts.unlockPerson(db, username);
+}

@@ -1,0 +1,107 @@
+import { ProtocolError } from '@blindlink/protocol';
+import { releaseDigest } from '../audit/chain.js';
+import { judgeRelease, refusal } from '../governance/judge.js';
+import { latestCompletedRun } from '../linkage/runs.js';
+import { aggregate, discrepancies, familyCriteria, pseudonyms } from '../releases/forms.js';
+import { membershipAnswers } from '../releases/membership.js';
+import { loadRunRecords } from '../releases/run-records.js';
+import { runForRequester } from '../releases/run-view.js';
+import { type AuditNote, noteDecision } from './audit-note.js';
+import type { Caller } from './caller.js';
+import type { ServiceDeps } from './deps.js';
+import { requireAssignedAnalyst } from './purpose-access.js';
+
+/** Releases: only what the purpose's policy permits, judged by the version in force. */
+
+/** Is each of the agency's rows known to the named agency? (yes/no per row token) */
+export async function requestMembership(
+  { db }: Pick<ServiceDeps, 'db'>,
+  { purpose, requester, of }: { purpose: string; requester: string; of: string },
+  audit: AuditNote,
+) {
+  const { decision } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
+  noteDecision(audit, decision);
+  if (!decision.allow) throw refusal(decision);
+  const { runId, answers } = await membershipAnswers(db, purpose, requester, of);
+  const body = {
+    purpose,
+    of,
+    runId,
+    policy: { id: decision.policyId, version: decision.policyVersion, rule: decision.rule },
+    answers,
+  };
+  audit.counts = { rows: answers.length, known: answers.filter((a) => a.known).length };
+  audit.releaseDigest = releaseDigest(body);
+  audit.reason = decision.reason;
+  return body;
+}
+
+/** The release forms that share one path (membership has its own). */
+export type ReleaseForm = 'pseudonym' | 'family-criteria' | 'aggregate' | 'discrepancy';
+
+/** What each form reads of a run's records besides the tokens. */
+const NEEDS: Record<ReleaseForm, { payload: boolean; addresses: boolean }> = {
+  pseudonym: { payload: false, addresses: false },
+  'family-criteria': { payload: true, addresses: false },
+  aggregate: { payload: true, addresses: false },
+  discrepancy: { payload: true, addresses: true },
+};
+
+/**
+ * The caller (an agency, or an analyst assigned to the purpose asking as recipient "analysts") → the
+ * policy version in force decides → the latest completed run's records → the form's pure function →
+ * audited with a digest of exactly what left.
+ */
+export async function requestRelease(
+  { db, keys, pseudonymKey }: Pick<ServiceDeps, 'db' | 'keys' | 'pseudonymKey'>,
+  caller: Caller,
+  { purpose, form, rule: ruleName }: { purpose: string; form: ReleaseForm; rule?: string | undefined },
+  audit: AuditNote,
+): Promise<Record<string, unknown>> {
+  const analyst = caller.role === 'analyst';
+  if (analyst) await requireAssignedAnalyst(db, caller, purpose);
+  const requester = analyst ? 'analysts' : caller.sub;
+  const { decision, policy } = await judgeRelease(db, purpose, {
+    requester,
+    form,
+    ...(ruleName ? { rule: ruleName } : {}),
+  });
+  noteDecision(audit, decision);
+  if (!decision.allow) throw refusal(decision);
+  const run = analyst ? await latestCompletedRun(db, purpose) : (await runForRequester(db, purpose, requester)).run;
+  const records = await loadRunRecords(db, keys, run.id, NEEDS[form]);
+  const rule = decision.grant;
+  const base = {
+    purpose,
+    runId: run.id,
+    policy: { id: decision.policyId, version: decision.policyVersion, rule: decision.rule },
+  };
+  let body: Record<string, unknown>;
+  let counts: Record<string, number>;
+  if (rule.form === 'pseudonym') {
+    const answers = pseudonyms(records, requester, rule, purpose, pseudonymKey);
+    body = { ...base, answers };
+    counts = { rows: answers.length };
+  } else if (rule.form === 'family-criteria') {
+    const families = familyCriteria(records, requester, rule, policy.document);
+    body = { ...base, families };
+    counts = { families: families.length, rows: families.reduce((n, x) => n + x.tokens.length, 0) };
+  } else if (rule.form === 'aggregate') {
+    const release = aggregate(records, rule, policy.document);
+    body = { ...base, ...release };
+    counts = {
+      cells: release.cells.length,
+      suppressed: release.suppressed.primary + release.suppressed.secondary,
+    };
+  } else if (rule.form === 'discrepancy') {
+    const flagged = discrepancies(records, requester, rule);
+    body = { ...base, check: rule.check, flagged };
+    counts = { flagged: flagged.length };
+  } else {
+    throw new ProtocolError('bad-request', `form ${rule.form} has its own route`);
+  }
+  audit.counts = counts;
+  audit.releaseDigest = releaseDigest(body);
+  audit.reason = decision.reason;
+  return body;
+}
