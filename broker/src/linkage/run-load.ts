@@ -185,7 +185,8 @@ export function checkEncodings(subs: RunSubmission[]): void {
   const fingerprints = new Set(subs.map((s) => s.schema_fingerprint));
   if (fingerprints.size > 1) {
     throw new Error(
-      `submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same schema and secret`,
+      `submissions use ${fingerprints.size} different encoding schemas; every agency must encode with the same ` +
+        'schema and secret',
     );
   }
   // Stored submissions passed this check against each other's, but a policy change can bring in a

@@ -276,8 +276,10 @@ async function finishedRun(db: Kysely<Database>, runId: string): Promise<RunResu
 /** An incremental run's mode reason: what it continued and what changed. */
 function continuedReason(previous: PreviousRun, doc: { id: string; version: number }, inc: IncrementalStats): string {
   return (
-    `continues run ${previous.runId} (policy ${doc.id} v${doc.version}, same encoding schema, threshold and sources; model fitted in run ${previous.model.fittedIn}): ` +
-    `${inc.carried} records carried over, ${inc.added} new or changed, ${inc.removed} removed; ${inc.newPairs} candidate pairs scored, ${inc.carriedPairs} carried over`
+    `continues run ${previous.runId} (policy ${doc.id} v${doc.version}, same encoding schema, threshold and ` +
+    `sources; model fitted in run ${previous.model.fittedIn}): ` +
+    `${inc.carried} records carried over, ${inc.added} new or changed, ${inc.removed} removed; ` +
+    `${inc.newPairs} candidate pairs scored, ${inc.carriedPairs} carried over`
   );
 }
 
