@@ -35,6 +35,7 @@ import type { EngineOptions, EngineProgress, EngineResult, EngineSource } from '
  * (run-store.ts) — while the attempt heartbeats and reports progress (run-attempt.ts).
  */
 
+// The job runners (jobs/) import the run API from here alone, this error included.
 export { SupersededError } from './run-attempt.js';
 
 export type RunMode = 'full' | 'incremental';
