@@ -10,7 +10,9 @@ export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli.js';
-export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
+export { link } from './linkage/engine.js';
+export { recordKey } from './linkage/record-key.js';
+export type { EngineSource, EngineResult } from './linkage/types.js';
 export { debiasedDice } from './linkage/scoring/field-dice.js';
 export {
   linkIncremental,

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { EngineProgress } from '../linkage/engine.js';
+import type { EngineProgress } from '../linkage/types.js';
 import type { EngineInput, EngineOutput, EngineRunner } from '../linkage/runs.js';
 
 /** What the engine thread posts back (engine-worker.ts). */

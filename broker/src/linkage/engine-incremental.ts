@@ -20,32 +20,25 @@
  * judged on the records present, so a pair of unchanged records in a bucket that crossed the cap
  * is kept or missed as the run that found it judged.
  */
-import { householdVeto, scorePairs, type ScoringModel } from './scoring/index.js';
+import { groupByAddress } from './address-households.js';
+import { candidateBlocks } from './candidate-blocks.js';
 import {
   assignStableIds,
   assignStableIdsIndexed,
   canonicalClustering,
   concatPairs,
   NONE,
+  type EntityGraph,
   type ScoredPairs,
   type StableIdResult,
 } from './entities/index.js';
-import {
-  candidateBlocks,
-  checkCompatible,
-  groupByAddress,
-  NO_PAIRS,
-  pairSimilarities,
-  pairsToCarry,
-  prepareSources,
-  recordKey,
-  resolveEntities,
-  residualLine,
-  type BlockingPlan,
-  type EngineOptions,
-  type EngineResult,
-  type EngineSource,
-} from './engine.js';
+import { NO_PAIRS, pairsToCarry, resolveEntities } from './entity-resolution.js';
+import { residualLine, storedModelLine } from './explanations.js';
+import { checkCompatible, pairSimilarities, prepareSources } from './prepare.js';
+import { recordKey, recordKeysOf } from './record-key.js';
+import { householdVeto, scorePairs, type ScoringModel } from './scoring/index.js';
+import { engineStats, StageClock, stageProgress } from './stages.js';
+import type { BlockingPlan, EngineOptions, EngineResult, EngineSource } from './types.js';
 
 /** What a full run fitted and chose, kept so that the next runs apply it unchanged. */
 export interface StoredModel {
@@ -155,7 +148,9 @@ export function previousRunOf(
   model: StoredModel,
 ): PreviousRun {
   const households = new Map<string, string>();
-  result.entityIds.forEach((e, g) => result.householdIds[g] && households.set(e, result.householdIds[g]!));
+  result.entityIds.forEach((e, g) => {
+    if (result.householdIds[g]) households.set(e, result.householdIds[g]!);
+  });
   return {
     runId,
     sources: sources.map((s) => ({
@@ -220,116 +215,59 @@ function relink(
   previous: PreviousRun | null,
   opts: EngineOptions,
 ): EngineResult & { incremental?: IncrementalStats } {
-  const t0 = performance.now();
-  const seconds: Record<string, number> = {};
-  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
-  let t = t0;
-
+  const clock = new StageClock();
   const prep = prepareSources(sources, opts);
   const { offsets, total, sourceOf } = prep;
-  const progress = opts.onProgress ?? (() => {});
-  progress({ stage: 'blocking', records: total });
-  const recordKeys: string[] = new Array(total);
-  sources.forEach((s, i) =>
-    s.tokens.forEach((_, r) => (recordKeys[offsets[i]! + r] = recordKey(s.name, s.clks[r]!, s.fields[r] ?? null))),
-  );
-  const carry = previous ? carriedRecords(previous, recordKeys, sourceOf) : null;
-  const marked = carry
-    ? sources.map((s, i) =>
-        Uint8Array.from({ length: s.tokens.length }, (_, r) => (carry.previousIndex[offsets[i]! + r] === NONE ? 1 : 0)),
-      )
-    : undefined;
-  lap('carry', t);
-
-  t = performance.now();
-  const { blocks, stats: blockingStats, plans } = candidateBlocks(sources, prep, opts, marked, model.blocking);
-  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
-  lap('blocking', t);
-  progress({ stage: 'scoring', records: total, candidatePairs: candidateCount });
-
-  t = performance.now();
-  const { ga, gb, clkDice, sims } = pairSimilarities(blocks, prep);
-  lap('similarities', t);
-
-  t = performance.now();
-  const weight = applyStoredScoring(model, sims, clkDice);
-  lap('scoring', t);
-  progress({ stage: 'entities', records: total, candidatePairs: candidateCount, pairsScored: candidateCount });
-
-  t = performance.now();
-  const scored = { a: ga, b: gb, weight };
-  const carried =
-    previous && carry ? carryPairs(previous.pairs, carry.previousIndex, previous.recordKeys.length) : null;
-  const pairs = carried ? concatPairs([carried, scored]) : scored;
-  const { graph, residual } = resolveEntities(sources, prep, pairs, {
-    threshold: model.threshold,
-    ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
-  });
-  let ids: StableIdResult;
-  if (previous && carry) {
-    // By record, not by key: byte-identical records (one person twice in a source) share a key but
-    // may sit in different entities, and the carried record knows which one it was in.
-    const label = new Map<string, number>();
-    const before = canonicalClustering(
-      previous.entityIds.map((id) => label.get(id) ?? (label.set(id, label.size), label.size - 1)),
-      previous.entityIds.length,
-    );
-    const previousClusterOf = Uint32Array.from(carry.previousIndex, (p) => (p === NONE ? NONE : before.clusterOf[p]!));
-    const previousIds = Array.from(
-      { length: before.count },
-      (_, e) => previous.entityIds[before.members[before.memberStart[e]!]!]!,
-    );
-    ids = assignStableIdsIndexed({
-      clusterOf: graph.entityOf,
-      clusterCount: graph.entities.count,
-      previousClusterOf,
-      previousIds,
-      runId: opts.runId,
-    });
-  } else {
-    ids = assignStableIds({
-      clusterOf: graph.entityOf,
-      clusterCount: graph.entities.count,
-      memberKeys: recordKeys,
-      previous: opts.previousEntities ?? new Map(),
-      runId: opts.runId,
-    });
-  }
-  lap('entities', t);
-  progress({
-    stage: 'households',
-    records: total,
-    candidatePairs: candidateCount,
-    pairsScored: candidateCount,
-    entities: graph.entities.count,
+  const progress = stageProgress(total, opts.onProgress);
+  progress.blocking();
+  const { recordKeys, carry } = clock.time('carry', () => {
+    const keys = recordKeysOf(sources, offsets, total);
+    return { recordKeys: keys, carry: previous ? carriedRecords(previous, keys, sourceOf) : null };
   });
 
-  t = performance.now();
+  // Blocked as the fitting run blocked; in an incremental run only pairs touching a new record.
+  const marked = carry ? newRecordMarks(sources, offsets, carry.previousIndex) : undefined;
+  const blocking = clock.time('blocking', () => candidateBlocks(sources, prep, opts, marked, model.blocking));
+  const candidateCount = blocking.blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  progress.scoring(candidateCount);
+
+  const { ga, gb, clkDice, sims } = clock.time('similarities', () => pairSimilarities(blocking.blocks, prep));
+  const weight = clock.time('scoring', () => applyStoredScoring(model, sims, clkDice));
+  progress.entities(candidateCount);
+
+  const scoring = { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) };
+  const { pairs, carried, graph, residual, ids } = clock.time('entities', () => {
+    const scored = { a: ga, b: gb, weight };
+    const kept = previous && carry ? carryPairs(previous.pairs, carry.previousIndex, previous.recordKeys.length) : null;
+    const all = kept ? concatPairs([kept, scored]) : scored;
+    const resolved = resolveEntities(sources, prep, all, scoring);
+    const stable =
+      previous && carry
+        ? continuedIds(resolved.graph, previous, carry.previousIndex, opts.runId)
+        : assignStableIds({
+            clusterOf: resolved.graph.entityOf,
+            clusterCount: resolved.graph.entities.count,
+            memberKeys: recordKeys,
+            previous: opts.previousEntities ?? new Map(),
+            runId: opts.runId,
+          });
+    return { pairs: all, carried: kept, ...resolved, ids: stable };
+  });
+  progress.households(candidateCount, graph.entities.count);
+
   const hhOpts = { ...opts, previousHouseholds: previous ? previous.households : opts.previousHouseholds };
-  const { householdIds, households, events: householdEvents } = groupByAddress(prep, graph, ids.ids, hhOpts);
-  lap('households', t);
-  seconds.total = (performance.now() - t0) / 1000;
-  progress({
-    stage: 'done',
-    records: total,
-    candidatePairs: candidateCount,
-    pairsScored: candidateCount,
-    entities: graph.entities.count,
-  });
+  const hh = clock.time('households', () => groupByAddress(prep, graph, ids.ids, hhOpts));
+  const seconds = clock.finish();
+  progress.done(candidateCount, graph.entities.count);
 
-  const carriedLine = previous
-    ? `Incremental run: the model, threshold and blocking of run ${model.fittedIn} applied to ${candidateCount} new candidate pairs, not re-fitted; pairs among unchanged records carried over from run ${previous.runId}.`
-    : `Blocked and scored with the stored model and threshold of run ${model.fittedIn}, not re-fitted.`;
+  const carriedLine = storedModelLine(model.fittedIn, candidateCount, previous ? previous.runId : null);
   const result: EngineResult & { incremental?: IncrementalStats } = {
     sourceOf,
     recordKeys,
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
-    householdIds,
+    householdIds: hh.householdIds,
     residualLinks: residual?.pairs ?? NO_PAIRS,
-    pairs: pairsToCarry(pairs, {
-      threshold: model.threshold,
-      ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
-    }),
+    pairs: pairsToCarry(pairs, scoring),
     scoring: {
       mode: model.mode,
       threshold: model.threshold,
@@ -337,18 +275,16 @@ function relink(
       reasoning: [carriedLine, ...model.reasoning, ...(residual ? [residualLine(sources, residual)] : [])],
       ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
     },
-    blockingPlans: plans,
-    events: [...ids.events, ...householdEvents],
-    stats: {
+    blockingPlans: blocking.plans,
+    events: [...ids.events, ...hh.events],
+    stats: engineStats({
       records: total,
       candidatePairs: candidateCount,
-      blocking: blockingStats,
-      linksAccepted: graph.pairs.a.length,
-      entities: graph.entities.count,
-      households,
-      refusedByConstraint: graph.stats.refused,
+      blocking: blocking.stats,
+      graph,
+      households: hh.households,
       seconds,
-    },
+    }),
   };
   if (previous && carry) {
     result.incremental = {
@@ -361,6 +297,48 @@ function relink(
     };
   }
   return result;
+}
+
+/** Per source and record: 1 for a record that continues no previous one (new or changed). */
+function newRecordMarks(sources: EngineSource[], offsets: readonly number[], previousIndex: Uint32Array): Uint8Array[] {
+  return sources.map((s, i) =>
+    Uint8Array.from({ length: s.tokens.length }, (_, r) => (previousIndex[offsets[i]! + r] === NONE ? 1 : 0)),
+  );
+}
+
+/**
+ * Entity ids continued from the previous run. By record, not by key: byte-identical records (one
+ * person twice in a source) share a key but may sit in different entities, and the carried record
+ * knows which one it was in.
+ */
+function continuedIds(
+  graph: Pick<EntityGraph, 'entityOf' | 'entities'>,
+  previous: PreviousRun,
+  previousIndex: Uint32Array,
+  runId: string,
+): StableIdResult {
+  const label = new Map<string, number>();
+  const labelOf = (id: string): number => {
+    let l = label.get(id);
+    if (l === undefined) {
+      l = label.size;
+      label.set(id, l);
+    }
+    return l;
+  };
+  const before = canonicalClustering(previous.entityIds.map(labelOf), previous.entityIds.length);
+  const previousClusterOf = Uint32Array.from(previousIndex, (p) => (p === NONE ? NONE : before.clusterOf[p]!));
+  const previousIds = Array.from(
+    { length: before.count },
+    (_, e) => previous.entityIds[before.members[before.memberStart[e]!]!]!,
+  );
+  return assignStableIdsIndexed({
+    clusterOf: graph.entityOf,
+    clusterCount: graph.entities.count,
+    previousClusterOf,
+    previousIds,
+    runId,
+  });
 }
 
 /**
@@ -408,7 +386,9 @@ function carriedRecords(
 /** The previous run's scored pairs whose two records both carry over, in this run's numbering. */
 function carryPairs(pairs: ScoredPairs, previousIndex: Uint32Array, previousCount: number): ScoredPairs {
   const newOf = new Uint32Array(previousCount).fill(NONE);
-  previousIndex.forEach((p, g) => p !== NONE && (newOf[p] = g));
+  previousIndex.forEach((p, g) => {
+    if (p !== NONE) newOf[p] = g;
+  });
   let kept = 0;
   for (let k = 0; k < pairs.a.length; k++) {
     if (pairs.a[k]! >= previousCount || pairs.b[k]! >= previousCount)

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { EngineSource } from './engine.js';
+import type { EngineSource } from './types.js';
 import { NONE } from './entities/index.js';
 import { candidatesAbove, FilterSet } from './kernel/index.js';
-import type { FieldColumn } from './scoring/index.js';
+import type { FieldColumn } from './scoring/field-column.js';
 import { fieldDice } from './scoring/field-dice.js';
 
 /**
@@ -102,7 +102,9 @@ export function prepareSources(sources: EngineSource[], opts: { clkOnly?: boolea
     total += s.tokens.length;
   }
   const sourceOf = new Uint16Array(total);
-  sources.forEach((s, i) => sourceOf.fill(i, offsets[i]!, offsets[i]! + s.tokens.length));
+  sources.forEach((s, i) => {
+    sourceOf.fill(i, offsets[i]!, offsets[i]! + s.tokens.length);
+  });
   const clkSets = sources.map((s) => FilterSet.fromBytes(s.clkBits, s.clks));
   const fieldSets = sources.map((s) =>
     fieldNames.map((name) => {
@@ -149,12 +151,18 @@ function addressKeys(
       if (!p.present[r]) continue;
       const key = Buffer.from(p.set.get(r)).toString('latin1');
       let id = blockIds.get(key);
-      if (id === undefined) blockIds.set(key, (id = blockIds.size));
+      if (id === undefined) {
+        id = blockIds.size;
+        blockIds.set(key, id);
+      }
       postcodeBlock[offsets[i]! + r] = id;
       if (a?.present[r]) {
         const tk = key + Buffer.from(a.set.get(r)).toString('latin1');
         let tid = tokenIds.get(tk);
-        if (tid === undefined) tokenIds.set(tk, (tid = tokenIds.size));
+        if (tid === undefined) {
+          tid = tokenIds.size;
+          tokenIds.set(tk, tid);
+        }
         addressToken[offsets[i]! + r] = tid;
       }
     }

@@ -46,7 +46,6 @@ export function patternMining(
   background: readonly BackgroundValue[],
   opts: MiningOptions,
 ): MiningResult {
-  const top = opts.top ?? 10;
   const d = distinctFilters(column.filters, column.bits);
   const m = column.bits;
   const none: MiningResult = {
@@ -57,9 +56,52 @@ export function patternMining(
   };
   if (d.words.length === 0 || background.length === 0 || m > 2048) return none;
 
-  // ── sample records and build one bit column per position ──
+  const sample = samplePositionColumns(d, m, opts);
+  const itemsets = mineItemsets(sample, m, opts.maxItemsets ?? 160);
+  // One q-gram sets k positions (fewer when two of its hashes collide): the commonest itemset size.
+  // Smaller itemsets are fragments of several q-grams, larger ones q-grams that always co-occur.
+  const k = mode(itemsets.map((it) => it.positions.length));
+  const kept = itemsets.filter((it) => it.positions.length >= k - 1 && it.positions.length <= k + 2);
+  if (kept.length === 0) return { ...none, bitsPerToken: k };
+
+  const assignment = mapItemsets(kept, sample.size, background);
+  opts.debug?.({
+    itemsets: kept.map((it, i) => ({ ...it, gram: assignment[i]! })),
+    sample: sample.records,
+  });
+  const perDistinct = decodeFilters(d, kept, assignment, background, m, k, opts.top ?? 10);
+  const guesses = spread(
+    d,
+    perDistinct.map((h) => h.guesses),
+    null,
+  );
+  const confident = Uint8Array.from(
+    spread(
+      d,
+      perDistinct.map((h) => (h.confident ? 1 : 0)),
+      0,
+    ),
+  );
+  return { guesses, confident, itemsets: kept.length, bitsPerToken: k };
+}
+
+type Distinct = ReturnType<typeof distinctFilters>;
+
+/** The sampled records as one bit column per filter position (a bitset and a list of sample indices). */
+interface PositionColumns {
+  /** Records sampled, in sample order. */
+  records: number[];
+  size: number;
+  cols: Uint32Array[];
+  colIdx: number[][];
+}
+
+/** Sample records (a seeded partial shuffle of those with a filter) and build one bit column per position. */
+function samplePositionColumns(d: Distinct, m: number, opts: MiningOptions): PositionColumns {
   const present: number[] = [];
-  d.ofRecord.forEach((x, r) => x >= 0 && present.push(r));
+  d.ofRecord.forEach((x, r) => {
+    if (x >= 0) present.push(r);
+  });
   const rng = new Rng(`${opts.seed}:mining`);
   const S = Math.min(present.length, opts.sample ?? 20_000);
   for (let i = 0; i < S; i++) {
@@ -78,10 +120,12 @@ export function patternMining(
       }
     }
   });
+  return { records: present.slice(0, S), size: S, cols, colIdx };
+}
 
-  // ── grow itemsets to a fixed point, in rounds ──
+/** Grow itemsets to a fixed point from the most over-represented position pairs, in rounds. */
+function mineItemsets({ size: S, cols, colIdx }: PositionColumns, m: number, maxItemsets: number): Itemset[] {
   const minSupport = Math.max(5, Math.ceil(0.002 * S));
-  const maxItemsets = opts.maxItemsets ?? 160;
   const explained = new Uint8Array(m * m);
   const itemsets: Itemset[] = [];
   const counter = new Uint8Array(S);
@@ -99,16 +143,7 @@ export function patternMining(
   // frequent q-grams found first stop masking the rarer ones (Christen et al.'s partitioning, soft).
   let seedCols = cols;
   for (let round = 0; round < 4 && itemsets.length < maxItemsets; round++) {
-    const seedFreq = seedCols.map((c) => popcountWords(c) / S);
-    const pairs: { p: number; q: number; e: number }[] = [];
-    for (let p = 0; p < m; p++) {
-      if (seedFreq[p] === 0) continue;
-      for (let q = p + 1; q < m; q++) {
-        const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
-        if (e > 0.001) pairs.push({ p, q, e });
-      }
-    }
-    pairs.sort((a, b) => b.e - a.e);
+    const pairs = seedPairs(seedCols, S, m);
     let attempts = 0;
     let sinceLast = 0;
     const before = itemsets.length;
@@ -143,30 +178,58 @@ export function patternMining(
       if (itemsets.length === 10) sizeLimit = Math.ceil(2 * median(itemsets.map((it) => it.positions.length)));
     }
     if (itemsets.length === before) break;
-    // Unexplained bits: set, and not a position of any itemset the record holds.
-    seedCols = cols.map((c) => Uint32Array.from(c));
-    for (const it of itemsets) {
-      if (it.positions.length > sizeLimit) continue;
-      for (const p of it.positions) for (let w = 0; w < it.records.length; w++) seedCols[p]![w]! &= ~it.records[w]!;
+    seedCols = unexplainedColumns(cols, itemsets, sizeLimit);
+  }
+  return itemsets;
+}
+
+/** Position pairs set together more often than independence predicts, largest excess first. */
+function seedPairs(seedCols: Uint32Array[], S: number, m: number): { p: number; q: number; e: number }[] {
+  const seedFreq = seedCols.map((c) => popcountWords(c) / S);
+  const pairs: { p: number; q: number; e: number }[] = [];
+  for (let p = 0; p < m; p++) {
+    if (seedFreq[p] === 0) continue;
+    for (let q = p + 1; q < m; q++) {
+      const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
+      if (e > 0.001) pairs.push({ p, q, e });
     }
   }
-  // One q-gram sets k positions (fewer when two of its hashes collide): the commonest itemset size.
-  // Smaller itemsets are fragments of several q-grams, larger ones q-grams that always co-occur.
-  const k = mode(itemsets.map((it) => it.positions.length));
-  const kept = itemsets.filter((it) => it.positions.length >= k - 1 && it.positions.length <= k + 2);
-  if (kept.length === 0) return { ...none, bitsPerToken: k };
+  pairs.sort((a, b) => b.e - a.e);
+  return pairs;
+}
 
-  // ── map itemsets to q-grams ──
-  const assignment = mapItemsets(kept, S, background);
-  opts.debug?.({ itemsets: kept.map((it, i) => ({ ...it, gram: assignment[i]! })), sample: present.slice(0, S) });
+/** Unexplained bits: set, and not a position of any (q-gram-sized) itemset the record holds. */
+function unexplainedColumns(cols: Uint32Array[], itemsets: readonly Itemset[], sizeLimit: number): Uint32Array[] {
+  const seedCols = cols.map((c) => Uint32Array.from(c));
+  for (const it of itemsets) {
+    if (it.positions.length > sizeLimit) continue;
+    for (const p of it.positions) for (let w = 0; w < it.records.length; w++) seedCols[p]![w]! &= ~it.records[w]!;
+  }
+  return seedCols;
+}
 
-  // ── decode every distinct filter ──
+/**
+ * Decode every distinct filter: which mapped q-grams it holds and lacks against each background
+ * value's q-grams, with the popcount against the value's length as further evidence when filters
+ * differ in weight. The `top` values, best first, and whether the best stands out.
+ */
+function decodeFilters(
+  d: Distinct,
+  kept: readonly Itemset[],
+  assignment: readonly (string | null)[],
+  background: readonly BackgroundValue[],
+  m: number,
+  k: number,
+  top: number,
+): { guesses: string[]; confident: boolean }[] {
   const I = kept.length;
   const words = Math.ceil(I / 32);
   const valueVectors = background.map((v) => {
     const tokens = new Set(nameTokens(v.value));
     const t = new Uint32Array(words);
-    assignment.forEach((g, i) => g !== null && tokens.has(g) && (t[i >>> 5]! |= 1 << (i & 31)));
+    assignment.forEach((g, i) => {
+      if (g !== null && tokens.has(g)) t[i >>> 5]! |= 1 << (i & 31);
+    });
     return { value: v.value, t, tokens: tokens.size, prior: Math.log(v.count) };
   });
   const pops = Array.from(d.pops);
@@ -175,7 +238,7 @@ export function patternMining(
   // Balanced filters all have the same weight: their popcount tells nothing about length.
   const usePop = popSd > 1;
   const cache = new Map<string, { guesses: string[]; confident: boolean }>();
-  const perDistinct = d.words.map((w, di) => {
+  return d.words.map((w, di) => {
     const c = new Uint32Array(words);
     kept.forEach((it, i) => {
       if (assignment[i] === null) return;
@@ -212,19 +275,6 @@ export function patternMining(
     }
     return hit;
   });
-  const guesses = spread(
-    d,
-    perDistinct.map((h) => h.guesses),
-    null,
-  );
-  const confident = Uint8Array.from(
-    spread(
-      d,
-      perDistinct.map((h) => (h.confident ? 1 : 0)),
-      0,
-    ),
-  );
-  return { guesses, confident, itemsets: kept.length, bitsPerToken: k };
 }
 
 function jaccard(a: readonly number[], b: readonly number[]): number {

@@ -83,150 +83,20 @@ export class PrivacyInputError extends Error {}
 const NAME_FIELDS = ['given_name', 'surname'] as const;
 
 export function privacyReport(sources: readonly PrivacySource[], opts: ReportOptions): PrivacyReport {
-  if (sources.length === 0) throw new PrivacyInputError('no encoded files given');
-  const fp = sources[0]!.header.schema.fingerprint;
-  const hardening = sources[0]!.header.hardening.join(',');
-  for (const s of sources) {
-    if (s.header.schema.fingerprint !== fp || s.header.hardening.join(',') !== hardening) {
-      throw new PrivacyInputError(
-        `${s.name} uses another encoding (schema fingerprint or hardening) than ${sources[0]!.name}: report them separately`,
-      );
-    }
-  }
-  const seed = opts.seed ?? 'blindlink-privacy-report';
-  const attacks = opts.attacks ?? ATTACKS;
-  const records = sources.flatMap((s) => s.records);
-  const source = Uint16Array.from(sources.flatMap((s, i) => s.records.map(() => i)));
-  const tokens = records.map((r) => r.token);
-  const bitsOf = new Map<string, number>();
-  for (const f of sources[0]!.header.fieldFilters ?? []) bitsOf.set(f.field, f.bits);
-  const column = (field: string): (string | null)[] => records.map((r) => r.fields?.[field] ?? null);
+  checkOneEncoding(sources);
+  const ctx = reportInputs(sources, opts);
   const notes: string[] = [];
-
-  let truthRows = 0;
-  if (opts.truth) {
-    for (const t of tokens) if (opts.truth.has(t)) truthRows++;
-    if (truthRows === 0) throw new PrivacyInputError('the truth file names none of the row tokens in these files');
-  }
-  const truthOf = (field: string): (string | null)[] =>
-    tokens.map((t) => {
-      const v = opts.truth?.get(t);
-      if (!v) return null;
-      if (field === 'full_name')
-        return v.given_name !== undefined && v.surname !== undefined ? `${v.given_name} ${v.surname}` : null;
-      return v[field as 'given_name'] ?? null;
-    });
-  const outcome = (
-    res: AttackResult,
-    keys: readonly (string | null)[],
-    truth: (string | null)[] | null,
-    extra: Omit<AttackOutcome, 'measured'> = {},
-  ): AttackOutcome => {
-    const o: AttackOutcome = { ...extra };
-    if (truth) o.measured = measure(res.guesses, keys, truth);
-    let n = 0;
-    let c = 0;
-    keys.forEach((k, i) => {
-      if (k === null) return;
-      n++;
-      c += res.confident[i]!;
-    });
-    if (extra.estimated === undefined) o.attackerConfident = wilson(c, n);
-    return o;
-  };
-
   const fields: FieldReport[] = [];
   const perField = new Map<string, Partial<Record<AttackName, AttackResult>>>();
   for (const field of NAME_FIELDS) {
-    const bits = bitsOf.get(field);
-    const bg = opts.background.fields.get(field);
-    if (bits === undefined) continue;
-    const keys = column(field);
-    const truth = opts.truth ? truthOf(field) : null;
-    const report: FieldReport = {
-      field,
-      groups: groupSizes(keys),
-      crossSource: crossSourceEquality(keys, source),
-      attacks: {},
-    };
-    const results: Partial<Record<AttackName, AttackResult>> = {};
-    if (!bg) notes.push(`the background has no ${field} frequencies: ${field} was not attacked`);
-    else {
-      if (attacks.includes('frequency')) {
-        results.frequency = frequencyAlignment(keys, bg);
-        report.attacks.frequency = outcome(results.frequency, keys, truth, {
-          estimated: estimateAlignment(keys, bg, `${seed}:${field}`),
-        });
-      }
-      // Balanced filters are undone first (complementary position pairs); the header says so too.
-      const view =
-        attacks.includes('mining') || attacks.includes('graph')
-          ? (unbalance(keys, bits) ?? { filters: keys, bits })
-          : { filters: keys, bits };
-      if (view.bits !== bits)
-        notes.push(`${field}: balanced filters undone (complementary position pairs), attacked at ${view.bits} bits`);
-      if (attacks.includes('mining')) {
-        const m = patternMining(view, bg, {
-          seed: `${seed}:${field}`,
-          ...(opts.miningSample ? { sample: opts.miningSample } : {}),
-        });
-        results.mining = m;
-        report.attacks.mining = outcome(m, keys, truth, {
-          detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken },
-        });
-      }
-      if (attacks.includes('graph')) {
-        results.graph = graphMatching(view, bg, opts.graphNodes ? { nodes: opts.graphNodes } : {});
-        report.attacks.graph = outcome(results.graph, keys, truth);
-      }
-    }
-    perField.set(field, results);
-    fields.push(report);
+    const named = nameFieldReport(ctx, field, notes);
+    if (!named) continue;
+    perField.set(field, named.results);
+    fields.push(named.report);
   }
-
-  // Full name: both filters together. Frequency alignment groups the pairs; the other attacks
-  // combine their per-field guesses (right only when both are).
-  if (perField.has('given_name') && perField.has('surname')) {
-    const g = column('given_name');
-    const s = column('surname');
-    const keys = g.map((x, i) => (x !== null && s[i] !== null ? `${x}|${s[i]}` : null));
-    const truth = opts.truth ? truthOf('full_name') : null;
-    const report: FieldReport = {
-      field: 'full_name',
-      groups: groupSizes(keys),
-      crossSource: crossSourceEquality(keys, source),
-      attacks: {},
-    };
-    const bgG = opts.background.fields.get('given_name');
-    const bgS = opts.background.fields.get('surname');
-    if (bgG && bgS) {
-      const bg = fullNameBackground(bgG, bgS);
-      if (attacks.includes('frequency'))
-        report.attacks.frequency = outcome(frequencyAlignment(keys, bg), keys, truth, {
-          estimated: estimateAlignment(keys, bg, `${seed}:full_name`),
-        });
-      for (const a of ['mining', 'graph'] as const) {
-        const rg = perField.get('given_name')![a];
-        const rs = perField.get('surname')![a];
-        if (rg && rs) report.attacks[a] = outcome(combine(rg, rs), keys, truth);
-      }
-    }
-    fields.push(report);
-  }
-
-  const dobBits = bitsOf.get('dob');
-  if (dobBits !== undefined) {
-    const keys = column('dob');
-    fields.push({
-      field: 'dob',
-      groups: groupSizes(keys),
-      crossSource: crossSourceEquality(keys, source),
-      attacks: {},
-    });
-    notes.push(
-      'dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one filter per distinct date',
-    );
-  }
+  if (perField.has('given_name') && perField.has('surname')) fields.push(fullNameReport(ctx, perField));
+  const dob = dobReport(ctx, notes);
+  if (dob) fields.push(dob);
   if (fields.length === 0) notes.push('no given_name, surname or dob filters in these files: nothing to attack');
 
   const body: Omit<PrivacyReport, 'digest'> = {
@@ -239,12 +109,203 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
       hardening: s.header.hardening,
     })),
     background: { source: opts.background.source, digest: opts.background.digest },
-    truth: opts.truth ? { rows: truthRows } : null,
+    truth: opts.truth ? { rows: ctx.truthRows } : null,
     fields,
-    clk: groupSizes(records.map((r) => r.clk)),
+    clk: groupSizes(ctx.records.map((r) => r.clk)),
     notes,
   };
   return { ...body, digest: reportDigest(body) };
+}
+
+/** One report covers one encoding: the same schema and hardening in every file. */
+function checkOneEncoding(sources: readonly PrivacySource[]): void {
+  if (sources.length === 0) throw new PrivacyInputError('no encoded files given');
+  const fp = sources[0]!.header.schema.fingerprint;
+  const hardening = sources[0]!.header.hardening.join(',');
+  for (const s of sources) {
+    if (s.header.schema.fingerprint !== fp || s.header.hardening.join(',') !== hardening) {
+      throw new PrivacyInputError(
+        `${s.name} uses another encoding (schema fingerprint or hardening) than ${sources[0]!.name}: report them separately`,
+      );
+    }
+  }
+}
+
+/** The files' records as the attacks see them, with the truth (when given) alongside. */
+interface ReportInputs {
+  opts: ReportOptions;
+  seed: string;
+  attacks: readonly AttackName[];
+  records: EncodedRecord[];
+  /** Source index per record. */
+  source: Uint16Array;
+  tokens: string[];
+  /** Filter size per field, from the first file's header. */
+  bitsOf: Map<string, number>;
+  /** Rows of the truth file that name a record here. */
+  truthRows: number;
+}
+
+function reportInputs(sources: readonly PrivacySource[], opts: ReportOptions): ReportInputs {
+  const records = sources.flatMap((s) => s.records);
+  const tokens = records.map((r) => r.token);
+  const bitsOf = new Map<string, number>();
+  for (const f of sources[0]!.header.fieldFilters ?? []) bitsOf.set(f.field, f.bits);
+  let truthRows = 0;
+  if (opts.truth) {
+    for (const t of tokens) if (opts.truth.has(t)) truthRows++;
+    if (truthRows === 0) throw new PrivacyInputError('the truth file names none of the row tokens in these files');
+  }
+  return {
+    opts,
+    seed: opts.seed ?? 'blindlink-privacy-report',
+    attacks: opts.attacks ?? ATTACKS,
+    records,
+    source: Uint16Array.from(sources.flatMap((s, i) => s.records.map(() => i))),
+    tokens,
+    bitsOf,
+    truthRows,
+  };
+}
+
+/** One field's filter per record (null: the record has none). */
+function columnOf(ctx: ReportInputs, field: string): (string | null)[] {
+  return ctx.records.map((r) => r.fields?.[field] ?? null);
+}
+
+/** The true value of a field (or the full name) per record, null where the truth does not say. */
+function truthOf(ctx: ReportInputs, field: string): (string | null)[] {
+  return ctx.tokens.map((t) => {
+    const v = ctx.opts.truth?.get(t);
+    if (!v) return null;
+    if (field === 'full_name')
+      return v.given_name !== undefined && v.surname !== undefined ? `${v.given_name} ${v.surname}` : null;
+    return v[field as 'given_name'] ?? null;
+  });
+}
+
+/** An attack's outcome: measured against truth when there is one, and the attacker's own confidence. */
+function outcome(
+  res: AttackResult,
+  keys: readonly (string | null)[],
+  truth: (string | null)[] | null,
+  extra: Omit<AttackOutcome, 'measured'> = {},
+): AttackOutcome {
+  const o: AttackOutcome = { ...extra };
+  if (truth) o.measured = measure(res.guesses, keys, truth);
+  let n = 0;
+  let c = 0;
+  keys.forEach((k, i) => {
+    if (k === null) return;
+    n++;
+    c += res.confident[i]!;
+  });
+  if (extra.estimated === undefined) o.attackerConfident = wilson(c, n);
+  return o;
+}
+
+/** A name field: what is seen without attack, and each attack; null when the files do not encode it. */
+function nameFieldReport(
+  ctx: ReportInputs,
+  field: string,
+  notes: string[],
+): { report: FieldReport; results: Partial<Record<AttackName, AttackResult>> } | null {
+  const { opts, attacks, seed } = ctx;
+  const bits = ctx.bitsOf.get(field);
+  const bg = opts.background.fields.get(field);
+  if (bits === undefined) return null;
+  const keys = columnOf(ctx, field);
+  const truth = opts.truth ? truthOf(ctx, field) : null;
+  const report: FieldReport = {
+    field,
+    groups: groupSizes(keys),
+    crossSource: crossSourceEquality(keys, ctx.source),
+    attacks: {},
+  };
+  const results: Partial<Record<AttackName, AttackResult>> = {};
+  if (!bg) {
+    notes.push(`the background has no ${field} frequencies: ${field} was not attacked`);
+    return { report, results };
+  }
+  if (attacks.includes('frequency')) {
+    results.frequency = frequencyAlignment(keys, bg);
+    report.attacks.frequency = outcome(results.frequency, keys, truth, {
+      estimated: estimateAlignment(keys, bg, `${seed}:${field}`),
+    });
+  }
+  // Balanced filters are undone first (complementary position pairs); the header says so too.
+  const view =
+    attacks.includes('mining') || attacks.includes('graph')
+      ? (unbalance(keys, bits) ?? { filters: keys, bits })
+      : { filters: keys, bits };
+  if (view.bits !== bits)
+    notes.push(`${field}: balanced filters undone (complementary position pairs), attacked at ${view.bits} bits`);
+  if (attacks.includes('mining')) {
+    const m = patternMining(view, bg, {
+      seed: `${seed}:${field}`,
+      ...(opts.miningSample ? { sample: opts.miningSample } : {}),
+    });
+    results.mining = m;
+    report.attacks.mining = outcome(m, keys, truth, {
+      detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken },
+    });
+  }
+  if (attacks.includes('graph')) {
+    results.graph = graphMatching(view, bg, opts.graphNodes ? { nodes: opts.graphNodes } : {});
+    report.attacks.graph = outcome(results.graph, keys, truth);
+  }
+  return { report, results };
+}
+
+/**
+ * Full name: both filters together. Frequency alignment groups the pairs; the other attacks
+ * combine their per-field guesses (right only when both are).
+ */
+function fullNameReport(
+  ctx: ReportInputs,
+  perField: Map<string, Partial<Record<AttackName, AttackResult>>>,
+): FieldReport {
+  const { opts, attacks, seed } = ctx;
+  const g = columnOf(ctx, 'given_name');
+  const s = columnOf(ctx, 'surname');
+  const keys = g.map((x, i) => (x !== null && s[i] !== null ? `${x}|${s[i]}` : null));
+  const truth = opts.truth ? truthOf(ctx, 'full_name') : null;
+  const report: FieldReport = {
+    field: 'full_name',
+    groups: groupSizes(keys),
+    crossSource: crossSourceEquality(keys, ctx.source),
+    attacks: {},
+  };
+  const bgG = opts.background.fields.get('given_name');
+  const bgS = opts.background.fields.get('surname');
+  if (bgG && bgS) {
+    const bg = fullNameBackground(bgG, bgS);
+    if (attacks.includes('frequency'))
+      report.attacks.frequency = outcome(frequencyAlignment(keys, bg), keys, truth, {
+        estimated: estimateAlignment(keys, bg, `${seed}:full_name`),
+      });
+    for (const a of ['mining', 'graph'] as const) {
+      const rg = perField.get('given_name')![a];
+      const rs = perField.get('surname')![a];
+      if (rg && rs) report.attacks[a] = outcome(combine(rg, rs), keys, truth);
+    }
+  }
+  return report;
+}
+
+/** Dates of birth: groups of identical filters only. */
+function dobReport(ctx: ReportInputs, notes: string[]): FieldReport | null {
+  if (ctx.bitsOf.get('dob') === undefined) return null;
+  const keys = columnOf(ctx, 'dob');
+  notes.push(
+    'dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one filter per distinct date',
+  );
+  return {
+    field: 'dob',
+    groups: groupSizes(keys),
+    crossSource: crossSourceEquality(keys, ctx.source),
+    attacks: {},
+  };
 }
 
 /** Top-1 and top-10 against truth, over records that have both a filter and a true value. */

@@ -101,11 +101,15 @@ export function tokenBlockPairs(
 ): TokenBlockingResult {
   const maxBlock = opts.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE;
   if (!(maxBlock >= 1)) throw new RangeError(`maxBlockSize must be at least 1, got ${maxBlock}`);
-  const marks = opts.touching;
-  if (marks) checkMarks(marks, A.length, B ? B.length : null);
-  const markedA = (r: number) => !marks || marks.a[r] === 1;
-  const markedB = (r: number) => !marks || marks.b![r] === 1;
+  if (opts.touching) checkMarks(opts.touching, A.length, B ? B.length : null);
   const occ = gather(A, B);
+  const blocks = new BlockPairs(occ, Boolean(B), maxBlock, opts.touching);
+  forEachTokenGroup(occ, (group, size) => blocks.add(group, size));
+  return blocks.finish();
+}
+
+/** Occurrence ids sorted by their token's first word (stable: within a run, A's come before B's). */
+function sortByPrefix(occ: Occurrences): { prefixes: Uint32Array; sorted: Uint32Array } {
   const n = occ.record.length;
   const keys = new Uint32Array(n);
   const ids = new Uint32Array(n);
@@ -113,72 +117,19 @@ export function tokenBlockPairs(
     keys[e] = occ.flat[e * 4] as number;
     ids[e] = e;
   }
-  // Stable sort: within a run, A's occurrences (lower ids) come before B's.
   const byPrefix = sortKeyed(keys, ids, n, new Uint32Array(n), new Uint32Array(n));
-  const prefixes = byPrefix.keys;
-  const sorted = byPrefix.values;
+  return { prefixes: byPrefix.keys, sorted: byPrefix.values };
+}
 
-  const out = new PairCollector(Math.max(1024, n));
-  let blocks = 0;
-  let skippedBlocks = 0;
-  let skippedPairs = 0;
-  // Scratch: the occurrences of one run, split into groups of identical tokens.
+/**
+ * Every group of two or more occurrences of one token, in prefix order: each run of equal prefixes
+ * is split on all 16 bytes. `group` is scratch, valid for the call only.
+ */
+function forEachTokenGroup(occ: Occurrences, visit: (group: Uint32Array, size: number) => void): void {
+  const { prefixes, sorted } = sortByPrefix(occ);
+  const n = prefixes.length;
   let run: Uint32Array = new Uint32Array(64);
   let rest: Uint32Array = new Uint32Array(64);
-  let recA: Uint32Array = new Uint32Array(64);
-  let recB: Uint32Array = new Uint32Array(64);
-
-  const anyMarked = (na: number, nb: number): boolean => {
-    for (let x = 0; x < na; x++) if (markedA(recA[x] as number)) return true;
-    for (let y = 0; y < nb; y++) if (markedB(recB[y] as number)) return true;
-    return false;
-  };
-  const emitGroup = (group: Uint32Array, size: number): void => {
-    if (recA.length < size) {
-      recA = new Uint32Array(size * 2);
-      recB = new Uint32Array(size * 2);
-    }
-    let na = 0;
-    let nb = 0;
-    for (let g = 0; g < size; g++) {
-      const e = group[g] as number;
-      if (e < occ.countA) recA[na++] = occ.record[e] as number;
-      else recB[nb++] = occ.record[e] as number;
-    }
-    if (marks && !anyMarked(na, nb)) return;
-    if (B) {
-      if (na === 0 || nb === 0) return;
-      blocks++;
-      if (na > maxBlock || nb > maxBlock) {
-        skippedBlocks++;
-        skippedPairs += na * nb;
-        return;
-      }
-      for (let x = 0; x < na; x++) {
-        const i = recA[x] as number;
-        const iMarked = markedA(i);
-        for (let y = 0; y < nb; y++) if (iMarked || markedB(recB[y] as number)) out.push(i, recB[y] as number);
-      }
-    } else {
-      if (na < 2) return;
-      blocks++;
-      if (na > maxBlock) {
-        skippedBlocks++;
-        skippedPairs += (na * (na - 1)) / 2;
-        return;
-      }
-      // Records ascend within a group (stable sort of occurrences in record order).
-      for (let x = 0; x < na; x++) {
-        const i = recA[x] as number;
-        const iMarked = markedA(i);
-        for (let y = x + 1; y < na; y++) {
-          const j = recA[y] as number;
-          if (j !== i && (iMarked || markedA(j))) out.push(i, j);
-        }
-      }
-    }
-  };
-
   let start = 0;
   while (start < n) {
     const prefix = prefixes[start] as number;
@@ -202,12 +153,103 @@ export function tokenBlockPairs(
           if (sameToken(occ.flat, rep, e)) run[g++] = e;
           else rest[r++] = e;
         }
-        emitGroup(run, g);
+        visit(run, g);
         [run, rest] = [rest, run];
         m = r;
       }
     }
     start = end;
   }
-  return { pairs: out.finish(), blocks, skippedBlocks, skippedPairs };
+}
+
+/** The pairs of each group of one token's occurrences, with blocks too large skipped and counted. */
+class BlockPairs {
+  private readonly out: PairCollector;
+  private blocks = 0;
+  private skippedBlocks = 0;
+  private skippedPairs = 0;
+  // Scratch: the A and B records of one group.
+  private recA: Uint32Array = new Uint32Array(64);
+  private recB: Uint32Array = new Uint32Array(64);
+
+  constructor(
+    private readonly occ: Occurrences,
+    private readonly across: boolean,
+    private readonly maxBlock: number,
+    private readonly marks: TouchingMarks | undefined,
+  ) {
+    this.out = new PairCollector(Math.max(1024, occ.record.length));
+  }
+
+  add(group: Uint32Array, size: number): void {
+    if (this.recA.length < size) {
+      this.recA = new Uint32Array(size * 2);
+      this.recB = new Uint32Array(size * 2);
+    }
+    let na = 0;
+    let nb = 0;
+    for (let g = 0; g < size; g++) {
+      const e = group[g] as number;
+      if (e < this.occ.countA) this.recA[na++] = this.occ.record[e] as number;
+      else this.recB[nb++] = this.occ.record[e] as number;
+    }
+    if (this.marks && !this.anyMarked(na, nb)) return;
+    if (this.across) this.addAcross(na, nb);
+    else this.addWithin(na);
+  }
+
+  finish(): TokenBlockingResult {
+    const { blocks, skippedBlocks, skippedPairs } = this;
+    return { pairs: this.out.finish(), blocks, skippedBlocks, skippedPairs };
+  }
+
+  private markedA(r: number): boolean {
+    return !this.marks || this.marks.a[r] === 1;
+  }
+
+  private markedB(r: number): boolean {
+    return !this.marks || this.marks.b![r] === 1;
+  }
+
+  private anyMarked(na: number, nb: number): boolean {
+    for (let x = 0; x < na; x++) if (this.markedA(this.recA[x] as number)) return true;
+    for (let y = 0; y < nb; y++) if (this.markedB(this.recB[y] as number)) return true;
+    return false;
+  }
+
+  private addAcross(na: number, nb: number): void {
+    if (na === 0 || nb === 0) return;
+    this.blocks++;
+    if (na > this.maxBlock || nb > this.maxBlock) {
+      this.skippedBlocks++;
+      this.skippedPairs += na * nb;
+      return;
+    }
+    const { recA, recB, out } = this;
+    for (let x = 0; x < na; x++) {
+      const i = recA[x] as number;
+      const iMarked = this.markedA(i);
+      for (let y = 0; y < nb; y++) if (iMarked || this.markedB(recB[y] as number)) out.push(i, recB[y] as number);
+    }
+  }
+
+  private addWithin(na: number): void {
+    if (na < 2) return;
+    this.blocks++;
+    if (na > this.maxBlock) {
+      this.skippedBlocks++;
+      this.skippedPairs += (na * (na - 1)) / 2;
+      return;
+    }
+    // Records ascend within a group (stable sort of occurrences in record order).
+    const { recA, out } = this;
+    for (let x = 0; x < na; x++) {
+      const i = recA[x] as number;
+      const iMarked = this.markedA(i);
+      for (let y = x + 1; y < na; y++) {
+        const j = recA[y] as number;
+        if (j !== i && (iMarked || this.markedA(j))) out.push(i, j);
+      }
+    }
+  }
 }

@@ -140,21 +140,41 @@ function matchIds(
   runId: string,
   mint: () => string,
 ): StableIdResult {
-  const n = clusterOf.length;
-  const oldCount = oldIds.length;
+  const triples = overlapTriples(clusterOf, clusterCount, oldOf, oldIds.length);
+  const { ids, keptBy, kept } = keepIds(triples, clusterCount, oldIds, mint);
+  const events = [
+    ...clusterEvents(triples, clusterCount, ids, oldIds, runId),
+    ...previousIdEvents(triples, keptBy, ids, oldIds, runId),
+  ];
+  for (const id of gone) events.push({ kind: 'retired', runId, entityIds: [id], id, into: [] });
+  return { ids, events, kept, minted: clusterCount - kept };
+}
 
-  // Overlap triples (cluster, old, count), grouped by cluster in cluster order. At most one per member.
+/** How many members each cluster shares with each previous id: triples grouped by cluster, in cluster order. */
+interface Overlaps {
+  cluster: Uint32Array;
+  old: Uint32Array;
+  count: Uint32Array;
+  /** Triples number: clusterStart[c] up to clusterStart[c + 1] belong to cluster c. */
+  clusterStart: Uint32Array;
+  length: number;
+  maxCount: number;
+}
+
+/** Overlap triples (cluster, old, count), within a cluster by first appearance. At most one per member. */
+function overlapTriples(clusterOf: Uint32Array, clusterCount: number, oldOf: Int32Array, oldCount: number): Overlaps {
+  const n = clusterOf.length;
   const { memberStart, members } = withMembers(clusterOf, clusterCount);
   const tCluster = new Uint32Array(n);
   const tOld = new Uint32Array(n);
   const tCount = new Uint32Array(n);
-  const clusterTriples = new Uint32Array(clusterCount + 1);
+  const clusterStart = new Uint32Array(clusterCount + 1);
   const stamp = new Int32Array(oldCount).fill(-1);
   const slot = new Uint32Array(oldCount);
   let t = 0;
   let maxCount = 0;
   for (let c = 0; c < clusterCount; c++) {
-    clusterTriples[c] = t;
+    clusterStart[c] = t;
     for (let k = memberStart[c] as number; k < (memberStart[c + 1] as number); k++) {
       const o = oldOf[members[k] as number] as number;
       if (o < 0) continue;
@@ -172,31 +192,48 @@ function matchIds(
       if (v > maxCount) maxCount = v;
     }
   }
-  clusterTriples[clusterCount] = t;
+  clusterStart[clusterCount] = t;
+  return { cluster: tCluster, old: tOld, count: tCount, clusterStart, length: t, maxCount };
+}
 
-  // Counting sort of triples by overlap, descending, stable (cluster order, then first appearance).
+/** Triple indices by overlap, descending; a counting sort, stable (cluster order, then first appearance). */
+function byOverlapDescending(tr: Overlaps): Uint32Array {
+  const { maxCount, length: t, count } = tr;
   const start = new Uint32Array(maxCount + 2);
   for (let k = 0; k < t; k++) {
-    const d = maxCount - (tCount[k] as number) + 1;
+    const d = maxCount - (count[k] as number) + 1;
     start[d] = (start[d] as number) + 1;
   }
   for (let d = 1; d < start.length; d++) start[d] = (start[d] as number) + (start[d - 1] as number);
   const order = new Uint32Array(t);
   for (let k = 0; k < t; k++) {
-    const d = maxCount - (tCount[k] as number);
+    const d = maxCount - (count[k] as number);
     const at = start[d] as number;
     start[d] = at + 1;
     order[at] = k;
   }
+  return order;
+}
 
+/**
+ * Largest overlap first, each cluster keeps at most one previous id and each previous id goes to at
+ * most one cluster; the clusters left over get new ids, minted in cluster order.
+ */
+function keepIds(
+  tr: Overlaps,
+  clusterCount: number,
+  oldIds: readonly string[],
+  mint: () => string,
+): { ids: string[]; keptBy: Int32Array; kept: number } {
+  const order = byOverlapDescending(tr);
   const ids = new Array<string>(clusterCount);
   const clusterHasId = new Uint8Array(clusterCount);
-  const keptBy = new Int32Array(oldCount).fill(-1);
+  const keptBy = new Int32Array(oldIds.length).fill(-1);
   let kept = 0;
-  for (let j = 0; j < t; j++) {
+  for (let j = 0; j < tr.length; j++) {
     const k = order[j] as number;
-    const c = tCluster[k] as number;
-    const o = tOld[k] as number;
+    const c = tr.cluster[k] as number;
+    const o = tr.old[k] as number;
     if (clusterHasId[c] === 1 || (keptBy[o] as number) >= 0) continue;
     clusterHasId[c] = 1;
     keptBy[o] = c;
@@ -204,33 +241,56 @@ function matchIds(
     kept++;
   }
   for (let c = 0; c < clusterCount; c++) if (clusterHasId[c] === 0) ids[c] = mint();
+  return { ids, keptBy, kept };
+}
 
-  // Events, from the overlap graph between previous ids and this run's clusters.
+/** Per cluster, in cluster order: created (no previous id) or merged (two or more). */
+function clusterEvents(
+  tr: Overlaps,
+  clusterCount: number,
+  ids: readonly string[],
+  oldIds: readonly string[],
+  runId: string,
+): IdEvent[] {
   const events: IdEvent[] = [];
   for (let c = 0; c < clusterCount; c++) {
-    const from = clusterTriples[c] as number;
-    const to = clusterTriples[c + 1] as number;
+    const from = tr.clusterStart[c] as number;
+    const to = tr.clusterStart[c + 1] as number;
     const id = ids[c] as string;
     if (from === to) {
       events.push({ kind: 'created', runId, entityIds: [id], id });
     } else if (to - from >= 2) {
       const olds: string[] = [];
-      for (let k = from; k < to; k++) olds.push(oldIds[tOld[k] as number] as string);
+      for (let k = from; k < to; k++) olds.push(oldIds[tr.old[k] as number] as string);
       events.push({ kind: 'merged', runId, entityIds: unique([id, ...olds]), id, from: olds });
     }
   }
-  // Triples grouped by previous id (counting sort), for splits and retirements.
+  return events;
+}
+
+/** Per previous id, in its order: split (into two or more clusters) and retired (no cluster kept it). */
+function previousIdEvents(
+  tr: Overlaps,
+  keptBy: Int32Array,
+  ids: readonly string[],
+  oldIds: readonly string[],
+  runId: string,
+): IdEvent[] {
+  const oldCount = oldIds.length;
+  const t = tr.length;
+  // Triples grouped by previous id (counting sort).
   const oldStart = new Uint32Array(oldCount + 1);
-  for (let k = 0; k < t; k++) oldStart[(tOld[k] as number) + 1] = (oldStart[(tOld[k] as number) + 1] as number) + 1;
+  for (let k = 0; k < t; k++) oldStart[(tr.old[k] as number) + 1] = (oldStart[(tr.old[k] as number) + 1] as number) + 1;
   for (let o = 0; o < oldCount; o++) oldStart[o + 1] = (oldStart[o + 1] as number) + (oldStart[o] as number);
   const fill = oldStart.slice(0, oldCount);
   const byOld = new Uint32Array(t);
   for (let k = 0; k < t; k++) {
-    const o = tOld[k] as number;
+    const o = tr.old[k] as number;
     const at = fill[o] as number;
     fill[o] = at + 1;
-    byOld[at] = tCluster[k] as number;
+    byOld[at] = tr.cluster[k] as number;
   }
+  const events: IdEvent[] = [];
   for (let o = 0; o < oldCount; o++) {
     const from = oldStart[o] as number;
     const to = oldStart[o + 1] as number;
@@ -242,8 +302,7 @@ function matchIds(
     if (into.length >= 2) events.push({ kind: 'split', runId, entityIds: unique([old, ...into]), from: old, into });
     if (!kept) events.push({ kind: 'retired', runId, entityIds: [old], id: old, into });
   }
-  for (const id of gone) events.push({ kind: 'retired', runId, entityIds: [id], id, into: [] });
-  return { ids, events, kept, minted: clusterCount - kept };
+  return events;
 }
 
 /** The assignment to hand to the next run as `previous`: member key → id of its cluster. */

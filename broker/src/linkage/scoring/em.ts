@@ -191,12 +191,77 @@ function eStep(
       a += logM[k] as number;
       b += logU[k] as number;
     }
+    // biome-ignore lint/complexity/useMathMinMax: Math.max differs on NaN; the comparison keeps the figures bit for bit
     const hi = a > b ? a : b;
     const lse = hi + Math.log(Math.exp(a - hi) + Math.exp(b - hi));
     ll += (counts[j] as number) * lse;
     if (posterior) posterior[j] = Math.exp(a - lse);
   }
   return ll;
+}
+
+/**
+ * The M step's sufficient statistics: expected counts of each field level among matches (accM) and
+ * non-matches (accU) under the posteriors; returns the expected number of matches.
+ */
+function expectedLevelCounts(
+  table: PatternTable,
+  offsets: readonly number[],
+  posterior: Float64Array,
+  accM: Float64Array,
+  accU: Float64Array,
+): number {
+  const { patterns, counts, fieldCount: F } = table;
+  accM.fill(0);
+  accU.fill(0);
+  let matchMass = 0;
+  for (let j = 0, i = 0; j < counts.length; j++) {
+    const n = counts[j] as number;
+    const gm = n * (posterior[j] as number);
+    const gu = n - gm;
+    matchMass += gm;
+    for (let f = 0; f < F; f++, i++) {
+      const k = (offsets[f] as number) + (patterns[i] as number);
+      accM[k]! += gm;
+      accU[k]! += gu;
+    }
+  }
+  return matchMass;
+}
+
+/** The largest move of any parameter in one iteration (u left out when it is held fixed). */
+function largestChange(
+  lambdaChange: number,
+  m: Float64Array,
+  nextM: Float64Array,
+  free: { u: Float64Array; nextU: Float64Array } | null,
+): number {
+  let change = lambdaChange;
+  for (let k = 0; k < m.length; k++) {
+    change = Math.max(change, Math.abs((nextM[k] as number) - (m[k] as number)));
+    if (free) change = Math.max(change, Math.abs((free.nextU[k] as number) - (free.u[k] as number)));
+  }
+  return change;
+}
+
+/**
+ * Without fixed u the likelihood is symmetric in the two classes; the match class is the one whose
+ * top levels are more likely than its bottom ('else') levels. Negative: the classes came out swapped.
+ */
+function topLevelEvidence(
+  levelCounts: readonly number[],
+  offsets: readonly number[],
+  logM: Float64Array,
+  logU: Float64Array,
+): number {
+  let evidence = 0;
+  levelCounts.forEach((l, f) => {
+    if (l < 3) return;
+    const o = offsets[f] as number;
+    const top = o + l - 1;
+    evidence += (logM[top] as number) - (logU[top] as number) - ((logM[o + 1] as number) - (logU[o + 1] as number));
+  });
+  return evidence;
 }
 
 /** Runs EM on a pattern table. Pure; deterministic for a given table and options. */
@@ -206,7 +271,7 @@ export function runEm(table: PatternTable, opts: EmOptions = {}): EmResult {
   const pseudo = opts.pseudoCount ?? DEFAULT_PSEUDO_COUNT;
   if (!(pseudo >= 0)) throw new RangeError('runEm: pseudoCount must be ≥ 0');
   if (!(Number.isInteger(maxIterations) && maxIterations >= 0)) throw new RangeError('runEm: bad maxIterations');
-  const { levelCounts, patterns, counts, fieldCount: F } = table;
+  const { levelCounts, counts } = table;
   const { offsets, size } = offsetsOf(levelCounts);
   const fixedU = opts.fixedU ? flatten(opts.fixedU, levelCounts, 'fixedU') : null;
   const initial = opts.initial ?? initialParameters(table, pseudo, opts.fixedU);
@@ -230,28 +295,11 @@ export function runEm(table: PatternTable, opts: EmOptions = {}): EmResult {
   while (iterations < maxIterations) {
     trace.push(eStep(table, offsets, lambda, logM, logU, posterior));
     iterations++;
-    accM.fill(0);
-    accU.fill(0);
-    let matchMass = 0;
-    for (let j = 0, i = 0; j < counts.length; j++) {
-      const n = counts[j] as number;
-      const gm = n * (posterior[j] as number);
-      const gu = n - gm;
-      matchMass += gm;
-      for (let f = 0; f < F; f++, i++) {
-        const k = (offsets[f] as number) + (patterns[i] as number);
-        accM[k]! += gm;
-        accU[k]! += gu;
-      }
-    }
+    const matchMass = expectedLevelCounts(table, offsets, posterior, accM, accU);
     const nextLambda = clampLambda((matchMass + pseudo) / (total + 2 * pseudo));
     normalise(accM, levelCounts, pseudo, nextM);
     if (!fixedU) normalise(accU, levelCounts, pseudo, nextU);
-    let change = Math.abs(nextLambda - lambda);
-    for (let k = 0; k < size; k++) {
-      change = Math.max(change, Math.abs((nextM[k] as number) - (m[k] as number)));
-      if (!fixedU) change = Math.max(change, Math.abs((nextU[k] as number) - (u[k] as number)));
-    }
+    const change = largestChange(Math.abs(nextLambda - lambda), m, nextM, fixedU ? null : { u, nextU });
     lambda = nextLambda;
     m.set(nextM);
     if (!fixedU) u.set(nextU);
@@ -266,24 +314,13 @@ export function runEm(table: PatternTable, opts: EmOptions = {}): EmResult {
   }
   trace.push(eStep(table, offsets, lambda, logM, logU, null));
 
-  // Without fixed u the likelihood is symmetric in the two classes; the match class is the one
-  // whose top levels are more likely than its bottom ('else') levels.
-  let labelSwapped = false;
-  if (!fixedU) {
-    let evidence = 0;
-    levelCounts.forEach((l, f) => {
-      if (l < 3) return;
-      const o = offsets[f] as number;
-      const top = o + l - 1;
-      evidence += (logM[top] as number) - (logU[top] as number) - ((logM[o + 1] as number) - (logU[o + 1] as number));
-    });
-    if (evidence < 0) {
-      labelSwapped = true;
-      const tmp = m.slice();
-      m.set(u);
-      u.set(tmp);
-      lambda = clampLambda(1 - lambda);
-    }
+  // Label switching (see topLevelEvidence).
+  const labelSwapped = !fixedU && topLevelEvidence(levelCounts, offsets, logM, logU) < 0;
+  if (labelSwapped) {
+    const tmp = m.slice();
+    m.set(u);
+    u.set(tmp);
+    lambda = clampLambda(1 - lambda);
   }
 
   return {

@@ -9,7 +9,7 @@
  * noise, paid in the model's level probabilities rather than in a biased scale.
  */
 import { candidatesAbove } from '../kernel/index.js';
-import type { FieldColumn } from './household.js';
+import type { FieldColumn } from './field-column.js';
 
 /** Dice per pair (interleaved local record numbers), de-biased when the field's filters are flipped. */
 export function fieldDice(fa: FieldColumn, fb: FieldColumn, pairs: Uint32Array): Float32Array {

@@ -13,21 +13,13 @@
  * FEBRL has one person per address, and there it would only throw away true matches whose personal
  * fields were mistyped. Pure functions over typed arrays.
  */
-import type { FilterSet } from '../kernel/index.js';
 import type { SimilarityMatrix } from './comparison.js';
 import { levelCount, pairCount, similarityLevels } from './comparison.js';
 import { priorOverAllPairs } from './em.js';
+import type { FieldColumn } from './field-column.js';
 import { fitModel, modelFromParameters } from './model.js';
-import type { ScoringModel } from './model.js';
+import type { HouseholdModel, ScoringModel } from './model.js';
 import { levelWeights, matchProbability, priorWeight, scoreSimilarities } from './weights.js';
-
-/** One field's filters in one source, with a presence flag per record. */
-export interface FieldColumn {
-  set: FilterSet;
-  present: Uint8Array;
-  /** Probability with which the encoder flipped each bit (flip hardening): equal values then differ. */
-  flip?: number;
-}
 
 /** Co-residents in at least this share of records turn the household test on. */
 export const CO_RESIDENT_SHARE = 0.005;
@@ -59,7 +51,7 @@ export function coResidentShare(
       let any = false;
       for (const f of fields) {
         const c = source[f];
-        if (c && c.present[r]) {
+        if (c?.present[r]) {
           key += `${f}:${Buffer.from(c.set.get(r)).toString('latin1')}|`;
           any = true;
         } else key += `${f}:-|`;
@@ -79,20 +71,6 @@ export function coResidentShare(
     for (let r = 0; r < n; r++) if (keys[r] !== null && mixed.has(keys[r]!)) coResident++;
   }
   return records === 0 ? 0 : coResident / records;
-}
-
-/** The co-resident model: per field, log2(m/h) at each level; 0 for the address fields that select it. */
-export interface HouseholdModel {
-  /** Fields whose top level means "at one address" (e.g. address and postcode). */
-  readonly addressFields: readonly string[];
-  /** Candidate pairs at one address it was fitted on. */
-  readonly pairs: number;
-  /** Share of one-person pairs among them. */
-  readonly lambda: number;
-  readonly priorWeight: number;
-  /** h per field and level (1 for missing and for the address fields). */
-  readonly h: readonly (readonly number[])[];
-  readonly weights: readonly (readonly number[])[];
 }
 
 /** Per pair: 1 when every address field is present and at its top level. */

@@ -26,7 +26,7 @@ export type { EmOptions, EmResult, FsParameters } from './em.js';
 export { levelWeights, matchProbability, partialWeight, priorWeight } from './weights.js';
 export type { FieldEvidence, PairExplanation, PairScores } from './weights.js';
 export { fitAnchoredModel, fitModel, modelFromParameters } from './model.js';
-export type { AnchoredFitOptions, FitOptions, ScoringModel, TrainingSummary } from './model.js';
+export type { AnchoredFitOptions, FitOptions, HouseholdModel, ScoringModel, TrainingSummary } from './model.js';
 export { chooseThreshold, expectedAt, patternWeights, tradeoffCurve } from './threshold.js';
 export type { ExpectedOutcome, ThresholdChoice, ThresholdTarget, TradeoffPoint } from './threshold.js';
 export { CLK_FIELD, DEFAULT_CLK_CUT_POINTS, fitClkModel, scoreByDiceThreshold } from './clk-only.js';
@@ -49,7 +49,7 @@ export {
   householdVeto,
   withHouseholdTest,
 } from './household.js';
-export type { FieldColumn, HouseholdModel } from './household.js';
+export type { FieldColumn } from './field-column.js';
 export { anchoredM, MIN_ANCHORED_PAIRS } from './anchored.js';
 export type { AnchoredField } from './anchored.js';
 export {

@@ -4,7 +4,6 @@
  */
 import { anchoredM } from './anchored.js';
 import type { FieldComparison, SimilarityMatrix } from './comparison.js';
-import type { HouseholdModel } from './household.js';
 import { comparisonsFor, levelCount, pairCount, similarityLevels, DEFAULT_CUT_POINTS } from './comparison.js';
 import type { EmOptions, FsParameters } from './em.js';
 import { DEFAULT_PSEUDO_COUNT, estimateU, initialParameters, priorOverAllPairs, runEm } from './em.js';
@@ -45,6 +44,20 @@ export interface ScoringModel extends FsParameters {
   readonly training: TrainingSummary;
   /** Distinct level patterns of the training pairs, with counts. */
   readonly patterns: PatternTable;
+}
+
+/** The co-resident model: per field, log2(m/h) at each level; 0 for the address fields that select it. */
+export interface HouseholdModel {
+  /** Fields whose top level means "at one address" (e.g. address and postcode). */
+  readonly addressFields: readonly string[];
+  /** Candidate pairs at one address it was fitted on. */
+  readonly pairs: number;
+  /** Share of one-person pairs among them. */
+  readonly lambda: number;
+  readonly priorWeight: number;
+  /** h per field and level (1 for missing and for the address fields). */
+  readonly h: readonly (readonly number[])[];
+  readonly weights: readonly (readonly number[])[];
 }
 
 export interface FitOptions extends Omit<EmOptions, 'fixedU'> {

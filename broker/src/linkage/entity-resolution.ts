@@ -1,0 +1,49 @@
+import { clusterEntities, concatPairs, type EntityGraph, type ScoredPairs } from './entities/index.js';
+import type { PreparedSources } from './prepare.js';
+import { NEAR_FLOOR, residualLinks, type ResidualResult } from './residual.js';
+import type { EngineResult, EngineSource } from './types.js';
+
+/**
+ * Scored pairs → entities: greedy constrained clustering of the pairs at or above the threshold, then
+ * (Fellegi–Sunter mode) the residual pass over what that left unpartnered, and the clustering again
+ * with its links. A full run and an incremental one both end here, with every scored pair.
+ */
+export function resolveEntities(
+  sources: Pick<EngineSource, 'duplicateFree' | 'population'>[],
+  prep: PreparedSources,
+  pairs: ScoredPairs,
+  scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
+): { graph: EntityGraph; residual: ResidualResult | null } {
+  const cluster = (p: ScoredPairs) =>
+    clusterEntities({
+      sourceOf: prep.sourceOf,
+      duplicateFree: sources.map((s) => s.duplicateFree),
+      populations: sources.map((s) => s.population),
+      pairs: p,
+      threshold: scoring.threshold,
+    });
+  const base = cluster(pairs);
+  if (!scoring.model) return { graph: base, residual: null };
+  const residual = residualLinks({ prep, model: scoring.model, pairs, threshold: scoring.threshold, graph: base });
+  return { graph: residual.pairs.a.length > 0 ? cluster(concatPairs([pairs, residual.pairs])) : base, residual };
+}
+
+export const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };
+
+/** What the next run carries of this one's scoring: every pair close enough to matter to the residual pass. */
+export function pairsToCarry(
+  pairs: ScoredPairs,
+  scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
+): ScoredPairs {
+  const floor = scoring.model ? Math.min(NEAR_FLOOR, scoring.threshold) : scoring.threshold;
+  let n = 0;
+  for (let k = 0; k < pairs.a.length; k++) if (pairs.weight[k]! >= floor) n++;
+  const out: ScoredPairs = { a: new Uint32Array(n), b: new Uint32Array(n), weight: new Float32Array(n) };
+  for (let k = 0, j = 0; k < pairs.a.length; k++) {
+    if (!(pairs.weight[k]! >= floor)) continue;
+    out.a[j] = pairs.a[k]!;
+    out.b[j] = pairs.b[k]!;
+    out.weight[j++] = pairs.weight[k]!;
+  }
+  return out;
+}
