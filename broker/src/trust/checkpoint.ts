@@ -1,4 +1,4 @@
-import { canonicalJson } from '@blindlink/policies';
+import { canonicalJson } from '@blindlink/protocol';
 import { brokerKeyId, verifySignature, type BrokerKeyring } from './keys.js';
 import { decodeBase64Strict } from './sodium.js';
 
