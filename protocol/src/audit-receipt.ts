@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { Compile } from 'typebox/compile';
-import { AUDIT_RECEIPT_CONTEXT, AuditReceipt } from './audit.js';
+import { AUDIT_CHECKPOINT_CONTEXT, AUDIT_RECEIPT_CONTEXT, AuditReceipt } from './audit.js';
+import { canonicalJson } from './canonical-json.js';
 
 /**
  * Encoding and offline verification of audit receipts (the format is in audit.ts). Verification
@@ -10,12 +11,25 @@ import { AUDIT_RECEIPT_CONTEXT, AuditReceipt } from './audit.js';
 
 const checkReceipt = Compile(AuditReceipt);
 
-/** The exact bytes the broker signs. Keys in sorted order: this is the canonical JSON of the four fields. */
-export function auditReceiptMessage(r: Pick<AuditReceipt, 'seq' | 'hash' | 'at' | 'brokerKeyId'>): Buffer {
+/** The four fields of a signed chain head, common to receipts and checkpoints. */
+export type SignedHead = Pick<AuditReceipt, 'seq' | 'hash' | 'at' | 'brokerKeyId'>;
+
+/** context ‖ "\n" ‖ canonical JSON of the four fields (and nothing else the caller's object holds). */
+function headMessage(context: string, r: SignedHead): Buffer {
   return Buffer.from(
-    `${AUDIT_RECEIPT_CONTEXT}\n${JSON.stringify({ at: r.at, brokerKeyId: r.brokerKeyId, hash: r.hash, seq: r.seq })}`,
+    `${context}\n${canonicalJson({ at: r.at, brokerKeyId: r.brokerKeyId, hash: r.hash, seq: r.seq })}`,
     'utf8',
   );
+}
+
+/** The exact bytes the broker signs for an audit receipt. */
+export function auditReceiptMessage(r: SignedHead): Buffer {
+  return headMessage(AUDIT_RECEIPT_CONTEXT, r);
+}
+
+/** The exact bytes the broker signs for an audit checkpoint. */
+export function auditCheckpointMessage(r: SignedHead): Buffer {
+  return headMessage(AUDIT_CHECKPOINT_CONTEXT, r);
 }
 
 /** `ed25519:` + the first 16 hex digits of the SHA-256 of the raw public key (as the broker names its key). */

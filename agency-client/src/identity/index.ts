@@ -6,13 +6,7 @@ export {
   signingKeyFromSeed,
   type AgencySigningKey,
 } from './signing-key.js';
-export {
-  sealSubmission,
-  SUBMISSION_ENVELOPE_ALG,
-  SUBMISSION_SIGNATURE_CONTEXT,
-  submissionSignedMessage,
-  type SubmissionEnvelope,
-} from './submission-envelope.js';
+export { sealSubmission } from './submission-envelope.js';
 export { mtlsAgent, tlsAgentOptions } from './tls-client.js';
 export {
   BROKER_CA_FILE,

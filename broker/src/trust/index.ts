@@ -72,17 +72,13 @@ export {
   type LockoutState,
   type LoginGate,
 } from './lockout.js';
-export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, SubmissionEnvelope } from './envelope-schema.js';
 export {
   EnvelopeError,
   openSubmission,
-  submissionSignedMessage,
   type EnvelopeProblem,
   type OpenedSubmission,
 } from './submission-envelope.js';
 export {
-  CHECKPOINT_CONTEXT,
-  checkpointMessage,
   signCheckpoint,
   verifyCheckpoint,
   type CheckpointBody,
