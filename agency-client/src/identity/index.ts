@@ -9,12 +9,8 @@ export {
 export { sealSubmission } from './submission-envelope.js';
 export { mtlsAgent, tlsAgentOptions } from './tls-client.js';
 export {
-  BROKER_CA_FILE,
   installClientCertificate,
   loadTlsIdentity,
   prepareEnrolment,
-  TLS_CERT_FILE,
-  TLS_KEY_FILE,
-  TLS_PENDING_KEY_FILE,
   type EnrolmentRequest,
 } from './identity-store.js';

@@ -1,7 +1,6 @@
 /** The broker's trust building blocks: CA and certificates, keys, envelopes, passwords, checkpoints. */
 export {
   CA_CERT_FILE,
-  CA_COMMON_NAME,
   CA_KEY_FILE,
   certificateFingerprint,
   certificateThumbprint,
@@ -10,8 +9,6 @@ export {
   issueClientCertificate,
   issueServerCertificate,
   loadOrCreateCa,
-  normaliseSerial,
-  randomSerialHex,
   verifyClientCertificate,
   type CertificateAuthority,
   type ClientCertificateCheck,
@@ -34,18 +31,14 @@ export {
 } from './tls-options.js';
 export {
   loadOrIssueServerCertificate,
-  SERVER_CERT_FILE,
-  SERVER_KEY_FILE,
   type ServerTlsMaterial,
 } from './server-certificate.js';
 export {
   checkEnrolmentCode,
-  ENROLMENT_CODE_BITS,
   ENROLMENT_CODE_TTL_MS,
   enrolmentCodeExpired,
   hashEnrolmentCode,
   newEnrolmentCode,
-  normaliseEnrolmentCode,
   type EnrolmentCode,
 } from './enrolment.js';
 export {
@@ -64,7 +57,6 @@ export { checkPasswordPolicy, PASSWORD_MIN_LENGTH, type PasswordPolicyResult } f
 export {
   adminUnlock,
   DEFAULT_LOCKOUT_POLICY,
-  failureDelayMs,
   INITIAL_LOCKOUT_STATE,
   loginGate,
   nextLockoutState,
@@ -85,5 +77,4 @@ export {
   type CheckpointCheck,
   type SignedCheckpoint,
 } from './checkpoint.js';
-export { assertOwnerOnly } from './key-files.js';
 export { decodeBase64Strict, isStrictBase64 } from './sodium.js';
