@@ -1,5 +1,5 @@
-import { auditCheckpointMessage } from '@blindlink/protocol';
-import { brokerKeyId, verifySignature, type BrokerKeyring } from './keys.js';
+import { auditCheckpointMessage, auditKeyId } from '@blindlink/protocol';
+import { verifySignature, type BrokerKeyring } from './keys.js';
 import { decodeBase64Strict } from './sodium.js';
 
 /**
@@ -66,8 +66,8 @@ export async function verifyCheckpoint(
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
-  if (cp.brokerKeyId !== brokerKeyId(pk))
-    return { ok: false, reason: `checkpoint was signed by key ${cp.brokerKeyId}, not ${brokerKeyId(pk)}` };
+  if (cp.brokerKeyId !== auditKeyId(pk))
+    return { ok: false, reason: `checkpoint was signed by key ${cp.brokerKeyId}, not ${auditKeyId(pk)}` };
   if (!(await verifySignature(pk, new Uint8Array(auditCheckpointMessage(cp)), sig)))
     return { ok: false, reason: 'signature does not verify' };
   return { ok: true };

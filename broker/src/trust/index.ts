@@ -43,7 +43,6 @@ export {
 } from './enrolment.js';
 export {
   atRestAad,
-  brokerKeyId,
   BrokerKeyring,
   DATA_KEY_FILE,
   loadOrCreateBrokerKeys,
