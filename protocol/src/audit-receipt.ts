@@ -6,7 +6,8 @@ import { canonicalJson } from './canonical-json.js';
 /**
  * Encoding and offline verification of audit receipts (the format is in audit.ts). Verification
  * needs only the broker's Ed25519 public key and Node's own crypto, so an agency, an IG lead's
- * laptop or any other tool can check a receipt without the broker's code or libsodium.
+ * laptop or any other tool can check a receipt without the broker's code or libsodium. The bytes of a
+ * signed checkpoint are built here too: both are a signed chain head, and both are checked offline.
  */
 
 const checkReceipt = Compile(AuditReceipt);
