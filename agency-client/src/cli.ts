@@ -11,7 +11,7 @@ import { FileFormatError, readTokenMap } from './io/encoded-file.js';
 import { stderrProgress } from './encode/progress.js';
 import { uploadEncodedFile } from './upload/chunked.js';
 import { csvLine } from './io/csv.js';
-import { readSecretFile } from './io/secret-file.js';
+import { readSecretFile } from './identity/key-files.js';
 import { encodeClkhashCommand } from './clkhash/command.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */

@@ -63,7 +63,7 @@ console.log(`no caching at all (every token hashed):          ${rate(rows.length
 // End to end: CSV parse + validation + encoding + JSON output, fresh caches.
 const dir = await mkdtemp(join(tmpdir(), 'clkhash-bench-'));
 try {
-  await writeFile(join(dir, 'secret'), 'secret\n');
+  await writeFile(join(dir, 'secret'), 'secret\n', { mode: 0o600 });
   const e2e = await encodeClkhashCommand(
     {
       schema: join(DATA, 'clkhash_schema_v3.json'),

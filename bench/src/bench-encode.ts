@@ -113,7 +113,7 @@ try {
   );
 
   const secret = new TextEncoder().encode('a benchmark secret of enough length');
-  await writeFile(join(dir, 'secret'), 'x');
+  await writeFile(join(dir, 'secret'), 'x', { mode: 0o600 });
   const base = {
     input,
     secret,

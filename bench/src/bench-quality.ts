@@ -31,7 +31,7 @@ const WORK = join(tmpdir(), `blindlink-bench-quality-${process.pid}`);
 async function febrl(): Promise<void> {
   console.log('\n## FEBRL4 (5,000 × 5,000; 5,000 true pairs)');
   // clkhash's own schema and CLKs: record-level Dice, one-to-one (both files are duplicate-free).
-  writeFileSync(join(WORK, 'secret'), 'secret');
+  writeFileSync(join(WORK, 'secret'), 'secret', { mode: 0o600 });
   for (const f of ['dataset4a', 'dataset4b']) {
     await encodeClkhashCommand(
       {

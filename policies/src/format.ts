@@ -11,7 +11,6 @@ import { Slug } from '@blindlink/protocol';
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
 const Text = (max = 500) => Type.String({ minLength: 1, maxLength: max });
 
-export const IDENTIFIER_FIELDS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'] as const;
 export const IdentifierField = Type.Union([
   Type.Literal('given_name'),
   Type.Literal('surname'),
@@ -137,7 +136,6 @@ export const ReleaseRule = Type.Union([
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
-export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
 
 export const Recipient = Type.Object(
   { agency: Slug, releases: Type.Array(ReleaseRule, { minItems: 1 }) },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import { parseDocument } from 'yaml';
+import { canonicalJson } from '@blindlink/protocol';
 import { PolicyDocument } from './format.js';
 
 export interface PolicyProblem {
@@ -25,18 +26,6 @@ export interface LoadedPolicy {
 }
 
 const check = Compile(PolicyDocument);
-
-/** Canonical JSON: object keys sorted, so the hash does not depend on YAML key order or layout. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonicalJson(v)).join(',') + '}';
-  }
-  return JSON.stringify(value);
-}
 
 const day = (d: string) => Date.parse(d + 'T00:00:00Z');
 

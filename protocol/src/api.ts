@@ -251,8 +251,7 @@ export type MembershipResponse = Static<typeof MembershipResponse>;
 export const PurposeParams = Type.Object({ purpose: Slug }, { additionalProperties: false });
 export type PurposeParams = Static<typeof PurposeParams>;
 
-/** Header that makes an upload safe to retry: the same key is stored once. */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** The idempotency-key header makes an upload safe to retry: the same key is stored once. */
 export const IdempotencyHeaders = Type.Object(
   { 'idempotency-key': Type.String({ pattern: '^[A-Za-z0-9_.:-]{8,128}$' }) },
   { additionalProperties: true },

@@ -1,21 +1,36 @@
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { Compile } from 'typebox/compile';
-import { AUDIT_RECEIPT_CONTEXT, AuditReceipt } from './audit.js';
+import { AUDIT_CHECKPOINT_CONTEXT, AUDIT_RECEIPT_CONTEXT, AuditReceipt } from './audit.js';
+import { canonicalJson } from './canonical-json.js';
 
 /**
  * Encoding and offline verification of audit receipts (the format is in audit.ts). Verification
  * needs only the broker's Ed25519 public key and Node's own crypto, so an agency, an IG lead's
- * laptop or any other tool can check a receipt without the broker's code or libsodium.
+ * laptop or any other tool can check a receipt without the broker's code or libsodium. The bytes of a
+ * signed checkpoint are built here too: both are a signed chain head, and both are checked offline.
  */
 
 const checkReceipt = Compile(AuditReceipt);
 
-/** The exact bytes the broker signs. Keys in sorted order: this is the canonical JSON of the four fields. */
-export function auditReceiptMessage(r: Pick<AuditReceipt, 'seq' | 'hash' | 'at' | 'brokerKeyId'>): Buffer {
+/** The four fields of a signed chain head, common to receipts and checkpoints. */
+export type SignedHead = Pick<AuditReceipt, 'seq' | 'hash' | 'at' | 'brokerKeyId'>;
+
+/** context ‖ "\n" ‖ canonical JSON of the four fields (and nothing else the caller's object holds). */
+function headMessage(context: string, r: SignedHead): Buffer {
   return Buffer.from(
-    `${AUDIT_RECEIPT_CONTEXT}\n${JSON.stringify({ at: r.at, brokerKeyId: r.brokerKeyId, hash: r.hash, seq: r.seq })}`,
+    `${context}\n${canonicalJson({ at: r.at, brokerKeyId: r.brokerKeyId, hash: r.hash, seq: r.seq })}`,
     'utf8',
   );
+}
+
+/** The exact bytes the broker signs for an audit receipt. */
+export function auditReceiptMessage(r: SignedHead): Buffer {
+  return headMessage(AUDIT_RECEIPT_CONTEXT, r);
+}
+
+/** The exact bytes the broker signs for an audit checkpoint. */
+export function auditCheckpointMessage(r: SignedHead): Buffer {
+  return headMessage(AUDIT_CHECKPOINT_CONTEXT, r);
 }
 
 /** `ed25519:` + the first 16 hex digits of the SHA-256 of the raw public key (as the broker names its key). */

@@ -150,6 +150,8 @@ export type AuditExportLine = AuditExportHeader | AuditExportEntryLine | AuditEx
  */
 export const AUDIT_HEAD_HEADER = 'blindlink-audit-head';
 export const AUDIT_RECEIPT_CONTEXT = 'blindlink/audit-receipt/v1';
+/** A signed audit checkpoint (the broker signs its chain head periodically) is over this context instead. */
+export const AUDIT_CHECKPOINT_CONTEXT = 'blindlink/audit-checkpoint/v1';
 
 export const AuditReceipt = Type.Object(
   {

@@ -27,3 +27,16 @@ export const SubmissionEnvelope = Type.Object(
   { $id: 'SubmissionEnvelope', additionalProperties: false },
 );
 export type SubmissionEnvelope = Static<typeof SubmissionEnvelope>;
+
+/**
+ * The exact bytes an agency signs and the broker verifies: UTF-8(context) ‖ 0x00 ‖ the 32 digest
+ * bytes. The context is SUBMISSION_SIGNATURE_CONTEXT for a single-body submission, or
+ * UPLOAD_MANIFEST_SIGNATURE_CONTEXT (uploads.ts) for a chunked upload's manifest.
+ */
+export function submissionSignedMessage(
+  digestHex: string,
+  signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
+): Uint8Array {
+  const context = Buffer.from(signatureContext, 'utf8');
+  return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
+}

@@ -42,7 +42,7 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
   const header = ['record_id', 'given_name', 'surname', 'dob', 'sex', 'postcode'];
   writeFileSync(join(dir, 'ct.csv'), csv(header, ct));
   writeFileSync(join(dir, 'police.csv'), csv(header, police));
-  writeFileSync(join(dir, 'secret.key'), 'a shared linkage secret that only agencies hold\n');
+  writeFileSync(join(dir, 'secret.key'), 'a shared linkage secret that only agencies hold\n', { mode: 0o600 });
 
   const codes = await operatorSetup(t, dir, dataDir, env);
 

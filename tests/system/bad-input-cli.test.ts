@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { seededRandom } from '@blindlink/broker/prng';
@@ -8,6 +8,7 @@ const HEADER = 'record_id,given_name,surname,dob,sex,postcode\n';
 
 t.test('encode: each kind of bad input is named, exits non-zero and leaves no output', async (t) => {
   const dir = t.testdir({ 'secret.key': 'a shared linkage secret that only agencies hold\n' });
+  chmodSync(join(dir, 'secret.key'), 0o600); // the agency refuses a secret others can read
   const encode = async (name: string, csv: string, extra: string[] = []) => {
     writeFileSync(join(dir, `${name}.csv`), csv);
     const out = join(dir, `${name}.enc`);

@@ -31,7 +31,7 @@ const febrlClks = (JSON.parse(await readFile(FEBRL + 'clkhash_dataset4a_clks.jso
   .clks;
 const dir = await mkdtemp(join(tmpdir(), 'clkhash-test-'));
 const secretFile = join(dir, 'secret.txt');
-await writeFile(secretFile, 'secret\n');
+await writeFile(secretFile, 'secret\n', { mode: 0o600 });
 const febrlSchemaFile = join(dir, 'febrl-schema.json');
 await writeFile(febrlSchemaFile, JSON.stringify(febrlSchemaJson));
 
@@ -618,7 +618,7 @@ t.test('command: header names checked against feature identifiers', async (t) =>
 
 t.test('secret file: UTF-8, one trailing newline stripped', async (t) => {
   const p = join(dir, 's2.txt');
-  await writeFile(p, 'pa ss\n\n');
+  await writeFile(p, 'pa ss\n\n', { mode: 0o600 });
   t.equal(Buffer.from(await readSecretFile(p)).toString(), 'pa ss\n');
   await writeFile(p, 'pass\r\n');
   t.equal(Buffer.from(await readSecretFile(p)).toString(), 'pass');

@@ -45,10 +45,6 @@ import {
   SEALING_SEED_FILE,
   signCheckpoint,
   SIGNING_SEED_FILE,
-  SubmissionEnvelope,
-  SUBMISSION_ENVELOPE_ALG as BROKER_ALG,
-  SUBMISSION_SIGNATURE_CONTEXT as BROKER_CONTEXT,
-  submissionSignedMessage as brokerSignedMessage,
   verifyCheckpoint,
   verifyClientCertificate,
   verifyPassword,
@@ -65,11 +61,9 @@ import {
   prepareEnrolment,
   sealSubmission,
   signingKeyFromSeed,
-  SUBMISSION_ENVELOPE_ALG as CLIENT_ALG,
-  SUBMISSION_SIGNATURE_CONTEXT as CLIENT_CONTEXT,
-  submissionSignedMessage as clientSignedMessage,
   tlsAgentOptions,
 } from '@blindlink/agency-client/identity';
+import { SUBMISSION_SIGNATURE_CONTEXT, SubmissionEnvelope, submissionSignedMessage } from '@blindlink/protocol';
 
 const tmp = (name: string) => {
   const dir = mkdtempSync(join(tmpdir(), `blindlink-trust-${name}-`));
@@ -460,12 +454,15 @@ t.test('tlsAgentOptions shape and the agency identity store', async (t) => {
 
 // --- submission envelopes -------------------------------------------------------------------------
 
-t.test('envelope format constants agree on both sides', async (t) => {
-  t.equal(CLIENT_ALG, BROKER_ALG);
-  t.equal(CLIENT_CONTEXT, BROKER_CONTEXT);
+// Both sides build the signed bytes with protocol's submissionSignedMessage: check its layout.
+t.test('the signed bytes are context, a zero byte, and the digest', async (t) => {
   const digest = createHash('sha256').update('x').digest('hex');
-  t.same(clientSignedMessage(digest), brokerSignedMessage(digest), 'same signed bytes');
-  t.equal(clientSignedMessage(digest).length, BROKER_CONTEXT.length + 1 + 32);
+  const message = submissionSignedMessage(digest);
+  t.equal(message.length, SUBMISSION_SIGNATURE_CONTEXT.length + 1 + 32);
+  t.same(
+    Buffer.from(message),
+    Buffer.concat([Buffer.from(SUBMISSION_SIGNATURE_CONTEXT), Buffer.from([0]), Buffer.from(digest, 'hex')]),
+  );
 });
 
 t.test('submission seal (agency) and open (broker)', async (t) => {
@@ -497,7 +494,7 @@ t.test('submission seal (agency) and open (broker)', async (t) => {
   t.ok(
     sodium.crypto_sign_verify_detached(
       Buffer.from(opened.signature, 'base64'),
-      brokerSignedMessage(opened.digest),
+      submissionSignedMessage(opened.digest),
       agency.publicKey,
     ),
     'stored signature verifies later from the public key alone',
@@ -538,7 +535,7 @@ t.test('submission seal (agency) and open (broker)', async (t) => {
     'altered digest',
   );
   // A correctly signed digest that is not the digest of the sealed body.
-  const signedOther = sodium.crypto_sign_detached(clientSignedMessage(otherDigest), agency.secretKey);
+  const signedOther = sodium.crypto_sign_detached(submissionSignedMessage(otherDigest), agency.secretKey);
   await refusal(
     openSubmission(
       { ...envelope, digest: otherDigest, signature: Buffer.from(signedOther).toString('base64') },
@@ -811,7 +808,7 @@ t.test('enrolment codes: 160 bits, human-friendly, hash stored, checked in const
   for (let i = 0; i < 2000; i++) {
     const c = newEnrolmentCode().code.replace(/-/g, '');
     codes.add(c);
-    [...c].forEach((ch, pos) => seen[pos]!.add(ch));
+    for (const [pos, ch] of [...c].entries()) seen[pos]!.add(ch);
   }
   t.equal(codes.size, 2000, 'no repeats');
   t.same(

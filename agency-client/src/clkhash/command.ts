@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { parseClkSchema } from './schema.js';
-import { readSecretFile } from '../io/secret-file.js';
+import { readSecretFile } from '../identity/key-files.js';
 import { describeIssue, type RowIssue } from './encoder.js';
 import { readCsvRecords } from './csv-rows.js';
 import { inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchResult } from './batch-encoding.js';

@@ -31,7 +31,7 @@ export {
   type BatchResult,
   type EncoderSetup,
 } from './batch-encoding.js';
-export { readSecretFile } from '../io/secret-file.js';
+export { readSecretFile } from '../identity/key-files.js';
 export {
   encodeClkhashCommand,
   type EncodeClkhashOptions,

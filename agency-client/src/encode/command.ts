@@ -110,7 +110,7 @@ export async function encodeCsv(
 ): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-  let schema;
+  let schema: EncodingSchema;
   try {
     schema = loadEncodingSchema(opts.schema);
   } catch (e) {
@@ -145,7 +145,9 @@ export async function encodeCsv(
   const tokenMap = createWriteStream(tmpTokens, { mode: 0o600, highWaterMark: 1 << 20 });
   const rejects = tmpRejects ? createWriteStream(tmpRejects, { mode: 0o600 }) : undefined;
   const streams = [body, tokenMap, ...(rejects ? [rejects] : [])];
-  const streamError = new Promise<never>((_, reject) => streams.forEach((s) => s.once('error', reject)));
+  const streamError = new Promise<never>((_, reject) => {
+    for (const s of streams) s.once('error', reject);
+  });
   streamError.catch(() => {});
 
   const rejected: Record<string, number> = {};
@@ -368,17 +370,4 @@ function mapHeader(
       `${opts.input} has none of the fields of schema ${schema.id}: ${schema.fields.map((f) => f.name).join(', ')}`,
     );
   return { present, columns, idColumn };
-}
-
-/** One-paragraph summary for stderr: counts, rejections by reason (with the first row numbers), rate. */
-export function formatSummary(s: EncodeSummary): string {
-  let out = `${s.encoded} of ${s.rows} rows encoded in ${s.seconds.toFixed(2)} s (${Math.round(s.rate).toLocaleString('en-GB')} rows/s, ${s.threads} thread${s.threads > 1 ? 's' : ''}) → ${s.out}; token map ${s.tokenMap}\n`;
-  for (const [reason, n] of Object.entries(s.rejected).sort((a, b) => b[1] - a[1])) {
-    const rowsOf = s.rejectedRows
-      .filter((r) => r.reason === reason)
-      .slice(0, 5)
-      .map((r) => r.row);
-    out += `  rejected ${n}: ${reason}${rowsOf.length ? ` (rows ${rowsOf.join(', ')}${n > rowsOf.length ? ', …' : ''})` : ''}\n`;
-  }
-  return out;
 }

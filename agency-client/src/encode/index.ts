@@ -1,7 +1,6 @@
 /** blindlink's own encoding (docs/encoding.md). */
 export {
   encodeCsv,
-  formatSummary,
   InputError,
   type EncodeOptions,
   type EncodeSummary,

@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCsr } from './csr.js';
-import { ensureKeyDir, readSecretFile, replaceFile } from './key-files.js';
+import { ensureKeyDir, readKeyFile, replaceFile } from './key-files.js';
 import { loadOrCreateAgencySigningKey } from './signing-key.js';
 
 /**
@@ -45,7 +45,7 @@ export async function prepareEnrolment(keyDir: string, agencySlug: string): Prom
 export function installClientCertificate(keyDir: string, certPem: string, caPem?: string): { notAfter: Date } {
   const pendingFile = join(keyDir, TLS_PENDING_KEY_FILE);
   if (!existsSync(pendingFile)) throw new Error('no certificate request is pending: run enrolment or renewal first');
-  const keyPem = readSecretFile(pendingFile);
+  const keyPem = readKeyFile(pendingFile);
   const cert = new X509Certificate(certPem);
   if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('the certificate is not for the pending key');
   const caFile = join(keyDir, BROKER_CA_FILE);
@@ -77,7 +77,7 @@ export function loadTlsIdentity(keyDir: string): { keyPem: string; certPem: stri
   const caFile = join(keyDir, BROKER_CA_FILE);
   if (!existsSync(certFile)) throw new Error(`no client certificate in ${keyDir}: enrol first`);
   if (!existsSync(caFile)) throw new Error(`no pinned broker CA in ${keyDir}: enrol first`);
-  const keyPem = readSecretFile(join(keyDir, TLS_KEY_FILE));
+  const keyPem = readKeyFile(join(keyDir, TLS_KEY_FILE));
   const certPem = readFileSync(certFile, 'utf8');
   if (!new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) {
     throw new Error(`${TLS_CERT_FILE} does not match ${TLS_KEY_FILE} in ${keyDir}: renew the certificate`);

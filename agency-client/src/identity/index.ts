@@ -6,21 +6,11 @@ export {
   signingKeyFromSeed,
   type AgencySigningKey,
 } from './signing-key.js';
-export {
-  sealSubmission,
-  SUBMISSION_ENVELOPE_ALG,
-  SUBMISSION_SIGNATURE_CONTEXT,
-  submissionSignedMessage,
-  type SubmissionEnvelope,
-} from './submission-envelope.js';
+export { sealSubmission } from './submission-envelope.js';
 export { mtlsAgent, tlsAgentOptions } from './tls-client.js';
 export {
-  BROKER_CA_FILE,
   installClientCertificate,
   loadTlsIdentity,
   prepareEnrolment,
-  TLS_CERT_FILE,
-  TLS_KEY_FILE,
-  TLS_PENDING_KEY_FILE,
   type EnrolmentRequest,
 } from './identity-store.js';

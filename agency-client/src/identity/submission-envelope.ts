@@ -1,25 +1,20 @@
 import { createHash } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
-import { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, type SubmissionEnvelope } from '@blindlink/protocol';
-
-export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, type SubmissionEnvelope };
+import {
+  SUBMISSION_ENVELOPE_ALG,
+  SUBMISSION_SIGNATURE_CONTEXT,
+  submissionSignedMessage,
+  type SubmissionEnvelope,
+} from '@blindlink/protocol';
 
 /**
  * Agency side of submission envelopes (wire type in @blindlink/protocol; the broker opens them in
  * broker/src/trust/submission-envelope.ts):
  * - digest: SHA-256 of the body bytes, lower-case hex;
- * - signature: detached Ed25519 over UTF-8(context) ‖ 0x00 ‖ the 32 digest bytes, base64;
+ * - signature: detached Ed25519 over submissionSignedMessage (protocol), base64;
  * - sealed: crypto_box_seal(body, broker X25519 public key), base64.
  * Sealing to the broker's key means a proxy that terminates TLS still sees only ciphertext.
  */
-
-export function submissionSignedMessage(
-  digestHex: string,
-  signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
-): Uint8Array {
-  const context = Buffer.from(signatureContext, 'utf8');
-  return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
-}
 
 /**
  * Signs and seals a submission body. `brokerSealingPublicKey` is the broker's X25519 key (raw or

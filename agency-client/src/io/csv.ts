@@ -1,4 +1,7 @@
-/** Minimal CSV field quoting for the files the client writes (RFC 4180). */
+/**
+ * CSV field quoting for the files the client writes (RFC 4180): the one implementation; fields with
+ * separators, quotes, line breaks or edge spaces are quoted.
+ */
 export function csvField(v: string): string {
   return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

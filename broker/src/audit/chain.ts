@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@blindlink/policies';
+import { canonicalJson } from '@blindlink/protocol';
 
 /**
  * The audit chain: each entry's hash covers its own fields and the previous entry's hash, so

@@ -7,9 +7,9 @@ import {
   AuditCheckpoint,
   AuditEntry,
   AuditExportHeader,
+  auditKeyId,
 } from '@blindlink/protocol';
 import { verifyCheckpoint, type SignedCheckpoint } from '../trust/checkpoint.js';
-import { brokerKeyId } from '../trust/keys.js';
 import { decodeBase64Strict } from '../trust/sodium.js';
 import { ChainVerifier, type ChainedAuditEntry } from './chain.js';
 
@@ -77,7 +77,7 @@ export class ExportVerifier {
     if (key.length !== 32)
       throw new Error(`the broker public key must be 32 bytes (Ed25519); this one is ${key.length}`);
     this.#key = key;
-    this.#keyId = brokerKeyId(key);
+    this.#keyId = auditKeyId(key);
   }
 
   #fail(seq: number | null, problem: string, line: number | null = this.#lineNo): ExportVerdict {

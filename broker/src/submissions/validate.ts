@@ -1,6 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { ProtocolError, type EncodedHeader, type EncodedRecord, type SubmissionRequest } from '@blindlink/protocol';
-import { canonicalJson } from '@blindlink/policies';
+import {
+  canonicalJson,
+  ProtocolError,
+  type EncodedHeader,
+  type EncodedRecord,
+  type SubmissionRequest,
+} from '@blindlink/protocol';
 
 export interface DecodedSubmission {
   tokens: string[];

@@ -201,7 +201,7 @@ export function issueServerCertificate(
 ): IssuedServerCertificate {
   if (hostnames.length + ips.length === 0)
     throw new Error('a server certificate needs at least one hostname or IP address');
-  const { privateKey, publicKey, privateKeyPem } = generateRsaKeyPair();
+  const { publicKey, privateKeyPem } = generateRsaKeyPair();
   const cert = newLeaf(ca, publicKey, hostnames[0] ?? ips[0]!, options.now ?? new Date(), options.validityDays ?? 365);
   cert.setExtensions(
     leafExtensions(ca, [

@@ -1,16 +1,14 @@
-import { canonicalJson } from '@blindlink/policies';
-import { brokerKeyId, verifySignature, type BrokerKeyring } from './keys.js';
+import { auditCheckpointMessage, auditKeyId } from '@blindlink/protocol';
+import { verifySignature, type BrokerKeyring } from './keys.js';
 import { decodeBase64Strict } from './sodium.js';
 
 /**
  * Signed audit checkpoints: the broker signs the hash-chain head at a sequence number, so that someone
  * holding only the broker's public key can later prove the log up to `seq` has not been rewritten
- * (rewriting the chain would need a new signature). What is signed is a context string and the
- * canonical JSON of the four fields; the context string stops a checkpoint signature being passed off
- * as any other message the same key signs.
+ * (rewriting the chain would need a new signature). What is signed (auditCheckpointMessage in
+ * @blindlink/protocol) is a context string and the canonical JSON of the four fields; the context
+ * string stops a checkpoint signature being passed off as any other message the same key signs.
  */
-
-export const CHECKPOINT_CONTEXT = 'blindlink/audit-checkpoint/v1';
 
 export interface CheckpointBody {
   seq: number;
@@ -24,13 +22,6 @@ export interface CheckpointBody {
 export interface SignedCheckpoint extends CheckpointBody {
   /** Detached Ed25519 signature, base64. */
   signature: string;
-}
-
-export function checkpointMessage(body: CheckpointBody): Uint8Array {
-  const { seq, hash, at, brokerKeyId: keyId } = body;
-  return new Uint8Array(
-    Buffer.from(`${CHECKPOINT_CONTEXT}\n${canonicalJson({ seq, hash, at, brokerKeyId: keyId })}`, 'utf8'),
-  );
 }
 
 function bodyProblem(cp: Partial<CheckpointBody>): string | null {
@@ -49,7 +40,10 @@ export function signCheckpoint(
   const body: CheckpointBody = { seq: head.seq, hash: head.hash, at: at.toISOString(), brokerKeyId: keys.keyId };
   const problem = bodyProblem(body);
   if (problem) throw new Error(`cannot sign checkpoint: ${problem}`);
-  return { ...body, signature: Buffer.from(keys.sign(checkpointMessage(body))).toString('base64') };
+  return {
+    ...body,
+    signature: Buffer.from(keys.sign(new Uint8Array(auditCheckpointMessage(body)))).toString('base64'),
+  };
 }
 
 export type CheckpointCheck = { ok: true } | { ok: false; reason: string };
@@ -72,9 +66,9 @@ export async function verifyCheckpoint(
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
-  if (cp.brokerKeyId !== brokerKeyId(pk))
-    return { ok: false, reason: `checkpoint was signed by key ${cp.brokerKeyId}, not ${brokerKeyId(pk)}` };
-  if (!(await verifySignature(pk, checkpointMessage(cp), sig)))
+  if (cp.brokerKeyId !== auditKeyId(pk))
+    return { ok: false, reason: `checkpoint was signed by key ${cp.brokerKeyId}, not ${auditKeyId(pk)}` };
+  if (!(await verifySignature(pk, new Uint8Array(auditCheckpointMessage(cp)), sig)))
     return { ok: false, reason: 'signature does not verify' };
   return { ok: true };
 }

@@ -1,7 +1,6 @@
 /** The broker's trust building blocks: CA and certificates, keys, envelopes, passwords, checkpoints. */
 export {
   CA_CERT_FILE,
-  CA_COMMON_NAME,
   CA_KEY_FILE,
   certificateFingerprint,
   certificateThumbprint,
@@ -10,8 +9,6 @@ export {
   issueClientCertificate,
   issueServerCertificate,
   loadOrCreateCa,
-  normaliseSerial,
-  randomSerialHex,
   verifyClientCertificate,
   type CertificateAuthority,
   type ClientCertificateCheck,
@@ -34,23 +31,18 @@ export {
 } from './tls-options.js';
 export {
   loadOrIssueServerCertificate,
-  SERVER_CERT_FILE,
-  SERVER_KEY_FILE,
   type ServerTlsMaterial,
 } from './server-certificate.js';
 export {
   checkEnrolmentCode,
-  ENROLMENT_CODE_BITS,
   ENROLMENT_CODE_TTL_MS,
   enrolmentCodeExpired,
   hashEnrolmentCode,
   newEnrolmentCode,
-  normaliseEnrolmentCode,
   type EnrolmentCode,
 } from './enrolment.js';
 export {
   atRestAad,
-  brokerKeyId,
   BrokerKeyring,
   DATA_KEY_FILE,
   loadOrCreateBrokerKeys,
@@ -64,7 +56,6 @@ export { checkPasswordPolicy, PASSWORD_MIN_LENGTH, type PasswordPolicyResult } f
 export {
   adminUnlock,
   DEFAULT_LOCKOUT_POLICY,
-  failureDelayMs,
   INITIAL_LOCKOUT_STATE,
   loginGate,
   nextLockoutState,
@@ -72,22 +63,17 @@ export {
   type LockoutState,
   type LoginGate,
 } from './lockout.js';
-export { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, SubmissionEnvelope } from './envelope-schema.js';
 export {
   EnvelopeError,
   openSubmission,
-  submissionSignedMessage,
   type EnvelopeProblem,
   type OpenedSubmission,
 } from './submission-envelope.js';
 export {
-  CHECKPOINT_CONTEXT,
-  checkpointMessage,
   signCheckpoint,
   verifyCheckpoint,
   type CheckpointBody,
   type CheckpointCheck,
   type SignedCheckpoint,
 } from './checkpoint.js';
-export { assertOwnerOnly } from './key-files.js';
 export { decodeBase64Strict, isStrictBase64 } from './sodium.js';

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * Secrets on disk: the key directory is owner-only (0700) and each secret file is 0600. A secret file
  * that others can read is refused rather than used, as OpenSSH does, because by then it may already
- * have leaked and the operator should know.
+ * have leaked and the operator should know. Every broker key file (CA, TLS, signing, sealing, data,
+ * JWT and pseudonym keys) is read through this module, so the rule holds for all of them.
  */
 
 export function ensureKeyDir(keyDir: string): void {
@@ -55,4 +57,12 @@ export function readOrCreateSecretBytes(
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== bytes) throw new Error(`${join(keyDir, name)} holds ${key.length} bytes; expected ${bytes}`);
   return new Uint8Array(key);
+}
+
+/**
+ * A random key of `bytes` bytes (base64 on disk), created on first use: the JWT signing key and the
+ * pseudonym master key. They live outside the database so a database dump alone cannot mint tokens.
+ */
+export function loadOrCreateKey(keyDir: string, name: string, bytes = 32): Buffer {
+  return Buffer.from(readOrCreateSecretBytes(keyDir, name, bytes, (n) => randomBytes(n)));
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
+import { auditKeyId } from '@blindlink/protocol';
 import { readOrCreateSecretBytes } from './key-files.js';
 import { decodeBase64Strict, sodiumReady, type Sodium } from './sodium.js';
 
@@ -19,11 +20,6 @@ export interface BrokerKeySeeds {
   signingSeed: Uint8Array;
   sealingSeed: Uint8Array;
   dataKey: Uint8Array;
-}
-
-/** Short, stable name of a signing public key, recorded in each checkpoint so a rotated key is visible. */
-export function brokerKeyId(signingPublicKey: Uint8Array): string {
-  return 'ed25519:' + createHash('sha256').update(signingPublicKey).digest('hex').slice(0, 16);
 }
 
 /**
@@ -64,7 +60,7 @@ export class BrokerKeyring {
     this.#dataKey = new Uint8Array(seeds.dataKey);
     this.signingPublicKey = signing.publicKey;
     this.sealingPublicKey = sealing.publicKey;
-    this.keyId = brokerKeyId(signing.publicKey);
+    this.keyId = auditKeyId(signing.publicKey); // named in each checkpoint and receipt: a rotated key shows
   }
 
   /** From explicit seeds (tests, or keys held elsewhere than files). */

@@ -1,4 +1,4 @@
-import sodium from 'libsodium-wrappers-sumo';
+import { sodiumReady, type Sodium } from './sodium.js';
 
 /**
  * Password hashing for people (admin, analyst, IG lead) with Argon2id via libsodium's
@@ -11,19 +11,14 @@ import sodium from 'libsodium-wrappers-sumo';
  * change of parameters upgrade hashes at the next login. The call is synchronous WebAssembly: it holds
  * the event loop for its duration, so login must stay rate-limited.
  *
- * The standard libsodium-wrappers build has no crypto_pwhash; the sumo build is needed here.
+ * The standard libsodium-wrappers build has no crypto_pwhash: the broker loads the sumo build (sodium.ts).
  */
 
 export const PASSWORD_OPSLIMIT_NAME = 'INTERACTIVE';
 /** Bound the work a single request can ask for; the policy allows far less than this anyway. */
 export const PASSWORD_MAX_LENGTH = 1024;
 
-async function ready(): Promise<typeof sodium> {
-  await sodium.ready;
-  return sodium;
-}
-
-const limits = (s: typeof sodium) => ({
+const limits = (s: Sodium) => ({
   ops: s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
   mem: s.crypto_pwhash_MEMLIMIT_INTERACTIVE,
 });
@@ -33,7 +28,7 @@ const prepare = (password: string) => password.normalize('NFC');
 
 export async function hashPassword(password: string): Promise<string> {
   if (password.length > PASSWORD_MAX_LENGTH) throw new Error(`password longer than ${PASSWORD_MAX_LENGTH} characters`);
-  const s = await ready();
+  const s = await sodiumReady();
   const { ops, mem } = limits(s);
   return s.crypto_pwhash_str(prepare(password), ops, mem);
 }
@@ -45,8 +40,12 @@ let dummyHash: Promise<string> | undefined;
  * the answer takes as long as for a real account and does not reveal which user names exist.
  */
 export async function verifyPassword(storedHash: string | null, password: string): Promise<boolean> {
-  const s = await ready();
-  const hash = storedHash ?? (await (dummyHash ??= hashPassword('blindlink dummy password')));
+  const s = await sodiumReady();
+  let hash = storedHash;
+  if (hash === null) {
+    dummyHash ??= hashPassword('blindlink dummy password');
+    hash = await dummyHash;
+  }
   const candidate = password.length > PASSWORD_MAX_LENGTH ? '' : prepare(password);
   let ok = false;
   try {
@@ -59,7 +58,7 @@ export async function verifyPassword(storedHash: string | null, password: string
 
 /** True if the hash was made with other parameters (or another algorithm) and should be redone at login. */
 export async function needsRehash(storedHash: string): Promise<boolean> {
-  const s = await ready();
+  const s = await sodiumReady();
   const { ops, mem } = limits(s);
   if (!storedHash.startsWith('$argon2id$')) return true;
   try {

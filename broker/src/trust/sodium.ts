@@ -1,5 +1,9 @@
-import sodium from 'libsodium-wrappers';
+import sodium from 'libsodium-wrappers-sumo';
 
+/**
+ * The broker's one libsodium build. Sumo, because password hashing needs crypto_pwhash (Argon2id),
+ * which the standard build lacks; everything else it uses is in both.
+ */
 export type Sodium = typeof sodium;
 
 /** libsodium is WebAssembly and must finish loading before the first call; later awaits are free. */

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { SUBMISSION_ENVELOPE_ALG, SUBMISSION_SIGNATURE_CONTEXT, type SubmissionEnvelope } from './envelope-schema.js';
+import {
+  SUBMISSION_ENVELOPE_ALG,
+  SUBMISSION_SIGNATURE_CONTEXT,
+  submissionSignedMessage,
+  type SubmissionEnvelope,
+} from '@blindlink/protocol';
 import { verifySignature, type BrokerKeyring } from './keys.js';
 import { decodeBase64Strict } from './sodium.js';
 
 /**
- * Broker side of submission envelopes (format in envelope-schema.ts). The broker checks that the
+ * Broker side of submission envelopes (format in @blindlink/protocol envelope.ts). The broker checks that the
  * registered agency key signed the digest, opens the sealed box, and checks the body matches the
  * digest, before anything is stored. It keeps digest and signature as evidence of what the agency sent.
  */
@@ -26,15 +31,6 @@ export interface OpenedSubmission {
   /** Keep these two for non-repudiation: with the agency's public key they prove what it sent. */
   digest: string;
   signature: string;
-}
-
-/** The exact bytes the agency signs. */
-export function submissionSignedMessage(
-  digestHex: string,
-  signatureContext: string = SUBMISSION_SIGNATURE_CONTEXT,
-): Uint8Array {
-  const context = Buffer.from(signatureContext, 'utf8');
-  return new Uint8Array(Buffer.concat([context, Buffer.from([0]), Buffer.from(digestHex, 'hex')]));
 }
 
 export async function openSubmission(

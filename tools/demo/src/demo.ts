@@ -8,7 +8,15 @@ import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { BrokerClient, BrokerError, enrol, encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
+import {
+  BrokerClient,
+  BrokerError,
+  csvLine,
+  enrol,
+  encodeCsv,
+  readEncodedFile,
+  readTokenMap,
+} from '@blindlink/agency-client';
 import { mtlsAgent } from '@blindlink/agency-client/identity';
 import { synthCommand } from '@blindlink/synth';
 import {
@@ -47,8 +55,7 @@ function readCsv(path: string): { header: string[]; rows: Row[] } {
   return { header: (text.split('\n')[0] ?? '').split(','), rows: parse(text, { columns: true, bom: true }) as Row[] };
 }
 function writeCsv(path: string, header: string[], rows: Row[]): void {
-  const q = (v = '') => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  writeFileSync(path, [header.join(','), ...rows.map((r) => header.map((h) => q(r[h])).join(','))].join('\n') + '\n');
+  writeFileSync(path, csvLine(header) + rows.map((r) => csvLine(header.map((h) => r[h] ?? ''))).join(''));
 }
 
 /** One HTTPS call as a person (analyst, IG lead): password login, then a bearer token. */
