@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { canonicalJson } from '@blindlink/protocol';
-import Type, { type Static, type TSchema } from 'typebox';
-import { Compile } from 'typebox/compile';
+import Type, { type Static } from 'typebox';
+import { type Fail, Shape } from './shape-check.js';
 import { ADDRESS_ABBREVIATIONS, NAME_VARIANT_GROUPS, type NormalisedField } from '../normalise/index.js';
 
 /**
@@ -255,9 +255,8 @@ export function hardenedBits(bits: number, hardening: readonly HardeningSpec[]):
 }
 
 /**
- * The format's shape, declared with TypeBox. `hint` (our own keyword) completes a "must be …"
- * message for its node, and `whenEmpty` is the message for an array below its minItems; the other
- * messages are made from the node's own limits. Rules that span fields (a blocking key names a
+ * The format's shape, declared with TypeBox (messages from it: shape-check.ts, where `hint` and
+ * `whenEmpty` are explained). Rules that span fields (a blocking key names a
  * declared field, salt comes first, …) are the small functions below the shapes.
  */
 const FIELD_NAME = '^[a-z][a-z0-9_]{0,63}$';
@@ -351,104 +350,6 @@ const SchemaShape = Type.Object(
   { additionalProperties: false },
 );
 
-type Fail = (path: string, msg: string) => never;
-
-/** A compiled shape whose `parse` returns the value typed, or fails naming the first bad value's path. */
-class Shape<T extends TSchema> {
-  private readonly validator;
-  constructor(readonly schema: T) {
-    this.validator = Compile(schema);
-  }
-
-  /** `prefix`: where `v` sits in the whole schema ('' for the whole). */
-  parse(v: unknown, prefix: string, fail: Fail): Static<T> {
-    if (this.validator.Check(v)) return v;
-    const [path, msg] = explain(this.schema, [...this.validator.Errors(v)], v);
-    const where = prefix + path;
-    return fail(where === '' ? '(top)' : where.replace(/^\./, ''), msg);
-  }
-}
-
-interface ShapeError {
-  keyword: string;
-  schemaPath: string;
-  instancePath: string;
-  params: object;
-}
-
-/** JSON pointer "/fields/0/filter" → ".fields[0].filter". */
-const dotted = (pointer: string): string =>
-  pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
-    .join('');
-
-const at = (v: unknown, pointer: string): unknown =>
-  pointer
-    .split('/')
-    .slice(1)
-    .reduce<unknown>(
-      (o, s) => (o as Record<string, unknown> | undefined)?.[s.replace(/~1/g, '/').replace(/~0/g, '~')],
-      v,
-    );
-
-const TYPE_WORDS: Record<string, string> = {
-  integer: 'an integer',
-  number: 'a number',
-  string: 'a string',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'an array',
-  null: 'null',
-};
-
-/**
- * The most telling of TypeBox's errors (the deepest; "schema is false" and "anyOf" only repeat
- * another) as [path, message], with the message made from the failing node's limits or hint.
- */
-function explain(schema: TSchema, errors: ShapeError[], value: unknown): [string, string] {
-  const useful = errors.filter((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf');
-  // Deepest first; at equal depth a type mismatch (often a union's other branch) comes last.
-  const rank = (x: ShapeError): number => 2 * x.instancePath.split('/').length + (x.keyword === 'type' ? 0 : 1);
-  const e = useful.reduce((a, b) => (rank(b) > rank(a) ? b : a));
-  // The node the error is about, and the hint of the nearest node for the same value (a union's).
-  let node = schema as Record<string, unknown>;
-  let hint = node.hint as string | undefined;
-  for (const seg of e.schemaPath.split('/').slice(1)) {
-    if (seg === 'properties' || seg === 'items') hint = undefined;
-    node = (node as Record<string, Record<string, unknown>>)[seg] ?? {};
-    if (typeof node.hint === 'string') hint = node.hint;
-  }
-  const v = at(value, e.instancePath);
-  const path = dotted(e.instancePath);
-  switch (e.keyword) {
-    case 'required': {
-      const missing = (e.params as { requiredProperties: string[] }).requiredProperties;
-      return [`${path}.${missing[0]}`, 'is required'];
-    }
-    case 'additionalProperties': {
-      const extra = (e.params as { additionalProperties: string[] }).additionalProperties;
-      const allowed = Object.keys((node.properties as object | undefined) ?? {});
-      const names = extra.map((k) => JSON.stringify(k)).join(', ');
-      return [path, `unknown propert${extra.length > 1 ? 'ies' : 'y'} ${names} (allowed: ${allowed.join(', ')})`];
-    }
-    case 'enum':
-      return [path, `must be one of ${(node.enum as string[]).join(', ')}`];
-    case 'multipleOf':
-      return [path, `must be a multiple of ${node.multipleOf} (is ${v})`];
-    case 'maxItems':
-      return [path, `must have at most ${node.maxItems} entries`];
-    case 'minItems':
-      return [path, (node.whenEmpty as string | undefined) ?? `must have at least ${node.minItems} entries`];
-    case 'minimum':
-    case 'maximum':
-      if (hint === undefined) return [path, `must be from ${node.minimum} to ${node.maximum} (is ${v})`];
-  }
-  return [path, `must be ${hint ?? TYPE_WORDS[String(node.type)] ?? 'valid'}`];
-}
-
 const SCHEMA = new Shape(SchemaShape);
 const STEP_SHAPES = {
   salt: new Shape(SaltShape),
@@ -463,7 +364,7 @@ const STEP_SHAPES = {
  */
 export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingSchema {
   const fail: Fail = (path, msg) => {
-    throw new SchemaError(`${source}: ${path}: ${msg}`);
+    throw new SchemaError(`${source}: ${path === '' ? '(top)' : path.replace(/^\./, '')}: ${msg}`);
   };
   checkFormat(json, fail);
   const o = SCHEMA.parse(json, '', fail);
