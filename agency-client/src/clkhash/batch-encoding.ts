@@ -1,11 +1,11 @@
 /**
- * Batch encoding of rows to base64 CLKs, in one thread or spread over worker threads.
- * Batches are submitted in input order and their results awaited in the same order, so the
- * output order never depends on which worker finishes first.
+ * Batch encoding of rows to base64 CLKs, in one thread or on the encoding worker pool
+ * (encode/worker-pool.ts). Batches are submitted in input order and their results awaited in the
+ * same order, so the output order never depends on which worker finishes first.
  */
-import { Worker } from 'node:worker_threads';
 import { parseClkSchema } from './schema.js';
 import { ClkEncoder, type ClkEncoderOptions, type RowIssue } from './encoder.js';
+import { type BatchPool, inThreadPool, workerPool } from '../encode/worker-pool.js';
 
 export interface BatchResult {
   /** Base64 CLK per row; null where the row was rejected. */
@@ -14,10 +14,7 @@ export interface BatchResult {
   issues: [number, RowIssue][];
 }
 
-export interface BatchEncoder {
-  encode(rows: string[][]): Promise<BatchResult>;
-  close(): Promise<void>;
-}
+export type BatchEncoder = BatchPool<string[][], BatchResult>;
 
 export interface EncoderSetup {
   /** The schema as decoded JSON (workers re-parse it: compiled regexes cannot be cloned). */
@@ -43,57 +40,18 @@ export function encodeBatchWith(encoder: ClkEncoder, rows: string[][]): BatchRes
   return { clks, issues };
 }
 
-export function inThreadEncoder(setup: EncoderSetup): BatchEncoder {
+/** A fresh encoder (and caches) for `setup`, as a function of a batch: what each thread runs. */
+export function batchEncoderFor(setup: EncoderSetup): (rows: string[][]) => BatchResult {
   const encoder = ClkEncoder.fromSecret(parseClkSchema(setup.schemaJson), setup.secret, setup.options);
-  return {
-    encode: (rows) => Promise.resolve(encodeBatchWith(encoder, rows)),
-    close: () => Promise.resolve(),
-  };
+  return (rows) => encodeBatchWith(encoder, rows);
 }
 
-interface Pending {
-  resolve(r: BatchResult): void;
-  reject(e: Error): void;
+export function inThreadEncoder(setup: EncoderSetup): BatchEncoder {
+  return inThreadPool(batchEncoderFor(setup));
 }
 
 /** Round-robin over `count` worker threads, each with its own encoder and caches. */
 export function workerPoolEncoder(setup: EncoderSetup, count: number): BatchEncoder {
-  const workerUrl = new URL('./encode-worker.js', import.meta.url);
-  const workers: Worker[] = [];
-  const pending = new Map<number, Pending>();
-  let nextId = 0;
-  let failure: Error | undefined;
-  const failAll = (e: Error): void => {
-    failure ??= e;
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  };
-  for (let i = 0; i < count; i++) {
-    const w = new Worker(workerUrl, {
-      workerData: { schemaJson: setup.schemaJson, secret: setup.secret, options: setup.options ?? {} },
-    });
-    w.on('message', (msg: { id: number; result: BatchResult }) => {
-      const p = pending.get(msg.id);
-      pending.delete(msg.id);
-      p?.resolve(msg.result);
-    });
-    w.on('error', failAll);
-    w.on('exit', (code) => {
-      if (code !== 0) failAll(new Error(`encoding worker exited with code ${code}`));
-    });
-    workers.push(w);
-  }
-  return {
-    encode(rows) {
-      if (failure !== undefined) return Promise.reject(failure);
-      const id = nextId++;
-      return new Promise<BatchResult>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        workers[id % workers.length]!.postMessage({ id, rows });
-      });
-    },
-    async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
-  };
+  const data: EncoderSetup = { schemaJson: setup.schemaJson, secret: setup.secret, options: setup.options ?? {} };
+  return workerPool(new URL('./encode-worker.js', import.meta.url), data, count);
 }

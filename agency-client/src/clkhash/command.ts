@@ -14,11 +14,17 @@ import { createWriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { parseClkSchema } from './schema.js';
+import { type ClkSchema, parseClkSchema } from './schema.js';
 import { readSecretFile } from '../identity/key-files.js';
 import { describeIssue, type RowIssue } from './encoder.js';
 import { readCsvRecords } from './csv-rows.js';
-import { inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchResult } from './batch-encoding.js';
+import {
+  inThreadEncoder,
+  workerPoolEncoder,
+  type BatchEncoder,
+  type BatchResult,
+  type EncoderSetup,
+} from './batch-encoding.js';
 
 export interface EncodeClkhashOptions {
   schema: string;
@@ -52,15 +58,7 @@ export async function encodeClkhashCommand(
   io: EncodeClkhashIo,
 ): Promise<EncodeClkhashSummary> {
   const started = process.hrtime.bigint();
-  let schemaJson: unknown;
-  try {
-    schemaJson = JSON.parse(await readFile(opts.schema, 'utf8'));
-  } catch (e) {
-    throw new Error(`cannot read clkhash schema ${opts.schema}: ${(e as Error).message}`);
-  }
-  const schema = parseClkSchema(schemaJson, io.warn);
-  const secret = await readSecretFile(opts.secretFile);
-  const setup = { schemaJson, secret, options: opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize } };
+  const { schema, setup } = await loadSetup(opts, io);
   const workers = opts.workers ?? 1;
   const encoder: BatchEncoder = workers > 1 ? workerPoolEncoder(setup, workers) : inThreadEncoder(setup);
 
@@ -151,6 +149,23 @@ export async function encodeClkhashCommand(
     );
   }
   return { rows, encoded, rejected, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** The schema file read and checked, and the setup every encoding thread builds its encoder from. */
+async function loadSetup(
+  opts: EncodeClkhashOptions,
+  io: EncodeClkhashIo,
+): Promise<{ schema: ClkSchema; setup: EncoderSetup }> {
+  let schemaJson: unknown;
+  try {
+    schemaJson = JSON.parse(await readFile(opts.schema, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read clkhash schema ${opts.schema}: ${(e as Error).message}`);
+  }
+  const schema = parseClkSchema(schemaJson, io.warn);
+  const secret = await readSecretFile(opts.secretFile);
+  const options = opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize };
+  return { schema, setup: { schemaJson, secret, options } };
 }
 
 function checkHeader(header: string[], identifiers: string[], warn: (line: string) => void): void {

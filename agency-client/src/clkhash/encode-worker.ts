@@ -1,12 +1,5 @@
-/** Worker thread body for workerPoolEncoder: builds its own encoder, then encodes batches. */
-import { parentPort, workerData } from 'node:worker_threads';
-import { parseClkSchema } from './schema.js';
-import { ClkEncoder, type ClkEncoderOptions } from './encoder.js';
-import { encodeBatchWith } from './batch-encoding.js';
+/** Worker module of workerPoolEncoder: one encoder (and caches) per thread, then one call per batch. */
+import { workerData } from 'node:worker_threads';
+import { batchEncoderFor, type EncoderSetup } from './batch-encoding.js';
 
-const data = workerData as { schemaJson: unknown; secret: Uint8Array; options: ClkEncoderOptions };
-const encoder = ClkEncoder.fromSecret(parseClkSchema(data.schemaJson), data.secret, data.options);
-
-parentPort?.on('message', (msg: { id: number; rows: string[][] }) => {
-  parentPort?.postMessage({ id: msg.id, result: encodeBatchWith(encoder, msg.rows) });
-});
+export default batchEncoderFor(workerData as EncoderSetup);

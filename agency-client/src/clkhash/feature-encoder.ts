@@ -13,7 +13,7 @@ import type { HashedFeature } from './schema.js';
 import type { FeatureKeys } from './keys.js';
 import { prepareValue } from './values.js';
 import { baseBitsPerToken, hasSurrogate, tokenize, tokensWithExtraBit, TokenError } from './tokens.js';
-import { BoundedCache } from './bounded-cache.js';
+import { ValueCache } from '../encode/value-cache.js';
 import { TokenTable } from './token-table.js';
 import { ValueStore } from './value-store.js';
 import { BlakeTokenHasher, DoubleTokenHasher, type TokenHasher } from './token-hashing.js';
@@ -35,7 +35,7 @@ export class FeatureEncoder {
   private readonly hasher: TokenHasher;
   /** Fast-path tokens: ((index + 1) << 16 if positional) | code unit (n = 1) or c1 << 8 | c2 (n = 2). */
   private readonly keyedTokens: TokenTable;
-  private readonly namedTokens: BoundedCache<Int32Array>;
+  private readonly namedTokens: ValueCache<Int32Array>;
   private readonly tokens: string[] = [];
   /** Filter words of the value being encoded; all zero between values. */
   private readonly words: Int32Array;
@@ -56,7 +56,7 @@ export class FeatureEncoder {
         ? new BlakeTokenHasher(keys.key1, hashL, feature.encoding)
         : new DoubleTokenHasher(keys.key1, keys.key2, hashL, feature.encoding, feature.hash.preventSingularity);
     this.keyedTokens = new TokenTable(cacheSize);
-    this.namedTokens = new BoundedCache(cacheSize);
+    this.namedTokens = new ValueCache(cacheSize);
     const c = feature.comparison;
     this.fastN = c.type === 'ngram' && c.n <= 2 ? c.n : 0;
     this.positional = c.type === 'ngram' && c.positional;

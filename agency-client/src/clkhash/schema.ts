@@ -6,6 +6,8 @@
  *   schema, is ignored by clkhash. We do the same and warn, so the CLKs stay identical.
  * - A feature with an `ignored` key is ignored whatever its value (clkhash tests key presence).
  */
+import Type, { type Static } from 'typebox';
+import { type Fail, Shape } from '../encode/shape-check.js';
 import { compilePythonPattern } from './pattern.js';
 import { compileStrptime, type StrptimeParser } from './strptime.js';
 
@@ -85,179 +87,217 @@ export class ClkSchemaError extends Error {
   }
 }
 
-type Obj = Record<string, unknown>;
+/**
+ * The schema's shape, declared with TypeBox (messages: encode/shape-check.ts). As lenient as
+ * clkhash's own reader where it is (unknown properties at the top, in clkConfig, kdf, a feature,
+ * a comparison and missingValue are ignored) and strict where it is (hashing, strategy, format).
+ * Parts whose shape depends on a `type` are checked once the type is known.
+ */
+const safeInt = (minimum: number) => Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER });
+const optionalText = Type.Optional(Type.String());
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const RootShape = Type.Object({
+  clkConfig: Type.Object({
+    l: safeInt(1),
+    xor_folds: Type.Optional(safeInt(0)),
+    kdf: Type.Object({
+      type: Type.Literal('HKDF', { hint: '"HKDF" (the only key derivation supported)' }),
+      hash: Type.Optional(Type.Enum(['SHA256', 'SHA512'])),
+      salt: optionalText,
+      info: optionalText,
+      keySize: Type.Optional(safeInt(1)),
+    }),
+  }),
+  features: Type.Array(Type.Object({ identifier: Type.String() }), {
+    minItems: 1,
+    whenEmpty: 'expected at least one feature',
+  }),
+});
 
-function obj(v: unknown, path: string): Obj {
-  if (!isObj(v)) throw new ClkSchemaError(path, 'expected an object');
-  return v;
-}
+const HashingShape = Type.Object(
+  {
+    comparison: Type.Object({ type: Type.Enum(['ngram', 'exact', 'numeric']) }),
+    strategy: Type.Object({}),
+    hash: Type.Optional(
+      Type.Object({
+        type: Type.Enum(['blakeHash', 'doubleHash']),
+        prevent_singularity: Type.Optional(Type.Boolean()),
+      }),
+    ),
+    missingValue: Type.Optional(Type.Object({ sentinel: Type.String(), replaceWith: optionalText })),
+  },
+  { additionalProperties: false },
+);
 
-function int(v: unknown, path: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ClkSchemaError(path, 'expected an integer');
-  if (v < min) throw new ClkSchemaError(path, `must be at least ${min}, got ${v}`);
-  return v;
-}
+const NGRAM = new Shape(Type.Object({ n: safeInt(1), positional: Type.Optional(Type.Boolean()) }));
+const NUMERIC = new Shape(
+  Type.Object({
+    thresholdDistance: Type.Number({ exclusiveMinimum: 0, hint: 'a number > 0' }),
+    resolution: safeInt(1),
+    // clkhash reads the snake_case key here (unlike the rest of the schema).
+    fractional_precision: Type.Optional(safeInt(0)),
+  }),
+);
+const BITS_PER_TOKEN = new Shape(Type.Object({ bitsPerToken: safeInt(1) }, { additionalProperties: false }));
+const BITS_PER_FEATURE = new Shape(Type.Object({ bitsPerFeature: safeInt(1) }, { additionalProperties: false }));
 
-function str(v: unknown, path: string): string {
-  if (typeof v !== 'string') throw new ClkSchemaError(path, 'expected a string');
-  return v;
-}
+const FORMAT_TYPE = new Shape(Type.Object({ type: Type.Enum(['string', 'integer', 'date', 'enum']) }));
+const ENCODING = Type.Optional(Type.Enum(['ascii', 'utf-8', 'utf-16', 'utf-32']));
+const strict = { additionalProperties: false } as const;
+const FORMATS = {
+  pattern: new Shape(
+    Type.Object(
+      { type: Type.Literal('string'), encoding: ENCODING, pattern: Type.String(), description: optionalText },
+      strict,
+    ),
+  ),
+  string: new Shape(
+    Type.Object(
+      {
+        type: Type.Literal('string'),
+        encoding: ENCODING,
+        case: Type.Optional(Type.Enum(['upper', 'lower', 'mixed'])),
+        minLength: Type.Optional(safeInt(0)),
+        maxLength: Type.Optional(safeInt(1)),
+        description: optionalText,
+      },
+      strict,
+    ),
+  ),
+  integer: new Shape(
+    Type.Object(
+      {
+        type: Type.Literal('integer'),
+        minimum: Type.Optional(safeInt(Number.MIN_SAFE_INTEGER)),
+        maximum: Type.Optional(safeInt(Number.MIN_SAFE_INTEGER)),
+        description: optionalText,
+      },
+      strict,
+    ),
+  ),
+  date: new Shape(
+    Type.Object({ type: Type.Literal('date'), format: Type.String(), description: optionalText }, strict),
+  ),
+  enum: new Shape(
+    Type.Object({ type: Type.Literal('enum'), values: Type.Array(Type.String()), description: optionalText }, strict),
+  ),
+};
 
-function onlyKeys(o: Obj, allowed: readonly string[], path: string): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k))
-      throw new ClkSchemaError(`${path}.${k}`, `unknown property (allowed: ${allowed.join(', ')})`);
-  }
-}
+const ROOT = new Shape(RootShape);
+const HASHING = new Shape(HashingShape);
+
+const fail: Fail = (path, problem) => {
+  throw new ClkSchemaError(path, problem);
+};
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function base64Bytes(v: unknown, path: string): Uint8Array {
-  const s = str(v, path).replace(/\s+/g, '');
+function base64Bytes(v: string, path: string): Uint8Array {
+  const s = v.replace(/\s+/g, '');
   if (!BASE64.test(s) || s.length % 4 !== 0) throw new ClkSchemaError(path, 'expected standard padded base64');
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
 
-function parseKdf(v: unknown, path: string): KdfConfig {
-  const o = obj(v, path);
-  if (o.type !== 'HKDF')
-    throw new ClkSchemaError(`${path}.type`, `only "HKDF" is supported, got ${JSON.stringify(o.type)}`);
-  const hash = o.hash ?? 'SHA256';
-  if (hash !== 'SHA256' && hash !== 'SHA512') throw new ClkSchemaError(`${path}.hash`, 'must be "SHA256" or "SHA512"');
-  const kdf: KdfConfig = {
-    type: 'HKDF',
-    hash,
-    keySize: o.keySize === undefined ? 64 : int(o.keySize, `${path}.keySize`, 1),
-  };
+function parseKdf(o: Static<typeof RootShape>['clkConfig']['kdf'], path: string): KdfConfig {
+  const kdf: KdfConfig = { type: 'HKDF', hash: o.hash ?? 'SHA256', keySize: o.keySize ?? 64 };
   if (o.salt !== undefined) kdf.salt = base64Bytes(o.salt, `${path}.salt`);
   if (o.info !== undefined) kdf.info = base64Bytes(o.info, `${path}.info`);
   return kdf;
 }
 
-function parseComparison(v: unknown, path: string): Comparison {
-  const o = obj(v, path);
-  switch (o.type) {
+function parseComparison(v: Static<typeof HashingShape>['comparison'], path: string): Comparison {
+  switch (v.type) {
     case 'ngram': {
-      if (o.positional !== undefined && typeof o.positional !== 'boolean')
-        throw new ClkSchemaError(`${path}.positional`, 'expected a boolean');
-      return { type: 'ngram', n: int(o.n, `${path}.n`, 1), positional: o.positional === true };
+      const o = NGRAM.parse(v, path, fail);
+      return { type: 'ngram', n: o.n, positional: o.positional === true };
     }
     case 'exact':
       return { type: 'exact' };
     case 'numeric': {
-      const td = o.thresholdDistance;
-      if (typeof td !== 'number' || !Number.isFinite(td) || !(td > 0))
+      const o = NUMERIC.parse(v, path, fail);
+      if (!Number.isFinite(o.thresholdDistance))
         throw new ClkSchemaError(`${path}.thresholdDistance`, 'expected a number > 0');
-      const resolution = int(o.resolution, `${path}.resolution`, 1);
-      // clkhash reads the snake_case key here (unlike the rest of the schema).
-      const fp =
-        o.fractional_precision === undefined ? 0 : int(o.fractional_precision, `${path}.fractional_precision`, 0);
-      if (Math.round(td * 10 ** fp) === 0)
+      const fp = o.fractional_precision ?? 0;
+      if (Math.round(o.thresholdDistance * 10 ** fp) === 0)
         throw new ClkSchemaError(path, 'not enough fractional_precision to encode thresholdDistance');
-      return { type: 'numeric', thresholdDistance: td, resolution, fractionalPrecision: fp };
+      return {
+        type: 'numeric',
+        thresholdDistance: o.thresholdDistance,
+        resolution: o.resolution,
+        fractionalPrecision: fp,
+      };
     }
-    default:
-      throw new ClkSchemaError(`${path}.type`, `expected "ngram", "exact" or "numeric", got ${JSON.stringify(o.type)}`);
   }
 }
 
-function parseStrategy(v: unknown, path: string): Strategy {
-  const o = obj(v, path);
+function parseStrategy(o: object, path: string): Strategy {
   const hasT = 'bitsPerToken' in o,
     hasF = 'bitsPerFeature' in o;
   if (hasT === hasF) throw new ClkSchemaError(path, 'expected exactly one of bitsPerToken or bitsPerFeature');
-  onlyKeys(o, hasT ? ['bitsPerToken'] : ['bitsPerFeature'], path);
   return hasT
-    ? { type: 'bitsPerToken', bitsPerToken: int(o.bitsPerToken, `${path}.bitsPerToken`, 1) }
-    : { type: 'bitsPerFeature', bitsPerFeature: int(o.bitsPerFeature, `${path}.bitsPerFeature`, 1) };
+    ? { type: 'bitsPerToken', bitsPerToken: BITS_PER_TOKEN.parse(o, path, fail).bitsPerToken }
+    : { type: 'bitsPerFeature', bitsPerFeature: BITS_PER_FEATURE.parse(o, path, fail).bitsPerFeature };
 }
 
-function parseHash(v: unknown, path: string): HashFunction {
-  if (v === undefined) return { type: 'blakeHash' };
-  const o = obj(v, path);
+function parseHash(o: Static<typeof HashingShape>['hash'], path: string): HashFunction {
+  if (o === undefined) return { type: 'blakeHash' };
   const ps = o.prevent_singularity;
-  if (ps !== undefined && typeof ps !== 'boolean')
-    throw new ClkSchemaError(`${path}.prevent_singularity`, 'expected a boolean');
-  if (o.type === 'blakeHash') {
-    if (ps !== undefined) throw new ClkSchemaError(`${path}.prevent_singularity`, 'only allowed with doubleHash');
-    return { type: 'blakeHash' };
-  }
   if (o.type === 'doubleHash') return { type: 'doubleHash', preventSingularity: ps === true };
-  throw new ClkSchemaError(`${path}.type`, `expected "blakeHash" or "doubleHash", got ${JSON.stringify(o.type)}`);
+  if (ps !== undefined) throw new ClkSchemaError(`${path}.prevent_singularity`, 'only allowed with doubleHash');
+  return { type: 'blakeHash' };
 }
 
 function parseFormat(v: unknown, path: string): { format: FeatureFormat; encoding: TextEncoding } {
-  const o = obj(v, path);
-  const description = o.description;
-  if (description !== undefined) str(description, `${path}.description`);
-  switch (o.type) {
+  const type = FORMAT_TYPE.parse(v, path, fail).type;
+  switch (type) {
     case 'string': {
-      let encoding: TextEncoding = 'utf-8';
-      if (o.encoding !== undefined) {
-        if (o.encoding !== 'ascii' && o.encoding !== 'utf-8' && o.encoding !== 'utf-16' && o.encoding !== 'utf-32') {
-          throw new ClkSchemaError(`${path}.encoding`, 'must be one of "ascii", "utf-8", "utf-16", "utf-32"');
-        }
-        encoding = o.encoding;
-      }
-      if (o.pattern !== undefined) {
-        onlyKeys(o, ['type', 'encoding', 'pattern', 'description'], path);
-        const source = str(o.pattern, `${path}.pattern`);
+      if ((v as { pattern?: unknown }).pattern !== undefined) {
+        const o = FORMATS.pattern.parse(v, path, fail);
         let regex: RegExp;
         try {
-          regex = compilePythonPattern(source);
+          regex = compilePythonPattern(o.pattern);
         } catch (e) {
           throw new ClkSchemaError(`${path}.pattern`, `not a usable regular expression (${(e as Error).message})`);
         }
-        return { format: { type: 'string', pattern: { source, regex }, case: 'mixed' }, encoding };
+        const format: FeatureFormat = { type: 'string', pattern: { source: o.pattern, regex }, case: 'mixed' };
+        return { format, encoding: o.encoding ?? 'utf-8' };
       }
-      onlyKeys(o, ['type', 'encoding', 'case', 'minLength', 'maxLength', 'description'], path);
-      const c = o.case ?? 'mixed';
-      if (c !== 'upper' && c !== 'lower' && c !== 'mixed')
-        throw new ClkSchemaError(`${path}.case`, 'must be "upper", "lower" or "mixed"');
-      const f: FeatureFormat = { type: 'string', case: c };
-      if (o.minLength !== undefined) f.minLength = int(o.minLength, `${path}.minLength`, 0);
-      if (o.maxLength !== undefined) f.maxLength = int(o.maxLength, `${path}.maxLength`, 1);
-      return { format: f, encoding };
+      const o = FORMATS.string.parse(v, path, fail);
+      const f: FeatureFormat = { type: 'string', case: o.case ?? 'mixed' };
+      if (o.minLength !== undefined) f.minLength = o.minLength;
+      if (o.maxLength !== undefined) f.maxLength = o.maxLength;
+      return { format: f, encoding: o.encoding ?? 'utf-8' };
     }
     case 'integer': {
-      onlyKeys(o, ['type', 'minimum', 'maximum', 'description'], path);
+      const o = FORMATS.integer.parse(v, path, fail);
       const f: FeatureFormat = { type: 'integer' };
-      if (o.minimum !== undefined) f.minimum = BigInt(int(o.minimum, `${path}.minimum`, Number.MIN_SAFE_INTEGER));
-      if (o.maximum !== undefined) f.maximum = BigInt(int(o.maximum, `${path}.maximum`, Number.MIN_SAFE_INTEGER));
+      if (o.minimum !== undefined) f.minimum = BigInt(o.minimum);
+      if (o.maximum !== undefined) f.maximum = BigInt(o.maximum);
       return { format: f, encoding: 'utf-8' };
     }
     case 'date': {
-      onlyKeys(o, ['type', 'format', 'description'], path);
-      const format = str(o.format, `${path}.format`);
+      const o = FORMATS.date.parse(v, path, fail);
       let parser: StrptimeParser;
       try {
-        parser = compileStrptime(format);
+        parser = compileStrptime(o.format);
       } catch (e) {
         throw new ClkSchemaError(`${path}.format`, (e as Error).message);
       }
-      return { format: { type: 'date', format, parser }, encoding: 'utf-8' };
+      return { format: { type: 'date', format: o.format, parser }, encoding: 'utf-8' };
     }
     case 'enum': {
-      onlyKeys(o, ['type', 'values', 'description'], path);
-      if (!Array.isArray(o.values)) throw new ClkSchemaError(`${path}.values`, 'expected an array of strings');
-      const values = o.values.map((x, i) => str(x, `${path}.values[${i}]`));
-      return { format: { type: 'enum', values: new Set(values) }, encoding: 'utf-8' };
+      const o = FORMATS.enum.parse(v, path, fail);
+      return { format: { type: 'enum', values: new Set(o.values) }, encoding: 'utf-8' };
     }
-    default:
-      throw new ClkSchemaError(
-        `${path}.type`,
-        `expected "string", "integer", "date" or "enum", got ${JSON.stringify(o.type)}`,
-      );
   }
 }
 
-function parseFeature(v: unknown, path: string, warn: (line: string) => void): Feature {
-  const o = obj(v, path);
-  const identifier = str(o.identifier, `${path}.identifier`);
+function parseFeature(
+  o: { identifier: string } & Record<string, unknown>,
+  path: string,
+  warn: (line: string) => void,
+): Feature {
+  const identifier = o.identifier;
   if ('ignored' in o) {
     if (o.ignored !== true) {
       warn(
@@ -267,8 +307,7 @@ function parseFeature(v: unknown, path: string, warn: (line: string) => void): F
     return { identifier, ignored: true };
   }
   const { format, encoding } = parseFormat(o.format, `${path}.format`);
-  const h = obj(o.hashing, `${path}.hashing`);
-  onlyKeys(h, ['comparison', 'strategy', 'hash', 'missingValue'], `${path}.hashing`);
+  const h = HASHING.parse(o.hashing, `${path}.hashing`, fail);
   const feature: HashedFeature = {
     identifier,
     ignored: false,
@@ -279,11 +318,8 @@ function parseFeature(v: unknown, path: string, warn: (line: string) => void): F
     hash: parseHash(h.hash, `${path}.hashing.hash`),
   };
   if (h.missingValue !== undefined) {
-    const mv = obj(h.missingValue, `${path}.hashing.missingValue`);
-    const sentinel = str(mv.sentinel, `${path}.hashing.missingValue.sentinel`);
-    const replaceWith =
-      mv.replaceWith === undefined ? sentinel : str(mv.replaceWith, `${path}.hashing.missingValue.replaceWith`);
-    feature.missingValue = { sentinel, replaceWith };
+    const { sentinel, replaceWith } = h.missingValue;
+    feature.missingValue = { sentinel, replaceWith: replaceWith ?? sentinel };
   }
   return feature;
 }
@@ -293,16 +329,18 @@ function parseFeature(v: unknown, path: string, warn: (line: string) => void): F
  * Throws ClkSchemaError naming the offending path. `warn` receives non-fatal notices.
  */
 export function parseClkSchema(json: unknown, warn: (line: string) => void = () => {}): ClkSchema {
-  const root = obj(json, '$');
-  if (root.version !== 3) {
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ClkSchemaError('$', 'expected an object');
+  if ((json as { version?: unknown }).version !== 3) {
     throw new ClkSchemaError(
       '$.version',
-      `only linkage schema version 3 is supported, got ${JSON.stringify(root.version)}`,
+      `only linkage schema version 3 is supported, got ${JSON.stringify((json as { version?: unknown }).version)}`,
     );
   }
-  const cfg = obj(root.clkConfig, '$.clkConfig');
-  const l = int(cfg.l, '$.clkConfig.l', 1);
-  const xorFolds = cfg.xor_folds === undefined ? 0 : int(cfg.xor_folds, '$.clkConfig.xor_folds', 0);
+  const root = ROOT.parse(json, '$', fail);
+  const cfg = root.clkConfig;
+  const l = cfg.l;
+  const xorFolds = cfg.xor_folds ?? 0;
   if ('xorFolds' in cfg) {
     warn(
       `clkhash schema: clkConfig.xorFolds (${JSON.stringify(cfg.xorFolds)}) is ignored, as clkhash 0.18.3 ignores it; ` +
@@ -310,9 +348,7 @@ export function parseClkSchema(json: unknown, warn: (line: string) => void = () 
     );
   }
   const kdf = parseKdf(cfg.kdf, '$.clkConfig.kdf');
-  if (!Array.isArray(root.features)) throw new ClkSchemaError('$.features', 'expected an array');
   const features = root.features.map((f, i) => parseFeature(f, `$.features[${i}]`, warn));
-  if (features.length === 0) throw new ClkSchemaError('$.features', 'expected at least one feature');
   const hashL = l * 2 ** xorFolds;
   if (!Number.isSafeInteger(hashL) || hashL > 2 ** 31)
     throw new ClkSchemaError('$.clkConfig', 'l * 2^xor_folds is too large');

@@ -1,11 +1,6 @@
-/** Worker thread body for workerPoolEncoder: builds its own encoder and caches, then encodes batches. */
-import { parentPort, workerData } from 'node:worker_threads';
-import { RecordEncoder, type RecordEncoderSetup } from './record-encoder.js';
-import { encodeBatchWith } from './batch-encoding.js';
+/** Worker module of workerPoolEncoder: one encoder (and caches) per thread, then one call per batch. */
+import { workerData } from 'node:worker_threads';
+import { batchEncoderFor } from './batch-encoding.js';
+import type { RecordEncoderSetup } from './record-encoder.js';
 
-const setup = workerData as RecordEncoderSetup;
-const encoder = new RecordEncoder(setup);
-
-parentPort?.on('message', (msg: { id: number; rows: string[][] }) => {
-  parentPort?.postMessage({ id: msg.id, result: encodeBatchWith(encoder, setup.idColumn, msg.rows) });
-});
+export default batchEncoderFor(workerData as RecordEncoderSetup);

@@ -41,7 +41,6 @@ export interface RecordEncoderSetup {
   cacheSize?: number;
 }
 
-/** An encoded record as a JSON line (no newline), or the rejection reason. */
 /** An encoded line (with any invalid fields that were left out), or why the row was refused. */
 export type RowResult = { line: string; leftOut?: string[] } | { reason: string };
 
@@ -354,6 +353,8 @@ export class RecordEncoder {
   private readonly blockDigest = new Uint8Array(this.blockWords.buffer, 0, 16);
   private blockBuf = new Uint8Array(256);
   private readonly seen: string[] = [];
+  /** Invalid fields left out of the row being encoded (with invalidAsMissing). */
+  private leftOut: string[] | undefined;
   private readonly noise: FlipNoise;
 
   constructor(setup: RecordEncoderSetup) {
@@ -415,17 +416,43 @@ export class RecordEncoder {
     if (row.length !== this.width)
       return { reason: `malformed CSV: row has ${row.length} columns but the header has ${this.width}` };
     if ((row[this.idColumn] ?? '').trim() === '') return { reason: `${this.idName}: empty record id` };
+    const refused = this.normaliseFields(row);
+    if (refused !== null) return { reason: refused };
+    const leftOut = this.leftOut;
 
+    this.encodeFields(row, this.saltOf());
+    const line = this.line;
+    line.reset();
+    line.bytes(TOKEN_OPEN);
+    line.ascii(token);
+    line.bytes(CLK_OPEN);
+    line.base64(this.clkHardener.apply(this.clk));
+    if (this.fieldsJson.length > 0) {
+      line.bytes(FIELDS_OPEN);
+      line.append(this.fieldsJson);
+      line.byte(0x7d); // '}'
+    } else line.byte(0x22);
+    this.appendBlocks(line);
+    const text = this.closeLine(line, row);
+    return leftOut ? { line: text, leftOut } : { line: text };
+  }
+
+  /**
+   * Each field's entry for this row into `entries` (null: missing or left out). The reason the row
+   * is refused, or null; invalid fields left out (with --on-invalid missing) are in `leftOut`.
+   */
+  private normaliseFields(row: readonly string[]): string | null {
     const results = this.entries;
     let any = false;
-    let leftOut: string[] | undefined;
+    this.leftOut = undefined;
     for (let i = 0; i < this.fields.length; i++) {
       const f = this.fields[i]!;
       const n = f.entry(row[f.column] ?? '');
       results[i] = null;
       if (n.reason !== null) {
-        if (!this.invalidAsMissing) return { reason: `${f.spec.name}: ${n.reason}` };
-        (leftOut ??= []).push(`${f.spec.name}: ${n.reason}`);
+        if (!this.invalidAsMissing) return `${f.spec.name}: ${n.reason}`;
+        this.leftOut ??= [];
+        this.leftOut.push(`${f.spec.name}: ${n.reason}`);
         continue;
       }
       if (n.ok !== null) {
@@ -433,14 +460,19 @@ export class RecordEncoder {
         any = true;
       }
     }
-    if (!any) return { reason: 'every identifier is empty' };
+    return any ? null : 'every identifier is empty';
+  }
 
-    let salt = this.saltFromAbsent ? MISSING_SALT : '';
-    if (this.salt) {
-      const src = results[this.salt.index];
-      salt = src ? (this.salt.field.derived(src, this.salt.slot)[0] ?? MISSING_SALT) : MISSING_SALT;
-    }
+  /** The row's salt: the source field's value ('' unsalted, MISSING_SALT when the source is empty). */
+  private saltOf(): string {
+    if (!this.salt) return this.saltFromAbsent ? MISSING_SALT : '';
+    const src = this.entries[this.salt.index];
+    return src ? (this.salt.field.derived(src, this.salt.slot)[0] ?? MISSING_SALT) : MISSING_SALT;
+  }
 
+  /** ORs every field into the CLK words and writes the hardened field filters into `fieldsJson`. */
+  private encodeFields(row: readonly string[], salt: string): void {
+    const results = this.entries;
     const clkWords = this.clkWords;
     for (let w = 0; w < clkWords.length; w++) clkWords[w] = 0;
     const fieldsJson = this.fieldsJson;
@@ -464,19 +496,11 @@ export class RecordEncoder {
         fieldsJson.byte(0x22); // '"'
       }
     }
+  }
 
-    const line = this.line;
-    line.reset();
-    line.bytes(TOKEN_OPEN);
-    line.ascii(token);
-    line.bytes(CLK_OPEN);
-    line.base64(this.clkHardener.apply(this.clk));
-    if (fieldsJson.length > 0) {
-      line.bytes(FIELDS_OPEN);
-      line.append(fieldsJson);
-      line.byte(0x7d); // '}'
-    } else line.byte(0x22);
-
+  /** The row's blocking tokens: every key's value combinations (at most 16 per key, 64 in all), deduplicated. */
+  private appendBlocks(line: LineWriter): void {
+    const results = this.entries;
     const seen = this.seen;
     seen.length = 0;
     for (const k of this.blockKeys) {
@@ -503,19 +527,18 @@ export class RecordEncoder {
       line.byte(0x22);
     }
     if (seen.length > 0) line.byte(0x5d); // ']'
+  }
 
+  /** Appends the non-identifying attributes (if any) and the closing brace; the line as text. */
+  private closeLine(line: LineWriter, row: readonly string[]): string {
     let attributesJson = '';
     for (const a of this.attributes) {
       const v = (row[a.column] ?? '').trim();
       if (v !== '') attributesJson += `${attributesJson === '' ? '' : ','}"${a.name}":${JSON.stringify(v)}`;
     }
-    let text: string;
-    if (attributesJson !== '') text = `${line.text()},"attributes":{${attributesJson}}}`;
-    else {
-      line.byte(0x7d);
-      text = line.text();
-    }
-    return leftOut ? { line: text, leftOut } : { line: text };
+    if (attributesJson !== '') return `${line.text()},"attributes":{${attributesJson}}}`;
+    line.byte(0x7d);
+    return line.text();
   }
 
   private blockToken(msg: string, cache: ValueCache<string>): string {

@@ -11,6 +11,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { canonicalJson } from '@blindlink/protocol';
+import Type, { type Static } from 'typebox';
+import { type Fail, Shape } from './shape-check.js';
 import { ADDRESS_ABBREVIATIONS, NAME_VARIANT_GROUPS, type NormalisedField } from '../normalise/index.js';
 
 /**
@@ -242,113 +244,6 @@ const TOKEN_KINDS_FOR: Readonly<Record<TokenSpec['kind'], readonly NormalisedFie
   exact: 'any',
 };
 
-/** Position of the value being checked, for error messages: "fields[2].filter.bits". */
-class Checker {
-  constructor(private readonly source: string) {}
-
-  fail(path: string, msg: string): never {
-    throw new SchemaError(`${this.source}: ${path}: ${msg}`);
-  }
-
-  object(v: unknown, path: string, allowed: readonly string[]): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object');
-    const o = v as Record<string, unknown>;
-    const extra = Object.keys(o).filter((k) => !allowed.includes(k));
-    if (extra.length > 0)
-      this.fail(
-        path,
-        `unknown propert${extra.length > 1 ? 'ies' : 'y'} ${extra.map((k) => JSON.stringify(k)).join(', ')} (allowed: ${allowed.join(', ')})`,
-      );
-    return o;
-  }
-
-  int(v: unknown, path: string, min: number, max: number, multipleOf = 1): number {
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(path, 'must be an integer');
-    if (v < min || v > max) this.fail(path, `must be from ${min} to ${max} (is ${v})`);
-    if (v % multipleOf !== 0) this.fail(path, `must be a multiple of ${multipleOf} (is ${v})`);
-    return v;
-  }
-
-  bool(v: unknown, path: string, dflt: boolean): boolean {
-    if (v === undefined) return dflt;
-    if (typeof v !== 'boolean') this.fail(path, 'must be true or false');
-    return v;
-  }
-
-  str(v: unknown, path: string, pattern: RegExp, hint: string): string {
-    if (typeof v !== 'string' || !pattern.test(v)) this.fail(path, `must be ${hint}`);
-    return v;
-  }
-
-  oneOf<T extends string>(v: unknown, path: string, options: readonly T[]): T {
-    if (typeof v !== 'string' || !(options as readonly string[]).includes(v))
-      this.fail(path, `must be one of ${options.join(', ')}`);
-    return v as T;
-  }
-
-  array(v: unknown, path: string, max: number): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, 'must be an array');
-    if (v.length > max) this.fail(path, `must have at most ${max} entries`);
-    return v;
-  }
-}
-
-const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-const KEY_NAME = /^[a-z0-9][a-z0-9+._-]{0,63}$/;
-
-function parseTokens(c: Checker, v: unknown, path: string, normaliser: NormalisedField): TokenSpec {
-  const o = c.object(v, path, ['kind', 'q', 'parts', 'variants']);
-  const kind = c.oneOf(o.kind, `${path}.kind`, Object.keys(TOKEN_KINDS_FOR) as TokenSpec['kind'][]);
-  const fits = TOKEN_KINDS_FOR[kind];
-  if (fits !== 'any' && !fits.includes(normaliser))
-    c.fail(`${path}.kind`, `"${kind}" tokens need the ${fits.join(' or ')} normaliser, not ${normaliser}`);
-  const noExtra = (keys: string[]): void => {
-    for (const k of keys) if (o[k] !== undefined) c.fail(`${path}.${k}`, `is not used by "${kind}" tokens`);
-  };
-  switch (kind) {
-    case 'name':
-      return {
-        kind,
-        q: c.int(o.q ?? 2, `${path}.q`, 1, 4),
-        parts: c.bool(o.parts, `${path}.parts`, true),
-        variants: c.bool(o.variants, `${path}.variants`, true),
-      };
-    case 'postcode':
-    case 'address':
-    case 'qgrams':
-      noExtra(['parts', 'variants']);
-      return { kind, q: c.int(o.q ?? 2, `${path}.q`, 1, 4) };
-    case 'date':
-    case 'exact':
-      noExtra(['q', 'parts', 'variants']);
-      return { kind };
-  }
-}
-
-function parseKeyPart(
-  c: Checker,
-  v: unknown,
-  path: string,
-  fields: Map<string, FieldSpec>,
-  withAlternatives: boolean,
-): KeyPart {
-  const o = c.object(v, path, withAlternatives ? ['field', 'transform', 'alternatives'] : ['field', 'transform']);
-  const field = c.str(o.field, `${path}.field`, FIELD_NAME, 'a field name');
-  const spec = fields.get(field);
-  if (!spec) c.fail(`${path}.field`, `names "${field}", which is not among the schema's fields`);
-  const transform = c.oneOf(o.transform ?? 'value', `${path}.transform`, TRANSFORMS);
-  if (!TRANSFORMS_FOR[spec.normaliser].includes(transform)) {
-    c.fail(
-      `${path}.transform`,
-      `"${transform}" does not apply to a ${spec.normaliser} field (use ${TRANSFORMS_FOR[spec.normaliser].join(', ')})`,
-    );
-  }
-  const alternatives = c.bool(o.alternatives, `${path}.alternatives`, false);
-  if (alternatives && spec.normaliser !== 'given_name' && spec.normaliser !== 'surname')
-    c.fail(`${path}.alternatives`, 'only name fields have alternatives (parts and variants)');
-  return { field, transform, alternatives };
-}
-
 /** Bits after the hardening steps: balancing doubles, folding halves. */
 export function hardenedBits(bits: number, hardening: readonly HardeningSpec[]): number {
   let n = bits;
@@ -360,173 +255,270 @@ export function hardenedBits(bits: number, hardening: readonly HardeningSpec[]):
 }
 
 /**
+ * The format's shape, declared with TypeBox (messages from it: shape-check.ts, where `hint` and
+ * `whenEmpty` are explained). Rules that span fields (a blocking key names a
+ * declared field, salt comes first, …) are the small functions below the shapes.
+ */
+const FIELD_NAME = '^[a-z][a-z0-9_]{0,63}$';
+const int = (minimum: number, maximum: number, multipleOf?: number) =>
+  Type.Integer({ minimum, maximum, ...(multipleOf ? { multipleOf } : {}) });
+const FieldRef = Type.String({ pattern: FIELD_NAME, hint: 'a field name' });
+const FieldList = Type.Array(FieldRef, { maxItems: 32 });
+const TransformShape = Type.Enum([...TRANSFORMS]);
+
+const TokensShape = Type.Object(
+  {
+    kind: Type.Enum(Object.keys(TOKEN_KINDS_FOR) as TokenSpec['kind'][]),
+    q: Type.Optional(int(1, 4)),
+    parts: Type.Optional(Type.Boolean()),
+    variants: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const FilterShape = Type.Object({ bits: int(16, 8192, 16), bitsPerToken: int(1, 64) }, { additionalProperties: false });
+
+const FieldShape = Type.Object(
+  {
+    name: Type.String({
+      pattern: FIELD_NAME,
+      hint: 'a field name: lower case letter first, then letters, digits or _ (at most 64)',
+    }),
+    normaliser: Type.Optional(Type.Enum([...NORMALISERS])),
+    tokens: TokensShape,
+    clkBitsPerToken: int(0, 64),
+    filter: Type.Optional(
+      Type.Union([Type.Null(), FilterShape], { hint: 'null or an object with bits and bitsPerToken' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const KeyPartShape = Type.Object(
+  { field: FieldRef, transform: Type.Optional(TransformShape), alternatives: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+const BlockingKeyShape = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9][a-z0-9+._-]{0,63}$',
+      hint: 'a lower-case key name (letters, digits, + . _ -), at most 64 characters',
+    }),
+    parts: Type.Array(KeyPartShape, { minItems: 1, maxItems: 4, whenEmpty: 'must list at least one part' }),
+  },
+  { additionalProperties: false },
+);
+
+const HARDENING_STEPS = ['salt', 'balance', 'xor-fold', 'flip'] as const;
+
+/** Each step's own shape, checked once the step is known (the allowed properties depend on it). */
+const SaltShape = Type.Object(
+  {
+    step: Type.Literal('salt'),
+    from: Type.Object({ field: FieldRef, transform: Type.Optional(TransformShape) }, { additionalProperties: false }),
+    fields: FieldList,
+  },
+  { additionalProperties: false },
+);
+const FlipShape = Type.Object(
+  {
+    step: Type.Literal('flip'),
+    probability: Type.Number({ exclusiveMinimum: 0, maximum: 0.45, hint: 'a number above 0 and at most 0.45' }),
+    fields: FieldList,
+  },
+  { additionalProperties: false },
+);
+const PlainStepShape = Type.Object({ step: Type.Enum(['balance', 'xor-fold']) }, { additionalProperties: false });
+
+const SchemaShape = Type.Object(
+  {
+    $comment: Type.Optional(Type.Unknown()),
+    format: Type.Literal(SCHEMA_FORMAT),
+    formatVersion: Type.Literal(SCHEMA_FORMAT_VERSION),
+    id: Type.String({
+      pattern: '^[a-z0-9][a-z0-9._-]{0,127}$',
+      hint: 'a lower-case name (letters, digits, . _ -), at most 128 characters',
+    }),
+    version: int(1, 1_000_000),
+    description: Type.Optional(Type.String({ pattern: '^[^\\n]{0,500}$', hint: 'one line of at most 500 characters' })),
+    clkBits: int(64, 8192, 16),
+    fields: Type.Array(FieldShape, { minItems: 1, maxItems: 32, whenEmpty: 'must list at least one field' }),
+    blockingKeys: Type.Optional(Type.Array(BlockingKeyShape, { maxItems: 16 })),
+    hardening: Type.Optional(Type.Array(Type.Object({ step: Type.Enum([...HARDENING_STEPS]) }), { maxItems: 8 })),
+  },
+  { additionalProperties: false },
+);
+
+const SCHEMA = new Shape(SchemaShape);
+const STEP_SHAPES = {
+  salt: new Shape(SaltShape),
+  flip: new Shape(FlipShape),
+  balance: new Shape(PlainStepShape),
+  'xor-fold': new Shape(PlainStepShape),
+};
+
+/**
  * Checks decoded JSON against the schema format and returns it with defaults filled in. Errors name
  * `source` and the JSON path of the offending value.
  */
 export function parseEncodingSchema(json: unknown, source = 'schema'): EncodingSchema {
-  const c = new Checker(source);
-  const o = c.object(json, '(top)', [
-    '$comment',
-    'format',
-    'formatVersion',
-    'id',
-    'version',
-    'description',
-    'clkBits',
-    'fields',
-    'blockingKeys',
-    'hardening',
-  ]);
-  if (o.format !== SCHEMA_FORMAT)
-    c.fail(
-      'format',
-      `must be "${SCHEMA_FORMAT}" (is ${JSON.stringify(o.format)}): is this a clkhash schema? use --format clkhash for those`,
-    );
-  if (o.formatVersion !== SCHEMA_FORMAT_VERSION)
-    c.fail(
-      'formatVersion',
-      `must be ${SCHEMA_FORMAT_VERSION}; this client reads format version ${SCHEMA_FORMAT_VERSION} only`,
-    );
-  const id = c.str(
-    o.id,
-    'id',
-    /^[a-z0-9][a-z0-9._-]{0,127}$/,
-    'a lower-case name (letters, digits, . _ -), at most 128 characters',
-  );
-  const version = c.int(o.version, 'version', 1, 1_000_000);
-  const description =
-    o.description === undefined
-      ? undefined
-      : c.str(o.description, 'description', /^[^\n]{0,500}$/, 'one line of at most 500 characters');
-  const clkBits = c.int(o.clkBits, 'clkBits', 64, 8192, 16);
-
-  const fields: FieldSpec[] = [];
-  const byName = new Map<string, FieldSpec>();
-  const rawFields = c.array(o.fields, 'fields', 32);
-  if (rawFields.length === 0) c.fail('fields', 'must list at least one field');
-  rawFields.forEach((fv, i) => {
-    const p = `fields[${i}]`;
-    const f = c.object(fv, p, ['name', 'normaliser', 'tokens', 'clkBitsPerToken', 'filter']);
-    const name = c.str(
-      f.name,
-      `${p}.name`,
-      FIELD_NAME,
-      'a field name: lower case letter first, then letters, digits or _ (at most 64)',
-    );
-    if (byName.has(name)) c.fail(`${p}.name`, `"${name}" is listed twice`);
-    const normaliser = c.oneOf(f.normaliser ?? name, `${p}.normaliser`, NORMALISERS);
-    const tokens = parseTokens(c, f.tokens, `${p}.tokens`, normaliser);
-    const clkBitsPerToken = c.int(f.clkBitsPerToken, `${p}.clkBitsPerToken`, 0, 64);
-    let filter: FieldSpec['filter'] = null;
-    if (f.filter !== null && f.filter !== undefined) {
-      const fo = c.object(f.filter, `${p}.filter`, ['bits', 'bitsPerToken']);
-      filter = {
-        bits: c.int(fo.bits, `${p}.filter.bits`, 16, 8192, 16),
-        bitsPerToken: c.int(fo.bitsPerToken, `${p}.filter.bitsPerToken`, 1, 64),
-      };
-    }
-    if (clkBitsPerToken === 0 && filter === null) c.fail(p, 'encodes nothing: give it clkBitsPerToken > 0 or a filter');
-    const spec: FieldSpec = { name, normaliser, tokens, clkBitsPerToken, filter };
-    fields.push(spec);
-    byName.set(name, spec);
-  });
-
-  const blockingKeys: BlockingKeySpec[] = [];
-  c.array(o.blockingKeys ?? [], 'blockingKeys', 16).forEach((bv, i) => {
-    const p = `blockingKeys[${i}]`;
-    const b = c.object(bv, p, ['name', 'parts']);
-    const name = c.str(
-      b.name,
-      `${p}.name`,
-      KEY_NAME,
-      'a lower-case key name (letters, digits, + . _ -), at most 64 characters',
-    );
-    if (blockingKeys.some((k) => k.name === name)) c.fail(`${p}.name`, `"${name}" is listed twice`);
-    const parts = c
-      .array(b.parts, `${p}.parts`, 4)
-      .map((pv, j) => parseKeyPart(c, pv, `${p}.parts[${j}]`, byName, true));
-    if (parts.length === 0) c.fail(`${p}.parts`, 'must list at least one part');
-    blockingKeys.push({ name, parts });
-  });
-
-  const hardening: HardeningSpec[] = [];
-  c.array(o.hardening ?? [], 'hardening', 8).forEach((hv, i) => {
-    const p = `hardening[${i}]`;
-    const step = c.oneOf(c.object(hv, p, ['step', 'from', 'fields', 'probability']).step, `${p}.step`, [
-      'salt',
-      'balance',
-      'xor-fold',
-      'flip',
-    ] as const);
-    const h = c.object(
-      hv,
-      p,
-      step === 'salt' ? ['step', 'from', 'fields'] : step === 'flip' ? ['step', 'probability', 'fields'] : ['step'],
-    );
-    const fieldList = (): string[] => {
-      const names = c.array(h.fields, `${p}.fields`, 32).map((fv, j) => {
-        const name = c.str(fv, `${p}.fields[${j}]`, FIELD_NAME, 'a field name');
-        if (!byName.has(name)) c.fail(`${p}.fields[${j}]`, `names "${name}", which is not among the schema's fields`);
-        return name;
-      });
-      if (names.length === 0) c.fail(`${p}.fields`, `must list at least one field to ${step}`);
-      return names;
-    };
-    if (step === 'salt') {
-      if (i !== 0)
-        c.fail(p, 'salt must be the first hardening step: it acts when tokens are hashed, before the others');
-      const from = parseKeyPart(c, h.from, `${p}.from`, byName, false);
-      const salted = fieldList();
-      salted.forEach(
-        (name, j) =>
-          name === from.field &&
-          c.fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`),
-      );
-      hardening.push({ step, from: { field: from.field, transform: from.transform }, fields: salted });
-    } else if (step === 'flip') {
-      if (i !== c.array(o.hardening, 'hardening', 8).length - 1)
-        c.fail(p, 'flip must be the last hardening step: it adds noise to the finished filter');
-      const probability = h.probability;
-      if (typeof probability !== 'number' || !(probability > 0 && probability <= 0.45))
-        c.fail(`${p}.probability`, 'must be a number above 0 and at most 0.45');
-      const flipped = fieldList();
-      flipped.forEach(
-        (name, j) =>
-          byName.get(name)!.filter === null && c.fail(`${p}.fields[${j}]`, `"${name}" has no field filter to flip`),
-      );
-      hardening.push({ step, probability: probability as number, fields: flipped });
-    } else {
-      if (hardening.some((s) => s.step === step)) c.fail(p, `"${step}" is listed twice`);
-      hardening.push({ step });
-    }
-  });
-
-  // Every filter must still be whole bytes (and within the protocol's limits) after hardening.
-  const check = (bits: number, path: string): void => {
-    let n = bits;
-    for (const h of hardening) {
-      if (h.step === 'balance') n *= 2;
-      if (h.step === 'xor-fold') {
-        if (n % 16 !== 0) c.fail(path, `${n} bits cannot be folded into whole bytes`);
-        n /= 2;
-      }
-    }
-    if (n < 8 || n > 8192) c.fail(path, `is ${n} bits after hardening; it must be 8 to 8192`);
+  const fail: Fail = (path, msg) => {
+    throw new SchemaError(`${source}: ${path === '' ? '(top)' : path.replace(/^\./, '')}: ${msg}`);
   };
-  check(clkBits, 'clkBits');
-  fields.forEach((f, i) => f.filter && check(f.filter.bits, `fields[${i}].filter.bits`));
-
+  checkFormat(json, fail);
+  const o = SCHEMA.parse(json, '', fail);
+  const fields = o.fields.map((f, i) => fieldSpec(f, `fields[${i}]`, fail));
+  for (const [i, f] of fields.entries())
+    if (fields.findIndex((g) => g.name === f.name) < i) fail(`fields[${i}].name`, `"${f.name}" is listed twice`);
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const blockingKeys = (o.blockingKeys ?? []).map((b, i) => {
+    const p = `blockingKeys[${i}]`;
+    if (o.blockingKeys!.findIndex((k) => k.name === b.name) < i) fail(`${p}.name`, `"${b.name}" is listed twice`);
+    return { name: b.name, parts: b.parts.map((part, j) => keyPart(part, `${p}.parts[${j}]`, byName, fail)) };
+  });
+  const hardening = hardeningSteps(o.hardening ?? [], byName, fail);
+  checkHardenedSize(o.clkBits, 'clkBits', hardening, fail);
+  for (const [i, f] of fields.entries())
+    if (f.filter) checkHardenedSize(f.filter.bits, `fields[${i}].filter.bits`, hardening, fail);
   return {
     format: SCHEMA_FORMAT,
     formatVersion: SCHEMA_FORMAT_VERSION,
-    id,
-    version,
-    ...(description !== undefined ? { description } : {}),
-    clkBits,
+    id: o.id,
+    version: o.version,
+    ...(o.description !== undefined ? { description: o.description } : {}),
+    clkBits: o.clkBits,
     fields,
     blockingKeys,
     hardening,
   };
+}
+
+/** Format and version first, with a hint: the likeliest wrong file is a clkhash schema. */
+function checkFormat(json: unknown, fail: Fail): void {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('(top)', 'must be an object');
+  const { format, formatVersion } = json as { format?: unknown; formatVersion?: unknown };
+  if (format !== SCHEMA_FORMAT)
+    fail(
+      'format',
+      `must be "${SCHEMA_FORMAT}" (is ${JSON.stringify(format)}): is this a clkhash schema? use --format clkhash for those`,
+    );
+  if (formatVersion !== SCHEMA_FORMAT_VERSION)
+    fail(
+      'formatVersion',
+      `must be ${SCHEMA_FORMAT_VERSION}; this client reads format version ${SCHEMA_FORMAT_VERSION} only`,
+    );
+}
+
+function fieldSpec(f: Static<typeof FieldShape>, p: string, fail: Fail): FieldSpec {
+  const normaliser = f.normaliser ?? (f.name as NormalisedField);
+  if (!NORMALISERS.includes(normaliser)) fail(`${p}.normaliser`, `must be one of ${NORMALISERS.join(', ')}`);
+  const filter = f.filter ? { bits: f.filter.bits, bitsPerToken: f.filter.bitsPerToken } : null;
+  if (f.clkBitsPerToken === 0 && filter === null) fail(p, 'encodes nothing: give it clkBitsPerToken > 0 or a filter');
+  return {
+    name: f.name,
+    normaliser,
+    tokens: tokenSpec(f.tokens, `${p}.tokens`, normaliser, fail),
+    clkBitsPerToken: f.clkBitsPerToken,
+    filter,
+  };
+}
+
+/** The token kind must suit the normaliser, and only its own options may be given. */
+function tokenSpec(t: Static<typeof TokensShape>, path: string, normaliser: NormalisedField, fail: Fail): TokenSpec {
+  const fits = TOKEN_KINDS_FOR[t.kind];
+  if (fits !== 'any' && !fits.includes(normaliser))
+    fail(`${path}.kind`, `"${t.kind}" tokens need the ${fits.join(' or ')} normaliser, not ${normaliser}`);
+  const unused = (keys: ('q' | 'parts' | 'variants')[]): void => {
+    for (const k of keys) if (t[k] !== undefined) fail(`${path}.${k}`, `is not used by "${t.kind}" tokens`);
+  };
+  switch (t.kind) {
+    case 'name':
+      return { kind: t.kind, q: t.q ?? 2, parts: t.parts ?? true, variants: t.variants ?? true };
+    case 'postcode':
+    case 'address':
+    case 'qgrams':
+      unused(['parts', 'variants']);
+      return { kind: t.kind, q: t.q ?? 2 };
+    case 'date':
+    case 'exact':
+      unused(['q', 'parts', 'variants']);
+      return { kind: t.kind };
+  }
+}
+
+/** A blocking-key part or a salt's source: a declared field and a transform its normaliser supports. */
+function keyPart(
+  part: { field: string; transform?: Transform; alternatives?: boolean },
+  path: string,
+  fields: Map<string, FieldSpec>,
+  fail: Fail,
+): KeyPart {
+  const spec = fields.get(part.field);
+  if (!spec) return fail(`${path}.field`, `names "${part.field}", which is not among the schema's fields`);
+  const transform = part.transform ?? 'value';
+  const usable = TRANSFORMS_FOR[spec.normaliser];
+  if (!usable.includes(transform))
+    fail(`${path}.transform`, `"${transform}" does not apply to a ${spec.normaliser} field (use ${usable.join(', ')})`);
+  const alternatives = part.alternatives ?? false;
+  if (alternatives && spec.normaliser !== 'given_name' && spec.normaliser !== 'surname')
+    fail(`${path}.alternatives`, 'only name fields have alternatives (parts and variants)');
+  return { field: part.field, transform, alternatives };
+}
+
+/** Each step against its own shape, then the order rules: salt first, flip last, others once. */
+function hardeningSteps(
+  raw: readonly { step: (typeof HARDENING_STEPS)[number] }[],
+  fields: Map<string, FieldSpec>,
+  fail: Fail,
+): HardeningSpec[] {
+  const steps: HardeningSpec[] = [];
+  raw.forEach((hv, i) => {
+    const p = `hardening[${i}]`;
+    if (hv.step === 'salt') {
+      const h = STEP_SHAPES.salt.parse(hv, p, fail);
+      if (i !== 0) fail(p, 'salt must be the first hardening step: it acts when tokens are hashed, before the others');
+      const from = keyPart(h.from, `${p}.from`, fields, fail);
+      const salted = fieldList(h.fields, p, 'salt', fields, fail);
+      for (const [j, name] of salted.entries())
+        if (name === from.field)
+          fail(`${p}.fields[${j}]`, `"${name}" is the salt's own source: salting it with itself adds nothing`);
+      steps.push({ step: 'salt', from: { field: from.field, transform: from.transform }, fields: salted });
+    } else if (hv.step === 'flip') {
+      const h = STEP_SHAPES.flip.parse(hv, p, fail);
+      if (i !== raw.length - 1) fail(p, 'flip must be the last hardening step: it adds noise to the finished filter');
+      const flipped = fieldList(h.fields, p, 'flip', fields, fail);
+      for (const [j, name] of flipped.entries())
+        if (fields.get(name)!.filter === null) fail(`${p}.fields[${j}]`, `"${name}" has no field filter to flip`);
+      steps.push({ step: 'flip', probability: h.probability, fields: flipped });
+    } else {
+      const { step } = STEP_SHAPES[hv.step].parse(hv, p, fail);
+      if (steps.some((s) => s.step === step)) fail(p, `"${step}" is listed twice`);
+      steps.push({ step });
+    }
+  });
+  return steps;
+}
+
+/** The fields a salt or flip step applies to: at least one, each declared. */
+function fieldList(names: string[], p: string, step: string, fields: Map<string, FieldSpec>, fail: Fail): string[] {
+  for (const [j, name] of names.entries())
+    if (!fields.has(name)) fail(`${p}.fields[${j}]`, `names "${name}", which is not among the schema's fields`);
+  if (names.length === 0) fail(`${p}.fields`, `must list at least one field to ${step}`);
+  return names;
+}
+
+/** Every filter must still be whole bytes (and within the protocol's limits) after hardening. */
+function checkHardenedSize(bits: number, path: string, hardening: readonly HardeningSpec[], fail: Fail): void {
+  let n = bits;
+  for (const h of hardening) {
+    if (h.step === 'balance') n *= 2;
+    if (h.step === 'xor-fold') {
+      if (n % 16 !== 0) fail(path, `${n} bits cannot be folded into whole bytes`);
+      n /= 2;
+    }
+  }
+  if (n < 8 || n > 8192) fail(path, `is ${n} bits after hardening; it must be 8 to 8192`);
 }
 
 /** A built-in schema by name, or a schema file in our format. */

@@ -10,6 +10,9 @@
  * lookups and an insert that evicted useful entries. After each window of lookups with almost no
  * hits, lookups and inserts are skipped for a longer stretch, then measured again. What is cached
  * never changes a result, only how fast it comes.
+ *
+ * Both encoders use it: blindlink's per-field value, position and token caches, and the clkhash
+ * encoder's string-token cache (which was a FIFO Map of its own).
  */
 const WINDOW = 4096;
 /** Fewer hits than 1 in this many lookups in a window: stand aside. */
