@@ -4,10 +4,10 @@ export {
   formatSummary,
   InputError,
   type EncodeOptions,
+  type ProgressInfo,
   type EncodeSummary,
   type RejectedRow,
 } from './command.js';
-export { stderrProgress, type ProgressInfo, type ProgressSink } from './progress.js';
 export {
   BUILT_IN_SCHEMAS,
   effectiveSchema,
