@@ -9,7 +9,7 @@ export { storePolicy, policyInForce, approvePolicy, listPolicies } from './polic
 export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
-export { main as brokerCli } from './cli.js';
+export { main as brokerCli } from './cli/index.js';
 export { link, recordKey, type EngineSource, type EngineResult } from './linkage/engine.js';
 export { debiasedDice } from './linkage/scoring/field-dice.js';
 export {

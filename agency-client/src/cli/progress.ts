@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
  * Counts only: never a value from the data.
  */
 export interface Progress {
-  /** `value` of `total` done; `detail` is the counts shown after the bar; `now` shows it at once. */
+  /** `value` of `total` done; `detail`: the counts after the bar; `now`: shown without waiting for the interval. */
   update(value: number, detail: string, now?: boolean): void;
   /** A line that must stay (a retry): printed above the bar, or as it is. */
   log(line: string): void;
@@ -37,9 +37,9 @@ export function progress(opts: ProgressOptions): Progress {
   if (stream.isTTY === true) {
     let bar: cliProgress.SingleBar | undefined;
     return {
-      update(value, detail, now = false) {
+      update(value, detail) {
         if (!bar) {
-          if (seconds() < 1 && !now) return;
+          if (seconds() < 1) return;
           bar = new cliProgress.SingleBar({
             stream,
             format: `${opts.label} [{bar}] ${eta ? '{percentage}% ' : ''}{detail}${eta ? '{left}' : ''}`,
@@ -72,7 +72,7 @@ export function progress(opts: ProgressOptions): Progress {
   return {
     update(value, detail, force = false) {
       const now = seconds();
-      if (!force && (now < 1 || now - last < every)) return;
+      if (now < 1 || (!force && now - last < every)) return;
       const pct = opts.total > 0 ? Math.min(100, (100 * value) / opts.total) : 0;
       const left = value > 0 && value < opts.total ? now * (opts.total / value - 1) : Number.NaN;
       const share = eta ? `${pct.toFixed(0)}% ` : '';
