@@ -95,6 +95,8 @@ export interface EncodeSummary {
 const MAX_LISTED_REJECTS = 100;
 
 async function write(stream: WriteStream, chunk: string): Promise<void> {
+  // A stream that failed to open (a missing --out folder) never drains: fail instead of waiting forever.
+  if (stream.errored) throw stream.errored;
   if (chunk !== '' && !stream.write(chunk)) await once(stream, 'drain');
 }
 
