@@ -44,9 +44,11 @@ export function progress(opts: ProgressOptions): Progress {
             stream,
             format: `${opts.label} [{bar}] ${eta ? '{percentage}% ' : ''}{detail}${eta ? '{left}' : ''}`,
             barsize: 30,
-            hideCursor: true,
             clearOnComplete: true,
-            gracefulExit: true,
+            // No signal handlers of its own (they would keep Ctrl-C from ending the command), so the
+            // cursor is left visible: nothing to restore after an interrupt.
+            hideCursor: false,
+            gracefulExit: false,
           });
           bar.start(opts.total, 0, { detail: '', left: '' });
         }
