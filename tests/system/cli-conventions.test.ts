@@ -12,6 +12,9 @@ import { AGENCY_BIN, BROKER_BIN, ROOT, run, startBrokerProcess } from '../helper
 const HEADER = 'record_id,given_name,surname,dob,sex,postcode\n';
 const ROW = 'A1,Ann,Smith,01/02/1990,F,M1 1AE\n';
 const SECRET = 'a shared linkage secret that only agencies hold\n';
+// Many short CLI processes, each a cold Node start (and two PGlite starts): slow on a loaded machine.
+t.setTimeout(900_000);
+
 const version = (pkg: string) =>
   (JSON.parse(readFileSync(join(ROOT, pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
