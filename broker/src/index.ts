@@ -9,7 +9,7 @@ export { storePolicy, policyInForce, approvePolicy, listPolicies } from './gover
 export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
-export { main as brokerCli } from './cli.js';
+export { main as brokerCli } from './cli/index.js';
 export { link } from './linkage/engine.js';
 export { recordKey } from './linkage/record-key.js';
 export type { EngineSource, EngineResult } from './linkage/types.js';

@@ -136,6 +136,7 @@ export const ReleaseRule = Type.Union([
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
+export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
 
 export const Recipient = Type.Object(
   { agency: Slug, releases: Type.Array(ReleaseRule, { minItems: 1 }) },

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import { parseDocument } from 'yaml';
 import { canonicalJson } from '@blindlink/protocol';
-import { PolicyDocument } from './format.js';
+import {
+  AggregateRule,
+  DiscrepancyRule,
+  FamilyCriteriaRule,
+  MembershipRule,
+  PolicyDocument,
+  PseudonymRule,
+  RELEASE_FORMS,
+  type ReleaseForm,
+} from './format.js';
 
 export interface PolicyProblem {
   /** JSON pointer into the document, '' for the whole document. */
@@ -13,7 +22,12 @@ export interface PolicyProblem {
 export class PolicyInvalidError extends Error {
   readonly problems: PolicyProblem[];
   constructor(source: string, problems: PolicyProblem[]) {
-    super(`${source}: invalid policy:\n` + problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n'));
+    // One problem is one line; several are listed one to a line under the file's name.
+    super(
+      problems.length === 1
+        ? `${source}: invalid policy: ${problems[0]!.path || '/'}: ${problems[0]!.message}`
+        : `${source}: invalid policy:\n` + problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n'),
+    );
     this.name = 'PolicyInvalidError';
     this.problems = problems;
   }
@@ -26,6 +40,67 @@ export interface LoadedPolicy {
 }
 
 const check = Compile(PolicyDocument);
+
+/** Each release form's own schema: a rule is checked against the form it names, not the whole union. */
+const RULE_CHECKS: Record<ReleaseForm, ReturnType<typeof Compile>> = {
+  membership: Compile(MembershipRule),
+  pseudonym: Compile(PseudonymRule),
+  'family-criteria': Compile(FamilyCriteriaRule),
+  aggregate: Compile(AggregateRule),
+  discrepancy: Compile(DiscrepancyRule),
+};
+
+type SchemaError = { instancePath: string; message: string; params: unknown };
+
+/** An enumeration's error names the values it allows, so the fix is in the message. */
+function describeSchemaError(e: SchemaError, prefix = ''): PolicyProblem {
+  const allowed = (e.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+  // additionalProperties: false reports the extra key as "schema is false": say what that means.
+  const message = e.message === 'schema is false' ? 'not a field of this object (a typing mistake?)' : e.message;
+  return { path: prefix + e.instancePath, message: allowed ? `${message}: ${allowed.join(', ')}` : message };
+}
+
+/**
+ * Schema problems, each once. A release rule is a union of forms, and the union's errors (every
+ * form's complaints at once) never say the one thing that matters: so each rule is checked against
+ * the form it names, and a form that is no form is one line listing the forms.
+ */
+function schemaProblems(raw: unknown): PolicyProblem[] {
+  const ruleProblems: PolicyProblem[] = [];
+  const rulePaths: string[] = [];
+  const recipients = (raw as { recipients?: unknown } | null)?.recipients;
+  (Array.isArray(recipients) ? recipients : []).forEach((r, i) => {
+    const releases = (r as { releases?: unknown } | null)?.releases;
+    (Array.isArray(releases) ? releases : []).forEach((rule: unknown, j) => {
+      if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) return;
+      const at = `/recipients/${i}/releases/${j}`;
+      rulePaths.push(at);
+      const form = (rule as { form?: unknown }).form;
+      const ruleCheck = typeof form === 'string' ? RULE_CHECKS[form as ReleaseForm] : undefined;
+      if (!ruleCheck) {
+        const what = form === undefined ? 'missing' : `unknown release form ${JSON.stringify(form)}`;
+        ruleProblems.push({ path: `${at}/form`, message: `${what}: the forms are ${RELEASE_FORMS.join(', ')}` });
+        return;
+      }
+      for (const e of ruleCheck.Errors(rule)) ruleProblems.push(describeSchemaError(e as SchemaError, at));
+    });
+  });
+  const inRule = (path: string) => rulePaths.some((at) => path === at || path.startsWith(`${at}/`));
+  const problems = [
+    ...[...check.Errors(raw)].filter((e) => !inRule(e.instancePath)).map((e) => describeSchemaError(e as SchemaError)),
+    ...ruleProblems,
+  ];
+  const seen = new Set<string>();
+  const named = (path: string) =>
+    problems.some((p) => p.path.startsWith(`${path}/`) && p.message.startsWith('not a field'));
+  return problems.filter((p) => {
+    const key = `${p.path} ${p.message}`;
+    // The object's own "additional properties" complaint says less than the line naming the field.
+    if (seen.has(key) || (p.message === 'must not have additional properties' && named(p.path))) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 const day = (d: string) => Date.parse(d + 'T00:00:00Z');
 
@@ -159,12 +234,7 @@ export function parsePolicy(text: string, source = 'policy'): LoadedPolicy {
     throw new PolicyInvalidError(source, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
   }
   if (!check.Check(raw)) {
-    // An enumeration's error names the values it allows, so the fix is in the message.
-    const allowed = (e: { params: unknown }) => (e.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
-    const problems = [...check.Errors(raw)].map((e) => ({
-      path: e.instancePath,
-      message: allowed(e) ? `${e.message}: ${allowed(e)!.join(', ')}` : e.message,
-    }));
+    const problems = schemaProblems(raw);
     throw new PolicyInvalidError(
       source,
       problems.length > 0 ? problems : [{ path: '', message: 'does not match the policy format' }],

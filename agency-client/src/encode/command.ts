@@ -16,9 +16,8 @@ import { availableParallelism } from 'node:os';
 import { parse } from 'csv-parse';
 import { encodedFileHeader, type EncodedHeader } from '@blindlink/protocol';
 import { TOKEN_MAP_HEADER, tokenMapPath } from '../io/row-tokens.js';
-import { csvLine } from '../io/csv.js';
+import { csvLine, describeCsvError, likelyDelimiter } from '../io/csv.js';
 import { inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
-import type { ProgressInfo } from './progress.js';
 import type { RecordEncoderSetup } from './record-encoder.js';
 import {
   effectiveSchema,
@@ -68,6 +67,15 @@ export interface RejectedRow {
   reason: string;
 }
 
+/** What a progress callback is told while encoding: counts only, never a value from the data. */
+export interface ProgressInfo {
+  rows: number;
+  rejected: number;
+  bytesRead: number;
+  bytesTotal: number;
+  seconds: number;
+}
+
 export interface EncodeSummary {
   rows: number;
   encoded: number;
@@ -87,6 +95,8 @@ export interface EncodeSummary {
 const MAX_LISTED_REJECTS = 100;
 
 async function write(stream: WriteStream, chunk: string): Promise<void> {
+  // A stream that failed to open (a missing --out folder) never drains: fail instead of waiting forever.
+  if (stream.errored) throw stream.errored;
   if (chunk !== '' && !stream.write(chunk)) await once(stream, 'drain');
 }
 
@@ -95,13 +105,10 @@ async function closeStream(stream: WriteStream): Promise<void> {
   await once(stream, 'finish');
 }
 
-/** Wraps a failure of csv-parse in an InputError naming the file and line. */
+/** Wraps a failure of csv-parse in an InputError naming the file and line (never the field it quotes). */
 function csvError(input: string, err: unknown): unknown {
-  if (err && typeof err === 'object' && 'code' in err && String((err as { code: unknown }).code).startsWith('CSV_')) {
-    const e = err as unknown as Error & { lines?: number };
-    return new InputError(`${input}${e.lines ? ` line ${e.lines}` : ''}: malformed CSV: ${e.message}`);
-  }
-  return err;
+  const message = describeCsvError(input, err);
+  return message ? new InputError(message) : err;
 }
 
 export async function encodeCsv(
@@ -335,6 +342,12 @@ function mapHeader(
   opts: EncodeOptions,
 ): { present: string[]; columns: number[]; idColumn: number } {
   const header = record.map((h) => h.trim());
+  const delimiter = header.length === 1 ? likelyDelimiter(opts.input) : undefined;
+  if (delimiter)
+    throw new InputError(
+      `${opts.input} line 1: the header is one column; the file looks ${delimiter}-delimited: ` +
+        'save it as comma-separated (CSV) values',
+    );
   const present: string[] = [];
   const columns: number[] = [];
   for (const f of schema.fields) {

@@ -3,10 +3,10 @@ export {
   encodeCsv,
   InputError,
   type EncodeOptions,
+  type ProgressInfo,
   type EncodeSummary,
   type RejectedRow,
 } from './command.js';
-export { stderrProgress, type ProgressInfo, type ProgressSink } from './progress.js';
 export {
   BUILT_IN_SCHEMAS,
   effectiveSchema,

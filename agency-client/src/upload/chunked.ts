@@ -1,6 +1,6 @@
 import sodium from 'libsodium-wrappers';
 import { UPLOAD_MANIFEST_SIGNATURE_CONTEXT, type SubmissionResponse, type UploadManifest } from '@blindlink/protocol';
-import { BrokerError, type BrokerClient } from '../broker/http.js';
+import { BrokerError, type BrokerClient } from '../broker-client/http.js';
 import { sealSubmission } from '../identity/submission-envelope.js';
 import { planChunks, readChunks, type ChunkPlan } from './chunks.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';

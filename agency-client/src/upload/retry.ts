@@ -1,4 +1,4 @@
-import { BrokerError } from '../broker/http.js';
+import { BrokerError } from '../broker-client/http.js';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */

@@ -5,7 +5,7 @@ import { parseEncodedFile } from '@blindlink/protocol';
 import { keyCheckMismatch } from '../submissions/key-check.js';
 import { decodeSubmission } from '../submissions/validate.js';
 import { link } from './engine.js';
-import type { EngineResult, EngineSource } from './types.js';
+import type { EngineProgress, EngineResult, EngineSource } from './types.js';
 
 /**
  * The engine from files, for data officers trialling linkage before going live: encoded files in,
@@ -57,7 +57,15 @@ export function readSource(path: string, duplicateFree: boolean): EngineSource {
  */
 export function linkFiles(
   paths: string[],
-  opts: { duplicateFree: string[]; adults?: string[]; children?: string[]; diceThreshold: number; clkOnly?: boolean },
+  opts: {
+    duplicateFree: string[];
+    adults?: string[];
+    children?: string[];
+    diceThreshold: number;
+    clkOnly?: boolean;
+    /** Told as each file is read (stage loading) and as each engine stage starts: counts only. */
+    onProgress?: (p: EngineProgress | { stage: 'loading'; records: number }) => void;
+  },
 ): { sources: EngineSource[]; result: EngineResult } {
   const names = paths.map(sourceName);
   const dupes = names.filter((n, i) => names.indexOf(n) !== i);
@@ -84,10 +92,16 @@ export function linkFiles(
       : children.includes(name)
         ? { population: 'children' as const }
         : {};
-  const sources = paths.map((p) => ({
-    ...readSource(p, opts.duplicateFree.includes(sourceName(p))),
-    ...population(sourceName(p)),
-  }));
+  let loaded = 0;
+  const sources = paths.map((p) => {
+    opts.onProgress?.({ stage: 'loading', records: loaded });
+    const source = {
+      ...readSource(p, opts.duplicateFree.includes(sourceName(p))),
+      ...population(sourceName(p)),
+    };
+    loaded += source.tokens.length;
+    return source;
+  });
   const fingerprints = new Set(paths.map((p) => (p.endsWith('.json') ? 'clkhash' : 'blindlink')));
   if (fingerprints.size > 1) throw new Error('mix of clkhash and blindlink files: encode every source the same way');
   const mismatch = keyCheckMismatch(
@@ -101,6 +115,7 @@ export function linkFiles(
       diceThreshold: opts.diceThreshold,
       runId: randomUUID(),
       ...(opts.clkOnly ? { clkOnly: true } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     }),
   };
 }

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import type {
@@ -16,7 +16,7 @@ import type {
   TokenResponse,
 } from '@blindlink/protocol';
 import { installClientCertificate, loadTlsIdentity, prepareEnrolment } from '../identity/identity-store.js';
-import { loadOrCreateAgencySigningKey } from '../identity/signing-key.js';
+import { AGENCY_SIGNING_SEED_FILE, loadOrCreateAgencySigningKey } from '../identity/signing-key.js';
 import { sealSubmission } from '../identity/submission-envelope.js';
 import { mtlsAgent } from '../identity/tls-client.js';
 import { ReceiptStore } from './receipts.js';
@@ -47,6 +47,20 @@ function pinnedBrokerKeys(keyDir: string): { signingPublicKey: string; sealingPu
   };
 }
 
+/** Why a connection failed, in words (the system error code stays in brackets for whoever searches it). */
+function unreachableReason(err: NodeJS.ErrnoException): string {
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is it running, on that port?)',
+    ENOTFOUND: 'no such host (DNS lookup failed)',
+    EAI_AGAIN: 'DNS lookup failed for now',
+    ETIMEDOUT: 'timed out',
+    EHOSTUNREACH: 'no route to the host',
+    ENETUNREACH: 'the network is unreachable',
+    ECONNRESET: 'the connection was reset',
+  };
+  return err.code && why[err.code] ? `${why[err.code]} (${err.code})` : err.message;
+}
+
 /** Seconds of silence after which a request is given up as a dropped connection (and may be retried). */
 const REQUEST_IDLE_TIMEOUT_MS = 120_000;
 
@@ -67,7 +81,7 @@ async function call<T>(
   const payload = body === undefined ? undefined : raw ? body : Buffer.from(JSON.stringify(body));
   const contentType = raw ? 'application/octet-stream' : 'application/json';
   const dropped = (err: Error) =>
-    new BrokerError(0, 'unreachable', `cannot reach the broker at ${baseUrl}: ${err.message}`);
+    new BrokerError(0, 'unreachable', `the broker at ${baseUrl} could not be reached: ${unreachableReason(err)}`);
   const { status, text, responseHeaders } = await new Promise<{
     status: number;
     text: string;
@@ -98,7 +112,7 @@ async function call<T>(
       },
     );
     req.setTimeout(REQUEST_IDLE_TIMEOUT_MS, () =>
-      req.destroy(new Error(`no answer for ${REQUEST_IDLE_TIMEOUT_MS / 1000} s`)),
+      req.destroy(new Error(`timed out: no answer for ${REQUEST_IDLE_TIMEOUT_MS / 1000} s`)),
     );
     req.on('error', (err) => reject(dropped(err)));
     req.end(payload);
@@ -216,7 +230,18 @@ export class BrokerClient {
       .sealingPublicKey;
   }
 
+  /**
+   * Our Ed25519 signing key, made at enrolment. Never made here: a new key is not the one the broker
+   * registered, so everything signed with it would be refused.
+   */
   signingKey() {
+    const file = join(this.#keyDir, AGENCY_SIGNING_SEED_FILE);
+    if (!existsSync(file))
+      throw new Error(
+        `the agency signing key ${file} is missing: "blindlink-agency enrol" makes it. ` +
+          'Restore --key-dir from its backup, or ask the broker operator for a new enrolment code ' +
+          '(blindlink-broker agency enrolment-code <agency>) and enrol again',
+      );
     return loadOrCreateAgencySigningKey(this.#keyDir);
   }
 
@@ -257,7 +282,7 @@ export class BrokerClient {
   /** Signed with our Ed25519 key and sealed to the broker's X25519 key before it leaves. */
   async submit(purpose: string, body: SubmissionRequest, idempotencyKey: string): Promise<SubmissionResponse> {
     const brokerKeys = pinnedBrokerKeys(this.#keyDir);
-    const signing = await loadOrCreateAgencySigningKey(this.#keyDir);
+    const signing = await this.signingKey();
     const envelope = await sealSubmission(
       Buffer.from(JSON.stringify(body)),
       brokerKeys.sealingPublicKey,

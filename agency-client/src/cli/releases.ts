@@ -1,0 +1,152 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { csvLine } from '../io/csv.js';
+import { readTokenMap } from '../io/encoded-file.js';
+import { runProgress } from './progress.js';
+import { brokerOptions, CliError, withClient } from './shared.js';
+
+/** The forms `release` asks for (membership has its own command: it names the agency asked about). */
+const RELEASE_FORMS = ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
+
+function releaseForm(v: string): string {
+  if (RELEASE_FORMS.includes(v)) return v;
+  throw new InvalidArgumentError(
+    `unknown release form "${v}": the forms are ${RELEASE_FORMS.join(', ')}` +
+      (v === 'membership' ? ' (membership has its own command: blindlink-agency membership)' : ''),
+  );
+}
+
+/** Written under a temporary name, then renamed: a failure leaves no partial answer. */
+function writeAnswer(out: string, text: string): void {
+  writeFileSync(`${out}.part`, text, { mode: 0o600 });
+  renameSync(`${out}.part`, out);
+}
+
+/** run, membership, release, resolve: linking and what comes back from it. */
+export function releaseCommands(program: Command): void {
+  brokerOptions(
+    program
+      .command('run')
+      .description(
+        'ask the broker to link the latest submissions for a purpose, and wait for the run (progress on stderr)',
+      ),
+  )
+    .option('--full', 'relink everything and re-fit the model instead of continuing the previous run')
+    .option('--no-wait', 'print the queued run (its id) and return at once; follow it with GET …/runs/<id>')
+    .action(async (o: { broker: string; keyDir: string; purpose: string; full?: boolean; wait: boolean }) => {
+      await withClient(o, async (client) => {
+        const queued = await client.startRun(o.purpose, o.full ? 'full' : 'auto');
+        if (!o.wait) {
+          process.stdout.write(JSON.stringify(queued) + '\n');
+          return;
+        }
+        const show = runProgress();
+        const done = await client.waitForRun(o.purpose, queued.runId, { onStatus: show }).finally(() => show.stop());
+        process.stdout.write(JSON.stringify(done) + '\n');
+        if (done.status !== 'completed') {
+          process.stderr.write(`blindlink-agency: run ${done.runId} failed: ${done.error ?? 'no reason given'}\n`);
+          process.exitCode = 1;
+        }
+      });
+    });
+
+  brokerOptions(
+    program.command('membership').description('is each of our records known to another agency? writes record_id,known'),
+  )
+    .requiredOption('--of <agency>', 'the contributing agency to ask about')
+    .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
+    .requiredOption('--out <csv>', 'where to write record_id,known')
+    .action(async (o: { broker: string; keyDir: string; purpose: string; of: string; tokens: string; out: string }) => {
+      const map = readTokenMap(o.tokens);
+      const r = await withClient(o, (client) => client.membership(o.purpose, o.of));
+      const known = new Map(r.answers.map((a) => [a.token, a.known]));
+      const unmapped = r.answers.filter((a) => !map.has(a.token)).length;
+      if (unmapped > 0)
+        throw new CliError(
+          `${unmapped} answers carry row tokens that are not in ${o.tokens}: is it the token map of the submitted file?`,
+        );
+      // In the agency's own record order; rows the broker did not answer for are left out, not guessed.
+      let out = csvLine(['record_id', 'known']);
+      for (const [token, id] of map) if (known.has(token)) out += csvLine([id, known.get(token) ? 'yes' : 'no']);
+      writeAnswer(o.out, out);
+      const yes = r.answers.filter((a) => a.known).length;
+      process.stderr.write(
+        `${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`,
+      );
+    });
+
+  brokerOptions(
+    program
+      .command('release')
+      .description(
+        'ask for a release the policy grants us (pseudonym, family-criteria, aggregate, discrepancy); rows come back with our record ids',
+      ),
+  )
+    .requiredOption('--form <form>', RELEASE_FORMS.join(' | '), releaseForm)
+    .option('--rule <id>', 'the rule, when the policy grants several of this form')
+    .option('--tokens <file>', 'our private token map, to put our record ids back')
+    .requiredOption('--out <file>', 'where to write the answer (JSON)')
+    .action(
+      async (o: {
+        broker: string;
+        keyDir: string;
+        purpose: string;
+        form: string;
+        rule?: string;
+        tokens?: string;
+        out: string;
+      }) => {
+        const r = await withClient(o, (client) => client.release(o.purpose, o.form, o.rule));
+        const map = o.tokens ? readTokenMap(o.tokens) : undefined;
+        // Row tokens mean nothing outside the agency: replace them with our own record ids where we can.
+        const text = JSON.stringify(
+          r,
+          (key, value) =>
+            map && key === 'token' && typeof value === 'string'
+              ? { token: value, record_id: map.get(value) ?? null }
+              : map && key === 'tokens' && Array.isArray(value)
+                ? value.map((t: string) => ({ token: t, record_id: map.get(t) ?? null }))
+                : value,
+          2,
+        );
+        writeAnswer(o.out, text + '\n');
+        process.stderr.write(`${o.form} release for ${o.purpose} → ${o.out}\n`);
+      },
+    );
+
+  program
+    .command('resolve')
+    .description('put our own record ids back on an entities file from the broker or "blindlink-broker link"')
+    .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
+    .requiredOption('--in <csv>', 'entities file: entity_id,source,row_token')
+    .requiredOption('--out <csv>', 'where to write entity_id,record_id')
+    .option('--source <name>', "our source name in the entities file (default: the token map's file name)")
+    .action(async (o: { tokens: string; in: string; out: string; source?: string }) => {
+      const map = readTokenMap(o.tokens);
+      const source =
+        o.source ??
+        basename(o.tokens)
+          .replace(/\.tokens\.csv$/, '')
+          .replace(/\.enc$/, '');
+      const rows = parse(readFileSync(o.in), { bom: true }) as string[][];
+      if (rows[0]?.join(',') !== 'entity_id,source,row_token')
+        throw new CliError(`${o.in}: expected the header entity_id,source,row_token`);
+      let out = csvLine(['entity_id', 'record_id']);
+      let mine = 0;
+      for (const [entity, src, token] of rows.slice(1)) {
+        if (src !== source) continue;
+        const id = map.get(token!);
+        if (id === undefined)
+          throw new CliError(
+            `${o.in}: row token of source ${source} not in ${o.tokens}: is it the token map of the file that was linked?`,
+          );
+        out += csvLine([entity!, id]);
+        mine++;
+      }
+      if (mine === 0) throw new CliError(`${o.in} holds no rows of source "${source}" (set --source)`);
+      writeAnswer(o.out, out);
+      process.stderr.write(`${mine} of our records resolved → ${o.out}\n`);
+    });
+}

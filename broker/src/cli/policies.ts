@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { parsePolicy } from '@blindlink/policies';
+import type { Command } from 'commander';
+import { login } from '../people/accounts.js';
+import { approvePolicy, storePolicy } from '../governance/policy-store.js';
+import { CliError, dataDir, operator, recordAction, withDatabase } from './shared.js';
+
+/** policy validate, load, approve: data-sharing policies. */
+export function policyCommands(program: Command): void {
+  const policy = program.command('policy').description('manage data-sharing policies');
+  policy
+    .command('validate <file>')
+    .description('check a policy file; lists every problem')
+    .action((file: string) => {
+      const p = parsePolicy(readFileSync(file, 'utf8'), file);
+      process.stdout.write(`${file}: valid (policy ${p.document.id} v${p.document.version}, ${p.contentHash})\n`);
+    });
+  dataDir(policy.command('load <file>').description('load a policy version (YAML)')).action(
+    async (file: string, o: { dataDir: string }) => {
+      const p = parsePolicy(readFileSync(file, 'utf8'), file);
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const result = await storePolicy(db, p, operator());
+        const d = p.document;
+        await recordAction(db, 'policy.load', `policy ${d.id} v${d.version} ${result} (${p.contentHash})`, {
+          purpose: d.purpose,
+          policyId: d.id,
+          policyVersion: d.version,
+        });
+        process.stdout.write(`policy ${d.id} v${d.version} for purpose ${d.purpose}: ${result}\n`);
+      });
+    },
+  );
+
+  dataDir(
+    policy
+      .command('approve <id> <version>')
+      .description('approve a loaded policy version as an IG lead (it is in force only once approved)'),
+  )
+    .requiredOption('--as <username>', 'the approving IG lead (not the person who loaded it)')
+    .requiredOption('--password-file <file>', "file holding that IG lead's password")
+    .action(async (id: string, version: string, o: { dataDir: string; as: string; passwordFile: string }) => {
+      const v = Number(version);
+      if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
+      const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      await withDatabase(o.dataDir, async ({ db }) => {
+        const who = await login(db, o.as, password);
+        const p = await approvePolicy(db, id, v, who.username);
+        await recordAction(db, 'policy.approve', `policy ${id} v${v} approved`, {
+          actor: `ig-lead:${who.username}`,
+          purpose: p.document.purpose,
+          policyId: id,
+          policyVersion: v,
+        });
+        process.stdout.write(`policy ${id} v${v} approved by ${who.username}\n`);
+      });
+    });
+}
