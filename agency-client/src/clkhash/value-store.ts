@@ -156,7 +156,7 @@ export class ValueStore {
     const nw = this.wordCount;
     let nonZero = 0;
     for (let w = 0; w < nw; w++) if (words[w] !== 0) nonZero++;
-    const n = 2 * nonZero < nw ? 2 * nonZero : nw;
+    const n = Math.min(2 * nonZero, nw);
     let at: number;
     if (this.generationLimit === 0) {
       this.current.used = 0;

@@ -116,10 +116,25 @@ function moduleBytes(): Uint8Array {
   c.push(END);
   const g = (a: number, b: number, cc: number, d: number, x: number, y: number): void => {
     const mix = (m: number, rd: number, rb: number): void => {
-      get(V + a), get(V + b), c.push(I64_ADD), get(M + m), c.push(I64_ADD), set(V + a);
-      get(V + d), get(V + a), c.push(I64_XOR, I64_CONST, rd, I64_ROTR), set(V + d);
-      get(V + cc), get(V + d), c.push(I64_ADD), set(V + cc);
-      get(V + b), get(V + cc), c.push(I64_XOR, I64_CONST, rb, I64_ROTR), set(V + b);
+      // a += b + m; d = rotr(d ^ a, rd); c += d; b = rotr(b ^ c, rb)
+      get(V + a);
+      get(V + b);
+      c.push(I64_ADD);
+      get(M + m);
+      c.push(I64_ADD);
+      set(V + a);
+      get(V + d);
+      get(V + a);
+      c.push(I64_XOR, I64_CONST, rd, I64_ROTR);
+      set(V + d);
+      get(V + cc);
+      get(V + d);
+      c.push(I64_ADD);
+      set(V + cc);
+      get(V + b);
+      get(V + cc);
+      c.push(I64_XOR, I64_CONST, rb, I64_ROTR);
+      set(V + b);
     };
     mix(x, 32, 24);
     mix(y, 16, 63);

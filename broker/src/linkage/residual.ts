@@ -297,7 +297,7 @@ function addressPass(
     memberPairs,
   );
   for (const g of groups) {
-    g.A.forEach((ua, i) =>
+    g.A.forEach((ua, i) => {
       g.B.forEach((ub, j) => {
         let top = -Infinity;
         let pair: [number, number] = [ua.members[0]!, ub.members[0]!];
@@ -309,8 +309,8 @@ function addressPass(
         }
         g.bf[i * g.B.length + j] = top;
         g.best[i * g.B.length + j] = pair;
-      }),
-    );
+      });
+    });
     g.profile = matchingProfile(g.bf, g.A.length, g.B.length);
   }
 
@@ -377,7 +377,8 @@ function fitAddressPriors(groups: Group[], S: number): { rho: (g: Group) => numb
   const pooled = (pair: number): number => {
     const gs = [...(members.get(pair * 2) ?? []), ...(members.get(pair * 2 + 1) ?? [])];
     if (gs.length >= MIN_GROUPS_PER_PRIOR) return fit(gs);
-    return (everyone ??= groups.length >= MIN_GROUPS_PER_PRIOR ? fit(groups) : 0.5);
+    everyone ??= groups.length >= MIN_GROUPS_PER_PRIOR ? fit(groups) : 0.5;
+    return everyone;
   };
   const rhoOf = new Map<number, number>();
   const list: AddressPrior[] = [];

@@ -42,11 +42,15 @@ export function graphMatching(
   const encSim = (i: number, j: number): number =>
     dice(d.words[order[i]!]!, d.words[order[j]!]!, d.pops[order[i]!]!, d.pops[order[j]!]!);
   const tokenIds = new Map<string, number>();
-  const valueTokens = values.map((v) =>
-    Int32Array.from(
-      nameTokens(v.value).map((t) => tokenIds.get(t) ?? (tokenIds.set(t, tokenIds.size), tokenIds.size - 1)),
-    ).sort(),
-  );
+  const tokenId = (t: string): number => {
+    let id = tokenIds.get(t);
+    if (id === undefined) {
+      id = tokenIds.size;
+      tokenIds.set(t, id);
+    }
+    return id;
+  };
+  const valueTokens = values.map((v) => Int32Array.from(nameTokens(v.value).map(tokenId)).sort());
   const valSim = (i: number, j: number): number => setDice(valueTokens[i]!, valueTokens[j]!);
 
   const encFeatures = features(

@@ -25,7 +25,11 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
   const total = background.reduce((a, v) => a + v.count, 0);
   const gramCount = new Map<string, number>();
   const valueGrams = background.map((v) => nameTokens(v.value).filter((t) => !t.startsWith('w:')));
-  background.forEach((v, i) => valueGrams[i]!.forEach((g) => gramCount.set(g, (gramCount.get(g) ?? 0) + v.count)));
+  background.forEach((v, i) => {
+    valueGrams[i]!.forEach((g) => {
+      gramCount.set(g, (gramCount.get(g) ?? 0) + v.count);
+    });
+  });
   const C = Math.min(gramCount.size, Math.max(60, 2 * I));
   const grams = [...gramCount]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

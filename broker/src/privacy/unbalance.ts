@@ -27,7 +27,9 @@ export function unbalance(
     return createHash('sha256').update(Buffer.from(x.buffer)).digest('base64');
   };
   const byDigest = new Map<string, number>();
-  cols.forEach((c, p) => byDigest.set(digest(c, false), p));
+  cols.forEach((c, p) => {
+    byDigest.set(digest(c, false), p);
+  });
   const keep: number[] = [];
   const paired = new Uint8Array(bits);
   for (let p = 0; p < bits; p++) {

@@ -30,7 +30,7 @@ export async function openManifest(
   keys: BrokerKeyring,
   purpose: string,
 ): Promise<OpenedManifest> {
-  let opened;
+  let opened: Awaited<ReturnType<typeof openSubmission>>;
   try {
     opened = await openSubmission(envelope, agencyKey, keys, UPLOAD_MANIFEST_SIGNATURE_CONTEXT);
   } catch (err) {

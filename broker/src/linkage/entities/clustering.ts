@@ -28,7 +28,10 @@ export function canonicalClustering(labels: ArrayLike<number>, n: number): Clust
       if (c < 0) dense[l] = c = count++;
     } else {
       c = relabel.get(l) ?? -1;
-      if (c < 0) relabel.set(l, (c = count++));
+      if (c < 0) {
+        c = count++;
+        relabel.set(l, c);
+      }
     }
     clusterOf[i] = c;
   }

@@ -48,8 +48,8 @@ export function pairsAtOrAbove(pairs: ScoredPairs, threshold: number): ScoredPai
     const x = pairs.a[k] as number;
     const y = pairs.b[k] as number;
     if (!(w >= threshold) || x === y) continue;
-    a[j] = x < y ? x : y;
-    b[j] = x < y ? y : x;
+    a[j] = Math.min(x, y);
+    b[j] = Math.max(x, y);
     weight[j] = w;
     j++;
   }

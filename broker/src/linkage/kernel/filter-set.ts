@@ -54,7 +54,9 @@ export class FilterSet implements FilterView {
   /** Build a set from serialised filters, all ⌈bits/8⌉ bytes long. */
   static fromBytes(bits: number, filters: readonly Uint8Array[]): FilterSet {
     const set = new FilterSet(bits, filters.length);
-    filters.forEach((f, i) => set.set(i, f));
+    filters.forEach((f, i) => {
+      set.set(i, f);
+    });
     return set;
   }
 

@@ -1,5 +1,3 @@
-/** Pure-TypeScript kernel: the fallback, giving results identical to the WASM kernel. */
-import type { CandidateBuffer } from './candidate-buffer.js';
 import type { FilterView } from './filter-set.js';
 import type { KernelRun } from './kernel-run.js';
 import { popcount32 } from './popcount.js';

@@ -65,7 +65,7 @@ export interface NativeStatus {
 let loaded: { addon: NativeDice | null; status: NativeStatus } | undefined;
 
 function load(): { addon: NativeDice | null; status: NativeStatus } {
-  if (process.env['BLINDLINK_KERNEL_NATIVE'] === '0') {
+  if (process.env.BLINDLINK_KERNEL_NATIVE === '0') {
     return { addon: null, status: { available: false, detail: 'disabled by BLINDLINK_KERNEL_NATIVE=0' } };
   }
   try {
@@ -90,7 +90,7 @@ function load(): { addon: NativeDice | null; status: NativeStatus } {
 function loadOnce(): { addon: NativeDice | null; status: NativeStatus } {
   if (!loaded) {
     loaded = load();
-    if (!loaded.addon && process.env['BLINDLINK_KERNEL_NATIVE'] !== '0') {
+    if (!loaded.addon && process.env.BLINDLINK_KERNEL_NATIVE !== '0') {
       process.emitWarning(`native Dice kernel ${loaded.status.detail}; the kernel runs on WebAssembly`, {
         code: 'BLINDLINK_KERNEL_FALLBACK',
       });

@@ -77,7 +77,10 @@ function emitAndPopcount(
         .op(Op.i64And, Op.i64Popcnt);
     };
     const tree = (lo: number, hi: number): void => {
-      if (hi - lo === 1) return term(lo);
+      if (hi - lo === 1) {
+        term(lo);
+        return;
+      }
       const mid = (lo + hi) >>> 1;
       tree(lo, mid);
       tree(mid, hi);
@@ -105,7 +108,10 @@ function emitAndPopcount(
       .simd(SimdOp.i8x16Popcnt);
   };
   const byteTree = (lo: number, hi: number): void => {
-    if (hi - lo === 1) return term(lo);
+    if (hi - lo === 1) {
+      term(lo);
+      return;
+    }
     const mid = (lo + hi) >>> 1;
     byteTree(lo, mid);
     byteTree(mid, hi);

@@ -123,8 +123,8 @@ export function createWasmRun(
 
   const memory = new (api().Memory)({ initial: Math.ceil(mem.size() / PAGE) });
   const instance = new (api().Instance)(kernelModule(words64, simd), { env: { memory } });
-  const row = instance.exports['row'] as RowFn;
-  const pairsFn = instance.exports['pairs'] as PairsFn;
+  const row = instance.exports.row as RowFn;
+  const pairsFn = instance.exports.pairs as PairsFn;
   const u8 = new Uint8Array(memory.buffer);
   const u32 = new Uint32Array(memory.buffer);
   const f32 = new Float32Array(memory.buffer);

@@ -63,7 +63,7 @@ export interface MatchingProfile {
 export function matchingProfile(log2Bf: ArrayLike<number>, rows: number, cols: number): MatchingProfile | null {
   if (log2Bf.length !== rows * cols) throw new RangeError(`${log2Bf.length} Bayes factors for ${rows} × ${cols} pairs`);
   if (Math.max(rows, cols) > 31 || matchingCount(rows, cols) > MAX_MATCHINGS) return null;
-  const clamp = (x: number) => (x > MAX_LOG2_BF ? MAX_LOG2_BF : x < -MAX_LOG2_BF ? -MAX_LOG2_BF : x);
+  const clamp = (x: number) => (x > MAX_LOG2_BF ? MAX_LOG2_BF : Math.max(x, -MAX_LOG2_BF));
   // Enumerate over the smaller side, the other as a bitmask of used records.
   const transposed = rows > cols;
   const n1 = transposed ? cols : rows;

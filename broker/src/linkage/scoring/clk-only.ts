@@ -45,7 +45,7 @@ export function scoreByDiceThreshold(clkSimilarities: SimilarityMatrix, threshol
   let missing = 0;
   for (let i = 0; i < clkSimilarities.length; i++) {
     const s = clkSimilarities[i] as number;
-    if (s !== s) {
+    if (Number.isNaN(s)) {
       missing++;
       continue;
     }

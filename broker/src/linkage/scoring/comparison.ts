@@ -85,7 +85,7 @@ export function storedCutPoints(c: FieldComparison): Float64Array {
 
 /** Level index of one similarity; `cuts` from storedCutPoints. Throws on a value outside [0, 1]. */
 export function levelOf(sim: number, cuts: Float64Array): number {
-  if (sim !== sim) return MISSING_LEVEL; // NaN: missing
+  if (Number.isNaN(sim)) return MISSING_LEVEL; // NaN: missing
   if (!(sim >= 0 && sim <= 1)) throw new RangeError(`similarity ${sim} is outside [0, 1]`);
   let level = 1;
   for (let i = 0; i < cuts.length; i++) {
@@ -113,7 +113,7 @@ export function similarityLevels(sims: SimilarityMatrix, comparisons: readonly F
   for (let p = 0, i = 0; p < n; p++) {
     for (let f = 0; f < F; f++, i++) {
       const s = sims[i] as number;
-      if (s !== s) continue; // NaN: missing (level 0)
+      if (Number.isNaN(s)) continue; // NaN: missing (level 0)
       if (s < 0 || s > 1) {
         throw new RangeError(
           `similarity of pair ${p}, field ${(comparisons[f] as FieldComparison).field} is ${s}: outside [0, 1]`,

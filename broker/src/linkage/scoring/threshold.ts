@@ -129,7 +129,7 @@ function describeModel(model: ScoringModel): string[] {
   if (t.mSource) {
     const anchored = model.fields
       .filter((_, f) => t.mSource![f] === 'anchored')
-      .map((c, f) => `${c.field} (${count(t.anchoredPairs?.[model.fields.indexOf(c)] ?? 0)})`);
+      .map((c, _f) => `${c.field} (${count(t.anchoredPairs?.[model.fields.indexOf(c)] ?? 0)})`);
     const em = model.fields.filter((_, f) => t.mSource![f] === 'em').map((c) => c.field);
     lines.push(
       `Model fitted without labels on ${count(t.pairs)} candidate pairs (${count(t.distinctPatterns)} distinct comparison patterns). ` +

@@ -107,7 +107,7 @@ export function scoreSimilarities(
     for (let f = 0; f < F; f++, i++) {
       const s = sims[i] as number;
       let level = 0; // NaN: missing
-      if (s === s) {
+      if (!Number.isNaN(s)) {
         if (s < 0 || s > 1)
           throw new RangeError(`similarity of pair ${p}, field ${comparisons[f]?.field} is ${s}: outside [0, 1]`);
         level = 1;
@@ -182,7 +182,7 @@ export function explainSimilarities(
       field: c.field,
       level,
       label: c.labels[level] as string,
-      similarity: s === s ? s : null,
+      similarity: Number.isNaN(s) ? null : s,
       m,
       u,
       bayesFactor: m / u,
