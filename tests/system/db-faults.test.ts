@@ -9,7 +9,7 @@ import { createLogger, createScheduler, isConnectionLost, verifyAuditChain, type
 import { CA_CERT_FILE } from '@blindlink/broker/trust';
 import { mtlsAgent } from '@blindlink/agency-client/identity';
 import { testBroker } from '../helpers/in-process.js';
-import { freshPostgres } from '../helpers/postgres.js';
+import { freshPostgres, PG_ADMIN_URL } from '../helpers/postgres.js';
 import { startBrokerProcess } from '../helpers/processes.js';
 
 const LOGIN = { username: 'iggy', password: 'correct horse battery staple 42' };
@@ -99,10 +99,7 @@ t.test(
   'connections terminated while in use: 503 with Retry-After, the broker stays up, the next request succeeds',
   async (t) => {
     const b = await testBroker(t, 'postgres');
-    const url = await databaseUrlOf(
-      b.db,
-      process.env.BLINDLINK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    );
+    const url = await databaseUrlOf(b.db, PG_ADMIN_URL);
     const agent = b.agent();
     const crashes: unknown[] = [];
     const onCrash = (err: unknown) => crashes.push(err);
