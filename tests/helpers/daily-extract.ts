@@ -27,6 +27,8 @@ export function dailyExtract(
     }
     out.push(r);
   }
-  opts.arrivals.forEach((r, i) => out.push({ ...r, record_id: `${opts.idPrefix}${String(i).padStart(7, '0')}` }));
+  opts.arrivals.forEach((r, i) => {
+    out.push({ ...r, record_id: `${opts.idPrefix}${String(i).padStart(7, '0')}` });
+  });
   return { rows: out, moved, left, arrived: opts.arrivals.length };
 }

@@ -217,7 +217,9 @@ export function goldenRows(): string[][] {
     };
     rows.push([`${r.agency}-${n}`, ...FIELDS.map(at), at('band') || at('ward')]);
   }
-  EDGE.forEach((e, i) => rows.push([`edge-${i}`, ...e, i % 3 === 0 ? '' : ` band ${'ABC'[i % 3]} `]));
+  EDGE.forEach((e, i) => {
+    rows.push([`edge-${i}`, ...e, i % 3 === 0 ? '' : ` band ${'ABC'[i % 3]} `]);
+  });
   // Repeats in another order, so a cache hit must give what the miss gave.
   for (let i = rows.length - 1; i >= 0; i -= 7) rows.push([`again-${i}`, ...rows[i]!.slice(1)]);
   // Malformed: a short row and an empty record id.
@@ -263,7 +265,9 @@ export function goldenLines(
   const out = rows.map((_, i) => String(i));
   for (const c of GOLDEN_CONFIGS) {
     const enc = encoderFor(goldenSetup(c));
-    rows.forEach((row, i) => (out[i] += ` ${digestOf(resultText(enc.encode(row, goldenToken(i))))}`));
+    rows.forEach((row, i) => {
+      out[i] += ` ${digestOf(resultText(enc.encode(row, goldenToken(i))))}`;
+    });
   }
   return out;
 }

@@ -58,7 +58,10 @@ function source(path: string, name: string, duplicateFree: boolean): EngineSourc
 /** The partition as a canonical label per record (the index of the first record of its entity). */
 function partition(entityIds: readonly string[]): Uint32Array {
   const first = new Map<string, number>();
-  return Uint32Array.from(entityIds, (e, g) => first.get(e) ?? (first.set(e, g), g));
+  return Uint32Array.from(entityIds, (e, g) => {
+    if (!first.has(e)) first.set(e, g);
+    return first.get(e)!;
+  });
 }
 
 function samePartition(t: Test, a: EngineResult, b: EngineResult, what: string): void {
@@ -143,7 +146,9 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   // the same keys, which cannot be told apart this way and are left out.)
   const keysOf = (r: EngineResult) => {
     const m = new Map<string, string[]>();
-    r.entityIds.forEach((e, g) => m.set(e, [...(m.get(e) ?? []), r.recordKeys[g]!]));
+    r.entityIds.forEach((e, g) => {
+      m.set(e, [...(m.get(e) ?? []), r.recordKeys[g]!]);
+    });
     const byMembers = new Map<string, string | null>();
     for (const [e, ks] of m) {
       const members = ks.sort().join('|');

@@ -49,12 +49,12 @@ interface Hit {
 
 function refAbove(A: Uint8Array[], B: Uint8Array[], bits: number, threshold: number): Hit[] {
   const hits: Hit[] = [];
-  A.forEach((fa, i) =>
+  A.forEach((fa, i) => {
     B.forEach((fb, j) => {
       const s = refDice(fa, fb, bits);
       if (s >= threshold) hits.push({ a: i, b: j, score: Math.fround(s) });
-    }),
-  );
+    });
+  });
   return hits;
 }
 
@@ -114,7 +114,7 @@ const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Arr
 // Word counts 1, 2, 16, 21, 32 and 79: every specialised vector count of the native kernel, the
 // runtime-length one, and partial last vectors.
 const LENGTHS = [1, 8, 72, 1000, 1001, 1024, 1300, 2048, 5000];
-const nativeOptedOut = process.env['BLINDLINK_KERNEL_NATIVE'] === '0';
+const nativeOptedOut = process.env.BLINDLINK_KERNEL_NATIVE === '0';
 
 t.test('backends: native unless opted out, WASM on Node, the JS fallback always', async (t) => {
   if (nativeOptedOut) t.notOk(backends.includes('native'), 'BLINDLINK_KERNEL_NATIVE=0 leaves the addon unloaded');
@@ -320,7 +320,9 @@ t.test('large outputs, unaligned views and dense lists: every backend identical'
         hits.every((h, k) => byPair(h, want[k] as Hit) === 0 && h.score === (want[k] as Hit).score),
       `t=${thr}: ${hits.length} hits equal the reference`,
     );
-    results.forEach((got, k) => t.ok(sameArrays(got, results[0] as Candidates), `t=${thr}: ${backends[k]} identical`));
+    results.forEach((got, k) => {
+      t.ok(sameArrays(got, results[0] as Candidates), `t=${thr}: ${backends[k]} identical`);
+    });
   }
   // Filter words that start 4 bytes into their buffer (typed arrays promise 4-byte alignment only).
   const wide = FilterSet.fromBytes(1024, filters(1024, 30, 23));

@@ -117,7 +117,10 @@ const CASES: Case[] = [
 /** The shipped background with each count scaled by a factor in [0.5, 1.5) and every fifth name dropped. */
 function perturbed(bg: Background): Background {
   let s = 7;
-  const rand = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+  const rand = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
   const fields = new Map(
     [...bg.fields].map(([f, vs]) => [
       f,

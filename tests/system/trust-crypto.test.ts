@@ -811,7 +811,9 @@ t.test('enrolment codes: 160 bits, human-friendly, hash stored, checked in const
   for (let i = 0; i < 2000; i++) {
     const c = newEnrolmentCode().code.replace(/-/g, '');
     codes.add(c);
-    [...c].forEach((ch, pos) => seen[pos]!.add(ch));
+    [...c].forEach((ch, pos) => {
+      seen[pos]!.add(ch);
+    });
   }
   t.equal(codes.size, 2000, 'no repeats');
   t.same(

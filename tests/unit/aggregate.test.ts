@@ -59,7 +59,9 @@ function makeRows(dims: Dimension[], cellCounts: readonly number[]) {
         nhsNumber: `99900${String(rows.length).padStart(5, '0')}`,
         surname: 'Łukasz-Róisín',
       };
-      dims.forEach((d, k) => (row[d.name] = key[k] as string));
+      dims.forEach((d, k) => {
+        row[d.name] = key[k] as string;
+      });
       rows.push(row);
     }
   });

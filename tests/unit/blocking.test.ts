@@ -151,12 +151,12 @@ t.test('token blocking finds exactly the pairs that share a token (A × B)', asy
     return s;
   };
   const ref = new Set<string>();
-  A.forEach((a, i) =>
+  A.forEach((a, i) => {
     B.forEach((b, j) => {
       const ha = hex(a);
       if ([...hex(b)].some((x) => ha.has(x))) ref.add(`${i},${j}`);
-    }),
-  );
+    });
+  });
   const res = tokenBlockPairs(A, B, { maxBlockSize: 1000 });
   tt.same(listToStrings(res.pairs), sortedRef(ref), 'same pairs as brute force, sorted');
   tt.ok(ref.size > 100, `non-trivial: ${ref.size} pairs`);
@@ -164,13 +164,13 @@ t.test('token blocking finds exactly the pairs that share a token (A × B)', asy
 
   // Within one source: i < j only, never (i, i), same as brute force.
   const refD = new Set<string>();
-  A.forEach((a, i) =>
+  A.forEach((a, i) => {
     A.forEach((b, j) => {
       if (j <= i) return;
       const ha = hex(a);
       if ([...hex(b)].some((x) => ha.has(x))) refD.add(`${i},${j}`);
-    }),
-  );
+    });
+  });
   const dd = tokenBlockPairs(A, null, { maxBlockSize: 1000 });
   tt.same(listToStrings(dd.pairs), sortedRef(refD), 'dedup: same pairs as brute force');
 });
@@ -512,9 +512,9 @@ function febrlTokens(v: readonly string[]): Uint8Array {
   if (dob) keys.push(`dob\u0000${dob}`);
   if (given && surname) keys.push(`names-soundex\u0000${[soundex(given), soundex(surname)].sort().join('|')}`);
   const out = new Uint8Array(16 * keys.length);
-  keys.forEach((k, i) =>
-    out.set(createHmac('sha256', 'bench-blocking-token-key').update(k).digest().subarray(0, 16), 16 * i),
-  );
+  keys.forEach((k, i) => {
+    out.set(createHmac('sha256', 'bench-blocking-token-key').update(k).digest().subarray(0, 16), 16 * i);
+  });
   return out;
 }
 
@@ -542,7 +542,9 @@ t.test('FEBRL 4: pair completeness ≥ 0.999 and reduction ratio ≥ 0.999 with 
   );
   const indexA = new Map(rowsA.map((v, i) => [(v[0] ?? '').replace(/-org$/, ''), i]));
   const truth: number[] = [];
-  rowsB.forEach((v, j) => truth.push(indexA.get((v[0] ?? '').replace(/-dup-0$/, '')) as number, j));
+  rowsB.forEach((v, j) => {
+    truth.push(indexA.get((v[0] ?? '').replace(/-dup-0$/, '')) as number, j);
+  });
   tt.equal(truth.length, 10_000);
 
   const res = blockPairs({ clks: A, blocks: rowsA.map(febrlTokens) }, { clks: B, blocks: rowsB.map(febrlTokens) });

@@ -419,12 +419,16 @@ t.test('value store: keys compared in full, bits read back exactly, bounded by g
       t.equal(store.find(k), -1, `${label}: ${JSON.stringify(k)} not there yet`);
       t.same(read(store, store.add(k, Int32Array.from(wordsOf(i)))), wordsOf(i));
     });
-    keys.forEach((k, i) => t.same(read(store, store.find(k)), wordsOf(i), `${label}: ${JSON.stringify(k)} read back`));
+    keys.forEach((k, i) => {
+      t.same(read(store, store.find(k)), wordsOf(i), `${label}: ${JSON.stringify(k)} read back`);
+    });
     t.equal(store.find('abe'), -1, `${label}: unknown key`);
   }
   // limit 4: generations of 2; whatever is found must carry its own bits, and at most 4 are found.
   const small = new ValueStore(4, nw, () => 1);
-  keys.forEach((k, i) => small.add(k, Int32Array.from(wordsOf(i))));
+  keys.forEach((k, i) => {
+    small.add(k, Int32Array.from(wordsOf(i)));
+  });
   const found = keys.map((k, i) => ({ k, at: small.find(k), i })).filter((e) => e.at >= 0);
   t.ok(found.length >= 2 && found.length <= 4, `${found.length} entries kept`);
   for (const e of keys.map((k, i) => ({ k, i }))) {
