@@ -1,9 +1,10 @@
 import { request as httpsRequest, type Agent } from 'node:https';
+import type { Json } from './json.js';
 
 export interface StreamedResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  json: any;
+  json: Json;
   /** Body bytes the client had handed to its socket when the answer arrived. */
   sentWhenAnswered: number;
   /** Bytes the body would have had. */
@@ -43,7 +44,7 @@ export function streamBody(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let json: any;
+          let json: Json;
           try {
             json = JSON.parse(text);
           } catch {

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { MACHINE_PG_URL, runServer } from './embedded-postgres.js';
 
-/** The real PostgreSQL server tests run against (CI starts it; trust auth for user postgres). */
-export const PG_ADMIN_URL = process.env.BLINDLINK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * The real PostgreSQL server tests run against, as an admin URL (trust auth for user postgres): the one
+ * BLINDLINK_TEST_PG names, else the embedded server tap's `before` script started for this run, else the
+ * machine's at 127.0.0.1:5432.
+ */
+export const PG_ADMIN_URL = process.env.BLINDLINK_TEST_PG || runServer()?.url || MACHINE_PG_URL;
 
 /** A fresh, empty database for one test run; drop() removes it. */
 export async function freshPostgres(): Promise<{ url: string; name: string; drop(): Promise<void> }> {

@@ -18,6 +18,7 @@ import {
   upload,
   type TestBroker,
 } from '../helpers/in-process.js';
+import type { Json } from '../helpers/json.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 
 /**
@@ -25,7 +26,7 @@ import { BROKER_BIN, run } from '../helpers/processes.js';
  * API (IG leads only), the JSON-lines export, and offline verification with only the public key.
  */
 
-type Line = Record<string, any>;
+type Line = Record<string, Json>;
 const parse = (text: string): Line[] =>
   text
     .trim()

@@ -46,6 +46,7 @@ import {
 import { signCheckpoint } from '../../broker/src/trust/checkpoint.js';
 import { signAuditReceipt } from '../../broker/src/audit/receipts.js';
 import { IG_PASSWORD, POLICY_YAML, upload } from '../helpers/in-process.js';
+import type { Json } from '../helpers/json.js';
 import { freshPostgres } from '../helpers/postgres.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 
@@ -56,7 +57,7 @@ import { BROKER_BIN, run } from '../helpers/processes.js';
  * superuser deleted — both of which verify on their own. Plus the periodic checkpoint.
  */
 
-type Line = Record<string, any>;
+type Line = Record<string, Json>;
 const parse = (text: string): Line[] =>
   text
     .trim()

@@ -9,12 +9,7 @@ import { call, seal, submitAs, testBroker, tokenFor, upload } from '../helpers/i
 for (const storage of ['postgres', 'pglite'] as const) {
   t.test(`bad input gets a clear 4xx and stores nothing (${storage})`, async (t) => {
     const b = await testBroker(t, storage, { bodyLimit: 512 * 1024 });
-    const expectError = (
-      r: { status: number; json: any; text: string },
-      status: number,
-      code: string,
-      message?: RegExp,
-    ) => {
+    const expectError = (r: Awaited<ReturnType<typeof call>>, status: number, code: string, message?: RegExp) => {
       t.equal(r.status, status, `status ${status} for ${code}: ${r.text.slice(0, 200)}`);
       t.equal(r.json?.error?.code, code);
       t.type(r.json?.error?.message, 'string');

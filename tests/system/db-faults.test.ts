@@ -9,7 +9,8 @@ import { createLogger, createScheduler, isConnectionLost, verifyAuditChain, type
 import { CA_CERT_FILE } from '@blindlink/broker/trust';
 import { mtlsAgent } from '@blindlink/agency-client/identity';
 import { testBroker } from '../helpers/in-process.js';
-import { freshPostgres } from '../helpers/postgres.js';
+import type { Json } from '../helpers/json.js';
+import { freshPostgres, PG_ADMIN_URL } from '../helpers/postgres.js';
 import { startBrokerProcess } from '../helpers/processes.js';
 
 const LOGIN = { username: 'iggy', password: 'correct horse battery staple 42' };
@@ -17,7 +18,7 @@ const LOGIN = { username: 'iggy', password: 'correct horse battery staple 42' };
 interface Answer {
   status: number;
   retryAfter: string | undefined;
-  json: any;
+  json: Json;
 }
 
 /** One HTTPS request, keeping the headers this test needs. */
@@ -35,7 +36,7 @@ function send(base: string, agent: Agent, method: string, path: string, body?: u
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          let json: any;
+          let json: Json;
           try {
             json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
@@ -79,8 +80,10 @@ async function lockHolder(url: string, table: string) {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    terminateOthers: async () =>
-      (await fresh(), await c.query(`select pg_terminate_backend(pid) ${others}`, [name, pid])).rowCount ?? 0,
+    terminateOthers: async () => {
+      await fresh();
+      return (await c.query(`select pg_terminate_backend(pid) ${others}`, [name, pid])).rowCount ?? 0;
+    },
     release: async () => {
       await c.query('commit');
       await c.end();
@@ -99,10 +102,7 @@ t.test(
   'connections terminated while in use: 503 with Retry-After, the broker stays up, the next request succeeds',
   async (t) => {
     const b = await testBroker(t, 'postgres');
-    const url = await databaseUrlOf(
-      b.db,
-      process.env.BLINDLINK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    );
+    const url = await databaseUrlOf(b.db, PG_ADMIN_URL);
     const agent = b.agent();
     const crashes: unknown[] = [];
     const onCrash = (err: unknown) => crashes.push(err);
@@ -261,7 +261,12 @@ t.test(
     const lines: string[] = [];
     const logger = createLogger(
       'debug',
-      new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }),
+      new Writable({
+        write: (chunk, _enc, cb) => {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
     );
     // A database whose every statement fails as a lost connection does; pg hangs the statement's
     // detail (here a name) on the error.
@@ -271,7 +276,7 @@ t.test(
         detail: 'Key (owner)=(siobhan.abernathy)',
         parameters: ['siobhan.abernathy'],
       });
-    const failing: any = new Proxy(() => failing, {
+    const failing: unknown = new Proxy(() => failing, {
       get: (_target, prop) =>
         prop === 'then'
           ? undefined
@@ -285,7 +290,7 @@ t.test(
     process.on('unhandledRejection', onRejection);
     t.teardown(() => process.off('unhandledRejection', onRejection));
 
-    const scheduler = createScheduler({ db: failing, keys: {} as never, logger, intervalMs: 5 });
+    const scheduler = createScheduler({ db: failing as Kysely<Database>, keys: {} as never, logger, intervalMs: 5 });
     scheduler.start();
     const failures = () => lines.filter((l) => l.includes('scheduler pass failed'));
     while (failures().length < 3) await new Promise((r) => setTimeout(r, 5));

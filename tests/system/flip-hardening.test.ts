@@ -170,15 +170,12 @@ t.test('de-biased Dice recovers the clean Dice of flipped filters', async (t) =>
       const b = new Uint8Array(L);
       // sharedBits set in both, ownBits set in each alone (disjoint), at random places.
       const order = Array.from({ length: L }, (_, i) => i).sort(() => rnd() - 0.5);
-      order.slice(0, sharedBits).forEach((i) => {
-        a[i] = b[i] = 1;
-      });
-      order.slice(sharedBits, sharedBits + ownBits).forEach((i) => {
+      for (const i of order.slice(0, sharedBits)) {
         a[i] = 1;
-      });
-      order.slice(sharedBits + ownBits, sharedBits + 2 * ownBits).forEach((i) => {
         b[i] = 1;
-      });
+      }
+      for (const i of order.slice(sharedBits, sharedBits + ownBits)) a[i] = 1;
+      for (const i of order.slice(sharedBits + ownBits, sharedBits + 2 * ownBits)) b[i] = 1;
       for (let i = 0; i < L; i++) {
         if (rnd() < p) a[i] = 1 - a[i]!;
         if (rnd() < p) b[i] = 1 - b[i]!;

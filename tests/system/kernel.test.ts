@@ -114,7 +114,7 @@ const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Arr
 // Word counts 1, 2, 16, 21, 32 and 79: every specialised vector count of the native kernel, the
 // runtime-length one, and partial last vectors.
 const LENGTHS = [1, 8, 72, 1000, 1001, 1024, 1300, 2048, 5000];
-const nativeOptedOut = process.env['BLINDLINK_KERNEL_NATIVE'] === '0';
+const nativeOptedOut = process.env.BLINDLINK_KERNEL_NATIVE === '0';
 
 t.test('backends: native unless opted out, WASM on Node, the JS fallback always', async (t) => {
   if (nativeOptedOut) t.notOk(backends.includes('native'), 'BLINDLINK_KERNEL_NATIVE=0 leaves the addon unloaded');

@@ -6,7 +6,7 @@ import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
 import { deriveKeys, keyCheckValue, UK_PERSON } from '@blindlink/agency-client/encode';
 import { KeyCheck } from '@blindlink/protocol';
 import { linkFiles } from '@blindlink/broker';
-import { call, runToEnd, submitAs, testBroker, tokenFor, type TestBroker } from '../helpers/in-process.js';
+import { call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
 import { csv, population } from '../helpers/people.js';
 import { AGENCY_BIN, run } from '../helpers/processes.js';
 

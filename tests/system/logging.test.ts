@@ -7,7 +7,15 @@ import { call, submitAs, testBroker, tokenFor, upload } from '../helpers/in-proc
 
 t.test('the logger redacts secrets, tokens and encodings even when handed them', async (t) => {
   const lines: string[] = [];
-  const log = createLogger('debug', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const log = createLogger(
+    'debug',
+    new Writable({
+      write: (c, _e, cb) => {
+        lines.push(String(c));
+        cb();
+      },
+    }),
+  );
   log.info(
     {
       secret: 'credential-value-123',

@@ -421,7 +421,7 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     const cases: {
       label: string;
       rule: RegExp | string;
-      go: () => Promise<{ status: number; json: any; text: string }>;
+      go: () => ReturnType<typeof call>;
       action: string;
     }[] = [
       {

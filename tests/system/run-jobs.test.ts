@@ -40,7 +40,9 @@ t.test(
     // Entity ids are minted afresh each run: compare the partitions (which records share an entity).
     const partition = (ids: string[]) => {
       const groups = new Map<string, number[]>();
-      ids.forEach((id, g) => groups.set(id, [...(groups.get(id) ?? []), g]));
+      ids.forEach((id, g) => {
+        groups.set(id, [...(groups.get(id) ?? []), g]);
+      });
       return [...groups.values()].map((m) => m.join(',')).sort();
     };
     t.same(

@@ -5,7 +5,6 @@ import t from 'tap';
 import { sql } from 'kysely';
 import {
   BrokerClient,
-  BrokerError,
   encodeCsv,
   planChunks,
   readChunks,
@@ -185,7 +184,9 @@ for (const storage of ['postgres', 'pglite'] as const) {
       clients.push(c);
       return c;
     };
-    t.teardown(() => clients.forEach((c) => c.close()));
+    t.teardown(() => {
+      for (const c of clients) c.close();
+    });
 
     await t.test(`${BIG.toLocaleString('en-GB')} encoded rows through the client`, async (t) => {
       const path = await bigFile();
