@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { seededRandom as mulberry32 } from '@blindlink/broker/prng';
@@ -31,6 +31,7 @@ t.test('--version prints the package version', async (t) => {
 
 t.test('encode: no silent overwrite, a missing --out folder named, no carriage return in a log', async (t) => {
   const dir = t.testdir({ 'in.csv': HEADER + ROW, 'secret.key': SECRET });
+  chmodSync(join(dir, 'secret.key'), 0o600); // the client refuses a secret others can read
   const encode = (out: string, extra: string[] = []) =>
     run(AGENCY_BIN, [
       'encode',
@@ -83,6 +84,7 @@ t.test('a semicolon-delimited CSV: file, line and delimiter named; no name or da
     'plain.csv': 'record_id;given_name;surname;dob\nA1;Ann;Smith;01/02/1990\n',
     'secret.key': SECRET,
   });
+  chmodSync(join(dir, 'secret.key'), 0o600); // the client refuses a secret others can read
   for (const [name, line] of [
     ['quoted', 2],
     ['plain', 1],
@@ -132,6 +134,7 @@ t.test('broker link: no carriage return when stderr is not a terminal', async (t
 
 t.test('agency and broker: unknown form, missing signing key, unreachable broker', async (t) => {
   const dir = t.testdir({ 'in.csv': HEADER + ROW, 'secret.key': SECRET });
+  chmodSync(join(dir, 'secret.key'), 0o600); // the client refuses a secret others can read
   const dataDir = join(dir, 'data');
   const keyDir = join(dir, 'keys');
   const reg = await run(BROKER_BIN, ['agency', 'register', 'alpha', '--data-dir', dataDir]);
