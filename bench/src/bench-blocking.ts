@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ClkEncoder, parseClkSchema, readCsvRecords } from '@blindlink/agency-client/clkhash';
 import { FilterSet } from '@blindlink/broker/kernel';
+import { xorshift128 } from '@blindlink/broker/prng';
 // The broker package exports its root and the kernel; blocking is reached through its compiled module.
 import { blockPairs, blockingQuality, tokenBlockPairs, LSH_DEFAULTS } from '@blindlink/broker/blocking';
 import type { BlockingOptions, BlockingQuality, BlockingStats } from '@blindlink/broker/blocking';
@@ -147,23 +148,12 @@ export function febrlFigures(data: FebrlData, opts: BlockingOptions = {}): Febrl
 // ---- synthetic one million × one million ------------------------------------------------------
 
 /**
- * xorshift128 words: fast enough to make 64 million random words in well under a second. Not the
- * shared seededRandom (@blindlink/broker/prng): whole 32-bit words, and the published figures were
- * measured on this data.
+ * xorshift128 words (@blindlink/broker/prng): fast enough to make 64 million random words in well
+ * under a second. Not seededRandom: whole 32-bit words, and the published figures were measured on
+ * this data.
  */
 function wordSource(seed: number): () => number {
-  let x = seed | 1;
-  let y = 362436069;
-  let z = 521288629;
-  let w = 88675123 ^ seed;
-  return () => {
-    const t = x ^ (x << 11);
-    x = y;
-    y = z;
-    z = w;
-    w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
-    return w;
-  };
+  return xorshift128(seed | 1, 362436069, 521288629, 88675123 ^ seed);
 }
 
 export interface SyntheticData {

@@ -20,6 +20,7 @@ import {
   sealSubmission,
 } from '@blindlink/agency-client/identity';
 import type { Json } from './json.js';
+import { lcg32Rounded } from '@blindlink/broker/prng';
 import { freshPostgres } from './postgres.js';
 
 export const POLICY_YAML = `
@@ -198,11 +199,8 @@ export const TEST_KEY_CHECK = 'dGVzdCBrZXkgY2hlY2sgMQ';
 
 /** A syntactically valid submission body of n random 1024-bit CLKs (before sealing). */
 export function upload(n: number, seed = 1, keyCheck = TEST_KEY_CHECK) {
-  let x = seed;
-  const rnd = () => {
-    x = (x * 1103515245 + 12345) >>> 0;
-    return (x >>> 16) & 0xff;
-  };
+  const word = lcg32Rounded(seed);
+  const rnd = () => (word() >>> 16) & 0xff;
   const records = Array.from({ length: n }, (_, i) => ({
     token: Buffer.from(
       Array.from({ length: 16 }, (_, k) => (k === 0 ? i & 0xff : k === 1 ? (i >> 8) & 0xff : rnd())),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { RecordEncoder } from '@blindlink/agency-client/encode';
 import { collapseWhitespace, isBlank, normaliseAddress } from '@blindlink/agency-client/normalise';
+import { lcg32 } from '@blindlink/broker/prng';
 import { normaliseAddressRef } from '../helpers/address-reference.js';
 import {
   digestOf,
@@ -139,11 +140,8 @@ t.test('normaliser fast paths equal the regular expressions they stand in for', 
     '\x01',
     '😀',
   ];
-  let seed = 12345;
-  const rand = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
+  const word = lcg32(12345);
+  const rand = (n: number): number => word() % n;
   const wrong: string[] = [];
   for (let i = 0; i < 20000; i++) {
     let s = '';

@@ -27,7 +27,7 @@ import {
   type Truth,
 } from '@blindlink/broker/privacy';
 import { BROKER_BIN, run } from '../helpers/processes.js';
-import { seededRandom } from '@blindlink/broker/prng';
+import { lcg32, seededRandom } from '@blindlink/broker/prng';
 
 const SECRET = new TextEncoder().encode('test secret shared by the agencies, never the broker');
 const PERSONS = 15_000;
@@ -116,11 +116,8 @@ const CASES: Case[] = [
 
 /** The shipped background with each count scaled by a factor in [0.5, 1.5) and every fifth name dropped. */
 function perturbed(bg: Background): Background {
-  let s = 7;
-  const rand = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 4294967296;
-  };
+  const word = lcg32(7);
+  const rand = (): number => word() / 4294967296;
   const fields = new Map(
     [...bg.fields].map(([f, vs]) => [
       f,

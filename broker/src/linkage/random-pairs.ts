@@ -1,3 +1,4 @@
+import { xorshift32 } from '../prng.js';
 import type { FieldColumn } from './scoring/field-column.js';
 import { fieldDice } from './scoring/field-dice.js';
 import type { EngineSource } from './types.js';
@@ -14,13 +15,8 @@ export function randomPairSimilarities(
   count: number,
   seed: number,
 ): Float32Array {
-  let x = seed >>> 0;
-  const rnd = (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
+  const word = xorshift32(seed);
+  const rnd = (n: number) => word() % n;
   const pairsOf = new Map<string, number[]>();
   const order: [number, number][] = [];
   for (let i = 0; i < sources.length; i++)

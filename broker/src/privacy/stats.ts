@@ -1,5 +1,7 @@
 /** Small statistics for the report: Wilson intervals, a seeded PRNG, percentile intervals. */
 
+import { sfc32 } from '../prng.js';
+
 export interface Rate {
   /** Successes and trials: measured on records whose truth is known. */
   k: number;
@@ -23,10 +25,7 @@ export function wilson(k: number, n: number, z = 1.959963984540054): Rate {
 
 /** sfc32 seeded from a string: reproducible samples, so the same inputs give the same report. */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d = 1;
+  private readonly step: () => number;
 
   constructor(seed: string) {
     let h = 1779033703 ^ seed.length;
@@ -37,23 +36,19 @@ export class Rng {
     const next = (): number => {
       h = Math.imul(h ^ (h >>> 16), 2246822507);
       h = Math.imul(h ^ (h >>> 13), 3266489909);
-      return (h ^= h >>> 16) >>> 0;
+      h ^= h >>> 16;
+      return h >>> 0;
     };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    for (let i = 0; i < 12; i++) this.next();
+    const a = next();
+    const b = next();
+    const c = next();
+    this.step = sfc32(a, b, c, 1);
+    for (let i = 0; i < 12; i++) this.step();
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return (t >>> 0) / 4294967296;
+    return this.step() / 4294967296;
   }
 
   int(n: number): number {
@@ -68,7 +63,10 @@ export class Sampler {
   constructor(weights: readonly number[]) {
     this.cum = new Float64Array(weights.length);
     let s = 0;
-    weights.forEach((w, i) => (this.cum[i] = s += w));
+    for (let i = 0; i < weights.length; i++) {
+      s += weights[i]!;
+      this.cum[i] = s;
+    }
   }
 
   draw(rng: Rng): number {

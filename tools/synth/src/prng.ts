@@ -1,27 +1,22 @@
 import { createHash } from 'node:crypto';
+import { sfc32 } from '@blindlink/broker/prng';
 
 /**
- * Seeded pseudo-random generator (sfc32, PractRand-clean, 32-bit ops only).
+ * Seeded pseudo-random generator: sfc32 steps (from @blindlink/broker/prng), seeded here.
  * Math.random is never used: the same seed must give byte-identical output on every machine.
  *
- * Separate from the project's seededRandom (@blindlink/broker/prng, mulberry32) on purpose: the
- * generator draws from independent streams derived from a seed string and a label (one per agency,
- * so a subset of agencies writes the same files), and every synthetic dataset, test expectation and
- * measured figure depends on this exact sequence; another algorithm would change them all.
+ * sfc32 rather than the project's default seededRandom (mulberry32) on purpose: the generator draws
+ * from independent streams derived from a seed string and a label (one per agency, so a subset of
+ * agencies writes the same files), and every synthetic dataset, test expectation and measured figure
+ * depends on this exact sequence; another algorithm would change them all.
  */
 export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly step: () => number;
 
   private constructor(a: number, b: number, c: number, d: number) {
-    this.a = a >>> 0;
-    this.b = b >>> 0;
-    this.c = c >>> 0;
-    this.d = d >>> 0;
+    this.step = sfc32(a, b, c, d);
     // Discard the first outputs so that similar seeds diverge fully.
-    for (let i = 0; i < 12; i++) this.nextUint32();
+    for (let i = 0; i < 12; i++) this.step();
   }
 
   /** A stream derived from a seed string and a label; distinct labels give independent streams. */
@@ -31,13 +26,7 @@ export class Prng {
   }
 
   nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    return this.step();
   }
 
   /** Uniform in [0, 1). */
