@@ -1,3 +1,12 @@
+/**
+ * @blindlink/broker — the trusted third party: links encodings it cannot read and releases only what a
+ * policy allows. Layers, one way: `http/` (thin routes, hooks) → `services/` (one use case a file) →
+ * domain modules (`submissions/`, `uploads/`, `agencies/`, `people/`, `governance/`, `releases/`,
+ * `audit/`, `trust/`, `schedule/`, `retention/`) → `db/` (Kysely, PostgreSQL or the embedded PGlite).
+ * `linkage/` is the engine as pure functions, run as graphile-worker jobs (`jobs/`); `privacy/` attacks
+ * its own encodings for the privacy report; `prng.ts` holds every seeded generator step; `cli/` the
+ * `blindlink-broker` commands by group. It never imports the agency client's encoding code.
+ */
 export { buildApp, type AppOptions } from './http/app.js';
 export { startBroker, type BrokerConfig, type RunningBroker } from './server.js';
 export { openDatabase, type DatabaseHandle } from './db/connect.js';

@@ -1,3 +1,8 @@
+/**
+ * @blindlink/synth — a seeded synthetic UK population (households, moves, name variants, typing errors)
+ * and the extracts eight agencies would hold of it, with ground truth; for tests, benchmarks, the demo and
+ * trials, never shipped with the agency client. The same seed gives byte-identical files on every machine.
+ */
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
