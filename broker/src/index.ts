@@ -33,9 +33,9 @@ export {
   type PreviousRun,
   type StoredModel,
 } from './linkage/engine-incremental.js';
-export { decodeModel } from './linkage/run-state.js';
-export { linkFiles, readSource, writeEntities } from './linkage/offline.js';
-export { runLinkage, type RunOptions, type RunResult } from './linkage/runs.js';
+export { decodeModel } from './runs/state.js';
+export { linkFiles, readSource, writeEntities } from './runs/offline-link.js';
+export { runLinkage, type RunOptions, type RunResult } from './runs/runs.js';
 export { purge, purgeUploads, type PurgeResult } from './retention/purge.js';
 export { purgeAbandonedUploads, UPLOAD_IDLE_LIFETIME_MS } from './uploads/store.js';
 export { openEncoding } from './submissions/payload.js';
@@ -48,7 +48,7 @@ export {
 } from './schedule/scheduler.js';
 export { nextDue, parseTimeOfDay, canonicalTimeZone, resolveLocal, formatLocal } from './schedule/next-due.js';
 export { claimSchedule, listSchedules, setSchedule, getSchedule } from './schedule/store.js';
-export { queueRun, executeRun, inlineEngine, type EngineRunner, type QueuedRun } from './linkage/runs.js';
+export { queueRun, executeRun, inlineEngine, type EngineRunner, type QueuedRun } from './runs/runs.js';
 export { threadEngine } from './jobs/engine-thread.js';
 export { startJobWorker, STALE_AFTER_MS, type JobWorker } from './jobs/graphile-runner.js';
 export { graphileQueue, RUN_TASK, type JobQueue } from './jobs/queue.js';

@@ -188,6 +188,27 @@ t.test('no import circles in the HTTP layer or the services', async (t) => {
   t.same(importCircles(brokerSrc, [httpDir, servicesDir]), []);
 });
 
+const linkageDir = join(brokerSrc, 'linkage');
+const IO_PACKAGES = ['kysely', 'pg', '@electric-sql', 'graphile-worker', 'fastify', '@fastify', 'node:fs', 'fs'];
+
+t.test('the engine (linkage/) is pure: no database, files, HTTP, services or run bookkeeping', async (t) => {
+  t.ok(sources(linkageDir).length > 10, 'engine sources found');
+  const bad = [
+    ...forbiddenImports(linkageDir, { packages: IO_PACKAGES, allowTypes: false }),
+    ...['db', 'runs', 'services', 'http', 'submissions', 'governance', 'jobs'].flatMap((d) =>
+      forbiddenImports(linkageDir, { packages: [], forbiddenDir: join(brokerSrc, d), allowTypes: false }),
+    ),
+  ];
+  t.same(bad, []);
+});
+
+t.test('no import circles anywhere in the broker, the agency client, protocol or policies', async (t) => {
+  for (const pkg of ['broker', 'agency-client', 'protocol', 'policies']) {
+    const src = join(ROOT, pkg, 'src');
+    t.same(importCircles(src, [src]), [], pkg);
+  }
+});
+
 t.test('the layer checks themselves catch a crossing and a circle', async (t) => {
   const dir = t.testdir({
     src: {

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { linkFiles, writeEntities } from '../linkage/offline.js';
+import { linkFiles, writeEntities } from '../runs/offline-link.js';
 import { formatLocal } from '../schedule/next-due.js';
 import { listSchedules } from '../schedule/store.js';
 import { linkProgress } from './progress.js';

@@ -148,7 +148,7 @@ export interface RunRecordTable {
   record_index: number | null;
 }
 
-/** What the next run continues from (see linkage/run-state.ts); deleted with its run. */
+/** What the next run continues from (see runs/state.ts); deleted with its run. */
 export interface RunStateTable {
   run_id: string;
   /** Policy, schema, threshold and sources the run was made with (RunSettings). */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { appendAudit } from '../audit/log.js';
 import type { Database } from '../db/schema.js';
-import type { RunResult } from '../linkage/runs.js';
+import type { RunResult } from '../runs/runs.js';
 
 /**
  * A run queued by a nightly schedule: once it ends, record its outcome on the schedule (if the schedule

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { executeRun, type EngineRunner } from '../linkage/runs.js';
+import { executeRun, type EngineRunner } from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
 import { threadEngine } from './engine-thread.js';

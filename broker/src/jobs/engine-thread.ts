@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineProgress } from '../linkage/types.js';
-import type { EngineInput, EngineOutput, EngineRunner } from '../linkage/runs.js';
+import type { EngineInput, EngineOutput, EngineRunner } from '../runs/runs.js';
 
 /** What the engine thread posts back (engine-worker.ts). */
 export type EngineMessage =

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineMessage } from './engine-thread.js';
-import type { EngineInput } from '../linkage/runs.js';
+import type { EngineInput } from '../runs/runs.js';
 import { link } from '../linkage/engine.js';
 import { linkIncremental } from '../linkage/engine-incremental.js';
 

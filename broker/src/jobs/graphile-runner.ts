@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 import type { Database } from '../db/schema.js';
-import { executeRun, SupersededError, type EngineRunner } from '../linkage/runs.js';
+import { executeRun, SupersededError, type EngineRunner } from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
 import { threadEngine } from './engine-thread.js';

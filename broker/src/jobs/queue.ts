@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Enqueue } from '../linkage/runs.js';
+import type { Enqueue } from '../runs/runs.js';
 
 /** graphile-worker's task name for linking one run; its payload is { runId }. */
 export const RUN_TASK = 'blindlink_run';

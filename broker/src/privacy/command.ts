@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEncodedFile } from '@blindlink/protocol';
 import { decodeSubmission } from '../submissions/validate.js';
-import { sourceName } from '../linkage/offline.js';
+import { sourceName } from '../runs/offline-link.js';
 import { loadBackground } from './background.js';
 import { formatReport } from './format.js';
 import {

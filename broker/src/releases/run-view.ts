@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
-import { latestCompletedRun } from '../linkage/runs.js';
+import { latestCompletedRun } from '../runs/runs.js';
 
 /**
  * What every release form starts from: the latest completed run for a purpose and the requester's

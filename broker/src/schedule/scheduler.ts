@@ -5,7 +5,7 @@ import { inForce } from '@blindlink/policies';
 import type { AuditInput } from '../audit/log.js';
 import { appendAudit } from '../audit/log.js';
 import type { Database, ScheduleStatus } from '../db/schema.js';
-import { queueRun } from '../linkage/runs.js';
+import { queueRun } from '../runs/runs.js';
 import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { analystPurposes } from '../people/accounts.js';
 import { policyInForce, type StoredPolicy } from '../governance/policy-store.js';

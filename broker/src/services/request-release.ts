@@ -1,7 +1,7 @@
 import { ProtocolError } from '@blindlink/protocol';
 import { releaseDigest } from '../audit/chain.js';
 import { judgeRelease, refusal } from '../governance/judge.js';
-import { latestCompletedRun } from '../linkage/runs.js';
+import { latestCompletedRun } from '../runs/runs.js';
 import { aggregate, discrepancies, familyCriteria, pseudonyms } from '../releases/forms.js';
 import { membershipAnswers } from '../releases/membership.js';
 import { loadRunRecords } from '../releases/run-records.js';

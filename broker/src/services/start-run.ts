@@ -1,4 +1,4 @@
-import { queueRun, type RunOptions } from '../linkage/runs.js';
+import { queueRun, type RunOptions } from '../runs/runs.js';
 import type { AuditNote } from './audit-note.js';
 import type { Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';

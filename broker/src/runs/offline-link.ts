@@ -4,8 +4,8 @@ import { basename } from 'node:path';
 import { parseEncodedFile } from '@blindlink/protocol';
 import { keyCheckMismatch } from '../submissions/key-check.js';
 import { decodeSubmission } from '../submissions/validate.js';
-import { link } from './engine.js';
-import type { EngineProgress, EngineResult, EngineSource } from './types.js';
+import { link } from '../linkage/engine.js';
+import type { EngineProgress, EngineResult, EngineSource } from '../linkage/types.js';
 
 /**
  * The engine from files, for data officers trialling linkage before going live: encoded files in,

@@ -5,10 +5,10 @@
  */
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database, RunRecordTable } from '../db/schema.js';
-import type { IncrementalStats, StoredModel } from './engine-incremental.js';
-import { SupersededError } from './run-attempt.js';
-import { encodeModel, encodePairs, type RunSettings } from './run-state.js';
-import type { EngineResult, EngineSource } from './types.js';
+import type { IncrementalStats, StoredModel } from '../linkage/engine-incremental.js';
+import { SupersededError } from './attempt.js';
+import { encodeModel, encodePairs, type RunSettings } from './state.js';
+import type { EngineResult, EngineSource } from '../linkage/types.js';
 
 /** Rows per insert statement. */
 const BATCH = 2000;

@@ -7,7 +7,7 @@ import { refusal } from '../governance/judge.js';
 import { policyInForce } from '../governance/policy-store.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
-import { link } from './engine.js';
+import { link } from '../linkage/engine.js';
 import {
   linkIncremental,
   modelToStore,
@@ -15,8 +15,8 @@ import {
   type IncrementalStats,
   type PreviousRun,
   type StoredModel,
-} from './engine-incremental.js';
-import { claimRun, RunAttempt, SupersededError } from './run-attempt.js';
+} from '../linkage/engine-incremental.js';
+import { claimRun, RunAttempt, SupersededError } from './attempt.js';
 import {
   checkEncodings,
   latestCompletedRunOrNull,
@@ -25,9 +25,9 @@ import {
   planRun,
   previousIds,
   runInputs,
-} from './run-load.js';
-import { crossAgencyLinks, storeRun } from './run-store.js';
-import type { EngineOptions, EngineProgress, EngineResult, EngineSource } from './types.js';
+} from './load.js';
+import { crossAgencyLinks, storeRun } from './store.js';
+import type { EngineOptions, EngineProgress, EngineResult, EngineSource } from '../linkage/types.js';
 
 /**
  * Linkage runs: queued with the inputs fixed (queueRun), then linked by a job (executeRun) in
@@ -36,7 +36,7 @@ import type { EngineOptions, EngineProgress, EngineResult, EngineSource } from '
  */
 
 // The job runners (jobs/) import the run API from here alone, this error included.
-export { SupersededError } from './run-attempt.js';
+export { SupersededError } from './attempt.js';
 
 export type RunMode = 'full' | 'incremental';
 

@@ -5,8 +5,8 @@
  * the threshold and those the residual pass weighs) as one compact binary column, `links`.
  * Pure encode/decode; runs.ts does the I/O.
  */
-import type { Population, ScoredPairs } from './entities/index.js';
-import type { StoredModel } from './engine-incremental.js';
+import type { Population, ScoredPairs } from '../linkage/entities/index.js';
+import type { StoredModel } from '../linkage/engine-incremental.js';
 
 /** Bumped whenever the stored form or its meaning changes: an older state then means a full run. */
 export const RUN_STATE_FORMAT = 2;

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { EngineProgress } from './types.js';
+import type { EngineProgress } from '../linkage/types.js';
 
 /** A newer attempt took the run over (this one was presumed dead): it must store nothing. */
 export class SupersededError extends Error {}

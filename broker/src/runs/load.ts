@@ -9,9 +9,9 @@ import type { Database } from '../db/schema.js';
 import { keyCheckMismatch } from '../submissions/key-check.js';
 import { openEncoding } from '../submissions/payload.js';
 import type { BrokerKeyring } from '../trust/keys.js';
-import { sortByRecordKey, type PreviousRun } from './engine-incremental.js';
-import { decodeModel, decodePairs, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './run-state.js';
-import type { EngineSource } from './types.js';
+import { sortByRecordKey, type PreviousRun } from '../linkage/engine-incremental.js';
+import { decodeModel, decodePairs, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './state.js';
+import type { EngineSource } from '../linkage/types.js';
 
 /** Let the event loop breathe during long synchronous loops (decrypting): heartbeats and the API go on. */
 const breathe = () => new Promise<void>((r) => setImmediate(r));
