@@ -381,7 +381,7 @@ export class AgencyExtractor {
   }
 
   /**
-   * The person's identity as this agency holds it: each step may vary one part and tags what it did. The steps
+   * The person's identity as this agency holds it: each step may vary one part and tag what it did. The steps
    * run in a fixed order, as each draws from the agency's stream.
    */
   private identity(h: Household, p: Person, tags: string[], forceVariation: boolean): Identity {
