@@ -125,6 +125,13 @@ interface Identity {
   culture: Culture;
 }
 
+/** The parents of a drafted family, in household order, and what their children inherit. */
+interface Parents {
+  adults: Draft[];
+  dad: Draft | null;
+  familySurname: string;
+  namingCulture: Culture;
+}
 /** Where a household lives and how it is doing; drawn once, before its members' facts. */
 interface Circumstances {
   address: Address;
@@ -313,6 +320,7 @@ class PopulationBuilder {
     return dobs;
   }
 
+  /** A family household: parents (or a lone parent), their children, and for some a grandparent. */
   private family(type: HouseholdType): Draft[] {
     const adultKids = type === 'couple_with_adult_children' || type === 'lone_parent_with_adult_children';
     const twoParents = type !== 'lone_parent' && type !== 'lone_parent_with_adult_children';
@@ -325,53 +333,71 @@ class PopulationBuilder {
     const mum = this.person('head', culture, 'F', mumDob);
     const dobs = this.childDobs(mum.dob, youngest, maxAge);
     const eldest = dobs[dobs.length - 1] ?? mum.dob;
-    const out: Draft[] = [];
-    let familySurname: string;
-    let namingCulture = culture;
-    let dad: Draft | null = null;
-
-    if (twoParents) {
-      let dadDob = mum.dob - Math.round(this.rng.normal(2.5, 3.5) * YEAR);
-      const latest = eldest - Math.round(18 * YEAR) - this.rng.int(365);
-      if (dadDob > latest) dadDob = latest;
-      dad = this.person('partner', this.partnerCulture(culture), 'M', dadDob);
-      const married = this.marry(dad, mum, type === 'multigenerational' ? 0.8 : adultKids ? 0.75 : 0.68);
-      if (this.rng.chance(0.5)) {
-        dad.role = 'head';
-        mum.role = 'partner';
-        out.push(dad, mum);
-      } else out.push(mum, dad);
-      if (this.rng.chance(0.6)) namingCulture = dad.culture;
-      const r = this.rng.next();
-      if (married && (mum.maiden !== '' || mum.surname === dad.surname)) familySurname = dad.surname;
-      else if (r < 0.7) familySurname = dad.surname;
-      else if (mum.surname === 'Begum' || mum.surname === dad.surname) familySurname = dad.surname;
-      else if (r < 0.85) familySurname = mum.surname;
-      else familySurname = `${surnameForSex(dad.surname, 'M')}-${surnameForSex(mum.surname, 'M')}`;
-    } else {
-      if (this.rng.chance(0.1)) {
-        // Lone fathers: same dates, the parent is the father.
-        mum.sex = 'M';
-        mum.given = givenName(this.rng, culture, 'M', civilFromDays(mum.dob).y);
-        mum.middle = middleName(this.rng, culture, 'M', civilFromDays(mum.dob).y, mum.given);
-        mum.surname = surnameForSex(mum.surname === 'Begum' ? birthSurname(this.rng, culture, 'M') : mum.surname, 'M');
-        familySurname = mum.surname;
-      } else {
-        const r = this.rng.next();
-        if (r < 0.4 && mum.surname !== 'Begum') {
-          // Divorced, kept the married name the children share.
-          mum.maiden = mum.surname;
-          mum.surname = surnameForSex(birthSurname(this.rng, culture, 'M'), 'F');
-          familySurname = mum.surname;
-        } else if (r < 0.75 && mum.surname !== 'Begum') familySurname = mum.surname;
-        else familySurname = birthSurname(this.rng, culture, 'M');
-      }
-      out.push(mum);
-    }
+    const parents: Parents = twoParents
+      ? this.twoParents(type, mum, eldest, adultKids)
+      : { adults: [mum], dad: null, familySurname: this.loneParent(mum), namingCulture: culture };
     if (this.rng.chance(this.rates.expectant) && mum.sex === 'F' && ageAt(mum.dob, this.ref) <= 45)
       mum.expectant = true;
+    const kids = this.children(dobs, parents.namingCulture, parents.familySurname);
+    const dad = parents.dad;
+    if (dad && parents.familySurname === dad.surname) this.maybeJuniorName(kids, dad);
+    const out = parents.adults;
+    // The grandparent is more often the mother's parent than the father's.
+    if (type === 'multigenerational') out.push(this.grandparent(dad && !this.rng.chance(0.6) ? dad : mum));
+    return out.concat(kids);
+  }
 
-    // Children, eldest first; twins share a date of birth but never a given name.
+  /** The father joins the mother (either may head the household); the children's surname and naming culture. */
+  private twoParents(type: HouseholdType, mum: Draft, eldest: number, adultKids: boolean): Parents {
+    let dadDob = mum.dob - Math.round(this.rng.normal(2.5, 3.5) * YEAR);
+    const latest = eldest - Math.round(18 * YEAR) - this.rng.int(365);
+    if (dadDob > latest) dadDob = latest;
+    const dad = this.person('partner', this.partnerCulture(mum.culture), 'M', dadDob);
+    const married = this.marry(dad, mum, type === 'multigenerational' ? 0.8 : adultKids ? 0.75 : 0.68);
+    let adults: Draft[];
+    if (this.rng.chance(0.5)) {
+      dad.role = 'head';
+      mum.role = 'partner';
+      adults = [dad, mum];
+    } else adults = [mum, dad];
+    const namingCulture = this.rng.chance(0.6) ? dad.culture : mum.culture;
+    const r = this.rng.next();
+    let familySurname: string;
+    if (married && (mum.maiden !== '' || mum.surname === dad.surname)) familySurname = dad.surname;
+    else if (r < 0.7) familySurname = dad.surname;
+    else if (mum.surname === 'Begum' || mum.surname === dad.surname) familySurname = dad.surname;
+    else if (r < 0.85) familySurname = mum.surname;
+    else familySurname = `${surnameForSex(dad.surname, 'M')}-${surnameForSex(mum.surname, 'M')}`;
+    return { adults, dad, familySurname, namingCulture };
+  }
+
+  /** A lone parent (sometimes the father, redrawn in place); returns the children's surname. */
+  private loneParent(parent: Draft): string {
+    const culture = parent.culture;
+    if (this.rng.chance(0.1)) {
+      // Lone fathers: same dates, the parent is the father.
+      parent.sex = 'M';
+      parent.given = givenName(this.rng, culture, 'M', civilFromDays(parent.dob).y);
+      parent.middle = middleName(this.rng, culture, 'M', civilFromDays(parent.dob).y, parent.given);
+      parent.surname = surnameForSex(
+        parent.surname === 'Begum' ? birthSurname(this.rng, culture, 'M') : parent.surname,
+        'M',
+      );
+      return parent.surname;
+    }
+    const r = this.rng.next();
+    if (r < 0.4 && parent.surname !== 'Begum') {
+      // Divorced, kept the married name the children share.
+      parent.maiden = parent.surname;
+      parent.surname = surnameForSex(birthSurname(this.rng, culture, 'M'), 'F');
+      return parent.surname;
+    }
+    if (r < 0.75 && parent.surname !== 'Begum') return parent.surname;
+    return birthSurname(this.rng, culture, 'M');
+  }
+
+  /** Children, eldest first; twins share a date of birth but never a given name. */
+  private children(dobs: number[], namingCulture: Culture, familySurname: string): Draft[] {
     const kids: Draft[] = [];
     for (let i = dobs.length - 1; i >= 0; i--) {
       const dob = dobs[i] as number;
@@ -388,28 +414,29 @@ class PopulationBuilder {
       }
       kids.push(kid);
     }
-    if (dad && familySurname === dad.surname && this.rng.chance(this.rates.juniorName)) {
-      const son = kids.find((k) => k.sex === 'M' && !kids.some((o) => o !== k && o.given === dad.given));
-      if (son) {
-        son.given = dad.given;
-        if (this.rng.chance(0.5)) son.middle = dad.middle;
-        son.links.push({ kind: 'same_name_as', other: dad });
-      }
-    }
+    return kids;
+  }
 
-    if (type === 'multigenerational') {
-      const ofMum = !dad || this.rng.chance(0.6);
-      const parent: Draft = ofMum || !dad ? mum : dad;
-      const sex = this.sex();
-      const gapYears = this.rng.range(20, 40);
-      const [lo] = dobWindow(this.ref, 0, 99);
-      const gdob = Math.max(lo, parent.dob - Math.round(gapYears * YEAR) - this.rng.int(365));
-      const gp = this.person('grandparent', parent.culture, sex, gdob);
-      gp.surname = surnameForSex(parent.maiden !== '' ? parent.maiden : parent.surname, sex);
-      if (sex === 'F' && this.rng.chance(0.7)) gp.maiden = birthSurname(this.rng, parent.culture, 'F');
-      out.push(gp);
-    }
-    return out.concat(kids);
+  /** Sometimes a son is named after his father (a junior), unless a sibling already has that name. */
+  private maybeJuniorName(kids: Draft[], dad: Draft): void {
+    if (!this.rng.chance(this.rates.juniorName)) return;
+    const son = kids.find((k) => k.sex === 'M' && !kids.some((o) => o !== k && o.given === dad.given));
+    if (!son) return;
+    son.given = dad.given;
+    if (this.rng.chance(0.5)) son.middle = dad.middle;
+    son.links.push({ kind: 'same_name_as', other: dad });
+  }
+
+  /** A parent of one of the parents, 20–40 years older, named after that side of the family. */
+  private grandparent(parent: Draft): Draft {
+    const sex = this.sex();
+    const gapYears = this.rng.range(20, 40);
+    const [lo] = dobWindow(this.ref, 0, 99);
+    const gdob = Math.max(lo, parent.dob - Math.round(gapYears * YEAR) - this.rng.int(365));
+    const gp = this.person('grandparent', parent.culture, sex, gdob);
+    gp.surname = surnameForSex(parent.maiden !== '' ? parent.maiden : parent.surname, sex);
+    if (sex === 'F' && this.rng.chance(0.7)) gp.maiden = birthSurname(this.rng, parent.culture, 'F');
+    return gp;
   }
 
   private draft(type: HouseholdType): Draft[] {
