@@ -221,6 +221,132 @@ interface Rendering {
 
 const FORCEABLE = ['typo_given', 'typo_surname', 'address_format', 'case_whitespace', 'dob_swap', 'nickname'] as const;
 
+/** One person an agency holds, with the agency's own columns for them. */
+type Held = [Person, Record<string, string>];
+
+const yn = (b: boolean): string => (b ? 'yes' : 'no');
+
+function councilTaxHeld(h: Household): Held[] {
+  return h.liable.map((p) => [p, { band: h.band, single_person_discount: yn(h.spdClaimed) }]);
+}
+
+function electoralRollHeld(h: Household): Held[] {
+  const digit = h.address.postcode.split(' ')[1]?.charAt(0) ?? '0';
+  const district = `${h.address.ward
+    .replace(/[^A-Za-z]/g, '')
+    .slice(0, 2)
+    .toUpperCase()}${digit}`;
+  return h.persons
+    .filter((p) => p.onElectoralRoll)
+    .map((p) => [p, { polling_district: district, open_register: yn(p.openRegister) }]);
+}
+
+function policeHeld(h: Household): Held[] {
+  return h.persons.flatMap((p) =>
+    p.incidents.map(
+      (inc): Held => [
+        p,
+        {
+          incident_ref: inc.ref,
+          incident_date: formatDate(inc.date, 'iso'),
+          offence_category: inc.category,
+          role: inc.role,
+          criterion: inc.category === 'domestic_abuse' ? 'domestic_abuse' : 'crime_asb',
+        },
+      ],
+    ),
+  );
+}
+
+function gpHeld(h: Household): Held[] {
+  return h.persons
+    .filter((p) => p.gpPractice !== '')
+    .map((p) => [
+      p,
+      {
+        practice: p.gpPractice,
+        expectant: yn(p.expectant),
+        health_need: yn(p.healthNeed),
+        criterion: p.healthNeed ? 'health' : '',
+      },
+    ]);
+}
+
+function schoolsHeld(h: Household): Held[] {
+  const out: Held[] = [];
+  for (const p of h.persons) {
+    const pupil = p.pupil;
+    if (!pupil) continue;
+    const criteria: Criterion[] = [];
+    if (pupil.attendance < 90) criteria.push('school_attendance');
+    if (pupil.childInNeed) criteria.push('children_need_help');
+    const app = pupil.application;
+    out.push([
+      p,
+      {
+        school: pupil.school,
+        year_group: pupil.yearGroup === 0 ? 'R' : String(pupil.yearGroup),
+        attendance: pupil.attendance.toFixed(1),
+        child_in_need: yn(pupil.childInNeed),
+        application_address: app ? app.address.line : '',
+        application_postcode: app ? app.address.postcode : '',
+        criterion: criteria.join(';'),
+      },
+    ]);
+  }
+  return out;
+}
+
+function housingBenefitHeld(h: Household): Held[] {
+  const hb = h.housingBenefit;
+  if (!hb) return [];
+  const workless = hb.claimant.workless || (hb.partner?.workless ?? false);
+  const attrs = (role: string): Record<string, string> => ({
+    claim_role: role,
+    // A household claiming a false single person discount does not declare its other adults here either.
+    household_size: String(h.spdFraud ? h.persons.filter((x) => x.role === 'child').length + 1 : h.persons.length),
+    weekly_rent: hb.weeklyRent.toFixed(2),
+    claim_start: formatDate(hb.start, 'iso'),
+    criterion: workless ? 'worklessness' : '',
+  });
+  const out: Held[] = [[hb.claimant, attrs('claimant')]];
+  if (hb.partner) out.push([hb.partner, attrs('partner')]);
+  return out;
+}
+
+function probationHeld(h: Household): Held[] {
+  const out: Held[] = [];
+  for (const p of h.persons) {
+    if (!p.probation) continue;
+    out.push([
+      p,
+      { order_type: p.probation.orderType, start_date: formatDate(p.probation.start, 'iso'), criterion: 'crime_asb' },
+    ]);
+  }
+  return out;
+}
+
+function dwpHeld(h: Household): Held[] {
+  const out: Held[] = [];
+  for (const p of h.persons) {
+    if (!p.dwp) continue;
+    out.push([p, { benefit: p.dwp.benefit, claim_start: formatDate(p.dwp.start, 'iso'), criterion: 'worklessness' }]);
+  }
+  return out;
+}
+
+/** Whom each agency holds in a household, before duplicates and errors (pure: no draws). */
+const HELD: Readonly<Record<Agency, (h: Household) => Held[]>> = {
+  council_tax: councilTaxHeld,
+  electoral_roll: electoralRollHeld,
+  police: policeHeld,
+  nhs_gp: gpHeld,
+  schools: schoolsHeld,
+  housing_benefit: housingBenefitHeld,
+  probation: probationHeld,
+  dwp: dwpHeld,
+};
+
 export class AgencyExtractor {
   readonly profile: AgencyProfile;
   private readonly rng: Prng;
@@ -242,112 +368,10 @@ export class AgencyExtractor {
   /** The rows this agency holds for one household (duplicates included). */
   extract(h: Household): PendingRecord[] {
     const out: PendingRecord[] = [];
-    const emit = (p: Person, attrs: Record<string, string>): void => {
+    for (const [p, attrs] of HELD[this.agency](h)) {
       const first = this.row(h, p, attrs, null);
       out.push(first);
       if (this.p(this.rates.duplicate)) out.push(this.row(h, p, attrs, first));
-    };
-    const yn = (b: boolean): string => (b ? 'yes' : 'no');
-    switch (this.agency) {
-      case 'council_tax':
-        for (const p of h.liable) {
-          emit(p, { band: h.band, single_person_discount: yn(h.spdClaimed) });
-        }
-        break;
-      case 'electoral_roll':
-        for (const p of h.persons) {
-          if (!p.onElectoralRoll) continue;
-          const digit = h.address.postcode.split(' ')[1]?.charAt(0) ?? '0';
-          emit(p, {
-            polling_district: `${h.address.ward
-              .replace(/[^A-Za-z]/g, '')
-              .slice(0, 2)
-              .toUpperCase()}${digit}`,
-            open_register: yn(p.openRegister),
-          });
-        }
-        break;
-      case 'police':
-        for (const p of h.persons) {
-          for (const inc of p.incidents) {
-            emit(p, {
-              incident_ref: inc.ref,
-              incident_date: formatDate(inc.date, 'iso'),
-              offence_category: inc.category,
-              role: inc.role,
-              criterion: inc.category === 'domestic_abuse' ? 'domestic_abuse' : 'crime_asb',
-            });
-          }
-        }
-        break;
-      case 'nhs_gp':
-        for (const p of h.persons) {
-          if (p.gpPractice === '') continue;
-          emit(p, {
-            practice: p.gpPractice,
-            expectant: yn(p.expectant),
-            health_need: yn(p.healthNeed),
-            criterion: p.healthNeed ? 'health' : '',
-          });
-        }
-        break;
-      case 'schools':
-        for (const p of h.persons) {
-          const pupil = p.pupil;
-          if (!pupil) continue;
-          const criteria: Criterion[] = [];
-          if (pupil.attendance < 90) criteria.push('school_attendance');
-          if (pupil.childInNeed) criteria.push('children_need_help');
-          const app = pupil.application;
-          emit(p, {
-            school: pupil.school,
-            year_group: pupil.yearGroup === 0 ? 'R' : String(pupil.yearGroup),
-            attendance: pupil.attendance.toFixed(1),
-            child_in_need: yn(pupil.childInNeed),
-            application_address: app ? app.address.line : '',
-            application_postcode: app ? app.address.postcode : '',
-            criterion: criteria.join(';'),
-          });
-        }
-        break;
-      case 'housing_benefit': {
-        const hb = h.housingBenefit;
-        if (!hb) break;
-        const workless = hb.claimant.workless || (hb.partner?.workless ?? false);
-        for (const [p, role] of [
-          [hb.claimant, 'claimant'],
-          [hb.partner, 'partner'],
-        ] as const) {
-          if (!p) continue;
-          emit(p, {
-            claim_role: role,
-            // A household claiming a false single person discount does not declare its other adults here either.
-            household_size: String(
-              h.spdFraud ? h.persons.filter((x) => x.role === 'child').length + 1 : h.persons.length,
-            ),
-            weekly_rent: hb.weeklyRent.toFixed(2),
-            claim_start: formatDate(hb.start, 'iso'),
-            criterion: workless ? 'worklessness' : '',
-          });
-        }
-        break;
-      }
-      case 'probation':
-        for (const p of h.persons) {
-          if (!p.probation) continue;
-          emit(p, {
-            order_type: p.probation.orderType,
-            start_date: formatDate(p.probation.start, 'iso'),
-            criterion: 'crime_asb',
-          });
-        }
-        break;
-      case 'dwp':
-        for (const p of h.persons) {
-          if (!p.dwp) continue;
-          emit(p, { benefit: p.dwp.benefit, claim_start: formatDate(p.dwp.start, 'iso'), criterion: 'worklessness' });
-        }
-        break;
     }
     return out;
   }
