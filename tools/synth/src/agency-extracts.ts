@@ -207,7 +207,145 @@ interface Identity {
   ward: string;
 }
 
+/** An identity while it is being rendered: each step may vary one part of it. */
+interface Rendering {
+  given: string;
+  surname: string;
+  dob: Civil | null;
+  /** The address the agency holds (the current one, or a stale previous one). */
+  address: Address;
+  line: string;
+  postcode: string;
+  nhs: string;
+}
+
 const FORCEABLE = ['typo_given', 'typo_surname', 'address_format', 'case_whitespace', 'dob_swap', 'nickname'] as const;
+
+/** One person an agency holds, with the agency's own columns for them. */
+type Held = [Person, Record<string, string>];
+
+const yn = (b: boolean): string => (b ? 'yes' : 'no');
+
+function councilTaxHeld(h: Household): Held[] {
+  return h.liable.map((p) => [p, { band: h.band, single_person_discount: yn(h.spdClaimed) }]);
+}
+
+function electoralRollHeld(h: Household): Held[] {
+  const digit = h.address.postcode.split(' ')[1]?.charAt(0) ?? '0';
+  const district = `${h.address.ward
+    .replace(/[^A-Za-z]/g, '')
+    .slice(0, 2)
+    .toUpperCase()}${digit}`;
+  return h.persons
+    .filter((p) => p.onElectoralRoll)
+    .map((p) => [p, { polling_district: district, open_register: yn(p.openRegister) }]);
+}
+
+function policeHeld(h: Household): Held[] {
+  return h.persons.flatMap((p) =>
+    p.incidents.map(
+      (inc): Held => [
+        p,
+        {
+          incident_ref: inc.ref,
+          incident_date: formatDate(inc.date, 'iso'),
+          offence_category: inc.category,
+          role: inc.role,
+          criterion: inc.category === 'domestic_abuse' ? 'domestic_abuse' : 'crime_asb',
+        },
+      ],
+    ),
+  );
+}
+
+function gpHeld(h: Household): Held[] {
+  return h.persons
+    .filter((p) => p.gpPractice !== '')
+    .map((p) => [
+      p,
+      {
+        practice: p.gpPractice,
+        expectant: yn(p.expectant),
+        health_need: yn(p.healthNeed),
+        criterion: p.healthNeed ? 'health' : '',
+      },
+    ]);
+}
+
+function schoolsHeld(h: Household): Held[] {
+  const out: Held[] = [];
+  for (const p of h.persons) {
+    const pupil = p.pupil;
+    if (!pupil) continue;
+    const criteria: Criterion[] = [];
+    if (pupil.attendance < 90) criteria.push('school_attendance');
+    if (pupil.childInNeed) criteria.push('children_need_help');
+    const app = pupil.application;
+    out.push([
+      p,
+      {
+        school: pupil.school,
+        year_group: pupil.yearGroup === 0 ? 'R' : String(pupil.yearGroup),
+        attendance: pupil.attendance.toFixed(1),
+        child_in_need: yn(pupil.childInNeed),
+        application_address: app ? app.address.line : '',
+        application_postcode: app ? app.address.postcode : '',
+        criterion: criteria.join(';'),
+      },
+    ]);
+  }
+  return out;
+}
+
+function housingBenefitHeld(h: Household): Held[] {
+  const hb = h.housingBenefit;
+  if (!hb) return [];
+  const workless = hb.claimant.workless || (hb.partner?.workless ?? false);
+  const attrs = (role: string): Record<string, string> => ({
+    claim_role: role,
+    // A household claiming a false single person discount does not declare its other adults here either.
+    household_size: String(h.spdFraud ? h.persons.filter((x) => x.role === 'child').length + 1 : h.persons.length),
+    weekly_rent: hb.weeklyRent.toFixed(2),
+    claim_start: formatDate(hb.start, 'iso'),
+    criterion: workless ? 'worklessness' : '',
+  });
+  const out: Held[] = [[hb.claimant, attrs('claimant')]];
+  if (hb.partner) out.push([hb.partner, attrs('partner')]);
+  return out;
+}
+
+function probationHeld(h: Household): Held[] {
+  const out: Held[] = [];
+  for (const p of h.persons) {
+    if (!p.probation) continue;
+    out.push([
+      p,
+      { order_type: p.probation.orderType, start_date: formatDate(p.probation.start, 'iso'), criterion: 'crime_asb' },
+    ]);
+  }
+  return out;
+}
+
+function dwpHeld(h: Household): Held[] {
+  const out: Held[] = [];
+  for (const p of h.persons) {
+    if (!p.dwp) continue;
+    out.push([p, { benefit: p.dwp.benefit, claim_start: formatDate(p.dwp.start, 'iso'), criterion: 'worklessness' }]);
+  }
+  return out;
+}
+
+/** Whom each agency holds in a household, before duplicates and errors (pure: no draws). */
+const HELD: Readonly<Record<Agency, (h: Household) => Held[]>> = {
+  council_tax: councilTaxHeld,
+  electoral_roll: electoralRollHeld,
+  police: policeHeld,
+  nhs_gp: gpHeld,
+  schools: schoolsHeld,
+  housing_benefit: housingBenefitHeld,
+  probation: probationHeld,
+  dwp: dwpHeld,
+};
 
 export class AgencyExtractor {
   readonly profile: AgencyProfile;
@@ -230,112 +368,10 @@ export class AgencyExtractor {
   /** The rows this agency holds for one household (duplicates included). */
   extract(h: Household): PendingRecord[] {
     const out: PendingRecord[] = [];
-    const emit = (p: Person, attrs: Record<string, string>): void => {
+    for (const [p, attrs] of HELD[this.agency](h)) {
       const first = this.row(h, p, attrs, null);
       out.push(first);
       if (this.p(this.rates.duplicate)) out.push(this.row(h, p, attrs, first));
-    };
-    const yn = (b: boolean): string => (b ? 'yes' : 'no');
-    switch (this.agency) {
-      case 'council_tax':
-        for (const p of h.liable) {
-          emit(p, { band: h.band, single_person_discount: yn(h.spdClaimed) });
-        }
-        break;
-      case 'electoral_roll':
-        for (const p of h.persons) {
-          if (!p.onElectoralRoll) continue;
-          const digit = h.address.postcode.split(' ')[1]?.charAt(0) ?? '0';
-          emit(p, {
-            polling_district: `${h.address.ward
-              .replace(/[^A-Za-z]/g, '')
-              .slice(0, 2)
-              .toUpperCase()}${digit}`,
-            open_register: yn(p.openRegister),
-          });
-        }
-        break;
-      case 'police':
-        for (const p of h.persons) {
-          for (const inc of p.incidents) {
-            emit(p, {
-              incident_ref: inc.ref,
-              incident_date: formatDate(inc.date, 'iso'),
-              offence_category: inc.category,
-              role: inc.role,
-              criterion: inc.category === 'domestic_abuse' ? 'domestic_abuse' : 'crime_asb',
-            });
-          }
-        }
-        break;
-      case 'nhs_gp':
-        for (const p of h.persons) {
-          if (p.gpPractice === '') continue;
-          emit(p, {
-            practice: p.gpPractice,
-            expectant: yn(p.expectant),
-            health_need: yn(p.healthNeed),
-            criterion: p.healthNeed ? 'health' : '',
-          });
-        }
-        break;
-      case 'schools':
-        for (const p of h.persons) {
-          const pupil = p.pupil;
-          if (!pupil) continue;
-          const criteria: Criterion[] = [];
-          if (pupil.attendance < 90) criteria.push('school_attendance');
-          if (pupil.childInNeed) criteria.push('children_need_help');
-          const app = pupil.application;
-          emit(p, {
-            school: pupil.school,
-            year_group: pupil.yearGroup === 0 ? 'R' : String(pupil.yearGroup),
-            attendance: pupil.attendance.toFixed(1),
-            child_in_need: yn(pupil.childInNeed),
-            application_address: app ? app.address.line : '',
-            application_postcode: app ? app.address.postcode : '',
-            criterion: criteria.join(';'),
-          });
-        }
-        break;
-      case 'housing_benefit': {
-        const hb = h.housingBenefit;
-        if (!hb) break;
-        const workless = hb.claimant.workless || (hb.partner?.workless ?? false);
-        for (const [p, role] of [
-          [hb.claimant, 'claimant'],
-          [hb.partner, 'partner'],
-        ] as const) {
-          if (!p) continue;
-          emit(p, {
-            claim_role: role,
-            // A household claiming a false single person discount does not declare its other adults here either.
-            household_size: String(
-              h.spdFraud ? h.persons.filter((x) => x.role === 'child').length + 1 : h.persons.length,
-            ),
-            weekly_rent: hb.weeklyRent.toFixed(2),
-            claim_start: formatDate(hb.start, 'iso'),
-            criterion: workless ? 'worklessness' : '',
-          });
-        }
-        break;
-      }
-      case 'probation':
-        for (const p of h.persons) {
-          if (!p.probation) continue;
-          emit(p, {
-            order_type: p.probation.orderType,
-            start_date: formatDate(p.probation.start, 'iso'),
-            criterion: 'crime_asb',
-          });
-        }
-        break;
-      case 'dwp':
-        for (const p of h.persons) {
-          if (!p.dwp) continue;
-          emit(p, { benefit: p.dwp.benefit, claim_start: formatDate(p.dwp.start, 'iso'), criterion: 'worklessness' });
-        }
-        break;
     }
     return out;
   }
@@ -368,44 +404,37 @@ export class AgencyExtractor {
     return { agency: this.agency, recordId: '', personId: p.id, householdId: h.id, values, variations };
   }
 
+  /**
+   * The person's identity as this agency holds it: each step may vary one part and tag what it did. The steps
+   * run in a fixed order, as each draws from the agency's stream.
+   */
   private identity(h: Household, p: Person, tags: string[], forceVariation: boolean): Identity {
-    const r = this.rates;
-    const prof = this.profile;
+    const nicknames = nicknamesOf(p.givenName);
+    const names = this.names(p, nicknames, tags);
+    const dob = this.dateOfBirth(p, tags);
+    const address = this.heldAddress(h, tags);
+    const r: Rendering = {
+      ...names,
+      dob,
+      address,
+      ...this.keyedAddress(address, tags),
+      nhs: this.keyedNhsNumber(p, tags),
+    };
+    this.maybeCaseWhitespace(r, tags);
+    // A duplicate is the same person entered again, so it always differs somehow from the first entry.
+    if (forceVariation && !tags.some((t) => (FORCEABLE as readonly string[]).includes(t))) {
+      this.forceVariation(r, p, nicknames, tags);
+    }
+    houseStyle(r, this.profile);
+    return identityColumns(r, p, this.profile);
+  }
 
-    let surname = p.surname;
-    if (p.staleSurnameAgency === this.agency && p.maidenName !== '') {
-      surname = p.maidenName;
-      tags.push('stale_surname');
-    }
-    let given = p.givenName;
-    const nicknames = nicknamesOf(given);
-    // Singh and Kaur are not forenames anyone goes by.
-    const middleUsable = p.middleName !== '' && p.middleName !== 'Singh' && p.middleName !== 'Kaur';
-    if (middleUsable && this.p(r.middleAsGiven)) {
-      given = p.middleName;
-      tags.push('middle_as_given');
-    } else if (nicknames.length > 0 && this.p(r.nickname)) {
-      given = this.rng.pick(nicknames);
-      tags.push('nickname');
-    } else if (this.p(r.nameVariant)) {
-      const v = spellingVariant(given, this.rng);
-      if (v !== given) {
-        given = v;
-        tags.push('given_variant');
-      }
-    }
-    if (p.middleName !== '' && given === p.givenName && this.p(r.forenamesCombined)) {
-      given = `${given} ${p.middleName}`;
-      tags.push('forenames_combined');
-    }
-    if (this.p(r.nameVariant)) {
-      const v = spellingVariant(surname, this.rng);
-      if (v !== surname) {
-        surname = v;
-        tags.push('surname_variant');
-      }
-    }
-    if (this.p(r.nameFormat)) {
+  /** Given name and surname, with the name-level variations in a fixed order. */
+  private names(p: Person, nicknames: readonly string[], tags: string[]): { given: string; surname: string } {
+    let surname = this.heldSurname(p, tags);
+    let given = this.usedGivenName(p, nicknames, tags);
+    surname = this.respelled(surname, 'surname_variant', tags);
+    if (this.p(this.rates.nameFormat)) {
       const s = surnameFormatVariant(surname, this.rng);
       const g = givenFormatVariant(given, this.rng);
       if (s !== surname || g !== given) {
@@ -414,112 +443,167 @@ export class AgencyExtractor {
         tags.push('name_format');
       }
     }
-    if (this.p(r.typo)) {
-      given = typo(given, this.rng);
-      tags.push('typo_given');
-    }
-    if (this.p(r.typo)) {
-      surname = typo(surname, this.rng);
-      tags.push('typo_surname');
-    }
+    given = this.maybeTypo(given, 'typo_given', tags);
+    surname = this.maybeTypo(surname, 'typo_surname', tags);
+    return { given, surname };
+  }
 
-    let dobCivil: Civil | null = civilFromDays(p.dob);
-    if (this.rng.chance(prof.missingDob === 1 ? 1 : prof.missingDob + r.missingDob * prof.quality)) {
-      dobCivil = null;
+  /** The maiden name, when this is the one agency that has not caught up with a change of surname. */
+  private heldSurname(p: Person, tags: string[]): string {
+    if (p.staleSurnameAgency !== this.agency || p.maidenName === '') return p.surname;
+    tags.push('stale_surname');
+    return p.maidenName;
+  }
+
+  /** The forename the person gave: a middle name they go by, a nickname, a respelling, or both forenames. */
+  private usedGivenName(p: Person, nicknames: readonly string[], tags: string[]): string {
+    let given = p.givenName;
+    // Singh and Kaur are not forenames anyone goes by.
+    const middleUsable = p.middleName !== '' && p.middleName !== 'Singh' && p.middleName !== 'Kaur';
+    if (middleUsable && this.p(this.rates.middleAsGiven)) {
+      given = p.middleName;
+      tags.push('middle_as_given');
+    } else if (nicknames.length > 0 && this.p(this.rates.nickname)) {
+      given = this.rng.pick(nicknames);
+      tags.push('nickname');
+    } else given = this.respelled(given, 'given_variant', tags);
+    if (p.middleName !== '' && given === p.givenName && this.p(this.rates.forenamesCombined)) {
+      given = `${given} ${p.middleName}`;
+      tags.push('forenames_combined');
+    }
+    return given;
+  }
+
+  /** Sometimes another spelling of the name (tagged only when it really differs). */
+  private respelled(name: string, tag: string, tags: string[]): string {
+    if (!this.p(this.rates.nameVariant)) return name;
+    const v = spellingVariant(name, this.rng);
+    if (v !== name) tags.push(tag);
+    return v;
+  }
+
+  private maybeTypo(value: string, tag: string, tags: string[]): string {
+    if (!this.p(this.rates.typo)) return value;
+    tags.push(tag);
+    return typo(value, this.rng);
+  }
+
+  /** The date of birth: missing (some systems rarely hold one), day and month swapped, or a digit wrong. */
+  private dateOfBirth(p: Person, tags: string[]): Civil | null {
+    const prof = this.profile;
+    const dob = civilFromDays(p.dob);
+    if (this.rng.chance(prof.missingDob === 1 ? 1 : prof.missingDob + this.rates.missingDob * prof.quality)) {
       if (prof.missingDob < 1) tags.push('missing_dob');
-    } else if (this.p(r.dayMonthSwap)) {
-      const swapped = swapDayMonth(dobCivil);
-      if (swapped) {
-        dobCivil = swapped;
-        tags.push('dob_swap');
-      }
-    } else if (this.p(r.dobDigit)) {
-      dobCivil = dobDigitError(dobCivil, this.rng);
-      tags.push('dob_digit');
+      return null;
     }
+    if (this.p(this.rates.dayMonthSwap)) {
+      const swapped = swapDayMonth(dob);
+      if (!swapped) return dob;
+      tags.push('dob_swap');
+      return swapped;
+    }
+    if (this.p(this.rates.dobDigit)) {
+      tags.push('dob_digit');
+      return dobDigitError(dob, this.rng);
+    }
+    return dob;
+  }
 
-    let address: Address = h.address;
-    if (h.staleAddressAgency === this.agency && h.previousAddress) {
-      address = h.previousAddress;
-      tags.push('stale_address');
+  /** The previous address, when this is the one agency that has not caught up with a move. */
+  private heldAddress(h: Household, tags: string[]): Address {
+    if (h.staleAddressAgency !== this.agency || !h.previousAddress) return h.address;
+    tags.push('stale_address');
+    return h.previousAddress;
+  }
+
+  /** The address line and postcode as keyed: no fixed abode (police), another layout, typos, postcode errors. */
+  private keyedAddress(address: Address, tags: string[]): { line: string; postcode: string } {
+    const r = this.rates;
+    if (this.agency === 'police' && this.p(0.03)) {
+      tags.push('no_fixed_abode');
+      return { line: 'No fixed abode', postcode: '' };
     }
     let line = address.line;
     let postcode = address.postcode;
-    if (this.agency === 'police' && this.p(0.03)) {
-      line = 'No fixed abode';
+    if (this.p(r.addressFormat)) {
+      line = addressVariant(address, this.rng);
+      tags.push('address_format');
+    }
+    if (this.p(r.addressTypo)) {
+      line = typo(line, this.rng);
+      tags.push('typo_address');
+    }
+    if (this.p(r.missingPostcode)) {
       postcode = '';
-      tags.push('no_fixed_abode');
-    } else {
-      if (this.p(r.addressFormat)) {
-        line = addressVariant(address, this.rng);
-        tags.push('address_format');
-      }
-      if (this.p(r.addressTypo)) {
-        line = typo(line, this.rng);
-        tags.push('typo_address');
-      }
-      if (this.p(r.missingPostcode)) {
-        postcode = '';
-        tags.push('missing_postcode');
-      } else if (this.p(r.postcode)) {
-        postcode = postcodeError(postcode, this.rng);
-        tags.push('postcode_error');
-      }
+      tags.push('missing_postcode');
+    } else if (this.p(r.postcode)) {
+      postcode = postcodeError(postcode, this.rng);
+      tags.push('postcode_error');
     }
-    let nhs = p.nhsNumber;
-    if (nhs !== '' && this.p(r.nhsNumber)) {
-      nhs = nhsNumberError(nhs, this.rng);
-      tags.push('nhs_error');
-    }
-
-    if (this.p(r.caseWhitespace)) {
-      const which = this.rng.int(3);
-      if (which === 0) given = caseWhitespace(given, this.rng);
-      else if (which === 1) surname = caseWhitespace(surname, this.rng);
-      else line = caseWhitespace(line, this.rng);
-      tags.push('case_whitespace');
-    }
-
-    // A duplicate is the same person entered again, so it always differs somehow from the first entry.
-    if (forceVariation && !tags.some((t) => (FORCEABLE as readonly string[]).includes(t))) {
-      const kind = FORCEABLE[this.rng.int(FORCEABLE.length)] as (typeof FORCEABLE)[number];
-      const swapped = dobCivil ? swapDayMonth(dobCivil) : null;
-      if (kind === 'nickname' && nicknames.length > 0 && given === p.givenName) {
-        given = this.rng.pick(nicknames);
-        tags.push('nickname');
-      } else if (kind === 'dob_swap' && swapped) {
-        dobCivil = swapped;
-        tags.push('dob_swap');
-      } else if (kind === 'address_format' && line === address.line) {
-        line = addressVariant(address, this.rng);
-        tags.push('address_format');
-      } else if (kind === 'case_whitespace') {
-        surname = caseWhitespace(surname, this.rng);
-        tags.push('case_whitespace');
-      } else if (kind === 'typo_surname') {
-        surname = typo(surname, this.rng);
-        tags.push('typo_surname');
-      } else {
-        given = typo(given, this.rng);
-        tags.push('typo_given');
-      }
-    }
-
-    if (prof.legacyUpper) {
-      given = foldDiacritics(given).toUpperCase();
-      surname = foldDiacritics(surname).toUpperCase();
-      line = foldDiacritics(line).toUpperCase();
-    } else if (prof.upperSurname) surname = surname.toUpperCase();
-
-    return {
-      given_name: given,
-      surname,
-      dob: dobCivil ? formatCivil(dobCivil, prof.dobFormat) : '',
-      sex: prof.sexStyle === 'word' ? (p.sex === 'F' ? 'Female' : 'Male') : p.sex,
-      address: line,
-      postcode,
-      nhs_number: nhs,
-      ward: address.ward,
-    };
+    return { line, postcode };
   }
+
+  private keyedNhsNumber(p: Person, tags: string[]): string {
+    if (p.nhsNumber === '' || !this.p(this.rates.nhsNumber)) return p.nhsNumber;
+    tags.push('nhs_error');
+    return nhsNumberError(p.nhsNumber, this.rng);
+  }
+
+  /** Capitals or stray spaces in one of given name, surname or address line. */
+  private maybeCaseWhitespace(r: Rendering, tags: string[]): void {
+    if (!this.p(this.rates.caseWhitespace)) return;
+    const which = this.rng.int(3);
+    if (which === 0) r.given = caseWhitespace(r.given, this.rng);
+    else if (which === 1) r.surname = caseWhitespace(r.surname, this.rng);
+    else r.line = caseWhitespace(r.line, this.rng);
+    tags.push('case_whitespace');
+  }
+
+  /** One forced variation, for a duplicate that drew none of its own; a typo in the given name as fallback. */
+  private forceVariation(r: Rendering, p: Person, nicknames: readonly string[], tags: string[]): void {
+    const kind = FORCEABLE[this.rng.int(FORCEABLE.length)] as (typeof FORCEABLE)[number];
+    const swapped = r.dob ? swapDayMonth(r.dob) : null;
+    if (kind === 'nickname' && nicknames.length > 0 && r.given === p.givenName) {
+      r.given = this.rng.pick(nicknames);
+      tags.push('nickname');
+    } else if (kind === 'dob_swap' && swapped) {
+      r.dob = swapped;
+      tags.push('dob_swap');
+    } else if (kind === 'address_format' && r.line === r.address.line) {
+      r.line = addressVariant(r.address, this.rng);
+      tags.push('address_format');
+    } else if (kind === 'case_whitespace') {
+      r.surname = caseWhitespace(r.surname, this.rng);
+      tags.push('case_whitespace');
+    } else if (kind === 'typo_surname') {
+      r.surname = typo(r.surname, this.rng);
+      tags.push('typo_surname');
+    } else {
+      r.given = typo(r.given, this.rng);
+      tags.push('typo_given');
+    }
+  }
+}
+
+/** The agency's house style: a legacy system in capitals without diacritics, or surnames in capitals. */
+function houseStyle(r: Rendering, prof: AgencyProfile): void {
+  if (prof.legacyUpper) {
+    r.given = foldDiacritics(r.given).toUpperCase();
+    r.surname = foldDiacritics(r.surname).toUpperCase();
+    r.line = foldDiacritics(r.line).toUpperCase();
+  } else if (prof.upperSurname) r.surname = r.surname.toUpperCase();
+}
+
+/** The identity columns of a row, formatted as the agency writes them. */
+function identityColumns(r: Rendering, p: Person, prof: AgencyProfile): Identity {
+  return {
+    given_name: r.given,
+    surname: r.surname,
+    dob: r.dob ? formatCivil(r.dob, prof.dobFormat) : '',
+    sex: prof.sexStyle === 'word' ? (p.sex === 'F' ? 'Female' : 'Male') : p.sex,
+    address: r.line,
+    postcode: r.postcode,
+    nhs_number: r.nhs,
+    ward: r.address.ward,
+  };
 }

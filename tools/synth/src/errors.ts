@@ -6,20 +6,27 @@ import type { Prng } from './prng.js';
 /** Data-entry errors and layout differences, as pure functions of a value and a random stream. */
 
 const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
-const NEIGHBOURS: ReadonlyMap<string, string> = (() => {
+/** The keys around one key: left and right, and the touching keys in the rows above and below. */
+function neighboursAt(r: number, i: number): string {
+  const row = KEYBOARD_ROWS[r] as string;
+  const above = KEYBOARD_ROWS[r - 1];
+  const below = KEYBOARD_ROWS[r + 1];
+  let n = (row[i - 1] ?? '') + (row[i + 1] ?? '');
+  if (above) n += (above[i] ?? '') + (above[i + 1] ?? '');
+  if (below) n += (below[i - 1] ?? '') + (below[i] ?? '');
+  return n;
+}
+
+function keyboardNeighbours(): ReadonlyMap<string, string> {
   const m = new Map<string, string>();
-  KEYBOARD_ROWS.forEach((row, r) => {
-    for (let i = 0; i < row.length; i++) {
-      let n = (row[i - 1] ?? '') + (row[i + 1] ?? '');
-      const above = KEYBOARD_ROWS[r - 1];
-      const below = KEYBOARD_ROWS[r + 1];
-      if (above) n += (above[i] ?? '') + (above[i + 1] ?? '');
-      if (below) n += (below[i - 1] ?? '') + (below[i] ?? '');
-      m.set(row[i] as string, n);
-    }
-  });
+  for (let r = 0; r < KEYBOARD_ROWS.length; r++) {
+    const row = KEYBOARD_ROWS[r] as string;
+    for (let i = 0; i < row.length; i++) m.set(row.charAt(i), neighboursAt(r, i));
+  }
   return m;
-})();
+}
+
+const NEIGHBOURS = keyboardNeighbours();
 
 function matchCase(c: string, like: string): string {
   return like !== like.toLowerCase() ? c.toUpperCase() : c;
@@ -97,27 +104,34 @@ const ABBREVIATIONS: readonly [RegExp, string][] = [
 
 /** The same address laid out differently: abbreviations, town dropped, flats written another way. */
 export function addressVariant(a: Address, rng: Prng): string {
-  let street = a.street;
-  const abbreviated = ABBREVIATIONS.find(([re]) => re.test(street));
-  let town = `, ${a.town}`;
-  let flatStyle = 0;
+  const { street, town, flatStyle } = streetAndTownVariant(a, rng);
+  return a.flat === 0 ? `${a.houseNumber} ${street}${town}` : flatLayout(a, street, town, flatStyle);
+}
+
+/**
+ * The street and town as written: street abbreviated, town dropped or its comma missing; or (flatStyle 1–3) a
+ * different layout of the flat, with the street abbreviated or the town dropped when there is no flat.
+ */
+function streetAndTownVariant(a: Address, rng: Prng): { street: string; town: string; flatStyle: number } {
+  const abbreviated = ABBREVIATIONS.find(([re]) => re.test(a.street));
+  const short = abbreviated ? a.street.replace(abbreviated[0], abbreviated[1]) : a.street;
+  const town = `, ${a.town}`;
   switch (rng.int(4)) {
     case 0:
-      if (abbreviated) street = street.replace(abbreviated[0], abbreviated[1]);
-      else town = '';
-      break;
+      return abbreviated ? { street: short, town, flatStyle: 0 } : { street: a.street, town: '', flatStyle: 0 };
     case 1:
-      town = '';
-      break;
+      return { street: a.street, town: '', flatStyle: 0 };
     case 2:
-      town = ` ${a.town}`; // missing comma
-      break;
-    default:
-      flatStyle = 1 + rng.int(3);
-      if (a.flat === 0 && abbreviated) street = street.replace(abbreviated[0], abbreviated[1]);
-      else if (a.flat === 0) town = '';
+      return { street: a.street, town: ` ${a.town}`, flatStyle: 0 }; // missing comma
+    default: {
+      const flatStyle = 1 + rng.int(3);
+      if (a.flat !== 0) return { street: a.street, town, flatStyle };
+      return abbreviated ? { street: short, town, flatStyle } : { street: a.street, town: '', flatStyle };
+    }
   }
-  if (a.flat === 0) return `${a.houseNumber} ${street}${town}`;
+}
+
+function flatLayout(a: Address, street: string, town: string, flatStyle: number): string {
   switch (flatStyle) {
     case 1:
       return `${a.flat}/${a.houseNumber} ${street}${town}`;

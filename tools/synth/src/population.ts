@@ -125,6 +125,34 @@ interface Identity {
   culture: Culture;
 }
 
+/** The parents of a drafted family, in household order, and what their children inherit. */
+interface Parents {
+  adults: Draft[];
+  dad: Draft | null;
+  familySurname: string;
+  namingCulture: Culture;
+}
+/** Where a household lives and how it is doing; drawn once, before its members' facts. */
+interface Circumstances {
+  address: Address;
+  previousAddress: Address | null;
+  /** Latent level of need, 0..1 (most households little, a few a lot). */
+  need: number;
+  wardIndex: number;
+  tenure: Household['tenure'];
+  lowIncome: boolean;
+  loneParent: boolean;
+  worklessHousehold: boolean;
+  band: string;
+  childInNeedHousehold: boolean;
+}
+
+interface CouncilTax {
+  liable: Person[];
+  spdClaimed: boolean;
+  spdFraud: boolean;
+}
+
 const NAMESAKE_POOL = 1024;
 
 class PopulationBuilder {
@@ -292,6 +320,7 @@ class PopulationBuilder {
     return dobs;
   }
 
+  /** A family household: parents (or a lone parent), their children, and for some a grandparent. */
   private family(type: HouseholdType): Draft[] {
     const adultKids = type === 'couple_with_adult_children' || type === 'lone_parent_with_adult_children';
     const twoParents = type !== 'lone_parent' && type !== 'lone_parent_with_adult_children';
@@ -304,53 +333,71 @@ class PopulationBuilder {
     const mum = this.person('head', culture, 'F', mumDob);
     const dobs = this.childDobs(mum.dob, youngest, maxAge);
     const eldest = dobs[dobs.length - 1] ?? mum.dob;
-    const out: Draft[] = [];
-    let familySurname: string;
-    let namingCulture = culture;
-    let dad: Draft | null = null;
-
-    if (twoParents) {
-      let dadDob = mum.dob - Math.round(this.rng.normal(2.5, 3.5) * YEAR);
-      const latest = eldest - Math.round(18 * YEAR) - this.rng.int(365);
-      if (dadDob > latest) dadDob = latest;
-      dad = this.person('partner', this.partnerCulture(culture), 'M', dadDob);
-      const married = this.marry(dad, mum, type === 'multigenerational' ? 0.8 : adultKids ? 0.75 : 0.68);
-      if (this.rng.chance(0.5)) {
-        dad.role = 'head';
-        mum.role = 'partner';
-        out.push(dad, mum);
-      } else out.push(mum, dad);
-      if (this.rng.chance(0.6)) namingCulture = dad.culture;
-      const r = this.rng.next();
-      if (married && (mum.maiden !== '' || mum.surname === dad.surname)) familySurname = dad.surname;
-      else if (r < 0.7) familySurname = dad.surname;
-      else if (mum.surname === 'Begum' || mum.surname === dad.surname) familySurname = dad.surname;
-      else if (r < 0.85) familySurname = mum.surname;
-      else familySurname = `${surnameForSex(dad.surname, 'M')}-${surnameForSex(mum.surname, 'M')}`;
-    } else {
-      if (this.rng.chance(0.1)) {
-        // Lone fathers: same dates, the parent is the father.
-        mum.sex = 'M';
-        mum.given = givenName(this.rng, culture, 'M', civilFromDays(mum.dob).y);
-        mum.middle = middleName(this.rng, culture, 'M', civilFromDays(mum.dob).y, mum.given);
-        mum.surname = surnameForSex(mum.surname === 'Begum' ? birthSurname(this.rng, culture, 'M') : mum.surname, 'M');
-        familySurname = mum.surname;
-      } else {
-        const r = this.rng.next();
-        if (r < 0.4 && mum.surname !== 'Begum') {
-          // Divorced, kept the married name the children share.
-          mum.maiden = mum.surname;
-          mum.surname = surnameForSex(birthSurname(this.rng, culture, 'M'), 'F');
-          familySurname = mum.surname;
-        } else if (r < 0.75 && mum.surname !== 'Begum') familySurname = mum.surname;
-        else familySurname = birthSurname(this.rng, culture, 'M');
-      }
-      out.push(mum);
-    }
+    const parents: Parents = twoParents
+      ? this.twoParents(type, mum, eldest, adultKids)
+      : { adults: [mum], dad: null, familySurname: this.loneParent(mum), namingCulture: culture };
     if (this.rng.chance(this.rates.expectant) && mum.sex === 'F' && ageAt(mum.dob, this.ref) <= 45)
       mum.expectant = true;
+    const kids = this.children(dobs, parents.namingCulture, parents.familySurname);
+    const dad = parents.dad;
+    if (dad && parents.familySurname === dad.surname) this.maybeJuniorName(kids, dad);
+    const out = parents.adults;
+    // The grandparent is more often the mother's parent than the father's.
+    if (type === 'multigenerational') out.push(this.grandparent(dad && !this.rng.chance(0.6) ? dad : mum));
+    return out.concat(kids);
+  }
 
-    // Children, eldest first; twins share a date of birth but never a given name.
+  /** The father joins the mother (either may head the household); the children's surname and naming culture. */
+  private twoParents(type: HouseholdType, mum: Draft, eldest: number, adultKids: boolean): Parents {
+    let dadDob = mum.dob - Math.round(this.rng.normal(2.5, 3.5) * YEAR);
+    const latest = eldest - Math.round(18 * YEAR) - this.rng.int(365);
+    if (dadDob > latest) dadDob = latest;
+    const dad = this.person('partner', this.partnerCulture(mum.culture), 'M', dadDob);
+    const married = this.marry(dad, mum, type === 'multigenerational' ? 0.8 : adultKids ? 0.75 : 0.68);
+    let adults: Draft[];
+    if (this.rng.chance(0.5)) {
+      dad.role = 'head';
+      mum.role = 'partner';
+      adults = [dad, mum];
+    } else adults = [mum, dad];
+    const namingCulture = this.rng.chance(0.6) ? dad.culture : mum.culture;
+    const r = this.rng.next();
+    let familySurname: string;
+    if (married && (mum.maiden !== '' || mum.surname === dad.surname)) familySurname = dad.surname;
+    else if (r < 0.7) familySurname = dad.surname;
+    else if (mum.surname === 'Begum' || mum.surname === dad.surname) familySurname = dad.surname;
+    else if (r < 0.85) familySurname = mum.surname;
+    else familySurname = `${surnameForSex(dad.surname, 'M')}-${surnameForSex(mum.surname, 'M')}`;
+    return { adults, dad, familySurname, namingCulture };
+  }
+
+  /** A lone parent (sometimes the father, redrawn in place); returns the children's surname. */
+  private loneParent(parent: Draft): string {
+    const culture = parent.culture;
+    if (this.rng.chance(0.1)) {
+      // Lone fathers: same dates, the parent is the father.
+      parent.sex = 'M';
+      parent.given = givenName(this.rng, culture, 'M', civilFromDays(parent.dob).y);
+      parent.middle = middleName(this.rng, culture, 'M', civilFromDays(parent.dob).y, parent.given);
+      parent.surname = surnameForSex(
+        parent.surname === 'Begum' ? birthSurname(this.rng, culture, 'M') : parent.surname,
+        'M',
+      );
+      return parent.surname;
+    }
+    const r = this.rng.next();
+    if (r < 0.4 && parent.surname !== 'Begum') {
+      // Divorced, kept the married name the children share.
+      parent.maiden = parent.surname;
+      parent.surname = surnameForSex(birthSurname(this.rng, culture, 'M'), 'F');
+      return parent.surname;
+    }
+    if (r < 0.75 && parent.surname !== 'Begum') return parent.surname;
+    return birthSurname(this.rng, culture, 'M');
+  }
+
+  /** Children, eldest first; twins share a date of birth but never a given name. */
+  private children(dobs: number[], namingCulture: Culture, familySurname: string): Draft[] {
     const kids: Draft[] = [];
     for (let i = dobs.length - 1; i >= 0; i--) {
       const dob = dobs[i] as number;
@@ -367,28 +414,29 @@ class PopulationBuilder {
       }
       kids.push(kid);
     }
-    if (dad && familySurname === dad.surname && this.rng.chance(this.rates.juniorName)) {
-      const son = kids.find((k) => k.sex === 'M' && !kids.some((o) => o !== k && o.given === dad.given));
-      if (son) {
-        son.given = dad.given;
-        if (this.rng.chance(0.5)) son.middle = dad.middle;
-        son.links.push({ kind: 'same_name_as', other: dad });
-      }
-    }
+    return kids;
+  }
 
-    if (type === 'multigenerational') {
-      const ofMum = !dad || this.rng.chance(0.6);
-      const parent: Draft = ofMum || !dad ? mum : dad;
-      const sex = this.sex();
-      const gapYears = this.rng.range(20, 40);
-      const [lo] = dobWindow(this.ref, 0, 99);
-      const gdob = Math.max(lo, parent.dob - Math.round(gapYears * YEAR) - this.rng.int(365));
-      const gp = this.person('grandparent', parent.culture, sex, gdob);
-      gp.surname = surnameForSex(parent.maiden !== '' ? parent.maiden : parent.surname, sex);
-      if (sex === 'F' && this.rng.chance(0.7)) gp.maiden = birthSurname(this.rng, parent.culture, 'F');
-      out.push(gp);
-    }
-    return out.concat(kids);
+  /** Sometimes a son is named after his father (a junior), unless a sibling already has that name. */
+  private maybeJuniorName(kids: Draft[], dad: Draft): void {
+    if (!this.rng.chance(this.rates.juniorName)) return;
+    const son = kids.find((k) => k.sex === 'M' && !kids.some((o) => o !== k && o.given === dad.given));
+    if (!son) return;
+    son.given = dad.given;
+    if (this.rng.chance(0.5)) son.middle = dad.middle;
+    son.links.push({ kind: 'same_name_as', other: dad });
+  }
+
+  /** A parent of one of the parents, 20–40 years older, named after that side of the family. */
+  private grandparent(parent: Draft): Draft {
+    const sex = this.sex();
+    const gapYears = this.rng.range(20, 40);
+    const [lo] = dobWindow(this.ref, 0, 99);
+    const gdob = Math.max(lo, parent.dob - Math.round(gapYears * YEAR) - this.rng.int(365));
+    const gp = this.person('grandparent', parent.culture, sex, gdob);
+    gp.surname = surnameForSex(parent.maiden !== '' ? parent.maiden : parent.surname, sex);
+    if (sex === 'F' && this.rng.chance(0.7)) gp.maiden = birthSurname(this.rng, parent.culture, 'F');
+    return gp;
   }
 
   private draft(type: HouseholdType): Draft[] {
@@ -458,14 +506,44 @@ class PopulationBuilder {
     };
   }
 
+  /** A drafted household becomes a real one: ids, circumstances, each member's facts, then the agencies' view. */
   private finalise(type: HouseholdType, drafts: Draft[]): Household {
-    const rng = this.rng;
-    const rates = this.rates;
     const hIndex = this.householdsMade++;
     const hId = householdId(hIndex);
+    const c = this.circumstances(type);
+    const persons = this.admit(drafts, hId);
+    for (const p of persons) this.personFacts(p, c);
+    this.maybeDomesticAbuse(persons, c.need);
+    const tax = this.councilTax(type, persons, c.need);
+    const housingBenefit = this.housingBenefit(c, tax.liable);
+    const household: Household = {
+      index: hIndex,
+      id: hId,
+      type,
+      address: c.address,
+      previousAddress: c.previousAddress,
+      staleAddressAgency: null,
+      persons,
+      liable: tax.liable,
+      band: c.band,
+      tenure: c.tenure,
+      lowIncome: c.lowIncome,
+      need: Math.round(c.need * 1000) / 1000,
+      spdClaimed: tax.spdClaimed,
+      spdFraud: tax.spdFraud,
+      housingBenefit,
+    };
+    this.pickStaleSources(household);
+    this.rememberNamesakes(drafts);
+    return household;
+  }
+
+  /** Where the household lives and how it is doing, drawn before any member's facts. */
+  private circumstances(type: HouseholdType): Circumstances {
+    const rng = this.rng;
     const address = this.addresses.next();
     let previousAddress: Address | null = null;
-    if (rng.chance(rates.moved)) {
+    if (rng.chance(this.rates.moved)) {
       previousAddress =
         (rng.chance(0.65) ? this.addresses.pastLocalAddress(rng) : null) ?? AddressAllocator.elsewhere(rng);
     }
@@ -482,121 +560,136 @@ class PopulationBuilder {
     const bandShift = Math.round(need * 3);
     const band = BANDS[Math.min(7, Math.max(0, rng.weightedIndex(BAND_WEIGHTS) - bandShift))] as string;
     const childInNeedHousehold = rng.chance(0.015 + 0.25 * need);
+    return {
+      address,
+      previousAddress,
+      need,
+      wardIndex,
+      tenure,
+      lowIncome,
+      loneParent,
+      worklessHousehold,
+      band,
+      childInNeedHousehold,
+    };
+  }
 
-    const persons: Person[] = drafts.map((d) => {
+  /** Drafts become persons with ids, in order; twin and same-name links are noted once all ids exist. */
+  private admit(drafts: Draft[], hId: string): Person[] {
+    const persons = drafts.map((d) => {
       const index = this.personsMade++;
-      const p: Person = {
-        index,
-        id: personId(index),
-        householdId: hId,
-        role: d.role,
-        culture: d.culture,
-        givenName: d.given,
-        middleName: d.middle,
-        surname: d.surname,
-        maidenName: d.maiden === d.surname ? '' : d.maiden,
-        sex: d.sex,
-        dob: d.dob,
-        nhsNumber: '',
-        notes: d.namesakeOf ? [`namesake_of=${d.namesakeOf}`] : [],
-        staleSurnameAgency: null,
-        gpPractice: '',
-        onElectoralRoll: false,
-        openRegister: false,
-        expectant: d.expectant,
-        healthNeed: false,
-        workless: false,
-        dwp: null,
-        pupil: null,
-        incidents: [],
-        probation: null,
-      };
-      d.person = p;
-      return p;
+      d.person = blankPerson(d, index, hId);
+      return d.person;
     });
     for (const d of drafts) {
       for (const link of d.links) {
         if (link.other.person && d.person) d.person.notes.push(`${link.kind}=${link.other.person.id}`);
       }
     }
+    return persons;
+  }
 
-    for (const p of persons) {
-      const age = ageAt(p.dob, this.ref);
-      if (rng.chance(this.nhsShare)) p.nhsNumber = this.nhs.next() ?? '';
-      if (rng.chance(rates.gpCoverage - (p.sex === 'M' && age >= 18 && age < 35 ? 0.04 : 0) + 0.012)) {
-        p.gpPractice = GP_PRACTICES[(wardIndex + (rng.chance(0.3) ? 1 : 0)) % GP_PRACTICES.length] as string;
-      }
-      if (age >= 18) {
-        p.onElectoralRoll = rng.chance(rates.electoralCoverage);
-        p.openRegister = p.onElectoralRoll && rng.chance(0.45);
-      }
-      p.healthNeed = rng.chance(age >= 18 ? 0.06 + 0.3 * need : 0.02 + 0.1 * need);
-      if (age >= 18 && age <= 65) {
-        p.workless =
-          p.role === 'adult_child' || p.role === 'sharer' ? rng.chance(0.06 + 0.3 * need) : worklessHousehold;
-        if (p.workless && rng.chance(0.9)) {
-          const benefit =
-            p.healthNeed && rng.chance(0.4)
-              ? 'esa'
-              : loneParent && p.role === 'head' && rng.chance(0.25)
-                ? 'income_support'
-                : rng.chance(0.8)
-                  ? 'universal_credit'
-                  : 'jsa';
-          p.dwp = { benefit, start: this.ref - rng.range(20, 1800) };
-        }
-      }
-      const yg = this.yearGroup(p.dob);
-      if (yg >= 0 && yg <= 11 && rng.chance(rates.schoolCoverage)) {
-        const school =
-          yg <= 6
-            ? (PRIMARY_SCHOOLS[(wardIndex * 2 + rng.int(2)) % PRIMARY_SCHOOLS.length] as string)
-            : (SECONDARY_SCHOOLS[(rng.chance(0.8) ? wardIndex : rng.int(6)) % SECONDARY_SCHOOLS.length] as string);
-        const attendance = Math.max(30, Math.min(100, 100 - Math.abs(rng.normal(0, 3.5)) - need * rng.next() * 30));
-        let application: Pupil['application'] = null;
-        if (yg === 6 && rng.chance(0.95)) {
-          const fake = rng.chance(rates.falseSchoolAddress) ? this.addresses.pastLocalAddress(rng) : null;
-          application =
-            fake && fake.line !== address.line
-              ? { address: fake, falseAddress: true }
-              : { address, falseAddress: false };
-        }
-        p.pupil = {
-          school,
-          yearGroup: yg,
-          attendance: Math.round(attendance * 10) / 10,
-          childInNeed: childInNeedHousehold && rng.chance(0.8),
-          application,
-        };
-      }
-      if (age >= 10) {
-        const sexFactor = p.sex === 'M' ? 1.6 : 0.45;
-        const ageFactor = age < 18 ? 1.3 : age <= 30 ? 1.8 : age <= 50 ? 1 : age <= 65 ? 0.4 : 0.1;
-        if (rng.chance(0.011 * sexFactor * ageFactor * (1 + 6 * need))) {
-          const n = 1 + (rng.chance(0.3) ? 1 + (rng.chance(0.3) ? 1 : 0) : 0);
-          for (let i = 0; i < n; i++) p.incidents.push(this.incident(OFFENCES.pick(rng), 'suspect'));
-        }
-      }
-      if (age >= 18 && (p.incidents.length > 0 ? rng.chance(0.2) : rng.chance(0.0008))) {
-        p.probation = {
-          orderType: rng.pick(['community_order', 'community_order', 'suspended_sentence_order', 'licence']),
-          start: this.ref - rng.range(10, 900),
-        };
+  /** One member's facts, in a fixed order of draws: services, work, school, then offending. */
+  private personFacts(p: Person, c: Circumstances): void {
+    const age = ageAt(p.dob, this.ref);
+    this.registrations(p, age, c);
+    if (age >= 18 && age <= 65) this.employment(p, c);
+    this.schooling(p, c);
+    this.offending(p, age, c.need);
+  }
+
+  /** NHS number, GP registration, the electoral roll and a health need. */
+  private registrations(p: Person, age: number, c: Circumstances): void {
+    const rng = this.rng;
+    if (rng.chance(this.nhsShare)) p.nhsNumber = this.nhs.next() ?? '';
+    if (rng.chance(this.rates.gpCoverage - (p.sex === 'M' && age >= 18 && age < 35 ? 0.04 : 0) + 0.012)) {
+      p.gpPractice = GP_PRACTICES[(c.wardIndex + (rng.chance(0.3) ? 1 : 0)) % GP_PRACTICES.length] as string;
+    }
+    if (age >= 18) {
+      p.onElectoralRoll = rng.chance(this.rates.electoralCoverage);
+      p.openRegister = p.onElectoralRoll && rng.chance(0.45);
+    }
+    p.healthNeed = rng.chance(age >= 18 ? 0.06 + 0.3 * c.need : 0.02 + 0.1 * c.need);
+  }
+
+  /** Worklessness for a working-age adult, and most workless adults claim a benefit. */
+  private employment(p: Person, c: Circumstances): void {
+    const rng = this.rng;
+    p.workless =
+      p.role === 'adult_child' || p.role === 'sharer' ? rng.chance(0.06 + 0.3 * c.need) : c.worklessHousehold;
+    if (!p.workless || !rng.chance(0.9)) return;
+    const benefit =
+      p.healthNeed && rng.chance(0.4)
+        ? 'esa'
+        : c.loneParent && p.role === 'head' && rng.chance(0.25)
+          ? 'income_support'
+          : rng.chance(0.8)
+            ? 'universal_credit'
+            : 'jsa';
+    p.dwp = { benefit, start: this.ref - rng.range(20, 1800) };
+  }
+
+  /** School-age children on a school roll, with attendance and (in year 6) a secondary school application. */
+  private schooling(p: Person, c: Circumstances): void {
+    const rng = this.rng;
+    const yg = this.yearGroup(p.dob);
+    if (yg < 0 || yg > 11 || !rng.chance(this.rates.schoolCoverage)) return;
+    const school =
+      yg <= 6
+        ? (PRIMARY_SCHOOLS[(c.wardIndex * 2 + rng.int(2)) % PRIMARY_SCHOOLS.length] as string)
+        : (SECONDARY_SCHOOLS[(rng.chance(0.8) ? c.wardIndex : rng.int(6)) % SECONDARY_SCHOOLS.length] as string);
+    const attendance = Math.max(30, Math.min(100, 100 - Math.abs(rng.normal(0, 3.5)) - c.need * rng.next() * 30));
+    let application: Pupil['application'] = null;
+    if (yg === 6 && rng.chance(0.95)) {
+      const fake = rng.chance(this.rates.falseSchoolAddress) ? this.addresses.pastLocalAddress(rng) : null;
+      application =
+        fake && fake.line !== c.address.line
+          ? { address: fake, falseAddress: true }
+          : { address: c.address, falseAddress: false };
+    }
+    p.pupil = {
+      school,
+      yearGroup: yg,
+      attendance: Math.round(attendance * 10) / 10,
+      childInNeed: c.childInNeedHousehold && rng.chance(0.8),
+      application,
+    };
+  }
+
+  /** Police incidents as a suspect (by sex, age and need), and probation orders that mostly follow them. */
+  private offending(p: Person, age: number, need: number): void {
+    const rng = this.rng;
+    if (age >= 10) {
+      const sexFactor = p.sex === 'M' ? 1.6 : 0.45;
+      const ageFactor = age < 18 ? 1.3 : age <= 30 ? 1.8 : age <= 50 ? 1 : age <= 65 ? 0.4 : 0.1;
+      if (rng.chance(0.011 * sexFactor * ageFactor * (1 + 6 * need))) {
+        const n = 1 + (rng.chance(0.3) ? 1 + (rng.chance(0.3) ? 1 : 0) : 0);
+        for (let i = 0; i < n; i++) p.incidents.push(this.incident(OFFENCES.pick(rng), 'suspect'));
       }
     }
+    if (age >= 18 && (p.incidents.length > 0 ? rng.chance(0.2) : rng.chance(0.0008))) {
+      p.probation = {
+        orderType: rng.pick(['community_order', 'community_order', 'suspended_sentence_order', 'licence']),
+        start: this.ref - rng.range(10, 900),
+      };
+    }
+  }
 
-    // Domestic abuse: an incident between the partners, recorded against both.
+  /** Domestic abuse: an incident between the partners, recorded against both. */
+  private maybeDomesticAbuse(persons: Person[], need: number): void {
     const head = persons.find((p) => p.role === 'head');
     const partner = persons.find((p) => p.role === 'partner');
-    if (head && partner && rng.chance(0.008 + 0.1 * need)) {
-      const [suspect, victim] =
-        head.sex !== partner.sex ? (head.sex === 'M' ? [head, partner] : [partner, head]) : [head, partner];
-      const inc = this.incident('domestic_abuse', 'suspect');
-      suspect.incidents.push(inc);
-      victim.incidents.push({ ...inc, role: 'victim' });
-    }
+    if (!head || !partner || !this.rng.chance(0.008 + 0.1 * need)) return;
+    const [suspect, victim] =
+      head.sex !== partner.sex ? (head.sex === 'M' ? [head, partner] : [partner, head]) : [head, partner];
+    const inc = this.incident('domestic_abuse', 'suspect');
+    suspect.incidents.push(inc);
+    victim.incidents.push({ ...inc, role: 'victim' });
+  }
 
-    // Council tax: liable adults, and the single person discount (legitimate or not).
+  /** Council tax: liable adults, and the single person discount (legitimate or not). */
+  private councilTax(type: HouseholdType, persons: Person[], need: number): CouncilTax {
+    const rng = this.rng;
     const adults = persons.filter((p) => ageAt(p.dob, this.ref) >= 18);
     let liable: Person[];
     if (type === 'shared_house') liable = adults.slice();
@@ -606,77 +699,97 @@ class PopulationBuilder {
     let spdClaimed = false;
     let spdFraud = false;
     if (adults.length <= 1) spdClaimed = rng.chance(0.97);
-    else if (rng.chance(rates.spdFraud + 0.1 * need)) {
+    else if (rng.chance(this.rates.spdFraud + 0.1 * need)) {
       spdClaimed = true;
       spdFraud = true;
       liable = liable.slice(0, 1); // the other adults are not declared
     }
+    return { liable, spdClaimed, spdFraud };
+  }
 
-    // Housing benefit: low-income renters (and workless renters).
-    let housingBenefit: Household['housingBenefit'] = null;
-    const renting = tenure !== 'owner';
+  /** Housing benefit: low-income renters (and workless renters). */
+  private housingBenefit(c: Circumstances, liable: Person[]): Household['housingBenefit'] {
+    const rng = this.rng;
     const claimant = liable[0];
-    if (claimant && renting && (lowIncome || worklessHousehold) && rng.chance(0.8)) {
-      const p = liable[1] && liable[1].role === 'partner' ? liable[1] : null;
-      housingBenefit = {
-        claimant,
-        partner: p,
-        start: this.ref - rng.range(20, 2500),
-        weeklyRent: Math.round((tenure === 'social_rent' ? rng.range(85, 140) : rng.range(120, 260)) * 100) / 100,
-      };
-    }
-
-    const household: Household = {
-      index: hIndex,
-      id: hId,
-      type,
-      address,
-      previousAddress,
-      staleAddressAgency: null,
-      persons,
-      liable,
-      band,
-      tenure,
-      lowIncome,
-      need: Math.round(need * 1000) / 1000,
-      spdClaimed,
-      spdFraud,
-      housingBenefit,
+    const renting = c.tenure !== 'owner';
+    if (!claimant || !renting || !(c.lowIncome || c.worklessHousehold) || !rng.chance(0.8)) return null;
+    const partner = liable[1] && liable[1].role === 'partner' ? liable[1] : null;
+    return {
+      claimant,
+      partner,
+      start: this.ref - rng.range(20, 2500),
+      weeklyRent: Math.round((c.tenure === 'social_rent' ? rng.range(85, 140) : rng.range(120, 260)) * 100) / 100,
     };
+  }
 
-    // Which one source lags behind a change of surname or address (chosen among sources that hold them).
-    for (const p of persons) {
-      if (p.maidenName !== '' && rng.chance(rates.staleSurname)) {
+  /** Which one source lags behind a change of surname or address (chosen among sources that hold them). */
+  private pickStaleSources(household: Household): void {
+    const rng = this.rng;
+    for (const p of household.persons) {
+      if (p.maidenName !== '' && rng.chance(this.rates.staleSurname)) {
         const held = agenciesHolding(household, p).filter((a) => a !== 'schools');
         if (held.length > 0) p.staleSurnameAgency = rng.pick(held);
       }
     }
-    if (previousAddress && rng.chance(rates.staleAddress)) {
+    if (household.previousAddress && rng.chance(this.rates.staleAddress)) {
       const held = new Set<Agency>();
-      for (const p of persons) for (const a of agenciesHolding(household, p)) if (a !== 'council_tax') held.add(a);
+      for (const p of household.persons) {
+        for (const a of agenciesHolding(household, p)) if (a !== 'council_tax') held.add(a);
+      }
       const list = [...held].sort();
       if (list.length > 0) household.staleAddressAgency = rng.pick(list);
     }
-
-    for (const d of drafts) {
-      if (d.role === 'single' || d.role === 'sharer') {
-        const p = d.person as Person;
-        if (p.notes.length > 0) continue;
-        const pool = ageAt(p.dob, this.ref) >= 66 ? this.namesakes.pensioner : this.namesakes.working;
-        const id: Identity = {
-          id: p.id,
-          given: p.givenName,
-          surname: p.surname,
-          sex: p.sex,
-          dob: p.dob,
-          culture: p.culture,
-        };
-        if (pool.length < NAMESAKE_POOL) pool.push(id);
-        else pool[rng.int(NAMESAKE_POOL)] = id;
-      }
-    }
-    return household;
   }
+
+  /** People living alone or sharing join a fixed-size reservoir that later namesakes are drawn from. */
+  private rememberNamesakes(drafts: Draft[]): void {
+    for (const d of drafts) {
+      if (d.role !== 'single' && d.role !== 'sharer') continue;
+      const p = d.person as Person;
+      if (p.notes.length > 0) continue;
+      const pool = ageAt(p.dob, this.ref) >= 66 ? this.namesakes.pensioner : this.namesakes.working;
+      const id: Identity = {
+        id: p.id,
+        given: p.givenName,
+        surname: p.surname,
+        sex: p.sex,
+        dob: p.dob,
+        culture: p.culture,
+      };
+      if (pool.length < NAMESAKE_POOL) pool.push(id);
+      else pool[this.rng.int(NAMESAKE_POOL)] = id;
+    }
+  }
+}
+
+/** A person as drafted, before any facts are drawn. */
+function blankPerson(d: Draft, index: number, hId: string): Person {
+  return {
+    index,
+    id: personId(index),
+    householdId: hId,
+    role: d.role,
+    culture: d.culture,
+    givenName: d.given,
+    middleName: d.middle,
+    surname: d.surname,
+    maidenName: d.maiden === d.surname ? '' : d.maiden,
+    sex: d.sex,
+    dob: d.dob,
+    nhsNumber: '',
+    notes: d.namesakeOf ? [`namesake_of=${d.namesakeOf}`] : [],
+    staleSurnameAgency: null,
+    gpPractice: '',
+    onElectoralRoll: false,
+    openRegister: false,
+    expectant: d.expectant,
+    healthNeed: false,
+    workless: false,
+    dwp: null,
+    pupil: null,
+    incidents: [],
+    probation: null,
+  };
 }
 
 /** The agencies whose extracts will include this person (before duplicates and errors). */
