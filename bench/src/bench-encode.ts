@@ -10,8 +10,8 @@ import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClkEncoder, parseClkSchema, pythonStrip } from '@blindlink/agency-client/clkhash';
-import { csvRow, formatDate, generatePopulation } from '@blindlink/synth';
-import { encodeCsv } from '@blindlink/agency-client';
+import { formatDate, generatePopulation } from '@blindlink/synth';
+import { csvLine, encodeCsv } from '@blindlink/agency-client';
 // Not (yet) in the package's exports map: reached by path until "./encode" is exported.
 import { effectiveSchema, RecordEncoder, UK_PERSON } from '@blindlink/agency-client/encode';
 
@@ -84,7 +84,7 @@ try {
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  await write(csvRow(['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number']));
+  await write(csvLine(['record_id', 'given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number']));
   let n = 0;
   const sample: string[][] = [];
   const formats = ['iso', 'dmy', 'dmon'] as const;
@@ -102,7 +102,7 @@ try {
         p.nhsNumber,
       ];
       if (sample.length < 100_000) sample.push(row.map((v) => Buffer.from(v).toString())); // flat strings, as a CSV parser makes
-      await write(csvRow(row));
+      await write(csvLine(row));
       n++;
     }
   }

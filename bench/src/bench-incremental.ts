@@ -13,8 +13,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
-import { csvRow, Prng, synthCommand } from '@blindlink/synth';
+import { csvLine, encodeCsv, readEncodedFile } from '@blindlink/agency-client';
+import { Prng, synthCommand } from '@blindlink/synth';
 import {
   addPerson,
   approvePolicy,
@@ -54,7 +54,7 @@ const readRows = (path: string): { header: string[]; rows: Row[] } => {
   return { header, rows };
 };
 const writeRows = (path: string, header: string[], rows: Row[]) =>
-  writeFileSync(path, [csvRow(header), ...rows.map((r) => csvRow(header.map((h) => r[h] ?? '')))].join(''));
+  writeFileSync(path, [csvLine(header), ...rows.map((r) => csvLine(header.map((h) => r[h] ?? '')))].join(''));
 
 async function encode(csv: string, out: string): Promise<string> {
   const header = readFileSync(csv, 'utf8').slice(0, 1000).split('\n')[0]!.split(',');

@@ -1,3 +1,5 @@
+import { csvLine } from '@blindlink/agency-client';
+
 /**
  * A small, fixed population for the end-to-end tests: distinctive names (six letters or more, so a
  * search for them in stored bytes cannot hit by chance) and the truth of who is known to whom.
@@ -85,10 +87,7 @@ export function typo(s: string): string {
   return s.slice(0, i - 1) + s[i] + s[i - 1] + s.slice(i + 1);
 }
 
+/** A CSV file's text, quoted as the agency client quotes the files it writes. */
 export function csv(header: string[], rows: string[][]): string {
-  return (
-    [header, ...rows]
-      .map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(','))
-      .join('\n') + '\n'
-  );
+  return [header, ...rows].map(csvLine).join('');
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { csvRow } from '@blindlink/synth';
+import { csvLine } from '@blindlink/agency-client';
 
 /** A CSV file as header + rows of objects (synthetic extracts and truth files). */
 export function readCsv(path: string): { header: string[]; rows: Record<string, string>[] } {
@@ -13,7 +13,7 @@ export function readCsv(path: string): { header: string[]; rows: Record<string, 
 }
 
 export function writeCsv(path: string, header: string[], rows: Record<string, string>[]): void {
-  writeFileSync(path, [csvRow(header), ...rows.map((r) => csvRow(header.map((h) => r[h] ?? '')))].join(''));
+  writeFileSync(path, [csvLine(header), ...rows.map((r) => csvLine(header.map((h) => r[h] ?? '')))].join(''));
 }
 
 /** Columns the encoder must ignore: everything that is neither the id, a permitted identifier nor a declared attribute. */

@@ -4,11 +4,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { csvField } from '@blindlink/agency-client';
 import {
   AGENCIES,
   AGENCY_PROFILES,
   ageAt,
-  csvField,
   DEFAULT_ERROR_RATES,
   DEFAULT_POPULATION_RATES,
   formatDate,

@@ -9,9 +9,7 @@
  * trailing spaces); the body is never copied. Everything is written under temporary names and
  * renamed at the end: a failure leaves no partial output.
  */
-import { createReadStream, createWriteStream, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { once } from 'node:events';
+import { createReadStream, type ReadStream, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parse } from 'csv-parse';
 import { encodedFileHeader, type EncodedHeader } from '@blindlink/protocol';
@@ -31,6 +29,7 @@ import {
 } from './schema.js';
 import { PERSONAL_FIELDS } from '../normalise/index.js';
 import { keyCheckValue } from './keys.js';
+import { closeOutputs, commitOutputs, discardOutputs, type EncodeOutputs, openOutputs, write } from './output-files.js';
 
 export class InputError extends Error {}
 
@@ -94,17 +93,6 @@ export interface EncodeSummary {
 
 const MAX_LISTED_REJECTS = 100;
 
-async function write(stream: WriteStream, chunk: string): Promise<void> {
-  // A stream that failed to open (a missing --out folder) never drains: fail instead of waiting forever.
-  if (stream.errored) throw stream.errored;
-  if (chunk !== '' && !stream.write(chunk)) await once(stream, 'drain');
-}
-
-async function closeStream(stream: WriteStream): Promise<void> {
-  stream.end();
-  await once(stream, 'finish');
-}
-
 /** Wraps a failure of csv-parse in an InputError naming the file and line (never the field it quotes). */
 function csvError(input: string, err: unknown): unknown {
   const message = describeCsvError(input, err);
@@ -117,6 +105,42 @@ export async function encodeCsv(
 ): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+  const { schema, keyCheck } = checkSchemaAndKey(opts);
+  const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
+  const bytesTotal = inputSize(opts.input);
+  const out = openOutputs(opts.out, opts.rejectsFile);
+  const source = createReadStream(opts.input, { highWaterMark: 1 << 20 });
+  let lastProgress = -Infinity;
+  const report = (rows: number, rejected: number): void => {
+    // Nothing for work that ends within a second, then at most five calls a second.
+    const now = elapsed();
+    if (progress && now >= 1 && now - lastProgress >= 0.2) {
+      lastProgress = now;
+      progress(rows, { rows, rejected, bytesRead: source.bytesRead, bytesTotal, seconds: now });
+    }
+  };
+  const run = new EncodeRun(opts, out, threads, report);
+  let header: EncodedHeader;
+  try {
+    await Promise.race([write(out.tokenMap, TOKEN_MAP_HEADER + '\n'), out.failed]);
+    if (out.rejects) await write(out.rejects, csvLine(['row', 'line', 'reason']));
+    const { effective, placeholder } = await run.encodeAll(source, schema, keyCheck);
+    await closeOutputs(out);
+    header = makeHeader(schema, effective, keyCheck, run.encoded, new Date(), opts.attributes ?? []);
+    await commitOutputs(out, opts.out, opts.rejectsFile, JSON.stringify(header), placeholder);
+  } catch (err) {
+    run.abandon();
+    source.destroy();
+    discardOutputs(out);
+    throw csvError(opts.input, err);
+  } finally {
+    await run.close();
+  }
+  return summary(run, opts, threads, elapsed(), header);
+}
+
+/** Loads the schema, checks --map against it and derives the key check value, before any file is opened. */
+function checkSchemaAndKey(opts: EncodeOptions): { schema: EncodingSchema; keyCheck: string } {
   let schema: EncodingSchema;
   try {
     schema = loadEncodingSchema(opts.schema);
@@ -127,175 +151,196 @@ export async function encodeCsv(
   for (const field of Object.keys(opts.map)) {
     if (!schema.fields.some((f) => f.name === field))
       throw new InputError(
-        `--map names field "${field}", which schema ${schema.id} does not have (fields: ${schema.fields.map((f) => f.name).join(', ')})`,
+        `--map names field "${field}", which schema ${schema.id} does not have ` +
+          `(fields: ${schema.fields.map((f) => f.name).join(', ')})`,
       );
   }
-  let keyCheck: string;
   try {
-    keyCheck = keyCheckValue(opts.secret, schema);
+    return { schema, keyCheck: keyCheckValue(opts.secret, schema) };
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
-  const batchRows = opts.batchRows ?? 2000;
-  let bytesTotal = 0;
+}
+
+function inputSize(input: string): number {
   try {
-    bytesTotal = statSync(opts.input).size;
+    return statSync(input).size;
   } catch (e) {
-    throw new InputError(`cannot read ${opts.input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
 
-  const tmpOut = `${opts.out}.part`;
-  const tmpTokens = `${tokenMapPath(opts.out)}.part`;
-  const tmpRejects = opts.rejectsFile ? `${opts.rejectsFile}.part` : undefined;
-  const body = createWriteStream(tmpOut, { mode: 0o600, highWaterMark: 1 << 20 });
-  const tokenMap = createWriteStream(tmpTokens, { mode: 0o600, highWaterMark: 1 << 20 });
-  const rejects = tmpRejects ? createWriteStream(tmpRejects, { mode: 0o600 }) : undefined;
-  const streams = [body, tokenMap, ...(rejects ? [rejects] : [])];
-  const streamError = new Promise<never>((_, reject) => {
-    for (const s of streams) s.once('error', reject);
-  });
-  streamError.catch(() => {});
-
-  const rejected: Record<string, number> = {};
-  const rejectedRows: RejectedRow[] = [];
-  let rows = 0;
-  let encoded = 0;
-  let rejectedCount = 0;
-  let encoder: BatchEncoder | undefined;
-  const inFlight: { result: Promise<BatchOutput>; lines: number[]; firstRow: number }[] = [];
-  const source = createReadStream(opts.input, { highWaterMark: 1 << 20 });
-  let header: EncodedHeader | undefined;
-  let placeholder = 0;
-  let lastProgress = -Infinity;
-
-  try {
-    await Promise.race([write(tokenMap, TOKEN_MAP_HEADER + '\n'), streamError]);
-    if (rejects) await write(rejects, csvLine(['row', 'line', 'reason']));
-
-    let setup: RecordEncoderSetup | undefined;
-    let effective: ReturnType<typeof effectiveSchema> | undefined;
-    let makeEncoder: ((pool: boolean) => BatchEncoder) | undefined;
-
-    const drainOne = async (): Promise<void> => {
-      const batch = inFlight.shift()!;
-      const out = await Promise.race([batch.result, streamError]);
-      for (const [i, reason] of out.leftOut) {
-        const key = `left out, row kept: ${reason}`;
-        rejected[key] = (rejected[key] ?? 0) + 1;
-        if (rejects) await write(rejects, csvLine([String(batch.firstRow + i), String(batch.lines[i]!), key]));
-      }
-      for (const [i, reason] of out.rejects) {
-        const rec: RejectedRow = { row: batch.firstRow + i, line: batch.lines[i]!, reason };
-        if (opts.onInvalid === 'fail')
-          throw new InputError(
-            `${opts.input} line ${rec.line}: ${reason} (data row ${rec.row}; use --on-invalid skip to leave such rows out)`,
-          );
-        rejected[reason] = (rejected[reason] ?? 0) + 1;
-        rejectedCount++;
-        if (rejectedRows.length < MAX_LISTED_REJECTS) rejectedRows.push(rec);
-        if (rejects) await write(rejects, csvLine([String(rec.row), String(rec.line), reason]));
-      }
-      await write(body, out.body);
-      await write(tokenMap, out.tokenMap);
-      encoded += out.encoded;
-      // Nothing for work that ends within a second, then at most five calls a second.
-      const now = elapsed();
-      if (progress && now >= 1 && now - lastProgress >= 0.2) {
-        lastProgress = now;
-        progress(rows, { rows, rejected: rejectedCount, bytesRead: source.bytesRead, bytesTotal, seconds: now });
-      }
-    };
-
-    let batch: string[][] = [];
-    let lines: number[] = [];
-    const submit = async (): Promise<void> => {
-      inFlight.push({ result: encoder!.encode(batch), lines, firstRow: rows - batch.length + 1 });
-      batch = [];
-      lines = [];
-      if (inFlight.length >= Math.max(2, 2 * threads)) await drainOne();
-    };
-
-    const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
-    source.on('error', (e) => parser.destroy(e));
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!setup) {
-        const found = mapHeader(item.record, schema, opts);
-        effective = effectiveSchema(schema, found.present);
-        setup = {
-          schema: effective,
-          secret: opts.secret,
-          columns: found.columns,
-          idColumn: found.idColumn,
-          idName: opts.idColumn,
-          width: item.record.length,
-          invalidAsMissing: opts.onInvalid === 'missing',
-          attributes: (opts.attributes ?? []).map((a) => ({
-            name: a,
-            column: (item.record as string[]).map((h) => h.trim()).indexOf(a),
-          })),
-          ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
-        };
-        const s = setup;
-        makeEncoder = (pool) => (pool ? workerPoolEncoder(s, threads) : inThreadEncoder(s));
-        header = makeHeader(schema, effective, keyCheck, 0, new Date(), opts.attributes ?? []);
-        placeholder = JSON.stringify({ ...header, recordCount: Number.MAX_SAFE_INTEGER }).length;
-        await write(body, ' '.repeat(placeholder) + '\n');
-        continue;
-      }
-      rows++;
-      batch.push(item.record);
-      lines.push(item.info.lines);
-      if (batch.length >= batchRows) {
-        // The pool starts with the first full batch: an input smaller than one batch is encoded
-        // in this thread, without paying for worker start-up.
-        encoder ??= makeEncoder!(threads > 1);
-        await submit();
-      }
-    }
-    if (!setup || !effective || !header) throw new InputError(`${opts.input} is empty: a header row is required`);
-    if (batch.length > 0) {
-      encoder ??= makeEncoder!(false);
-      await submit();
-    }
-    while (inFlight.length > 0) await drainOne();
-    await closeStream(body);
-    await closeStream(tokenMap);
-    if (rejects) await closeStream(rejects);
-
-    header = makeHeader(schema, effective, keyCheck, encoded, new Date(), opts.attributes ?? []);
-    const text = JSON.stringify(header);
-    const fh = await open(tmpOut, 'r+');
-    try {
-      await fh.write(text.padEnd(placeholder, ' '), 0, 'utf8');
-    } finally {
-      await fh.close();
-    }
-    renameSync(tmpOut, opts.out);
-    renameSync(tmpTokens, tokenMapPath(opts.out));
-    if (tmpRejects && opts.rejectsFile) renameSync(tmpRejects, opts.rejectsFile);
-  } catch (err) {
-    for (const b of inFlight) b.result.catch(() => {});
-    source.destroy();
-    for (const s of streams) s.destroy();
-    for (const f of [tmpOut, tmpTokens, tmpRejects]) if (f) rmSync(f, { force: true });
-    throw csvError(opts.input, err);
-  } finally {
-    await encoder?.close();
-  }
-  const seconds = elapsed();
+function summary(
+  run: EncodeRun,
+  opts: EncodeOptions,
+  threads: number,
+  seconds: number,
+  header: EncodedHeader,
+): EncodeSummary {
   return {
-    rows,
-    encoded,
-    rejected,
-    rejectedRows,
+    rows: run.rows,
+    encoded: run.encoded,
+    rejected: run.rejected,
+    rejectedRows: run.rejectedRows,
     seconds,
-    rate: rows / Math.max(seconds, 1e-9),
+    rate: run.rows / Math.max(seconds, 1e-9),
     threads,
     out: opts.out,
     tokenMap: tokenMapPath(opts.out),
     header,
   };
+}
+
+/** What the header row of the input decides: the schema's fields present, and how to encode a row. */
+function encoderSetup(
+  record: string[],
+  schema: EncodingSchema,
+  opts: EncodeOptions,
+): { effective: ReturnType<typeof effectiveSchema>; setup: RecordEncoderSetup } {
+  const found = mapHeader(record, schema, opts);
+  const effective = effectiveSchema(schema, found.present);
+  const setup: RecordEncoderSetup = {
+    schema: effective,
+    secret: opts.secret,
+    columns: found.columns,
+    idColumn: found.idColumn,
+    idName: opts.idColumn,
+    width: record.length,
+    invalidAsMissing: opts.onInvalid === 'missing',
+    attributes: (opts.attributes ?? []).map((a) => ({
+      name: a,
+      column: record.map((h) => h.trim()).indexOf(a),
+    })),
+    ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
+  };
+  return { effective, setup };
+}
+
+interface InFlightBatch {
+  result: Promise<BatchOutput>;
+  lines: number[];
+  firstRow: number;
+}
+
+/**
+ * The read → encode → write loop: rows are gathered into batches, encoded (on threads when there
+ * are several) and written in input order, with at most 2 × threads batches in flight.
+ */
+class EncodeRun {
+  rows = 0;
+  encoded = 0;
+  rejectedCount = 0;
+  /** Rejected rows by reason. */
+  readonly rejected: Record<string, number> = {};
+  readonly rejectedRows: RejectedRow[] = [];
+  private encoder: BatchEncoder | undefined;
+  private readonly inFlight: InFlightBatch[] = [];
+  private batch: string[][] = [];
+  private lines: number[] = [];
+
+  constructor(
+    private readonly opts: EncodeOptions,
+    private readonly out: EncodeOutputs,
+    private readonly threads: number,
+    private readonly report: (rows: number, rejected: number) => void,
+  ) {}
+
+  /** Encodes the whole input; returns the effective schema and the width of the header placeholder. */
+  async encodeAll(
+    source: ReadStream,
+    schema: EncodingSchema,
+    keyCheck: string,
+  ): Promise<{ effective: ReturnType<typeof effectiveSchema>; placeholder: number }> {
+    const batchRows = this.opts.batchRows ?? 2000;
+    let started: { effective: ReturnType<typeof effectiveSchema>; placeholder: number } | undefined;
+    let makeEncoder: ((pool: boolean) => BatchEncoder) | undefined;
+    const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+    source.on('error', (e) => parser.destroy(e));
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!started) {
+        const { effective, setup } = encoderSetup(item.record, schema, this.opts);
+        makeEncoder = (pool) => (pool ? workerPoolEncoder(setup, this.threads) : inThreadEncoder(setup));
+        started = { effective, placeholder: await this.writePlaceholder(schema, effective, keyCheck) };
+        continue;
+      }
+      this.rows++;
+      this.batch.push(item.record);
+      this.lines.push(item.info.lines);
+      if (this.batch.length >= batchRows) {
+        // The pool starts with the first full batch: an input smaller than one batch is encoded
+        // in this thread, without paying for worker start-up.
+        this.encoder ??= makeEncoder!(this.threads > 1);
+        await this.submit();
+      }
+    }
+    if (!started) throw new InputError(`${this.opts.input} is empty: a header row is required`);
+    if (this.batch.length > 0) {
+      this.encoder ??= makeEncoder!(false);
+      await this.submit();
+    }
+    while (this.inFlight.length > 0) await this.drainOne();
+    return started;
+  }
+
+  /**
+   * The record count is known only at the end: a space-padded line wide enough for any count goes
+   * first, to be overwritten in place (JSON allows the trailing spaces). Returns its width.
+   */
+  private async writePlaceholder(
+    schema: EncodingSchema,
+    effective: ReturnType<typeof effectiveSchema>,
+    keyCheck: string,
+  ): Promise<number> {
+    const header = makeHeader(schema, effective, keyCheck, 0, new Date(), this.opts.attributes ?? []);
+    const placeholder = JSON.stringify({ ...header, recordCount: Number.MAX_SAFE_INTEGER }).length;
+    await write(this.out.body, ' '.repeat(placeholder) + '\n');
+    return placeholder;
+  }
+
+  private async submit(): Promise<void> {
+    const firstRow = this.rows - this.batch.length + 1;
+    this.inFlight.push({ result: this.encoder!.encode(this.batch), lines: this.lines, firstRow });
+    this.batch = [];
+    this.lines = [];
+    if (this.inFlight.length >= Math.max(2, 2 * this.threads)) await this.drainOne();
+  }
+
+  /** Waits for the oldest batch in flight and writes its records, token map rows and rejects. */
+  private async drainOne(): Promise<void> {
+    const { rejects, body, tokenMap } = this.out;
+    const batch = this.inFlight.shift()!;
+    const out = await Promise.race([batch.result, this.out.failed]);
+    for (const [i, reason] of out.leftOut) {
+      const key = `left out, row kept: ${reason}`;
+      this.rejected[key] = (this.rejected[key] ?? 0) + 1;
+      if (rejects) await write(rejects, csvLine([String(batch.firstRow + i), String(batch.lines[i]!), key]));
+    }
+    for (const [i, reason] of out.rejects) {
+      const rec: RejectedRow = { row: batch.firstRow + i, line: batch.lines[i]!, reason };
+      if (this.opts.onInvalid === 'fail')
+        throw new InputError(
+          `${this.opts.input} line ${rec.line}: ${reason} ` +
+            `(data row ${rec.row}; use --on-invalid skip to leave such rows out)`,
+        );
+      this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+      this.rejectedCount++;
+      if (this.rejectedRows.length < MAX_LISTED_REJECTS) this.rejectedRows.push(rec);
+      if (rejects) await write(rejects, csvLine([String(rec.row), String(rec.line), reason]));
+    }
+    await write(body, out.body);
+    await write(tokenMap, out.tokenMap);
+    this.encoded += out.encoded;
+    this.report(this.rows, this.rejectedCount);
+  }
+
+  /** After a failure: batches still in flight may reject later; nobody waits for them. */
+  abandon(): void {
+    for (const b of this.inFlight) b.result.catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.encoder?.close();
+  }
 }
 
 function makeHeader(
@@ -375,7 +420,8 @@ function mapHeader(
   const unknown = header.filter((h, i) => !known.has(i) && !opts.ignore.includes(h));
   if (unknown.length > 0) {
     throw new InputError(
-      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} in ${opts.input}: map to a schema field with --map field=COLUMN, or leave out with --ignore`,
+      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} in ${opts.input}: ` +
+        'map to a schema field with --map field=COLUMN, or leave out with --ignore',
     );
   }
   if (present.length === 0)

@@ -9,7 +9,7 @@ export function csvField(v: string): string {
   return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-export function csvLine(fields: string[]): string {
+export function csvLine(fields: readonly string[]): string {
   return fields.map(csvField).join(',') + '\n';
 }
 

@@ -30,118 +30,27 @@ export function auditCommands(program: Command): void {
     .option('--file <export.jsonl>', 'an export from `audit export` or GET /v1/audit/export')
     .option(
       '--broker-key <file>',
-      "file holding the broker's Ed25519 public key, base64 (`audit broker-key`, or signingPublicKey of GET /v1/broker)",
+      "file holding the broker's Ed25519 public key, base64 " +
+        '(`audit broker-key`, or signingPublicKey of GET /v1/broker)',
     )
     .option(
       '--receipts <dir>',
-      'audit receipts collected from agencies (their <key-dir>/receipts/*.jsonl): fail if the trail lacks a receipted row',
+      'audit receipts collected from agencies (their <key-dir>/receipts/*.jsonl): ' +
+        'fail if the trail lacks a receipted row',
     )
     .option(
       '--issued-before <time>',
       'with --receipts and --file: check only receipts issued before this ISO 8601 time (when the export was made)',
-      (v: string) => {
-        const d = new Date(v);
-        if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime()))
-          throw new InvalidArgumentError('--issued-before must be an ISO 8601 date-time');
-        return d;
-      },
+      issuedBeforeArg,
     )
-    .action(
-      async (
-        o: { dataDir: string; file?: string; brokerKey?: string; receipts?: string; issuedBefore?: Date },
-        cmd: Command,
-      ) => {
-        if (o.file !== undefined) {
-          if (!o.brokerKey)
-            throw new CliError(
-              '--file needs --broker-key: an export is checked against a key you hold, never the key it carries',
-            );
-          if (cmd.getOptionValueSource('dataDir') === 'cli') throw new CliError('give --file or --data-dir, not both');
-          const key = readBrokerPublicKeyFile(o.brokerKey);
-          const matcher = o.receipts
-            ? new ReceiptMatcher(loadReceipts(o.receipts, key), 'the export', o.issuedBefore)
-            : undefined;
-          const verdict = await verifyExportFile(
-            o.file,
-            key,
-            matcher ? { onEntry: (e) => matcher.observe(e.seq, e.hash) } : {},
-          );
-          (verdict.ok ? process.stdout : process.stderr).write(describeVerdict(verdict) + '\n');
-          if (!verdict.ok) process.exitCode = 1;
-          if (!verdict.ok || !matcher) return;
-          const receipts = matcher.verdict(verdict);
-          (receipts.failures.length ? process.stderr : process.stdout).write(describeReceipts(receipts, 'the export'));
-          if (receipts.failures.length) process.exitCode = 1;
-          return;
-        }
-        if (o.issuedBefore)
-          throw new CliError(
-            '--issued-before applies to an export (--file); the live database holds every receipted row',
-          );
-        const publicKey = o.brokerKey
-          ? readBrokerPublicKeyFile(o.brokerKey)
-          : existsSync(join(keyDir(o.dataDir), SIGNING_SEED_FILE))
-            ? (await loadExistingBrokerKeys(keyDir(o.dataDir))).signingPublicKey
-            : null;
-        if (o.receipts && !publicKey)
-          throw new CliError(`--receipts needs the broker key: give --broker-key (no key in ${keyDir(o.dataDir)})`);
-        const matcher =
-          o.receipts && publicKey ? new ReceiptMatcher(loadReceipts(o.receipts, publicKey), 'the database') : undefined;
-        await withDatabase(o.dataDir, async ({ db }) => {
-          const { rows, broken } = await verifyAuditChain(db);
-          if (broken) {
-            process.stderr.write(
-              `audit chain BROKEN at row ${broken.seq}: ${broken.problem} (${rows} rows before it verified)\n`,
-            );
-            process.exitCode = 1;
-            return;
-          }
-          const stored = await listCheckpoints(db, { limit: 1 });
-          if (!publicKey) {
-            if (stored.length) {
-              process.stderr.write(
-                `audit chain intact: ${rows} rows verified, but its signed checkpoints were NOT checked: no broker key in ${keyDir(o.dataDir)}; give --broker-key\n`,
-              );
-              process.exitCode = 1;
-              return;
-            }
-            process.stdout.write(`audit chain intact: ${rows} rows verified (no signed checkpoints yet)\n`);
-            return;
-          }
-          const cps = await verifyStoredCheckpoints(db, publicKey);
-          if (cps.broken) {
-            process.stderr.write(
-              `audit checkpoint BROKEN at row ${cps.broken.seq}: ${cps.broken.problem} (${cps.checked} checkpoint(s) before it verified)\n`,
-            );
-            process.exitCode = 1;
-            return;
-          }
-          const tail = rows > cps.lastSeq ? `; rows ${cps.lastSeq + 1}–${rows} not yet signed` : '';
-          if (matcher) {
-            // Self-consistent is not the same as whole: a cut-back trail with its checkpoints is consistent.
-            const receipts = await matchReceiptsInDatabase(db, matcher);
-            if (receipts.failures.length) {
-              process.stderr.write(
-                `audit chain CUT BACK OR REWRITTEN: its ${rows} rows and ${cps.checked} checkpoint(s) are consistent, but agencies hold receipts it does not match\n` +
-                  describeReceipts(receipts, 'the database'),
-              );
-              process.exitCode = 1;
-              return;
-            }
-            process.stdout.write(describeReceipts(receipts, 'the database'));
-          }
-          process.stdout.write(
-            `audit chain intact: ${rows} rows verified; ${cps.checked} signed checkpoint(s) verified${cps.checked ? `, the last on row ${cps.lastSeq}` : ''}${tail}\n`,
-          );
-        });
-      },
-    );
+    .action(verifyAction);
 
   dataDir(
     audit
       .command('export')
       .description(
-        'write the audit trail as JSON lines with signed checkpoints, ending on a fresh checkpoint (for `audit verify --file`)',
+        'write the audit trail as JSON lines with signed checkpoints, ending on a fresh checkpoint ' +
+          '(for `audit verify --file`)',
       ),
   )
     .requiredOption('--out <file>', 'where to write the export (not overwritten if it exists)')
@@ -150,41 +59,11 @@ export function auditCommands(program: Command): void {
       'first row: 1 (default, the whole chain) or a row that carries a checkpoint',
       intArg('--from'),
     )
-    .action(async (o: { dataDir: string; out: string; from?: number }) => {
-      const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
-      // Create the file first (never overwriting one), so a bad --out records and signs nothing.
-      const fd = openSync(o.out, 'wx', 0o640);
-      const file = createWriteStream('', { fd });
-      try {
-        await withDatabase(o.dataDir, async ({ db }) => {
-          await recordAction(
-            db,
-            'audit.export',
-            `audit export to a file by the operator${o.from ? ` from row ${o.from}` : ''}`,
-          );
-          const header = await planExport(db, keys, o.from !== undefined ? { from: o.from } : {});
-          await pipeline(Readable.from(exportChunks(db, header)), file);
-          process.stdout.write(
-            `exported audit rows ${header.fromSeq}–${header.toSeq} to ${o.out} (broker key ${header.brokerKeyId})\n`,
-          );
-        });
-      } catch (err) {
-        file.destroy();
-        rmSync(o.out, { force: true }); // no half-written export left to be mistaken for a whole one
-        throw err;
-      }
-    });
+    .action(exportAction);
 
   dataDir(
     audit.command('checkpoint').description('sign a checkpoint on the current head of the audit chain now'),
-  ).action(async (o: { dataDir: string }) => {
-    const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
-    await withDatabase(o.dataDir, async ({ db }) => {
-      await recordAction(db, 'audit.checkpoint', 'checkpoint signed on demand by the operator');
-      const cp = await checkpointHead(db, keys);
-      process.stdout.write(JSON.stringify(cp) + '\n');
-    });
-  });
+  ).action(checkpointAction);
 
   dataDir(
     audit
@@ -192,9 +71,155 @@ export function auditCommands(program: Command): void {
       .description(
         "print the broker's Ed25519 public key (base64): give it to IG leads, out of band, to verify exports",
       ),
-  ).action(async (o: { dataDir: string }) => {
-    const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
-    process.stdout.write(keys.signingPublicKeyBase64 + '\n');
-    process.stderr.write(`key id ${keys.keyId}\n`);
+  ).action(brokerKeyAction);
+}
+
+interface VerifyOptions {
+  dataDir: string;
+  file?: string;
+  brokerKey?: string;
+  receipts?: string;
+  issuedBefore?: Date;
+}
+
+function issuedBeforeArg(v: string): Date {
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime()))
+    throw new InvalidArgumentError('--issued-before must be an ISO 8601 date-time');
+  return d;
+}
+
+/** `audit verify`: an export offline (--file), or the database. */
+async function verifyAction(o: VerifyOptions, cmd: Command): Promise<void> {
+  if (o.file !== undefined) return verifyExport(o, o.file, cmd);
+  return verifyDatabase(o);
+}
+
+/** `audit verify --file`: the export against a key the caller holds, never the key it carries. */
+async function verifyExport(o: VerifyOptions, file: string, cmd: Command): Promise<void> {
+  if (!o.brokerKey)
+    throw new CliError(
+      '--file needs --broker-key: an export is checked against a key you hold, never the key it carries',
+    );
+  if (cmd.getOptionValueSource('dataDir') === 'cli') throw new CliError('give --file or --data-dir, not both');
+  const key = readBrokerPublicKeyFile(o.brokerKey);
+  const matcher = o.receipts
+    ? new ReceiptMatcher(loadReceipts(o.receipts, key), 'the export', o.issuedBefore)
+    : undefined;
+  const verdict = await verifyExportFile(file, key, matcher ? { onEntry: (e) => matcher.observe(e.seq, e.hash) } : {});
+  (verdict.ok ? process.stdout : process.stderr).write(describeVerdict(verdict) + '\n');
+  if (!verdict.ok) process.exitCode = 1;
+  if (!verdict.ok || !matcher) return;
+  const receipts = matcher.verdict(verdict);
+  (receipts.failures.length ? process.stderr : process.stdout).write(describeReceipts(receipts, 'the export'));
+  if (receipts.failures.length) process.exitCode = 1;
+}
+
+/** `audit verify --data-dir`: the hash chain, the signed checkpoints, then any receipts. */
+async function verifyDatabase(o: VerifyOptions): Promise<void> {
+  if (o.issuedBefore)
+    throw new CliError('--issued-before applies to an export (--file); the live database holds every receipted row');
+  const publicKey = o.brokerKey
+    ? readBrokerPublicKeyFile(o.brokerKey)
+    : existsSync(join(keyDir(o.dataDir), SIGNING_SEED_FILE))
+      ? (await loadExistingBrokerKeys(keyDir(o.dataDir))).signingPublicKey
+      : null;
+  if (o.receipts && !publicKey)
+    throw new CliError(`--receipts needs the broker key: give --broker-key (no key in ${keyDir(o.dataDir)})`);
+  const matcher =
+    o.receipts && publicKey ? new ReceiptMatcher(loadReceipts(o.receipts, publicKey), 'the database') : undefined;
+  await withDatabase(o.dataDir, async ({ db }) => {
+    const { rows, broken } = await verifyAuditChain(db);
+    if (broken) {
+      process.stderr.write(
+        `audit chain BROKEN at row ${broken.seq}: ${broken.problem} (${rows} rows before it verified)\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    const stored = await listCheckpoints(db, { limit: 1 });
+    if (!publicKey) {
+      if (stored.length) {
+        process.stderr.write(
+          `audit chain intact: ${rows} rows verified, but its signed checkpoints were NOT checked: ` +
+            `no broker key in ${keyDir(o.dataDir)}; give --broker-key\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`audit chain intact: ${rows} rows verified (no signed checkpoints yet)\n`);
+      return;
+    }
+    const cps = await verifyStoredCheckpoints(db, publicKey);
+    if (cps.broken) {
+      process.stderr.write(
+        `audit checkpoint BROKEN at row ${cps.broken.seq}: ${cps.broken.problem} ` +
+          `(${cps.checked} checkpoint(s) before it verified)\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    const tail = rows > cps.lastSeq ? `; rows ${cps.lastSeq + 1}–${rows} not yet signed` : '';
+    if (matcher) {
+      // Self-consistent is not the same as whole: a cut-back trail with its checkpoints is consistent.
+      const receipts = await matchReceiptsInDatabase(db, matcher);
+      if (receipts.failures.length) {
+        process.stderr.write(
+          `audit chain CUT BACK OR REWRITTEN: its ${rows} rows and ${cps.checked} checkpoint(s) are consistent, ` +
+            'but agencies hold receipts it does not match\n' +
+            describeReceipts(receipts, 'the database'),
+        );
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(describeReceipts(receipts, 'the database'));
+    }
+    process.stdout.write(
+      `audit chain intact: ${rows} rows verified; ${cps.checked} signed checkpoint(s) verified` +
+        `${cps.checked ? `, the last on row ${cps.lastSeq}` : ''}${tail}\n`,
+    );
   });
+}
+
+/** `audit export`: the trail as JSON lines, ending on a fresh signed checkpoint. */
+async function exportAction(o: { dataDir: string; out: string; from?: number }): Promise<void> {
+  const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
+  // Create the file first (never overwriting one), so a bad --out records and signs nothing.
+  const fd = openSync(o.out, 'wx', 0o640);
+  const file = createWriteStream('', { fd });
+  try {
+    await withDatabase(o.dataDir, async ({ db }) => {
+      await recordAction(
+        db,
+        'audit.export',
+        `audit export to a file by the operator${o.from ? ` from row ${o.from}` : ''}`,
+      );
+      const header = await planExport(db, keys, o.from !== undefined ? { from: o.from } : {});
+      await pipeline(Readable.from(exportChunks(db, header)), file);
+      process.stdout.write(
+        `exported audit rows ${header.fromSeq}–${header.toSeq} to ${o.out} (broker key ${header.brokerKeyId})\n`,
+      );
+    });
+  } catch (err) {
+    file.destroy();
+    rmSync(o.out, { force: true }); // no half-written export left to be mistaken for a whole one
+    throw err;
+  }
+}
+
+/** `audit checkpoint`: signs the current head now. */
+async function checkpointAction(o: { dataDir: string }): Promise<void> {
+  const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
+  await withDatabase(o.dataDir, async ({ db }) => {
+    await recordAction(db, 'audit.checkpoint', 'checkpoint signed on demand by the operator');
+    const cp = await checkpointHead(db, keys);
+    process.stdout.write(JSON.stringify(cp) + '\n');
+  });
+}
+
+/** `audit broker-key`: the public key IG leads verify exports with. */
+async function brokerKeyAction(o: { dataDir: string }): Promise<void> {
+  const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
+  process.stdout.write(keys.signingPublicKeyBase64 + '\n');
+  process.stderr.write(`key id ${keys.keyId}\n`);
 }

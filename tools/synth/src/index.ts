@@ -6,15 +6,14 @@
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { csvLine } from '@blindlink/agency-client';
 import { AGENCY_PROFILES } from './agency-extracts.js';
-import { csvRow } from './csv.js';
 import { type DatasetOptions, DEFAULT_SHUFFLE_WINDOW, generateDataset } from './dataset.js';
 import { AGENCIES, type Agency, DEFAULT_ERROR_RATES, DEFAULT_POPULATION_RATES, isAgency } from './model.js';
 import { DEFAULT_REFERENCE_DATE } from './population.js';
 import { HOUSEHOLDS_HEADER, PERSONS_HEADER, RECORDS_HEADER, householdTruthRow, personTruthRow } from './truth.js';
 
 export { AGENCY_PROFILES, AgencyExtractor, type AgencyProfile, type PendingRecord } from './agency-extracts.js';
-export { csvField, csvRow } from './csv.js';
 export { type DatasetEvent, type DatasetOptions, generateDataset, recordId, type SynthRecord } from './dataset.js';
 export { ageAt, daysFromCivil, civilFromDays, formatDate, parseIsoDate } from './dates.js';
 export * from './model.js';
@@ -58,13 +57,13 @@ class CsvOut {
 
   static async create(path: string, header: readonly string[]): Promise<CsvOut> {
     const f = new CsvOut(path, await open(path, 'w'));
-    f.used = f.buf.write(csvRow(header), 0, 'utf8');
+    f.used = f.buf.write(csvLine(header), 0, 'utf8');
     return f;
   }
 
   /** Returns a promise only when a flush is needed first, so the hot path stays synchronous. */
   add(values: readonly string[]): Promise<void> | null {
-    const line = csvRow(values);
+    const line = csvLine(values);
     this.rows++;
     // Three bytes per UTF-16 unit is the most UTF-8 can need.
     if (this.used + line.length * 3 <= BUFFER_BYTES) {
