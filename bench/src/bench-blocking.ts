@@ -283,16 +283,18 @@ const pct = (x: number, d = 4): string => x.toFixed(d);
 const int = (x: number): string => Math.round(x).toLocaleString('en-GB');
 
 function qualityLine(name: string, q: BlockingQuality): string {
-  return `${name}: pair completeness ${pct(q.pairCompleteness)} (${q.trueFound}/${q.truePairs}), reduction ratio ${pct(q.reductionRatio, 6)}, candidates ${int(q.candidates)}`;
+  return (
+    `${name}: pair completeness ${pct(q.pairCompleteness)} (${q.trueFound}/${q.truePairs}), reduction ratio ` +
+    `${pct(q.reductionRatio, 6)}, candidates ${int(q.candidates)}`
+  );
 }
 
 export async function runBlockingBench(opts: BlockingBenchOptions = {}): Promise<BlockingBenchResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const blocking = opts.blocking ?? {};
   const lsh = blocking.lsh === false ? null : { ...LSH_DEFAULTS, rows: 'auto' as const, ...blocking.lsh };
-  log(
-    `# Blocking (keyed tokens + Hamming LSH${lsh ? `, bands ${lsh.bands}, rows ${lsh.rows ?? 'auto'}, max bucket ${lsh.maxBucketSize}` : ' off'})`,
-  );
+  const lshLine = lsh ? `, bands ${lsh.bands}, rows ${lsh.rows ?? 'auto'}, max bucket ${lsh.maxBucketSize}` : ' off';
+  log(`# Blocking (keyed tokens + Hamming LSH${lshLine})`);
   const febrlData = await loadFebrl4(opts.febrlDir);
   const febrl = febrlFigures(febrlData, blocking);
   log(`FEBRL 4 (5,000 × 5,000, ${febrlData.truth.length / 2} true pairs), one core:`);
@@ -300,7 +302,9 @@ export async function runBlockingBench(opts: BlockingBenchOptions = {}): Promise
   log(`- ${qualityLine('tokens only', febrl.tokensOnly)}`);
   log(`- ${qualityLine('LSH only', febrl.lshOnly)}`);
   log(
-    `- LSH rows ${febrl.stats.lshRows}, token blocks ${int(febrl.stats.tokenBlocks)} (skipped ${febrl.stats.skippedBlocks}), LSH raw pairs ${int(febrl.stats.lshRawPairs)}, skipped buckets ${febrl.stats.skippedBuckets}`,
+    `- LSH rows ${febrl.stats.lshRows}, token blocks ${int(febrl.stats.tokenBlocks)} (skipped ` +
+      `${febrl.stats.skippedBlocks}), LSH raw pairs ${int(febrl.stats.lshRawPairs)}, skipped buckets ` +
+      `${febrl.stats.skippedBuckets}`,
   );
 
   let synthetic: SyntheticFigures | null = null;
@@ -309,15 +313,20 @@ export async function runBlockingBench(opts: BlockingBenchOptions = {}): Promise
     const g0 = performance.now();
     const data = syntheticData(n);
     log(
-      `Synthetic ${int(n)} × ${int(n)} clustered records (generated in ${pct((performance.now() - g0) / 1000, 1)} s), one core:`,
+      `Synthetic ${int(n)} × ${int(n)} clustered records (generated in ` +
+        `${pct((performance.now() - g0) / 1000, 1)} s), one core:`,
     );
     synthetic = syntheticFigures(data, blocking);
     const s = synthetic;
     log(
-      `- blocking ${pct(s.seconds, 2)} s wall, ${pct(s.cpuSeconds, 2)} s CPU (tokens alone ${pct(s.tokenSeconds, 2)} s); ${qualityLine('combined', s.quality)}; ${pct(s.candidatesPerRecord, 2)} per record`,
+      `- blocking ${pct(s.seconds, 2)} s wall, ${pct(s.cpuSeconds, 2)} s CPU (tokens alone ` +
+        `${pct(s.tokenSeconds, 2)} s); ${qualityLine('combined', s.quality)}; ` +
+        `${pct(s.candidatesPerRecord, 2)} per record`,
     );
     log(
-      `- LSH rows ${s.stats.lshRows}; from tokens ${int(s.stats.fromTokens)}, from LSH ${int(s.stats.fromLsh)} (raw ${int(s.stats.lshRawPairs)}), skipped blocks ${s.stats.skippedBlocks}, skipped buckets ${s.stats.skippedBuckets}`,
+      `- LSH rows ${s.stats.lshRows}; from tokens ${int(s.stats.fromTokens)}, from LSH ` +
+        `${int(s.stats.fromLsh)} (raw ${int(s.stats.lshRawPairs)}), skipped blocks ${s.stats.skippedBlocks}, ` +
+        `skipped buckets ${s.stats.skippedBuckets}`,
     );
   }
   return { febrl, synthetic };

@@ -75,7 +75,8 @@ try {
     { warn: () => {} },
   );
   console.log(
-    `end-to-end command on dataset4a.csv (cold):      ${rate(e2e.rows, e2e.seconds * 1000)} (${e2e.seconds.toFixed(3)} s)`,
+    `end-to-end command on dataset4a.csv (cold):      ${rate(e2e.rows, e2e.seconds * 1000)} (` +
+      `${e2e.seconds.toFixed(3)} s)`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -107,7 +108,8 @@ console.log(`batch pipeline, 1 thread (incl. base64):         ${rate(total, oneM
 if (cores > 1) {
   const poolMs = await pipelineMs(workerPoolEncoder(setup, cores), batches, warmup);
   console.log(
-    `batch pipeline, ${cores} worker threads:              ${rate(total, poolMs)} (speed-up ×${(oneMs / poolMs).toFixed(2)} over 1 thread)`,
+    `batch pipeline, ${cores} worker threads:              ${rate(total, poolMs)} (speed-up ×` +
+      `${(oneMs / poolMs).toFixed(2)} over 1 thread)`,
   );
 } else {
   console.log('one core available: worker speed-up not measured');

@@ -101,7 +101,8 @@ try {
         h.address.postcode,
         p.nhsNumber,
       ];
-      if (sample.length < 100_000) sample.push(row.map((v) => Buffer.from(v).toString())); // flat strings, as a CSV parser makes
+      // flat strings, as a CSV parser makes
+      if (sample.length < 100_000) sample.push(row.map((v) => Buffer.from(v).toString()));
       await write(csvLine(row));
       n++;
     }
@@ -109,7 +110,8 @@ try {
   out.end();
   await once(out, 'finish');
   console.log(
-    `(b) uk-person, ${fmt(n)} synthetic rows (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${load()})`,
+    `(b) uk-person, ${fmt(n)} synthetic rows (generated in ${((performance.now() - t0) / 1000).toFixed(1)}` +
+      ` s; load ${load()})`,
   );
 
   const secret = new TextEncoder().encode('a benchmark secret of enough length');
@@ -160,11 +162,13 @@ try {
     const [warmWall, warmCpu] = timed();
     const bestCold = Math.max(...coldCpu);
     console.log(
-      `    bare record encoder, one core (${fmt(ok.length)} rows), ${coldCpu.length} cold passes: ${range(coldWall)} records/s wall, ${range(coldCpu)} per CPU-second`,
+      `    bare record encoder, one core (${fmt(ok.length)} rows), ${coldCpu.length} cold passes: ` +
+        `${range(coldWall)} records/s wall, ${range(coldCpu)} per CPU-second`,
     );
     console.log(`    bare record encoder, warm pass: ${fmt(warmWall)} records/s wall, ${fmt(warmCpu)} per CPU-second`);
     console.log(
-      `    uk-person cold / clkhash cold, per CPU-second: ${(bestCold / clkhashColdCpu).toFixed(2)} (best cold pass against the clkhash cold figure of this run)`,
+      `    uk-person cold / clkhash cold, per CPU-second: ${(bestCold / clkhashColdCpu).toFixed(2)} (best ` +
+        `cold pass against the clkhash cold figure of this run)`,
     );
   }
 
@@ -173,17 +177,22 @@ try {
   const oneCpu = cpuSeconds() - c0;
   const rssOne = process.memoryUsage().rss;
   console.log(
-    `    encode command, 1 thread:  ${fmt(one.rate)} rows/s wall, ${fmt(one.rows / oneCpu)} per CPU-second (${one.seconds.toFixed(1)} s, ${one.encoded} encoded, ${one.rows - one.encoded} rejected; load ${load()})`,
+    `    encode command, 1 thread:  ${fmt(one.rate)} rows/s wall, ${fmt(one.rows / oneCpu)} per ` +
+      `CPU-second (${one.seconds.toFixed(1)} s, ${one.encoded} encoded, ${one.rows - one.encoded} rejected; ` +
+      `load ${load()})`,
   );
   c0 = cpuSeconds();
   const all = await encodeCsv({ ...base, out: join(dir, 'all.enc'), threads: cores });
   const allCpu = cpuSeconds() - c0;
   console.log(
-    `    encode command, ${cores} threads: ${fmt(all.rate)} rows/s = ${fmt(all.rate / cores)} per core wall, ${fmt(all.rows / allCpu)} per CPU-second of all threads (${all.seconds.toFixed(1)} s; load ${load()})`,
+    `    encode command, ${cores} threads: ${fmt(all.rate)} rows/s = ${fmt(all.rate / cores)} per core wall, ` +
+      `${fmt(all.rows / allCpu)} per CPU-second of all threads (${all.seconds.toFixed(1)} s; load ${load()})`,
   );
   console.log(`    speed-up over one thread: ${(all.rate / one.rate).toFixed(2)}×`);
   console.log(
-    `    main-process RSS after the runs: ${(Math.max(rssOne, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`,
+    `    main-process RSS after the runs: ` +
+      `${(Math.max(rssOne, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB (peak ` +
+      `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`,
   );
   const rejected = Object.entries(all.rejected)
     .sort((a, b) => b[1] - a[1])

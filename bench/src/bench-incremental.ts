@@ -100,7 +100,8 @@ mkdirSync(WORK, { recursive: true });
 process.once('exit', () => rmSync(WORK, { recursive: true, force: true }));
 
 console.log(
-  `## Synthetic council tax and GP register (${PERSONS.toLocaleString('en-GB')} persons); the GP extract again the next day with ${(100 * CHANGED).toFixed(1)}% of its records changed`,
+  `## Synthetic council tax and GP register (${PERSONS.toLocaleString('en-GB')} persons); the GP extract ` +
+    `again the next day with ${(100 * CHANGED).toFixed(1)}% of its records changed`,
 );
 const t0 = performance.now();
 await synthCommand(
@@ -142,14 +143,16 @@ const files = {
   gp1: await encode(join(WORK, 'gp1.csv'), join(WORK, 'gp1.enc')),
 };
 console.log(
-  `generated and encoded in ${secs(t0).toFixed(0)} s (not counted); next day: ${moved} moved, ${left} left, ${arrivals.length} arrived`,
+  `generated and encoded in ${secs(t0).toFixed(0)} s (not counted); next day: ${moved} moved, ${left} ` +
+    `left, ${arrivals.length} arrived`,
 );
 
 const source = (path: string, name: string): EngineSource => sortByRecordKey({ ...readSource(path, true), name });
 const day0 = [source(files.ct, 'council-tax'), source(files.gp0, 'nhs-gp')];
 const day1 = [day0[0]!, source(files.gp1, 'nhs-gp')];
 console.log(
-  `records: council tax ${day0[0]!.tokens.length.toLocaleString('en-GB')}, GP ${day0[1]!.tokens.length.toLocaleString('en-GB')} → ${day1[1]!.tokens.length.toLocaleString('en-GB')}`,
+  `records: council tax ${day0[0]!.tokens.length.toLocaleString('en-GB')}, GP ` +
+    `${day0[1]!.tokens.length.toLocaleString('en-GB')} → ${day1[1]!.tokens.length.toLocaleString('en-GB')}`,
 );
 
 console.log('\n## Engine (one thread)');
@@ -162,15 +165,18 @@ const [full1, tFull1] = timed(() => link(day1, opts('full-1')));
 const [inc1, tInc1] = timed(() => linkIncremental(day1, previous, opts('inc-1')));
 const [ref1, tRef1] = timed(() => linkWithModel(day1, stored, opts('ref-1')));
 console.log(
-  `day 1, full relink (EM re-fitted):        ${tFull1.toFixed(2)} s — ${stages(full1)}; ${full1.stats.candidatePairs.toLocaleString('en-GB')} candidate pairs`,
+  `day 1, full relink (EM re-fitted):        ${tFull1.toFixed(2)} s — ${stages(full1)}; ` +
+    `${full1.stats.candidatePairs.toLocaleString('en-GB')} candidate pairs`,
 );
 console.log(`day 1, full with the day-0 model (fixed):  ${tRef1.toFixed(2)} s — ${stages(ref1)}`);
 console.log(
-  `day 1, incremental:                        ${tInc1.toFixed(2)} s — ${stages(inc1)}; ${inc1.stats.candidatePairs.toLocaleString('en-GB')} new candidate pairs`,
+  `day 1, incremental:                        ${tInc1.toFixed(2)} s — ${stages(inc1)}; ` +
+    `${inc1.stats.candidatePairs.toLocaleString('en-GB')} new candidate pairs`,
 );
 console.log(`  ${JSON.stringify(inc1.incremental)}`);
 console.log(
-  `  incremental / full relink: ${(tInc1 / tFull1).toFixed(3)} (×${(tFull1 / tInc1).toFixed(1)} faster); the same partition as the full run with the fixed model: ${samePartition(inc1, ref1) ? 'yes' : 'NO'}`,
+  `  incremental / full relink: ${(tInc1 / tFull1).toFixed(3)} (×${(tFull1 / tInc1).toFixed(1)} faster); ` +
+    `the same partition as the full run with the fixed model: ${samePartition(inc1, ref1) ? 'yes' : 'NO'}`,
 );
 
 if (!ENGINE_ONLY) {
@@ -191,7 +197,8 @@ if (!ENGINE_ONLY) {
       password: 'bench ig lead password 1234',
       createdBy: 'bench',
     });
-    const policy = parsePolicy(`id: bench-incremental
+    const policy = parsePolicy(
+      `id: bench-incremental
 version: 1
 purpose: bench-incremental
 title: Incremental runs bench
@@ -202,15 +209,18 @@ validFrom: 2020-01-01
 validUntil: 2099-12-31
 reviewDate: 2099-01-01
 contributors:
-- { agency: council-tax, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], duplicateFree: true }
-- { agency: nhs-gp, dataset: GP register, identifiers: [given_name, surname, dob, sex, address, postcode, nhs_number], duplicateFree: true }
+- { agency: council-tax, dataset: Council tax, identifiers: [given_name, surname, dob, address, ` +
+        `postcode], duplicateFree: true }
+- { agency: nhs-gp, dataset: GP register, identifiers: [given_name, surname, dob, sex, address, ` +
+        `postcode, nhs_number], duplicateFree: true }
 recipients:
 - agency: council-tax
   releases:
     - { id: ct-pseudonyms, form: pseudonym }
 retention: { encodings: P30D, linkage: P30D, releases: P30D }
 linkage: { threshold: 0.8 }
-`);
+`,
+    );
     await storePolicy(db, policy, 'admin:bench');
     await approvePolicy(db, 'bench-incremental', 1, 'iggy');
     const load = async (agency: string, path: string) => {
@@ -235,7 +245,9 @@ linkage: { threshold: 0.8 }
       const s = secs(t);
       const row = await db.selectFrom('run').select('stats').where('id', '=', r.runId).executeTakeFirstOrThrow();
       const seconds = (row.stats as { seconds: Record<string, number> }).seconds;
-      const parts = `load ${seconds.load!.toFixed(1)}, engine ${seconds.total!.toFixed(1)}, store ${seconds.store!.toFixed(1)}`;
+      const parts =
+        `load ${seconds.load!.toFixed(1)}, engine ${seconds.total!.toFixed(1)}, store ` +
+        `${seconds.store!.toFixed(1)}`;
       return { r, s, parts };
     };
     const first = await run('auto');
@@ -246,7 +258,8 @@ linkage: { threshold: 0.8 }
     console.log(`day 1, ${inc.r.mode}: ${inc.s.toFixed(1)} s (${inc.parts}) — ${inc.r.modeReason}`);
     console.log(`day 1, ${full.r.mode} relink: ${full.s.toFixed(1)} s (${full.parts})`);
     console.log(
-      `  incremental / full relink: ${(inc.s / full.s).toFixed(3)}; both decrypt every encoding and store every run record`,
+      `  incremental / full relink: ${(inc.s / full.s).toFixed(3)}; both decrypt every encoding and store ` +
+        `every run record`,
     );
   } finally {
     await broker.close();

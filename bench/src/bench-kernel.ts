@@ -205,7 +205,8 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     const cScalar = 'exe' in c ? compileC(opts.cc ?? 'cc', dir, ['-fno-tree-vectorize']) : c;
     const cSkipped = 'skipped' in c ? c.skipped : null;
     log(
-      `kernel bench: ${BITS}-bit filters, A ${nA} × B ${nB} = ${((nA * nB) / 1e6).toFixed(1)}M comparisons per run; default backend ${backend}; ${threads} cores`,
+      `kernel bench: ${BITS}-bit filters, A ${nA} × B ${nB} = ${((nA * nB) / 1e6).toFixed(1)}M ` +
+        `comparisons per run; default backend ${backend}; ${threads} cores`,
     );
     log(native.available ? `native addon: ${native.detail}` : `native addon not used: ${native.detail}`);
     if (cSkipped) log(`C reference skipped: ${cSkipped}`);
@@ -284,7 +285,9 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
         log(`    ${`${be}, 1 core:`.padEnd(28)}${fmt(perSec[be] as number)}${ratio(perSec[be] as number, cPerSec)}`);
       if (cScalarPerSec) log(`    C + -fno-tree-vectorize (scalar POPCNT): ${fmt(cScalarPerSec)}`);
       log(
-        `    ${backend}, ${threads} worker threads: ${fmt(fig.multiPerSec)}, ${fig.multiSpeedup.toFixed(2)}× one core on ${((tiles * comparisons) / 1e6).toFixed(0)}M comparisons (worker start-up included)`,
+        `    ${backend}, ${threads} worker threads: ${fmt(fig.multiPerSec)}, ` +
+          `${fig.multiSpeedup.toFixed(2)}× one core on ${((tiles * comparisons) / 1e6).toFixed(0)}M ` +
+          `comparisons (worker start-up included)`,
       );
       if (hitsAgree === false) log('    WARNING: C found a different number of pairs');
     }

@@ -56,9 +56,14 @@ console.log(
 );
 console.log(`peak resident memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 console.log(
-  `candidate pairs: ${result.stats.candidatePairs.toLocaleString('en-GB')} (${(result.stats.candidatePairs / n).toFixed(2)} per record); links accepted: ${result.stats.linksAccepted.toLocaleString('en-GB')}; entities: ${result.stats.entities.toLocaleString('en-GB')}`,
+  `candidate pairs: ${result.stats.candidatePairs.toLocaleString('en-GB')} (` +
+    `${(result.stats.candidatePairs / n).toFixed(2)} per record); links accepted: ` +
+    `${result.stats.linksAccepted.toLocaleString('en-GB')}; entities: ` +
+    `${result.stats.entities.toLocaleString('en-GB')}`,
 );
 console.log(
-  `true pairs linked into one entity: ${together.toLocaleString('en-GB')} of ${truePairs.toLocaleString('en-GB')} = ${(together / truePairs).toFixed(4)} (target pair completeness ≥ 0.995)`,
+  `true pairs linked into one entity: ${together.toLocaleString('en-GB')} of ` +
+    `${truePairs.toLocaleString('en-GB')} = ${(together / truePairs).toFixed(4)} ` +
+    `(target pair completeness ≥ 0.995)`,
 );
 console.log(`scoring: ${result.scoring.reasoning.join(' ')}`);

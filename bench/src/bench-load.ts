@@ -51,7 +51,8 @@ function policyYaml(agencies: string[], id: string, purpose: string): string {
   const recipients = agencies
     .map(
       (a, i) =>
-        `  - agency: ${a}\n    releases:\n      - { id: ${a}-asks, form: membership, of: [${agencies[(i + 1) % agencies.length]}] }`,
+        `  - agency: ${a}\n    releases:\n      - { id: ${a}-asks, form: membership, of: [` +
+        `${agencies[(i + 1) % agencies.length]}] }`,
     )
     .join('\n');
   return `id: ${id}
@@ -155,7 +156,9 @@ async function main(): Promise<number> {
     const first = await clients[0]!.runAndWait(ASK_PURPOSE);
     if (first.status !== 'completed') throw new Error(`warm-up run ${first.status}: ${first.error ?? ''}`);
     process.stdout.write(
-      `bench:load: ${AGENCIES} agencies × ${WORKERS} workers for ${SECONDS} s; uploads of ${RECORDS} records (${Math.round(UPLOAD_SHARE * 100)}% of requests), the rest membership questions (${RECORDS} rows each); PostgreSQL on loopback\n`,
+      `bench:load: ${AGENCIES} agencies × ${WORKERS} workers for ${SECONDS} s; uploads of ${RECORDS} ` +
+        `records (${Math.round(UPLOAD_SHARE * 100)}% of requests), the rest membership questions (${RECORDS} ` +
+        `rows each); PostgreSQL on loopback\n`,
     );
 
     const latencies: Record<'upload' | 'membership', number[]> = { upload: [], membership: [] };
@@ -202,7 +205,8 @@ async function main(): Promise<number> {
     let unacknowledged = 0;
     try {
       const stored = await check.query<{ id: string; record_count: number; encodings: string }>(
-        `select s.id, s.record_count, (select count(*) from encoding e where e.submission_id = s.id) as encodings from submission s where s.idempotency_key like 'load-%'`,
+        `select s.id, s.record_count, (select count(*) from encoding e where e.submission_id = s.id) as ` +
+          `encodings from submission s where s.idempotency_key like 'load-%'`,
       );
       const byId = new Map(stored.rows.map((r) => [r.id, r]));
       for (const a of acknowledged) {
@@ -220,15 +224,22 @@ async function main(): Promise<number> {
     const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
     const line = (kind: 'upload' | 'membership') => {
       const xs = [...latencies[kind]].sort((a, b) => a - b);
-      return `  ${kind.padEnd(10)} ${String(xs.length).padStart(6)} ok  ${(xs.length / elapsed).toFixed(1).padStart(7)} req/s  p50 ${percentile(xs, 50).toFixed(0).padStart(5)} ms  p99 ${percentile(xs, 99).toFixed(0).padStart(5)} ms  max ${(xs[xs.length - 1] ?? NaN).toFixed(0).padStart(5)} ms`;
+      return (
+        `  ${kind.padEnd(10)} ${String(xs.length).padStart(6)} ok  ` +
+        `${(xs.length / elapsed).toFixed(1).padStart(7)} req/s  p50 ` +
+        `${percentile(xs, 50).toFixed(0).padStart(5)} ms  p99 ${percentile(xs, 99).toFixed(0).padStart(5)} ` +
+        `ms  max ${(xs[xs.length - 1] ?? NaN).toFixed(0).padStart(5)} ms`
+      );
     };
     process.stdout.write(
       [
-        `completed ${total} requests in ${elapsed.toFixed(1)} s: ${(total / elapsed).toFixed(1)} req/s; ${(recordsAcknowledged / elapsed).toFixed(0)} records/s uploaded`,
+        `completed ${total} requests in ${elapsed.toFixed(1)} s: ${(total / elapsed).toFixed(1)} req/s; ` +
+          `${(recordsAcknowledged / elapsed).toFixed(0)} records/s uploaded`,
         line('upload'),
         line('membership'),
         `  errors     ${errorCount}${errorCount ? ': ' + JSON.stringify(Object.fromEntries(errors)) : ''}`,
-        `  uploads acknowledged ${acknowledged.length}; lost ${lost}; partial ${partial}; stored but not acknowledged ${unacknowledged}`,
+        `  uploads acknowledged ${acknowledged.length}; lost ${lost}; partial ${partial}; stored but not ` +
+          `acknowledged ${unacknowledged}`,
         `  audit chain: ${chain.rows} rows, ${chain.broken ? `BROKEN at ${JSON.stringify(chain.broken)}` : 'intact'}`,
       ].join('\n') + '\n',
     );

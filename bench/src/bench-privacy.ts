@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const data = join(WORK, 'synth');
   console.log(
-    `# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed bench-privacy), attacked file: the NHS GP extract; background: ${loadBackground().source}`,
+    `# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed bench-privacy), attacked file: ` +
+      `the NHS GP extract; background: ${loadBackground().source}`,
   );
   const { personOfRecord } = await synthAgencies(data, PERSONS, 'bench-privacy', AGENCIES);
   const rows: string[] = [];

@@ -53,7 +53,9 @@ async function febrl(): Promise<void> {
       diceThreshold: t,
     });
     console.log(
-      `clkhash schema, record-level Dice ≥ ${t}: ${fmt(pairQuality(result, sources, 0, 1, febrlPerson(sources)))}; candidate pairs ${result.stats.candidatePairs}`,
+      `clkhash schema, record-level Dice ≥ ${t}: ` +
+        `${fmt(pairQuality(result, sources, 0, 1, febrlPerson(sources)))}; candidate pairs ` +
+        `${result.stats.candidatePairs}`,
     );
   }
 
@@ -63,7 +65,8 @@ async function febrl(): Promise<void> {
   for (const [f, n] of Object.entries(rejected))
     if (n) console.log(`  ${f}: ${n} invalid fields left out (--on-invalid missing), rows kept`);
   console.log(
-    `blindlink febrl4 schema, field-level Fellegi–Sunter: ${fmt(quality)}; candidate pairs ${result.stats.candidatePairs}; ${result.stats.seconds.total!.toFixed(2)} s`,
+    `blindlink febrl4 schema, field-level Fellegi–Sunter: ${fmt(quality)}; candidate pairs ` +
+      `${result.stats.candidatePairs}; ${result.stats.seconds.total!.toFixed(2)} s`,
   );
   for (const line of result.scoring.reasoning.filter((l) => l.startsWith('Rule:') || l.startsWith('Household test')))
     console.log(`  ${line}`);
@@ -78,7 +81,9 @@ async function synthetic(): Promise<void> {
   const tokenToRecord = await encodeAgencies(data, WORK, agencies, 'uk-person');
   const { sources, result, quality } = linkAgencies(WORK, agencies, personOfRecord, tokenToRecord);
   console.log(
-    `${result.stats.records} records from ${agencies.length} sources linked in ${result.stats.seconds.total!.toFixed(1)} s: ${result.stats.candidatePairs} candidate pairs, ${result.stats.entities} entities, ${result.stats.households} households`,
+    `${result.stats.records} records from ${agencies.length} sources linked in ` +
+      `${result.stats.seconds.total!.toFixed(1)} s: ${result.stats.candidatePairs} candidate pairs, ` +
+      `${result.stats.entities} entities, ${result.stats.households} households`,
   );
   for (const line of result.scoring.reasoning.filter((l) => l.startsWith('Household test'))) console.log(`  ${line}`);
   for (let i = 0; i < sources.length; i++) {

@@ -102,7 +102,9 @@ async function main(): Promise<void> {
   });
   const m = micro(keys);
   console.log(
-    `one receipt: sign ${m.signUs.toFixed(1)} µs wall / ${m.signCpuUs.toFixed(1)} µs CPU (libsodium Ed25519 + header), verify ${m.verifyUs.toFixed(1)} µs wall / ${m.verifyCpuUs.toFixed(1)} µs CPU (node:crypto)`,
+    `one receipt: sign ${m.signUs.toFixed(1)} µs wall / ${m.signCpuUs.toFixed(1)} µs CPU (libsodium ` +
+      `Ed25519 + header), verify ${m.verifyUs.toFixed(1)} µs wall / ${m.verifyCpuUs.toFixed(1)} µs CPU ` +
+      `(node:crypto)`,
   );
 
   const name = `blindlink_bench_${randomBytes(4).toString('hex')}`;
@@ -132,7 +134,9 @@ async function main(): Promise<void> {
         const r = await load(broker.url, agent, inFlight);
         const distinct = new Set(r.seqs).size === r.seqs.length;
         console.log(
-          `${String(inFlight).padStart(2)} in flight, receipts ${signed ? 'signed ' : 'stubbed'}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; ${r.seqs.length} receipts, ${distinct ? 'every seq distinct' : 'DUPLICATE SEQS'}`,
+          `${String(inFlight).padStart(2)} in flight, receipts ${signed ? 'signed ' : 'stubbed'}: ` +
+            `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; ` +
+            `${r.seqs.length} receipts, ${distinct ? 'every seq distinct' : 'DUPLICATE SEQS'}`,
         );
       }
     }

@@ -93,9 +93,12 @@ async function main() {
     const base = Math.min(ROWS, 100_000);
     const lines = ['record_id,given_name,surname,dob,sex,postcode'];
     for (let i = 0; i < base; i++) {
-      const dob = `${1940 + ((i * 7) % 60)}-${String(1 + ((i * 5) % 12)).padStart(2, '0')}-${String(1 + ((i * 11) % 28)).padStart(2, '0')}`;
+      const dob =
+        `${1940 + ((i * 7) % 60)}-${String(1 + ((i * 5) % 12)).padStart(2, '0')}-` +
+        `${String(1 + ((i * 11) % 28)).padStart(2, '0')}`;
       lines.push(
-        `R${i},${GIVEN[i % GIVEN.length]},${SURNAME[(i * 3 + Math.floor(i / 12)) % SURNAME.length]},${dob},${i % 2 ? 'M' : 'F'},${POSTCODES[i % POSTCODES.length]}`,
+        `R${i},${GIVEN[i % GIVEN.length]},${SURNAME[(i * 3 + Math.floor(i / 12)) % SURNAME.length]},${dob}` +
+          `,${i % 2 ? 'M' : 'F'},${POSTCODES[i % POSTCODES.length]}`,
       );
     }
     writeFileSync(join(dir, 'in.csv'), lines.join('\n') + '\n');

@@ -68,7 +68,8 @@ export function pairQuality(
 }
 
 export const fmt = (q: Quality) =>
-  `precision ${q.precision.toFixed(4)}  recall ${q.recall.toFixed(4)}  F1 ${q.f1.toFixed(4)}  (tp ${q.tp}, fp ${q.fp}, fn ${q.fn})`;
+  `precision ${q.precision.toFixed(4)}  recall ${q.recall.toFixed(4)}  F1 ${q.f1.toFixed(4)}  (tp ${q.tp}` +
+  `, fp ${q.fp}, fn ${q.fn})`;
 
 export function febrlRows(file: string): string[][] {
   return (parse(readFileSync(join(FEBRL, file)), { relax_column_count: true }) as string[][])

@@ -119,7 +119,8 @@ export function decideContribution(
     return refuse(
       doc,
       `contributors/${i}/attributes`,
-      `${agency} may attach only ${(c.attributes ?? []).map((a) => a.name).join(', ') || 'no attributes'}; the submission also carries ${undeclared.join(', ')}`,
+      `${agency} may attach only ${(c.attributes ?? []).map((a) => a.name).join(', ') || 'no attributes'}` +
+        `; the submission also carries ${undeclared.join(', ')}`,
     );
   }
   return {

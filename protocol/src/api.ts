@@ -140,7 +140,8 @@ export const SubmissionResponse = Type.Object(
     reused: Type.Optional(
       Type.Boolean({
         description:
-          "true: this upload is identical to a submission stored earlier (submissionId), which is now the agency's current one again; nothing new was stored",
+          'true: this upload is identical to a submission stored earlier (submissionId), which is now the ' +
+          "agency's current one again; nothing new was stored",
       }),
     ),
     message: Type.Optional(Type.String({ description: 'What happened, for a person' })),
@@ -154,7 +155,8 @@ export const RunRequest = Type.Object(
     mode: Type.Optional(
       Type.Union([Type.Literal('full'), Type.Literal('auto')], {
         description:
-          "'full': relink everything and re-fit the model; 'auto' (the default): continue the previous run when the policy version, encoding schema, threshold and sources are unchanged",
+          "'full': relink everything and re-fit the model; 'auto' (the default): continue the previous " +
+          'run when the policy version, encoding schema, threshold and sources are unchanged',
       }),
     ),
   },

@@ -66,7 +66,8 @@ export type FieldFilterSpec = Static<typeof FieldFilterSpec>;
 export const KeyCheck = Type.String({
   pattern: '^[A-Za-z0-9_-]{22}$',
   description:
-    'Key check value of the linkage secret (16 bytes of HKDF, base64url): equal for files encoded with the same secret and schema version, revealing nothing about the secret',
+    'Key check value of the linkage secret (16 bytes of HKDF, base64url): equal for files encoded with ' +
+    'the same secret and schema version, revealing nothing about the secret',
 });
 
 export const EncodedHeader = Type.Object(

@@ -22,7 +22,8 @@ export function streamBody(
   agent: Agent,
   opts: { method?: string; size: number; declare: boolean; headers?: Record<string, string>; chunk?: Buffer },
 ): Promise<StreamedResult> {
-  const chunk = opts.chunk ?? Buffer.alloc(64 * 1024, 0x20); // spaces: valid JSON whitespace, never a parse error on its own
+  // spaces: valid JSON whitespace, never a parse error on its own
+  const chunk = opts.chunk ?? Buffer.alloc(64 * 1024, 0x20);
   return new Promise((resolve, reject) => {
     let sent = 0;
     let answered = false;

@@ -11,7 +11,8 @@ export function prng(seed: number) {
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   const text = (
     n: number,
-    alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~ !"#$%&\'()*+,/:;<=>?@[\\]^`{|}é中\u0000\u202e',
+    alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~ ' +
+      '!"#$%&\'()*+,/:;<=>?@[\\]^`{|}é中\u0000\u202e',
   ) => Array.from({ length: n }, () => alphabet[int(alphabet.length)]).join('');
   /** Any JSON value, nested a little: the wrong type for nearly every field. */
   const json = (depth = 2): unknown => {

@@ -16,7 +16,9 @@ export function writeCsv(path: string, header: string[], rows: Record<string, st
   writeFileSync(path, [csvLine(header), ...rows.map((r) => csvLine(header.map((h) => r[h] ?? '')))].join(''));
 }
 
-/** Columns the encoder must ignore: everything that is neither the id, a permitted identifier nor a declared attribute. */
+/**
+ * Columns the encoder must ignore: everything that is neither the id, a permitted identifier nor a declared attribute.
+ */
 export function ignoredColumns(
   header: string[],
   identifiers: readonly string[],

@@ -529,9 +529,8 @@ t.test('CLI round trip: audit export → audit verify --file, through the real b
   const h = await openDatabase({ dataDir });
   try {
     await sql`alter table audit_checkpoint disable trigger audit_checkpoint_no_change`.execute(h.db);
-    await sql`update audit_checkpoint set signature = ${Buffer.alloc(64).toString('base64')} where seq = ${lines[0]!.toSeq}`.execute(
-      h.db,
-    );
+    await sql`update audit_checkpoint set signature = ${Buffer.alloc(64).toString('base64')}
+      where seq = ${lines[0]!.toSeq}`.execute(h.db);
   } finally {
     await h.close();
   }

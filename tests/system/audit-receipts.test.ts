@@ -410,7 +410,8 @@ for (const storage of ['pglite', 'postgres'] as const) {
           );
           t.match(
             r.failures[0],
-            `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, which ends at row ${cutAt}`,
+            `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the ` +
+              `database, which ends at row ${cutAt}`,
             'with receipts it fails',
           );
         } finally {
@@ -425,7 +426,8 @@ for (const storage of ['pglite', 'postgres'] as const) {
       t.match(caught.stderr, /CUT BACK OR REWRITTEN/);
       t.match(
         caught.stderr,
-        `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, which ends at row ${cutAt}`,
+        `truncated: receipt seq ${firstAfterCut.seq} (issued ${firstAfterCut.at}) is not in the database, ` +
+          `which ends at row ${cutAt}`,
       );
     });
   });

@@ -234,7 +234,8 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
     }
     t.ok(
       MATRIX[key],
-      `${key} is in the authorisation matrix — a new route must be added to MATRIX in tests/system/authz-matrix.test.ts with the expected answer for every kind of caller`,
+      `${key} is in the authorisation matrix — a new route must be added to MATRIX in ` +
+        `tests/system/authz-matrix.test.ts with the expected answer for every kind of caller`,
     );
   }
   for (const key of Object.keys(MATRIX))
@@ -269,7 +270,9 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
           });
           if (path !== '/openapi.json' && path !== '/healthz') audited++;
           const expect = row.expect[kind];
-          const label = `${m} ${pattern} as ${kind}${tries.length > 1 ? ` #${i + 1}` : ''}: expected ${expect}, got ${r.status}`;
+          const label =
+            `${m} ${pattern} as ${kind}${tries.length > 1 ? ` #${i + 1}` : ''}: ` +
+            `expected ${expect}, got ${r.status}`;
           t.ok(meets(expect, r.status), label, { body: r.text.slice(0, 300) });
           if (
             (r.status === 401 || r.status === 403) &&

@@ -109,7 +109,8 @@ t.test('broker CLI: bad arguments and files get one clear line and a non-zero ex
 t.test(
   'broker link: --adults and --children keep an adults-only and a children-only record apart; bad names are refused',
   async (t) => {
-    // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different person's.
+    // Three clkhash files whose first records are identical CLKs (Dice 1 with each other), the second a different
+    // person's.
     const clk = (seed: number) => {
       const r = seededRandom(seed);
       return Buffer.from(Array.from({ length: 128 }, () => Math.floor(r() * 256))).toString('base64');

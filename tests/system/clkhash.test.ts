@@ -291,9 +291,12 @@ const VECTORS: { name: string; secret: string; schema: unknown; rows: string[][]
       ['çé', '-3.05', 'x'],
     ],
     clks: [
-      'IQAAAoAASCgAAQOAAAhgCAACAAAKoECAAIAACA4CxAAAAEAQAoYAyABAABCGAAgARACAFAEIAICACoAQCIAAgAhAkACAAIAIDACAgAKAiIgmAIAAgAAYoASgABAACCEhgAAQAAgBAKABHAAAAQGAAJgAACEIEQAYAArCAAo=',
-      'gJggKCAQgAAIJCJAwAIMBACACACJBhCBAAgBQhCCRAwAQoAAAIgACJEACAAGAKAACCBEgAAAiAgAkACZAQAAoAAIAECGBAAICCCAABhFCBCAghgAAoQAEChIgIAAAAEQAMCCCCAAAQBECIECgAgAAQCQgAAsKAAYAUEOEAA=',
-      'SATAAEJAQCEQAhCAMAlwBBUABBYEAAUBhQCFAARgAUQhAEOSAQEpAADSIUBAQABoAECQEAAYBDCOUABSBAYhBAAUkAYJZAAFAAkCCQABAKEUgEAMYCBEIkACUAARABAAkBAQSBABJABGEAQBDAEEpgEQQwIBIBEAEQAAyBA=',
+      'IQAAAoAASCgAAQOAAAhgCAACAAAKoECAAIAACA4CxAAAAEAQAoYAyABAABCGAAgARACAFAEIAICACoAQCIAAgAhAkACAAIAIDAC' +
+        'AgAKAiIgmAIAAgAAYoASgABAACCEhgAAQAAgBAKABHAAAAQGAAJgAACEIEQAYAArCAAo=',
+      'gJggKCAQgAAIJCJAwAIMBACACACJBhCBAAgBQhCCRAwAQoAAAIgACJEACAAGAKAACCBEgAAAiAgAkACZAQAAoAAIAECGBAAICCC' +
+        'AABhFCBCAghgAAoQAEChIgIAAAAEQAMCCCCAAAQBECIECgAgAAQCQgAAsKAAYAUEOEAA=',
+      'SATAAEJAQCEQAhCAMAlwBBUABBYEAAUBhQCFAARgAUQhAEOSAQEpAADSIUBAQABoAECQEAAYBDCOUABSBAYhBAAUkAYJZAAFAAk' +
+        'CCQABAKEUgEAMYCBEIkACUAARABAAkBAQSBABJABGEAQBDAEEpgEQQwIBIBEAEQAAyBA=',
     ],
   },
 ];
@@ -542,25 +545,29 @@ t.test('crypto primitives', async (t) => {
   const range = Uint8Array.from({ length: 64 }, (_, i) => i);
   t.equal(
     Buffer.from(new Blake2bKeyed(range, { salt: Buffer.from('1') }).digest(Buffer.from('ab'))).toString('hex'),
-    '3f0f1a3286a096e69cb538e05a97a2831619469ea58e6f79f719eb520acbe4a487f6e53ac8edc8d9c5373b063ff08ca8dea501ede8f15e15a634440794e5b385',
+    '3f0f1a3286a096e69cb538e05a97a2831619469ea58e6f79f719eb520acbe4a487f6e53ac8edc8d9c5373b063ff08ca8dea50' +
+      '1ede8f15e15a634440794e5b385',
   );
   t.equal(
     Buffer.from(
       new Blake2bKeyed(Buffer.from('key'), { salt: Buffer.from('12') }).digest(Buffer.from('x'.repeat(200))),
     ).toString('hex'),
-    '1e28d8e6c90597b73ba2486c4d896a87b1a010da86b77bc5f39891aa00323d2d1fcdb1c239e905f22b88d37eec8f8bc24c11c6c5942aa116b994ca1ba86cdd9b',
+    '1e28d8e6c90597b73ba2486c4d896a87b1a010da86b77bc5f39891aa00323d2d1fcdb1c239e905f22b88d37eec8f8bc24c11c' +
+      '6c5942aa116b994ca1ba86cdd9b',
   );
   t.equal(
     Buffer.from(new Blake2bKeyed(Buffer.from('key'), { salt: Buffer.from('0') }).digest(new Uint8Array(0))).toString(
       'hex',
     ),
-    'eae1766138fd3b2ba5d01b6faceddbb014e449ddbc2a50e185828f05450e4c2816c09dee4fc84a87b3cf8b96cf986cfe3025e642250b0357428a2d0d183d2f3a',
+    'eae1766138fd3b2ba5d01b6faceddbb014e449ddbc2a50e185828f05450e4c2816c09dee4fc84a87b3cf8b96cf986cfe3025e' +
+      '642250b0357428a2d0d183d2f3a',
   );
 });
 
 t.test('command: invalid rows are reported with row, line, column and reason', async (t) => {
   const csv = [
-    'rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id',
+    'rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, ' +
+      'date_of_birth, soc_sec_id',
     'rec-1, ann, lee, 8, a street, , town, 4223, nsw, 19151111, 1',
     'rec-2, bob, ray, 9, b street, , town, 12345, vic, 19161214, 2',
     'rec-3, cat, fox, 10, c street, , town, 4000, qld',

@@ -80,7 +80,9 @@ t.test('SIGKILL during an upload and during a linkage run loses nothing and half
   /** Every submission is whole: as many encodings as it says it has, and no encoding without one. */
   const consistent = async () => {
     const partial = await sql.query(
-      `select s.id, s.record_count, count(e.row_token)::int as stored from submission s left join encoding e on e.submission_id = s.id group by s.id, s.record_count having count(e.row_token) <> s.record_count`,
+      `select s.id, s.record_count, count(e.row_token)::int as stored from submission s left join ` +
+        `encoding e on e.submission_id = s.id group by s.id, s.record_count having count(e.row_token) <> ` +
+        `s.record_count`,
     );
     const orphans = await count(
       `select count(*) as n from encoding e where not exists (select 1 from submission s where s.id = e.submission_id)`,
@@ -103,7 +105,9 @@ t.test('SIGKILL during an upload and during a linkage run loses nothing and half
     const inInsert = await waitFor(
       async () =>
         (await count(
-          `select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state in ('active', 'idle in transaction') and query ilike 'insert into "encoding"%'`,
+          `select count(*) as n from pg_stat_activity where datname = current_database() and pid <> ` +
+            `pg_backend_pid() and state in ('active', 'idle in transaction') and query ilike 'insert into ` +
+            `"encoding"%'`,
         )) > 0,
       120_000,
       5,
@@ -197,7 +201,8 @@ t.test('SIGKILL during an upload and during a linkage run loses nothing and half
     );
     t.equal(
       await count(
-        `select count(*) as n from (select row_token from run_record where run_id = $1 group by submission_id, row_token having count(*) > 1) d`,
+        `select count(*) as n from (select row_token from run_record where run_id = $1 group by ` +
+          `submission_id, row_token having count(*) > 1) d`,
         [runId],
       ),
       0,
@@ -210,7 +215,8 @@ t.test('SIGKILL during an upload and during a linkage run loses nothing and half
     const partition = async (id: string) => {
       const rows = (
         await sql.query<{ entity_id: string; m: string }>(
-          `select entity_id, string_agg(submission_id || '/' || row_token, ',' order by submission_id, row_token) as m from run_record where run_id = $1 group by entity_id`,
+          `select entity_id, string_agg(submission_id || '/' || row_token, ',' order by submission_id, ` +
+            `row_token) as m from run_record where run_id = $1 group by entity_id`,
           [id],
         )
       ).rows;

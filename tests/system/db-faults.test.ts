@@ -207,7 +207,8 @@ t.test(
     t.same(
       odd.map((a) => [a.status, a.json?.error?.code]),
       [],
-      `under repeated termination, ${storm.length} requests each answered as usual or 503 with Retry-After (${storm.filter((a) => a.status === 503).length} were 503)`,
+      `under repeated termination, ${storm.length} requests each answered as usual or 503 with ` +
+        `Retry-After (${storm.filter((a) => a.status === 503).length} were 503)`,
     );
 
     // The pool has replaced its connections.

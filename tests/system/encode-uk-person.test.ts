@@ -195,7 +195,8 @@ t.test('the same person written differently scores high; different people score 
   }
   t.ok(
     dice(a1.fields!.given_name!, a2.fields!.given_name!) >= 0.75,
-    `Bill ~ William via the canonical variant, field Dice ${dice(a1.fields!.given_name!, a2.fields!.given_name!).toFixed(3)}`,
+    `Bill ~ William via the canonical variant, field Dice ` +
+      `${dice(a1.fields!.given_name!, a2.fields!.given_name!).toFixed(3)}`,
   );
   t.ok(
     dice(a1.fields!.address!, a2.fields!.address!) >= 0.9,

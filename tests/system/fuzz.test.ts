@@ -50,7 +50,8 @@ async function badSealedUploads(b: TestBroker, r: Prng): Promise<unknown[]> {
     u.records[1]!.clk = clk;
     return u;
   };
-  for (const bytes of [0, 1, 64, 127, 129, 256]) variants.push(withClk(Buffer.alloc(bytes, 0x5a).toString('base64'))); // wrong bit lengths
+  // wrong bit lengths
+  for (const bytes of [0, 1, 64, 127, 129, 256]) variants.push(withClk(Buffer.alloc(bytes, 0x5a).toString('base64')));
   for (const clk of [
     '***not base64***',
     'QUJD',
@@ -252,9 +253,8 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
   const tables = (
     await sql<{
       name: string;
-    }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(
-      b.db,
-    )
+    }>`select table_name as name from information_schema.tables
+      where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(b.db)
   ).rows
     .map((row) => row.name)
     .filter((name) => !name.startsWith('audit_') && !name.startsWith('kysely_'));
@@ -314,7 +314,8 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
                 'Bearer ',
                 'Basic YWxhZGRpbjpvcGVuc2VzYW1l',
                 `Bearer ${r.text(40)}`,
-                `Bearer ${r.bytes(30).toString('base64url')}.${r.bytes(30).toString('base64url')}.${r.bytes(30).toString('base64url')}`,
+                `Bearer ${r.bytes(30).toString('base64url')}.${r.bytes(30).toString('base64url')}.` +
+                  `${r.bytes(30).toString('base64url')}`,
                 `bearer ${callers.admin.token!.slice(0, -3)}`,
                 'Bearer ' + 'a'.repeat(8000),
               ].map((s) => s.replace(/[^\t\x20-\x7e]/g, '?')),
@@ -508,7 +509,8 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
   const byStatus = new Map<number, number>();
   for (const s of sent) byStatus.set(s.result.status, (byStatus.get(s.result.status) ?? 0) + 1);
   t.comment(
-    `${sent.length} fuzz requests + ${TRUNCATED} truncated uploads in ${seconds.toFixed(1)} s (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, z) => a[0] - z[0])))}`,
+    `${sent.length} fuzz requests + ${TRUNCATED} truncated uploads in ${seconds.toFixed(1)} s (seed ` +
+      `${SEED}); statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, z) => a[0] - z[0])))}`,
   );
 
   const bad = sent.filter((s) => s.result.status >= 500 || s.result.status <= 0);
@@ -517,7 +519,8 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
   t.same(
     [...shown.values()].map(
       (s) =>
-        `${s.result.status} ${s.method} ${s.path.slice(0, 120)} [${s.route}; ${s.kind}, ${s.bodyBytes} bytes; auth ${s.auth}] ${s.result.error ?? s.result.text.slice(0, 160)}`,
+        `${s.result.status} ${s.method} ${s.path.slice(0, 120)} [${s.route}; ${s.kind}, ${s.bodyBytes} ` +
+        `bytes; auth ${s.auth}] ${s.result.error ?? s.result.text.slice(0, 160)}`,
     ),
     [],
     `no 5xx, reset or hang (${bad.length} of ${sent.length})`,
@@ -562,9 +565,8 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
       await sql<{
         status: number;
         n: string;
-      }>`select status, count(*) as n from audit_log where seq > ${auditBefore} and seq <= ${auditAfterFuzz} group by status order by status`.execute(
-        b.db,
-      )
+      }>`select status, count(*) as n from audit_log
+        where seq > ${auditBefore} and seq <= ${auditAfterFuzz} group by status order by status`.execute(b.db)
     ).rows.map((row) => [row.status, Number(row.n)]),
   );
   const sentByStatus: Record<number, number> = {};
@@ -574,6 +576,7 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
   t.same(
     auditedByStatus,
     sentByStatus,
-    `every fuzz request was audited, refused or not (${auditAfterFuzz - auditBefore} rows for ${expectedAudited} requests)`,
+    `every fuzz request was audited, refused or not (${auditAfterFuzz - auditBefore} rows for ` +
+      `${expectedAudited} requests)`,
   );
 });

@@ -139,7 +139,8 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   );
   t.ok(
     inc1.incremental.carriedPairs > inc1.incremental.newPairs,
-    `pairs among unchanged records are carried over, not scored again: ${inc1.incremental.carriedPairs} carried, ${inc1.incremental.newPairs} scored`,
+    `pairs among unchanged records are carried over, not scored again: ${inc1.incremental.carriedPairs} ` +
+      `carried, ${inc1.incremental.newPairs} scored`,
   );
   t.same(inc1.stats.households, ref1.stats.households, 'as many households as the full run');
 
@@ -237,7 +238,10 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   const adults = day2.map((s) => (s.name === 'council-tax' ? { ...s, population: 'adults' as const } : s));
   t.throws(
     () => linkIncremental(adults, previousRunOf('run-2', day2, inc2, stored), { diceThreshold: 0.8, runId: 'x' }),
-    /sources changed \(council-tax \(duplicate-free\), nhs-gp \(duplicate-free\), police → council-tax \(duplicate-free, adults only\), nhs-gp/,
+    new RegExp(
+      'sources changed \\(council-tax \\(duplicate-free\\), nhs-gp \\(duplicate-free\\), police → ' +
+        'council-tax \\(duplicate-free, adults only\\), nhs-gp',
+    ),
     'a population declared since the previous run',
   );
   const children = adults.map((s) => (s.name === 'police' ? { ...s, population: 'children' as const } : s));
@@ -248,7 +252,8 @@ t.test('engine: incremental runs equal full runs with the same model, two days i
   );
 });
 
-const POLICY = (version: number) => `
+const POLICY = (version: number) =>
+  `
 id: incremental-test
 version: ${version}
 purpose: incremental
@@ -260,8 +265,10 @@ validFrom: 2020-01-01
 validUntil: 2099-12-31
 reviewDate: 2099-01-01
 contributors:
-  - { agency: alpha, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], duplicateFree: true, population: adults }
-  - { agency: beta, dataset: GP register, identifiers: [given_name, surname, dob, sex, address, postcode, nhs_number], duplicateFree: true }
+  - { agency: alpha, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], ` +
+  `duplicateFree: true, population: adults }
+  - { agency: beta, dataset: GP register, identifiers: [given_name, surname, dob, sex, address, postcode, ` +
+  `nhs_number], duplicateFree: true }
 recipients:
   - agency: alpha
     releases:
@@ -518,7 +525,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
     t.match(relinked, {
       mode: 'full',
       modeReason:
-        'the contributing sources changed (alpha (duplicate-free), beta (duplicate-free) → alpha (duplicate-free, adults only), beta (duplicate-free))',
+        'the contributing sources changed (alpha (duplicate-free), beta (duplicate-free) → alpha ' +
+        '(duplicate-free, adults only), beta (duplicate-free))',
     });
     t.match(
       await run('alpha'),

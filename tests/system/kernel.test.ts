@@ -136,7 +136,9 @@ t.test('backends: native unless opted out, WASM on Node, the JS fallback always'
 });
 
 t.test('BLINDLINK_KERNEL_NATIVE=0 falls back to WebAssembly and says why', async (t) => {
-  const probe = `import('@blindlink/broker/kernel').then((k) => console.log(JSON.stringify([k.availableBackends(), k.kernelBackend(), k.nativeStatus()])))`;
+  const probe =
+    `import('@blindlink/broker/kernel').then((k) => console.log(JSON.stringify([k.availableBackends(), ` +
+    `k.kernelBackend(), k.nativeStatus()])))`;
   const out = execFileSync(process.execPath, ['-e', probe], {
     env: { ...process.env, BLINDLINK_KERNEL_NATIVE: '0' },
     encoding: 'utf8',

@@ -102,7 +102,8 @@ t.test('FEBRL4 with every column as a field filter: F1 ≥ 0.999, household test
   const recall = tp / 5000;
   const f1 = (2 * precision * recall) / (precision + recall);
   t.comment(
-    `FEBRL4 field-level: precision ${precision.toFixed(4)} recall ${recall.toFixed(4)} F1 ${f1.toFixed(4)}, ${result.stats.candidatePairs} candidate pairs`,
+    `FEBRL4 field-level: precision ${precision.toFixed(4)} recall ${recall.toFixed(4)} F1 ${f1.toFixed(4)}` +
+      `, ${result.stats.candidatePairs} candidate pairs`,
   );
   t.ok(f1 >= 0.999, `F1 ${f1.toFixed(4)} ≥ 0.999`);
   t.ok(result.stats.candidatePairs < 50_000, `${result.stats.candidatePairs} candidate pairs < 50,000`);

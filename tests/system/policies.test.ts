@@ -63,7 +63,8 @@ t.test('what each agreement must state is checked', async (t) => {
   );
   const aggregate = POLICY_YAML.replace(
     '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
-    '      - { id: alpha-asks-beta, form: membership, of: [beta] }\n      - { id: counts, form: aggregate, count: beta, groupBy: [ward, "known_to:delta"] }',
+    '      - { id: alpha-asks-beta, form: membership, of: [beta] }\n      - { id: counts, form: ' +
+      'aggregate, count: beta, groupBy: [ward, "known_to:delta"] }',
   );
   t.match(problems(aggregate), [/groupBy\/0 beta declares no attribute ward/, /groupBy\/1 delta is not a contributor/]);
   const families = POLICY_YAML.replace(

@@ -64,7 +64,8 @@ t.test('the broker outlives its idle connections being killed, and logs it witho
     async (c) =>
       (
         await c.query(
-          "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'blindlink-broker'",
+          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name ' +
+            "= 'blindlink-broker'",
           [name],
         )
       ).rowCount ?? 0,

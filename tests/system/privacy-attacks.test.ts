@@ -222,7 +222,8 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
           const m = field(f).attacks[attack]?.measured;
           t.ok(
             m && m.top1.rate >= floor,
-            `${attack} re-identifies ≥ ${floor * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(1) : '-'}%, n ${m?.top1.n})`,
+            `${attack} re-identifies ≥ ${floor * 100}% of ${f} (measured ` +
+              `${m ? (100 * m.top1.rate).toFixed(1) : '-'}%, n ${m?.top1.n})`,
           );
           t.ok(
             m && m.top1.lo <= m.top1.rate && m.top1.rate <= m.top1.hi && m.top10.rate >= m.top1.rate,
@@ -238,7 +239,9 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
           const m = field(f).attacks[attack]?.measured;
           t.ok(
             m && m.top1.rate <= ceiling,
-            `${attack} re-identifies at most ${ceiling * 100}% of ${f} (measured ${m ? (100 * m.top1.rate).toFixed(3) : '-'}%, ${m ? Math.round(m.top1.rate * m.top1.n) : '-'} of ${m?.top1.n})`,
+            `${attack} re-identifies at most ${ceiling * 100}% of ${f} (measured ` +
+              `${m ? (100 * m.top1.rate).toFixed(3) : '-'}%, ${m ? Math.round(m.top1.rate * m.top1.n) : '-'} ` +
+              `of ${m?.top1.n})`,
           );
         }
       }
@@ -251,7 +254,8 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
             t.equal(x.attacks.frequency.estimated!.rate, 0, `${f}: the no-truth estimate is 0`);
             t.ok(
               x.attacks.frequency.measured!.top1.rate < 0.002,
-              `${f}: alignment re-identifies next to no one (${(100 * x.attacks.frequency.measured!.top1.rate).toFixed(2)}%)`,
+              `${f}: alignment re-identifies next to no one (` +
+                `${(100 * x.attacks.frequency.measured!.top1.rate).toFixed(2)}%)`,
             );
           }
         }
@@ -269,7 +273,8 @@ t.test('blindlink-broker privacy-report: text, JSON with a reproducible digest, 
   const surnames = ['Smith', 'Jones', 'Taylor', 'Brown', 'Khan'];
   for (let i = 0; i < 300; i++)
     rows.push(
-      `R${i},${given[(i * 7) % 6]},${surnames[(i * 3) % 5]},${1950 + (i % 50)}-0${1 + (i % 9)}-1${i % 10},${i % 2 ? 'F' : 'M'}`,
+      `R${i},${given[(i * 7) % 6]},${surnames[(i * 3) % 5]},${1950 + (i % 50)}-0${1 + (i % 9)}-1${i % 10},` +
+        `${i % 2 ? 'F' : 'M'}`,
     );
   writeFileSync(pop.csv, rows.join('\n') + '\n');
   const e = await encoded('uk-person', pop);

@@ -73,7 +73,8 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
       // An unrounded twin of the aggregate rule, so the recovery check can run on a table that adds up.
       .replace(
         '        roundTo: 5\n',
-        '        roundTo: 5\n      - { id: incidents-by-ward-exact, form: aggregate, count: police, groupBy: [ward, offence_category, "known_to:probation"], suppressBelowOrAt: 7 }\n',
+        '        roundTo: 5\n      - { id: incidents-by-ward-exact, form: aggregate, count: police, ' +
+          'groupBy: [ward, offence_category, "known_to:probation"], suppressBelowOrAt: 7 }\n',
       ),
     'supporting-families': example('supporting-families.yaml'),
     'council-tax-spd-review': example('council-tax-spd.yaml'),
@@ -227,11 +228,15 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     );
     const spread = families.map((f) => new Set(f.tokens.map((tok) => ctHousehold('supporting-families', tok))).size);
     t.comment(
-      `family-criteria: true households per released family: mean ${(spread.reduce((a, x) => a + x, 0) / Math.max(spread.length, 1)).toFixed(1)}, max ${Math.max(0, ...spread)}`,
+      `family-criteria: true households per released family: mean ` +
+        `${(spread.reduce((a, x) => a + x, 0) / Math.max(spread.length, 1)).toFixed(1)}, max ` +
+        `${Math.max(0, ...spread)}`,
     );
     const pr = precisionRecall(predicted, truth);
     t.comment(
-      `family-criteria: ${families.length} families released; households precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`,
+      `family-criteria: ${families.length} families released; households precision ` +
+        `${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, ` +
+        `truth ${truth.size})`,
     );
     t.ok(truth.size > 0, 'the synthetic population holds qualifying families');
     // Regression floors just under the measured level (precision 1.00, recall 0.77 on this data):
@@ -258,10 +263,12 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     );
     const pr = precisionRecall(predicted, truth);
     t.comment(
-      `spd: ${tokenMaps['council-tax-spd-review/council-tax']!.size} accounts submitted, ${ct.filter((x) => x.single_person_discount === 'yes').length} claim the discount`,
+      `spd: ${tokenMaps['council-tax-spd-review/council-tax']!.size} accounts submitted, ` +
+        `${ct.filter((x) => x.single_person_discount === 'yes').length} claim the discount`,
     );
     t.comment(
-      `spd: ${flagged.length} accounts flagged; households precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`,
+      `spd: ${flagged.length} accounts flagged; households precision ${pr.precision.toFixed(3)} recall ` +
+        `${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`,
     );
     t.ok(truth.size > 0, 'the synthetic population holds SPD fraud');
     // Regression floors just under the measured level (precision 0.79, recall 0.79; before the
@@ -286,7 +293,9 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     );
     const pr = precisionRecall(predicted, truth);
     t.comment(
-      `school-residency: ${flagged.length} of ${map.size} applications flagged; precision ${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, truth ${truth.size})`,
+      `school-residency: ${flagged.length} of ${map.size} applications flagged; precision ` +
+        `${pr.precision.toFixed(3)} recall ${pr.recall.toFixed(3)} (tp ${pr.tp}, fp ${pr.fp}, fn ${pr.fn}, ` +
+        `truth ${truth.size})`,
     );
     t.ok(truth.size > 0, 'the synthetic population holds false applications');
     // Measured: precision 0.83, recall 1.00 (5 false applications in this population).
@@ -320,7 +329,8 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     const police = submitted['community-safety/police']!;
     const rounded = rule.roundTo ? Math.round(police / rule.roundTo) * rule.roundTo : police;
     t.comment(
-      `aggregate: police rows submitted ${police}, grand total ${rel.margins.grandTotal}, suppressed ${JSON.stringify(rel.suppressed)}`,
+      `aggregate: police rows submitted ${police}, grand total ${rel.margins.grandTotal}, suppressed ` +
+        `${JSON.stringify(rel.suppressed)}`,
     );
     t.ok(
       rel.margins.grandTotal === null || rel.margins.grandTotal === rounded,
@@ -372,7 +382,8 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     const multi = [...byPerson.values()];
     const consistent = multi.filter((s) => s.size === 1).length;
     t.comment(
-      `pseudonym: ${answers.length} rows, ${byPerson.size} persons, ${consistent} with one pseudonym, ${new Set(answers.map((a) => a.pseudonym)).size} distinct pseudonyms`,
+      `pseudonym: ${answers.length} rows, ${byPerson.size} persons, ${consistent} with one pseudonym, ` +
+        `${new Set(answers.map((a) => a.pseudonym)).size} distinct pseudonyms`,
     );
     t.ok(consistent / byPerson.size >= 0.95, "the same person's rows share a pseudonym (≥ 95% of persons)");
 

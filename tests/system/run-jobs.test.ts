@@ -95,7 +95,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
     }
     t.ok(
       answeredWhileLinking > 0,
-      `/healthz and the status route answered ${answeredWhileLinking} times while the run was being linked (statuses seen: ${[...seen].join(', ')})`,
+      `/healthz and the status route answered ${answeredWhileLinking} times while the run was being ` +
+        `linked (statuses seen: ${[...seen].join(', ')})`,
     );
     t.match(
       last,

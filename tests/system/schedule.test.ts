@@ -369,7 +369,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
       t.match(
         audit.at(-2)!.reason,
         new RegExp(
-          `nightly schedule ${atInTwelveHours} Europe/London of analyst ann, due ${due.toISOString()}: run ${done.runId} queued`,
+          `nightly schedule ${atInTwelveHours} Europe/London of analyst ann, due ${due.toISOString()}: ` +
+            `run ${done.runId} queued`,
         ),
       );
       t.match(audit.at(-1), {

@@ -574,7 +574,8 @@ t.test('population structure, coverage and error phenomena at mid-size N', async
     let expected = 0;
     let observed = 0;
     for (const r of records) {
-      if (r.variations.includes('duplicate') && tag !== 'duplicate') continue; // duplicates get a forced extra variation
+      // duplicates get a forced extra variation
+      if (r.variations.includes('duplicate') && tag !== 'duplicate') continue;
       if (r.variations.includes('no_fixed_abode') && (tag === 'postcode_error' || tag === 'address_format')) continue;
       expected += rate * AGENCY_PROFILES[r.agency].quality;
       if (r.variations.includes(tag)) observed++;

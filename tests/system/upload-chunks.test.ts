@@ -436,7 +436,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
         'no submission for the refused commit',
       );
 
-      // Chunks whose digests are in the manifest but whose records are wrong: refused by the same checks as a single-body submission.
+      // Chunks whose digests are in the manifest but whose records are wrong: refused by the same checks as a
+      // single-body submission.
       const dupPath = fabricate(
         join(dir, 'dup.enc'),
         2_000,

@@ -351,14 +351,16 @@ t.test(
           if (!a.canDiffer) {
             exact++;
             t.comment(
-              `pinned exactly: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}${opts.suppressZeros ? ' zeros hidden' : ''}`,
+              `pinned exactly: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}` +
+                `${opts.suppressZeros ? ' zeros hidden' : ''}`,
             );
           }
           const v = truth(JSON.parse(key) as (string | null)[]);
           if (v >= 1 && v <= threshold && !a.canLeaveSmall) {
             smallOnly++;
             t.comment(
-              `pinned small: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}${opts.suppressZeros ? ' zeros hidden' : ''}`,
+              `pinned small: ${key} of ${sizes.join('x')} [${cells.join(',')}] thr ${threshold}` +
+                `${opts.suppressZeros ? ' zeros hidden' : ''}`,
             );
           }
         }

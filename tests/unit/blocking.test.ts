@@ -550,7 +550,8 @@ t.test('FEBRL 4: pair completeness ≥ 0.999 and reduction ratio ≥ 0.999 with 
   const res = blockPairs({ clks: A, blocks: rowsA.map(febrlTokens) }, { clks: B, blocks: rowsB.map(febrlTokens) });
   const q = blockingQuality(res.pairs, Uint32Array.from(truth), 5000, 5000);
   tt.comment(
-    `FEBRL 4: PC ${q.pairCompleteness.toFixed(4)} (${q.trueFound}/5000), RR ${q.reductionRatio.toFixed(6)}, ${q.candidates} candidates; tokens ${res.stats.fromTokens}, LSH ${res.stats.fromLsh}`,
+    `FEBRL 4: PC ${q.pairCompleteness.toFixed(4)} (${q.trueFound}/5000), RR ${q.reductionRatio.toFixed(6)}` +
+      `, ${q.candidates} candidates; tokens ${res.stats.fromTokens}, LSH ${res.stats.fromLsh}`,
   );
   tt.ok(q.pairCompleteness >= 0.999, `pair completeness ${q.pairCompleteness}`);
   tt.ok(q.reductionRatio >= 0.999, `reduction ratio ${q.reductionRatio}`);

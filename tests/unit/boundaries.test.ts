@@ -20,8 +20,15 @@ function sources(dir: string): string[] {
 
 export function importsOf(code: string): string[] {
   const out: string[] = [];
-  const re =
-    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]|require\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const re = new RegExp(
+    [
+      String.raw`(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]`,
+      String.raw`import\s*\(\s*['"]([^'"]+)['"]\s*\)`,
+      String.raw`import\s+['"]([^'"]+)['"]`,
+      String.raw`require\s*\(\s*['"]([^'"]+)['"]\s*\)`,
+    ].join('|'),
+    'g',
+  );
   for (const m of code.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
   return out;
 }
@@ -80,8 +87,14 @@ t.test('the check itself catches a crossing', async (t) => {
 /** Each import of a file, with whether it is types only (`import type`, `export type`), erased at build. */
 export function importStatements(code: string): { spec: string; typeOnly: boolean }[] {
   const out: { spec: string; typeOnly: boolean }[] = [];
-  const re =
-    /(import|export)(\s+type)?\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  const re = new RegExp(
+    [
+      String.raw`(import|export)(\s+type)?\s[^'"]*?from\s*['"]([^'"]+)['"]`,
+      String.raw`import\s*\(\s*['"]([^'"]+)['"]\s*\)`,
+      String.raw`import\s+['"]([^'"]+)['"]`,
+    ].join('|'),
+    'g',
+  );
   for (const m of code.matchAll(re)) out.push({ spec: (m[3] ?? m[4] ?? m[5])!, typeOnly: m[2] !== undefined });
   return out;
 }

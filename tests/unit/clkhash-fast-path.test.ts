@@ -181,7 +181,8 @@ t.test('n-grams (n = 1, 2, 3, positional or not) match the general path', async 
               t,
               schema,
               values.map((v) => [v]),
-              `n=${n} positional=${positional} ${encoding} ${hash.type}${hash.prevent_singularity ? '+ps' : ''} ${JSON.stringify(strategy)}`,
+              `n=${n} positional=${positional} ${encoding} ${hash.type}` +
+                `${hash.prevent_singularity ? '+ps' : ''} ${JSON.stringify(strategy)}`,
             );
           }
         }

@@ -116,7 +116,10 @@ function linkedSet(g: EntityGraph): Set<string> {
   return out;
 }
 
-/** True when records x and y may not share an entity: one duplicate-free source, or one other source without a direct link. */
+/**
+ * True when records x and y may not share an entity: one duplicate-free source, or one other source without a direct
+ * link.
+ */
 function clash(g: EntityGraph, linked: Set<string>, x: number, y: number): boolean {
   const s = g.sourceOf[x] as number;
   if (s !== g.sourceOf[y]) return false;
@@ -423,7 +426,10 @@ function nextDay(r: () => number, inst: Instance) {
 
 type Pop = 'adults' | 'children' | undefined;
 
-/** True when x and y may not share an entity because one is of an adults-only source and the other of a children-only one. */
+/**
+ * True when x and y may not share an entity because one is of an adults-only source and the other of a children-only
+ * one.
+ */
 function ageClash(sourceOf: ArrayLike<number>, pops: readonly Pop[], x: number, y: number): boolean {
   const px = pops[sourceOf[x] as number];
   const py = pops[sourceOf[y] as number];

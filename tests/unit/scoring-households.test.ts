@@ -176,7 +176,8 @@ t.test('household test: one person or two people of one household', async (t) =>
   const coResidentsAbove = above('co-resident');
   t.ok(
     coResidentsAbove > 1000,
-    `before the test, ${coResidentsAbove} co-resident pairs weigh above the threshold: their shared address, postcode and surname add up`,
+    `before the test, ${coResidentsAbove} co-resident pairs weigh above the threshold: their shared ` +
+      `address, postcode and surname add up`,
   );
   const household = fitHouseholdModel(model, withDobGaps, ['address', 'postcode']);
   t.ok(household, 'a co-resident model is fitted');

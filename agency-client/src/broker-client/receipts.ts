@@ -60,14 +60,16 @@ export class ReceiptStore {
     if (!parsed.ok)
       throw new BadReceiptError(
         status,
-        `the broker's audit receipt is malformed (${parsed.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`,
+        `the broker's audit receipt is malformed (${parsed.reason}); the answer (HTTP ${status}) is not ` +
+          `to be trusted: tell your IG lead`,
       );
     const r = parsed.receipt;
     const check = verifyAuditReceipt(r, this.brokerKey);
     if (!check.ok)
       throw new BadReceiptError(
         status,
-        `the broker's audit receipt for row ${r.seq} does NOT verify with the broker key pinned at enrolment (${check.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`,
+        `the broker's audit receipt for row ${r.seq} does NOT verify with the broker key pinned at ` +
+          `enrolment (${check.reason}); the answer (HTTP ${status}) is not to be trusted: tell your IG lead`,
       );
     mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
     // One short line per append (O_APPEND): concurrent clients interleave whole lines.

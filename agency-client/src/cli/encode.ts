@@ -137,7 +137,8 @@ export function encodeCommand(program: Command): void {
         const rejected = Object.entries(summary.rejected);
         process.stderr.write(
           `${summary.encoded} of ${summary.rows} rows encoded in ${summary.seconds.toFixed(2)} s ` +
-            `(${Math.round(summary.rows / Math.max(summary.seconds, 1e-9))} rows/s) → ${summary.out}; token map ${summary.tokenMap}\n` +
+            `(${Math.round(summary.rows / Math.max(summary.seconds, 1e-9))} rows/s) → ${summary.out}; ` +
+            `token map ${summary.tokenMap}\n` +
             rejected
               .map(([reason, n]) =>
                 reason.startsWith('left out') ? `  ${n} × ${reason}\n` : `  rejected ${n}: ${reason}\n`,

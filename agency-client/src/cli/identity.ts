@@ -25,7 +25,8 @@ export function identityCommands(program: Command): void {
       }
       const r = await enrol({ baseUrl: o.broker, keyDir: o.keyDir, agency: o.agency, code: o.code, caPem });
       process.stderr.write(
-        `enrolled as ${o.agency}; client certificate valid until ${r.notAfter.toISOString().slice(0, 10)}; keys in ${o.keyDir}\n`,
+        `enrolled as ${o.agency}; client certificate valid until ${r.notAfter.toISOString().slice(0, 10)}` +
+          `; keys in ${o.keyDir}\n`,
       );
     });
 

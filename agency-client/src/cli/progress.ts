@@ -78,7 +78,8 @@ export function progress(opts: ProgressOptions): Progress {
       const pct = opts.total > 0 ? Math.min(100, (100 * value) / opts.total) : 0;
       const left = value > 0 && value < opts.total ? now * (opts.total / value - 1) : Number.NaN;
       const share = eta ? `${pct.toFixed(0)}% ` : '';
-      const line = `${opts.label}: ${share}${detail}${eta && Number.isFinite(left) ? `, ~${Math.ceil(left)} s left` : ''}`;
+      const remaining = eta && Number.isFinite(left) ? `, ~${Math.ceil(left)} s left` : '';
+      const line = `${opts.label}: ${share}${detail}${remaining}`;
       if (line === lastLine) return;
       last = now;
       lastLine = line;
@@ -130,7 +131,10 @@ export function describeRun(s: RunStatus): string {
     ...c(s.progress.pairsScored, 'pairs scored'),
     ...c(s.progress.entities, 'entities'),
   ];
-  return `${s.runId.slice(0, 8)} ${s.status}${s.stage && s.stage !== s.status ? ` (${s.stage})` : ''}${s.attempt > 1 ? `, attempt ${s.attempt}` : ''}${counts.length ? `: ${counts.join(', ')}` : ''}`;
+  return (
+    `${s.runId.slice(0, 8)} ${s.status}${s.stage && s.stage !== s.status ? ` (${s.stage})` : ''}` +
+    `${s.attempt > 1 ? `, attempt ${s.attempt}` : ''}${counts.length ? `: ${counts.join(', ')}` : ''}`
+  );
 }
 
 /**

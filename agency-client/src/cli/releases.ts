@@ -65,7 +65,8 @@ export function releaseCommands(program: Command): void {
       const unmapped = r.answers.filter((a) => !map.has(a.token)).length;
       if (unmapped > 0)
         throw new CliError(
-          `${unmapped} answers carry row tokens that are not in ${o.tokens}: is it the token map of the submitted file?`,
+          `${unmapped} answers carry row tokens that are not in ${o.tokens}: is it the token map of the ` +
+            `submitted file?`,
         );
       // In the agency's own record order; rows the broker did not answer for are left out, not guessed.
       let out = csvLine(['record_id', 'known']);
@@ -73,7 +74,8 @@ export function releaseCommands(program: Command): void {
       writeAnswer(o.out, out);
       const yes = r.answers.filter((a) => a.known).length;
       process.stderr.write(
-        `${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`,
+        `${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v` +
+          `${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`,
       );
     });
 
@@ -81,7 +83,8 @@ export function releaseCommands(program: Command): void {
     program
       .command('release')
       .description(
-        'ask for a release the policy grants us (pseudonym, family-criteria, aggregate, discrepancy); rows come back with our record ids',
+        'ask for a release the policy grants us (pseudonym, family-criteria, aggregate, discrepancy); ' +
+          'rows come back with our record ids',
       ),
   )
     .requiredOption('--form <form>', RELEASE_FORMS.join(' | '), releaseForm)
@@ -140,7 +143,8 @@ export function releaseCommands(program: Command): void {
         const id = map.get(token!);
         if (id === undefined)
           throw new CliError(
-            `${o.in}: row token of source ${source} not in ${o.tokens}: is it the token map of the file that was linked?`,
+            `${o.in}: row token of source ${source} not in ${o.tokens}: is it the token map of the file ` +
+              `that was linked?`,
           );
         out += csvLine([entity!, id]);
         mine++;

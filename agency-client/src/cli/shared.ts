@@ -41,7 +41,8 @@ export async function withClient<T>(
     // An answer without its audit receipt leaves a gap an IG lead cannot check later: say so.
     if (client.missingReceipts)
       process.stderr.write(
-        `warning: ${client.missingReceipts} answer(s) from the broker carried no audit receipt (blindlink-audit-head header)\n`,
+        `warning: ${client.missingReceipts} answer(s) from the broker carried no audit receipt ` +
+          `(blindlink-audit-head header)\n`,
       );
   }
 }

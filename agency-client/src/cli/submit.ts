@@ -53,8 +53,11 @@ export function submitCommand(program: Command): void {
           );
           bar.stop();
           process.stderr.write(
-            `${r.recordCount} records stored as submission ${r.submissionId} in ${r.seconds.toFixed(1)} s (${Math.round(r.recordCount / Math.max(r.seconds, 1e-9))} rows/s); ` +
-              `${r.sent} of ${r.chunks} chunks sent${r.alreadyHeld ? `, ${r.alreadyHeld} already held from an earlier attempt` : ''}${r.retries ? `, ${r.retries} retries` : ''}\n`,
+            `${r.recordCount} records stored as submission ${r.submissionId} in ${r.seconds.toFixed(1)} s ` +
+              `(${Math.round(r.recordCount / Math.max(r.seconds, 1e-9))} rows/s); ` +
+              `${r.sent} of ${r.chunks} chunks sent` +
+              `${r.alreadyHeld ? `, ${r.alreadyHeld} already held from an earlier attempt` : ''}` +
+              `${r.retries ? `, ${r.retries} retries` : ''}\n`,
           );
           const { submissionId, purpose, agency, recordCount, digest } = r;
           process.stdout.write(JSON.stringify({ submissionId, purpose, agency, recordCount, digest }) + '\n');

@@ -145,7 +145,8 @@ export async function encodeClkhashCommand(
   const skipped = rows - encoded;
   if (skipped > 0) {
     io.warn(
-      `${skipped} of ${rows} rows were skipped: the output has ${encoded} CLKs, so CLK positions no longer equal input row numbers`,
+      `${skipped} of ${rows} rows were skipped: the output has ${encoded} CLKs, so CLK positions no ` +
+        `longer equal input row numbers`,
     );
   }
   return { rows, encoded, rejected, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
@@ -171,14 +172,16 @@ async function loadSetup(
 function checkHeader(header: string[], identifiers: string[], warn: (line: string) => void): void {
   if (header.length !== identifiers.length) {
     warn(
-      `CSV header has ${header.length} columns but the schema has ${identifiers.length} features; columns are matched to features by position`,
+      `CSV header has ${header.length} columns but the schema has ${identifiers.length} features; columns ` +
+        `are matched to features by position`,
     );
   }
   const n = Math.min(header.length, identifiers.length);
   for (let i = 0; i < n; i++) {
     if (header[i] !== identifiers[i]) {
       warn(
-        `CSV header column ${i + 1} is '${header[i]}' but schema feature ${i + 1} is '${identifiers[i]}'; columns are matched by position`,
+        `CSV header column ${i + 1} is '${header[i]}' but schema feature ${i + 1} is '${identifiers[i]}'; ` +
+          `columns are matched by position`,
       );
     }
   }

@@ -23,7 +23,10 @@ export interface RowIssue {
 }
 
 export interface ClkEncoderOptions {
-  /** Entries of each per-feature cache (values, tokens; see value-store.ts, token-table.ts); 0 disables caching. Default 100,000. */
+  /**
+   * Entries of each per-feature cache (values, tokens; see value-store.ts, token-table.ts); 0 disables caching. Default
+   * 100,000.
+   */
   cacheSize?: number;
 }
 

@@ -301,7 +301,8 @@ function parseFeature(
   if ('ignored' in o) {
     if (o.ignored !== true) {
       warn(
-        `clkhash schema ${path} ('${identifier}'): "ignored" is ${JSON.stringify(o.ignored)}; clkhash ignores any feature that has the key, so this one is ignored too`,
+        `clkhash schema ${path} ('${identifier}'): "ignored" is ${JSON.stringify(o.ignored)}; clkhash ` +
+          `ignores any feature that has the key, so this one is ignored too`,
       );
     }
     return { identifier, ignored: true };
@@ -343,7 +344,8 @@ export function parseClkSchema(json: unknown, warn: (line: string) => void = () 
   const xorFolds = cfg.xor_folds ?? 0;
   if ('xorFolds' in cfg) {
     warn(
-      `clkhash schema: clkConfig.xorFolds (${JSON.stringify(cfg.xorFolds)}) is ignored, as clkhash 0.18.3 ignores it; ` +
+      `clkhash schema: clkConfig.xorFolds (${JSON.stringify(cfg.xorFolds)}) is ignored, ` +
+        `as clkhash 0.18.3 ignores it; ` +
         `clkhash reads "xor_folds" (now ${xorFolds}). Rename the key if folding was intended.`,
     );
   }

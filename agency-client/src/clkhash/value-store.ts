@@ -16,7 +16,10 @@
  * (sparse, n < nw), whichever is shorter. Bit p of the filter is 1 << 31 - p % 32 of word p / 32.
  */
 
-/** One generation: slots [hash, entry offset + 1 (0: empty)], entries [key length, key code units two per word, n, bits...]. */
+/**
+ * One generation: slots [hash, entry offset + 1 (0: empty)], entries [key length, key code units two per word, n,
+ * bits...].
+ */
 class Generation {
   slots = new Int32Array(2 * 256);
   data: Int32Array;

@@ -107,7 +107,8 @@ export const UK_PERSON: EncodingSchema = {
   id: 'uk-person',
   version: 3,
   description:
-    'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number; names and date of birth flipped per record',
+    'UK person identifiers: names with variants, date of birth, sex, address, postcode, NHS number; names ' +
+    'and date of birth flipped per record',
   clkBits: 1024,
   fields: [
     {
@@ -203,7 +204,10 @@ export const UK_PERSON_UNHARDENED: EncodingSchema = {
   hardening: [],
 };
 
-/** uk-person with names also salted by year of birth: no name comparison across birth cohorts; needs a date of birth to link on names. */
+/**
+ * uk-person with names also salted by year of birth: no name comparison across birth cohorts; needs a date of birth to
+ * link on names.
+ */
 export const UK_PERSON_SALTED: EncodingSchema = {
   ...UK_PERSON,
   id: 'uk-person-salted',
@@ -401,7 +405,8 @@ function checkFormat(json: unknown, fail: Fail): void {
   if (format !== SCHEMA_FORMAT)
     fail(
       'format',
-      `must be "${SCHEMA_FORMAT}" (is ${JSON.stringify(format)}): is this a clkhash schema? use --format clkhash for those`,
+      `must be "${SCHEMA_FORMAT}" (is ${JSON.stringify(format)}): is this a clkhash schema? use --format ` +
+        `clkhash for those`,
     );
   if (formatVersion !== SCHEMA_FORMAT_VERSION)
     fail(
@@ -527,7 +532,8 @@ export function loadEncodingSchema(nameOrPath: string): EncodingSchema {
   if (builtIn) return builtIn;
   if (!/[./\\]/.test(nameOrPath)) {
     throw new SchemaError(
-      `unknown schema "${nameOrPath}": built in are ${Object.keys(BUILT_IN_SCHEMAS).join(', ')}; or give the path of a schema JSON file`,
+      `unknown schema "${nameOrPath}": built in are ${Object.keys(BUILT_IN_SCHEMAS).join(', ')}; or give ` +
+        `the path of a schema JSON file`,
     );
   }
   let text: string;

@@ -172,7 +172,8 @@ export class ExportVerifier {
     if (!Buffer.from(fileKey).equals(Buffer.from(this.#key)) || value.brokerKeyId !== this.#keyId) {
       return this.#fail(
         null,
-        `the export names broker key ${value.brokerKeyId}, not the key you gave (${this.#keyId}): it was not signed by that broker, or you have the wrong key`,
+        `the export names broker key ${value.brokerKeyId}, not the key you gave (${this.#keyId}): it was ` +
+          `not signed by that broker, or you have the wrong key`,
       );
     }
     if (value.toSeq < value.fromSeq)
@@ -202,14 +203,16 @@ export class ExportVerifier {
     if (covered < last.seq) {
       return this.#fail(
         covered + 1,
-        `rows ${covered + 1}–${last.seq} are not covered by any signed checkpoint: the tail after the last checkpoint could have been cut, rewritten or appended to${missing}`,
+        `rows ${covered + 1}–${last.seq} are not covered by any signed checkpoint: the tail after the ` +
+          `last checkpoint could have been cut, rewritten or appended to${missing}`,
         null,
       );
     }
     if (missing)
       return this.#fail(
         last.seq + 1,
-        `the file ends at row ${last.seq} but its header says the export runs to row ${h.toSeq}: rows ${last.seq + 1}–${h.toSeq} are missing`,
+        `the file ends at row ${last.seq} but its header says the export runs to row ${h.toSeq}: rows ` +
+          `${last.seq + 1}–${h.toSeq} are missing`,
         null,
       );
     return {
@@ -257,12 +260,17 @@ export async function verifyExportFile(
 export function describeVerdict(v: ExportVerdict): string {
   if (v.ok) {
     return (
-      `audit export verified: rows ${v.fromSeq}–${v.toSeq} (${v.rows} rows, ${v.checkpoints} signed checkpoint(s)); the last, on row ${v.lastCheckpoint.seq}, signed at ${v.lastCheckpoint.at} by ${v.brokerKeyId}` +
+      `audit export verified: rows ${v.fromSeq}–${v.toSeq} (${v.rows} rows, ${v.checkpoints} signed ` +
+      `checkpoint(s)); the last, on row ${v.lastCheckpoint.seq}, signed at ${v.lastCheckpoint.at} by ` +
+      `${v.brokerKeyId}` +
       (v.fromSeq > 1
         ? `; rows before ${v.fromSeq} are vouched for only by the checkpoint on row ${v.fromSeq}, not checked here`
         : '')
     );
   }
   const where = v.seq !== null ? `row ${v.seq}` : 'the header';
-  return `audit export FAILS at ${where}${v.line !== null ? ` (line ${v.line})` : ' (end of file)'}: ${v.problem} (${v.rowsVerified} row(s) before it verified)`;
+  return (
+    `audit export FAILS at ${where}${v.line !== null ? ` (line ${v.line})` : ' (end of file)'}: ${v.problem}` +
+    ` (${v.rowsVerified} row(s) before it verified)`
+  );
 }

@@ -31,7 +31,8 @@ export async function planExport(
   if (from > 1 && !(await checkpointAt(db, from))) {
     throw new ProtocolError(
       'bad-request',
-      `row ${from} carries no signed checkpoint: an export starts at row 1 or at a checkpointed row (see GET /v1/audit/checkpoints)`,
+      `row ${from} carries no signed checkpoint: an export starts at row 1 or at a checkpointed row (see ` +
+        `GET /v1/audit/checkpoints)`,
     );
   }
   return {

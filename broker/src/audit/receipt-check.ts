@@ -63,7 +63,8 @@ export function loadReceipts(path: string, brokerKey: Uint8Array): HeldReceipt[]
       const seen = bySeq.get(parsed.receipt.seq);
       if (seen && seen.receipt.hash !== parsed.receipt.hash) {
         throw new ReceiptFileError(
-          `rewritten: receipts ${seen.source} and ${source} are both signed by the broker but give row ${parsed.receipt.seq} different hashes: the broker's key signed two histories`,
+          `rewritten: receipts ${seen.source} and ${source} are both signed by the broker but give row ` +
+            `${parsed.receipt.seq} different hashes: the broker's key signed two histories`,
         );
       }
       if (!seen) bySeq.set(parsed.receipt.seq, { receipt: parsed.receipt, source });
@@ -127,11 +128,13 @@ export class ReceiptMatcher {
       const hash = this.#seen.get(r.seq);
       if (hash === undefined) {
         out.failures.push(
-          `truncated: receipt seq ${r.seq} (issued ${r.at}) is not in ${this.where}, which ends at row ${range.toSeq} [${source}]`,
+          `truncated: receipt seq ${r.seq} (issued ${r.at}) is not in ${this.where}, which ends at row ` +
+            `${range.toSeq} [${source}]`,
         );
       } else if (hash !== r.hash) {
         out.failures.push(
-          `rewritten: receipt seq ${r.seq} (issued ${r.at}) was signed for hash ${r.hash.slice(0, 16)}…, but row ${r.seq} in ${this.where} has hash ${hash.slice(0, 16)}… [${source}]`,
+          `rewritten: receipt seq ${r.seq} (issued ${r.at}) was signed for hash ${r.hash.slice(0, 16)}…, ` +
+            `but row ${r.seq} in ${this.where} has hash ${hash.slice(0, 16)}… [${source}]`,
         );
       } else {
         out.matched++;
@@ -171,5 +174,9 @@ export function describeReceipts(v: ReceiptVerdict, where: string): string {
     );
   }
   const newest = v.newest ? `; the newest on row ${v.newest.seq}, issued ${v.newest.at}` : '';
-  return `audit receipts verified: ${v.matched} receipt(s) found in ${where} with the hash the broker signed${newest}${v.skipped ? `; ${v.skipped} not checked (outside the range, or issued after --issued-before)` : ''}\n`;
+  const skipped = v.skipped ? `; ${v.skipped} not checked (outside the range, or issued after --issued-before)` : '';
+  return (
+    `audit receipts verified: ${v.matched} receipt(s) found in ${where} ` +
+    `with the hash the broker signed${newest}${skipped}\n`
+  );
 }

@@ -19,7 +19,8 @@ export function adminCommands(program: Command): void {
             '\n',
         );
         process.stderr.write(
-          'Give the code to the agency with the broker CA certificate (keys/ca.cert.pem): it works once, until it expires.\n',
+          'Give the code to the agency with the broker CA certificate (keys/ca.cert.pem): it works once, ' +
+            'until it expires.\n',
         );
       });
     });

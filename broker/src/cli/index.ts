@@ -22,7 +22,8 @@ function version(): string {
 export function buildCli(): Command {
   const program = new Command('blindlink-broker')
     .description(
-      "blindlink broker: links agencies' encodings and releases only what policy permits.\nStorage: DATABASE_URL=postgres://… for a PostgreSQL server, else embedded PostgreSQL (PGlite) in --data-dir.",
+      "blindlink broker: links agencies' encodings and releases only what policy permits.\nStorage: " +
+        'DATABASE_URL=postgres://… for a PostgreSQL server, else embedded PostgreSQL (PGlite) in --data-dir.',
     )
     .version(version(), '-V, --version', 'print the version of blindlink-broker')
     .showHelpAfterError()

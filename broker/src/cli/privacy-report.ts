@@ -6,7 +6,8 @@ export function privacyReportCommand(program: Command): void {
   program
     .command('privacy-report <files...>')
     .description(
-      'run the published attacks on encoded files (frequency alignment, q-gram pattern mining, graph matching) and report what they re-identify, for a DPIA (docs/privacy-report.md)',
+      'run the published attacks on encoded files (frequency alignment, q-gram pattern mining, graph ' +
+        'matching) and report what they re-identify, for a DPIA (docs/privacy-report.md)',
     )
     .option('--json', 'the machine-readable report')
     .option(

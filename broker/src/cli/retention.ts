@@ -11,12 +11,14 @@ export function retentionCommands(program: Command): void {
         const results = await purge(db, operator(), { ...(o.dryRun ? { dryRun: true } : {}) });
         for (const r of results) {
           process.stdout.write(
-            `${r.purpose} (${r.policy}): ${o.dryRun ? 'would delete' : 'deleted'} ${r.submissions} submissions (${r.encodings} encodings), ${r.runs} runs\n`,
+            `${r.purpose} (${r.policy}): ${o.dryRun ? 'would delete' : 'deleted'} ${r.submissions} ` +
+              `submissions (${r.encodings} encodings), ${r.runs} runs\n`,
           );
         }
         const uploads = await purgeUploads(db, operator(), { ...(o.dryRun ? { dryRun: true } : {}) });
         process.stdout.write(
-          `uploads abandoned before commit: ${o.dryRun ? 'would delete' : 'deleted'} ${uploads.uploads} (${uploads.stagedRecords} staged records)\n`,
+          `uploads abandoned before commit: ${o.dryRun ? 'would delete' : 'deleted'} ${uploads.uploads} (` +
+            `${uploads.stagedRecords} staged records)\n`,
         );
       });
     });

@@ -100,7 +100,9 @@ export function runCommands(program: Command): void {
         const s = result.stats;
         process.stderr.write(
           `${s.records} records from ${sources.length} sources → ${s.entities} entities, ${s.households} households; ` +
-            `${s.candidatePairs} candidate pairs, ${s.linksAccepted} links (${result.scoring.mode}, threshold ${result.scoring.threshold.toFixed(3)}) in ${s.seconds.total!.toFixed(2)} s → ${o.out}\n` +
+            `${s.candidatePairs} candidate pairs, ${s.linksAccepted} links (${result.scoring.mode}, ` +
+            `threshold ${result.scoring.threshold.toFixed(3)}) in ${s.seconds.total!.toFixed(2)} s → ` +
+            `${o.out}\n` +
             result.scoring.reasoning.map((r) => `  ${r}\n`).join(''),
         );
       },

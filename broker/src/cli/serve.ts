@@ -53,7 +53,8 @@ export function serveCommands(program: Command): void {
           worker: o.worker ? 'fork' : 'none',
         });
         process.stderr.write(
-          `blindlink broker CA: ${join(keyDir(o.dataDir), 'ca.cert.pem')} (SHA-256 ${certificateFingerprint(broker.caCertificate)}); clients pin it\n` +
+          `blindlink broker CA: ${join(keyDir(o.dataDir), 'ca.cert.pem')} (SHA-256 ` +
+            `${certificateFingerprint(broker.caCertificate)}); clients pin it\n` +
             `blindlink-broker listening on ${broker.url} (${broker.database.kind})\n`,
         );
         const stop = async () => {
@@ -69,7 +70,8 @@ export function serveCommands(program: Command): void {
     program
       .command('worker')
       .description(
-        'link queued runs (needs DATABASE_URL and the broker keys in <data-dir>/keys); run any number, on any machine sharing the database',
+        'link queued runs (needs DATABASE_URL and the broker keys in <data-dir>/keys); run any number, on ' +
+          'any machine sharing the database',
       ),
   )
     .option('--concurrency <n>', 'runs linked at once by this process', intArg('--concurrency'), 1)

@@ -109,7 +109,9 @@ async function openEmbedded(
     if (command === 'serve' || !lock.by.socketDir) {
       throw new Error(
         command === 'serve' && lock.by.socketDir
-          ? `the embedded database in ${dataDir} is already served by broker process ${lock.by.pid} on ${lock.by.host} (since ${lock.by.since}): stop it first, or run operator commands against it as they are`
+          ? `the embedded database in ${dataDir} is already served by broker process ${lock.by.pid} on ` +
+              `${lock.by.host} (since ${lock.by.since}): ` +
+              `stop it first, or run operator commands against it as they are`
           : describeHolder(dataDir, lock.by),
       );
     }

@@ -6,7 +6,10 @@
  * errors carries these codes or messages.
  */
 
-/** SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, crash, cannot connect now), 53300 (too many connections). */
+/**
+ * SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, crash, cannot connect now), 53300 (too many
+ * connections).
+ */
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 /** Node socket and DNS errors on the way to the server. */
 const SOCKET_CODES = new Set([

@@ -105,8 +105,10 @@ export function takeLock(dataDir: string, command: string): LockOutcome {
 /** The operator's message when the lock is held by a process that does not serve the database. */
 export function describeHolder(dataDir: string, by: LockInfo): string {
   return (
-    `the embedded database in ${resolve(dataDir)} is in use by process ${by.pid} on ${by.host} (${by.command}, since ${by.since}), which does not serve it to other processes: ` +
-    `wait for it to finish or stop it, then try again (if no such process exists, remove ${join(resolve(dataDir), LOCK_FILE)})`
+    `the embedded database in ${resolve(dataDir)} is in use by process ${by.pid} on ${by.host} (` +
+    `${by.command}, since ${by.since}), which does not serve it to other processes: ` +
+    `wait for it to finish or stop it, then try again (if no such process exists, remove ` +
+    `${join(resolve(dataDir), LOCK_FILE)})`
   );
 }
 

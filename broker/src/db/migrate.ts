@@ -8,7 +8,8 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(
-      `migration ${failed?.migrationName ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `migration ${failed?.migrationName ?? '(unknown)'} failed: ` +
+        `${error instanceof Error ? error.message : String(error)}`,
     );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -97,7 +97,8 @@ export async function approvePolicy(
   if (row.loaded_by.startsWith('admin:') && person.created_by === row.loaded_by) {
     throw new ProtocolError(
       'forbidden',
-      `${approver}'s account was created by ${row.loaded_by}, who loaded policy ${id} v${version}; an IG lead created by someone else must approve it`,
+      `${approver}'s account was created by ${row.loaded_by}, who loaded policy ${id} v${version}; an IG ` +
+        `lead created by someone else must approve it`,
     );
   }
   await db

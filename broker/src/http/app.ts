@@ -36,7 +36,9 @@ export interface AppOptions {
   pseudonymKey: Uint8Array;
   /** node:https server options (mutual TLS); omitted only by tests that inject requests. */
   https?: Record<string, unknown>;
-  /** Largest accepted request body, bytes: the submission route's limit; every other route takes less (body-limits.ts). */
+  /**
+   * Largest accepted request body, bytes: the submission route's limit; every other route takes less (body-limits.ts).
+   */
   bodyLimit?: number;
   /** Requests per minute per caller. */
   rateLimit?: number;

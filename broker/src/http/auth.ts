@@ -64,7 +64,8 @@ export function requireRole(db: Kysely<Database>, ...roles: Role[]) {
     if (!roles.includes(principal.role)) {
       throw new ProtocolError(
         'forbidden',
-        `this route is for ${roles.join(' or ')}; the caller is ${principal.role === 'ig-lead' ? 'an' : 'a'} ${principal.role}`,
+        `this route is for ${roles.join(' or ')}; the caller is ` +
+          `${principal.role === 'ig-lead' ? 'an' : 'a'} ${principal.role}`,
       );
     }
     if (principal.role === 'agency') {

@@ -4,7 +4,10 @@ import { bodyLimitOf } from './body-limits.js';
 import { errorHeaders, toProtocolError } from './errors.js';
 import './request-audit.js';
 
-/** What the log says of a failed request: never the error object of a database fault (pg hangs the statement's detail, parameters and connection settings on it). */
+/**
+ * What the log says of a failed request: never the error object of a database fault (pg hangs the statement's detail,
+ * parameters and connection settings on it).
+ */
 function logFailure(request: FastifyRequest, perr: ProtocolError, err: unknown): void {
   if (perr.code === 'database-unavailable') {
     const e = err as { code?: unknown; message?: unknown };

@@ -26,9 +26,8 @@ export interface JobQueue {
 export const graphileQueue: JobQueue = {
   kind: 'graphile',
   enqueue: async (trx, runId) => {
-    await sql`select graphile_worker.add_job(${RUN_TASK}, json_build_object('runId', ${runId}::text), max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${runId}::text)`.execute(
-      trx,
-    );
+    await sql`select graphile_worker.add_job(${RUN_TASK}, json_build_object('runId', ${runId}::text),
+      max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${runId}::text)`.execute(trx);
   },
   queued: () => {},
 };

@@ -20,7 +20,8 @@ export async function runWorkerCommand(o: {
   const url = process.env.DATABASE_URL;
   if (!url)
     throw new Error(
-      'a worker needs DATABASE_URL=postgres://… (the database the brokers share); on the embedded database `serve` links runs itself',
+      'a worker needs DATABASE_URL=postgres://… (the database the brokers share); on the embedded ' +
+        'database `serve` links runs itself',
     );
   const keys = await loadExistingBrokerKeys(o.keyDir);
   const logger = createLogger();

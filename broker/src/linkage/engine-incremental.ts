@@ -374,7 +374,8 @@ function carriedRecords(
       );
     if (p <= last)
       throw new Error(
-        'unchanged records are out of their previous order: number every source in record-key order (sortByRecordKey) in full and incremental runs alike',
+        'unchanged records are out of their previous order: number every source in record-key order ' +
+          '(sortByRecordKey) in full and incremental runs alike',
       );
     previousIndex[g] = p;
     last = p;

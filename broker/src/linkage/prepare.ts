@@ -39,7 +39,8 @@ export function checkCompatible(sources: EngineSource[]): { names: string[]; per
   for (const s of sources) {
     if (s.clkBits !== first.clkBits)
       throw new Error(
-        `source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source with the same schema`,
+        `source ${s.name} has ${s.clkBits}-bit CLKs, ${first.name} ${first.clkBits}: encode every source ` +
+          `with the same schema`,
       );
   }
   // Fields every source can be compared on: the same name and size everywhere it appears.
@@ -55,7 +56,8 @@ export function checkCompatible(sources: EngineSource[]): { names: string[]; per
       const seenFlip = flips.get(f.field);
       if (seenFlip !== undefined && seenFlip !== flip)
         throw new Error(
-          `field ${f.field} is flipped with probability ${flip} in ${s.name} but ${seenFlip} elsewhere: encode every source with the same schema`,
+          `field ${f.field} is flipped with probability ${flip} in ${s.name} but ${seenFlip} elsewhere: ` +
+            `encode every source with the same schema`,
         );
       bits.set(f.field, f.bits);
       flips.set(f.field, flip);

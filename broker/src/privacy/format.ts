@@ -15,7 +15,8 @@ const ATTACK_NAMES: Record<AttackName, string> = {
 
 function groups(g: GroupSizes): string[] {
   return [
-    `  identical filters: ${int(g.records)} records, ${int(g.distinct)} distinct filters; ${pct(g.repeatedShare)} of records share their filter with another; largest group ${int(g.largest)}`,
+    `  identical filters: ${int(g.records)} records, ${int(g.distinct)} distinct filters; ` +
+      `${pct(g.repeatedShare)} of records share their filter with another; largest group ${int(g.largest)}`,
     `    group sizes: ${g.buckets
       .filter((b) => b.groups > 0)
       .map((b) => `${b.size}: ${int(b.groups)} groups (${int(b.records)} records)`)
@@ -28,14 +29,17 @@ export function formatReport(r: PrivacyReport): string {
   const total = r.inputs.reduce((a, i) => a + i.records, 0);
   const first = r.inputs[0]!;
   out.push(
-    `blindlink privacy report: ${r.inputs.length} file(s), ${int(total)} records, schema ${first.schema}, hardening ${first.hardening.length ? first.hardening.join(' + ') : 'none'}`,
+    `blindlink privacy report: ${r.inputs.length} file(s), ${int(total)} records, schema ${first.schema}, ` +
+      `hardening ${first.hardening.length ? first.hardening.join(' + ') : 'none'}`,
   );
   for (const i of r.inputs) out.push(`  ${i.source}: ${int(i.records)} records`);
   out.push(`attacker's background: ${r.background.source} (${r.background.digest})`);
   out.push(
     r.truth
       ? `truth: ${int(r.truth.rows)} rows; "measured" rates below are re-identification rates checked against it`
-      : "no truth given: no rate below is measured. Frequency alignment is ESTIMATED from the group sizes against the background; the other attacks show only the ATTACKER'S OWN CONFIDENCE (filters decoding to one candidate with a margin), which it cannot check",
+      : 'no truth given: no rate below is measured. Frequency alignment is ESTIMATED from the group sizes ' +
+          "against the background; the other attacks show only the ATTACKER'S OWN CONFIDENCE (filters decoding " +
+          'to one candidate with a margin), which it cannot check',
   );
   out.push('');
   for (const f of r.fields) {
@@ -43,18 +47,21 @@ export function formatReport(r: PrivacyReport): string {
     out.push(...groups(f.groups));
     if (f.crossSource)
       out.push(
-        `  equal across files: ${int(f.crossSource.sharedFilters)} filters appear identically in two or more files (${int(f.crossSource.records)} records, ${pct(f.crossSource.share)})`,
+        `  equal across files: ${int(f.crossSource.sharedFilters)} filters appear identically in two or ` +
+          `more files (${int(f.crossSource.records)} records, ${pct(f.crossSource.share)})`,
       );
     for (const [name, o] of Object.entries(f.attacks) as [AttackName, NonNullable<(typeof f.attacks)[AttackName]>][]) {
       out.push(`  ${ATTACK_NAMES[name]}:`);
       if (o.measured) out.push(`    measured top-1 ${rate(o.measured.top1)}; top-10 ${rate(o.measured.top10)}`);
       if (o.estimated)
         out.push(
-          `    estimated top-1 ${pct(o.estimated.rate)} (${pct(o.estimated.lo)}–${pct(o.estimated.hi)}): ${o.estimated.method}`,
+          `    estimated top-1 ${pct(o.estimated.rate)} (${pct(o.estimated.lo)}–${pct(o.estimated.hi)}): ` +
+            `${o.estimated.method}`,
         );
       if (o.attackerConfident)
         out.push(
-          `    attacker's own confidence (not measured): ${rate(o.attackerConfident)} of records decode to one candidate with a margin`,
+          `    attacker's own confidence (not measured): ${rate(o.attackerConfident)} of records decode ` +
+            `to one candidate with a margin`,
         );
       if (o.detail)
         out.push(

@@ -144,7 +144,9 @@ export function estimateAlignment(
   reps = 20,
 ): AlignmentEstimate {
   const observed = groupSizes(keys);
-  const method = `simulated rank alignment of ${reps} samples of ${observed.records} drawn from the background, scaled by the observed share of repeated filters`;
+  const method =
+    `simulated rank alignment of ${reps} samples of ${observed.records} drawn from the background, scaled ` +
+    `by the observed share of repeated filters`;
   if (observed.repeatedShare === 0 || background.length === 0) return { rate: 0, lo: 0, hi: 0, method };
   const rng = new Rng(`${seed}:alignment`);
   const sampler = new Sampler(background.map((v) => v.count));

@@ -52,7 +52,10 @@ export interface AttackOutcome {
   measured?: { top1: Rate; top10: Rate };
   /** Frequency alignment without truth: an estimate, not a measurement. */
   estimated?: AlignmentEstimate;
-  /** Share of records the attacker itself would call decoded (a unique candidate with a margin): its own view, unverified. */
+  /**
+   * Share of records the attacker itself would call decoded (a unique candidate with a margin): its own view,
+   * unverified.
+   */
   attackerConfident?: Rate;
   detail?: Record<string, number>;
 }
@@ -125,7 +128,8 @@ function checkOneEncoding(sources: readonly PrivacySource[]): void {
   for (const s of sources) {
     if (s.header.schema.fingerprint !== fp || s.header.hardening.join(',') !== hardening) {
       throw new PrivacyInputError(
-        `${s.name} uses another encoding (schema fingerprint or hardening) than ${sources[0]!.name}: report them separately`,
+        `${s.name} uses another encoding (schema fingerprint or hardening) than ${sources[0]!.name}: ` +
+          `report them separately`,
       );
     }
   }
@@ -298,7 +302,8 @@ function dobReport(ctx: ReportInputs, notes: string[]): FieldReport | null {
   if (ctx.bitsOf.get('dob') === undefined) return null;
   const keys = columnOf(ctx, 'dob');
   notes.push(
-    'dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one filter per distinct date',
+    'dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one ' +
+      'filter per distinct date',
   );
   return {
     field: 'dob',

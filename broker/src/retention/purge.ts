@@ -92,7 +92,9 @@ export async function purge(
         policyRule: 'retention',
         decision: 'allowed',
         status: 0,
-        reason: `past retention (encodings ${doc.retention.encodings}, linkage ${doc.retention.linkage}): deleted ${result.submissions} submissions, ${result.encodings} encodings, ${result.runs} runs`,
+        reason:
+          `past retention (encodings ${doc.retention.encodings}, linkage ${doc.retention.linkage}): deleted ` +
+          `${result.submissions} submissions, ${result.encodings} encodings, ${result.runs} runs`,
         counts: { submissions: result.submissions, encodings: result.encodings, runs: result.runs },
         releaseDigest: null,
       });

@@ -112,7 +112,8 @@ async function attempt(db: Kysely<Database>, jobs: JobQueue, s: ScheduleRow, now
     if (!(err instanceof ProtocolError)) throw err;
     if (err.code === 'policy-refused')
       return { ...none, policy, rule: String(err.details?.rule ?? ''), status: 'refused', detail: err.message };
-    return { ...none, policy, status: 'failed', detail: `${err.code}: ${err.message}` }; // e.g. fewer than two agencies have submitted
+    // e.g. fewer than two agencies have submitted
+    return { ...none, policy, status: 'failed', detail: `${err.code}: ${err.message}` };
   }
 }
 

@@ -31,7 +31,8 @@ function toResponse(s: store.ScheduleRow): ScheduleResponse {
 
 const none = (purpose: string) => new ProtocolError('not-found', `purpose ${purpose} has no nightly schedule`);
 const describe = (s: store.ScheduleRow) =>
-  `nightly at ${s.time_of_day} ${s.time_zone}, owner ${s.owner}, next due ${s.next_due.toISOString()} (${formatLocal(s.next_due, s.time_zone)} local)`;
+  `nightly at ${s.time_of_day} ${s.time_zone}, owner ${s.owner}, next due ${s.next_due.toISOString()} (` +
+  `${formatLocal(s.next_due, s.time_zone)} local)`;
 
 /** Run linkage for the purpose every night at a local time; replaces any schedule, the caller owns it. */
 export async function setSchedule(

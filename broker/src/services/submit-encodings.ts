@@ -81,8 +81,12 @@ export async function submitEncodings(
   });
   const message = {
     stored: `submission ${stored.id} stored; it is ${agency}'s current submission for ${purpose}`,
-    'made-current': `this upload is identical to submission ${stored.id}, stored earlier: it is ${agency}'s current submission for ${purpose} again (nothing new stored); start a run to link it`,
-    'already-current': `this upload is identical to submission ${stored.id}, which is already ${agency}'s current submission for ${purpose}; nothing changed`,
+    'made-current':
+      `this upload is identical to submission ${stored.id}, stored earlier: it is ${agency}'s current ` +
+      `submission for ${purpose} again (nothing new stored); start a run to link it`,
+    'already-current':
+      `this upload is identical to submission ${stored.id}, which is already ${agency}'s current submission ` +
+      `for ${purpose}; nothing changed`,
   }[stored.outcome];
   audit.reason = {
     stored: `submission ${stored.id} stored, signature verified`,

@@ -15,7 +15,8 @@ export function requireKeyCheck(header: EncodedHeader): string {
   if (!header.keyCheck) {
     throw new ProtocolError(
       'key-check-missing',
-      'header.keyCheck is missing: the file was encoded by an older blindlink-agency; encode it again with the current version and submit the new file',
+      'header.keyCheck is missing: the file was encoded by an older blindlink-agency; encode it again ' +
+        'with the current version and submit the new file',
       { field: 'header.keyCheck' },
     );
   }
@@ -65,7 +66,9 @@ export async function checkKeyAgreement(
   if (differing.length > 0) {
     throw new ProtocolError(
       'linkage-secret-mismatch',
-      `encoded with a different linkage secret than ${names(differing)}'s current submission${differing.length > 1 ? 's' : ''} for ${args.purpose}: every agency of a purpose must encode with the same secret; nothing was stored`,
+      `encoded with a different linkage secret than ${names(differing)}'s current submission` +
+        `${differing.length > 1 ? 's' : ''} for ${args.purpose}: every agency of a purpose must encode with ` +
+        `the same secret; nothing was stored`,
       { agencies: differing },
     );
   }
@@ -85,7 +88,11 @@ export function keyCheckMismatch(
   if (groups.size < 2) return null;
   const [reference, ...rest] = [...groups.values()].sort((a, b) => b.length - a.length || a[0]!.localeCompare(b[0]!));
   const differing = rest.flat().sort();
-  return `${what} were encoded with different linkage secrets: ${names(differing)} differ${differing.length > 1 ? '' : 's'} from ${names(reference!)}; every agency must encode with the same secret and submit again`;
+  return (
+    `${what} were encoded with different linkage secrets: ${names(differing)} differ` +
+    `${differing.length > 1 ? '' : 's'} from ${names(reference!)}; every agency must encode with the same ` +
+    `secret and submit again`
+  );
 }
 
 function names(list: readonly string[]): string {

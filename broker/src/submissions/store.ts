@@ -40,12 +40,15 @@ export async function replayError(
   return current?.id === existing.id
     ? new ProtocolError(
         'submission-already-stored',
-        `this upload was already stored as submission ${existing.id} (a retry with the same idempotency key), which is the current submission`,
+        `this upload was already stored as submission ${existing.id} (a retry with the same idempotency ` +
+          `key), which is the current submission`,
         { submissionId: existing.id, current: true },
       )
     : new ProtocolError(
         'submission-already-stored',
-        `this upload was already stored as submission ${existing.id} (a retry with the same idempotency key), but it is no longer the current submission: ${current?.id ?? 'another'} replaced it; to make it current again, submit it with a new idempotency key`,
+        `this upload was already stored as submission ${existing.id} (a retry with the same idempotency ` +
+          `key), but it is no longer the current submission: ${current?.id ?? 'another'} replaced it; to ` +
+          `make it current again, submit it with a new idempotency key`,
         { submissionId: existing.id, current: false },
       );
 }

@@ -55,7 +55,8 @@ export async function openManifest(
   if (sum !== manifest.totalRecords || manifest.header.recordCount !== manifest.totalRecords) {
     throw new ProtocolError(
       'invalid-body',
-      `manifest counts disagree: chunks hold ${sum} records, totalRecords is ${manifest.totalRecords}, header.recordCount ${manifest.header.recordCount}`,
+      `manifest counts disagree: chunks hold ${sum} records, totalRecords is ${manifest.totalRecords}, ` +
+        `header.recordCount ${manifest.header.recordCount}`,
     );
   }
   return { manifest, text, digest: opened.digest, signature: opened.signature };

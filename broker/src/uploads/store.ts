@@ -248,7 +248,8 @@ export async function commitUpload(
         const shown = missing.slice(0, 50);
         throw new ProtocolError(
           'upload-incomplete',
-          `${missing.length} of ${u.chunk_count} chunks not received: ${shown.join(', ')}${missing.length > shown.length ? ', …' : ''}`,
+          `${missing.length} of ${u.chunk_count} chunks not received: ${shown.join(', ')}` +
+            `${missing.length > shown.length ? ', …' : ''}`,
           { missing: shown, missingCount: missing.length },
         );
       }
@@ -264,9 +265,8 @@ export async function commitUpload(
         signature: { digest: u.manifest_digest, signature: u.signature },
       });
       const moved = await sql`insert into encoding (submission_id, row_token, field_mask, payload)
-        select cast(${u.submission_id} as uuid), row_token, field_mask, payload from upload_encoding where upload_id = cast(${u.id} as uuid)`.execute(
-        trx,
-      );
+        select cast(${u.submission_id} as uuid), row_token, field_mask, payload from upload_encoding
+        where upload_id = cast(${u.id} as uuid)`.execute(trx);
       if (Number(moved.numAffectedRows ?? -1) !== u.record_count) {
         throw new Error(`commit moved ${String(moved.numAffectedRows)} rows for an upload of ${u.record_count}`);
       }

@@ -9,9 +9,8 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table run drop constraint if exists run_status_check`.execute(db);
-  await sql`alter table run add constraint run_status_check check (status in ('queued', 'running', 'completed', 'failed'))`.execute(
-    db,
-  );
+  await sql`alter table run add constraint run_status_check
+    check (status in ('queued', 'running', 'completed', 'failed'))`.execute(db);
   await db.schema
     .alterTable('run')
     .addColumn('requested_mode', 'text', (c) =>
@@ -25,9 +24,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('scheduled_by', 'text')
     .execute();
   await sql`alter table run_schedule drop constraint if exists run_schedule_last_status_check`.execute(db);
-  await sql`alter table run_schedule add constraint run_schedule_last_status_check check (last_status in ('queued', 'completed', 'failed', 'refused', 'skipped'))`.execute(
-    db,
-  );
+  await sql`alter table run_schedule add constraint run_schedule_last_status_check
+    check (last_status in ('queued', 'completed', 'failed', 'refused', 'skipped'))`.execute(db);
   await db.schema.createIndex('run_active_idx').on('run').columns(['status', 'heartbeat_at']).execute();
 }
 

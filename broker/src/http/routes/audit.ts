@@ -62,7 +62,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       config: { audit: { action: 'audit.export' } },
       schema: {
         summary:
-          'The audit trail as JSON lines with signed checkpoints, to verify offline (blindlink-broker audit verify --file)',
+          'The audit trail as JSON lines with signed checkpoints, to verify offline (blindlink-broker ' +
+          'audit verify --file)',
         tags: ['audit'],
         querystring: AuditExportQuery,
         produces: [AUDIT_EXPORT_MEDIA_TYPE],

@@ -30,7 +30,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       config: { body: 'json', audit: { action: 'schedule.set' } },
       schema: {
         summary:
-          'Run linkage for this purpose every night at a local time (replaces any schedule; the caller becomes its owner)',
+          'Run linkage for this purpose every night at a local time (replaces any schedule; the caller ' +
+          'becomes its owner)',
         tags: ['runs'],
         params: PurposeParams,
         body: ScheduleRequest,

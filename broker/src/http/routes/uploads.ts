@@ -54,7 +54,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, de
       config: { audit: { action: 'upload.create' } },
       schema: {
         summary:
-          'Open a chunked upload with a signed, sealed manifest (idempotent by key: the same manifest again answers with the same upload)',
+          'Open a chunked upload with a signed, sealed manifest (idempotent by key: the same manifest ' +
+          'again answers with the same upload)',
         tags: ['submissions'],
         params: PurposeParams,
         headers: IdempotencyHeaders,
@@ -100,7 +101,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, de
       config: { audit: { action: 'upload.chunk' } },
       schema: {
         summary:
-          'Send chunk n: crypto_box_seal of its record lines, raw bytes (application/octet-stream). The same chunk again is 200; different contents 409',
+          'Send chunk n: crypto_box_seal of its record lines, raw bytes (application/octet-stream). The ' +
+          'same chunk again is 200; different contents 409',
         tags: ['submissions'],
         params: ChunkParams,
         response: { 200: ChunkResponse, 201: ChunkResponse, ...errors },

@@ -112,7 +112,8 @@ export function sampleBands(pool: Uint32Array, bands: number, rows: number, seed
     .sort((x, y) => x - y);
   if (eligible.length < 2) {
     throw new RangeError(
-      `LSH: ${rows} rows need two filter words with ${quota[0]} informative bits each; the filters have ${eligible.length}`,
+      `LSH: ${rows} rows need two filter words with ${quota[0]} informative bits each; the filters have ` +
+        `${eligible.length}`,
     );
   }
   const rand = seededRandom(seed);
@@ -252,7 +253,9 @@ interface BandScratch {
   /** Presence bitmaps over key slots (A and B; or seen once and seen twice within A). */
   seen1: Int32Array;
   seen2: Int32Array;
-  /** Restricted joins only (empty otherwise): key slots of marked records, and the records sharing one with their slots. */
+  /**
+   * Restricted joins only (empty otherwise): key slots of marked records, and the records sharing one with their slots.
+   */
   seenMarked: Int32Array;
   touched: Uint32Array;
   touchedSlot: Uint32Array;

@@ -44,7 +44,10 @@ export interface ClusterStats {
   pairsAboveThreshold: number;
   /** Pairs that joined two clusters. */
   merges: number;
-  /** Pairs refused because the merge would break a source constraint: duplicate-free, unlinked duplicates, or adults with children. */
+  /**
+   * Pairs refused because the merge would break a source constraint: duplicate-free, unlinked duplicates, or adults
+   * with children.
+   */
   refused: number;
 }
 

@@ -1,6 +1,9 @@
 /** Scored candidate pairs as the scoring stage hands them over, and the checks every stage applies. */
 
-/** Parallel arrays: pair k links global records a[k] and b[k] with match weight weight[k] (higher = more likely one person). */
+/**
+ * Parallel arrays: pair k links global records a[k] and b[k] with match weight weight[k] (higher = more likely one
+ * person).
+ */
 export interface ScoredPairs {
   a: Uint32Array;
   b: Uint32Array;

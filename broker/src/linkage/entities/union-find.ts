@@ -126,7 +126,9 @@ export class ConstrainedUnionFind {
     return false;
   }
 
-  /** True when one of the two clusters (given by roots) holds an adults-only record and the other a children-only one. */
+  /**
+   * True when one of the two clusters (given by roots) holds an adults-only record and the other a children-only one.
+   */
   mixesPopulations(ra: number, rb: number): boolean {
     const at = this.populationAt;
     if (at < 0) return false;
@@ -134,7 +136,10 @@ export class ConstrainedUnionFind {
     return ((node[ra * this.stride + at] as number) | (node[rb * this.stride + at] as number)) === (ADULTS | CHILDREN);
   }
 
-  /** True when a record of A and a record of B come from one source that may hold duplicates, yet are not linked directly. */
+  /**
+   * True when a record of A and a record of B come from one source that may hold duplicates, yet are not linked
+   * directly.
+   */
   private unconfirmed(ra: number, rb: number): boolean {
     const next = this.next;
     const linked = this.linked;
@@ -199,7 +204,9 @@ export class ConstrainedUnionFind {
   }
 }
 
-/** Population bit per source index (0: anyone); refuses a value that is not a population, or a source beyond `sources`. */
+/**
+ * Population bit per source index (0: anyone); refuses a value that is not a population, or a source beyond `sources`.
+ */
 function populationBits(populations: readonly (Population | undefined)[], sources: number): Uint32Array {
   if (populations.length > sources)
     throw new RangeError(`populations are given for ${populations.length} sources; only ${sources} are declared`);

@@ -21,7 +21,9 @@ export interface HouseholdInput {
   block: Uint32Array;
   /** Per entity: exact-address token (EntityAddresses.token); equal tokens in one block link. */
   token?: Uint32Array;
-  /** Address similarity between entities (entity indices), e.g. Dice of address field filters of representative records. */
+  /**
+   * Address similarity between entities (entity indices), e.g. Dice of address field filters of representative records.
+   */
   pairs?: ScoredPairs;
   /** Similarity at or above which two entities share an address. Required with pairs. */
   threshold?: number;

@@ -132,15 +132,18 @@ function describeModel(model: ScoringModel): string[] {
       .map((c, _f) => `${c.field} (${count(t.anchoredPairs?.[model.fields.indexOf(c)] ?? 0)})`);
     const em = model.fields.filter((_, f) => t.mSource![f] === 'em').map((c) => c.field);
     lines.push(
-      `Model fitted without labels on ${count(t.pairs)} candidate pairs (${count(t.distinctPatterns)} distinct comparison patterns). ` +
-        `u from ${count(t.randomPairs)} random pairs. m of each field from the pairs that agree on every other field, one of them personal ` +
+      `Model fitted without labels on ${count(t.pairs)} candidate pairs ` +
+        `(${count(t.distinctPatterns)} distinct comparison patterns). ` +
+        `u from ${count(t.randomPairs)} random pairs. ` +
+        `m of each field from the pairs that agree on every other field, one of them personal ` +
         `(pairs per field: ${anchored.join(', ') || 'none'})` +
         (em.length > 0 ? `; by EM with u held for ${em.join(', ')}, which too few pairs anchor.` : '.'),
     );
   } else {
     lines.push(
       `Model fitted without labels on ${count(t.pairs)} candidate pairs (${count(t.distinctPatterns)} distinct ` +
-        `comparison patterns); EM ${t.converged ? `converged after ${t.iterations} iterations` : `stopped unconverged after ${t.iterations} iterations`}; ` +
+        `comparison patterns); ` +
+        `EM ${t.converged ? 'converged' : 'stopped unconverged'} after ${t.iterations} iterations; ` +
         (t.uSource === 'random-pairs'
           ? `u estimated from ${count(t.randomPairs)} random pairs and held fixed.`
           : 'u estimated by EM.'),
@@ -148,8 +151,10 @@ function describeModel(model: ScoringModel): string[] {
   }
   lines.push(
     t.priorPairs !== undefined
-      ? `Prior: two records drawn at random from the ${count(t.priorPairs)} pairs blocking chose from match with probability λ = ${model.lambda.toPrecision(4)} ` +
-          `(about ${count(model.lambda * t.priorPairs)} matches in all), so every pair starts at the prior weight log2(λ/(1−λ)) = ${signed(model.priorWeight)}; ` +
+      ? `Prior: two records drawn at random from the ${count(t.priorPairs)} pairs blocking chose from ` +
+          `match with probability λ = ${model.lambda.toPrecision(4)} ` +
+          `(about ${count(model.lambda * t.priorPairs)} matches in all), ` +
+          `so every pair starts at the prior weight log2(λ/(1−λ)) = ${signed(model.priorWeight)}; ` +
           'blocking selects on the compared values, so this prior stays right for the candidates it proposes.'
       : `Prior: λ = ${model.lambda.toPrecision(4)} of candidate pairs are matches (about 1 in ${count(
           Math.max(1, 1 / model.lambda),
@@ -252,14 +257,15 @@ export function chooseThreshold(
       reasoning.push(
         at === undefined
           ? `Rule: expected precision ≥ ${pct(target.value)}; no threshold reaches it, so nothing is accepted.`
-          : `Rule: the lowest threshold at which the expected precision of all accepted pairs is still ≥ ${pct(target.value)}: ` +
+          : `Rule: the lowest threshold at which the expected precision of all accepted pairs ` +
+              `is still ≥ ${pct(target.value)}: ` +
               `match weight ${signed(weight)} (posterior ${matchProbability(weight).toPrecision(4)}).`,
       );
       break;
     case 'recall':
       reasoning.push(
-        `Rule: the highest threshold at which the expected recall reaches ${pct(target.value)}: match weight ${signed(weight)} ` +
-          `(posterior ${matchProbability(weight).toPrecision(4)}).`,
+        `Rule: the highest threshold at which the expected recall reaches ${pct(target.value)}: ` +
+          `match weight ${signed(weight)} (posterior ${matchProbability(weight).toPrecision(4)}).`,
       );
       break;
     case 'f1':
@@ -273,20 +279,23 @@ export function chooseThreshold(
   const total = model.training.pairs;
   reasoning.push(
     `At this threshold ${count(expected.acceptedPairs)} of ${count(total)} candidate pairs are accepted. ` +
-      `The model expects ${count(expected.truePositives)} of them to be true matches and ${count(expected.falsePositives)} ` +
-      `false matches (precision ${pct(expected.precision)}), and ${count(expected.falseNegatives)} true matches below ` +
-      `the threshold (recall ${pct(expected.recall)} of an expected ${count(expected.expectedMatches)} matches among the candidates).`,
+      `The model expects ${count(expected.truePositives)} of them to be true matches and ` +
+      `${count(expected.falsePositives)} false matches (precision ${pct(expected.precision)}), ` +
+      `and ${count(expected.falseNegatives)} true matches below the threshold ` +
+      `(recall ${pct(expected.recall)} of an expected ${count(expected.expectedMatches)} matches ` +
+      `among the candidates).`,
   );
   const lower = expectedAt(model, weight - 1);
   const higher = expectedAt(model, weight + 1);
   reasoning.push(
     `Sensitivity: one unit lower (${signed(weight - 1)}) accepts ${count(lower.acceptedPairs)} pairs at expected ` +
-      `precision ${pct(lower.precision)}; one unit higher (${signed(weight + 1)}) accepts ${count(higher.acceptedPairs)} ` +
-      `at expected recall ${pct(higher.recall)}.`,
+      `precision ${pct(lower.precision)}; one unit higher (${signed(weight + 1)}) accepts ` +
+      `${count(higher.acceptedPairs)} at expected recall ${pct(higher.recall)}.`,
   );
   const band = expectedAt(model, -Math.log2(9)).acceptedPairs - expectedAt(model, Math.log2(9)).acceptedPairs;
   reasoning.push(
-    `${count(band)} pairs have a posterior between 0.1 and 0.9 (weights ${signed(-Math.log2(9))} to ${signed(Math.log2(9))}): ` +
+    `${count(band)} pairs have a posterior between 0.1 and 0.9 ` +
+      `(weights ${signed(-Math.log2(9))} to ${signed(Math.log2(9))}): ` +
       'the model is unsure about them; they are the candidates for clerical review.',
   );
   reasoning.push(

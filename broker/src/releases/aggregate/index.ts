@@ -137,15 +137,19 @@ export function aggregateRelease(
     suppressZeros
       ? 'Zeros are suppressed too, so an empty category cannot be told from a small one.'
       : 'Zeros are published.',
-    `${sup.primary} entries are suppressed as small; ${sup.secondary} more are suppressed so that no hidden count can be worked out from the published cells and totals.`,
+    `${sup.primary} entries are suppressed as small; ${sup.secondary} more are suppressed so that no ` +
+      `hidden count can be worked out from the published cells and totals.`,
   ];
   if (roundTo !== null && roundTo > 1) {
     notes.push(
-      `Published counts are rounded to the nearest ${roundTo}, each independently, so totals need not equal the sum of the rounded cells.`,
+      `Published counts are rounded to the nearest ${roundTo}, each independently, so totals need not ` +
+        `equal the sum of the rounded cells.`,
     );
   }
   notes.push(
-    'Suppression protects this table on its own. Comparing it with another release over overlapping data (an earlier period, a different grouping) can reveal hidden counts; the policy must limit repeated and overlapping requests.',
+    'Suppression protects this table on its own. Comparing it with another release over overlapping data ' +
+      '(an earlier period, a different grouping) can reveal hidden counts; the policy must limit repeated ' +
+      'and overlapping requests.',
   );
 
   return {
