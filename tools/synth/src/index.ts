@@ -193,7 +193,8 @@ export async function synthCommand(
     agency_quality: Object.fromEntries(agencies.map((a) => [a, AGENCY_PROFILES[a].quality])),
     shuffle_window: opts.shuffleWindow ?? DEFAULT_SHUFFLE_WINDOW,
     notes: [
-      'NHS numbers are in the never-issued test range 9990000000-9999999999; above ~900,000 persons some people have none.',
+      'NHS numbers are in the never-issued test range 9990000000-9999999999; above ~900,000 persons some ' +
+        'people have none.',
       'record_id values are local to each agency; truth/records.csv maps them to person_id and household_id.',
       'variations in truth/records.csv lists the errors applied to each record.',
     ],
@@ -206,7 +207,8 @@ export async function synthCommand(
   }
   const files = [...all.map((f) => f.path), manifestPath];
   io.info(
-    `synth: wrote ${counts.persons} persons, ${counts.households} households, ${counts.records} records in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `synth: wrote ${counts.persons} persons, ${counts.households} households, ${counts.records} records ` +
+      `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   return { files, counts };
 }

@@ -11,8 +11,17 @@ export const THIRD_LETTERS_ANA = 'ABCDEFGHJKPSTUW';
 export const FOURTH_LETTERS_AANA = 'ABEHMNPRVWXY';
 export const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ'; // never C, I, K, M, O, V
 
-const OUTWARD =
-  /^(?:[ABCDEFGHIJKLMNOPRSTUWYZ][0-9]{1,2}|[ABCDEFGHIJKLMNOPRSTUWYZ][ABCDEFGHKLMNOPQRSTUVWXY][0-9]{1,2}|[ABCDEFGHIJKLMNOPRSTUWYZ][0-9][ABCDEFGHJKPSTUW]|[ABCDEFGHIJKLMNOPRSTUWYZ][ABCDEFGHKLMNOPQRSTUVWXY][0-9][ABEHMNPRVWXY])$/;
+// The four outward shapes (A9, A99; AA9, AA99; A9A; AA9A), built from the letter sets above.
+const OUTWARD = new RegExp(
+  '^(?:' +
+    [
+      `[${FIRST_LETTERS}][0-9]{1,2}`,
+      `[${FIRST_LETTERS}][${SECOND_LETTERS}][0-9]{1,2}`,
+      `[${FIRST_LETTERS}][0-9][${THIRD_LETTERS_ANA}]`,
+      `[${FIRST_LETTERS}][${SECOND_LETTERS}][0-9][${FOURTH_LETTERS_AANA}]`,
+    ].join('|') +
+    ')$',
+);
 const INWARD = /^[0-9][ABDEFGHJLNPQRSTUWXYZ]{2}$/;
 
 /** True for a well-formed postcode written in the canonical form "OUT IN" (upper case, one space). */
