@@ -109,6 +109,11 @@ export async function thinPath(t: Test, storage: { databaseUrl?: string }): Prom
     });
     t.equal(sub.code, 0, `submit ${file}: ${sub.stderr}`);
   }
+  // --no-wait answers with the queued run at once; the waiting run below queues behind it.
+  const queued = await run(AGENCY_BIN, ['run', ...common('police'), '--no-wait'], { env: agencyEnv });
+  t.equal(queued.code, 0, `run --no-wait: ${queued.stderr}`);
+  t.match(JSON.parse(queued.stdout), { status: 'queued', sources: 2, runId: /^[0-9a-f-]{36}$/ });
+  t.notMatch(queued.stderr, /linked|completed/, '--no-wait does not follow the run');
   const linked = await run(AGENCY_BIN, ['run', ...common('police')], { env: agencyEnv });
   t.equal(linked.code, 0, `run: ${linked.stderr}`);
   t.match(JSON.parse(linked.stdout), { status: 'completed', sources: 2 });
