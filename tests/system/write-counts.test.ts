@@ -194,14 +194,35 @@ for (const kind of ['postgres', 'pglite'] as const) {
       t.equal(lucy.lockout.locked, false, 'lucy unlocked in the database');
       const actions = await db
         .selectFrom('audit_log')
-        .select(['action', 'reason'])
+        .select(['action', 'decision', 'reason', 'status'])
         .where('actor', 'like', 'operator:%')
         .orderBy('seq')
         .execute();
       t.same(
-        actions.map((a) => a.action),
-        ['agency.register', 'agency.enrolment-code', 'agency.revoke', 'person.unlock'],
-        'only the operator actions that succeeded are audited',
+        actions.map((a) => `${a.action} ${a.decision}`),
+        [
+          'agency.register allowed',
+          'agency.enrolment-code allowed',
+          'agency.enrolment-code failed',
+          'agency.revoke allowed',
+          'person.unlock allowed',
+          'person.unlock failed',
+        ],
+        'every operator action is audited, as an API request is: the refused ones too',
+      );
+      t.same(
+        actions.slice(2, 6).map((a) => a.reason),
+        [
+          'unknown-agency: no agency nobody',
+          '2 certificate(s) of alpha revoked',
+          'lucy unlocked',
+          'not-found: no person named nobody',
+        ],
+        "the service's reason, or the error's",
+      );
+      t.ok(
+        actions.every((a) => a.status === 0),
+        'status 0: not an HTTP request',
       );
     });
   });

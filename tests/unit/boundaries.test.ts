@@ -201,6 +201,37 @@ t.test('no import circles in the HTTP layer or the services', async (t) => {
   t.same(importCircles(brokerSrc, [httpDir, servicesDir]), []);
 });
 
+const cliDir = join(brokerSrc, 'cli');
+/** What the operator CLI must reach only through services: the stores and domain modules of use cases, and HTTP. */
+const BEHIND_SERVICES = [
+  'governance',
+  'agencies',
+  'people',
+  'submissions',
+  'releases',
+  'retention',
+  'schedule',
+  'uploads',
+];
+
+/** Imports in the CLI (`src` its package's src/) that bypass the services, and hand-written audit rows. */
+export function cliBypasses(src: string, files = sources(join(src, 'cli'))): string[] {
+  const cli = join(src, 'cli');
+  return [
+    ...[...BEHIND_SERVICES, 'http'].flatMap((d) =>
+      forbiddenImports(cli, { packages: [], forbiddenDir: join(src, d), allowTypes: false }, files),
+    ),
+    ...files
+      .filter((f) => /\bappendAudit\b/.test(readFileSync(f, 'utf8')))
+      .map((f) => `${relative(ROOT, f)} appends audit rows itself`),
+  ];
+}
+
+t.test('the operator CLI is a front end: use cases through services, audit rows by their one writer', async (t) => {
+  t.ok(sources(cliDir).length > 5, 'CLI sources found');
+  t.same(cliBypasses(brokerSrc), []);
+});
+
 const linkageDir = join(brokerSrc, 'linkage');
 const IO_PACKAGES = ['kysely', 'pg', '@electric-sql', 'graphile-worker', 'fastify', '@fastify', 'node:fs', 'fs'];
 
@@ -249,6 +280,22 @@ t.test('the layer checks themselves catch a crossing and a circle', async (t) =>
         ].join('\n'),
         'u.ts': 'export const u = 2;\n',
       },
+      governance: { 'policy-store.ts': 'export const approvePolicy = 1;\n' },
+      people: { 'accounts.ts': 'export interface Person {}\n' },
+      audit: { 'log.ts': 'export const appendAudit = 1;\nexport const verifyAuditChain = 2;\n' },
+      cli: {
+        'old.ts': [
+          "import { approvePolicy } from '../governance/policy-store.js';",
+          "import type { Person } from '../people/accounts.js';", // types too: the CLI has no business with stores
+          "import { appendAudit } from '../audit/log.js';", // a hand-written audit row
+          "import { r } from '../http/routes/r.js';",
+        ].join('\n'),
+        'thin.ts': [
+          "import { s } from '../services/s.js';",
+          "import type { Database } from '../db/schema.js';",
+          "import { verifyAuditChain } from '../audit/log.js';", // reading the trail is not writing it
+        ].join('\n'),
+      },
     },
   });
   const src = join(dir, 'src');
@@ -262,4 +309,14 @@ t.test('the layer checks themselves catch a crossing and a circle', async (t) =>
   t.same(circles.length, 1, 'one circle');
   t.same(circles[0]!.length, 2, 'app.ts and routes/r.ts');
   t.same(importCircles(src, [join(src, 'services')]), [], "a circle elsewhere is not the services' concern");
+  t.same(
+    cliBypasses(src).map((b) => b.replace(/^.*cli\//, '')),
+    [
+      'old.ts imports ../governance/policy-store.js',
+      'old.ts imports ../people/accounts.js',
+      'old.ts imports ../http/routes/r.js',
+      'old.ts appends audit rows itself',
+    ],
+    'a store, even for a type, the HTTP layer and a hand-written audit row; not services, db types or reading',
+  );
 });

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { registerAgency, reissueEnrolmentCode, revokeAgency } from '../agencies/registry.js';
 import type { PersonRole } from '../db/schema.js';
-import { addPerson, generatePassword, PERSON_ROLES, unlockPerson } from '../people/accounts.js';
-import { CliError, dataDir, list, operator, recordAction, SLUG, withDatabase } from './shared.js';
+import { registerAgency, reissueEnrolmentCode, revokeAgency } from '../services/manage-agencies.js';
+import { addPerson, PERSON_ROLES, unlockPerson } from '../services/manage-people.js';
+import { audited, CliError, dataDir, list, localOperator, SLUG, withDatabase } from './shared.js';
 
-/** agency and user: who may use the broker. */
+/** agency and user: who may use the broker (the admin routes' services, as the local operator). */
 export function adminCommands(program: Command): void {
   const agency = program.command('agency').description('manage agencies');
   dataDir(agency.command('register <slug>').description('register an agency and print its one-time enrolment code'))
@@ -12,12 +12,10 @@ export function adminCommands(program: Command): void {
     .action(async (slug: string, o: { dataDir: string; name?: string }) => {
       if (!SLUG.test(slug)) throw new CliError(`agency name "${slug}" must be a lower-case slug (a-z, 0-9, -)`);
       await withDatabase(o.dataDir, async ({ db }) => {
-        const r = await registerAgency(db, slug, o.name ?? slug);
-        await recordAction(db, 'agency.register', `agency ${slug} registered`);
-        process.stdout.write(
-          JSON.stringify({ agency: r.slug, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() }) +
-            '\n',
+        const r = await audited(db, localOperator(), 'agency.register', (audit) =>
+          registerAgency({ db }, { agency: slug, name: o.name ?? slug }, audit),
         );
+        process.stdout.write(JSON.stringify(r) + '\n');
         process.stderr.write(
           'Give the code to the agency with the broker CA certificate (keys/ca.cert.pem): it works once, ' +
             'until it expires.\n',
@@ -28,11 +26,10 @@ export function adminCommands(program: Command): void {
     agency.command('enrolment-code <slug>').description('issue a fresh enrolment code (lost code, or re-enrolment)'),
   ).action(async (slug: string, o: { dataDir: string }) => {
     await withDatabase(o.dataDir, async ({ db }) => {
-      const r = await reissueEnrolmentCode(db, slug);
-      await recordAction(db, 'agency.enrolment-code', `new enrolment code for ${slug}`);
-      process.stdout.write(
-        JSON.stringify({ agency: slug, enrolmentCode: r.enrolmentCode, expiresAt: r.expiresAt.toISOString() }) + '\n',
+      const r = await audited(db, localOperator(), 'agency.enrolment-code', (audit) =>
+        reissueEnrolmentCode({ db }, slug, audit),
       );
+      process.stdout.write(JSON.stringify(r) + '\n');
     });
   });
   dataDir(
@@ -41,8 +38,7 @@ export function adminCommands(program: Command): void {
       .description('revoke every certificate of an agency; refused from the next request on'),
   ).action(async (slug: string, o: { dataDir: string }) => {
     await withDatabase(o.dataDir, async ({ db }) => {
-      const n = await revokeAgency(db, slug);
-      await recordAction(db, 'agency.revoke', `${n} certificate(s) of ${slug} revoked`);
+      const n = await audited(db, localOperator(), 'agency.revoke', (audit) => revokeAgency({ db }, slug, audit));
       process.stdout.write(`${n} certificate(s) of ${slug} revoked\n`);
     });
   });
@@ -54,17 +50,12 @@ export function adminCommands(program: Command): void {
     .action(async (username: string, o: { dataDir: string; role: string; purpose: string[] }) => {
       if (!PERSON_ROLES.includes(o.role as PersonRole))
         throw new CliError(`--role must be one of ${PERSON_ROLES.join(', ')}`);
-      const password = generatePassword();
       await withDatabase(o.dataDir, async ({ db }) => {
-        await addPerson(db, {
-          username,
-          role: o.role as PersonRole,
-          password,
-          createdBy: operator(),
-          purposes: o.purpose,
-        });
-        await recordAction(db, 'person.add', `${o.role} ${username} added`);
-        process.stdout.write(JSON.stringify({ username, role: o.role, password }) + '\n');
+        const operator = localOperator();
+        const r = await audited(db, operator, 'person.add', (audit) =>
+          addPerson({ db }, operator, { username, role: o.role as PersonRole, purposes: o.purpose }, audit),
+        );
+        process.stdout.write(JSON.stringify(r) + '\n');
         process.stderr.write('Give this password to the person now: the broker keeps only its Argon2id hash.\n');
       });
     });
@@ -72,8 +63,7 @@ export function adminCommands(program: Command): void {
     user.command('unlock <username>').description('unlock an account locked after repeated failed logins'),
   ).action(async (username: string, o: { dataDir: string }) => {
     await withDatabase(o.dataDir, async ({ db }) => {
-      await unlockPerson(db, username);
-      await recordAction(db, 'person.unlock', `${username} unlocked`);
+      await audited(db, localOperator(), 'person.unlock', (audit) => unlockPerson({ db }, username, audit));
       process.stdout.write(`${username} unlocked\n`);
     });
   });

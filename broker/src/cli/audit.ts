@@ -4,14 +4,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadExistingBrokerKeys, readBrokerPublicKeyFile } from '../audit/broker-key.js';
-import { checkpointHead, listCheckpoints, verifyStoredCheckpoints } from '../audit/checkpoints.js';
-import { exportChunks, planExport } from '../audit/export.js';
+import { listCheckpoints, verifyStoredCheckpoints } from '../audit/checkpoints.js';
 import { describeVerdict, verifyExportFile } from '../audit/export-verify.js';
 import { verifyAuditChain } from '../audit/log.js';
 import { describeReceipts, loadReceipts, matchReceiptsInDatabase, ReceiptMatcher } from '../audit/receipt-check.js';
 import { keyDir } from '../server.js';
 import { SIGNING_SEED_FILE } from '../trust/keys.js';
-import { CliError, dataDir, intArg, recordAction, withDatabase } from './shared.js';
+import { exportAudit } from '../services/audit-export.js';
+import { signCheckpoint } from '../services/audit-checkpoint.js';
+import { audited, CliError, dataDir, intArg, localOperator, withDatabase } from './shared.js';
 
 /** audit verify, export, checkpoint, broker-key: the audit trail. */
 export function auditCommands(program: Command): void {
@@ -181,7 +182,11 @@ async function verifyDatabase(o: VerifyOptions): Promise<void> {
   });
 }
 
-/** `audit export`: the trail as JSON lines, ending on a fresh signed checkpoint. */
+/**
+ * `audit export`: the trail as JSON lines, ending on a fresh signed checkpoint. Audited once the file
+ * is whole, as `GET /v1/audit/export` is before its reply leaves: an export that failed is audited as
+ * failed and leaves no file behind.
+ */
 async function exportAction(o: { dataDir: string; out: string; from?: number }): Promise<void> {
   const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
   // Create the file first (never overwriting one), so a bad --out records and signs nothing.
@@ -189,15 +194,13 @@ async function exportAction(o: { dataDir: string; out: string; from?: number }):
   const file = createWriteStream('', { fd });
   try {
     await withDatabase(o.dataDir, async ({ db }) => {
-      await recordAction(
-        db,
-        'audit.export',
-        `audit export to a file by the operator${o.from ? ` from row ${o.from}` : ''}`,
-      );
-      const header = await planExport(db, keys, o.from !== undefined ? { from: o.from } : {});
-      await pipeline(Readable.from(exportChunks(db, header)), file);
+      const written = await audited(db, localOperator(), 'audit.export', async (audit) => {
+        const { chunks, ...range } = await exportAudit({ db, keys }, { from: o.from }, audit);
+        await pipeline(Readable.from(chunks), file);
+        return range;
+      });
       process.stdout.write(
-        `exported audit rows ${header.fromSeq}–${header.toSeq} to ${o.out} (broker key ${header.brokerKeyId})\n`,
+        `exported audit rows ${written.fromSeq}–${written.toSeq} to ${o.out} (broker key ${written.brokerKeyId})\n`,
       );
     });
   } catch (err) {
@@ -211,8 +214,7 @@ async function exportAction(o: { dataDir: string; out: string; from?: number }):
 async function checkpointAction(o: { dataDir: string }): Promise<void> {
   const keys = await loadExistingBrokerKeys(keyDir(o.dataDir));
   await withDatabase(o.dataDir, async ({ db }) => {
-    await recordAction(db, 'audit.checkpoint', 'checkpoint signed on demand by the operator');
-    const cp = await checkpointHead(db, keys);
+    const cp = await audited(db, localOperator(), 'audit.checkpoint', (audit) => signCheckpoint({ db, keys }, audit));
     process.stdout.write(JSON.stringify(cp) + '\n');
   });
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parsePolicy } from '@blindlink/policies';
 import type { Command } from 'commander';
-import { login } from '../people/accounts.js';
-import { approvePolicy, storePolicy } from '../governance/policy-store.js';
-import { CliError, dataDir, operator, recordAction, withDatabase } from './shared.js';
+import { login } from '../services/login.js';
+import { approvePolicy, loadPolicy } from '../services/policy-versions.js';
+import { audited, CliError, dataDir, localOperator, withDatabase } from './shared.js';
 
 /** policy validate, load, approve: data-sharing policies. */
 export function policyCommands(program: Command): void {
@@ -17,15 +17,14 @@ export function policyCommands(program: Command): void {
     });
   dataDir(policy.command('load <file>').description('load a policy version (YAML)')).action(
     async (file: string, o: { dataDir: string }) => {
-      const p = parsePolicy(readFileSync(file, 'utf8'), file);
+      const yaml = readFileSync(file, 'utf8');
+      // Checked here first, so its problems name the file (and exit 3) before the database is opened.
+      const d = parsePolicy(yaml, file).document;
       await withDatabase(o.dataDir, async ({ db }) => {
-        const result = await storePolicy(db, p, operator());
-        const d = p.document;
-        await recordAction(db, 'policy.load', `policy ${d.id} v${d.version} ${result} (${p.contentHash})`, {
-          purpose: d.purpose,
-          policyId: d.id,
-          policyVersion: d.version,
-        });
+        const operator = localOperator();
+        const { result } = await audited(db, operator, 'policy.load', (audit) =>
+          loadPolicy({ db }, operator, yaml, audit),
+        );
         process.stdout.write(`policy ${d.id} v${d.version} for purpose ${d.purpose}: ${result}\n`);
       });
     },
@@ -43,15 +42,11 @@ export function policyCommands(program: Command): void {
       if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
       const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
       await withDatabase(o.dataDir, async ({ db }) => {
-        const who = await login(db, o.as, password);
-        const p = await approvePolicy(db, id, v, who.username);
-        await recordAction(db, 'policy.approve', `policy ${id} v${v} approved`, {
-          actor: `ig-lead:${who.username}`,
-          purpose: p.document.purpose,
-          policyId: id,
-          policyVersion: v,
-        });
-        process.stdout.write(`policy ${id} v${v} approved by ${who.username}\n`);
+        const who = await audited(db, localOperator(), 'person.login', (audit) =>
+          login({ db }, { username: o.as, password }, audit),
+        );
+        await audited(db, who, 'policy.approve', (audit) => approvePolicy({ db }, who, { id, version: v }, audit));
+        process.stdout.write(`policy ${id} v${v} approved by ${who.sub}\n`);
       });
     });
 }

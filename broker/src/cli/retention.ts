@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { purge, purgeUploads } from '../retention/purge.js';
-import { dataDir, operator, withDatabase } from './shared.js';
+import { purgePastRetention } from '../services/purge-retention.js';
+import { dataDir, localOperator, withDatabase } from './shared.js';
 
 /** purge: what retention no longer allows to be kept. */
 export function retentionCommands(program: Command): void {
@@ -8,17 +8,16 @@ export function retentionCommands(program: Command): void {
     .option('--dry-run', 'only say what would be deleted')
     .action(async (o: { dataDir: string; dryRun?: boolean }) => {
       await withDatabase(o.dataDir, async ({ db }) => {
-        const results = await purge(db, operator(), { ...(o.dryRun ? { dryRun: true } : {}) });
-        for (const r of results) {
+        const dryRun = o.dryRun === true;
+        const { purposes, uploads } = await purgePastRetention({ db }, localOperator(), { dryRun });
+        const did = dryRun ? 'would delete' : 'deleted';
+        for (const r of purposes) {
           process.stdout.write(
-            `${r.purpose} (${r.policy}): ${o.dryRun ? 'would delete' : 'deleted'} ${r.submissions} ` +
-              `submissions (${r.encodings} encodings), ${r.runs} runs\n`,
+            `${r.purpose} (${r.policy}): ${did} ${r.submissions} submissions (${r.encodings} encodings), ${r.runs} runs\n`,
           );
         }
-        const uploads = await purgeUploads(db, operator(), { ...(o.dryRun ? { dryRun: true } : {}) });
         process.stdout.write(
-          `uploads abandoned before commit: ${o.dryRun ? 'would delete' : 'deleted'} ${uploads.uploads} (` +
-            `${uploads.stagedRecords} staged records)\n`,
+          `uploads abandoned before commit: ${did} ${uploads.uploads} (${uploads.stagedRecords} staged records)\n`,
         );
       });
     });

@@ -1,7 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { linkFiles, writeEntities } from '../runs/offline-link.js';
-import { formatLocal } from '../schedule/next-due.js';
-import { listSchedules } from '../schedule/store.js';
+import { listSchedules } from '../services/schedules.js';
 import { linkProgress } from './progress.js';
 import { dataDir, list, withDatabase } from './shared.js';
 
@@ -16,26 +15,10 @@ export function runCommands(program: Command): void {
       .description("every purpose's nightly schedule, next due first, with its last outcome: one JSON line each"),
   ).action(async (o: { dataDir: string }) => {
     await withDatabase(o.dataDir, async ({ db }) => {
-      const rows = await listSchedules(db);
+      const rows = await listSchedules({ db });
       for (const s of rows) {
-        process.stdout.write(
-          JSON.stringify({
-            purpose: s.purpose,
-            at: s.time_of_day,
-            timeZone: s.time_zone,
-            owner: s.owner,
-            nextDue: s.next_due.toISOString(),
-            nextDueLocal: formatLocal(s.next_due, s.time_zone),
-            last: s.last_status
-              ? {
-                  status: s.last_status,
-                  at: s.last_attempt_at?.toISOString() ?? null,
-                  runId: s.last_run_id,
-                  detail: s.last_detail,
-                }
-              : null,
-          }) + '\n',
-        );
+        const { purpose, at, timeZone, owner, nextDue, nextDueLocal, last } = s;
+        process.stdout.write(JSON.stringify({ purpose, at, timeZone, owner, nextDue, nextDueLocal, last }) + '\n');
       }
       process.stderr.write(`${rows.length} nightly schedule(s)\n`);
     });

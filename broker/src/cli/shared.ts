@@ -1,8 +1,11 @@
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type AuditInput, appendAudit } from '../audit/log.js';
+import { ProtocolError } from '@blindlink/protocol';
 import { type DatabaseHandle, openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { type AuditNote, noteFailure } from '../services/audit-note.js';
+import { appendAuditRow } from '../services/audit-row.js';
+import { actorOf, type Caller } from '../services/caller.js';
 
 /** A mistake the operator can fix: printed as one line, exit 1. */
 export class CliError extends Error {}
@@ -34,27 +37,37 @@ export async function withDatabase<T>(dataDir: string, fn: (h: DatabaseHandle) =
   }
 }
 
-export const operator = () => `operator:${userInfo().username}`;
+/** The local operator: whoever runs this command on the broker's host (services/caller.ts). */
+export const localOperator = (): Caller => ({ sub: userInfo().username, role: 'operator' });
 
-/** Operator actions go into the same audit chain as API requests (status 0: not an HTTP request). */
-export function recordAction(
+/**
+ * One use case run from the command line, audited as an API request is: the command declares its
+ * action as a route does, the service notes the rest, and the one writer (services/audit-row.ts)
+ * appends the row (status 0: not an HTTP request) whatever the outcome, before anything is printed.
+ */
+export async function audited<T>(
   db: DatabaseHandle['db'],
+  caller: Caller,
   action: string,
-  reason: string,
-  extra: Partial<AuditInput> = {},
-) {
-  return appendAudit(db, {
-    actor: operator(),
-    action,
-    purpose: null,
-    policyId: null,
-    policyVersion: null,
-    policyRule: null,
-    decision: 'allowed',
-    status: 0,
-    reason,
-    counts: {},
-    releaseDigest: null,
-    ...extra,
-  });
+  work: (audit: AuditNote) => Promise<T>,
+): Promise<T> {
+  const audit: AuditNote = { action };
+  const outcome = { actor: actorOf(caller), action, status: 0 };
+  let result: T;
+  try {
+    result = await work(audit);
+  } catch (err) {
+    // Only a ProtocolError's message is meant for the trail; anything else may quote the data.
+    noteFailure(
+      audit,
+      err instanceof ProtocolError
+        ? err
+        : new ProtocolError('internal', 'the command failed; the operator was told why'),
+    );
+    // The operator is told of the failure itself, even if it could not be audited either.
+    await appendAuditRow(db, audit, { ...outcome, ok: false }).catch(() => {});
+    throw err;
+  }
+  await appendAuditRow(db, audit, { ...outcome, ok: true });
+  return result;
 }

@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION, ProtocolError } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
 import type { CertificateAuthority } from '../trust/ca.js';
 import type { BrokerKeyring } from '../trust/keys.js';
-import { appendAudit } from '../audit/log.js';
+import { appendAuditRow } from '../services/audit-row.js';
 import { registerAuditHook } from './audit-hook.js';
 import { registerAuth } from './auth.js';
 import { PUBLIC_BODY_LIMIT, registerBodyLimits } from './body-limits.js';
@@ -72,19 +72,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           .code(status)
           .type('application/json')
           .send({ error: { code: 'bad-request', message: 'the request URL is malformed or too long' } });
-      appendAudit(opts.db, {
-        actor: 'anonymous',
-        action: `${request.method} (malformed URL)`,
-        purpose: null,
-        policyId: null,
-        policyVersion: null,
-        policyRule: null,
-        decision: 'failed',
-        status,
-        reason: `bad-request: ${err.code ?? 'malformed URL'}`,
-        counts: {},
-        releaseDigest: null,
-      }).then(send, (auditErr: unknown) => {
+      appendAuditRow(
+        opts.db,
+        { reason: `bad-request: ${err.code ?? 'malformed URL'}` },
+        { actor: 'anonymous', action: `${request.method} (malformed URL)`, status, ok: false },
+      ).then(send, (auditErr: unknown) => {
         opts.logger.error({ err: auditErr }, 'could not audit a malformed request');
         send();
       });

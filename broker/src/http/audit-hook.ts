@@ -3,10 +3,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { AUDIT_HEAD_HEADER, ProtocolError } from '@blindlink/protocol';
 import type { BrokerKeyring } from '../trust/keys.js';
-import { appendAudit, type AuditInput } from '../audit/log.js';
 import { auditHeadHeader } from '../audit/receipts.js';
 import { isConnectionLost } from '../db/connection-errors.js';
 import type { AuditNote } from '../services/audit-note.js';
+import { appendAuditRow } from '../services/audit-row.js';
+import { actorOf } from '../services/caller.js';
 import { errorHeaders } from './errors.js';
 import type { Principal } from './principal.js';
 import './request-audit.js';
@@ -14,8 +15,9 @@ import './request-audit.js';
 /**
  * Every request is audited, allowed or refused, before its reply leaves: the entry is appended in
  * onSend, and if the append fails the reply becomes an error, so nothing is released unaudited.
- * With `keys`, the reply also carries a signed receipt of the chain head that includes its own row
- * (AUDIT_HEAD_HEADER): the row appendAudit returns is this request's, its seq and hash from one insert.
+ * The row is written as an operator command's is (services/audit-row.ts). With `keys`, the reply also
+ * carries a signed receipt of the chain head that includes its own row (AUDIT_HEAD_HEADER): the row
+ * appended is this request's, its seq and hash from one insert.
  */
 export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, keys?: BrokerKeyring): void {
   app.decorateRequest('audit', null as unknown as AuditNote);
@@ -30,31 +32,14 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, ke
   app.addHook('preHandler', async (request) => beginRouteAudit(request));
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url === '/openapi.json' || request.url === '/healthz') return payload;
-    const a = request.audit ?? {};
     const user = request.user as Partial<Principal> | undefined;
-    const status = reply.statusCode;
-    const input: AuditInput = {
-      actor: user?.sub ? `${user.role ?? 'agency'}:${user.sub}` : 'anonymous',
-      action: a.action ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
-      purpose: a.purpose ?? null,
-      policyId: a.policyId ?? null,
-      policyVersion: a.policyVersion ?? null,
-      policyRule: a.policyRule ?? null,
-      decision: a.decision ?? (status < 400 ? 'allowed' : 'failed'),
-      status,
-      reason: a.reason ?? (status < 400 ? 'ok' : `HTTP ${status}`),
-      counts: a.counts ?? {},
-      releaseDigest: a.releaseDigest ?? null,
-    };
-    let entry: Awaited<ReturnType<typeof appendAudit>>;
+    let entry: Awaited<ReturnType<typeof appendAuditRow>>;
     try {
-      entry = await appendAudit(db, input).catch((err: unknown) => {
-        // Once more on a fresh connection: after a failover the pool may hand out a connection the
-        // server has already ended, before the pool has heard. The append is one transaction, so a
-        // failed attempt left nothing behind (unless the commit landed and only its answer was lost:
-        // then the entry is recorded twice, never missing).
-        if (!isConnectionLost(err)) throw err;
-        return appendAudit(db, input);
+      entry = await appendAuditRow(db, request.audit ?? {}, {
+        actor: user?.sub ? actorOf({ sub: user.sub, role: user.role ?? 'agency' }) : 'anonymous',
+        action: `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
+        status: reply.statusCode,
+        ok: reply.statusCode < 400,
       });
     } catch (err) {
       return unaudited(request, reply, payload, err);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProtocolError } from '@blindlink/protocol';
+import { noteFailure } from '../services/audit-note.js';
 import { bodyLimitOf } from './body-limits.js';
 import { errorHeaders, toProtocolError } from './errors.js';
 import './request-audit.js';
@@ -26,15 +27,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const perr = toProtocolError(err, bodyLimitOf(request));
     logFailure(request, perr, err);
     errorHeaders(perr, request, reply);
-    request.audit.decision ??= perr.code === 'policy-refused' ? 'refused' : 'failed';
-    request.audit.reason ??= `${perr.code}: ${perr.message}`;
-    if (perr.code === 'policy-refused' && perr.details) {
-      // A refusal thrown deep in a handler (e.g. a run under a policy out of date) names its rule too.
-      const d = perr.details as { policy?: string; version?: number; rule?: string };
-      request.audit.policyId ??= d.policy ?? null;
-      request.audit.policyVersion ??= d.version ?? null;
-      request.audit.policyRule ??= d.rule ?? null;
-    }
+    noteFailure(request.audit, perr);
     return reply.code(perr.statusCode).type('application/json').send(perr.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

@@ -1,7 +1,10 @@
+import type { ProtocolError } from '@blindlink/protocol';
+
 /**
  * What a use case records about its request for the audit trail. The caller hands in one note per
- * request and appends it after the answer is decided (the HTTP layer: http/audit-hook.ts), so what a
- * service noted before it threw (the policy rule that refused, say) is audited too.
+ * request and appends it after the answer is decided (audit-row.ts: the HTTP layer's audit hook and
+ * the operator CLI alike), so what a service noted before it threw (the policy rule that refused,
+ * say) is audited too.
  */
 export interface AuditNote {
   action?: string;
@@ -25,4 +28,19 @@ export function noteDecision(
     policyVersion: decision.policyVersion,
     policyRule: decision.rule,
   });
+}
+
+/**
+ * A use case that threw: its note says why, unless the service noted it already. A policy refusal
+ * thrown deep in a use case (a run under a policy out of date, say) names its rule too.
+ */
+export function noteFailure(audit: AuditNote, err: ProtocolError): void {
+  audit.decision ??= err.code === 'policy-refused' ? 'refused' : 'failed';
+  audit.reason ??= `${err.code}: ${err.message}`;
+  if (err.code === 'policy-refused' && err.details) {
+    const d = err.details as { policy?: string; version?: number; rule?: string };
+    audit.policyId ??= d.policy ?? null;
+    audit.policyVersion ??= d.version ?? null;
+    audit.policyRule ??= d.rule ?? null;
+  }
 }

@@ -2,12 +2,15 @@ import type { NewPersonRequest, NewPersonResponse } from '@blindlink/protocol';
 import type { Static } from 'typebox';
 import * as accounts from '../people/accounts.js';
 import type { AuditNote } from './audit-note.js';
-import type { Caller } from './caller.js';
+import { actorOf, type Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';
 
 type Deps = Pick<ServiceDeps, 'db'>;
 
-/** Add a person; a generated password is returned once, never stored in the clear. */
+/** The roles a person can hold. */
+export const PERSON_ROLES = accounts.PERSON_ROLES;
+
+/** Add a person (an admin, or the operator); a generated password is returned once, never stored in the clear. */
 export async function addPerson(
   { db }: Deps,
   admin: Caller,
@@ -15,12 +18,13 @@ export async function addPerson(
   audit: AuditNote,
 ): Promise<Static<typeof NewPersonResponse>> {
   const password = accounts.generatePassword();
-  await accounts.addPerson(db, { ...request, password, createdBy: `admin:${admin.sub}` });
+  await accounts.addPerson(db, { ...request, password, createdBy: actorOf(admin) });
   audit.reason = `${request.role} ${request.username} added`;
   return { username: request.username, role: request.role, password };
 }
 
 /** Unlock an account locked after failed logins. */
-export async function unlockPerson({ db }: Deps, username: string): Promise<void> {
+export async function unlockPerson({ db }: Deps, username: string, audit: AuditNote): Promise<void> {
   await accounts.unlockPerson(db, username);
+  audit.reason = `${username} unlocked`;
 }

@@ -3,7 +3,7 @@ import { type PolicySummary as PolicySummarySchema, ProtocolError } from '@blind
 import type { Static } from 'typebox';
 import * as store from '../governance/policy-store.js';
 import type { AuditNote } from './audit-note.js';
-import type { Caller } from './caller.js';
+import { actorOf, type Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';
 
 /**
@@ -45,12 +45,12 @@ export async function loadPolicy(
       throw new ProtocolError('invalid-body', err.message, { problems: err.problems });
     throw err;
   }
-  const result = await store.storePolicy(db, policy, `admin:${admin.sub}`);
+  const result = await store.storePolicy(db, policy, actorOf(admin));
   Object.assign(audit, {
     purpose: policy.document.purpose,
     policyId: policy.document.id,
     policyVersion: policy.document.version,
-    reason: `policy ${result}`,
+    reason: `policy ${policy.document.id} v${policy.document.version} ${result} (${policy.contentHash})`,
   });
   return { id: policy.document.id, version: policy.document.version, contentHash: policy.contentHash, result };
 }

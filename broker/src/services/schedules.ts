@@ -58,6 +58,14 @@ export async function getSchedule({ db }: Deps, purpose: string): Promise<Schedu
   return toResponse(s);
 }
 
+/** Every purpose's nightly schedule, next due first, with its local time (the operator's `schedule list`). */
+export async function listSchedules({ db }: Deps): Promise<(ScheduleResponse & { nextDueLocal: string })[]> {
+  return (await store.listSchedules(db)).map((s) => ({
+    ...toResponse(s),
+    nextDueLocal: formatLocal(s.next_due, s.time_zone),
+  }));
+}
+
 /** Stop the purpose's nightly runs (a run under way finishes). */
 export async function removeSchedule({ db }: Deps, purpose: string, audit: AuditNote): Promise<void> {
   if (!(await store.removeSchedule(db, purpose))) throw none(purpose);

@@ -97,7 +97,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, dep
       },
     },
     async (request, reply) => {
-      await unlockPerson(deps, request.params.username);
+      await unlockPerson(deps, request.params.username, request.audit);
       return reply.code(204).send(null);
     },
   );
