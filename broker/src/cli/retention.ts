@@ -13,7 +13,8 @@ export function retentionCommands(program: Command): void {
         const did = dryRun ? 'would delete' : 'deleted';
         for (const r of purposes) {
           process.stdout.write(
-            `${r.purpose} (${r.policy}): ${did} ${r.submissions} submissions (${r.encodings} encodings), ${r.runs} runs\n`,
+            `${r.purpose} (${r.policy}): ${did} ${r.submissions} submissions (${r.encodings} encodings), ` +
+              `${r.runs} runs\n`,
           );
         }
         process.stdout.write(
