@@ -3,6 +3,7 @@ import { parsePolicy } from '@blindlink/policies';
 import type { Command } from 'commander';
 import { login } from '../people/accounts.js';
 import { approvePolicy, storePolicy } from '../governance/policy-store.js';
+import { approvalReason } from '../services/policy-versions.js';
 import { CliError, dataDir, operator, recordAction, withDatabase } from './shared.js';
 
 /** policy validate, load, approve: data-sharing policies. */
@@ -38,20 +39,33 @@ export function policyCommands(program: Command): void {
   )
     .requiredOption('--as <username>', 'the approving IG lead (not the person who loaded it)')
     .requiredOption('--password-file <file>', "file holding that IG lead's password")
-    .action(async (id: string, version: string, o: { dataDir: string; as: string; passwordFile: string }) => {
-      const v = Number(version);
-      if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
-      const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
-      await withDatabase(o.dataDir, async ({ db }) => {
-        const who = await login(db, o.as, password);
-        const p = await approvePolicy(db, id, v, who.username);
-        await recordAction(db, 'policy.approve', `policy ${id} v${v} approved`, {
-          actor: `ig-lead:${who.username}`,
-          purpose: p.document.purpose,
-          policyId: id,
-          policyVersion: v,
+    .option(
+      '--privacy-report <digest>',
+      "the purpose privacy report's digest, as `blindlink-broker privacy-report --purpose <purpose>` printed it " +
+        'after you read it (required once the purpose has a submission)',
+    )
+    .action(
+      async (
+        id: string,
+        version: string,
+        o: { dataDir: string; as: string; passwordFile: string; privacyReport?: string },
+      ) => {
+        const v = Number(version);
+        if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
+        if (o.privacyReport !== undefined && !/^sha256:[0-9a-f]{64}$/.test(o.privacyReport))
+          throw new CliError(`--privacy-report "${o.privacyReport}" is not a digest (sha256: and 64 hex digits)`);
+        const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+        await withDatabase(o.dataDir, async ({ db }) => {
+          const who = await login(db, o.as, password);
+          const p = await approvePolicy(db, id, v, who.username, o.privacyReport);
+          await recordAction(db, 'policy.approve', approvalReason(p, who.username), {
+            actor: `ig-lead:${who.username}`,
+            purpose: p.document.purpose,
+            policyId: id,
+            policyVersion: v,
+          });
+          process.stdout.write(`${approvalReason(p, who.username)}\n`);
         });
-        process.stdout.write(`policy ${id} v${v} approved by ${who.username}\n`);
-      });
-    });
+      },
+    );
 }
