@@ -4,9 +4,9 @@
  * domain modules (`submissions/`, `uploads/`, `agencies/`, `people/`, `governance/`, `releases/`,
  * `audit/`, `trust/`, `schedule/`, `retention/`) → `db/` (Kysely, PostgreSQL or the embedded PGlite).
  * `linkage/` is the engine as pure functions, run as graphile-worker jobs (`jobs/`); `privacy/` attacks
- * its own encodings for the privacy report, and `privacy-reports/` computes one per submission (a job)
- * and stores it for the IG lead who approves the purpose's policy; `prng.ts` holds every seeded generator step; `cli/` the
- * `blindlink-broker` commands by group. It never imports the agency client's encoding code.
+ * its own encodings for the privacy report, and `privacy-reports/` computes one per submission (a
+ * job) and stores it for the IG lead who approves the purpose's policy; `prng.ts` holds every seeded
+ * generator step; `cli/` the `blindlink-broker` commands by group. It never imports the agency client's encoding code.
  */
 export { buildApp, type AppOptions } from './http/app.js';
 export { startBroker, type BrokerConfig, type RunningBroker } from './server.js';

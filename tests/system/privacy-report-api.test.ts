@@ -2,6 +2,7 @@
 // submission commits (single body or chunked upload), an IG lead reads the purpose's report over
 // HTTPS, and approving the purpose's policy names its digest — refused without it or with a stale one.
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { BrokerClient, encodeCsv, readEncodedFile, uploadEncodedFile } from '@blindlink/agency-client';
@@ -29,6 +30,7 @@ import {
   type TestBroker,
 } from '../helpers/in-process.js';
 import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
+import { BROKER_BIN, run } from '../helpers/processes.js';
 import { ignoredColumns, readCsv } from '../helpers/purposes.js';
 
 const SECRET = Buffer.from('privacy report api test secret, agencies only');
@@ -189,7 +191,7 @@ t.test('privacy reports over HTTPS with mutual TLS, on PostgreSQL', async (t) =>
   t.equal(wrong.json.error.code, 'privacy-report-changed');
   t.equal(wrong.json.error.details.current, report.digest);
   const refused = await lastApprovalAudit(b);
-  t.match(refused, { decision: 'refused', status: 409, policy_version: 2 }, 'a refused approval is audited');
+  t.match(refused, { status: 409, policy_version: 2, reason: /privacy report/ }, 'a refused approval is audited');
   const ok = await approve(b, ig, 2, { privacyReportDigest: report.digest });
   t.equal(ok.status, 200, ok.text);
   t.equal(ok.json.privacyReportDigest, report.digest);
@@ -207,22 +209,55 @@ t.test('privacy reports over HTTPS with mutual TLS, on PostgreSQL', async (t) =>
     .executeTakeFirstOrThrow();
   t.equal(row.privacy_report_digest, report.digest, 'the approval row names it');
 
-  // A new submission makes the report stale: v3 needs the new digest.
+  // A new submission makes the report stale: v3 needs the new digest. The operator's CLI this time.
   await storePolicy(b.db, parsePolicy(POLICY(3)), 'admin:root');
-  const ct2 = await encode(join(dir, 'synth/council_tax.csv'), join(dir, 'ct2.enc'));
-  const again = await submitAs(b, 'beta', readEncodedFile(ct2).body, 'report-ct-2', { purpose: 'reports' });
+  const ctBody = readEncodedFile(ct).body;
+  const half = ctBody.records.slice(0, 1000);
+  const again = await submitAs(
+    b,
+    'beta',
+    { header: { ...ctBody.header, recordCount: half.length }, records: half },
+    'report-ct-2',
+    { purpose: 'reports' },
+  );
   t.equal(again.status, 201);
   const early = await approve(b, ig, 3, { privacyReportDigest: report.digest });
   t.equal(early.status, 409);
   t.match(early.json.error.code, /^privacy-report-(pending|changed)$/);
-  const fresh = await settledPrivacyDigest(b.db, 'reports');
-  t.not(fresh, report.digest);
-  const stale = await approve(b, ig, 3, { privacyReportDigest: report.digest });
-  t.equal(stale.status, 409);
-  t.equal(stale.json.error.code, 'privacy-report-changed');
-  const current = await approve(b, ig, 3, { privacyReportDigest: fresh });
-  t.equal(current.status, 200);
-  t.equal(current.json.privacyReportDigest, fresh);
+  await settledPrivacyDigest(b.db, 'reports');
+  const env = { DATABASE_URL: b.databaseUrl };
+  const cli = (...args: string[]) => run(BROKER_BIN, [...args, '--data-dir', join(dir, 'cli-data')], { env });
+  const printed = await cli('privacy-report', '--purpose', 'reports');
+  t.equal(printed.code, 0, printed.stderr);
+  const fresh = /purpose privacy report digest: (sha256:[0-9a-f]{64})/.exec(printed.stdout)?.[1];
+  t.ok(fresh && fresh !== report.digest, `the CLI prints the new digest (${fresh})`);
+  t.match(printed.stdout, /== beta: submission .*, 1000 records: completed/);
+  t.match(printed.stdout, /given_name/);
+  const asJson = await cli('privacy-report', '--purpose', 'reports', '--json');
+  t.equal(JSON.parse(asJson.stdout).digest, fresh, '--json: the same report');
+  writeFileSync(join(dir, 'iggy.password'), `${IG_PASSWORD}\n`);
+  const approveCli = (digest?: string) =>
+    cli(
+      'policy',
+      'approve',
+      'report-policy',
+      '3',
+      '--as',
+      'iggy',
+      '--password-file',
+      join(dir, 'iggy.password'),
+      ...(digest ? ['--privacy-report', digest] : []),
+    );
+  const cliMissing = await approveCli();
+  t.equal(cliMissing.code, 1);
+  t.match(cliMissing.stderr, /blindlink-broker: error: .*has submissions: read its privacy report/);
+  const cliStale = await approveCli(report.digest);
+  t.equal(cliStale.code, 1);
+  t.match(cliStale.stderr, /changed since/);
+  const cliOk = await approveCli(fresh);
+  t.equal(cliOk.code, 0, cliOk.stderr);
+  t.match(cliOk.stdout, `policy report-policy v3 approved having read privacy report ${fresh}`);
+  t.match(await lastApprovalAudit(b), { actor: 'ig-lead:iggy', reason: new RegExp(fresh!) });
 
   // Above the sample size, a seeded sample in bounded memory, and the report says so.
   const gpId = single.json.submissionId as string;
