@@ -234,6 +234,8 @@ linkage: { threshold: 0.8 }
         decoded,
         signature: { digest: decoded.digest, signature: '' },
         contributors: ['council-tax', 'nhs-gp'],
+        // Its privacy report is queued as the API queues it; the broker's worker computes it.
+        enqueueReport: broker.jobs.queue.enqueueReport,
       });
     };
     await load('council-tax', files.ct);

@@ -4,8 +4,9 @@
  * domain modules (`submissions/`, `uploads/`, `agencies/`, `people/`, `governance/`, `releases/`,
  * `audit/`, `trust/`, `schedule/`, `retention/`) → `db/` (Kysely, PostgreSQL or the embedded PGlite).
  * `linkage/` is the engine as pure functions, run as graphile-worker jobs (`jobs/`); `privacy/` attacks
- * its own encodings for the privacy report; `prng.ts` holds every seeded generator step; `cli/` the
- * `blindlink-broker` commands by group. It never imports the agency client's encoding code.
+ * its own encodings for the privacy report, and `privacy-reports/` computes one per submission (a
+ * job) and stores it for the IG lead who approves the purpose's policy; `prng.ts` holds every seeded
+ * generator step; `cli/` the `blindlink-broker` commands by group. It never imports the agency client's encoding code.
  */
 export { buildApp, type AppOptions } from './http/app.js';
 export { startBroker, type BrokerConfig, type RunningBroker } from './server.js';
@@ -53,3 +54,9 @@ export { threadEngine } from './jobs/engine-thread.js';
 export { startJobWorker, STALE_AFTER_MS, type JobWorker } from './jobs/graphile-runner.js';
 export { graphileQueue, RUN_TASK, type JobQueue } from './jobs/queue.js';
 export { runStatus } from './jobs/status.js';
+export { purposeReport, purposeDigest, type PurposeReport } from './privacy-reports/purpose.js';
+export { executePrivacyReport, type ReportRunner } from './privacy-reports/execute.js';
+export { REPORT_SAMPLE, loadReportSource } from './privacy-reports/load.js';
+export { REPORT_MAX_ATTEMPTS } from './privacy-reports/queue.js';
+export { threadReport } from './jobs/privacy-thread.js';
+export { startEmbeddedRunner } from './jobs/embedded-runner.js';

@@ -85,6 +85,9 @@ export const UsernameParams = Type.Object(
   { additionalProperties: false },
 );
 
+/** A privacy report's digest: SHA-256 of its canonical JSON (docs/privacy-report.md). */
+export const PrivacyDigest = Type.String({ pattern: '^sha256:[0-9a-f]{64}$' });
+
 export const PolicySummary = Type.Object(
   {
     id: Type.String(),
@@ -97,6 +100,11 @@ export const PolicySummary = Type.Object(
     loadedBy: Type.String(),
     approvedBy: Type.Union([Type.String(), Type.Null()]),
     approvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    privacyReportDigest: Type.Union([PrivacyDigest, Type.Null()], {
+      description:
+        'The purpose privacy report the approver saw; null when the purpose had no submission, so no report ' +
+        'existed (or for an approval made before reports), or when not approved',
+    }),
   },
   { additionalProperties: false },
 );
@@ -104,6 +112,51 @@ export const PolicyList = Type.Object(
   { policies: Type.Array(PolicySummary) },
   { $id: 'PolicyList', additionalProperties: false },
 );
+/**
+ * What an IG lead approves with: the digest of the purpose's privacy report they read (GET
+ * /v1/purposes/:purpose/privacy-report). Required once the purpose has a submission; the body may be
+ * left out (or null) while it has none.
+ */
+export const PolicyApprovalRequest = Type.Object(
+  { privacyReportDigest: PrivacyDigest },
+  { $id: 'PolicyApprovalRequest', additionalProperties: false },
+);
+export type PolicyApprovalRequest = Static<typeof PolicyApprovalRequest>;
+
+/** The privacy report of one current submission of a purpose. */
+export const SubmissionPrivacyReport = Type.Object(
+  {
+    agency: Slug,
+    submissionId: Type.String({ format: 'uuid' }),
+    recordCount: Type.Integer({ minimum: 0 }),
+    status: Type.Union([Type.Literal('completed'), Type.Literal('failed')], {
+      description: 'failed: every attempt failed (error says why); the purpose digest covers it as such',
+    }),
+    digest: Type.Union([PrivacyDigest, Type.Null()], { description: "The report's own digest; null when failed" }),
+    error: Type.Union([Type.String(), Type.Null()]),
+    attempts: Type.Integer({ minimum: 0 }),
+    queuedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    report: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+      description:
+        'The report (format blindlink/privacy-report) exactly as stored: the SHA-256 of its canonical JSON ' +
+        'without the digest key is its digest',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** A purpose's privacy report: one per agency's current submission, and a digest over them all. */
+export const PurposePrivacyReport = Type.Object(
+  {
+    purpose: Slug,
+    digest: PrivacyDigest,
+    submissions: Type.Array(SubmissionPrivacyReport),
+  },
+  { $id: 'PurposePrivacyReport', additionalProperties: false },
+);
+export type PurposePrivacyReport = Static<typeof PurposePrivacyReport>;
+
 /** Path parameters arrive as text (types are never coerced): the version is a digit string. */
 export const PolicyVersionParams = Type.Object(
   { id: Slug, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) },

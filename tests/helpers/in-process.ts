@@ -52,6 +52,8 @@ export interface TestBroker extends RunningBroker {
   /** Each enrolled agency's key directory (TLS key and certificate, signing key, broker keys). */
   keyDirs: Record<string, string>;
   agent(agency?: string): Agent;
+  /** The PostgreSQL database's URL (undefined on PGlite), for the operator CLI against the same data. */
+  databaseUrl: string | undefined;
 }
 
 /**
@@ -113,7 +115,7 @@ export async function testBroker(
       agents.set(key, mtlsAgent(agency ? loadTlsIdentity(keyDirs[agency]!) : { caPem: broker.caCertificate }));
     return agents.get(key)!;
   };
-  return Object.assign(broker, { logs, keyDirs, agent });
+  return Object.assign(broker, { logs, keyDirs, agent, databaseUrl });
 }
 
 export interface CallOptions {

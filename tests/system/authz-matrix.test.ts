@@ -122,6 +122,8 @@ export const MATRIX: Record<string, Row> = {
     expect: onlyRoles('igLead'),
     params: { id: 'test-policy', version: '1' },
   },
+  // A purpose's privacy report: IG leads (before approving) and admins; never agencies or analysts.
+  'GET /v1/purposes/:purpose/privacy-report': { expect: onlyRoles('igLead', 'admin'), params: { purpose: 'testing' } },
   'POST /v1/purposes/:purpose/submissions': {
     expect: onlyRoles('agency'),
     params: { purpose: 'testing' },

@@ -27,6 +27,7 @@ import {
 } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { dailyExtract } from '../helpers/daily-extract.js';
+import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
 import { call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
 import { ignoredColumns, readCsv, writeCsv } from '../helpers/purposes.js';
 
@@ -536,7 +537,8 @@ for (const storage of ['postgres', 'pglite'] as const) {
 
     // A new policy version: a full run, saying so.
     await storePolicy(b.db, parsePolicy(POLICY(2)), 'admin:root');
-    await approvePolicy(b.db, 'incremental-test', 2, 'iggy');
+    // The purpose has submissions: the IG lead approves having read their privacy report.
+    await approvePolicy(b.db, 'incremental-test', 2, 'iggy', await settledPrivacyDigest(b.db, 'incremental'));
     const v2 = await run('alpha');
     t.match(v2, { mode: 'full', modeReason: 'the policy changed (incremental-test v1 → incremental-test v2)' });
 

@@ -56,6 +56,7 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
   const b: TestBroker = Object.assign(broker, {
     logs,
     keyDirs,
+    databaseUrl: pg.url,
     agent(agency?: string) {
       const k = agency ?? '';
       if (!agents.has(k))

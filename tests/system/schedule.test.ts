@@ -39,6 +39,7 @@ import {
   type TestBroker,
 } from '../helpers/in-process.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
+import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
 
 const LONDON = 'Europe/London';
 const time = (s: string) => parseTimeOfDay(s)!;
@@ -468,7 +469,7 @@ for (const storage of ['postgres', 'pglite'] as const) {
           policy_rule: 'approval',
         });
         t.match(unapproved.outcome.detail, /not approved by an IG lead/);
-        await approvePolicy(b.db, 'test-policy', 1, 'iggy');
+        await approvePolicy(b.db, 'test-policy', 1, 'iggy', await settledPrivacyDigest(b.db, 'testing'));
 
         // The test policy is valid until 2099-12-31: on the clock of 2100 it has expired.
         const reset = await put(tokens.ann, { at: atInTwelveHours, timeZone: LONDON });

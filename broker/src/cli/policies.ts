@@ -37,16 +37,33 @@ export function policyCommands(program: Command): void {
   )
     .requiredOption('--as <username>', 'the approving IG lead (not the person who loaded it)')
     .requiredOption('--password-file <file>', "file holding that IG lead's password")
-    .action(async (id: string, version: string, o: { dataDir: string; as: string; passwordFile: string }) => {
-      const v = Number(version);
-      if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
-      const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
-      await withDatabase(o.dataDir, async ({ db }) => {
-        const who = await audited(db, localOperator(), 'person.login', (audit) =>
-          login({ db }, { username: o.as, password }, audit),
-        );
-        await audited(db, who, 'policy.approve', (audit) => approvePolicy({ db }, who, { id, version: v }, audit));
-        process.stdout.write(`policy ${id} v${v} approved by ${who.sub}\n`);
-      });
-    });
+    .option(
+      '--privacy-report <digest>',
+      "the purpose privacy report's digest, as `blindlink-broker privacy-report --purpose <purpose>` printed it " +
+        'after you read it (required once the purpose has a submission)',
+    )
+    .action(
+      async (
+        id: string,
+        version: string,
+        o: { dataDir: string; as: string; passwordFile: string; privacyReport?: string },
+      ) => {
+        const v = Number(version);
+        if (!Number.isInteger(v) || v < 1) throw new CliError(`version "${version}" must be a whole number ≥ 1`);
+        if (o.privacyReport !== undefined && !/^sha256:[0-9a-f]{64}$/.test(o.privacyReport))
+          throw new CliError(`--privacy-report "${o.privacyReport}" is not a digest (sha256: and 64 hex digits)`);
+        const password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+        await withDatabase(o.dataDir, async ({ db }) => {
+          const who = await audited(db, localOperator(), 'person.login', (audit) =>
+            login({ db }, { username: o.as, password }, audit),
+          );
+          const p = await audited(db, who, 'policy.approve', (audit) =>
+            approvePolicy({ db }, who, { id, version: v, privacyReportDigest: o.privacyReport }, audit),
+          );
+          const saw = p.privacyReportDigest ? `, having read privacy report ${p.privacyReportDigest}` : '';
+          const already = p.approvedBy !== who.sub ? ` (already approved by ${p.approvedBy}; nothing changed)` : '';
+          process.stdout.write(`policy ${id} v${v} approved by ${who.sub}${saw}${already}\n`);
+        });
+      },
+    );
 }

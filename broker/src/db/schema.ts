@@ -69,6 +69,26 @@ export interface PolicyApprovalTable {
   version: number;
   approved_by: string;
   approved_at: Date;
+  /** The purpose privacy report the approver saw; null when the purpose had no submission (or before reports). */
+  privacy_report_digest: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export type PrivacyReportStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+/** A submission's privacy report (privacy-reports/), computed by a job after the submission commits. */
+export interface PrivacyReportTable {
+  submission_id: string;
+  status: PrivacyReportStatus;
+  report: JSONColumnType<Record<string, unknown>> | null;
+  /** The report's own digest (SHA-256 of its canonical JSON), once completed. */
+  digest: string | null;
+  /** Why the last attempt failed. */
+  error: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** Attempts before the queue gives up: a failed report with attempts left will be tried again. */
+  max_attempts: number;
+  created_at: ColumnType<Date, Date, never>;
+  finished_at: Date | null;
 }
 
 export interface SubmissionTable {
@@ -261,6 +281,7 @@ export interface Database {
   upload: UploadTable;
   upload_chunk: UploadChunkTable;
   upload_encoding: UploadEncodingTable;
+  privacy_report: PrivacyReportTable;
 }
 
 export type { Generated };

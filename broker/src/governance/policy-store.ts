@@ -2,13 +2,18 @@ import type { Kysely } from 'kysely';
 import { ProtocolError } from '@blindlink/protocol';
 import { inForce, type LoadedPolicy, type PolicyDocument } from '@blindlink/policies';
 import type { Database } from '../db/schema.js';
+import { purposeReport } from '../privacy-reports/purpose.js';
+import { lockPurposeSubmissions } from '../submissions/key-check.js';
 
 export interface StoredPolicy {
   document: PolicyDocument;
   contentHash: string;
   loadedBy: string;
-  /** Null until an IG lead approves this version; an unapproved version is never in force. */
-  approval: { by: string; at: Date } | null;
+  /**
+   * Null until an IG lead approves this version; an unapproved version is never in force. `privacyReport`:
+   * the purpose privacy report digest the approver saw (null: the purpose had no submission then).
+   */
+  approval: { by: string; at: Date; privacyReport: string | null } | null;
 }
 
 /**
@@ -67,13 +72,17 @@ const personOf = (actor: string) => actor.slice(actor.indexOf(':') + 1);
 
 /**
  * An IG lead approves a version. Separation of duties: the approver must be an IG lead and must not be
- * the person who loaded the version.
+ * the person who loaded the version. Informed approval: once the purpose has a submission, the approver
+ * names the digest of the purpose's privacy report they read (`seenReport`), and it must be the current
+ * one; with no submission yet, no report exists and the approval records none. Approving an approved
+ * version again changes nothing.
  */
 export async function approvePolicy(
   db: Kysely<Database>,
   id: string,
   version: number,
   approver: string,
+  seenReport?: string,
 ): Promise<StoredPolicy> {
   const person = await db
     .selectFrom('person')
@@ -101,12 +110,65 @@ export async function approvePolicy(
         `lead created by someone else must approve it`,
     );
   }
-  await db
-    .insertInto('policy_approval')
-    .values({ policy_id: id, version, approved_by: approver, approved_at: new Date() })
-    .onConflict((oc) => oc.columns(['policy_id', 'version']).doNothing())
-    .execute();
-  return (await versionsOf(db, row.purpose)).find((p) => p.document.version === version)!;
+  const approved = () => versionsOf(db, row.purpose).then((vs) => vs.find((p) => p.document.version === version)!);
+  const already = await approved();
+  if (already.approval) return already;
+  await db.transaction().execute(async (trx) => {
+    // Under the lock a submission's commit takes: none becomes current between the check and the approval.
+    await lockPurposeSubmissions(trx, row.purpose);
+    const digest = await currentReportDigest(trx, row.purpose, seenReport);
+    await trx
+      .insertInto('policy_approval')
+      .values({
+        policy_id: id,
+        version,
+        approved_by: approver,
+        approved_at: new Date(),
+        privacy_report_digest: digest,
+      })
+      .onConflict((oc) => oc.columns(['policy_id', 'version']).doNothing())
+      .execute();
+  });
+  return approved();
+}
+
+/** The purpose report digest an approval records, refusing one made without it or on an outdated one. */
+async function currentReportDigest(
+  db: Kysely<Database>,
+  purpose: string,
+  seen: string | undefined,
+): Promise<string | null> {
+  const current = await purposeReport(db, purpose);
+  if (current.submissions.length === 0) {
+    if (seen === undefined) return null;
+    throw new ProtocolError(
+      'privacy-report-changed',
+      `purpose ${purpose} has no submission now, so no privacy report: the report ${seen} is not current`,
+      { current: null },
+    );
+  }
+  if (current.digest === null)
+    throw new ProtocolError(
+      'privacy-report-pending',
+      `the privacy report of purpose ${purpose} is still being computed (${current.pending.length} of ` +
+        `${current.submissions.length} submissions); read it once it is ready, then approve`,
+      { pending: current.pending.map((p) => ({ agency: p.agency, submissionId: p.submissionId, status: p.status })) },
+    );
+  if (seen === undefined)
+    throw new ProtocolError(
+      'privacy-report-required',
+      `purpose ${purpose} has submissions: read its privacy report (GET /v1/purposes/${purpose}/privacy-report) ` +
+        'and approve with its digest (privacyReportDigest)',
+      { current: current.digest },
+    );
+  if (seen !== current.digest)
+    throw new ProtocolError(
+      'privacy-report-changed',
+      `the privacy report of purpose ${purpose} changed since ${seen} (a submission came or its report ` +
+        `finished): read the current one (${current.digest}) before approving`,
+      { current: current.digest },
+    );
+  return seen;
 }
 
 async function versionsOf(db: Kysely<Database>, purpose: string): Promise<StoredPolicy[]> {
@@ -121,6 +183,7 @@ async function versionsOf(db: Kysely<Database>, purpose: string): Promise<Stored
       'policy.loaded_by',
       'policy_approval.approved_by',
       'policy_approval.approved_at',
+      'policy_approval.privacy_report_digest',
     ])
     .where('policy.purpose', '=', purpose)
     .orderBy('policy.version', 'desc')
@@ -129,7 +192,10 @@ async function versionsOf(db: Kysely<Database>, purpose: string): Promise<Stored
     document: r.document as unknown as PolicyDocument,
     contentHash: r.content_hash,
     loadedBy: r.loaded_by,
-    approval: r.approved_by && r.approved_at ? { by: r.approved_by, at: r.approved_at } : null,
+    approval:
+      r.approved_by && r.approved_at
+        ? { by: r.approved_by, at: r.approved_at, privacyReport: r.privacy_report_digest ?? null }
+        : null,
   }));
 }
 

@@ -17,6 +17,7 @@ import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
+import { privacyReportRoutes } from './routes/privacy-reports.js';
 import { formRoutes, releaseRoutes } from './routes/releases.js';
 import { runRoutes } from './routes/runs.js';
 import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
@@ -125,6 +126,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     identityRoutes,
     adminRoutes,
     governanceRoutes,
+    privacyReportRoutes,
     submissionRoutes,
     uploadRoutes,
     runRoutes,

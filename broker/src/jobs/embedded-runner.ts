@@ -5,13 +5,18 @@ import { executeRun, type EngineRunner } from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
 import { threadEngine } from './engine-thread.js';
+import { executePrivacyReport, type ReportRunner } from '../privacy-reports/execute.js';
+import { threadReport } from './privacy-thread.js';
+
+/** After a failed attempt, a report waits this long times 2^(attempts − 1) before the next (at most 5 min). */
+const REPORT_RETRY_MS = 2000;
 
 export interface EmbeddedRunner {
-  /** Look for queued runs now (the API just queued one). */
+  /** Look for queued runs and privacy reports now (the API just queued one). */
   wake(): void;
   /** Finish the run under way, then stop. */
   stop(): Promise<void>;
-  /** Resolves when no run is queued and none is being linked (tests). */
+  /** Resolves when no run or report is queued and none is being worked on (tests). */
   idle(): Promise<void>;
 }
 
@@ -20,13 +25,16 @@ export interface EmbeddedRunner {
  * take jobs: the owner links queued runs one at a time, oldest first, with the engine in a worker
  * thread so the API stays responsive, through the same job code (executeRun) as graphile-worker's
  * workers. The run table is the queue. A run still 'running' at startup was cut off by a crash or kill
- * of the only process that could run it: it is taken up again as a new attempt.
+ * of the only process that could run it: it is taken up again as a new attempt. Privacy reports
+ * likewise (their table is their queue), after the runs waiting, each failed one again after a pause
+ * until its attempts are used up.
  */
 export function startEmbeddedRunner(o: {
   db: Kysely<Database>;
   keys: BrokerKeyring;
   logger: FastifyBaseLogger;
   engine?: EngineRunner;
+  report?: ReportRunner;
   pollMs?: number;
 }): EmbeddedRunner {
   let stopped = false;
@@ -44,22 +52,69 @@ export function startEmbeddedRunner(o: {
       .limit(1)
       .executeTakeFirst();
 
+  const nextReport = async () => {
+    const rows = await o.db
+      .selectFrom('privacy_report')
+      .select(['submission_id', 'status', 'attempts', 'max_attempts', 'finished_at'])
+      .where((eb) =>
+        eb.or([
+          eb('status', 'in', ['queued', 'running']),
+          eb.and([eb('status', '=', 'failed'), eb('attempts', '<', eb.ref('max_attempts'))]),
+        ]),
+      )
+      .orderBy('created_at')
+      .orderBy('submission_id')
+      .execute();
+    const now = Date.now();
+    return rows.find(
+      (r) =>
+        r.status !== 'failed' ||
+        (r.finished_at?.getTime() ?? 0) + Math.min(REPORT_RETRY_MS * 2 ** (r.attempts - 1), 300_000) <= now,
+    );
+  };
+
+  const reportOne = async (r: { submission_id: string; attempts: number; max_attempts: number }) => {
+    const outcome = await executePrivacyReport(o.db, o.keys, r.submission_id, {
+      attempt: r.attempts + 1,
+      maxAttempts: r.max_attempts,
+      compute: o.report ?? threadReport,
+    });
+    o.logger.info({ submissionId: r.submission_id, status: outcome.status }, `privacy report ${outcome.status}`);
+  };
+
+  const drainRuns = async () => {
+    for (let r = await next(); r && !stopped; r = await next()) {
+      try {
+        const result = await executeRun(o.db, o.keys, r.id, {
+          workerId: `embedded:${process.pid}`,
+          engine: o.engine ?? threadEngine,
+        });
+        await recordScheduledRunEnd(o.db, result);
+        o.logger.info({ runId: r.id, status: result.status, mode: result.mode }, `run ${result.status}`);
+      } catch (err) {
+        // Storage trouble: leave the run for the next wake rather than spin on it.
+        o.logger.error({ err, runId: r.id }, 'linking a run failed; it is tried again at the next pass');
+        break;
+      }
+    }
+  };
+
   const drain = async () => {
     do {
       again = false;
-      for (let r = await next(); r && !stopped; r = await next()) {
+      await drainRuns();
+      for (let r = await nextReport(); r && !stopped; r = await nextReport()) {
         try {
-          const result = await executeRun(o.db, o.keys, r.id, {
-            workerId: `embedded:${process.pid}`,
-            engine: o.engine ?? threadEngine,
-          });
-          await recordScheduledRunEnd(o.db, result);
-          o.logger.info({ runId: r.id, status: result.status, mode: result.mode }, `run ${result.status}`);
+          await reportOne(r);
         } catch (err) {
-          // Storage trouble: leave the run for the next wake rather than spin on it.
-          o.logger.error({ err, runId: r.id }, 'linking a run failed; it is tried again at the next pass');
+          o.logger.error(
+            { err, submissionId: r.submission_id },
+            'a privacy report could not be stored; tried again later',
+          );
           break;
         }
+        // A run queued meanwhile goes first.
+        await drainRuns();
       }
     } while (again && !stopped);
   };

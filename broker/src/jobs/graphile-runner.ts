@@ -7,7 +7,9 @@ import { executeRun, SupersededError, type EngineRunner } from '../runs/runs.js'
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
 import { threadEngine } from './engine-thread.js';
-import { RUN_TASK } from './queue.js';
+import { executePrivacyReport, type ReportRunner } from '../privacy-reports/execute.js';
+import { threadReport } from './privacy-thread.js';
+import { PRIVACY_REPORT_TASK, RUN_TASK } from './queue.js';
 
 /**
  * graphile-worker 0.17 frees a job locked by a worker that died only after 4 hours (a fixed interval in
@@ -64,6 +66,7 @@ export interface JobWorkerOptions {
   staleAfterMs?: number;
   sweepEveryMs?: number;
   engine?: EngineRunner;
+  report?: ReportRunner;
 }
 
 export interface JobWorker {
@@ -153,13 +156,29 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       throw err;
     }
   };
+  // A failed attempt is stored with its reason; throwing hands the job back to graphile-worker, which
+  // tries again later (exponential back-off) until the attempts are used up.
+  const reportTask: Task = async (payload, helpers) => {
+    const submissionId = (payload as { submissionId?: unknown } | null)?.submissionId;
+    if (typeof submissionId !== 'string') {
+      helpers.logger.error('privacy report job without a submission id; dropped');
+      return;
+    }
+    const outcome = await executePrivacyReport(o.db, o.keys, submissionId, {
+      attempt: helpers.job.attempts,
+      maxAttempts: helpers.job.max_attempts,
+      compute: o.report ?? threadReport,
+    });
+    o.logger.info({ submissionId, status: outcome.status }, `privacy report ${outcome.status}`);
+    if (outcome.status === 'failed' && !outcome.final) throw new Error(`privacy report failed: ${outcome.error}`);
+  };
   const runner = await run({
     connectionString: o.connectionString,
     concurrency: o.concurrency ?? 1,
     pollInterval: o.pollInterval ?? 2000,
     noHandleSignals: true,
     logger,
-    taskList: { [RUN_TASK]: task },
+    taskList: { [RUN_TASK]: task, [PRIVACY_REPORT_TASK]: reportTask },
   });
   const utils = await makeWorkerUtils({ connectionString: o.connectionString, logger });
   let sweeping: Promise<unknown> = Promise.resolve();

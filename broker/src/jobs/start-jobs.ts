@@ -5,6 +5,7 @@ import { startEmbeddedRunner, type EmbeddedRunner } from './embedded-runner.js';
 import { forkWorker, type ForkedWorker } from './forked-worker.js';
 import { migrateJobQueue, startJobWorker, type JobWorker } from './graphile-runner.js';
 import { embeddedQueue, graphileQueue, NO_JOBS, type JobQueue } from './queue.js';
+import { adoptWaitingReports } from '../privacy-reports/queue.js';
 
 /**
  * Where a broker's runs are linked:
@@ -33,12 +34,14 @@ export async function startJobs(o: {
   logger: FastifyBaseLogger;
 }): Promise<BrokerJobs> {
   if (o.database.kind === 'pglite' || !o.databaseUrl) {
+    await adoptWaitingReports(o.database.db, NO_JOBS.enqueueReport);
     if (o.mode === 'none') return { queue: NO_JOBS, close: async () => {} };
     const embedded = startEmbeddedRunner({ db: o.database.db, keys: o.keys, logger: o.logger });
     return { queue: embeddedQueue(embedded.wake), embedded, close: () => embedded.stop() };
   }
   // The API queues with graphile_worker.add_job: its schema must exist before the first request.
   await migrateJobQueue(o.databaseUrl, o.logger);
+  await adoptWaitingReports(o.database.db, graphileQueue.enqueueReport);
   if (o.mode === 'fork') {
     const forked = forkWorker({ dataDir: o.dataDir, databaseUrl: o.databaseUrl, logger: o.logger });
     return { queue: graphileQueue, forked, close: () => forked.stop() };

@@ -45,6 +45,8 @@ export interface ReportOptions {
   seed?: string;
   miningSample?: number;
   graphNodes?: number;
+  /** About the inputs (a sample of a larger submission, say): first among the notes. */
+  notes?: readonly string[];
 }
 
 export interface AttackOutcome {
@@ -88,7 +90,7 @@ const NAME_FIELDS = ['given_name', 'surname'] as const;
 export function privacyReport(sources: readonly PrivacySource[], opts: ReportOptions): PrivacyReport {
   checkOneEncoding(sources);
   const ctx = reportInputs(sources, opts);
-  const notes: string[] = [];
+  const notes: string[] = [...(opts.notes ?? [])];
   const fields: FieldReport[] = [];
   const perField = new Map<string, Partial<Record<AttackName, AttackResult>>>();
   for (const field of NAME_FIELDS) {

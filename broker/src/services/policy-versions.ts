@@ -27,6 +27,7 @@ function summary(p: store.StoredPolicy): PolicySummary {
     loadedBy: p.loadedBy,
     approvedBy: p.approval?.by ?? null,
     approvedAt: p.approval?.at.toISOString() ?? null,
+    privacyReportDigest: p.approval?.privacyReport ?? null,
   };
 }
 
@@ -60,17 +61,30 @@ export async function listPolicies({ db }: Deps): Promise<{ policies: PolicySumm
   return { policies: (await store.listPolicies(db)).map(summary) };
 }
 
-/** Approve a policy version: an IG lead, not the person who loaded it. */
+/**
+ * Approve a policy version: an IG lead, not the person who loaded it, having read the purpose's privacy
+ * report (its digest; none needed while the purpose has no submission). The audit row names the digest.
+ */
 export async function approvePolicy(
   { db }: Deps,
   igLead: Caller,
-  { id, version }: { id: string; version: number },
+  { id, version, privacyReportDigest }: { id: string; version: number; privacyReportDigest?: string | undefined },
   audit: AuditNote,
 ): Promise<PolicySummary> {
   // Named before the approval is tried, so a refused approval is audited against its policy too.
   Object.assign(audit, { policyId: id, policyVersion: version });
-  const p = await store.approvePolicy(db, id, version, igLead.sub);
+  const p = await store.approvePolicy(db, id, version, igLead.sub, privacyReportDigest);
   audit.purpose = p.document.purpose;
-  audit.reason = `policy ${id} v${version} approved`;
+  audit.reason = approvalReason(p, igLead.sub);
   return summary(p);
+}
+
+/** What the audit trail says of an approval: who, and which privacy report they saw (or that none existed). */
+export function approvalReason(p: store.StoredPolicy, approver: string): string {
+  const d = p.document;
+  const a = p.approval!;
+  if (a.by !== approver) return `policy ${d.id} v${d.version} was already approved by ${a.by}; nothing changed`;
+  return a.privacyReport
+    ? `policy ${d.id} v${d.version} approved having read privacy report ${a.privacyReport}`
+    : `policy ${d.id} v${d.version} approved; no privacy report existed (purpose ${d.purpose} had no submission)`;
 }

@@ -27,10 +27,10 @@ export interface SubmitEncodingsInput {
 /**
  * An agency's encoded dataset for a purpose, signed with its Ed25519 key and sealed to the broker's
  * X25519 key: verified, judged by the policy in force and checked row by row before anything is
- * stored; safe to retry with the same idempotency key.
+ * stored; safe to retry with the same idempotency key. Its privacy report is computed afterwards by a job.
  */
 export async function submitEncodings(
-  { db, keys }: Pick<ServiceDeps, 'db' | 'keys'>,
+  { db, keys, jobs }: Pick<ServiceDeps, 'db' | 'keys' | 'jobs'>,
   { purpose, agency, idempotencyKey, envelope }: SubmitEncodingsInput,
   audit: AuditNote,
 ): Promise<SubmissionResponse> {
@@ -78,7 +78,10 @@ export async function submitEncodings(
     decoded,
     signature: { digest: opened.digest, signature: opened.signature },
     contributors: policy.document.contributors.map((c) => c.agency),
+    enqueueReport: jobs.enqueueReport,
   });
+  // Its privacy report is queued with it (a worker computes it: privacy-reports/).
+  jobs.queued(stored.id);
   const message = {
     stored: `submission ${stored.id} stored; it is ${agency}'s current submission for ${purpose}`,
     'made-current':

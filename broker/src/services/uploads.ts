@@ -150,9 +150,12 @@ export async function putChunk(
   return answer(await store.stageChunk(db, keys, upload, n, sha256, decoded));
 }
 
-/** Store the whole upload as one submission, at once; `created` is false when it was already committed. */
+/**
+ * Store the whole upload as one submission, at once, its privacy report queued with it; `created` is
+ * false when it was already committed.
+ */
 export async function commitUpload(
-  { db }: Pick<ServiceDeps, 'db'>,
+  { db, jobs }: Pick<ServiceDeps, 'db' | 'jobs'>,
   { purpose, agency, upload: id }: UploadRef,
   audit: AuditNote,
 ): Promise<{ submission: SubmissionResponse; created: boolean }> {
@@ -164,7 +167,7 @@ export async function commitUpload(
     : await judge(db, audit, purpose, agency, header.schema.fields, header.attributes ?? []);
   // Checked again under the purpose's lock, in the commit's transaction: of two agencies racing
   // with different secrets, only one is stored.
-  const stored = await store.commitUpload(db, upload, async (trx) => {
+  const stored = await store.commitUpload(db, upload, jobs.enqueueReport, async (trx) => {
     if (!policy) return;
     await lockPurposeSubmissions(trx, purpose);
     await checkKeyAgreement(trx, {
@@ -175,6 +178,8 @@ export async function commitUpload(
       keyCheck: requireKeyCheck(header),
     });
   });
+  // Its privacy report was queued in the commit's transaction; a worker computes it (privacy-reports/).
+  if (!stored.already) jobs.queued(stored.id);
   audit.counts = { records: stored.recordCount, chunks: upload.chunk_count };
   audit.reason = `upload ${id} ${stored.already ? 'was already committed as' : 'committed as'} submission ${stored.id}`;
   return {

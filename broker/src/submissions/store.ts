@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ProtocolError, type EncodedHeader } from '@blindlink/protocol';
 import type { Database } from '../db/schema.js';
+import { type EnqueueReport, queuePrivacyReport } from '../privacy-reports/queue.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { checkKeyAgreement, lockPurposeSubmissions, requireKeyCheck } from './key-check.js';
 import { currentSubmission, identicalSubmission, makeCurrent } from './current.js';
@@ -73,9 +74,13 @@ export interface SubmissionRow {
 /**
  * The submission row itself, inside the caller's transaction: the one place both a single-body
  * submission and a chunked upload's commit (uploads/commit.ts) become visible to runs, so checks
- * that must hold for every stored submission belong here.
+ * that must hold for every stored submission belong here, and its privacy report is queued here.
  */
-export async function insertSubmissionRow(trx: Kysely<Database>, row: SubmissionRow): Promise<void> {
+export async function insertSubmissionRow(
+  trx: Kysely<Database>,
+  row: SubmissionRow,
+  enqueueReport: EnqueueReport,
+): Promise<void> {
   const { header } = row;
   await trx
     .insertInto('submission')
@@ -98,6 +103,7 @@ export async function insertSubmissionRow(trx: Kysely<Database>, row: Submission
       current_at: row.at ?? new Date(),
     })
     .execute();
+  await queuePrivacyReport(trx, row.id, enqueueReport);
 }
 
 /**
@@ -120,6 +126,8 @@ export async function storeSubmission(
     signature: { digest: string; signature: string };
     /** The purpose's contributors under the policy in force: their current key checks must agree. */
     contributors: readonly string[];
+    /** Queues the stored submission's privacy report (jobs/queue.ts). */
+    enqueueReport: EnqueueReport;
   },
 ): Promise<StoredSubmission> {
   const { agency, purpose, idempotencyKey, header, decoded } = args;
@@ -138,6 +146,8 @@ export async function storeSubmission(
     const madeCurrent = await db.transaction().execute(async (trx) => {
       await lockPurposeSubmissions(trx, purpose);
       await checkKeyAgreement(trx, agreement);
+      // Stored before reports existed, its report may never have been queued.
+      await queuePrivacyReport(trx, identical.id, args.enqueueReport);
       return makeCurrent(trx, { id: identical.id, agency, purpose }, new Date());
     });
     return {
@@ -154,17 +164,21 @@ export async function storeSubmission(
   const now = new Date();
   try {
     await db.transaction().execute(async (trx) => {
-      await insertSubmissionRow(trx, {
-        id,
-        agency,
-        purpose,
-        idempotencyKey,
-        header,
-        digest: decoded.digest,
-        recordCount: decoded.tokens.length,
-        signature: args.signature,
-        at: now,
-      });
+      await insertSubmissionRow(
+        trx,
+        {
+          id,
+          agency,
+          purpose,
+          idempotencyKey,
+          header,
+          digest: decoded.digest,
+          recordCount: decoded.tokens.length,
+          signature: args.signature,
+          at: now,
+        },
+        args.enqueueReport,
+      );
       for (let i = 0; i < decoded.tokens.length; i += BATCH) {
         const rows = [];
         for (let j = i; j < Math.min(i + BATCH, decoded.tokens.length); j++) {

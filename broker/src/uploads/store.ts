@@ -7,6 +7,7 @@ import { sealEncoding } from '../submissions/payload.js';
 import { insertSubmissionRow, isUniqueViolation, replayError, type StoredSubmission } from '../submissions/store.js';
 import type { DecodedSubmission } from '../submissions/validate.js';
 import type { OpenedManifest } from './manifest.js';
+import type { EnqueueReport } from '../privacy-reports/queue.js';
 
 /** An uncommitted upload with no chunk for this long is abandoned: refused, then purged. */
 export const UPLOAD_IDLE_LIFETIME_MS = 24 * 3600_000;
@@ -222,6 +223,7 @@ export async function stageChunk(
 export async function commitUpload(
   db: Kysely<Database>,
   u: UploadRow,
+  enqueueReport: EnqueueReport,
   beforeCommit: (trx: Kysely<Database>, manifest: UploadManifest) => Promise<void> = async () => {},
 ): Promise<Omit<StoredSubmission, 'outcome'> & { already: boolean }> {
   const manifest = manifestOf(u);
@@ -254,16 +256,20 @@ export async function commitUpload(
         );
       }
       await beforeCommit(trx, manifest);
-      await insertSubmissionRow(trx, {
-        id: u.submission_id,
-        agency: u.agency,
-        purpose: u.purpose,
-        idempotencyKey: u.idempotency_key,
-        header: manifest.header,
-        digest: result.digest,
-        recordCount: u.record_count,
-        signature: { digest: u.manifest_digest, signature: u.signature },
-      });
+      await insertSubmissionRow(
+        trx,
+        {
+          id: u.submission_id,
+          agency: u.agency,
+          purpose: u.purpose,
+          idempotencyKey: u.idempotency_key,
+          header: manifest.header,
+          digest: result.digest,
+          recordCount: u.record_count,
+          signature: { digest: u.manifest_digest, signature: u.signature },
+        },
+        enqueueReport,
+      );
       const moved = await sql`insert into encoding (submission_id, row_token, field_mask, payload)
         select cast(${u.submission_id} as uuid), row_token, field_mask, payload from upload_encoding
         where upload_id = cast(${u.id} as uuid)`.execute(trx);

@@ -38,6 +38,8 @@ import type {
   FamilyCriteriaResponse,
   PseudonymResponse,
   TokenResponse,
+  ErrorBody,
+  PurposePrivacyReport,
 } from '@blindlink/protocol';
 import type { Static, TSchema } from 'typebox';
 
@@ -382,6 +384,35 @@ async function checkAudit(b: RunningBroker, people: People): Promise<void> {
     `audit — ${audit.rows} rows, hash chain intact; IG lead iona sees ${refusals.json.entries.length} ` +
       'refused request(s) in the trail',
   );
+  await readPrivacyReport(b, igLogin.json.accessToken);
+}
+
+/**
+ * The IG lead reads a purpose's privacy report (computed by the broker's worker after each submission),
+ * as she would before approving its next policy version, which then names this digest.
+ */
+async function readPrivacyReport(b: RunningBroker, token: string): Promise<void> {
+  const path = '/v1/purposes/community-safety/privacy-report';
+  for (const until = Date.now() + 600_000; Date.now() < until; ) {
+    const r = await asPerson<PurposePrivacyReport & ErrorBody>(b, 'GET', path, undefined, token);
+    if (r.status === 200) {
+      const given = r.json.submissions.map((s) => {
+        const field = (
+          s.report?.fields as { field: string; attacks: { mining?: { attackerConfident?: { rate: number } } } }[]
+        )?.find((f) => f.field === 'given_name');
+        const mined = field?.attacks.mining?.attackerConfident?.rate;
+        return `${s.agency} ${mined === undefined ? s.status : `${(100 * mined).toFixed(1)}%`}`;
+      });
+      step(
+        `privacy report of community-safety for IG lead iona — ${r.json.digest}; given names q-gram mining ` +
+          `claims (attacker's own confidence): ${given.join(', ')}`,
+      );
+      return;
+    }
+    if (r.json.error?.code !== 'privacy-report-pending') throw new Error(`privacy report: ${JSON.stringify(r.json)}`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new Error('the privacy report of community-safety was still pending after 10 minutes');
 }
 
 /** The agency client's release call for the forms beyond membership, typed by the form's response schema. */
