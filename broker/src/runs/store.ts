@@ -75,6 +75,8 @@ async function claimStore(trx: Transaction<Database>, runId: string, attempt: nu
   await trx.deleteFrom('run_record').where('run_id', '=', runId).execute();
   await trx.deleteFrom('run_event').where('run_id', '=', runId).execute();
   await trx.deleteFrom('run_state').where('run_id', '=', runId).execute();
+  // The partitions' results are in what is stored now: intermediate data goes with the run's completion.
+  await trx.deleteFrom('run_partition').where('run_id', '=', runId).execute();
 }
 
 /** Every record with its entity and household, and the id events; returns the records stored. */

@@ -9,6 +9,7 @@ import * as m007 from './007_run_schedules.js';
 import * as m008 from './008_submission_key_check.js';
 import * as m010 from './010_upload_chunks.js';
 import * as m011 from './011_run_jobs.js';
+import * as m012 from './012_run_partitions.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '008_submission_key_check': m008,
   '010_upload_chunks': m010,
   '011_run_jobs': m011,
+  '012_run_partitions': m012,
 };
 
 export const migrationProvider: MigrationProvider = {
