@@ -206,13 +206,22 @@ export async function completePartition(
   });
 }
 
+/** Who computed a partition last, and how many jobs took it up (more than 1: a worker died mid-way). */
+export interface PartitionWork {
+  part: number;
+  sources: [number, number];
+  worker: string | null;
+  runs: number;
+  pairs: number;
+}
+
 /** Every partition of the run's plan for `attempt`, in plan order; throws unless each is done. */
 export async function loadPartitions(
   db: Kysely<Database>,
   runId: string,
   attempt: number,
   fields: number,
-): Promise<PartitionResult[]> {
+): Promise<{ parts: PartitionResult[]; work: PartitionWork[] }> {
   const rows = await db
     .selectFrom('run_partition')
     .selectAll()
@@ -220,11 +229,21 @@ export async function loadPartitions(
     .where('attempt', '=', attempt)
     .orderBy('part')
     .execute();
-  return rows.map((r, k) => {
+  const parts = rows.map((r, k) => {
     if (r.part !== k || r.status !== 'done' || !r.result || !r.blocking)
       throw new Error(`run ${runId}: partition ${k} of attempt ${attempt} is not done`);
     return decodePartition({ i: r.source_i, j: r.source_j }, fields, new Uint8Array(r.result), r.blocking);
   });
+  const work = rows.map(
+    (r, k): PartitionWork => ({
+      part: r.part,
+      sources: [r.source_i, r.source_j],
+      worker: r.worker_id,
+      runs: r.runs,
+      pairs: parts[k]!.block.pairs.length / 2,
+    }),
+  );
+  return { parts, work };
 }
 
 /** Partitions of the run's current attempt not yet done (the sweep: is a run without a job waiting for them?). */

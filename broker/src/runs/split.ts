@@ -140,7 +140,7 @@ export async function executeFinish(
     const { doc, subs, settings } = await runInputs(db, taken);
     const loading = performance.now();
     const sources = await loadSources(db, keys, subs, settings);
-    const parts = await loadPartitions(db, runId, attempt, runFields(subs).names.length);
+    const { parts, work } = await loadPartitions(db, runId, attempt, runFields(subs).names.length);
     const ids = await previousIds(db, taken.purpose, runId);
     const loadSeconds = (performance.now() - loading) / 1000;
     const opts = {
@@ -165,6 +165,7 @@ export async function executeFinish(
       linked,
       ...mode,
       loadSeconds: loadSeconds + partLoad,
+      partitions: work,
     });
     return { runId, status: 'completed', sources: sourcesCount, matchedPairs: linked, ...mode };
   } catch (err) {
