@@ -256,6 +256,8 @@ export const RunStatus = Type.Object(
     progress: Type.Object(
       {
         recordsLoaded: Type.Optional(Count),
+        partitions: Type.Optional(Count),
+        partitionsDone: Type.Optional(Count),
         candidatePairs: Type.Optional(Count),
         pairsScored: Type.Optional(Count),
         entities: Type.Optional(Count),

@@ -127,6 +127,9 @@ export function describeRun(s: RunStatus): string {
   const c = (v: number | undefined, what: string) => (v === undefined ? [] : [`${n(v)} ${what}`]);
   const counts = [
     ...c(s.progress.recordsLoaded, 'records'),
+    ...(s.progress.partitions && s.stage === 'blocking'
+      ? [`${n(s.progress.partitionsDone ?? 0)} of ${n(s.progress.partitions)} partitions`]
+      : []),
     ...c(s.progress.candidatePairs, 'candidate pairs'),
     ...c(s.progress.pairsScored, 'pairs scored'),
     ...c(s.progress.entities, 'entities'),

@@ -262,6 +262,25 @@ export interface AuditTable {
   hash: string;
 }
 
+/** One partition of a full run (see runs/partitions.ts); deleted once the run is stored or fails. */
+export interface RunPartitionTable {
+  run_id: string;
+  part: number;
+  /** The run's attempt that planned it: a later attempt's plan replaces it. */
+  attempt: number;
+  source_i: number;
+  source_j: number;
+  status: 'pending' | 'running' | 'done';
+  worker_id: string | null;
+  heartbeat_at: Date | null;
+  /** Times a job took it up (more than 1: a worker died and another took it over). */
+  runs: ColumnType<number, number | undefined, number>;
+  /** Its pairs and similarities, as encodePartition writes them. */
+  result: Uint8Array | null;
+  /** Its blocking stats, plan and seconds, as JSON with typed arrays (encodeTyped). */
+  blocking: string | null;
+}
+
 export interface Database {
   agency: AgencyTable;
   policy: PolicyTable;
@@ -271,6 +290,7 @@ export interface Database {
   run_record: RunRecordTable;
   run_event: RunEventTable;
   run_state: RunStateTable;
+  run_partition: RunPartitionTable;
   audit_log: AuditTable;
   person: PersonTable;
   analyst_assignment: AnalystAssignmentTable;

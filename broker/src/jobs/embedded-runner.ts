@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { executeRun, type EngineRunner } from '../runs/runs.js';
+import { executeRun, type EngineCallRunner } from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
-import { threadEngine } from './engine-thread.js';
+import { threadCall } from './engine-thread.js';
 import { executePrivacyReport, type ReportRunner } from '../privacy-reports/execute.js';
 import { threadReport } from './privacy-thread.js';
 
@@ -33,7 +33,7 @@ export function startEmbeddedRunner(o: {
   db: Kysely<Database>;
   keys: BrokerKeyring;
   logger: FastifyBaseLogger;
-  engine?: EngineRunner;
+  engine?: EngineCallRunner;
   report?: ReportRunner;
   pollMs?: number;
 }): EmbeddedRunner {
@@ -87,7 +87,7 @@ export function startEmbeddedRunner(o: {
       try {
         const result = await executeRun(o.db, o.keys, r.id, {
           workerId: `embedded:${process.pid}`,
-          engine: o.engine ?? threadEngine,
+          engine: o.engine ?? threadCall,
         });
         await recordScheduledRunEnd(o.db, result);
         o.logger.info({ runId: r.id, status: result.status, mode: result.mode }, `run ${result.status}`);

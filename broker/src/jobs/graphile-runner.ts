@@ -3,21 +3,37 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 import type { Database } from '../db/schema.js';
-import { executeRun, SupersededError, type EngineRunner } from '../runs/runs.js';
+import {
+  type EngineCallRunner,
+  executeFinish,
+  executePartition,
+  failRun,
+  type RunResult,
+  SupersededError,
+  startRun,
+} from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
-import { threadEngine } from './engine-thread.js';
+import { threadCall } from './engine-thread.js';
 import { executePrivacyReport, type ReportRunner } from '../privacy-reports/execute.js';
 import { threadReport } from './privacy-thread.js';
-import { PRIVACY_REPORT_TASK, RUN_TASK } from './queue.js';
+import {
+  FINISH_TASK,
+  graphileSplitQueue,
+  PARTITION_TASK,
+  partitionJobKey,
+  PRIVACY_REPORT_TASK,
+  RUN_TASK,
+} from './queue.js';
 
 /**
  * graphile-worker 0.17 frees a job locked by a worker that died only after 4 hours (a fixed interval in
- * its SQL). A run's attempt heartbeats its run row every second instead (engine-thread.ts keeps the
- * event loop free to do so), and every worker sweeps for runs whose heartbeat is older than
- * STALE_AFTER_MS: it releases that job with graphile-worker's force_unlock_workers, and the next free
- * worker takes it up as a new attempt. A dead worker's run therefore resumes within about
- * STALE_AFTER_MS + SWEEP_EVERY_MS + the poll interval (about 40 s), not 4 hours.
+ * its SQL). A run's jobs heartbeat every second instead (engine-thread.ts keeps the event loop free to
+ * do so): its first and finish jobs the run row, a partition's job its partition row (and the run
+ * row). Every worker sweeps for heartbeats older than STALE_AFTER_MS and releases the job with
+ * graphile-worker's force_unlock_workers; the next free worker takes it up (the first job as a new
+ * attempt, a partition or the finish as the same attempt). A dead worker's job therefore resumes
+ * within about STALE_AFTER_MS + SWEEP_EVERY_MS + the poll interval (about 40 s), not 4 hours.
  */
 export const STALE_AFTER_MS = 30_000;
 export const SWEEP_EVERY_MS = 5_000;
@@ -65,7 +81,7 @@ export interface JobWorkerOptions {
   pollInterval?: number;
   staleAfterMs?: number;
   sweepEveryMs?: number;
-  engine?: EngineRunner;
+  engine?: EngineCallRunner;
   report?: ReportRunner;
 }
 
@@ -77,9 +93,18 @@ export interface JobWorker {
   stop(): Promise<void>;
 }
 
+type JobRow = { locked_by: string | null; attempts: number; max_attempts: number };
+
+async function jobByKey(db: Kysely<Database>, key: string): Promise<JobRow | undefined> {
+  return (
+    await sql<JobRow>`select locked_by, attempts, max_attempts from graphile_worker.jobs where key = ${key}`.execute(db)
+  ).rows[0];
+}
+
 /**
- * Release the jobs of runs whose attempt stopped heartbeating (its worker died or hung). A run whose
- * job graphile-worker has given up (attempts used up) or that has no job any more is marked failed.
+ * Release the jobs of runs and partitions whose worker stopped heartbeating (it died or hung). A run
+ * whose job graphile-worker has given up (attempts used up) or that has no job any more, and is not
+ * waiting for its partitions, is marked failed; so is a run one of whose partitions lost its job.
  */
 async function sweepStale(
   db: Kysely<Database>,
@@ -87,42 +112,69 @@ async function sweepStale(
   staleAfterMs: number,
   log: FastifyBaseLogger,
 ): Promise<string[]> {
+  const before = new Date(Date.now() - staleAfterMs);
+  const released: string[] = [];
+  const release = async (job: JobRow, runId: string, what: string) => {
+    await utils.forceUnlockWorkers([job.locked_by!]);
+    log.warn(
+      { runId, worker: job.locked_by },
+      `${what}'s worker stopped heartbeating; its job is released for another`,
+    );
+    released.push(runId);
+  };
+  const fail = async (runId: string, attempt: number, error: string) => {
+    await failRun(db, runId, attempt, error);
+    log.error({ runId }, `run failed: ${error}`);
+  };
   const stale = await db
     .selectFrom('run')
     .select(['id', 'attempt'])
     .where('status', '=', 'running')
-    .where('heartbeat_at', '<', new Date(Date.now() - staleAfterMs))
+    .where('heartbeat_at', '<', before)
     .execute();
-  const released: string[] = [];
   for (const r of stale) {
-    const job = (
-      await sql<{
-        locked_by: string | null;
-        attempts: number;
-        max_attempts: number;
-      }>`select locked_by, attempts, max_attempts from graphile_worker.jobs where key = ${r.id}`.execute(db)
-    ).rows[0];
-    if (job?.locked_by) {
-      await utils.forceUnlockWorkers([job.locked_by]);
-      log.warn(
-        { runId: r.id, attempt: r.attempt, worker: job.locked_by },
-        "a run's worker stopped heartbeating; its job is released for another worker",
-      );
-      released.push(r.id);
-    } else if (!job || job.attempts >= job.max_attempts) {
-      const error = job
-        ? `its workers stopped ${job.attempts} times; given up`
-        : 'its job is gone (its worker stopped)';
-      await db
-        .updateTable('run')
-        .set({ status: 'failed', error, finished_at: new Date(), stage: 'failed' })
-        .where('id', '=', r.id)
+    const job = await jobByKey(db, r.id);
+    if (job?.locked_by) await release(job, r.id, 'a run');
+    else if (!job || job.attempts >= job.max_attempts) {
+      // Between its first job and its finish a run has no job of its own: its partitions' have.
+      const waiting = await db
+        .selectFrom('run_partition')
+        .select('part')
+        .where('run_id', '=', r.id)
         .where('attempt', '=', r.attempt)
-        .where('status', '=', 'running')
-        .execute();
-      log.error({ runId: r.id }, `run failed: ${error}`);
+        .where('status', '!=', 'done')
+        .limit(1)
+        .executeTakeFirst();
+      if (!waiting)
+        await fail(
+          r.id,
+          r.attempt,
+          job ? `its workers stopped ${job.attempts} times; given up` : 'its job is gone (its worker stopped)',
+        );
     }
     // Otherwise the job is unlocked and waits for a worker: nothing to do.
+  }
+  const stalled = await db
+    .selectFrom('run_partition')
+    .innerJoin('run', (j) =>
+      j.onRef('run.id', '=', 'run_partition.run_id').onRef('run.attempt', '=', 'run_partition.attempt'),
+    )
+    .select(['run_partition.run_id', 'run_partition.attempt', 'run_partition.part'])
+    .where('run.status', '=', 'running')
+    .where('run_partition.status', '=', 'running')
+    .where('run_partition.heartbeat_at', '<', before)
+    .execute();
+  for (const p of stalled) {
+    const job = await jobByKey(db, partitionJobKey(p.run_id, p.attempt, p.part));
+    if (job?.locked_by) await release(job, p.run_id, `partition ${p.part} of a run`);
+    else if (!job || job.attempts >= job.max_attempts)
+      await fail(
+        p.run_id,
+        p.attempt,
+        job
+          ? `partition ${p.part}: its workers stopped ${job.attempts} times; given up`
+          : `partition ${p.part}: its job is gone (its worker stopped)`,
+      );
   }
   return released;
 }
@@ -134,27 +186,40 @@ async function sweepStale(
 export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
   const logger = graphileLogger(o.logger);
   const staleAfterMs = o.staleAfterMs ?? STALE_AFTER_MS;
-  const task: Task = async (payload, helpers) => {
-    const runId = (payload as { runId?: unknown } | null)?.runId;
-    if (typeof runId !== 'string') {
-      helpers.logger.error('job without a run id; dropped');
-      return;
-    }
-    try {
-      const result = await executeRun(o.db, o.keys, runId, {
-        workerId: `${hostname()}:${process.pid}:${helpers.job.locked_by ?? 'graphile'}`,
-        engine: o.engine ?? threadEngine,
-      });
-      await recordScheduledRunEnd(o.db, result);
-      o.logger.info({ runId, status: result.status, mode: result.mode }, `run ${result.status}`);
-    } catch (err) {
-      // Another attempt owns the run now: this one's job is done, whatever graphile-worker thinks.
-      if (err instanceof SupersededError) {
-        o.logger.warn({ runId }, err.message);
+  const workerId = (helpers: Parameters<Task>[1]) =>
+    `${hostname()}:${process.pid}:${helpers.job.locked_by ?? 'graphile'}`;
+  const engine = o.engine ?? threadCall;
+  const ended = async (result: RunResult | null) => {
+    if (!result) return;
+    await recordScheduledRunEnd(o.db, result);
+    o.logger.info({ runId: result.runId, status: result.status, mode: result.mode }, `run ${result.status}`);
+  };
+  /** A job body; a superseded attempt's job is done, whatever graphile-worker thinks. */
+  const job =
+    <P>(
+      parse: (p: Record<string, unknown>) => P | null,
+      body: (p: P, helpers: Parameters<Task>[1]) => Promise<void>,
+    ): Task =>
+    async (payload, helpers) => {
+      const p = parse((payload ?? {}) as Record<string, unknown>);
+      if (!p) {
+        helpers.logger.error('job without a run id; dropped');
         return;
       }
-      throw err;
-    }
+      try {
+        await body(p, helpers);
+      } catch (err) {
+        if (err instanceof SupersededError) {
+          o.logger.warn({ runId: (payload as { runId?: string }).runId }, err.message);
+          return;
+        }
+        throw err;
+      }
+    };
+  const runId = (p: Record<string, unknown>) => (typeof p.runId === 'string' ? p.runId : null);
+  const attempt = (p: Record<string, unknown>) => {
+    const id = runId(p);
+    return id && Number.isInteger(p.attempt) ? { runId: id, attempt: p.attempt as number } : null;
   };
   // A failed attempt is stored with its reason; throwing hands the job back to graphile-worker, which
   // tries again later (exponential back-off) until the attempts are used up.
@@ -172,13 +237,41 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     o.logger.info({ submissionId, status: outcome.status }, `privacy report ${outcome.status}`);
     if (outcome.status === 'failed' && !outcome.final) throw new Error(`privacy report failed: ${outcome.error}`);
   };
+  const first = job(runId, async (id, helpers) => {
+    const started = await startRun(o.db, o.keys, id, {
+      workerId: workerId(helpers),
+      engine,
+      queue: graphileSplitQueue,
+    });
+    if (started.result) await ended(started.result);
+    else o.logger.info({ runId: id, partitions: started.partitions }, 'run split into partition jobs');
+  });
+  const partition = job(
+    (p) => {
+      const a = attempt(p);
+      return a && Number.isInteger(p.part) ? { ...a, part: p.part as number } : null;
+    },
+    async (p, helpers) => {
+      const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
+      await ended(await executePartition(o.db, o.keys, p.runId, p.attempt, p.part, job));
+    },
+  );
+  const finish = job(attempt, async (p, helpers) => {
+    const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
+    await ended(await executeFinish(o.db, o.keys, p.runId, p.attempt, job));
+  });
   const runner = await run({
     connectionString: o.connectionString,
     concurrency: o.concurrency ?? 1,
     pollInterval: o.pollInterval ?? 2000,
     noHandleSignals: true,
     logger,
-    taskList: { [RUN_TASK]: task, [PRIVACY_REPORT_TASK]: reportTask },
+    taskList: {
+      [RUN_TASK]: first,
+      [PARTITION_TASK]: partition,
+      [FINISH_TASK]: finish,
+      [PRIVACY_REPORT_TASK]: reportTask,
+    },
   });
   const utils = await makeWorkerUtils({ connectionString: o.connectionString, logger });
   let sweeping: Promise<unknown> = Promise.resolve();

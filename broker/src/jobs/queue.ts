@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
 import type { EnqueueReport } from '../privacy-reports/queue.js';
-import type { Enqueue } from '../runs/runs.js';
+import type { Enqueue, SplitQueue } from '../runs/runs.js';
 
-/** graphile-worker's task name for linking one run; its payload is { runId }. */
+/** graphile-worker's task name for a run's first job (it plans the run); its payload is { runId }. */
 export const RUN_TASK = 'blindlink_run';
+/** One partition of a full run; payload { runId, attempt, part }. */
+export const PARTITION_TASK = 'blindlink_run_partition';
+/** A full run's finish once its partitions are done; payload { runId, attempt }. */
+export const FINISH_TASK = 'blindlink_run_finish';
 /**
  * Attempts before graphile-worker gives a run's job up. A run's own failure (bad input, a refused
  * policy) is final and never retried: only a worker that died takes an attempt without finishing.
@@ -41,6 +45,30 @@ export const graphileQueue: JobQueue = {
       job_key => ${`privacy-report:${submissionId}`}::text, job_key_mode => 'preserve_run_at')`.execute(trx);
   },
   queued: () => {},
+};
+
+/** graphile-worker's job key of a partition: one job per partition of one attempt's plan. */
+export const partitionJobKey = (runId: string, attempt: number, part: number) => `${runId}/${attempt}/${part}`;
+
+/**
+ * A full run's next jobs, queued in the transaction that plans the partitions (or that counts the last
+ * one done). The finish takes the run id as its key, as the first job did: the sweep finds a run's
+ * own job by it. The same number of attempts as a run's first job.
+ */
+export const graphileSplitQueue: SplitQueue = {
+  partitions: async (trx, runId, attempt, count) => {
+    for (let part = 0; part < count; part++)
+      await sql`select graphile_worker.add_job(${PARTITION_TASK},
+        json_build_object('runId', ${runId}::text, 'attempt', ${attempt}::int, 'part', ${part}::int),
+        max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${partitionJobKey(runId, attempt, part)}::text)`.execute(
+        trx,
+      );
+  },
+  finish: async (trx, runId, attempt) => {
+    await sql`select graphile_worker.add_job(${FINISH_TASK},
+      json_build_object('runId', ${runId}::text, 'attempt', ${attempt}::int),
+      max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${runId}::text)`.execute(trx);
+  },
 };
 
 /** The embedded database: the run and report rows themselves are the queue (one owner process; embedded-runner.ts). */

@@ -19,6 +19,8 @@ export async function runStatus(db: Kysely<Database>, purpose: string, runId: st
     if (n !== undefined) progress[k] = n;
   };
   set('recordsLoaded', p.records);
+  set('partitions', p.partitions);
+  set('partitionsDone', p.partitionsDone);
   set('candidatePairs', p.candidatePairs);
   set('pairsScored', p.pairsScored);
   set('entities', p.entities);

@@ -23,60 +23,91 @@ export function candidateBlocks(
   marked?: Uint8Array[],
   plans?: BlockingPlan[],
 ): { blocks: SourceBlock[]; stats: EngineResult['stats']['blocking']; plans: BlockingPlan[] } {
-  const { clkSets, clkMode } = prep;
   const blocks: SourceBlock[] = [];
   const blockingStats: EngineResult['stats']['blocking'] = [];
   const used: BlockingPlan[] = [];
   const anyMarked = marked?.map((m) => m.includes(1));
-  for (let i = 0; i < sources.length; i++) {
-    for (let j = i; j < sources.length; j++) {
-      if ((i === j && sources[i]!.duplicateFree) || populationsApart(sources[i]!, sources[j]!)) continue;
-      const names: [string, string] = [sources[i]!.name, sources[j]!.name];
-      const given = plans?.find((p) => p.sources[0] === names[0] && p.sources[1] === names[1]);
-      if (plans && !given) throw new Error(`no blocking plan for ${names.join(' × ')}: link these sources in full`);
-      if (given) used.push(given);
-      if (anyMarked && !anyMarked[i] && !anyMarked[j]) continue;
-      const touching: TouchingMarks | undefined = marked && { a: marked[i]!, b: i === j ? null : marked[j]! };
-      const A = { clks: clkSets[i]!.view(), blocks: prep.blocks[i]! };
-      const lsh = given ? (given.lsh ? { lsh: { plan: given.lsh } } : { lsh: false as const }) : {};
-      // Inside one source the candidates are for duplicates, which share nearly every key: a key
-      // held by more than DEDUP_MAX_BLOCK records there (a postcode sector and sex) proposes only
-      // neighbours, quadratically (it was 96% of all candidates on the synthetic GP register).
-      const dedup = i === j ? { tokens: { maxBlockSize: DEDUP_MAX_BLOCK } } : {};
-      const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, {
-        ...lsh,
-        ...dedup,
-        ...(touching ? { touching } : {}),
-      });
-      let pairs = r.pairs;
-      // When comparing everything is affordable, add every pair whose record-level Dice reaches a
-      // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
-      const exact = given
-        ? given.exact
-        : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
-      if (exact) {
-        const c = exactCandidates(
-          sources,
-          prep,
-          i,
-          j,
-          clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6),
-          touching,
-        );
-        pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
-      }
-      if (!given) used.push({ sources: names, exact, lsh: r.lshPlan });
-      blocks.push({ i, j, pairs });
-      blockingStats.push({ sources: names, stats: { ...r.stats, combined: pairs.length / 2 } });
-    }
+  for (const { i, j } of sourcePairs(sources)) {
+    const names: [string, string] = [sources[i]!.name, sources[j]!.name];
+    const given = plans?.find((p) => p.sources[0] === names[0] && p.sources[1] === names[1]);
+    if (plans && !given) throw new Error(`no blocking plan for ${names.join(' × ')}: link these sources in full`);
+    if (given) used.push(given);
+    if (anyMarked && !anyMarked[i] && !anyMarked[j]) continue;
+    const touching: TouchingMarks | undefined = marked && { a: marked[i]!, b: i === j ? null : marked[j]! };
+    const r = blockSourcePair(sources, prep, opts, i, j, touching, given);
+    if (!given) used.push(r.plan);
+    blocks.push(r.block);
+    blockingStats.push(r.stats);
   }
   return { blocks, stats: blockingStats, plans: used };
+}
+
+/**
+ * The pairs of sources blocking looks at, in the order their candidates are concatenated: every two
+ * sources, and each source with itself unless it is duplicate-free; never two populations apart.
+ */
+export function sourcePairs(sources: Pick<EngineSource, 'duplicateFree' | 'population'>[]): { i: number; j: number }[] {
+  const out: { i: number; j: number }[] = [];
+  for (let i = 0; i < sources.length; i++)
+    for (let j = i; j < sources.length; j++)
+      if (!((i === j && sources[i]!.duplicateFree) || populationsApart(sources[i]!, sources[j]!))) out.push({ i, j });
+  return out;
+}
+
+/**
+ * Candidate pairs between sources i and j (i = j: inside source i). Reads only those two sources'
+ * prepared columns, so a run's job can block one pair of sources having loaded just them.
+ */
+export function blockSourcePair(
+  sources: EngineSource[],
+  prep: Pick<PreparedSources, 'clkSets' | 'blocks' | 'clkMode'>,
+  opts: Pick<EngineOptions, 'diceThreshold' | 'exactCandidateLimit' | 'candidateDice'>,
+  i: number,
+  j: number,
+  touching?: TouchingMarks,
+  given?: BlockingPlan,
+): { block: SourceBlock; stats: EngineResult['stats']['blocking'][number]; plan: BlockingPlan } {
+  const { clkSets, clkMode } = prep;
+  const names: [string, string] = [sources[i]!.name, sources[j]!.name];
+  const A = { clks: clkSets[i]!.view(), blocks: prep.blocks[i]! };
+  const lsh = given ? (given.lsh ? { lsh: { plan: given.lsh } } : { lsh: false as const }) : {};
+  // Inside one source the candidates are for duplicates, which share nearly every key: a key
+  // held by more than DEDUP_MAX_BLOCK records there (a postcode sector and sex) proposes only
+  // neighbours, quadratically (it was 96% of all candidates on the synthetic GP register).
+  const dedup = i === j ? { tokens: { maxBlockSize: DEDUP_MAX_BLOCK } } : {};
+  const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, {
+    ...lsh,
+    ...dedup,
+    ...(touching ? { touching } : {}),
+  });
+  let pairs = r.pairs;
+  // When comparing everything is affordable, add every pair whose record-level Dice reaches a
+  // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
+  const exact = given
+    ? given.exact
+    : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
+  if (exact) {
+    const c = exactCandidates(
+      sources,
+      prep,
+      i,
+      j,
+      clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6),
+      touching,
+    );
+    pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
+  }
+  return {
+    block: { i, j, pairs },
+    stats: { sources: names, stats: { ...r.stats, combined: pairs.length / 2 } },
+    plan: { sources: names, exact, lsh: r.lshPlan },
+  };
 }
 
 /** Every pair of sources i × j with record-level Dice ≥ threshold (those touching a marked record), interleaved. */
 function exactCandidates(
   sources: EngineSource[],
-  prep: PreparedSources,
+  prep: Pick<PreparedSources, 'clkSets'>,
   i: number,
   j: number,
   threshold: number,

@@ -34,7 +34,7 @@ function fieldSet(src: EngineSource, fieldIndex: number): FieldColumn {
 }
 
 /** Fields every source can be compared on, and which of them are personal. */
-export function checkCompatible(sources: EngineSource[]): { names: string[]; personal: Set<string> } {
+export function checkCompatible(sources: Pick<EngineSource, 'name' | 'clkBits' | 'fieldSpecs'>[]): Compatible {
   const first = sources[0]!;
   for (const s of sources) {
     if (s.clkBits !== first.clkBits)
@@ -70,8 +70,14 @@ export function checkCompatible(sources: EngineSource[]): { names: string[]; per
 /** Fields whose agreement puts two records at one address (the household test and grouping use them). */
 export const ADDRESS_FIELDS = ['address', 'postcode'];
 
+/** The fields every source of a run can be compared on, and which of them are personal. */
+export interface Compatible {
+  names: string[];
+  personal: Set<string>;
+}
+
 export interface PreparedSources {
-  compatible: { names: string[]; personal: Set<string> };
+  compatible: Compatible;
   fieldNames: string[];
   /** Global index of each source's first record (sources concatenated in input order). */
   offsets: number[];
@@ -92,10 +98,18 @@ export interface PreparedSources {
   clkMode: boolean;
 }
 
-export function prepareSources(sources: EngineSource[], opts: { clkOnly?: boolean }): PreparedSources {
+/**
+ * The engine's view of `sources`. `fields`: the fields of the whole run, when `sources` are only some
+ * of its sources (a job blocking one pair of them): they are compared on what every source shares.
+ */
+export function prepareSources(
+  sources: EngineSource[],
+  opts: { clkOnly?: boolean },
+  fields?: Compatible,
+): PreparedSources {
   if (sources.length === 0) throw new Error('nothing to link');
   if (sources.length > 65535) throw new Error('too many sources');
-  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : checkCompatible(sources);
+  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : (fields ?? checkCompatible(sources));
   const fieldNames = compatible.names;
   const offsets: number[] = [];
   let total = 0;
@@ -210,42 +224,73 @@ export interface SourceBlock {
   pairs: Uint32Array;
 }
 
-/** Similarities per pair: record-level Dice and one Dice per shared field (NaN = missing), global record numbers. */
-export function pairSimilarities(
-  blocks: SourceBlock[],
-  prep: PreparedSources,
-): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
-  const { offsets, clkSets, fieldSets } = prep;
+/** Record-level Dice and one Dice per shared field (NaN = missing) of each pair of one block, in its order. */
+export interface BlockSimilarities {
+  clkDice: Float32Array;
+  /** fields × pairs, pair-major. */
+  sims: Float32Array;
+}
+
+/** Similarities of one block's pairs: reads only the block's two sources. */
+export function blockSimilarities(
+  { i, j, pairs }: SourceBlock,
+  prep: Pick<PreparedSources, 'clkSets' | 'fieldSets' | 'fieldNames'>,
+): BlockSimilarities {
+  const { clkSets, fieldSets } = prep;
   const F = prep.fieldNames.length;
-  const candidateCount = blocks.reduce((n, b) => n + b.pairs.length / 2, 0);
+  const n = pairs.length / 2;
+  const sims = new Float32Array(n * F);
+  if (n === 0) return { clkDice: new Float32Array(0), sims };
+  const clkDice = Float32Array.from(candidatesAbove(clkSets[i]!, clkSets[j]!, -1, { pairs }).score);
+  for (let f = 0; f < F; f++) {
+    const fa = fieldSets[i]![f];
+    const fb = fieldSets[j]![f];
+    if (!fa || !fb) {
+      for (let k = 0; k < n; k++) sims[k * F + f] = NaN;
+      continue;
+    }
+    const d = fieldDice(fa, fb, pairs);
+    for (let k = 0; k < n; k++) {
+      const present = fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
+      sims[k * F + f] = present ? d[k]! : NaN;
+    }
+  }
+  return { clkDice, sims };
+}
+
+/** Blocks' similarities concatenated in block order, their pairs in global record numbers. */
+export function joinSimilarities(
+  blocks: { block: SourceBlock; similarities: BlockSimilarities }[],
+  prep: Pick<PreparedSources, 'offsets' | 'fieldNames'>,
+): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
+  const F = prep.fieldNames.length;
+  const candidateCount = blocks.reduce((n, b) => n + b.block.pairs.length / 2, 0);
   const ga = new Uint32Array(candidateCount);
   const gb = new Uint32Array(candidateCount);
   const clkDice = new Float32Array(candidateCount);
   const sims = new Float32Array(candidateCount * F);
   let at = 0;
-  for (const { i, j, pairs } of blocks) {
+  for (const { block, similarities } of blocks) {
+    const { i, j, pairs } = block;
     const n = pairs.length / 2;
-    if (n === 0) continue;
-    const c = candidatesAbove(clkSets[i]!, clkSets[j]!, -1, { pairs });
     for (let k = 0; k < n; k++) {
-      ga[at + k] = offsets[i]! + pairs[2 * k]!;
-      gb[at + k] = offsets[j]! + pairs[2 * k + 1]!;
-      clkDice[at + k] = c.score[k]!;
+      ga[at + k] = prep.offsets[i]! + pairs[2 * k]!;
+      gb[at + k] = prep.offsets[j]! + pairs[2 * k + 1]!;
     }
-    for (let f = 0; f < F; f++) {
-      const fa = fieldSets[i]![f];
-      const fb = fieldSets[j]![f];
-      if (!fa || !fb) {
-        for (let k = 0; k < n; k++) sims[(at + k) * F + f] = NaN;
-        continue;
-      }
-      const d = fieldDice(fa, fb, pairs);
-      for (let k = 0; k < n; k++) {
-        const present = fa.present[pairs[2 * k]!] && fb.present[pairs[2 * k + 1]!];
-        sims[(at + k) * F + f] = present ? d[k]! : NaN;
-      }
-    }
+    clkDice.set(similarities.clkDice, at);
+    sims.set(similarities.sims, at * F);
     at += n;
   }
   return { ga, gb, clkDice, sims };
+}
+
+/** Similarities per pair: record-level Dice and one Dice per shared field (NaN = missing), global record numbers. */
+export function pairSimilarities(
+  blocks: SourceBlock[],
+  prep: PreparedSources,
+): { ga: Uint32Array; gb: Uint32Array; clkDice: Float32Array; sims: Float32Array } {
+  return joinSimilarities(
+    blocks.map((block) => ({ block, similarities: blockSimilarities(block, prep) })),
+    prep,
+  );
 }

@@ -7,55 +7,35 @@ import { refusal } from '../governance/judge.js';
 import { policyInForce } from '../governance/policy-store.js';
 import { latestSubmissions } from '../submissions/store.js';
 import type { BrokerKeyring } from '../trust/keys.js';
-import { link } from '../linkage/engine.js';
-import {
-  linkIncremental,
-  modelToStore,
-  whyNotContinue,
-  type IncrementalStats,
-  type PreviousRun,
-  type StoredModel,
-} from '../linkage/engine-incremental.js';
+import { planPartitions } from '../linkage/engine.js';
+import { whyNotContinue, type IncrementalStats, type PreviousRun } from '../linkage/engine-incremental.js';
 import { claimRun, RunAttempt, SupersededError } from './attempt.js';
-import {
-  checkEncodings,
-  latestCompletedRunOrNull,
-  loadPrevious,
-  loadSources,
-  planRun,
-  previousIds,
-  runInputs,
-} from './load.js';
+import { checkEncodings, latestCompletedRunOrNull, loadPrevious, loadSources, planRun, runInputs } from './load.js';
 import { crossAgencyLinks, storeRun } from './store.js';
-import type { EngineOptions, EngineProgress, EngineResult, EngineSource } from '../linkage/types.js';
+import type { EngineProgress } from '../linkage/types.js';
+import { type EngineCallRunner, type EngineInput, type EngineOutput, inlineCall } from './engine-call.js';
+import { failRun, finishedRun, type RunMode, type RunResult } from './outcome.js';
+import { planPartitionRows } from './partitions.js';
+import { executeFinish, executePartition, type SplitQueue } from './split.js';
 
 /**
- * Linkage runs: queued with the inputs fixed (queueRun), then linked by a job (executeRun) in
- * stages — load (run-load.ts), link (the engine, inline or in a worker thread), persist
- * (run-store.ts) — while the attempt heartbeats and reports progress (run-attempt.ts).
+ * Linkage runs: queued with the inputs fixed (queueRun), then linked by jobs. The run's first job
+ * (startRun) claims an attempt and plans: an incremental run is linked there and then — load
+ * (load.ts), the engine (in a worker thread), persist (store.ts) — while the attempt heartbeats and
+ * reports progress (attempt.ts); a full run is split into partitions, one job each, and a finish job
+ * once they are all done (split.ts), which any workers share.
  */
 
-// The job runners (jobs/) import the run API from here alone, this error included.
+// The job runners (jobs/) import the run API from here alone.
 export { SupersededError } from './attempt.js';
-
-export type RunMode = 'full' | 'incremental';
+export type { EngineCall, EngineCallRunner, EngineInput, EngineOutput } from './engine-call.js';
+export { executeFinish, executePartition, type SplitQueue } from './split.js';
+export { failRun, type RunMode, type RunResult } from './outcome.js';
 
 export interface RunOptions {
   /** 'full' relinks everything and re-fits the model; 'auto' (default) continues the previous run when it can. */
   mode?: 'full' | 'auto';
   at?: Date;
-}
-
-export interface RunResult {
-  runId: string;
-  status: 'completed' | 'failed';
-  sources: number;
-  /** Records that share their entity with a record of another source (links across agencies). */
-  matchedPairs: number;
-  mode: RunMode;
-  /** Why this mode: what forced a full run, or which run this one continued and what changed. */
-  modeReason: string;
-  error?: string;
 }
 
 export interface QueuedRun {
@@ -142,34 +122,23 @@ export async function queueRun(
   return { runId, purpose, sources: subs.length, policyId: doc.id, policyVersion: doc.version };
 }
 
-/** What the engine is given; the same for an inline call and a worker thread (structured-cloneable). */
-export interface EngineInput {
-  sources: EngineSource[];
-  previous: PreviousRun | null;
-  opts: Omit<EngineOptions, 'onProgress'>;
-}
-export type EngineOutput = EngineResult & { incremental?: IncrementalStats };
-/** Runs the engine: inline (tests, benches) or in a worker thread (jobs/engine-thread.ts). */
+/** Runs a whole link (the engine, inline or in a worker thread: jobs/engine-thread.ts). */
 export type EngineRunner = (input: EngineInput, onProgress: (p: EngineProgress) => void) => Promise<EngineOutput>;
 
-export const inlineEngine: EngineRunner = async ({ sources, previous, opts }, onProgress) =>
-  previous ? linkIncremental(sources, previous, { ...opts, onProgress }) : link(sources, { ...opts, onProgress });
+export const inlineEngine: EngineRunner = (input, onProgress) => inlineCall({ kind: 'link', input }, onProgress);
 
 export interface ExecuteOptions {
   /** Who runs this attempt (a graphile-worker id, or the embedded runner's); shown in the run's status. */
   workerId?: string;
-  engine?: EngineRunner;
+  engine?: EngineCallRunner;
   /** Milliseconds between heartbeats and at most one progress write; default 1000. */
   heartbeatMs?: number;
 }
 
 /**
- * Link a queued run: the job's body, whichever worker runs it. Each call is a new attempt (attempt + 1);
- * the run's inputs were fixed when it was queued, so a retry after a crash links the same records. The
- * attempt heartbeats and writes the engine's progress to the run row (throttled); results and the
- * state the next run continues from are stored in one transaction that first checks this is still the
- * newest attempt and deletes anything stored under the run id, so a run is stored once, whole. A run
- * already completed or failed is returned as it is (a duplicate job does nothing).
+ * Link a queued run in this process, to the end: its first job, then (a full run) each partition in
+ * turn and the finish, through the same job code as workers sharing the run (startRun). The embedded
+ * database's runner and runLinkage use it.
  */
 export async function executeRun(
   db: Kysely<Database>,
@@ -177,101 +146,122 @@ export async function executeRun(
   runId: string,
   o: ExecuteOptions = {},
 ): Promise<RunResult> {
+  const started = await startRun(db, keys, runId, o);
+  if (started.result) return started.result;
+  const job = { workerId: o.workerId ?? 'inline', engine: o.engine ?? inlineCall, heartbeatMs: o.heartbeatMs ?? 1000 };
+  for (let part = 0; part < started.partitions; part++) {
+    const failed = await executePartition(db, keys, runId, started.attempt, part, job);
+    if (failed) return failed;
+  }
+  return (await executeFinish(db, keys, runId, started.attempt, job)) ?? finishedRun(db, runId);
+}
+
+/**
+ * A run's first job, whichever worker runs it. Each call is a new attempt (attempt + 1); the run's
+ * inputs were fixed when it was queued, so a retry after a crash links the same records. An
+ * incremental run is linked here whole: results and the state the next run continues from are stored
+ * in one transaction that first checks this is still the newest attempt and deletes anything stored
+ * under the run id, so a run is stored once, whole. A full run is planned: its partitions are written
+ * for this attempt (replacing any earlier attempt's) and, with `queue`, their jobs queued in the same
+ * transaction; it returns the partitions to run. A run already completed or failed is returned as it
+ * is (a duplicate job does nothing).
+ */
+export async function startRun(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  runId: string,
+  o: ExecuteOptions & { queue?: SplitQueue } = {},
+): Promise<
+  { result: RunResult; attempt?: never; partitions?: never } | { result?: never; attempt: number; partitions: number }
+> {
   const claimed = await claimRun(db, runId, o.workerId);
-  if (!claimed) return finishedRun(db, runId);
+  if (!claimed) return { result: await finishedRun(db, runId) };
   const run = new RunAttempt(db, runId, claimed.attempt, o.heartbeatMs ?? 1000);
   const sourcesCount = claimed.submission_ids.length;
   let mode: RunMode = 'full';
   let modeReason = '';
   try {
-    // Load: the policy and submissions fixed at queueing, full or incremental, the decrypted sources.
+    // Load: the policy and submissions fixed at queueing, full or incremental.
     const { doc, subs, settings } = await runInputs(db, claimed);
     const plan = await planRun(db, claimed.purpose, settings, claimed.requested_mode, runId);
     mode = plan.mode;
     modeReason = plan.mode === 'full' ? plan.why : `continues run ${plan.previous.id}`;
     await run.mine(db.updateTable('run').set({ mode, mode_reason: modeReason })).execute();
     checkEncodings(subs);
-    const loading = performance.now();
-    const sources = await loadSources(db, keys, subs, settings);
-    run.report({ stage: 'blocking', records: sources.reduce((n, s) => n + s.tokens.length, 0) }, true);
-    let previous: PreviousRun | null = null;
+    const records = subs.reduce((n, s) => n + s.record_count, 0);
     if (plan.mode === 'incremental') {
+      const loading = performance.now();
+      const sources = await loadSources(db, keys, subs, settings);
+      run.report({ stage: 'blocking', records }, true);
       const loaded = await loadPrevious(db, plan.previous);
       const why = typeof loaded === 'string' ? loaded : whyNotContinue(sources, loaded);
-      if (why) {
-        mode = 'full';
-        modeReason = why;
-      } else previous = loaded as PreviousRun;
+      if (!why) {
+        const previous = loaded as PreviousRun;
+        const loadSeconds = (performance.now() - loading) / 1000;
+        const engine = o.engine ?? inlineCall;
+        const opts = { diceThreshold: doc.linkage.threshold, runId };
+        const result = await engine({ kind: 'link', input: { sources, previous, opts } }, (p) => run.report(p));
+        const incremental = result.incremental!;
+        modeReason = continuedReason(previous, doc, incremental);
+        if (run.latest) run.report({ ...run.latest, stage: 'storing' as EngineProgress['stage'] }, true);
+        const linked = crossAgencyLinks(result);
+        await storeRun(db, {
+          runId,
+          attempt: claimed.attempt,
+          sources,
+          submissionIds: subs.map((s) => s.id),
+          settings,
+          model: previous.model,
+          result,
+          incremental,
+          linked,
+          mode,
+          modeReason,
+          loadSeconds,
+        });
+        return {
+          result: { runId, status: 'completed', sources: sourcesCount, matchedPairs: linked, mode, modeReason },
+        };
+      }
+      mode = 'full';
+      modeReason = why;
     }
-    const loadSeconds = (performance.now() - loading) / 1000;
 
-    // Link.
-    const engineOpts: EngineInput['opts'] = { diceThreshold: doc.linkage.threshold, runId };
-    if (!previous) {
-      const ids = await previousIds(db, claimed.purpose, runId);
-      Object.assign(engineOpts, { previousEntities: ids.entities, previousHouseholds: ids.households });
-    }
-    const result = await (o.engine ?? inlineEngine)({ sources, previous, opts: engineOpts }, (p) => run.report(p));
-    let model: StoredModel;
-    let incremental: IncrementalStats | undefined;
-    if (previous) {
-      incremental = result.incremental!;
-      modeReason = continuedReason(previous, doc, incremental);
-      model = previous.model;
-    } else {
-      model = modelToStore(result, runId);
-    }
-
-    // Persist.
-    if (run.latest) run.report({ ...run.latest, stage: 'storing' as EngineProgress['stage'] }, true);
-    const linked = crossAgencyLinks(result);
-    await storeRun(db, {
-      runId,
-      attempt: claimed.attempt,
-      sources,
-      submissionIds: subs.map((s) => s.id),
-      settings,
-      model,
-      result,
-      incremental,
-      linked,
-      mode,
-      modeReason,
-      loadSeconds,
+    // A full run: its partitions, planned from what the policy declares of each source (nothing decrypted).
+    const parts = planPartitions(settings.sources);
+    await db.transaction().execute(async (trx) => {
+      const own = await run
+        .mine(
+          trx.updateTable('run').set({
+            mode,
+            mode_reason: modeReason,
+            stage: parts.length ? 'blocking' : 'scoring',
+            progress: JSON.stringify({ records, partitions: parts.length, partitionsDone: 0 }),
+            heartbeat_at: new Date(),
+          }),
+        )
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      if (Number(own.numUpdatedRows) === 0)
+        throw new SupersededError(`run ${runId}: attempt ${claimed.attempt} was taken over by a newer attempt`);
+      await planPartitionRows(trx, runId, claimed.attempt, parts);
+      if (o.queue) {
+        if (parts.length) await o.queue.partitions(trx, runId, claimed.attempt, parts.length);
+        else await o.queue.finish(trx, runId, claimed.attempt);
+      }
     });
-    return { runId, status: 'completed', sources: sourcesCount, matchedPairs: linked, mode, modeReason };
+    return { attempt: claimed.attempt, partitions: parts.length };
   } catch (err) {
     if (err instanceof SupersededError || run.superseded)
       throw err instanceof SupersededError
         ? err
         : new SupersededError(`run ${runId}: attempt ${claimed.attempt} was taken over by a newer attempt`);
     const error = err instanceof Error ? err.message : String(err);
-    await run
-      .mine(
-        db
-          .updateTable('run')
-          .set({ status: 'failed', error, finished_at: new Date(), mode, mode_reason: modeReason, stage: 'failed' }),
-      )
-      .execute();
-    return { runId, status: 'failed', sources: sourcesCount, matchedPairs: 0, mode, modeReason, error };
+    await failRun(db, runId, claimed.attempt, error, { mode, modeReason });
+    return { result: { runId, status: 'failed', sources: sourcesCount, matchedPairs: 0, mode, modeReason, error } };
   } finally {
     await run.stop();
   }
-}
-
-/** A run no attempt may claim (completed or failed), as it stands. */
-async function finishedRun(db: Kysely<Database>, runId: string): Promise<RunResult> {
-  const row = await db.selectFrom('run').selectAll().where('id', '=', runId).executeTakeFirst();
-  if (!row) throw new Error(`run ${runId} does not exist (purged?)`);
-  return {
-    runId,
-    status: row.status === 'completed' ? 'completed' : 'failed',
-    sources: row.submission_ids.length,
-    matchedPairs: row.matched_pairs,
-    mode: row.mode ?? 'full',
-    modeReason: row.mode_reason ?? '',
-    ...(row.error ? { error: row.error } : {}),
-  };
 }
 
 /** An incremental run's mode reason: what it continued and what changed. */

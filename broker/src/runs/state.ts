@@ -51,9 +51,9 @@ export function settingsChange(then: RunSettings, now: RunSettings): string | nu
 const TYPED = { Uint8Array, Uint16Array, Uint32Array, Int32Array, Float32Array, Float64Array } as const;
 type TypedName = keyof typeof TYPED;
 
-/** JSON with typed arrays as base64 and non-finite numbers spelled out, so the model round-trips exactly. */
-export function encodeModel(model: StoredModel): string {
-  return JSON.stringify(model, (_key, v: unknown) => {
+/** JSON with typed arrays as base64 and non-finite numbers spelled out, so that it round-trips exactly. */
+export function encodeTyped(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
       const name = v.constructor.name;
       if (!(name in TYPED)) throw new Error(`cannot store a ${name}`);
@@ -64,8 +64,8 @@ export function encodeModel(model: StoredModel): string {
   });
 }
 
-export function decodeModel(text: string): StoredModel {
-  const s = JSON.parse(text, (_key, v: unknown) => {
+export function decodeTyped(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
     if (v && typeof v === 'object' && '$typed' in v) {
       const { $typed, base64 } = v as { $typed: string; base64: string };
       if (!($typed in TYPED)) throw new Error(`stored model: unknown array type ${$typed}`);
@@ -75,7 +75,16 @@ export function decodeModel(text: string): StoredModel {
     }
     if (v && typeof v === 'object' && '$number' in v) return Number((v as { $number: string }).$number);
     return v;
-  }) as StoredModel;
+  });
+}
+
+/** The model as encodeTyped writes it: typed arrays must come back bit for bit. */
+export function encodeModel(model: StoredModel): string {
+  return encodeTyped(model);
+}
+
+export function decodeModel(text: string): StoredModel {
+  const s = decodeTyped(text) as StoredModel;
   if (
     (s.mode !== 'fellegi-sunter' && s.mode !== 'dice') ||
     typeof s.threshold !== 'number' ||

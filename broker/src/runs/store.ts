@@ -7,6 +7,7 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database, RunRecordTable } from '../db/schema.js';
 import type { IncrementalStats, StoredModel } from '../linkage/engine-incremental.js';
 import { SupersededError } from './attempt.js';
+import type { PartitionWork } from './partitions.js';
 import { encodeModel, encodePairs, type RunSettings } from './state.js';
 import type { EngineResult, EngineSource } from '../linkage/types.js';
 
@@ -37,6 +38,8 @@ export interface RunToStore {
   modeReason: string;
   /** Seconds the run spent decrypting and reading its inputs. */
   loadSeconds: number;
+  /** A full run's partitions: which worker computed each, in how many jobs (kept in the run's stats). */
+  partitions?: PartitionWork[];
 }
 
 export async function storeRun(db: Kysely<Database>, run: RunToStore): Promise<void> {
@@ -75,6 +78,8 @@ async function claimStore(trx: Transaction<Database>, runId: string, attempt: nu
   await trx.deleteFrom('run_record').where('run_id', '=', runId).execute();
   await trx.deleteFrom('run_event').where('run_id', '=', runId).execute();
   await trx.deleteFrom('run_state').where('run_id', '=', runId).execute();
+  // The partitions' results are in what is stored now: intermediate data goes with the run's completion.
+  await trx.deleteFrom('run_partition').where('run_id', '=', runId).execute();
 }
 
 /** Every record with its entity and household, and the id events; returns the records stored. */
@@ -115,7 +120,12 @@ async function completeRun(trx: Transaction<Database>, run: RunToStore, storeSec
   const { model: _model, ...scoring } = result.scoring;
   // The engine's stage times, and the run's own I/O: decrypting and reading, and storing.
   const seconds = { ...result.stats.seconds, load: run.loadSeconds, store: storeSeconds };
-  const stats = { ...result.stats, seconds, ...(incremental ? { incremental } : {}) };
+  const stats = {
+    ...result.stats,
+    seconds,
+    ...(incremental ? { incremental } : {}),
+    ...(run.partitions ? { partitions: run.partitions } : {}),
+  };
   const progress = {
     records: result.stats.records,
     candidatePairs: result.stats.candidatePairs,

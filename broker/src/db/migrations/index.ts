@@ -10,6 +10,7 @@ import * as m008 from './008_submission_key_check.js';
 import * as m010 from './010_upload_chunks.js';
 import * as m011 from './011_run_jobs.js';
 import * as m012 from './012_privacy_reports.js';
+import * as m013 from './013_run_partitions.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '010_upload_chunks': m010,
   '011_run_jobs': m011,
   '012_privacy_reports': m012,
+  '013_run_partitions': m013,
 };
 
 export const migrationProvider: MigrationProvider = {
