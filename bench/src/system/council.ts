@@ -216,7 +216,7 @@ export function writePolicy(path: string, council: Council, purpose: string): st
       id: 'families-meeting-three',
       form: 'family-criteria',
       criteria,
-      atLeast: 3,
+      atLeast: Math.min(3, criteria.length),
       includeCriteria: true,
       requireDependentChildren: true,
     });
