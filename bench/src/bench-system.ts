@@ -5,7 +5,8 @@
  * over mutual TLS, each command a separate process. Stages: enrol, encode, submit, a full run, then a
  * daily 1% change in every source (encode, submit) and an incremental run, then every release form the
  * policy grants; the runs and releases again for each worker count. Per stage: wall time, rows/s, peak
- * resident memory of the broker, each worker and the agency program, and the p50/p99/max latency of a
+ * resident memory and CPU seconds of the broker, each worker and the agency program (CPU seconds say what a
+ * stage cost apart from the machine's other load), and the p50/p99/max latency of a
  * probe request sent every 100 ms. Figures and targets met or missed, never assertions.
  *
  *   npm run bench:system -- [--agencies 16] [--rows 250000] [--workers 1,2] [--submit-parallel 4]
@@ -50,6 +51,7 @@ interface StageFigures {
   seconds: number;
   rows: number;
   peaks: Map<string, number>;
+  cpu: Map<string, number>;
   probe: ProbeFigures;
   note?: string;
   kind?: 'full' | 'incremental';
@@ -82,12 +84,14 @@ class Bench {
       name,
       seconds,
       rows,
-      peaks: this.memory.takePeaks(),
+      ...this.memory.takePeaks(),
       probe: (await this.probe?.take()) ?? { sent: 0, failed: 0, p50: NaN, p99: NaN, max: NaN },
       ...(note ? { note: note(r) } : {}),
     };
     this.stages.push(figures);
-    const peaks = [...figures.peaks].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ');
+    const peaks = [...figures.peaks]
+      .map(([k, v]) => `${k} ${v.toFixed(0)} MB, ${(figures.cpu.get(k) ?? 0).toFixed(1)} CPU s`)
+      .join('; ');
     const p = figures.probe;
     log(
       `${name}: ${seconds.toFixed(1)} s${figures.note ? ` — ${figures.note}` : ''}; peak RSS ${peaks}; probe ` +
@@ -356,7 +360,16 @@ function report(bench: Bench, agencies: number, rows: number, load: number[], co
       `workers ${WORKERS.join(', ')}; load average (1 min) during the bench ` +
       `${fmt(Math.min(...load), 1)}–${fmt(Math.max(...load), 1)}\n`,
   );
-  const head = ['stage', 'wall s', 'rows/s', ...labels.map((l) => `${l} MB`), 'probe p50 ms', 'p99', 'max', 'lost'];
+  const head = [
+    'stage',
+    'wall s',
+    'rows/s',
+    ...labels.map((l) => `${l} MB / CPU s`),
+    'probe p50 ms',
+    'p99',
+    'max',
+    'lost',
+  ];
   console.log(`| ${head.join(' | ')} |`);
   console.log(`|${head.map(() => '---').join('|')}|`);
   for (const s of bench.stages) {
@@ -364,7 +377,7 @@ function report(bench: Bench, agencies: number, rows: number, load: number[], co
       `${s.name}${s.note ? ` (${s.note})` : ''}`,
       fmt(s.seconds, 1),
       s.rows ? fmt(s.rows / s.seconds) : '',
-      ...labels.map((l) => fmt(s.peaks.get(l) ?? NaN)),
+      ...labels.map((l) => (s.peaks.has(l) ? `${fmt(s.peaks.get(l)!)} / ${fmt(s.cpu.get(l) ?? NaN, 1)}` : '–')),
       fmt(s.probe.p50),
       fmt(s.probe.p99),
       fmt(s.probe.max),

@@ -10,14 +10,28 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU time a live process has used (user + system), seconds; NaN once it has gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
- * Peak resident memory per labelled process, sampled every 100 ms from /proc/<pid>/status (VmRSS: a
+ * Peak resident memory and CPU time per labelled process, sampled every 100 ms from /proc/<pid>/status (VmRSS: a
  * process's own high-water mark, VmHWM, cannot be reset between stages). Processes are labelled
  * (`broker`, `worker 1`, `client`); several pids under one label report their largest.
  */
 export class MemorySampler {
   private readonly pids = new Map<number, string>();
   private peaks = new Map<string, number>();
+  /** Per pid: CPU seconds at the stage's start (or when first seen) and at the last sample. */
+  private cpu = new Map<number, { first: number; last: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
@@ -32,22 +46,41 @@ export class MemorySampler {
 
   untrack(pid: number): void {
     this.sample();
+    // Its CPU time still counts in this stage's figures.
+    const label = this.pids.get(pid);
+    if (label) this.gone.set(pid, label);
     this.pids.delete(pid);
   }
+
+  private readonly gone = new Map<number, string>();
 
   private sample(): void {
     for (const [pid, label] of this.pids) {
       const mb = rssMb(pid);
       if (Number.isFinite(mb) && mb > (this.peaks.get(label) ?? 0)) this.peaks.set(label, mb);
+      const c = cpuSeconds(pid);
+      if (Number.isFinite(c)) {
+        const seen = this.cpu.get(pid);
+        if (seen) seen.last = c;
+        else this.cpu.set(pid, { first: c, last: c });
+      }
     }
   }
 
-  /** The peaks since the last call, and start again. */
-  takePeaks(): Map<string, number> {
+  /** The peaks and CPU seconds per label since the last call, and start again. */
+  takePeaks(): { peaks: Map<string, number>; cpu: Map<string, number> } {
     this.sample();
     const p = this.peaks;
     this.peaks = new Map();
-    return p;
+    const cpu = new Map<string, number>();
+    for (const [pid, c] of this.cpu) {
+      const label = this.pids.get(pid) ?? this.gone.get(pid);
+      if (label) cpu.set(label, (cpu.get(label) ?? 0) + c.last - c.first);
+      c.first = c.last;
+    }
+    for (const pid of this.gone.keys()) this.cpu.delete(pid);
+    this.gone.clear();
+    return { peaks: p, cpu };
   }
 
   stop(): void {
