@@ -12,6 +12,7 @@ export { BrokerClient, BrokerError, enrol } from './broker-client/http.js';
 export { BadReceiptError, ReceiptStore, receiptsFileFor, RECEIPTS_DIR } from './broker-client/receipts.js';
 export { csvField, csvLine } from './io/csv.js';
 export { readEncodedFile, readTokenMap } from './io/encoded-file.js';
+export { withRecordIds } from './io/row-tokens.js';
 export { main as agencyCli } from './cli/index.js';
 export {
   uploadEncodedFile,

@@ -13,12 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeCsv } from '@blindlink/agency-client';
+import { AGENCY_BIN, BROKER_BIN, must, ROOT, start } from './system/processes.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const AGENCY = join(ROOT, 'agency-client/bin/blindlink-agency.js');
-const BROKER = join(ROOT, 'broker/bin/blindlink-broker.js');
+const AGENCY = AGENCY_BIN;
+const BROKER = BROKER_BIN;
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,31 +25,6 @@ const arg = (name: string) => {
 };
 const ROWS = Number(arg('rows') ?? 100_000);
 const DATABASE_URL = arg('database-url');
-
-function run(
-  bin: string,
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function must(bin: string, args: string[], env: Record<string, string | undefined> = {}) {
-  const r = await run(bin, args, env);
-  if (r.code !== 0) throw new Error(`${args.slice(0, 2).join(' ')}: ${r.stderr}`);
-  return r;
-}
 
 /** Peak resident set (VmHWM) of a live process, MB. */
 const peakMb = (pid: number) =>
@@ -161,21 +135,13 @@ async function main() {
       env,
     );
 
-    const broker = spawn(process.execPath, [BROKER, 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const on = (d: Buffer) => {
-        out += d;
-        const m = /listening on (https:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      };
-      broker.stdout.on('data', on);
-      broker.stderr.on('data', on);
-      broker.on('exit', () => reject(new Error(`broker exited: ${out}`)));
-    });
+    const broker = await start(
+      BROKER,
+      ['serve', '--port', '0', '--data-dir', dataDir],
+      { ...env, LOG_LEVEL: 'warn' },
+      /listening on (https:\/\/\S+)/,
+    );
+    const url = broker.match![1]!;
     try {
       const agencyEnv = { BLINDLINK_BROKER: url };
       await must(
@@ -240,7 +206,7 @@ async function main() {
           .join('\n') + '\n',
       );
     } finally {
-      broker.kill('SIGTERM');
+      await broker.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

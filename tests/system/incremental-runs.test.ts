@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
-import { synthCommand } from '@blindlink/synth';
+import { dailyExtract, synthCommand } from '@blindlink/synth';
 import {
   approvePolicy,
   decodeModel,
@@ -26,7 +26,6 @@ import {
   type EngineSource,
 } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
-import { dailyExtract } from '../helpers/daily-extract.js';
 import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
 import { call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
 import { ignoredColumns, readCsv, writeCsv } from '../helpers/purposes.js';

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { csvLine } from '../io/csv.js';
 import { readTokenMap } from '../io/encoded-file.js';
+import { withRecordIds } from '../io/row-tokens.js';
 import { runProgress } from './progress.js';
 import { brokerOptions, CliError, withClient } from './shared.js';
 
@@ -102,18 +103,7 @@ export function releaseCommands(program: Command): void {
         out: string;
       }) => {
         const r = await withClient(o, (client) => client.release(o.purpose, o.form, o.rule));
-        const map = o.tokens ? readTokenMap(o.tokens) : undefined;
-        // Row tokens mean nothing outside the agency: replace them with our own record ids where we can.
-        const text = JSON.stringify(
-          r,
-          (key, value) =>
-            map && key === 'token' && typeof value === 'string'
-              ? { token: value, record_id: map.get(value) ?? null }
-              : map && key === 'tokens' && Array.isArray(value)
-                ? value.map((t: string) => ({ token: t, record_id: map.get(t) ?? null }))
-                : value,
-          2,
-        );
+        const text = JSON.stringify(o.tokens ? withRecordIds(r, readTokenMap(o.tokens)) : r, null, 2);
         writeAnswer(o.out, text + '\n');
         process.stderr.write(`${o.form} release for ${o.purpose} → ${o.out}\n`);
       },

@@ -20,6 +20,7 @@ export * from './model.js';
 export { isTestRangeNhsNumber, isValidNhsNumber, nhsCheckDigit, NhsNumberAllocator } from './nhs-number.js';
 export { isValidPostcode, randomPostcode } from './postcode.js';
 export { agenciesHolding, DEFAULT_REFERENCE_DATE, generatePopulation, type PopulationOptions } from './population.js';
+export { dailyExtract } from './daily-extract.js';
 export { Prng } from './prng.js';
 export { householdCriteria, HOUSEHOLDS_HEADER, PERSONS_HEADER, RECORDS_HEADER } from './truth.js';
 
