@@ -168,7 +168,7 @@ interface FlipField {
   nonce: Int32Array;
   p: number;
   table: GapTable;
-  /** 16-byte blocks generated up front per record: enough for all but a vanishing share of records. */
+  /** 16-byte blocks generated up front per record: more than all but a tiny share of records need. */
   blocks: number;
 }
 
@@ -197,7 +197,8 @@ export class FlipNoise {
   private readonly digest = new Int32Array(16);
   private idBuf = new Uint8Array(64);
   /** Counter blocks of the current record, and its keystream, per field from `start[f]`. */
-  private counters = new Int32Array(0);
+  private readonly counters: Int32Array;
+  private readonly counterBytes: Uint8Array;
   private stream: Uint8Array = new Uint8Array(0);
   private start: number[] = [];
   private record: string | null = null;
@@ -214,9 +215,10 @@ export class FlipNoise {
       const name = UTF8.encode(f.name);
       fieldMac.hashWordsInto(name, name.length, nonce);
       const table = gapTable(f.p);
-      // About bits·p draws; the margin covers 8 standard deviations and more bytes per draw than usual.
+      // About bits·p draws; the margin covers 5 standard deviations and more bytes per draw than usual
+      // (a record past it costs one more cipher call, and gets the same stream).
       const flips = f.bits * f.p;
-      const bytes = 1.1 * table.bytesPerDraw * (flips + 8 * Math.sqrt(flips) + 8);
+      const bytes = 1.1 * table.bytesPerDraw * (flips + 5 * Math.sqrt(flips) + 8);
       const blocks = Math.ceil(bytes / 16);
       this.fields.set(f.name, this.flips.length);
       this.flips.push({ name: f.name, nonce: nonce.slice(0, 3), p: f.p, table, blocks });
@@ -224,6 +226,7 @@ export class FlipNoise {
       total += blocks;
     }
     this.counters = new Int32Array(4 * total);
+    this.counterBytes = new Uint8Array(this.counters.buffer);
     for (let f = 0; f < this.flips.length; f++)
       for (let j = 0; j < this.flips[f]!.blocks; j++) this.counters[4 * (this.start[f]! + j) + 3] = bigEndian(j);
   }
@@ -291,7 +294,7 @@ export class FlipNoise {
         c[at + 2] = n2;
       }
     }
-    this.stream = this.cipher.update(new Uint8Array(c.buffer));
+    this.stream = this.cipher.update(this.counterBytes);
   }
 
   /** Keystream blocks from..from+count−1 of field f for the current record (beyond the budget). */
