@@ -1,8 +1,9 @@
 // The flip step's noise (agency-client/src/encode/hardening.ts FlipNoise) is exactly the documented
 // construction: AES-256-CTR (node:crypto's own, as a reference) with the 96-bit nonce keyed BLAKE2b
 // of the record id XOR keyed BLAKE2b of the field name, read as geometric gaps floor(ln u / ln(1−p))
-// with one or two bytes read when they settle the gap (clear of an integer by 1e-9, against rounding), else four. Checked against a
-// plain re-implementation, also past the noise budgeted per record, and for its rate.
+// with one or two bytes read when they settle the gap (clear of an integer by 1e-9, against
+// rounding), else four. Checked against a plain re-implementation, also past the noise budgeted per
+// record, and for its rate.
 import t from 'tap';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { Blake2bKeyed } from '@blindlink/agency-client/crypto';
