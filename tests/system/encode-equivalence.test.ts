@@ -4,7 +4,8 @@
 // default caches, with caching off and with tiny caches that evict all the time, must give the
 // encodings recorded in fixtures/uk-person-golden.txt before that work began (re-recorded once for
 // uk-person version 3 and sorted blocking tokens, after the version-2 digests were checked to still
-// hold with the speed work and the flip step merged). Then the whole
+// hold with the speed work and the flip step merged; and again for encoder version 2, whose flip
+// noise comes from AES-CTR: only the flipped configurations changed, the balance/xor-fold one did not). Then the whole
 // encode command (CSV parsing, batches, worker threads, JSON output) must write, for each row, the
 // line the record encoder gives for that row and its token.
 import t from 'tap';

@@ -9,7 +9,9 @@
  *   input bits, so a bit pattern can no longer be traced back to single tokens (at some cost to
  *   similarity: two set bits cancel).
  */
+import { type Cipher, createCipheriv } from 'node:crypto';
 import { Blake2bKeyed } from '../crypto/blake2b.js';
+import { encodeUtf8Into } from '../crypto/utf8.js';
 import type { HardeningSpec } from './schema.js';
 
 /** A keyed pseudo-random permutation of 0..n−1 (Fisher–Yates driven by keyed BLAKE2b in counter mode). */
@@ -104,51 +106,207 @@ export class FilterHardener {
 }
 
 const UTF8 = new TextEncoder();
-const FLIP_PERSONAL = UTF8.encode('blindlink-flip');
+const NONCE_PERSONAL = UTF8.encode('blindlink-flipn');
+const FIELD_PERSONAL = UTF8.encode('blindlink-flipf');
+const TWO_32 = 4294967296;
+
+/**
+ * Gap sampler of the flip step: the number of unflipped bits before the next flipped one,
+ * floor(ln u / ln(1 − p)) with u = (w + 1) / (2^32 + 1) for a uniform 32-bit w (its bytes taken
+ * most significant first from the noise stream), which is geometric with parameter p. Most draws are
+ * settled by w's first byte or first two bytes alone (every w sharing them gives one gap, its real
+ * value clear of an integer by 1e-9, far above rounding error): those
+ * are looked up, and only the rest read all four bytes and take the logarithm. Reading fewer bytes
+ * changes nothing in the gaps' distribution, since unread bytes cannot change a settled gap.
+ */
+export class GapTable {
+  /** Gap per first byte (−1: not settled by one byte). */
+  readonly one = new Int32Array(256);
+  /** Gap per first two bytes (−1: not settled by two bytes). */
+  readonly two = new Int32Array(65536);
+  readonly logQ: number;
+  /** Stream bytes one draw reads on average. */
+  readonly bytesPerDraw: number;
+
+  constructor(p: number) {
+    this.logQ = Math.log1p(-p);
+    const x = (w: number): number => Math.log((w + 1) / (TWO_32 + 1)) / this.logQ;
+    // Settled when the gap's real value stays clear of an integer over the whole range, by far
+    // more than the logarithm's rounding error: every w inside then floors to the same gap.
+    const settled = (lo: number, hi: number): number => {
+      const k = Math.floor(x(hi));
+      return x(hi) - k >= 1e-9 && x(lo) <= k + 1 - 1e-9 ? k : -1;
+    };
+    for (let b = 0; b < 256; b++) this.one[b] = settled(b * 2 ** 24, (b + 1) * 2 ** 24 - 1);
+    for (let b = 0; b < 65536; b++) this.two[b] = settled(b * 2 ** 16, (b + 1) * 2 ** 16 - 1);
+    let unsettledOne = 0;
+    let unsettledTwo = 0;
+    for (let b = 0; b < 256; b++) if (this.one[b]! < 0) unsettledOne++;
+    for (let b = 0; b < 65536; b++) if (this.two[b]! < 0) unsettledTwo++;
+    this.bytesPerDraw = 1 + unsettledOne / 256 + (2 * unsettledTwo) / 65536;
+  }
+}
+
+/** The int32 whose little-endian bytes are n's big-endian bytes (the counter of a standard CTR block). */
+const bigEndian = (n: number): number =>
+  ((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | ((n >>> 24) & 0xff);
+
+const gapTables = new Map<number, GapTable>();
+const gapTable = (p: number): GapTable => {
+  let t = gapTables.get(p);
+  if (t === undefined) {
+    t = new GapTable(p);
+    gapTables.set(p, t);
+  }
+  return t;
+};
+
+/** One flipped field: its nonce constant, its rate and how many stream blocks a record usually needs. */
+interface FlipField {
+  name: string;
+  /** Three words XOR-ed into the record's nonce, so each field has a stream of its own. */
+  nonce: Int32Array;
+  p: number;
+  table: GapTable;
+  /** 16-byte blocks generated up front per record: more than all but a tiny share of records need. */
+  blocks: number;
+}
 
 /**
  * Randomised response (the `flip` step): every bit of a finished filter flipped independently with
- * probability p. The noise comes from keyed BLAKE2b over (field, record id), not from a fresh random
- * source: the same record re-encoded tomorrow gets the same noise (so incremental runs and stable
- * ids still see an unchanged record as unchanged), while two records holding one value — in one
- * agency or in two — get independent noise, so equal values no longer give equal filters. Without
- * the key the noise is unpredictable. Flipped positions are drawn as geometric gaps, so the cost
- * follows the number of flips, not the filter length.
+ * probability p. The noise is keyed and per record, not from a fresh random source: the same record
+ * re-encoded tomorrow gets the same noise (so incremental runs and stable ids still see an unchanged
+ * record as unchanged), while two records holding one value, in one agency or in two, get
+ * independent noise, so equal values no longer give equal filters. Without the key it is
+ * unpredictable.
+ *
+ * The stream: AES-256 in counter mode (by OpenSSL, hence AES-NI where the processor has it: a
+ * record needs about a kilobyte of noise, which keyed BLAKE2b made the encoder's largest cost).
+ * Counter block j of field f for a record is nonce ‖ j (32-bit big-endian, as AES-CTR with that
+ * nonce and a zero counter would make them), the 96-bit nonce
+ * being the first 12 bytes of keyed BLAKE2b of the record id XOR a per-field constant (keyed
+ * BLAKE2b of the field name): one hash per record for all its fields, and nonces of distinct
+ * (record, field) pairs collide with negligible probability. Flipped positions are drawn as
+ * geometric gaps (GapTable), so the cost follows the number of flips, not the filter length.
  */
 export class FlipNoise {
-  private readonly mac: Blake2bKeyed;
-  private readonly block = new Uint32Array(16);
+  private readonly cipher: Cipher;
+  private readonly nonceMac: Blake2bKeyed;
+  private readonly fields = new Map<string, number>();
+  private readonly flips: FlipField[] = [];
+  private readonly digest = new Int32Array(16);
+  private idBuf = new Uint8Array(64);
+  /** Counter blocks of the current record, and its keystream, per field from `start[f]`. */
+  private readonly counters: Int32Array;
+  private readonly counterBytes: Uint8Array;
+  private stream: Uint8Array = new Uint8Array(0);
+  private start: number[] = [];
+  private record: string | null = null;
 
-  constructor(key: Uint8Array) {
-    this.mac = new Blake2bKeyed(key, { personal: FLIP_PERSONAL });
+  /** `key`: 64 bytes, the AES-256 key then the BLAKE2b key for the nonces. */
+  constructor(key: Uint8Array, fields: readonly { name: string; bits: number; p: number }[]) {
+    if (key.length !== 64) throw new RangeError('the flip key must be 64 bytes');
+    this.cipher = createCipheriv('aes-256-ecb', key.subarray(0, 32), null).setAutoPadding(false);
+    this.nonceMac = new Blake2bKeyed(key.subarray(32), { personal: NONCE_PERSONAL });
+    const fieldMac = new Blake2bKeyed(key.subarray(32), { personal: FIELD_PERSONAL });
+    let total = 0;
+    for (const f of fields) {
+      const nonce = new Int32Array(16);
+      const name = UTF8.encode(f.name);
+      fieldMac.hashWordsInto(name, name.length, nonce);
+      const table = gapTable(f.p);
+      // About bits·p draws; the margin covers 5 standard deviations and more bytes per draw than usual
+      // (a record past it costs one more cipher call, and gets the same stream).
+      const flips = f.bits * f.p;
+      const bytes = 1.1 * table.bytesPerDraw * (flips + 5 * Math.sqrt(flips) + 8);
+      const blocks = Math.ceil(bytes / 16);
+      this.fields.set(f.name, this.flips.length);
+      this.flips.push({ name: f.name, nonce: nonce.slice(0, 3), p: f.p, table, blocks });
+      this.start.push(total);
+      total += blocks;
+    }
+    this.counters = new Int32Array(4 * total);
+    this.counterBytes = new Uint8Array(this.counters.buffer);
+    for (let f = 0; f < this.flips.length; f++)
+      for (let j = 0; j < this.flips[f]!.blocks; j++) this.counters[4 * (this.start[f]! + j) + 3] = bigEndian(j);
   }
 
-  /** Flips each bit of `bytes` in place with probability p, the stream keyed by label and record id. */
-  apply(bytes: Uint8Array, p: number, label: string, recordId: string): void {
-    const seed = UTF8.encode(`${label}\u001f${recordId}`);
-    const msg = new Uint8Array(seed.length + 4);
-    msg.set(seed);
-    const view = new DataView(msg.buffer);
-    let counter = 0;
-    let used = 16;
-    const next = (): number => {
-      if (used === 16) {
-        view.setUint32(seed.length, counter++, true);
-        const d = this.mac.digest(msg);
-        for (let w = 0; w < 16; w++)
-          this.block[w] = (d[4 * w]! | (d[4 * w + 1]! << 8) | (d[4 * w + 2]! << 16) | (d[4 * w + 3]! << 24)) >>> 0;
-        used = 0;
-      }
-      return this.block[used++]!;
-    };
-    const logQ = Math.log1p(-p);
+  /** Flips each bit of `bytes` in place with its field's probability, the stream keyed by field and record id. */
+  apply(bytes: Uint8Array, field: string, recordId: string): void {
+    const f = this.fields.get(field);
+    if (f === undefined) throw new Error(`no flip step for field ${field}`);
+    if (recordId !== this.record) this.begin(recordId);
+    const { table, blocks } = this.flips[f]!;
+    let ks = this.stream;
+    let pos = 16 * this.start[f]!;
+    let end = pos + 16 * blocks;
+    let generated = blocks;
+    const one = table.one;
+    const two = table.two;
+    const logQ = table.logQ;
     const bits = bytes.length * 8;
-    // Gap to the next flipped bit: the number of unflipped bits before it is geometric with parameter p.
     for (let i = -1; ; ) {
-      const u = (next() + 1) / 4294967297; // uniform in (0, 1)
-      i += 1 + Math.floor(Math.log(u) / logQ);
+      if (end - pos < 4) {
+        // Rare: this record needs more noise than budgeted, and its stream simply goes on.
+        const more = this.blocksFor(f, generated, blocks);
+        generated += blocks;
+        const joined = new Uint8Array(end - pos + more.length);
+        joined.set(ks.subarray(pos, end));
+        joined.set(more, end - pos);
+        ks = joined;
+        end = joined.length;
+        pos = 0;
+      }
+      const b0 = ks[pos]!;
+      let g = one[b0]!;
+      if (g >= 0) pos += 1;
+      else {
+        const b01 = (b0 << 8) | ks[pos + 1]!;
+        g = two[b01]!;
+        if (g >= 0) pos += 2;
+        else {
+          const w = b01 * 65536 + ((ks[pos + 2]! << 8) | ks[pos + 3]!);
+          g = Math.floor(Math.log((w + 1) / (TWO_32 + 1)) / logQ);
+          pos += 4;
+        }
+      }
+      i += 1 + g;
       if (i >= bits) return;
       bytes[i >>> 3]! ^= 0x80 >>> (i & 7);
     }
+  }
+
+  /** A new record: its nonce, and in one cipher call the budgeted keystream of every flipped field. */
+  private begin(recordId: string): void {
+    this.record = recordId;
+    const need = 3 * recordId.length;
+    if (need > this.idBuf.length) this.idBuf = new Uint8Array(2 * need);
+    this.nonceMac.hashWordsInto(this.idBuf, encodeUtf8Into(recordId, this.idBuf), this.digest);
+    const c = this.counters;
+    for (let f = 0; f < this.flips.length; f++) {
+      const { nonce, blocks } = this.flips[f]!;
+      const n0 = this.digest[0]! ^ nonce[0]!;
+      const n1 = this.digest[1]! ^ nonce[1]!;
+      const n2 = this.digest[2]! ^ nonce[2]!;
+      for (let j = 0, at = 4 * this.start[f]!; j < blocks; j++, at += 4) {
+        c[at] = n0;
+        c[at + 1] = n1;
+        c[at + 2] = n2;
+      }
+    }
+    this.stream = this.cipher.update(this.counterBytes);
+  }
+
+  /** Keystream blocks from..from+count−1 of field f for the current record (beyond the budget). */
+  private blocksFor(f: number, from: number, count: number): Uint8Array {
+    const { nonce } = this.flips[f]!;
+    const c = new Int32Array(4 * count);
+    for (let j = 0; j < count; j++) {
+      c[4 * j] = this.digest[0]! ^ nonce[0]!;
+      c[4 * j + 1] = this.digest[1]! ^ nonce[1]!;
+      c[4 * j + 2] = this.digest[2]! ^ nonce[2]!;
+      c[4 * j + 3] = bigEndian(from + j);
+    }
+    return this.cipher.update(new Uint8Array(c.buffer));
   }
 }

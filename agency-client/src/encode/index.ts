@@ -40,6 +40,6 @@ export {
   type BatchEncoder,
   type BatchOutput,
 } from './batch-encoding.js';
-export { balance, FilterHardener, FlipNoise, keyedPermutation, popcount, xorFold } from './hardening.js';
+export { balance, FilterHardener, FlipNoise, GapTable, keyedPermutation, popcount, xorFold } from './hardening.js';
 export { qgrams, tokenize, transformValues } from './tokens.js';
 export { soundex } from './soundex.js';

@@ -14,7 +14,10 @@ export interface EncodingKeys {
   block: Uint8Array;
   /** Seed of the balancing permutation of one filter ("clk" or "field:NAME"). */
   permutation(target: string): Uint8Array;
-  /** Keys the per-record randomised-response noise (flip hardening), from the record id. */
+  /**
+   * Keys the per-record randomised-response noise (flip hardening): 64 bytes, the AES-256 key of the
+   * noise stream, then the BLAKE2b key of its per-record nonces.
+   */
   flip: Uint8Array;
 }
 
@@ -38,7 +41,12 @@ export function deriveKeys(
   const derive = deriver(secret, schema);
   const token = new Map<string, Uint8Array>();
   for (const f of schema.fields) token.set(f.name, derive(`token:${f.name}`));
-  return { token, block: derive('block'), permutation: (target) => derive(`permute:${target}`), flip: derive('flip') };
+  return {
+    token,
+    block: derive('block'),
+    permutation: (target) => derive(`permute:${target}`),
+    flip: derive('flip-stream', 64),
+  };
 }
 
 /** HKDF info string of the key check value; no other use may take it. */

@@ -397,7 +397,10 @@ export class RecordEncoder {
         ? part(saltSpec.from.field, saltSpec.from.transform, false)
         : null;
     this.blockMac = new Blake2bKeyed(keys.block, { personal: BLOCK_PERSONAL, outLen: 16 });
-    this.noise = new FlipNoise(keys.flip);
+    this.noise = new FlipNoise(
+      keys.flip,
+      this.fields.filter((f) => f.flip > 0).map((f) => ({ name: f.spec.name, bits: f.hardener!.outBits, p: f.flip })),
+    );
     this.blockKeys = schema.blockingKeys.map((k) => ({
       name: k.name,
       parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)),
@@ -491,7 +494,7 @@ export class RecordEncoder {
         fieldsJson.bytes(f.jsonKey);
         const hardened = f.hardener.apply(ff);
         // In place: the hardener's output is this row's scratch, refilled for the next row.
-        if (f.flip > 0) this.noise.apply(hardened, f.flip, f.spec.name, row[this.idColumn]!.trim());
+        if (f.flip > 0) this.noise.apply(hardened, f.spec.name, row[this.idColumn]!.trim());
         fieldsJson.base64(hardened);
         fieldsJson.byte(0x22); // '"'
       }

@@ -19,7 +19,7 @@ import { ADDRESS_ABBREVIATIONS, NAME_VARIANT_GROUPS, type NormalisedField } from
  * Version of the encoding algorithm itself (tokenisers, hashing, hardening code). Bump it whenever
  * this code changes how a value becomes bits, so the fingerprint changes with it.
  */
-export const ENCODER_VERSION = 'blindlink-encode/1';
+export const ENCODER_VERSION = 'blindlink-encode/2';
 
 export const SCHEMA_FORMAT = 'blindlink-encoding-schema';
 export const SCHEMA_FORMAT_VERSION = 1;
