@@ -12,6 +12,7 @@ export { buildApp, type AppOptions } from './http/app.js';
 export { startBroker, type BrokerConfig, type RunningBroker } from './server.js';
 export { openDatabase, type DatabaseHandle } from './db/connect.js';
 export { isConnectionLost, DATABASE_RETRY_AFTER_SECONDS } from './db/connection-errors.js';
+export { AUDIT_APPEND_ATTEMPTS } from './services/audit-row.js';
 export { migrateToLatest } from './db/migrate.js';
 export type { Database } from './db/schema.js';
 export { registerAgency, enrolAgency, revokeAgency, reissueEnrolmentCode } from './agencies/registry.js';

@@ -38,16 +38,24 @@ function auditRow(note: AuditNote, outcome: AuditOutcome): AuditInput {
 }
 
 /**
- * Append the row: the answer is released only once this has returned. Once more on a fresh connection
- * if the first attempt's was lost: after a failover the pool may hand out a connection the server has
- * already ended, before the pool has heard. The append is one transaction, so a failed attempt left
- * nothing behind (unless the commit landed and only its answer was lost: then the entry is recorded
- * twice, never missing).
+ * Attempts at one append. A lost connection is tried again on another: after a failover or a
+ * terminated backend the pool may still hold connections the server has already ended (each is
+ * dropped once it fails), and one retry was seen to meet a second dead one.
+ */
+export const AUDIT_APPEND_ATTEMPTS = 3;
+
+/**
+ * Append the row: the answer is released only once this has returned. The append is one
+ * transaction, so a failed attempt left nothing behind (unless the commit landed and only its answer
+ * was lost: then the entry is recorded twice, never missing).
  */
 export async function appendAuditRow(db: Kysely<Database>, note: AuditNote, outcome: AuditOutcome) {
   const row = auditRow(note, outcome);
-  return appendAudit(db, row).catch((err: unknown) => {
-    if (!isConnectionLost(err)) throw err;
-    return appendAudit(db, row);
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await appendAudit(db, row);
+    } catch (err) {
+      if (!isConnectionLost(err) || attempt >= AUDIT_APPEND_ATTEMPTS) throw err;
+    }
+  }
 }
