@@ -30,7 +30,7 @@ import { synthCommand } from '@blindlink/synth';
 import { upload as uploadBody } from '../helpers/in-process.js';
 import { operatorSetup } from '../helpers/operator-setup.js';
 import { freshPostgres } from '../helpers/postgres.js';
-import { BROKER_BIN, ROOT, startBrokerProcess, type BrokerProcess } from '../helpers/processes.js';
+import { BROKER_BIN, nodeCommand, ROOT, startBrokerProcess, type BrokerProcess } from '../helpers/processes.js';
 import { ignoredColumns, readCsv } from '../helpers/purposes.js';
 
 t.setTimeout(900_000);
@@ -114,7 +114,7 @@ t.test('engine: partitions computed apart, stored and joined, give exactly what 
 
 /** `blindlink-broker worker` as an operator starts it on another machine sharing the database. */
 function startWorker(dataDir: string, env: Record<string, string>): { child: ChildProcess; logs: () => string } {
-  const child = spawn(process.execPath, [BROKER_BIN, 'worker', '--data-dir', dataDir], {
+  const child = spawn(...nodeCommand(BROKER_BIN, ['worker', '--data-dir', dataDir]), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
