@@ -21,6 +21,7 @@ import {
 } from '@blindlink/agency-client/identity';
 import type { Json } from './json.js';
 import { lcg32Rounded } from '@blindlink/broker/prng';
+import { seedEmbedded } from './embedded-template.js';
 import { freshPostgres } from './postgres.js';
 
 export const POLICY_YAML = `
@@ -80,6 +81,7 @@ export async function testBroker(
     drop = pg.drop;
   }
   const root = t.testdir({});
+  if (storage === 'pglite') await seedEmbedded(join(root, 'data'));
   const broker = await startBroker({
     dataDir: join(root, 'data'),
     databaseUrl,

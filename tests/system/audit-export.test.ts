@@ -19,6 +19,7 @@ import {
   type TestBroker,
 } from '../helpers/in-process.js';
 import type { Json } from '../helpers/json.js';
+import { seedEmbedded } from '../helpers/embedded-template.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 
 /**
@@ -447,6 +448,7 @@ t.test('CLI round trip: audit export → audit verify --file, through the real b
   const dir = t.testdir({});
   const dataDir = join(dir, 'data');
   const env = { DATABASE_URL: undefined };
+  await seedEmbedded(dataDir);
   const broker = await startBroker({ dataDir, logger: createLogger('silent') });
   const agent = mtlsAgent({ caPem: broker.caCertificate });
   const b = { url: broker.url, agent: () => agent } as unknown as TestBroker;

@@ -47,6 +47,7 @@ import { signCheckpoint } from '../../broker/src/trust/checkpoint.js';
 import { signAuditReceipt } from '../../broker/src/audit/receipts.js';
 import { IG_PASSWORD, POLICY_YAML, upload } from '../helpers/in-process.js';
 import type { Json } from '../helpers/json.js';
+import { seedEmbedded } from '../helpers/embedded-template.js';
 import { freshPostgres } from '../helpers/postgres.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 
@@ -90,6 +91,7 @@ async function setup(t: Test, storage: 'postgres' | 'pglite') {
   }
   const root = t.testdir({});
   const dataDir = join(root, 'data');
+  if (storage === 'pglite') await seedEmbedded(dataDir);
   const broker = await startBroker({ dataDir, databaseUrl, logger: createLogger('silent') });
   let open = true;
   const close = async () => {

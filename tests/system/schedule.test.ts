@@ -38,6 +38,7 @@ import {
   upload,
   type TestBroker,
 } from '../helpers/in-process.js';
+import { seedEmbedded } from '../helpers/embedded-template.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
 
@@ -535,6 +536,7 @@ for (const storage of ['postgres', 'pglite'] as const) {
 t.test('operators list schedules with `blindlink-broker schedule list`', async (t) => {
   const dir = t.testdir({});
   const dataDir = join(dir, 'data');
+  await seedEmbedded(dataDir);
   const h = await openDatabase({ dataDir });
   try {
     await migrateToLatest(h.db);

@@ -10,6 +10,7 @@ import {
   type Database,
 } from '@blindlink/broker';
 import { call, loginAs, testBroker } from '../helpers/in-process.js';
+import { seedEmbedded } from '../helpers/embedded-template.js';
 import { freshPostgres } from '../helpers/postgres.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 
@@ -28,6 +29,7 @@ const LUCY = { username: 'lucy', password: 'she forgot this passphrase 3 times' 
 
 async function storage(t: Test, kind: 'postgres' | 'pglite') {
   const dataDir = join(t.testdir({}), 'data');
+  if (kind === 'pglite') await seedEmbedded(dataDir);
   let url: string | undefined;
   if (kind === 'postgres') {
     const pg = await freshPostgres();
