@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BROKER_BIN, ROOT, run } from './processes.js';
 
-/** What an embedded database's contents depend on: the PGlite build and the broker's migrations. */
-function schemaDigest(): string {
+/**
+ * What a migrated database's contents depend on: the broker's migrations and the given package (the
+ * PGlite build; graphile-worker, whose schema a PostgreSQL broker adds).
+ */
+export function schemaDigest(packageJson: string): string {
   const h = createHash('sha256');
-  h.update(readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json')));
+  h.update(readFileSync(join(ROOT, packageJson)));
   const migrations = join(ROOT, 'broker/dist/db/migrations');
   for (const f of readdirSync(migrations).sort()) {
     if (!f.endsWith('.js')) continue;
@@ -22,7 +25,10 @@ let ready: Promise<string> | undefined;
 /** The template's pgdata folder, built on first use (PGlite's initdb, then every migration). */
 function template(): Promise<string> {
   ready ??= (async () => {
-    const final = join(tmpdir(), `blindlink-test-pglite-${schemaDigest()}`);
+    const final = join(
+      tmpdir(),
+      `blindlink-test-pglite-${schemaDigest('node_modules/@electric-sql/pglite/package.json')}`,
+    );
     if (existsSync(join(final, 'PG_VERSION'))) return final;
     const build = mkdtempSync(join(tmpdir(), 'blindlink-test-pglite-build-'));
     try {

@@ -3,7 +3,8 @@ import { freshPostgres } from '../helpers/postgres.js';
 import { thinPath } from '../helpers/thin-path.js';
 
 t.test('thin path end to end on real PostgreSQL', async (t) => {
-  const pg = await freshPostgres();
+  // Empty: the operator's first command migrates it, as on a new install.
+  const pg = await freshPostgres({ empty: true });
   t.teardown(() => pg.drop());
   await thinPath(t, { databaseUrl: pg.url });
 });
