@@ -6,11 +6,18 @@ import { BROKER_BIN, ROOT, run } from './processes.js';
 
 /**
  * What a migrated database's contents depend on: the broker's migrations and the given package (the
- * PGlite build; graphile-worker, whose schema a PostgreSQL broker adds).
+ * PGlite build; graphile-worker, whose schema a PostgreSQL broker adds), found under the broker's or
+ * the root node_modules, wherever the install put it.
  */
-export function schemaDigest(packageJson: string): string {
+export function schemaDigest(pkg: string): string {
   const h = createHash('sha256');
-  h.update(readFileSync(join(ROOT, packageJson)));
+  for (const dir of ['broker/node_modules', 'node_modules']) {
+    const file = join(ROOT, dir, pkg, 'package.json');
+    if (existsSync(file)) {
+      h.update(readFileSync(file));
+      break;
+    }
+  }
   const migrations = join(ROOT, 'broker/dist/db/migrations');
   for (const f of readdirSync(migrations).sort()) {
     if (!f.endsWith('.js')) continue;
@@ -25,10 +32,7 @@ let ready: Promise<string> | undefined;
 /** The template's pgdata folder, built on first use (PGlite's initdb, then every migration). */
 function template(): Promise<string> {
   ready ??= (async () => {
-    const final = join(
-      tmpdir(),
-      `blindlink-test-pglite-${schemaDigest('node_modules/@electric-sql/pglite/package.json')}`,
-    );
+    const final = join(tmpdir(), `blindlink-test-pglite-${schemaDigest('@electric-sql/pglite')}`);
     if (existsSync(join(final, 'PG_VERSION'))) return final;
     const build = mkdtempSync(join(tmpdir(), 'blindlink-test-pglite-build-'));
     try {

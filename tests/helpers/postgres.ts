@@ -41,7 +41,7 @@ let template: Promise<string> | undefined;
  */
 function migratedTemplate(): Promise<string> {
   template ??= withAdmin(async (admin) => {
-    const name = `blindlink_tpl_${schemaDigest('broker/node_modules/graphile-worker/package.json')}`;
+    const name = `blindlink_tpl_${schemaDigest('graphile-worker')}`;
     if ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount) return name;
     const build = `blindlink_tpl_build_${randomBytes(6).toString('hex')}`;
     await admin.query(`create database ${build}`);
