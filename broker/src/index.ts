@@ -55,6 +55,7 @@ export { claimSchedule, listSchedules, setSchedule, getSchedule } from './schedu
 export { queueRun, executeRun, inlineEngine, type EngineRunner, type QueuedRun } from './runs/runs.js';
 export { threadEngine } from './jobs/engine-thread.js';
 export { startJobWorker, STALE_AFTER_MS, type JobWorker } from './jobs/graphile-runner.js';
+export type { WorkerMode } from './jobs/start-jobs.js';
 export { graphileQueue, RUN_TASK, type JobQueue } from './jobs/queue.js';
 export { runStatus } from './jobs/status.js';
 export { purposeReport, purposeDigest, type PurposeReport } from './privacy-reports/purpose.js';

@@ -89,6 +89,10 @@ export interface PrivacyReportTable {
   max_attempts: number;
   created_at: ColumnType<Date, Date, never>;
   finished_at: Date | null;
+  /** Who took the latest attempt up; with `attempts`, the one attempt that may still write. */
+  worker_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Beats every second while an attempt runs: the sweep's sign of a live worker (jobs/graphile-runner.ts). */
+  heartbeat_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SubmissionTable {

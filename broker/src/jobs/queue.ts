@@ -42,10 +42,13 @@ export const graphileQueue: JobQueue = {
   enqueueReport: async (trx, submissionId, maxAttempts) => {
     await sql`select graphile_worker.add_job(${PRIVACY_REPORT_TASK},
       json_build_object('submissionId', ${submissionId}::text), max_attempts => ${maxAttempts}::int,
-      job_key => ${`privacy-report:${submissionId}`}::text, job_key_mode => 'preserve_run_at')`.execute(trx);
+      job_key => ${reportJobKey(submissionId)}::text, job_key_mode => 'preserve_run_at')`.execute(trx);
   },
   queued: () => {},
 };
+
+/** graphile-worker's job key of a submission's privacy report: one job per report. */
+export const reportJobKey = (submissionId: string) => `privacy-report:${submissionId}`;
 
 /** graphile-worker's job key of a partition: one job per partition of one attempt's plan. */
 export const partitionJobKey = (runId: string, attempt: number, part: number) => `${runId}/${attempt}/${part}`;
