@@ -21,9 +21,20 @@ export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli/index.js';
-export { link, linkFinish, linkPartition, planPartitions, checkCompatible } from './linkage/engine.js';
+export {
+  link,
+  linkFinish,
+  linkPartition,
+  linkScored,
+  fitRun,
+  scoreChunk,
+  scoringSample,
+  planPartitions,
+  checkCompatible,
+} from './linkage/engine.js';
 export { prepareSources } from './linkage/prepare.js';
-export { decodePartition, encodePartition } from './runs/partitions.js';
+export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
+export { decodeTyped, encodeTyped } from './runs/state.js';
 export { recordKey } from './linkage/record-key.js';
 export type { EngineSource, EngineResult } from './linkage/types.js';
 export { debiasedDice } from './linkage/scoring/field-dice.js';

@@ -267,8 +267,12 @@ export interface AuditTable {
 }
 
 /** One partition of a full run (see runs/partitions.ts); deleted once the run is stored or fails. */
+/** A full run's units of work (docs/runs.md): partitions, the sample, the fit, each partition's pairs weighed. */
+export type RunPhase = 'pairs' | 'sample' | 'fit' | 'score';
+
 export interface RunPartitionTable {
   run_id: string;
+  phase: ColumnType<RunPhase, RunPhase | undefined, never>;
   part: number;
   /** The run's attempt that planned it: a later attempt's plan replaces it. */
   attempt: number;

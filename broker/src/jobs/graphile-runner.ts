@@ -6,11 +6,13 @@ import type { Database } from '../db/schema.js';
 import {
   type EngineCallRunner,
   executeFinish,
+  executeFit,
   executePartition,
   failRun,
   type RunResult,
   SupersededError,
   startRun,
+  type UnitPhase,
 } from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
@@ -19,6 +21,7 @@ import { executePrivacyReport, type ReportRunner } from '../privacy-reports/exec
 import { threadReport } from './privacy-thread.js';
 import {
   FINISH_TASK,
+  FIT_TASK,
   graphileQueue,
   graphileSplitQueue,
   PARTITION_TASK,
@@ -168,23 +171,24 @@ async function sweepStale(
     .innerJoin('run', (j) =>
       j.onRef('run.id', '=', 'run_partition.run_id').onRef('run.attempt', '=', 'run_partition.attempt'),
     )
-    .select(['run_partition.run_id', 'run_partition.attempt', 'run_partition.part'])
+    .select(['run_partition.run_id', 'run_partition.attempt', 'run_partition.part', 'run_partition.phase'])
     .where('run.status', '=', 'running')
     .where('run_partition.status', '=', 'running')
     .where('run_partition.heartbeat_at', '<', before)
     .execute();
   for (const p of stalled) {
-    const job = await jobByKey(db, partitionJobKey(p.run_id, p.attempt, p.part));
+    const phase = p.phase as UnitPhase;
+    const job = await jobByKey(db, partitionJobKey(p.run_id, p.attempt, p.part, phase));
     const holder = deadHolder(job, before);
-    if (holder) await release(holder, p.run_id, `partition ${p.part} of a run`);
+    if (holder) await release(holder, p.run_id, `${phase} ${p.part} of a run`);
     else if (job?.locked_by) continue;
     else if (!job || job.attempts >= job.max_attempts)
       await fail(
         p.run_id,
         p.attempt,
         job
-          ? `partition ${p.part}: its workers stopped ${job.attempts} times; given up`
-          : `partition ${p.part}: its job is gone (its worker stopped)`,
+          ? `${phase} ${p.part}: its workers stopped ${job.attempts} times; given up`
+          : `${phase} ${p.part}: its job is gone (its worker stopped)`,
       );
   }
   return [...released, ...(await sweepReports(db, utils, before, log))];
@@ -313,16 +317,22 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     if (started.result) await ended(started.result);
     else o.logger.info({ runId: id, partitions: started.partitions }, 'run split into partition jobs');
   });
+  const phases: UnitPhase[] = ['pairs', 'sample', 'score'];
   const partition = job(
     (p) => {
       const a = attempt(p);
-      return a && Number.isInteger(p.part) ? { ...a, part: p.part as number } : null;
+      const phase = (p.phase ?? 'pairs') as UnitPhase;
+      return a && Number.isInteger(p.part) && phases.includes(phase) ? { ...a, part: p.part as number, phase } : null;
     },
     async (p, helpers) => {
       const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
-      await ended(await executePartition(o.db, o.keys, p.runId, p.attempt, p.part, job));
+      await ended(await executePartition(o.db, o.keys, p.runId, p.attempt, p.part, job, p.phase));
     },
   );
+  const fit = job(attempt, async (p, helpers) => {
+    const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
+    await ended(await executeFit(o.db, p.runId, p.attempt, job));
+  });
   const finish = job(attempt, async (p, helpers) => {
     const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
     await ended(await executeFinish(o.db, o.keys, p.runId, p.attempt, job));
@@ -336,6 +346,7 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     taskList: {
       [RUN_TASK]: first,
       [PARTITION_TASK]: partition,
+      [FIT_TASK]: fit,
       [FINISH_TASK]: finish,
       [PRIVACY_REPORT_TASK]: reportTask,
     },
