@@ -21,9 +21,20 @@ export { addPerson, login, generatePassword } from './people/accounts.js';
 export { appendAudit, verifyAuditChain } from './audit/log.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { main as brokerCli } from './cli/index.js';
-export { link, linkFinish, linkPartition, planPartitions, checkCompatible } from './linkage/engine.js';
+export {
+  link,
+  linkFinish,
+  linkPartition,
+  linkScored,
+  fitRun,
+  scoreChunk,
+  scoringSample,
+  planPartitions,
+  checkCompatible,
+} from './linkage/engine.js';
 export { prepareSources } from './linkage/prepare.js';
-export { decodePartition, encodePartition } from './runs/partitions.js';
+export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
+export { decodeTyped, encodeTyped } from './runs/state.js';
 export { recordKey } from './linkage/record-key.js';
 export type { EngineSource, EngineResult } from './linkage/types.js';
 export { debiasedDice } from './linkage/scoring/field-dice.js';
@@ -55,6 +66,7 @@ export { claimSchedule, listSchedules, setSchedule, getSchedule } from './schedu
 export { queueRun, executeRun, inlineEngine, type EngineRunner, type QueuedRun } from './runs/runs.js';
 export { threadEngine } from './jobs/engine-thread.js';
 export { startJobWorker, STALE_AFTER_MS, type JobWorker } from './jobs/graphile-runner.js';
+export type { WorkerMode } from './jobs/start-jobs.js';
 export { graphileQueue, RUN_TASK, type JobQueue } from './jobs/queue.js';
 export { runStatus } from './jobs/status.js';
 export { purposeReport, purposeDigest, type PurposeReport } from './privacy-reports/purpose.js';

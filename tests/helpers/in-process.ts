@@ -10,6 +10,7 @@ import {
   startBroker,
   storePolicy,
   type RunningBroker,
+  type WorkerMode,
 } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { enrol } from '@blindlink/agency-client';
@@ -64,7 +65,7 @@ export interface TestBroker extends RunningBroker {
 export async function testBroker(
   t: Test,
   storage: 'postgres' | 'pglite',
-  opts: { bodyLimit?: number; approve?: boolean; rateLimit?: number } = {},
+  opts: { bodyLimit?: number; approve?: boolean; rateLimit?: number; worker?: WorkerMode } = {},
 ): Promise<TestBroker> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -88,6 +89,7 @@ export async function testBroker(
     logger: createLogger('debug', sink),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
+    ...(opts.worker ? { worker: opts.worker } : {}),
   });
   const agents = new Map<string, Agent>();
   // Close the broker's pool before dropping its database, or the drop kills live connections.

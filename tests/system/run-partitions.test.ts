@@ -1,10 +1,11 @@
 /**
  * A full run is split into jobs that several workers share (issue 14 §1): one per partition (a pair of
- * sources: blocking and similarities) and a finish. The engine: the partitions computed apart, each
- * from its own sources only, stored and read back, then joined, give exactly what link() gives in one
- * process. The broker, on real PostgreSQL with real processes: two `blindlink-broker worker`
- * processes share a run's partitions; one SIGKILLed mid-partition has its partition taken over by the
- * other, the run completes once, with the same entities as a run linked by a single worker.
+ * sources: blocking and similarities) beside the sample the fit needs, the fit, one score per
+ * partition (its pairs weighed), and the finish. The engine: the units computed apart, each from its
+ * own inputs only, stored and read back, give exactly what link() gives in one process. The broker, on
+ * real PostgreSQL with real processes: two `blindlink-broker worker` processes share a run's units;
+ * one SIGKILLed mid-partition, and one mid-score, has its unit taken over by another; each run
+ * completes once, with the same entities as a run linked by a single worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,11 +14,19 @@ import pg from 'pg';
 import t from 'tap';
 import { BrokerClient, encodeCsv, enrol } from '@blindlink/agency-client';
 import {
+  decodeChunk,
   decodePartition,
+  decodeTyped,
+  encodeChunk,
   encodePartition,
+  encodeTyped,
+  fitRun,
   link,
   linkFinish,
   linkPartition,
+  linkScored,
+  scoreChunk,
+  scoringSample,
   planPartitions,
   prepareSources,
   readSource,
@@ -95,6 +104,19 @@ t.test('engine: partitions computed apart, stored and joined, give exactly what 
     return decodePartition(p, fields.names.length, stored.result, stored.blocking);
   });
   const split = linkFinish(sources, prepareSources(sources, {}), parts, opts);
+  // The finish as a run's jobs do it apart, each through its stored form: the sample (from every
+  // source), the fit (from the partitions and the sample), each partition weighed alone, then entities.
+  const stored = <T>(x: T) => decodeTyped(encodeTyped(x)) as T;
+  const sample = stored(scoringSample(sources, prepareSources(sources, {}, fields)));
+  const basis = { compatible: fields, fieldNames: fields.names, clkMode: fields.names.length < 2 };
+  const fit = stored(fitRun(basis, parts, sample, opts));
+  const chunks = [...parts]
+    .reverse()
+    .map((p) => decodeChunk(encodeChunk(scoreChunk(fit, p))))
+    .reverse();
+  const kept = chunks.reduce((n, c) => n + c.weight.length, 0);
+  t.ok(kept < whole.stats.candidatePairs / 4, `the finish reads ${kept} of ${whole.stats.candidatePairs} pairs`);
+  const jobs = linkScored(sources, prepareSources(sources, {}), parts, chunks, fit, opts);
 
   const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   t.equal(split.stats.candidatePairs, whole.stats.candidatePairs, `${whole.stats.candidatePairs} candidate pairs`);
@@ -110,6 +132,14 @@ t.test('engine: partitions computed apart, stored and joined, give exactly what 
   t.same(groups(split.householdIds), groups(whole.householdIds), `the same ${whole.stats.households} households`);
   t.same(split.blockingPlans, whole.blockingPlans, 'the same blocking plans for incremental runs');
   t.same(split.stats.blocking, whole.stats.blocking);
+
+  t.equal(jobs.stats.candidatePairs, whole.stats.candidatePairs);
+  t.ok(bytes(jobs.pairs.a).equals(bytes(whole.pairs.a)) && bytes(jobs.pairs.b).equals(bytes(whole.pairs.b)));
+  t.ok(bytes(jobs.pairs.weight).equals(bytes(whole.pairs.weight)), 'jobs apart: the same weights, bit for bit');
+  t.same(jobs.scoring, whole.scoring, 'jobs apart: the same model, threshold and reasoning');
+  t.same(groups(jobs.entityIds), groups(whole.entityIds), 'jobs apart: the same entities');
+  t.same(groups(jobs.householdIds), groups(whole.householdIds), 'jobs apart: the same households');
+  t.ok(bytes(jobs.residualLinks.a).equals(bytes(whole.residualLinks.a)), 'the same residual links');
 });
 
 /** `blindlink-broker worker` as an operator starts it on another machine sharing the database. */
@@ -164,10 +194,10 @@ t.test('postgres: two worker processes share a run; one killed mid-partition is 
   await council.submit(PURPOSE, upload(RECORDS, 3), 'partitions-council-0001');
   await police.submit(PURPOSE, upload(RECORDS, 3), 'partitions-police-0001');
 
-  type Work = { part: number; worker: string | null; runs: number };
+  type Work = { part: number; worker: string | null; runs: number; pairs: number };
+  type Stats = { partitions?: Work[]; scored?: Work[]; candidatePairs: number };
   const statsOf = async (runId: string) =>
-    (await sql.query<{ stats: { partitions?: Work[] } }>('select stats from run where id = $1', [runId])).rows[0]!
-      .stats;
+    (await sql.query<{ stats: Stats }>('select stats from run where id = $1', [runId])).rows[0]!.stats;
   const entities = async (runId: string) =>
     (
       await sql.query<{ m: string }>(
@@ -184,54 +214,90 @@ t.test('postgres: two worker processes share a run; one killed mid-partition is 
     ) ===
     2 * RECORDS;
   const pidOf = (worker: string | null) => Number(worker?.split(':')[1]);
+  const alive = () => workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
 
-  // 1. Both workers take partitions of one run.
+  // 1. Both workers take units of one run: partitions, and the scores of the finish.
   const shared = await council.runAndWait(PURPOSE, 'full', { intervalMs: 200 });
   t.equal(shared.status, 'completed', `the run completes: ${shared.error ?? ''}`);
-  const work = (await statsOf(shared.runId)).partitions!;
+  const sharedStats = await statsOf(shared.runId);
+  const work = sharedStats.partitions!;
   // Council tax is duplicate-free (the policy says so): nothing to de-duplicate inside it.
   t.equal(work.length, 2, 'two partitions: the two sources against each other, and inside the police source');
-  const pids = new Set(work.map((w) => pidOf(w.worker)));
+  t.equal(sharedStats.scored?.length, 2, 'each partition weighed by a job of its own');
+  const kept = sharedStats.scored!.reduce((n, w) => n + w.pairs, 0);
+  t.ok(kept <= sharedStats.candidatePairs, `the finish read ${kept} of ${sharedStats.candidatePairs} pairs`);
+  const pids = new Set([...work, ...sharedStats.scored!].map((w) => pidOf(w.worker)));
   t.same(
     [...pids].sort(),
     workers.map((w) => w.child.pid).sort(),
-    `both worker processes computed partitions: ${JSON.stringify(work)}`,
+    `both worker processes computed units: ${JSON.stringify(sharedStats)}`,
   );
   t.ok(await storedOnce(shared.runId), 'every record stored once');
 
-  // 2. SIGKILL a worker while it computes a partition.
-  const killed = await council.startRun(PURPOSE, 'full');
-  let victim: { pid: number; part: number } | undefined;
-  for (let i = 0; i < 6000 && !victim; i++) {
-    const r = await sql.query<{ part: number; worker_id: string }>(
-      `select part, worker_id from run_partition where run_id = $1 and status = 'running'`,
-      [killed.runId],
-    );
-    if (r.rows[0]) victim = { pid: pidOf(r.rows[0].worker_id), part: r.rows[0].part };
-    else await new Promise((res) => setTimeout(res, 20));
-  }
-  t.ok(victim, `a worker took a partition up (${JSON.stringify(victim)})`);
-  process.kill(victim!.pid, 'SIGKILL');
-  const survivor = workers.find((w) => w.child.pid !== victim!.pid)!;
-  const done = await council.waitForRun(PURPOSE, killed.runId, { intervalMs: 200 });
-  t.equal(done.status, 'completed', `the run completes after a worker died mid-partition: ${done.error ?? ''}`);
-  const after = (await statsOf(killed.runId)).partitions!;
-  const retaken = after.find((w) => w.part === victim!.part)!;
-  t.ok(
-    retaken.runs >= 2 && pidOf(retaken.worker) === survivor.child.pid,
-    `the killed worker's partition was taken over by the other: ${JSON.stringify(retaken)}`,
-  );
-  t.ok(await storedOnce(killed.runId), 'every record stored once, none twice');
-  const left = await sql.query('select 1 from run_partition where run_id = $1', [killed.runId]);
-  t.equal(left.rowCount, 0, "the partitions' intermediate results are gone with the run stored");
+  /**
+   * SIGKILL the worker that takes up a unit of `phase`; the run must complete with that unit taken
+   * over by another worker. A unit can end between the look and the kill: then the next run is tried.
+   */
+  const killMid = async (phase: 'pairs' | 'score') => {
+    for (let tries = 0; tries < 3; tries++) {
+      const run = await council.startRun(PURPOSE, 'full');
+      let victim: { pid: number; part: number } | undefined;
+      for (let i = 0; i < 30000 && !victim; i++) {
+        const r = await sql.query<{ part: number; worker_id: string }>(
+          `select part, worker_id from run_partition where run_id = $1 and phase = $2 and status = 'running'`,
+          [run.runId, phase],
+        );
+        if (r.rows[0]) victim = { pid: pidOf(r.rows[0].worker_id), part: r.rows[0].part };
+        else await new Promise((res) => setTimeout(res, 10));
+      }
+      if (!victim) throw new Error(`no worker took up a ${phase} unit`);
+      process.kill(victim.pid, 'SIGKILL');
+      const done = await council.waitForRun(PURPOSE, run.runId, { intervalMs: 200 });
+      const stats = await statsOf(run.runId);
+      const units = phase === 'pairs' ? stats.partitions : stats.scored;
+      const retaken = units?.find((w) => w.part === victim.part);
+      if (done.status === 'completed' && retaken && retaken.runs < 2) {
+        t.comment(`the ${phase} unit ended before its worker was killed; trying another run`);
+        workers.push(startWorker(dataDir, env));
+        continue;
+      }
+      return { runId: run.runId, done, retaken, victim };
+    }
+    throw new Error(`three runs in a row, the ${phase} unit ended before its worker was killed`);
+  };
 
-  // 3. The same records linked by the single surviving worker: the same entities, every time.
+  // 2. SIGKILL a worker while it computes a partition; another worker takes it over.
+  const midPartition = await killMid('pairs');
+  t.equal(midPartition.done.status, 'completed', `the run completes: ${midPartition.done.error ?? ''}`);
+  t.ok(
+    midPartition.retaken!.runs >= 2 && pidOf(midPartition.retaken!.worker) !== midPartition.victim.pid,
+    `the killed worker's partition was taken over by another: ${JSON.stringify(midPartition.retaken)}`,
+  );
+  t.ok(await storedOnce(midPartition.runId), 'every record stored once, none twice');
+  const left = await sql.query('select 1 from run_partition where run_id = $1', [midPartition.runId]);
+  t.equal(left.rowCount, 0, "the units' intermediate results are gone with the run stored");
+
+  // 3. A fresh worker beside the survivor; SIGKILL whichever weighs a partition's pairs.
+  workers.push(startWorker(dataDir, env));
+  const midScore = await killMid('score');
+  t.equal(midScore.done.status, 'completed', `the run completes: ${midScore.done.error ?? ''}`);
+  t.ok(
+    midScore.retaken!.runs >= 2 && pidOf(midScore.retaken!.worker) !== midScore.victim.pid,
+    `the killed worker's score was taken over by another: ${JSON.stringify(midScore.retaken)}`,
+  );
+  t.ok(await storedOnce(midScore.runId), 'every record stored once, none twice');
+
+  // 4. The same records linked by one worker alone: the same entities, every time.
+  const [survivor, ...extra] = alive();
+  for (const w of extra) w.child.kill('SIGKILL');
   const single = await council.runAndWait(PURPOSE, 'full', { intervalMs: 200 });
   t.equal(single.status, 'completed', `a run linked by one worker: ${single.error ?? ''}`);
-  const alone = new Set((await statsOf(single.runId)).partitions!.map((w) => pidOf(w.worker)));
-  t.same([...alone], [survivor.child.pid], 'that run had one worker');
+  const singleStats = await statsOf(single.runId);
+  const alone = new Set([...singleStats.partitions!, ...singleStats.scored!].map((w) => pidOf(w.worker)));
+  t.same([...alone], [survivor!.child.pid], 'that run had one worker');
   const reference = await entities(single.runId);
   t.ok(reference.length < 2 * RECORDS, `records linked (${reference.length} entities)`);
   t.same(await entities(shared.runId), reference, 'two workers: the same entities as one');
-  t.same(await entities(killed.runId), reference, 'a worker killed mid-partition: the same entities as one');
+  t.same(await entities(midPartition.runId), reference, 'a worker killed mid-partition: the same entities as one');
+  t.same(await entities(midScore.runId), reference, 'a worker killed mid-score: the same entities as one');
 });

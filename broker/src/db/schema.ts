@@ -89,6 +89,10 @@ export interface PrivacyReportTable {
   max_attempts: number;
   created_at: ColumnType<Date, Date, never>;
   finished_at: Date | null;
+  /** Who took the latest attempt up; with `attempts`, the one attempt that may still write. */
+  worker_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Beats every second while an attempt runs: the sweep's sign of a live worker (jobs/graphile-runner.ts). */
+  heartbeat_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SubmissionTable {
@@ -263,8 +267,12 @@ export interface AuditTable {
 }
 
 /** One partition of a full run (see runs/partitions.ts); deleted once the run is stored or fails. */
+/** A full run's units of work (docs/runs.md): partitions, the sample, the fit, each partition's pairs weighed. */
+export type RunPhase = 'pairs' | 'sample' | 'fit' | 'score';
+
 export interface RunPartitionTable {
   run_id: string;
+  phase: ColumnType<RunPhase, RunPhase | undefined, never>;
   part: number;
   /** The run's attempt that planned it: a later attempt's plan replaces it. */
   attempt: number;

@@ -78,6 +78,7 @@ export function startEmbeddedRunner(o: {
       attempt: r.attempts + 1,
       maxAttempts: r.max_attempts,
       compute: o.report ?? threadReport,
+      workerId: `embedded:${process.pid}`,
     });
     o.logger.info({ submissionId: r.submission_id, status: outcome.status }, `privacy report ${outcome.status}`);
   };

@@ -6,11 +6,13 @@ import type { Database } from '../db/schema.js';
 import {
   type EngineCallRunner,
   executeFinish,
+  executeFit,
   executePartition,
   failRun,
   type RunResult,
   SupersededError,
   startRun,
+  type UnitPhase,
 } from '../runs/runs.js';
 import type { BrokerKeyring } from '../trust/keys.js';
 import { recordScheduledRunEnd } from './after-run.js';
@@ -19,10 +21,13 @@ import { executePrivacyReport, type ReportRunner } from '../privacy-reports/exec
 import { threadReport } from './privacy-thread.js';
 import {
   FINISH_TASK,
+  FIT_TASK,
+  graphileQueue,
   graphileSplitQueue,
   PARTITION_TASK,
   partitionJobKey,
   PRIVACY_REPORT_TASK,
+  reportJobKey,
   RUN_TASK,
 } from './queue.js';
 
@@ -93,13 +98,21 @@ export interface JobWorker {
   stop(): Promise<void>;
 }
 
-type JobRow = { locked_by: string | null; attempts: number; max_attempts: number };
+type JobRow = { locked_by: string | null; locked_at: Date | null; attempts: number; max_attempts: number };
 
 async function jobByKey(db: Kysely<Database>, key: string): Promise<JobRow | undefined> {
   return (
-    await sql<JobRow>`select locked_by, attempts, max_attempts from graphile_worker.jobs where key = ${key}`.execute(db)
+    await sql<JobRow>`select locked_by, locked_at, attempts, max_attempts from graphile_worker.jobs
+      where key = ${key}`.execute(db)
   ).rows[0];
 }
+
+/**
+ * The worker holding a stale job's lock, when it should be released: a lock taken after `before` is
+ * a worker that took the job up since the last heartbeat (it is about to claim it), not a dead one.
+ */
+const deadHolder = (job: JobRow | undefined, before: Date) =>
+  job?.locked_by && !(job.locked_at && job.locked_at > before) ? job.locked_by : null;
 
 /**
  * Release the jobs of runs and partitions whose worker stopped heartbeating (it died or hung). A run
@@ -114,12 +127,9 @@ async function sweepStale(
 ): Promise<string[]> {
   const before = new Date(Date.now() - staleAfterMs);
   const released: string[] = [];
-  const release = async (job: JobRow, runId: string, what: string) => {
-    await utils.forceUnlockWorkers([job.locked_by!]);
-    log.warn(
-      { runId, worker: job.locked_by },
-      `${what}'s worker stopped heartbeating; its job is released for another`,
-    );
+  const release = async (worker: string, runId: string, what: string) => {
+    await utils.forceUnlockWorkers([worker]);
+    log.warn({ runId, worker }, `${what}'s worker stopped heartbeating; its job is released for another`);
     released.push(runId);
   };
   const fail = async (runId: string, attempt: number, error: string) => {
@@ -134,7 +144,9 @@ async function sweepStale(
     .execute();
   for (const r of stale) {
     const job = await jobByKey(db, r.id);
-    if (job?.locked_by) await release(job, r.id, 'a run');
+    const holder = deadHolder(job, before);
+    if (holder) await release(holder, r.id, 'a run');
+    else if (job?.locked_by) continue;
     else if (!job || job.attempts >= job.max_attempts) {
       // Between its first job and its finish a run has no job of its own: its partitions' have.
       const waiting = await db
@@ -159,22 +171,80 @@ async function sweepStale(
     .innerJoin('run', (j) =>
       j.onRef('run.id', '=', 'run_partition.run_id').onRef('run.attempt', '=', 'run_partition.attempt'),
     )
-    .select(['run_partition.run_id', 'run_partition.attempt', 'run_partition.part'])
+    .select(['run_partition.run_id', 'run_partition.attempt', 'run_partition.part', 'run_partition.phase'])
     .where('run.status', '=', 'running')
     .where('run_partition.status', '=', 'running')
     .where('run_partition.heartbeat_at', '<', before)
     .execute();
   for (const p of stalled) {
-    const job = await jobByKey(db, partitionJobKey(p.run_id, p.attempt, p.part));
-    if (job?.locked_by) await release(job, p.run_id, `partition ${p.part} of a run`);
+    const phase = p.phase as UnitPhase;
+    const job = await jobByKey(db, partitionJobKey(p.run_id, p.attempt, p.part, phase));
+    const holder = deadHolder(job, before);
+    if (holder) await release(holder, p.run_id, `${phase} ${p.part} of a run`);
+    else if (job?.locked_by) continue;
     else if (!job || job.attempts >= job.max_attempts)
       await fail(
         p.run_id,
         p.attempt,
         job
-          ? `partition ${p.part}: its workers stopped ${job.attempts} times; given up`
-          : `partition ${p.part}: its job is gone (its worker stopped)`,
+          ? `${phase} ${p.part}: its workers stopped ${job.attempts} times; given up`
+          : `${phase} ${p.part}: its job is gone (its worker stopped)`,
       );
+  }
+  return [...released, ...(await sweepReports(db, utils, before, log))];
+}
+
+/**
+ * Privacy reports whose worker stopped heartbeating: the job is released for another worker (a new
+ * attempt). A report whose job graphile-worker gave up is marked failed, for good; one whose job is gone
+ * (a presumed-dead worker that was only slow completed it, then its successor died) gets a new job.
+ * Returns the submission ids released or queued again.
+ */
+async function sweepReports(
+  db: Kysely<Database>,
+  utils: WorkerUtils,
+  before: Date,
+  log: FastifyBaseLogger,
+): Promise<string[]> {
+  const stale = await db
+    .selectFrom('privacy_report')
+    .select(['submission_id', 'attempts', 'max_attempts'])
+    .where('status', '=', 'running')
+    .where('heartbeat_at', '<', before)
+    .execute();
+  const released: string[] = [];
+  for (const r of stale) {
+    const job = await jobByKey(db, reportJobKey(r.submission_id));
+    const holder = deadHolder(job, before);
+    // Writes only while the report is still this stale attempt's.
+    const still = (trx: Kysely<Database>) =>
+      trx
+        .updateTable('privacy_report')
+        .where('submission_id', '=', r.submission_id)
+        .where('attempts', '=', r.attempts)
+        .where('status', '=', 'running')
+        .where('heartbeat_at', '<', before);
+    if (holder) {
+      await utils.forceUnlockWorkers([holder]);
+      log.warn(
+        { submissionId: r.submission_id, worker: holder },
+        "a privacy report's worker stopped heartbeating; its job is released for another",
+      );
+      released.push(r.submission_id);
+    } else if (job?.locked_by) continue;
+    else if (job && job.attempts >= job.max_attempts) {
+      const error = `its workers stopped ${job.attempts} times; given up`;
+      await still(db).set({ status: 'failed', error, finished_at: new Date() }).execute();
+      log.error({ submissionId: r.submission_id }, `privacy report failed: ${error}`);
+    } else if (!job) {
+      await db.transaction().execute(async (trx) => {
+        const back = await still(trx).set({ status: 'queued', worker_id: null }).executeTakeFirst();
+        if (Number(back.numUpdatedRows) > 0) await graphileQueue.enqueueReport(trx, r.submission_id, r.max_attempts);
+      });
+      log.warn({ submissionId: r.submission_id }, "a privacy report's job was gone with its worker; queued again");
+      released.push(r.submission_id);
+    }
+    // Otherwise the job is unlocked and waits for a worker: nothing to do.
   }
   return released;
 }
@@ -233,6 +303,7 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       attempt: helpers.job.attempts,
       maxAttempts: helpers.job.max_attempts,
       compute: o.report ?? threadReport,
+      workerId: workerId(helpers),
     });
     o.logger.info({ submissionId, status: outcome.status }, `privacy report ${outcome.status}`);
     if (outcome.status === 'failed' && !outcome.final) throw new Error(`privacy report failed: ${outcome.error}`);
@@ -246,16 +317,22 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     if (started.result) await ended(started.result);
     else o.logger.info({ runId: id, partitions: started.partitions }, 'run split into partition jobs');
   });
+  const phases: UnitPhase[] = ['pairs', 'sample', 'score'];
   const partition = job(
     (p) => {
       const a = attempt(p);
-      return a && Number.isInteger(p.part) ? { ...a, part: p.part as number } : null;
+      const phase = (p.phase ?? 'pairs') as UnitPhase;
+      return a && Number.isInteger(p.part) && phases.includes(phase) ? { ...a, part: p.part as number, phase } : null;
     },
     async (p, helpers) => {
       const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
-      await ended(await executePartition(o.db, o.keys, p.runId, p.attempt, p.part, job));
+      await ended(await executePartition(o.db, o.keys, p.runId, p.attempt, p.part, job, p.phase));
     },
   );
+  const fit = job(attempt, async (p, helpers) => {
+    const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
+    await ended(await executeFit(o.db, p.runId, p.attempt, job));
+  });
   const finish = job(attempt, async (p, helpers) => {
     const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
     await ended(await executeFinish(o.db, o.keys, p.runId, p.attempt, job));
@@ -269,6 +346,7 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     taskList: {
       [RUN_TASK]: first,
       [PARTITION_TASK]: partition,
+      [FIT_TASK]: fit,
       [FINISH_TASK]: finish,
       [PRIVACY_REPORT_TASK]: reportTask,
     },

@@ -1,12 +1,18 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { EnqueueReport } from '../privacy-reports/queue.js';
-import type { Enqueue, SplitQueue } from '../runs/runs.js';
+import type { Enqueue, SplitQueue, UnitPhase } from '../runs/runs.js';
 
 /** graphile-worker's task name for a run's first job (it plans the run); its payload is { runId }. */
 export const RUN_TASK = 'blindlink_run';
-/** One partition of a full run; payload { runId, attempt, part }. */
+/**
+ * One unit of a full run: a partition, the sample, or a partition's score; payload { runId, attempt,
+ * part, phase } (no phase: a partition).
+ */
 export const PARTITION_TASK = 'blindlink_run_partition';
-/** A full run's finish once its partitions are done; payload { runId, attempt }. */
+/** A full run's fit once its partitions and sample are done; payload { runId, attempt }. */
+export const FIT_TASK = 'blindlink_run_fit';
+/** A full run's finish once every partition is weighed; payload { runId, attempt }. */
 export const FINISH_TASK = 'blindlink_run_finish';
 /**
  * Attempts before graphile-worker gives a run's job up. A run's own failure (bad input, a refused
@@ -42,32 +48,49 @@ export const graphileQueue: JobQueue = {
   enqueueReport: async (trx, submissionId, maxAttempts) => {
     await sql`select graphile_worker.add_job(${PRIVACY_REPORT_TASK},
       json_build_object('submissionId', ${submissionId}::text), max_attempts => ${maxAttempts}::int,
-      job_key => ${`privacy-report:${submissionId}`}::text, job_key_mode => 'preserve_run_at')`.execute(trx);
+      job_key => ${reportJobKey(submissionId)}::text, job_key_mode => 'preserve_run_at')`.execute(trx);
   },
   queued: () => {},
 };
 
-/** graphile-worker's job key of a partition: one job per partition of one attempt's plan. */
-export const partitionJobKey = (runId: string, attempt: number, part: number) => `${runId}/${attempt}/${part}`;
+/** graphile-worker's job key of a submission's privacy report: one job per report. */
+export const reportJobKey = (submissionId: string) => `privacy-report:${submissionId}`;
+
+/** graphile-worker's job key of a unit: one job per partition, sample or score of one attempt's plan. */
+export const partitionJobKey = (runId: string, attempt: number, part: number, phase: UnitPhase = 'pairs') =>
+  phase === 'pairs' ? `${runId}/${attempt}/${part}` : `${runId}/${attempt}/${phase}/${part}`;
+
+const addUnit = (trx: Transaction<Database>, runId: string, attempt: number, part: number, phase: UnitPhase) => {
+  const key = partitionJobKey(runId, attempt, part, phase);
+  return sql`select graphile_worker.add_job(${PARTITION_TASK},
+    json_build_object('runId', ${runId}::text, 'attempt', ${attempt}::int, 'part', ${part}::int,
+      'phase', ${phase}::text),
+    max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${key}::text)`.execute(trx);
+};
+
+/** A run's own job (the fit, the finish): keyed by the run id, as its first job was, so the sweep finds it. */
+const addRunJob = (trx: Transaction<Database>, task: string, runId: string, attempt: number) =>
+  sql`select graphile_worker.add_job(${task},
+    json_build_object('runId', ${runId}::text, 'attempt', ${attempt}::int),
+    max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${runId}::text)`.execute(trx);
 
 /**
- * A full run's next jobs, queued in the transaction that plans the partitions (or that counts the last
- * one done). The finish takes the run id as its key, as the first job did: the sweep finds a run's
- * own job by it. The same number of attempts as a run's first job.
+ * A full run's next jobs, queued in the transaction that plans them (or that counts the last of the
+ * wave before them done). The same number of attempts as a run's first job.
  */
 export const graphileSplitQueue: SplitQueue = {
   partitions: async (trx, runId, attempt, count) => {
-    for (let part = 0; part < count; part++)
-      await sql`select graphile_worker.add_job(${PARTITION_TASK},
-        json_build_object('runId', ${runId}::text, 'attempt', ${attempt}::int, 'part', ${part}::int),
-        max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${partitionJobKey(runId, attempt, part)}::text)`.execute(
-        trx,
-      );
+    for (let part = 0; part < count; part++) await addUnit(trx, runId, attempt, part, 'pairs');
+    await addUnit(trx, runId, attempt, 0, 'sample');
+  },
+  fit: async (trx, runId, attempt) => {
+    await addRunJob(trx, FIT_TASK, runId, attempt);
+  },
+  scores: async (trx, runId, attempt, count) => {
+    for (let part = 0; part < count; part++) await addUnit(trx, runId, attempt, part, 'score');
   },
   finish: async (trx, runId, attempt) => {
-    await sql`select graphile_worker.add_job(${FINISH_TASK},
-      json_build_object('runId', ${runId}::text, 'attempt', ${attempt}::int),
-      max_attempts => ${RUN_MAX_ATTEMPTS}::int, job_key => ${runId}::text)`.execute(trx);
+    await addRunJob(trx, FINISH_TASK, runId, attempt);
   },
 };
 

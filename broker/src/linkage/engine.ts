@@ -7,23 +7,31 @@
  *   households by address → ids kept stable against the previous run.
  *
  * Inputs without field-level filters (clkhash-compatible CLKs) are scored by record-level Dice.
- * Each stage lives in its own module; this one runs them in order. The first two stages work on one
- * pair of sources at a time (a partition, `linkPartition`), so a broker run splits them into jobs
- * that several workers share; `linkFinish` takes every partition's result, in order, and does the
- * rest. `link` is the two composed in one process, with the same result.
+ * Each stage lives in its own module; this one runs them in order. A broker run splits them into
+ * jobs that several workers share: blocking and similarities one pair of sources at a time (a
+ * partition, `linkPartition`) beside the sample the fit needs from every source (`scoringSample`);
+ * the fit, once (`fitRun`); each partition's pairs weighed with it (`scoreChunk`); entities,
+ * households and ids from the weighed pairs (`linkScored`). `link` composes them in one process, with
+ * the same result.
  * engine-incremental.ts runs the same stages with a stored model instead of fitting one.
  */
 import { groupByAddress } from './address-households.js';
 import { blockSourcePair, sourcePairs } from './candidate-blocks.js';
 import { assignStableIds } from './entities/index.js';
-import { NO_PAIRS, pairsToCarry, resolveEntities } from './entity-resolution.js';
+import { carryFloor, NO_PAIRS, pairsToCarry, resolveEntities } from './entity-resolution.js';
 import { residualLine } from './explanations.js';
-import { scoreCandidates } from './fit-scoring.js';
+import {
+  applyFit,
+  type FittedScoring,
+  fitScoring,
+  type ScoringSample,
+  scoringOf,
+  scoringSample,
+} from './fit-scoring.js';
 import {
   type BlockSimilarities,
   blockSimilarities,
   type Compatible,
-  joinSimilarities,
   type PreparedSources,
   prepareSources,
   type SourceBlock,
@@ -34,6 +42,8 @@ import type { BlockingPlan, EngineOptions, EngineResult, EngineSource } from './
 
 export type { Compatible } from './prepare.js';
 export { checkCompatible } from './prepare.js';
+export type { FittedScoring, ScoringSample } from './fit-scoring.js';
+export { scoringSample } from './fit-scoring.js';
 
 /** One partition of a full run: the candidate pairs between sources i and j (i = j: inside source i). */
 export interface Partition {
@@ -96,9 +106,9 @@ export function link(sources: EngineSource[], opts: EngineOptions): EngineResult
 }
 
 /**
- * Every stage after the partitions: their results joined in partition order, then scoring, entities,
- * households and stable ids. `prepared`: seconds `prep` took, counted in the total with the
- * partitions' blocking and similarities (wherever they ran).
+ * Every stage after the partitions, in one process: the sample, the fit, each partition's pairs
+ * weighed, then entities, households and ids (what a run's jobs do apart: linkSample, fitRun,
+ * scoreChunk, linkScored). `prepared`: seconds `prep` took.
  */
 export function linkFinish(
   sources: EngineSource[],
@@ -107,20 +117,110 @@ export function linkFinish(
   opts: EngineOptions,
   prepared = 0,
 ): EngineResult {
+  const started = performance.now();
+  const candidates = parts.reduce((n, p) => n + p.block.pairs.length / 2, 0);
+  stageProgress(prep.total, opts.onProgress).scoring(candidates);
+  const sample = scoringSample(sources, prep);
+  const fit = fitRun(prep, parts, sample, opts);
+  const chunks = parts.map((p) => scoreChunk(fit, p));
+  const scoring = (performance.now() - started) / 1000;
+  return linkScored(sources, prep, parts, chunks, fit, opts, { prepare: prepared, scoring });
+}
+
+/** What a partition's pairs hand on once weighed: those that may still matter (carryFloor), and counts. */
+export interface ScoredChunk {
+  i: number;
+  j: number;
+  /** The pairs kept, as local record numbers (a, b), and their weights. */
+  pairs: Uint32Array;
+  weight: Float32Array;
+  /** Candidate pairs the partition held, and how many the household test vetoed. */
+  candidates: number;
+  vetoed: number;
+}
+
+/**
+ * The scoring fitted once for a whole run, from every partition's similarities and the sample:
+ * record-level Dice, or the Fellegi–Sunter model and its threshold. The same inputs give the same
+ * fit, bit for bit, wherever it runs.
+ */
+export function fitRun(
+  prep: Pick<PreparedSources, 'clkMode' | 'fieldNames' | 'compatible'>,
+  parts: Pick<PartitionResult, 'block' | 'similarities'>[],
+  sample: ScoringSample,
+  opts: Pick<EngineOptions, 'diceThreshold' | 'minTrainingPairs'>,
+): FittedScoring {
+  let count = 0;
+  let crossPairs = 0;
+  for (const p of parts) {
+    const n = p.block.pairs.length / 2;
+    count += n;
+    if (p.block.i !== p.block.j) crossPairs += n;
+  }
+  const F = prep.fieldNames.length;
+  const sims = new Float32Array(count * F);
+  let at = 0;
+  for (const p of parts) {
+    sims.set(p.similarities.sims, at);
+    at += p.similarities.sims.length;
+  }
+  return fitScoring(prep, { sims, count, crossPairs }, sample, opts);
+}
+
+/** One partition's pairs weighed with the run's fit; any worker may do it, in any order. */
+export function scoreChunk(fit: FittedScoring, part: Pick<PartitionResult, 'block' | 'similarities'>): ScoredChunk {
+  const { weight, vetoed } = applyFit(fit, part.similarities.sims, part.similarities.clkDice);
+  const floor = carryFloor(fit);
+  const { i, j, pairs } = part.block;
+  let kept = 0;
+  for (let k = 0; k < weight.length; k++) if (weight[k]! >= floor) kept++;
+  const out = { pairs: new Uint32Array(2 * kept), weight: new Float32Array(kept) };
+  for (let k = 0, at = 0; k < weight.length; k++) {
+    if (!(weight[k]! >= floor)) continue;
+    out.pairs[2 * at] = pairs[2 * k]!;
+    out.pairs[2 * at + 1] = pairs[2 * k + 1]!;
+    out.weight[at++] = weight[k]!;
+  }
+  return { i, j, ...out, candidates: weight.length, vetoed };
+}
+
+/**
+ * Entities, households and stable ids from the weighed partitions (in plan order). Only the pairs
+ * at or above carryFloor reach here: the clustering and the residual pass read no other, so the
+ * result is the one all the candidates give. `seconds`: stages timed elsewhere (the partitions'
+ * blocking and similarities are added from `parts`).
+ */
+export function linkScored(
+  sources: EngineSource[],
+  prep: PreparedSources,
+  parts: Pick<PartitionResult, 'stats' | 'plan' | 'seconds'>[],
+  chunks: ScoredChunk[],
+  fit: FittedScoring,
+  opts: EngineOptions,
+  seconds: Record<string, number> = {},
+): EngineResult {
   const sum = (k: 'blocking' | 'similarities') => parts.reduce((s, p) => s + p.seconds[k], 0);
-  const clock = new StageClock({ prepare: prepared, blocking: sum('blocking'), similarities: sum('similarities') });
+  const clock = new StageClock({ ...seconds, blocking: sum('blocking'), similarities: sum('similarities') });
   const { offsets, total, sourceOf } = prep;
   const progress = stageProgress(total, opts.onProgress);
-  const candidates = joinSimilarities(parts, prep);
-  const candidateCount = candidates.ga.length;
-  progress.scoring(candidateCount);
-
-  // 3. Scoring: Fellegi–Sunter on the fields when there are enough of them, else record-level Dice.
-  const { weight, scoring } = clock.time('scoring', () => scoreCandidates(sources, prep, candidates, opts));
+  const candidateCount = chunks.reduce((n, c) => n + c.candidates, 0);
+  const scoring = scoringOf(
+    fit,
+    chunks.reduce((n, c) => n + c.vetoed, 0),
+  );
+  const kept = chunks.reduce((n, c) => n + c.weight.length, 0);
+  const pairs = { a: new Uint32Array(kept), b: new Uint32Array(kept), weight: new Float32Array(kept) };
+  let at = 0;
+  for (const c of chunks) {
+    for (let k = 0; k < c.weight.length; k++, at++) {
+      pairs.a[at] = offsets[c.i]! + c.pairs[2 * k]!;
+      pairs.b[at] = offsets[c.j]! + c.pairs[2 * k + 1]!;
+    }
+    pairs.weight.set(c.weight, at - c.weight.length);
+  }
   progress.entities(candidateCount);
 
   // 4. Entities: greedy, best pair first, then the residual pass (see residual.ts).
-  const pairs = { a: candidates.ga, b: candidates.gb, weight };
   const { graph, residual, recordKeys, ids } = clock.time('entities', () => {
     const resolved = resolveEntities(sources, prep, pairs, scoring);
     const keys = recordKeysOf(sources, offsets, total);
@@ -137,7 +237,7 @@ export function linkFinish(
 
   // 5. Households: entities grouped by exact postcode filter, then by address similarity within it.
   const hh = clock.time('households', () => groupByAddress(prep, graph, ids.ids, opts));
-  const seconds = clock.finish();
+  const stageSeconds = clock.finish();
   progress.done(candidateCount, graph.entities.count);
 
   return {
@@ -156,7 +256,7 @@ export function linkFinish(
       blocking: parts.map((p) => p.stats),
       graph,
       households: hh.households,
-      seconds,
+      seconds: stageSeconds,
     }),
   };
 }

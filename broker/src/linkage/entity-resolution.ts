@@ -30,12 +30,20 @@ export function resolveEntities(
 
 export const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };
 
+/**
+ * The lowest weight a pair may have and still matter: to entities (the threshold) and to the residual
+ * pass (NEAR_FLOOR). Pairs below it change nothing, so a run keeps only the others.
+ */
+export function carryFloor(scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>): number {
+  return scoring.model ? Math.min(NEAR_FLOOR, scoring.threshold) : scoring.threshold;
+}
+
 /** What the next run carries of this one's scoring: every pair close enough to matter to the residual pass. */
 export function pairsToCarry(
   pairs: ScoredPairs,
   scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
 ): ScoredPairs {
-  const floor = scoring.model ? Math.min(NEAR_FLOOR, scoring.threshold) : scoring.threshold;
+  const floor = carryFloor(scoring);
   let n = 0;
   for (let k = 0; k < pairs.a.length; k++) if (pairs.weight[k]! >= floor) n++;
   const out: ScoredPairs = { a: new Uint32Array(n), b: new Uint32Array(n), weight: new Float32Array(n) };

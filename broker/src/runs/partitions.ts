@@ -1,17 +1,58 @@
 /**
- * A full run's partitions in the database (table run_partition): planned by the run's first job for
- * its attempt, each claimed and computed by whichever worker takes its job, its result stored and
- * counted in one transaction under the run row's lock, so a partition computed twice (its worker was
- * presumed dead but was only slow) is counted once, and exactly one job sees the last one done and
- * queues the run's finish. A later attempt's plan replaces an earlier one; a job of a replaced plan
- * finds no row of its attempt and does nothing.
+ * A full run's units of work in the database (table run_partition, by phase): the partitions ('pairs')
+ * and the sample, planned by the run's first job for its attempt; the fit ('fit', one row, written by
+ * the fit job with the 'score' rows, one per partition). Each is claimed and computed by whichever
+ * worker takes its job, its result stored and counted in one transaction under the run row's lock, so
+ * a unit computed twice (its worker was presumed dead but was only slow) is counted once, and exactly
+ * one job sees the last of a wave done and queues what follows (the fit after the partitions and the
+ * sample, the finish after the scores). A later attempt's plan replaces an earlier one; a job of a
+ * replaced plan finds no row of its attempt and does nothing.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-import type { Partition, PartitionResult } from '../linkage/engine.js';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, RunPhase } from '../db/schema.js';
+import type { FittedScoring, Partition, PartitionResult, ScoredChunk, ScoringSample } from '../linkage/engine.js';
 import { decodeTyped, encodeTyped } from './state.js';
 
 const MAGIC = 0x54504c42; // "BLPT"
+const CHUNK_MAGIC = 0x43534c42; // "BLSC"
+
+/** The phases counted together: the fit waits for every partition and the sample, the finish for every score. */
+const WAVE: Record<Exclude<RunPhase, 'fit'>, RunPhase[]> = {
+  pairs: ['pairs', 'sample'],
+  sample: ['pairs', 'sample'],
+  score: ['score'],
+};
+
+/** A weighed partition: [magic, kept, candidates, vetoed, i, j] u32, pairs u32 × 2 kept, weights f32 × kept. */
+export function encodeChunk(c: ScoredChunk): Buffer {
+  const n = c.weight.length;
+  const out = Buffer.alloc(24 + 12 * n);
+  const le = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (const [k, v] of [CHUNK_MAGIC, n, c.candidates, c.vetoed, c.i, c.j].entries()) le.setUint32(4 * k, v, true);
+  let at = 24;
+  for (const v of c.pairs) {
+    le.setUint32(at, v, true);
+    at += 4;
+  }
+  for (const v of c.weight) {
+    le.setFloat32(at, v, true);
+    at += 4;
+  }
+  return out;
+}
+
+export function decodeChunk(bytes: Uint8Array): ScoredChunk {
+  const le = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 24 || le.getUint32(0, true) !== CHUNK_MAGIC) throw new Error('stored score: not a score');
+  const [n, candidates, vetoed, i, j] = [1, 2, 3, 4, 5].map((k) => le.getUint32(4 * k, true)) as number[];
+  if (bytes.byteLength !== 24 + 12 * n!) throw new Error(`stored score: ${bytes.byteLength} bytes for ${n} pairs`);
+  const pairs = new Uint32Array(2 * n!);
+  const weight = new Float32Array(n!);
+  let at = 24;
+  for (let k = 0; k < pairs.length; k++, at += 4) pairs[k] = le.getUint32(at, true);
+  for (let k = 0; k < n!; k++, at += 4) weight[k] = le.getFloat32(at, true);
+  return { i: i!, j: j!, pairs, weight, candidates: candidates!, vetoed: vetoed! };
+}
 
 /** Pairs, record-level Dice and field similarities as [magic, pairs, fields] u32, pairs u32 × 2n, f32 × n(1 + F). */
 export function encodePartition(r: PartitionResult): { result: Buffer; blocking: string } {
@@ -66,13 +107,18 @@ export async function planPartitionRows(
   parts: Partition[],
 ): Promise<void> {
   await trx.deleteFrom('run_partition').where('run_id', '=', runId).execute();
-  if (parts.length === 0) return;
+  // The sample reads every source (source -1).
+  const rows = [
+    ...parts.map((p, part) => ({ phase: 'pairs' as const, part, ...p })),
+    { phase: 'sample' as const, part: 0, i: -1, j: -1 },
+  ];
   await trx
     .insertInto('run_partition')
     .values(
-      parts.map((p, part) => ({
+      rows.map((p) => ({
         run_id: runId,
-        part,
+        phase: p.phase,
+        part: p.part,
         attempt,
         source_i: p.i,
         source_j: p.j,
@@ -87,6 +133,68 @@ export async function planPartitionRows(
 }
 
 /**
+ * Store the run's fit and plan the weighing of every partition, for `attempt` (inside the transaction
+ * that queues their jobs). False when the fit is there already (a second fit job): nothing planned.
+ */
+export async function planScoreRows(
+  trx: Transaction<Database>,
+  runId: string,
+  attempt: number,
+  fit: FittedScoring,
+  parts: Partition[],
+): Promise<boolean> {
+  const r = await trx
+    .insertInto('run_partition')
+    .values({
+      run_id: runId,
+      phase: 'fit',
+      part: 0,
+      attempt,
+      source_i: -1,
+      source_j: -1,
+      status: 'done',
+      worker_id: null,
+      heartbeat_at: null,
+      result: null,
+      blocking: encodeTyped(fit),
+    })
+    .onConflict((oc) => oc.columns(['run_id', 'phase', 'part']).doNothing())
+    .executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+  await trx
+    .insertInto('run_partition')
+    .values(
+      parts.map((p, part) => ({
+        run_id: runId,
+        phase: 'score' as const,
+        part,
+        attempt,
+        source_i: p.i,
+        source_j: p.j,
+        status: 'pending' as const,
+        worker_id: null,
+        heartbeat_at: null,
+        result: null,
+        blocking: null,
+      })),
+    )
+    .execute();
+  return true;
+}
+
+/** The run's fit for `attempt`, once the fit job stored it. */
+export async function loadFit(db: Kysely<Database>, runId: string, attempt: number): Promise<FittedScoring | null> {
+  const row = await db
+    .selectFrom('run_partition')
+    .select('blocking')
+    .where('run_id', '=', runId)
+    .where('phase', '=', 'fit')
+    .where('attempt', '=', attempt)
+    .executeTakeFirst();
+  return row?.blocking ? (decodeTyped(row.blocking) as FittedScoring) : null;
+}
+
+/**
  * Take a partition up: running, this worker's, heartbeat now. Undefined when it is done already, its
  * plan was replaced, or its run is no longer running (failed, or stored).
  */
@@ -96,11 +204,13 @@ export async function claimPartition(
   attempt: number,
   part: number,
   workerId: string,
+  phase: RunPhase = 'pairs',
 ): Promise<Partition | undefined> {
   const row = await db
     .updateTable('run_partition')
     .set((eb) => ({ status: 'running', worker_id: workerId, heartbeat_at: new Date(), runs: eb('runs', '+', 1) }))
     .where('run_id', '=', runId)
+    .where('phase', '=', phase)
     .where('part', '=', part)
     .where('attempt', '=', attempt)
     .where('status', '!=', 'done')
@@ -120,11 +230,18 @@ export async function claimPartition(
 }
 
 /** A heartbeat for a partition under way: its row and its run's (the run is alive while its partitions are). */
-export async function beatPartition(db: Kysely<Database>, runId: string, attempt: number, part: number) {
+export async function beatPartition(
+  db: Kysely<Database>,
+  runId: string,
+  attempt: number,
+  part: number,
+  phase: RunPhase = 'pairs',
+) {
   await db
     .updateTable('run_partition')
     .set({ heartbeat_at: new Date() })
     .where('run_id', '=', runId)
+    .where('phase', '=', phase)
     .where('part', '=', part)
     .where('attempt', '=', attempt)
     .where('status', '=', 'running')
@@ -142,17 +259,19 @@ export async function beatPartition(db: Kysely<Database>, runId: string, attempt
 export type Completion = 'counted' | 'last' | 'duplicate' | 'superseded';
 
 /**
- * Store a partition's result and count it, under the run row's lock: 'last' when it completed the
- * plan (then `onLast` runs in the same transaction: it queues the finish), 'duplicate' when another
- * job stored it first, 'superseded' when the run moved on (a newer plan, or it failed).
+ * Store a unit's result and count it, under the run row's lock: 'last' when it completed its wave
+ * (then `onLast` runs in the same transaction: it queues the fit, or the finish), 'duplicate' when
+ * another job stored it first, 'superseded' when the run moved on (a newer plan, or it failed).
+ * `pairs`: a partition's candidate pairs, or the candidates a score weighed (progress).
  */
 export async function completePartition(
   db: Kysely<Database>,
   runId: string,
   attempt: number,
   part: number,
-  stored: { result: Buffer; blocking: string; pairs: number },
+  stored: { result: Buffer; blocking: string | null; pairs: number },
   onLast: (trx: Transaction<Database>) => Promise<void>,
+  phase: Exclude<RunPhase, 'fit'> = 'pairs',
 ): Promise<Completion> {
   return db.transaction().execute(async (trx) => {
     const run = await trx
@@ -168,6 +287,7 @@ export async function completePartition(
       .updateTable('run_partition')
       .set({ status: 'done', result: stored.result, blocking: stored.blocking, heartbeat_at: new Date() })
       .where('run_id', '=', runId)
+      .where('phase', '=', phase)
       .where('part', '=', part)
       .where('attempt', '=', attempt)
       .where('status', '!=', 'done')
@@ -178,25 +298,35 @@ export async function completePartition(
       .select((eb) => [
         eb.fn.countAll<string>().as('total'),
         eb.fn.count<string>('part').filterWhere('status', '=', 'done').as('done'),
+        eb.fn.count<string>('part').filterWhere('phase', '=', 'pairs').as('parts'),
+        eb.fn
+          .count<string>('part')
+          .filterWhere((w) => w.and([w('phase', '=', 'pairs'), w('status', '=', 'done')]))
+          .as('partsDone'),
       ])
       .where('run_id', '=', runId)
       .where('attempt', '=', attempt)
+      .where('phase', 'in', WAVE[phase])
       .executeTakeFirstOrThrow();
     const done = Number(counts.done);
     const total = Number(counts.total);
     const before = (run.progress ?? {}) as Record<string, number>;
-    const progress = {
-      ...before,
-      partitions: total,
-      partitionsDone: done,
-      candidatePairs: (before.candidatePairs ?? 0) + stored.pairs,
-    };
+    const progress =
+      phase === 'score'
+        ? { ...before, pairsScored: (before.pairsScored ?? 0) + stored.pairs }
+        : {
+            ...before,
+            partitions: Number(counts.parts),
+            partitionsDone: Number(counts.partsDone),
+            candidatePairs: (before.candidatePairs ?? 0) + stored.pairs,
+          };
+    const next = phase === 'score' ? 'entities' : 'scoring';
     await trx
       .updateTable('run')
       .set({
         progress: JSON.stringify(progress),
         heartbeat_at: new Date(),
-        ...(done === total ? { stage: 'scoring' } : {}),
+        ...(done === total ? { stage: next } : {}),
       })
       .where('id', '=', runId)
       .execute();
@@ -206,54 +336,108 @@ export async function completePartition(
   });
 }
 
-/** Who computed a partition last, and how many jobs took it up (more than 1: a worker died mid-way). */
+/** Who computed a unit last, and how many jobs took it up (more than 1: a worker died mid-way). */
 export interface PartitionWork {
   part: number;
   sources: [number, number];
   worker: string | null;
   runs: number;
+  /** A partition's candidate pairs; a score's pairs kept for the finish. */
   pairs: number;
 }
 
-/** Every partition of the run's plan for `attempt`, in plan order; throws unless each is done. */
+const workOf = (r: { part: number; source_i: number; source_j: number; worker_id: string | null; runs: number }) => ({
+  part: r.part,
+  sources: [r.source_i, r.source_j] as [number, number],
+  worker: r.worker_id,
+  runs: r.runs,
+});
+
+/** The run's partitions for `attempt` (or only partition `only`), in plan order; throws unless each is done. */
 export async function loadPartitions(
   db: Kysely<Database>,
   runId: string,
   attempt: number,
   fields: number,
+  only?: number,
 ): Promise<{ parts: PartitionResult[]; work: PartitionWork[] }> {
-  const rows = await db
+  let q = db
     .selectFrom('run_partition')
     .selectAll()
     .where('run_id', '=', runId)
+    .where('phase', '=', 'pairs')
+    .where('attempt', '=', attempt);
+  if (only !== undefined) q = q.where('part', '=', only);
+  const rows = await q.orderBy('part').execute();
+  if (only !== undefined && rows.length !== 1)
+    throw new Error(`run ${runId}: no partition ${only} of attempt ${attempt}`);
+  const parts = rows.map((r, k) => {
+    if ((only === undefined && r.part !== k) || r.status !== 'done' || !r.result || !r.blocking)
+      throw new Error(`run ${runId}: partition ${r.part} of attempt ${attempt} is not done`);
+    return decodePartition({ i: r.source_i, j: r.source_j }, fields, new Uint8Array(r.result), r.blocking);
+  });
+  const work = rows.map((r, k): PartitionWork => ({ ...workOf(r), pairs: parts[k]!.block.pairs.length / 2 }));
+  return { parts, work };
+}
+
+/** The partitions' blocking (stats, plan, seconds) and who computed them, without their pairs. */
+export async function loadPartitionMeta(
+  db: Kysely<Database>,
+  runId: string,
+  attempt: number,
+): Promise<{ parts: Pick<PartitionResult, 'stats' | 'plan' | 'seconds'>[]; work: PartitionWork[] }> {
+  const rows = await db
+    .selectFrom('run_partition')
+    .select(['part', 'source_i', 'source_j', 'worker_id', 'runs', 'status', 'blocking'])
+    .select(sql<Uint8Array>`substring(result from 5 for 4)`.as('head'))
+    .where('run_id', '=', runId)
+    .where('phase', '=', 'pairs')
     .where('attempt', '=', attempt)
     .orderBy('part')
     .execute();
   const parts = rows.map((r, k) => {
-    if (r.part !== k || r.status !== 'done' || !r.result || !r.blocking)
+    if (r.part !== k || r.status !== 'done' || !r.blocking)
       throw new Error(`run ${runId}: partition ${k} of attempt ${attempt} is not done`);
-    return decodePartition({ i: r.source_i, j: r.source_j }, fields, new Uint8Array(r.result), r.blocking);
+    return decodeTyped(r.blocking) as Pick<PartitionResult, 'stats' | 'plan' | 'seconds'>;
   });
-  const work = rows.map(
-    (r, k): PartitionWork => ({
-      part: r.part,
-      sources: [r.source_i, r.source_j],
-      worker: r.worker_id,
-      runs: r.runs,
-      pairs: parts[k]!.block.pairs.length / 2,
-    }),
-  );
+  const count = (head: Uint8Array) => new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, true);
+  const work = rows.map((r): PartitionWork => ({ ...workOf(r), pairs: count(new Uint8Array(r.head)) }));
   return { parts, work };
 }
 
-/** Partitions of the run's current attempt not yet done (the sweep: is a run without a job waiting for them?). */
-export async function partitionsLeft(db: Kysely<Database>, runId: string, attempt: number): Promise<number> {
-  const r = await db
+/** The run's sample for `attempt`, once done. */
+export async function loadSample(db: Kysely<Database>, runId: string, attempt: number): Promise<ScoringSample> {
+  const row = await db
     .selectFrom('run_partition')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .select(['status', 'blocking'])
     .where('run_id', '=', runId)
+    .where('phase', '=', 'sample')
     .where('attempt', '=', attempt)
-    .where('status', '!=', 'done')
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
+    .executeTakeFirst();
+  if (row?.status !== 'done' || !row.blocking)
+    throw new Error(`run ${runId}: the sample of attempt ${attempt} is not done`);
+  return decodeTyped(row.blocking) as ScoringSample;
+}
+
+/** Every partition's weighed pairs for `attempt`, in plan order, and who weighed them; throws unless each is done. */
+export async function loadChunks(
+  db: Kysely<Database>,
+  runId: string,
+  attempt: number,
+): Promise<{ chunks: ScoredChunk[]; work: PartitionWork[] }> {
+  const rows = await db
+    .selectFrom('run_partition')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .where('phase', '=', 'score')
+    .where('attempt', '=', attempt)
+    .orderBy('part')
+    .execute();
+  const chunks = rows.map((r, k) => {
+    if (r.part !== k || r.status !== 'done' || !r.result)
+      throw new Error(`run ${runId}: the scores of partition ${k} of attempt ${attempt} are not done`);
+    return decodeChunk(new Uint8Array(r.result));
+  });
+  const work = rows.map((r, k): PartitionWork => ({ ...workOf(r), pairs: chunks[k]!.weight.length }));
+  return { chunks, work };
 }

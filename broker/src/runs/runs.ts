@@ -16,20 +16,20 @@ import type { EngineProgress } from '../linkage/types.js';
 import { type EngineCallRunner, type EngineInput, type EngineOutput, inlineCall } from './engine-call.js';
 import { failRun, finishedRun, type RunMode, type RunResult } from './outcome.js';
 import { planPartitionRows } from './partitions.js';
-import { executeFinish, executePartition, type SplitQueue } from './split.js';
+import { executeFinish, executeFit, executePartition, type SplitQueue, type UnitPhase } from './split.js';
 
 /**
  * Linkage runs: queued with the inputs fixed (queueRun), then linked by jobs. The run's first job
  * (startRun) claims an attempt and plans: an incremental run is linked there and then — load
  * (load.ts), the engine (in a worker thread), persist (store.ts) — while the attempt heartbeats and
- * reports progress (attempt.ts); a full run is split into partitions, one job each, and a finish job
- * once they are all done (split.ts), which any workers share.
+ * reports progress (attempt.ts); a full run is split into partitions and a sample, the fit, a score
+ * per partition and the finish (split.ts), jobs which any workers share.
  */
 
 // The job runners (jobs/) import the run API from here alone.
 export { SupersededError } from './attempt.js';
 export type { EngineCall, EngineCallRunner, EngineInput, EngineOutput } from './engine-call.js';
-export { executeFinish, executePartition, type SplitQueue } from './split.js';
+export { executeFinish, executeFit, executePartition, type SplitQueue, type UnitPhase } from './split.js';
 export { failRun, type RunMode, type RunResult } from './outcome.js';
 
 export interface RunOptions {
@@ -136,8 +136,9 @@ export interface ExecuteOptions {
 }
 
 /**
- * Link a queued run in this process, to the end: its first job, then (a full run) each partition in
- * turn and the finish, through the same job code as workers sharing the run (startRun). The embedded
+ * Link a queued run in this process, to the end: its first job, then (a full run) each partition and
+ * the sample, the fit, each score, and the finish, in turn, through the same job code as workers
+ * sharing the run (startRun). The embedded
  * database's runner and runLinkage use it.
  */
 export async function executeRun(
@@ -149,8 +150,19 @@ export async function executeRun(
   const started = await startRun(db, keys, runId, o);
   if (started.result) return started.result;
   const job = { workerId: o.workerId ?? 'inline', engine: o.engine ?? inlineCall, heartbeatMs: o.heartbeatMs ?? 1000 };
-  for (let part = 0; part < started.partitions; part++) {
-    const failed = await executePartition(db, keys, runId, started.attempt, part, job);
+  const units = (phase: UnitPhase, count: number) =>
+    Array.from(
+      { length: count },
+      (_, part) => () => executePartition(db, keys, runId, started.attempt, part, job, phase),
+    );
+  const steps = [
+    ...units('pairs', started.partitions),
+    ...units('sample', 1),
+    () => executeFit(db, runId, started.attempt, job),
+    ...units('score', started.partitions),
+  ];
+  for (const step of steps) {
+    const failed = await step();
     if (failed) return failed;
   }
   return (await executeFinish(db, keys, runId, started.attempt, job)) ?? finishedRun(db, runId);
@@ -245,10 +257,7 @@ export async function startRun(
       if (Number(own.numUpdatedRows) === 0)
         throw new SupersededError(`run ${runId}: attempt ${claimed.attempt} was taken over by a newer attempt`);
       await planPartitionRows(trx, runId, claimed.attempt, parts);
-      if (o.queue) {
-        if (parts.length) await o.queue.partitions(trx, runId, claimed.attempt, parts.length);
-        else await o.queue.finish(trx, runId, claimed.attempt);
-      }
+      if (o.queue) await o.queue.partitions(trx, runId, claimed.attempt, parts.length);
     });
     return { attempt: claimed.attempt, partitions: parts.length };
   } catch (err) {

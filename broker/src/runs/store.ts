@@ -40,6 +40,8 @@ export interface RunToStore {
   loadSeconds: number;
   /** A full run's partitions: which worker computed each, in how many jobs (kept in the run's stats). */
   partitions?: PartitionWork[];
+  /** Who weighed each partition's pairs, in how many jobs, and how many pairs they kept. */
+  scored?: PartitionWork[];
 }
 
 export async function storeRun(db: Kysely<Database>, run: RunToStore): Promise<void> {
@@ -125,6 +127,7 @@ async function completeRun(trx: Transaction<Database>, run: RunToStore, storeSec
     seconds,
     ...(incremental ? { incremental } : {}),
     ...(run.partitions ? { partitions: run.partitions } : {}),
+    ...(run.scored ? { scored: run.scored } : {}),
   };
   const progress = {
     records: result.stats.records,

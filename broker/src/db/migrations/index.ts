@@ -11,6 +11,8 @@ import * as m010 from './010_upload_chunks.js';
 import * as m011 from './011_run_jobs.js';
 import * as m012 from './012_privacy_reports.js';
 import * as m013 from './013_run_partitions.js';
+import * as m014 from './014_privacy_report_heartbeat.js';
+import * as m015 from './015_run_phases.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -29,6 +31,8 @@ const migrations: Record<string, Migration> = {
   '011_run_jobs': m011,
   '012_privacy_reports': m012,
   '013_run_partitions': m013,
+  '014_privacy_report_heartbeat': m014,
+  '015_run_phases': m015,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,133 @@
+/**
+ * A privacy report whose worker dies mid-report is picked up again within seconds (issue 14 §1), not
+ * after graphile-worker's 4-hour lock: approval waits for the report. On real PostgreSQL, two
+ * `blindlink-broker worker` processes; the one computing the report is SIGKILLed, the other takes the
+ * job over as a new attempt, and the report stored is the one the submission gives (its digest).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { sql } from 'kysely';
+import t from 'tap';
+import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
+import { approvePolicy, loadReportSource, storePolicy, threadReport } from '@blindlink/broker';
+import { parsePolicy } from '@blindlink/policies';
+import { synthCommand } from '@blindlink/synth';
+import { call, IG_PASSWORD, loginAs, submitAs, testBroker } from '../helpers/in-process.js';
+import { BROKER_BIN, ROOT } from '../helpers/processes.js';
+import { ignoredColumns, readCsv } from '../helpers/purposes.js';
+
+t.setTimeout(900_000);
+
+const SECRET = Buffer.from('report recovery test secret, agencies only');
+const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+const POLICY = `
+id: recovery-policy
+version: 1
+purpose: recovery
+title: Report recovery test
+controllers: [{ name: Test Council, role: controller }]
+lawfulBasis: { article6: UK GDPR Art. 6(1)(e) }
+dpia: { reference: DPIA-RR-1, approvedOn: 2019-12-01 }
+validFrom: 2020-01-01
+validUntil: 2099-12-31
+reviewDate: 2099-01-01
+contributors:
+  - { agency: alpha, dataset: GP, identifiers: [${IDENTIFIERS.join(', ')}] }
+  - { agency: beta, dataset: Council tax, identifiers: [${IDENTIFIERS.join(', ')}] }
+recipients:
+  - agency: alpha
+    releases:
+      - { id: alpha-asks-beta, form: membership, of: [beta] }
+retention: { encodings: P30D, linkage: P30D, releases: P30D }
+linkage: { threshold: 0.8 }
+`;
+
+function startWorker(dataDir: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [BROKER_BIN, 'worker', '--data-dir', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  return child;
+}
+
+t.test('postgres: a worker killed mid-report; another takes the report over within seconds', async (t) => {
+  // The API alone in this process: only the worker processes take jobs.
+  const b = await testBroker(t, 'postgres', { worker: 'none' });
+  const dir = dirname(b.keyDirs.alpha!);
+  const dataDir = join(dir, 'data');
+  await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
+  await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
+
+  await synthCommand(
+    { persons: 2000, seed: 'report-recovery', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
+    { info: () => {} },
+  );
+  const csv = join(dir, 'synth/nhs_gp.csv');
+  const enc = join(dir, 'gp.enc');
+  await encodeCsv({
+    input: csv,
+    out: enc,
+    secret: SECRET,
+    schema: 'uk-person',
+    map: {},
+    idColumn: 'record_id',
+    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
+    attributes: [],
+    onInvalid: 'missing',
+    threads: 1,
+  });
+
+  const env = { DATABASE_URL: b.databaseUrl!, BLINDLINK_WORKER_STALE_MS: '3000' };
+  const workers = [startWorker(dataDir, env), startWorker(dataDir, env)];
+  t.teardown(() => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  });
+  const submitted = await submitAs(b, 'alpha', readEncodedFile(enc).body, 'recovery-gp-1', { purpose: 'recovery' });
+  t.equal(submitted.status, 201, submitted.text.slice(0, 200));
+  const submissionId = submitted.json.submissionId as string;
+  const row = () =>
+    b.db.selectFrom('privacy_report').selectAll().where('submission_id', '=', submissionId).executeTakeFirstOrThrow();
+
+  // Catch a worker computing the report, and kill it.
+  let taken: Awaited<ReturnType<typeof row>> | undefined;
+  for (const until = Date.now() + 600_000; !taken && Date.now() < until; ) {
+    const r = await row();
+    if (r.status === 'running' && r.worker_id) taken = r;
+    else if (r.status !== 'queued') break;
+    else await new Promise((res) => setTimeout(res, 20));
+  }
+  t.ok(taken, `a worker took the report up (${taken?.worker_id})`);
+  const pid = Number(taken!.worker_id!.split(':')[1]);
+  const victim = workers.find((w) => w.pid === pid);
+  t.ok(victim, 'it is one of the two worker processes');
+  victim!.kill('SIGKILL');
+  const killedAt = Date.now();
+  const survivor = workers.find((w) => w !== victim)!;
+
+  // The survivor's sweep finds the silent heartbeat and frees the job; the survivor takes it up.
+  let done: Awaited<ReturnType<typeof row>> | undefined;
+  for (const until = Date.now() + 600_000; !done && Date.now() < until; ) {
+    const r = await row();
+    if (r.status === 'completed' || (r.status === 'failed' && r.attempts >= r.max_attempts)) done = r;
+    else await new Promise((res) => setTimeout(res, 200));
+  }
+  t.equal(done?.status, 'completed', `the report completed: ${done?.error ?? ''}`);
+  t.comment(`report stored ${(Date.now() - killedAt) / 1000} s after its worker was killed`);
+  t.equal(done!.attempts, 2, 'as a second attempt');
+  t.equal(Number(done!.worker_id!.split(':')[1]), survivor.pid, 'by the other worker');
+  t.equal(done!.error, null, 'no error left from the killed attempt');
+  const jobs = await sql<{ key: string }>`select key from graphile_worker.jobs`.execute(b.db);
+  t.same(jobs.rows, [], 'its job is done and gone');
+
+  // The report stored is the submission's report, as one uninterrupted computation gives it.
+  const { source } = await loadReportSource(b.db, b.keys, submissionId);
+  const reference = await threadReport({ source, notes: [] });
+  t.equal(done!.digest, reference.digest, 'the same report, digest for digest');
+
+  // And the IG lead can read it, so approval is no longer waiting.
+  const ig = await loginAs(b, 'iggy', IG_PASSWORD);
+  const read = await call(b, 'GET', '/v1/purposes/recovery/privacy-report', { token: ig });
+  t.equal(read.status, 200, read.text.slice(0, 200));
+  t.match(read.json.digest, /^sha256:[0-9a-f]{64}$/, 'the purpose report has its digest');
+});
