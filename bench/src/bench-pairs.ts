@@ -23,7 +23,7 @@ import {
   type EngineSource,
 } from '@blindlink/broker';
 import { lshPairs, tokenBlockPairs, type PairList } from '@blindlink/broker/blocking';
-import { candidatesAbove } from '@blindlink/broker/kernel';
+import { candidatesAbove, dice } from '@blindlink/broker/kernel';
 import { encodeAgencies, synthAgencies } from './quality.js';
 
 const arg = (name: string, def: string) => {
@@ -121,6 +121,21 @@ function truePairsOf(pa: Int32Array, pb: Int32Array, within: boolean): number {
   return s;
 }
 
+/** The true pairs of A × B that `list` lacks, by their record-level CLK Dice. */
+function missedTrue(mine: EngineSource[], list: PairList, pa: Int32Array, pb: Int32Array, hist: number[]): void {
+  const found = new Set<number>();
+  for (let k = 0; k < list.length; k++) found.add(list.a[k]! * 2 ** 21 + list.b[k]!);
+  const byPerson = new Map<number, number[]>();
+  pb.forEach((p, j) => byPerson.set(p, [...(byPerson.get(p) ?? []), j]));
+  pa.forEach((p, i) => {
+    for (const j of byPerson.get(p) ?? []) {
+      if (found.has(i * 2 ** 21 + j)) continue;
+      const d = dice(mine[0]!.clks[i]!, mine[1]!.clks[j]!);
+      hist[Math.max(0, Math.min(19, Math.floor(d * 20)))]!++;
+    }
+  });
+}
+
 /** Token-block sizes (records on the larger side) and the pairs each size class gives, across sources. */
 function blockSizes(
   tokensA: readonly (Uint8Array | null)[],
@@ -167,6 +182,8 @@ async function main(): Promise<void> {
   const floor = { within: 0, across: 0 };
   const sizes = SIZE_CLASSES.map(() => [0, 0]);
   let blockingSeconds = 0;
+  // CLK Dice of the true cross-source pairs blocking missed, in 0.05 bins.
+  const missedHist = new Array<number>(20).fill(0);
   const large = { blocks: 0, pairs: 0, kept: 0, lsh: 0, lshKept: 0 };
   let perPair: { name: string; pairs: number; truePairs: number; floor: number; exact: boolean }[] = [];
   // LSH pairs per record of A towards one other source, worst records.
@@ -195,6 +212,7 @@ async function main(): Promise<void> {
     }
     const t = tally();
     countTrue(list, pa, pb, t);
+    if (!within) missedTrue(mine, list, pa, pb, missedHist);
     for (let k = 0; k < list.length; k++) {
       const d = r.similarities.clkDice[k]!;
       const bin = Math.max(0, Math.min(19, Math.floor(d * 20)));
@@ -250,10 +268,12 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `  floor: ${n(floor.within + floor.across)} true pairs = ${((floor.within + floor.across) / records).toFixed(2)} per record`,
+    `  floor: ${n(floor.within + floor.across)} true pairs = ` +
+      `${((floor.within + floor.across) / records).toFixed(2)} per record`,
   );
   console.log(
-    `large token blocks: ${n(large.blocks)}, their pairs ${n(large.pairs)}, kept by record-level Dice ${n(large.kept)}; ` +
+    `large token blocks: ${n(large.blocks)}, their pairs ${n(large.pairs)}, ` +
+      `kept by record-level Dice ${n(large.kept)}; ` +
       `LSH pairs ${n(large.lsh)}, kept ${n(large.lshKept)}`,
   );
   console.log('by method, before any Dice floor (each alone, overlapping; exact only where the exact pass runs):');
@@ -277,6 +297,8 @@ async function main(): Promise<void> {
       below += tt;
     }
   }
+  console.log(`record-level CLK Dice of the true cross-source pairs blocking missed (bin: pairs):`);
+  for (let b = 0; b < 20; b++) if (missedHist[b]) console.log(`  ${(b / 20).toFixed(2)}: ${n(missedHist[b]!)}`);
   perPair = perPair.sort((x, y) => y.pairs - x.pairs).slice(0, 8);
   console.log('largest partitions: pairs, true, floor');
   for (const p of perPair)
@@ -303,10 +325,11 @@ async function main(): Promise<void> {
     const tp = pairsIn(byBoth);
     const precision = tp / Math.max(predicted, 1);
     const recall = tp / Math.max(truth, 1);
+    const f1 = (2 * precision * recall) / (precision + recall);
     console.log(
       `\nlinked in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${n(result.stats.candidatePairs)} candidate ` +
         `pairs, ${n(result.stats.entities)} entities; pairwise over every source: precision ` +
-        `${precision.toFixed(4)}, recall ${recall.toFixed(4)}, F1 ${((2 * precision * recall) / (precision + recall)).toFixed(4)} ` +
+        `${precision.toFixed(4)}, recall ${recall.toFixed(4)}, F1 ${f1.toFixed(4)} ` +
         `(tp ${n(tp)}, fp ${n(predicted - tp)}, fn ${n(truth - tp)})`,
     );
   }
