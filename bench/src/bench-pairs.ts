@@ -126,7 +126,7 @@ function missedTrue(mine: EngineSource[], list: PairList, pa: Int32Array, pb: In
   const found = new Set<number>();
   for (let k = 0; k < list.length; k++) found.add(list.a[k]! * 2 ** 21 + list.b[k]!);
   const byPerson = new Map<number, number[]>();
-  pb.forEach((p, j) => byPerson.set(p, [...(byPerson.get(p) ?? []), j]));
+  for (const [j, p] of pb.entries()) byPerson.set(p, [...(byPerson.get(p) ?? []), j]);
   pa.forEach((p, i) => {
     for (const j of byPerson.get(p) ?? []) {
       if (found.has(i * 2 ** 21 + j)) continue;
