@@ -6,7 +6,7 @@ import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ClkEncoder, parseClkSchema } from '@blindlink/agency-client/clkhash';
-import { FilterSet } from '@blindlink/broker/kernel';
+import { dice, FilterSet } from '@blindlink/broker/kernel';
 import {
   blockPairs,
   blockingQuality,
@@ -349,6 +349,50 @@ t.test('dedup mode never emits (i, i) nor both (i, j) and (j, i)', async (tt) =>
   tt.ok(sortedUnique(lshOnly.pairs, true), 'LSH alone: i < j, sorted');
 });
 
+t.test('pairs of a large token block go on only when their record-level Dice reaches minDice', async (tt) => {
+  const r = rng(23);
+  const n = 120;
+  const filtersA = Array.from({ length: n }, () => randomFilter(r, 0.4));
+  // B: the first 60 close copies of A's records, the rest unrelated.
+  const filtersB = filtersA.map((f, i) => (i < 60 ? noisy(f, r, 0.04) : randomFilter(r, 0.4)));
+  const A = FilterSet.fromBytes(BITS, filtersA);
+  const B = FilterSet.fromBytes(BITS, filtersB);
+  // Everyone shares token 1 (a block of 120 × 120); records 2k and 2k + 1 share token 100 + k (2 × 2).
+  const blocksA = filtersA.map((_, i) => tokens(1, 100 + (i >> 1)));
+  const blocksB = filtersB.map((_, j) => tokens(1, 100 + (j >> 1)));
+  const opts = { lsh: false as const, diceFloor: { minDice: 0.7, largeBlockSize: 8 } };
+  const res = blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, opts);
+  const want = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i >> 1 === j >> 1 || dice(filtersA[i]!, filtersB[j]!) >= 0.7) want.add(`${i},${j}`);
+    }
+  }
+  tt.same(pairsOf(res.pairs), sortedRef(want), 'small-block pairs, and large-block pairs with Dice ≥ 0.7');
+  tt.equal(res.stats.largeBlocks, 1, 'one block is large');
+  tt.equal(res.stats.largeBlockPairs, n * n);
+  tt.ok(res.stats.largeBlockKept >= 60 && res.stats.largeBlockKept < 100, `${res.stats.largeBlockKept} kept`);
+  tt.equal(res.stats.fromTokens, want.size);
+
+  const within = blockPairs({ clks: A, blocks: blocksA }, null, opts);
+  const wantWithin = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++)
+      if (i >> 1 === j >> 1 || dice(filtersA[i]!, filtersA[j]!) >= 0.7) wantWithin.add(`${i},${j}`);
+  }
+  tt.same(pairsOf(within.pairs), sortedRef(wantWithin), 'within one source alike, i < j');
+  tt.throws(() => tokenBlockPairs(blocksA, blocksB, { largeBlockSize: 0 }), RangeError);
+
+  // LSH's pairs are held to the same Dice: the close copies pass 0.7, none passes 0.99.
+  const withLsh = blockPairs({ clks: A, blocks: blocksA }, { clks: B, blocks: blocksB }, { ...opts, lsh: {} });
+  tt.ok(withLsh.stats.fromLsh >= 55, `LSH proposed ${withLsh.stats.fromLsh}`);
+  const strict = blockPairs({ clks: A }, { clks: B }, { diceFloor: { minDice: 0.99, largeBlockSize: 8 } });
+  tt.equal(strict.stats.fromLsh, withLsh.stats.fromLsh, 'the floor comes after LSH');
+  tt.equal(strict.stats.lshKept, 0, 'and keeps none of its pairs below it');
+  tt.equal(strict.pairs.length, 0);
+  tt.same(pairsOf(withLsh.pairs), sortedRef(want), 'nothing below the floor from LSH either');
+});
+
 t.test('blocking restricted to marked records is the unrestricted result filtered to them', async (tt) => {
   const r = rng(11);
   const n = 400;
@@ -362,7 +406,12 @@ t.test('blocking restricted to marked records is the unrestricted result filtere
   const B = FilterSet.fromBytes(BITS, filtersB);
   const blocksA = filtersA.map((_, i) => (i < n ? tokens(i % 150) : tokens(9999)));
   const blocksB = filtersB.map((_, j) => (j < n ? tokens(j % 150) : tokens(9999)));
-  const opts = { tokens: { maxBlockSize: 30 }, lsh: { maxBucketSize: 30, bands: 60, rows: 12 } };
+  // Blocks of three records on a side count as large: their pairs must reach the Dice as well.
+  const opts = {
+    tokens: { maxBlockSize: 30 },
+    lsh: { maxBucketSize: 30, bands: 60, rows: 12 },
+    diceFloor: { minDice: 0.46, largeBlockSize: 2 },
+  };
   const markA = Uint8Array.from(filtersA, (_, i) => (i % 17 === 3 || i === n + 5 ? 1 : 0));
   const markB = Uint8Array.from(filtersB, (_, j) => (j % 23 === 1 ? 1 : 0));
 
@@ -377,6 +426,7 @@ t.test('blocking restricted to marked records is the unrestricted result filtere
     return markA[i] === 1 || markB[j] === 1;
   });
   tt.ok(full.stats.skippedBuckets > 0 && full.stats.skippedBlocks > 0, 'the caps are hit');
+  tt.ok(full.stats.largeBlockKept < full.stats.largeBlockPairs, 'the large-block Dice test drops pairs');
   tt.ok(expected.length > 100, `${expected.length} pairs touch a marked record`);
   tt.same(pairsOf(part.pairs), expected, 'A × B: the same pairs');
 

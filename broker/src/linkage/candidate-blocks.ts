@@ -75,9 +75,13 @@ export function blockSourcePair(
   // held by more than DEDUP_MAX_BLOCK records there (a postcode sector and sex) proposes only
   // neighbours, quadratically (it was 96% of all candidates on the synthetic GP register).
   const dedup = i === j ? { tokens: { maxBlockSize: DEDUP_MAX_BLOCK } } : {};
+  // LSH and coarse token blocks stand in for the exact pass below where comparing everything costs
+  // too much: their pairs are held to its Dice (docs/runs.md: blocking many sources).
+  const candidateDice = clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6);
   const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, {
     ...lsh,
     ...dedup,
+    diceFloor: { minDice: candidateDice, largeBlockSize: LARGE_BLOCK },
     ...(touching ? { touching } : {}),
   });
   let pairs = r.pairs;
@@ -87,14 +91,7 @@ export function blockSourcePair(
     ? given.exact
     : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
   if (exact) {
-    const c = exactCandidates(
-      sources,
-      prep,
-      i,
-      j,
-      clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6),
-      touching,
-    );
+    const c = exactCandidates(sources, prep, i, j, candidateDice, touching);
     pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));
   }
   return {
@@ -153,6 +150,15 @@ function exactCandidates(
   out.set(fromB, fromA.length);
   return out;
 }
+
+/**
+ * Records on a side past which a keyed-token block's pairs must also reach the candidate Dice
+ * (`diceFloor` in blocking/block-pairs.ts): up to it a shared token is specific enough (an NHS
+ * number, a name and date of birth) to propose a pair whatever the rest of the record says; past it
+ * the token is a coarse key (a postcode sector and sex) whose pairs grow with the square of the
+ * sources' size and were nearly all non-matches (docs/runs.md, bench:pairs).
+ */
+const LARGE_BLOCK = 32;
 
 /** Largest keyed-token block used when de-duplicating inside one source. */
 const DEDUP_MAX_BLOCK = 100;

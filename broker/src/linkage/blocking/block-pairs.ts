@@ -2,11 +2,13 @@
  * The blocking stage: candidate pairs from the agencies' keyed blocking tokens and from LSH on the
  * encodings, combined into one sorted, duplicate-free list for the Dice kernel.
  */
+import { candidatesAbove } from '../kernel/candidates.js';
 import type { FilterView } from '../kernel/filter-set.js';
-import { interleave, unionPairs } from './candidates.js';
+import { interleave, pairListOf, unionPairs } from './candidates.js';
 import { lshPairs } from './lsh.js';
 import type { LshOptions, LshPlan } from './lsh.js';
 import { EMPTY_PAIRS } from './pair-collector.js';
+import type { PairList } from './pair-collector.js';
 import { tokenBlockPairs } from './token-blocks.js';
 import type { RecordTokens, TokenBlockingOptions } from './token-blocks.js';
 import type { TouchingMarks } from './touching.js';
@@ -21,6 +23,14 @@ export interface BlockingSource {
 export interface BlockingOptions {
   /** Token blocking options, or false to ignore tokens. */
   tokens?: TokenBlockingOptions | false;
+  /**
+   * The record-level Dice a pair must reach when only weak evidence proposes it: LSH (agreement on
+   * sampled bits, shared zeros included) or a token block with more than `largeBlockSize` records on
+   * a side (a value many records share, such as a postcode sector and sex, whose pairs grow with the
+   * square of the sources' size). Pairs of smaller token blocks go on whatever their Dice. Decided
+   * pair by pair, so the same in any partition and under `touching`.
+   */
+  diceFloor?: { minDice: number; largeBlockSize: number };
   /** LSH options, or false to use tokens only. */
   lsh?: LshOptions | false;
   /**
@@ -37,6 +47,12 @@ export interface BlockingStats {
   combined: number;
   /** Token blocks (values shared across the sides) and those skipped as too large. */
   tokenBlocks: number;
+  /** Large token blocks (see `diceFloor`), their distinct pairs, and those that reached its Dice. */
+  largeBlocks: number;
+  largeBlockPairs: number;
+  largeBlockKept: number;
+  /** LSH pairs that reached the `diceFloor` Dice (`fromLsh` counts them all). */
+  lshKept: number;
   skippedBlocks: number;
   skippedBlockPairs: number;
   /** LSH buckets skipped as too large, and the pairs they held. */
@@ -74,20 +90,29 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
   const tok = useTokens
     ? tokenBlockPairs(A.blocks ?? [], B ? (B.blocks ?? []) : null, {
         ...(opts.tokens || {}),
+        ...(opts.diceFloor ? { largeBlockSize: opts.diceFloor.largeBlockSize } : {}),
         ...(opts.touching ? { touching: opts.touching } : {}),
       })
-    : { pairs: EMPTY_PAIRS, blocks: 0, skippedBlocks: 0, skippedPairs: 0 };
+    : { pairs: EMPTY_PAIRS, large: EMPTY_PAIRS, largeBlocks: 0, blocks: 0, skippedBlocks: 0, skippedPairs: 0 };
+  const floor = opts.diceFloor?.minDice;
+  const kept = floor === undefined ? EMPTY_PAIRS : similarEnough(tok.large, A.clks, B ? B.clks : A.clks, floor);
+  const fromTokens = unionPairs(tok.pairs, kept);
   const lshOpts: LshOptions =
     opts.lsh === false ? { bands: 0 } : { ...opts.lsh, ...(opts.touching ? { touching: opts.touching } : {}) };
   const lsh = lshPairs(A.clks, B ? B.clks : null, lshOpts);
-  const all = unionPairs(tok.pairs, lsh.pairs);
+  const lshKept = floor === undefined ? lsh.pairs : similarEnough(lsh.pairs, A.clks, B ? B.clks : A.clks, floor);
+  const all = unionPairs(fromTokens, lshKept);
   return {
     pairs: interleave(all),
     stats: {
-      fromTokens: tok.pairs.length,
+      fromTokens: fromTokens.length,
       fromLsh: lsh.pairs.length,
       combined: all.length,
       tokenBlocks: tok.blocks,
+      largeBlocks: tok.largeBlocks,
+      largeBlockPairs: tok.large.length,
+      largeBlockKept: kept.length,
+      lshKept: lshKept.length,
       skippedBlocks: tok.skippedBlocks,
       skippedBlockPairs: tok.skippedPairs,
       skippedBuckets: lsh.skippedBuckets,
@@ -99,4 +124,16 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
     },
     lshPlan: opts.lsh === false ? null : { rows: lsh.rows, positions: lsh.positions },
   };
+}
+
+/** The pairs of `list` whose record-level Dice is at least `minDice` (pair by pair: the same in any partition). */
+function similarEnough(list: PairList, A: FilterView, B: FilterView, minDice: number): PairList {
+  if (list.length === 0) return EMPTY_PAIRS;
+  const c = candidatesAbove(A, B, minDice, { pairs: interleave(list) });
+  const out = new Uint32Array(c.a.length * 2);
+  for (let k = 0; k < c.a.length; k++) {
+    out[2 * k] = c.a[k] as number;
+    out[2 * k + 1] = c.b[k] as number;
+  }
+  return pairListOf(out);
 }

@@ -8,7 +8,8 @@
  * millions of records this stays in a few typed arrays instead of millions of strings and arrays.
  * A token shared by more than `maxBlockSize` records on one side (a near-constant key value, or a
  * placeholder such as a default date) says little and would emit a quadratic number of pairs: the
- * block is skipped and counted.
+ * block is skipped and counted. With `largeBlockSize`, the pairs of blocks larger than that (but
+ * not skipped) are returned apart, for the caller to keep only those the records' encodings support.
  */
 import { PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
@@ -25,12 +26,20 @@ export type RecordTokens = Uint8Array | null | undefined;
 export interface TokenBlockingOptions {
   /** A block with more records than this on either side is skipped (default 1000). */
   maxBlockSize?: number;
+  /**
+   * A block with more records than this on either side (and not skipped) gives its pairs to `large`
+   * rather than `pairs` (default: none does).
+   */
+  largeBlockSize?: number;
   /** Only pairs with a marked record (see touching.ts); block sizes still count every record. */
   touching?: TouchingMarks;
 }
 
 export interface TokenBlockingResult {
   pairs: PairList;
+  /** Pairs of the large blocks (see `largeBlockSize`), some of which may be in `pairs` too. */
+  large: PairList;
+  largeBlocks: number;
   /** Distinct token values seen on both sides (A × B) or at least twice (dedup). */
   blocks: number;
   /** Blocks skipped because they were too large, and the pairs they would have given. */
@@ -101,9 +110,11 @@ export function tokenBlockPairs(
 ): TokenBlockingResult {
   const maxBlock = opts.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE;
   if (!(maxBlock >= 1)) throw new RangeError(`maxBlockSize must be at least 1, got ${maxBlock}`);
+  const large = opts.largeBlockSize ?? Number.POSITIVE_INFINITY;
+  if (!(large >= 1)) throw new RangeError(`largeBlockSize must be at least 1, got ${large}`);
   if (opts.touching) checkMarks(opts.touching, A.length, B ? B.length : null);
   const occ = gather(A, B);
-  const blocks = new BlockPairs(occ, Boolean(B), maxBlock, opts.touching);
+  const blocks = new BlockPairs(occ, Boolean(B), maxBlock, large, opts.touching);
   forEachTokenGroup(occ, (group, size) => blocks.add(group, size));
   return blocks.finish();
 }
@@ -164,7 +175,9 @@ function forEachTokenGroup(occ: Occurrences, visit: (group: Uint32Array, size: n
 
 /** The pairs of each group of one token's occurrences, with blocks too large skipped and counted. */
 class BlockPairs {
-  private readonly out: PairCollector;
+  private readonly small: PairCollector;
+  private readonly large: PairCollector;
+  private largeBlocks = 0;
   private blocks = 0;
   private skippedBlocks = 0;
   private skippedPairs = 0;
@@ -176,9 +189,11 @@ class BlockPairs {
     private readonly occ: Occurrences,
     private readonly across: boolean,
     private readonly maxBlock: number,
+    private readonly largeBlock: number,
     private readonly marks: TouchingMarks | undefined,
   ) {
-    this.out = new PairCollector(Math.max(1024, occ.record.length));
+    this.small = new PairCollector(Math.max(1024, occ.record.length));
+    this.large = new PairCollector(largeBlock < maxBlock ? Math.max(1024, occ.record.length) : 16);
   }
 
   add(group: Uint32Array, size: number): void {
@@ -199,8 +214,8 @@ class BlockPairs {
   }
 
   finish(): TokenBlockingResult {
-    const { blocks, skippedBlocks, skippedPairs } = this;
-    return { pairs: this.out.finish(), blocks, skippedBlocks, skippedPairs };
+    const { blocks, skippedBlocks, skippedPairs, largeBlocks } = this;
+    return { pairs: this.small.finish(), large: this.large.finish(), largeBlocks, blocks, skippedBlocks, skippedPairs };
   }
 
   private markedA(r: number): boolean {
@@ -217,6 +232,12 @@ class BlockPairs {
     return false;
   }
 
+  private collectorFor(isLarge: boolean): PairCollector {
+    if (!isLarge) return this.small;
+    this.largeBlocks++;
+    return this.large;
+  }
+
   private addAcross(na: number, nb: number): void {
     if (na === 0 || nb === 0) return;
     this.blocks++;
@@ -225,7 +246,8 @@ class BlockPairs {
       this.skippedPairs += na * nb;
       return;
     }
-    const { recA, recB, out } = this;
+    const out = this.collectorFor(na > this.largeBlock || nb > this.largeBlock);
+    const { recA, recB } = this;
     for (let x = 0; x < na; x++) {
       const i = recA[x] as number;
       const iMarked = this.markedA(i);
@@ -242,7 +264,8 @@ class BlockPairs {
       return;
     }
     // Records ascend within a group (stable sort of occurrences in record order).
-    const { recA, out } = this;
+    const out = this.collectorFor(na > this.largeBlock);
+    const { recA } = this;
     for (let x = 0; x < na; x++) {
       const i = recA[x] as number;
       const iMarked = this.markedA(i);
