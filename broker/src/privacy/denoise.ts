@@ -88,12 +88,17 @@ export function clusterDenoise(filters: readonly (string | null)[], bits: number
     for (let j = 0; j < n; j++) if (!claimed[j] && j !== i && sim[i * n + j]! >= tau) members.push(j);
     if (members.length < minCluster) continue;
     for (const j of members) claimed[j] = 1;
-    centres.push(vote(members.map((j) => sw[j]!), bits));
+    centres.push(
+      vote(
+        members.map((j) => sw[j]!),
+        bits,
+      ),
+    );
   }
   if (centres.length === 0) return out;
 
   // Every distinct filter to its nearest centre, twice (the second time against re-voted centres).
-  let of = new Int32Array(D).fill(-1);
+  let of: Int32Array = new Int32Array(D).fill(-1);
   for (let pass = 0; pass < 2; pass++) {
     of = nearest(d.words, d.pops, centres);
     const members: Uint32Array[][] = centres.map(() => []);
@@ -151,8 +156,7 @@ function nearest(words: readonly Uint32Array[], pops: Uint32Array, centres: read
 function vote(members: readonly Uint32Array[], bits: number): Uint32Array {
   const words = Math.ceil(bits / 32);
   const counts = new Uint32Array(bits);
-  for (const w of members)
-    for (let p = 0; p < bits; p++) if (w[p >>> 5]! & (0x80000000 >>> (p & 31))) counts[p]!++;
+  for (const w of members) for (let p = 0; p < bits; p++) if (w[p >>> 5]! & (0x80000000 >>> (p & 31))) counts[p]!++;
   const out = new Uint32Array(words);
   for (let p = 0; p < bits; p++) if (2 * counts[p]! > members.length) out[p >>> 5]! |= 0x80000000 >>> (p & 31);
   return out;

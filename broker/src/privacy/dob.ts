@@ -30,9 +30,14 @@ export interface DobAttackOptions {
   flip?: number;
   /** Records sampled for mining and learning (decoding covers all); default 20,000. */
   sample?: number;
-  /** Rounds of learning token bits from decoded records; default 3. */
+  /** Rounds of learning token bits from decoded records; default 2. */
   rounds?: number;
   top?: number;
+  /**
+   * Records whose date the attacker knows (record index → ISO date): itemsets are then labelled by
+   * the known records they hold instead of by statistics (a known-plaintext attack).
+   */
+  known?: ReadonlyMap<number, string>;
 }
 
 export interface DobAttackResult extends AttackResult {
@@ -123,7 +128,12 @@ export function dateDictionary(yearsBg: readonly BackgroundValue[]): DateDiction
  * 3, 5, 7 and 8 with day digits 3, 5, 7 and 8 can be permuted together and every frequency stays
  * the same); those come out right only by chance, which the measured rate shows.
  */
-export function mapDateItemsets(itemsets: readonly Itemset[], S: number, dict: DateDictionary, minShare: number): number[] {
+export function mapDateItemsets(
+  itemsets: readonly Itemset[],
+  S: number,
+  dict: DateDictionary,
+  minShare: number,
+): number[] {
   const T = dict.tokens.length;
   const support = new Float64Array(T);
   const dates: { toks: number[]; w: number }[] = [];
@@ -185,6 +195,35 @@ export function mapDateItemsets(itemsets: readonly Itemset[], S: number, dict: D
   return Array.from(label, (c) => (c < 0 ? -1 : cands[c]!));
 }
 
+/**
+ * Itemset → token by the records of known date it holds: the token those records share that best
+ * matches, over all known records in the sample, which of them hold the itemset (Jaccard at least
+ * 0.8, and at least two known records inside).
+ */
+function labelByKnown(
+  itemsets: readonly Itemset[],
+  records: readonly number[],
+  known: ReadonlyMap<number, string>,
+  dict: DateDictionary,
+): number[] {
+  const ids = new Map(dict.tokens.map((t, i) => [t, i]));
+  const inSample = records.flatMap((r, j) => (known.has(r) ? [{ j, toks: new Set(dateTokens(known.get(r)!)) }] : []));
+  return itemsets.map((it) => {
+    const inside = inSample.filter(({ j }) => it.records[j >>> 5]! & (1 << (j & 31)));
+    if (inside.length < 2) return -1;
+    let best = -1;
+    let bj = 0;
+    for (const tok of inside[0]!.toks) {
+      const holders = inSample.filter((x) => x.toks.has(tok));
+      const both = inside.filter((x) => x.toks.has(tok)).length;
+      const j = both / (inside.length + holders.length - both);
+      const id = ids.get(tok);
+      if (j > bj && id !== undefined) [bj, best] = [j, id];
+    }
+    return bj >= 0.8 ? best : -1;
+  });
+}
+
 /** Per token, its bit positions as the attacker currently believes them. */
 type TokenBits = (number[] | null)[];
 
@@ -235,7 +274,7 @@ function decodeOne(w: Uint32Array, dict: DateDictionary, sc: Scorer, m: number, 
   const A = dict.yearTok.map((ts, yi) => sum(ts) + dict.logPrior[yi]!);
   const B = dict.monthTok.map(sum);
   const C = dict.dayTok.map(sum);
-  const K = Math.min(top + 1, Y);
+  const K = Math.min(top, Y);
   const best: Decoded['best'] = [];
   const push = (c: Decoded['best'][number]): void => {
     if (best.length === top && c.s <= best[top - 1]!.s) return;
@@ -244,22 +283,37 @@ function decodeOne(w: Uint32Array, dict: DateDictionary, sc: Scorer, m: number, 
     best.splice(i, 0, c);
     if (best.length > top) best.pop();
   };
+  const ys = new Float64Array(Y);
+  const ds = new Float64Array(31);
   for (let mo = 1; mo <= 12; mo++) {
-    const ys = Array.from({ length: Y }, (_, yi) => ({ yi, s: A[yi]! + weight[dict.ymTok[yi * 12 + mo - 1]!]! }))
-      .sort((a, b) => b.s - a.s)
-      .slice(0, K);
-    const ds = Array.from({ length: DAYS[mo - 1]! }, (_, i) => {
+    for (let yi = 0; yi < Y; yi++) ys[yi] = A[yi]! + weight[dict.ymTok[yi * 12 + mo - 1]!]!;
+    const nd = DAYS[mo - 1]!;
+    for (let i = 0; i < nd; i++) {
       const k = (mo - 1) * 31 + i;
       const md = dict.mdTok[k]!;
       const dm = dict.dmTok[k]!;
-      return { d: i + 1, s: C[i]! + weight[md]! + (dm === md ? 0 : weight[dm]!) };
-    })
-      .sort((a, b) => b.s - a.s)
-      .slice(0, top + 1);
-    for (const y of ys)
-      for (const d of ds) if (d.d <= daysIn(dict.years[y.yi]!, mo)) push({ yi: y.yi, m: mo, d: d.d, s: y.s + d.s + B[mo - 1]! });
+      ds[i] = C[i]! + weight[md]! + (dm === md ? 0 : weight[dm]!);
+    }
+    const topYears = topIndices(ys, Y, K);
+    const topDays = topIndices(ds, nd, Math.min(nd, top + 1));
+    for (const yi of topYears)
+      for (const di of topDays)
+        if (di + 1 <= daysIn(dict.years[yi]!, mo)) push({ yi, m: mo, d: di + 1, s: ys[yi]! + ds[di]! + B[mo - 1]! });
   }
   return { best };
+}
+
+/** Indices of the k largest of xs[0..n), largest first. */
+function topIndices(xs: Float64Array, n: number, k: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (out.length === k && xs[i]! <= xs[out[k - 1]!]!) continue;
+    let j = out.length;
+    while (j > 0 && xs[out[j - 1]!]! < xs[i]!) j--;
+    out.splice(j, 0, i);
+    if (out.length > k) out.pop();
+  }
+  return out;
 }
 
 /** Token ids of a decoded date. */
@@ -340,14 +394,16 @@ export function dobAttack(
   const rho = Float64Array.from(sample.cols, (c) => popcountWords(c) / S);
   const itemsets = mineItemsets(sample, m, 200, 0.6);
   if (itemsets.length === 0) return none;
-  const assignment = mapDateItemsets(itemsets, S, dict, Math.max(5, Math.ceil(0.002 * S)) / S);
+  const assignment = opts.known
+    ? labelByKnown(itemsets, sample.records, opts.known, dict)
+    : mapDateItemsets(itemsets, S, dict, Math.max(5, Math.ceil(0.002 * S)) / S);
   let bits: TokenBits = dict.tokens.map(() => null);
   assignment.forEach((t, i) => {
     if (t >= 0) bits[t] = itemsets[i]!.positions;
   });
 
   const sampleWords = sample.records.map((r) => d.words[d.ofRecord[r]!]!);
-  const rounds = opts.rounds ?? 3;
+  const rounds = opts.rounds ?? 2;
   for (let round = 0; round < rounds; round++) {
     const sc = scorer(bits, rho, eps, m);
     const decoded = sampleWords.map((w) => decodeOne(w, dict, sc, m, 1));

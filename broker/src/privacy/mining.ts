@@ -27,6 +27,8 @@ export interface MiningOptions {
   /** Records sampled for mining (decoding covers all); default 20,000. */
   sample?: number;
   maxItemsets?: number;
+  /** Positions set in more than this share of records never join an itemset (mineItemsets); default 1. */
+  maxShare?: number;
   top?: number;
   /** For diagnosis: the mined itemsets, their q-grams and the sampled records. */
   debug?: (d: {
@@ -57,7 +59,7 @@ export function patternMining(
   if (d.words.length === 0 || background.length === 0 || m > 2048) return none;
 
   const sample = samplePositionColumns(d, m, opts);
-  const itemsets = mineItemsets(sample, m, opts.maxItemsets ?? 160);
+  const itemsets = mineItemsets(sample, m, opts.maxItemsets ?? 160, opts.maxShare ?? 1);
   // One q-gram sets k positions (fewer when two of its hashes collide): the commonest itemset size.
   // Smaller itemsets are fragments of several q-grams, larger ones q-grams that always co-occur.
   const k = mode(itemsets.map((it) => it.positions.length));
@@ -97,7 +99,11 @@ export interface PositionColumns {
 }
 
 /** Sample records (a seeded partial shuffle of those with a filter) and build one bit column per position. */
-export function samplePositionColumns(d: Distinct, m: number, opts: Pick<MiningOptions, 'seed' | 'sample'>): PositionColumns {
+export function samplePositionColumns(
+  d: Distinct,
+  m: number,
+  opts: Pick<MiningOptions, 'seed' | 'sample'>,
+): PositionColumns {
   const present: number[] = [];
   d.ofRecord.forEach((x, r) => {
     if (x >= 0) present.push(r);
