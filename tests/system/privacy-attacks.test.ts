@@ -225,15 +225,16 @@ t.test('attacks against known-vulnerable and randomised encodings', async (t) =>
       if (!encodings.has(key)) encodings.set(key, await encoded(c.schema, pop));
       const e = encodings.get(key)!;
       const records = c.transform ? c.transform(e.records) : e.records;
+      const background = c.background === 'perturbed' ? perturbed(shipped) : shipped;
       const report = privacyReport([{ name: 'gp', header: e.header, records }], {
-        background: c.background === 'perturbed' ? perturbed(shipped) : shipped,
+        background,
         truth: e.truth,
         attacks: c.attacks,
       });
       const field = (f: Field) => report.fields.find((x) => x.field === f)!;
       // The floor, counted here from the truth: how many records hold the background's commonest value.
       for (const f of ['given_name', 'surname'] as const) {
-        const top = shipped.fields.get(f)![0]!.value;
+        const top = background.fields.get(f)![0]!.value;
         const filters = records.map((r) => r.fields?.[f] ?? null);
         const n = records.filter((r, i) => filters[i] !== null && e.truth.get(r.token)?.[f] !== undefined).length;
         const k = records.filter((r, i) => filters[i] !== null && e.truth.get(r.token)?.[f] === top).length;
