@@ -12,7 +12,8 @@
  * 3. Every record of a cluster now carries the same, nearly noise-free filter: exact-repeat
  *    frequency alignment (cluster sizes against the background) and pattern mining run on those.
  *
- * Records near no centre keep their own filter. The cost is a sample's pairs and records × centres.
+ * Records near no centre are left out (null): their noisy filters would only hide the centres'
+ * patterns from mining. The cost is a sample's pairs and records × centres.
  */
 import { andCount, dice, popcountWords } from './bits.js';
 import { distinctFilters } from './columns.js';
@@ -29,7 +30,7 @@ export interface DenoiseOptions {
 }
 
 export interface Denoised {
-  /** Per record: its cluster's centre (base64), or its own filter when it joined none. */
+  /** Per record: its cluster's centre (base64), or null when it joined none. */
   filters: (string | null)[];
   clusters: number;
   /** Records that joined a cluster, of those with a filter. */
@@ -40,7 +41,7 @@ export interface Denoised {
 export function clusterDenoise(filters: readonly (string | null)[], bits: number, opts: DenoiseOptions): Denoised {
   const d = distinctFilters(filters, bits);
   const present = filters.filter((f) => f !== null).length;
-  const out: Denoised = { filters: [...filters], clusters: 0, assigned: 0, present };
+  const out: Denoised = { filters: filters.map(() => null), clusters: 0, assigned: 0, present };
   const D = d.words.length;
   if (D < 10) return out;
   const minCluster = opts.minCluster ?? 3;
