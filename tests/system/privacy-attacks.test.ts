@@ -13,9 +13,10 @@ import { parse } from 'csv-parse/sync';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
 import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
 import { synthCommand } from '@blindlink/synth';
-import { UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-client/encode';
+import { tokenize, UK_PERSON_UNHARDENED, type EncodingSchema } from '@blindlink/agency-client/encode';
 import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import {
+  dateTokens,
   estimateAlignment,
   loadBackground,
   privacyReport,
@@ -213,6 +214,14 @@ t.test('Wilson interval and the alignment estimate', async (t) => {
   t.same(estimateAlignment(unique, bg, 's').rate, 0, 'no two records share a filter: the estimate is 0');
   const repeated = Array.from({ length: 5000 }, (_, i) => `f${i % 40}`);
   t.ok(estimateAlignment(repeated, bg, 's').rate > 0, 'repeated filters: a positive estimate');
+});
+
+t.test("the date attack's tokens are the encoder's (the public scheme it reads)", async (t) => {
+  for (const raw of ['1985-03-13', '2001-12-01', '1950-02-28', '1999-10-05', '2020-02-29']) {
+    const r = normaliseDob(raw);
+    if (!r.ok) throw new Error(raw);
+    t.same(dateTokens(r.value).sort(), tokenize(r, { kind: 'date' }).sort(), raw);
+  }
 });
 
 t.test('attacks against known-vulnerable and randomised encodings', async (t) => {
