@@ -5,7 +5,7 @@
  * drawn from another population); re-identification is top-1, measured against the generator's truth.
  * F1: council tax × NHS GP (as bench:quality computes it) and FEBRL4 with every column a field filter.
  * Figures, not assertions. --quick: fewer persons and no FEBRL (tens of seconds); --only NAME[,NAME]:
- * just those options (e.g. --only balance).
+ * the options whose name contains one of them (e.g. --only balance).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,13 +17,15 @@ import {
   type EncodingSchema,
   type HardeningSpec,
 } from '@blindlink/agency-client/encode';
-import { normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
+import { normaliseDob, normaliseGivenName, normaliseSurname } from '@blindlink/agency-client/normalise';
 import { readTokenMap } from '@blindlink/agency-client';
 import {
   loadBackground,
   privacyReport,
-  type AttackName,
+  type FieldReport,
+  type OutcomeName,
   type PrivacyReport,
+  type Rate,
   type Truth,
 } from '@blindlink/broker/privacy';
 import { seededRandom } from '@blindlink/broker/prng';
@@ -121,14 +123,19 @@ function gpTruth(data: string, encoded: string): Truth {
     const row = rows.get(id)!;
     const g = normaliseGivenName(row.given_name ?? '');
     const s = normaliseSurname(row.surname ?? '');
-    truth.set(token, { ...(g.ok ? { given_name: g.value } : {}), ...(s.ok ? { surname: s.value } : {}) });
+    const d = normaliseDob(row.dob ?? '');
+    truth.set(token, {
+      ...(g.ok ? { given_name: g.value } : {}),
+      ...(s.ok ? { surname: s.value } : {}),
+      ...(d.ok ? { dob: d.value } : {}),
+    });
   }
   return truth;
 }
 
 function attack(file: string, truth: Truth): { report: PrivacyReport; seconds: number } {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const report = privacyReport(
     [
       {
@@ -139,10 +146,44 @@ function attack(file: string, truth: Truth): { report: PrivacyReport; seconds: n
     ],
     { background: loadBackground(), truth },
   );
-  return { report, seconds: (performance.now() - t0) / 1000 };
+  const c = process.cpuUsage(c0);
+  return { report, seconds: (c.user + c.system) / 1e6 };
 }
 
-const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+const pct = (x: number): string => `${(100 * x).toFixed(x !== 0 && Math.abs(x) < 0.001 ? 3 : 1)}%`;
+const ranged = (r: Rate): string => `${pct(r.rate)} (${pct(r.lo)}–${pct(r.hi)})`;
+
+const FIELDS = ['given_name', 'surname', 'full_name', 'dob'] as const;
+const ROWS: OutcomeName[] = [
+  'frequency',
+  'mining',
+  'graph',
+  'denoise-frequency',
+  'denoise-mining',
+  'clk-mining',
+  'mining-known-dates',
+];
+
+/** One table row per attack: per field the measured top-1 with its 95% interval, and the excess over the floor. */
+function attackRows(option: string, report: PrivacyReport): string[] {
+  const field = (f: string): FieldReport | undefined => report.fields.find((x) => x.field === f);
+  const floor = FIELDS.map((f) => {
+    const m = field(f)?.floor?.measured;
+    return m ? ranged(m) : '–';
+  });
+  const rows = [`| ${option} | floor: the commonest value for all | ${floor.join(' | ')} |`];
+  for (const a of ROWS) {
+    const cells = FIELDS.map((f) => {
+      const o = field(f)?.attacks[a];
+      if (!o?.measured) return '–';
+      const e = o.excess ? `; excess ${pct(o.excess.rate)} (${pct(o.excess.lo)}–${pct(o.excess.hi)})` : '';
+      const y = o.yearTop1 ? `; year ${pct(o.yearTop1.rate)}` : '';
+      return `${ranged(o.measured.top1)}${e}${y}`;
+    });
+    if (cells.some((c) => c !== '–')) rows.push(`| ${option} | ${a} | ${cells.join(' | ')} |`);
+  }
+  return rows;
+}
 
 async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
@@ -152,33 +193,24 @@ async function main(): Promise<void> {
       `the NHS GP extract; background: ${loadBackground().source}`,
   );
   const { personOfRecord } = await synthAgencies(data, PERSONS, 'bench-privacy', AGENCIES);
-  const rows: string[] = [];
-  const header = [
-    'option',
-    'given: freq',
-    'given: mining',
-    'given: graph',
-    'surname: freq',
-    'surname: mining',
-    'surname: graph',
-    'full name: freq',
-    'full name: mining',
-    'F1 council tax × GP',
-    QUICK ? '' : 'F1 FEBRL4',
-  ].filter((h) => h !== '');
-  rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  const attacks = [
+    '| option | attack | given name | surname | full name | date of birth |',
+    '|---|---|---|---|---|---|',
+  ];
+  const quality = [
+    `| option | F1 council tax × GP${QUICK ? '' : ' | F1 FEBRL4'} | attack time |`,
+    `|---|---|${QUICK ? '' : '---|'}---|`,
+  ];
   for (const [i, o] of OPTIONS.entries()) {
-    if (ONLY && !ONLY.includes(o.name)) continue;
+    if (ONLY && !ONLY.some((x) => o.name.includes(x))) continue;
     const dir = join(WORK, `option-${i}`);
     mkdirSync(dir, { recursive: true });
     const schema = schemaFile(dir, o.base ?? UK_PERSON_UNHARDENED, `uk-person-bench-${i}`, o.hardening);
     const transform = o.flip ? flipFile(o.flip, 1000 + i) : undefined;
     const tokenToRecord = await encodeAgencies(data, dir, AGENCIES, schema, transform);
-    const { quality } = linkAgencies(dir, AGENCIES, personOfRecord, tokenToRecord);
-    const f1 = quality(0, 1).f1;
+    const linked = linkAgencies(dir, AGENCIES, personOfRecord, tokenToRecord);
+    const f1 = linked.quality(0, 1).f1;
     const { report, seconds } = attack(join(dir, 'nhs_gp.enc'), gpTruth(data, join(dir, 'nhs_gp.enc')));
-    const rate = (field: string, a: AttackName) =>
-      report.fields.find((f) => f.field === field)?.attacks[a]?.measured?.top1.rate;
     let febrlF1: number | undefined;
     if (!QUICK) {
       const fdir = join(dir, 'febrl');
@@ -186,25 +218,22 @@ async function main(): Promise<void> {
       const fschema = schemaFile(fdir, join(ROOT, 'bench/schemas/febrl4.json'), `febrl4-bench-${i}`, o.hardening);
       febrlF1 = (await febrlFieldLevel(fdir, fschema, o.flip ? flipFile(o.flip, 2000 + i) : undefined)).quality.f1;
     }
-    const cells = [
-      o.name,
-      rate('given_name', 'frequency'),
-      rate('given_name', 'mining'),
-      rate('given_name', 'graph'),
-      rate('surname', 'frequency'),
-      rate('surname', 'mining'),
-      rate('surname', 'graph'),
-      rate('full_name', 'frequency'),
-      rate('full_name', 'mining'),
-    ].map((c) => (typeof c === 'string' ? c : pct(c)));
-    cells.push(f1.toFixed(4));
-    if (!QUICK) cells.push(febrlF1!.toFixed(4));
-    rows.push(`| ${cells.join(' | ')} |`);
-    console.error(`${o.name}: attacks ${seconds.toFixed(1)} s on ${report.inputs[0]!.records} records`);
+    attacks.push(...attackRows(o.name, report));
+    const records = report.inputs[0]!.records;
+    quality.push(
+      `| ${o.name} | ${f1.toFixed(4)}${QUICK ? '' : ` | ${febrlF1!.toFixed(4)}`} | ${seconds.toFixed(1)} s CPU, ` +
+        `${records} records |`,
+    );
+    console.error(`${o.name}: attacks ${seconds.toFixed(1)} s of CPU on ${records} records`);
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log('\nTop-1 re-identification of the GP extract (measured against truth), and linkage F1:\n');
-  console.log(rows.join('\n'));
+  console.log(
+    '\nTop-1 re-identification of the GP extract, measured against truth, with 95% intervals; excess: top-1 ' +
+      'minus the floor on the same records (paired, 95% interval); year: the year of birth of the top guess:\n',
+  );
+  console.log(attacks.join('\n'));
+  console.log('\nLinkage quality each option leaves, and the time all attacks took:\n');
+  console.log(quality.join('\n'));
 }
 
 try {

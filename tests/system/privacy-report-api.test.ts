@@ -173,6 +173,13 @@ t.test('privacy reports over HTTPS with mutual TLS, on PostgreSQL', async (t) =>
     t.equal(s.report.truth, null, 'no truth: estimates and attacker confidence only');
     const given = s.report.fields.find((f: { field: string }) => f.field === 'given_name');
     t.ok(given.attacks.frequency.estimated && given.attacks.mining && given.attacks.graph, 'every attack ran');
+    t.ok(
+      given.attacks['denoise-frequency'] && given.attacks['denoise-mining'] && given.attacks['clk-mining'],
+      'with cluster-then-denoise and CLK mining',
+    );
+    const dob = s.report.fields.find((f: { field: string }) => f.field === 'dob');
+    t.ok(dob.attacks.mining?.attackerConfident && !dob.attacks['mining-known-dates'], 'dates attacked, no known dates');
+    t.ok(given.floor.expected > 0 && !given.floor.measured, 'the floor expected from the background, not measured');
     t.ok(given.groups.repeatedShare > 0.3, `deterministic filters repeat (${given.groups.repeatedShare})`);
   }
   t.equal(report.digest, purposeDigest('reports', report.submissions), 'the purpose digest covers them all');

@@ -1,17 +1,23 @@
 /** The report as text for a person (an IG lead attaching it to a DPIA). */
 import type { GroupSizes } from './frequency.js';
 import type { Rate } from './stats.js';
-import type { AttackName, PrivacyReport } from './report.js';
+import type { Excess, OutcomeName, PrivacyReport } from './report.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(x > 0 && x < 0.001 ? 3 : 1)}%`;
 const rate = (r: Rate): string => `${pct(r.rate)} (95% CI ${pct(r.lo)}–${pct(r.hi)}, ${r.k}/${r.n})`;
 const int = (n: number): string => n.toLocaleString('en-GB');
 
-const ATTACK_NAMES: Record<AttackName, string> = {
+const ATTACK_NAMES: Record<OutcomeName, string> = {
   frequency: 'exact-repeat frequency alignment',
-  mining: 'q-gram pattern mining',
+  mining: 'pattern mining (q-grams; for dates, mined tokens decoded over every plausible date)',
   graph: 'similarity-graph matching',
+  'denoise-frequency': 'cluster-then-denoise, then exact-repeat frequency alignment',
+  'denoise-mining': 'cluster-then-denoise, then pattern mining',
+  'clk-mining': 'pattern mining of the record-level CLK',
+  'mining-known-dates': 'date mining given the dates of a few records (known plaintext)',
 };
+const signed = (x: number): string => `${x < 0 ? '−' : '+'}${pct(Math.abs(x))}`;
+const excess = (e: Excess): string => `${signed(e.rate)} (95% CI ${signed(e.lo)} to ${signed(e.hi)})`;
 
 function groups(g: GroupSizes): string[] {
   return [
@@ -50,9 +56,19 @@ export function formatReport(r: PrivacyReport): string {
         `  equal across files: ${int(f.crossSource.sharedFilters)} filters appear identically in two or ` +
           `more files (${int(f.crossSource.records)} records, ${pct(f.crossSource.share)})`,
       );
-    for (const [name, o] of Object.entries(f.attacks) as [AttackName, NonNullable<(typeof f.attacks)[AttackName]>][]) {
+    if (f.floor)
+      out.push(
+        `  floor (guessing "${f.floor.value}", the background's commonest, for everyone): ` +
+          (f.floor.measured ? `measured ${rate(f.floor.measured)}` : `expected ${pct(f.floor.expected)}`),
+      );
+    for (const [name, o] of Object.entries(f.attacks) as [
+      OutcomeName,
+      NonNullable<(typeof f.attacks)[OutcomeName]>,
+    ][]) {
       out.push(`  ${ATTACK_NAMES[name]}:`);
       if (o.measured) out.push(`    measured top-1 ${rate(o.measured.top1)}; top-10 ${rate(o.measured.top10)}`);
+      if (o.excess) out.push(`    excess over the floor: ${excess(o.excess)}`);
+      if (o.yearTop1) out.push(`    year of birth right (top-1): ${rate(o.yearTop1)}`);
       if (o.estimated)
         out.push(
           `    estimated top-1 ${pct(o.estimated.rate)} (${pct(o.estimated.lo)}–${pct(o.estimated.hi)}): ` +

@@ -19,14 +19,20 @@ export {
 } from './frequency.js';
 export { patternMining, type MiningOptions, type MiningResult } from './mining.js';
 export { graphMatching, type GraphOptions } from './graph.js';
+export { clusterDenoise, type Denoised, type DenoiseOptions } from './denoise.js';
+export { dateDictionary, dateTokens, dobAttack, type DobAttackOptions, type DobAttackResult } from './dob.js';
 export {
   ATTACKS,
+  KNOWN_DATES,
   privacyReport,
   PrivacyInputError,
   REPORT_FORMAT,
   reportDigest,
   type AttackName,
   type AttackOutcome,
+  type Excess,
+  type Floor,
+  type OutcomeName,
   type FieldReport,
   type PrivacyReport,
   type PrivacySource,

@@ -27,6 +27,8 @@ export interface MiningOptions {
   /** Records sampled for mining (decoding covers all); default 20,000. */
   sample?: number;
   maxItemsets?: number;
+  /** Positions set in more than this share of records never join an itemset (mineItemsets); default 1. */
+  maxShare?: number;
   top?: number;
   /** For diagnosis: the mined itemsets, their q-grams and the sampled records. */
   debug?: (d: {
@@ -57,7 +59,7 @@ export function patternMining(
   if (d.words.length === 0 || background.length === 0 || m > 2048) return none;
 
   const sample = samplePositionColumns(d, m, opts);
-  const itemsets = mineItemsets(sample, m, opts.maxItemsets ?? 160);
+  const itemsets = mineItemsets(sample, m, opts.maxItemsets ?? 160, opts.maxShare ?? 1);
   // One q-gram sets k positions (fewer when two of its hashes collide): the commonest itemset size.
   // Smaller itemsets are fragments of several q-grams, larger ones q-grams that always co-occur.
   const k = mode(itemsets.map((it) => it.positions.length));
@@ -88,7 +90,7 @@ export function patternMining(
 type Distinct = ReturnType<typeof distinctFilters>;
 
 /** The sampled records as one bit column per filter position (a bitset and a list of sample indices). */
-interface PositionColumns {
+export interface PositionColumns {
   /** Records sampled, in sample order. */
   records: number[];
   size: number;
@@ -97,7 +99,11 @@ interface PositionColumns {
 }
 
 /** Sample records (a seeded partial shuffle of those with a filter) and build one bit column per position. */
-function samplePositionColumns(d: Distinct, m: number, opts: MiningOptions): PositionColumns {
+export function samplePositionColumns(
+  d: Distinct,
+  m: number,
+  opts: Pick<MiningOptions, 'seed' | 'sample'>,
+): PositionColumns {
   const present: number[] = [];
   d.ofRecord.forEach((x, r) => {
     if (x >= 0) present.push(r);
@@ -123,9 +129,19 @@ function samplePositionColumns(d: Distinct, m: number, opts: MiningOptions): Pos
   return { records: present.slice(0, S), size: S, cols, colIdx };
 }
 
-/** Grow itemsets to a fixed point from the most over-represented position pairs, in rounds. */
-function mineItemsets({ size: S, cols, colIdx }: PositionColumns, m: number, maxItemsets: number): Itemset[] {
+/**
+ * Grow itemsets to a fixed point from the most over-represented position pairs, in rounds. Positions
+ * set in more than `maxShare` of the records are never added: set nearly everywhere, they say nothing
+ * (a date's leading "1" and "9"), and would glue every itemset to them.
+ */
+export function mineItemsets(
+  { size: S, cols, colIdx }: PositionColumns,
+  m: number,
+  maxItemsets: number,
+  maxShare = 1,
+): Itemset[] {
   const minSupport = Math.max(5, Math.ceil(0.002 * S));
+  const common = cols.map((c) => popcountWords(c) > maxShare * S);
   const explained = new Uint8Array(m * m);
   const itemsets: Itemset[] = [];
   const counter = new Uint8Array(S);
@@ -160,7 +176,8 @@ function mineItemsets({ size: S, cols, colIdx }: PositionColumns, m: number, max
         if (n < minSupport) break;
         const tau = Math.min(0.9, 0.6 + 0.15 * iter);
         const next: number[] = [];
-        for (let r = 0; r < m; r++) if (r === p || r === q || andCount(R, cols[r]!) >= tau * n) next.push(r);
+        for (let r = 0; r < m; r++)
+          if (r === p || r === q || (!common[r] && andCount(R, cols[r]!) >= tau * n)) next.push(r);
         const same = next.length === positions.length && next.every((x, i) => x === positions[i]);
         positions = next;
         R = withAll(positions);

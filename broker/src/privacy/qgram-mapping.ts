@@ -24,7 +24,7 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
   const I = itemsets.length;
   const total = background.reduce((a, v) => a + v.count, 0);
   const gramCount = new Map<string, number>();
-  const valueGrams = background.map((v) => nameTokens(v.value).filter((t) => !t.startsWith('w:')));
+  const valueGrams = background.map((v) => bigrams(v.value));
   background.forEach((v, i) => {
     valueGrams[i]!.forEach((g) => {
       gramCount.set(g, (gramCount.get(g) ?? 0) + v.count);
@@ -107,6 +107,11 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
     used[g] = 1;
   }
   return a.map((g) => (g < 0 ? null : grams[g]!));
+}
+
+/** A name's padded bigrams (the whole-word token is too rare to mine). */
+function bigrams(value: string): string[] {
+  return nameTokens(value).filter((t) => !t.startsWith('w:'));
 }
 
 function normaliseRows(m: Float64Array, rows: number, cols: number): void {

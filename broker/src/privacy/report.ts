@@ -19,14 +19,31 @@ import {
   type GroupSizes,
 } from './frequency.js';
 import { graphMatching } from './graph.js';
-import { patternMining } from './mining.js';
+import { patternMining, type MiningOptions } from './mining.js';
 import { unbalance } from './unbalance.js';
-import { wilson, type Rate } from './stats.js';
-import type { AttackResult, Background, Guesses } from './types.js';
+import { clusterDenoise } from './denoise.js';
+import { dateDictionary, dobAttack, type DateDictionary } from './dob.js';
+import { Rng, wilson, type Rate } from './stats.js';
+import type { AttackResult, Background, BackgroundValue, Guesses } from './types.js';
 
 export const REPORT_FORMAT = 'blindlink/privacy-report';
-export const ATTACKS = ['frequency', 'mining', 'graph'] as const;
+/**
+ * The attacks `--attacks` selects. `denoise` (cluster-then-denoise) reports two rows, alignment and
+ * mining on the denoised filters; `clk-mining` mines the record-level CLK for names.
+ */
+export const ATTACKS = ['frequency', 'mining', 'graph', 'denoise', 'clk-mining'] as const;
 export type AttackName = (typeof ATTACKS)[number];
+/** A row of a field's report: an attack, or one half of cluster-then-denoise, or the dated-records variant. */
+export type OutcomeName =
+  | 'frequency'
+  | 'mining'
+  | 'graph'
+  | 'denoise-frequency'
+  | 'denoise-mining'
+  | 'clk-mining'
+  | 'mining-known-dates';
+/** Dates of birth the attacker is given for the `mining-known-dates` row (with truth only). */
+export const KNOWN_DATES = 50;
 
 export interface PrivacySource {
   name: string;
@@ -45,6 +62,8 @@ export interface ReportOptions {
   seed?: string;
   miningSample?: number;
   graphNodes?: number;
+  /** Filters sampled to find clusters in cluster-then-denoise (denoise.ts); default 2,000. */
+  denoiseSample?: number;
   /** About the inputs (a sample of a larger submission, say): first among the notes. */
   notes?: readonly string[];
 }
@@ -52,6 +71,13 @@ export interface ReportOptions {
 export interface AttackOutcome {
   /** Against truth: top-1 and top-10 re-identification, 95% Wilson intervals. */
   measured?: { top1: Rate; top10: Rate };
+  /**
+   * Against truth: top-1 minus the frequency-guessing floor on the same records (a paired difference,
+   * with a 95% normal interval): what the attack learns from the filters beyond guessing the commonest value.
+   */
+  excess?: Excess;
+  /** Dates of birth, against truth: the year of the top guess right. */
+  yearTop1?: Rate;
   /** Frequency alignment without truth: an estimate, not a measurement. */
   estimated?: AlignmentEstimate;
   /**
@@ -62,16 +88,33 @@ export interface AttackOutcome {
   detail?: Record<string, number>;
 }
 
+export interface Excess {
+  rate: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Guessing the background's most frequent value for every record, filters unseen: what any "attack"
+ * gets for free. `expected`: that value's share of the background; `measured`: against truth.
+ */
+export interface Floor {
+  value: string;
+  expected: number;
+  measured?: Rate;
+}
+
 export interface FieldReport {
   field: string;
   groups: GroupSizes;
   crossSource: CrossSource | null;
-  attacks: Partial<Record<AttackName, AttackOutcome>>;
+  floor: Floor | null;
+  attacks: Partial<Record<OutcomeName, AttackOutcome>>;
 }
 
 export interface PrivacyReport {
   format: typeof REPORT_FORMAT;
-  formatVersion: 1;
+  formatVersion: 2;
   inputs: { source: string; records: number; schema: string; hardening: string[] }[];
   background: { source: string; digest: string };
   truth: { rows: number } | null;
@@ -92,7 +135,7 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
   const ctx = reportInputs(sources, opts);
   const notes: string[] = [...(opts.notes ?? [])];
   const fields: FieldReport[] = [];
-  const perField = new Map<string, Partial<Record<AttackName, AttackResult>>>();
+  const perField = new Map<string, Partial<Record<OutcomeName, AttackResult>>>();
   for (const field of NAME_FIELDS) {
     const named = nameFieldReport(ctx, field, notes);
     if (!named) continue;
@@ -106,7 +149,7 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
 
   const body: Omit<PrivacyReport, 'digest'> = {
     format: REPORT_FORMAT,
-    formatVersion: 1,
+    formatVersion: 2,
     inputs: sources.map((s) => ({
       source: s.name,
       records: s.records.length,
@@ -148,6 +191,9 @@ interface ReportInputs {
   tokens: string[];
   /** Filter size per field, from the first file's header. */
   bitsOf: Map<string, number>;
+  clkBits: number;
+  /** The header's hardening steps (e.g. "flip:0.2:given_name+surname+dob"). */
+  hardening: readonly string[];
   /** Rows of the truth file that name a record here. */
   truthRows: number;
 }
@@ -170,12 +216,15 @@ function reportInputs(sources: readonly PrivacySource[], opts: ReportOptions): R
     source: Uint16Array.from(sources.flatMap((s, i) => s.records.map(() => i))),
     tokens,
     bitsOf,
+    clkBits: sources[0]!.header.clkBits,
+    hardening: sources[0]!.header.hardening,
     truthRows,
   };
 }
 
-/** One field's filter per record (null: the record has none). */
+/** One field's filter per record (null: the record has none); `clk` is the record-level CLK. */
 function columnOf(ctx: ReportInputs, field: string): (string | null)[] {
+  if (field === 'clk') return ctx.records.map((r) => r.clk);
   return ctx.records.map((r) => r.fields?.[field] ?? null);
 }
 
@@ -190,15 +239,22 @@ function truthOf(ctx: ReportInputs, field: string): (string | null)[] {
   });
 }
 
-/** An attack's outcome: measured against truth when there is one, and the attacker's own confidence. */
+/**
+ * An attack's outcome: measured against truth when there is one (with its excess over the floor),
+ * and the attacker's own confidence.
+ */
 function outcome(
   res: AttackResult,
   keys: readonly (string | null)[],
   truth: (string | null)[] | null,
   extra: Omit<AttackOutcome, 'measured'> = {},
+  floorValue: string | null = null,
 ): AttackOutcome {
   const o: AttackOutcome = { ...extra };
-  if (truth) o.measured = measure(res.guesses, keys, truth);
+  if (truth) {
+    o.measured = measure(res.guesses, keys, truth);
+    if (floorValue !== null) o.excess = excessOverFloor(res.guesses, keys, truth, floorValue);
+  }
   let n = 0;
   let c = 0;
   keys.forEach((k, i) => {
@@ -210,12 +266,38 @@ function outcome(
   return o;
 }
 
+/** The floor of a field: its commonest background value, and how often it is right against truth. */
+function floorOf(
+  bg: readonly BackgroundValue[],
+  keys: readonly (string | null)[],
+  truth: (string | null)[] | null,
+): Floor {
+  const total = bg.reduce((a, v) => a + v.count, 0);
+  const top = bg[0]!;
+  const f: Floor = { value: top.value, expected: total ? top.count / total : 0 };
+  if (truth)
+    f.measured = measure(
+      keys.map(() => [top.value]),
+      keys,
+      truth,
+    ).top1;
+  return f;
+}
+
+const flipOf = (ctx: ReportInputs, field: string): number => {
+  for (const h of ctx.hardening) {
+    const m = /^flip:([0-9.]+):(.+)$/.exec(h);
+    if (m && m[2]!.split('+').includes(field)) return Number(m[1]);
+  }
+  return 0;
+};
+
 /** A name field: what is seen without attack, and each attack; null when the files do not encode it. */
 function nameFieldReport(
   ctx: ReportInputs,
   field: string,
   notes: string[],
-): { report: FieldReport; results: Partial<Record<AttackName, AttackResult>> } | null {
+): { report: FieldReport; results: Partial<Record<OutcomeName, AttackResult>> } | null {
   const { opts, attacks, seed } = ctx;
   const bits = ctx.bitsOf.get(field);
   const bg = opts.background.fields.get(field);
@@ -226,18 +308,24 @@ function nameFieldReport(
     field,
     groups: groupSizes(keys),
     crossSource: crossSourceEquality(keys, ctx.source),
+    floor: bg?.length ? floorOf(bg, keys, truth) : null,
     attacks: {},
   };
-  const results: Partial<Record<AttackName, AttackResult>> = {};
-  if (!bg) {
+  const results: Partial<Record<OutcomeName, AttackResult>> = {};
+  if (!bg || bg.length === 0) {
     notes.push(`the background has no ${field} frequencies: ${field} was not attacked`);
     return { report, results };
   }
+  const fv = bg[0]!.value;
   if (attacks.includes('frequency')) {
     results.frequency = frequencyAlignment(keys, bg);
-    report.attacks.frequency = outcome(results.frequency, keys, truth, {
-      estimated: estimateAlignment(keys, bg, `${seed}:${field}`),
-    });
+    report.attacks.frequency = outcome(
+      results.frequency,
+      keys,
+      truth,
+      { estimated: estimateAlignment(keys, bg, `${seed}:${field}`) },
+      fv,
+    );
   }
   // Balanced filters are undone first (complementary position pairs); the header says so too.
   const view =
@@ -246,19 +334,45 @@ function nameFieldReport(
       : { filters: keys, bits };
   if (view.bits !== bits)
     notes.push(`${field}: balanced filters undone (complementary position pairs), attacked at ${view.bits} bits`);
-  if (attacks.includes('mining')) {
-    const m = patternMining(view, bg, {
-      seed: `${seed}:${field}`,
+  const mine = (filters: (string | null)[], m: number, tag: string, more: Partial<MiningOptions> = {}) =>
+    patternMining({ filters, bits: m }, bg, {
+      seed: `${seed}:${tag}`,
       ...(opts.miningSample ? { sample: opts.miningSample } : {}),
+      ...more,
     });
+  if (attacks.includes('mining')) {
+    const m = mine(view.filters, view.bits, field);
     results.mining = m;
-    report.attacks.mining = outcome(m, keys, truth, {
-      detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken },
-    });
+    report.attacks.mining = outcome(
+      m,
+      keys,
+      truth,
+      { detail: { itemsets: m.itemsets, bitsPerToken: m.bitsPerToken } },
+      fv,
+    );
   }
   if (attacks.includes('graph')) {
     results.graph = graphMatching(view, bg, opts.graphNodes ? { nodes: opts.graphNodes } : {});
-    report.attacks.graph = outcome(results.graph, keys, truth);
+    report.attacks.graph = outcome(results.graph, keys, truth, {}, fv);
+  }
+  if (attacks.includes('denoise')) {
+    const dn = clusterDenoise(view.filters, view.bits, {
+      seed: `${seed}:${field}`,
+      ...(opts.denoiseSample ? { sample: opts.denoiseSample } : {}),
+    });
+    const detail = { clusters: dn.clusters, clustered: dn.present ? dn.assigned / dn.present : 0 };
+    results['denoise-frequency'] = frequencyAlignment(dn.filters, bg);
+    report.attacks['denoise-frequency'] = outcome(results['denoise-frequency'], keys, truth, { detail }, fv);
+    const m = mine(dn.filters, view.bits, `${field}:denoised`);
+    results['denoise-mining'] = m;
+    report.attacks['denoise-mining'] = outcome(m, keys, truth, { detail: { ...detail, itemsets: m.itemsets } }, fv);
+  }
+  if (attacks.includes('clk-mining')) {
+    // The record-level CLK holds every field's tokens, unflipped in uk-person version 3. Bits set in
+    // most CLKs (a date's leading digits, the commoner sex) would glue every itemset together.
+    const m = mine(columnOf(ctx, 'clk'), ctx.clkBits, `${field}:clk`, { maxShare: 0.6, maxItemsets: 300 });
+    results['clk-mining'] = m;
+    report.attacks['clk-mining'] = outcome(m, keys, truth, { detail: { itemsets: m.itemsets } }, fv);
   }
   return { report, results };
 }
@@ -269,50 +383,167 @@ function nameFieldReport(
  */
 function fullNameReport(
   ctx: ReportInputs,
-  perField: Map<string, Partial<Record<AttackName, AttackResult>>>,
+  perField: Map<string, Partial<Record<OutcomeName, AttackResult>>>,
 ): FieldReport {
   const { opts, attacks, seed } = ctx;
   const g = columnOf(ctx, 'given_name');
   const s = columnOf(ctx, 'surname');
   const keys = g.map((x, i) => (x !== null && s[i] !== null ? `${x}|${s[i]}` : null));
   const truth = opts.truth ? truthOf(ctx, 'full_name') : null;
+  const bgG = opts.background.fields.get('given_name');
+  const bgS = opts.background.fields.get('surname');
+  const bg = bgG && bgS ? fullNameBackground(bgG, bgS) : null;
   const report: FieldReport = {
     field: 'full_name',
     groups: groupSizes(keys),
     crossSource: crossSourceEquality(keys, ctx.source),
+    floor: bg?.length ? floorOf(bg, keys, truth) : null,
     attacks: {},
   };
-  const bgG = opts.background.fields.get('given_name');
-  const bgS = opts.background.fields.get('surname');
-  if (bgG && bgS) {
-    const bg = fullNameBackground(bgG, bgS);
+  if (bg?.length) {
+    const fv = bg[0]!.value;
     if (attacks.includes('frequency'))
-      report.attacks.frequency = outcome(frequencyAlignment(keys, bg), keys, truth, {
-        estimated: estimateAlignment(keys, bg, `${seed}:full_name`),
-      });
-    for (const a of ['mining', 'graph'] as const) {
+      report.attacks.frequency = outcome(
+        frequencyAlignment(keys, bg),
+        keys,
+        truth,
+        { estimated: estimateAlignment(keys, bg, `${seed}:full_name`) },
+        fv,
+      );
+    for (const a of ['mining', 'graph', 'denoise-frequency', 'denoise-mining', 'clk-mining'] as const) {
       const rg = perField.get('given_name')![a];
       const rs = perField.get('surname')![a];
-      if (rg && rs) report.attacks[a] = outcome(combine(rg, rs), keys, truth);
+      if (rg && rs) report.attacks[a] = outcome(combine(rg, rs), keys, truth, {}, fv);
     }
   }
   return report;
 }
 
-/** Dates of birth: groups of identical filters only. */
+/**
+ * Dates of birth: exact-repeat alignment against the background's years spread over their days,
+ * and the dictionary attack (dob.ts), on the filters as they are and after cluster-then-denoise.
+ * With truth, also the dictionary attack given the dates of a few records (known plaintext), which
+ * settles the labels no statistic can (docs/privacy-report.md).
+ */
 function dobReport(ctx: ReportInputs, notes: string[]): FieldReport | null {
-  if (ctx.bitsOf.get('dob') === undefined) return null;
+  const bits = ctx.bitsOf.get('dob');
+  if (bits === undefined) return null;
+  const { opts, attacks, seed } = ctx;
   const keys = columnOf(ctx, 'dob');
-  notes.push(
-    'dob: groups of identical filters only (no attack here decodes a date); an unsalted date gives one ' +
-      'filter per distinct date',
-  );
-  return {
+  const truth = opts.truth ? truthOf(ctx, 'dob') : null;
+  const years = opts.background.fields.get('dob_year') ?? [];
+  const dict = years.length ? dateDictionary(years) : null;
+  const bg = dict ? dateBackground(dict) : [];
+  const report: FieldReport = {
     field: 'dob',
     groups: groupSizes(keys),
     crossSource: crossSourceEquality(keys, ctx.source),
+    floor: bg.length ? floorOf(bg, keys, truth) : null,
     attacks: {},
   };
+  if (!dict) {
+    notes.push('the background has no dob_year frequencies: dob was not attacked');
+    return report;
+  }
+  const fv = bg[0]!.value;
+  const flip = flipOf(ctx, 'dob');
+  const withYear = (res: AttackResult, extra: Omit<AttackOutcome, 'measured'>, mask?: Set<number>): AttackOutcome => {
+    const t = truth && mask ? truth.map((v, i) => (mask.has(i) ? null : v)) : truth;
+    const o = outcome(res, keys, t, extra, fv);
+    if (t)
+      o.yearTop1 = measure(
+        res.guesses.map((g) => (g ? [g[0]!.slice(0, 4)] : null)),
+        keys,
+        t.map((v) => v?.slice(0, 4) ?? null),
+      ).top1;
+    return o;
+  };
+  if (attacks.includes('frequency'))
+    report.attacks.frequency = withYear(frequencyAlignment(keys, bg), {
+      estimated: estimateAlignment(keys, bg, `${seed}:dob`),
+    });
+  const dobOpts = { seed: `${seed}:dob`, flip, ...(opts.miningSample ? { sample: opts.miningSample } : {}) };
+  if (attacks.includes('mining')) {
+    const r = dobAttack({ filters: keys, bits }, years, dobOpts);
+    report.attacks.mining = withYear(r, { detail: { itemsets: r.itemsets, tokensLearned: r.tokensLearned } });
+    if (truth) {
+      const known = knownDates(ctx, keys, truth);
+      const k = dobAttack({ filters: keys, bits }, years, { ...dobOpts, known });
+      report.attacks['mining-known-dates'] = withYear(
+        k,
+        { detail: { knownDates: known.size, itemsets: k.itemsets, tokensLearned: k.tokensLearned } },
+        new Set(known.keys()),
+      );
+    }
+  }
+  if (attacks.includes('denoise')) {
+    const dn = clusterDenoise(keys, bits, {
+      seed: `${seed}:dob`,
+      ...(opts.denoiseSample ? { sample: opts.denoiseSample } : {}),
+    });
+    const detail = { clusters: dn.clusters, clustered: dn.present ? dn.assigned / dn.present : 0 };
+    report.attacks['denoise-frequency'] = withYear(frequencyAlignment(dn.filters, bg), { detail });
+    // The denoised centres are nearly noise-free: decoded as deterministic filters.
+    const r = dobAttack({ filters: dn.filters, bits }, years, { ...dobOpts, flip: 0 });
+    report.attacks['denoise-mining'] = withYear(r, { detail: { ...detail, itemsets: r.itemsets } });
+  }
+  return report;
+}
+
+/** Every plausible date as a background value, most likely first (the years' weight spread over their days). */
+function dateBackground(dict: DateDictionary): BackgroundValue[] {
+  const out: BackgroundValue[] = [];
+  dict.years.forEach((y, yi) => {
+    const w = Math.exp(dict.logPrior[yi]!);
+    for (let m = 1; m <= 12; m++)
+      for (let d = 1; d <= new Date(Date.UTC(y, m, 0)).getUTCDate(); d++)
+        out.push({
+          value: `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+          count: w,
+        });
+  });
+  return out.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+}
+
+/** The dates of KNOWN_DATES records, seeded: what an attacker who knows a few people's dates holds. */
+function knownDates(
+  ctx: ReportInputs,
+  keys: readonly (string | null)[],
+  truth: (string | null)[],
+): Map<number, string> {
+  const rng = new Rng(`${ctx.seed}:known-dates`);
+  const idx = keys.flatMap((k, i) => (k !== null && truth[i] ? [i] : []));
+  const out = new Map<number, string>();
+  for (let i = 0; i < idx.length && out.size < KNOWN_DATES; i++) {
+    const j = i + rng.int(idx.length - i);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    out.set(idx[i]!, truth[idx[i]!]!);
+  }
+  return out;
+}
+
+/** Paired difference between the attack's top-1 hits and the floor's, over the measured records. */
+function excessOverFloor(
+  guesses: Guesses,
+  keys: readonly (string | null)[],
+  truth: readonly (string | null)[],
+  floorValue: string,
+): Excess {
+  let n = 0;
+  let sum = 0;
+  let sq = 0;
+  keys.forEach((k, i) => {
+    const t = truth[i];
+    if (k === null || t === null || t === undefined) return;
+    n++;
+    const x = (guesses[i]?.[0] === t ? 1 : 0) - (floorValue === t ? 1 : 0);
+    sum += x;
+    sq += x * x;
+  });
+  if (n === 0) return { rate: 0, lo: 0, hi: 0 };
+  const mean = sum / n;
+  const half = 1.959963984540054 * Math.sqrt(Math.max(0, sq / n - mean * mean) / n);
+  return { rate: mean, lo: mean - half, hi: mean + half };
 }
 
 /** Top-1 and top-10 against truth, over records that have both a filter and a true value. */
