@@ -88,7 +88,7 @@ export async function freshPostgres(
     try {
       if (from) return void (await admin.query(`create database ${name} template ${from}`));
     } catch {
-      // The template in use or gone (another run's pruning): an empty database, migrated by the broker.
+      // The template in use, or dropped by hand: an empty database, which the broker migrates.
     }
     await admin.query(`create database ${name}`);
   });
