@@ -159,7 +159,7 @@ const RECORDS = 6_000;
 const PURPOSE = 'community-safety';
 const upload = (n: number, seed: number) => uploadBody(n, seed) as unknown as SubmissionRequest;
 
-t.test('postgres: two worker processes share a run; one killed mid-partition is taken over', async (t) => {
+t.test('postgres: two workers share a run; one killed mid-partition or mid-score is taken over', async (t) => {
   const db = await freshPostgres();
   const sql = new pg.Client({ connectionString: db.url });
   const dir = t.testdir({});
