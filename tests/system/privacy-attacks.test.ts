@@ -1,8 +1,9 @@
 // The privacy attacks (broker/src/privacy/) against encodings we know to be vulnerable, and against
 // encodings with per-record randomness, on a synthetic GP population encoded here with the agency
 // client (tests may import both sides). Every attack must succeed somewhere: cluster-then-denoise
-// succeeds on the default (version 3) itself, which this test records as a known weakness. The attacker's background is the broker's shipped table,
-// drawn from another synthetic population (its own seed), and a perturbed copy of it.
+// succeeds on the default (version 3) itself, which this test records as a known weakness. The
+// attacker's background is the broker's shipped table, drawn from another synthetic population (its
+// own seed), and a perturbed copy of it.
 // To judge another encoding, add a row to CASES: a schema (built-in name or object), an optional
 // transform of the encoded records, and what each attack must (or must not) achieve.
 import t from 'tap';
