@@ -43,3 +43,4 @@ export {
 export { balance, FilterHardener, FlipNoise, GapTable, keyedPermutation, popcount, xorFold } from './hardening.js';
 export { qgrams, tokenize, transformValues } from './tokens.js';
 export { soundex } from './soundex.js';
+export { BlockTokenCache } from './block-token-cache.js';

@@ -12,6 +12,7 @@
 import { Blake2bKeyed } from '../crypto/blake2b.js';
 import { encodeUtf8Into, utf8Length } from '../crypto/utf8.js';
 import { ValueCache } from './value-cache.js';
+import { BlockTokenCache } from './block-token-cache.js';
 import { isMissing, normalisers, type NormaliseOk } from '../normalise/index.js';
 import { FilterHardener, FlipNoise } from './hardening.js';
 import { deriveKeys } from './keys.js';
@@ -54,7 +55,8 @@ type Ok = NormaliseOk<unknown>;
 interface ValueEntry {
   readonly ok: Ok | null;
   readonly reason: string | null;
-  readonly tokens: TokenSet | null;
+  /** Dropped (null) once an unsalted field's positions are known: kept, it would outlive the row in the cache. */
+  tokens: TokenSet | null;
   positions: Positions | null;
   readonly derived: (readonly string[] | undefined)[];
 }
@@ -92,6 +94,8 @@ const BLOCK_PERSONAL = UTF8.encode('blindlink-block');
 const SALT_PERSONAL = UTF8.encode('blindlink-salt');
 /** Salt used when the salt's source field is empty in a row: such rows only match each other. */
 const MISSING_SALT = '\u0000missing';
+const NO_VALUES: readonly string[] = Object.freeze([]);
+
 const MISSING_ENTRY: ValueEntry = Object.freeze({
   ok: null,
   reason: null,
@@ -250,7 +254,10 @@ class FieldEncoder {
 
   positionsFor(raw: string, e: ValueEntry, salt: string): Positions {
     if (!this.salted) {
-      if (e.positions === null) e.positions = this.computePositions(e.tokens!, this.context(''));
+      if (e.positions === null) {
+        e.positions = this.computePositions(e.tokens!, this.context(''));
+        e.tokens = null;
+      }
       return e.positions;
     }
     const cacheKey = `${salt}\u0001${raw}`;
@@ -333,9 +340,10 @@ export class RecordEncoder {
   private readonly blockMac: Blake2bKeyed;
   /** Each key has its own token cache: some keys' messages repeat a lot, others hardly ever. */
   private readonly blockKeys: {
-    name: string;
+    /** The key's name as UTF-8, the start of every message it hashes. */
+    name: Uint8Array;
     parts: { field: FieldEncoder; index: number; slot: number }[];
-    cache: ValueCache<string>;
+    cache: BlockTokenCache;
   }[];
   private readonly idColumn: number;
   private readonly idName: string;
@@ -353,6 +361,10 @@ export class RecordEncoder {
   private readonly blockDigest = new Uint8Array(this.blockWords.buffer, 0, 16);
   private blockBuf = new Uint8Array(256);
   private readonly seen: string[] = [];
+  /** Per part of the key being tokenised: its values, the one taken, and the values themselves. */
+  private readonly partValues: (readonly string[])[] = [];
+  private readonly partAt: number[] = [];
+  private readonly combo: string[] = [];
   /** Invalid fields left out of the row being encoded (with invalidAsMissing). */
   private leftOut: string[] | undefined;
   private readonly noise: FlipNoise;
@@ -402,9 +414,9 @@ export class RecordEncoder {
       this.fields.filter((f) => f.flip > 0).map((f) => ({ name: f.spec.name, bits: f.hardener!.outBits, p: f.flip })),
     );
     this.blockKeys = schema.blockingKeys.map((k) => ({
-      name: k.name,
+      name: UTF8.encode(k.name),
       parts: k.parts.map((p) => part(p.field, p.transform, p.alternatives)),
-      cache: new ValueCache<string>(cacheSize),
+      cache: new BlockTokenCache(k.parts.length, cacheSize),
     }));
     this.idColumn = setup.idColumn;
     this.idName = setup.idName;
@@ -501,29 +513,49 @@ export class RecordEncoder {
     }
   }
 
-  /** The row's blocking tokens: every key's value combinations (at most 16 per key, 64 in all), deduplicated. */
+  /**
+   * The row's blocking tokens: every key's value combinations (at most 16 per key, the first in
+   * the order of the parts' values; 64 in all), deduplicated. A combination's message is the key's
+   * name and its values joined by U+001F; it is hashed straight from the values, never joined.
+   */
   private appendBlocks(line: LineWriter): void {
     const results = this.entries;
     const seen = this.seen;
+    const vals = this.partValues;
+    const at = this.partAt;
+    const combo = this.combo;
     seen.length = 0;
     for (const k of this.blockKeys) {
-      let combos: string[] = [k.name];
-      for (const p of k.parts) {
+      const n = k.parts.length;
+      let none = false;
+      for (let j = 0; j < n; j++) {
+        const p = k.parts[j]!;
         const r = results[p.index];
-        const vals = r ? p.field.derived(r, p.slot) : [];
-        const next: string[] = [];
-        for (const c of combos) for (const v of vals) if (next.length < 16) next.push(`${c}\u001f${v}`);
-        combos = next;
+        const v = r ? p.field.derived(r, p.slot) : NO_VALUES;
+        if (v.length === 0) none = true;
+        vals[j] = v;
+        at[j] = 0;
       }
-      for (const msg of combos) {
-        const t = this.blockToken(msg, k.cache);
-        if (seen.length >= 64 || seen.includes(t)) continue;
-        seen.push(t);
+      if (none) continue;
+      // The combinations in order, as an odometer over the parts' values (the last part fastest).
+      for (let c = 0; c < 16; c++) {
+        for (let j = 0; j < n; j++) combo[j] = vals[j]![at[j]!]!;
+        const t = this.blockToken(k.name, combo, n, k.cache);
+        if (seen.length < 64 && !seen.includes(t)) seen.push(t);
+        let j = n - 1;
+        while (j >= 0 && ++at[j]! === vals[j]!.length) at[j--] = 0;
+        if (j < 0) break;
       }
     }
     // Sorted, not in key order: a keyed token is pseudo-random, so sorting shuffles the keys per
     // record and the broker cannot tell which key a token belongs to by its place in the list.
-    seen.sort();
+    // By insertion (a handful of tokens): `<` orders strings by UTF-16 code units, as sort() does.
+    for (let i = 1; i < seen.length; i++) {
+      const t = seen[i]!;
+      let j = i - 1;
+      for (; j >= 0 && seen[j]! > t; j--) seen[j + 1] = seen[j]!;
+      seen[j + 1] = t;
+    }
     for (let i = 0; i < seen.length; i++) {
       line.bytes(i === 0 ? BLOCKS_OPEN : COMMA_QUOTE);
       line.ascii(seen[i]!);
@@ -544,14 +576,25 @@ export class RecordEncoder {
     return line.text();
   }
 
-  private blockToken(msg: string, cache: ValueCache<string>): string {
-    let t = cache.get(msg);
+  /** The token of the message name ‖ U+001F ‖ values[0] ‖ U+001F ‖ … values[n−1] (UTF-8). */
+  private blockToken(name: Uint8Array, values: readonly string[], n: number, cache: BlockTokenCache): string {
+    let t = cache.get(values);
     if (t === undefined) {
-      const need = utf8Length(msg);
+      let need = name.length;
+      for (let j = 0; j < n; j++) need += 1 + utf8Length(values[j]!);
       if (need > this.blockBuf.length) this.blockBuf = new Uint8Array(need * 2);
-      this.blockMac.hashWordsInto(this.blockBuf, encodeUtf8Into(msg, this.blockBuf), this.blockWords);
+      const buf = this.blockBuf;
+      buf.set(name);
+      let len = name.length;
+      // Each value is a whole string and the separators keep them apart, so encoding them one by
+      // one gives the bytes of the joined message.
+      for (let j = 0; j < n; j++) {
+        buf[len++] = 0x1f;
+        len += encodeUtf8Into(values[j]!, buf.subarray(len));
+      }
+      this.blockMac.hashWordsInto(buf, len, this.blockWords);
       t = base64url(this.blockDigest, 16);
-      cache.set(msg, t);
+      cache.set(values, t);
     }
     return t;
   }

@@ -15,36 +15,66 @@
  * encoder's string-token cache (which was a FIFO Map of its own).
  */
 const WINDOW = 4096;
-/** Fewer hits than 1 in this many lookups in a window: stand aside. */
-const MIN_HIT_RATIO = 32;
 /** Lookups skipped before measuring again. */
 const BYPASS = 16 * WINDOW;
+
+/** The stand-aside rule, shared with the blocking-token cache (block-token-cache.ts). */
+export class HitGate {
+  private lookups = 0;
+  private hits = 0;
+  private bypassLeft = 0;
+
+  /** Fewer hits than 1 in `minHitRatio` lookups in a window: stand aside. */
+  constructor(private readonly minHitRatio = 32) {}
+
+  /** False while standing aside (the lookup is then skipped, and so is the insert after it). */
+  lookup(): boolean {
+    if (this.bypassLeft > 0) {
+      this.bypassLeft--;
+      return false;
+    }
+    if (++this.lookups === WINDOW) {
+      if (this.hits * this.minHitRatio < this.lookups) this.bypassLeft = BYPASS;
+      this.lookups = 0;
+      this.hits = 0;
+    }
+    return true;
+  }
+
+  hit(): void {
+    this.hits++;
+  }
+
+  get standingAside(): boolean {
+    return this.bypassLeft > 0;
+  }
+
+  reset(): void {
+    this.lookups = 0;
+    this.hits = 0;
+    this.bypassLeft = 0;
+  }
+}
 
 export class ValueCache<V> {
   private young = new Map<string, V>();
   private old = new Map<string, V>();
-  private lookups = 0;
-  private hits = 0;
-  private bypassLeft = 0;
+  private readonly gate = new HitGate();
   constructor(readonly limit: number) {}
 
   get(key: string): V | undefined {
-    if (this.bypassLeft > 0) {
-      this.bypassLeft--;
-      return undefined;
-    }
-    if (++this.lookups === WINDOW) this.endWindow();
+    if (!this.gate.lookup()) return undefined;
     let v = this.young.get(key);
     if (v === undefined) {
       v = this.old.get(key);
       if (v !== undefined) this.set(key, v);
     }
-    if (v !== undefined) this.hits++;
+    if (v !== undefined) this.gate.hit();
     return v;
   }
 
   set(key: string, value: V): void {
-    if (this.limit <= 0 || this.bypassLeft > 0) return;
+    if (this.limit <= 0 || this.gate.standingAside) return;
     if (this.young.size >= this.limit) {
       this.old = this.young;
       this.young = new Map();
@@ -55,14 +85,6 @@ export class ValueCache<V> {
   clear(): void {
     this.young.clear();
     this.old.clear();
-    this.lookups = 0;
-    this.hits = 0;
-    this.bypassLeft = 0;
-  }
-
-  private endWindow(): void {
-    if (this.hits * MIN_HIT_RATIO < this.lookups) this.bypassLeft = BYPASS;
-    this.lookups = 0;
-    this.hits = 0;
+    this.gate.reset();
   }
 }
