@@ -12,7 +12,7 @@ import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
 import { approvePolicy, loadReportSource, storePolicy, threadReport } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
-import { call, IG_PASSWORD, loginAs, submitAs, testBroker } from '../helpers/in-process.js';
+import { call, IG_PASSWORD, loginAs, submitAs, testBroker, tokenFor, upload } from '../helpers/in-process.js';
 import { BROKER_BIN, ROOT } from '../helpers/processes.js';
 import { ignoredColumns, readCsv } from '../helpers/purposes.js';
 
@@ -130,4 +130,23 @@ t.test('postgres: a worker killed mid-report; another takes the report over with
   const read = await call(b, 'GET', '/v1/purposes/recovery/privacy-report', { token: ig });
   t.equal(read.status, 200, read.text.slice(0, 200));
   t.match(read.json.digest, /^sha256:[0-9a-f]{64}$/, 'the purpose report has its digest');
+});
+
+t.test('postgres: a run queued after privacy reports is taken before them', async (t) => {
+  // No worker anywhere: the jobs stay queued, in the order a worker would take them.
+  const b = await testBroker(t, 'postgres', { worker: 'none' });
+  for (const agency of ['alpha', 'beta']) {
+    const r = await submitAs(b, agency, upload(50, 1), `priority-${agency}`);
+    t.equal(r.status, 201, `${agency} submitted: ${r.text.slice(0, 200)}`);
+  }
+  const queued = await call(b, 'POST', '/v1/purposes/testing/runs', { as: 'alpha', token: await tokenFor(b, 'alpha') });
+  t.equal(queued.status, 202, queued.text.slice(0, 200));
+  // graphile-worker's own order for taking a job: priority, then run_at.
+  const jobs = await sql<{ task_identifier: string }>`
+    select task_identifier from graphile_worker.jobs order by priority, run_at, id`.execute(b.db);
+  t.same(
+    jobs.rows.map((j) => j.task_identifier),
+    ['blindlink_run', 'blindlink_privacy_report', 'blindlink_privacy_report'],
+    'the run first, though both reports were queued before it',
+  );
 });
