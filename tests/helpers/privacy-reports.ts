@@ -1,5 +1,49 @@
 import type { Kysely } from 'kysely';
+import { encodeCsv } from '@blindlink/agency-client';
 import { type Database, purposeReport } from '@blindlink/broker';
+import { ignoredColumns, readCsv } from './purposes.js';
+
+const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+
+/** A two-agency policy (alpha's GP, beta's council tax) for the privacy-report tests. */
+export const reportPolicyYaml = (o: { id: string; purpose: string; version: number; dpia: string }) => `
+id: ${o.id}
+version: ${o.version}
+purpose: ${o.purpose}
+title: Privacy reports test
+controllers: [{ name: Test Council, role: controller }]
+lawfulBasis: { article6: UK GDPR Art. 6(1)(e) }
+dpia: { reference: ${o.dpia}, approvedOn: 2019-12-01 }
+validFrom: 2020-01-01
+validUntil: 2099-12-31
+reviewDate: 2099-01-01
+contributors:
+  - { agency: alpha, dataset: GP, identifiers: [${IDENTIFIERS.join(', ')}] }
+  - { agency: beta, dataset: Council tax, identifiers: [${IDENTIFIERS.join(', ')}] }
+recipients:
+  - agency: alpha
+    releases:
+      - { id: alpha-asks-beta, form: membership, of: [beta] }
+retention: { encodings: P30D, linkage: P30D, releases: P30D }
+linkage: { threshold: 0.8 }
+`;
+
+/** Encode a synthetic extract's identifiers with `schema`, as an agency would; returns `out`. */
+export async function encodeIdentifiers(csv: string, out: string, secret: Buffer, schema: string): Promise<string> {
+  await encodeCsv({
+    input: csv,
+    out,
+    secret,
+    schema,
+    map: {},
+    idColumn: 'record_id',
+    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
+    attributes: [],
+    onInvalid: 'missing',
+    threads: 1,
+  });
+  return out;
+}
 
 /**
  * The digest of a purpose's privacy report once every current submission's report is settled (the

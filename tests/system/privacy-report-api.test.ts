@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { BrokerClient, encodeCsv, readEncodedFile, uploadEncodedFile } from '@blindlink/agency-client';
+import { BrokerClient, readEncodedFile, uploadEncodedFile } from '@blindlink/agency-client';
 import {
   addPerson,
   executePrivacyReport,
@@ -29,50 +29,14 @@ import {
   upload,
   type TestBroker,
 } from '../helpers/in-process.js';
-import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
+import { encodeIdentifiers, reportPolicyYaml, settledPrivacyDigest } from '../helpers/privacy-reports.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
-import { ignoredColumns, readCsv } from '../helpers/purposes.js';
 
 const SECRET = Buffer.from('privacy report api test secret, agencies only');
-const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
-const POLICY = (version: number) => `
-id: report-policy
-version: ${version}
-purpose: reports
-title: Privacy reports test
-controllers: [{ name: Test Council, role: controller }]
-lawfulBasis: { article6: UK GDPR Art. 6(1)(e) }
-dpia: { reference: DPIA-R-1, approvedOn: 2019-12-01 }
-validFrom: 2020-01-01
-validUntil: 2099-12-31
-reviewDate: 2099-01-01
-contributors:
-  - { agency: alpha, dataset: GP, identifiers: [${IDENTIFIERS.join(', ')}] }
-  - { agency: beta, dataset: Council tax, identifiers: [${IDENTIFIERS.join(', ')}] }
-recipients:
-  - agency: alpha
-    releases:
-      - { id: alpha-asks-beta, form: membership, of: [beta] }
-retention: { encodings: P30D, linkage: P30D, releases: P30D }
-linkage: { threshold: 0.8 }
-`;
-
-async function encode(csv: string, out: string): Promise<string> {
-  await encodeCsv({
-    input: csv,
-    out,
-    secret: SECRET,
-    // Deterministic filters: identical names repeat, so the attacks have something to find.
-    schema: 'uk-person-unhardened',
-    map: {},
-    idColumn: 'record_id',
-    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
-    attributes: [],
-    onInvalid: 'missing',
-    threads: 1,
-  });
-  return out;
-}
+const POLICY = (version: number) =>
+  reportPolicyYaml({ id: 'report-policy', purpose: 'reports', version, dpia: 'DPIA-R-1' });
+// Deterministic filters: identical names repeat, so the attacks have something to find.
+const encode = (csv: string, out: string) => encodeIdentifiers(csv, out, SECRET, 'uk-person-unhardened');
 
 const approve = (b: TestBroker, token: string, version: number, body?: unknown) =>
   call(b, 'POST', `/v1/policies/report-policy/versions/${version}/approval`, {

@@ -8,39 +8,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { sql } from 'kysely';
 import t from 'tap';
-import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
+import { readEncodedFile } from '@blindlink/agency-client';
 import { approvePolicy, loadReportSource, storePolicy, threadReport } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
 import { call, IG_PASSWORD, loginAs, submitAs, testBroker, tokenFor, upload } from '../helpers/in-process.js';
 import { BROKER_BIN, ROOT } from '../helpers/processes.js';
-import { ignoredColumns, readCsv } from '../helpers/purposes.js';
+import { encodeIdentifiers, reportPolicyYaml } from '../helpers/privacy-reports.js';
 
 t.setTimeout(900_000);
 
 const SECRET = Buffer.from('report recovery test secret, agencies only');
-const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
-const POLICY = `
-id: recovery-policy
-version: 1
-purpose: recovery
-title: Report recovery test
-controllers: [{ name: Test Council, role: controller }]
-lawfulBasis: { article6: UK GDPR Art. 6(1)(e) }
-dpia: { reference: DPIA-RR-1, approvedOn: 2019-12-01 }
-validFrom: 2020-01-01
-validUntil: 2099-12-31
-reviewDate: 2099-01-01
-contributors:
-  - { agency: alpha, dataset: GP, identifiers: [${IDENTIFIERS.join(', ')}] }
-  - { agency: beta, dataset: Council tax, identifiers: [${IDENTIFIERS.join(', ')}] }
-recipients:
-  - agency: alpha
-    releases:
-      - { id: alpha-asks-beta, form: membership, of: [beta] }
-retention: { encodings: P30D, linkage: P30D, releases: P30D }
-linkage: { threshold: 0.8 }
-`;
+const POLICY = reportPolicyYaml({ id: 'recovery-policy', purpose: 'recovery', version: 1, dpia: 'DPIA-RR-1' });
 
 function startWorker(dataDir: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [BROKER_BIN, 'worker', '--data-dir', dataDir], {
@@ -65,18 +44,7 @@ t.test('postgres: a worker killed mid-report; another takes the report over with
   );
   const csv = join(dir, 'synth/nhs_gp.csv');
   const enc = join(dir, 'gp.enc');
-  await encodeCsv({
-    input: csv,
-    out: enc,
-    secret: SECRET,
-    schema: 'uk-person',
-    map: {},
-    idColumn: 'record_id',
-    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
-    attributes: [],
-    onInvalid: 'missing',
-    threads: 1,
-  });
+  await encodeIdentifiers(csv, enc, SECRET, 'uk-person');
 
   const env = { DATABASE_URL: b.databaseUrl!, BLINDLINK_WORKER_STALE_MS: '3000' };
   const workers = [startWorker(dataDir, env), startWorker(dataDir, env)];

@@ -114,23 +114,30 @@ export async function planPartitionRows(
   ];
   await trx
     .insertInto('run_partition')
-    .values(
-      rows.map((p) => ({
-        run_id: runId,
-        phase: p.phase,
-        part: p.part,
-        attempt,
-        source_i: p.i,
-        source_j: p.j,
-        status: 'pending' as const,
-        worker_id: null,
-        heartbeat_at: null,
-        result: null,
-        blocking: null,
-      })),
-    )
+    .values(rows.map((p) => pendingUnit(runId, attempt, p.phase, p.part, p)))
     .execute();
 }
+
+/** A unit's row before any worker has taken it up. */
+const pendingUnit = (
+  runId: string,
+  attempt: number,
+  phase: RunPhase,
+  part: number,
+  sources: { i: number; j: number },
+) => ({
+  run_id: runId,
+  phase,
+  part,
+  attempt,
+  source_i: sources.i,
+  source_j: sources.j,
+  status: 'pending' as const,
+  worker_id: null,
+  heartbeat_at: null,
+  result: null,
+  blocking: null,
+});
 
 /**
  * Store the run's fit and plan the weighing of every partition, for `attempt` (inside the transaction
@@ -163,21 +170,7 @@ export async function planScoreRows(
   if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
   await trx
     .insertInto('run_partition')
-    .values(
-      parts.map((p, part) => ({
-        run_id: runId,
-        phase: 'score' as const,
-        part,
-        attempt,
-        source_i: p.i,
-        source_j: p.j,
-        status: 'pending' as const,
-        worker_id: null,
-        heartbeat_at: null,
-        result: null,
-        blocking: null,
-      })),
-    )
+    .values(parts.map((p, part) => pendingUnit(runId, attempt, 'score', part, p)))
     .execute();
   return true;
 }
