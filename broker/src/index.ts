@@ -32,6 +32,7 @@ export {
   planPartitions,
   checkCompatible,
 } from './linkage/engine.js';
+export { carryFloor } from './linkage/entity-resolution.js';
 export { prepareSources } from './linkage/prepare.js';
 export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
 export { decodeTyped, encodeTyped } from './runs/state.js';

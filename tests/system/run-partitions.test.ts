@@ -14,6 +14,7 @@ import pg from 'pg';
 import t from 'tap';
 import { BrokerClient, encodeCsv, enrol } from '@blindlink/agency-client';
 import {
+  carryFloor,
   decodeChunk,
   decodePartition,
   decodeTyped,
@@ -115,7 +116,13 @@ t.test('engine: partitions computed apart, stored and joined, give exactly what 
     .map((p) => decodeChunk(encodeChunk(scoreChunk(fit, p))))
     .reverse();
   const kept = chunks.reduce((n, c) => n + c.weight.length, 0);
-  t.ok(kept < whole.stats.candidatePairs / 4, `the finish reads ${kept} of ${whole.stats.candidatePairs} pairs`);
+  // Exactly the pairs that can still matter (at or above the carry floor), and fewer than all of them.
+  const floor = carryFloor(whole.scoring);
+  const matter = whole.pairs.weight.reduce((n, w) => (w >= floor ? n + 1 : n), 0);
+  t.ok(
+    kept === matter && kept < whole.stats.candidatePairs,
+    `the finish reads ${kept} of ${whole.stats.candidatePairs} pairs (${matter} at or above the floor ${floor})`,
+  );
   const jobs = linkScored(sources, prepareSources(sources, {}), parts, chunks, fit, opts);
 
   const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
