@@ -85,6 +85,12 @@ export const OPTIONS: HardeningOption[] = [
     base: UK_PERSON,
     hardening: [{ ...SALT, from: { field: 'dob', transform: 'value' } }, ...UK_PERSON.hardening],
   },
+  {
+    name: 'v3 + salt names by postcode district',
+    base: UK_PERSON,
+    hardening: [{ ...SALT, from: { field: 'postcode', transform: 'district' } }, ...UK_PERSON.hardening],
+  },
+  { name: 'v3 with flip 0.25', base: UK_PERSON, hardening: [FLIP(0.25)] },
   { name: 'v3 with flip 0.30', base: UK_PERSON, hardening: [FLIP(0.3)] },
   { name: 'v3 with flip 0.35', base: UK_PERSON, hardening: [FLIP(0.35)] },
 ];
