@@ -5,7 +5,8 @@
  * drawn from another population); re-identification is top-1, measured against the generator's truth.
  * F1: council tax × NHS GP (as bench:quality computes it) and FEBRL4 with every column a field filter.
  * Figures, not assertions. --quick: fewer persons and no FEBRL (tens of seconds); --only NAME[,NAME]:
- * the options whose name contains one of them (e.g. --only balance).
+ * the options whose name contains one of them (e.g. --only balance). BENCH_PRIVACY_PERSONS=N sets the
+ * population: cluster-then-denoise needs many records per value (it gains nothing at 5,000 persons).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
 import {
   UK_PERSON,
+  UK_PERSON_SALTED,
   UK_PERSON_UNHARDENED,
   type EncodingSchema,
   type HardeningSpec,
@@ -33,7 +35,7 @@ import type { EncodedHeader, EncodedRecord } from '@blindlink/protocol';
 import { encodeAgencies, febrlFieldLevel, linkAgencies, ROOT, synthAgencies } from './quality.js';
 
 const QUICK = process.argv.includes('--quick');
-const PERSONS = QUICK ? 5_000 : 10_000;
+const PERSONS = Number(process.env.BENCH_PRIVACY_PERSONS) || (QUICK ? 5_000 : 10_000);
 const WORK = join(tmpdir(), `blindlink-bench-privacy-${process.pid}`);
 const AGENCIES = ['council_tax', 'nhs_gp'];
 const ONLY = process.argv.includes('--only')
@@ -75,6 +77,22 @@ export const OPTIONS: HardeningOption[] = [
   { name: 'flip 0.1 (names, dob)', hardening: [FLIP(0.1)] },
   { name: 'flip 0.2 (names, dob)', hardening: [FLIP(0.2)] },
   { name: 'uk-person v3 (default): flip 0.2, 1024-bit', base: UK_PERSON, hardening: UK_PERSON.hardening },
+  // Hardening of v3 against cluster-then-denoise (which needs many records per value): fewer records
+  // share a salted value, and stronger flips blur the clusters.
+  { name: 'v3 + salt names by year of birth', base: UK_PERSON, hardening: UK_PERSON_SALTED.hardening },
+  {
+    name: 'v3 + salt names by date of birth',
+    base: UK_PERSON,
+    hardening: [{ ...SALT, from: { field: 'dob', transform: 'value' } }, ...UK_PERSON.hardening],
+  },
+  {
+    name: 'v3 + salt names by postcode district',
+    base: UK_PERSON,
+    hardening: [{ ...SALT, from: { field: 'postcode', transform: 'district' } }, ...UK_PERSON.hardening],
+  },
+  { name: 'v3 with flip 0.25', base: UK_PERSON, hardening: [FLIP(0.25)] },
+  { name: 'v3 with flip 0.30', base: UK_PERSON, hardening: [FLIP(0.3)] },
+  { name: 'v3 with flip 0.35', base: UK_PERSON, hardening: [FLIP(0.35)] },
 ];
 
 function schemaFile(dir: string, base: EncodingSchema | string, id: string, hardening: HardeningSpec[]): string {
