@@ -1,9 +1,6 @@
 import type { Kysely } from 'kysely';
-import { encodeCsv } from '@blindlink/agency-client';
 import { type Database, purposeReport } from '@blindlink/broker';
-import { ignoredColumns, readCsv } from './purposes.js';
-
-const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+import { IDENTIFIERS } from './purposes.js';
 
 /** A two-agency policy (alpha's GP, beta's council tax) for the privacy-report tests. */
 export const reportPolicyYaml = (o: { id: string; purpose: string; version: number; dpia: string }) => `
@@ -27,23 +24,6 @@ recipients:
 retention: { encodings: P30D, linkage: P30D, releases: P30D }
 linkage: { threshold: 0.8 }
 `;
-
-/** Encode a synthetic extract's identifiers with `schema`, as an agency would; returns `out`. */
-export async function encodeIdentifiers(csv: string, out: string, secret: Buffer, schema: string): Promise<string> {
-  await encodeCsv({
-    input: csv,
-    out,
-    secret,
-    schema,
-    map: {},
-    idColumn: 'record_id',
-    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
-    attributes: [],
-    onInvalid: 'missing',
-    threads: 1,
-  });
-  return out;
-}
 
 /**
  * The digest of a purpose's privacy report once every current submission's report is settled (the

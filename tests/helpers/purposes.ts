@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { csvLine } from '@blindlink/agency-client';
+import { csvLine, encodeCsv } from '@blindlink/agency-client';
 
 /** A CSV file as header + rows of objects (synthetic extracts and truth files). */
 export function readCsv(path: string): { header: string[]; rows: Record<string, string>[] } {
@@ -25,6 +25,31 @@ export function ignoredColumns(
   attributes: readonly string[],
 ): string[] {
   return header.filter((h) => h !== 'record_id' && !identifiers.includes(h) && !attributes.includes(h));
+}
+
+/** The identifiers of a synthetic extract that the tests encode. */
+export const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
+
+/** Encode a synthetic extract's identifiers with `schema`, as an agency would, on one thread; returns `out`. */
+export async function encodeIdentifiers(
+  csv: string,
+  out: string,
+  secret: Buffer,
+  schema = 'uk-person',
+): Promise<string> {
+  await encodeCsv({
+    input: csv,
+    out,
+    secret,
+    schema,
+    map: {},
+    idColumn: 'record_id',
+    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
+    attributes: [],
+    onInvalid: 'missing',
+    threads: 1,
+  });
+  return out;
 }
 
 /** Precision and recall of a predicted set against a true set. */

@@ -8,7 +8,7 @@
  */
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
+import { readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { dailyExtract, synthCommand } from '@blindlink/synth';
 import {
   approvePolicy,
@@ -28,27 +28,11 @@ import {
 import { parsePolicy } from '@blindlink/policies';
 import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
 import { call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
-import { ignoredColumns, readCsv, writeCsv } from '../helpers/purposes.js';
+import { encodeIdentifiers, readCsv, writeCsv } from '../helpers/purposes.js';
 
 const SECRET = Buffer.from('incremental runs test secret, agencies only');
-const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
 
-async function encode(csv: string, out: string): Promise<string> {
-  const { header } = readCsv(csv);
-  await encodeCsv({
-    input: csv,
-    out,
-    secret: SECRET,
-    schema: 'uk-person',
-    map: {},
-    idColumn: 'record_id',
-    ignore: ignoredColumns(header, IDENTIFIERS, []),
-    attributes: [],
-    onInvalid: 'missing',
-    threads: 1,
-  });
-  return out;
-}
+const encode = (csv: string, out: string) => encodeIdentifiers(csv, out, SECRET);
 
 /** A source read from an encoded file under its agency's name, in record-key order as runs number it. */
 function source(path: string, name: string, duplicateFree: boolean): EngineSource {

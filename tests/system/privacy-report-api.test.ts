@@ -29,7 +29,8 @@ import {
   upload,
   type TestBroker,
 } from '../helpers/in-process.js';
-import { encodeIdentifiers, reportPolicyYaml, settledPrivacyDigest } from '../helpers/privacy-reports.js';
+import { reportPolicyYaml, settledPrivacyDigest } from '../helpers/privacy-reports.js';
+import { encodeIdentifiers } from '../helpers/purposes.js';
 import { BROKER_BIN, run } from '../helpers/processes.js';
 
 const SECRET = Buffer.from('privacy report api test secret, agencies only');

@@ -6,13 +6,12 @@
  */
 import { join } from 'node:path';
 import t from 'tap';
-import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
+import { readTokenMap } from '@blindlink/agency-client';
 import { synthCommand } from '@blindlink/synth';
 import { link, readSource } from '@blindlink/broker';
-import { ignoredColumns, readCsv } from '../helpers/purposes.js';
+import { encodeIdentifiers, readCsv } from '../helpers/purposes.js';
 
 const SECRET = Buffer.from('residual pass test secret, agencies only');
-const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
 const AGENCIES = ['council_tax', 'nhs_gp', 'electoral_roll'];
 
 t.test('residual pass: what pairwise linkage missed, at one address and for households that moved', async (t) => {
@@ -29,18 +28,7 @@ t.test('residual pass: what pairwise linkage missed, at one address and for hous
   for (const a of AGENCIES) {
     const csv = join(data, `${a}.csv`);
     const out = join(dir, `${a}.enc`);
-    await encodeCsv({
-      input: csv,
-      out,
-      secret: SECRET,
-      schema: 'uk-person',
-      map: {},
-      idColumn: 'record_id',
-      ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
-      attributes: [],
-      onInvalid: 'missing',
-      threads: 1,
-    });
+    await encodeIdentifiers(csv, out, SECRET);
     for (const [token, id] of readTokenMap(`${out}.tokens.csv`)) rowOf.set(token, `${a}:${id}`);
     sources.push(readSource(out, false));
   }

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { BrokerClient, encodeCsv, enrol } from '@blindlink/agency-client';
+import { BrokerClient, enrol } from '@blindlink/agency-client';
 import {
   carryFloor,
   decodeChunk,
@@ -41,27 +41,14 @@ import { upload as uploadBody } from '../helpers/in-process.js';
 import { operatorSetup } from '../helpers/operator-setup.js';
 import { freshPostgres } from '../helpers/postgres.js';
 import { BROKER_BIN, nodeCommand, ROOT, startBrokerProcess, type BrokerProcess } from '../helpers/processes.js';
-import { ignoredColumns, readCsv } from '../helpers/purposes.js';
+import { encodeIdentifiers } from '../helpers/purposes.js';
 
 t.setTimeout(900_000);
 
 const SECRET = Buffer.from('run partitions test secret, agencies only');
-const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
 
 async function encodedSource(csv: string, out: string, name: string, duplicateFree: boolean): Promise<EngineSource> {
-  const { header } = readCsv(csv);
-  await encodeCsv({
-    input: csv,
-    out,
-    secret: SECRET,
-    schema: 'uk-person',
-    map: {},
-    idColumn: 'record_id',
-    ignore: ignoredColumns(header, IDENTIFIERS, []),
-    attributes: [],
-    onInvalid: 'missing',
-    threads: 1,
-  });
+  await encodeIdentifiers(csv, out, SECRET);
   return sortByRecordKey({ ...readSource(out, duplicateFree), name });
 }
 
