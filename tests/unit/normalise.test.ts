@@ -345,7 +345,7 @@ t.test('names: rejected values', async (t) => {
     err(t, fn('Jo\u0085hn'), /control character/, 'C1 control');
     err(t, fn('a'.repeat(101)), /longer than 100/, '101 characters');
     t.equal(ok(t, fn('a'.repeat(100)), '100 characters').value, 'a'.repeat(100));
-    for (const sym of ['@', '/', '&', '(', '_', '"', '!', '#', '*', '?']) {
+    for (const sym of ['@', '/', '&', '(', '_', '"', '!', '#', '*']) {
       err(t, fn(`Sm${sym}ith`), /character not used in names/, `symbol ${sym}`);
     }
     err(t, fn('---'), /no letters/, 'punctuation only');
@@ -354,6 +354,45 @@ t.test('names: rejected values', async (t) => {
   }
   const r = normaliseSurname('Smithers9');
   t.ok(!r.ok && !r.reason.toLowerCase().includes('smithers'), 'reason does not quote the name');
+});
+
+t.test('names: mojibake repaired where unambiguous, a lost letter dropped', async (t) => {
+  for (const fn of [normaliseGivenName, normaliseSurname]) {
+    // UTF-8 read as Windows-1252 (or Latin-1): decoded again, and said so.
+    for (const [raw, value] of [
+      ['SiÃ¢n', 'sian'],
+      ['JosÃ©', 'jose'],
+      ['MÃ¼ller', 'muller'],
+      ['Ã‰mile', 'emile'],
+      ['Oâ€™Neill', 'oneill'],
+      ['BjÃ¸rn', 'bjorn'],
+      ['Ã\u0089mile', 'emile'], // a Latin-1 read keeps 0x89 as a C1 control
+    ] as const) {
+      const r = ok(t, fn(raw), raw);
+      t.equal(r.value, value, `${raw} → ${value}`);
+      t.equal(r.repaired, 'mojibake', `${raw}: repair reported`);
+    }
+    // Genuine Latin-1 or correctly decoded text is never "repaired".
+    for (const raw of ['Müller', 'Renée', 'Siân', 'Ã', 'Ãx', 'Łukasz Ã¢'])
+      t.equal(fn(raw).ok ? (fn(raw) as { repaired?: string }).repaired : undefined, undefined, `${raw} as it is`);
+    err(t, fn('Łukasz Ã¢'), /character not used in names/, 'mixed with real Unicode: ambiguous, refused');
+    // '?' (or U+FFFD) for a letter a system could not store: dropped, the rest kept.
+    for (const [raw, value] of [
+      ['Ren?e', 'rene'],
+      ['Si\uFFFDn', 'sin'],
+      ['?Neill', 'neill'],
+    ] as const) {
+      const r = ok(t, fn(raw), raw);
+      t.equal(r.value, value, `${raw} → ${value}`);
+      t.equal(r.repaired, 'lost letter', `${raw}: repair reported`);
+    }
+    t.ok(isMissing(fn('?')), '"?" alone: missing, not invalid');
+    t.ok(isMissing(fn(' ?? ')), '"??": missing');
+    t.equal(ok(t, fn('Smith'), 'plain').repaired, undefined, 'nothing to repair: no flag');
+  }
+  const a = ok(t, normaliseAddress('12 CafÃ© Street'), 'address');
+  t.equal(a.value, '12 cafe street');
+  t.equal(a.repaired, 'mojibake');
 });
 
 t.test('sex', async (t) => {

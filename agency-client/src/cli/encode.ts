@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { encodeClkhashCommand } from '../clkhash/command.js';
-import { encodeCsv } from '../encode/command.js';
+import { encodeCsv, type EncodeSummary } from '../encode/command.js';
 import { tokenMapPath } from '../io/row-tokens.js';
 import { readSecretFile } from '../identity/key-files.js';
 import { encodeProgress, progress } from './progress.js';
@@ -41,6 +41,29 @@ function countLines(file: string): number {
   return lines;
 }
 
+/** The agency's list of rejected rows and values left missing, beside the encoded file (never sent). */
+export const rejectsPath = (out: string): string => `${out}.rejects.csv`;
+
+/** Counts per field of what was not taken as given: values left missing, values repaired, rows left out. */
+function inputReport(s: Pick<EncodeSummary, 'leftMissing' | 'repaired' | 'rejected'>, rejectsFile: string): string {
+  // Repairs are counted as `field: repair`; shown as `field 3 (repair)`.
+  const counts = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, n]) => {
+        const [field, what] = k.split(': ');
+        return `${field} ${n.toLocaleString('en-GB')}${what ? ` (${what})` : ''}`;
+      })
+      .join(', ');
+  let text = '';
+  const missing = Object.values(s.leftMissing).reduce((a, b) => a + b, 0);
+  if (missing > 0) text += `  invalid values left missing (rows kept): ${counts(s.leftMissing)}\n`;
+  if (Object.keys(s.repaired).length > 0) text += `  values repaired: ${counts(s.repaired)}\n`;
+  for (const [reason, n] of Object.entries(s.rejected)) text += `  rejected ${n}: ${reason}\n`;
+  if (missing > 0 || Object.keys(s.rejected).length > 0)
+    text += `  rows and fields listed in ${rejectsFile} (it stays here: never sent)\n`;
+  return text;
+}
+
 export function encodeCommand(program: Command): void {
   program
     .command('encode')
@@ -77,10 +100,10 @@ export function encodeCommand(program: Command): void {
     .addOption(
       new Option(
         '--on-invalid <mode>',
-        'a row with an invalid value: fail the run, skip the row, or keep it with that field missing',
+        'an invalid value: leave it missing and list it in <out>.rejects.csv (default), skip its row, or fail the run',
       )
-        .choices(['fail', 'skip', 'missing'])
-        .default('fail'),
+        .choices(['missing', 'skip', 'fail'])
+        .default('missing'),
     )
     .action(
       async (o: {
@@ -98,9 +121,6 @@ export function encodeCommand(program: Command): void {
       }) => {
         checkOut(o.out, o.format, o.force === true);
         if (o.format === 'clkhash') {
-          // clkhash has no notion of a missing field beyond its sentinels: its rows pass or fail whole.
-          if (o.onInvalid === 'missing')
-            throw new CliError('--on-invalid missing applies to blindlink encodings; clkhash rows pass or fail whole');
           let total = 0;
           try {
             total = Math.max(1, countLines(o.input) - 1);
@@ -111,7 +131,7 @@ export function encodeCommand(program: Command): void {
           const rate = (done: number) => Math.round(done / Math.max((Date.now() - started) / 1000, 1e-9));
           const bar = progress({ label: 'encode', total });
           const s = await encodeClkhashCommand(
-            { ...o, onInvalid: o.onInvalid },
+            { ...o, rejectsFile: rejectsPath(o.out) },
             {
               warn: (line) => bar.log(`warning: ${line}`),
               progress: (done) =>
@@ -124,26 +144,21 @@ export function encodeCommand(program: Command): void {
           ).finally(() => bar.stop());
           process.stderr.write(
             `${s.encoded} of ${s.rows} rows encoded in ${s.seconds.toFixed(2)} s → ${o.out}\n` +
-              Object.entries(s.rejected)
-                .map(([r, n]) => `  rejected ${n}: ${r}\n`)
-                .join(''),
+              inputReport({ ...s, repaired: {} }, rejectsPath(o.out)),
           );
           return;
         }
         const show = encodeProgress();
-        const summary = await encodeCsv({ ...o, secret: await readSecretFile(o.secretFile) }, (_rows, info) =>
-          show(info),
+        const rejectsFile = rejectsPath(o.out);
+        const summary = await encodeCsv(
+          { ...o, secret: await readSecretFile(o.secretFile), rejectsFile },
+          (_rows, info) => show(info),
         ).finally(() => show.stop());
-        const rejected = Object.entries(summary.rejected);
         process.stderr.write(
           `${summary.encoded} of ${summary.rows} rows encoded in ${summary.seconds.toFixed(2)} s ` +
             `(${Math.round(summary.rows / Math.max(summary.seconds, 1e-9))} rows/s) → ${summary.out}; ` +
             `token map ${summary.tokenMap}\n` +
-            rejected
-              .map(([reason, n]) =>
-                reason.startsWith('left out') ? `  ${n} × ${reason}\n` : `  rejected ${n}: ${reason}\n`,
-              )
-              .join(''),
+            inputReport(summary, rejectsFile),
         );
       },
     );

@@ -12,6 +12,8 @@ export interface BatchResult {
   clks: (string | null)[];
   /** [row index within the batch, issue] for each rejected row. */
   issues: [number, RowIssue][];
+  /** [row index within the batch, issue] for each invalid value encoded as missing in a kept row. */
+  leftOut: [number, RowIssue][];
 }
 
 export type BatchEncoder = BatchPool<string[][], BatchResult>;
@@ -29,15 +31,18 @@ export function encodeBatchWith(encoder: ClkEncoder, rows: string[][]): BatchRes
   const buf = Buffer.alloc(n * rows.length);
   const clks: (string | null)[] = new Array(rows.length);
   const issues: [number, RowIssue][] = [];
+  const leftOut: [number, RowIssue][] = [];
   for (let i = 0; i < rows.length; i++) {
     const issue = encoder.encodeInto(rows[i]!, buf, i * n);
-    if (issue === null) clks[i] = buf.toString('base64', i * n, (i + 1) * n);
-    else {
+    if (issue === null) {
+      clks[i] = buf.toString('base64', i * n, (i + 1) * n);
+      for (const l of encoder.leftOut) leftOut.push([i, l]);
+    } else {
       clks[i] = null;
       issues.push([i, issue]);
     }
   }
-  return { clks, issues };
+  return { clks, issues, leftOut };
 }
 
 /** A fresh encoder (and caches) for `setup`, as a function of a batch: what each thread runs. */

@@ -4,12 +4,15 @@
  * Input handling (see csv-rows.ts): the first record is a header and is skipped (a warning names
  * any column whose name differs from the schema's feature identifier; columns map to features
  * by position, as in clkhash); every value is stripped of surrounding whitespace like clkhash's
- * CSV reader does, which handles FEBRL's ", " separator. Rows that fail validation are never
- * altered: with onInvalid 'fail' the first one aborts the run with an error naming row, line,
- * column and reason; with 'skip' it is left out of the output (warned and counted).
+ * CSV reader does, which handles FEBRL's ", " separator. A value that fails validation is never
+ * altered: with onInvalid 'missing' it is encoded as its feature's missing-value sentinel where the
+ * schema declares one (its row is skipped where it does not); with 'skip' its row is left out of the
+ * output; both are warned, counted and listed in the rejects file. With 'fail' the first one aborts
+ * the run with an error naming row, line, column and reason.
  * The output is written to a temporary file beside `out` and renamed into place on success.
  */
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { csvLine } from '../io/csv.js';
 import { createWriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +34,9 @@ export interface EncodeClkhashOptions {
   secretFile: string;
   input: string;
   out: string;
-  onInvalid: 'skip' | 'fail';
+  onInvalid: 'skip' | 'fail' | 'missing';
+  /** Lists each invalid value as `row,line,record_id,field,reason,outcome` (record_id empty: clkhash rows have none). */
+  rejectsFile?: string;
   /** Worker threads; 1 (default) encodes in the calling thread. */
   workers?: number;
   /** Per-feature cache entries (see ClkEncoderOptions); default 100,000. */
@@ -48,6 +53,8 @@ export interface EncodeClkhashSummary {
   encoded: number;
   /** Rejected rows by reason code (e.g. 'column-count', 'maximum', 'date'). */
   rejected: Record<string, number>;
+  /** Invalid values encoded as their feature's missing-value sentinel, by feature identifier. */
+  leftMissing: Record<string, number>;
   seconds: number;
 }
 
@@ -61,6 +68,7 @@ export async function encodeClkhashCommand(
   const { schema, setup } = await loadSetup(opts, io);
   const workers = opts.workers ?? 1;
   const encoder: BatchEncoder = workers > 1 ? workerPoolEncoder(setup, workers) : inThreadEncoder(setup);
+  const rejects = opts.rejectsFile ? await open(opts.rejectsFile, 'w', 0o600) : undefined;
 
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const sink = createWriteStream(tmp, { encoding: 'utf8' });
@@ -73,6 +81,9 @@ export async function encodeClkhashCommand(
   let rows = 0,
     encoded = 0;
   const rejected: Record<string, number> = {};
+  const leftMissing: Record<string, number> = {};
+  const listed = (m: { row: number; line: number }, issue: RowIssue, outcome: string): string =>
+    csvLine([String(m.row), String(m.line), '', issue.identifier ?? '', issue.reason, outcome]);
   const identifiers = schema.features.map((f) => f.identifier);
 
   // Batches in flight, oldest first; results are consumed strictly in this order.
@@ -87,6 +98,12 @@ export async function encodeClkhashCommand(
     const result = await batch.result;
     const issueAt = new Map(result.issues);
     let chunk = '';
+    let listing = '';
+    for (const [i, issue] of result.leftOut) {
+      const id = issue.identifier!;
+      leftMissing[id] = (leftMissing[id] ?? 0) + 1;
+      listing += listed(batch.meta[i]!, issue, 'left missing, row kept');
+    }
     for (let i = 0; i < result.clks.length; i++) {
       const clk = result.clks[i];
       if (clk === null || clk === undefined) {
@@ -95,16 +112,19 @@ export async function encodeClkhashCommand(
         if (opts.onInvalid === 'fail') throw new Error(`invalid input in ${opts.input}: ${message}`);
         io.warn(`skipped ${message}`);
         rejected[issue.code] = (rejected[issue.code] ?? 0) + 1;
+        listing += listed(batch.meta[i]!, issue, 'row left out');
         continue;
       }
       chunk += (encoded === 0 ? '"' : ', "') + clk + '"';
       encoded++;
     }
     await write(chunk);
+    if (rejects && listing !== '') await rejects.write(listing);
     io.progress?.(encoded);
   };
 
   try {
+    if (rejects) await rejects.write(csvLine(['row', 'line', 'record_id', 'field', 'reason', 'outcome']));
     await write('{"clks": [');
     let batch: string[][] = [];
     let meta: { row: number; line: number }[] = [];
@@ -137,10 +157,15 @@ export async function encodeClkhashCommand(
     for (const b of inFlight) b.result.catch(() => {});
     sink.destroy();
     await unlink(tmp).catch(() => {});
+    if (rejects) {
+      await rejects.close().catch(() => {});
+      await unlink(opts.rejectsFile!).catch(() => {});
+    }
     throw e;
   } finally {
     await encoder.close();
   }
+  await rejects?.close();
 
   const skipped = rows - encoded;
   if (skipped > 0) {
@@ -149,7 +174,7 @@ export async function encodeClkhashCommand(
         `longer equal input row numbers`,
     );
   }
-  return { rows, encoded, rejected, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return { rows, encoded, rejected, leftMissing, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /** The schema file read and checked, and the setup every encoding thread builds its encoder from. */
@@ -165,7 +190,10 @@ async function loadSetup(
   }
   const schema = parseClkSchema(schemaJson, io.warn);
   const secret = await readSecretFile(opts.secretFile);
-  const options = opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize };
+  const options = {
+    ...(opts.cacheSize === undefined ? {} : { cacheSize: opts.cacheSize }),
+    invalidAsMissing: opts.onInvalid === 'missing',
+  };
   return { schema, setup: { schemaJson, secret, options } };
 }
 

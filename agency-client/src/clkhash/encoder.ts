@@ -28,6 +28,12 @@ export interface ClkEncoderOptions {
    * 100,000.
    */
   cacheSize?: number;
+  /**
+   * A value failing its feature's format is encoded as the feature's missing-value sentinel, where the
+   * schema declares one (clkhash's own notion of missing), and reported in `leftOut`; without a
+   * sentinel the row is still refused.
+   */
+  invalidAsMissing?: boolean;
 }
 
 export function describeIssue(issue: RowIssue): string {
@@ -42,6 +48,9 @@ export class ClkEncoder {
   private readonly encoders: (FeatureEncoder | null)[];
   /** The L-bit filter as 32-bit words, bit p at (1 << 31 - p % 32) of word p / 32. */
   private readonly filter: Int32Array;
+  private readonly invalidAsMissing: boolean;
+  /** The values of the last record encoded that failed their format and were encoded as missing. */
+  readonly leftOut: RowIssue[] = [];
 
   constructor(
     readonly schema: ClkSchema,
@@ -55,6 +64,7 @@ export class ClkEncoder {
     this.clkBytes = Math.ceil(schema.l / 8);
     this.columnCount = schema.features.length;
     this.filter = new Int32Array(Math.ceil(this.hashL / 32));
+    this.invalidAsMissing = options.invalidAsMissing ?? false;
     this.encoders = schema.features.map((f, i) =>
       f.ignored ? null : new FeatureEncoder(f, keys[i]!, this.hashL, cacheSize),
     );
@@ -76,12 +86,17 @@ export class ClkEncoder {
     }
     const filter = this.filter;
     filter.fill(0);
+    this.leftOut.length = 0;
     for (let c = 0; c < this.encoders.length; c++) {
       const enc = this.encoders[c];
       if (enc === null || enc === undefined) continue;
-      const at = enc.bits(values[c]!);
+      let at = enc.bits(values[c]!);
       if (typeof at !== 'number') {
-        return { code: at.code, column: c + 1, identifier: enc.feature.identifier, reason: at.reason };
+        const issue = { code: at.code, column: c + 1, identifier: enc.feature.identifier, reason: at.reason };
+        const sentinel = enc.feature.missingValue?.sentinel;
+        if (!this.invalidAsMissing || sentinel === undefined) return issue;
+        this.leftOut.push(issue);
+        at = enc.bits(sentinel) as number;
       }
       // Entry format: see value-store.ts.
       const data = enc.values.data;

@@ -17,6 +17,8 @@ export interface BatchOutput {
   rejects: [number, string][];
   /** [row index within the batch, reason] for each invalid field left out of a kept row. */
   leftOut: [number, string][];
+  /** Values repaired before use, counted by `field: repair`. */
+  repaired: Record<string, number>;
 }
 
 export type BatchEncoder = BatchPool<string[][], BatchOutput>;
@@ -29,6 +31,7 @@ export function encodeBatchWith(encoder: RecordEncoder, idColumn: number, rows: 
   let encoded = 0;
   const rejects: [number, string][] = [];
   const leftOut: [number, string][] = [];
+  const repaired: Record<string, number> = {};
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const token = random.toString('base64url', 16 * i, 16 * i + 16);
@@ -38,9 +41,10 @@ export function encodeBatchWith(encoder: RecordEncoder, idColumn: number, rows: 
       tokenMap += csvLine([token, (row[idColumn] ?? '').trim()]);
       encoded++;
       for (const reason of r.leftOut ?? []) leftOut.push([i, reason]);
+      for (const key of r.repaired ?? []) repaired[key] = (repaired[key] ?? 0) + 1;
     } else rejects.push([i, r.reason]);
   }
-  return { body, tokenMap, encoded, rejects, leftOut };
+  return { body, tokenMap, encoded, rejects, leftOut, repaired };
 }
 
 /** A fresh encoder (and caches) for `setup`, as a function of a batch: what each thread runs. */

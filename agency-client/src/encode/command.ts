@@ -50,7 +50,11 @@ export interface EncodeOptions {
   onInvalid: 'skip' | 'fail' | 'missing';
   /** Encoding threads; default: every core (availableParallelism()). 1 encodes in the calling thread. */
   threads?: number;
-  /** Write every rejected row as `row,line,reason` to this CSV (reasons never quote values). */
+  /**
+   * Write every rejected row and every invalid value left missing to this CSV, as
+   * `row,line,record_id,field,reason,outcome`: the agency's own list to fix its data from. It stays
+   * at the agency (it holds record ids); reasons never quote the values.
+   */
   rejectsFile?: string;
   /** Rows per batch handed to a thread; default 2,000. */
   batchRows?: number;
@@ -80,6 +84,10 @@ export interface EncodeSummary {
   encoded: number;
   /** Rejected rows by reason. */
   rejected: Record<string, number>;
+  /** Invalid values left missing in kept rows (--on-invalid missing), by field. */
+  leftMissing: Record<string, number>;
+  /** Values repaired before use, by `field: repair` (mojibake, lost letter). */
+  repaired: Record<string, number>;
   /** The first rejected rows (at most 100) with row and line numbers. */
   rejectedRows: RejectedRow[];
   seconds: number;
@@ -92,6 +100,14 @@ export interface EncodeSummary {
 }
 
 const MAX_LISTED_REJECTS = 100;
+
+const REJECTS_HEADER = ['row', 'line', 'record_id', 'field', 'reason', 'outcome'];
+
+/** `field: reason` split into its field (when it names one) and reason; a row-level reason has no field. */
+function splitReason(reason: string): [field: string, reason: string] {
+  const m = /^([a-z][a-z0-9_]*): (.*)$/s.exec(reason);
+  return m ? [m[1]!, m[2]!] : ['', reason];
+}
 
 /** Wraps a failure of csv-parse in an InputError naming the file and line (never the field it quotes). */
 function csvError(input: string, err: unknown): unknown {
@@ -123,7 +139,7 @@ export async function encodeCsv(
   let header: EncodedHeader;
   try {
     await Promise.race([write(out.tokenMap, TOKEN_MAP_HEADER + '\n'), out.failed]);
-    if (out.rejects) await write(out.rejects, csvLine(['row', 'line', 'reason']));
+    if (out.rejects) await write(out.rejects, csvLine(REJECTS_HEADER));
     const { effective, placeholder } = await run.encodeAll(source, schema, keyCheck);
     await closeOutputs(out);
     header = makeHeader(schema, effective, keyCheck, run.encoded, new Date(), opts.attributes ?? []);
@@ -181,6 +197,8 @@ function summary(
     rows: run.rows,
     encoded: run.encoded,
     rejected: run.rejected,
+    leftMissing: run.leftMissing,
+    repaired: run.repaired,
     rejectedRows: run.rejectedRows,
     seconds,
     rate: run.rows / Math.max(seconds, 1e-9),
@@ -218,6 +236,8 @@ function encoderSetup(
 
 interface InFlightBatch {
   result: Promise<BatchOutput>;
+  /** The batch's rows, kept for the record ids a rejects file lists. */
+  rows: string[][];
   lines: number[];
   firstRow: number;
 }
@@ -232,11 +252,14 @@ class EncodeRun {
   rejectedCount = 0;
   /** Rejected rows by reason. */
   readonly rejected: Record<string, number> = {};
+  readonly leftMissing: Record<string, number> = {};
+  readonly repaired: Record<string, number> = {};
   readonly rejectedRows: RejectedRow[] = [];
   private encoder: BatchEncoder | undefined;
   private readonly inFlight: InFlightBatch[] = [];
   private batch: string[][] = [];
   private lines: number[] = [];
+  private idColumn = 0;
 
   constructor(
     private readonly opts: EncodeOptions,
@@ -259,6 +282,7 @@ class EncodeRun {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!started) {
         const { effective, setup } = encoderSetup(item.record, schema, this.opts);
+        this.idColumn = setup.idColumn;
         makeEncoder = (pool) => (pool ? workerPoolEncoder(setup, this.threads) : inThreadEncoder(setup));
         started = { effective, placeholder: await this.writePlaceholder(schema, effective, keyCheck) };
         continue;
@@ -299,7 +323,7 @@ class EncodeRun {
 
   private async submit(): Promise<void> {
     const firstRow = this.rows - this.batch.length + 1;
-    this.inFlight.push({ result: this.encoder!.encode(this.batch), lines: this.lines, firstRow });
+    this.inFlight.push({ result: this.encoder!.encode(this.batch), rows: this.batch, lines: this.lines, firstRow });
     this.batch = [];
     this.lines = [];
     if (this.inFlight.length >= Math.max(2, 2 * this.threads)) await this.drainOne();
@@ -310,22 +334,31 @@ class EncodeRun {
     const { rejects, body, tokenMap } = this.out;
     const batch = this.inFlight.shift()!;
     const out = await Promise.race([batch.result, this.out.failed]);
+    const listed = (i: number, reason: string, outcome: string): string =>
+      csvLine([
+        String(batch.firstRow + i),
+        String(batch.lines[i]!),
+        (batch.rows[i]![this.idColumn] ?? '').trim(),
+        ...splitReason(reason),
+        outcome,
+      ]);
     for (const [i, reason] of out.leftOut) {
-      const key = `left out, row kept: ${reason}`;
-      this.rejected[key] = (this.rejected[key] ?? 0) + 1;
-      if (rejects) await write(rejects, csvLine([String(batch.firstRow + i), String(batch.lines[i]!), key]));
+      const [field] = splitReason(reason);
+      this.leftMissing[field] = (this.leftMissing[field] ?? 0) + 1;
+      if (rejects) await write(rejects, listed(i, reason, 'left missing, row kept'));
     }
+    for (const [key, n] of Object.entries(out.repaired)) this.repaired[key] = (this.repaired[key] ?? 0) + n;
     for (const [i, reason] of out.rejects) {
       const rec: RejectedRow = { row: batch.firstRow + i, line: batch.lines[i]!, reason };
       if (this.opts.onInvalid === 'fail')
         throw new InputError(
           `${this.opts.input} line ${rec.line}: ${reason} ` +
-            `(data row ${rec.row}; use --on-invalid skip to leave such rows out)`,
+            `(data row ${rec.row}; without --on-invalid fail an invalid value is left missing and listed)`,
         );
       this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
       this.rejectedCount++;
       if (this.rejectedRows.length < MAX_LISTED_REJECTS) this.rejectedRows.push(rec);
-      if (rejects) await write(rejects, csvLine([String(rec.row), String(rec.line), reason]));
+      if (rejects) await write(rejects, listed(i, reason, 'row left out'));
     }
     await write(body, out.body);
     await write(tokenMap, out.tokenMap);

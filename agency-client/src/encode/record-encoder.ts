@@ -42,8 +42,11 @@ export interface RecordEncoderSetup {
   cacheSize?: number;
 }
 
-/** An encoded line (with any invalid fields that were left out), or why the row was refused. */
-export type RowResult = { line: string; leftOut?: string[] } | { reason: string };
+/**
+ * An encoded line (with any invalid fields that were left out, as `field: reason`, and any values
+ * repaired, as `field: repair`), or why the row was refused.
+ */
+export type RowResult = { line: string; leftOut?: string[]; repaired?: string[] } | { reason: string };
 
 type Ok = NormaliseOk<unknown>;
 
@@ -367,6 +370,8 @@ export class RecordEncoder {
   private readonly combo: string[] = [];
   /** Invalid fields left out of the row being encoded (with invalidAsMissing). */
   private leftOut: string[] | undefined;
+  /** Fields of the row being encoded whose value was repaired (mojibake, a lost letter). */
+  private repaired: string[] | undefined;
   private readonly noise: FlipNoise;
 
   constructor(setup: RecordEncoderSetup) {
@@ -433,7 +438,7 @@ export class RecordEncoder {
     if ((row[this.idColumn] ?? '').trim() === '') return { reason: `${this.idName}: empty record id` };
     const refused = this.normaliseFields(row);
     if (refused !== null) return { reason: refused };
-    const leftOut = this.leftOut;
+    const { leftOut, repaired } = this;
 
     this.encodeFields(row, this.saltOf());
     const line = this.line;
@@ -449,7 +454,8 @@ export class RecordEncoder {
     } else line.byte(0x22);
     this.appendBlocks(line);
     const text = this.closeLine(line, row);
-    return leftOut ? { line: text, leftOut } : { line: text };
+    if (!leftOut && !repaired) return { line: text };
+    return { line: text, ...(leftOut ? { leftOut } : {}), ...(repaired ? { repaired } : {}) };
   }
 
   /**
@@ -460,6 +466,7 @@ export class RecordEncoder {
     const results = this.entries;
     let any = false;
     this.leftOut = undefined;
+    this.repaired = undefined;
     for (let i = 0; i < this.fields.length; i++) {
       const f = this.fields[i]!;
       const n = f.entry(row[f.column] ?? '');
@@ -473,6 +480,10 @@ export class RecordEncoder {
       if (n.ok !== null) {
         results[i] = n;
         any = true;
+        if (n.ok.repaired !== undefined) {
+          this.repaired ??= [];
+          this.repaired.push(`${f.spec.name}: ${n.ok.repaired}`);
+        }
       }
     }
     return any ? null : 'every identifier is empty';

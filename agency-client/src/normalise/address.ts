@@ -12,6 +12,7 @@
  * ("12 High St" → "12 high street"). "Dr" is always "drive".
  */
 import { collapseWhitespace, foldDiacritics, hasControlChar, stripInvisible } from './fold.js';
+import { repairMojibake } from './mojibake.js';
 import { normalisePostcode } from './postcode.js';
 import { fail, isBlank, MISSING, success } from './result.js';
 import type { AddressParts, NormaliseResult } from './result.js';
@@ -118,7 +119,8 @@ function segmentWords(segment: string): string[] {
 
 export function normaliseAddress(raw: string): NormaliseResult<AddressParts> {
   if (isBlank(raw)) return MISSING;
-  const trimmed = stripInvisible(raw).trim();
+  const given = stripInvisible(raw).trim();
+  const trimmed = repairMojibake(given);
   // Code points never outnumber code units: count them only when the units are too many.
   if (trimmed.length > MAX_ADDRESS_LENGTH && [...trimmed].length > MAX_ADDRESS_LENGTH)
     return fail(`address is longer than ${MAX_ADDRESS_LENGTH} characters`);
@@ -154,5 +156,5 @@ export function normaliseAddress(raw: string): NormaliseResult<AddressParts> {
     street: street.join(' '),
     ...(postcode !== undefined ? { postcode } : {}),
   };
-  return success<AddressParts>(words.join(' '), { parts });
+  return success<AddressParts>(words.join(' '), { parts, repaired: trimmed === given ? undefined : 'mojibake' });
 }

@@ -13,6 +13,7 @@ import { normaliseSex } from './sex.js';
 
 export * from './result.js';
 export { collapseWhitespace, foldDiacritics, hasControlChar, normaliseFreeText, stripInvisible } from './fold.js';
+export { repairMojibake } from './mojibake.js';
 export { MAX_NAME_LENGTH, normaliseGivenName, normaliseSurname } from './names.js';
 export { givenNameCanonicals, NAME_VARIANT_GROUPS, surnameCanonicals } from './name-variants.js';
 export { normaliseSex } from './sex.js';

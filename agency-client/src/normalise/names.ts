@@ -9,8 +9,9 @@
  */
 import { collapseWhitespace, foldDiacritics, hasControlChar, stripInvisible } from './fold.js';
 import { givenNameCanonicals, surnameCanonicals } from './name-variants.js';
+import { repairMojibake } from './mojibake.js';
 import { fail, isBlank, MISSING, success } from './result.js';
-import type { NameParts, NormaliseResult } from './result.js';
+import type { NameParts, NormaliseResult, Repair } from './result.js';
 
 export const MAX_NAME_LENGTH = 100;
 
@@ -83,11 +84,33 @@ const NOT_MAC: ReadonlySet<string> = new Set([
 type NameKind = 'given name' | 'surname';
 
 /**
- * Cleans a raw name into lower-case ASCII-folded words, or says why it cannot be used.
- * Only letters, spaces, apostrophes, hyphens/dashes, full stops and commas are accepted.
+ * A '?' or U+FFFD where a system that could not store a letter put one ("Ren?e", "Si?n"). The letter
+ * cannot be guessed, so the mark is dropped and the rest of the name kept: a Bloom-filter comparison
+ * of "rene" with "renee" still scores high, while leaving the whole name out would lose it all.
  */
-function nameWords(raw: string, kind: NameKind): string[] | { reason: string } {
-  const trimmed = stripInvisible(raw).trim();
+const LOST_LETTER_RE = /[?\uFFFD]/gu;
+const HAS_LOST_LETTER_RE = /[?\uFFFD]/u;
+/** The reason nameWords gives for a name of lost-letter marks alone ("?"): the name is missing, not invalid. */
+const LOST = 'no letters survive';
+
+/**
+ * Cleans a raw name into lower-case ASCII-folded words (and what was repaired on the way), or says
+ * why it cannot be used. Only letters, spaces, apostrophes, hyphens/dashes, full stops and commas
+ * are accepted, after mojibake is repaired and lost-letter marks dropped.
+ */
+function nameWords(raw: string, kind: NameKind): { words: string[]; repaired?: Repair } | { reason: string } {
+  let trimmed = stripInvisible(raw).trim();
+  let repaired: Repair | undefined;
+  const decoded = repairMojibake(trimmed);
+  if (decoded !== trimmed) {
+    trimmed = decoded;
+    repaired = 'mojibake';
+  }
+  if (HAS_LOST_LETTER_RE.test(trimmed)) {
+    trimmed = trimmed.replace(LOST_LETTER_RE, '').trim();
+    if (trimmed === '') return { reason: LOST };
+    repaired ??= 'lost letter';
+  }
   // Code points never outnumber code units: count them only when the units are too many.
   if (trimmed.length > MAX_NAME_LENGTH && [...trimmed].length > MAX_NAME_LENGTH)
     return { reason: `${kind} is longer than ${MAX_NAME_LENGTH} characters` };
@@ -105,7 +128,7 @@ function nameWords(raw: string, kind: NameKind): string[] | { reason: string } {
     .split(' ')
     .filter((w) => w !== '');
   if (words.length === 0) return { reason: `${kind} contains no letters` };
-  return words;
+  return repaired ? { words, repaired } : { words };
 }
 
 /** Groups surname words into parts: each particle is glued to the word after it. */
@@ -152,8 +175,9 @@ function collectVariants(candidates: readonly string[], lookup: (name: string) =
  */
 export function normaliseGivenName(raw: string): NormaliseResult<NameParts> {
   if (isBlank(raw)) return MISSING;
-  const words = nameWords(raw, 'given name');
-  if (!Array.isArray(words)) return fail(words.reason);
+  const cleaned = nameWords(raw, 'given name');
+  if ('reason' in cleaned) return cleaned.reason === LOST ? MISSING : fail(cleaned.reason);
+  const { words, repaired } = cleaned;
   let start = 0;
   while (start < words.length && TITLES.has(words[start] ?? '')) start++;
   const parts = words.slice(start);
@@ -161,7 +185,7 @@ export function normaliseGivenName(raw: string): NormaliseResult<NameParts> {
   const value = parts.join('');
   const candidates = parts.length > 1 ? [value, ...parts] : [value];
   const variants = collectVariants(candidates, givenNameCanonicals);
-  return success<NameParts>(value, { variants, ...(parts.length > 1 ? { parts } : {}) });
+  return success<NameParts>(value, { variants, repaired, ...(parts.length > 1 ? { parts } : {}) });
 }
 
 /**
@@ -171,8 +195,9 @@ export function normaliseGivenName(raw: string): NormaliseResult<NameParts> {
  */
 export function normaliseSurname(raw: string): NormaliseResult<NameParts> {
   if (isBlank(raw)) return MISSING;
-  const words = nameWords(raw, 'surname');
-  if (!Array.isArray(words)) return fail(words.reason);
+  const cleaned = nameWords(raw, 'surname');
+  if ('reason' in cleaned) return cleaned.reason === LOST ? MISSING : fail(cleaned.reason);
+  const { words, repaired } = cleaned;
   const parts = surnameParts(words);
   const value = parts.join('');
   const candidates = parts.length > 1 ? [value, ...parts] : [value];
@@ -180,5 +205,5 @@ export function normaliseSurname(raw: string): NormaliseResult<NameParts> {
     ...surnamePrefixCanonicals(name),
     ...surnameCanonicals(name),
   ]);
-  return success<NameParts>(value, { variants, ...(parts.length > 1 ? { parts } : {}) });
+  return success<NameParts>(value, { variants, repaired, ...(parts.length > 1 ? { parts } : {}) });
 }

@@ -18,7 +18,12 @@ export interface NormaliseOk<P = NormaliseParts> {
   readonly variants?: readonly string[];
   /** Field-specific pieces (name parts, date parts, postcode units, address pieces). */
   readonly parts?: P;
+  /** Set when the raw value was repaired before use (mojibake, a lost letter): counted, never silent. */
+  readonly repaired?: Repair;
 }
+
+/** What was repaired in a value: UTF-8 read as Windows-1252 re-decoded, or a '?' standing for a lost letter dropped. */
+export type Repair = 'mojibake' | 'lost letter';
 
 export interface NormaliseMissing {
   readonly ok: false;
@@ -74,10 +79,17 @@ export function fail(reason: string): NormaliseError {
 }
 
 /** Builds an ok result, leaving out empty `variants` and `parts` so results compare cleanly. */
-export function success<P>(value: string, extra: { variants?: readonly string[]; parts?: P } = {}): NormaliseOk<P> {
-  const out: { ok: true; value: string; variants?: readonly string[]; parts?: P } = { ok: true, value };
+export function success<P>(
+  value: string,
+  extra: { variants?: readonly string[]; parts?: P; repaired?: Repair | undefined } = {},
+): NormaliseOk<P> {
+  const out: { ok: true; value: string; variants?: readonly string[]; parts?: P; repaired?: Repair } = {
+    ok: true,
+    value,
+  };
   if (extra.variants !== undefined && extra.variants.length > 0) out.variants = extra.variants;
   if (extra.parts !== undefined) out.parts = extra.parts;
+  if (extra.repaired !== undefined) out.repaired = extra.repaired;
   return out;
 }
 
