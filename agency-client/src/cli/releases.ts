@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
@@ -6,7 +6,7 @@ import { csvLine } from '../io/csv.js';
 import { readTokenMap } from '../io/encoded-file.js';
 import { withRecordIds } from '../io/row-tokens.js';
 import { runProgress } from './progress.js';
-import { brokerOptions, CliError, withClient } from './shared.js';
+import { brokerOptions, CliError, withClient, writeAnswer } from './shared.js';
 
 /** The forms `release` asks for (membership has its own command: it names the agency asked about). */
 const RELEASE_FORMS = ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
@@ -17,12 +17,6 @@ function releaseForm(v: string): string {
     `unknown release form "${v}": the forms are ${RELEASE_FORMS.join(', ')}` +
       (v === 'membership' ? ' (membership has its own command: blindlink-agency membership)' : ''),
   );
-}
-
-/** Written under a temporary name, then renamed: a failure leaves no partial answer. */
-function writeAnswer(out: string, text: string): void {
-  writeFileSync(`${out}.part`, text, { mode: 0o600 });
-  renameSync(`${out}.part`, out);
 }
 
 /** run, membership, release, resolve: linking and what comes back from it. */
@@ -58,7 +52,10 @@ export function releaseCommands(program: Command): void {
   )
     .requiredOption('--of <agency>', 'the contributing agency to ask about')
     .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
-    .requiredOption('--out <csv>', 'where to write record_id,known')
+    .requiredOption(
+      '--out <file>',
+      'where to write record_id,known (CSV), or the whole answer with our record ids (a .json name)',
+    )
     .action(async (o: { broker: string; keyDir: string; purpose: string; of: string; tokens: string; out: string }) => {
       const map = readTokenMap(o.tokens);
       const r = await withClient(o, (client) => client.membership(o.purpose, o.of));
@@ -69,10 +66,15 @@ export function releaseCommands(program: Command): void {
           `${unmapped} answers carry row tokens that are not in ${o.tokens}: is it the token map of the ` +
             `submitted file?`,
         );
-      // In the agency's own record order; rows the broker did not answer for are left out, not guessed.
-      let out = csvLine(['record_id', 'known']);
-      for (const [token, id] of map) if (known.has(token)) out += csvLine([id, known.get(token) ? 'yes' : 'no']);
-      writeAnswer(o.out, out);
+      if (o.out.endsWith('.json')) {
+        // The whole answer with our record ids beside the tokens: what `report` makes a page of.
+        writeAnswer(o.out, JSON.stringify(withRecordIds(r, map), null, 2) + '\n');
+      } else {
+        // In the agency's own record order; rows the broker did not answer for are left out, not guessed.
+        let out = csvLine(['record_id', 'known']);
+        for (const [token, id] of map) if (known.has(token)) out += csvLine([id, known.get(token) ? 'yes' : 'no']);
+        writeAnswer(o.out, out);
+      }
       const yes = r.answers.filter((a) => a.known).length;
       process.stderr.write(
         `${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v` +

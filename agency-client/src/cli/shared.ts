@@ -1,3 +1,4 @@
+import { renameSync, writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BrokerClient } from '../broker-client/http.js';
 
@@ -57,4 +58,10 @@ export function brokerOptions(c: Command, purpose = true): Command {
       .default(DEFAULT_KEY_DIR),
   );
   return purpose ? c.requiredOption('--purpose <purpose>', 'the purpose (data-sharing policy) this is for') : c;
+}
+
+/** Written under a temporary name (readable by the agency alone), then renamed: a failure leaves no partial file. */
+export function writeAnswer(out: string, text: string): void {
+  writeFileSync(`${out}.part`, text, { mode: 0o600 });
+  renameSync(`${out}.part`, out);
 }
