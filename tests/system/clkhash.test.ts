@@ -24,6 +24,7 @@ import {
   type HashedFeature,
 } from '@blindlink/agency-client/clkhash';
 import { Blake2bKeyed, HmacMd5, HmacSha1 } from '@blindlink/agency-client/crypto';
+import { AGENCY_BIN, run } from '../helpers/processes.js';
 
 const FEBRL = '/work/shared/data/febrl4/';
 const febrlSchemaJson = JSON.parse(await readFile(FEBRL + 'clkhash_schema_v3.json', 'utf8')) as Record<string, unknown>;
@@ -604,6 +605,58 @@ t.test('command: invalid rows are reported with row, line, column and reason', a
   const expectRow = (line: string) => serializeClk(enc.encode(line.split(',').map((v) => v.trim())));
   t.same(clks, [expectRow(csv.split('\n')[1]!), expectRow(csv.split('\n')[5]!)], 'valid rows kept, in input order');
 });
+
+t.test(
+  "CLI by default: an invalid value becomes its feature's missing-value sentinel where the schema has one",
+  async (t) => {
+    const csv = [
+      'rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, ' +
+        'date_of_birth, soc_sec_id',
+      'rec-1, ann, lee, 8, a street, , town, 4223, nsw, 19151111, 1',
+      'rec-2, bob, ray, 9, b street, , town, 12345, vic, 19161214, 2', // postcode: no sentinel, row left out
+      'rec-3, cat, fox, 10, c street, , town, 4000, qld', // too few columns, row left out
+      'rec-4, dan, roe, x1, d street, , town, 4000, qld, 19700101, 4', // street_number: sentinel '', kept
+    ].join('\n');
+    const input = join(dir, 'forgiving.csv');
+    await writeFile(input, csv);
+    const out = join(dir, 'forgiving.json');
+    const r = await run(AGENCY_BIN, [
+      'encode',
+      '--format',
+      'clkhash',
+      '--schema',
+      febrlSchemaFile,
+      '--secret-file',
+      secretFile,
+      '--input',
+      input,
+      '--out',
+      out,
+    ]);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stderr, /2 of 4 rows encoded/);
+    t.match(r.stderr, /invalid values left missing \(rows kept\): street_number 1/);
+    t.match(r.stderr, /forgiving\.json\.rejects\.csv \(it stays here: never sent\)/);
+    t.notMatch(r.stderr, /x1|12345|\bdan\b/, 'no value on the terminal');
+    t.same(
+      (await readFile(`${out}.rejects.csv`, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',').slice(0, 4).join(',')),
+      ['row,line,record_id,field', '2,3,,postcode', '3,4,,', '4,5,,street_number'],
+    );
+    const clks = (JSON.parse(await readFile(out, 'utf8')) as { clks: string[] }).clks;
+    const enc = ClkEncoder.fromSecret(parseClkSchema(febrlSchemaJson), 'secret');
+    const row = (line: string) => line.split(',').map((v) => v.trim());
+    const asMissing = row(csv.split('\n')[4]!);
+    asMissing[3] = '';
+    t.same(
+      clks,
+      [serializeClk(enc.encode(row(csv.split('\n')[1]!))), serializeClk(enc.encode(asMissing))],
+      'x1 encoded as clkhash encodes a missing street number',
+    );
+  },
+);
 
 t.test('command: header names checked against feature identifiers', async (t) => {
   const input = join(dir, 'header.csv');

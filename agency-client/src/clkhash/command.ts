@@ -99,11 +99,8 @@ export async function encodeClkhashCommand(
     const issueAt = new Map(result.issues);
     let chunk = '';
     let listing = '';
-    for (const [i, issue] of result.leftOut) {
-      const id = issue.identifier!;
-      leftMissing[id] = (leftMissing[id] ?? 0) + 1;
-      listing += listed(batch.meta[i]!, issue, 'left missing, row kept');
-    }
+    const leftOutAt = new Map<number, RowIssue[]>();
+    for (const [i, issue] of result.leftOut) leftOutAt.set(i, [...(leftOutAt.get(i) ?? []), issue]);
     for (let i = 0; i < result.clks.length; i++) {
       const clk = result.clks[i];
       if (clk === null || clk === undefined) {
@@ -114,6 +111,10 @@ export async function encodeClkhashCommand(
         rejected[issue.code] = (rejected[issue.code] ?? 0) + 1;
         listing += listed(batch.meta[i]!, issue, 'row left out');
         continue;
+      }
+      for (const issue of leftOutAt.get(i) ?? []) {
+        leftMissing[issue.identifier!] = (leftMissing[issue.identifier!] ?? 0) + 1;
+        listing += listed(batch.meta[i]!, issue, 'left missing, row kept');
       }
       chunk += (encoded === 0 ? '"' : ', "') + clk + '"';
       encoded++;

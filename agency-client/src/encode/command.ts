@@ -342,10 +342,12 @@ class EncodeRun {
         ...splitReason(reason),
         outcome,
       ]);
+    // The rejects file in row order: a batch's values left missing and rows left out, merged.
+    const listing: [number, string][] = [];
     for (const [i, reason] of out.leftOut) {
       const [field] = splitReason(reason);
       this.leftMissing[field] = (this.leftMissing[field] ?? 0) + 1;
-      if (rejects) await write(rejects, listed(i, reason, 'left missing, row kept'));
+      if (rejects) listing.push([i, listed(i, reason, 'left missing, row kept')]);
     }
     for (const [key, n] of Object.entries(out.repaired)) this.repaired[key] = (this.repaired[key] ?? 0) + n;
     for (const [i, reason] of out.rejects) {
@@ -358,8 +360,10 @@ class EncodeRun {
       this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
       this.rejectedCount++;
       if (this.rejectedRows.length < MAX_LISTED_REJECTS) this.rejectedRows.push(rec);
-      if (rejects) await write(rejects, listed(i, reason, 'row left out'));
+      if (rejects) listing.push([i, listed(i, reason, 'row left out')]);
     }
+    if (rejects && listing.length > 0)
+      await write(rejects, listing.sort((a, b) => a[0] - b[0]).map(([, line]) => line).join(''));
     await write(body, out.body);
     await write(tokenMap, out.tokenMap);
     this.encoded += out.encoded;
