@@ -363,7 +363,13 @@ class EncodeRun {
       if (rejects) listing.push([i, listed(i, reason, 'row left out')]);
     }
     if (rejects && listing.length > 0)
-      await write(rejects, listing.sort((a, b) => a[0] - b[0]).map(([, line]) => line).join(''));
+      await write(
+        rejects,
+        listing
+          .sort((a, b) => a[0] - b[0])
+          .map(([, line]) => line)
+          .join(''),
+      );
     await write(body, out.body);
     await write(tokenMap, out.tokenMap);
     this.encoded += out.encoded;
