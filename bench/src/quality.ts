@@ -107,7 +107,7 @@ export async function febrlFieldLevel(
       onInvalid: 'missing',
     });
     for (const [token, id] of readTokenMap(join(work, `${f}.enc.tokens.csv`))) tokenIds.set(token, id);
-    rejected[f] = Object.values(s.rejected).reduce((a, b) => a + b, 0);
+    rejected[f] = [...Object.values(s.rejected), ...Object.values(s.leftMissing)].reduce((a, b) => a + b, 0);
     transform?.(join(work, `${f}.enc`));
   }
   const { sources, result } = linkFiles([join(work, 'dataset4a.enc'), join(work, 'dataset4b.enc')], {

@@ -3,7 +3,7 @@
  * policies loaded and approved, the synthetic agencies encoded and submitted, linkage run, and each
  * release compared with what the generator knows to be true.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
@@ -16,6 +16,7 @@ import { parsePolicy, type PolicyDocument } from '@blindlink/policies';
 import { recoverable, toMaskedTable } from '../../broker/dist/releases/aggregate/index.js';
 import { call, loginAs, runToEnd, seal, tokenFor, type TestBroker } from '../helpers/in-process.js';
 import { freshPostgres } from '../helpers/postgres.js';
+import { AGENCY_BIN, run } from '../helpers/processes.js';
 import { ignoredColumns, precisionRecall, readCsv, writeCsv } from '../helpers/purposes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -244,6 +245,35 @@ t.test('release forms against synthetic ground truth (PostgreSQL)', async (t) =>
     // the families missed are those whose members the linkage could not join (see docs/scoring.md).
     t.ok(pr.precision >= 0.85, 'precision ≥ 0.85 (regression floor)');
     t.ok(pr.recall >= 0.65, 'recall ≥ 0.65 (regression floor)');
+
+    // The family support worker's page, made at the agency from this answer, its token map and its extract.
+    writeFileSync(join(dir, 'families.json'), r.text);
+    const page = join(dir, 'families.html');
+    const made = await run(AGENCY_BIN, [
+      'report',
+      '--release',
+      join(dir, 'families.json'),
+      '--tokens',
+      join(dir, 'supporting-families.council-tax.enc.tokens.csv'),
+      '--records',
+      file('council-tax'),
+      '--columns',
+      'given_name,surname',
+      '--out',
+      page,
+    ]);
+    t.equal(made.code, 0, made.stderr);
+    const rows = [
+      ...readFileSync(page, 'utf8').matchAll(/<tr class="govuk-table__row" data-tags="[^"]*"><th[^>]*>([^<]*)<\/th>/g),
+    ];
+    const released = families.flatMap((f) =>
+      f.tokens.map((tok) => tokenMaps['supporting-families/council-tax']!.get(tok)),
+    );
+    t.same(
+      rows.map((m) => m[1]),
+      released,
+      'the page lists exactly the released records, by our own record id',
+    );
   });
 
   t.test('discrepancy single-person-discount (council-tax-spd-review)', async (t) => {
