@@ -129,7 +129,7 @@ export const DataQualityRule = Type.Object(
   {
     ...RuleBase,
     form: Type.Literal('data-quality'),
-    /** Per-field Dice (corrected for flipping) below which two linked records disagree on a field (default 0.75). */
+    /** Per-field Dice (corrected for flipping) below which two linked records disagree on a field (default 0.8). */
     disagreeBelow: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
   },
   { additionalProperties: false },

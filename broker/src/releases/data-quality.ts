@@ -23,7 +23,7 @@ function fieldDice(a: { filter: Uint8Array; flip: number }, b: { filter: Uint8Ar
 }
 
 export function dataQuality(records: readonly RunRecord[], requester: string, rule: DataQualityRule) {
-  const level = rule.disagreeBelow ?? 0.75;
+  const level = rule.disagreeBelow ?? 0.8;
   const byEntity = new Map<string, RunRecord[]>();
   for (const r of records) {
     const list = byEntity.get(r.entityId);
