@@ -161,7 +161,10 @@ export function checkAttributes(
       const ids = raw.split(';');
       const held = optOutsHeldBy(doc, agency);
       if (new Set(ids).size !== ids.length || !ids.every((id) => held.includes(id)))
-        return { ok: false, problem: `attribute ${name} names an opt-out this policy does not list as held by ${agency}` };
+        return {
+          ok: false,
+          problem: `attribute ${name} names an opt-out this policy does not list as held by ${agency}`,
+        };
       out[name] = raw;
       continue;
     }

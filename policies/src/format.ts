@@ -152,7 +152,11 @@ export const ReleaseRule = Type.Union([
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
-export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate',
+export const RELEASE_FORMS: ReleaseForm[] = [
+  'membership',
+  'pseudonym',
+  'family-criteria',
+  'aggregate',
   'discrepancy',
   'data-quality',
 ];

@@ -146,7 +146,8 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
     });
   });
   (doc.optOuts ?? []).forEach((o, i) => {
-    if (doc.optOuts!.findIndex((x) => x.id === o.id) !== i) problem(`/optOuts/${i}/id`, `opt-out ${o.id} is listed twice`);
+    if (doc.optOuts!.findIndex((x) => x.id === o.id) !== i)
+      problem(`/optOuts/${i}/id`, `opt-out ${o.id} is listed twice`);
     o.heldBy.forEach((a, k) => {
       if (!contributors.has(a)) problem(`/optOuts/${i}/heldBy/${k}`, `${a} is not a contributor of this policy`);
     });

@@ -78,7 +78,9 @@ export async function loadRunRecords(
         ((r.header ?? {}) as { fieldFilters?: { field: string; bits: number; flip?: number }[] }).fieldFilters ?? [];
       for (const name of opts.fields ?? []) {
         const filter = fieldFilter(parts.fields, r.field_mask, specs, name);
-        if (filter) (rec.fields ??= {})[name] = { filter, flip: specs.find((s) => s.field === name)!.flip ?? 0 };
+        if (!filter) continue;
+        rec.fields ??= {};
+        rec.fields[name] = { filter, flip: specs.find((s) => s.field === name)!.flip ?? 0 };
       }
       if (opts.addresses) {
         rec.address = {
