@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { readTokenMap } from '@blindlink/agency-client';
+import { openDatabase } from '@blindlink/broker';
 import { synthCommand } from '@blindlink/synth';
 import { freshPostgres } from '../helpers/postgres.js';
 import { operatorSetup } from '../helpers/operator-setup.js';
@@ -169,16 +170,15 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
   };
   await Promise.all([
     encode('nhs_gp', 'gp.enc', ['opt_out']),
-    encode('nhs_gp', 'gp-plain.enc', []),
     encode('council_tax', 'ct.enc', ['ward']),
     encode('police', 'police.enc', []),
     encode('dwp', 'dwp.enc', []),
   ]);
 
-  // Purpose B lists no opt-out: the flagged file is refused, not silently stripped.
+  // Purpose B lists no opt-out: the flagged file is refused, not silently stripped (an unflagged file
+  // is accepted: tests/unit/rights.test.ts).
   const refusedB = await cli(['submit', ...as('nhs-gp', 'rights-b'), '--in', join(dir, 'gp.enc')], 'opt-out to B', 1);
   t.match(refusedB.stderr, /403 policy-refused.*lists no opt-out held by nhs-gp/);
-  await cli(['submit', ...as('nhs-gp', 'rights-b'), '--in', join(dir, 'gp-plain.enc')], 'unflagged file to B');
 
   for (const [a, f] of <[string, string][]>[
     ['nhs-gp', 'gp'],
@@ -241,6 +241,23 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
   t.match(mem.stderr, /of our records left out/);
   const agg = await release('council-tax', 'aggregate', 'ct.enc.tokens.csv');
   t.equal(agg.json.optOuts.excluded, ctIds.length - answered.size, 'the aggregate counts without them');
+
+  // Audited: the exact count beside the rule, though the release suppressed it.
+  const handle = await openDatabase({ url: pg.url, dataDir });
+  try {
+    const rows = await handle.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor', 'counts'])
+      .where('action', 'in', ['release.pseudonym', 'release.membership'])
+      .where('decision', '=', 'allowed')
+      .execute();
+    const counts = (action: string, actor: string) =>
+      (rows.find((r) => r.action === action && r.actor === actor)?.counts as { optOutExcluded?: number }) ?? {};
+    t.equal(counts('release.pseudonym', 'agency:police').optOutExcluded, policeOut, 'the suppressed count, audited');
+    t.equal(counts('release.membership', 'agency:council-tax').optOutExcluded, ctIds.length - answered.size);
+  } finally {
+    await handle.close();
+  }
 
   // Data-quality feedback: planted duplicates and dates of birth found, only council tax's tokens.
   const dq = await release('council-tax', 'data-quality', 'ct.enc.tokens.csv');
