@@ -78,6 +78,12 @@ t.test('the excluded count: every linked record, suppressed from 1 to the purpos
     'p.yaml',
   ).document;
   t.equal(optOutsNote(strict, 9)!.excluded, null, "the purpose's strictest threshold");
+  const lax = parsePolicy(
+    base.replace('suppressBelowOrAt: 7', 'suppressBelowOrAt: 3') +
+      'optOuts: [{ id: local-objections, heldBy: [council-tax] }]\n',
+    'p.yaml',
+  ).document;
+  t.equal(optOutsNote(lax, 4)!.excluded, 4, "the purpose's own threshold, not a floor of 7");
   t.equal(optOutsNote(withOptOuts(''), 3), undefined, 'no note where the policy lists no opt-out');
 });
 

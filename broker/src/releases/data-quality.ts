@@ -72,7 +72,8 @@ function disagrees(own: RunRecord, others: readonly RunRecord[], field: Checked,
   const verdict = new Map<string, boolean>();
   for (const o of others) {
     const theirs = o.fields?.[field];
-    if (!theirs) continue;
+    // Filters of another length come from another schema: not comparable bit by bit.
+    if (!theirs || theirs.filter.length !== mine.filter.length) continue;
     const alike = fieldDice(mine, theirs) >= level;
     verdict.set(o.agency, (verdict.get(o.agency) ?? false) || alike);
   }

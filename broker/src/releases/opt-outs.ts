@@ -25,7 +25,7 @@ export function optedOutEntities(records: readonly RunRecord[], doc: PolicyDocum
  */
 export function optOutThreshold(doc: PolicyDocument): number {
   const rules = doc.recipients.flatMap((r) => r.releases).filter((r) => r.form === 'aggregate');
-  return Math.max(7, ...rules.map((r) => r.suppressBelowOrAt ?? 7));
+  return rules.length ? Math.max(...rules.map((r) => r.suppressBelowOrAt ?? 7)) : 7;
 }
 
 /** What a release says about opt-outs; undefined when the policy lists none. */
