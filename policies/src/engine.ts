@@ -1,4 +1,4 @@
-import type { PolicyDocument, ReleaseForm, ReleaseRule } from './format.js';
+import { OPT_OUT_ATTRIBUTE, type PolicyDocument, type ReleaseForm, type ReleaseRule } from './format.js';
 
 /** What a caller asks the broker to release. */
 export interface ReleaseRequest {
@@ -114,7 +114,17 @@ export function decideContribution(
       `${agency} may encode only ${c.identifiers.join(', ')}; the submission also encodes ${extra.join(', ')}`,
     );
   }
-  const undeclared = (attributes ?? []).filter((a) => !(c.attributes ?? []).some((d) => d.name === a));
+  if ((attributes ?? []).includes(OPT_OUT_ATTRIBUTE) && optOutsHeldBy(doc, agency).length === 0) {
+    // Refused, not ignored: a flag the purpose does not apply would tell the broker of a choice for nothing.
+    return refuse(
+      doc,
+      'optOuts',
+      `lists no opt-out held by ${agency}: encode without ${OPT_OUT_ATTRIBUTE} for this purpose`,
+    );
+  }
+  const undeclared = (attributes ?? []).filter(
+    (a) => a !== OPT_OUT_ATTRIBUTE && !(c.attributes ?? []).some((d) => d.name === a),
+  );
   if (undeclared.length > 0) {
     return refuse(
       doc,
@@ -147,6 +157,17 @@ export function checkAttributes(
   const c = doc.contributors.find((x) => x.agency === agency);
   const out: Record<string, string | boolean> = {};
   for (const [name, raw] of Object.entries(attributes)) {
+    if (name === OPT_OUT_ATTRIBUTE) {
+      const ids = raw.split(';');
+      const held = optOutsHeldBy(doc, agency);
+      if (new Set(ids).size !== ids.length || !ids.every((id) => held.includes(id)))
+        return {
+          ok: false,
+          problem: `attribute ${name} names an opt-out this policy does not list as held by ${agency}`,
+        };
+      out[name] = raw;
+      continue;
+    }
     const spec = c?.attributes?.find((a) => a.name === name);
     if (!spec) return { ok: false, problem: `attribute ${name} is not declared for ${agency}` };
     if (spec.type === 'enum') {
@@ -162,4 +183,20 @@ export function checkAttributes(
     }
   }
   return { ok: true, value: out };
+}
+
+/** The opt-outs of the purpose that this agency holds (and so may mark its rows with). */
+export function optOutsHeldBy(doc: PolicyDocument, agency: string): string[] {
+  return (doc.optOuts ?? []).filter((o) => o.heldBy.includes(agency)).map((o) => o.id);
+}
+
+/**
+ * Is this record of `agency` marked with an opt-out that applies under this policy version? Judged
+ * by the version in force, so an opt-out a later version drops stops applying to stored rows.
+ */
+export function optedOut(doc: PolicyDocument, agency: string, attributes: Record<string, unknown> | null): boolean {
+  const v = attributes?.[OPT_OUT_ATTRIBUTE];
+  if (typeof v !== 'string') return false;
+  const held = optOutsHeldBy(doc, agency);
+  return v.split(';').some((id) => held.includes(id));
 }

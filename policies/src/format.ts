@@ -121,11 +121,26 @@ export const DiscrepancyRule = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Feedback to a contributor about its own records: likely duplicates, a date of birth or sex that the
+ * linked records of other sources disagree with, records linked to nobody. Never another agency's value.
+ */
+export const DataQualityRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('data-quality'),
+    /** Per-field Dice (corrected for flipping) below which two linked records disagree on a field (default 0.8). */
+    disagreeBelow: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 export type MembershipRule = Static<typeof MembershipRule>;
 export type PseudonymRule = Static<typeof PseudonymRule>;
 export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
 export type AggregateRule = Static<typeof AggregateRule>;
 export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
+export type DataQualityRule = Static<typeof DataQualityRule>;
 
 export const ReleaseRule = Type.Union([
   MembershipRule,
@@ -133,10 +148,18 @@ export const ReleaseRule = Type.Union([
   FamilyCriteriaRule,
   AggregateRule,
   DiscrepancyRule,
+  DataQualityRule,
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
-export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
+export const RELEASE_FORMS: ReleaseForm[] = [
+  'membership',
+  'pseudonym',
+  'family-criteria',
+  'aggregate',
+  'discrepancy',
+  'data-quality',
+];
 
 export const Recipient = Type.Object(
   { agency: Slug, releases: Type.Array(ReleaseRule, { minItems: 1 }) },
@@ -151,6 +174,22 @@ export const Controller = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * The record attribute an opt-out holder marks opted-out rows with: the opt-out ids, ';'-separated.
+ * Reserved: no contributor may declare an attribute of this name.
+ */
+export const OPT_OUT_ATTRIBUTE = 'opt_out';
+
+/**
+ * An opt-out that applies to the purpose (the NHS national data opt-out, a local objections register)
+ * and the contributors that hold it and mark their opted-out rows at encoding.
+ */
+export const OptOut = Type.Object(
+  { id: Slug, heldBy: Type.Array(Slug, { minItems: 1, uniqueItems: true }), description: Type.Optional(Text(300)) },
+  { additionalProperties: false },
+);
+export type OptOut = Static<typeof OptOut>;
 
 /** ISO 8601 durations in days only (P30D): retention is counted in whole days. */
 const Days = Type.String({ pattern: '^P[1-9][0-9]{0,4}D$', description: 'ISO 8601 duration in days, e.g. P90D' });
@@ -180,6 +219,8 @@ export const PolicyDocument = Type.Object(
     reviewDate: IsoDate,
     contributors: Type.Array(Contributor, { minItems: 1 }),
     recipients: Type.Array(Recipient, { minItems: 1 }),
+    /** Opt-outs that apply: every record linked to an opted-out person is left out of every release. */
+    optOuts: Type.Optional(Type.Array(OptOut, { maxItems: 16 })),
     retention: Type.Object(
       { encodings: Days, linkage: Days, releases: Days },
       { additionalProperties: false, description: 'How long each kind of data is kept before purge deletes it' },

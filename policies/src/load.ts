@@ -4,9 +4,11 @@ import { parseDocument } from 'yaml';
 import { canonicalJson } from '@blindlink/protocol';
 import {
   AggregateRule,
+  DataQualityRule,
   DiscrepancyRule,
   FamilyCriteriaRule,
   MembershipRule,
+  OPT_OUT_ATTRIBUTE,
   PolicyDocument,
   PseudonymRule,
   RELEASE_FORMS,
@@ -48,6 +50,7 @@ const RULE_CHECKS: Record<ReleaseForm, ReturnType<typeof Compile>> = {
   'family-criteria': Compile(FamilyCriteriaRule),
   aggregate: Compile(AggregateRule),
   discrepancy: Compile(DiscrepancyRule),
+  'data-quality': Compile(DataQualityRule),
 };
 
 type SchemaError = { instancePath: string; message: string; params: unknown };
@@ -138,6 +141,15 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
     names.forEach((n, k) => {
       if (names.indexOf(n) !== k)
         problem(`/contributors/${i}/attributes/${k}/name`, `attribute ${n} is declared twice`);
+      if (n === OPT_OUT_ATTRIBUTE)
+        problem(`/contributors/${i}/attributes/${k}/name`, `${n} is reserved for opt-outs: list them under optOuts`);
+    });
+  });
+  (doc.optOuts ?? []).forEach((o, i) => {
+    if (doc.optOuts!.findIndex((x) => x.id === o.id) !== i)
+      problem(`/optOuts/${i}/id`, `opt-out ${o.id} is listed twice`);
+    o.heldBy.forEach((a, k) => {
+      if (!contributors.has(a)) problem(`/optOuts/${i}/heldBy/${k}`, `${a} is not a contributor of this policy`);
     });
   });
   const evidenced = new Set(doc.contributors.flatMap((c) => c.criteria ?? []));

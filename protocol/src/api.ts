@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { EncodedHeader, EncodedRecord, RowToken } from './encoded.js';
+import { OptOutsApplied } from './releases.js';
 
 /** Names of agencies and purposes: lower-case slugs, so they are safe in URLs, logs and file names. */
 export const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Lower-case slug' });
@@ -300,6 +301,7 @@ export const MembershipResponse = Type.Object(
       { additionalProperties: false },
     ),
     answers: Type.Array(Type.Object({ token: RowToken, known: Type.Boolean() }, { additionalProperties: false })),
+    optOuts: Type.Optional(OptOutsApplied),
   },
   { $id: 'MembershipResponse', additionalProperties: false },
 );

@@ -12,7 +12,26 @@ const PolicyRef = Type.Object(
   { id: Type.String(), version: Type.Integer(), rule: Type.String() },
   { additionalProperties: false },
 );
-const ReleaseBase = { purpose: Type.String(), runId: Type.String({ format: 'uuid' }), policy: PolicyRef };
+/**
+ * Present when the purpose's policy lists opt-outs: which applied, and how many of the records this
+ * release would have described were left out (null: a number from 1 up to `suppressedAtOrBelow`).
+ */
+export const OptOutsApplied = Type.Object(
+  {
+    applied: Type.Array(Type.String()),
+    excluded: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null = suppressed' }),
+    suppressedAtOrBelow: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type OptOutsApplied = Static<typeof OptOutsApplied>;
+
+const ReleaseBase = {
+  purpose: Type.String(),
+  runId: Type.String({ format: 'uuid' }),
+  policy: PolicyRef,
+  optOuts: Type.Optional(OptOutsApplied),
+};
 
 export const PseudonymResponse = Type.Object(
   {
@@ -78,3 +97,40 @@ export const DiscrepancyResponse = Type.Object(
   },
   { $id: 'DiscrepancyResponse', additionalProperties: false },
 );
+
+/**
+ * Data-quality feedback to a contributor about its own rows only: row tokens and counts, never another
+ * agency's token or value. `sexCompared`/`dobCompared` say whether the encodings allowed the check.
+ */
+export const DataQualityResponse = Type.Object(
+  {
+    ...ReleaseBase,
+    summary: Type.Object(
+      {
+        records: Type.Integer(),
+        duplicatePairs: Type.Integer(),
+        dobDisagreements: Type.Integer(),
+        sexDisagreements: Type.Integer(),
+        unlinked: Type.Integer(),
+        dobCompared: Type.Boolean(),
+        sexCompared: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    /** Pairs of our own rows that linked into one person. */
+    duplicates: Type.Array(
+      Type.Object({ tokens: Type.Array(RowToken, { minItems: 2, maxItems: 2 }) }, { additionalProperties: false }),
+    ),
+    /** Our rows whose field the linked records of at least two other sources disagree with. */
+    disagreements: Type.Array(
+      Type.Object(
+        { token: RowToken, fields: Type.Array(Type.Union([Type.Literal('dob'), Type.Literal('sex')])) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Our rows linked to no record of any other source (possibly stale). */
+    unlinked: Type.Array(Type.Object({ token: RowToken }, { additionalProperties: false })),
+  },
+  { $id: 'DataQualityResponse', additionalProperties: false },
+);
+export type DataQualityResponse = Static<typeof DataQualityResponse>;

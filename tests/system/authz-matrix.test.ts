@@ -180,7 +180,7 @@ export const MATRIX: Record<string, Row> = {
   // Agencies and assigned analysts pass the role check; the test policy grants neither these forms,
   // so the policy engine refuses them (403 policy-refused) — authorisation by policy, after the role.
   ...Object.fromEntries(
-    ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy'].map((form) => [
+    ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy', 'data-quality'].map((form) => [
       `POST /v1/purposes/:purpose/releases/${form}`,
       {
         expect: { ...onlyRoles('agency', 'analyst'), agency: 403, analyst: 403 },

@@ -9,7 +9,7 @@ import { runProgress } from './progress.js';
 import { brokerOptions, CliError, withClient, writeAnswer } from './shared.js';
 
 /** The forms `release` asks for (membership has its own command: it names the agency asked about). */
-const RELEASE_FORMS = ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
+const RELEASE_FORMS = ['pseudonym', 'family-criteria', 'aggregate', 'discrepancy', 'data-quality'];
 
 function releaseForm(v: string): string {
   if (RELEASE_FORMS.includes(v)) return v;
@@ -78,7 +78,11 @@ export function releaseCommands(program: Command): void {
       const yes = r.answers.filter((a) => a.known).length;
       process.stderr.write(
         `${yes} of ${r.answers.length} records known to ${o.of} (policy ${r.policy.id} v` +
-          `${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n`,
+          `${r.policy.version}, rule ${r.policy.rule}) → ${o.out}\n` +
+          (r.optOuts
+            ? `opt-outs applied (${r.optOuts.applied.join(', ')}): ` +
+              `${r.optOuts.excluded ?? 'a few (suppressed)'} of our records left out\n`
+            : ''),
       );
     });
 
@@ -86,7 +90,8 @@ export function releaseCommands(program: Command): void {
     program
       .command('release')
       .description(
-        'ask for a release the policy grants us (pseudonym, family-criteria, aggregate, discrepancy); ' +
+        'ask for a release the policy grants us (pseudonym, family-criteria, aggregate, discrepancy, ' +
+          'data-quality); ' +
           'rows come back with our record ids',
       ),
   )
@@ -108,6 +113,14 @@ export function releaseCommands(program: Command): void {
         const text = JSON.stringify(o.tokens ? withRecordIds(r, readTokenMap(o.tokens)) : r, null, 2);
         writeAnswer(o.out, text + '\n');
         process.stderr.write(`${o.form} release for ${o.purpose} → ${o.out}\n`);
+        const optOuts = r.optOuts as { applied: string[]; excluded: number | null } | undefined;
+        if (optOuts)
+          process.stderr.write(
+            `opt-outs applied (${optOuts.applied.join(', ')}): ` +
+              `${optOuts.excluded ?? 'a few (suppressed)'} records left out\n`,
+          );
+        // The counts a console shows: one JSON line on stdout.
+        if (o.form === 'data-quality') process.stdout.write(JSON.stringify(r.summary) + '\n');
       },
     );
 

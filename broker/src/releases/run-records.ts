@@ -14,6 +14,8 @@ export interface RunRecord {
   attributes: Record<string, string | boolean> | null;
   /** Address-level field filters (only when asked for): for residency checks. */
   address?: { postcode: Uint8Array | null; address: Uint8Array | null };
+  /** Named field filters present on the record (only when asked for), with their flip probability. */
+  fields?: Record<string, { filter: Uint8Array; flip: number }>;
 }
 
 function fieldFilter(
@@ -34,9 +36,9 @@ export async function loadRunRecords(
   db: Kysely<Database>,
   keys: BrokerKeyring,
   runId: string,
-  opts: { payload: boolean; addresses?: boolean },
+  opts: { payload: boolean; addresses?: boolean; fields?: readonly string[]; agencies?: readonly string[] },
 ): Promise<RunRecord[]> {
-  const rows = await db
+  let query = db
     .selectFrom('run_record')
     .innerJoin('submission', 'submission.id', 'run_record.submission_id')
     .innerJoin('encoding', (j) =>
@@ -54,8 +56,12 @@ export async function loadRunRecords(
       'encoding.field_mask',
       'encoding.payload',
     ])
-    .where('run_record.run_id', '=', runId)
-    .execute();
+    .where('run_record.run_id', '=', runId);
+  if (opts.agencies) {
+    if (opts.agencies.length === 0) return [];
+    query = query.where('submission.agency', 'in', opts.agencies);
+  }
+  const rows = await query.execute();
   return rows.map((r) => {
     const rec: RunRecord = {
       agency: r.agency,
@@ -68,8 +74,15 @@ export async function loadRunRecords(
     if (opts.payload) {
       const parts = openEncoding(keys, r.submission_id, r.row_token, new Uint8Array(r.payload));
       rec.attributes = parts.attributes;
+      const specs =
+        ((r.header ?? {}) as { fieldFilters?: { field: string; bits: number; flip?: number }[] }).fieldFilters ?? [];
+      for (const name of opts.fields ?? []) {
+        const filter = fieldFilter(parts.fields, r.field_mask, specs, name);
+        if (!filter) continue;
+        rec.fields ??= {};
+        rec.fields[name] = { filter, flip: specs.find((s) => s.field === name)!.flip ?? 0 };
+      }
       if (opts.addresses) {
-        const specs = ((r.header ?? {}) as { fieldFilters?: { field: string; bits: number }[] }).fieldFilters ?? [];
         rec.address = {
           postcode: fieldFilter(parts.fields, r.field_mask, specs, 'postcode'),
           address: fieldFilter(parts.fields, r.field_mask, specs, 'address'),

@@ -2,9 +2,12 @@ import { ProtocolError } from '@blindlink/protocol';
 import { releaseDigest } from '../audit/chain.js';
 import { judgeRelease, refusal } from '../governance/judge.js';
 import { latestCompletedRun } from '../runs/runs.js';
+import type { PolicyDocument } from '@blindlink/policies';
+import { dataQuality } from '../releases/data-quality.js';
 import { aggregate, discrepancies, familyCriteria, pseudonyms } from '../releases/forms.js';
 import { membershipAnswers } from '../releases/membership.js';
-import { loadRunRecords } from '../releases/run-records.js';
+import { optedOutEntities, optOutHolders, optOutsNote } from '../releases/opt-outs.js';
+import { loadRunRecords, type RunRecord } from '../releases/run-records.js';
 import { runForRequester } from '../releases/run-view.js';
 import { type AuditNote, noteDecision } from './audit-note.js';
 import type { Caller } from './caller.js';
@@ -13,38 +16,62 @@ import { requireAssignedAnalyst } from './purpose-access.js';
 
 /** Releases: only what the purpose's policy permits, judged by the version in force. */
 
+/**
+ * Entities of the run linked to a record marked with an opt-out the policy applies. Opens only the
+ * holders' payloads, or reuses records already opened.
+ */
+async function optedOutIn(
+  { db, keys }: Pick<ServiceDeps, 'db' | 'keys'>,
+  runId: string,
+  doc: PolicyDocument,
+  opened?: RunRecord[],
+): Promise<Set<string>> {
+  const holders = optOutHolders(doc);
+  if (holders.length === 0) return new Set();
+  return optedOutEntities(opened ?? (await loadRunRecords(db, keys, runId, { payload: true, agencies: holders })), doc);
+}
+
 /** Is each of the agency's rows known to the named agency? (yes/no per row token) */
 export async function requestMembership(
-  { db }: Pick<ServiceDeps, 'db'>,
+  { db, keys }: Pick<ServiceDeps, 'db' | 'keys'>,
   { purpose, requester, of }: { purpose: string; requester: string; of: string },
   audit: AuditNote,
 ) {
-  const { decision } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
+  const { decision, policy } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
   noteDecision(audit, decision);
   if (!decision.allow) throw refusal(decision);
-  const { runId, answers } = await membershipAnswers(db, purpose, requester, of);
+  const { runId, answers, excluded } = await membershipAnswers(db, purpose, requester, of, (run) =>
+    optedOutIn({ db, keys }, run, policy.document),
+  );
+  const optOuts = optOutsNote(policy.document, excluded);
   const body = {
     purpose,
     of,
     runId,
     policy: { id: decision.policyId, version: decision.policyVersion, rule: decision.rule },
     answers,
+    ...(optOuts ? { optOuts } : {}),
   };
-  audit.counts = { rows: answers.length, known: answers.filter((a) => a.known).length };
+  audit.counts = {
+    rows: answers.length,
+    known: answers.filter((a) => a.known).length,
+    ...(optOuts ? { optOutExcluded: excluded } : {}),
+  };
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;
 }
 
 /** The release forms that share one path (membership has its own). */
-export type ReleaseForm = 'pseudonym' | 'family-criteria' | 'aggregate' | 'discrepancy';
+export type ReleaseForm = 'pseudonym' | 'family-criteria' | 'aggregate' | 'discrepancy' | 'data-quality';
 
 /** What each form reads of a run's records besides the tokens. */
-const NEEDS: Record<ReleaseForm, { payload: boolean; addresses: boolean }> = {
+const NEEDS: Record<ReleaseForm, { payload: boolean; addresses: boolean; fields?: string[] }> = {
   pseudonym: { payload: false, addresses: false },
   'family-criteria': { payload: true, addresses: false },
   aggregate: { payload: true, addresses: false },
   discrepancy: { payload: true, addresses: true },
+  'data-quality': { payload: true, addresses: false, fields: ['dob', 'sex'] },
 };
 
 /**
@@ -69,12 +96,20 @@ export async function requestRelease(
   noteDecision(audit, decision);
   if (!decision.allow) throw refusal(decision);
   const run = analyst ? await latestCompletedRun(db, purpose) : (await runForRequester(db, purpose, requester)).run;
-  const records = await loadRunRecords(db, keys, run.id, NEEDS[form]);
+  const loaded = await loadRunRecords(db, keys, run.id, NEEDS[form]);
   const rule = decision.grant;
+  // Every record linked to an opted-out person, from every source, is left out before any form sees them.
+  const optedOut = await optedOutIn({ db, keys }, run.id, policy.document, NEEDS[form].payload ? loaded : undefined);
+  const records = loaded.filter((r) => !optedOut.has(r.entityId));
+  // What the release would have described: the counted dataset's rows, or the requester's own.
+  const described = rule.form === 'aggregate' ? rule.count : requester;
+  const excluded = loaded.filter((r) => r.agency === described && optedOut.has(r.entityId)).length;
+  const optOuts = optOutsNote(policy.document, excluded);
   const base = {
     purpose,
     runId: run.id,
     policy: { id: decision.policyId, version: decision.policyVersion, rule: decision.rule },
+    ...(optOuts ? { optOuts } : {}),
   };
   let body: Record<string, unknown>;
   let counts: Record<string, number>;
@@ -97,10 +132,15 @@ export async function requestRelease(
     const flagged = discrepancies(records, requester, rule);
     body = { ...base, check: rule.check, flagged };
     counts = { flagged: flagged.length };
+  } else if (rule.form === 'data-quality') {
+    const feedback = dataQuality(records, requester, rule);
+    body = { ...base, ...feedback };
+    const { dobCompared: _d, sexCompared: _s, ...numbers } = feedback.summary;
+    counts = numbers;
   } else {
     throw new ProtocolError('bad-request', `form ${rule.form} has its own route`);
   }
-  audit.counts = counts;
+  audit.counts = optOuts ? { ...counts, optOutExcluded: excluded } : counts;
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AggregateResponse,
+  DataQualityResponse,
   DiscrepancyResponse,
   ErrorBody,
   FamilyCriteriaResponse,
@@ -61,6 +62,11 @@ export const formRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       form: 'discrepancy',
       response: DiscrepancyResponse,
       summary: 'My rows flagged by a declared discrepancy check, with the number of corroborating sources',
+    },
+    {
+      form: 'data-quality',
+      response: DataQualityResponse,
+      summary: 'My likely duplicates, fields other sources disagree with, and rows linked to nobody (my tokens only)',
     },
   ];
   for (const { form, response, summary } of forms) {
