@@ -49,10 +49,10 @@ export async function seedConsole(b: TestBroker): Promise<void> {
   );
   // Bands of 40, 25 and 5 records: C is small, so suppressed, and another cell with it.
   const alpha = upload(70, 11);
-  alpha.header.attributes = ['band'];
+  const header = { ...alpha.header, attributes: ['band'] };
   const bands = alpha.records.map((r, i) => ({ ...r, attributes: { band: i < 40 ? 'A' : i < 65 ? 'B' : 'C' } }));
   for (const [agency, body] of [
-    ['alpha', { header: alpha.header, records: bands }],
+    ['alpha', { header, records: bands }],
     ['beta', upload(30, 12)],
   ] as const) {
     const r = await call(b, 'POST', '/v1/purposes/console/submissions', {

@@ -97,17 +97,23 @@ t.test('the console in a browser', async (t) => {
     const context = await newContext();
     const page = await signIn(context, url, CONSOLE_PEOPLE.igLead);
     const cookie = (await context.cookies()).find((c) => c.name === 'blindlink_session');
-    t.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict', 'session cookie: HttpOnly, Secure, SameSite=Strict');
+    t.ok(
+      cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict',
+      'session cookie: HttpOnly, Secure, SameSite=Strict',
+    );
     await page.goto(`${url}/policies`);
     t.match(await page.textContent('main'), /Awaiting approval/, 'version 2 awaits approval');
     t.same(await axeViolations(page), [], 'axe: no violations on /policies');
     await page.click('a:has-text("Test purpose version 2")');
-    const lines = async (tag: string) => page.$$eval(`.console-diff ${tag}`, (xs) => xs.map((x) => x.textContent?.trim()));
+    const lines = async (tag: string) =>
+      page.$$eval(`.console-diff ${tag}`, (xs) => xs.map((x) => x.textContent?.trim()));
     t.same(await lines('ins'), ['+   "version": 2,', '+     "encodings": "P60D"'], 'the diff: the new lines');
     t.same(await lines('del'), ['-   "version": 1,', '-     "encodings": "P30D"'], 'and the old ones');
     t.same(await axeViolations(page), [], 'axe: no violations on a policy version');
     // A form posted without its CSRF token is refused, even in a signed-in session.
-    const forged = await context.request.post(`${url}/policies/test-policy/versions/2/approval`, { form: { _csrf: 'x' } });
+    const forged = await context.request.post(`${url}/policies/test-policy/versions/2/approval`, {
+      form: { _csrf: 'x' },
+    });
     t.equal(forged.status(), 403, 'no valid CSRF token: 403');
     await Promise.all([page.waitForURL(/decided=approved/), page.click('#approve')]);
     t.match(await page.textContent('main'), /Approved\s*by iggy/, 'approved by the IG lead');
@@ -157,7 +163,15 @@ t.test('the console in a browser', async (t) => {
     const cells = await page.$$eval('#aggregate-table tbody tr', (trs) =>
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())),
     );
-    t.same(cells, [['A', '40'], ['B', 'Suppressed'], ['C', 'Suppressed']], 'the table: small cell and its partner suppressed');
+    t.same(
+      cells,
+      [
+        ['A', '40'],
+        ['B', 'Suppressed'],
+        ['C', 'Suppressed'],
+      ],
+      'the table: small cell and its partner suppressed',
+    );
     t.equal(await page.locator('svg.console-chart rect.bar').count(), 1, 'the chart: one bar');
     t.equal(await page.locator('svg.console-chart rect.suppressed').count(), 2, 'and two suppressed cells marked');
     t.same(await axeViolations(page), [], 'axe: no violations on the aggregate release');

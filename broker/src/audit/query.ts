@@ -53,12 +53,7 @@ export async function monthlyReleaseDecisions(
   const month = sql<string>`to_char(date_trunc('month', ${sql.ref('at')} at time zone 'UTC'), 'YYYY-MM')`;
   const rows = await db
     .selectFrom('audit_log')
-    .select([
-      'purpose',
-      'decision',
-      month.as('month'),
-      (eb) => eb.fn.countAll<string>().as('n'),
-    ])
+    .select(['purpose', 'decision', month.as('month'), (eb) => eb.fn.countAll<string>().as('n')])
     .where('action', 'like', 'release.%')
     .where('purpose', 'is not', null)
     .groupBy(['purpose', 'decision', month])

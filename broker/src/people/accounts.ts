@@ -105,7 +105,11 @@ export async function analystPurposes(db: Kysely<Database>, username: string): P
 
 /** Every person: name, role, purposes (analysts) and whether locked out; never a password hash. */
 export async function listPeople(db: Kysely<Database>, now = Date.now()) {
-  const people = await db.selectFrom('person').select(['username', 'role', 'lockout', 'created_by']).orderBy('username').execute();
+  const people = await db
+    .selectFrom('person')
+    .select(['username', 'role', 'lockout', 'created_by'])
+    .orderBy('username')
+    .execute();
   const assignments = await db.selectFrom('analyst_assignment').select(['username', 'purpose']).execute();
   return people.map((p) => ({
     username: p.username,

@@ -104,7 +104,10 @@ export async function refusePolicy(
   if (!p) throw new ProtocolError('not-found', `no policy ${id} version ${version}`);
   audit.purpose = p.document.purpose;
   if (p.approval)
-    throw new ProtocolError('policy-version-conflict', `policy ${id} v${version} was approved by ${p.approval.by}; it cannot be refused`);
+    throw new ProtocolError(
+      'policy-version-conflict',
+      `policy ${id} v${version} was approved by ${p.approval.by}; it cannot be refused`,
+    );
   const why = reason.trim();
   if (why.length < 3) throw new ProtocolError('invalid-body', 'give the reason for refusing');
   audit.decision = 'refused';

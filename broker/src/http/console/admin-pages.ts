@@ -81,8 +81,10 @@ export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise
     reply.page('people.njk', { people: await listPeople(deps) }),
   );
 
-  app.get('/policies/load', { onRequest: admin, config: { audit: { action: 'console.policy-load' } } }, async (_r, reply) =>
-    reply.page('policy-load.njk'),
+  app.get(
+    '/policies/load',
+    { onRequest: admin, config: { audit: { action: 'console.policy-load' } } },
+    async (_r, reply) => reply.page('policy-load.njk'),
   );
 
   app.post(

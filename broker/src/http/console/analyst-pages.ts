@@ -17,7 +17,10 @@ const RuleQuery = Type.Object(
   { additionalProperties: false },
 );
 const RunForm = Type.Object(
-  { _csrf: Type.String({ maxLength: 200 }), mode: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('full')])) },
+  {
+    _csrf: Type.String({ maxLength: 200 }),
+    mode: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('full')])),
+  },
   { additionalProperties: false },
 );
 
@@ -35,8 +38,10 @@ interface AggregateBody {
 export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const analyst = requirePerson(app, 'analyst');
 
-  app.get('/purposes', { onRequest: analyst, config: { audit: { action: 'console.purposes' } } }, async (request, reply) =>
-    reply.page('purposes.njk', { purposes: await assignedPurposes(deps.db, request.user) }),
+  app.get(
+    '/purposes',
+    { onRequest: analyst, config: { audit: { action: 'console.purposes' } } },
+    async (request, reply) => reply.page('purposes.njk', { purposes: await assignedPurposes(deps.db, request.user) }),
   );
 
   app.get(
@@ -110,11 +115,19 @@ export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promi
     async (request, reply) => {
       const { purpose, body } = await aggregate(request as never);
       const names = (body.dimensions ?? []).map((d) => d.name);
-      const header = [...(names.length ? names : body.cells[0]?.key.map((_, i) => `dimension_${i + 1}`) ?? []), 'count'];
+      const header = [
+        ...(names.length ? names : (body.cells[0]?.key.map((_, i) => `dimension_${i + 1}`) ?? [])),
+        'count',
+      ];
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${purpose}-aggregate.csv"`)
-        .send(csv(header, body.cells.map((c) => [...c.key, c.count === null ? 'suppressed' : c.count])));
+        .send(
+          csv(
+            header,
+            body.cells.map((c) => [...c.key, c.count === null ? 'suppressed' : c.count]),
+          ),
+        );
     },
   );
 }

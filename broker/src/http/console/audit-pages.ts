@@ -37,8 +37,36 @@ function toQuery(f: Filters): AuditQuery {
   return q;
 }
 
-const AUDIT_COLUMNS = ['seq', 'at', 'actor', 'action', 'purpose', 'policy_id', 'policy_version', 'policy_rule', 'decision', 'status', 'reason', 'release_digest', 'hash'];
-const auditRow = (e: AuditEntry) => [e.seq, e.at, e.actor, e.action, e.purpose, e.policyId, e.policyVersion, e.policyRule, e.decision, e.status, e.reason, e.releaseDigest, e.hash];
+const AUDIT_COLUMNS = [
+  'seq',
+  'at',
+  'actor',
+  'action',
+  'purpose',
+  'policy_id',
+  'policy_version',
+  'policy_rule',
+  'decision',
+  'status',
+  'reason',
+  'release_digest',
+  'hash',
+];
+const auditRow = (e: AuditEntry) => [
+  e.seq,
+  e.at,
+  e.actor,
+  e.action,
+  e.purpose,
+  e.policyId,
+  e.policyVersion,
+  e.policyRule,
+  e.decision,
+  e.status,
+  e.reason,
+  e.releaseDigest,
+  e.hash,
+];
 
 /** The IG lead's audit trail (filters, refusals marked, checkpoint status, export) and the register export. */
 export async function auditPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {

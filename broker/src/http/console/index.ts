@@ -33,7 +33,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const VIEWS_DIR = join(here, '..', '..', '..', 'views');
 const GOVUK_DIST = join(dirname(createRequire(import.meta.url).resolve('govuk-frontend/package.json')), 'dist');
 
-
 declare module 'fastify' {
   interface FastifyReply {
     /** Render a console page with what every page needs (who is signed in, the CSRF token). */
@@ -60,7 +59,9 @@ export async function consoleRoutes(app: FastifyInstance, { jwtKey, ...deps }: C
     templates: [VIEWS_DIR, GOVUK_DIST],
     options: {
       onConfigure: (env: nunjucks.Environment) => {
-        env.addFilter('date', (d: unknown) => (d ? new Date(d as string).toISOString().slice(0, 16).replace('T', ' ') : ''));
+        env.addFilter('date', (d: unknown) =>
+          d ? new Date(d as string).toISOString().slice(0, 16).replace('T', ' ') : '',
+        );
       },
     },
   });

@@ -36,9 +36,7 @@ export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promis
     const all = await policyDocuments(deps);
     const policy = all.find((p) => p.id === id && p.version === v);
     if (!policy) throw new ProtocolError('not-found', `no policy ${id} version ${v}`);
-    const previous = all
-      .filter((p) => p.id === id && p.version < v)
-      .sort((a, b) => b.version - a.version)[0];
+    const previous = all.filter((p) => p.id === id && p.version < v).sort((a, b) => b.version - a.version)[0];
     const diff = previous ? diffLines(text(previous.document), text(policy.document)) : null;
     let report: { digest: string; submissions: unknown[] } | null = null;
     let reportProblem: string | null = null;
@@ -52,8 +50,9 @@ export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promis
     }
     // Refusals live in the audit trail (services/policy-versions.ts): the IG leads' earlier decisions on it.
     const refusals = igLead
-      ? (await queryAuditTrail(deps, { purpose: policy.purpose, action: 'policy.refuse', limit: '1000' }, {})).entries
-          .filter((e) => e.policyId === id && e.policyVersion === v && e.decision === 'refused')
+      ? (
+          await queryAuditTrail(deps, { purpose: policy.purpose, action: 'policy.refuse', limit: '1000' }, {})
+        ).entries.filter((e) => e.policyId === id && e.policyVersion === v && e.decision === 'refused')
       : [];
     audit.purpose = policy.purpose;
     return { policy, documentText: text(policy.document), previous, diff, report, reportProblem, refusals };
@@ -68,10 +67,7 @@ export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promis
     },
     async (request, reply) => {
       const { id, version: v } = request.params as { id: string; version: string };
-      return reply.page(
-        'policy.njk',
-        await version(id, Number(v), request.user.role === 'ig-lead', request.audit),
-      );
+      return reply.page('policy.njk', await version(id, Number(v), request.user.role === 'ig-lead', request.audit));
     },
   );
 
