@@ -10,6 +10,7 @@ import fastifyView from '@fastify/view';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import nunjucks from 'nunjucks';
 import { noteFailure } from '../../services/audit-note.js';
+import { bodyLimitOf } from '../body-limits.js';
 import { errorHeaders, toProtocolError } from '../errors.js';
 import type { RouteDeps } from '../route-deps.js';
 import { adminPages } from './admin-pages.js';
@@ -87,7 +88,7 @@ export async function consoleRoutes(app: FastifyInstance, { jwtKey, ...deps }: C
 
   // A console error is a page, not JSON: the same codes and messages as the API, and the same audit note.
   app.setErrorHandler((err, request: FastifyRequest, reply: FastifyReply) => {
-    const perr = toProtocolError(err);
+    const perr = toProtocolError(err, bodyLimitOf(request));
     if (perr.statusCode >= 500) request.log.error({ err }, 'console request failed');
     errorHeaders(perr, request, reply);
     noteFailure(request.audit, perr);
