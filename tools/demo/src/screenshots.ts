@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     process.stdout.write(`docs/screenshots/${name}.png  ${path}\n`);
   };
   const as = async (username: string) => {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 768 } });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 900 } });
     const who = file.accounts.find((a) => a.username === username)!;
     const page = await context.newPage();
     await page.goto(`${file.url}/login`);
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     return context;
   };
   try {
-    const anyone = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 768 } });
+    const anyone = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 900 } });
     await shot(anyone, '/transparency', 'transparency');
     await shot(anyone, '/login', 'login');
     const ig = await as('iona');

@@ -21,8 +21,6 @@ export interface BarChart {
   baseline: number;
   max: number;
   bars: Bar[];
-  /** A horizontal marker (a threshold), if any, with its y. */
-  marker: { value: number; y: number; label: string } | null;
 }
 
 const PLOT_HEIGHT = 200;
@@ -31,11 +29,8 @@ const LEFT = 40;
 const BAR = 36;
 const GAP = 16;
 
-export function barChart(
-  items: readonly { label: string; value: number | null }[],
-  marker?: { value: number; label: string },
-): BarChart {
-  const max = Math.max(1, marker?.value ?? 0, ...items.map((i) => i.value ?? 0));
+export function barChart(items: readonly { label: string; value: number | null }[]): BarChart {
+  const max = Math.max(1, ...items.map((i) => i.value ?? 0));
   const baseline = TOP + PLOT_HEIGHT;
   const scale = (v: number) => (v / max) * PLOT_HEIGHT;
   const bars = items.map((item, i) => {
@@ -48,6 +43,5 @@ export function barChart(
     baseline,
     max,
     bars,
-    marker: marker ? { ...marker, y: baseline - scale(marker.value) } : null,
   };
 }
