@@ -191,6 +191,25 @@ t.test('the console in a browser', async (t) => {
     const agencies = await page.textContent('tbody');
     t.match(agencies, /alpha[\s\S]*Live/, 'alpha with a live certificate');
     t.same(await axeViolations(page), [], 'axe: no violations on /agencies');
+    // Registering an agency: its one-time code is shown once; what the admin typed is shown as text.
+    await page.fill('#agency', 'echo');
+    await page.fill('#name', '<img src=x id=injected> Echo');
+    const registered = await Promise.all([
+      page.waitForResponse((x) => x.url() === `${url}/agencies` && x.request().method() === 'POST'),
+      page.click('button:has-text("Register and issue an enrolment code")'),
+    ]);
+    t.equal(registered[0].status(), 201, 'registered');
+    t.match(
+      await page.textContent('.govuk-panel'),
+      /Agency echo registered\s*One-time enrolment code \(shown once\): \S+/,
+    );
+    t.equal(await page.locator('#injected').count(), 0, 'markup in a name is escaped, not rendered');
+    t.match(await page.textContent('tbody'), /<img src=x id=injected> Echo/, 'and shown as the text it is');
+    await Promise.all([page.waitForURL(`${url}/agencies`), page.click('button[aria-label="Revoke beta"]')]);
+    const betaRow = await page.textContent('tr:has(code:text-is("beta"))');
+    t.match(betaRow, /Revoked/, 'beta revoked from the console');
+    const betaToken = await call(b, 'POST', '/v1/token', { as: 'beta' });
+    t.equal(betaToken.status, 401, "and beta's certificate is refused at once");
     await page.goto(`${url}/people`);
     t.match(await page.textContent('tbody'), /ann\s*analyst\s*console/, 'the analyst and their purpose');
     t.notMatch(await page.content(), /argon2|\$argon/, 'no password hash on the page');
