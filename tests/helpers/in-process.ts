@@ -140,7 +140,11 @@ export async function call(b: TestBroker, method: string, path: string, opts: Ca
       : opts.body !== undefined
         ? Buffer.from(JSON.stringify(opts.body))
         : undefined;
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const { status, text, headers } = await new Promise<{
+    status: number;
+    text: string;
+    headers: import('node:http').IncomingHttpHeaders;
+  }>((resolve, reject) => {
     const req = httpsRequest(
       new URL(path, b.url),
       {
@@ -155,7 +159,9 @@ export async function call(b: TestBroker, method: string, path: string, opts: Ca
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+        );
       },
     );
     req.on('error', reject);
@@ -167,7 +173,7 @@ export async function call(b: TestBroker, method: string, path: string, opts: Ca
   } catch {
     json = undefined;
   }
-  return { status, json, text };
+  return { status, json, text, headers };
 }
 
 /**

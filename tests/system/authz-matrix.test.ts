@@ -30,7 +30,7 @@ import { fillPath, listRoutes, routeKey } from '../helpers/routes.js';
  * 'refused' means 401 or 403: an agency token over a bad certificate on a route that no agency may
  * use is refused either way (the role is checked before the certificate).
  */
-type Expect = 'pass' | 'refused' | 400 | 401 | 403;
+type Expect = 'pass' | 'refused' | 303 | 400 | 401 | 403;
 type Expectations = Record<CallerKind, Expect>;
 
 interface Row {
@@ -39,6 +39,13 @@ interface Row {
   params?: Record<string, string>;
   /** A well-formed request, so that authorisation, not validation, decides the answer. n is unique per call. */
   request?: (b: TestBroker, n: number) => Promise<Pick<CallOptions, 'body' | 'raw' | 'headers'>>;
+  /**
+   * A console page (http/console/): the caller's token travels as the session cookie, not a bearer
+   * header, and a POST is a form carrying a valid CSRF token with these fields.
+   */
+  console?: { form?: (n: number) => Record<string, string> };
+  /** The path to request, where the pattern has no :params to fill (a static wildcard). */
+  path?: string;
 }
 
 const same = (e: Expect): Expectations => Object.fromEntries(CALLER_KINDS.map((k) => [k, e])) as Expectations;
@@ -58,6 +65,31 @@ function onlyRoles(...allowed: RoleKind[]): Expectations {
     admin: allowed.includes('admin') ? 'pass' : 403,
   };
 }
+
+/**
+ * Only these people may open the console page; without a valid session (none, expired, forged) the
+ * browser is sent to sign in (303), and an agency's token in the cookie is refused (403).
+ */
+function onlyPeople(...allowed: Exclude<RoleKind, 'agency'>[]): Expectations {
+  return {
+    ...onlyRoles(...allowed),
+    none: 303,
+    expired: 303,
+    forged: 303,
+    revoked: 403,
+    wrongAgency: 403,
+  };
+}
+const page = (expect: Expectations, extra: Partial<Row> = {}): Row => ({ expect, console: {}, ...extra });
+const form = (
+  expect: Expectations,
+  fields: (n: number) => Record<string, string> = () => ({}),
+  extra: Partial<Row> = {},
+): Row => ({
+  expect,
+  console: { form: fields },
+  ...extra,
+});
 
 const json = (body: unknown) => async () => ({ body });
 const NO_UPLOAD = '00000000-0000-4000-8000-000000000000';
@@ -193,6 +225,51 @@ export const MATRIX: Record<string, Row> = {
   'GET /v1/audit': { expect: onlyRoles('igLead') },
   'GET /v1/audit/checkpoints': { expect: onlyRoles('igLead') },
   'GET /v1/audit/export': { expect: onlyRoles('igLead') },
+  // The web console (http/console/): sessions in a cookie, forms with CSRF tokens.
+  'GET /login': page(same('pass')),
+  // No password: a validation error, whoever asks.
+  'POST /login': form(same(400), () => ({ username: 'nobody' })),
+  'POST /logout': form(same(303)),
+  'GET /': page(onlyPeople('admin', 'analyst', 'igLead')),
+  'GET /transparency': page(same('pass')),
+  // The console's static files (@fastify/static's /assets/*): fastify's printRoutes shows that wildcard
+  // without its prefix, as /*.
+  'GET /*': { expect: same('pass'), path: '/assets/console.css' },
+  'GET /policies': page(onlyPeople('igLead', 'admin')),
+  'GET /policies/:id/versions/:version': page(onlyPeople('igLead', 'admin'), {
+    params: { id: 'test-policy', version: '1' },
+  }),
+  // Already approved: the approval changes nothing; the refusal is 409 (an approved version cannot be refused).
+  'POST /policies/:id/versions/:version/approval': form(onlyPeople('igLead'), () => ({}), {
+    params: { id: 'test-policy', version: '1' },
+  }),
+  'POST /policies/:id/versions/:version/refusal': form(onlyPeople('igLead'), () => ({ reason: 'matrix' }), {
+    params: { id: 'test-policy', version: '1' },
+  }),
+  'GET /policies/load': page(onlyPeople('admin')),
+  // The test policy again: unchanged, so nothing is stored.
+  'POST /policies/load': form(onlyPeople('admin'), () => ({ yaml: POLICY_YAML })),
+  'GET /audit': page(onlyPeople('igLead')),
+  'GET /audit/export.csv': page(onlyPeople('igLead')),
+  'GET /register.csv': page(onlyPeople('igLead')),
+  'GET /register.json': page(onlyPeople('igLead')),
+  'GET /purposes': page(onlyPeople('analyst')),
+  'GET /purposes/:purpose': page(onlyPeople('analyst'), { params: { purpose: 'testing' } }),
+  // No submission yet: 409 for the analyst, after authorisation.
+  'POST /purposes/:purpose/runs': form(onlyPeople('analyst'), () => ({}), { params: { purpose: 'testing' } }),
+  // The test policy grants analysts no aggregate: refused by policy after the role check.
+  'GET /purposes/:purpose/aggregate': page(
+    { ...onlyPeople('analyst'), analyst: 403 },
+    { params: { purpose: 'testing' } },
+  ),
+  'GET /purposes/:purpose/aggregate.csv': page(
+    { ...onlyPeople('analyst'), analyst: 403 },
+    { params: { purpose: 'testing' } },
+  ),
+  'GET /agencies': page(onlyPeople('admin')),
+  'POST /agencies': form(onlyPeople('admin'), (n) => ({ agency: `console-${n}`, name: 'Console agency' })),
+  'POST /agencies/:agency/revoke': form(onlyPeople('admin'), () => ({}), { params: { agency: 'delta' } }),
+  'GET /people': page(onlyPeople('admin')),
   'GET /openapi.json': { expect: same('pass') },
   'GET /healthz': { expect: same('pass') },
 };
@@ -201,6 +278,7 @@ const AUTH_CODES = ['unauthenticated', 'token-invalid', 'token-expired', 'forbid
 
 function meets(expect: Expect, status: number): boolean {
   if (status >= 500 || status === 0) return false;
+  if (expect === 303) return status === 303;
   if (expect === 'pass') return status !== 401 && status !== 403;
   if (expect === 'refused') return status === 401 || status === 403;
   return status === expect;
@@ -243,6 +321,25 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
   for (const key of Object.keys(MATRIX))
     t.ok(keys.has(key), `matrix row ${key} is a route the broker has (remove or rename stale rows)`);
 
+  // A CSRF cookie and its token, as a browser gets them from the sign-in page, for the console's forms.
+  const signIn = await call(b, 'GET', '/login');
+  const csrfCookie = String(signIn.headers['set-cookie']?.find((c) => c.startsWith('_csrf='))).split(';')[0]!;
+  const csrfToken = /name="_csrf" value="([^"]+)"/.exec(signIn.text)![1]!;
+  const consoleRequest = (row: Row, caller: Caller, method: string, n: number): CallOptions => {
+    const cookies = [...(caller.token ? [`blindlink_session=${caller.token}`] : []), csrfCookie];
+    const fields = row.console?.form;
+    return {
+      ...(caller.as ? { as: caller.as } : {}),
+      headers: {
+        cookie: cookies.join('; '),
+        ...(fields && method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(fields && method === 'POST'
+        ? { raw: new URLSearchParams({ _csrf: csrfToken, ...fields(n) }).toString() }
+        : {}),
+    };
+  };
+
   let n = 0;
   let agencySubmissions = 0;
   const auditBefore = (await verifyAuditChain(b.db)).rows;
@@ -250,8 +347,8 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
   for (const [key, row] of Object.entries(MATRIX)) {
     if (!keys.has(key)) continue;
     const [method, pattern] = key.split(' ') as [string, string];
-    const path = fillPath(pattern, row.params ?? {});
-    const methods = keys.has(`HEAD ${pattern}`) ? [method, 'HEAD'] : [method];
+    const path = row.path ?? fillPath(pattern, row.params ?? {});
+    const methods = method === 'GET' && keys.has(`HEAD ${pattern}`) ? [method, 'HEAD'] : [method];
     for (const kind of CALLER_KINDS) {
       const role = admittedRole(row);
       const tries: Caller[] =
@@ -265,18 +362,38 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
       for (const m of methods) {
         for (const [i, caller] of tries.entries()) {
           const req = row.request ? await row.request(b, ++n) : {};
-          const r = await call(b, m, path, {
-            ...(caller.as ? { as: caller.as } : {}),
-            ...(caller.token ? { token: caller.token } : {}),
-            ...req,
-          });
-          if (path !== '/openapi.json' && path !== '/healthz') audited++;
+          const r = await call(
+            b,
+            m,
+            path,
+            row.console
+              ? consoleRequest(row, caller, m, ++n)
+              : {
+                  ...(caller.as ? { as: caller.as } : {}),
+                  ...(caller.token ? { token: caller.token } : {}),
+                  ...req,
+                },
+          );
+          // Static files that were served are not audited (they say nothing about anyone).
+          if (path !== '/openapi.json' && path !== '/healthz' && !(path.startsWith('/assets/') && r.status < 400))
+            audited++;
           const expect = row.expect[kind];
           const label =
             `${m} ${pattern} as ${kind}${tries.length > 1 ? ` #${i + 1}` : ''}: ` +
             `expected ${expect}, got ${r.status}`;
           t.ok(meets(expect, r.status), label, { body: r.text.slice(0, 300) });
           if (
+            row.console &&
+            r.status === 403 &&
+            m !== 'HEAD' &&
+            !/data-error-code="(forbidden|policy-refused)"/.test(r.text)
+          )
+            t.fail(`${label}: a refused page names its reason (${r.text.slice(0, 200)})`);
+          const location = String(r.headers.location);
+          if (row.console && r.status === 303 && (expect === 303 ? location !== '/login' : !/^\/(?!\/)/.test(location)))
+            t.fail(`${label}: a redirect goes to sign in, or a page of this site (${location})`);
+          if (
+            !row.console &&
             (r.status === 401 || r.status === 403) &&
             m !== 'HEAD' &&
             !AUTH_CODES.includes(r.json?.error?.code) &&

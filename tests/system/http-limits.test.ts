@@ -145,11 +145,15 @@ for (const storage of ['postgres'] as const) {
       for (const route of listRoutes(b.app)) {
         if (route.method === 'GET' || route.method === 'HEAD') continue;
         const r = await call(b, route.method, fillPath(route.path, PARAMS), { raw: over });
+        // A console form without a session is sent to sign in (303) before its body is read.
         t.ok(
-          r.status === 413 || r.status === 401,
+          r.status === 413 || r.status === 401 || (r.status === 303 && r.headers.location === '/login'),
           `${routeKey(route)} with ${over.length} bytes and no credentials: ${r.status} ${r.json?.error?.code}`,
         );
-        if (r.status === 413)
+        // The console's forms answer with a page (http/console/) saying the same.
+        if (r.status === 413 && r.json === undefined)
+          t.match(r.text, `(${PUBLIC_LIMIT} bytes)`, `${routeKey(route)}: its page names the public limit`);
+        else if (r.status === 413)
           t.equal(r.json?.error?.details?.limit, PUBLIC_LIMIT, `${routeKey(route)} names the public limit`);
       }
       const notFound = await call(b, 'POST', '/v1/nowhere', { raw: over });

@@ -173,3 +173,26 @@ export async function agencySigningKey(db: Kysely<Database>, slug: string): Prom
   if (!row?.signing_public_key) throw new ProtocolError('forbidden', `agency ${slug} has not enrolled a signing key`);
   return row.signing_public_key;
 }
+
+/** Every agency with its enrolment state and certificates (newest first): the admin's view. */
+export async function listAgencies(db: Kysely<Database>) {
+  const agencies = await db
+    .selectFrom('agency')
+    .select(['slug', 'display_name', 'enrolled_at', 'enrolment_expires_at', 'enrolment_code_hash'])
+    .orderBy('slug')
+    .execute();
+  const certs = await db
+    .selectFrom('agency_certificate')
+    .select(['agency', 'serial', 'issued_at', 'not_after', 'revoked_at'])
+    .orderBy('issued_at', 'desc')
+    .execute();
+  return agencies.map((a) => ({
+    slug: a.slug,
+    name: a.display_name,
+    enrolledAt: a.enrolled_at,
+    enrolmentCodeExpiresAt: a.enrolment_code_hash ? a.enrolment_expires_at : null,
+    certificates: certs
+      .filter((c) => c.agency === a.slug)
+      .map((c) => ({ serial: c.serial, issuedAt: c.issued_at, notAfter: c.not_after, revokedAt: c.revoked_at })),
+  }));
+}

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { ChainedAuditEntry } from './chain.js';
 import { rowToEntry } from './log.js';
@@ -44,4 +44,21 @@ export async function queryAudit(
   const rows = await q.orderBy('seq').limit(f.limit).execute();
   const entries = rows.map(rowToEntry);
   return { entries, nextAfterSeq: entries.length === f.limit ? entries[entries.length - 1]!.seq : null };
+}
+
+/** Release requests per purpose, calendar month (UTC) and decision: what the public transparency page counts. */
+export async function monthlyReleaseDecisions(
+  db: Kysely<Database>,
+): Promise<{ purpose: string; month: string; decision: 'allowed' | 'refused' | 'failed'; count: number }[]> {
+  const month = sql<string>`to_char(date_trunc('month', ${sql.ref('at')} at time zone 'UTC'), 'YYYY-MM')`;
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['purpose', 'decision', month.as('month'), (eb) => eb.fn.countAll<string>().as('n')])
+    .where('action', 'like', 'release.%')
+    .where('purpose', 'is not', null)
+    .groupBy(['purpose', 'decision', month])
+    .orderBy('purpose')
+    .orderBy(month)
+    .execute();
+  return rows.map((r) => ({ purpose: r.purpose!, month: r.month, decision: r.decision, count: Number(r.n) }));
 }

@@ -24,6 +24,7 @@ import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { submissionRoutes } from './routes/submissions.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { consoleRoutes } from './console/index.js';
 import type { RouteDeps } from './route-deps.js';
 
 export interface AppOptions {
@@ -137,6 +138,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   ]) {
     await app.register(routes, deps);
   }
+  // The web console and the public transparency page (console/): same services, HTML pages.
+  await app.register(consoleRoutes, { ...deps, jwtKey: opts.jwtKey });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

@@ -9,6 +9,7 @@ import type { AuditNote } from '../services/audit-note.js';
 import { appendAuditRow } from '../services/audit-row.js';
 import { actorOf } from '../services/caller.js';
 import { errorHeaders } from './errors.js';
+import { ASSETS_PREFIX } from './console/assets.js';
 import type { Principal } from './principal.js';
 import './request-audit.js';
 
@@ -32,6 +33,8 @@ export function registerAuditHook(app: FastifyInstance, db: Kysely<Database>, ke
   app.addHook('preHandler', async (request) => beginRouteAudit(request));
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url === '/openapi.json' || request.url === '/healthz') return payload;
+    // The console's static files (govuk-frontend's CSS, fonts, images) say nothing about anyone.
+    if (request.url.startsWith(ASSETS_PREFIX) && reply.statusCode < 400) return payload;
     const user = request.user as Partial<Principal> | undefined;
     let entry: Awaited<ReturnType<typeof appendAuditRow>>;
     try {

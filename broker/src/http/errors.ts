@@ -35,6 +35,9 @@ export function toProtocolError(err: unknown, bodyLimit?: number): ProtocolError
     FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: ['token-invalid', 'the access token is not valid'],
     FST_JWT_BAD_REQUEST: ['token-invalid', 'the Authorization header is not a bearer token'],
     FST_JWT_BAD_COOKIE_REQUEST: ['token-invalid', 'the access token is not valid'],
+    // The console's forms (http/console/): a form posted without its token, or from another page or site.
+    FST_CSRF_INVALID_TOKEN: ['forbidden', "the form's security token is missing or out of date; reload the page"],
+    FST_CSRF_MISSING_SECRET: ['forbidden', "the form's security token is missing or out of date; reload the page"],
   };
   const mapped = e.code ? byCode[e.code] : undefined;
   if (mapped) return new ProtocolError(mapped[0], mapped[1]);

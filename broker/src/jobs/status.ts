@@ -40,3 +40,16 @@ export async function runStatus(db: Kysely<Database>, purpose: string, runId: st
     ...(r.error ? { error: r.error } : {}),
   };
 }
+
+/** The newest runs of a purpose, newest first, as runStatus reports each. */
+export async function recentRuns(db: Kysely<Database>, purpose: string, limit: number): Promise<RunStatus[]> {
+  const ids = await db
+    .selectFrom('run')
+    .select('id')
+    .where('purpose', '=', purpose)
+    .orderBy('started_at', 'desc')
+    .limit(limit)
+    .execute();
+  const runs = await Promise.all(ids.map((r) => runStatus(db, purpose, r.id)));
+  return runs.filter((r): r is RunStatus => r !== undefined);
+}

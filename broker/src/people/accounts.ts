@@ -102,3 +102,20 @@ export async function analystPurposes(db: Kysely<Database>, username: string): P
     (r) => r.purpose,
   );
 }
+
+/** Every person: name, role, purposes (analysts) and whether locked out; never a password hash. */
+export async function listPeople(db: Kysely<Database>, now = Date.now()) {
+  const people = await db
+    .selectFrom('person')
+    .select(['username', 'role', 'lockout', 'created_by'])
+    .orderBy('username')
+    .execute();
+  const assignments = await db.selectFrom('analyst_assignment').select(['username', 'purpose']).execute();
+  return people.map((p) => ({
+    username: p.username,
+    role: p.role,
+    createdBy: p.created_by,
+    purposes: assignments.filter((a) => a.username === p.username).map((a) => a.purpose),
+    locked: p.lockout.locked && (p.lockout.lockedUntil === null || p.lockout.lockedUntil > now),
+  }));
+}

@@ -1,5 +1,5 @@
 import { ProtocolError, type RunStatus } from '@blindlink/protocol';
-import { runStatus } from '../jobs/status.js';
+import { recentRuns, runStatus } from '../jobs/status.js';
 import type { AuditNote } from './audit-note.js';
 import type { Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';
@@ -16,4 +16,15 @@ export async function getRunStatus(
   const status = await runStatus(db, purpose, runId);
   if (!status) throw new ProtocolError('not-found', `purpose ${purpose} has no run ${runId}`);
   return status;
+}
+
+/** The purpose's newest runs, for the same callers. */
+export async function listRecentRuns(
+  { db }: Pick<ServiceDeps, 'db'>,
+  caller: Caller,
+  purpose: string,
+  audit: AuditNote,
+): Promise<RunStatus[]> {
+  await authoriseRuns(db, caller, purpose, audit);
+  return recentRuns(db, purpose, 20);
 }

@@ -37,3 +37,8 @@ export async function revokeAgency({ db }: Deps, agency: string, audit: AuditNot
   audit.reason = `${revoked} certificate(s) of ${agency} revoked`;
   return revoked;
 }
+
+/** Every agency, its enrolment and its certificates with expiry and revocation. */
+export async function listAgencies({ db }: Deps) {
+  return registry.listAgencies(db);
+}

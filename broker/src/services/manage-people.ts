@@ -28,3 +28,8 @@ export async function unlockPerson({ db }: Deps, username: string, audit: AuditN
   await accounts.unlockPerson(db, username);
   audit.reason = `${username} unlocked`;
 }
+
+/** Every person with role, purposes and lockout state. */
+export async function listPeople({ db }: Deps) {
+  return accounts.listPeople(db);
+}

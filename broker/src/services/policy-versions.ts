@@ -88,3 +88,34 @@ export function approvalReason(p: store.StoredPolicy, approver: string): string 
     ? `policy ${d.id} v${d.version} approved having read privacy report ${a.privacyReport}`
     : `policy ${d.id} v${d.version} approved; no privacy report existed (purpose ${d.purpose} had no submission)`;
 }
+
+/**
+ * An IG lead refuses a policy version, with a reason. The version stays unapproved (so never in force)
+ * and the refusal and its reason stand in the audit trail, which is where the register of decisions lives.
+ */
+export async function refusePolicy(
+  { db }: Deps,
+  igLead: Caller,
+  { id, version, reason }: { id: string; version: number; reason: string },
+  audit: AuditNote,
+): Promise<PolicySummary> {
+  Object.assign(audit, { policyId: id, policyVersion: version });
+  const p = (await store.listPolicies(db)).find((x) => x.document.id === id && x.document.version === version);
+  if (!p) throw new ProtocolError('not-found', `no policy ${id} version ${version}`);
+  audit.purpose = p.document.purpose;
+  if (p.approval)
+    throw new ProtocolError(
+      'policy-version-conflict',
+      `policy ${id} v${version} was approved by ${p.approval.by}; it cannot be refused`,
+    );
+  const why = reason.trim();
+  if (why.length < 3) throw new ProtocolError('invalid-body', 'give the reason for refusing');
+  audit.decision = 'refused';
+  audit.reason = `policy ${id} v${version} refused by ${igLead.sub}: ${why.slice(0, 500)}`;
+  return summary(p);
+}
+
+/** Every version of every policy with its full document, for the IG lead's register and diffs. */
+export async function policyDocuments({ db }: Deps) {
+  return (await store.listPolicies(db)).map((p) => ({ ...summary(p), document: p.document }));
+}

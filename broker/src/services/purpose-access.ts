@@ -26,3 +26,8 @@ export async function authoriseRuns(
   noteDecision(audit, decision);
   if (!decision.allow) throw refusal(decision);
 }
+
+/** The purposes an analyst is assigned to (what their console lists). */
+export async function assignedPurposes(db: Kysely<Database>, caller: Caller): Promise<string[]> {
+  return caller.role === 'analyst' ? (await analystPurposes(db, caller.sub)).sort() : [];
+}

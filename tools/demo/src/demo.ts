@@ -46,6 +46,11 @@ import type { Static, TSchema } from 'typebox';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORK = resolve(process.env.BLINDLINK_DEMO_DIR ?? join(ROOT, '.blindlink-demo'));
 const PERSONS = Number(process.env.BLINDLINK_DEMO_PERSONS ?? 3000);
+/** `npm run demo -- --serve`: leave the broker running afterwards, for a person to open the console. */
+const SERVE = process.argv.includes('--serve');
+const PORT = Number(process.env.BLINDLINK_DEMO_PORT ?? 8443);
+/** Where --serve writes the console's address and the demo accounts (for `npm run screenshots`). */
+export const CONSOLE_FILE = join(WORK, 'console.json');
 
 const t0 = Date.now();
 const step = (msg: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
@@ -104,6 +109,7 @@ const extract = (agency: string) => join(DATA, `${agency.replace(/-/g, '_')}.csv
 type Policies = Record<string, PolicyDocument>;
 type Inputs = Record<string, Record<string, { path: string; attributes: string[] }>>;
 interface People {
+  adminPassword: string;
   igPassword: string;
   analystPassword: string;
 }
@@ -116,7 +122,11 @@ async function main(): Promise<void> {
   await synthCommand({ persons: PERSONS, seed: 'blindlink-demo', out: DATA }, { info: () => {} });
 
   step('starting the broker on the embedded database (PGlite), mutual TLS with its own CA');
-  const b = await startBroker({ dataDir: join(WORK, 'broker'), logger: createLogger('warn') });
+  const b = await startBroker({
+    dataDir: join(WORK, 'broker'),
+    logger: createLogger('warn'),
+    ...(SERVE ? { port: PORT } : {}),
+  });
   const clients: BrokerClient[] = [];
   try {
     const people = await addPeople(b);
@@ -138,16 +148,47 @@ async function main(): Promise<void> {
     await refusedRelease(client);
     await checkAudit(b, people);
     step(`done. Files are in ${WORK}`);
+    if (SERVE) {
+      for (const c of clients) c.close();
+      clients.length = 0;
+      await serveConsole(b, people);
+    }
   } finally {
     for (const c of clients) c.close();
     await b.close();
   }
 }
 
+/** --serve: print the console's address and the demo accounts, and keep the broker up until Ctrl-C. */
+async function serveConsole(b: RunningBroker, people: People): Promise<void> {
+  const accounts = [
+    { username: 'ada', role: 'admin', password: people.adminPassword },
+    { username: 'iona', role: 'ig-lead', password: people.igPassword },
+    { username: 'andy', role: 'analyst (community-safety)', password: people.analystPassword },
+  ];
+  // Owner-only, as the demo's other secrets: the passwords are the demo's, on this machine.
+  writeFileSync(CONSOLE_FILE, JSON.stringify({ url: b.url, accounts }, null, 2), { mode: 0o600 });
+  const ca = join(WORK, 'broker', 'keys', 'ca.cert.pem');
+  process.stdout.write(
+    `\nThe console: ${b.url}/  (public page: ${b.url}/transparency)\n` +
+      `The broker's own CA signed its certificate (${ca}): your browser will warn; import that CA, or accept\n` +
+      `the warning for this demo. No client certificate is needed: people sign in with a password.\n\n` +
+      accounts.map((a) => `  ${a.role.padEnd(28)} ${a.username.padEnd(6)} ${a.password}`).join('\n') +
+      `\n\n(also in ${CONSOLE_FILE}; \`npm run screenshots\` saves the main pages to docs/screenshots/)\n` +
+      'Ctrl-C stops the broker.\n',
+  );
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
+}
+
 /** Operator: the people. The IG lead is not created by the admin who loads the policies. */
 async function addPeople(b: RunningBroker): Promise<People> {
+  const adminPassword = generatePassword();
   const igPassword = generatePassword();
   const analystPassword = generatePassword();
+  await addPerson(b.db, { username: 'ada', role: 'admin', password: adminPassword, createdBy: 'operator:demo' });
   await addPerson(b.db, { username: 'iona', role: 'ig-lead', password: igPassword, createdBy: 'operator:demo' });
   await addPerson(b.db, {
     username: 'andy',
@@ -156,7 +197,7 @@ async function addPeople(b: RunningBroker): Promise<People> {
     createdBy: 'operator:demo',
     purposes: ['community-safety'],
   });
-  return { igPassword, analystPassword };
+  return { adminPassword, igPassword, analystPassword };
 }
 
 /** Admin loads the example policies, the IG lead approves them; keyed by purpose. */

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { Slug } from '@blindlink/protocol';
+import { listAgencies, registerAgency, revokeAgency } from '../../services/manage-agencies.js';
+import { listPeople } from '../../services/manage-people.js';
+import { loadPolicy } from '../../services/policy-versions.js';
+import type { RouteDeps } from '../route-deps.js';
+import { requirePerson } from './session.js';
+
+const AgencyParams = Type.Object({ agency: Slug }, { additionalProperties: false });
+const CsrfOnly = Type.Object({ _csrf: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
+const NewAgencyForm = Type.Object(
+  { _csrf: Type.String({ maxLength: 200 }), agency: Slug, name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+const PolicyForm = Type.Object(
+  { _csrf: Type.String({ maxLength: 200 }), yaml: Type.String({ minLength: 1, maxLength: 60_000 }) },
+  { additionalProperties: false },
+);
+
+/** Certificates expiring within this many days are flagged on the agencies page. */
+const EXPIRY_WARNING_DAYS = 30;
+
+/** The admin's pages: agencies (enrolment, certificates and expiry, revocation), people, loading policies. */
+export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const admin = requirePerson(app, 'admin');
+
+  const agenciesPage = async (extra: Record<string, unknown> = {}) => {
+    const now = Date.now();
+    const agencies = (await listAgencies(deps)).map((a) => ({
+      ...a,
+      certificates: a.certificates.map((c) => ({
+        ...c,
+        state: c.revokedAt
+          ? 'revoked'
+          : c.notAfter.getTime() <= now
+            ? 'expired'
+            : c.notAfter.getTime() - now < EXPIRY_WARNING_DAYS * 86_400_000
+              ? 'expiring'
+              : 'live',
+      })),
+    }));
+    return { agencies, ...extra };
+  };
+
+  app.get('/agencies', { onRequest: admin, config: { audit: { action: 'console.agencies' } } }, async (_r, reply) =>
+    reply.page('agencies.njk', await agenciesPage()),
+  );
+
+  app.post(
+    '/agencies',
+    {
+      onRequest: admin,
+      preHandler: app.csrfProtection,
+      config: { audit: { action: 'agency.register' } },
+      schema: { body: NewAgencyForm },
+    },
+    async (request, reply) => {
+      const { agency, name } = request.body as { agency: string; name: string };
+      const code = await registerAgency(deps, { agency, name }, request.audit);
+      // The one-time code is shown once, on this page, as the CLI prints it once: never stored in the clear.
+      return reply.code(201).page('agencies.njk', await agenciesPage({ enrolment: code }));
+    },
+  );
+
+  app.post(
+    '/agencies/:agency/revoke',
+    {
+      onRequest: admin,
+      preHandler: app.csrfProtection,
+      config: { audit: { action: 'agency.revoke' } },
+      schema: { params: AgencyParams, body: CsrfOnly },
+    },
+    async (request, reply) => {
+      await revokeAgency(deps, (request.params as { agency: string }).agency, request.audit);
+      return reply.redirect('/agencies', 303);
+    },
+  );
+
+  app.get('/people', { onRequest: admin, config: { audit: { action: 'console.people' } } }, async (_r, reply) =>
+    reply.page('people.njk', { people: await listPeople(deps) }),
+  );
+
+  app.get(
+    '/policies/load',
+    { onRequest: admin, config: { audit: { action: 'console.policy-load' } } },
+    async (_r, reply) => reply.page('policy-load.njk'),
+  );
+
+  app.post(
+    '/policies/load',
+    {
+      onRequest: admin,
+      preHandler: app.csrfProtection,
+      config: { body: 'policy', audit: { action: 'policy.load' } },
+      schema: { body: PolicyForm },
+    },
+    async (request, reply) => {
+      const loaded = await loadPolicy(deps, request.user, (request.body as { yaml: string }).yaml, request.audit);
+      return reply.redirect(`/policies/${loaded.id}/versions/${loaded.version}`, 303);
+    },
+  );
+}

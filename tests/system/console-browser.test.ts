@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import t from 'tap';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { call, testBroker, tokenFor, type TestBroker } from '../helpers/in-process.js';
+import { CONSOLE_PEOPLE, seedConsole } from '../helpers/console-setup.js';
+
+/**
+ * The console in a real browser: Debian's chromium, headless, over the broker's HTTPS (no client
+ * certificate, as a person's browser has none). Each role logs in and sees what it may and is refused
+ * what it may not; an IG lead approves a policy version; an analyst reads an aggregate chart; the
+ * public reads /transparency; axe-core finds no WCAG 2.2 AA violation on each main page.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated through the devtools protocol, not as a page script: the page's CSP stays as served.
+  await page.evaluate(`${AXE}\n;0`);
+  const result = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })`,
+  )) as { violations: { id: string; help: string; nodes: { target: string[] }[] }[] };
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+async function signIn(context: BrowserContext, url: string, who: { username: string; password: string }) {
+  const page = await context.newPage();
+  await page.goto(`${url}/login`);
+  await page.fill('#username', who.username);
+  await page.fill('#password', who.password);
+  await Promise.all([page.waitForURL(`${url}/`), page.click('button:has-text("Sign in")')]);
+  return page;
+}
+
+let browser: Browser;
+let b: TestBroker;
+const cspErrors: string[] = [];
+
+t.before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+t.teardown(() => browser?.close());
+
+t.test('the console in a browser', async (t) => {
+  b = await testBroker(t, 'postgres');
+  await seedConsole(b);
+  // A refused request, for the audit trail and the transparency counts: the test policy grants alpha
+  // membership of beta only, so asking of gamma is refused by policy.
+  const refused = await call(b, 'POST', '/v1/purposes/testing/releases/membership', {
+    as: 'alpha',
+    token: await tokenFor(b, 'alpha'),
+    body: { of: 'gamma' },
+  });
+  t.equal(refused.status, 403, 'a refused release to show');
+
+  const newContext = async () => {
+    const c = await browser.newContext({ ignoreHTTPSErrors: true });
+    c.on('page', (p) =>
+      p.on('console', (m) => {
+        if (/Content Security Policy|Refused to/.test(m.text())) cspErrors.push(m.text());
+      }),
+    );
+    return c;
+  };
+  const url = b.url;
+
+  await t.test('the public: /transparency without login; the console sends them to sign in', async (t) => {
+    const context = await newContext();
+    const page = await context.newPage();
+    const r = await page.goto(`${url}/transparency`);
+    t.equal(r?.status(), 200);
+    const text = await page.textContent('main');
+    t.match(text, /Console test purpose/, 'the purpose in force');
+    t.match(text, /Test Council.*Test Police/s, 'its controllers');
+    t.match(text, /Art\. 6\(1\)\(e\)/, 'its lawful basis');
+    t.match(text, /alpha \(Alpha list\): given_name, surname, dob, band/, 'its data items');
+    t.match(text, /2099-01-01/, 'its review date');
+    t.match(text, /encoded identifiers P30D/, 'its retention');
+    const month = new Date().toISOString().slice(0, 7);
+    const testing = await page.$$eval('#testing ~ table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    t.same(testing, [[month, '0', '1']], 'the refused release counted in its month');
+    t.same(await axeViolations(page), [], 'axe: no violations on /transparency');
+    await page.goto(`${url}/`);
+    t.equal(new URL(page.url()).pathname, '/login', 'the console asks them to sign in');
+    t.same(await axeViolations(page), [], 'axe: no violations on /login');
+    await page.fill('#username', 'iggy');
+    await page.fill('#password', 'not the password');
+    const bad = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/login')), page.click('button')]);
+    t.equal(bad[0].status(), 401, 'a wrong password is refused');
+    t.match(await page.textContent('.govuk-error-summary'), /wrong password/, 'and says so');
+    await context.close();
+  });
+
+  await t.test('IG lead: policies, a diff, approval, the audit trail; not results or admin pages', async (t) => {
+    const context = await newContext();
+    const page = await signIn(context, url, CONSOLE_PEOPLE.igLead);
+    const cookie = (await context.cookies()).find((c) => c.name === 'blindlink_session');
+    t.ok(
+      cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict',
+      'session cookie: HttpOnly, Secure, SameSite=Strict',
+    );
+    await page.goto(`${url}/policies`);
+    t.match(await page.textContent('main'), /Awaiting approval/, 'version 2 awaits approval');
+    t.same(await axeViolations(page), [], 'axe: no violations on /policies');
+    await page.click('a:has-text("Test purpose version 2")');
+    const lines = async (tag: string) =>
+      page.$$eval(`.console-diff ${tag}`, (xs) => xs.map((x) => x.textContent?.trim()));
+    t.same(await lines('ins'), ['+   "version": 2,', '+     "encodings": "P60D"'], 'the diff: the new lines');
+    t.same(await lines('del'), ['-   "version": 1,', '-     "encodings": "P30D"'], 'and the old ones');
+    t.same(await axeViolations(page), [], 'axe: no violations on a policy version');
+    // A form posted without its CSRF token is refused, even in a signed-in session.
+    const forged = await context.request.post(`${url}/policies/test-policy/versions/2/approval`, {
+      form: { _csrf: 'x' },
+    });
+    t.equal(forged.status(), 403, 'no valid CSRF token: 403');
+    await Promise.all([page.waitForURL(/decided=approved/), page.click('#approve')]);
+    t.match(await page.textContent('main'), /Approved\s*by iggy/, 'approved by the IG lead');
+    const stored = await b.db
+      .selectFrom('policy_approval')
+      .select('approved_by')
+      .where('policy_id', '=', 'test-policy')
+      .where('version', '=', 2)
+      .executeTakeFirst();
+    t.equal(stored?.approved_by, 'iggy', 'and stored, as the API would');
+
+    await page.goto(`${url}/audit?decision=refused`);
+    const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => tr.className));
+    t.ok(rows.length >= 1 && rows.every((c) => c.includes('console-refused')), 'refusals, marked as such');
+    t.match(await page.textContent('tbody'), /agency:alpha.*release\.membership/s, 'the refused release');
+    t.same(await axeViolations(page), [], 'axe: no violations on /audit');
+    await page.goto(`${url}/audit?person=ig-lead:iggy&purpose=testing`);
+    t.match(await page.textContent('tbody'), /policy\.approve/, 'filter by person and purpose: the approval');
+    const exported = await context.request.get(`${url}/audit/export.csv?decision=refused`);
+    t.match(await exported.text(), /^seq,at,actor,action/, 'export as CSV');
+    const register = await context.request.get(`${url}/register.json`);
+    const agreements = (await register.json()).agreements as { purpose: string; policyVersion: number }[];
+    t.same(
+      agreements.map((a) => `${a.purpose} v${a.policyVersion}`),
+      ['console v1', 'testing v2'],
+      'the register of agreements in force, with the version just approved',
+    );
+    t.match(await (await context.request.get(`${url}/register.csv`)).text(), /^purpose,title,policy_id/, 'and as CSV');
+    for (const path of ['/purposes/console', '/purposes/console/aggregate', '/agencies', '/people']) {
+      const r = await page.goto(`${url}${path}`);
+      t.equal(r?.status(), 403, `${path}: refused to an IG lead`);
+    }
+    await page.goto(`${url}/`);
+    await Promise.all([page.waitForURL(`${url}/login`), page.click('button:has-text("Sign out")')]);
+    await page.goto(`${url}/audit`);
+    t.equal(new URL(page.url()).pathname, '/login', 'signed out: the audit trail asks to sign in again');
+    await context.close();
+  });
+
+  await t.test('analyst: runs and an aggregate release with its chart; not policies or the audit trail', async (t) => {
+    const context = await newContext();
+    const page = await signIn(context, url, CONSOLE_PEOPLE.analyst);
+    await page.goto(`${url}/purposes/console`);
+    t.match(await page.textContent('tbody'), /Completed/, 'the completed run');
+    t.same(await axeViolations(page), [], 'axe: no violations on a purpose');
+    await page.goto(`${url}/purposes/console/aggregate`);
+    const cells = await page.$$eval('#aggregate-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())),
+    );
+    t.same(
+      cells,
+      [
+        ['A', '40'],
+        ['B', 'Suppressed'],
+        ['C', 'Suppressed'],
+      ],
+      'the table: small cell and its partner suppressed',
+    );
+    t.equal(await page.locator('svg.console-chart rect.bar').count(), 1, 'the chart: one bar');
+    t.equal(await page.locator('svg.console-chart rect.suppressed').count(), 2, 'and two suppressed cells marked');
+    t.same(await axeViolations(page), [], 'axe: no violations on the aggregate release');
+    const csvText = await (await context.request.get(`${url}/purposes/console/aggregate.csv`)).text();
+    t.equal(csvText, 'band,count\r\nA,40\r\nB,suppressed\r\nC,suppressed\r\n', 'the CSV download');
+    for (const path of ['/policies', '/audit', '/agencies', '/purposes/testing']) {
+      const r = await page.goto(`${url}${path}`);
+      t.equal(r?.status(), 403, `${path}: refused to an analyst`);
+    }
+    await context.close();
+  });
+
+  await t.test('admin: agencies and certificates, people; not the audit trail or results', async (t) => {
+    const context = await newContext();
+    const page = await signIn(context, url, CONSOLE_PEOPLE.admin);
+    await page.goto(`${url}/agencies`);
+    const agencies = await page.textContent('tbody');
+    t.match(agencies, /alpha[\s\S]*Live/, 'alpha with a live certificate');
+    t.same(await axeViolations(page), [], 'axe: no violations on /agencies');
+    // Registering an agency: its one-time code is shown once; what the admin typed is shown as text.
+    await page.fill('#agency', 'echo');
+    await page.fill('#name', '<img src=x id=injected> Echo');
+    const registered = await Promise.all([
+      page.waitForResponse((x) => x.url() === `${url}/agencies` && x.request().method() === 'POST'),
+      page.click('button:has-text("Register and issue an enrolment code")'),
+    ]);
+    t.equal(registered[0].status(), 201, 'registered');
+    t.match(
+      await page.textContent('.govuk-panel'),
+      /Agency echo registered\s*One-time enrolment code \(shown once\): \S+/,
+    );
+    t.equal(await page.locator('#injected').count(), 0, 'markup in a name is escaped, not rendered');
+    t.match(await page.textContent('tbody'), /<img src=x id=injected> Echo/, 'and shown as the text it is');
+    await Promise.all([page.waitForURL(`${url}/agencies`), page.click('button[aria-label="Revoke beta"]')]);
+    const betaRow = await page.textContent('tr:has(code:text-is("beta"))');
+    t.match(betaRow, /Revoked/, 'beta revoked from the console');
+    const betaToken = await call(b, 'POST', '/v1/token', { as: 'beta' });
+    t.equal(betaToken.status, 401, "and beta's certificate is refused at once");
+    await page.goto(`${url}/people`);
+    t.match(await page.textContent('tbody'), /ann\s*analyst\s*console/, 'the analyst and their purpose');
+    t.notMatch(await page.content(), /argon2|\$argon/, 'no password hash on the page');
+    for (const path of ['/audit', '/purposes/console/aggregate', '/register.csv']) {
+      const r = await page.goto(`${url}${path}`);
+      t.equal(r?.status(), 403, `${path}: refused to an admin`);
+    }
+    await context.close();
+  });
+
+  t.same(cspErrors, [], 'no page broke its Content-Security-Policy');
+});
