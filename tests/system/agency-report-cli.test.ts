@@ -5,6 +5,7 @@
  */
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { type DefaultTreeAdapterTypes as T, parse } from 'parse5';
 import { Compile } from 'typebox/compile';
@@ -141,6 +142,45 @@ t.test('report: a release and our token map become a page of our own records', a
     all(all(doc, 'tbody')[0]!, 'tr').every((tr) => attr(tr, 'hidden') === undefined),
     'every row shown',
   );
+
+  // The filter script, run against the page's own rows (a browser run is the console's test suite's).
+  const handlers: Record<string, () => void> = {};
+  const control = (id: string) => ({
+    id,
+    value: '',
+    hidden: id === 'filter',
+    textContent: '',
+    addEventListener: (ev: string, fn: () => void) => {
+      handlers[`${id}:${ev}`] = fn;
+    },
+  });
+  const controls = Object.fromEntries(['filter', 'filter-text', 'filter-tag', 'shown'].map((id) => [id, control(id)]));
+  const trs = all(all(doc, 'tbody')[0]!, 'tr').map((tr) => ({
+    hidden: false,
+    textContent: text(tr),
+    getAttribute: (n: string) => attr(tr, n),
+  }));
+  runInNewContext(text(all(doc, 'script')[1]!), {
+    document: { getElementById: (id: string) => controls[id], querySelectorAll: () => trs },
+  });
+  t.equal(controls.filter!.hidden, false, 'the script shows the filter');
+  t.equal(controls.shown!.textContent, '3 of 3 records shown');
+  controls['filter-tag']!.value = 'crime';
+  handlers['filter-tag:change']!();
+  t.same(
+    trs.map((r) => r.hidden),
+    [true, true, false],
+    'choosing a criterion shows the records meeting it',
+  );
+  controls['filter-tag']!.value = '';
+  controls['filter-text']!.value = 'SMITH';
+  handlers['filter-text:input']!();
+  t.same(
+    trs.map((r) => r.hidden),
+    [false, false, true],
+    'search matches any cell, in any case',
+  );
+  t.equal(controls.shown!.textContent, '2 of 3 records shown');
 
   // Discrepancy, as `release --tokens` writes it (ids already beside the tokens): no token map needed.
   const flagged = {

@@ -42,14 +42,17 @@ const SCRIPT = `(function () {
   var text = document.getElementById('filter-text');
   var tag = document.getElementById('filter-tag');
   var shown = document.getElementById('shown');
+  // Each row's text and tags read once: a council's release can hold tens of thousands of rows.
+  var data = rows.map(function (r) {
+    return { text: r.textContent.toLowerCase(), tags: JSON.parse(r.getAttribute('data-tags')) };
+  });
   function apply() {
     var q = text.value.trim().toLowerCase();
     var t = tag.value;
     var n = 0;
-    rows.forEach(function (r) {
-      var ok = (q === '' || r.textContent.toLowerCase().indexOf(q) >= 0) &&
-        (t === '' || JSON.parse(r.getAttribute('data-tags')).indexOf(t) >= 0);
-      r.hidden = !ok;
+    rows.forEach(function (r, i) {
+      var ok = (q === '' || data[i].text.indexOf(q) >= 0) && (t === '' || data[i].tags.indexOf(t) >= 0);
+      if (r.hidden === ok) r.hidden = !ok;
       if (ok) n++;
     });
     shown.textContent = n + ' of ' + rows.length + ' records shown';
@@ -58,7 +61,7 @@ const SCRIPT = `(function () {
   text.addEventListener('input', apply);
   tag.addEventListener('change', apply);
   form.hidden = false;
-  apply();
+  shown.textContent = rows.length + ' of ' + rows.length + ' records shown';
 })();`;
 
 export function reportPage(report: ReleaseReport, o: PageOptions): string {
