@@ -121,11 +121,34 @@ export const DiscrepancyRule = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Clerical review: the recipient's most uncertain pairs from the latest run (per-field comparison
+ * levels and weights, never identifiers), for a data officer to label match or non-match; the same
+ * rule lets the recipient return those labels, which the next run applies (docs/clerical-review.md).
+ */
+export const ClericalReviewRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('clerical-review'),
+    /** The most pairs one export holds. */
+    pairs: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Match probabilities the pairs are drawn from (default 0.05 to 0.95). */
+    band: Type.Optional(
+      Type.Object(
+        { from: Type.Number({ minimum: 0, maximum: 1 }), to: Type.Number({ minimum: 0, maximum: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export type MembershipRule = Static<typeof MembershipRule>;
 export type PseudonymRule = Static<typeof PseudonymRule>;
 export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
 export type AggregateRule = Static<typeof AggregateRule>;
 export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
+export type ClericalReviewRule = Static<typeof ClericalReviewRule>;
 
 export const ReleaseRule = Type.Union([
   MembershipRule,
@@ -133,10 +156,18 @@ export const ReleaseRule = Type.Union([
   FamilyCriteriaRule,
   AggregateRule,
   DiscrepancyRule,
+  ClericalReviewRule,
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
-export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
+export const RELEASE_FORMS: ReleaseForm[] = [
+  'membership',
+  'pseudonym',
+  'family-criteria',
+  'aggregate',
+  'discrepancy',
+  'clerical-review',
+];
 
 export const Recipient = Type.Object(
   { agency: Slug, releases: Type.Array(ReleaseRule, { minItems: 1 }) },

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { canonicalJson } from '@blindlink/protocol';
 import {
   AggregateRule,
+  ClericalReviewRule,
   DiscrepancyRule,
   FamilyCriteriaRule,
   MembershipRule,
@@ -48,6 +49,7 @@ const RULE_CHECKS: Record<ReleaseForm, ReturnType<typeof Compile>> = {
   'family-criteria': Compile(FamilyCriteriaRule),
   aggregate: Compile(AggregateRule),
   discrepancy: Compile(DiscrepancyRule),
+  'clerical-review': Compile(ClericalReviewRule),
 };
 
 type SchemaError = { instancePath: string; message: string; params: unknown };
@@ -208,6 +210,10 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
               `single-person-discount compares households: ${r.agency} must contribute the address identifier`,
             );
           }
+          break;
+        case 'clerical-review':
+          if (rule.band && !(rule.band.from < rule.band.to))
+            problem(`${rp}/band`, `from (${rule.band.from}) must be below to (${rule.band.to})`);
           break;
         case 'pseudonym':
           break;

@@ -8,6 +8,7 @@ import { FileFormatError } from '../io/encoded-file.js';
 import { encodeCommand } from './encode.js';
 import { identityCommands } from './identity.js';
 import { releaseCommands } from './releases.js';
+import { reviewCommands } from './review.js';
 import { CliError } from './shared.js';
 import { submitCommand } from './submit.js';
 
@@ -30,6 +31,7 @@ export function buildCli(): Command {
   identityCommands(program);
   submitCommand(program);
   releaseCommands(program);
+  reviewCommands(program);
   return program;
 }
 

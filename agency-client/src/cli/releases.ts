@@ -20,7 +20,7 @@ function releaseForm(v: string): string {
 }
 
 /** Written under a temporary name, then renamed: a failure leaves no partial answer. */
-function writeAnswer(out: string, text: string): void {
+export function writeAnswer(out: string, text: string): void {
   writeFileSync(`${out}.part`, text, { mode: 0o600 });
   renameSync(`${out}.part`, out);
 }

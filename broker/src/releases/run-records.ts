@@ -16,7 +16,8 @@ export interface RunRecord {
   address?: { postcode: Uint8Array | null; address: Uint8Array | null };
 }
 
-function fieldFilter(
+/** One field's filter out of a record's packed field filters (null when the record lacks it). */
+export function fieldFilter(
   fields: Uint8Array | null,
   mask: number,
   specs: { field: string; bits: number }[],
