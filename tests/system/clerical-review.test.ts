@@ -13,6 +13,7 @@ import { readEncodedFile } from '@blindlink/agency-client';
 import { approvePolicy, storePolicy } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
+import { settledPrivacyDigest } from '../helpers/privacy-reports.js';
 import { call, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
 import { AGENCY_BIN, run } from '../helpers/processes.js';
 import { encodeIdentifiers, readCsv, writeCsv } from '../helpers/purposes.js';
@@ -46,6 +47,8 @@ linkage: { threshold: 0.8 }
 `;
 
 t.test('clerical review: export, label, submit, and the next run applies it (PostgreSQL, CLI)', async (t) => {
+  const started = performance.now();
+  const lap = (what: string) => t.comment(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const b = await testBroker(t, 'postgres');
   await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
   await approvePolicy(b.db, 'review-test', 1, 'iggy');
@@ -65,6 +68,9 @@ t.test('clerical review: export, label, submit, and the next run applies it (Pos
     t.equal(r.status, 201, `${agency} submitted`);
     tokens[agency] = `${out}.tokens.csv`;
   }
+  lap('synthesised, encoded and submitted');
+  await settledPrivacyDigest(b.db, PURPOSE);
+  lap('privacy reports settled');
   const cli = (agency: string, args: string[]) =>
     run(AGENCY_BIN, [...args, '--key-dir', b.keyDirs[agency]!, '--purpose', PURPOSE], {
       env: { BLINDLINK_BROKER: b.url },
@@ -88,6 +94,7 @@ t.test('clerical review: export, label, submit, and the next run applies it (Pos
   };
 
   const first = await linkRun();
+  lap('first run');
   t.equal(first.status, 'completed');
   const before = await entities(first.runId);
   const { scoring } = (await b.db
@@ -100,6 +107,7 @@ t.test('clerical review: export, label, submit, and the next run applies it (Pos
   // Export: our own record ids, opaque references for the other side, evidence per field, no values.
   const exported = await cli('alpha', ['review', 'export', '--tokens', tokens.alpha!, '--out', join(dir, 'a.csv')]);
   t.equal(exported.code, 0, `export: ${exported.stderr}`);
+  lap('exported');
   const sheet = readCsv(join(dir, 'a.csv'));
   t.same(sheet.header, [
     'review_id',
@@ -196,7 +204,9 @@ t.test('clerical review: export, label, submit, and the next run applies it (Pos
   t.match(conflicted.stderr, /1 pair\(s\) of review have verdicts that disagree: neither applies/);
 
   // The next run applies the labels.
+  lap('labelled');
   const second = await linkRun();
+  lap('second run');
   t.equal(second.status, 'completed');
   const after = await entities(second.runId);
   // The pairs' two records, as the test knows them (the broker's stable keys → row tokens → record ids).

@@ -107,8 +107,7 @@ t.test('field evidence: levels and partial weights, never the similarity', async
 });
 
 t.test('a clerical-review rule is checked when the policy loads', async (t) => {
-  const rule = (r: string) =>
-    POLICY_YAML.replace('- { id: alpha-asks-beta, form: membership, of: [beta] }', `- ${r}`);
+  const rule = (r: string) => POLICY_YAML.replace('- { id: alpha-asks-beta, form: membership, of: [beta] }', `- ${r}`);
   t.ok(parsePolicy(rule('{ id: r, form: clerical-review, pairs: 50 }')));
   t.throws(
     () => parsePolicy(rule('{ id: r, form: clerical-review, pairs: 50, band: { from: 0.9, to: 0.1 } }')),

@@ -30,14 +30,9 @@ export function fieldFilter(
   return fields.subarray(at, at + specs[k]!.bits / 8);
 }
 
-/** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
-export async function loadRunRecords(
-  db: Kysely<Database>,
-  keys: BrokerKeyring,
-  runId: string,
-  opts: { payload: boolean; addresses?: boolean },
-): Promise<RunRecord[]> {
-  const rows = await db
+/** A run's records with their agency, submission header and stored encoding (still sealed). */
+export function runRecordRows(db: Kysely<Database>, runId: string) {
+  return db
     .selectFrom('run_record')
     .innerJoin('submission', 'submission.id', 'run_record.submission_id')
     .innerJoin('encoding', (j) =>
@@ -50,13 +45,23 @@ export async function loadRunRecords(
       'submission.header',
       'run_record.submission_id',
       'run_record.row_token',
+      'run_record.record_key',
       'run_record.entity_id',
       'run_record.household_id',
       'encoding.field_mask',
       'encoding.payload',
     ])
-    .where('run_record.run_id', '=', runId)
-    .execute();
+    .where('run_record.run_id', '=', runId);
+}
+
+/** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
+export async function loadRunRecords(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  runId: string,
+  opts: { payload: boolean; addresses?: boolean },
+): Promise<RunRecord[]> {
+  const rows = await runRecordRows(db, runId).execute();
   return rows.map((r) => {
     const rec: RunRecord = {
       agency: r.agency,

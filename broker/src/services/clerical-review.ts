@@ -14,7 +14,7 @@ import {
   type ReviewRecord,
   uncertainPairs,
 } from '../releases/clerical-review.js';
-import { fieldFilter } from '../releases/run-records.js';
+import { fieldFilter, runRecordRows } from '../releases/run-records.js';
 import { runForRequester } from '../releases/run-view.js';
 import { combinedLabels, recordExport, storeVerdicts, unknownReviewIds } from '../review/store.js';
 import { decodeModel, decodePairs } from '../runs/state.js';
@@ -170,23 +170,7 @@ async function recordFields(
 ): Promise<Map<string, RecordFields>> {
   const out = new Map<string, RecordFields>();
   if (records.length === 0) return out;
-  const rows = await db
-    .selectFrom('run_record')
-    .innerJoin('submission', 'submission.id', 'run_record.submission_id')
-    .innerJoin('encoding', (j) =>
-      j
-        .onRef('encoding.submission_id', '=', 'run_record.submission_id')
-        .onRef('encoding.row_token', '=', 'run_record.row_token'),
-    )
-    .select([
-      'run_record.record_key',
-      'run_record.submission_id',
-      'run_record.row_token',
-      'submission.header',
-      'encoding.field_mask',
-      'encoding.payload',
-    ])
-    .where('run_record.run_id', '=', runId)
+  const rows = await runRecordRows(db, runId)
     .where(
       'run_record.row_token',
       'in',
