@@ -24,7 +24,7 @@ export interface LabelledPairs {
   nonMatches: number;
 }
 
-/** The scored pairs with each labelled pair's weight set by its label (a labelled match that was not a candidate is added). */
+/** The scored pairs with each labelled pair's weight set by its label (a labelled match never proposed is added). */
 export function withReviewLabels(
   pairs: ScoredPairs,
   recordKeys: readonly string[],
