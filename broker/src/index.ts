@@ -2,7 +2,8 @@
  * @blindlink/broker — the trusted third party: links encodings it cannot read and releases only what a
  * policy allows. Layers, one way: `http/` (thin routes, hooks) → `services/` (one use case a file) →
  * domain modules (`submissions/`, `uploads/`, `agencies/`, `people/`, `governance/`, `releases/`,
- * `audit/`, `trust/`, `schedule/`, `retention/`) → `db/` (Kysely, PostgreSQL or the embedded PGlite).
+ * `audit/`, `trust/`, `schedule/`, `retention/`, `review/`: clerical-review pairs and verdicts) →
+ * `db/` (Kysely, PostgreSQL or the embedded PGlite).
  * `linkage/` is the engine as pure functions, run as graphile-worker jobs (`jobs/`); `privacy/` attacks
  * its own encodings for the privacy report, and `privacy-reports/` computes one per submission (a
  * job) and stores it for the IG lead who approves the purpose's policy; `prng.ts` holds every seeded

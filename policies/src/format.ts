@@ -135,12 +135,35 @@ export const DataQualityRule = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Clerical review: the recipient's most uncertain pairs from the latest run (per-field comparison
+ * levels and weights, never identifiers), for a data officer to label match or non-match; the same
+ * rule lets the recipient return those labels, which the next run applies (docs/clerical-review.md).
+ */
+export const ClericalReviewRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('clerical-review'),
+    /** The most pairs one export holds. */
+    pairs: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Match probabilities the pairs are drawn from (default 0.05 to 0.95). */
+    band: Type.Optional(
+      Type.Object(
+        { from: Type.Number({ minimum: 0, maximum: 1 }), to: Type.Number({ minimum: 0, maximum: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export type MembershipRule = Static<typeof MembershipRule>;
 export type PseudonymRule = Static<typeof PseudonymRule>;
 export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
 export type AggregateRule = Static<typeof AggregateRule>;
 export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
 export type DataQualityRule = Static<typeof DataQualityRule>;
+export type ClericalReviewRule = Static<typeof ClericalReviewRule>;
 
 export const ReleaseRule = Type.Union([
   MembershipRule,
@@ -149,6 +172,7 @@ export const ReleaseRule = Type.Union([
   AggregateRule,
   DiscrepancyRule,
   DataQualityRule,
+  ClericalReviewRule,
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
@@ -159,6 +183,7 @@ export const RELEASE_FORMS: ReleaseForm[] = [
   'aggregate',
   'discrepancy',
   'data-quality',
+  'clerical-review',
 ];
 
 export const Recipient = Type.Object(

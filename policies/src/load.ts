@@ -5,6 +5,7 @@ import { canonicalJson } from '@blindlink/protocol';
 import {
   AggregateRule,
   DataQualityRule,
+  ClericalReviewRule,
   DiscrepancyRule,
   FamilyCriteriaRule,
   MembershipRule,
@@ -51,6 +52,7 @@ const RULE_CHECKS: Record<ReleaseForm, ReturnType<typeof Compile>> = {
   aggregate: Compile(AggregateRule),
   discrepancy: Compile(DiscrepancyRule),
   'data-quality': Compile(DataQualityRule),
+  'clerical-review': Compile(ClericalReviewRule),
 };
 
 type SchemaError = { instancePath: string; message: string; params: unknown };
@@ -220,6 +222,10 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
               `single-person-discount compares households: ${r.agency} must contribute the address identifier`,
             );
           }
+          break;
+        case 'clerical-review':
+          if (rule.band && !(rule.band.from < rule.band.to))
+            problem(`${rp}/band`, `from (${rule.band.from}) must be below to (${rule.band.to})`);
           break;
         case 'pseudonym':
           break;

@@ -134,3 +134,67 @@ export const DataQualityResponse = Type.Object(
   { $id: 'DataQualityResponse', additionalProperties: false },
 );
 export type DataQualityResponse = Static<typeof DataQualityResponse>;
+
+/**
+ * Clerical review (docs/clerical-review.md): the recipient's most uncertain pairs. Per pair only the
+ * recipient's own row tokens; the other side, when another agency's, is an opaque reference that means
+ * nothing outside this export. Evidence is per-field comparison levels and weights, never values.
+ */
+const ReviewId = Type.String({ pattern: '^rv-[A-Za-z0-9_-]{22}$' });
+export const ReviewPair = Type.Object(
+  {
+    reviewId: ReviewId,
+    /** The recipient's own rows in the pair: one, or two when both are its own (a possible duplicate). */
+    yours: Type.Array(RowToken, { minItems: 1, maxItems: 2 }),
+    /** The other side when it is not the recipient's: opaque, per recipient. */
+    other: Type.Union([Type.String(), Type.Null()]),
+    /** Posterior match probability (Fellegi–Sunter), or null when the run scored by record-level Dice. */
+    probability: Type.Union([Type.Number(), Type.Null()]),
+    /** The pair's score (log2 odds, or Dice) and the run's threshold on the same scale. */
+    score: Type.Number(),
+    threshold: Type.Number(),
+    /** Whether the run put the two records in one entity. */
+    linked: Type.Boolean(),
+    fields: Type.Array(
+      Type.Object(
+        { field: Type.String(), level: Type.String(), weight: Type.Union([Type.Number(), Type.Null()]) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ReviewPair = Static<typeof ReviewPair>;
+
+export const ClericalReviewResponse = Type.Object(
+  { ...ReleaseBase, pairs: Type.Array(ReviewPair) },
+  { $id: 'ClericalReviewResponse', additionalProperties: false },
+);
+export type ClericalReviewResponse = Static<typeof ClericalReviewResponse>;
+
+export const ReviewVerdict = Type.Union([Type.Literal('match'), Type.Literal('non-match'), Type.Literal('unsure')]);
+export type ReviewVerdict = Static<typeof ReviewVerdict>;
+
+/** A data officer's labels for pairs of an export: replaces the agency's earlier label of the same pair. */
+export const ReviewLabelsRequest = Type.Object(
+  {
+    labels: Type.Array(Type.Object({ reviewId: ReviewId, verdict: ReviewVerdict }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+  },
+  { $id: 'ReviewLabelsRequest', additionalProperties: false },
+);
+export type ReviewLabelsRequest = Static<typeof ReviewLabelsRequest>;
+
+export const ReviewLabelsResponse = Type.Object(
+  {
+    purpose: Type.String(),
+    policy: PolicyRef,
+    stored: Type.Integer(),
+    /** Pairs whose labels from the agencies involved disagree: the next run applies neither. */
+    conflicts: Type.Integer(),
+  },
+  { $id: 'ReviewLabelsResponse', additionalProperties: false },
+);
+export type ReviewLabelsResponse = Static<typeof ReviewLabelsResponse>;

@@ -221,6 +221,17 @@ export const MATRIX: Record<string, Row> = {
       } satisfies Row,
     ]),
   ),
+  // Clerical review: agencies only; the test policy grants no clerical-review rule, so the policy refuses.
+  'POST /v1/purposes/:purpose/releases/clerical-review': {
+    expect: { ...onlyRoles('agency'), agency: 403 },
+    params: { purpose: 'testing' },
+    request: json({}),
+  },
+  'POST /v1/purposes/:purpose/review-labels': {
+    expect: { ...onlyRoles('agency'), agency: 403 },
+    params: { purpose: 'testing' },
+    request: json({ labels: [{ reviewId: `rv-${'a'.repeat(22)}`, verdict: 'match' }] }),
+  },
   // The audit trail is for IG leads alone: not admins (separation of duties), agencies or analysts.
   'GET /v1/audit': { expect: onlyRoles('igLead') },
   'GET /v1/audit/checkpoints': { expect: onlyRoles('igLead') },

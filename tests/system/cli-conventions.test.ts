@@ -116,7 +116,10 @@ t.test('a mistyped policy form: one line with the value, the path and the forms'
     r.stderr,
     /typo\.yaml: invalid policy: \/recipients\/0\/releases\/0\/form: unknown release form "membrship": the forms are /,
   );
-  t.match(r.stderr, /the forms are membership, pseudonym, family-criteria, aggregate, discrepancy, data-quality$/m);
+  t.match(
+    r.stderr,
+    /the forms are membership, pseudonym, family-criteria, aggregate, discrepancy, data-quality, clerical-review$/m,
+  );
 });
 
 t.test('broker link: no carriage return when stderr is not a terminal', async (t) => {
@@ -182,7 +185,7 @@ t.test('agency and broker: unknown form, missing signing key, unreachable broker
   t.equal(form.code, 1);
   t.match(
     form.stderr,
-    /unknown release form "psuedonym": the forms are pseudonym, family-criteria, aggregate, discrepancy, data-quality/,
+    /unknown release form "psuedonym": the forms are pseudonym, family-criteria, aggregate, discrepancy, data-quality, clerical-review/,
   );
   t.notMatch(form.stderr, /no route/);
 

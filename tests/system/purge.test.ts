@@ -44,7 +44,7 @@ t.test('purge deletes what is past retention, keeps the rest, and audits it', as
   });
   t.same(
     await purge(b.db, 'operator:test'),
-    [{ purpose: 'testing', policy: 'test-policy v1', submissions: 0, encodings: 0, runs: 0 }],
+    [{ purpose: 'testing', policy: 'test-policy v1', submissions: 0, encodings: 0, runs: 0, reviewPairs: 0 }],
     'nothing left to purge',
   );
 });

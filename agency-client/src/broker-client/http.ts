@@ -3,6 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import type {
+  ClericalReviewResponse,
+  ReviewLabelsRequest,
+  ReviewLabelsResponse,
   CertificateResponse,
   ChunkResponse,
   SubmissionEnvelope,
@@ -355,6 +358,16 @@ export class BrokerClient {
       `/v1/purposes/${encodeURIComponent(purpose)}/releases/${encodeURIComponent(form)}`,
       rule ? { rule } : {},
     );
+  }
+
+  /** Clerical review: our most uncertain pairs of the latest run (docs/clerical-review.md). */
+  clericalReview(purpose: string, rule?: string): Promise<ClericalReviewResponse> {
+    return this.release<ClericalReviewResponse>(purpose, 'clerical-review', rule);
+  }
+
+  /** Our data officer's verdicts on pairs of our export. */
+  reviewLabels(purpose: string, labels: ReviewLabelsRequest['labels']): Promise<ReviewLabelsResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/review-labels`, { labels });
   }
 
   membership(purpose: string, of: string): Promise<MembershipResponse> {

@@ -9,6 +9,7 @@ import { encodeCommand } from './encode.js';
 import { identityCommands } from './identity.js';
 import { releaseCommands } from './releases.js';
 import { reportCommand } from './report.js';
+import { reviewCommands } from './review.js';
 import { CliError } from './shared.js';
 import { submitCommand } from './submit.js';
 
@@ -32,6 +33,7 @@ export function buildCli(): Command {
   submitCommand(program);
   releaseCommands(program);
   reportCommand(program);
+  reviewCommands(program);
   return program;
 }
 

@@ -14,7 +14,7 @@ export function retentionCommands(program: Command): void {
         for (const r of purposes) {
           process.stdout.write(
             `${r.purpose} (${r.policy}): ${did} ${r.submissions} submissions (${r.encodings} encodings), ` +
-              `${r.runs} runs\n`,
+              `${r.runs} runs${r.reviewPairs ? `, ${r.reviewPairs} clerical-review pairs` : ''}\n`,
           );
         }
         process.stdout.write(

@@ -95,6 +95,21 @@ export interface PrivacyReportTable {
   heartbeat_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** A pair sent to an agency for clerical review, and its verdict once labelled (migration 016). */
+export interface ReviewPairTable {
+  purpose: string;
+  agency: string;
+  review_id: string;
+  /** The two records' stable keys (record-key.ts), key_a < key_b. */
+  key_a: string;
+  key_b: string;
+  /** The run the pair was exported from. */
+  run_id: string;
+  exported_at: Date;
+  verdict: 'match' | 'non-match' | 'unsure' | null;
+  labelled_at: Date | null;
+}
+
 export interface SubmissionTable {
   id: string;
   agency: string;
@@ -310,6 +325,7 @@ export interface Database {
   upload_chunk: UploadChunkTable;
   upload_encoding: UploadEncodingTable;
   privacy_report: PrivacyReportTable;
+  review_pair: ReviewPairTable;
 }
 
 export type { Generated };

@@ -19,6 +19,7 @@ import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
 import { privacyReportRoutes } from './routes/privacy-reports.js';
 import { formRoutes, releaseRoutes } from './routes/releases.js';
+import { reviewRoutes } from './routes/review.js';
 import { runRoutes } from './routes/runs.js';
 import { NO_JOBS, type JobQueue } from '../jobs/queue.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -134,6 +135,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     scheduleRoutes,
     releaseRoutes,
     formRoutes,
+    reviewRoutes,
     auditRoutes,
   ]) {
     await app.register(routes, deps);

@@ -33,6 +33,7 @@ import {
   type StableIdResult,
 } from './entities/index.js';
 import { NO_PAIRS, pairsToCarry, resolveEntities } from './entity-resolution.js';
+import { reviewLine, withReviewLabels } from './review-labels.js';
 import { residualLine, storedModelLine } from './explanations.js';
 import { checkCompatible, pairSimilarities, prepareSources } from './prepare.js';
 import { recordKey, recordKeysOf } from './record-key.js';
@@ -236,11 +237,12 @@ function relink(
   progress.entities(candidateCount);
 
   const scoring = { threshold: model.threshold, ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}) };
-  const { pairs, carried, graph, residual, ids } = clock.time('entities', () => {
+  const { pairs, carried, graph, residual, ids, review } = clock.time('entities', () => {
     const scored = { a: ga, b: gb, weight };
     const kept = previous && carry ? carryPairs(previous.pairs, carry.previousIndex, previous.recordKeys.length) : null;
     const all = kept ? concatPairs([kept, scored]) : scored;
-    const resolved = resolveEntities(sources, prep, all, scoring);
+    const review = withReviewLabels(all, recordKeys, opts.reviewLabels ?? []);
+    const resolved = resolveEntities(sources, prep, review.pairs, scoring);
     const stable =
       previous && carry
         ? continuedIds(resolved.graph, previous, carry.previousIndex, opts.runId)
@@ -251,7 +253,7 @@ function relink(
             previous: opts.previousEntities ?? new Map(),
             runId: opts.runId,
           });
-    return { pairs: all, carried: kept, ...resolved, ids: stable };
+    return { pairs: all, carried: kept, ...resolved, ids: stable, review };
   });
   progress.households(candidateCount, graph.entities.count);
 
@@ -272,7 +274,12 @@ function relink(
       mode: model.mode,
       threshold: model.threshold,
       fields: model.fields,
-      reasoning: [carriedLine, ...model.reasoning, ...(residual ? [residualLine(sources, residual)] : [])],
+      reasoning: [
+        carriedLine,
+        ...model.reasoning,
+        ...(residual ? [residualLine(sources, residual)] : []),
+        ...(opts.reviewLabels?.length ? [reviewLine(review)] : []),
+      ],
       ...(model.fellegiSunter ? { model: model.fellegiSunter } : {}),
     },
     blockingPlans: blocking.plans,

@@ -19,6 +19,7 @@ import { groupByAddress } from './address-households.js';
 import { blockSourcePair, sourcePairs } from './candidate-blocks.js';
 import { assignStableIds } from './entities/index.js';
 import { carryFloor, NO_PAIRS, pairsToCarry, resolveEntities } from './entity-resolution.js';
+import { reviewLine, withReviewLabels } from './review-labels.js';
 import { residualLine } from './explanations.js';
 import {
   applyFit,
@@ -221,9 +222,10 @@ export function linkScored(
   progress.entities(candidateCount);
 
   // 4. Entities: greedy, best pair first, then the residual pass (see residual.ts).
-  const { graph, residual, recordKeys, ids } = clock.time('entities', () => {
-    const resolved = resolveEntities(sources, prep, pairs, scoring);
+  const { graph, residual, recordKeys, ids, review } = clock.time('entities', () => {
     const keys = recordKeysOf(sources, offsets, total);
+    const labelled = withReviewLabels(pairs, keys, opts.reviewLabels ?? []);
+    const resolved = resolveEntities(sources, prep, labelled.pairs, scoring);
     const stable = assignStableIds({
       clusterOf: resolved.graph.entityOf,
       clusterCount: resolved.graph.entities.count,
@@ -231,7 +233,7 @@ export function linkScored(
       previous: opts.previousEntities ?? new Map(),
       runId: opts.runId,
     });
-    return { ...resolved, recordKeys: keys, ids: stable };
+    return { ...resolved, recordKeys: keys, ids: stable, review: labelled };
   });
   progress.households(candidateCount, graph.entities.count);
 
@@ -245,9 +247,17 @@ export function linkScored(
     recordKeys,
     entityIds: Array.from(graph.entityOf, (e) => ids.ids[e]!),
     householdIds: hh.householdIds,
+    // Carried as scored, not as labelled: each run applies the labels then current (a later conflict undoes one).
     pairs: pairsToCarry(pairs, scoring),
     residualLinks: residual?.pairs ?? NO_PAIRS,
-    scoring: residual ? { ...scoring, reasoning: [...scoring.reasoning, residualLine(sources, residual)] } : scoring,
+    scoring: {
+      ...scoring,
+      reasoning: [
+        ...scoring.reasoning,
+        ...(residual ? [residualLine(sources, residual)] : []),
+        ...(opts.reviewLabels?.length ? [reviewLine(review)] : []),
+      ],
+    },
     blockingPlans: parts.map((p) => p.plan),
     events: [...ids.events, ...hh.events],
     stats: engineStats({

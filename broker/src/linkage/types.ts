@@ -5,6 +5,7 @@
  */
 import type { BlockingStats, LshPlan } from './blocking/index.js';
 import type { IdEvent, ScoredPairs } from './entities/index.js';
+import type { ReviewLabel } from './review-labels.js';
 import type { ScoringModel } from './scoring/index.js';
 
 export interface EngineSource {
@@ -50,6 +51,8 @@ export interface EngineOptions {
   candidateDice?: number;
   /** Largest household formed (a cap against runaway grouping); default 20. */
   maxHouseholdSize?: number;
+  /** Clerical-review verdicts (review-labels.ts): pair-level overrides by stable record key. */
+  reviewLabels?: readonly ReviewLabel[];
   /**
    * Told as each stage starts, with the counts known so far; the engine does no I/O itself (a run's
    * job writes progress to the run row, throttled). Must not throw.

@@ -18,7 +18,8 @@ export interface RunRecord {
   fields?: Record<string, { filter: Uint8Array; flip: number }>;
 }
 
-function fieldFilter(
+/** One field's filter out of a record's packed field filters (null when the record lacks it). */
+export function fieldFilter(
   fields: Uint8Array | null,
   mask: number,
   specs: { field: string; bits: number }[],
@@ -31,14 +32,9 @@ function fieldFilter(
   return fields.subarray(at, at + specs[k]!.bits / 8);
 }
 
-/** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
-export async function loadRunRecords(
-  db: Kysely<Database>,
-  keys: BrokerKeyring,
-  runId: string,
-  opts: { payload: boolean; addresses?: boolean; fields?: readonly string[]; agencies?: readonly string[] },
-): Promise<RunRecord[]> {
-  let query = db
+/** A run's records with their agency, submission header and stored encoding (still sealed). */
+export function runRecordRows(db: Kysely<Database>, runId: string) {
+  return db
     .selectFrom('run_record')
     .innerJoin('submission', 'submission.id', 'run_record.submission_id')
     .innerJoin('encoding', (j) =>
@@ -51,12 +47,23 @@ export async function loadRunRecords(
       'submission.header',
       'run_record.submission_id',
       'run_record.row_token',
+      'run_record.record_key',
       'run_record.entity_id',
       'run_record.household_id',
       'encoding.field_mask',
       'encoding.payload',
     ])
     .where('run_record.run_id', '=', runId);
+}
+
+/** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
+export async function loadRunRecords(
+  db: Kysely<Database>,
+  keys: BrokerKeyring,
+  runId: string,
+  opts: { payload: boolean; addresses?: boolean; fields?: readonly string[]; agencies?: readonly string[] },
+): Promise<RunRecord[]> {
+  let query = runRecordRows(db, runId);
   if (opts.agencies) {
     if (opts.agencies.length === 0) return [];
     query = query.where('submission.agency', 'in', opts.agencies);

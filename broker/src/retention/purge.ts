@@ -10,6 +10,8 @@ export interface PurgeResult {
   submissions: number;
   encodings: number;
   runs: number;
+  /** Clerical-review pairs and verdicts (docs/clerical-review.md): kept as long as linkage data. */
+  reviewPairs: number;
 }
 
 const days = (iso: string) => Number(iso.slice(1, -1));
@@ -17,7 +19,8 @@ const days = (iso: string) => Number(iso.slice(1, -1));
 /**
  * Delete what each purpose's policy says is past retention: submissions and their encodings after
  * `retention.encodings`, linkage runs (entities, households, events, and the state an incremental
- * run continues from: model and links; all deleted with their run row) after `retention.linkage`.
+ * run continues from: model and links; all deleted with their run row) after `retention.linkage`, and
+ * clerical-review pairs and their verdicts as long after they were last exported or labelled.
  * Releases are not stored (only their digests, in the audit trail, which is kept). Each purpose's
  * deletion is audited with its counts; with dryRun nothing is deleted and nothing audited.
  */
@@ -54,14 +57,27 @@ export async function purge(
         .where('purpose', '=', purpose)
         .where('started_at', '<', linkageBefore)
         .execute();
+      const reviews = await trx
+        .selectFrom('review_pair')
+        .select(trx.fn.countAll<string>().as('n'))
+        .where('purpose', '=', purpose)
+        .where((e) => e(e.fn.coalesce('labelled_at', 'exported_at'), '<', linkageBefore))
+        .executeTakeFirstOrThrow();
       const r: PurgeResult = {
         purpose,
         policy: `${doc.id} v${doc.version}`,
         submissions: subs.length,
         encodings: subs.reduce((n, s) => n + s.record_count, 0),
         runs: runs.length,
+        reviewPairs: Number(reviews.n),
       };
       if (opts.dryRun) return r;
+      if (r.reviewPairs)
+        await trx
+          .deleteFrom('review_pair')
+          .where('purpose', '=', purpose)
+          .where((e) => e(e.fn.coalesce('labelled_at', 'exported_at'), '<', linkageBefore))
+          .execute();
       if (runs.length)
         await trx
           .deleteFrom('run')
@@ -82,7 +98,7 @@ export async function purge(
           .execute();
       return r;
     });
-    if (!opts.dryRun && (result.submissions || result.runs)) {
+    if (!opts.dryRun && (result.submissions || result.runs || result.reviewPairs)) {
       await appendAudit(db, {
         actor,
         action: 'purge',
@@ -94,8 +110,14 @@ export async function purge(
         status: 0,
         reason:
           `past retention (encodings ${doc.retention.encodings}, linkage ${doc.retention.linkage}): deleted ` +
-          `${result.submissions} submissions, ${result.encodings} encodings, ${result.runs} runs`,
-        counts: { submissions: result.submissions, encodings: result.encodings, runs: result.runs },
+          `${result.submissions} submissions, ${result.encodings} encodings, ${result.runs} runs` +
+          (result.reviewPairs ? `, ${result.reviewPairs} clerical-review pairs` : ''),
+        counts: {
+          submissions: result.submissions,
+          encodings: result.encodings,
+          runs: result.runs,
+          ...(result.reviewPairs ? { reviewPairs: result.reviewPairs } : {}),
+        },
         releaseDigest: null,
       });
     }

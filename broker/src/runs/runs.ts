@@ -17,6 +17,7 @@ import { type EngineCallRunner, type EngineInput, type EngineOutput, inlineCall 
 import { failRun, finishedRun, type RunMode, type RunResult } from './outcome.js';
 import { planPartitionRows } from './partitions.js';
 import { executeFinish, executeFit, executePartition, type SplitQueue, type UnitPhase } from './split.js';
+import { combinedLabels } from '../review/store.js';
 
 /**
  * Linkage runs: queued with the inputs fixed (queueRun), then linked by jobs. The run's first job
@@ -211,7 +212,8 @@ export async function startRun(
         const previous = loaded as PreviousRun;
         const loadSeconds = (performance.now() - loading) / 1000;
         const engine = o.engine ?? inlineCall;
-        const opts = { diceThreshold: doc.linkage.threshold, runId };
+        const { labels } = await combinedLabels(db, claimed.purpose);
+        const opts = { diceThreshold: doc.linkage.threshold, runId, reviewLabels: labels };
         const result = await engine({ kind: 'link', input: { sources, previous, opts } }, (p) => run.report(p));
         const incremental = result.incremental!;
         modeReason = continuedReason(previous, doc, incremental);

@@ -32,6 +32,7 @@ import {
 } from './partitions.js';
 import { encodeTyped } from './state.js';
 import { crossAgencyLinks, storeRun } from './store.js';
+import { combinedLabels } from '../review/store.js';
 
 /** The phases a unit job (executePartition) computes; the fit and the finish are the run's own jobs. */
 export type UnitPhase = Exclude<RunPhase, 'fit'>;
@@ -238,12 +239,14 @@ export async function executeFinish(
     if (!stored) throw new Error(`run ${runId}: no fit for attempt ${attempt}`);
     const { seconds: fitSeconds, ...fit } = stored as typeof stored & { seconds?: number };
     const ids = await previousIds(db, taken.purpose, runId);
+    const { labels } = await combinedLabels(db, taken.purpose);
     const loadSeconds = (performance.now() - loading) / 1000;
     const opts = {
       diceThreshold: doc.linkage.threshold,
       runId,
       previousEntities: ids.entities,
       previousHouseholds: ids.households,
+      reviewLabels: labels,
     };
     const seconds = { scoring: fitSeconds ?? 0 };
     const input = { sources, parts, chunks, fit, seconds, opts };
