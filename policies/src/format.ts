@@ -121,11 +121,25 @@ export const DiscrepancyRule = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Subject access: the recipient may ask, for a resident it holds itself, which runs included them and
+ * which releases were about them (docs/rights.md). At most `perDay` requests per agency in 24 hours.
+ */
+export const SubjectAccessRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('subject-access'),
+    perDay: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Requests per 24 h (default 20)' })),
+  },
+  { additionalProperties: false },
+);
+
 export type MembershipRule = Static<typeof MembershipRule>;
 export type PseudonymRule = Static<typeof PseudonymRule>;
 export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
 export type AggregateRule = Static<typeof AggregateRule>;
 export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
+export type SubjectAccessRule = Static<typeof SubjectAccessRule>;
 
 export const ReleaseRule = Type.Union([
   MembershipRule,
@@ -133,10 +147,18 @@ export const ReleaseRule = Type.Union([
   FamilyCriteriaRule,
   AggregateRule,
   DiscrepancyRule,
+  SubjectAccessRule,
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
-export const RELEASE_FORMS: ReleaseForm[] = ['membership', 'pseudonym', 'family-criteria', 'aggregate', 'discrepancy'];
+export const RELEASE_FORMS: ReleaseForm[] = [
+  'membership',
+  'pseudonym',
+  'family-criteria',
+  'aggregate',
+  'discrepancy',
+  'subject-access',
+];
 
 export const Recipient = Type.Object(
   { agency: Slug, releases: Type.Array(ReleaseRule, { minItems: 1 }) },

@@ -9,6 +9,7 @@ import {
   MembershipRule,
   PolicyDocument,
   PseudonymRule,
+  SubjectAccessRule,
   RELEASE_FORMS,
   type ReleaseForm,
 } from './format.js';
@@ -48,6 +49,7 @@ const RULE_CHECKS: Record<ReleaseForm, ReturnType<typeof Compile>> = {
   'family-criteria': Compile(FamilyCriteriaRule),
   aggregate: Compile(AggregateRule),
   discrepancy: Compile(DiscrepancyRule),
+  'subject-access': Compile(SubjectAccessRule),
 };
 
 type SchemaError = { instancePath: string; message: string; params: unknown };
@@ -210,6 +212,7 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
           }
           break;
         case 'pseudonym':
+        case 'subject-access':
           break;
       }
     });

@@ -9,6 +9,8 @@ import type {
   UploadStatus,
   ErrorBody,
   MembershipResponse,
+  SubjectAccessRequest,
+  SubjectAccessResponse,
   RunResponse,
   RunStatus,
   SubmissionRequest,
@@ -359,6 +361,11 @@ export class BrokerClient {
 
   membership(purpose: string, of: string): Promise<MembershipResponse> {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/membership`, { of });
+  }
+
+  /** Subject access: what was done with the data of one resident we hold (docs/rights.md). */
+  subjectAccess(purpose: string, request: SubjectAccessRequest): Promise<SubjectAccessResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/subject-access`, request);
   }
 
   close(): void {

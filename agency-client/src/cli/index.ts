@@ -9,6 +9,7 @@ import { encodeCommand } from './encode.js';
 import { identityCommands } from './identity.js';
 import { releaseCommands } from './releases.js';
 import { CliError } from './shared.js';
+import { subjectAccessCommand } from './subject-access.js';
 import { submitCommand } from './submit.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
@@ -30,6 +31,7 @@ export function buildCli(): Command {
   identityCommands(program);
   submitCommand(program);
   releaseCommands(program);
+  subjectAccessCommand(program);
   return program;
 }
 

@@ -30,5 +30,10 @@ export async function membershipAnswers(db: Kysely<Database>, purpose: string, r
         .execute()
     ).map((r) => r.entity_id),
   );
-  return { runId: run.id, answers: rows.map((r) => ({ token: r.row_token, known: theirEntities.has(r.entity_id) })) };
+  return {
+    runId: run.id,
+    answers: rows.map((r) => ({ token: r.row_token, known: theirEntities.has(r.entity_id) })),
+    /** The entity of each answered row: whom the answer was about (never released). */
+    entities: rows.map((r) => r.entity_id),
+  };
 }

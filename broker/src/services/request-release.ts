@@ -6,6 +6,7 @@ import { aggregate, discrepancies, familyCriteria, pseudonyms } from '../release
 import { membershipAnswers } from '../releases/membership.js';
 import { loadRunRecords } from '../releases/run-records.js';
 import { runForRequester } from '../releases/run-view.js';
+import { releaseSubjects, subjectPseudonymiser } from '../releases/subjects.js';
 import { type AuditNote, noteDecision } from './audit-note.js';
 import type { Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';
@@ -15,14 +16,14 @@ import { requireAssignedAnalyst } from './purpose-access.js';
 
 /** Is each of the agency's rows known to the named agency? (yes/no per row token) */
 export async function requestMembership(
-  { db }: Pick<ServiceDeps, 'db'>,
+  { db, pseudonymKey }: Pick<ServiceDeps, 'db' | 'pseudonymKey'>,
   { purpose, requester, of }: { purpose: string; requester: string; of: string },
   audit: AuditNote,
 ) {
   const { decision } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
   noteDecision(audit, decision);
   if (!decision.allow) throw refusal(decision);
-  const { runId, answers } = await membershipAnswers(db, purpose, requester, of);
+  const { runId, answers, entities } = await membershipAnswers(db, purpose, requester, of);
   const body = {
     purpose,
     of,
@@ -31,6 +32,7 @@ export async function requestMembership(
     answers,
   };
   audit.counts = { rows: answers.length, known: answers.filter((a) => a.known).length };
+  audit.subjects = { runId, subjects: [...new Set(entities)].map(subjectPseudonymiser(pseudonymKey, purpose)) };
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;
@@ -78,6 +80,7 @@ export async function requestRelease(
   };
   let body: Record<string, unknown>;
   let counts: Record<string, number>;
+  let about: { tokens?: string[]; flagged?: string[] } = {};
   if (rule.form === 'pseudonym') {
     const answers = pseudonyms(records, requester, rule, purpose, pseudonymKey);
     body = { ...base, answers };
@@ -85,6 +88,7 @@ export async function requestRelease(
   } else if (rule.form === 'family-criteria') {
     const families = familyCriteria(records, requester, rule, policy.document);
     body = { ...base, families };
+    about = { tokens: families.flatMap((f) => f.tokens) };
     counts = { families: families.length, rows: families.reduce((n, x) => n + x.tokens.length, 0) };
   } else if (rule.form === 'aggregate') {
     const release = aggregate(records, rule, policy.document);
@@ -96,11 +100,16 @@ export async function requestRelease(
   } else if (rule.form === 'discrepancy') {
     const flagged = discrepancies(records, requester, rule);
     body = { ...base, check: rule.check, flagged };
+    about = { flagged: flagged.map((f) => f.token) };
     counts = { flagged: flagged.length };
   } else {
     throw new ProtocolError('bad-request', `form ${rule.form} has its own route`);
   }
   audit.counts = counts;
+  audit.subjects = {
+    runId: run.id,
+    subjects: [...releaseSubjects(rule, records, requester, about)].map(subjectPseudonymiser(pseudonymKey, purpose)),
+  };
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;

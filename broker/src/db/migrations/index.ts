@@ -13,6 +13,7 @@ import * as m012 from './012_privacy_reports.js';
 import * as m013 from './013_run_partitions.js';
 import * as m014 from './014_privacy_report_heartbeat.js';
 import * as m015 from './015_run_phases.js';
+import * as m016 from './016_release_subjects.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '013_run_partitions': m013,
   '014_privacy_report_heartbeat': m014,
   '015_run_phases': m015,
+  '016_release_subjects': m016,
 };
 
 export const migrationProvider: MigrationProvider = {

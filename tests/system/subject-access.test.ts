@@ -1,0 +1,201 @@
+import t from 'tap';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { approvePolicy, storePolicy } from '@blindlink/broker';
+import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
+import { parsePolicy } from '@blindlink/policies';
+import { POLICY_YAML, call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
+import { csv, population, type Person } from '../helpers/people.js';
+import { AGENCY_BIN, run } from '../helpers/processes.js';
+
+/**
+ * Subject access (issue 18, part 2) on real PostgreSQL over mutual TLS, through the spawned CLI:
+ * alpha holds persons 0..39, beta 25..59. The answer lists exactly the releases whose answer was about
+ * the person (the truth: which releases covered rows of theirs), only for a person alpha itself holds;
+ * a refused or over-limit request is a 4xx and audited.
+ */
+
+const SECRET = 'the linkage secret the agencies of this purpose share';
+
+const POLICY_V2 = POLICY_YAML.replace('version: 1', 'version: 2')
+  .replace(
+    '  - { agency: beta, dataset: B, identifiers: [given_name, surname, dob, postcode] }',
+    '  - { agency: beta, dataset: B, identifiers: [given_name, surname, dob] }',
+  )
+  .replace(
+    '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
+    [
+      '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
+      '      - { id: alpha-pseudonyms, form: pseudonym }',
+      '      - { id: alpha-subject-access, form: subject-access, perDay: 3 }',
+      '  - agency: beta',
+      '    releases:',
+      '      - { id: beta-pseudonyms, form: pseudonym }',
+    ].join('\n'),
+  );
+
+t.test('subject access: exactly the releases about the person, only for our own residents', async (t) => {
+  const b = await testBroker(t, 'postgres');
+  await storePolicy(b.db, parsePolicy(POLICY_V2), 'admin:root');
+  await approvePolicy(b.db, 'test-policy', 2, 'iggy');
+
+  const dir = mkdtempSync(join(tmpdir(), 'blindlink-subject-access-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const secretFile = join(dir, 'secret.key');
+  writeFileSync(secretFile, `${SECRET}\n`); // as an officer saves it: the client drops the newline
+  chmodSync(secretFile, 0o600);
+  const people = population(60);
+  const header = ['record_id', 'given_name', 'surname', 'dob'];
+  const extract = async (name: string, from: number, to: number) => {
+    const rows = people.slice(from, to).map((p, i) => [`${name}${from + i}`, p.given, p.surname, p.dob]);
+    writeFileSync(join(dir, `${name}.csv`), csv(header, rows));
+    const out = join(dir, `${name}.enc`);
+    await encodeCsv({
+      input: join(dir, `${name}.csv`),
+      out,
+      secret: new TextEncoder().encode(SECRET),
+      schema: 'uk-person',
+      map: {},
+      idColumn: 'record_id',
+      ignore: [],
+      onInvalid: 'fail',
+      threads: 1,
+    });
+    return readEncodedFile(out).body;
+  };
+  t.equal((await submitAs(b, 'alpha', await extract('alpha', 0, 40), 'alpha-sar-0001')).status, 201);
+  t.equal((await submitAs(b, 'beta', await extract('beta', 25, 60), 'beta-sar-00001')).status, 201);
+
+  const alpha = { as: 'alpha', token: await tokenFor(b, 'alpha') };
+  const beta = { as: 'beta', token: await tokenFor(b, 'beta') };
+  const first = await runToEnd(b, 'testing', alpha);
+  t.equal(first.json.status, 'completed', 'the first run');
+
+  const release = async (who: typeof alpha, path: string, body: unknown = {}) => {
+    const r = await call(b, 'POST', `/v1/purposes/testing/releases/${path}`, { ...who, body });
+    t.equal(r.status, 200, r.status === 200 ? `${who.as} ${path}` : r.text);
+    const row = await b.db
+      .selectFrom('audit_log')
+      .select('seq')
+      .where('actor', '=', `agency:${who.as}`)
+      .where('action', '=', `release.${path}`)
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow();
+    return row.seq;
+  };
+  // Two releases on the first run, one (about alpha's rows only) on a second.
+  const alphaPseudonyms = await release(alpha, 'pseudonym');
+  const betaPseudonyms = await release(beta, 'pseudonym');
+  const second = await runToEnd(b, 'testing', { ...alpha, body: { mode: 'full' } });
+  t.equal(second.json.status, 'completed', 'a second run');
+  const membership = await release(alpha, 'membership', { of: 'beta' });
+
+  const ask = (agency: string, p: Person, extra: string[] = []) =>
+    run(
+      AGENCY_BIN,
+      [
+        'subject-access',
+        '--key-dir',
+        b.keyDirs[agency]!,
+        '--purpose',
+        'testing',
+        '--secret-file',
+        secretFile,
+        '--given-name',
+        p.given,
+        '--surname',
+        p.surname,
+        '--dob',
+        p.dob,
+        ...extra,
+      ],
+      { env: { BLINDLINK_BROKER: b.url } },
+    );
+  const seqs = (r: { stdout: string }) =>
+    (JSON.parse(r.stdout) as { releases: { auditSeq: number }[] }).releases.map((x) => x.auditSeq);
+
+  // Person 30: held by both, so every release was about them.
+  const both = await ask('alpha', people[30]!);
+  t.equal(both.code, 0, both.stderr);
+  const bothAnswer = JSON.parse(both.stdout);
+  t.equal(bothAnswer.matched, true, 'a resident alpha holds is matched');
+  t.same(seqs(both), [alphaPseudonyms, betaPseudonyms, membership], 'every release that covered them, oldest first');
+  t.same(
+    bothAnswer.runs.map((r: { runId: string }) => r.runId),
+    [first.json.runId, second.json.runId],
+    'both runs included them',
+  );
+  t.same(
+    bothAnswer.releases.map((r: { requester: string; form: string }) => `${r.requester} ${r.form}`),
+    ['agency:alpha pseudonym', 'agency:beta pseudonym', 'agency:alpha membership'],
+    'who asked, for which form',
+  );
+  t.match(bothAnswer.releases[2].policy, { id: 'test-policy', version: 2, rule: 'alpha-asks-beta' });
+  t.notMatch(
+    both.stdout + both.stderr,
+    new RegExp(`${people[30]!.given}|${people[30]!.surname}`),
+    'no identifier echoed',
+  );
+
+  // Person 5: alpha only; beta's release was about beta's rows, not them.
+  const alphaOnly = await ask('alpha', people[5]!);
+  t.equal(alphaOnly.code, 0, alphaOnly.stderr);
+  t.same(seqs(alphaOnly), [alphaPseudonyms, membership], "not beta's release");
+
+  // Person 50: beta holds them, alpha does not: no match, and nothing about beta's record.
+  const notOurs = await ask('alpha', people[50]!);
+  t.equal(notOurs.code, 0, notOurs.stderr);
+  const notOursAnswer = JSON.parse(notOurs.stdout);
+  t.same(
+    { matched: notOursAnswer.matched, runs: notOursAnswer.runs, releases: notOursAnswer.releases },
+    { matched: false, runs: [], releases: [] },
+    "a person only another agency holds is not matched: the request cannot probe beta's records",
+  );
+  t.notOk('token' in notOursAnswer);
+
+  // Refused: beta holds no subject-access rule; gamma is no recipient. Both 403 and audited.
+  const refused = await ask('beta', people[30]!);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /broker refused \(403 policy-refused\)/);
+  const gamma = await call(b, 'POST', '/v1/purposes/testing/subject-access', {
+    as: 'gamma',
+    token: await tokenFor(b, 'gamma'),
+    body: {
+      header: readEncodedFile(join(dir, 'alpha.enc')).body.header,
+      record: readEncodedFile(join(dir, 'alpha.enc')).body.records[0],
+    },
+  });
+  t.equal(gamma.status, 403, gamma.text);
+
+  // The fourth request in a day passes alpha's limit of three: 429, audited, nothing answered.
+  const limited = await ask('alpha', people[31]!);
+  t.equal(limited.code, 1);
+  t.match(limited.stderr, /broker refused \(429 rate-limited\)/);
+
+  const audit = await b.db
+    .selectFrom('audit_log')
+    .select(['actor', 'decision', 'status', 'counts'])
+    .where('action', '=', 'subject-access')
+    .orderBy('seq')
+    .execute();
+  t.same(
+    audit.map((a) => `${a.actor} ${a.decision} ${a.status}`),
+    [
+      'agency:alpha allowed 200',
+      'agency:alpha allowed 200',
+      'agency:alpha allowed 200',
+      'agency:beta refused 403',
+      'agency:gamma refused 403',
+      'agency:alpha failed 429',
+    ],
+    'every request audited, allowed or not',
+  );
+  t.same(audit[0]!.counts, { matched: 1, runs: 2, releases: 3 });
+
+  const ledger = await b.db.selectFrom('release_subject').select('subject').execute();
+  t.notOk(
+    ledger.some((r) => /^[A-Za-z0-9_-]{22}$/.test(r.subject) === false),
+    'the ledger holds keyed pseudonyms only',
+  );
+});
