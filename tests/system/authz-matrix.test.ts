@@ -177,6 +177,15 @@ export const MATRIX: Record<string, Row> = {
     params: { purpose: 'testing' },
     request: json({ of: 'beta' }),
   },
+  // Subject access: agencies only; the test policy grants it to none, so the policy refuses alpha.
+  'POST /v1/purposes/:purpose/subject-access': {
+    expect: { ...onlyRoles('agency'), agency: 403 },
+    params: { purpose: 'testing' },
+    request: async () => {
+      const { header, records } = upload(1);
+      return { body: { header, record: records[0] } };
+    },
+  },
   // Agencies and assigned analysts pass the role check; the test policy grants neither these forms,
   // so the policy engine refuses them (403 policy-refused) — authorisation by policy, after the role.
   ...Object.fromEntries(
