@@ -116,7 +116,7 @@ t.test('a mistyped policy form: one line with the value, the path and the forms'
     r.stderr,
     /typo\.yaml: invalid policy: \/recipients\/0\/releases\/0\/form: unknown release form "membrship": the forms are /,
   );
-  t.match(r.stderr, /the forms are membership, pseudonym, family-criteria, aggregate, discrepancy$/m);
+  t.match(r.stderr, /the forms are membership, pseudonym, family-criteria, aggregate, discrepancy, subject-access$/m);
 });
 
 t.test('broker link: no carriage return when stderr is not a terminal', async (t) => {
