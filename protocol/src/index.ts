@@ -19,3 +19,4 @@ export * from './audit-receipt.js';
 export * from './uploads.js';
 export * from './canonical-json.js';
 export * from './subject-access.js';
+export * from './withdrawals.js';

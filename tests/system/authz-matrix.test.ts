@@ -177,6 +177,12 @@ export const MATRIX: Record<string, Row> = {
     params: { purpose: 'testing' },
     request: json({ of: 'beta' }),
   },
+  // Withdrawal: agencies only (alpha passes, to a 409: it holds no submission in this test).
+  'POST /v1/purposes/:purpose/withdrawals': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing' },
+    request: json({ tokens: ['AAAAAAAAAAAAAAAAAAAAAA'] }),
+  },
   // Subject access: agencies only; the test policy grants it to none, so the policy refuses alpha.
   'POST /v1/purposes/:purpose/subject-access': {
     expect: { ...onlyRoles('agency'), agency: 403 },

@@ -39,6 +39,7 @@ function samples(): Record<string, unknown> {
     'POST /v1/admin/agencies': { agency: 'alpha', name: 'Alpha again' },
     'POST /v1/admin/people': { username: 'iggy', role: 'analyst', purposes: ['testing'] },
     'POST /v1/purposes/:purpose/releases/membership': { of: 'beta' },
+    'POST /v1/purposes/:purpose/withdrawals': { tokens: ['AAAAAAAAAAAAAAAAAAAAAA'] },
     'POST /v1/purposes/:purpose/subject-access': { header: upload(1).header, record: upload(1).records[0] },
     'POST /v1/policies/:id/versions/:version/approval': { privacyReportDigest: `sha256:${'ab'.repeat(32)}` },
   };

@@ -3,14 +3,14 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvePolicy, storePolicy } from '@blindlink/broker';
-import { encodeCsv, readEncodedFile } from '@blindlink/agency-client';
+import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { parsePolicy } from '@blindlink/policies';
 import { POLICY_YAML, call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
 import { csv, population, type Person } from '../helpers/people.js';
 import { AGENCY_BIN, run } from '../helpers/processes.js';
 
 /**
- * Subject access (issue 18, part 2) on real PostgreSQL over mutual TLS, through the spawned CLI:
+ * Subject access and withdrawal (issue 18, parts 2 and 3) on real PostgreSQL over mutual TLS, through the spawned CLI:
  * alpha holds persons 0..39, beta 25..59. The answer lists exactly the releases whose answer was about
  * the person (the truth: which releases covered rows of theirs), only for a person alpha itself holds;
  * a refused or over-limit request is a 4xx and audited.
@@ -82,14 +82,14 @@ t.test('subject access: exactly the releases about the person, only for our own 
       .where('action', '=', `release.${path}`)
       .orderBy('seq', 'desc')
       .executeTakeFirstOrThrow();
-    return row.seq;
+    return { seq: row.seq, json: r.json };
   };
   // Two releases on the first run, one (about alpha's rows only) on a second.
-  const alphaPseudonyms = await release(alpha, 'pseudonym');
-  const betaPseudonyms = await release(beta, 'pseudonym');
+  const { seq: alphaPseudonyms, json: alphaBefore } = await release(alpha, 'pseudonym');
+  const { seq: betaPseudonyms, json: betaBefore } = await release(beta, 'pseudonym');
   const second = await runToEnd(b, 'testing', { ...alpha, body: { mode: 'full' } });
   t.equal(second.json.status, 'completed', 'a second run');
-  const membership = await release(alpha, 'membership', { of: 'beta' });
+  const { seq: membership } = await release(alpha, 'membership', { of: 'beta' });
 
   const ask = (agency: string, p: Person, extra: string[] = []) =>
     run(
@@ -198,4 +198,72 @@ t.test('subject access: exactly the releases about the person, only for our own 
     ledger.some((r) => /^[A-Za-z0-9_-]{22}$/.test(r.subject) === false),
     'the ledger holds keyed pseudonyms only',
   );
+
+  // Withdrawal (issue 18, part 3): beta withdraws its rows of persons 30 and 55 by their row tokens.
+  const betaTokens = readTokenMap(join(dir, 'beta.enc.tokens.csv'));
+  const tokenOf = (id: string) => [...betaTokens].find(([, record]) => record === id)![0];
+  const gone = [tokenOf('beta30'), tokenOf('beta55')];
+  const withdraw = (agency: string, lines: string[]) => {
+    const file = join(dir, `${agency}-withdraw.csv`);
+    writeFileSync(file, ['row_token', ...lines].join('\n') + '\n');
+    return run(AGENCY_BIN, ['withdraw', '--key-dir', b.keyDirs[agency]!, '--purpose', 'testing', '--tokens', file], {
+      env: { BLINDLINK_BROKER: b.url },
+    });
+  };
+  const betaRows = async () =>
+    (
+      await b.db
+        .selectFrom('encoding')
+        .innerJoin('submission', 'submission.id', 'encoding.submission_id')
+        .select('encoding.row_token')
+        .where('submission.agency', '=', 'beta')
+        .execute()
+    ).map((r) => r.row_token);
+  const nobody = 'AAAAAAAAAAAAAAAAAAAAAA';
+  const bad = await withdraw('beta', [gone[0]!, nobody]);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, new RegExp(`broker refused \\(400 unknown-row-token\\): .*${nobody}.*nothing was withdrawn`));
+  t.equal((await betaRows()).length, 35, 'a request naming an unknown token withdraws nothing');
+  const done = await withdraw('beta', gone);
+  t.equal(done.code, 0, done.stderr);
+  t.match(JSON.parse(done.stdout), { withdrawn: 2, recordCount: 33 });
+  t.notOk(
+    (await betaRows()).some((r) => gone.includes(r)),
+    'removed from the stored submission',
+  );
+  const stale = await call(b, 'POST', '/v1/purposes/testing/releases/pseudonym', { ...beta, body: {} });
+  t.equal(stale.status, 409, 'no release for beta from a run that still holds the withdrawn rows');
+  const notContributor = await withdraw('gamma', [nobody]);
+  t.match(notContributor.stderr, /broker refused \(403 policy-refused\)/);
+
+  const third = await runToEnd(b, 'testing', alpha);
+  t.equal(third.json.status, 'completed', 'a run after the withdrawal');
+  t.equal(third.json.mode, 'incremental', 'continuing the previous run');
+  const held = await b.db.selectFrom('run_record').select('row_token').where('run_id', '=', third.json.runId).execute();
+  t.equal(held.length, 73);
+  t.notOk(
+    held.some((r) => gone.includes(r.row_token)),
+    'the withdrawn rows are in no later run',
+  );
+  const pseudonymsOf = (answers: { token: string; pseudonym: string }[]) =>
+    Object.fromEntries(answers.map((a) => [a.token, a.pseudonym]));
+  const alphaAfter = await release(alpha, 'pseudonym');
+  t.same(pseudonymsOf(alphaAfter.json.answers), pseudonymsOf(alphaBefore.answers), "alpha's pseudonyms unchanged");
+  const betaAfter = await release(beta, 'pseudonym');
+  const betaExpected = pseudonymsOf(betaBefore.answers);
+  for (const g of gone) delete betaExpected[g];
+  t.same(pseudonymsOf(betaAfter.json.answers), betaExpected, "beta's other pseudonyms unchanged, the withdrawn gone");
+
+  const withdrawals = await b.db
+    .selectFrom('audit_log')
+    .select(['actor', 'decision', 'status', 'counts'])
+    .where('action', '=', 'submission.withdraw')
+    .orderBy('seq')
+    .execute();
+  t.same(
+    withdrawals.map((a) => `${a.actor} ${a.decision} ${a.status}`),
+    ['agency:beta failed 400', 'agency:beta allowed 200', 'agency:gamma refused 403'],
+    'each withdrawal audited, allowed or not',
+  );
+  t.same(withdrawals[1]!.counts, { withdrawn: 2, records: 33 });
 });

@@ -11,6 +11,7 @@ import type {
   MembershipResponse,
   SubjectAccessRequest,
   SubjectAccessResponse,
+  WithdrawalResponse,
   RunResponse,
   RunStatus,
   SubmissionRequest,
@@ -366,6 +367,11 @@ export class BrokerClient {
   /** Subject access: what was done with the data of one resident we hold (docs/rights.md). */
   subjectAccess(purpose: string, request: SubjectAccessRequest): Promise<SubjectAccessResponse> {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/subject-access`, request);
+  }
+
+  /** Withdraw rows of our current submission by their row tokens. */
+  withdraw(purpose: string, tokens: string[]): Promise<WithdrawalResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/withdrawals`, { tokens });
   }
 
   close(): void {

@@ -11,6 +11,7 @@ import { releaseCommands } from './releases.js';
 import { CliError } from './shared.js';
 import { subjectAccessCommand } from './subject-access.js';
 import { submitCommand } from './submit.js';
+import { withdrawCommand } from './withdraw.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
@@ -32,6 +33,7 @@ export function buildCli(): Command {
   submitCommand(program);
   releaseCommands(program);
   subjectAccessCommand(program);
+  withdrawCommand(program);
   return program;
 }
 

@@ -5,8 +5,11 @@ import {
   PurposeParams,
   SubmissionEnvelope,
   SubmissionResponse,
+  WithdrawalRequest,
+  WithdrawalResponse,
 } from '@blindlink/protocol';
 import { submitEncodings } from '../../services/submit-encodings.js';
+import { withdraw } from '../../services/withdraw-rows.js';
 import { requireRole } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -51,5 +54,32 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       );
       return reply.code(201).send(stored);
     },
+  );
+  app.post(
+    '/v1/purposes/:purpose/withdrawals',
+    {
+      onRequest: requireRole(deps.db, 'agency'),
+      config: { body: 'json', audit: { action: 'submission.withdraw' } },
+      schema: {
+        summary: 'Withdraw rows of my current submission by their row tokens',
+        tags: ['submissions'],
+        params: PurposeParams,
+        body: WithdrawalRequest,
+        response: {
+          200: WithdrawalResponse,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request) =>
+      withdraw(
+        deps,
+        { purpose: request.params.purpose, agency: request.user.sub, request: request.body },
+        request.audit,
+      ),
   );
 };
