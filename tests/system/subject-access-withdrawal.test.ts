@@ -35,7 +35,7 @@ const POLICY_V2 = POLICY_YAML.replace('version: 1', 'version: 2')
     ].join('\n'),
   );
 
-t.test('subject access: exactly the releases about the person, only for our own residents', async (t) => {
+t.test('withdrawn rows leave every later run; subject access lists exactly the releases about a person', async (t) => {
   const b = await testBroker(t, 'postgres');
   await storePolicy(b.db, parsePolicy(POLICY_V2), 'admin:root');
   await approvePolicy(b.db, 'test-policy', 2, 'iggy');
@@ -84,120 +84,11 @@ t.test('subject access: exactly the releases about the person, only for our own 
       .executeTakeFirstOrThrow();
     return { seq: row.seq, json: r.json };
   };
-  // Two releases on the first run, one (about alpha's rows only) on a second.
-  const { seq: alphaPseudonyms, json: alphaBefore } = await release(alpha, 'pseudonym');
-  const { seq: betaPseudonyms, json: betaBefore } = await release(beta, 'pseudonym');
-  const second = await runToEnd(b, 'testing', { ...alpha, body: { mode: 'full' } });
-  t.equal(second.json.status, 'completed', 'a second run');
-  const { seq: membership } = await release(alpha, 'membership', { of: 'beta' });
-
-  const ask = (agency: string, p: Person, extra: string[] = []) =>
-    run(
-      AGENCY_BIN,
-      [
-        'subject-access',
-        '--key-dir',
-        b.keyDirs[agency]!,
-        '--purpose',
-        'testing',
-        '--secret-file',
-        secretFile,
-        '--given-name',
-        p.given,
-        '--surname',
-        p.surname,
-        '--dob',
-        p.dob,
-        ...extra,
-      ],
-      { env: { BLINDLINK_BROKER: b.url } },
-    );
-  const seqs = (r: { stdout: string }) =>
-    (JSON.parse(r.stdout) as { releases: { auditSeq: number }[] }).releases.map((x) => x.auditSeq);
-
-  // Person 30: held by both, so every release was about them.
-  const both = await ask('alpha', people[30]!);
-  t.equal(both.code, 0, both.stderr);
-  const bothAnswer = JSON.parse(both.stdout);
-  t.equal(bothAnswer.matched, true, 'a resident alpha holds is matched');
-  t.same(seqs(both), [alphaPseudonyms, betaPseudonyms, membership], 'every release that covered them, oldest first');
-  t.same(
-    bothAnswer.runs.map((r: { runId: string }) => r.runId),
-    [first.json.runId, second.json.runId],
-    'both runs included them',
-  );
-  t.same(
-    bothAnswer.releases.map((r: { requester: string; form: string }) => `${r.requester} ${r.form}`),
-    ['agency:alpha pseudonym', 'agency:beta pseudonym', 'agency:alpha membership'],
-    'who asked, for which form',
-  );
-  t.match(bothAnswer.releases[2].policy, { id: 'test-policy', version: 2, rule: 'alpha-asks-beta' });
-  t.notMatch(
-    both.stdout + both.stderr,
-    new RegExp(`${people[30]!.given}|${people[30]!.surname}`),
-    'no identifier echoed',
-  );
-
-  // Person 5: alpha only; beta's release was about beta's rows, not them.
-  const alphaOnly = await ask('alpha', people[5]!);
-  t.equal(alphaOnly.code, 0, alphaOnly.stderr);
-  t.same(seqs(alphaOnly), [alphaPseudonyms, membership], "not beta's release");
-
-  // Person 50: beta holds them, alpha does not: no match, and nothing about beta's record.
-  const notOurs = await ask('alpha', people[50]!);
-  t.equal(notOurs.code, 0, notOurs.stderr);
-  const notOursAnswer = JSON.parse(notOurs.stdout);
-  t.same(
-    { matched: notOursAnswer.matched, runs: notOursAnswer.runs, releases: notOursAnswer.releases },
-    { matched: false, runs: [], releases: [] },
-    "a person only another agency holds is not matched: the request cannot probe beta's records",
-  );
-  t.notOk('token' in notOursAnswer);
-
-  // Refused: beta holds no subject-access rule; gamma is no recipient. Both 403 and audited.
-  const refused = await ask('beta', people[30]!);
-  t.equal(refused.code, 1);
-  t.match(refused.stderr, /broker refused \(403 policy-refused\)/);
-  const gamma = await call(b, 'POST', '/v1/purposes/testing/subject-access', {
-    as: 'gamma',
-    token: await tokenFor(b, 'gamma'),
-    body: {
-      header: readEncodedFile(join(dir, 'alpha.enc')).body.header,
-      record: readEncodedFile(join(dir, 'alpha.enc')).body.records[0],
-    },
-  });
-  t.equal(gamma.status, 403, gamma.text);
-
-  // The fourth request in a day passes alpha's limit of three: 429, audited, nothing answered.
-  const limited = await ask('alpha', people[31]!);
-  t.equal(limited.code, 1);
-  t.match(limited.stderr, /broker refused \(429 rate-limited\)/);
-
-  const audit = await b.db
-    .selectFrom('audit_log')
-    .select(['actor', 'decision', 'status', 'counts'])
-    .where('action', '=', 'subject-access')
-    .orderBy('seq')
-    .execute();
-  t.same(
-    audit.map((a) => `${a.actor} ${a.decision} ${a.status}`),
-    [
-      'agency:alpha allowed 200',
-      'agency:alpha allowed 200',
-      'agency:alpha allowed 200',
-      'agency:beta refused 403',
-      'agency:gamma refused 403',
-      'agency:alpha failed 429',
-    ],
-    'every request audited, allowed or not',
-  );
-  t.same(audit[0]!.counts, { matched: 1, runs: 2, releases: 3 });
-
-  const ledger = await b.db.selectFrom('release_subject').select('subject').execute();
-  t.notOk(
-    ledger.some((r) => /^[A-Za-z0-9_-]{22}$/.test(r.subject) === false),
-    'the ledger holds keyed pseudonyms only',
-  );
+  // Three releases on the first run: alpha's and beta's pseudonyms (each about its own rows), and
+  // alpha's membership of beta (about alpha's rows).
+  const { seq: r1, json: alphaBefore } = await release(alpha, 'pseudonym');
+  const { seq: r2, json: betaBefore } = await release(beta, 'pseudonym');
+  const { seq: r3 } = await release(alpha, 'membership', { of: 'beta' });
 
   // Withdrawal (issue 18, part 3): beta withdraws its rows of persons 30 and 55 by their row tokens.
   const betaTokens = readTokenMap(join(dir, 'beta.enc.tokens.csv'));
@@ -236,10 +127,14 @@ t.test('subject access: exactly the releases about the person, only for our own 
   const notContributor = await withdraw('gamma', [nobody]);
   t.match(notContributor.stderr, /broker refused \(403 policy-refused\)/);
 
-  const third = await runToEnd(b, 'testing', alpha);
-  t.equal(third.json.status, 'completed', 'a run after the withdrawal');
-  t.equal(third.json.mode, 'incremental', 'continuing the previous run');
-  const held = await b.db.selectFrom('run_record').select('row_token').where('run_id', '=', third.json.runId).execute();
+  const second = await runToEnd(b, 'testing', alpha);
+  t.equal(second.json.status, 'completed', 'a run after the withdrawal');
+  t.equal(second.json.mode, 'incremental', 'continuing the previous run');
+  const held = await b.db
+    .selectFrom('run_record')
+    .select('row_token')
+    .where('run_id', '=', second.json.runId)
+    .execute();
   t.equal(held.length, 73);
   t.notOk(
     held.some((r) => gone.includes(r.row_token)),
@@ -247,12 +142,12 @@ t.test('subject access: exactly the releases about the person, only for our own 
   );
   const pseudonymsOf = (answers: { token: string; pseudonym: string }[]) =>
     Object.fromEntries(answers.map((a) => [a.token, a.pseudonym]));
-  const alphaAfter = await release(alpha, 'pseudonym');
-  t.same(pseudonymsOf(alphaAfter.json.answers), pseudonymsOf(alphaBefore.answers), "alpha's pseudonyms unchanged");
-  const betaAfter = await release(beta, 'pseudonym');
+  const { seq: r4, json: alphaAfter } = await release(alpha, 'pseudonym');
+  t.same(pseudonymsOf(alphaAfter.answers), pseudonymsOf(alphaBefore.answers), "alpha's pseudonyms unchanged");
+  const { seq: r5, json: betaAfter } = await release(beta, 'pseudonym');
   const betaExpected = pseudonymsOf(betaBefore.answers);
   for (const g of gone) delete betaExpected[g];
-  t.same(pseudonymsOf(betaAfter.json.answers), betaExpected, "beta's other pseudonyms unchanged, the withdrawn gone");
+  t.same(pseudonymsOf(betaAfter.answers), betaExpected, "beta's other pseudonyms unchanged, the withdrawn gone");
 
   const withdrawals = await b.db
     .selectFrom('audit_log')
@@ -266,4 +161,111 @@ t.test('subject access: exactly the releases about the person, only for our own 
     'each withdrawal audited, allowed or not',
   );
   t.same(withdrawals[1]!.counts, { withdrawn: 2, records: 33 });
+
+  // Subject access (issue 18, part 2), through the CLI: the truth is which releases covered whose rows.
+  const ask = (agency: string, p: Person) =>
+    run(
+      AGENCY_BIN,
+      [
+        'subject-access',
+        '--key-dir',
+        b.keyDirs[agency]!,
+        '--purpose',
+        'testing',
+        '--secret-file',
+        secretFile,
+        '--given-name',
+        p.given,
+        '--surname',
+        p.surname,
+        '--dob',
+        p.dob,
+      ],
+      { env: { BLINDLINK_BROKER: b.url } },
+    );
+  const seqs = (r: { stdout: string }) =>
+    (JSON.parse(r.stdout) as { releases: { auditSeq: number }[] }).releases.map((x) => x.auditSeq);
+
+  // Person 30: held by both until beta withdrew its row. Every release of the first run was about
+  // them; of the second, alpha's, not beta's.
+  const both = await ask('alpha', people[30]!);
+  t.equal(both.code, 0, both.stderr);
+  const bothAnswer = JSON.parse(both.stdout);
+  t.equal(bothAnswer.matched, true, 'a resident alpha holds is matched');
+  t.same(seqs(both), [r1, r2, r3, r4], `exactly the releases about them, oldest first (not ${r5})`);
+  t.same(
+    bothAnswer.runs.map((r: { runId: string }) => r.runId),
+    [first.json.runId, second.json.runId],
+    'both runs included them',
+  );
+  t.same(
+    bothAnswer.releases.map((r: { requester: string; form: string }) => `${r.requester} ${r.form}`),
+    ['agency:alpha pseudonym', 'agency:beta pseudonym', 'agency:alpha membership', 'agency:alpha pseudonym'],
+    'who asked, for which form',
+  );
+  t.match(bothAnswer.releases[2].policy, { id: 'test-policy', version: 2, rule: 'alpha-asks-beta' });
+  t.notMatch(
+    both.stdout + both.stderr,
+    new RegExp(`${people[30]!.given}|${people[30]!.surname}`),
+    'no identifier echoed',
+  );
+
+  // Person 5: alpha only; beta's releases were about beta's rows, not them.
+  const alphaOnly = await ask('alpha', people[5]!);
+  t.equal(alphaOnly.code, 0, alphaOnly.stderr);
+  t.same(seqs(alphaOnly), [r1, r3, r4], "not beta's releases");
+
+  // Person 50: beta holds them, alpha does not: no match, and nothing about beta's record.
+  const notOurs = await ask('alpha', people[50]!);
+  t.equal(notOurs.code, 0, notOurs.stderr);
+  const notOursAnswer = JSON.parse(notOurs.stdout);
+  t.same(
+    { matched: notOursAnswer.matched, runs: notOursAnswer.runs, releases: notOursAnswer.releases },
+    { matched: false, runs: [], releases: [] },
+    "a person only another agency holds is not matched: the request cannot probe beta's records",
+  );
+  t.notOk('token' in notOursAnswer);
+
+  // Refused: beta holds no subject-access rule; gamma is no recipient. Both 403 and audited.
+  const refused = await ask('beta', people[30]!);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /broker refused \(403 policy-refused\)/);
+  const encoded = readEncodedFile(join(dir, 'alpha.enc')).body;
+  const gamma = await call(b, 'POST', '/v1/purposes/testing/subject-access', {
+    as: 'gamma',
+    token: await tokenFor(b, 'gamma'),
+    body: { header: encoded.header, record: encoded.records[0] },
+  });
+  t.equal(gamma.status, 403, gamma.text);
+
+  // The fourth request in a day passes alpha's limit of three: 429, audited, nothing answered.
+  const limited = await ask('alpha', people[31]!);
+  t.equal(limited.code, 1);
+  t.match(limited.stderr, /broker refused \(429 rate-limited\)/);
+
+  const audit = await b.db
+    .selectFrom('audit_log')
+    .select(['actor', 'decision', 'status', 'counts'])
+    .where('action', '=', 'subject-access')
+    .orderBy('seq')
+    .execute();
+  t.same(
+    audit.map((a) => `${a.actor} ${a.decision} ${a.status}`),
+    [
+      'agency:alpha allowed 200',
+      'agency:alpha allowed 200',
+      'agency:alpha allowed 200',
+      'agency:beta refused 403',
+      'agency:gamma refused 403',
+      'agency:alpha failed 429',
+    ],
+    'every request audited, allowed or not',
+  );
+  t.same(audit[0]!.counts, { matched: 1, runs: 2, releases: 4 });
+
+  const ledger = await b.db.selectFrom('release_subject').select('subject').execute();
+  t.notOk(
+    ledger.some((r) => !/^[A-Za-z0-9_-]{22}$/.test(r.subject)),
+    'the ledger holds keyed pseudonyms only',
+  );
 });
