@@ -3,11 +3,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvePolicy, storePolicy } from '@blindlink/broker';
-import { encodeCsv, readEncodedFile, readTokenMap } from '@blindlink/agency-client';
+import { readEncodedFile, readTokenMap } from '@blindlink/agency-client';
 import { parsePolicy } from '@blindlink/policies';
 import { POLICY_YAML, call, runToEnd, submitAs, testBroker, tokenFor } from '../helpers/in-process.js';
 import { csv, population, type Person } from '../helpers/people.js';
 import { AGENCY_BIN, run } from '../helpers/processes.js';
+import { encodeIdentifiers } from '../helpers/purposes.js';
 
 /**
  * Subject access and withdrawal (issue 18, parts 2 and 3) on real PostgreSQL over mutual TLS, through the spawned CLI:
@@ -50,19 +51,9 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   const extract = async (name: string, from: number, to: number) => {
     const rows = people.slice(from, to).map((p, i) => [`${name}${from + i}`, p.given, p.surname, p.dob]);
     writeFileSync(join(dir, `${name}.csv`), csv(header, rows));
-    const out = join(dir, `${name}.enc`);
-    await encodeCsv({
-      input: join(dir, `${name}.csv`),
-      out,
-      secret: new TextEncoder().encode(SECRET),
-      schema: 'uk-person',
-      map: {},
-      idColumn: 'record_id',
-      ignore: [],
-      onInvalid: 'fail',
-      threads: 1,
-    });
-    return readEncodedFile(out).body;
+    return readEncodedFile(
+      await encodeIdentifiers(join(dir, `${name}.csv`), join(dir, `${name}.enc`), Buffer.from(SECRET)),
+    ).body;
   };
   t.equal((await submitAs(b, 'alpha', await extract('alpha', 0, 40), 'alpha-sar-0001')).status, 201);
   t.equal((await submitAs(b, 'beta', await extract('beta', 25, 60), 'beta-sar-00001')).status, 201);
@@ -111,6 +102,13 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
         .execute()
     ).map((r) => r.row_token);
   const nobody = 'AAAAAAAAAAAAAAAAAAAAAA';
+  const auditOf = (action: string) =>
+    b.db
+      .selectFrom('audit_log')
+      .select(['actor', 'decision', 'status', 'counts'])
+      .where('action', '=', action)
+      .orderBy('seq')
+      .execute();
   const bad = await withdraw('beta', [gone[0]!, nobody]);
   t.equal(bad.code, 1);
   t.match(bad.stderr, new RegExp(`broker refused \\(400 unknown-row-token\\): .*${nobody}.*nothing was withdrawn`));
@@ -149,12 +147,7 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   for (const g of gone) delete betaExpected[g];
   t.same(pseudonymsOf(betaAfter.answers), betaExpected, "beta's other pseudonyms unchanged, the withdrawn gone");
 
-  const withdrawals = await b.db
-    .selectFrom('audit_log')
-    .select(['actor', 'decision', 'status', 'counts'])
-    .where('action', '=', 'submission.withdraw')
-    .orderBy('seq')
-    .execute();
+  const withdrawals = await auditOf('submission.withdraw');
   t.same(
     withdrawals.map((a) => `${a.actor} ${a.decision} ${a.status}`),
     ['agency:beta failed 400', 'agency:beta allowed 200', 'agency:gamma refused 403'],
@@ -243,12 +236,7 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   t.equal(limited.code, 1);
   t.match(limited.stderr, /broker refused \(429 rate-limited\)/);
 
-  const audit = await b.db
-    .selectFrom('audit_log')
-    .select(['actor', 'decision', 'status', 'counts'])
-    .where('action', '=', 'subject-access')
-    .orderBy('seq')
-    .execute();
+  const audit = await auditOf('subject-access');
   t.same(
     audit.map((a) => `${a.actor} ${a.decision} ${a.status}`),
     [
