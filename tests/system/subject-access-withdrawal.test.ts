@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvePolicy, storePolicy } from '@blindlink/broker';
@@ -50,6 +50,8 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   const header = ['record_id', 'given_name', 'surname', 'dob'];
   const extract = async (name: string, from: number, to: number) => {
     const rows = people.slice(from, to).map((p, i) => [`${name}${from + i}`, p.given, p.surname, p.dob]);
+    // alpha's row of person 33 is wrong at first (a mix-up with another resident): corrected below.
+    if (name === 'alpha') rows[33] = ['alpha33', 'Zebedee', 'Quixote', '1901-01-01'];
     writeFileSync(join(dir, `${name}.csv`), csv(header, rows));
     return readEncodedFile(
       await encodeIdentifiers(join(dir, `${name}.csv`), join(dir, `${name}.enc`), Buffer.from(SECRET)),
@@ -111,7 +113,7 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
       .execute();
   const bad = await withdraw('beta', [gone[0]!, nobody]);
   t.equal(bad.code, 1);
-  t.match(bad.stderr, new RegExp(`broker refused \\(400 unknown-row-token\\): .*${nobody}.*nothing was withdrawn`));
+  t.match(bad.stderr, new RegExp(`broker refused \\(400 unknown-row-token\\): .*${nobody}.*nothing was changed`));
   t.equal((await betaRows()).length, 35, 'a request naming an unknown token withdraws nothing');
   const done = await withdraw('beta', gone);
   t.equal(done.code, 0, done.stderr);
@@ -122,6 +124,39 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   );
   const stale = await call(b, 'POST', '/v1/purposes/testing/releases/pseudonym', { ...beta, body: {} });
   t.equal(stale.status, 409, 'no release for beta from a run that still holds the withdrawn rows');
+  // Correction: alpha replaces its wrong row of person 33 with the right one, matched by record id.
+  const alphaMap = join(dir, 'alpha.enc.tokens.csv');
+  const wrongToken = [...readTokenMap(alphaMap)].find(([, id]) => id === 'alpha33')![0];
+  writeFileSync(
+    join(dir, 'corrected.csv'),
+    csv(header, [['alpha33', people[33]!.given, people[33]!.surname, people[33]!.dob]]),
+  );
+  const otherSecret = join(dir, 'other.key');
+  writeFileSync(otherSecret, 'a secret of some other purpose entirely\n');
+  chmodSync(otherSecret, 0o600);
+  const correct = (secret: string) =>
+    run(
+      AGENCY_BIN,
+      ['correct', '--key-dir', b.keyDirs.alpha!, '--purpose', 'testing', '--input', join(dir, 'corrected.csv')].concat([
+        '--secret-file',
+        secret,
+        '--token-map',
+        alphaMap,
+      ]),
+      { env: { BLINDLINK_BROKER: b.url } },
+    );
+  const mapBefore = readFileSync(alphaMap, 'utf8');
+  const mismatched = await correct(otherSecret);
+  t.equal(mismatched.code, 1);
+  t.match(mismatched.stderr, /broker refused \(409 linkage-secret-mismatch\)/);
+  t.equal(readFileSync(alphaMap, 'utf8'), mapBefore, 'a refused correction leaves the token map as it was');
+  const corrected = await correct(secretFile);
+  t.equal(corrected.code, 0, corrected.stderr);
+  t.match(JSON.parse(corrected.stdout), { withdrawn: 1, added: 1, recordCount: 40 });
+  const rightToken = [...readTokenMap(alphaMap)].find(([, id]) => id === 'alpha33')![0];
+  t.not(rightToken, wrongToken, 'the token map names the corrected row');
+  t.equal(readTokenMap(alphaMap).size, 40);
+
   const notContributor = await withdraw('gamma', [nobody]);
   t.match(notContributor.stderr, /broker refused \(403 policy-refused\)/);
 
@@ -135,14 +170,26 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
     .execute();
   t.equal(held.length, 73);
   t.notOk(
+    held.some((r) => r.row_token === wrongToken),
+    'the corrected row is in no later run',
+  );
+  t.notOk(
     held.some((r) => gone.includes(r.row_token)),
     'the withdrawn rows are in no later run',
   );
   const pseudonymsOf = (answers: { token: string; pseudonym: string }[]) =>
     Object.fromEntries(answers.map((a) => [a.token, a.pseudonym]));
   const { seq: r4, json: alphaAfter } = await release(alpha, 'pseudonym');
-  t.same(pseudonymsOf(alphaAfter.answers), pseudonymsOf(alphaBefore.answers), "alpha's pseudonyms unchanged");
+  const alphaExpected = pseudonymsOf(alphaBefore.answers);
+  delete alphaExpected[wrongToken];
+  const { [rightToken]: rightPseudonym, ...alphaRest } = pseudonymsOf(alphaAfter.answers);
+  t.same(alphaRest, alphaExpected, "alpha's other pseudonyms unchanged");
   const { seq: r5, json: betaAfter } = await release(beta, 'pseudonym');
+  t.equal(
+    rightPseudonym,
+    pseudonymsOf(betaAfter.answers)[tokenOf('beta33')],
+    "the corrected row now links to beta's record of the person, under beta's person's pseudonym",
+  );
   const betaExpected = pseudonymsOf(betaBefore.answers);
   for (const g of gone) delete betaExpected[g];
   t.same(pseudonymsOf(betaAfter.answers), betaExpected, "beta's other pseudonyms unchanged, the withdrawn gone");
@@ -153,7 +200,12 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
     ['agency:beta failed 400', 'agency:beta allowed 200', 'agency:gamma refused 403'],
     'each withdrawal audited, allowed or not',
   );
-  t.same(withdrawals[1]!.counts, { withdrawn: 2, records: 33 });
+  t.same(withdrawals[1]!.counts, { withdrawn: 2, added: 0, records: 33 });
+  t.same(
+    (await auditOf('submission.correct')).map((a) => `${a.actor} ${a.decision} ${a.status}`),
+    ['agency:alpha failed 409', 'agency:alpha allowed 200'],
+    'each correction audited',
+  );
 
   // Subject access (issue 18, part 2), through the CLI: the truth is which releases covered whose rows.
   const ask = (agency: string, p: Person) =>

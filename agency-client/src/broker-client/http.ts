@@ -12,6 +12,7 @@ import type {
   SubjectAccessRequest,
   SubjectAccessResponse,
   WithdrawalResponse,
+  CorrectionBody,
   RunResponse,
   RunStatus,
   SubmissionRequest,
@@ -294,6 +295,17 @@ export class BrokerClient {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/submissions`, envelope, {
       'idempotency-key': idempotencyKey,
     });
+  }
+
+  /** Corrected rows replacing some of our current submission's, signed and sealed as a submission is. */
+  async correct(purpose: string, body: CorrectionBody): Promise<WithdrawalResponse> {
+    const signing = await this.signingKey();
+    const envelope = await sealSubmission(
+      Buffer.from(JSON.stringify(body)),
+      pinnedBrokerKeys(this.#keyDir).sealingPublicKey,
+      signing.secretKey,
+    );
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/corrections`, envelope);
   }
 
   /** 'full' relinks everything and re-fits the model; by default the broker continues the previous run when it can. */

@@ -11,7 +11,7 @@ import { releaseCommands } from './releases.js';
 import { CliError } from './shared.js';
 import { subjectAccessCommand } from './subject-access.js';
 import { submitCommand } from './submit.js';
-import { withdrawCommand } from './withdraw.js';
+import { correctCommand, withdrawCommand } from './withdraw.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
@@ -34,6 +34,7 @@ export function buildCli(): Command {
   releaseCommands(program);
   subjectAccessCommand(program);
   withdrawCommand(program);
+  correctCommand(program);
   return program;
 }
 

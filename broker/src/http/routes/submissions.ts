@@ -9,7 +9,7 @@ import {
   WithdrawalResponse,
 } from '@blindlink/protocol';
 import { submitEncodings } from '../../services/submit-encodings.js';
-import { withdraw } from '../../services/withdraw-rows.js';
+import { correct, withdraw } from '../../services/withdraw-rows.js';
 import { requireRole } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -79,6 +79,33 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
       withdraw(
         deps,
         { purpose: request.params.purpose, agency: request.user.sub, request: request.body },
+        request.audit,
+      ),
+  );
+  app.post(
+    '/v1/purposes/:purpose/corrections',
+    {
+      onRequest: requireRole(deps.db, 'agency'),
+      config: { body: 'upload', audit: { action: 'submission.correct' } },
+      schema: {
+        summary: 'Replace rows of my current submission with corrected encodings (signed and sealed)',
+        tags: ['submissions'],
+        params: PurposeParams,
+        body: SubmissionEnvelope,
+        response: {
+          200: WithdrawalResponse,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request) =>
+      correct(
+        deps,
+        { purpose: request.params.purpose, agency: request.user.sub, envelope: request.body },
         request.audit,
       ),
   );
