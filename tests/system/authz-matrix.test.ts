@@ -183,6 +183,12 @@ export const MATRIX: Record<string, Row> = {
     params: { purpose: 'testing' },
     request: json({ tokens: ['AAAAAAAAAAAAAAAAAAAAAA'] }),
   },
+  // Correction: agencies only (alpha passes, to a 400: the body is no sealed envelope).
+  'POST /v1/purposes/:purpose/corrections': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing' },
+    request: json({}),
+  },
   // Subject access: agencies only; the test policy grants it to none, so the policy refuses alpha.
   'POST /v1/purposes/:purpose/subject-access': {
     expect: { ...onlyRoles('agency'), agency: 403 },

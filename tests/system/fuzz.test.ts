@@ -330,7 +330,9 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
 
   const bodyFor = (key: string): { kind: string; body?: Buffer; contentType?: string } => {
     const isSubmission =
-      key === 'POST /v1/purposes/:purpose/submissions' || key === 'POST /v1/purposes/:purpose/uploads';
+      key === 'POST /v1/purposes/:purpose/submissions' ||
+      key === 'POST /v1/purposes/:purpose/uploads' ||
+      key === 'POST /v1/purposes/:purpose/corrections';
     const roll = r.int(isSubmission ? 12 : 9);
     const base = key === 'POST /v1/admin/policies' ? undefined : (sample[key] ?? r.json(2));
     switch (roll) {
