@@ -17,6 +17,16 @@ import type { RouteDeps } from '../route-deps.js';
  * An agency uploads its encoded dataset for a purpose, signed with its Ed25519 key and sealed to the
  * broker's X25519 key. Verified before anything is stored; safe to retry with the same idempotency key.
  */
+/** What a withdrawal or correction answers: the submission's new size, or why nothing changed. */
+const amended = {
+  200: WithdrawalResponse,
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+};
+
 export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
   app.post(
     '/v1/purposes/:purpose/submissions',
@@ -65,14 +75,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         tags: ['submissions'],
         params: PurposeParams,
         body: WithdrawalRequest,
-        response: {
-          200: WithdrawalResponse,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-        },
+        response: amended,
       },
     },
     async (request) =>
@@ -92,14 +95,7 @@ export const submissionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
         tags: ['submissions'],
         params: PurposeParams,
         body: SubmissionEnvelope,
-        response: {
-          200: WithdrawalResponse,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-        },
+        response: amended,
       },
     },
     async (request) =>
