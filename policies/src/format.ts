@@ -157,6 +157,19 @@ export const ClericalReviewRule = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Subject access: the recipient may ask, for a resident it holds itself, which runs included them and
+ * which releases were about them (docs/rights.md). At most `perDay` requests per agency in 24 hours.
+ */
+export const SubjectAccessRule = Type.Object(
+  {
+    ...RuleBase,
+    form: Type.Literal('subject-access'),
+    perDay: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Requests per 24 h (default 20)' })),
+  },
+  { additionalProperties: false },
+);
+
 export type MembershipRule = Static<typeof MembershipRule>;
 export type PseudonymRule = Static<typeof PseudonymRule>;
 export type FamilyCriteriaRule = Static<typeof FamilyCriteriaRule>;
@@ -164,6 +177,7 @@ export type AggregateRule = Static<typeof AggregateRule>;
 export type DiscrepancyRule = Static<typeof DiscrepancyRule>;
 export type DataQualityRule = Static<typeof DataQualityRule>;
 export type ClericalReviewRule = Static<typeof ClericalReviewRule>;
+export type SubjectAccessRule = Static<typeof SubjectAccessRule>;
 
 export const ReleaseRule = Type.Union([
   MembershipRule,
@@ -173,6 +187,7 @@ export const ReleaseRule = Type.Union([
   DiscrepancyRule,
   DataQualityRule,
   ClericalReviewRule,
+  SubjectAccessRule,
 ]);
 export type ReleaseRule = Static<typeof ReleaseRule>;
 export type ReleaseForm = ReleaseRule['form'];
@@ -184,6 +199,7 @@ export const RELEASE_FORMS: ReleaseForm[] = [
   'discrepancy',
   'data-quality',
   'clerical-review',
+  'subject-access',
 ];
 
 export const Recipient = Type.Object(

@@ -12,6 +12,7 @@ import {
   OPT_OUT_ATTRIBUTE,
   PolicyDocument,
   PseudonymRule,
+  SubjectAccessRule,
   RELEASE_FORMS,
   type ReleaseForm,
 } from './format.js';
@@ -53,6 +54,7 @@ const RULE_CHECKS: Record<ReleaseForm, ReturnType<typeof Compile>> = {
   discrepancy: Compile(DiscrepancyRule),
   'data-quality': Compile(DataQualityRule),
   'clerical-review': Compile(ClericalReviewRule),
+  'subject-access': Compile(SubjectAccessRule),
 };
 
 type SchemaError = { instancePath: string; message: string; params: unknown };
@@ -228,6 +230,7 @@ function semanticProblems(doc: PolicyDocument): PolicyProblem[] {
             problem(`${rp}/band`, `from (${rule.band.from}) must be below to (${rule.band.to})`);
           break;
         case 'pseudonym':
+        case 'subject-access':
           break;
       }
     });

@@ -11,6 +11,7 @@ export const ErrorCodes = {
   'invalid-encoding': 400,
   'wrong-bit-length': 400,
   'duplicate-row-token': 400,
+  'unknown-row-token': 400,
   'chunk-digest-mismatch': 400,
   'key-check-missing': 400,
   'privacy-report-required': 400,

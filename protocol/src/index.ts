@@ -18,3 +18,5 @@ export * from './schedules.js';
 export * from './audit-receipt.js';
 export * from './uploads.js';
 export * from './canonical-json.js';
+export * from './subject-access.js';
+export * from './withdrawals.js';

@@ -209,6 +209,27 @@ export const MATRIX: Record<string, Row> = {
     params: { purpose: 'testing' },
     request: json({ of: 'beta' }),
   },
+  // Withdrawal: agencies only (alpha passes, to a 409: it holds no submission in this test).
+  'POST /v1/purposes/:purpose/withdrawals': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing' },
+    request: json({ tokens: ['AAAAAAAAAAAAAAAAAAAAAA'] }),
+  },
+  // Correction: agencies only (alpha passes, to a 400: the body is no sealed envelope).
+  'POST /v1/purposes/:purpose/corrections': {
+    expect: onlyRoles('agency'),
+    params: { purpose: 'testing' },
+    request: json({}),
+  },
+  // Subject access: agencies only; the test policy grants it to none, so the policy refuses alpha.
+  'POST /v1/purposes/:purpose/subject-access': {
+    expect: { ...onlyRoles('agency'), agency: 403 },
+    params: { purpose: 'testing' },
+    request: async () => {
+      const { header, records } = upload(1);
+      return { body: { header, record: records[0] } };
+    },
+  },
   // Agencies and assigned analysts pass the role check; the test policy grants neither these forms,
   // so the policy engine refuses them (403 policy-refused) — authorisation by policy, after the role.
   ...Object.fromEntries(

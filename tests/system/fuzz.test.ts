@@ -39,6 +39,8 @@ function samples(): Record<string, unknown> {
     'POST /v1/admin/agencies': { agency: 'alpha', name: 'Alpha again' },
     'POST /v1/admin/people': { username: 'iggy', role: 'analyst', purposes: ['testing'] },
     'POST /v1/purposes/:purpose/releases/membership': { of: 'beta' },
+    'POST /v1/purposes/:purpose/withdrawals': { tokens: ['AAAAAAAAAAAAAAAAAAAAAA'] },
+    'POST /v1/purposes/:purpose/subject-access': { header: upload(1).header, record: upload(1).records[0] },
     'POST /v1/policies/:id/versions/:version/approval': { privacyReportDigest: `sha256:${'ab'.repeat(32)}` },
   };
 }
@@ -328,7 +330,9 @@ t.test('thousands of malformed requests: no 5xx, no crash, nothing stored', asyn
 
   const bodyFor = (key: string): { kind: string; body?: Buffer; contentType?: string } => {
     const isSubmission =
-      key === 'POST /v1/purposes/:purpose/submissions' || key === 'POST /v1/purposes/:purpose/uploads';
+      key === 'POST /v1/purposes/:purpose/submissions' ||
+      key === 'POST /v1/purposes/:purpose/uploads' ||
+      key === 'POST /v1/purposes/:purpose/corrections';
     const roll = r.int(isSubmission ? 12 : 9);
     const base = key === 'POST /v1/admin/policies' ? undefined : (sample[key] ?? r.json(2));
     switch (roll) {

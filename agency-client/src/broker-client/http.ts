@@ -12,6 +12,10 @@ import type {
   UploadStatus,
   ErrorBody,
   MembershipResponse,
+  SubjectAccessRequest,
+  SubjectAccessResponse,
+  WithdrawalResponse,
+  CorrectionBody,
   RunResponse,
   RunStatus,
   SubmissionRequest,
@@ -296,6 +300,17 @@ export class BrokerClient {
     });
   }
 
+  /** Corrected rows replacing some of our current submission's, signed and sealed as a submission is. */
+  async correct(purpose: string, body: CorrectionBody): Promise<WithdrawalResponse> {
+    const signing = await this.signingKey();
+    const envelope = await sealSubmission(
+      Buffer.from(JSON.stringify(body)),
+      pinnedBrokerKeys(this.#keyDir).sealingPublicKey,
+      signing.secretKey,
+    );
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/corrections`, envelope);
+  }
+
   /** 'full' relinks everything and re-fits the model; by default the broker continues the previous run when it can. */
   /** Queue a run: the broker answers at once (202) with the run id; a worker links it. */
   startRun(purpose: string, mode?: 'full' | 'auto'): Promise<RunResponse> {
@@ -372,6 +387,16 @@ export class BrokerClient {
 
   membership(purpose: string, of: string): Promise<MembershipResponse> {
     return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/releases/membership`, { of });
+  }
+
+  /** Subject access: what was done with the data of one resident we hold (docs/rights.md). */
+  subjectAccess(purpose: string, request: SubjectAccessRequest): Promise<SubjectAccessResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/subject-access`, request);
+  }
+
+  /** Withdraw rows of our current submission by their row tokens. */
+  withdraw(purpose: string, tokens: string[]): Promise<WithdrawalResponse> {
+    return this.#authed('POST', `/v1/purposes/${encodeURIComponent(purpose)}/withdrawals`, { tokens });
   }
 
   close(): void {

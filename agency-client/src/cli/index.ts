@@ -11,7 +11,9 @@ import { releaseCommands } from './releases.js';
 import { reportCommand } from './report.js';
 import { reviewCommands } from './review.js';
 import { CliError } from './shared.js';
+import { subjectAccessCommand } from './subject-access.js';
 import { submitCommand } from './submit.js';
+import { correctCommand, withdrawCommand } from './withdraw.js';
 
 /** Commands a data officer runs at the agency. Nothing here sends plaintext anywhere. */
 
@@ -34,6 +36,9 @@ export function buildCli(): Command {
   releaseCommands(program);
   reportCommand(program);
   reviewCommands(program);
+  subjectAccessCommand(program);
+  withdrawCommand(program);
+  correctCommand(program);
   return program;
 }
 

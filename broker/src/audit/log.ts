@@ -20,7 +20,12 @@ export type AuditInput = Omit<AuditFields, 'seq' | 'at'> & { at?: Date };
 /** Audit text never holds NUL (PostgreSQL refuses it): a request that failed must still be recorded. */
 const stripNul = (v: string) => v.replaceAll('\u0000', '\uFFFD');
 
-export async function appendAudit(db: Kysely<Database>, input: AuditInput): Promise<ChainedAuditEntry> {
+export async function appendAudit(
+  db: Kysely<Database>,
+  input: AuditInput,
+  /** Rows that belong to this entry (a release's subjects), written in its transaction. */
+  within?: (trx: Kysely<Database>, entry: ChainedAuditEntry) => Promise<void>,
+): Promise<ChainedAuditEntry> {
   return db.transaction().execute(async (trx) => {
     await sql`lock table audit_log in share row exclusive mode`.execute(trx);
     const last = await trx
@@ -58,6 +63,7 @@ export async function appendAudit(db: Kysely<Database>, input: AuditInput): Prom
         hash: entry.hash,
       })
       .execute();
+    if (within) await within(trx, entry);
     // Same transaction: a checkpoint never names a row that was rolled back.
     await autoCheckpoint(db, trx, entry);
     return entry;

@@ -281,6 +281,13 @@ export interface AuditTable {
   hash: string;
 }
 
+/** An entity a release was about (subject access): its keyed pseudonym, never its id. */
+export interface ReleaseSubjectTable {
+  audit_seq: number;
+  run_id: string;
+  subject: string;
+}
+
 /** One partition of a full run (see runs/partitions.ts); deleted once the run is stored or fails. */
 /** A full run's units of work (docs/runs.md): partitions, the sample, the fit, each partition's pairs weighed. */
 export type RunPhase = 'pairs' | 'sample' | 'fit' | 'score';
@@ -326,6 +333,7 @@ export interface Database {
   upload_encoding: UploadEncodingTable;
   privacy_report: PrivacyReportTable;
   review_pair: ReviewPairTable;
+  release_subject: ReleaseSubjectTable;
 }
 
 export type { Generated };

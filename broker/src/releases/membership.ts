@@ -45,5 +45,7 @@ export async function membershipAnswers(
     runId: run.id,
     excluded: all.length - rows.length,
     answers: rows.map((r) => ({ token: r.row_token, known: theirEntities.has(r.entity_id) })),
+    /** The entity of each answered row: whom the answer was about (never released). */
+    entities: rows.map((r) => r.entity_id),
   };
 }

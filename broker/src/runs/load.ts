@@ -17,7 +17,7 @@ import type { EngineSource } from '../linkage/types.js';
 const breathe = () => new Promise<void>((r) => setImmediate(r));
 
 /** Decrypt a stored submission into the engine's input, its records in record-key order (see sortByRecordKey). */
-async function loadSource(
+export async function loadSource(
   db: Kysely<Database>,
   keys: BrokerKeyring,
   sub: { id: string; agency: string; clk_bits: number; header: Record<string, unknown> | null },

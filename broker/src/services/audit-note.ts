@@ -16,6 +16,8 @@ export interface AuditNote {
   reason?: string;
   counts?: Record<string, number>;
   releaseDigest?: string | null;
+  /** Whom an allowed release was about: keyed pseudonyms of entities (releases/subjects.ts), stored with the row. */
+  subjects?: { runId: string; subjects: readonly string[] };
 }
 
 /** Note the policy version and rule a decision came from, whether it allowed or refused. */

@@ -3,6 +3,7 @@ import { appendAudit, type AuditInput } from '../audit/log.js';
 import { isConnectionLost } from '../db/connection-errors.js';
 import type { Database } from '../db/schema.js';
 import type { AuditNote } from './audit-note.js';
+import { storeReleaseSubjects } from '../releases/subject-ledger.js';
 
 /**
  * The one writer of a use case's audit row, for an API request (http/audit-hook.ts) and an operator
@@ -53,7 +54,14 @@ export async function appendAuditRow(db: Kysely<Database>, note: AuditNote, outc
   const row = auditRow(note, outcome);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await appendAudit(db, row);
+      const subjects = note.subjects;
+      return await appendAudit(
+        db,
+        row,
+        subjects && row.decision === 'allowed'
+          ? (trx, entry) => storeReleaseSubjects(trx, entry.seq, subjects.runId, subjects.subjects)
+          : undefined,
+      );
     } catch (err) {
       if (!isConnectionLost(err) || attempt >= AUDIT_APPEND_ATTEMPTS) throw err;
     }

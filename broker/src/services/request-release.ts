@@ -9,6 +9,7 @@ import { membershipAnswers } from '../releases/membership.js';
 import { optedOutEntities, optOutHolders, optOutsNote } from '../releases/opt-outs.js';
 import { loadRunRecords, type RunRecord } from '../releases/run-records.js';
 import { runForRequester } from '../releases/run-view.js';
+import { releaseSubjects, subjectPseudonymiser } from '../releases/subjects.js';
 import { type AuditNote, noteDecision } from './audit-note.js';
 import type { Caller } from './caller.js';
 import type { ServiceDeps } from './deps.js';
@@ -33,14 +34,14 @@ async function optedOutIn(
 
 /** Is each of the agency's rows known to the named agency? (yes/no per row token) */
 export async function requestMembership(
-  { db, keys }: Pick<ServiceDeps, 'db' | 'keys'>,
+  { db, keys, pseudonymKey }: Pick<ServiceDeps, 'db' | 'keys' | 'pseudonymKey'>,
   { purpose, requester, of }: { purpose: string; requester: string; of: string },
   audit: AuditNote,
 ) {
   const { decision, policy } = await judgeRelease(db, purpose, { requester, form: 'membership', of });
   noteDecision(audit, decision);
   if (!decision.allow) throw refusal(decision);
-  const { runId, answers, excluded } = await membershipAnswers(db, purpose, requester, of, (run) =>
+  const { runId, answers, excluded, entities } = await membershipAnswers(db, purpose, requester, of, (run) =>
     optedOutIn({ db, keys }, run, policy.document),
   );
   const optOuts = optOutsNote(policy.document, excluded);
@@ -57,6 +58,7 @@ export async function requestMembership(
     known: answers.filter((a) => a.known).length,
     ...(optOuts ? { optOutExcluded: excluded } : {}),
   };
+  audit.subjects = { runId, subjects: [...new Set(entities)].map(subjectPseudonymiser(pseudonymKey, purpose)) };
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;
@@ -113,6 +115,7 @@ export async function requestRelease(
   };
   let body: Record<string, unknown>;
   let counts: Record<string, number>;
+  let about: { tokens?: string[]; flagged?: string[] } = {};
   if (rule.form === 'pseudonym') {
     const answers = pseudonyms(records, requester, rule, purpose, pseudonymKey);
     body = { ...base, answers };
@@ -120,6 +123,7 @@ export async function requestRelease(
   } else if (rule.form === 'family-criteria') {
     const families = familyCriteria(records, requester, rule, policy.document);
     body = { ...base, families };
+    about = { tokens: families.flatMap((f) => f.tokens) };
     counts = { families: families.length, rows: families.reduce((n, x) => n + x.tokens.length, 0) };
   } else if (rule.form === 'aggregate') {
     const release = aggregate(records, rule, policy.document);
@@ -131,16 +135,28 @@ export async function requestRelease(
   } else if (rule.form === 'discrepancy') {
     const flagged = discrepancies(records, requester, rule);
     body = { ...base, check: rule.check, flagged };
+    about = { flagged: flagged.map((f) => f.token) };
     counts = { flagged: flagged.length };
   } else if (rule.form === 'data-quality') {
     const feedback = dataQuality(records, requester, rule);
     body = { ...base, ...feedback };
     const { dobCompared: _d, sexCompared: _s, ...numbers } = feedback.summary;
+    about = {
+      tokens: [
+        ...feedback.duplicates.flatMap((d) => d.tokens),
+        ...feedback.disagreements.map((d) => d.token),
+        ...feedback.unlinked.map((u) => u.token),
+      ],
+    };
     counts = numbers;
   } else {
     throw new ProtocolError('bad-request', `form ${rule.form} has its own route`);
   }
   audit.counts = optOuts ? { ...counts, optOutExcluded: excluded } : counts;
+  audit.subjects = {
+    runId: run.id,
+    subjects: [...releaseSubjects(rule, records, requester, about)].map(subjectPseudonymiser(pseudonymKey, purpose)),
+  };
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;

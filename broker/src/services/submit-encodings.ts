@@ -24,6 +24,28 @@ export interface SubmitEncodingsInput {
   envelope: SubmissionEnvelope;
 }
 
+/** A signed, sealed JSON body opened: the agency's signature checked, the JSON parsed (not yet validated). */
+export async function openSealedJson(
+  db: ServiceDeps['db'],
+  keys: ServiceDeps['keys'],
+  agency: string,
+  envelope: SubmissionEnvelope,
+): Promise<{ opened: Awaited<ReturnType<typeof openSubmission>>; body: unknown }> {
+  let opened: Awaited<ReturnType<typeof openSubmission>>;
+  try {
+    opened = await openSubmission(envelope, await agencySigningKey(db, agency), keys);
+  } catch (err) {
+    if (err instanceof EnvelopeError)
+      throw new ProtocolError('invalid-encoding', `submission envelope refused: ${err.message}`);
+    throw err;
+  }
+  try {
+    return { opened, body: JSON.parse(Buffer.from(opened.body).toString('utf8')) };
+  } catch {
+    throw new ProtocolError('invalid-body', 'the sealed submission is not JSON');
+  }
+}
+
 /**
  * An agency's encoded dataset for a purpose, signed with its Ed25519 key and sealed to the broker's
  * X25519 key: verified, judged by the policy in force and checked row by row before anything is
@@ -34,20 +56,7 @@ export async function submitEncodings(
   { purpose, agency, idempotencyKey, envelope }: SubmitEncodingsInput,
   audit: AuditNote,
 ): Promise<SubmissionResponse> {
-  let opened: Awaited<ReturnType<typeof openSubmission>>;
-  try {
-    opened = await openSubmission(envelope, await agencySigningKey(db, agency), keys);
-  } catch (err) {
-    if (err instanceof EnvelopeError)
-      throw new ProtocolError('invalid-encoding', `submission envelope refused: ${err.message}`);
-    throw err;
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(opened.body).toString('utf8'));
-  } catch {
-    throw new ProtocolError('invalid-body', 'the sealed submission is not JSON');
-  }
+  const { opened, body } = await openSealedJson(db, keys, agency, envelope);
   if (!checkBody.Check(body)) {
     const e = [...checkBody.Errors(body)][0];
     throw new ProtocolError('invalid-body', `submission${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`);

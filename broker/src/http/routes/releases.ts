@@ -10,8 +10,11 @@ import {
   PseudonymResponse,
   PurposeParams,
   ReleaseRequest,
+  SubjectAccessRequest,
+  SubjectAccessResponse,
 } from '@blindlink/protocol';
 import { type ReleaseForm, requestMembership, requestRelease } from '../../services/request-release.js';
+import { subjectAccess } from '../../services/subject-access.js';
 import { requireRole } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -36,6 +39,26 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       requestMembership(
         deps,
         { purpose: request.params.purpose, requester: request.user.sub, of: request.body.of },
+        request.audit,
+      ),
+  );
+  app.post(
+    '/v1/purposes/:purpose/subject-access',
+    {
+      onRequest: requireRole(deps.db, 'agency'),
+      config: { body: 'json', audit: { action: 'subject-access' } },
+      schema: {
+        summary: 'Subject access: which runs included a resident I hold, and which releases were about them',
+        tags: ['releases'],
+        params: PurposeParams,
+        body: SubjectAccessRequest,
+        response: { 200: SubjectAccessResponse, ...errors, 429: ErrorBody },
+      },
+    },
+    async (request) =>
+      subjectAccess(
+        deps,
+        { purpose: request.params.purpose, requester: request.user.sub, request: request.body },
         request.audit,
       ),
   );
