@@ -10,7 +10,8 @@
  * hold records of a common duplicate-free source, or records of one other source that do not link
  * to each other directly (duplicates are near-copies and compare as such; a chain through another
  * source's record is not evidence that two rows of one register are one person), or a record of an
- * adults-only source and one of a children-only source (no person is both). Because the
+ * adults-only source and one of a children-only source (no person is both), or two records that direct evidence
+ * says are two people (`apart`: checked for every pair of members of the two clusters). Because the
  * checks are on whole clusters, transitive chains (A1–B1–A2) cannot smuggle two A records into one
  * entity. For two duplicate-free sources the result is exactly anonlink's greedy one-to-one
  * matching. Cost: one sort of the pairs above the
@@ -37,6 +38,12 @@ export interface EntityInput {
   /** Scored candidate pairs; only those with weight ≥ threshold can link. */
   pairs: ScoredPairs;
   threshold: number;
+  /**
+   * Records that are two people on direct evidence (different NHS numbers, dates of birth…): never in one entity,
+   * whatever chain joins them. When given it also judges declared populations, pair by pair, in place of the
+   * cluster-wide rule.
+   */
+  apart?: (x: number, y: number) => boolean;
 }
 
 export interface ClusterStats {
@@ -123,7 +130,13 @@ export function clusterEntities(input: EntityInput): EntityGraph {
   assertPairs(input.pairs, n);
   const pairs = pairsAtOrAbove(input.pairs, input.threshold);
   const populations = sourcePopulations(input.populations, input.duplicateFree.length);
-  const uf = new ConstrainedUnionFind(input.sourceOf, input.duplicateFree, pairs, populations);
+  const uf = new ConstrainedUnionFind(
+    input.sourceOf,
+    input.duplicateFree,
+    pairs,
+    input.apart ? undefined : populations,
+    input.apart,
+  );
   const { merges, refused } = greedyUnion(uf, pairs, pairOrder(pairs));
   const roots = new Uint32Array(n);
   for (let i = 0; i < n; i++) roots[i] = uf.find(i);
