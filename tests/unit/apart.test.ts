@@ -135,3 +135,26 @@ t.test('a chain through a third source cannot merge what direct evidence separat
   t.not(kept.entityOf[2], kept.entityOf[0]);
   t.equal(kept.stats.refused, 1);
 });
+
+t.test('a pair that scores above the threshold outweighs its dates of birth; a chain does not', async (t) => {
+  // 0 and 1: one person whose date of birth one source keyed wrongly beyond recognition, linked on their own
+  // weight; 2: another man of the name, no number, a date that fits neither, reached only through 1.
+  const sources = [
+    source('gp', [{ ...person, nhs_number: undefined }]),
+    source('ct', [{ ...person, nhs_number: undefined, dob: 200 }]),
+    source('police', [{ ...person, nhs_number: undefined, dob: 400 }]),
+  ];
+  const prep = prepareSources(sources, {});
+  const apart = apartEvidence(prep, [undefined, undefined, undefined]);
+  if (!apart) throw new Error('expected evidence');
+  t.equal(apart(0, 1), 1, 'the dates are weak evidence');
+  const g = clusterEntities({
+    sourceOf: prep.sourceOf,
+    duplicateFree: [false, false, false],
+    pairs: { a: Uint32Array.of(0, 1), b: Uint32Array.of(1, 2), weight: Float32Array.of(9, 8) },
+    threshold: 5,
+    apart,
+  });
+  t.equal(g.entityOf[0], g.entityOf[1], 'the linking pair links');
+  t.not(g.entityOf[2], g.entityOf[0], 'the chain to a record whose date contradicts the first is refused');
+});

@@ -8,7 +8,9 @@
  *    does not read as a second number.
  *  - Dates of birth that cannot belong to one person: Dice of the two date filters (de-biased when
  *    flipped) below DOB_APART. A day and month swapped or one digit wrong stays above it; the dates
- *    of a parent and a child, or of two unrelated people, fall below.
+ *    of a parent and a child, or of two unrelated people, fall below. Weaker than the others: a
+ *    pair that scores above the threshold on its own (other fields, an identifier, outweighing the
+ *    dates: FEBRL4 corrupts dates of birth beyond that) still links; a chain cannot.
  *  - An adults-only record and a children-only one (the sources' declared populations), unless both
  *    carry dates of birth that agree (DOB_SAME): an 18-year-old can be on a school roll and an adult
  *    register at once. The declaration is a hint the dates may overrule, not a wall.
@@ -30,8 +32,14 @@ import { debiasedDice } from './scoring/field-dice.js';
 export const DOB_APART = 0.4;
 /** At or above this date-of-birth Dice the dates agree. */
 export const DOB_SAME = 0.85;
-/** True when records x and y (global numbers) are two people on direct evidence. */
-export type Apart = (x: number, y: number) => boolean;
+/**
+ * How strongly records x and y (global numbers) are two people: 0 no evidence; WEAK evidence a pair's own score may
+ * outweigh (the pair links when its weight, which already counts the disagreement, clears the threshold), but a
+ * chain through other records may not; STRONG evidence nothing outweighs.
+ */
+export type Apart = (x: number, y: number) => 0 | 1 | 2;
+export const WEAK = 1;
+export const STRONG = 2;
 
 /** Dice of one field for two records, de-biased when flipped; NaN when either lacks it. */
 export function recordDice(prep: PreparedSources, f: number, x: number, y: number): number {
@@ -84,12 +92,11 @@ export function apartEvidence(prep: PreparedSources, populations: readonly (Popu
   const declared = populations.some((p) => p !== undefined);
   if (nhs < 0 && dob < 0 && !declared) return null;
   return (x, y) => {
-    if (nhs >= 0 && differs(prep, nhs, x, y)) return true;
+    if (nhs >= 0 && differs(prep, nhs, x, y)) return STRONG;
     const d = dob >= 0 ? recordDice(prep, dob, x, y) : NaN;
-    if (d < DOB_APART) return true;
     const px = populations[prep.sourceOf[x] as number];
     const py = populations[prep.sourceOf[y] as number];
-    if (px !== undefined && py !== undefined && px !== py && !(d >= DOB_SAME)) return true;
-    return false;
+    if (px !== undefined && py !== undefined && px !== py && !(d >= DOB_SAME)) return STRONG;
+    return d < DOB_APART ? WEAK : 0;
   };
 }

@@ -39,11 +39,11 @@ export interface EntityInput {
   pairs: ScoredPairs;
   threshold: number;
   /**
-   * Records that are two people on direct evidence (different NHS numbers, dates of birth…): never in one entity,
-   * whatever chain joins them. When given it also judges declared populations, pair by pair, in place of the
-   * cluster-wide rule.
+   * Records that are two people on direct evidence (different NHS numbers, dates of birth…): 2 never in one entity,
+   * whatever chain joins them; 1 only when they are themselves a linking pair (their own weight outweighs it);
+   * 0 no evidence. When given it also judges declared populations, pair by pair, in place of the cluster-wide rule.
    */
-  apart?: (x: number, y: number) => boolean;
+  apart?: (x: number, y: number) => 0 | 1 | 2;
 }
 
 export interface ClusterStats {
@@ -121,6 +121,20 @@ export function greedyUnion(
   return { merges, refused };
 }
 
+/** Strong evidence always keeps two records apart; weak evidence unless they are a linking pair themselves. */
+function keptApart(apart: (x: number, y: number) => 0 | 1 | 2, pairs: ScoredPairs, n: number) {
+  let direct: Set<number> | null = null;
+  return (x: number, y: number): boolean => {
+    const s = apart(x, y);
+    if (s !== 1) return s === 2;
+    if (!direct) {
+      direct = new Set<number>();
+      for (let k = 0; k < pairs.a.length; k++) direct.add((pairs.a[k] as number) * n + (pairs.b[k] as number));
+    }
+    return !direct.has(x < y ? x * n + y : y * n + x);
+  };
+}
+
 /** Resolve all records into entities from scratch. */
 export function clusterEntities(input: EntityInput): EntityGraph {
   const n = input.sourceOf.length;
@@ -135,7 +149,7 @@ export function clusterEntities(input: EntityInput): EntityGraph {
     input.duplicateFree,
     pairs,
     input.apart ? undefined : populations,
-    input.apart,
+    input.apart ? keptApart(input.apart, pairs, n) : undefined,
   );
   const { merges, refused } = greedyUnion(uf, pairs, pairOrder(pairs));
   const roots = new Uint32Array(n);
