@@ -3,7 +3,9 @@
  *  - FEBRL4 (5,000 × 5,000, every record has one partner): clkhash's own schema with record-level
  *    Dice at three thresholds (what anonlink does), and blindlink's field-level encoding of every
  *    FEBRL column (bench/schemas/febrl4.json) with Fellegi–Sunter scoring;
- *  - the synthetic UK agencies, per pair of sources, against the generator's truth.
+ *  - the synthetic UK agencies, per pair of sources, against the generator's truth, under the generator's own
+ *    error model and an independent one (`--error-model own|independent`, default both; `--persons N`, default
+ *    20,000; `--no-febrl` skips FEBRL4).
  * Figures, not assertions: run it, read it, quote it. The measures live in quality.ts (shared with
  * bench:privacy).
  */
@@ -20,10 +22,13 @@ import {
   febrlRows,
   fmt,
   linkAgencies,
+  impureEntities,
   pairQuality,
   ROOT,
   synthAgencies,
+  withinSourceQuality,
 } from './quality.js';
+import { ERROR_MODELS, type ErrorModelName } from '@blindlink/synth';
 
 const QUICK = process.argv.includes('--quick');
 const WORK = join(tmpdir(), `blindlink-bench-quality-${process.pid}`);
@@ -72,14 +77,29 @@ async function febrl(): Promise<void> {
     console.log(`  ${line}`);
 }
 
-async function synthetic(): Promise<void> {
-  const persons = QUICK ? 10_000 : 50_000;
-  console.log(`\n## Synthetic UK agencies (${persons} persons, seed bench-quality)`);
-  const data = join(WORK, 'synth');
-  const { personOfRecord } = await synthAgencies(data, persons, 'bench-quality');
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * The synthetic agencies under one error model: every pair of sources linked six at a time; council tax × GP and
+ * police × GP linked alone, and council tax + police + GP together (adding a source should cost nothing); the GP's
+ * own duplicates; entities that hold more than one person.
+ */
+async function synthetic(model: ErrorModelName, persons: number): Promise<void> {
+  console.log(`\n## Synthetic UK agencies, error model ${model} (${persons} persons, seed bench-quality)`);
+  const data = join(WORK, `synth-${model}`);
+  const work = join(WORK, `enc-${model}`);
+  mkdirSync(work, { recursive: true });
+  const { personOfRecord } = await synthAgencies(data, persons, 'bench-quality', undefined, model);
   const agencies = ['council_tax', 'nhs_gp', 'electoral_roll', 'police', 'schools', 'dwp'];
-  const tokenToRecord = await encodeAgencies(data, WORK, agencies, 'uk-person');
-  const { sources, result, quality } = linkAgencies(WORK, agencies, personOfRecord, tokenToRecord);
+  const tokenToRecord = await encodeAgencies(data, work, agencies, 'uk-person');
+  const run = (names: string[]) => linkAgencies(work, names, personOfRecord, tokenToRecord);
+  const all = run(agencies);
+  const { sources, result, quality, personOf } = all;
   console.log(
     `${result.stats.records} records from ${agencies.length} sources linked in ` +
       `${result.stats.seconds.total!.toFixed(1)} s: ${result.stats.candidatePairs} candidate pairs, ` +
@@ -90,12 +110,31 @@ async function synthetic(): Promise<void> {
     for (let j = i + 1; j < sources.length; j++)
       console.log(`${sources[i]!.name} × ${sources[j]!.name}: ${fmt(quality(i, j))}`);
   }
+  const gp = agencies.indexOf('nhs_gp');
+  console.log(`nhs_gp within-source duplicates: ${fmt(withinSourceQuality(result, sources, gp, personOf))}`);
+  const { impure, entities } = impureEntities(result, sources, personOf);
+  console.log(`entities holding more than one person: ${impure} of ${entities} (${pct(impure / entities)})`);
+  const f1 = (names: string[], a: string, b: string) => {
+    const r = names.length === agencies.length ? all : run(names);
+    return r.quality(names.indexOf(a), names.indexOf(b)).f1.toFixed(4);
+  };
+  const six = (a: string, b: string) => all.quality(agencies.indexOf(a), agencies.indexOf(b)).f1.toFixed(4);
+  console.log(
+    `council_tax × nhs_gp F1: six sources ${six('council_tax', 'nhs_gp')}, alone ` +
+      `${f1(['council_tax', 'nhs_gp'], 'council_tax', 'nhs_gp')}, with police ` +
+      `${f1(['council_tax', 'nhs_gp', 'police'], 'council_tax', 'nhs_gp')}`,
+  );
+  console.log(
+    `police × nhs_gp F1: six sources ${six('police', 'nhs_gp')}, alone ${f1(['nhs_gp', 'police'], 'police', 'nhs_gp')}`,
+  );
 }
 
 mkdirSync(WORK, { recursive: true });
 try {
-  await febrl();
-  await synthetic();
+  const persons = Number(arg('--persons') ?? (QUICK ? 5_000 : 20_000));
+  const models = (arg('--error-model') ?? ERROR_MODELS.join(',')).split(',') as ErrorModelName[];
+  if (!process.argv.includes('--no-febrl')) await febrl();
+  for (const model of models) await synthetic(model, persons);
 } finally {
   rmSync(WORK, { recursive: true, force: true });
 }

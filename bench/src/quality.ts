@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { encodeCsv, readTokenMap } from '@blindlink/agency-client';
-import { synthCommand } from '@blindlink/synth';
+import { type ErrorModelName, synthCommand } from '@blindlink/synth';
 import { linkFiles, type EngineResult, type EngineSource } from '@blindlink/broker';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,6 +65,62 @@ export function pairQuality(
   const precision = tp / Math.max(tp + fp, 1);
   const recall = tp / Math.max(tp + fn, 1);
   return { precision, recall, f1: (2 * precision * recall) / Math.max(precision + recall, 1e-12), tp, fp, fn };
+}
+
+/**
+ * Pairs of records of one source placed in one entity (its duplicates, as the run judged them), against the pairs
+ * of its records that are one person.
+ */
+export function withinSourceQuality(
+  result: EngineResult,
+  sources: EngineSource[],
+  s: number,
+  personOf: (source: number, token: string) => string | undefined,
+): Quality {
+  let offset = 0;
+  for (let k = 0; k < s; k++) offset += sources[k]!.tokens.length;
+  const byEntity = new Map<string, (string | undefined)[]>();
+  const byPerson = new Map<string, number>();
+  for (const [r, token] of sources[s]!.tokens.entries()) {
+    const p = personOf(s, token);
+    const e = result.entityIds[offset + r]!;
+    byEntity.set(e, [...(byEntity.get(e) ?? []), p]);
+    if (p !== undefined) byPerson.set(p, (byPerson.get(p) ?? 0) + 1);
+  }
+  let tp = 0;
+  let predicted = 0;
+  for (const ps of byEntity.values()) {
+    predicted += (ps.length * (ps.length - 1)) / 2;
+    for (let x = 0; x < ps.length; x++)
+      for (let y = x + 1; y < ps.length; y++) if (ps[x] !== undefined && ps[x] === ps[y]) tp++;
+  }
+  let truth = 0;
+  for (const n of byPerson.values()) truth += (n * (n - 1)) / 2;
+  const precision = tp / Math.max(predicted, 1);
+  const recall = tp / Math.max(truth, 1);
+  const f1 = (2 * precision * recall) / Math.max(precision + recall, 1e-12);
+  return { precision, recall, f1, tp, fp: predicted - tp, fn: truth - tp };
+}
+
+/** Entities holding records of more than one person, of all entities. */
+export function impureEntities(
+  result: EngineResult,
+  sources: EngineSource[],
+  personOf: (source: number, token: string) => string | undefined,
+): { impure: number; entities: number } {
+  const persons = new Map<string, Set<string | undefined>>();
+  let g = 0;
+  for (const [si, src] of sources.entries()) {
+    for (const token of src.tokens) {
+      const e = result.entityIds[g++]!;
+      const set = persons.get(e) ?? new Set();
+      set.add(personOf(si, token));
+      persons.set(e, set);
+    }
+  }
+  let impure = 0;
+  for (const set of persons.values()) if (set.size > 1) impure++;
+  return { impure, entities: persons.size };
 }
 
 export const fmt = (q: Quality) =>
@@ -138,8 +194,9 @@ export async function synthAgencies(
   persons: number,
   seed: string,
   agencies?: string[],
+  errorModel: ErrorModelName = 'own',
 ): Promise<{ personOfRecord: Map<string, string> }> {
-  await synthCommand({ persons, seed, out: data, ...(agencies ? { agencies } : {}) }, { info: () => {} });
+  await synthCommand({ persons, seed, out: data, errorModel, ...(agencies ? { agencies } : {}) }, { info: () => {} });
   const truth = parse(readFileSync(join(data, 'truth/records.csv')), { columns: true }) as {
     agency: string;
     record_id: string;
@@ -194,5 +251,10 @@ export function linkAgencies(
     { duplicateFree: [], adults, children, diceThreshold: 0.8 },
   );
   const personOf = (_s: number, token: string) => personOfRecord.get(tokenToRecord.get(token) ?? '');
-  return { sources, result, quality: (i: number, j: number) => pairQuality(result, sources, i, j, personOf) };
+  return {
+    sources,
+    result,
+    personOf,
+    quality: (i: number, j: number) => pairQuality(result, sources, i, j, personOf),
+  };
 }

@@ -35,6 +35,7 @@ export {
 } from './linkage/engine.js';
 export { carryFloor } from './linkage/entity-resolution.js';
 export { prepareSources } from './linkage/prepare.js';
+export { apartEvidence, DOB_APART, DOB_SAME } from './linkage/apart.js';
 export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
 export { decodeTyped, encodeTyped } from './runs/state.js';
 export { recordKey } from './linkage/record-key.js';

@@ -36,7 +36,8 @@ export function runCommands(program: Command): void {
     )
     .option(
       '--adults <sources>',
-      'sources that hold only people aged 18 or over (e.g. council tax): never in one entity with a --children source',
+      'sources that hold only people aged 18 or over (e.g. council tax): in one entity with a --children record ' +
+        'only when both dates of birth agree',
       list,
       [] as string[],
     )

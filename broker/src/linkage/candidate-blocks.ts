@@ -44,13 +44,14 @@ export function candidateBlocks(
 
 /**
  * The pairs of sources blocking looks at, in the order their candidates are concatenated: every two
- * sources, and each source with itself unless it is duplicate-free; never two populations apart.
+ * sources, and each source with itself unless it is duplicate-free. Sources declared to hold adults
+ * and children are compared too: an 18-year-old can be on a school roll and an adult register, and the
+ * dates of birth decide (apart.ts).
  */
-export function sourcePairs(sources: Pick<EngineSource, 'duplicateFree' | 'population'>[]): { i: number; j: number }[] {
+export function sourcePairs(sources: Pick<EngineSource, 'duplicateFree'>[]): { i: number; j: number }[] {
   const out: { i: number; j: number }[] = [];
   for (let i = 0; i < sources.length; i++)
-    for (let j = i; j < sources.length; j++)
-      if (!((i === j && sources[i]!.duplicateFree) || populationsApart(sources[i]!, sources[j]!))) out.push({ i, j });
+    for (let j = i; j < sources.length; j++) if (!(i === j && sources[i]!.duplicateFree)) out.push({ i, j });
   return out;
 }
 
@@ -169,13 +170,7 @@ export function pairsConsidered(sources: EngineSource[]): number {
   for (let i = 0; i < sources.length; i++) {
     const n = sources[i]!.tokens.length;
     if (!sources[i]!.duplicateFree) total += (n * (n - 1)) / 2;
-    for (let j = i + 1; j < sources.length; j++)
-      if (!populationsApart(sources[i]!, sources[j]!)) total += n * sources[j]!.tokens.length;
+    for (let j = i + 1; j < sources.length; j++) total += n * sources[j]!.tokens.length;
   }
   return total;
-}
-
-/** An adults-only and a children-only source share no person: their pairs are neither blocked nor scored. */
-function populationsApart(a: Pick<EngineSource, 'population'>, b: Pick<EngineSource, 'population'>): boolean {
-  return a.population !== undefined && b.population !== undefined && a.population !== b.population;
 }

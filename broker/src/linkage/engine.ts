@@ -63,7 +63,7 @@ export interface PartitionResult {
 }
 
 /** A full run's partitions, in the order their results are joined. */
-export function planPartitions(sources: Pick<EngineSource, 'duplicateFree' | 'population'>[]): Partition[] {
+export function planPartitions(sources: Pick<EngineSource, 'duplicateFree'>[]): Partition[] {
   return sourcePairs(sources);
 }
 

@@ -1,10 +1,12 @@
+import { apartEvidence } from './apart.js';
 import { clusterEntities, concatPairs, type EntityGraph, type ScoredPairs } from './entities/index.js';
 import type { PreparedSources } from './prepare.js';
 import { NEAR_FLOOR, residualLinks, type ResidualResult } from './residual.js';
 import type { EngineResult, EngineSource } from './types.js';
 
 /**
- * Scored pairs → entities: greedy constrained clustering of the pairs at or above the threshold, then
+ * Scored pairs → entities: greedy constrained clustering of the pairs at or above the threshold (no entity
+ * holding two records that direct evidence says are two people: apart.ts), then
  * (Fellegi–Sunter mode) the residual pass over what that left unpartnered, and the clustering again
  * with its links. A full run and an incremental one both end here, with every scored pair.
  */
@@ -14,13 +16,16 @@ export function resolveEntities(
   pairs: ScoredPairs,
   scoring: Pick<EngineResult['scoring'], 'threshold' | 'model'>,
 ): { graph: EntityGraph; residual: ResidualResult | null } {
+  const populations = sources.map((s) => s.population);
+  const apart = apartEvidence(prep, populations);
   const cluster = (p: ScoredPairs) =>
     clusterEntities({
       sourceOf: prep.sourceOf,
       duplicateFree: sources.map((s) => s.duplicateFree),
-      populations: sources.map((s) => s.population),
+      populations,
       pairs: p,
       threshold: scoring.threshold,
+      ...(apart ? { apart } : {}),
     });
   const base = cluster(pairs);
   if (!scoring.model) return { graph: base, residual: null };

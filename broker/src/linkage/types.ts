@@ -15,7 +15,8 @@ export interface EngineSource {
   duplicateFree: boolean;
   /**
    * Who the source can hold: only people aged 18 or over, or only under-18s; omitted: anyone. A record
-   * of an adults-only source and one of a children-only source never join one entity.
+   * of an adults-only source and one of a children-only source join one entity only when both carry dates
+   * of birth that agree (apart.ts).
    */
   population?: 'adults' | 'children';
   tokens: string[];

@@ -8,14 +8,9 @@ import {
   swapDayMonth,
   typo,
 } from './errors.js';
+import { type ErrorModel, errorModel } from './error-model.js';
 import type { Address, Agency, Criterion, ErrorRates, Household, Person } from './model.js';
-import {
-  foldDiacritics,
-  givenFormatVariant,
-  nicknamesOf,
-  spellingVariant,
-  surnameFormatVariant,
-} from './name-variants.js';
+import { foldDiacritics, givenFormatVariant, spellingVariant, surnameFormatVariant } from './name-variants.js';
 import { Prng } from './prng.js';
 
 /**
@@ -355,6 +350,7 @@ export class AgencyExtractor {
     readonly agency: Agency,
     seed: string,
     private readonly rates: ErrorRates,
+    private readonly model: Pick<ErrorModel, 'nicknamesOf' | 'nameSwap' | 'nicknameWithoutDob'> = errorModel('own'),
   ) {
     this.profile = AGENCY_PROFILES[agency];
     // Each agency has its own stream, so choosing a subset of agencies changes no other extract.
@@ -409,7 +405,7 @@ export class AgencyExtractor {
    * run in a fixed order, as each draws from the agency's stream.
    */
   private identity(h: Household, p: Person, tags: string[], forceVariation: boolean): Identity {
-    const nicknames = nicknamesOf(p.givenName);
+    const nicknames = this.model.nicknamesOf(p.givenName);
     const names = this.names(p, nicknames, tags);
     const dob = this.dateOfBirth(p, tags);
     const address = this.heldAddress(h, tags);
@@ -445,6 +441,11 @@ export class AgencyExtractor {
     }
     given = this.maybeTypo(given, 'typo_given', tags);
     surname = this.maybeTypo(surname, 'typo_surname', tags);
+    // Drawn only by a model that swaps names, so the own model's streams stay as they were.
+    if (this.model.nameSwap > 0 && this.p(this.model.nameSwap)) {
+      tags.push('name_swap');
+      return { given: surname, surname: given };
+    }
     return { given, surname };
   }
 
@@ -492,6 +493,14 @@ export class AgencyExtractor {
   private dateOfBirth(p: Person, tags: string[]): Civil | null {
     const prof = this.profile;
     const dob = civilFromDays(p.dob);
+    if (
+      this.model.nicknameWithoutDob > 0 &&
+      tags.includes('nickname') &&
+      this.rng.chance(this.model.nicknameWithoutDob)
+    ) {
+      tags.push('missing_dob');
+      return null;
+    }
     if (this.rng.chance(prof.missingDob === 1 ? 1 : prof.missingDob + this.rates.missingDob * prof.quality)) {
       if (prof.missingDob < 1) tags.push('missing_dob');
       return null;

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { ERROR_MODELS, type ErrorModelName } from './error-model.js';
 import { synthCommand } from './index.js';
 
 /** `blindlink-synth`: trial data with ground truth. A tool beside the products, not shipped to agencies. */
@@ -22,9 +23,20 @@ export function buildCli(): Command {
     .requiredOption('--seed <seed>', 'seed: the same seed and size give byte-identical files')
     .requiredOption('--out <dir>', 'output folder')
     .option('--agencies <list>', 'only these extracts (default: all)', list)
-    .action(async (o: { persons: number; seed: string; out: string; agencies?: string[] }) => {
-      await synthCommand(o, { info: (line) => process.stderr.write(`${line}\n`) });
-    });
+    .option(
+      '--error-model <name>',
+      "'own' (default), or 'independent': doubled error rates, other name lists, swapped names, more twins",
+      (v) => {
+        if (!(ERROR_MODELS as readonly string[]).includes(v))
+          throw new InvalidArgumentError(`--error-model must be one of ${ERROR_MODELS.join(', ')}`);
+        return v as ErrorModelName;
+      },
+    )
+    .action(
+      async (o: { persons: number; seed: string; out: string; agencies?: string[]; errorModel?: ErrorModelName }) => {
+        await synthCommand(o, { info: (line) => process.stderr.write(`${line}\n`) });
+      },
+    );
 }
 
 export async function main(argv: string[]): Promise<void> {

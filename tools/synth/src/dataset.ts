@@ -1,5 +1,6 @@
 import { AgencyExtractor, AGENCY_PROFILES, type PendingRecord } from './agency-extracts.js';
-import { AGENCIES, type Agency, DEFAULT_ERROR_RATES, type ErrorRates, type Household } from './model.js';
+import { type ErrorModelName, errorModel } from './error-model.js';
+import { AGENCIES, type Agency, type ErrorRates, type Household } from './model.js';
 import { generatePopulation, type PopulationOptions } from './population.js';
 import { Prng } from './prng.js';
 
@@ -12,6 +13,8 @@ import { Prng } from './prng.js';
 
 export interface DatasetOptions extends PopulationOptions {
   agencies?: readonly Agency[];
+  /** The error model (default `own`); `errorRates` and `rates` override its rates. */
+  errorModel?: ErrorModelName;
   errorRates?: Partial<ErrorRates>;
   /** Rows held back per agency for local shuffling; 0 keeps household order. */
   shuffleWindow?: number;
@@ -63,11 +66,12 @@ export function recordId(agency: Agency, seq: number): string {
 
 export function* generateDataset(persons: number, seed: string, options: DatasetOptions = {}): Generator<DatasetEvent> {
   const agencies = options.agencies ?? AGENCIES;
-  const rates: ErrorRates = { ...DEFAULT_ERROR_RATES, ...options.errorRates };
+  const model = errorModel(options.errorModel);
+  const rates: ErrorRates = { ...model.errorRates, ...options.errorRates };
   const window = options.shuffleWindow ?? DEFAULT_SHUFFLE_WINDOW;
   const lanes = agencies.map((agency) => ({
     agency,
-    extractor: new AgencyExtractor(agency, seed, rates),
+    extractor: new AgencyExtractor(agency, seed, rates, model),
     shuffle: new ShuffleWindow<PendingRecord>(window, Prng.fromSeed(seed, `shuffle:${agency}`)),
     seq: 0,
   }));
@@ -76,7 +80,9 @@ export function* generateDataset(persons: number, seed: string, options: Dataset
     rec.values[0] = rec.recordId;
     return rec;
   };
-  for (const household of generatePopulation(persons, seed, options)) {
+  const populationOptions = { ...options, rates: { ...model.populationRates, ...options.rates } };
+  for (const household of generatePopulation(persons, seed, populationOptions)) {
+    model.rename?.(household);
     yield { kind: 'household', household };
     for (const lane of lanes) {
       for (const rec of lane.extractor.extract(household)) {

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { csvLine } from '@blindlink/agency-client';
 import { AGENCY_PROFILES } from './agency-extracts.js';
 import { type DatasetOptions, DEFAULT_SHUFFLE_WINDOW, generateDataset } from './dataset.js';
-import { AGENCIES, type Agency, DEFAULT_ERROR_RATES, DEFAULT_POPULATION_RATES, isAgency } from './model.js';
+import { ERROR_MODELS, errorModel } from './error-model.js';
+import { AGENCIES, type Agency, DEFAULT_POPULATION_RATES, isAgency } from './model.js';
 import { DEFAULT_REFERENCE_DATE } from './population.js';
 import { HOUSEHOLDS_HEADER, PERSONS_HEADER, RECORDS_HEADER, householdTruthRow, personTruthRow } from './truth.js';
 
 export { AGENCY_PROFILES, AgencyExtractor, type AgencyProfile, type PendingRecord } from './agency-extracts.js';
 export { type DatasetEvent, type DatasetOptions, generateDataset, recordId, type SynthRecord } from './dataset.js';
+export { ERROR_MODELS, type ErrorModel, type ErrorModelName, errorModel } from './error-model.js';
 export { ageAt, daysFromCivil, civilFromDays, formatDate, parseIsoDate } from './dates.js';
 export * from './model.js';
 export { isTestRangeNhsNumber, isValidNhsNumber, nhsCheckDigit, NhsNumberAllocator } from './nhs-number.js';
@@ -125,6 +127,9 @@ export async function synthCommand(
   }
   if (typeof opts.seed !== 'string' || opts.seed === '') throw new Error('--seed must be a non-empty string');
   const agencies = parseAgencies(opts.agencies);
+  if (opts.errorModel !== undefined && !ERROR_MODELS.includes(opts.errorModel))
+    throw new Error(`unknown error model "${String(opts.errorModel)}" (known: ${ERROR_MODELS.join(', ')})`);
+  const model = errorModel(opts.errorModel);
   const { out } = opts;
   await mkdir(join(out, 'truth'), { recursive: true });
 
@@ -189,8 +194,9 @@ export async function synthCommand(
     files: all.map((f) => ({ path: relative(f.path), rows: f.rows })),
     counts,
     dob_formats: Object.fromEntries(agencies.map((a) => [a, AGENCY_PROFILES[a].dobFormat])),
-    population_rates: { ...DEFAULT_POPULATION_RATES, ...opts.rates },
-    error_rates: { ...DEFAULT_ERROR_RATES, ...opts.errorRates },
+    error_model: model.name,
+    population_rates: { ...DEFAULT_POPULATION_RATES, ...model.populationRates, ...opts.rates },
+    error_rates: { ...model.errorRates, ...opts.errorRates },
     agency_quality: Object.fromEntries(agencies.map((a) => [a, AGENCY_PROFILES[a].quality])),
     shuffle_window: opts.shuffleWindow ?? DEFAULT_SHUFFLE_WINDOW,
     notes: [

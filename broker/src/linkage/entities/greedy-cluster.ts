@@ -10,7 +10,8 @@
  * hold records of a common duplicate-free source, or records of one other source that do not link
  * to each other directly (duplicates are near-copies and compare as such; a chain through another
  * source's record is not evidence that two rows of one register are one person), or a record of an
- * adults-only source and one of a children-only source (no person is both). Because the
+ * adults-only source and one of a children-only source (no person is both), or two records that direct evidence
+ * says are two people (`apart`: checked for every pair of members of the two clusters). Because the
  * checks are on whole clusters, transitive chains (A1–B1–A2) cannot smuggle two A records into one
  * entity. For two duplicate-free sources the result is exactly anonlink's greedy one-to-one
  * matching. Cost: one sort of the pairs above the
@@ -37,6 +38,12 @@ export interface EntityInput {
   /** Scored candidate pairs; only those with weight ≥ threshold can link. */
   pairs: ScoredPairs;
   threshold: number;
+  /**
+   * Records that are two people on direct evidence (different NHS numbers, dates of birth…): 2 never in one entity,
+   * whatever chain joins them; 1 only when they are themselves a linking pair (their own weight outweighs it);
+   * 0 no evidence. When given it also judges declared populations, pair by pair, in place of the cluster-wide rule.
+   */
+  apart?: (x: number, y: number) => 0 | 1 | 2;
 }
 
 export interface ClusterStats {
@@ -114,6 +121,20 @@ export function greedyUnion(
   return { merges, refused };
 }
 
+/** Strong evidence always keeps two records apart; weak evidence unless they are a linking pair themselves. */
+function keptApart(apart: (x: number, y: number) => 0 | 1 | 2, pairs: ScoredPairs, n: number) {
+  let direct: Set<number> | null = null;
+  return (x: number, y: number): boolean => {
+    const s = apart(x, y);
+    if (s !== 1) return s === 2;
+    if (!direct) {
+      direct = new Set<number>();
+      for (let k = 0; k < pairs.a.length; k++) direct.add((pairs.a[k] as number) * n + (pairs.b[k] as number));
+    }
+    return !direct.has(x < y ? x * n + y : y * n + x);
+  };
+}
+
 /** Resolve all records into entities from scratch. */
 export function clusterEntities(input: EntityInput): EntityGraph {
   const n = input.sourceOf.length;
@@ -123,7 +144,13 @@ export function clusterEntities(input: EntityInput): EntityGraph {
   assertPairs(input.pairs, n);
   const pairs = pairsAtOrAbove(input.pairs, input.threshold);
   const populations = sourcePopulations(input.populations, input.duplicateFree.length);
-  const uf = new ConstrainedUnionFind(input.sourceOf, input.duplicateFree, pairs, populations);
+  const uf = new ConstrainedUnionFind(
+    input.sourceOf,
+    input.duplicateFree,
+    pairs,
+    input.apart ? undefined : populations,
+    input.apart ? keptApart(input.apart, pairs, n) : undefined,
+  );
   const { merges, refused } = greedyUnion(uf, pairs, pairOrder(pairs));
   const roots = new Uint32Array(n);
   for (let i = 0; i < n; i++) roots[i] = uf.find(i);

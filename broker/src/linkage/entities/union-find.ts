@@ -44,6 +44,7 @@ export class ConstrainedUnionFind {
   private readonly linked: Set<number> | null;
   private readonly sourceOf: Uint16Array;
   private readonly duplicateFree: readonly boolean[];
+  private readonly apart: ((x: number, y: number) => boolean) | null;
 
   /**
    * @param sourceOf source index per record
@@ -51,17 +52,20 @@ export class ConstrainedUnionFind {
    * @param linked the pairs that may link (a < b): records of one source that may hold duplicates
    *   then share a cluster only when they are such a pair themselves
    * @param populations per source index: who the source can hold (undefined or missing: anyone)
+   * @param apart records that are two people on direct evidence: no cluster holds both, whatever chain joins them
    */
   constructor(
     sourceOf: Uint16Array,
     duplicateFree: readonly boolean[],
     linked?: { a: Uint32Array; b: Uint32Array },
     populations?: readonly (Population | undefined)[],
+    apart?: (x: number, y: number) => boolean,
   ) {
     const n = sourceOf.length;
     this.size = n;
     this.sourceOf = sourceOf;
     this.duplicateFree = duplicateFree;
+    this.apart = apart ?? null;
     this.linked = null;
     this.next = null;
     // The rule concerns sources that may hold duplicates; with none, nothing is kept for it.
@@ -75,6 +79,9 @@ export class ConstrainedUnionFind {
           set.add(a < b ? a * n + b : b * n + a);
       }
       this.linked = set;
+    }
+    // Member lists serve both member walks: unlinked duplicates and records kept apart.
+    if (this.linked || this.apart) {
       this.next = new Uint32Array(n);
       for (let i = 0; i < n; i++) this.next[i] = i;
     }
@@ -160,6 +167,23 @@ export class ConstrainedUnionFind {
     return false;
   }
 
+  /** True when a record of A and a record of B are two people on direct evidence. */
+  private separated(ra: number, rb: number): boolean {
+    const next = this.next;
+    const apart = this.apart;
+    if (!next || !apart) return false;
+    let x = ra;
+    do {
+      let y = rb;
+      do {
+        if (apart(x, y)) return true;
+        y = next[y] as number;
+      } while (y !== rb);
+      x = next[x] as number;
+    } while (x !== ra);
+    return false;
+  }
+
   /** Merge two distinct roots unconditionally; returns the new root. */
   unionRoots(ra: number, rb: number): number {
     const node = this.node;
@@ -191,14 +215,15 @@ export class ConstrainedUnionFind {
   /**
    * Merge the clusters of x and y unless that would put two records of one duplicate-free source in
    * one cluster, an adults-only record with a children-only one, or two records of another source
-   * that do not link directly. Returns 1 when merged, 0 when already together, -1 when refused.
+   * that do not link directly, or two records that direct evidence keeps apart. Returns 1 when merged, 0 when already together, -1 when refused.
    */
   tryUnion(x: number, y: number): 1 | 0 | -1 {
     const ra = this.find(x);
     const rb = this.find(y);
     if (ra === rb) return 0;
     // The mask checks are a few word operations; the member walk of unconfirmed() goes last.
-    if (this.conflicts(ra, rb) || this.mixesPopulations(ra, rb) || this.unconfirmed(ra, rb)) return -1;
+    if (this.conflicts(ra, rb) || this.mixesPopulations(ra, rb) || this.unconfirmed(ra, rb) || this.separated(ra, rb))
+      return -1;
     this.unionRoots(ra, rb);
     return 1;
   }
