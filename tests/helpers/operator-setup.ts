@@ -13,41 +13,38 @@ export async function operatorSetup(
   dir: string,
   dataDir: string,
   env: Record<string, string | undefined>,
-  /** Other agencies and policies (file, id, version); by default the community-safety example's. */
-  opts: { agencies?: string[]; policies?: [file: string, id: string][] } = {},
 ): Promise<Record<string, string>> {
   const codes: Record<string, string> = {};
-  for (const a of opts.agencies ?? ['council-tax', 'police']) {
+  for (const a of ['council-tax', 'police']) {
     const r = await run(BROKER_BIN, ['agency', 'register', a, '--data-dir', dataDir], { env });
     t.equal(r.code, 0, `register ${a}: ${r.stderr}`);
     codes[a] = JSON.parse(r.stdout).enrolmentCode;
   }
-  const policies = opts.policies ?? [[join(ROOT, 'policies/examples/community-safety.yaml'), 'csp-2026']];
-  for (const [file] of policies) {
-    const load = await run(BROKER_BIN, ['policy', 'load', file, '--data-dir', dataDir], { env });
-    t.equal(load.code, 0, `policy load: ${load.stderr}`);
-  }
+  const load = await run(
+    BROKER_BIN,
+    ['policy', 'load', join(ROOT, 'policies/examples/community-safety.yaml'), '--data-dir', dataDir],
+    { env },
+  );
+  t.equal(load.code, 0, `policy load: ${load.stderr}`);
   const ig = await run(BROKER_BIN, ['user', 'add', 'iona', '--role', 'ig-lead', '--data-dir', dataDir], { env });
   t.equal(ig.code, 0, `user add: ${ig.stderr}`);
   writeFileSync(join(dir, 'iona.password'), JSON.parse(ig.stdout).password + '\n');
-  for (const [, id] of policies) {
-    const approve = await run(
-      BROKER_BIN,
-      [
-        'policy',
-        'approve',
-        id,
-        '1',
-        '--as',
-        'iona',
-        '--password-file',
-        join(dir, 'iona.password'),
-        '--data-dir',
-        dataDir,
-      ],
-      { env },
-    );
-    t.equal(approve.code, 0, `policy approve ${id}: ${approve.stderr}`);
-  }
+  const approve = await run(
+    BROKER_BIN,
+    [
+      'policy',
+      'approve',
+      'csp-2026',
+      '1',
+      '--as',
+      'iona',
+      '--password-file',
+      join(dir, 'iona.password'),
+      '--data-dir',
+      dataDir,
+    ],
+    { env },
+  );
+  t.equal(approve.code, 0, `policy approve: ${approve.stderr}`);
   return codes;
 }

@@ -30,12 +30,16 @@ export function ignoredColumns(
 /** The identifiers of a synthetic extract that the tests encode. */
 export const IDENTIFIERS = ['given_name', 'surname', 'dob', 'sex', 'address', 'postcode', 'nhs_number'];
 
-/** Encode a synthetic extract's identifiers with `schema`, as an agency would, on one thread; returns `out`. */
+/**
+ * Encode a synthetic extract's identifiers (and the named attribute columns) with `schema`, as an agency
+ * would, on one thread; returns `out`.
+ */
 export async function encodeIdentifiers(
   csv: string,
   out: string,
   secret: Buffer,
   schema = 'uk-person',
+  attributes: string[] = [],
 ): Promise<string> {
   await encodeCsv({
     input: csv,
@@ -44,8 +48,8 @@ export async function encodeIdentifiers(
     schema,
     map: {},
     idColumn: 'record_id',
-    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, []),
-    attributes: [],
+    ignore: ignoredColumns(readCsv(csv).header, IDENTIFIERS, attributes),
+    attributes,
     onInvalid: 'missing',
     threads: 1,
   });

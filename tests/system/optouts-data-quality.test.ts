@@ -8,13 +8,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { readTokenMap } from '@blindlink/agency-client';
-import { openDatabase } from '@blindlink/broker';
+import { Writable } from 'node:stream';
+import { sql } from 'kysely';
+import { enrol, readTokenMap } from '@blindlink/agency-client';
+import { addPerson, approvePolicy, createLogger, registerAgency, startBroker, storePolicy } from '@blindlink/broker';
+import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
 import { freshPostgres } from '../helpers/postgres.js';
-import { operatorSetup } from '../helpers/operator-setup.js';
-import { AGENCY_BIN, run, startBrokerProcess } from '../helpers/processes.js';
-import { IDENTIFIERS, ignoredColumns, readCsv, writeCsv } from '../helpers/purposes.js';
+import { AGENCY_BIN, run } from '../helpers/processes.js';
+import { encodeIdentifiers, IDENTIFIERS, ignoredColumns, readCsv, writeCsv } from '../helpers/purposes.js';
 
 const OPT_OUT = 'nhs-national-data-opt-out';
 const AGENCIES = { 'nhs-gp': 'nhs_gp', 'council-tax': 'council_tax', police: 'police', dwp: 'dwp' } as const;
@@ -105,24 +107,42 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
   writeCsv(join(dir, 'council_tax.csv'), ctCsv.header, ctCsv.rows);
   for (const f of ['police', 'dwp']) writeFileSync(join(dir, `${f}.csv`), readFileSync(join(data, `${f}.csv`)));
   writeFileSync(join(dir, 'secret.key'), 'a shared linkage secret that only agencies hold\n', { mode: 0o600 });
-  writeFileSync(join(dir, 'a.yaml'), policy('rights-a', 'rights-a', true));
-  writeFileSync(join(dir, 'b.yaml'), policy('rights-b', 'rights-b', false));
 
+  // The operator's side in process (the CLI's own tests cover it); the agencies' side through the CLI.
   const pg = await freshPostgres();
-  t.teardown(() => pg.drop());
-  const env = { DATABASE_URL: pg.url };
-  const dataDir = join(dir, 'broker-data');
-  const codes = await operatorSetup(t, dir, dataDir, env, {
-    agencies: Object.keys(AGENCIES),
-    policies: [
-      [join(dir, 'a.yaml'), 'rights-a'],
-      [join(dir, 'b.yaml'), 'rights-b'],
-    ],
+  const broker = await startBroker({
+    dataDir: join(dir, 'broker-data'),
+    databaseUrl: pg.url,
+    logger: createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() })),
   });
-  const broker = await startBrokerProcess(['--data-dir', dataDir], env);
-  t.teardown(() => broker.stop());
-  const agencyEnv = { env: { BLINDLINK_BROKER: broker.url } };
+  t.teardown(async () => {
+    // Each submission queues its privacy report: let the jobs finish before the database is dropped.
+    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+      const left = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(broker.db);
+      if (left.rows[0]!.n === 0) break;
+    }
+    await broker.close();
+    await pg.drop();
+  });
+  await addPerson(broker.db, {
+    username: 'iggy',
+    role: 'ig-lead',
+    password: 'correct horse battery 42',
+    createdBy: 'test',
+  });
+  for (const [id, purpose, optOuts] of [
+    ['rights-a', 'rights-a', true],
+    ['rights-b', 'rights-b', false],
+  ] as const) {
+    await storePolicy(broker.db, parsePolicy(policy(id, purpose, optOuts)), 'admin:root');
+    await approvePolicy(broker.db, id, 1, 'iggy');
+  }
   const keys = (a: string) => join(dir, `${a}-keys`);
+  for (const a of Object.keys(AGENCIES)) {
+    const { enrolmentCode } = await registerAgency(broker.db, a, a);
+    await enrol({ baseUrl: broker.url, keyDir: keys(a), agency: a, code: enrolmentCode, caPem: broker.caCertificate });
+  }
+  const agencyEnv = { env: { BLINDLINK_BROKER: broker.url } };
   const as = (a: string, purpose = 'rights-a') => ['--key-dir', keys(a), '--purpose', purpose];
   const cli = async (args: string[], what: string, code = 0) => {
     const r = await run(AGENCY_BIN, args, agencyEnv);
@@ -130,50 +150,30 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
     return r;
   };
 
-  await Promise.all(
-    Object.keys(AGENCIES).map((a) =>
-      cli(
-        [
-          'enrol',
-          '--agency',
-          a,
-          '--code',
-          codes[a]!,
-          '--ca-file',
-          join(dataDir, 'keys', 'ca.cert.pem'),
-          '--key-dir',
-          keys(a),
-        ],
-        `enrol ${a}`,
-      ),
-    ),
+  // The GP practice marks its opted-out rows as it encodes, through the CLI.
+  const gpHeader = readCsv(join(dir, 'nhs_gp.csv')).header;
+  await cli(
+    [
+      'encode',
+      '--input',
+      join(dir, 'nhs_gp.csv'),
+      '--secret-file',
+      join(dir, 'secret.key'),
+      '--out',
+      join(dir, 'gp.enc'),
+      '--on-invalid',
+      'missing',
+      '--ignore',
+      ignoredColumns(gpHeader, IDENTIFIERS, ['opt_out']).join(','),
+      '--attributes',
+      'opt_out',
+    ],
+    'encode gp.enc',
   );
-  const encode = (file: string, out: string, attributes: string[]) => {
-    const header = readCsv(join(dir, `${file}.csv`)).header;
-    return cli(
-      [
-        'encode',
-        '--input',
-        join(dir, `${file}.csv`),
-        '--secret-file',
-        join(dir, 'secret.key'),
-        '--out',
-        join(dir, out),
-        '--on-invalid',
-        'missing',
-        '--ignore',
-        ignoredColumns(header, IDENTIFIERS, attributes).join(','),
-        ...(attributes.length ? ['--attributes', attributes.join(',')] : []),
-      ],
-      `encode ${out}`,
-    );
-  };
-  await Promise.all([
-    encode('nhs_gp', 'gp.enc', ['opt_out']),
-    encode('council_tax', 'ct.enc', ['ward']),
-    encode('police', 'police.enc', []),
-    encode('dwp', 'dwp.enc', []),
-  ]);
+  const secret = readFileSync(join(dir, 'secret.key')).subarray(0, -1); // as the CLI reads it: no newline
+  await encodeIdentifiers(join(dir, 'council_tax.csv'), join(dir, 'ct.enc'), secret, 'uk-person', ['ward']);
+  await encodeIdentifiers(join(dir, 'police.csv'), join(dir, 'police.enc'), secret);
+  await encodeIdentifiers(join(dir, 'dwp.csv'), join(dir, 'dwp.enc'), secret);
 
   // Purpose B lists no opt-out: the flagged file is refused, not silently stripped (an unflagged file
   // is accepted: tests/unit/rights.test.ts).
@@ -243,21 +243,16 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
   t.equal(agg.json.optOuts.excluded, ctIds.length - answered.size, 'the aggregate counts without them');
 
   // Audited: the exact count beside the rule, though the release suppressed it.
-  const handle = await openDatabase({ url: pg.url, dataDir });
-  try {
-    const rows = await handle.db
-      .selectFrom('audit_log')
-      .select(['action', 'actor', 'counts'])
-      .where('action', 'in', ['release.pseudonym', 'release.membership'])
-      .where('decision', '=', 'allowed')
-      .execute();
-    const counts = (action: string, actor: string) =>
-      (rows.find((r) => r.action === action && r.actor === actor)?.counts as { optOutExcluded?: number }) ?? {};
-    t.equal(counts('release.pseudonym', 'agency:police').optOutExcluded, policeOut, 'the suppressed count, audited');
-    t.equal(counts('release.membership', 'agency:council-tax').optOutExcluded, ctIds.length - answered.size);
-  } finally {
-    await handle.close();
-  }
+  const rows = await broker.db
+    .selectFrom('audit_log')
+    .select(['action', 'actor', 'counts'])
+    .where('action', 'in', ['release.pseudonym', 'release.membership'])
+    .where('decision', '=', 'allowed')
+    .execute();
+  const counts = (action: string, actor: string) =>
+    (rows.find((r) => r.action === action && r.actor === actor)?.counts as { optOutExcluded?: number }) ?? {};
+  t.equal(counts('release.pseudonym', 'agency:police').optOutExcluded, policeOut, 'the suppressed count, audited');
+  t.equal(counts('release.membership', 'agency:council-tax').optOutExcluded, ctIds.length - answered.size);
 
   // Data-quality feedback: planted duplicates and dates of birth found, only council tax's tokens.
   const dq = await release('council-tax', 'data-quality', 'ct.enc.tokens.csv');
