@@ -33,6 +33,7 @@ export {
   checkCompatible,
 } from './linkage/engine.js';
 export { carryFloor } from './linkage/entity-resolution.js';
+export { estimateQuality, type LinkageEstimates } from './linkage/estimates.js';
 export { prepareSources } from './linkage/prepare.js';
 export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
 export { decodeTyped, encodeTyped } from './runs/state.js';

@@ -38,5 +38,15 @@ export async function runStatus(db: Kysely<Database>, purpose: string, runId: st
     queuedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
     ...(r.error ? { error: r.error } : {}),
+    ...estimatesOf(r.stats),
   };
+}
+
+/** The estimates a completed run stored in its stats (estimates.ts), across sources. */
+function estimatesOf(stats: unknown): Pick<RunStatus, 'estimates'> {
+  const a = (stats as { estimates?: { acrossSources?: Record<string, unknown> } } | null)?.estimates?.acrossSources;
+  if (!a) return {};
+  const { precision, recall, linkedPairs } = a;
+  if (typeof precision !== 'number' || typeof recall !== 'number' || typeof linkedPairs !== 'number') return {};
+  return { estimates: { precision, recall, linkedPairs } };
 }
