@@ -15,10 +15,23 @@ const NONE = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32
 
 // Records 0–3 in source A, 4–7 in source B.
 const sourceOf = Uint16Array.from([0, 0, 0, 0, 1, 1, 1, 1]);
+const estimate = (
+  entityOf: number[],
+  scored: ReturnType<typeof pairs>,
+  { residual = NONE, addressPosteriors = NONE } = {},
+) =>
+  estimateQuality({
+    sourceNames: ['A', 'B'],
+    sourceOf,
+    entityOf: Uint32Array.from(entityOf),
+    scored: { a: scored.a, b: scored.b, evidence: scored.weight },
+    residual,
+    addressPosteriors,
+  });
 
 t.test('precision from the linked pairs, recall from the free pairs left apart', async (t) => {
   // Entities: {0,4}, {1,5}, {2}, {3}, {6}, {7}.
-  const entityOf = Uint32Array.from([0, 1, 2, 3, 0, 1, 4, 5]);
+  const entityOf = [0, 1, 2, 3, 0, 1, 4, 5];
   const scored = pairs([
     [0, 4, 0.99], // linked
     [1, 5, 0.8], // linked
@@ -26,14 +39,7 @@ t.test('precision from the linked pairs, recall from the free pairs left apart',
     [2, 7, 0.5], // left apart, both free: half a missed pair
     [3, 6, 0.25], // left apart, both free
   ]);
-  const e = estimateQuality({
-    sourceNames: ['A', 'B'],
-    sourceOf,
-    entityOf,
-    scored: { a: scored.a, b: scored.b, evidence: scored.weight },
-    residual: NONE,
-    addressPosteriors: NONE,
-  });
+  const e = estimate(entityOf, scored);
   const ab = e.pairs.find((p) => p.sources.join() === 'A,B')!;
   t.equal(ab.linkedPairs, 2);
   t.ok(Math.abs(ab.expectedTrue - 1.79) < 1e-4, `expected true ${ab.expectedTrue}`);
@@ -47,19 +53,12 @@ t.test('precision from the linked pairs, recall from the free pairs left apart',
 
 t.test('the joint posterior at one address replaces the pairwise reading; chains use the best links', async (t) => {
   // One entity {0, 4, 5}: 0–4 scored weakly pairwise but certain at their address; 0–5 joined via 4.
-  const entityOf = Uint32Array.from([0, 1, 2, 3, 0, 0, 4, 5]);
+  const entityOf = [0, 1, 2, 3, 0, 0, 4, 5];
   const scored = pairs([
     [0, 4, 0.6],
     [4, 5, 0.9], // within B: a duplicate
   ]);
-  const e = estimateQuality({
-    sourceNames: ['A', 'B'],
-    sourceOf,
-    entityOf,
-    scored: { a: scored.a, b: scored.b, evidence: scored.weight },
-    residual: NONE,
-    addressPosteriors: pairs([[0, 4, 0.98]]),
-  });
+  const e = estimate(entityOf, scored, { addressPosteriors: pairs([[0, 4, 0.98]]) });
   const ab = e.pairs.find((p) => p.sources.join() === 'A,B')!;
   t.equal(ab.linkedPairs, 2, '0–4 and 0–5');
   // 0–4: 0.98 (joint at the address); 0–5: best(0) · best(5) = 0.98 · 0.9.
@@ -70,28 +69,13 @@ t.test('the joint posterior at one address replaces the pairwise reading; chains
 });
 
 t.test('a residual link counts with the posterior of the pass that added it', async (t) => {
-  const entityOf = Uint32Array.from([0, 1, 2, 3, 0, 5, 6, 7]);
-  const e = estimateQuality({
-    sourceNames: ['A', 'B'],
-    sourceOf,
-    entityOf,
-    scored: { a: Uint32Array.from([0]), b: Uint32Array.from([4]), evidence: Float32Array.from([logit(0.2)]) },
-    residual: pairs([[0, 4, 0.95]]),
-    addressPosteriors: NONE,
-  });
+  const e = estimate([0, 1, 2, 3, 0, 5, 6, 7], pairs([[0, 4, 0.2]]), { residual: pairs([[0, 4, 0.95]]) });
   t.ok(Math.abs(e.acrossSources.expectedTrue - 0.95) < 1e-4);
   t.equal(e.acrossSources.expectedMissed, 0);
   t.equal(e.acrossSources.recall, 1);
 });
 
 t.test('nothing linked, nothing expected: precision and recall 1', async (t) => {
-  const e = estimateQuality({
-    sourceNames: ['A', 'B'],
-    sourceOf,
-    entityOf: Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7]),
-    scored: { a: new Uint32Array(0), b: new Uint32Array(0), evidence: new Float32Array(0) },
-    residual: NONE,
-    addressPosteriors: NONE,
-  });
+  const e = estimate([0, 1, 2, 3, 4, 5, 6, 7], pairs([]));
   t.same(e.acrossSources, { linkedPairs: 0, expectedTrue: 0, expectedMissed: 0, precision: 1, recall: 1 });
 });
