@@ -258,3 +258,68 @@ export function linkAgencies(
     quality: (i: number, j: number) => pairQuality(result, sources, i, j, personOf),
   };
 }
+
+/**
+ * Households as pairs of persons: two persons are predicted together when the households most of
+ * their records were placed in agree (a record without a household counts for none), and truly
+ * together when the generator put them in one household (truth/persons.csv).
+ */
+export function householdQuality(
+  result: EngineResult,
+  sources: EngineSource[],
+  personOf: (source: number, token: string) => string | undefined,
+  trueHousehold: Map<string, string>,
+): Quality & { predicted: number; truth: number } {
+  const votes = new Map<string, Map<string, number>>();
+  let g = 0;
+  for (const [si, s] of sources.entries()) {
+    for (const token of s.tokens) {
+      const h = result.householdIds[g++]!;
+      const p = personOf(si, token);
+      if (p === undefined || h === '') continue;
+      const v = votes.get(p) ?? new Map<string, number>();
+      v.set(h, (v.get(h) ?? 0) + 1);
+      votes.set(p, v);
+    }
+  }
+  const predicted = new Map<string, string[]>();
+  for (const [p, v] of votes) {
+    const h = [...v.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+    predicted.set(h, [...(predicted.get(h) ?? []), p]);
+  }
+  const pairs = (m: Map<string, string[]>) =>
+    [...m.values()].reduce((n, ps) => n + (ps.length * (ps.length - 1)) / 2, 0);
+  let tp = 0;
+  for (const ps of predicted.values())
+    for (let a = 0; a < ps.length; a++)
+      for (let b = a + 1; b < ps.length; b++) if (trueHousehold.get(ps[a]!) === trueHousehold.get(ps[b]!)) tp++;
+  // True pairs among the persons any source holds (the persons the output could place).
+  const truthGroups = new Map<string, string[]>();
+  for (const p of votes.keys()) {
+    const h = trueHousehold.get(p);
+    if (h !== undefined) truthGroups.set(h, [...(truthGroups.get(h) ?? []), p]);
+  }
+  const predictedPairs = pairs(predicted);
+  const truePairs = pairs(truthGroups);
+  const precision = tp / Math.max(predictedPairs, 1);
+  const recall = tp / Math.max(truePairs, 1);
+  return {
+    precision,
+    recall,
+    f1: (2 * precision * recall) / Math.max(precision + recall, 1e-12),
+    tp,
+    fp: predictedPairs - tp,
+    fn: truePairs - tp,
+    predicted: predicted.size,
+    truth: truthGroups.size,
+  };
+}
+
+/** truth/persons.csv: person → household. */
+export function trueHouseholds(data: string): Map<string, string> {
+  const rows = parse(readFileSync(join(data, 'truth/persons.csv')), { columns: true }) as {
+    person_id: string;
+    household_id: string;
+  }[];
+  return new Map(rows.map((r) => [r.person_id, r.household_id]));
+}

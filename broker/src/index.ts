@@ -34,6 +34,7 @@ export {
   checkCompatible,
 } from './linkage/engine.js';
 export { carryFloor } from './linkage/entity-resolution.js';
+export { estimateQuality, type LinkageEstimates } from './linkage/estimates.js';
 export { prepareSources } from './linkage/prepare.js';
 export { apartEvidence, DOB_APART, DOB_SAME } from './linkage/apart.js';
 export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';

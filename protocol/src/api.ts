@@ -278,6 +278,21 @@ export const RunStatus = Type.Object(
     queuedAt: Type.String({ format: 'date-time' }),
     finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     error: Type.Optional(Type.String({ description: 'Why a failed run failed' })),
+    estimates: Type.Optional(
+      Type.Object(
+        {
+          precision: Type.Number({ minimum: 0, maximum: 1 }),
+          recall: Type.Number({ minimum: 0, maximum: 1 }),
+          linkedPairs: Count,
+        },
+        {
+          additionalProperties: false,
+          description:
+            "A completed full run's own estimate from its model (no labels), over pairs of records of different " +
+            'sources placed in one entity; matches blocking never proposed are not counted (docs/scoring.md)',
+        },
+      ),
+    ),
   },
   { $id: 'RunStatus', additionalProperties: false },
 );

@@ -467,6 +467,12 @@ for (const storage of ['postgres', 'pglite'] as const) {
     // A request for a full run, and bad requests.
     const full = await run('alpha', { mode: 'full' });
     t.match(full, { mode: 'full', modeReason: 'a full relink was requested' });
+    // A full run's status shows its own estimates from the model (estimates.ts).
+    const est = (full as { estimates?: { precision: number; recall: number; linkedPairs: number } }).estimates;
+    t.ok(
+      est && est.precision > 0.9 && est.precision <= 1 && est.recall > 0.9 && est.recall <= 1 && est.linkedPairs > 100,
+      `the run status shows estimated precision and recall: ${JSON.stringify(est)}`,
+    );
     for (const body of [{ mode: 'fast' }, { mode: 'full', extra: 1 }]) {
       const r = await call(b, 'POST', '/v1/purposes/incremental/runs', {
         as: 'alpha',

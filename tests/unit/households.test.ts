@@ -8,6 +8,7 @@ import {
   entityAddresses,
   groupHouseholds,
   representativePairs,
+  sharedAddressPairs,
 } from '@blindlink/broker/households';
 
 function pairs(list: readonly [number, number, number][]): ScoredPairs {
@@ -237,4 +238,28 @@ t.test('households end to end, with ids stable across runs', async (t) => {
   t.equal(split.length, 1);
   t.same(split[0], { kind: 'split', runId: 'r4', entityIds: ['H0', 'S0'], from: 'H0', into: ['H0', 'S0'] });
   t.equal(hh4.ids[h4.households.clusterOf[ids3.indexOf('P0')] as number], 'H0');
+});
+
+t.test('shared address: any record at the current postcode links, an old address elsewhere never', async (t) => {
+  // Records 0–5. Entity 0 = {0, 1}: 0 at block 7 token 100 (current), 1 at block 7 token 101 (the same
+  // address as another system writes it). Entity 1 = {2}: block 7 token 101. Entity 2 = {3, 4}: current
+  // block 8, and 4 an old address at block 7 token 100. Entity 3 = {5}: block 8 token 102.
+  const entityOf = Uint32Array.from([0, 0, 1, 2, 2, 3]);
+  const entities = withMembers(entityOf, 4);
+  const postcodeBlock = Uint32Array.from([7, 7, 7, 8, 7, 8]);
+  const addressToken = Uint32Array.from([100, 101, 101, 102, 100, 102]);
+  const entityBlock = Uint32Array.from([7, 7, 8, 8]);
+  const shared = sharedAddressPairs(entities, entityBlock, postcodeBlock, addressToken);
+  const links = Array.from(shared.a, (a, k) => [a, shared.b[k]!].sort().join('-')).sort();
+  t.same(links, ['0-1', '2-3'], 'co-residents written differently link; the old address does not');
+  const grouped = groupHouseholds({
+    block: entityBlock,
+    token: Uint32Array.from([100, 101, 102, 102]),
+    pairs: shared,
+    threshold: 1,
+  });
+  t.same(groups(grouped.households.clusterOf), [
+    [0, 1],
+    [2, 3],
+  ]);
 });

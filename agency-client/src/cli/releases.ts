@@ -128,8 +128,8 @@ export function releaseCommands(program: Command): void {
     .command('resolve')
     .description('put our own record ids back on an entities file from the broker or "blindlink-broker link"')
     .requiredOption('--tokens <file>', 'our private token map (<encoded>.tokens.csv)')
-    .requiredOption('--in <csv>', 'entities file: entity_id,source,row_token')
-    .requiredOption('--out <csv>', 'where to write entity_id,record_id')
+    .requiredOption('--in <csv>', 'entities file: entity_id,household_id,source,row_token (or without household_id)')
+    .requiredOption('--out <csv>', 'where to write entity_id,household_id,record_id')
     .option('--source <name>', "our source name in the entities file (default: the token map's file name)")
     .action(async (o: { tokens: string; in: string; out: string; source?: string }) => {
       const map = readTokenMap(o.tokens);
@@ -139,11 +139,15 @@ export function releaseCommands(program: Command): void {
           .replace(/\.tokens\.csv$/, '')
           .replace(/\.enc$/, '');
       const rows = parse(readFileSync(o.in), { bom: true }) as string[][];
-      if (rows[0]?.join(',') !== 'entity_id,source,row_token')
-        throw new CliError(`${o.in}: expected the header entity_id,source,row_token`);
-      let out = csvLine(['entity_id', 'record_id']);
+      const header = rows[0]?.join(',');
+      // Files written before households were added lack the column; they resolve with it empty.
+      const households = header === 'entity_id,household_id,source,row_token';
+      if (!households && header !== 'entity_id,source,row_token')
+        throw new CliError(`${o.in}: expected the header entity_id,household_id,source,row_token`);
+      let out = csvLine(['entity_id', 'household_id', 'record_id']);
       let mine = 0;
-      for (const [entity, src, token] of rows.slice(1)) {
+      for (const row of rows.slice(1)) {
+        const [entity, household, src, token] = households ? row : [row[0], '', row[1], row[2]];
         if (src !== source) continue;
         const id = map.get(token!);
         if (id === undefined)
@@ -151,7 +155,7 @@ export function releaseCommands(program: Command): void {
             `${o.in}: row token of source ${source} not in ${o.tokens}: is it the token map of the file ` +
               `that was linked?`,
           );
-        out += csvLine([entity!, id]);
+        out += csvLine([entity!, household!, id]);
         mine++;
       }
       if (mine === 0) throw new CliError(`${o.in} holds no rows of source "${source}" (set --source)`);

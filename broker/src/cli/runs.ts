@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { estimateLine } from '../linkage/estimates.js';
 import { linkFiles, writeEntities } from '../runs/offline-link.js';
 import { listSchedules } from '../services/schedules.js';
 import { linkProgress } from './progress.js';
@@ -26,7 +27,9 @@ export function runCommands(program: Command): void {
 
   program
     .command('link <files...>')
-    .description('link encoded files offline (to trial quality on test data): writes entity_id,source,row_token')
+    .description(
+      'link encoded files offline (to trial quality on test data): writes entity_id,household_id,source,row_token',
+    )
     .requiredOption('--out <csv>', 'where to write the entities')
     .option(
       '--duplicate-free <sources>',
@@ -87,6 +90,7 @@ export function runCommands(program: Command): void {
             `${s.candidatePairs} candidate pairs, ${s.linksAccepted} links (${result.scoring.mode}, ` +
             `threshold ${result.scoring.threshold.toFixed(3)}) in ${s.seconds.total!.toFixed(2)} s → ` +
             `${o.out}\n` +
+            (result.estimates ? `${estimateLine(result.estimates)}\n` : '') +
             result.scoring.reasoning.map((r) => `  ${r}\n`).join(''),
         );
       },

@@ -38,6 +38,7 @@ export async function runStatus(db: Kysely<Database>, purpose: string, runId: st
     queuedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
     ...(r.error ? { error: r.error } : {}),
+    ...estimatesOf(r.stats),
   };
 }
 
@@ -52,4 +53,13 @@ export async function recentRuns(db: Kysely<Database>, purpose: string, limit: n
     .execute();
   const runs = await Promise.all(ids.map((r) => runStatus(db, purpose, r.id)));
   return runs.filter((r): r is RunStatus => r !== undefined);
+}
+
+/** The estimates a completed run stored in its stats (estimates.ts), across sources. */
+function estimatesOf(stats: unknown): Pick<RunStatus, 'estimates'> {
+  const a = (stats as { estimates?: { acrossSources?: Record<string, unknown> } } | null)?.estimates?.acrossSources;
+  if (!a) return {};
+  const { precision, recall, linkedPairs } = a;
+  if (typeof precision !== 'number' || typeof recall !== 'number' || typeof linkedPairs !== 'number') return {};
+  return { estimates: { precision, recall, linkedPairs } };
 }

@@ -1,11 +1,11 @@
 import { NONE, type EntityGraph, type IdEvent } from './entities/index.js';
-import { assignHouseholdIds, entityAddresses, groupHouseholds } from './households/index.js';
+import { assignHouseholdIds, entityAddresses, groupHouseholds, sharedAddressPairs } from './households/index.js';
 import type { PreparedSources } from './prepare.js';
 import type { EngineOptions } from './types.js';
 
 /**
- * The engine's household stage: entities grouped by exact postcode filter, then by exact address
- * within it, with household ids kept stable against the previous run.
+ * The engine's household stage: entities grouped by exact postcode filter, then by exact address (any
+ * of their records there) within it, with household ids kept stable against the previous run.
  */
 export function groupByAddress(
   prep: PreparedSources,
@@ -21,11 +21,13 @@ export function groupByAddress(
   const addresses = entityAddresses({ entities: graph.entities, postcodeBlock, addressToken });
 
   // Exact address within a postcode only: "1 Tyne Gardens" and "2 Tyne Gardens" differ by one
-  // bigram, so a fuzzy address link chains a whole street into one household. The normalisers
-  // already fold abbreviations and case, so one person's address encodes the same in every source.
+  // bigram, so a fuzzy address link chains a whole street into one household. Systems lay one
+  // address out differently, so any of an entity's records at its current postcode may match.
   const grouped = groupHouseholds({
     block: addresses.block,
     token: addresses.token,
+    pairs: sharedAddressPairs(graph.entities, addresses.block, postcodeBlock, addressToken),
+    threshold: 1,
     maxSize: opts.maxHouseholdSize ?? 20,
   });
   const hh = assignHouseholdIds({

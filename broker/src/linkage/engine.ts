@@ -19,6 +19,7 @@ import { groupByAddress } from './address-households.js';
 import { blockSourcePair, sourcePairs } from './candidate-blocks.js';
 import { assignStableIds } from './entities/index.js';
 import { carryFloor, NO_PAIRS, pairsToCarry, resolveEntities } from './entity-resolution.js';
+import { estimateQuality } from './estimates.js';
 import { reviewLine, withReviewLabels } from './review-labels.js';
 import { residualLine } from './explanations.js';
 import {
@@ -138,6 +139,8 @@ export interface ScoredChunk {
   /** Candidate pairs the partition held, and how many the household test vetoed. */
   candidates: number;
   vetoed: number;
+  /** Fellegi–Sunter: each kept pair's posterior log2-odds of being one person (applyFit's evidence), for the estimates; Dice: empty. */
+  evidence: Float32Array;
 }
 
 /**
@@ -170,16 +173,21 @@ export function fitRun(
 
 /** One partition's pairs weighed with the run's fit; any worker may do it, in any order. */
 export function scoreChunk(fit: FittedScoring, part: Pick<PartitionResult, 'block' | 'similarities'>): ScoredChunk {
-  const { weight, vetoed } = applyFit(fit, part.similarities.sims, part.similarities.clkDice);
+  const { weight, vetoed, evidence } = applyFit(fit, part.similarities.sims, part.similarities.clkDice);
   const floor = carryFloor(fit);
   const { i, j, pairs } = part.block;
   let kept = 0;
   for (let k = 0; k < weight.length; k++) if (weight[k]! >= floor) kept++;
-  const out = { pairs: new Uint32Array(2 * kept), weight: new Float32Array(kept) };
+  const out = {
+    pairs: new Uint32Array(2 * kept),
+    weight: new Float32Array(kept),
+    evidence: new Float32Array(evidence ? kept : 0),
+  };
   for (let k = 0, at = 0; k < weight.length; k++) {
     if (!(weight[k]! >= floor)) continue;
     out.pairs[2 * at] = pairs[2 * k]!;
     out.pairs[2 * at + 1] = pairs[2 * k + 1]!;
+    if (evidence) out.evidence[at] = evidence[k]!;
     out.weight[at++] = weight[k]!;
   }
   return { i, j, ...out, candidates: weight.length, vetoed };
@@ -211,6 +219,7 @@ export function linkScored(
   );
   const kept = chunks.reduce((n, c) => n + c.weight.length, 0);
   const pairs = { a: new Uint32Array(kept), b: new Uint32Array(kept), weight: new Float32Array(kept) };
+  const evidence = new Float32Array(kept);
   let at = 0;
   for (const c of chunks) {
     for (let k = 0; k < c.weight.length; k++, at++) {
@@ -218,6 +227,7 @@ export function linkScored(
       pairs.b[at] = offsets[c.j]! + c.pairs[2 * k + 1]!;
     }
     pairs.weight.set(c.weight, at - c.weight.length);
+    if (c.evidence.length === c.weight.length) evidence.set(c.evidence, at - c.weight.length);
   }
   progress.entities(candidateCount);
 
@@ -239,6 +249,18 @@ export function linkScored(
 
   // 5. Households: entities grouped by exact postcode filter, then by address similarity within it.
   const hh = clock.time('households', () => groupByAddress(prep, graph, ids.ids, opts));
+  const estimates = scoring.model
+    ? clock.time('estimates', () =>
+        estimateQuality({
+          sourceNames: sources.map((s) => s.name),
+          sourceOf,
+          entityOf: graph.entityOf,
+          scored: { a: pairs.a, b: pairs.b, evidence },
+          residual: residual?.pairs ?? NO_PAIRS,
+          addressPosteriors: residual?.addressPosteriors ?? NO_PAIRS,
+        }),
+      )
+    : undefined;
   const stageSeconds = clock.finish();
   progress.done(candidateCount, graph.entities.count);
 
@@ -258,6 +280,7 @@ export function linkScored(
         ...(opts.reviewLabels?.length ? [reviewLine(review)] : []),
       ],
     },
+    ...(estimates ? { estimates } : {}),
     blockingPlans: parts.map((p) => p.plan),
     events: [...ids.events, ...hh.events],
     stats: engineStats({

@@ -13,6 +13,7 @@ import {
   chooseThreshold,
   coResidentShare,
   fitAnchoredModel,
+  householdReading,
   householdVeto,
   scorePairs,
   withHouseholdTest,
@@ -115,19 +116,25 @@ export function fitScoring(
 /**
  * Weigh pairs with a fitted scoring: their match weights, with the pairs the household test reads as
  * co-residents set to −∞ (and counted); or their record-level Dice. Each pair on its own, so any
- * share of the candidates may be weighed apart and the weights joined.
+ * share of the candidates may be weighed apart and the weights joined. `evidence` (Fellegi–Sunter):
+ * each pair's posterior log2-odds of being one person, the household model's reading at one address
+ * and the main model's elsewhere, for the run's estimates (estimates.ts); never used to link.
  */
 export function applyFit(
   fit: FittedScoring,
   sims: Float32Array,
   clkDice: Float32Array,
-): { weight: Float32Array; vetoed: number } {
+): { weight: Float32Array; vetoed: number; evidence?: Float32Array } {
   if (!fit.model) return { weight: clkDice, vetoed: 0 };
   const weight = scorePairs(fit.model, sims).weight;
+  const evidence = Float32Array.from(weight);
   const { household } = fit.model;
+  if (!household) return { weight, vetoed: 0, evidence };
+  const read = householdReading(fit.model, household, sims);
+  for (let p = 0; p < evidence.length; p++) if (read.here[p]) evidence[p] = read.reading[p]!;
   // The veto sets the weight of the pairs it reads as co-residents to -Infinity, in place.
-  const vetoed = household ? householdVeto(fit.model, household, sims, weight, fit.threshold) : 0;
-  return { weight, vetoed };
+  const vetoed = householdVeto(fit.model, household, sims, weight, fit.threshold, read);
+  return { weight, vetoed, evidence };
 }
 
 /** The scoring a result reports, once every pair is weighed (`vetoed`: summed over them all). */

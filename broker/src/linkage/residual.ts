@@ -63,6 +63,11 @@ export interface ResidualResult {
   /** Links added at one address, and between the people of a household that moved together. */
   atAddress: number;
   moved: number;
+  /**
+   * Every unit pair at one address (its best member pair) with its posterior log2-odds under the
+   * joint matching there, partnered or not: not used to link, only to estimate (estimates.ts).
+   */
+  addressPosteriors: ScoredPairs;
 }
 
 export function residualLinks(input: ResidualInput): ResidualResult {
@@ -82,14 +87,20 @@ export function residualLinks(input: ResidualInput): ResidualResult {
     return true;
   };
 
-  const address = input.model.household ? addressPass(input, covered, emit) : { links: 0, priors: [] };
+  const posteriors = { a: [] as number[], b: [] as number[], weight: [] as number[] };
+  const address = input.model.household ? addressPass(input, covered, emit, posteriors) : { links: 0, priors: [] };
   const moved = movedTogether(input, covered, out);
-
+  const typed = (o: typeof out): ScoredPairs => ({
+    a: Uint32Array.from(o.a),
+    b: Uint32Array.from(o.b),
+    weight: Float32Array.from(o.weight),
+  });
   return {
-    pairs: { a: Uint32Array.from(out.a), b: Uint32Array.from(out.b), weight: Float32Array.from(out.weight) },
+    pairs: typed(out),
     addressPriors: address.priors,
     atAddress: address.links,
     moved,
+    addressPosteriors: typed(posteriors),
   };
 }
 
@@ -242,6 +253,7 @@ function addressPass(
   input: ResidualInput,
   covered: (g: number, s: number) => boolean,
   emit: (a: number, b: number, p: number) => boolean,
+  posteriors: { a: number[]; b: number[]; weight: number[] },
 ): { links: number; priors: AddressPrior[] } {
   const { prep, model } = input;
   const household = model.household!;
@@ -317,14 +329,20 @@ function addressPass(
   const priors = fitAddressPriors(groups, S);
   let linked = 0;
   for (const g of groups) {
-    if (!g.A.some((u) => !u.partnered) || !g.B.some((u) => !u.partnered)) continue;
+    const open = g.A.some((u) => !u.partnered) && g.B.some((u) => !u.partnered);
     const rho = priors.rho(g);
     const p = g.profile ? profileMarginals(g.profile, rho) : pairwiseMarginals(g.bf, g.A.length, g.B.length, rho);
     for (let k = 0; k < p.length; k++) {
+      const [a, b] = g.best[k]!;
+      // Clamped as emit clamps, so a certain pair's log-odds stay finite.
+      const q = Math.min(Math.max(p[k]!, 1e-12), 1 - 1e-12);
+      posteriors.a.push(a);
+      posteriors.b.push(b);
+      posteriors.weight.push(Math.log2(q) - Math.log2(1 - q));
       const i = Math.floor(k / g.B.length);
       const j = k % g.B.length;
-      if (g.A[i]!.partnered || g.B[j]!.partnered) continue;
-      if (emit(g.best[k]![0], g.best[k]![1], p[k]!)) linked++;
+      if (!open || g.A[i]!.partnered || g.B[j]!.partnered) continue;
+      if (emit(a, b, p[k]!)) linked++;
     }
   }
   return { links: linked, priors: priors.list };

@@ -6,6 +6,7 @@
 import type { BlockingStats, LshPlan } from './blocking/index.js';
 import type { IdEvent, ScoredPairs } from './entities/index.js';
 import type { ReviewLabel } from './review-labels.js';
+import type { LinkageEstimates } from './estimates.js';
 import type { ScoringModel } from './scoring/index.js';
 
 export interface EngineSource {
@@ -93,6 +94,8 @@ export interface EngineResult {
     reasoning: string[];
     model?: ScoringModel;
   };
+  /** The run's estimated precision and recall per pair of sources, from the model (Fellegi–Sunter only). */
+  estimates?: LinkageEstimates;
   /** How each pair of sources was blocked: to block alike again (incremental runs). */
   blockingPlans: BlockingPlan[];
   events: IdEvent[];

@@ -9,7 +9,7 @@ import type { EngineProgress, EngineResult, EngineSource } from '../linkage/type
 
 /**
  * The engine from files, for data officers trialling linkage before going live: encoded files in,
- * `entity_id,source,row_token` out. Accepts blindlink encoded files and clkhash `{"clks": [...]}`
+ * `entity_id,household_id,source,row_token` out. Accepts blindlink encoded files and clkhash `{"clks": [...]}`
  * files (row tokens are then the row numbers, and scoring is record-level Dice).
  */
 
@@ -136,11 +136,18 @@ function headerKeyCheck(path: string): string | null {
   }
 }
 
-/** entity_id,source,row_token for every input row; written under a temporary name, then renamed. */
+/**
+ * entity_id,household_id,source,row_token for every input row (household_id empty when the entity has
+ * no usable address); written under a temporary name, then renamed.
+ */
 export function writeEntities(out: string, sources: EngineSource[], result: EngineResult): void {
-  let csv = 'entity_id,source,row_token\n';
+  let csv = 'entity_id,household_id,source,row_token\n';
   let g = 0;
-  for (const s of sources) for (const token of s.tokens) csv += `${result.entityIds[g++]},${s.name},${token}\n`;
+  for (const s of sources)
+    for (const token of s.tokens) {
+      csv += `${result.entityIds[g]},${result.householdIds[g]},${s.name},${token}\n`;
+      g++;
+    }
   writeFileSync(`${out}.part`, csv);
   renameSync(`${out}.part`, out);
 }

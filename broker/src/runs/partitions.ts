@@ -14,7 +14,8 @@ import type { FittedScoring, Partition, PartitionResult, ScoredChunk, ScoringSam
 import { decodeTyped, encodeTyped } from './state.js';
 
 const MAGIC = 0x54504c42; // "BLPT"
-const CHUNK_MAGIC = 0x43534c42; // "BLSC"
+const CHUNK_MAGIC = 0x32534c42; // "BLS2": with evidence
+const CHUNK_HEADER = 28;
 
 /** The phases counted together: the fit waits for every partition and the sample, the finish for every score. */
 const WAVE: Record<Exclude<RunPhase, 'fit'>, RunPhase[]> = {
@@ -23,35 +24,44 @@ const WAVE: Record<Exclude<RunPhase, 'fit'>, RunPhase[]> = {
   score: ['score'],
 };
 
-/** A weighed partition: [magic, kept, candidates, vetoed, i, j] u32, pairs u32 × 2 kept, weights f32 × kept. */
+/**
+ * A weighed partition: [magic, kept, candidates, vetoed, i, j, evidence count] u32, pairs u32 × 2 kept,
+ * weights f32 × kept, evidence f32 × (kept or 0).
+ */
 export function encodeChunk(c: ScoredChunk): Buffer {
   const n = c.weight.length;
-  const out = Buffer.alloc(24 + 12 * n);
+  const e = c.evidence.length;
+  const out = Buffer.alloc(CHUNK_HEADER + 12 * n + 4 * e);
   const le = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (const [k, v] of [CHUNK_MAGIC, n, c.candidates, c.vetoed, c.i, c.j].entries()) le.setUint32(4 * k, v, true);
-  let at = 24;
+  for (const [k, v] of [CHUNK_MAGIC, n, c.candidates, c.vetoed, c.i, c.j, e].entries()) le.setUint32(4 * k, v, true);
+  let at = CHUNK_HEADER;
   for (const v of c.pairs) {
     le.setUint32(at, v, true);
     at += 4;
   }
-  for (const v of c.weight) {
-    le.setFloat32(at, v, true);
-    at += 4;
-  }
+  for (const column of [c.weight, c.evidence])
+    for (const v of column) {
+      le.setFloat32(at, v, true);
+      at += 4;
+    }
   return out;
 }
 
 export function decodeChunk(bytes: Uint8Array): ScoredChunk {
   const le = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 24 || le.getUint32(0, true) !== CHUNK_MAGIC) throw new Error('stored score: not a score');
-  const [n, candidates, vetoed, i, j] = [1, 2, 3, 4, 5].map((k) => le.getUint32(4 * k, true)) as number[];
-  if (bytes.byteLength !== 24 + 12 * n!) throw new Error(`stored score: ${bytes.byteLength} bytes for ${n} pairs`);
+  if (bytes.byteLength < CHUNK_HEADER || le.getUint32(0, true) !== CHUNK_MAGIC)
+    throw new Error('stored score: not a score');
+  const [n, candidates, vetoed, i, j, e] = [1, 2, 3, 4, 5, 6].map((k) => le.getUint32(4 * k, true)) as number[];
+  if (bytes.byteLength !== CHUNK_HEADER + 12 * n! + 4 * e!)
+    throw new Error(`stored score: ${bytes.byteLength} bytes for ${n} pairs`);
   const pairs = new Uint32Array(2 * n!);
   const weight = new Float32Array(n!);
-  let at = 24;
+  const evidence = new Float32Array(e!);
+  let at = CHUNK_HEADER;
   for (let k = 0; k < pairs.length; k++, at += 4) pairs[k] = le.getUint32(at, true);
   for (let k = 0; k < n!; k++, at += 4) weight[k] = le.getFloat32(at, true);
-  return { i: i!, j: j!, pairs, weight, candidates: candidates!, vetoed: vetoed! };
+  for (let k = 0; k < e!; k++, at += 4) evidence[k] = le.getFloat32(at, true);
+  return { i: i!, j: j!, pairs, weight, candidates: candidates!, vetoed: vetoed!, evidence };
 }
 
 /** Pairs, record-level Dice and field similarities as [magic, pairs, fields] u32, pairs u32 × 2n, f32 × n(1 + F). */

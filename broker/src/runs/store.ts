@@ -126,6 +126,7 @@ async function completeRun(trx: Transaction<Database>, run: RunToStore, storeSec
     ...result.stats,
     seconds,
     ...(incremental ? { incremental } : {}),
+    ...(result.estimates ? { estimates: result.estimates } : {}),
     ...(run.partitions ? { partitions: run.partitions } : {}),
     ...(run.scored ? { scored: run.scored } : {}),
   };

@@ -4,7 +4,7 @@
  */
 export { entityAddresses } from './entity-address.js';
 export type { EntityAddressInput, EntityAddresses } from './entity-address.js';
-export { groupHouseholds, representativePairs } from './group.js';
+export { groupHouseholds, representativePairs, sharedAddressPairs } from './group.js';
 export type { HouseholdInput, Households } from './group.js';
 export { assignHouseholdIds } from './stable-households.js';
 export type { HouseholdIdInput } from './stable-households.js';

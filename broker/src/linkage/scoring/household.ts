@@ -167,17 +167,14 @@ export function withHouseholdTest(
 }
 
 /**
- * Sets to −∞ every pair at or above the threshold, at one address, that the co-resident model reads
- * as two people of one household: they are two people, not a weak candidate for one (the residual
- * pass weighs pairs at one address with the household model itself). Returns how many it set.
+ * Per pair: whether it is at one address, and its household-model reading there (log2-odds of one
+ * person against two co-residents; meaningful only where `here` is 1).
  */
-export function householdVeto(
+export function householdReading(
   model: ScoringModel,
   household: HouseholdModel,
   sims: SimilarityMatrix,
-  weight: Float32Array,
-  threshold: number,
-): number {
+): { here: Uint8Array; reading: Float32Array } {
   const names = model.fields.map((c) => c.field);
   const here = atOneAddress(
     model,
@@ -185,6 +182,24 @@ export function householdVeto(
     household.addressFields.map((a) => names.indexOf(a)),
   );
   const reading = scoreSimilarities(model.fields, household.weights, household.priorWeight, sims).weight;
+  return { here, reading };
+}
+
+/**
+ * Sets to −∞ every pair at or above the threshold, at one address, that the co-resident model reads
+ * as two people of one household: they are two people, not a weak candidate for one (the residual
+ * pass weighs pairs at one address with the household model itself). Returns how many it set.
+ * `read`: the reading, when the caller has it already.
+ */
+export function householdVeto(
+  model: ScoringModel,
+  household: HouseholdModel,
+  sims: SimilarityMatrix,
+  weight: Float32Array,
+  threshold: number,
+  read: { here: Uint8Array; reading: Float32Array } = householdReading(model, household, sims),
+): number {
+  const { here, reading } = read;
   let vetoed = 0;
   for (let p = 0; p < weight.length; p++) {
     if (weight[p]! >= threshold && here[p] && reading[p]! < 0) {

@@ -46,6 +46,7 @@ export {
   atOneAddress,
   coResidentShare,
   fitHouseholdModel,
+  householdReading,
   householdVeto,
   withHouseholdTest,
 } from './household.js';

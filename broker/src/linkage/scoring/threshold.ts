@@ -279,7 +279,9 @@ export function chooseThreshold(
   const total = model.training.pairs;
   reasoning.push(
     `At this threshold ${count(expected.acceptedPairs)} of ${count(total)} candidate pairs are accepted. ` +
-      `The model expects ${count(expected.truePositives)} of them to be true matches and ` +
+      'Pair by pair, before entities are formed (each pair weighed alone against two random people; ' +
+      'the run estimates its own precision and recall from the entities it forms): ' +
+      `the model expects ${count(expected.truePositives)} of them to be true matches and ` +
       `${count(expected.falsePositives)} false matches (precision ${pct(expected.precision)}), ` +
       `and ${count(expected.falseNegatives)} true matches below the threshold ` +
       `(recall ${pct(expected.recall)} of an expected ${count(expected.expectedMatches)} matches ` +
