@@ -25,7 +25,10 @@ validFrom: 2020-01-01
 validUntil: 2099-12-31
 reviewDate: 2099-01-01
 contributors:
-  - { agency: alpha, dataset: Alpha list, identifiers: [given_name, surname, dob], attributes: [{ name: band, type: enum, values: [A, B, C] }] }
+  - agency: alpha
+    dataset: Alpha list
+    identifiers: [given_name, surname, dob]
+    attributes: [{ name: band, type: enum, values: [A, B, C] }]
   - { agency: beta, dataset: Beta list, identifiers: [given_name, surname, dob] }
 recipients:
   - agency: analysts

@@ -31,7 +31,8 @@ function policy(id: string, purpose: string, withOptOuts: boolean): string {
     'involves: [health]\ndpia: { reference: DPIA-1, approvedOn: 2025-12-01 }\n' +
     'validFrom: 2026-01-01\nvalidUntil: 2027-12-31\nreviewDate: 2026-12-31\ncontributors:\n' +
     who('nhs-gp', `${person}, nhs_number`) +
-    '  - agency: council-tax\n    dataset: liable persons\n    identifiers: [given_name, surname, dob, address, postcode]\n' +
+    '  - agency: council-tax\n    dataset: liable persons\n' +
+    '    identifiers: [given_name, surname, dob, address, postcode]\n' +
     '    attributes: [{ name: ward, type: enum, values: [Castle, Abbey, Riverside, Market, Highfield, ' +
     `"St Mary's", Brookside, Kingsmere North, Kingsmere South, Oakwood, Millfield, Eastgate] }]\n` +
     who('police', person) +
@@ -95,7 +96,8 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
     if (dobPlanted.includes(p) && r.dob) {
       // Another person's date: the other sources hold the true one.
       const [d, m, y] = r.dob.split('/').map(Number) as [number, number, number];
-      r.dob = `${String(((d + 10) % 28) + 1).padStart(2, '0')}/${String(((m + 4) % 12) + 1).padStart(2, '0')}/${y - 13}`;
+      const day = String(((d + 10) % 28) + 1).padStart(2, '0');
+      r.dob = `${day}/${String(((m + 4) % 12) + 1).padStart(2, '0')}/${y - 13}`;
       plantedDobRows.add(r.record_id!);
     }
     if (dupPlanted.includes(p)) {

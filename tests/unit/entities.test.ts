@@ -605,7 +605,8 @@ t.test(
       diceThreshold: 0.8,
       runId: 'r',
     });
-    // An 18-year-old can be on a school roll and an adult register: the dates of birth decide (tests/unit/apart.test.ts).
+    // An 18-year-old can be on a school roll and an adult register: the dates of birth decide
+    // (tests/unit/apart.test.ts).
     t.same(
       pairsOf(declared),
       ['ct × gp', 'ct × school', 'gp × school'],

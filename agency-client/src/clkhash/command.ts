@@ -35,7 +35,10 @@ export interface EncodeClkhashOptions {
   input: string;
   out: string;
   onInvalid: 'skip' | 'fail' | 'missing';
-  /** Lists each invalid value as `row,line,record_id,field,reason,outcome` (record_id empty: clkhash rows have none). */
+  /**
+   * Lists each invalid value as `row,line,record_id,field,reason,outcome` (record_id empty: clkhash rows
+   * have none).
+   */
   rejectsFile?: string;
   /** Worker threads; 1 (default) encodes in the calling thread. */
   workers?: number;

@@ -64,6 +64,17 @@ const SCRIPT = `(function () {
   shown.textContent = rows.length + ' of ' + rows.length + ' records shown';
 })();`;
 
+function summaryRow(k: string, v: string): string {
+  return (
+    `<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">${escapeHtml(k)}</dt>` +
+    `<dd class="govuk-summary-list__value">${escapeHtml(v)}</dd></div>`
+  );
+}
+
+function headerCell(h: string): string {
+  return `<th scope="col" class="govuk-table__header">${escapeHtml(h)}</th>`;
+}
+
 export function reportPage(report: ReleaseReport, o: PageOptions): string {
   const e = escapeHtml;
   const local = o.local;
@@ -113,10 +124,11 @@ export function reportPage(report: ReleaseReport, o: PageOptions): string {
 <div class="govuk-warning-text">
 <span class="govuk-warning-text__icon" aria-hidden="true">!</span>
 <strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">Warning</span>
-This page lists our own records. It was made on this machine from a release and our token map; keep it here and handle it as the records themselves.</strong>
+This page lists our own records. It was made on this machine from a release and our token map;
+keep it here and handle it as the records themselves.</strong>
 </div>
 <dl class="govuk-summary-list">
-${summary.map(([k, v]) => `<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">${e(k)}</dt><dd class="govuk-summary-list__value">${e(v)}</dd></div>`).join('\n')}
+${summary.map(([k, v]) => summaryRow(k, v)).join('\n')}
 </dl>
 <form id="filter" class="govuk-form-group" hidden>
 <div class="govuk-form-group">
@@ -134,7 +146,7 @@ ${tags.map((t) => `<option value="${e(t)}">${e(t)}</option>`).join('\n')}
 <p class="govuk-body" id="shown" aria-live="polite">${report.rows.length} records</p>
 <table class="govuk-table" id="records">
 <caption class="govuk-table__caption govuk-table__caption--m">${e(report.title)}</caption>
-<thead class="govuk-table__head"><tr class="govuk-table__row">${headings.map((h) => `<th scope="col" class="govuk-table__header">${e(h)}</th>`).join('')}</tr></thead>
+<thead class="govuk-table__head"><tr class="govuk-table__row">${headings.map(headerCell).join('')}</tr></thead>
 <tbody class="govuk-table__body">
 ${body}
 </tbody>

@@ -126,6 +126,7 @@ function formOf(json: unknown): ReleaseReport['form'] {
   if ('answers' in o && 'of' in o) return 'membership';
   return fail(
     '',
-    'is not a family-criteria, discrepancy or membership release (aggregate and pseudonym releases hold no flags to list)',
+    'is not a family-criteria, discrepancy or membership release ' +
+      '(aggregate and pseudonym releases hold no flags to list)',
   );
 }

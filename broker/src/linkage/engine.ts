@@ -139,7 +139,10 @@ export interface ScoredChunk {
   /** Candidate pairs the partition held, and how many the household test vetoed. */
   candidates: number;
   vetoed: number;
-  /** Fellegi–Sunter: each kept pair's posterior log2-odds of being one person (applyFit's evidence), for the estimates; Dice: empty. */
+  /**
+   * Fellegi–Sunter: each kept pair's posterior log2-odds of being one person (applyFit's evidence), for
+   * the estimates; Dice: empty.
+   */
   evidence: Float32Array;
 }
 

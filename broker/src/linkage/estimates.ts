@@ -156,8 +156,9 @@ export function estimateLine(e: LinkageEstimates): string {
   const a = e.acrossSources;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return (
-    `Estimated from the model (no labels), over pairs of records of different sources: precision ${pct(a.precision)}, ` +
-    `recall ${pct(a.recall)} (${Math.round(a.linkedPairs)} pairs linked, about ${Math.round(a.linkedPairs - a.expectedTrue)} ` +
+    'Estimated from the model (no labels), over pairs of records of different sources: ' +
+    `precision ${pct(a.precision)}, recall ${pct(a.recall)} (${Math.round(a.linkedPairs)} pairs linked, ` +
+    `about ${Math.round(a.linkedPairs - a.expectedTrue)} ` +
     `of them false; about ${Math.round(a.expectedMissed)} true pairs among the candidates left apart). ` +
     'Matches that blocking never proposed are not counted.'
   );

@@ -215,7 +215,8 @@ export class ConstrainedUnionFind {
   /**
    * Merge the clusters of x and y unless that would put two records of one duplicate-free source in
    * one cluster, an adults-only record with a children-only one, or two records of another source
-   * that do not link directly, or two records that direct evidence keeps apart. Returns 1 when merged, 0 when already together, -1 when refused.
+   * that do not link directly, or two records that direct evidence keeps apart. Returns 1 when merged,
+   * 0 when already together, -1 when refused.
    */
   tryUnion(x: number, y: number): 1 | 0 | -1 {
     const ra = this.find(x);
