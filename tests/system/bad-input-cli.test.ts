@@ -183,12 +183,10 @@ t.test(
     const entities = async (out: string, flags: string[]) => {
       const r = await run(BROKER_BIN, ['link', ...inputs, '--out', join(dir, out), ...flags]);
       t.equal(r.code, 0, r.stderr);
-      const rows = readFileSync(join(dir, out), 'utf8')
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((l) => l.split(','));
-      const entityOf = (source: string, token: string) => rows.find((x) => x[1] === source && x[2] === token)![0];
+      const [header, ...lines] = readFileSync(join(dir, out), 'utf8').trim().split('\n');
+      t.equal(header, 'entity_id,household_id,source,row_token');
+      const rows = lines.map((l) => l.split(','));
+      const entityOf = (source: string, token: string) => rows.find((x) => x[2] === source && x[3] === token)![0];
       return { entityOf, count: new Set(rows.map((x) => x[0])).size };
     };
     const plain = await entities('plain.csv', []);
