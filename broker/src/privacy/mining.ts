@@ -225,6 +225,11 @@ function seedPairs(seedCols: Uint32Array[], S: number, m: number, limit: number)
   for (let p = 0; p < m && limit > 0; p++) {
     if (seedFreq[p] === 0) continue;
     for (let q = p + 1; q < m; q++) {
+      // The excess is at most min(f_p, f_q): a pair that cannot beat the heap's worst is not counted.
+      if (n === limit && !(Math.min(seedFreq[p]!, seedFreq[q]!) > he[0]!)) {
+        if (!(seedFreq[p]! > he[0]!)) break;
+        continue;
+      }
       const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
       if (!(e > 0.001)) continue;
       const order = seen++;
