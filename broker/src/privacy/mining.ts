@@ -206,7 +206,7 @@ export function mineItemsets(
  * excess first (ties in (p, q) order). On a small sample nearly every pair clears the 0.001 floor
  * (hundreds of thousands of pairs), so they are kept in a bounded heap, not all sorted.
  */
-function seedPairs(seedCols: Uint32Array[], S: number, m: number, limit: number): { p: number; q: number }[] {
+export function seedPairs(seedCols: Uint32Array[], S: number, m: number, limit: number): { p: number; q: number }[] {
   const seedFreq = seedCols.map((c) => popcountWords(c) / S);
   // A min-heap of the best pairs so far: the worst (smallest excess, then latest) at the root.
   const hp = new Uint32Array(limit);
