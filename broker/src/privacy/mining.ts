@@ -225,10 +225,11 @@ export function seedPairs(seedCols: Uint32Array[], S: number, m: number, limit: 
   for (let p = 0; p < m && limit > 0; p++) {
     if (seedFreq[p] === 0) continue;
     for (let q = p + 1; q < m; q++) {
-      // The excess is at most min(f_p, f_q): a pair that cannot beat the heap's worst is not counted.
-      if (n === limit && !(Math.min(seedFreq[p]!, seedFreq[q]!) > he[0]!)) {
+      // The excess is at most min(f_p, f_q) − f_p·f_q (computed as below, so in floating point too):
+      // a pair that cannot beat the heap's worst is not counted, nor a row whose f_p cannot.
+      if (n === limit) {
         if (!(seedFreq[p]! > he[0]!)) break;
-        continue;
+        if (!(Math.min(seedFreq[p]!, seedFreq[q]!) - seedFreq[p]! * seedFreq[q]! > he[0]!)) continue;
       }
       const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
       if (!(e > 0.001)) continue;
