@@ -159,7 +159,8 @@ export function mineItemsets(
   // frequent q-grams found first stop masking the rarer ones (Christen et al.'s partitioning, soft).
   let seedCols = cols;
   for (let round = 0; round < 4 && itemsets.length < maxItemsets; round++) {
-    const pairs = seedPairs(seedCols, S, m);
+    // A round looks at no more than 3 × maxItemsets + 1 seeds (the attempts check below).
+    const pairs = seedPairs(seedCols, S, m, 3 * maxItemsets + 1);
     let attempts = 0;
     let sinceLast = 0;
     const before = itemsets.length;
@@ -200,19 +201,66 @@ export function mineItemsets(
   return itemsets;
 }
 
-/** Position pairs set together more often than independence predicts, largest excess first. */
-function seedPairs(seedCols: Uint32Array[], S: number, m: number): { p: number; q: number; e: number }[] {
+/**
+ * The `limit` position pairs set together most often beyond what independence predicts, largest
+ * excess first (ties in (p, q) order). On a small sample nearly every pair clears the 0.001 floor
+ * (hundreds of thousands of pairs), so they are kept in a bounded heap, not all sorted.
+ */
+export function seedPairs(seedCols: Uint32Array[], S: number, m: number, limit: number): { p: number; q: number }[] {
   const seedFreq = seedCols.map((c) => popcountWords(c) / S);
-  const pairs: { p: number; q: number; e: number }[] = [];
-  for (let p = 0; p < m; p++) {
+  // A min-heap of the best pairs so far: the worst (smallest excess, then latest) at the root.
+  const hp = new Uint32Array(limit);
+  const hq = new Uint32Array(limit);
+  const he = new Float64Array(limit);
+  const hi = new Float64Array(limit);
+  let n = 0;
+  let seen = 0;
+  const worse = (a: number, b: number) => he[a]! < he[b]! || (he[a] === he[b] && hi[a]! > hi[b]!);
+  const swap = (a: number, b: number) => {
+    [hp[a], hp[b]] = [hp[b]!, hp[a]!];
+    [hq[a], hq[b]] = [hq[b]!, hq[a]!];
+    [he[a], he[b]] = [he[b]!, he[a]!];
+    [hi[a], hi[b]] = [hi[b]!, hi[a]!];
+  };
+  for (let p = 0; p < m && limit > 0; p++) {
     if (seedFreq[p] === 0) continue;
     for (let q = p + 1; q < m; q++) {
+      // The excess is at most min(f_p, f_q) − f_p·f_q (computed as below, so in floating point too):
+      // a pair that cannot beat the heap's worst is not counted, nor a row whose f_p cannot.
+      if (n === limit) {
+        if (!(seedFreq[p]! > he[0]!)) break;
+        if (!(Math.min(seedFreq[p]!, seedFreq[q]!) - seedFreq[p]! * seedFreq[q]! > he[0]!)) continue;
+      }
       const e = andCount(seedCols[p]!, seedCols[q]!) / S - seedFreq[p]! * seedFreq[q]!;
-      if (e > 0.001) pairs.push({ p, q, e });
+      if (!(e > 0.001)) continue;
+      const order = seen++;
+      // A later pair with an equal excess ranks after every earlier one: it never displaces the root.
+      if (n === limit && !(e > he[0]!)) continue;
+      let at: number;
+      if (n < limit) {
+        at = n++;
+        [hp[at], hq[at], he[at], hi[at]] = [p, q, e, order];
+        while (at > 0 && worse(at, (at - 1) >> 1)) {
+          swap(at, (at - 1) >> 1);
+          at = (at - 1) >> 1;
+        }
+      } else {
+        [hp[0], hq[0], he[0], hi[0]] = [p, q, e, order];
+        at = 0;
+        for (;;) {
+          const l = 2 * at + 1;
+          if (l >= n) break;
+          const c = l + 1 < n && worse(l + 1, l) ? l + 1 : l;
+          if (!worse(c, at)) break;
+          swap(c, at);
+          at = c;
+        }
+      }
     }
   }
-  pairs.sort((a, b) => b.e - a.e);
-  return pairs;
+  return Array.from({ length: n }, (_, i) => i)
+    .sort((a, b) => he[b]! - he[a]! || hi[a]! - hi[b]!)
+    .map((i) => ({ p: hp[i]!, q: hq[i]! }));
 }
 
 /** Unexplained bits: set, and not a position of any (q-gram-sized) itemset the record holds. */

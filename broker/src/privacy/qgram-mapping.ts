@@ -57,13 +57,22 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
   normaliseRows(prior, I, C);
   let soft = Float64Array.from(prior);
   const anchors = [...Array(I).keys()].sort((x, y) => iFreq[y]! - iFreq[x]!).slice(0, 30);
-  const condI = (i: number, j: number): number => iJoint[i * I + j]! / iFreq[i]!;
-  const condG = (g: number, h: number): number => gJoint[g * C + h]! / gFreq[g]!;
+  // P(j|i) and P(h|g) as tables, computed once (the same divisions the loop below would repeat).
+  const condI = new Float64Array(I * I);
+  for (let i = 0; i < I; i++) for (let j = 0; j < I; j++) condI[i * I + j] = iJoint[i * I + j]! / iFreq[i]!;
+  const condG = new Float64Array(C * C);
+  for (let g = 0; g < C; g++) for (let h = 0; h < C; h++) condG[g * C + h] = gJoint[g * C + h]! / gFreq[g]!;
+  const A = anchors.length;
+  const candH = new Int32Array(A * 4).fill(-1);
+  const candW = new Float64Array(A * 4);
   for (let round = 0; round < 8; round++) {
     // The few most likely q-grams of each anchor.
-    const cands = anchors.map((j) => {
+    anchors.forEach((j, a) => {
       const row = [...Array(C).keys()].sort((x, y) => soft[j * C + y]! - soft[j * C + x]!).slice(0, 4);
-      return row.map((h) => ({ h, w: soft[j * C + h]! }));
+      row.forEach((h, k) => {
+        candH[a * 4 + k] = h;
+        candW[a * 4 + k] = soft[j * C + h]!;
+      });
     });
     const next = new Float64Array(I * C);
     for (let i = 0; i < I; i++) {
@@ -72,17 +81,20 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
         // Each anchor is independent evidence: multiply (add logs), so the co-occurrence profile
         // as a whole, not the frequency prior, decides.
         let logSupport = 0;
-        anchors.forEach((j, a) => {
-          if (j === i) return;
-          const pji = condI(i, j);
-          const pij = condI(j, i);
+        for (let a = 0; a < A; a++) {
+          const j = anchors[a]!;
+          if (j === i) continue;
+          const pji = condI[i * I + j]!;
+          const pij = condI[j * I + i]!;
           let support = 0;
-          for (const { h, w } of cands[a]!) {
-            if (h === g) continue;
-            support += w * Math.exp(-(Math.abs(pji - condG(g, h)) + Math.abs(pij - condG(h, g))) / 0.1);
+          for (let k = a * 4; k < a * 4 + 4; k++) {
+            const h = candH[k]!;
+            if (h < 0 || h === g) continue;
+            support +=
+              candW[k]! * Math.exp(-(Math.abs(pji - condG[g * C + h]!) + Math.abs(pij - condG[h * C + g]!)) / 0.1);
           }
           logSupport += Math.log(0.05 + support);
-        });
+        }
         next[i * C + g] = Math.log(prior[i * C + g]!) + logSupport;
       }
     }
