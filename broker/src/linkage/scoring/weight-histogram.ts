@@ -23,10 +23,17 @@ export interface WeightHistogram {
 export function weightHistogram(model: ScoringModel, maxBins = 60): WeightHistogram {
   const w = patternWeights(model);
   const counts = model.patterns.counts;
-  const finite = Array.from(w).filter(Number.isFinite);
-  if (finite.length === 0) return { binWidth: 1, bins: [], totalPairs: 0 };
-  const lo = Math.floor(Math.min(...finite));
-  const hi = Math.floor(Math.max(...finite)) + 1;
+  // A loop, not Math.min(...): a model may hold more distinct patterns than a call takes arguments.
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const x of w)
+    if (Number.isFinite(x)) {
+      min = Math.min(min, x);
+      max = Math.max(max, x);
+    }
+  if (min > max) return { binWidth: 1, bins: [], totalPairs: 0 };
+  const lo = Math.floor(min);
+  const hi = Math.floor(max) + 1;
   const binWidth = Math.max(1, Math.ceil((hi - lo) / maxBins));
   const n = Math.ceil((hi - lo) / binWidth);
   const bins = Array.from({ length: n }, (_, k) => ({
