@@ -4,6 +4,7 @@ import { addPerson, approvePolicy, storePolicy } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
 import { call, POLICY_YAML, runToEnd, seal, submitAs, tokenFor, upload, type TestBroker } from './in-process.js';
+import { settledPrivacyDigest } from './privacy-reports.js';
 import { encodeIdentifiers } from './purposes.js';
 
 /**
@@ -129,5 +130,7 @@ export async function seedModelRun(b: TestBroker): Promise<string> {
   }
   const run = await runToEnd(b, 'console-model', { as: 'alpha', token: await tokenFor(b, 'alpha') });
   if (run.json?.status !== 'completed') throw new Error(`console-model run: ${JSON.stringify(run.json)}`);
+  // The submissions' privacy reports too: no job may still hold the database when the test drops it.
+  await settledPrivacyDigest(b.db, 'console-model', 120_000);
   return run.json.runId as string;
 }
