@@ -187,6 +187,13 @@ t.test('the console in a browser', async (t) => {
       'each field by level',
     );
     t.same(await axeViolations(page), [], 'axe: no violations on a run page');
+    const bad = await page.goto(`${url}/purposes/console-model/runs/not-a-run-id`);
+    t.equal(bad?.status(), 400, 'a malformed run id: 400, not a server error');
+    t.equal(
+      (await page.goto(`${url}/purposes/console/runs/${modelRunId}`))?.status(),
+      404,
+      "another purpose's run: 404",
+    );
     await page.goto(`${url}/purposes/console/aggregate`);
     const cells = await page.$$eval('#aggregate-table tbody tr', (trs) =>
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())),
