@@ -287,6 +287,10 @@ export const MATRIX: Record<string, Row> = {
   'GET /register.json': page(onlyPeople('igLead')),
   'GET /purposes': page(onlyPeople('analyst')),
   'GET /purposes/:purpose': page(onlyPeople('analyst'), { params: { purpose: 'testing' } }),
+  // A run id no one has: 404 for the analyst, after authorisation.
+  'GET /purposes/:purpose/runs/:runId': page(onlyPeople('analyst'), {
+    params: { purpose: 'testing', runId: '00000000-0000-4000-8000-000000000000' },
+  }),
   // No submission yet: 409 for the analyst, after authorisation.
   'POST /purposes/:purpose/runs': form(onlyPeople('analyst'), () => ({}), { params: { purpose: 'testing' } }),
   // The test policy grants analysts no aggregate: refused by policy after the role check.

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import t from 'tap';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { call, testBroker, tokenFor, type TestBroker } from '../helpers/in-process.js';
-import { CONSOLE_PEOPLE, seedConsole } from '../helpers/console-setup.js';
+import { CONSOLE_PEOPLE, seedConsole, seedModelRun } from '../helpers/console-setup.js';
 
 /**
  * The console in a real browser: Debian's chromium, headless, over the broker's HTTPS (no client
@@ -44,6 +44,9 @@ t.teardown(() => browser?.close());
 t.test('the console in a browser', async (t) => {
   b = await testBroker(t, 'postgres');
   await seedConsole(b);
+  // The run that fits a model takes seconds of job hand-offs: it goes on while the first roles look.
+  const modelRun = seedModelRun(b);
+  modelRun.catch(() => {}); // awaited by the analyst's test, which reports its failure
   // A refused request, for the audit trail and the transparency counts: the test policy grants alpha
   // membership of beta only, so asking of gamma is refused by policy.
   const refused = await call(b, 'POST', '/v1/purposes/testing/releases/membership', {
@@ -138,7 +141,7 @@ t.test('the console in a browser', async (t) => {
     const agreements = (await register.json()).agreements as { purpose: string; policyVersion: number }[];
     t.same(
       agreements.map((a) => `${a.purpose} v${a.policyVersion}`),
-      ['console v1', 'testing v2'],
+      ['console v1', 'console-model v1', 'testing v2'],
       'the register of agreements in force, with the version just approved',
     );
     t.match(await (await context.request.get(`${url}/register.csv`)).text(), /^purpose,title,policy_id/, 'and as CSV');
@@ -159,6 +162,38 @@ t.test('the console in a browser', async (t) => {
     await page.goto(`${url}/purposes/console`);
     t.match(await page.textContent('tbody'), /Completed/, 'the completed run');
     t.same(await axeViolations(page), [], 'axe: no violations on a purpose');
+    // The run page of a run scored by Dice (random encodings): no model, no estimates, and it says why.
+    await page.click('tbody a');
+    t.match(await page.textContent('main'), /scored pairs by record-level Dice similarity with threshold 0\.8/);
+    t.equal(await page.textContent('#estimated-precision'), 'None', 'no estimates without a model');
+    // A run that fitted a model: its estimates, and its match weights drawn with the threshold.
+    const modelRunId = await modelRun;
+    await page.goto(`${url}/purposes/console-model`);
+    await Promise.all([page.waitForURL(`${url}/purposes/console-model/runs/${modelRunId}`), page.click('tbody a')]);
+    const percent = async (id: string) => Number((await page.textContent(id))?.match(/^([\d.]+)%/)?.[1]);
+    const [precision, recall] = [await percent('#estimated-precision'), await percent('#estimated-recall')];
+    t.ok(precision > 90 && precision <= 100 && recall > 90 && recall <= 100, `estimates: ${precision}%, ${recall}%`);
+    const bars = await page.locator('#weight-chart rect.bar').count();
+    t.ok(bars > 10, `the histogram of match weights: ${bars} bins`);
+    t.equal(await page.locator('#weight-chart line.threshold').count(), 1, 'with the threshold marked');
+    const binned = await page.$$eval('#weight-table tbody tr td:last-child', (tds) =>
+      tds.reduce((n, td) => n + Number(td.textContent), 0),
+    );
+    const candidates = Number((await page.textContent('#run-summary'))?.match(/(\d+), (\d+), (\d+)/)?.[2]);
+    t.equal(binned, candidates, `its table: every candidate pair binned (${candidates})`);
+    t.match(
+      await page.textContent('#field-weights'),
+      /given_name[\s\S]*surname[\s\S]*dob[\s\S]*postcode/,
+      'each field by level',
+    );
+    t.same(await axeViolations(page), [], 'axe: no violations on a run page');
+    const bad = await page.goto(`${url}/purposes/console-model/runs/not-a-run-id`);
+    t.equal(bad?.status(), 400, 'a malformed run id: 400, not a server error');
+    t.equal(
+      (await page.goto(`${url}/purposes/console/runs/${modelRunId}`))?.status(),
+      404,
+      "another purpose's run: 404",
+    );
     await page.goto(`${url}/purposes/console/aggregate`);
     const cells = await page.$$eval('#aggregate-table tbody tr', (trs) =>
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())),

@@ -164,7 +164,11 @@ async function serveConsole(b: RunningBroker, people: People): Promise<void> {
   const accounts = [
     { username: 'ada', role: 'admin', password: people.adminPassword },
     { username: 'iona', role: 'ig-lead', password: people.igPassword },
-    { username: 'andy', role: 'analyst (community-safety)', password: people.analystPassword },
+    {
+      username: 'andy',
+      role: 'analyst (community-safety, school-admissions-residency)',
+      password: people.analystPassword,
+    },
   ];
   // Owner-only, as the demo's other secrets: the passwords are the demo's, on this machine.
   writeFileSync(CONSOLE_FILE, JSON.stringify({ url: b.url, accounts }, null, 2), { mode: 0o600 });
@@ -195,7 +199,8 @@ async function addPeople(b: RunningBroker): Promise<People> {
     role: 'analyst',
     password: analystPassword,
     createdBy: 'operator:demo',
-    purposes: ['community-safety'],
+    // Two purposes: community-safety's run scores by Dice, school-admissions-residency's fits a model.
+    purposes: ['community-safety', 'school-admissions-residency'],
   });
   return { adminPassword, igPassword, analystPassword };
 }

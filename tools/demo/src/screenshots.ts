@@ -26,12 +26,17 @@ async function main(): Promise<void> {
   }
   mkdirSync(OUT, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  const shot = async (context: BrowserContext, path: string, name: string) => {
+  /**
+   * The page at path, or the one its table's first link leads to (a run's page has no fixed address,
+   * and is taken whole: its chart is below the fold).
+   */
+  const shot = async (context: BrowserContext, path: string, name: string, follow?: 'first row') => {
     const page = await context.newPage();
     await page.goto(`${file.url}${path}`);
-    await page.screenshot({ path: join(OUT, `${name}.png`) });
+    if (follow) await Promise.all([page.waitForURL((u) => u.pathname !== path), page.click('tbody a')]);
+    await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: follow !== undefined });
     await page.close();
-    process.stdout.write(`docs/screenshots/${name}.png  ${path}\n`);
+    process.stdout.write(`docs/screenshots/${name}.png  ${new URL(page.url()).pathname}\n`);
   };
   const as = async (username: string) => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 900 } });
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
     await shot(ig, '/audit?decision=refused', 'ig-lead-audit-refusals');
     const analyst = await as('andy');
     await shot(analyst, '/purposes/community-safety', 'analyst-runs');
+    await shot(analyst, '/purposes/school-admissions-residency', 'analyst-run', 'first row');
     await shot(analyst, '/purposes/community-safety/aggregate', 'analyst-aggregate');
     const admin = await as('ada');
     await shot(admin, '/agencies', 'admin-agencies');

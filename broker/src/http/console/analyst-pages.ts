@@ -4,14 +4,19 @@ import { ProtocolError, Slug } from '@blindlink/protocol';
 import { listRecentRuns } from '../../services/get-run-status.js';
 import { assignedPurposes, requireAssignedAnalyst } from '../../services/purpose-access.js';
 import { requestRelease } from '../../services/request-release.js';
+import { getRunQuality } from '../../services/run-quality.js';
 import { getSchedule } from '../../services/schedules.js';
 import { startRun } from '../../services/start-run.js';
 import type { RouteDeps } from '../route-deps.js';
-import { barChart } from './charts.js';
+import { barChart, histogramChart } from './charts.js';
 import { csv } from './csv.js';
 import { requirePerson } from './session.js';
 
 const PurposeParams = Type.Object({ purpose: Slug }, { additionalProperties: false });
+const RunPageParams = Type.Object(
+  { purpose: Slug, runId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
 const RuleQuery = Type.Object(
   { rule: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })) },
   { additionalProperties: false },
@@ -58,6 +63,20 @@ export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promi
       const live = runs.some((r) => r.status === 'queued' || r.status === 'running');
       if (live) reply.header('refresh', '3');
       return reply.page('purpose.njk', { purpose, runs, schedule, live });
+    },
+  );
+
+  app.get(
+    '/purposes/:purpose/runs/:runId',
+    { onRequest: analyst, config: { audit: { action: 'run.status' } }, schema: { params: RunPageParams } },
+    async (request, reply) => {
+      const { purpose, runId } = request.params as { purpose: string; runId: string };
+      const { status, model } = await getRunQuality(deps, request.user, { purpose, runId }, request.audit);
+      const live = status.status === 'queued' || status.status === 'running';
+      if (live) reply.header('refresh', '3');
+      const chart =
+        model?.mode === 'fellegi-sunter' ? histogramChart(model.histogram.bins, model.threshold) : undefined;
+      return reply.page('run.njk', { purpose, run: status, model, chart, live });
     },
   );
 

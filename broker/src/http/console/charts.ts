@@ -45,3 +45,53 @@ export function barChart(items: readonly { label: string; value: number | null }
     bars,
   };
 }
+
+export interface HistogramChart {
+  width: number;
+  height: number;
+  baseline: number;
+  /** The largest bin's pairs, for the axis. */
+  max: number;
+  bars: { from: number; to: number; pairs: number; x: number; y: number; width: number; height: number }[];
+  /** Weight labels under the axis, every few bins. */
+  ticks: { x: number; label: string }[];
+  /** The threshold's line (clamped to the plot when it lies outside the weights seen). */
+  threshold: { x: number; value: number };
+}
+
+const BIN = 12;
+
+/**
+ * A histogram of match weights with the threshold marked. Heights on a log scale: non-matches
+ * outnumber matches by orders of magnitude, and on a linear scale the matches' hump would not show.
+ */
+export function histogramChart(
+  bins: readonly { from: number; to: number; pairs: number }[],
+  threshold: number,
+): HistogramChart {
+  const max = Math.max(1, ...bins.map((b) => b.pairs));
+  const baseline = TOP + PLOT_HEIGHT;
+  const scale = (v: number) => (Math.log10(1 + v) / Math.log10(1 + max)) * PLOT_HEIGHT;
+  const bars = bins.map((b, i) => {
+    const h = scale(b.pairs);
+    return { ...b, x: LEFT + i * BIN, y: baseline - h, width: BIN - 1, height: h };
+  });
+  const lo = bins[0]?.from ?? 0;
+  const width = bins.length ? bins[0]!.to - bins[0]!.from : 1;
+  const xOf = (w: number) => LEFT + ((w - lo) / width) * BIN;
+  const right = LEFT + bins.length * BIN;
+  const every = Math.max(1, Math.ceil(5 / width));
+  const ticks = bins
+    .map((b, i) => ({ i, b }))
+    .filter(({ i }) => i % every === 0)
+    .map(({ b }) => ({ x: xOf(b.from), label: String(b.from) }));
+  return {
+    width: right + GAP + 40,
+    height: baseline + 40,
+    baseline,
+    max,
+    bars,
+    ticks,
+    threshold: { x: Math.min(right, Math.max(LEFT, xOf(threshold))), value: threshold },
+  };
+}

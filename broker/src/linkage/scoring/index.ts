@@ -28,6 +28,8 @@ export type { FieldEvidence, PairExplanation, PairScores } from './weights.js';
 export { fitAnchoredModel, fitModel, modelFromParameters } from './model.js';
 export type { AnchoredFitOptions, FitOptions, HouseholdModel, ScoringModel, TrainingSummary } from './model.js';
 export { chooseThreshold, expectedAt, patternWeights, tradeoffCurve } from './threshold.js';
+export { weightHistogram } from './weight-histogram.js';
+export type { WeightBin, WeightHistogram } from './weight-histogram.js';
 export type { ExpectedOutcome, ThresholdChoice, ThresholdTarget, TradeoffPoint } from './threshold.js';
 export { CLK_FIELD, DEFAULT_CLK_CUT_POINTS, fitClkModel, scoreByDiceThreshold } from './clk-only.js';
 export type { ClkFitOptions, DiceThresholdResult } from './clk-only.js';
