@@ -57,7 +57,10 @@ validFrom: 2020-01-01
 validUntil: 2099-12-31
 reviewDate: 2099-01-01
 contributors:
-  - { agency: alpha, dataset: Council tax, identifiers: [given_name, surname, dob, address, postcode], duplicateFree: true }
+  - agency: alpha
+    dataset: Council tax
+    identifiers: [given_name, surname, dob, address, postcode]
+    duplicateFree: true
   - agency: beta
     dataset: GP register
     identifiers: [given_name, surname, dob, sex, address, postcode, nhs_number]
