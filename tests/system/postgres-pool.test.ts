@@ -88,8 +88,10 @@ t.test(
         ).rows[0]!.n,
     );
     t.equal(left, 0, 'no job queue session on the server');
-    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(b.db);
-    t.equal(jobs.rows[0]!.n, 0, 'the job in progress was finished, not lost');
+    // Finished (its row gone) or handed back (unlocked, for another worker): never left locked by this one.
+    const locked = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs
+      where locked_by is not null`.execute(b.db);
+    t.equal(locked.rows[0]!.n, 0, 'the job in progress was finished or released, not left locked');
   },
 );
 
