@@ -1,7 +1,7 @@
 import t from 'tap';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { openDatabase } from '@blindlink/broker';
+import { createLogger, openDatabase, startJobWorker } from '@blindlink/broker';
 import { testBroker } from '../helpers/in-process.js';
 import { freshPostgres, PG_ADMIN_URL } from '../helpers/postgres.js';
 
@@ -53,6 +53,47 @@ t.test('close() resolves only once every PostgreSQL connection has ended', async
   await database.drop();
   t.same(lost, [], 'no connection heard of the drop');
 });
+
+t.test(
+  'a job worker stopped mid-job finishes the job, then resolves only once its connections have ended',
+  async (t) => {
+    // The API alone in this process, so the worker below is the only one taking jobs.
+    const b = await testBroker(t, 'postgres', { worker: 'none' });
+    const name = (await sql<{ name: string }>`select current_database() as name`.execute(b.db)).rows[0]!.name;
+    // A report job for a submission already purged: the job runs (finds nothing to do) and completes.
+    await sql`select graphile_worker.add_job('blindlink_privacy_report',
+    json_build_object('submissionId', '00000000-0000-4000-8000-000000000000'))`.execute(b.db);
+    const baseline = tcpSockets();
+    const worker = await startJobWorker({
+      connectionString: b.databaseUrl!,
+      db: b.db,
+      keys: b.keys,
+      logger: createLogger('silent'),
+      pollInterval: 100,
+    });
+    // Stop as the job starts: graphile-worker completes it without awaiting the query, and used to end
+    // its pools without awaiting them either, so stop() resolved with sessions still open.
+    const stopped = new Promise<void>((resolve, reject) =>
+      worker.runner.events.once('job:start', () => void worker.stop().then(resolve, reject)),
+    );
+    await stopped;
+    t.equal(tcpSockets(), baseline, 'no job queue socket left when stop() resolves');
+    const left = await admin(
+      async (c) =>
+        (
+          await c.query<{ n: number }>(
+            'select count(*)::int as n from pg_stat_activity where datname = $1 and application_name <> $2',
+            [name, 'blindlink-broker'],
+          )
+        ).rows[0]!.n,
+    );
+    t.equal(left, 0, 'no job queue session on the server');
+    // Finished (its row gone) or handed back (unlocked, for another worker): never left locked by this one.
+    const locked = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs
+      where locked_by is not null`.execute(b.db);
+    t.equal(locked.rows[0]!.n, 0, 'the job in progress was finished or released, not left locked');
+  },
+);
 
 t.test('the broker outlives its idle connections being killed, and logs it without connection details', async (t) => {
   const b = await testBroker(t, 'postgres');

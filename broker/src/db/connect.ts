@@ -20,6 +20,26 @@ export interface DatabaseHandle {
 export const BROKER_APPLICATION_NAME = 'blindlink-broker';
 
 /**
+ * Follows every connection a pool opens: the function returned resolves once each one's socket has
+ * ended (call it after pool.end(), which resolves once they are only told to close).
+ */
+export function trackConnections(pool: pg.Pool): () => Promise<void> {
+  const open = new Set<Promise<void>>();
+  pool.on('connect', (client) => {
+    const ended: Promise<void> = new Promise((resolve) =>
+      client.once('end', () => {
+        open.delete(ended);
+        resolve();
+      }),
+    );
+    open.add(ended);
+  });
+  return async () => {
+    await Promise.all(open);
+  };
+}
+
+/**
  * pg's Pool.end() resolves once its clients are told to close, not once they have. A backend killed in
  * that gap (drop database … with (force), a server restart) still sends its client a FATAL error, which
  * the pool re-emits as 'error': with no listener that ends the process. So idle-client errors go to
@@ -34,7 +54,7 @@ function postgresDatabase(
   // Named, so an operator (and a test) can tell the broker's own sessions from its job queue's.
   const pool = new pg.Pool({ connectionString: url, max: 10, application_name: BROKER_APPLICATION_NAME });
   pool.on('error', onIdleError);
-  const open = new Set<Promise<void>>();
+  const closed = trackConnections(pool);
   const checkedOut = new WeakSet<pg.PoolClient>();
   pool.on('acquire', (client) => checkedOut.add(client));
   pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => checkedOut.delete(client));
@@ -48,13 +68,6 @@ function postgresDatabase(
     client.on('error', (err: Error) => {
       if (checkedOut.has(client)) onInUseError(err);
     });
-    const ended: Promise<void> = new Promise((resolve) =>
-      client.once('end', () => {
-        open.delete(ended);
-        resolve();
-      }),
-    );
-    open.add(ended);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
@@ -62,7 +75,7 @@ function postgresDatabase(
     kind: 'postgres',
     close: async () => {
       await db.destroy();
-      await Promise.all(open);
+      await closed();
     },
   };
 }

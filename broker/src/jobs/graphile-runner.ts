@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
 import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
+import { trackConnections } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import {
   type EngineCallRunner,
@@ -70,9 +72,45 @@ function safeMeta(meta: unknown): Record<string, unknown> {
   return out;
 }
 
+/** application_name of the job queue's PostgreSQL sessions (pg_stat_activity shows it). */
+export const JOBS_APPLICATION_NAME = 'blindlink-broker-jobs';
+
+/**
+ * The job queue's connections. Given a connectionString, graphile-worker makes its own pool and, on
+ * stop or release, calls its end() without awaiting it; and it completes or fails a job without
+ * awaiting that either. Its stop() therefore resolved with sessions still open and a job's completion
+ * possibly in flight, for a restart (or a forced drop of the database) to kill. So the broker owns the
+ * pool: end() waits for every client handed out (the completion's among them), then each socket's end.
+ */
+function jobQueuePool(connectionString: string, log: FastifyBaseLogger) {
+  const pool = new pg.Pool({ connectionString, max: 10, application_name: JOBS_APPLICATION_NAME });
+  const lost = (err: Error & { code?: unknown }) =>
+    log.warn(
+      { scope: 'graphile-worker', code: typeof err.code === 'string' ? err.code : undefined, message: err.message },
+      'a job queue database connection was lost',
+    );
+  // Idle clients' errors come through the pool; a checked-out client's only to the client itself, where
+  // no listener would end the process (graphile-worker's query on it fails with its own error).
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
+  const closed = trackConnections(pool);
+  return {
+    pool,
+    end: async () => {
+      await pool.end();
+      await closed();
+    },
+  };
+}
+
 /** Create or upgrade graphile-worker's schema (graphile_worker.*): the API needs add_job before any worker runs. */
 export async function migrateJobQueue(connectionString: string, log: FastifyBaseLogger): Promise<void> {
-  await runMigrations({ connectionString, logger: graphileLogger(log) });
+  const jobs = jobQueuePool(connectionString, log);
+  try {
+    await runMigrations({ pgPool: jobs.pool, logger: graphileLogger(log) });
+  } finally {
+    await jobs.end();
+  }
 }
 
 export interface JobWorkerOptions {
@@ -94,7 +132,7 @@ export interface JobWorker {
   runner: Runner;
   /** One sweep now: release the jobs of runs whose worker stopped heartbeating. Returns the run ids. */
   sweep(): Promise<string[]>;
-  /** Finish the run under way (graceful), then stop. */
+  /** Finish the job under way (graceful), then stop; resolves once every job queue connection has ended. */
   stop(): Promise<void>;
 }
 
@@ -337,8 +375,9 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     const job = { workerId: workerId(helpers), engine, queue: graphileSplitQueue };
     await ended(await executeFinish(o.db, o.keys, p.runId, p.attempt, job));
   });
+  const jobs = jobQueuePool(o.connectionString, o.logger);
   const runner = await run({
-    connectionString: o.connectionString,
+    pgPool: jobs.pool,
     concurrency: o.concurrency ?? 1,
     pollInterval: o.pollInterval ?? 2000,
     noHandleSignals: true,
@@ -350,8 +389,11 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       [FINISH_TASK]: finish,
       [PRIVACY_REPORT_TASK]: reportTask,
     },
+  }).catch(async (err: unknown) => {
+    await jobs.end();
+    throw err;
   });
-  const utils = await makeWorkerUtils({ connectionString: o.connectionString, logger });
+  const utils = await makeWorkerUtils({ pgPool: jobs.pool, logger });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const next = sweeping.then(() => sweepStale(o.db, utils, staleAfterMs, o.logger));
@@ -370,6 +412,7 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       await sweeping;
       await runner.stop();
       await utils.release();
+      await jobs.end();
     },
   };
 }
