@@ -96,12 +96,38 @@ function jobQueuePool(connectionString: string, log: FastifyBaseLogger) {
   const closed = trackConnections(pool);
   return {
     pool,
+    // Bounded: a client graphile-worker never hands back must not keep the broker from stopping.
     end: async () => {
-      await pool.end();
-      await closed();
+      const ended = pool.end().then(closed);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), JOB_POOL_END_MS);
+      });
+      const outcome = await Promise.race([ended.then(() => 'ended' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late')
+        log.warn({ scope: 'graphile-worker', afterMs: JOB_POOL_END_MS }, 'job queue connections still open at stop');
     },
   };
 }
+
+/** Waits (a few seconds at most) until no job is still locked under one of these lock ids. */
+async function completionsLanded(db: Kysely<Database>, lockIds: string[]): Promise<void> {
+  if (lockIds.length === 0) return;
+  const until = Date.now() + COMPLETION_WAIT_MS;
+  while (Date.now() < until) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs
+      where locked_by = any(${lockIds})`.execute(db);
+    if (rows[0]!.n === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** How long stop() waits for finished jobs' completions: a job still running is the sweeper's. */
+const COMPLETION_WAIT_MS = 5_000;
+
+/** How long stop() waits for the job queue's connections to end before giving up on them (logged). */
+const JOB_POOL_END_MS = 15_000;
 
 /** Create or upgrade graphile-worker's schema (graphile_worker.*): the API needs add_job before any worker runs. */
 export async function migrateJobQueue(connectionString: string, log: FastifyBaseLogger): Promise<void> {
@@ -394,6 +420,11 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     throw err;
   });
   const utils = await makeWorkerUtils({ pgPool: jobs.pool, logger });
+  // Lock ids this runner took jobs under: stop() waits for their completions to land (see below).
+  const lockIds = new Set<string>();
+  runner.events.on('job:start', ({ job }) => {
+    if (job.locked_by) lockIds.add(job.locked_by);
+  });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const next = sweeping.then(() => sweepStale(o.db, utils, staleAfterMs, o.logger));
@@ -411,6 +442,9 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       clearInterval(timer);
       await sweeping;
       await runner.stop();
+      // graphile-worker issues a finished job's completion without awaiting it: let it land before the
+      // pool ends, or the job stays locked until the sweeper releases it.
+      await completionsLanded(o.db, [...lockIds]);
       await utils.release();
       await jobs.end();
     },
