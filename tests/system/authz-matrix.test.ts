@@ -261,7 +261,6 @@ export const MATRIX: Record<string, Row> = {
   'GET /login': page(same('pass')),
   // No password: a validation error, whoever asks.
   'POST /login': form(same(400), () => ({ username: 'nobody' })),
-  'POST /logout': form(same(303)),
   'GET /': page(onlyPeople('admin', 'analyst', 'igLead')),
   'GET /transparency': page(same('pass')),
   // The console's static files (@fastify/static's /assets/*): fastify's printRoutes shows that wildcard
@@ -308,6 +307,8 @@ export const MATRIX: Record<string, Row> = {
   'GET /people': page(onlyPeople('admin')),
   'GET /openapi.json': { expect: same('pass') },
   'GET /healthz': { expect: same('pass') },
+  // Last: a person's logout ends every token they hold, so no row may come after it.
+  'POST /logout': form(same(303)),
 };
 
 const AUTH_CODES = ['unauthenticated', 'token-invalid', 'token-expired', 'forbidden'];
@@ -466,6 +467,16 @@ t.test('every route answers every kind of caller as the matrix says', async (t) 
     certs.every((c) => c.revoked_at === null),
     "the refused renewal left alpha's certificate alone",
   );
+  // The logout row ran last, as each person: the tokens they held are refused now, not at expiry.
+  for (const kind of ['analyst', 'igLead', 'admin'] as const) {
+    const token = callers[kind].token!;
+    const api = await call(b, 'GET', '/v1/policies', { token });
+    t.equal(api.status, 401, `${kind}'s token after logout: the API refuses it`);
+    t.equal(api.json?.error?.code, 'token-invalid', 'naming why');
+    const page = await call(b, 'GET', '/', { headers: { cookie: `blindlink_session=${token}` } });
+    t.equal(page.status, 303, `${kind}'s session cookie after logout: sent to sign in`);
+    audited += 2;
+  }
   const chain = await verifyAuditChain(b.db);
   t.equal(chain.broken, null, 'the audit chain verifies');
   t.equal(chain.rows - auditBefore, audited, 'every matrix request was audited, refused or not');

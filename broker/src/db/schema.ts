@@ -57,6 +57,8 @@ export interface PersonTable {
   }>;
   created_by: string;
   created_at: ColumnType<Date, Date, never>;
+  /** Moves on at logout; a person's access token is valid only while it names the current one. */
+  session_epoch: ColumnType<number, number | undefined, number>;
 }
 
 export interface AnalystAssignmentTable {

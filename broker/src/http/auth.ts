@@ -6,6 +6,7 @@ import { issuedCertificate } from '../agencies/registry.js';
 import type { Database } from '../db/schema.js';
 import { agencyPeer, type PeerSocket } from '../trust/tls-options.js';
 import { checkCertificateBinding } from '../trust/cert-binding.js';
+import { sessionIsCurrent } from '../people/sessions.js';
 import { RevocationList } from '../trust/revocation.js';
 import type { Role } from '../services/caller.js';
 import { toProtocolError } from './errors.js';
@@ -55,12 +56,15 @@ async function verifiedPrincipal(request: FastifyRequest): Promise<Principal> {
 }
 
 /**
- * preHandler factory: the caller must hold one of these roles. Agency tokens are also bound to the
- * certificate of the connection they arrive on: a token replayed over another certificate is refused.
+ * preHandler factory: the caller must hold one of these roles. A person's token must name their current
+ * session (a logout ends it). Agency tokens are also bound to the certificate of the connection they
+ * arrive on: a token replayed over another certificate is refused.
  */
 export function requireRole(db: Kysely<Database>, ...roles: Role[]) {
   return async (request: FastifyRequest): Promise<void> => {
     const principal = await verifiedPrincipal(request);
+    if (principal.role !== 'agency' && !(await sessionIsCurrent(db, principal)))
+      throw new ProtocolError('token-invalid', 'the session has ended (logged out): log in again');
     if (!roles.includes(principal.role)) {
       throw new ProtocolError(
         'forbidden',

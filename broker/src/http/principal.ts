@@ -4,6 +4,8 @@ import type { Caller } from '../services/caller.js';
 export interface Principal extends Caller {
   /** Agencies only: the SHA-256 thumbprint of the certificate the token was issued over (RFC 8705). */
   cnf?: { 'x5t#S256': string };
+  /** People only: the session generation the token was issued in (people/sessions.ts). */
+  ep?: number;
 }
 
 declare module '@fastify/jwt' {

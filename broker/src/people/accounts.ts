@@ -60,7 +60,7 @@ export async function login(
   username: string,
   password: string,
   now = new Date(),
-): Promise<{ username: string; role: PersonRole }> {
+): Promise<{ username: string; role: PersonRole; sessionEpoch: number }> {
   const person = await db.selectFrom('person').selectAll().where('username', '=', username).executeTakeFirst();
   if (!person) {
     await verifyPassword(null, password); // same work as a real check, so timing does not reveal unknown users
@@ -85,7 +85,7 @@ export async function login(
     .where('username', '=', username)
     .execute();
   if (!ok) throw new ProtocolError('bad-credentials', 'unknown user or wrong password');
-  return { username, role: person.role };
+  return { username, role: person.role, sessionEpoch: person.session_epoch };
 }
 
 export async function unlockPerson(db: Kysely<Database>, username: string): Promise<void> {

@@ -23,7 +23,7 @@ const EXPIRY_WARNING_DAYS = 30;
 
 /** The admin's pages: agencies (enrolment, certificates and expiry, revocation), people, loading policies. */
 export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const admin = requirePerson(app, 'admin');
+  const admin = requirePerson(app, deps.db, 'admin');
 
   const agenciesPage = async (extra: Record<string, unknown> = {}) => {
     const now = Date.now();

@@ -41,7 +41,7 @@ interface AggregateBody {
 
 /** The analyst's purposes: runs with live progress, the nightly schedule, aggregate releases as tables and charts. */
 export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const analyst = requirePerson(app, 'analyst');
+  const analyst = requirePerson(app, deps.db, 'analyst');
 
   app.get(
     '/purposes',

@@ -70,7 +70,7 @@ const auditRow = (e: AuditEntry) => [
 
 /** The IG lead's audit trail (filters, refusals marked, checkpoint status, export) and the register export. */
 export async function auditPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const igLead = requirePerson(app, 'ig-lead');
+  const igLead = requirePerson(app, deps.db, 'ig-lead');
 
   app.get(
     '/audit',

@@ -77,7 +77,7 @@ export async function consoleRoutes(app: FastifyInstance, { jwtKey, ...deps }: C
 
   app.decorateReply('page', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
     const request = this.request;
-    const who = request.user?.sub ? request.user : sessionPerson(app, request);
+    const who = request.user?.sub ? request.user : await sessionPerson(app, deps.db, request);
     return this.type('text/html; charset=utf-8').view(template, {
       ...data,
       who,

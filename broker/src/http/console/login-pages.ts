@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { ProtocolError } from '@blindlink/protocol';
 import { login } from '../../services/login.js';
+import { logout } from '../../services/logout.js';
 import type { RouteDeps } from '../route-deps.js';
 import { endSession, requirePerson, sessionPerson, startSession } from './session.js';
 
@@ -18,7 +19,7 @@ const LoginForm = Type.Object(
 /** Signing in and out with the people accounts /v1/login uses: the same lockout, the same audit. */
 export async function loginPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get('/login', { config: { audit: { action: 'console.login-page' } } }, async (request, reply) => {
-    if (sessionPerson(app, request)) return reply.redirect('/', 303);
+    if (await sessionPerson(app, deps.db, request)) return reply.redirect('/', 303);
     return reply.page('login.njk');
   });
 
@@ -49,8 +50,11 @@ export async function loginPages(app: FastifyInstance, deps: RouteDeps): Promise
     '/logout',
     { preHandler: app.csrfProtection, config: { audit: { action: 'console.logout' } }, schema: { body: CsrfOnly } },
     async (request, reply) => {
-      const who = sessionPerson(app, request);
-      if (who) request.user = who;
+      const who = await sessionPerson(app, deps.db, request);
+      if (who) {
+        request.user = who;
+        await logout(deps, who, request.audit);
+      }
       endSession(reply);
       return reply.redirect('/login', 303);
     },
@@ -58,7 +62,10 @@ export async function loginPages(app: FastifyInstance, deps: RouteDeps): Promise
 
   app.get(
     '/',
-    { onRequest: requirePerson(app, 'admin', 'analyst', 'ig-lead'), config: { audit: { action: 'console.home' } } },
+    {
+      onRequest: requirePerson(app, deps.db, 'admin', 'analyst', 'ig-lead'),
+      config: { audit: { action: 'console.home' } },
+    },
     async (_request, reply) => reply.page('home.njk'),
   );
 }

@@ -23,7 +23,7 @@ const text = (doc: unknown) => JSON.stringify(doc, null, 2);
 export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get(
     '/policies',
-    { onRequest: requirePerson(app, 'ig-lead', 'admin'), config: { audit: { action: 'policy.list' } } },
+    { onRequest: requirePerson(app, deps.db, 'ig-lead', 'admin'), config: { audit: { action: 'policy.list' } } },
     async (_request, reply) => {
       const policies = await policyDocuments(deps);
       policies.sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version);
@@ -61,7 +61,7 @@ export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promis
   app.get(
     '/policies/:id/versions/:version',
     {
-      onRequest: requirePerson(app, 'ig-lead', 'admin'),
+      onRequest: requirePerson(app, deps.db, 'ig-lead', 'admin'),
       config: { audit: { action: 'console.policy' } },
       schema: { params: PolicyVersionParams },
     },
@@ -74,7 +74,7 @@ export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promis
   app.post(
     '/policies/:id/versions/:version/approval',
     {
-      onRequest: requirePerson(app, 'ig-lead'),
+      onRequest: requirePerson(app, deps.db, 'ig-lead'),
       preHandler: app.csrfProtection,
       config: { audit: { action: 'policy.approve' } },
       schema: { params: PolicyVersionParams, body: ApproveForm },
@@ -95,7 +95,7 @@ export async function policyPages(app: FastifyInstance, deps: RouteDeps): Promis
   app.post(
     '/policies/:id/versions/:version/refusal',
     {
-      onRequest: requirePerson(app, 'ig-lead'),
+      onRequest: requirePerson(app, deps.db, 'ig-lead'),
       preHandler: app.csrfProtection,
       config: { audit: { action: 'policy.refuse' } },
       schema: { params: PolicyVersionParams, body: RefuseForm },

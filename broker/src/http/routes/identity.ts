@@ -104,7 +104,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     async (request) => {
       const who = await login(deps, request.body, request.audit);
       request.user = who; // audited as the person who logged in
-      return token({ sub: who.sub, role: who.role });
+      return token({ sub: who.sub, role: who.role, ep: who.ep });
     },
   );
 };
