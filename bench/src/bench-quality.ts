@@ -180,10 +180,11 @@ async function review(model: ErrorModelName, persons: number): Promise<void> {
       `${result.scoring.model!.training.pairs} candidate pairs in the fit`,
   );
   console.log(
-    '| K | labelled: match / non-match (CT × GP) | F1 before / overrides / overrides + fit | ' +
+    '| K | labelled: match / non-match (CT × GP) | decided against the label: before / overrides / + fit | ' +
+      'F1 before / overrides / overrides + fit | ' +
       'F1 without the labelled pairs: before / overrides / overrides + fit | largest weight move |',
   );
-  console.log('|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|');
   for (const K of [50, 200]) {
     const scoring = { mode: result.scoring.mode, threshold: result.scoring.threshold };
     const chosen = uncertainPairs(result.pairs, records, 'council_tax', scoring, { pairs: K }, new Set());
@@ -201,19 +202,26 @@ async function review(model: ErrorModelName, persons: number): Promise<void> {
     const overrides = again(labels.map(({ sims: _s, ...l }) => l));
     const refit = again(labels);
     let move = { by: 0, what: '' };
-    weights(refit).forEach((row, f) =>
-      row.forEach((w, l) => {
-        const by = w - weights(result)[f]![l]!;
-        const what = `${refit.scoring.model!.fields[f]!.field} ${refit.scoring.model!.fields[f]!.labels[l]}`;
-        if (Math.abs(by) > Math.abs(move.by)) move = { by, what };
-      }),
-    );
+    const [m0, m1] = [result.scoring.model!, refit.scoring.model!];
+    for (let f = 0; f < m1.fields.length; f++) {
+      for (let l = 0; l < m1.m[f]!.length; l++) {
+        // Levels that hold at least 1% of matches: one with almost none moves far on one label, and matters little.
+        if (Math.max(m1.m[f]![l]!, m0.m[f]![l]!) < 0.01) continue;
+        const by = weights(refit)[f]![l]! - weights(result)[f]![l]!;
+        if (Math.abs(by) > Math.abs(move.by)) move = { by, what: `${m1.fields[f]!.field} ${m1.fields[f]!.labels[l]}` };
+      }
+    }
     const matches = labels.filter((l) => l.match).length;
+    const wrong = (r: EngineResult) =>
+      labels.filter((l, i) => (r.entityIds[chosen[i]!.a] === r.entityIds[chosen[i]!.b]) !== l.match).length;
     console.log(
       `| ${K} | ${matches} / ${labels.length - matches} (${exclude.size}) | ` +
+        `${wrong(result)} / ${wrong(overrides)} / ${wrong(refit)} | ` +
         `${f1(result, new Set())} / ${f1(overrides, new Set())} / ${f1(refit, new Set())} | ` +
         `${f1(result, exclude)} / ${f1(overrides, exclude)} / ${f1(refit, exclude)} | ` +
-        `${move.what}: ${move.by >= 0 ? '+' : ''}${move.by.toFixed(2)} bits |`,
+        `${move.what}: ${move.by >= 0 ? '+' : ''}${move.by.toFixed(2)} bits; threshold ` +
+        `${result.scoring.threshold.toFixed(2)} → ${refit.scoring.threshold.toFixed(2)}, λ ` +
+        `${result.scoring.model!.lambda.toExponential(2)} → ${refit.scoring.model!.lambda.toExponential(2)} |`,
     );
     const line = refit.scoring.reasoning.find((l) => l.startsWith('Clerical review in the fit'));
     if (line) console.log(`  ${line}`);

@@ -125,7 +125,9 @@ export function fieldSimilarities(
     if (!fx || !fy || fx.bits.length !== fy.bits.length) return Number.NaN;
     const observed = dice(fx.bits, fy.bits);
     const p = fx.flip;
-    return p > 0 ? debiasedDice(observed, popcountBytes(fx.bits), popcountBytes(fy.bits), fx.bits.length * 8, p) : observed;
+    return p > 0
+      ? debiasedDice(observed, popcountBytes(fx.bits), popcountBytes(fy.bits), fx.bits.length * 8, p)
+      : observed;
   });
   return { comparisons, sims };
 }

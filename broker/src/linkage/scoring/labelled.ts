@@ -42,7 +42,8 @@ export function refineWithLabels(
 ): LabelledRefit {
   const F = fields.length;
   const n = pairCount(labelled.sims, F);
-  if (labelled.match.length !== n) throw new RangeError(`refineWithLabels: ${n} pairs, ${labelled.match.length} verdicts`);
+  if (labelled.match.length !== n)
+    throw new RangeError(`refineWithLabels: ${n} pairs, ${labelled.match.length} verdicts`);
   // Expected matches per field among the candidates with it present: N_f.
   const post = patternPosteriors(table, params);
   const present = new Float64Array(F);
