@@ -30,6 +30,8 @@ export function pairQuality(
   i: number,
   j: number,
   personOf: (source: number, token: string) => string | undefined,
+  /** Pairs ("token of i|token of j") left out of both sides, e.g. those a data officer labelled. */
+  exclude: ReadonlySet<string> = new Set(),
 ): Quality {
   const entityRecords = new Map<string, { s: number; token: string }[]>();
   let g = 0;
@@ -57,6 +59,10 @@ export function pairQuality(
   for (const token of sources[i]!.tokens) {
     const p = personOf(i, token);
     for (const b of (p !== undefined && byPersonB.get(p)) || []) truth.add(`${token}|${b}`);
+  }
+  for (const p of exclude) {
+    predicted.delete(p);
+    truth.delete(p);
   }
   let tp = 0;
   for (const p of predicted) if (truth.has(p)) tp++;

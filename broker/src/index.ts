@@ -35,7 +35,9 @@ export {
 } from './linkage/engine.js';
 export { carryFloor } from './linkage/entity-resolution.js';
 export { estimateQuality, type LinkageEstimates } from './linkage/estimates.js';
-export { prepareSources } from './linkage/prepare.js';
+export { blockSimilarities, prepareSources } from './linkage/prepare.js';
+export { uncertainPairs } from './releases/clerical-review.js';
+export type { ReviewLabel } from './linkage/review-labels.js';
 export { apartEvidence, DOB_APART, DOB_SAME } from './linkage/apart.js';
 export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
 export { decodeTyped, encodeTyped } from './runs/state.js';

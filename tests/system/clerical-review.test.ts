@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { readEncodedFile } from '@blindlink/agency-client';
-import { approvePolicy, createLogger, purge, startJobWorker, storePolicy } from '@blindlink/broker';
+import { approvePolicy, createLogger, decodeModel, purge, startJobWorker, storePolicy } from '@blindlink/broker';
 import { sql } from 'kysely';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
@@ -275,6 +275,41 @@ t.test('clerical review: export, label, submit, and the next run applies it (Pos
   lap('full run');
   t.not(full.get(c1), full.get(c2), 'full run: the non-match stays apart');
   t.equal(full.get(j1), full.get(j2), 'full run: the match stays one entity');
+
+  // The full run's fit counted the two labelled pairs at their known class (scoring/labelled.ts): on
+  // the same submissions the fit is otherwise the first run's, bit for bit, so m moved only through
+  // the labels: up at the match's levels, down at the non-match's, where the two pairs' levels differ.
+  const fullId = (JSON.parse(third.stdout) as { runId: string }).runId;
+  const modelOf = async (runId: string) => {
+    const state = await b.db
+      .selectFrom('run_state')
+      .select('model')
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    return decodeModel(state.model).fellegiSunter!;
+  };
+  const [m0, m1] = [await modelOf(first.runId), await modelOf(fullId)];
+  const levels = (row: Record<string, string>) =>
+    new Map(row.evidence!.split('; ').map((e) => [e.slice(0, e.indexOf(':')), e.replace(/^[^:]*: | \([^)]*\)$/g, '')]));
+  const [matchAt, nonMatchAt] = [levels(join_!), levels(cut!)];
+  let compared = 0;
+  m1.fields.forEach((c, f) => {
+    const [lj, lc] = [c.labels.indexOf(matchAt.get(c.field)!), c.labels.indexOf(nonMatchAt.get(c.field)!)];
+    if (lj <= 0 || lc <= 0 || lj === lc) return; // missing on a side (level 0), or one level for both
+    compared++;
+    t.ok(m1.m[f]![lj]! > m0.m[f]![lj]!, `${c.field}: m at the match's level (${c.labels[lj]}) rose`);
+    t.ok(m1.m[f]![lc]! < m0.m[f]![lc]!, `${c.field}: m at the non-match's level (${c.labels[lc]}) fell`);
+  });
+  t.ok(compared > 0, `${compared} field(s) where the two labelled pairs' levels differ`);
+  const fitted = (await b.db
+    .selectFrom('run')
+    .select('scoring')
+    .where('id', '=', fullId)
+    .executeTakeFirstOrThrow()) as { scoring: { reasoning: string[] } };
+  t.ok(
+    fitted.scoring.reasoning.some((l) => /^Clerical review in the fit: 1 labelled match\(es\) and 1 non-match/.test(l)),
+    'the full run says its fit used the labels',
+  );
 
   // Refused: gamma holds no clerical-review rule. 403, and the refusal is in the audit trail.
   const refused = await cli('gamma', ['review', 'export', '--tokens', tokens.alpha!, '--out', join(dir, 'g.csv')]);

@@ -110,6 +110,8 @@ export interface ReviewPairTable {
   exported_at: Date;
   verdict: 'match' | 'non-match' | 'unsure' | null;
   labelled_at: Date | null;
+  /** Field → the similarity the model compared when the pair was exported (null: missing); for the fit. */
+  sims: ColumnType<Record<string, number | null> | null, string | null | undefined, string | null>;
 }
 
 export interface SubmissionTable {

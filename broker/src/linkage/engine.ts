@@ -155,7 +155,7 @@ export function fitRun(
   prep: Pick<PreparedSources, 'clkMode' | 'fieldNames' | 'compatible'>,
   parts: Pick<PartitionResult, 'block' | 'similarities'>[],
   sample: ScoringSample,
-  opts: Pick<EngineOptions, 'diceThreshold' | 'minTrainingPairs'>,
+  opts: Pick<EngineOptions, 'diceThreshold' | 'minTrainingPairs' | 'reviewLabels'>,
 ): FittedScoring {
   let count = 0;
   let crossPairs = 0;

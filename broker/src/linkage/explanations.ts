@@ -76,3 +76,18 @@ export function storedModelLine(fittedIn: string, newPairs: number, previousRunI
         `pairs, not re-fitted; pairs among unchanged records carried over from run ${previousRunId}.`
     : `Blocked and scored with the stored model and threshold of run ${fittedIn}, not re-fitted.`;
 }
+
+/** The fit's line on clerical-review labels: they refined m (scoring/labelled.ts). */
+export function labelledFitLine(l: {
+  matches: number;
+  nonMatches: number;
+  expectedMatches: number;
+  surprise: number;
+}): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-GB');
+  return (
+    `Clerical review in the fit: ${l.matches} labelled match(es) and ${l.nonMatches} non-match(es) refined m, ` +
+    `each counted as one pair of its known class against the ${n(l.expectedMatches)} matches the model expects ` +
+    `among the candidates; the model expected ${(l.matches - l.surprise).toFixed(1)} of them to be matches.`
+  );
+}

@@ -5,7 +5,7 @@
  * and choose its threshold; else record-level Dice. Pure.
  */
 import { pairsConsidered } from './candidate-blocks.js';
-import { diceLine, householdTestLine } from './explanations.js';
+import { diceLine, householdTestLine, labelledFitLine } from './explanations.js';
 import { ADDRESS_FIELDS, type PreparedSources } from './prepare.js';
 import { randomPairSimilarities } from './random-pairs.js';
 import {
@@ -81,7 +81,7 @@ export function fitScoring(
   prep: Pick<PreparedSources, 'clkMode' | 'fieldNames' | 'compatible'>,
   candidates: FitCandidates,
   sample: ScoringSample,
-  opts: Pick<EngineOptions, 'diceThreshold' | 'minTrainingPairs'>,
+  opts: Pick<EngineOptions, 'diceThreshold' | 'minTrainingPairs' | 'reviewLabels'>,
 ): FittedScoring {
   const { crossPairs } = candidates;
   const minTraining = opts.minTrainingPairs ?? 2000;
@@ -100,6 +100,7 @@ export function fitScoring(
     personal: compatible.personal,
     correlated: [ADDRESS_FIELDS],
     totalPairs: Math.max(sample.pairsConsidered, candidates.count),
+    ...labelledFor(fieldNames, opts.reviewLabels),
   });
   const model = sample.share >= CO_RESIDENT_SHARE ? withHouseholdTest(main, candidates.sims, ADDRESS_FIELDS) : main;
   const choice = chooseThreshold(model);
@@ -107,10 +108,24 @@ export function fitScoring(
     mode: 'fellegi-sunter',
     threshold: choice.weight,
     fields: fieldNames,
-    reasoning: [...choice.reasoning],
+    reasoning: [...choice.reasoning, ...(model.training.labels ? [labelledFitLine(model.training.labels)] : [])],
     model,
     share: sample.share,
   };
+}
+
+/** The labels that carry their pair's field similarities, in the fit's layout (a field not compared: missing). */
+function labelledFor(fieldNames: readonly string[], labels: EngineOptions['reviewLabels']) {
+  const known = (labels ?? []).filter((l) => l.sims);
+  if (known.length === 0) return {};
+  const F = fieldNames.length;
+  const sims = new Float32Array(known.length * F);
+  known.forEach((l, p) => {
+    fieldNames.forEach((f, i) => {
+      sims[p * F + i] = l.sims![f] ?? Number.NaN;
+    });
+  });
+  return { labelled: { sims, match: known.map((l) => l.match) } };
 }
 
 /**

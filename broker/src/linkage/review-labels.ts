@@ -12,6 +12,12 @@ export interface ReviewLabel {
   a: string;
   b: string;
   match: boolean;
+  /**
+   * The pair's field similarities as the model compares them (field → de-biased Dice, null: missing),
+   * stored when the pair was exported: the fit counts the pair at its known class (scoring/labelled.ts).
+   * Absent for a pair exported without them: it is applied as an override only.
+   */
+  sims?: Readonly<Record<string, number | null>>;
 }
 
 /** Weight of a labelled match: above any score, finite so that sums and float32 storage stay ordinary. */

@@ -13,6 +13,7 @@ import { popcountBytes } from '../linkage/kernel/popcount.js';
 import {
   comparisonsFor,
   DEFAULT_CUT_POINTS,
+  type FieldComparison,
   levelOf,
   matchProbability,
   type ScoringModel,
@@ -105,26 +106,50 @@ export function otherRef(key: Uint8Array, purpose: string, requester: string, re
 /** A record's field filters as the form compares them: field name → filter bytes and its flip rate. */
 export type RecordFields = Map<string, { bits: Uint8Array; flip: number }>;
 
-/** Per-field evidence: the comparison level each field falls in and its partial weight (null: Dice run). */
-export function fieldEvidence(model: ScoringModel | undefined, x: RecordFields, y: RecordFields): ReviewPair['fields'] {
+/**
+ * The fields the form compares (the model's, or for a Dice run those both records hold) and each
+ * one's similarity as the model's comparison reads it (de-biased where the encoding flips bits; NaN:
+ * missing on a side).
+ */
+export function fieldSimilarities(
+  model: ScoringModel | undefined,
+  x: RecordFields,
+  y: RecordFields,
+): { comparisons: FieldComparison[]; sims: number[] } {
   const names = model ? model.fields.map((c) => c.field) : [...x.keys()].filter((f) => y.has(f)).sort();
-  if (names.length === 0) return [];
-  const comparisons = model ? model.fields : comparisonsFor(names, {}, DEFAULT_CUT_POINTS);
-  return comparisons.map((c, f) => {
+  if (names.length === 0) return { comparisons: [], sims: [] };
+  const comparisons = model ? [...model.fields] : comparisonsFor(names, {}, DEFAULT_CUT_POINTS);
+  const sims = comparisons.map((c) => {
     const fx = x.get(c.field);
     const fy = y.get(c.field);
-    let sim = Number.NaN;
-    if (fx && fy && fx.bits.length === fy.bits.length) {
-      const observed = dice(fx.bits, fy.bits);
-      const p = fx.flip;
-      sim =
-        p > 0
-          ? debiasedDice(observed, popcountBytes(fx.bits), popcountBytes(fy.bits), fx.bits.length * 8, p)
-          : observed;
-    }
-    const level = levelOf(Math.fround(sim), storedCutPoints(c));
+    if (!fx || !fy || fx.bits.length !== fy.bits.length) return Number.NaN;
+    const observed = dice(fx.bits, fy.bits);
+    const p = fx.flip;
+    return p > 0
+      ? debiasedDice(observed, popcountBytes(fx.bits), popcountBytes(fy.bits), fx.bits.length * 8, p)
+      : observed;
+  });
+  return { comparisons, sims };
+}
+
+/** Per-field evidence: the comparison level each field falls in and its partial weight (null: Dice run). */
+export function fieldEvidence(model: ScoringModel | undefined, x: RecordFields, y: RecordFields): ReviewPair['fields'] {
+  const { comparisons, sims } = fieldSimilarities(model, x, y);
+  return comparisons.map((c, f) => {
+    const level = levelOf(Math.fround(sims[f]!), storedCutPoints(c));
     return { field: c.field, level: c.labels[level]!, weight: model ? round(model.weights[f]![level]!) : null };
   });
+}
+
+/** A Fellegi–Sunter pair's similarities by field, as the fit reads a labelled pair (null: missing); else null. */
+export function similaritiesByField(
+  model: ScoringModel | undefined,
+  x: RecordFields,
+  y: RecordFields,
+): Record<string, number | null> | null {
+  if (!model) return null;
+  const { comparisons, sims } = fieldSimilarities(model, x, y);
+  return Object.fromEntries(comparisons.map((c, f) => [c.field, Number.isNaN(sims[f]!) ? null : sims[f]!]));
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

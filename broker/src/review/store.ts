@@ -11,6 +11,8 @@ export interface ExportedPair {
   reviewId: string;
   keyA: string;
   keyB: string;
+  /** The pair's field similarities as the model compared them (null: a Dice run): for the next fit. */
+  sims: Record<string, number | null> | null;
 }
 
 /** Remember what was sent, so labels can name it; a pair sent again keeps its id and its verdict. */
@@ -34,9 +36,14 @@ export async function recordExport(
         key_b: p.keyB,
         run_id: runId,
         exported_at: now,
+        sims: p.sims && JSON.stringify(p.sims),
       })),
     )
-    .onConflict((c) => c.columns(['purpose', 'agency', 'review_id']).doUpdateSet({ run_id: runId, exported_at: now }))
+    .onConflict((c) =>
+      c
+        .columns(['purpose', 'agency', 'review_id'])
+        .doUpdateSet((eb) => ({ run_id: runId, exported_at: now, sims: eb.ref('excluded.sims') })),
+    )
     .execute();
 }
 
@@ -88,22 +95,24 @@ export async function combinedLabels(
 ): Promise<{ labels: ReviewLabel[]; conflicts: number }> {
   const rows = await db
     .selectFrom('review_pair')
-    .select(['key_a', 'key_b', 'verdict'])
+    .select(['key_a', 'key_b', 'verdict', 'sims'])
     .where('purpose', '=', purpose)
     .where('verdict', 'in', ['match', 'non-match'])
     .execute();
-  const byPair = new Map<string, { a: string; b: string; verdicts: Set<string> }>();
+  type Pair = { a: string; b: string; verdicts: Set<string>; sims: Record<string, number | null> | null };
+  const byPair = new Map<string, Pair>();
   for (const r of rows) {
     const k = `${r.key_a}\n${r.key_b}`;
-    const e = byPair.get(k) ?? { a: r.key_a, b: r.key_b, verdicts: new Set<string>() };
+    const e: Pair = byPair.get(k) ?? { a: r.key_a, b: r.key_b, verdicts: new Set<string>(), sims: null };
     e.verdicts.add(r.verdict!);
+    e.sims ??= r.sims;
     byPair.set(k, e);
   }
   const labels: ReviewLabel[] = [];
   let conflicts = 0;
   for (const e of byPair.values()) {
     if (e.verdicts.size > 1) conflicts++;
-    else labels.push({ a: e.a, b: e.b, match: e.verdicts.has('match') });
+    else labels.push({ a: e.a, b: e.b, match: e.verdicts.has('match'), ...(e.sims ? { sims: e.sims } : {}) });
   }
   return { labels, conflicts };
 }

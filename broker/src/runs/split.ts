@@ -184,7 +184,9 @@ export async function executeFit(
     const fields = runFields(subs);
     const { parts } = await loadPartitions(db, runId, attempt, fields.names.length);
     const sample = await loadSample(db, runId, attempt);
-    const opts = { diceThreshold: doc.linkage.threshold, runId };
+    // The purpose's labels refine m (scoring/labelled.ts); the finish applies them again as overrides.
+    const { labels } = await combinedLabels(db, taken.purpose);
+    const opts = { diceThreshold: doc.linkage.threshold, runId, reviewLabels: labels };
     const started = performance.now();
     const fit = await o.engine({ kind: 'fit', input: { parts, sample, fields, opts } }, () => {});
     const seconds = (performance.now() - started) / 1000;

@@ -12,6 +12,7 @@ import {
   reviewId,
   reviewPair,
   type ReviewRecord,
+  similaritiesByField,
   uncertainPairs,
 } from '../releases/clerical-review.js';
 import { fieldFilter, runRecordRows } from '../releases/run-records.js';
@@ -71,11 +72,14 @@ export async function exportReview(
     run.id,
     chosen.flatMap((c) => [records[c.a]!, records[c.b]!]),
   );
+  const sims: (Record<string, number | null> | null)[] = [];
   const pairs = chosen.map((c) => {
     const ra = records[c.a]!;
     const rb = records[c.b]!;
     const id = reviewId(pseudonymKey, purpose, requester, ra.recordKey, rb.recordKey);
-    const evidence = fieldEvidence(model.fellegiSunter, fields.get(ra.recordKey)!, fields.get(rb.recordKey)!);
+    const [fa, fb] = [fields.get(ra.recordKey)!, fields.get(rb.recordKey)!];
+    const evidence = fieldEvidence(model.fellegiSunter, fa, fb);
+    sims.push(similaritiesByField(model.fellegiSunter, fa, fb));
     const other = (k: string) => otherRef(pseudonymKey, purpose, requester, k);
     return reviewPair(c, records, requester, { reviewId: id, other }, model.threshold, evidence);
   });
@@ -86,7 +90,7 @@ export async function exportReview(
     run.id,
     chosen.map((c, i) => {
       const [keyA, keyB] = orderedKeys(records[c.a]!.recordKey, records[c.b]!.recordKey);
-      return { reviewId: pairs[i]!.reviewId, keyA, keyB };
+      return { reviewId: pairs[i]!.reviewId, keyA, keyB, sims: sims[i]! };
     }),
   );
   const body = {

@@ -15,7 +15,8 @@ import * as m014 from './014_privacy_report_heartbeat.js';
 import * as m015 from './015_run_phases.js';
 import * as m016 from './016_clerical_review.js';
 import * as m017 from './017_release_subjects.js';
-import * as m018 from './018_person_sessions.js';
+import * as m018 from './018_review_similarities.js';
+import * as m019 from './019_person_sessions.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -38,7 +39,8 @@ const migrations: Record<string, Migration> = {
   '015_run_phases': m015,
   '016_clerical_review': m016,
   '017_release_subjects': m017,
-  '018_person_sessions': m018,
+  '018_review_similarities': m018,
+  '019_person_sessions': m019,
 };
 
 export const migrationProvider: MigrationProvider = {

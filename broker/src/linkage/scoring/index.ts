@@ -54,6 +54,8 @@ export {
 } from './household.js';
 export type { FieldColumn } from './field-column.js';
 export { anchoredM, MIN_ANCHORED_PAIRS } from './anchored.js';
+export { refineWithLabels } from './labelled.js';
+export type { LabelledRefit, LabelledSimilarities } from './labelled.js';
 export type { AnchoredField } from './anchored.js';
 export {
   expectedMatches,

@@ -8,6 +8,7 @@ import { comparisonsFor, levelCount, pairCount, similarityLevels, DEFAULT_CUT_PO
 import type { EmOptions, FsParameters } from './em.js';
 import { DEFAULT_PSEUDO_COUNT, estimateU, initialParameters, priorOverAllPairs, runEm } from './em.js';
 import type { PatternTable } from './patterns.js';
+import { type LabelledRefit, type LabelledSimilarities, refineWithLabels } from './labelled.js';
 import { aggregatePatterns } from './patterns.js';
 import { levelWeights, priorWeight } from './weights.js';
 
@@ -31,6 +32,13 @@ export interface TrainingSummary {
   readonly anchoredPairs?: readonly number[];
   /** λ is the match probability of a random pair among this many record pairs (absent: among the candidates). */
   readonly priorPairs?: number;
+  /** Clerical-review labels that refined m (labelled.ts): how many of each, and what the model expected. */
+  readonly labels?: {
+    readonly matches: number;
+    readonly nonMatches: number;
+    readonly expectedMatches: number;
+    readonly surprise: number;
+  };
 }
 
 export interface ScoringModel extends FsParameters {
@@ -207,6 +215,8 @@ export interface AnchoredFitOptions extends Pick<EmOptions, 'maxIterations' | 't
   readonly totalPairs: number;
   /** Groups of fields that change together (address and postcode), left out of each other's anchors. */
   readonly correlated?: readonly (readonly string[])[];
+  /** Clerical-review labels: m is refined by them (labelled.ts), then λ fitted again. */
+  readonly labelled?: LabelledSimilarities;
 }
 
 /**
@@ -241,8 +251,13 @@ export function fitAnchoredModel(
         fixedU: u,
       })
     : null;
-  const m = anchored.map((a, f) => a.m ?? (em!.m[f] as readonly number[]));
-  const prior = priorOverAllPairs(table, { m, u }, opts.totalPairs, opts);
+  const fitted = anchored.map((a, f) => a.m ?? (em!.m[f] as readonly number[]));
+  const first = priorOverAllPairs(table, { m: fitted, u }, opts.totalPairs, opts);
+  const labelled = opts.labelled?.match.length
+    ? refineWithLabels(table, fields, { lambda: first.lambda, m: fitted, u }, opts.labelled, pseudo)
+    : undefined;
+  const m: readonly (readonly number[])[] = labelled?.m ?? fitted;
+  const prior = labelled ? priorOverAllPairs(table, { m, u }, opts.totalPairs, opts) : first;
 
   const weights = levelWeights({ lambda: prior.lambda, m, u });
   const bad = nonMonotone(fields, weights);
@@ -275,5 +290,10 @@ export function fitAnchoredModel(
     mSource: anchored.map((a) => (a.m ? 'anchored' : 'em')),
     anchoredPairs: anchored.map((a) => a.pairs),
     priorPairs: opts.totalPairs,
+    ...(labelled ? { labels: labelSummary(labelled) } : {}),
   });
+}
+
+function labelSummary({ matches, nonMatches, expectedMatches, surprise }: LabelledRefit) {
+  return { matches, nonMatches, expectedMatches, surprise };
 }
