@@ -15,6 +15,7 @@ import * as m014 from './014_privacy_report_heartbeat.js';
 import * as m015 from './015_run_phases.js';
 import * as m016 from './016_clerical_review.js';
 import * as m017 from './017_release_subjects.js';
+import * as m018 from './018_subject_ledger_coverage.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '015_run_phases': m015,
   '016_clerical_review': m016,
   '017_release_subjects': m017,
+  '018_subject_ledger_coverage': m018,
 };
 
 export const migrationProvider: MigrationProvider = {
