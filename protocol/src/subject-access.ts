@@ -63,6 +63,11 @@ export const SubjectAccessResponse = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * From when `releases` is complete: the broker began recording whom each release was about then
+     * (docs/rights.md). Releases made before it are not listed, whether or not they were about the person.
+     */
+    releasesCompleteSince: Type.String({ format: 'date-time' }),
   },
   { $id: 'SubjectAccessResponse', additionalProperties: false },
 );

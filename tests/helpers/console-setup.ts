@@ -69,6 +69,14 @@ recipients:
   - agency: alpha
     releases:
       - { id: alpha-pseudonyms, form: pseudonym }
+      - { id: alpha-quality, form: data-quality }
+  - agency: beta
+    releases:
+      - { id: beta-quality, form: data-quality }
+  # A threshold of 50 makes the purpose's small-number suppression show on the data-quality page.
+  - agency: analysts
+    releases:
+      - { id: alpha-known-to-beta, form: aggregate, count: alpha, groupBy: [known_to:beta], suppressBelowOrAt: 50 }
 retention: { encodings: P30D, linkage: P30D, releases: P30D }
 linkage: { threshold: 0.8 }
 `;
@@ -109,7 +117,7 @@ export async function seedConsole(b: TestBroker): Promise<void> {
 
 /**
  * Purpose console-model (after seedConsole): two synthetic extracts encoded as the agencies would,
- * linked by a fitted model; returns the run's id.
+ * linked by a fitted model, and each agency's data-quality feedback from that run; returns the run's id.
  */
 export async function seedModelRun(b: TestBroker): Promise<string> {
   const dir = join(dirname(b.keyDirs.alpha!), 'console-model'); // testBroker's own test directory
@@ -133,6 +141,15 @@ export async function seedModelRun(b: TestBroker): Promise<string> {
   }
   const run = await runToEnd(b, 'console-model', { as: 'alpha', token: await tokenFor(b, 'alpha') });
   if (run.json?.status !== 'completed') throw new Error(`console-model run: ${JSON.stringify(run.json)}`);
+  // Each agency's data-quality feedback, whose counts the analyst's data-quality page shows.
+  for (const agency of ['alpha', 'beta']) {
+    const r = await call(b, 'POST', '/v1/purposes/console-model/releases/data-quality', {
+      as: agency,
+      token: await tokenFor(b, agency),
+      body: {},
+    });
+    if (r.status !== 200) throw new Error(`console-model data-quality ${agency}: ${r.text}`);
+  }
   // The submissions' privacy reports too: no job may still hold the database when the test drops it.
   await settledPrivacyDigest(b.db, 'console-model', 120_000);
   return run.json.runId as string;

@@ -301,6 +301,8 @@ export const MATRIX: Record<string, Row> = {
     { ...onlyPeople('analyst'), analyst: 403 },
     { params: { purpose: 'testing' } },
   ),
+  // Counts from the data-quality releases' audit rows: analysts assigned to the purpose (IG leads see no results).
+  'GET /purposes/:purpose/data-quality': page(onlyPeople('analyst'), { params: { purpose: 'testing' } }),
   'GET /agencies': page(onlyPeople('admin')),
   'POST /agencies': form(onlyPeople('admin'), (n) => ({ agency: `console-${n}`, name: 'Console agency' })),
   'POST /agencies/:agency/revoke': form(onlyPeople('admin'), () => ({}), { params: { agency: 'delta' } }),

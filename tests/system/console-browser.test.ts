@@ -8,8 +8,9 @@ import { CONSOLE_PEOPLE, seedConsole, seedModelRun } from '../helpers/console-se
 /**
  * The console in a real browser: Debian's chromium, headless, over the broker's HTTPS (no client
  * certificate, as a person's browser has none). Each role logs in and sees what it may and is refused
- * what it may not; an IG lead approves a policy version; an analyst reads an aggregate chart; the
- * public reads /transparency; axe-core finds no WCAG 2.2 AA violation on each main page.
+ * what it may not; an IG lead approves a policy version; an analyst reads an aggregate chart and the
+ * agencies' data-quality counts; the public reads /transparency; axe-core finds no WCAG 2.2 AA
+ * violation on each main page.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -145,7 +146,13 @@ t.test('the console in a browser', async (t) => {
       'the register of agreements in force, with the version just approved',
     );
     t.match(await (await context.request.get(`${url}/register.csv`)).text(), /^purpose,title,policy_id/, 'and as CSV');
-    for (const path of ['/purposes/console', '/purposes/console/aggregate', '/agencies', '/people']) {
+    for (const path of [
+      '/purposes/console',
+      '/purposes/console/aggregate',
+      '/purposes/console-model/data-quality',
+      '/agencies',
+      '/people',
+    ]) {
       const r = await page.goto(`${url}${path}`);
       t.equal(r?.status(), 403, `${path}: refused to an IG lead`);
     }
@@ -187,6 +194,69 @@ t.test('the console in a browser', async (t) => {
       'each field by level',
     );
     t.same(await axeViolations(page), [], 'axe: no violations on a run page');
+    // Data-quality counts (issue 18): each agency's latest feedback, as it was released, counts only.
+    const feedback: Record<string, Record<string, number | boolean>> = {};
+    for (const agency of ['alpha', 'beta']) {
+      const r = await call(b, 'POST', '/v1/purposes/console-model/releases/data-quality', {
+        as: agency,
+        token: await tokenFor(b, agency),
+        body: {},
+      });
+      t.equal(r.status, 200, `${agency}'s latest data-quality release`);
+      feedback[agency] = r.json.summary;
+    }
+    const latest = await b.db
+      .selectFrom('audit_log')
+      .select(['actor', 'at'])
+      .where('purpose', '=', 'console-model')
+      .where('action', '=', 'release.data-quality')
+      .orderBy('seq', 'desc')
+      .execute();
+    const releasedAt = (agency: string) =>
+      latest
+        .find((x) => x.actor === `agency:${agency}`)!
+        .at.toISOString()
+        .slice(0, 16)
+        .replace('T', ' ');
+    // The analyst is not the agency: counts from 1 to 50 (the purpose's aggregate rule) are suppressed.
+    const shown = (n: number | boolean) => (Number(n) >= 1 && Number(n) <= 50 ? 'Suppressed' : String(n));
+    const expected = ['alpha', 'beta'].map((agency) => {
+      const f = feedback[agency]!;
+      return [
+        agency,
+        releasedAt(agency),
+        `console-model-policy version 1, rule ${agency}-quality`,
+        shown(f.records!),
+        shown(f.duplicatePairs!),
+        f.dobCompared ? shown(f.dobDisagreements!) : 'Not compared',
+        f.sexCompared ? shown(f.sexDisagreements!) : 'Not compared',
+        shown(f.unlinked!),
+      ];
+    });
+    await page.goto(`${url}/purposes/console-model`);
+    await Promise.all([
+      page.waitForURL(`${url}/purposes/console-model/data-quality`),
+      page.click('a:has-text("Data-quality feedback counts")'),
+    ]);
+    const dq = await page.$$eval('#data-quality-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim())),
+    );
+    t.same(dq, expected, `per agency, its latest release's counts, small ones suppressed: ${JSON.stringify(dq)}`);
+    t.ok(dq.flat().includes('Suppressed'), 'some count is small enough to be suppressed');
+    t.match(await page.textContent('main'), /Counts from 1 to 50 are suppressed/, 'and the page says so');
+    const runTokens = new Set(
+      (await b.db.selectFrom('run_record').select('row_token').where('run_id', '=', modelRunId).execute()).map(
+        (r) => r.row_token,
+      ),
+    );
+    const html = await page.content();
+    t.notOk(
+      [...html.matchAll(/[A-Za-z0-9_-]{22}/g)].some((m) => runTokens.has(m[0])),
+      'no row token on the page',
+    );
+    t.same(await axeViolations(page), [], 'axe: no violations on the data-quality page');
+    await page.goto(`${url}/purposes/console/data-quality`);
+    t.match(await page.textContent('main'), /No agency has received data-quality feedback/, 'none yet elsewhere');
     const bad = await page.goto(`${url}/purposes/console-model/runs/not-a-run-id`);
     t.equal(bad?.status(), 400, 'a malformed run id: 400, not a server error');
     t.equal(
@@ -212,7 +282,7 @@ t.test('the console in a browser', async (t) => {
     t.same(await axeViolations(page), [], 'axe: no violations on the aggregate release');
     const csvText = await (await context.request.get(`${url}/purposes/console/aggregate.csv`)).text();
     t.equal(csvText, 'band,count\r\nA,40\r\nB,suppressed\r\nC,suppressed\r\n', 'the CSV download');
-    for (const path of ['/policies', '/audit', '/agencies', '/purposes/testing']) {
+    for (const path of ['/policies', '/audit', '/agencies', '/purposes/testing', '/purposes/testing/data-quality']) {
       const r = await page.goto(`${url}${path}`);
       t.equal(r?.status(), 403, `${path}: refused to an analyst`);
     }

@@ -262,6 +262,19 @@ t.test('opt-outs and data-quality feedback through the CLI (PostgreSQL)', async 
   t.same(summary, dq.json.summary, 'the CLI prints the counts a console shows');
   t.equal(summary.dobCompared, true);
   t.equal(summary.sexCompared, false, 'uk-person carries no sex filter to compare');
+  // The console's data-quality page reads these counts from the release's audit row: exactly the summary.
+  const dqAudit = await broker.db
+    .selectFrom('audit_log')
+    .select('counts')
+    .where('action', '=', 'release.data-quality')
+    .where('actor', '=', 'agency:council-tax')
+    .where('decision', '=', 'allowed')
+    .executeTakeFirstOrThrow();
+  t.same(
+    dqAudit.counts,
+    { ...summary, dobCompared: 1, sexCompared: 0, optOutExcluded: ctIds.length - answered.size },
+    'the audit row records the counts the release gave',
+  );
   const pairs = new Set(
     dq.json.duplicates.map((d: { tokens: { record_id: string }[] }) =>
       d.tokens

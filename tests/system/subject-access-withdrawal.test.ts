@@ -30,6 +30,8 @@ const POLICY_V2 = POLICY_YAML.replace('version: 1', 'version: 2')
       '      - { id: alpha-asks-beta, form: membership, of: [beta] }',
       '      - { id: alpha-pseudonyms, form: pseudonym }',
       '      - { id: alpha-subject-access, form: subject-access, perDay: 3 }',
+      // Every scored pair touching alpha's rows: an export about the people of all of them.
+      '      - { id: alpha-review, form: clerical-review, pairs: 1000, band: { from: 0, to: 1 } }',
       '  - agency: beta',
       '    releases:',
       '      - { id: beta-pseudonyms, form: pseudonym }',
@@ -82,6 +84,13 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   const { seq: r1, json: alphaBefore } = await release(alpha, 'pseudonym');
   const { seq: r2, json: betaBefore } = await release(beta, 'pseudonym');
   const { seq: r3 } = await release(alpha, 'membership', { of: 'beta' });
+  // A clerical-review export (issue 18): a release about both people of each pair it holds.
+  const { seq: rv, json: review } = await release(alpha, 'clerical-review');
+  const alphaIds = readTokenMap(join(dir, 'alpha.enc.tokens.csv'));
+  const reviewed = new Set(
+    (review.pairs as { yours: string[] }[]).flatMap((p) => p.yours.map((token) => alphaIds.get(token))),
+  );
+  t.ok(reviewed.has('alpha30'), "the export holds a pair of alpha's row of person 30 (their match with beta's)");
 
   // Withdrawal (issue 18, part 3): beta withdraws its rows of persons 30 and 55 by their row tokens.
   const betaTokens = readTokenMap(join(dir, 'beta.enc.tokens.csv'));
@@ -237,7 +246,7 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   t.equal(both.code, 0, both.stderr);
   const bothAnswer = JSON.parse(both.stdout);
   t.equal(bothAnswer.matched, true, 'a resident alpha holds is matched');
-  t.same(seqs(both), [r1, r2, r3, r4], `exactly the releases about them, oldest first (not ${r5})`);
+  t.same(seqs(both), [r1, r2, r3, rv, r4], `exactly the releases about them, oldest first (not ${r5})`);
   t.same(
     bothAnswer.runs.map((r: { runId: string }) => r.runId),
     [first.json.runId, second.json.runId],
@@ -245,8 +254,26 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   );
   t.same(
     bothAnswer.releases.map((r: { requester: string; form: string }) => `${r.requester} ${r.form}`),
-    ['agency:alpha pseudonym', 'agency:beta pseudonym', 'agency:alpha membership', 'agency:alpha pseudonym'],
+    [
+      'agency:alpha pseudonym',
+      'agency:beta pseudonym',
+      'agency:alpha membership',
+      'agency:alpha clerical-review',
+      'agency:alpha pseudonym',
+    ],
     'who asked, for which form',
+  );
+  // The ledger began with migrations 017/018: the answer says from when its list is complete.
+  const { since } = await b.db
+    .selectFrom('release_subject_coverage')
+    .select((eb) => eb.fn.max('recorded_since').as('since'))
+    .executeTakeFirstOrThrow();
+  t.equal(bothAnswer.releasesCompleteSince, new Date(since!).toISOString(), 'the ledger start, as a field');
+  t.ok(Date.parse(bothAnswer.releasesCompleteSince) <= Date.parse(bothAnswer.releases[0].at), 'before every release');
+  t.match(
+    both.stderr,
+    `releases are listed from ${bothAnswer.releasesCompleteSince} on; earlier releases are not covered`,
+    'and printed by the CLI',
   );
   t.match(bothAnswer.releases[2].policy, { id: 'test-policy', version: 2, rule: 'alpha-asks-beta' });
   t.notMatch(
@@ -258,7 +285,11 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
   // Person 5: alpha only; beta's releases were about beta's rows, not them.
   const alphaOnly = await ask('alpha', people[5]!);
   t.equal(alphaOnly.code, 0, alphaOnly.stderr);
-  t.same(seqs(alphaOnly), [r1, r3, r4], "not beta's releases");
+  t.same(
+    seqs(alphaOnly),
+    reviewed.has('alpha5') ? [r1, r3, rv, r4] : [r1, r3, r4],
+    "not beta's releases; the review export only if it held a pair of theirs",
+  );
 
   // Person 50: beta holds them, alpha does not: no match, and nothing about beta's record.
   const notOurs = await ask('alpha', people[50]!);
@@ -301,7 +332,7 @@ t.test('withdrawn rows leave every later run; subject access lists exactly the r
     ],
     'every request audited, allowed or not',
   );
-  t.same(audit[0]!.counts, { matched: 1, runs: 2, releases: 4 });
+  t.same(audit[0]!.counts, { matched: 1, runs: 2, releases: 5 });
 
   const ledger = await b.db.selectFrom('release_subject').select('subject').execute();
   t.notOk(

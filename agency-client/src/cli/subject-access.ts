@@ -105,6 +105,10 @@ export function subjectAccessCommand(program: Command): void {
               `${answer.releases.length} release(s) were about them\n`
           : `no match among our records in run ${answer.runId}\n`,
       );
+      process.stderr.write(
+        `releases are listed from ${answer.releasesCompleteSince} on; ` +
+          'earlier releases are not covered (the broker did not record whom they were about)\n',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -292,6 +292,12 @@ export interface ReleaseSubjectTable {
   subject: string;
 }
 
+/** From when the subject ledger holds every release of a form (migration 018). */
+export interface ReleaseSubjectCoverageTable {
+  form: string;
+  recorded_since: Date;
+}
+
 /** One partition of a full run (see runs/partitions.ts); deleted once the run is stored or fails. */
 /** A full run's units of work (docs/runs.md): partitions, the sample, the fit, each partition's pairs weighed. */
 export type RunPhase = 'pairs' | 'sample' | 'fit' | 'score';
@@ -338,6 +344,7 @@ export interface Database {
   privacy_report: PrivacyReportTable;
   review_pair: ReviewPairTable;
   release_subject: ReleaseSubjectTable;
+  release_subject_coverage: ReleaseSubjectCoverageTable;
 }
 
 export type { Generated };

@@ -1,6 +1,7 @@
 import { optedOut, type PolicyDocument } from '@blindlink/policies';
 import type { OptOutsApplied } from '@blindlink/protocol';
 import type { RunRecord } from './run-records.js';
+import { smallNumberThreshold, suppressSmall } from './small-numbers.js';
 
 /**
  * Opt-outs at release time, pure: the entities any of whose records its holder marked with an opt-out
@@ -19,22 +20,13 @@ export function optedOutEntities(records: readonly RunRecord[], doc: PolicyDocum
   return out;
 }
 
-/**
- * The purpose's small-number suppression: the strictest threshold among its aggregate rules (7 when
- * it has none), so the excluded count is never finer than the purpose's own tables.
- */
-export function optOutThreshold(doc: PolicyDocument): number {
-  const rules = doc.recipients.flatMap((r) => r.releases).filter((r) => r.form === 'aggregate');
-  return rules.length ? Math.max(...rules.map((r) => r.suppressBelowOrAt ?? 7)) : 7;
-}
-
 /** What a release says about opt-outs; undefined when the policy lists none. */
 export function optOutsNote(doc: PolicyDocument, excluded: number): OptOutsApplied | undefined {
   if (!doc.optOuts?.length) return undefined;
-  const threshold = optOutThreshold(doc);
+  const threshold = smallNumberThreshold(doc);
   return {
     applied: doc.optOuts.map((o) => o.id),
-    excluded: excluded >= 1 && excluded <= threshold ? null : excluded,
+    excluded: suppressSmall(excluded, threshold),
     suppressedAtOrBelow: threshold,
   };
 }

@@ -22,6 +22,19 @@ export async function storeReleaseSubjects(
       .execute();
 }
 
+/**
+ * From when the ledger holds every release about anyone: the latest time any form began to be
+ * recorded (release_subject_coverage, migration 020). Releases before it may be missing.
+ */
+export async function ledgerCompleteSince(db: Kysely<Database>): Promise<Date> {
+  const { since } = await db
+    .selectFrom('release_subject_coverage')
+    .select((eb) => eb.fn.max('recorded_since').as('since'))
+    .executeTakeFirstOrThrow();
+  if (!since) throw new Error('release_subject_coverage is empty: migration 020 did not run');
+  return new Date(since);
+}
+
 /** Ledger rows naming any of `subjects`, with their audit entries (oldest first). */
 export async function releasesAbout(db: Kysely<Database>, subjects: readonly string[]) {
   if (subjects.length === 0) return [];

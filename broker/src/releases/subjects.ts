@@ -11,7 +11,8 @@ import type { RunRecord } from './run-records.js';
  * - aggregate: every row of the counted dataset (counted, or named as not countable in the notes);
  * - discrepancy: each flagged row's person, and for single-person-discount the other people of the
  *   household whose records corroborated the flag;
- * - data-quality: each of the recipient's rows the feedback names (duplicate, disagreeing, unlinked).
+ * - data-quality: each of the recipient's rows the feedback names (duplicate, disagreeing, unlinked);
+ * - clerical-review: both people of every pair exported (reviewSubjects, below).
  */
 export function releaseSubjects(
   rule: ReleaseRule,
@@ -41,6 +42,17 @@ export function releaseSubjects(
     }
   }
   return out;
+}
+
+/**
+ * A clerical-review export is about both records of each pair it holds: the recipient's own, and the
+ * other, whose field-by-field evidence it shows (releases/clerical-review.ts).
+ */
+export function reviewSubjects(
+  pairs: readonly { a: number; b: number }[],
+  records: readonly { entityId: string }[],
+): Set<string> {
+  return new Set(pairs.flatMap((p) => [records[p.a]!.entityId, records[p.b]!.entityId]));
 }
 
 /** The other people of a flagged account's household, as the single-person-discount check counts them. */

@@ -17,6 +17,7 @@ import {
 } from '../releases/clerical-review.js';
 import { fieldFilter, runRecordRows } from '../releases/run-records.js';
 import { runForRequester } from '../releases/run-view.js';
+import { reviewSubjects, subjectPseudonymiser } from '../releases/subjects.js';
 import { combinedLabels, recordExport, storeVerdicts, unknownReviewIds } from '../review/store.js';
 import { decodeModel, decodePairs } from '../runs/state.js';
 import { openEncoding } from '../submissions/payload.js';
@@ -100,6 +101,11 @@ export async function exportReview(
     pairs,
   };
   audit.counts = { pairs: pairs.length, linked: pairs.filter((p) => p.linked).length };
+  // A release about the people of its pairs: in the subject ledger like every other form.
+  audit.subjects = {
+    runId: run.id,
+    subjects: [...reviewSubjects(chosen, records)].map(subjectPseudonymiser(pseudonymKey, purpose)),
+  };
   audit.releaseDigest = releaseDigest(body);
   audit.reason = decision.reason;
   return body;

@@ -140,7 +140,8 @@ export async function requestRelease(
   } else if (rule.form === 'data-quality') {
     const feedback = dataQuality(records, requester, rule);
     body = { ...base, ...feedback };
-    const { dobCompared: _d, sexCompared: _s, ...numbers } = feedback.summary;
+    // The audit row keeps the summary (flags as 1/0): it is what the console's data-quality page shows.
+    const { dobCompared, sexCompared, ...numbers } = feedback.summary;
     about = {
       tokens: [
         ...feedback.duplicates.flatMap((d) => d.tokens),
@@ -148,7 +149,7 @@ export async function requestRelease(
         ...feedback.unlinked.map((u) => u.token),
       ],
     };
-    counts = numbers;
+    counts = { ...numbers, dobCompared: dobCompared ? 1 : 0, sexCompared: sexCompared ? 1 : 0 };
   } else {
     throw new ProtocolError('bad-request', `form ${rule.form} has its own route`);
   }

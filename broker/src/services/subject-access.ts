@@ -6,7 +6,7 @@ import { checkCompatible } from '../linkage/prepare.js';
 import { matchSubject } from '../linkage/subject-match.js';
 import type { EngineSource } from '../linkage/types.js';
 import { runForRequester } from '../releases/run-view.js';
-import { personAcrossRuns, releasesAbout } from '../releases/subject-ledger.js';
+import { ledgerCompleteSince, personAcrossRuns, releasesAbout } from '../releases/subject-ledger.js';
 import { subjectPseudonymiser } from '../releases/subjects.js';
 import { loadSource } from '../runs/load.js';
 import { decodeModel } from '../runs/state.js';
@@ -52,6 +52,8 @@ export async function subjectAccess(
     matched: match !== null,
     runs: [],
     releases: [],
+    // Releases before this were not recorded by person: the list cannot be complete for them.
+    releasesCompleteSince: (await ledgerCompleteSince(db)).toISOString(),
   };
   if (match) {
     const token = own.tokens[match.record]!;

@@ -17,6 +17,7 @@ import * as m016 from './016_clerical_review.js';
 import * as m017 from './017_release_subjects.js';
 import * as m018 from './018_review_similarities.js';
 import * as m019 from './019_person_sessions.js';
+import * as m020 from './020_subject_ledger_coverage.js';
 
 /**
  * Migrations are listed here rather than read from a folder at run time, so the compiled broker
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '017_release_subjects': m017,
   '018_review_similarities': m018,
   '019_person_sessions': m019,
+  '020_subject_ledger_coverage': m020,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { ProtocolError, Slug } from '@blindlink/protocol';
+import { dataQualityCounts } from '../../services/data-quality-counts.js';
 import { listRecentRuns } from '../../services/get-run-status.js';
 import { assignedPurposes, requireAssignedAnalyst } from '../../services/purpose-access.js';
 import { requestRelease } from '../../services/request-release.js';
@@ -39,7 +40,10 @@ interface AggregateBody {
   notes: string[];
 }
 
-/** The analyst's purposes: runs with live progress, the nightly schedule, aggregate releases as tables and charts. */
+/**
+ * The analyst's purposes: runs with live progress, the nightly schedule, aggregate releases as tables
+ * and charts, the agencies' data-quality counts.
+ */
 export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const analyst = requirePerson(app, deps.db, 'analyst');
 
@@ -77,6 +81,17 @@ export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promi
       const chart =
         model?.mode === 'fellegi-sunter' ? histogramChart(model.histogram.bins, model.threshold) : undefined;
       return reply.page('run.njk', { purpose, run: status, model, chart, live });
+    },
+  );
+
+  // Each agency's latest data-quality feedback, as counts only (docs/rights.md).
+  app.get(
+    '/purposes/:purpose/data-quality',
+    { onRequest: analyst, config: { audit: { action: 'console.data-quality' } }, schema: { params: PurposeParams } },
+    async (request, reply) => {
+      const { purpose } = request.params as { purpose: string };
+      const { threshold, agencies } = await dataQualityCounts(deps, request.user, purpose, request.audit);
+      return reply.page('data-quality.njk', { purpose, threshold, agencies });
     },
   );
 
