@@ -146,7 +146,8 @@ try {
       const weight = w === undefined ? 'no kept weight' : w >= threshold ? 'above threshold' : 'below threshold';
       missed.add(
         `${weight}, council tax ${hasDob(g) ? 'with' : 'without'} date, ` +
-          `${postcode(g) === postcode(h) ? 'same' : 'other'} postcode, ${name(g) === name(h) ? 'same' : 'different'} name`,
+          `${postcode(g) === postcode(h) ? 'same' : 'other'} postcode, ` +
+          `${name(g) === name(h) ? 'same' : 'different'} name`,
       );
       if (missSample.length < sample) missSample.push([g, h]);
     }
