@@ -4,15 +4,24 @@
  * synthetic UK agencies under both error models of tools/synth: `own` at its error rates and at
  * twice them, and `independent` (whose rates are already twice `own`'s), and prints each pair's
  * estimate beside what the truth measures (and the true pairs missed beside the expected missed pairs
- * the estimate counts: the difference is mostly pairs blocking never proposed), and the households.
+ * the estimate counts: the difference is mostly pairs blocking never proposed), and the households;
+ * and FEBRL4 (public data) first, when ../shared/data holds it.
  * `--persons N` (default 10,000). Figures, not assertions.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
 import { type ErrorModelName, type ErrorRates, errorModel as errorModelOf, synthCommand } from '@blindlink/synth';
-import { encodeAgencies, householdQuality, linkAgencies, trueHouseholds } from './quality.js';
+import {
+  encodeAgencies,
+  FEBRL,
+  febrlFieldLevel,
+  householdQuality,
+  linkAgencies,
+  ROOT,
+  trueHouseholds,
+} from './quality.js';
 
 const arg = process.argv.indexOf('--persons');
 const PERSONS = arg > 0 ? Number(process.argv[arg + 1]) : 10_000;
@@ -82,8 +91,27 @@ async function at(errorModel: ErrorModelName, scale: number): Promise<void> {
   );
 }
 
+/** FEBRL4 (public data, 5,000 × 5,000 records, one match each), when ../shared/data holds it. */
+async function febrl(): Promise<void> {
+  if (!existsSync(join(FEBRL, 'dataset4a.csv'))) {
+    console.log(`\n## FEBRL4: skipped, ${FEBRL} not found`);
+    return;
+  }
+  const work = join(WORK, 'febrl');
+  mkdirSync(work, { recursive: true });
+  const { quality: q, result } = await febrlFieldLevel(work, join(ROOT, 'bench/schemas/febrl4.json'));
+  const e = result.estimates?.acrossSources;
+  if (!e) throw new Error('no estimates: the FEBRL4 run was not scored by Fellegi–Sunter');
+  console.log(
+    `\n## FEBRL4 (field-level schema): ${e.linkedPairs} pairs linked; precision est / measured ` +
+      `${pts(e.precision)} / ${pts(q.precision)}, recall est (upper bound) / measured ${pts(e.recall)} / ` +
+      `${pts(q.recall)}, missed pairs est / true ${Math.round(e.expectedMissed)} / ${q.fn}`,
+  );
+}
+
 mkdirSync(WORK, { recursive: true });
 try {
+  await febrl();
   await at('own', 1);
   await at('own', 2);
   // The independent model's rates are already twice the own model's.
