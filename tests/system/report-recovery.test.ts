@@ -113,6 +113,8 @@ t.test('postgres: a worker killed mid-report; another takes the report over with
   t.match(read.json.digest, /^sha256:[0-9a-f]{64}$/, 'the purpose report has its digest');
 });
 
+// A few hundred people: enough that the report is still running when the worker is stopped (seconds
+// of attacks), few enough that computing it twice costs the suite little.
 t.test('postgres: a worker stopped mid-report (SIGTERM) hands the report back, uncounted', async (t) => {
   const b = await testBroker(t, 'postgres', { worker: 'none' });
   const dir = dirname(b.keyDirs.alpha!);
@@ -120,7 +122,7 @@ t.test('postgres: a worker stopped mid-report (SIGTERM) hands the report back, u
   await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
   await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
   await synthCommand(
-    { persons: 2000, seed: 'report-stop', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
+    { persons: 600, seed: 'report-stop', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
     { info: () => {} },
   );
   const enc = join(dir, 'gp.enc');
@@ -176,7 +178,7 @@ t.test('embedded database: a runner stopped mid-report hands the report back, un
   await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
   await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
   await synthCommand(
-    { persons: 2000, seed: 'report-stop-embedded', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
+    { persons: 600, seed: 'report-stop-embedded', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
     { info: () => {} },
   );
   const enc = join(dir, 'gp.enc');
