@@ -9,7 +9,14 @@ import { dirname, join } from 'node:path';
 import { sql } from 'kysely';
 import t from 'tap';
 import { readEncodedFile } from '@blindlink/agency-client';
-import { approvePolicy, loadReportSource, storePolicy, threadReport } from '@blindlink/broker';
+import {
+  approvePolicy,
+  createLogger,
+  loadReportSource,
+  startEmbeddedRunner,
+  storePolicy,
+  threadReport,
+} from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
 import { call, IG_PASSWORD, loginAs, submitAs, testBroker, tokenFor, upload } from '../helpers/in-process.js';
@@ -104,6 +111,101 @@ t.test('postgres: a worker killed mid-report; another takes the report over with
   const read = await call(b, 'GET', '/v1/purposes/recovery/privacy-report', { token: ig });
   t.equal(read.status, 200, read.text.slice(0, 200));
   t.match(read.json.digest, /^sha256:[0-9a-f]{64}$/, 'the purpose report has its digest');
+});
+
+// A few hundred people: enough that the report is still running when the worker is stopped (seconds
+// of attacks), few enough that computing it twice costs the suite little.
+t.test('postgres: a worker stopped mid-report (SIGTERM) hands the report back, uncounted', async (t) => {
+  const b = await testBroker(t, 'postgres', { worker: 'none' });
+  const dir = dirname(b.keyDirs.alpha!);
+  const dataDir = join(dir, 'data');
+  await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
+  await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
+  await synthCommand(
+    { persons: 600, seed: 'report-stop', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
+    { info: () => {} },
+  );
+  const enc = join(dir, 'gp.enc');
+  await encodeIdentifiers(join(dir, 'synth/nhs_gp.csv'), enc, SECRET, 'uk-person');
+  const env = { DATABASE_URL: b.databaseUrl! };
+  const workers = [startWorker(dataDir, env)];
+  t.teardown(() => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  });
+  const submitted = await submitAs(b, 'alpha', readEncodedFile(enc).body, 'stop-gp-1', { purpose: 'recovery' });
+  t.equal(submitted.status, 201, submitted.text.slice(0, 200));
+  const submissionId = submitted.json.submissionId as string;
+  const row = () =>
+    b.db.selectFrom('privacy_report').selectAll().where('submission_id', '=', submissionId).executeTakeFirstOrThrow();
+  let running = await row();
+  for (const until = Date.now() + 600_000; running.status === 'queued' && Date.now() < until; running = await row())
+    await new Promise((res) => setTimeout(res, 20));
+  t.equal(running.status, 'running', 'the worker took the report up');
+
+  const first = workers[0]!;
+  const exited = new Promise<number | null>((res) => first.once('exit', (code) => res(code)));
+  first.kill('SIGTERM');
+  t.equal(await exited, 0, 'the worker stopped cleanly');
+  const back = await row();
+  t.match(
+    back,
+    { status: 'queued', attempts: 0, worker_id: null, heartbeat_at: null, digest: null, error: null },
+    'the report is queued again, the stopped attempt not counted',
+  );
+  const jobs = await sql<{ key: string; locked_by: string | null; attempts: number }>`
+    select key, locked_by, attempts from graphile_worker.jobs`.execute(b.db);
+  t.same(
+    jobs.rows,
+    [{ key: `privacy-report:${submissionId}`, locked_by: null, attempts: 0 }],
+    'with one job, free for the next worker',
+  );
+
+  workers.push(startWorker(dataDir, env));
+  let done = await row();
+  for (const until = Date.now() + 600_000; done.status !== 'completed' && Date.now() < until; done = await row()) {
+    if (done.status === 'failed') break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  t.equal(done.status, 'completed', `the next worker completed it: ${done.error ?? ''}`);
+  t.equal(done.attempts, 1, 'as its first counted attempt');
+  const { source } = await loadReportSource(b.db, b.keys, submissionId);
+  t.equal(done.digest, (await threadReport({ source, notes: [] })).digest, 'the report an uninterrupted run gives');
+});
+
+t.test('embedded database: a runner stopped mid-report hands the report back, uncounted', async (t) => {
+  const b = await testBroker(t, 'pglite', { worker: 'none' });
+  const dir = dirname(b.keyDirs.alpha!);
+  await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
+  await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
+  await synthCommand(
+    { persons: 600, seed: 'report-stop-embedded', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
+    { info: () => {} },
+  );
+  const enc = join(dir, 'gp.enc');
+  await encodeIdentifiers(join(dir, 'synth/nhs_gp.csv'), enc, SECRET, 'uk-person');
+  const submitted = await submitAs(b, 'alpha', readEncodedFile(enc).body, 'stop-gp-2', { purpose: 'recovery' });
+  t.equal(submitted.status, 201, submitted.text.slice(0, 200));
+  const submissionId = submitted.json.submissionId as string;
+  const row = () =>
+    b.db.selectFrom('privacy_report').selectAll().where('submission_id', '=', submissionId).executeTakeFirstOrThrow();
+  const logger = createLogger('silent');
+  const runner = startEmbeddedRunner({ db: b.db, keys: b.keys, logger });
+  let running = await row();
+  for (const until = Date.now() + 600_000; running.status === 'queued' && Date.now() < until; running = await row())
+    await new Promise((res) => setTimeout(res, 20));
+  t.equal(running.status, 'running', 'the runner took the report up');
+  await runner.stop();
+  t.match(
+    await row(),
+    { status: 'queued', attempts: 0, worker_id: null, heartbeat_at: null, digest: null, error: null },
+    'the report is queued again, the stopped attempt not counted',
+  );
+  const next = startEmbeddedRunner({ db: b.db, keys: b.keys, logger });
+  t.teardown(() => next.stop());
+  await next.idle();
+  const done = await row();
+  t.equal(done.status, 'completed', `the next runner completed it: ${done.error ?? ''}`);
+  t.equal(done.attempts, 1, 'as its first counted attempt');
 });
 
 t.test('postgres: a run queued after privacy reports is taken before them', async (t) => {

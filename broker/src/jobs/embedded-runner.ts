@@ -14,7 +14,7 @@ const REPORT_RETRY_MS = 2000;
 export interface EmbeddedRunner {
   /** Look for queued runs and privacy reports now (the API just queued one). */
   wake(): void;
-  /** Finish the run under way, then stop. */
+  /** Finish the run under way (a privacy report under way is queued again for the next start), then stop. */
   stop(): Promise<void>;
   /** Resolves when no run or report is queued and none is being worked on (tests). */
   idle(): Promise<void>;
@@ -38,6 +38,8 @@ export function startEmbeddedRunner(o: {
   pollMs?: number;
 }): EmbeddedRunner {
   let stopped = false;
+  // Aborted by stop(): a report under way is handed back, not waited for (privacy-reports/execute.ts).
+  const stopping = new AbortController();
   let loop: Promise<void> | null = null;
   let again = false;
   const idleWaiters: (() => void)[] = [];
@@ -79,6 +81,7 @@ export function startEmbeddedRunner(o: {
       maxAttempts: r.max_attempts,
       compute: o.report ?? threadReport,
       workerId: `embedded:${process.pid}`,
+      signal: stopping.signal,
     });
     o.logger.info({ submissionId: r.submission_id, status: outcome.status }, `privacy report ${outcome.status}`);
   };
@@ -141,6 +144,7 @@ export function startEmbeddedRunner(o: {
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      stopping.abort();
       await loop;
     },
     idle: () => (loop ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),

@@ -357,6 +357,8 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
   };
   // A failed attempt is stored with its reason; throwing hands the job back to graphile-worker, which
   // tries again later (exponential back-off) until the attempts are used up.
+  // Aborted by stop(): a privacy report under way is handed back to the queue, not waited for.
+  const stopping = new AbortController();
   const reportTask: Task = async (payload, helpers) => {
     const submissionId = (payload as { submissionId?: unknown } | null)?.submissionId;
     if (typeof submissionId !== 'string') {
@@ -368,6 +370,10 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       maxAttempts: helpers.job.max_attempts,
       compute: o.report ?? threadReport,
       workerId: workerId(helpers),
+      signal: stopping.signal,
+      // A new job for the report: add_job on this job's key, still locked by us, makes one, and this
+      // job ends completed.
+      requeue: (trx) => graphileQueue.enqueueReport(trx, submissionId, helpers.job.max_attempts),
     });
     o.logger.info({ submissionId, status: outcome.status }, `privacy report ${outcome.status}`);
     if (outcome.status === 'failed' && !outcome.final) throw new Error(`privacy report failed: ${outcome.error}`);
@@ -440,6 +446,7 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     sweep,
     stop: async () => {
       clearInterval(timer);
+      stopping.abort();
       await sweeping;
       await runner.stop();
       // graphile-worker issues a finished job's completion without awaiting it: let it land before the

@@ -16,14 +16,20 @@ export interface ReportInput {
   notes: string[];
 }
 
-/** Runs the attacks on one submission with the shipped background (jobs/privacy-thread.ts). */
-export type ReportRunner = (input: ReportInput) => Promise<PrivacyReport>;
+/**
+ * Runs the attacks on one submission with the shipped background (jobs/privacy-thread.ts). When `signal`
+ * aborts (the worker is stopping) it gives up at once and rejects.
+ */
+export type ReportRunner = (input: ReportInput, signal?: AbortSignal) => Promise<PrivacyReport>;
 
 export interface ReportOutcome {
-  /** 'superseded': another attempt took the report over (this worker was presumed dead); nothing stored. */
-  status: 'completed' | 'failed' | 'gone' | 'superseded';
+  /**
+   * 'superseded': another attempt took the report over (this worker was presumed dead); nothing stored.
+   * 'interrupted': the worker stopped mid-report; the report is queued again, this attempt not counted.
+   */
+  status: 'completed' | 'failed' | 'gone' | 'superseded' | 'interrupted';
   error?: string;
-  /** No attempt follows: completed, gone, superseded, or failed with the attempts used up. */
+  /** No attempt follows from this job: completed, gone, superseded, interrupted (queued anew), or failed for good. */
   final: boolean;
 }
 
@@ -37,6 +43,13 @@ export interface ReportJob {
   workerId?: string;
   /** Milliseconds between heartbeats; default 1000. */
   heartbeatMs?: number;
+  /**
+   * Aborts when the worker stops: a report of a large submission takes minutes of CPU, which a stopping
+   * worker (a deploy's SIGTERM) should not wait for. The attempt is handed back instead (see below).
+   */
+  signal?: AbortSignal;
+  /** Queue the report again, in the transaction that hands it back (graphile-worker: a new job). */
+  requeue?: (trx: Kysely<Database>) => Promise<void>;
 }
 
 /**
@@ -67,8 +80,8 @@ export async function executePrivacyReport(
     .executeTakeFirst();
   // The submission was purged (its report went with it): nothing to do.
   if (Number(started.numUpdatedRows) === 0) return { status: 'gone', final: true };
-  const mine = () =>
-    db
+  const mine = (x: Kysely<Database> = db) =>
+    x
       .updateTable('privacy_report')
       .where('submission_id', '=', submissionId)
       .where('attempts', '=', o.attempt)
@@ -93,7 +106,7 @@ export async function executePrivacyReport(
               'sorts first), so that a report takes bounded time and memory; rates are of the sample',
           ]
         : [];
-    const report = await o.compute({ source, notes });
+    const report = await o.compute({ source, notes }, o.signal);
     await stopBeating();
     const stored = await mine()
       .set({
@@ -109,6 +122,17 @@ export async function executePrivacyReport(
   } catch (err) {
     await stopBeating();
     if (err instanceof SubmissionGoneError) return { status: 'gone', final: true };
+    if (o.signal?.aborted) {
+      // Stopped, not failed: queued again as it was before this attempt took it, for the next worker.
+      const back = await db.transaction().execute(async (trx) => {
+        const r = await mine(trx)
+          .set({ status: 'queued', attempts: o.attempt - 1, worker_id: null, heartbeat_at: null })
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) > 0) await o.requeue?.(trx);
+        return Number(r.numUpdatedRows);
+      });
+      return { status: back === 0 ? 'superseded' : 'interrupted', final: true };
+    }
     const error = err instanceof Error ? err.message : String(err);
     const stored = await mine().set({ status: 'failed', error, finished_at: new Date() }).executeTakeFirst();
     if (Number(stored.numUpdatedRows) === 0) return { status: 'superseded', final: true };
