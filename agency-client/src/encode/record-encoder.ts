@@ -455,6 +455,15 @@ export class RecordEncoder {
     this.entries = new Array<ValueEntry | null>(this.fields.length).fill(null);
   }
 
+  /**
+   * Optional, before encoding a batch of rows: the per-record flip noise of all of them is made at
+   * once (hardening.ts FlipNoise.prepare). Changes no output; rows encoded in another order, or
+   * others, simply make their own.
+   */
+  prepare(rows: readonly (readonly string[])[]): void {
+    this.noise.prepare(rows.map((r) => (r[this.idColumn] ?? '').trim()));
+  }
+
   /** Encodes one row with the given row token. */
   encode(row: readonly string[], token: string): RowResult {
     if (row.length !== this.width)
