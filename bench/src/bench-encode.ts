@@ -39,6 +39,12 @@ const cpuSeconds = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+const GOAL = 100_000;
+/** Ratios of a range of rates to the 100,000 rows per CPU-second goal. */
+const goal = (xs: number[]): string =>
+  xs.length === 1
+    ? (xs[0]! / GOAL).toFixed(2)
+    : `${(Math.min(...xs) / GOAL).toFixed(2)}–${(Math.max(...xs) / GOAL).toFixed(2)}`;
 const range = (xs: number[]): string =>
   xs.length === 1 ? fmt(xs[0]!) : `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
 let clkhashColdCpu = 0;
@@ -161,11 +167,20 @@ try {
       width: header.length,
     });
     const token = 'AAAAAAAAAAAAAAAAAAAAAA';
-    for (const r of ok) enc.encode(r, token);
+    // In batches of 2,000 with their flip noise prepared at once, as the encode command runs it.
+    const batches: string[][][] = [];
+    for (let i = 0; i < ok.length; i += 2000) batches.push(ok.slice(i, i + 2000));
+    const pass = (): void => {
+      for (const b of batches) {
+        enc.prepare(b);
+        for (const r of b) enc.encode(r, token);
+      }
+    };
+    pass();
     const timed = (): [number, number] => {
       const c0 = cpuSeconds();
       const t0 = performance.now();
-      for (const r of ok) enc.encode(r, token);
+      pass();
       return [ok.length / ((performance.now() - t0) / 1000), ok.length / (cpuSeconds() - c0)];
     };
     const coldWall: number[] = [];
@@ -185,7 +200,7 @@ try {
     console.log(`    bare record encoder, warm pass: ${fmt(warmWall)} records/s wall, ${fmt(warmCpu)} per CPU-second`);
     console.log(
       `    uk-person cold / clkhash cold, per CPU-second: ${(bestCold / clkhashColdCpu).toFixed(2)} (best ` +
-        `cold pass against the clkhash cold figure of this run)`,
+        `cold pass against the clkhash cold figure of this run); / the 100,000 goal: ${goal(coldCpu)}`,
     );
   }
 
@@ -222,8 +237,9 @@ try {
   );
   console.log(
     `    uk-person encode command, one thread, per CPU-second / clkhash cold: ` +
-      `${(Math.max(...one.cpu) / clkhashColdCpu).toFixed(2)}; target 100,000 per CPU-second ` +
-      `${Math.max(...one.cpu) >= 100_000 ? 'met' : 'not met'} (best run ${fmt(Math.max(...one.cpu))})`,
+      `${(Math.max(...one.cpu) / clkhashColdCpu).toFixed(2)}; / the 100,000 goal: ${goal(one.cpu)}; ` +
+      `with ${cores} threads, per CPU-second of all threads / the goal: ${goal(many.cpu)}; target ` +
+      `${Math.max(...one.cpu) >= GOAL ? 'met' : 'not met'} (best run on one thread ${fmt(Math.max(...one.cpu))})`,
   );
   console.log(
     `    main-process RSS after the runs: ` +

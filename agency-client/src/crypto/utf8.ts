@@ -16,11 +16,12 @@ export function utf8Length(s: string): number {
 }
 
 /**
- * Writes `s` as UTF-8 into `out` from offset 0 and returns the byte count. `out` must hold
- * utf8Length(s) bytes. Callers validate strings first: lone surrogates never reach here.
+ * Writes `s` as UTF-8 into `out` from offset `at` (default 0) and returns the offset after it (the
+ * byte count when `at` is 0). `out` must hold utf8Length(s) bytes from `at`. Callers validate strings
+ * first: lone surrogates never reach here.
  */
-export function encodeUtf8Into(s: string, out: Uint8Array): number {
-  let p = 0;
+export function encodeUtf8Into(s: string, out: Uint8Array, at = 0): number {
+  let p = at;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {

@@ -32,6 +32,7 @@ export function encodeBatchWith(encoder: RecordEncoder, idColumn: number, rows: 
   const rejects: [number, string][] = [];
   const leftOut: [number, string][] = [];
   const repaired: Record<string, number> = {};
+  encoder.prepare(rows);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const token = random.toString('base64url', 16 * i, 16 * i + 16);

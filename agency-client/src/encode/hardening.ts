@@ -200,8 +200,17 @@ export class FlipNoise {
   private readonly counters: Int32Array;
   private readonly counterBytes: Uint8Array;
   private stream: Uint8Array = new Uint8Array(0);
+  /** Where the current record's keystream starts in `stream` (non-zero for a prepared batch). */
+  private base = 0;
   private start: number[] = [];
+  /** Stream bytes of one record's budget, all fields. */
+  private recordBytes = 0;
   private record: string | null = null;
+  /** Records prepared together (prepare()): their ids, nonce words (3 each) and keystream, and the next to use. */
+  private prepared: readonly string[] = [];
+  private preparedNonces = new Int32Array(0);
+  private preparedStream: Uint8Array = new Uint8Array(0);
+  private preparedNext = 0;
 
   /** `key`: 64 bytes, the AES-256 key then the BLAKE2b key for the nonces. */
   constructor(key: Uint8Array, fields: readonly { name: string; bits: number; p: number }[]) {
@@ -225,10 +234,43 @@ export class FlipNoise {
       this.start.push(total);
       total += blocks;
     }
+    this.recordBytes = 16 * total;
     this.counters = new Int32Array(4 * total);
     this.counterBytes = new Uint8Array(this.counters.buffer);
+    this.fillCounters(this.counters, 0);
+  }
+
+  /** Each field's block numbers (the last word of every counter block) of one record's budget at `at`. */
+  private fillCounters(c: Int32Array, at: number): void {
     for (let f = 0; f < this.flips.length; f++)
-      for (let j = 0; j < this.flips[f]!.blocks; j++) this.counters[4 * (this.start[f]! + j) + 3] = bigEndian(j);
+      for (let j = 0; j < this.flips[f]!.blocks; j++) c[at + 4 * (this.start[f]! + j) + 3] = bigEndian(j);
+  }
+
+  /**
+   * The budgeted keystream of the records about to be encoded, in one cipher call: one call per
+   * record cost more than the encryption itself (a call and a new buffer each). Records then met in
+   * this order (some may be skipped) take their stream from here; any other record makes its own,
+   * and gets the same stream, since a record's stream depends on its id alone.
+   */
+  prepare(recordIds: readonly string[]): void {
+    if (this.flips.length === 0) return;
+    const n = recordIds.length;
+    const words = this.recordBytes / 4;
+    const c = new Int32Array(words * n);
+    const nonces = new Int32Array(3 * n);
+    for (let r = 0; r < n; r++) {
+      this.nonceOf(recordIds[r]!);
+      nonces[3 * r] = this.digest[0]!;
+      nonces[3 * r + 1] = this.digest[1]!;
+      nonces[3 * r + 2] = this.digest[2]!;
+      this.fillCounters(c, words * r);
+      this.fillNonces(c, words * r);
+    }
+    this.prepared = recordIds;
+    this.preparedNonces = nonces;
+    this.preparedStream = n > 0 ? this.cipher.update(new Uint8Array(c.buffer)) : new Uint8Array(0);
+    this.preparedNext = 0;
+    this.record = null;
   }
 
   /** Flips each bit of `bytes` in place with its field's probability, the stream keyed by field and record id. */
@@ -238,7 +280,7 @@ export class FlipNoise {
     if (recordId !== this.record) this.begin(recordId);
     const { table, blocks } = this.flips[f]!;
     let ks = this.stream;
-    let pos = 16 * this.start[f]!;
+    let pos = this.base + 16 * this.start[f]!;
     let end = pos + 16 * blocks;
     let generated = blocks;
     const one = table.one;
@@ -276,25 +318,50 @@ export class FlipNoise {
     }
   }
 
-  /** A new record: its nonce, and in one cipher call the budgeted keystream of every flipped field. */
+  /**
+   * A new record: its nonce and the budgeted keystream of every flipped field, from the prepared
+   * batch when the record is next in it, else in a cipher call of its own.
+   */
   private begin(recordId: string): void {
     this.record = recordId;
+    const ids = this.prepared;
+    let r = this.preparedNext;
+    while (r < ids.length && ids[r] !== recordId) r++;
+    if (r < ids.length) {
+      this.preparedNext = r + 1;
+      this.digest[0] = this.preparedNonces[3 * r]!;
+      this.digest[1] = this.preparedNonces[3 * r + 1]!;
+      this.digest[2] = this.preparedNonces[3 * r + 2]!;
+      this.stream = this.preparedStream;
+      this.base = r * this.recordBytes;
+      return;
+    }
+    this.nonceOf(recordId);
+    this.fillNonces(this.counters, 0);
+    this.stream = this.cipher.update(this.counterBytes);
+    this.base = 0;
+  }
+
+  /** The record's nonce words into digest[0..3). */
+  private nonceOf(recordId: string): void {
     const need = 3 * recordId.length;
     if (need > this.idBuf.length) this.idBuf = new Uint8Array(2 * need);
     this.nonceMac.hashWordsInto(this.idBuf, encodeUtf8Into(recordId, this.idBuf), this.digest);
-    const c = this.counters;
+  }
+
+  /** The current record's nonce (XOR each field's constant) into its counter blocks at `at`. */
+  private fillNonces(c: Int32Array, at: number): void {
     for (let f = 0; f < this.flips.length; f++) {
       const { nonce, blocks } = this.flips[f]!;
       const n0 = this.digest[0]! ^ nonce[0]!;
       const n1 = this.digest[1]! ^ nonce[1]!;
       const n2 = this.digest[2]! ^ nonce[2]!;
-      for (let j = 0, at = 4 * this.start[f]!; j < blocks; j++, at += 4) {
-        c[at] = n0;
-        c[at + 1] = n1;
-        c[at + 2] = n2;
+      for (let j = 0, i = at + 4 * this.start[f]!; j < blocks; j++, i += 4) {
+        c[i] = n0;
+        c[i + 1] = n1;
+        c[i + 2] = n2;
       }
     }
-    this.stream = this.cipher.update(this.counterBytes);
   }
 
   /** Keystream blocks from..from+count−1 of field f for the current record (beyond the budget). */

@@ -76,6 +76,13 @@ interface Positions {
   filter: number[];
 }
 
+/**
+ * Copied with slice() to make the arrays of a value's positions: a word's mask may need all 32 bits,
+ * beyond a small integer, and an array that starts with small integers is copied again as doubles
+ * when one is stored. (Length: the most words a filter can have, 8192 bits.)
+ */
+const DOUBLES: readonly number[] = Array.from({ length: 512 }, () => 0.5);
+
 /** Words needed for a filter of `bytes` bytes. */
 const wordsFor = (bytes: number): number => Math.ceil(bytes / 4);
 /** The mask of bit p (numbered from the most significant bit of byte 0) in its word. */
@@ -132,8 +139,9 @@ class FieldEncoder {
   private readonly digestShorts = new Uint16Array(this.digestWords.buffer);
   private buf = new Uint8Array(256);
   private readonly hashScratch: Int32Array;
-  /** A value's CLK words while its positions are computed; all zero between values. */
+  /** A value's CLK words and field-filter words while its positions are computed; all zero between values. */
   private readonly clkWords: Int32Array;
+  private readonly filterAcc: Int32Array;
 
   constructor(
     readonly spec: FieldSpec,
@@ -160,6 +168,7 @@ class FieldEncoder {
     this.filterWords = new Int32Array(wordsFor(this.filterBytes));
     this.filterScratch = new Uint8Array(this.filterWords.buffer, 0, this.filterBytes);
     this.clkWords = new Int32Array(wordsFor(clkBits / 8));
+    this.filterAcc = new Int32Array(wordsFor(this.filterBytes));
     this.hardener = spec.filter ? new FilterHardener(spec.filter.bits, hardening, permutationSeed) : null;
     this.kc = spec.clkBitsPerToken;
     this.k = spec.clkBitsPerToken + (spec.filter?.bitsPerToken ?? 0);
@@ -275,41 +284,42 @@ class FieldEncoder {
   private computePositions(tokens: TokenSet, c: TokenContext): Positions {
     const kc = this.kc;
     const k = this.k;
-    // Plain arrays: a small typed array costs an off-heap allocation, many times a JS array's.
-    const filter: number[] = [];
-    for (let w = wordsFor(this.filterBytes); w > 0; w--) filter.push(0); // packed, unlike new Array(n)
+    // Both filters are built in zeroed scratch words, then copied out into arrays of their exact
+    // size: grown by push (and read through a closure) they were most of what the encoder allocated.
     const clk = this.clkWords;
-    const take = (values: Int32Array, at: number): void => {
-      for (let i = at; i < at + kc; i++) {
-        const p = values[i]!;
-        clk[p >>> 5]! |= bitMask(p);
-      }
-      for (let i = at + kc; i < at + k; i++) {
-        const p = values[i]!;
-        filter[p >>> 5] = filter[p >>> 5]! | bitMask(p);
-      }
-    };
+    const fw = this.filterAcc;
+    const keyed = c.keyed;
     const keys = tokens.keys;
     for (let t = 0; t < keys.length; t++) {
       const key = keys[t]!;
-      let at = c.keyed.find(key);
+      let at = keyed.find(key);
       // The table copies the positions: they are hashed into a scratch array.
-      if (at < 0) at = c.keyed.insert(key, this.hashToken(this.tokenizer.keyString(key), c, this.hashScratch));
-      take(c.keyed.positions, at + 1);
+      if (at < 0) at = keyed.insert(key, this.hashToken(this.tokenizer.keyString(key), c, this.hashScratch));
+      orPositions(clk, fw, keyed.positions, at + 1, kc, k);
     }
-    for (const s of tokens.strings) {
+    const strings = tokens.strings;
+    for (let t = 0; t < strings.length; t++) {
+      const s = strings[t]!;
       let values = c.named.get(s);
       if (values === undefined) {
         values = this.hashToken(s, c);
         c.named.set(s, values);
       }
-      take(values, 0);
+      orPositions(clk, fw, values, 0, kc, k);
     }
-    const pairs: number[] = [];
-    for (let w = 0; w < clk.length; w++) {
+    let n = 0;
+    for (let w = 0; w < clk.length; w++) if (clk[w] !== 0) n++;
+    const pairs = DOUBLES.slice(0, 2 * n);
+    for (let w = 0, i = 0; w < clk.length; w++) {
       if (clk[w] === 0) continue;
-      pairs.push(w, clk[w]!);
+      pairs[i++] = w;
+      pairs[i++] = clk[w]!;
       clk[w] = 0;
+    }
+    const filter = DOUBLES.slice(0, fw.length);
+    for (let w = 0; w < fw.length; w++) {
+      filter[w] = fw[w]!;
+      fw[w] = 0;
     }
     return { clk: pairs, filter };
   }
@@ -319,6 +329,20 @@ class FieldEncoder {
     this.values.clear();
     this.positions.clear();
     this.contexts.clear();
+  }
+}
+
+/** ORs one token's positions values[at..at+kc) into the CLK words and values[at+kc..at+k) into the filter's. */
+function orPositions(clk: Int32Array, filter: Int32Array, values: Int32Array, at: number, kc: number, k: number): void {
+  const mid = at + kc;
+  const end = at + k;
+  for (let i = at; i < mid; i++) {
+    const p = values[i]!;
+    clk[p >>> 5]! |= bitMask(p);
+  }
+  for (let i = mid; i < end; i++) {
+    const p = values[i]!;
+    filter[p >>> 5]! |= bitMask(p);
   }
 }
 
@@ -429,6 +453,15 @@ export class RecordEncoder {
     this.attributes = setup.attributes ?? [];
     this.invalidAsMissing = setup.invalidAsMissing ?? false;
     this.entries = new Array<ValueEntry | null>(this.fields.length).fill(null);
+  }
+
+  /**
+   * Optional, before encoding a batch of rows: the per-record flip noise of all of them is made at
+   * once (hardening.ts FlipNoise.prepare). Changes no output; rows encoded in another order, or
+   * others, simply make their own.
+   */
+  prepare(rows: readonly (readonly string[])[]): void {
+    this.noise.prepare(rows.map((r) => (r[this.idColumn] ?? '').trim()));
   }
 
   /** Encodes one row with the given row token. */
@@ -601,7 +634,7 @@ export class RecordEncoder {
       // one gives the bytes of the joined message.
       for (let j = 0; j < n; j++) {
         buf[len++] = 0x1f;
-        len += encodeUtf8Into(values[j]!, buf.subarray(len));
+        len = encodeUtf8Into(values[j]!, buf, len);
       }
       this.blockMac.hashWordsInto(buf, len, this.blockWords);
       t = base64url(this.blockDigest, 16);

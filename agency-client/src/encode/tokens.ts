@@ -100,29 +100,32 @@ export function transformValues(r: Ok, transform: Transform, alternatives: boole
   const names = alternatives
     ? [r.value, ...((r.parts as NameParts | undefined) ?? []), ...(r.variants ?? [])]
     : [r.value];
-  const out = new Set<string>();
+  // A handful of values: an array searched linearly costs less than a Set, in the order a Set keeps.
+  const out: string[] = [];
+  const add = (v: string): void => {
+    if (v !== '' && !out.includes(v)) out.push(v);
+  };
   for (const n of names) {
     switch (transform) {
       case 'value':
-        out.add(n);
+        add(n);
         break;
       case 'soundex':
-        out.add(soundex(n));
+        add(soundex(n));
         break;
       case 'initial':
-        out.add(n.charAt(0));
+        add(n.charAt(0));
         break;
       case 'year':
-        out.add(String((r.parts as DobParts).year));
+        add(String((r.parts as DobParts).year));
         break;
       case 'sector':
-        out.add((r.parts as PostcodeParts).sector);
+        add((r.parts as PostcodeParts).sector);
         break;
       case 'district':
-        out.add((r.parts as PostcodeParts).district);
+        add((r.parts as PostcodeParts).district);
         break;
     }
   }
-  out.delete('');
-  return [...out];
+  return out;
 }
