@@ -180,6 +180,10 @@ const ROWS: OutcomeName[] = [
   'denoise-mining',
   'clk-mining',
   'mining-known-dates',
+  'split-frequency',
+  'split-mining',
+  'split-denoise-frequency',
+  'split-denoise-mining',
 ];
 
 /** One table row per attack: per field the measured top-1 with its 95% interval, and the excess over the floor. */
