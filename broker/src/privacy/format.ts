@@ -15,6 +15,10 @@ const ATTACK_NAMES: Record<OutcomeName, string> = {
   'denoise-mining': 'cluster-then-denoise, then pattern mining',
   'clk-mining': 'pattern mining of the record-level CLK',
   'mining-known-dates': 'date mining given the dates of a few records (known plaintext)',
+  'split-frequency': 'split by salt value, then exact-repeat frequency alignment within each group',
+  'split-mining': 'split by salt value, then pattern mining within each group',
+  'split-denoise-frequency': 'split by salt value, then cluster-then-denoise and frequency alignment per group',
+  'split-denoise-mining': 'split by salt value, then cluster-then-denoise and pattern mining per group',
 };
 const signed = (x: number): string => `${x < 0 ? '−' : '+'}${pct(Math.abs(x))}`;
 const excess = (e: Excess): string => `${signed(e.rate)} (95% CI ${signed(e.lo)} to ${signed(e.hi)})`;

@@ -28,6 +28,7 @@ export {
   PrivacyInputError,
   REPORT_FORMAT,
   reportDigest,
+  SPLIT_ROWS,
   type AttackName,
   type AttackOutcome,
   type Excess,
@@ -40,6 +41,7 @@ export {
   type Truth,
 } from './report.js';
 export { formatReport } from './format.js';
+export { groupMembers, partitionBySalt, saltSource, type SaltPartition } from './salt-split.js';
 export { parseTruth, readPrivacySource, runPrivacyReport, type PrivacyReportOptions } from './command.js';
 export { wilson, type Rate } from './stats.js';
 export type { AttackResult, Background, BackgroundValue, FieldColumn, Guesses } from './types.js';

@@ -23,15 +23,18 @@ import { patternMining, type MiningOptions } from './mining.js';
 import { unbalance } from './unbalance.js';
 import { clusterDenoise } from './denoise.js';
 import { dateDictionary, dobAttack, type DateDictionary } from './dob.js';
+import { groupMembers, partitionBySalt, saltSource, type SaltPartition } from './salt-split.js';
 import { Rng, wilson, type Rate } from './stats.js';
 import type { AttackResult, Background, BackgroundValue, Guesses } from './types.js';
 
 export const REPORT_FORMAT = 'blindlink/privacy-report';
 /**
  * The attacks `--attacks` selects. `denoise` (cluster-then-denoise) reports two rows, alignment and
- * mining on the denoised filters; `clk-mining` mines the record-level CLK for names.
+ * mining on the denoised filters; `clk-mining` mines the record-level CLK for names; `salt-split`
+ * (salted names only) splits the records by the salt's inferred value and runs frequency alignment,
+ * mining and cluster-then-denoise within each group (four rows, `split-…`).
  */
-export const ATTACKS = ['frequency', 'mining', 'graph', 'denoise', 'clk-mining'] as const;
+export const ATTACKS = ['frequency', 'mining', 'graph', 'denoise', 'clk-mining', 'salt-split'] as const;
 export type AttackName = (typeof ATTACKS)[number];
 /** A row of a field's report: an attack, or one half of cluster-then-denoise, or the dated-records variant. */
 export type OutcomeName =
@@ -41,7 +44,20 @@ export type OutcomeName =
   | 'denoise-frequency'
   | 'denoise-mining'
   | 'clk-mining'
-  | 'mining-known-dates';
+  | 'mining-known-dates'
+  | 'split-frequency'
+  | 'split-mining'
+  | 'split-denoise-frequency'
+  | 'split-denoise-mining';
+/** The salt-split rows, each the whole-file attack of the same name run within every salt group. */
+export const SPLIT_ROWS = [
+  'split-frequency',
+  'split-mining',
+  'split-denoise-frequency',
+  'split-denoise-mining',
+] as const;
+/** Salt groups smaller than this are not attacked (nothing repeats in them). */
+export const SPLIT_MIN_GROUP = 50;
 /** Dates of birth the attacker is given for the `mining-known-dates` row (with truth only). */
 export const KNOWN_DATES = 50;
 
@@ -143,6 +159,7 @@ export function privacyReport(sources: readonly PrivacySource[], opts: ReportOpt
     fields.push(named.report);
   }
   if (perField.has('given_name') && perField.has('surname')) fields.push(fullNameReport(ctx, perField));
+  if (ctx.attacks.includes('salt-split')) notes.push(splitNote(ctx));
   const dob = dobReport(ctx, notes);
   if (dob) fields.push(dob);
   if (fields.length === 0) notes.push('no given_name, surname or dob filters in these files: nothing to attack');
@@ -196,6 +213,8 @@ interface ReportInputs {
   hardening: readonly string[];
   /** Rows of the truth file that name a record here. */
   truthRows: number;
+  /** The records split by their salt's inferred value (salt-split), null when not salted or not splittable. */
+  saltGroups: SaltPartition | null;
 }
 
 function reportInputs(sources: readonly PrivacySource[], opts: ReportOptions): ReportInputs {
@@ -208,10 +227,21 @@ function reportInputs(sources: readonly PrivacySource[], opts: ReportOptions): R
     for (const t of tokens) if (opts.truth.has(t)) truthRows++;
     if (truthRows === 0) throw new PrivacyInputError('the truth file names none of the row tokens in these files');
   }
+  const attacks = opts.attacks ?? ATTACKS;
+  const salt = saltSource(sources[0]!.header.hardening);
+  const postcodeBits = bitsOf.get('postcode');
+  const saltGroups =
+    attacks.includes('salt-split') && salt !== null
+      ? partitionBySalt(
+          salt,
+          postcodeBits === undefined ? null : records.map((r) => r.fields?.postcode ?? null),
+          postcodeBits ?? 0,
+        )
+      : null;
   return {
     opts,
     seed: opts.seed ?? 'blindlink-privacy-report',
-    attacks: opts.attacks ?? ATTACKS,
+    attacks,
     records,
     source: Uint16Array.from(sources.flatMap((s, i) => s.records.map(() => i))),
     tokens,
@@ -219,6 +249,7 @@ function reportInputs(sources: readonly PrivacySource[], opts: ReportOptions): R
     clkBits: sources[0]!.header.clkBits,
     hardening: sources[0]!.header.hardening,
     truthRows,
+    saltGroups,
   };
 }
 
@@ -329,7 +360,7 @@ function nameFieldReport(
   }
   // Balanced filters are undone first (complementary position pairs); the header says so too.
   const view =
-    attacks.includes('mining') || attacks.includes('graph')
+    attacks.includes('mining') || attacks.includes('graph') || attacks.includes('salt-split')
       ? (unbalance(keys, bits) ?? { filters: keys, bits })
       : { filters: keys, bits };
   if (view.bits !== bits)
@@ -367,6 +398,13 @@ function nameFieldReport(
     results['denoise-mining'] = m;
     report.attacks['denoise-mining'] = outcome(m, keys, truth, { detail: { ...detail, itemsets: m.itemsets } }, fv);
   }
+  if (ctx.saltGroups) {
+    const split = splitAttack(ctx.saltGroups, view, bg, (f, m, tag) => mine(f, m, tag), `${seed}:${field}`);
+    for (const row of SPLIT_ROWS) {
+      results[row] = split.results[row];
+      report.attacks[row] = outcome(split.results[row], keys, truth, { detail: split.detail }, fv);
+    }
+  }
   if (attacks.includes('clk-mining')) {
     // The record-level CLK holds every field's tokens, unflipped in uk-person version 3. Bits set in
     // most CLKs (a date's leading digits, the commoner sex) would glue every itemset together.
@@ -375,6 +413,69 @@ function nameFieldReport(
     report.attacks['clk-mining'] = outcome(m, keys, truth, { detail: { itemsets: m.itemsets } }, fv);
   }
   return { report, results };
+}
+
+/**
+ * The whole-file attacks within each salt group (salt-split.ts): frequency alignment and mining on the
+ * group's filters, and both again after cluster-then-denoise within the group, each against the national
+ * background. Groups under SPLIT_MIN_GROUP records get no guess.
+ */
+function splitAttack(
+  p: SaltPartition,
+  view: { filters: readonly (string | null)[]; bits: number },
+  bg: readonly BackgroundValue[],
+  mine: (filters: (string | null)[], bits: number, tag: string) => AttackResult,
+  seed: string,
+): { results: Record<(typeof SPLIT_ROWS)[number], AttackResult>; detail: Record<string, number> } {
+  const n = view.filters.length;
+  const fresh = (): AttackResult => ({ guesses: new Array(n).fill(null), confident: new Uint8Array(n) });
+  const results = Object.fromEntries(SPLIT_ROWS.map((r) => [r, fresh()])) as Record<
+    (typeof SPLIT_ROWS)[number],
+    AttackResult
+  >;
+  const members = groupMembers(p);
+  let attacked = 0;
+  let clustered = 0;
+  members.forEach((rs, g) => {
+    const filters = rs.map((r) => view.filters[r]!);
+    if (filters.filter((f) => f !== null).length < SPLIT_MIN_GROUP) return;
+    attacked++;
+    const dn = clusterDenoise(filters, view.bits, { seed: `${seed}:split:${g}` });
+    clustered += dn.assigned;
+    const within: Record<(typeof SPLIT_ROWS)[number], AttackResult> = {
+      'split-frequency': frequencyAlignment(filters, bg),
+      'split-mining': mine(filters, view.bits, `split:${g}`),
+      'split-denoise-frequency': frequencyAlignment(dn.filters, bg),
+      'split-denoise-mining': mine(dn.filters, view.bits, `split:${g}:denoised`),
+    };
+    for (const row of SPLIT_ROWS)
+      rs.forEach((r, i) => {
+        (results[row].guesses as (readonly string[] | null)[])[r] = within[row].guesses[i]!;
+        results[row].confident[r] = within[row].confident[i]!;
+      });
+  });
+  const present = view.filters.filter((f) => f !== null).length;
+  return {
+    results,
+    detail: {
+      groups: p.groups,
+      attackedGroups: attacked,
+      largestGroup: Math.max(0, ...members.map((m) => m.length)),
+      clustered: present ? clustered / present : 0,
+    },
+  };
+}
+
+/** What the salt-split attack did, or why it did nothing, for the report's notes. */
+function splitNote(ctx: ReportInputs): string {
+  const salt = saltSource(ctx.hardening);
+  if (salt === null) return 'salt-split: the names are not salted, so the attacks above already see one group';
+  if (!ctx.saltGroups)
+    return `salt-split: no partitioner for the salt source ${salt} (or no postcode filter): not attacked`;
+  return (
+    `salt-split: the records were split into ${ctx.saltGroups.groups} groups by their postcode filters ` +
+    `(the inferred values of salt ${salt}), and each group of ${SPLIT_MIN_GROUP} or more attacked on its own`
+  );
 }
 
 /**
@@ -410,7 +511,7 @@ function fullNameReport(
         { estimated: estimateAlignment(keys, bg, `${seed}:full_name`) },
         fv,
       );
-    for (const a of ['mining', 'graph', 'denoise-frequency', 'denoise-mining', 'clk-mining'] as const) {
+    for (const a of ['mining', 'graph', 'denoise-frequency', 'denoise-mining', 'clk-mining', ...SPLIT_ROWS] as const) {
       const rg = perField.get('given_name')![a];
       const rs = perField.get('surname')![a];
       if (rg && rs) report.attacks[a] = outcome(combine(rg, rs), keys, truth, {}, fv);
