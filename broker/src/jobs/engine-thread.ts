@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineProgress } from '../linkage/types.js';
 import type { EngineCall, EngineCallRunner, EngineRunner } from '../runs/runs.js';
+import { mapSources, packSource } from './packed-sources.js';
 
 /** What the engine thread posts back (engine-worker.ts). */
 export type EngineMessage =
@@ -82,7 +83,7 @@ export const threadCall: EngineCallRunner = (call, onProgress) =>
     worker.on('message', onMessage);
     worker.once('error', onError);
     worker.once('exit', onExit);
-    worker.postMessage(call as EngineCall);
+    worker.postMessage(mapSources(call as EngineCall, packSource));
   });
 
 /** A whole link in a worker thread. */
