@@ -10,7 +10,7 @@
  * probe request sent every 100 ms. Figures and targets met or missed, never assertions.
  *
  *   npm run bench:system -- [--agencies 16] [--rows 250000] [--workers 1,2] [--submit-parallel 4]
- *                           [--database-url postgres://postgres@127.0.0.1:5432] [--keep]
+ *                           [--database-url postgres://postgres@127.0.0.1:5432] [--keep] [--worker-cpu-prof DIR]
  *
  * `--rows` is the mean rows per agency: the sources differ in size as real ones do (docs/runs.md).
  * Develop with `--agencies 4 --rows 10000`; the full size takes hours on a shared 2-core machine.
@@ -33,6 +33,8 @@ const WORKERS = arg('workers', '1,2').split(',').map(Number);
 const SUBMIT_PARALLEL = Number(arg('submit-parallel', '4'));
 const SERVER = arg('database-url', 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
 const KEEP = process.argv.includes('--keep');
+/** `--worker-cpu-prof DIR`: each worker writes V8 CPU profiles (its main thread and the engine's) to DIR on exit. */
+const WORKER_PROF = arg('worker-cpu-prof', '');
 const PURPOSE = 'resident-index';
 const TARGETS = { probeMaxMs: 1000, fullRunS: 300, incrementalRunS: 60, brokerRssMb: 4096 };
 
@@ -310,7 +312,8 @@ async function main(): Promise<void> {
     for (const n of WORKERS) {
       const tag = `[${n} worker${n > 1 ? 's' : ''}] `;
       for (let i = 0; i < n; i++) {
-        const w = await start(BROKER_BIN, ['worker', '--data-dir', dataDir], env);
+        const prof = WORKER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${WORKER_PROF}`] : [];
+        const w = await start(BROKER_BIN, ['worker', '--data-dir', dataDir], env, undefined, prof);
         bench.memory.track(w.pid, `worker ${i + 1}`);
         workers.push(w);
       }

@@ -60,16 +60,18 @@ export interface LongRunning {
 
 /**
  * Start a long-running program (`serve`, `worker`) and wait for a line matching `ready` (or, with no
- * pattern, return at once). Rejects if it exits first.
+ * pattern, return at once). Rejects if it exits first. `nodeArgs`: Node's own flags (`--cpu-prof`, which
+ * NODE_OPTIONS refuses).
  */
 export function start(
   bin: string,
   args: string[],
   env: Record<string, string | undefined>,
   ready?: RegExp,
+  nodeArgs: string[] = [],
 ): Promise<LongRunning & { match: RegExpMatchArray | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, bin, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

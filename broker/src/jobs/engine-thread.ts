@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineProgress } from '../linkage/types.js';
 import type { EngineCall, EngineCallRunner, EngineRunner } from '../runs/runs.js';
+import { mapSources, packSource } from './packed-sources.js';
 
 /** What the engine thread posts back (engine-worker.ts). */
 export type EngineMessage =
@@ -8,34 +9,81 @@ export type EngineMessage =
   | { kind: 'result'; result: unknown }
   | { kind: 'error'; message: string };
 
+/** An engine thread with no call for this long ends, giving its memory back. */
+const IDLE_MS = 30_000;
+
+/**
+ * Engine threads waiting for a call. A thread takes one call at a time and is kept for the next:
+ * starting one (loading the engine's modules) cost about as much CPU as a small partition's
+ * blocking, and a full run of 16 sources makes about 270 calls (docs/runs.md).
+ */
+const idle: { worker: Worker; timer: NodeJS.Timeout }[] = [];
+
+function takeThread(): Worker {
+  const kept = idle.pop();
+  if (kept) {
+    clearTimeout(kept.timer);
+    return kept.worker;
+  }
+  const worker = new Worker(new URL('./engine-worker.js', import.meta.url));
+  // An idle thread never keeps the process alive.
+  worker.unref();
+  return worker;
+}
+
+function keepThread(worker: Worker): void {
+  const timer = setTimeout(() => {
+    const k = idle.findIndex((e) => e.worker === worker);
+    if (k >= 0) idle.splice(k, 1);
+    void worker.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  idle.push({ worker, timer });
+}
+
 /**
  * The engine in a worker thread: linking is one long synchronous computation (30 s and more on real
  * data), and in its own thread it leaves the process's event loop free for heartbeats, progress writes
  * and, where a broker runs jobs itself (the embedded database), the API. The call (a whole link, one
  * partition of a run, or its finish) and its result cross by structured clone (typed arrays, Maps and
- * plain objects); the thread does no I/O.
+ * plain objects); the thread does no I/O and keeps nothing from one call to the next. A thread that
+ * fails (out of memory) is not used again.
  */
 export const threadCall: EngineCallRunner = (call, onProgress) =>
   new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: call as EngineCall });
-    let settled = false;
-    worker.on('message', (m: EngineMessage) => {
+    const worker = takeThread();
+    worker.ref();
+    const done = (ok: boolean) => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      worker.unref();
+      if (ok) keepThread(worker);
+    };
+    const onMessage = (m: EngineMessage) => {
       if (m.kind === 'progress') onProgress(m.progress);
       else if (m.kind === 'result') {
-        settled = true;
+        done(true);
         resolve(m.result as never);
       } else {
-        settled = true;
+        // The engine threw; the thread itself is sound.
+        done(true);
         reject(new Error(m.message));
       }
-    });
-    worker.once('error', (err) => {
-      settled = true;
+    };
+    const onError = (err: Error) => {
+      done(false);
+      void worker.terminate();
       reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the engine thread stopped (exit code ${code}) before it gave a result`));
-    });
+    };
+    const onExit = (code: number) => {
+      done(false);
+      reject(new Error(`the engine thread stopped (exit code ${code}) before it gave a result`));
+    };
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.postMessage(mapSources(call as EngineCall, packSource));
   });
 
 /** A whole link in a worker thread. */

@@ -12,6 +12,7 @@ import type { BrokerKeyring } from '../trust/keys.js';
 import { sortByRecordKey, type PreviousRun } from '../linkage/engine-incremental.js';
 import { decodeModel, decodePairs, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './state.js';
 import type { EngineSource } from '../linkage/types.js';
+import { sourceCache } from './source-cache.js';
 
 /** Let the event loop breathe during long synchronous loops (decrypting): heartbeats and the API go on. */
 const breathe = () => new Promise<void>((r) => setImmediate(r));
@@ -195,7 +196,11 @@ export function checkEncodings(subs: RunSubmission[]): void {
   if (keyMismatch) throw new Error(keyMismatch);
 }
 
-/** Every submission decrypted into the engine's input, in the run's order. */
+/**
+ * Every submission decrypted into the engine's input, in the run's order; each decrypted once per
+ * worker process while it stays in the source cache (source-cache.ts), the run's own declarations
+ * (duplicate-free, population) applied afresh.
+ */
 export async function loadSources(
   db: Kysely<Database>,
   keys: BrokerKeyring,
@@ -203,6 +208,19 @@ export async function loadSources(
   settings: RunSettings,
 ): Promise<EngineSource[]> {
   const sources: EngineSource[] = [];
-  for (const s of subs) sources.push(await loadSource(db, keys, s, settings.sources.find((x) => x.name === s.agency)!));
+  for (const s of subs) {
+    const declared = settings.sources.find((x) => x.name === s.agency)!;
+    let source = sourceCache.get(s);
+    if (!source) {
+      source = await loadSource(db, keys, s, { name: declared.name, duplicateFree: false });
+      sourceCache.set(s, source);
+    }
+    const { population: _, ...decrypted } = source;
+    sources.push({
+      ...decrypted,
+      duplicateFree: declared.duplicateFree,
+      ...(declared.population ? { population: declared.population } : {}),
+    });
+  }
   return sources;
 }
