@@ -97,6 +97,17 @@ const arg = (name: string): string | undefined => {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
+/** The six synthetic agencies under one error model, generated and encoded with the default schema. */
+async function encodedAgencies(model: ErrorModelName, persons: number) {
+  const data = join(WORK, `synth-${model}`);
+  const work = join(WORK, `enc-${model}`);
+  mkdirSync(work, { recursive: true });
+  const { personOfRecord } = await synthAgencies(data, persons, 'bench-quality', undefined, model);
+  const agencies = ['council_tax', 'nhs_gp', 'electoral_roll', 'police', 'schools', 'dwp'];
+  const tokenToRecord = await encodeAgencies(data, work, agencies, 'uk-person');
+  return { work, agencies, personOfRecord, tokenToRecord };
+}
+
 /**
  * The synthetic agencies under one error model: every pair of sources linked six at a time; council tax × GP and
  * police × GP linked alone, and council tax + police + GP together (adding a source should cost nothing); the GP's
@@ -104,12 +115,7 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
  */
 async function synthetic(model: ErrorModelName, persons: number): Promise<void> {
   console.log(`\n## Synthetic UK agencies, error model ${model} (${persons} persons, seed bench-quality)`);
-  const data = join(WORK, `synth-${model}`);
-  const work = join(WORK, `enc-${model}`);
-  mkdirSync(work, { recursive: true });
-  const { personOfRecord } = await synthAgencies(data, persons, 'bench-quality', undefined, model);
-  const agencies = ['council_tax', 'nhs_gp', 'electoral_roll', 'police', 'schools', 'dwp'];
-  const tokenToRecord = await encodeAgencies(data, work, agencies, 'uk-person');
+  const { work, agencies, personOfRecord, tokenToRecord } = await encodedAgencies(model, persons);
   const run = (names: string[]) => linkAgencies(work, names, personOfRecord, tokenToRecord);
   const all = run(agencies);
   const { sources, result, quality, personOf } = all;
@@ -150,12 +156,7 @@ async function synthetic(model: ErrorModelName, persons: number): Promise<void> 
  */
 async function review(model: ErrorModelName, persons: number): Promise<void> {
   console.log(`\n## Clerical review in the fit, error model ${model} (${persons} persons, seed bench-quality)`);
-  const data = join(WORK, `synth-${model}`);
-  const work = join(WORK, `enc-${model}`);
-  mkdirSync(work, { recursive: true });
-  const { personOfRecord } = await synthAgencies(data, persons, 'bench-quality', undefined, model);
-  const agencies = ['council_tax', 'nhs_gp', 'electoral_roll', 'police', 'schools', 'dwp'];
-  const tokenToRecord = await encodeAgencies(data, work, agencies, 'uk-person');
+  const { work, agencies, personOfRecord, tokenToRecord } = await encodedAgencies(model, persons);
   const { sources, result, personOf } = linkAgencies(work, agencies, personOfRecord, tokenToRecord);
   const at: { s: number; r: number }[] = sources.flatMap((src, s) => src.tokens.map((_t, r) => ({ s, r })));
   const tokenOf = (g: number) => sources[at[g]!.s]!.tokens[at[g]!.r]!;

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { sql } from 'kysely';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readEncodedFile } from '@blindlink/agency-client';
 import {
   approvePolicy,
@@ -38,21 +38,24 @@ function startWorker(dataDir: string, env: Record<string, string>): ChildProcess
   return child;
 }
 
-t.test('postgres: a worker killed mid-report; another takes the report over within seconds', async (t) => {
-  // The API alone in this process: only the worker processes take jobs.
-  const b = await testBroker(t, 'postgres', { worker: 'none' });
+/**
+ * A broker with no worker of its own, the recovery policy approved, and one GP extract of `persons`
+ * people encoded: what each test below hands to workers it starts and stops.
+ */
+async function reportFixture(t: Test, storage: 'postgres' | 'pglite', persons: number, seed: string) {
+  const b = await testBroker(t, storage, { worker: 'none' });
   const dir = dirname(b.keyDirs.alpha!);
-  const dataDir = join(dir, 'data');
   await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
   await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
-
-  await synthCommand(
-    { persons: 2000, seed: 'report-recovery', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
-    { info: () => {} },
-  );
-  const csv = join(dir, 'synth/nhs_gp.csv');
+  await synthCommand({ persons, seed, out: join(dir, 'synth'), agencies: ['nhs_gp'] }, { info: () => {} });
   const enc = join(dir, 'gp.enc');
-  await encodeIdentifiers(csv, enc, SECRET, 'uk-person');
+  await encodeIdentifiers(join(dir, 'synth/nhs_gp.csv'), enc, SECRET, 'uk-person');
+  return { b, dataDir: join(dir, 'data'), enc };
+}
+
+t.test('postgres: a worker killed mid-report; another takes the report over within seconds', async (t) => {
+  // The API alone in this process: only the worker processes take jobs.
+  const { b, dataDir, enc } = await reportFixture(t, 'postgres', 2000, 'report-recovery');
 
   const env = { DATABASE_URL: b.databaseUrl!, BLINDLINK_WORKER_STALE_MS: '3000' };
   const workers = [startWorker(dataDir, env), startWorker(dataDir, env)];
@@ -116,17 +119,7 @@ t.test('postgres: a worker killed mid-report; another takes the report over with
 // A few hundred people: enough that the report is still running when the worker is stopped (seconds
 // of attacks), few enough that computing it twice costs the suite little.
 t.test('postgres: a worker stopped mid-report (SIGTERM) hands the report back, uncounted', async (t) => {
-  const b = await testBroker(t, 'postgres', { worker: 'none' });
-  const dir = dirname(b.keyDirs.alpha!);
-  const dataDir = join(dir, 'data');
-  await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
-  await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
-  await synthCommand(
-    { persons: 600, seed: 'report-stop', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
-    { info: () => {} },
-  );
-  const enc = join(dir, 'gp.enc');
-  await encodeIdentifiers(join(dir, 'synth/nhs_gp.csv'), enc, SECRET, 'uk-person');
+  const { b, dataDir, enc } = await reportFixture(t, 'postgres', 600, 'report-stop');
   const env = { DATABASE_URL: b.databaseUrl! };
   const workers = [startWorker(dataDir, env)];
   t.teardown(() => {
@@ -173,16 +166,7 @@ t.test('postgres: a worker stopped mid-report (SIGTERM) hands the report back, u
 });
 
 t.test('embedded database: a runner stopped mid-report hands the report back, uncounted', async (t) => {
-  const b = await testBroker(t, 'pglite', { worker: 'none' });
-  const dir = dirname(b.keyDirs.alpha!);
-  await storePolicy(b.db, parsePolicy(POLICY), 'admin:root');
-  await approvePolicy(b.db, 'recovery-policy', 1, 'iggy');
-  await synthCommand(
-    { persons: 600, seed: 'report-stop-embedded', out: join(dir, 'synth'), agencies: ['nhs_gp'] },
-    { info: () => {} },
-  );
-  const enc = join(dir, 'gp.enc');
-  await encodeIdentifiers(join(dir, 'synth/nhs_gp.csv'), enc, SECRET, 'uk-person');
+  const { b, enc } = await reportFixture(t, 'pglite', 600, 'report-stop-embedded');
   const submitted = await submitAs(b, 'alpha', readEncodedFile(enc).body, 'stop-gp-2', { purpose: 'recovery' });
   t.equal(submitted.status, 201, submitted.text.slice(0, 200));
   const submissionId = submitted.json.submissionId as string;
