@@ -292,6 +292,15 @@ export const MATRIX: Record<string, Row> = {
   }),
   // No submission yet: 409 for the analyst, after authorisation.
   'POST /purposes/:purpose/runs': form(onlyPeople('analyst'), () => ({}), { params: { purpose: 'testing' } }),
+  // The nightly schedule from the console: the API's authority (the assigned analyst), hours away as above.
+  'POST /purposes/:purpose/schedule': form(
+    onlyPeople('analyst'),
+    () => ({ at: new Date(Date.now() + 12 * 3600_000).toISOString().slice(11, 16), timeZone: 'UTC' }),
+    { params: { purpose: 'testing' } },
+  ),
+  'POST /purposes/:purpose/schedule/remove': form(onlyPeople('analyst'), () => ({}), {
+    params: { purpose: 'testing' },
+  }),
   // The test policy grants analysts no aggregate: refused by policy after the role check.
   'GET /purposes/:purpose/aggregate': page(
     { ...onlyPeople('analyst'), analyst: 403 },
@@ -307,6 +316,9 @@ export const MATRIX: Record<string, Row> = {
   'POST /agencies': form(onlyPeople('admin'), (n) => ({ agency: `console-${n}`, name: 'Console agency' })),
   'POST /agencies/:agency/revoke': form(onlyPeople('admin'), () => ({}), { params: { agency: 'delta' } }),
   'GET /people': page(onlyPeople('admin')),
+  'POST /people': form(onlyPeople('admin'), (n) => ({ username: `console${n}`, role: 'analyst', purposes: 'testing' })),
+  // iggy is not locked: unlocking changes nothing, and the admin is sent back to the people page.
+  'POST /people/:username/unlock': form(onlyPeople('admin'), () => ({}), { params: { username: 'iggy' } }),
   'GET /openapi.json': { expect: same('pass') },
   'GET /healthz': { expect: same('pass') },
   // Last: a person's logout ends every token they hold, so no row may come after it.

@@ -18,15 +18,21 @@ export async function addPerson(
   db: Kysely<Database>,
   args: { username: string; role: PersonRole; password: string; createdBy: string; purposes?: string[] },
 ): Promise<void> {
+  // Each problem names its field (details.field), as the API's schedule errors do, so a form can mark it.
   if (!USERNAME.test(args.username))
     throw new ProtocolError(
       'invalid-body',
-      `username "${args.username}" must be lower-case letters, digits, . _ - (2–63 characters)`,
+      `username "${args.username.slice(0, 63)}" must start with a lower-case letter, then lower-case letters, ` +
+        'digits, . _ - (2–63 characters)',
+      { field: 'username' },
     );
+  // The API's schema and the CLI check this too; here it keeps a form's stray value out of the database.
+  if (!PERSON_ROLES.includes(args.role))
+    throw new ProtocolError('invalid-body', `role must be one of ${PERSON_ROLES.join(', ')}`, { field: 'role' });
   const policy = checkPasswordPolicy(args.password, { username: args.username });
   if (!policy.ok) throw new ProtocolError('invalid-body', `password refused: ${policy.reasons.join('; ')}`);
   if ((args.purposes?.length ?? 0) > 0 && args.role !== 'analyst')
-    throw new ProtocolError('invalid-body', 'only analysts are assigned to purposes');
+    throw new ProtocolError('invalid-body', 'only analysts are assigned to purposes', { field: 'purposes' });
   const hash = await hashPassword(args.password);
   await db.transaction().execute(async (trx) => {
     const exists = await trx
@@ -34,7 +40,10 @@ export async function addPerson(
       .select('username')
       .where('username', '=', args.username)
       .executeTakeFirst();
-    if (exists) throw new ProtocolError('agency-exists', `a person named ${args.username} already exists`);
+    if (exists)
+      throw new ProtocolError('agency-exists', `a person named ${args.username} already exists`, {
+        field: 'username',
+      });
     await trx
       .insertInto('person')
       .values({

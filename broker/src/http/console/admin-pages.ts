@@ -1,16 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { Slug } from '@blindlink/protocol';
+import { Slug, UsernameParams } from '@blindlink/protocol';
+import type { PersonRole } from '../../db/schema.js';
 import { listAgencies, registerAgency, revokeAgency } from '../../services/manage-agencies.js';
-import { listPeople } from '../../services/manage-people.js';
-import { loadPolicy } from '../../services/policy-versions.js';
+import { addPerson, listPeople, PERSON_ROLES, unlockPerson } from '../../services/manage-people.js';
+import { listPolicies, loadPolicy } from '../../services/policy-versions.js';
 import type { RouteDeps } from '../route-deps.js';
+import { formProblem } from './form-problem.js';
 import { requirePerson } from './session.js';
 
 const AgencyParams = Type.Object({ agency: Slug }, { additionalProperties: false });
 const CsrfOnly = Type.Object({ _csrf: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
 const NewAgencyForm = Type.Object(
   { _csrf: Type.String({ maxLength: 200 }), agency: Slug, name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+/**
+ * Loose on purpose: the username and role are checked by the service (accounts.ts), whose messages name
+ * the field, so the form can show them; a checkbox sends one purpose as a string, several as an array.
+ */
+const PersonForm = Type.Object(
+  {
+    _csrf: Type.String({ maxLength: 200 }),
+    username: Type.String({ maxLength: 200 }),
+    role: Type.Optional(Type.String({ maxLength: 20 })),
+    purposes: Type.Optional(Type.Union([Slug, Type.Array(Slug, { uniqueItems: true, maxItems: 100 })])),
+  },
   { additionalProperties: false },
 );
 const PolicyForm = Type.Object(
@@ -21,7 +36,7 @@ const PolicyForm = Type.Object(
 /** Certificates expiring within this many days are flagged on the agencies page. */
 const EXPIRY_WARNING_DAYS = 30;
 
-/** The admin's pages: agencies (enrolment, certificates and expiry, revocation), people, loading policies. */
+/** The admin's pages: agencies (enrolment, certificates and expiry, revocation), people (adding, unlocking), policies. */
 export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const admin = requirePerson(app, deps.db, 'admin');
 
@@ -59,6 +74,7 @@ export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise
       const { agency, name } = request.body as { agency: string; name: string };
       const code = await registerAgency(deps, { agency, name }, request.audit);
       // The one-time code is shown once, on this page, as the CLI prints it once: never stored in the clear.
+      reply.header('cache-control', 'no-store');
       return reply.code(201).page('agencies.njk', await agenciesPage({ enrolment: code }));
     },
   );
@@ -77,8 +93,54 @@ export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise
     },
   );
 
+  // The purposes an analyst can be assigned to: those a loaded policy governs.
+  const peoplePage = async (extra: Record<string, unknown> = {}) => {
+    const purposes = [...new Set((await listPolicies(deps)).policies.map((p) => p.purpose))].sort();
+    return { people: await listPeople(deps), roles: PERSON_ROLES, purposes, ...extra };
+  };
+
   app.get('/people', { onRequest: admin, config: { audit: { action: 'console.people' } } }, async (_r, reply) =>
-    reply.page('people.njk', { people: await listPeople(deps) }),
+    reply.page('people.njk', await peoplePage()),
+  );
+
+  app.post(
+    '/people',
+    {
+      onRequest: admin,
+      preHandler: app.csrfProtection,
+      config: { audit: { action: 'person.add' } },
+      schema: { body: PersonForm },
+    },
+    async (request, reply) => {
+      const form = request.body as { username: string; role?: string; purposes?: string | string[] };
+      const purposes = [form.purposes ?? []].flat();
+      const asked = { username: form.username, role: (form.role ?? '') as PersonRole, purposes };
+      try {
+        const added = await addPerson(deps, request.user, asked, request.audit);
+        // The generated password is shown once, on this page, as the API returns it and the CLI prints
+        // it once: the broker keeps only its hash, and no cache may keep the page.
+        reply.header('cache-control', 'no-store');
+        return reply.code(201).page('people.njk', await peoplePage({ added }));
+      } catch (err) {
+        const problem = formProblem(err, request.audit, 'username');
+        if (!problem) throw err;
+        return reply.code(problem.status).page('people.njk', await peoplePage({ problem, form: asked }));
+      }
+    },
+  );
+
+  app.post(
+    '/people/:username/unlock',
+    {
+      onRequest: admin,
+      preHandler: app.csrfProtection,
+      config: { audit: { action: 'person.unlock' } },
+      schema: { params: UsernameParams, body: CsrfOnly },
+    },
+    async (request, reply) => {
+      await unlockPerson(deps, (request.params as { username: string }).username, request.audit);
+      return reply.redirect('/people', 303);
+    },
   );
 
   app.get(
