@@ -8,9 +8,10 @@ import { CONSOLE_PEOPLE, seedConsole, seedModelRun } from '../helpers/console-se
 /**
  * The console in a real browser: Debian's chromium, headless, over the broker's HTTPS (no client
  * certificate, as a person's browser has none). Each role logs in and sees what it may and is refused
- * what it may not; an IG lead approves a policy version; an analyst reads an aggregate chart and the
- * agencies' data-quality counts; the public reads /transparency; axe-core finds no WCAG 2.2 AA
- * violation on each main page.
+ * what it may not; an IG lead approves a policy version; an analyst sets and removes a nightly
+ * schedule (an error shown on the form first), reads an aggregate chart and the agencies' data-quality
+ * counts; an admin adds a person (the password shown once) and unlocks them; the public reads
+ * /transparency; axe-core finds no WCAG 2.2 AA violation on each main page.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -169,6 +170,69 @@ t.test('the console in a browser', async (t) => {
     await page.goto(`${url}/purposes/console`);
     t.match(await page.textContent('tbody'), /Completed/, 'the completed run');
     t.same(await axeViolations(page), [], 'axe: no violations on a purpose');
+    // The nightly schedule from the console: a time not on the clock is shown on the form, then one is
+    // set and removed. Hours away, so the broker's scheduler does not run it during the test.
+    await page.fill('#at', '25:00');
+    await page.fill('#timeZone', 'Europe/London');
+    const [refusedSet] = await Promise.all([
+      page.waitForResponse((x) => x.url() === `${url}/purposes/console/schedule`),
+      page.click('button:has-text("Set a nightly schedule")'),
+    ]);
+    t.equal(refusedSet.status(), 400, 'a time not on the clock: 400, not a server error');
+    t.match(await page.textContent('.govuk-error-summary'), /at "25:00" must be a time of day HH:MM/, 'summarised');
+    t.match(await page.textContent('#at-error'), /must be a time of day/, 'and marked on its field');
+    t.equal(await page.inputValue('#timeZone'), 'Europe/London', 'what was typed is kept');
+    t.same(await axeViolations(page), [], 'axe: no violations on the schedule form with an error');
+    const at = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/London',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(Date.now() + 12 * 3600_000);
+    await page.fill('#at', at);
+    await page.fill('#timeZone', 'europe/london'); // the case is forgiven and the canonical name stored
+    await Promise.all([
+      page.waitForURL(`${url}/purposes/console?schedule=set`),
+      page.click('button:has-text("Set a nightly schedule")'),
+    ]);
+    const schedule = () =>
+      b.db.selectFrom('run_schedule').selectAll().where('purpose', '=', 'console').executeTakeFirst();
+    const set = await schedule();
+    t.same([set?.time_of_day, set?.time_zone, set?.owner], [at, 'Europe/London', 'ann'], 'stored as the API stores it');
+    const nextUtc = set!.next_due.toISOString().slice(0, 16).replace('T', ' ');
+    t.match(
+      await page.textContent('#schedule-summary'),
+      new RegExp(`${at} \\(Europe/London\\)[\\s\\S]*ann[\\s\\S]*${at} Europe/London, ${nextUtc} UTC[\\s\\S]*None yet`),
+      'the schedule, its owner and the next night in its zone and in UTC',
+    );
+    t.match(await page.textContent('.govuk-notification-banner'), /Nightly schedule set/, 'and a confirmation');
+    t.same(await axeViolations(page), [], 'axe: no violations on a purpose with a schedule');
+    await Promise.all([
+      page.waitForURL(`${url}/purposes/console?schedule=removed`),
+      page.click('button:has-text("Remove the schedule")'),
+    ]);
+    t.equal(await schedule(), undefined, 'removed');
+    t.match(
+      await page.textContent('main'),
+      /Nightly schedule removed[\s\S]*No nightly schedule/,
+      'and the page says so',
+    );
+    const scheduleRows = await b.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action', 'decision', 'status'])
+      .where('purpose', '=', 'console')
+      .where('action', 'like', 'schedule.%')
+      .orderBy('seq')
+      .execute();
+    t.same(
+      scheduleRows.map((r) => [r.actor, r.action, r.decision, r.status]),
+      [
+        ['analyst:ann', 'schedule.set', 'failed', 400],
+        ['analyst:ann', 'schedule.set', 'allowed', 303],
+        ['analyst:ann', 'schedule.remove', 'allowed', 303],
+      ],
+      "each change audited under the API's actions, the refused one too",
+    );
     // The run page of a run scored by Dice (random encodings): no model, no estimates, and it says why.
     await page.click('tbody a');
     t.match(await page.textContent('main'), /scored pairs by record-level Dice similarity with threshold 0\.8/);
@@ -289,7 +353,7 @@ t.test('the console in a browser', async (t) => {
     await context.close();
   });
 
-  await t.test('admin: agencies and certificates, people; not the audit trail or results', async (t) => {
+  await t.test('admin: agencies and certificates, adding and unlocking people; not audit or results', async (t) => {
     const context = await newContext();
     const page = await signIn(context, url, CONSOLE_PEOPLE.admin);
     await page.goto(`${url}/agencies`);
@@ -318,6 +382,67 @@ t.test('the console in a browser', async (t) => {
     await page.goto(`${url}/people`);
     t.match(await page.textContent('tbody'), /ann\s*analyst\s*console/, 'the analyst and their purpose');
     t.notMatch(await page.content(), /argon2|\$argon/, 'no password hash on the page');
+    // Adding a person: a name already taken is refused on the form; a new one gets a password, shown once.
+    const addPerson = async (username: string) => {
+      await page.fill('#username', username);
+      await page.check('input[name=role][value=analyst]');
+      await page.check('input[name=purposes][value=console]');
+      const [r] = await Promise.all([
+        page.waitForResponse((x) => x.url() === `${url}/people` && x.request().method() === 'POST'),
+        page.click('button:has-text("Add and generate a password")'),
+      ]);
+      return r;
+    };
+    t.equal((await addPerson('ann')).status(), 409, 'a name already taken: 409');
+    t.match(await page.textContent('.govuk-error-summary'), /a person named ann already exists/, 'summarised');
+    t.match(await page.textContent('#username-error'), /already exists/, 'and marked on its field');
+    const added = await addPerson('cleo');
+    t.equal(added.status(), 201, 'added');
+    t.equal(added.headers()['cache-control'], 'no-store', 'a page no cache may keep');
+    t.match(await page.textContent('.govuk-panel'), /analyst cleo added/);
+    const password = (await page.textContent('#new-password'))!;
+    t.match(password, /^[A-Za-z0-9_-]{32}$/, 'the generated password, shown once');
+    t.match(
+      await page.textContent('tbody'),
+      /cleo\s*analyst\s*console\s*admin:ada\s*Active/,
+      'cleo, assigned, added by ada',
+    );
+    const cleoLogin = async () => (await call(b, 'POST', '/v1/login', { body: { username: 'cleo', password } })).status;
+    t.equal(await cleoLogin(), 200, 'the password shown signs cleo in');
+    // Ten failed logins lock an account (trust/lockout.ts); waiting out the throttle between them would
+    // take minutes, so the state they leave is stored directly.
+    const locked = { failures: 10, nextAttemptAt: null, locked: true, lockedUntil: Date.now() + 30 * 60_000 };
+    await b.db
+      .updateTable('person')
+      .set({ lockout: JSON.stringify(locked) })
+      .where('username', '=', 'cleo')
+      .execute();
+    t.equal(await cleoLogin(), 429, 'locked: even the right password is refused');
+    await page.goto(`${url}/people`);
+    t.match(await page.textContent('tr:has-text("cleo")'), /Locked/, 'the locked account, marked');
+    t.same(await axeViolations(page), [], 'axe: no violations on /people');
+    await Promise.all([page.waitForURL(`${url}/people`), page.click('button[aria-label="Unlock cleo"]')]);
+    t.match(await page.textContent('tr:has-text("cleo")'), /Active/, 'unlocked from the console');
+    t.equal(await cleoLogin(), 200, 'and cleo signs in again');
+    const peopleRows = await b.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action', 'status', 'reason'])
+      .where('action', 'in', ['person.add', 'person.unlock'])
+      .orderBy('seq')
+      .execute();
+    t.same(
+      peopleRows.map((r) => [r.actor, r.action, r.status]),
+      [
+        ['admin:ada', 'person.add', 409],
+        ['admin:ada', 'person.add', 201],
+        ['admin:ada', 'person.unlock', 303],
+      ],
+      "audited under the API's actions",
+    );
+    t.notOk(
+      peopleRows.some((r) => r.reason?.includes(password)),
+      'the password is in no audit row',
+    );
     for (const path of ['/audit', '/purposes/console/aggregate', '/register.csv']) {
       const r = await page.goto(`${url}${path}`);
       t.equal(r?.status(), 403, `${path}: refused to an admin`);

@@ -36,7 +36,7 @@ const PolicyForm = Type.Object(
 /** Certificates expiring within this many days are flagged on the agencies page. */
 const EXPIRY_WARNING_DAYS = 30;
 
-/** The admin's pages: agencies (enrolment, certificates and expiry, revocation), people (adding, unlocking), policies. */
+/** The admin's pages: agencies (enrolment, certificates, expiry, revocation), people (add, unlock), policies. */
 export async function adminPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const admin = requirePerson(app, deps.db, 'admin');
 

@@ -61,8 +61,8 @@ interface AggregateBody {
 }
 
 /**
- * The analyst's purposes: runs with live progress, setting and removing the nightly schedule, aggregate releases as tables
- * and charts, the agencies' data-quality counts.
+ * The analyst's purposes: runs with live progress, setting and removing the nightly schedule, aggregate
+ * releases as tables and charts, the agencies' data-quality counts.
  */
 export async function analystPages(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const analyst = requirePerson(app, deps.db, 'analyst');
