@@ -61,7 +61,7 @@ export function runRecordRows(db: Kysely<Database>, runId: string) {
  * Records opened between two turns of the event loop. Opening is synchronous (a decryption each);
  * 321,670 of them in one go held the API for seconds, so the API answers between batches.
  */
-const OPEN_BATCH = 2_000;
+const OPEN_BATCH = 500;
 
 /** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
 export async function loadRunRecords(
