@@ -49,7 +49,8 @@ t.test('/healthz answers all through a large release', async (t) => {
   const longest = Math.max(...gaps);
   const length = finished - started;
   t.comment(
-    `release ${length.toFixed(0)} ms, ${gaps.length - 1} probes answered in flight, longest gap ${longest.toFixed(0)} ms`,
+    `release ${length.toFixed(0)} ms, ${gaps.length - 1} probes answered in flight, ` +
+      `longest gap ${longest.toFixed(0)} ms`,
   );
   t.ok(gaps.length >= 3, 'several probes were answered while the release was in flight');
   t.ok(longest < length / 4, 'no stall holds the API for a quarter of the release');
