@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { openEncoding } from '../submissions/payload.js';
@@ -56,6 +57,12 @@ export function runRecordRows(db: Kysely<Database>, runId: string) {
     .where('run_record.run_id', '=', runId);
 }
 
+/**
+ * Records opened between two turns of the event loop. Opening is synchronous (a decryption each);
+ * 321,670 of them in one go held the API for seconds, so the API answers between batches.
+ */
+const OPEN_BATCH = 500;
+
 /** Every record of a run, decrypted only as far as the form needs (attributes, address filters). */
 export async function loadRunRecords(
   db: Kysely<Database>,
@@ -69,35 +76,48 @@ export async function loadRunRecords(
     query = query.where('submission.agency', 'in', opts.agencies);
   }
   const rows = await query.execute();
-  return rows.map((r) => {
-    const rec: RunRecord = {
-      agency: r.agency,
-      submissionId: r.submission_id,
-      token: r.row_token,
-      entityId: r.entity_id,
-      householdId: r.household_id,
-      attributes: null,
-    };
-    if (opts.payload) {
-      const parts = openEncoding(keys, r.submission_id, r.row_token, new Uint8Array(r.payload));
-      rec.attributes = parts.attributes;
-      const specs =
-        ((r.header ?? {}) as { fieldFilters?: { field: string; bits: number; flip?: number }[] }).fieldFilters ?? [];
-      for (const name of opts.fields ?? []) {
-        const filter = fieldFilter(parts.fields, r.field_mask, specs, name);
-        if (!filter) continue;
-        rec.fields ??= {};
-        rec.fields[name] = { filter, flip: specs.find((s) => s.field === name)!.flip ?? 0 };
-      }
-      if (opts.addresses) {
-        rec.address = {
-          postcode: fieldFilter(parts.fields, r.field_mask, specs, 'postcode'),
-          address: fieldFilter(parts.fields, r.field_mask, specs, 'address'),
-        };
-      }
+  const out: RunRecord[] = [];
+  for (let from = 0; from < rows.length; from += OPEN_BATCH) {
+    if (from > 0) await nextTurn();
+    for (const r of rows.slice(from, from + OPEN_BATCH)) out.push(openRecord(keys, r, opts));
+  }
+  return out;
+}
+
+type RunRecordRow = Awaited<ReturnType<ReturnType<typeof runRecordRows>['execute']>>[number];
+
+function openRecord(
+  keys: BrokerKeyring,
+  r: RunRecordRow,
+  opts: { payload: boolean; addresses?: boolean; fields?: readonly string[] },
+): RunRecord {
+  const rec: RunRecord = {
+    agency: r.agency,
+    submissionId: r.submission_id,
+    token: r.row_token,
+    entityId: r.entity_id,
+    householdId: r.household_id,
+    attributes: null,
+  };
+  if (opts.payload) {
+    const parts = openEncoding(keys, r.submission_id, r.row_token, new Uint8Array(r.payload));
+    rec.attributes = parts.attributes;
+    const specs =
+      ((r.header ?? {}) as { fieldFilters?: { field: string; bits: number; flip?: number }[] }).fieldFilters ?? [];
+    for (const name of opts.fields ?? []) {
+      const filter = fieldFilter(parts.fields, r.field_mask, specs, name);
+      if (!filter) continue;
+      rec.fields ??= {};
+      rec.fields[name] = { filter, flip: specs.find((s) => s.field === name)!.flip ?? 0 };
     }
-    return rec;
-  });
+    if (opts.addresses) {
+      rec.address = {
+        postcode: fieldFilter(parts.fields, r.field_mask, specs, 'postcode'),
+        address: fieldFilter(parts.fields, r.field_mask, specs, 'address'),
+      };
+    }
+  }
+  return rec;
 }
 
 /** Same place: identical postcode encoding and address encodings at least this alike. */
