@@ -21,6 +21,7 @@
  */
 import { andCount, popcountWords } from './bits.js';
 import { distinctFilters, spread } from './columns.js';
+import { derivedFrom } from './derived.js';
 import { mineItemsets, samplePositionColumns } from './mining.js';
 import type { Itemset } from './qgram-mapping.js';
 import type { AttackResult, BackgroundValue, FieldColumn } from './types.js';
@@ -78,7 +79,10 @@ export function dateTokens(iso: string): string[] {
   return out;
 }
 
-export function dateDictionary(yearsBg: readonly BackgroundValue[]): DateDictionary {
+/** The date tokens of every plausible date of the background's years; computed once per table. */
+export const dateDictionary = derivedFrom(buildDateDictionary);
+
+function buildDateDictionary(yearsBg: readonly BackgroundValue[]): DateDictionary {
   const ids = new Map<string, number>();
   const tokens: string[] = [];
   const id = (t: string): number => {
