@@ -330,8 +330,10 @@ function newScratch(sc: Scorer, dict: DateDictionary) {
   };
 }
 function scratchOf(sc: Scorer, dict: DateDictionary): ReturnType<typeof newScratch> {
-  let s = scratch.get(sc);
-  if (!s) scratch.set(sc, (s = newScratch(sc, dict)));
+  const kept = scratch.get(sc);
+  if (kept) return kept;
+  const s = newScratch(sc, dict);
+  scratch.set(sc, s);
   return s;
 }
 
