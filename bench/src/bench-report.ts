@@ -38,7 +38,8 @@ for (const persons of SIZES) {
     const used = process.cpuUsage(cpu);
     console.log(
       `${persons} persons, ${source.records.length} records, report ${i + 1}: ` +
-        `${((used.user + used.system) / 1e6).toFixed(2)} s CPU, ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ` +
+        `${((used.user + used.system) / 1e6).toFixed(2)} s CPU, ` +
+        `${((performance.now() - t0) / 1000).toFixed(2)} s wall, ` +
         `load ${load}, ${report.digest}`,
     );
   }
