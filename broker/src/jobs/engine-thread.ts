@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import type { EngineProgress } from '../linkage/types.js';
 import type { EngineCall, EngineCallRunner, EngineRunner } from '../runs/runs.js';
+import { keepThread, takeThread } from './kept-threads.js';
 import { mapSources, packSource } from './packed-sources.js';
 
 /** What the engine thread posts back (engine-worker.ts). */
@@ -9,37 +9,7 @@ export type EngineMessage =
   | { kind: 'result'; result: unknown }
   | { kind: 'error'; message: string };
 
-/** An engine thread with no call for this long ends, giving its memory back. */
-const IDLE_MS = 30_000;
-
-/**
- * Engine threads waiting for a call. A thread takes one call at a time and is kept for the next:
- * starting one (loading the engine's modules) cost about as much CPU as a small partition's
- * blocking, and a full run of 16 sources makes about 270 calls (docs/runs.md).
- */
-const idle: { worker: Worker; timer: NodeJS.Timeout }[] = [];
-
-function takeThread(): Worker {
-  const kept = idle.pop();
-  if (kept) {
-    clearTimeout(kept.timer);
-    return kept.worker;
-  }
-  const worker = new Worker(new URL('./engine-worker.js', import.meta.url));
-  // An idle thread never keeps the process alive.
-  worker.unref();
-  return worker;
-}
-
-function keepThread(worker: Worker): void {
-  const timer = setTimeout(() => {
-    const k = idle.findIndex((e) => e.worker === worker);
-    if (k >= 0) idle.splice(k, 1);
-    void worker.terminate();
-  }, IDLE_MS);
-  timer.unref();
-  idle.push({ worker, timer });
-}
+const SCRIPT = new URL('./engine-worker.js', import.meta.url);
 
 /**
  * The engine in a worker thread: linking is one long synchronous computation (30 s and more on real
@@ -51,14 +21,14 @@ function keepThread(worker: Worker): void {
  */
 export const threadCall: EngineCallRunner = (call, onProgress) =>
   new Promise((resolve, reject) => {
-    const worker = takeThread();
+    const worker = takeThread(SCRIPT);
     worker.ref();
     const done = (ok: boolean) => {
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
       worker.unref();
-      if (ok) keepThread(worker);
+      if (ok) keepThread(SCRIPT, worker);
     };
     const onMessage = (m: EngineMessage) => {
       if (m.kind === 'progress') onProgress(m.progress);

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { derivedFrom } from './derived.js';
 import type { Background, BackgroundValue } from './types.js';
 
 export const BACKGROUND_FIELDS = ['given_name', 'surname', 'dob_year'] as const;
@@ -75,11 +76,22 @@ export function nameTokens(value: string): string[] {
   return [...out];
 }
 
-/** Full names (given × surname) under independence, most frequent first, at most `limit`. */
+/** Full names (given × surname) under independence, most frequent first, at most 100,000; computed once per table. */
 export function fullNameBackground(
   given: readonly BackgroundValue[],
   surname: readonly BackgroundValue[],
-  limit = 100_000,
+): readonly BackgroundValue[] {
+  return fullNamesOf(given)(surname);
+}
+
+const fullNamesOf = derivedFrom((given: readonly BackgroundValue[]) =>
+  derivedFrom((surname: readonly BackgroundValue[]) => fullNames(given, surname, 100_000)),
+);
+
+function fullNames(
+  given: readonly BackgroundValue[],
+  surname: readonly BackgroundValue[],
+  limit: number,
 ): BackgroundValue[] {
   const tg = given.reduce((a, v) => a + v.count, 0);
   const ts = surname.reduce((a, v) => a + v.count, 0);

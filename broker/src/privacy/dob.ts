@@ -21,6 +21,7 @@
  */
 import { andCount, popcountWords } from './bits.js';
 import { distinctFilters, spread } from './columns.js';
+import { derivedFrom } from './derived.js';
 import { mineItemsets, samplePositionColumns } from './mining.js';
 import type { Itemset } from './qgram-mapping.js';
 import type { AttackResult, BackgroundValue, FieldColumn } from './types.js';
@@ -78,7 +79,10 @@ export function dateTokens(iso: string): string[] {
   return out;
 }
 
-export function dateDictionary(yearsBg: readonly BackgroundValue[]): DateDictionary {
+/** The date tokens of every plausible date of the background's years; computed once per table. */
+export const dateDictionary = derivedFrom(buildDateDictionary);
+
+function buildDateDictionary(yearsBg: readonly BackgroundValue[]): DateDictionary {
   const ids = new Map<string, number>();
   const tokens: string[] = [];
   const id = (t: string): number => {
@@ -259,17 +263,26 @@ interface Decoded {
 
 /** The `top` best dates for one filter: token weights, then the best year and day per month. */
 function decodeOne(w: Uint32Array, dict: DateDictionary, sc: Scorer, m: number, top: number): Decoded {
-  const weight = Float64Array.from(sc.base);
-  for (let p = 0; p < m; p++) {
-    if (!(w[p >>> 5]! & (0x80000000 >>> (p & 31)))) continue;
-    const delta = sc.onSet[p]! - sc.onUnset[p]!;
-    for (const t of sc.byPosition[p]!) weight[t]! += delta;
+  // Called for every distinct filter, a few times: its scratch tables are the scorer's, not new ones.
+  const { weight, A, B, C, ys, ds } = scratchOf(sc, dict);
+  weight.set(sc.base);
+  // The set bits in ascending order (as a scan of every position would take them), word by word.
+  for (let wi = 0; wi < w.length; wi++) {
+    let x = w[wi]!;
+    while (x !== 0) {
+      const z = Math.clz32(x);
+      x &= ~(0x80000000 >>> z);
+      const p = wi * 32 + z;
+      if (p >= m) break;
+      const delta = sc.onSet[p]! - sc.onUnset[p]!;
+      const ts = sc.byPosition[p]!;
+      for (let i = 0; i < ts.length; i++) weight[ts[i]!]! += delta;
+    }
   }
-  const sum = (ts: readonly number[]): number => ts.reduce((a, t) => a + weight[t]!, 0);
   const Y = dict.years.length;
-  const A = dict.yearTok.map((ts, yi) => sum(ts) + dict.logPrior[yi]!);
-  const B = dict.monthTok.map(sum);
-  const C = dict.dayTok.map(sum);
+  for (let yi = 0; yi < Y; yi++) A[yi] = sumOf(weight, dict.yearTok[yi]!) + dict.logPrior[yi]!;
+  for (let i = 0; i < 12; i++) B[i] = sumOf(weight, dict.monthTok[i]!);
+  for (let i = 0; i < 31; i++) C[i] = sumOf(weight, dict.dayTok[i]!);
   const K = Math.min(top, Y);
   const best: Decoded['best'] = [];
   const push = (c: Decoded['best'][number]): void => {
@@ -279,8 +292,6 @@ function decodeOne(w: Uint32Array, dict: DateDictionary, sc: Scorer, m: number, 
     best.splice(i, 0, c);
     if (best.length > top) best.pop();
   };
-  const ys = new Float64Array(Y);
-  const ds = new Float64Array(31);
   for (let mo = 1; mo <= 12; mo++) {
     for (let yi = 0; yi < Y; yi++) ys[yi] = A[yi]! + weight[dict.ymTok[yi * 12 + mo - 1]!]!;
     const nd = DAYS[mo - 1]!;
@@ -297,6 +308,33 @@ function decodeOne(w: Uint32Array, dict: DateDictionary, sc: Scorer, m: number, 
         if (di + 1 <= daysIn(dict.years[yi]!, mo)) push({ yi, m: mo, d: di + 1, s: ys[yi]! + ds[di]! + B[mo - 1]! });
   }
   return { best };
+}
+
+/** Σ weight[t] over the tokens, left to right from 0 (as reduce adds them). */
+function sumOf(weight: Float64Array, ts: readonly number[]): number {
+  let a = 0;
+  for (let i = 0; i < ts.length; i++) a += weight[ts[i]!]!;
+  return a;
+}
+
+const scratch = new WeakMap<Scorer, ReturnType<typeof newScratch>>();
+function newScratch(sc: Scorer, dict: DateDictionary) {
+  const Y = dict.years.length;
+  return {
+    weight: new Float64Array(sc.base.length),
+    A: new Float64Array(Y),
+    B: new Float64Array(12),
+    C: new Float64Array(31),
+    ys: new Float64Array(Y),
+    ds: new Float64Array(31),
+  };
+}
+function scratchOf(sc: Scorer, dict: DateDictionary): ReturnType<typeof newScratch> {
+  const kept = scratch.get(sc);
+  if (kept) return kept;
+  const s = newScratch(sc, dict);
+  scratch.set(sc, s);
+  return s;
 }
 
 /** Indices of the k largest of xs[0..n), largest first. */

@@ -89,13 +89,12 @@ export function patternMining(
 
 type Distinct = ReturnType<typeof distinctFilters>;
 
-/** The sampled records as one bit column per filter position (a bitset and a list of sample indices). */
+/** The sampled records as one bit column per filter position (a bitset over the sample). */
 export interface PositionColumns {
   /** Records sampled, in sample order. */
   records: number[];
   size: number;
   cols: Uint32Array[];
-  colIdx: number[][];
 }
 
 /** Sample records (a seeded partial shuffle of those with a filter) and build one bit column per position. */
@@ -116,17 +115,11 @@ export function samplePositionColumns(
   }
   const sampleFilters = present.slice(0, S).map((r) => d.ofRecord[r]!);
   const cols: Uint32Array[] = Array.from({ length: m }, () => newBitset(S));
-  const colIdx: number[][] = Array.from({ length: m }, () => []);
   sampleFilters.forEach((f, j) => {
     const w = d.words[f]!;
-    for (let p = 0; p < m; p++) {
-      if (w[p >>> 5]! & (0x80000000 >>> (p & 31))) {
-        setItem(cols[p]!, j);
-        colIdx[p]!.push(j);
-      }
-    }
+    for (let p = 0; p < m; p++) if (w[p >>> 5]! & (0x80000000 >>> (p & 31))) setItem(cols[p]!, j);
   });
-  return { records: present.slice(0, S), size: S, cols, colIdx };
+  return { records: present.slice(0, S), size: S, cols };
 }
 
 /**
@@ -135,7 +128,7 @@ export function samplePositionColumns(
  * (a date's leading "1" and "9"), and would glue every itemset to them.
  */
 export function mineItemsets(
-  { size: S, cols, colIdx }: PositionColumns,
+  { size: S, cols }: PositionColumns,
   m: number,
   maxItemsets: number,
   maxShare = 1,
@@ -144,14 +137,23 @@ export function mineItemsets(
   const common = cols.map((c) => popcountWords(c) > maxShare * S);
   const explained = new Uint8Array(m * m);
   const itemsets: Itemset[] = [];
-  const counter = new Uint8Array(S);
   const withAll = (positions: number[]): Uint32Array => {
     // Records with all positions set; one may miss when there are six or more (noise tolerance).
-    const slack = positions.length >= 6 ? 1 : 0;
-    counter.fill(0);
-    for (const p of positions) for (const j of colIdx[p]!) counter[j]!++;
     const out = newBitset(S);
-    for (let j = 0; j < S; j++) if (counter[j]! >= positions.length - slack) setItem(out, j);
+    if (positions.length > 255) return withAllCounted(positions, cols, S, out);
+    // Word-parallel: `once` has a bit for a record missing one position so far, `twice` for two or more.
+    // Bits past S are unset in every column, so they count as missing and never come out.
+    const slack = positions.length >= 6;
+    for (let w = 0; w < out.length; w++) {
+      let once = 0;
+      let twice = 0;
+      for (const p of positions) {
+        const miss = ~cols[p]![w]!;
+        twice |= once & miss;
+        once |= miss;
+      }
+      out[w] = slack ? ~twice : ~once;
+    }
     return out;
   };
   let sizeLimit = 48;
@@ -199,6 +201,22 @@ export function mineItemsets(
     seedCols = unexplainedColumns(cols, itemsets, sizeLimit);
   }
   return itemsets;
+}
+
+/**
+ * withAll for more than 255 positions, as first written: a byte counter per record, which wraps (a
+ * record holding all 256 counts 0). Kept so that reports stay what they were; the case is a whole
+ * frequent value's positions or noise, which the size limit then drops anyway.
+ */
+function withAllCounted(positions: readonly number[], cols: readonly Uint32Array[], S: number, out: Uint32Array) {
+  const slack = positions.length >= 6 ? 1 : 0;
+  const counter = new Uint8Array(S);
+  for (const p of positions) {
+    const c = cols[p]!;
+    for (let j = 0; j < S; j++) if (c[j >>> 5]! & (1 << (j & 31))) counter[j]!++;
+  }
+  for (let j = 0; j < S; j++) if (counter[j]! >= positions.length - slack) setItem(out, j);
+  return out;
 }
 
 /**

@@ -65,6 +65,7 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
   const A = anchors.length;
   const candH = new Int32Array(A * 4).fill(-1);
   const candW = new Float64Array(A * 4);
+  const apart = new Float64Array(A * C);
   for (let round = 0; round < 8; round++) {
     // The few most likely q-grams of each anchor.
     anchors.forEach((j, a) => {
@@ -74,6 +75,18 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
         candW[a * 4 + k] = soft[j * C + h]!;
       });
     });
+    // Most itemset pairs never co-occur (P(j|i) = P(i|j) = 0): then an anchor's evidence depends on g
+    // and the anchor's candidates alone, so it is computed once a round here, by the same expressions.
+    for (let a = 0; a < A; a++)
+      for (let g = 0; g < C; g++) {
+        let support = 0;
+        for (let k = a * 4; k < a * 4 + 4; k++) {
+          const h = candH[k]!;
+          if (h < 0 || h === g) continue;
+          support += candW[k]! * Math.exp(-(Math.abs(0 - condG[g * C + h]!) + Math.abs(0 - condG[h * C + g]!)) / 0.1);
+        }
+        apart[a * C + g] = Math.log(0.05 + support);
+      }
     const next = new Float64Array(I * C);
     for (let i = 0; i < I; i++) {
       for (let g = 0; g < C; g++) {
@@ -86,6 +99,10 @@ export function mapItemsets(itemsets: Itemset[], S: number, background: readonly
           if (j === i) continue;
           const pji = condI[i * I + j]!;
           const pij = condI[j * I + i]!;
+          if (pji === 0 && pij === 0) {
+            logSupport += apart[a * C + g]!;
+            continue;
+          }
           let support = 0;
           for (let k = a * 4; k < a * 4 + 4; k++) {
             const h = candH[k]!;

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type EncodedHeader, type EncodedRecord } from '@blindlink/protocol';
 import { fullNameBackground } from './background.js';
+import { derivedFrom } from './derived.js';
 import {
   crossSourceEquality,
   estimateAlignment,
@@ -591,8 +592,13 @@ function dobReport(ctx: ReportInputs, notes: string[]): FieldReport | null {
   return report;
 }
 
-/** Every plausible date as a background value, most likely first (the years' weight spread over their days). */
-function dateBackground(dict: DateDictionary): BackgroundValue[] {
+/**
+ * Every plausible date as a background value, most likely first (the years' weight spread over their
+ * days); once per dictionary, so once per background table.
+ */
+const dateBackground = derivedFrom(buildDateBackground);
+
+function buildDateBackground(dict: DateDictionary): BackgroundValue[] {
   const out: BackgroundValue[] = [];
   dict.years.forEach((y, yi) => {
     const w = Math.exp(dict.logPrior[yi]!);
