@@ -60,9 +60,6 @@ t.test(
     // The API alone in this process, so the worker below is the only one taking jobs.
     const b = await testBroker(t, 'postgres', { worker: 'none' });
     const name = (await sql<{ name: string }>`select current_database() as name`.execute(b.db)).rows[0]!.name;
-    // A report job for a submission already purged: the job runs (finds nothing to do) and completes.
-    await sql`select graphile_worker.add_job('blindlink_privacy_report',
-    json_build_object('submissionId', '00000000-0000-4000-8000-000000000000'))`.execute(b.db);
     const baseline = tcpSockets();
     const worker = await startJobWorker({
       connectionString: b.databaseUrl!,
@@ -76,6 +73,11 @@ t.test(
     const stopped = new Promise<void>((resolve, reject) =>
       worker.runner.events.once('job:start', () => void worker.stop().then(resolve, reject)),
     );
+    // The job is queued only once the listener is there: queued before, a worker could take it before
+    // anyone listened, and the test would wait for a start it had missed.
+    // A report job for a submission already purged: the job runs (finds nothing to do) and completes.
+    await sql`select graphile_worker.add_job('blindlink_privacy_report',
+    json_build_object('submissionId', '00000000-0000-4000-8000-000000000000'))`.execute(b.db);
     await stopped;
     t.equal(tcpSockets(), baseline, 'no job queue socket left when stop() resolves');
     const left = await admin(
