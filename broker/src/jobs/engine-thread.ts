@@ -1,6 +1,6 @@
 import type { EngineProgress } from '../linkage/types.js';
 import type { EngineCall, EngineCallRunner, EngineRunner } from '../runs/runs.js';
-import { keepThread, takeThread } from './kept-threads.js';
+import { callKeptThread } from './kept-threads.js';
 import { mapSources, packSource } from './packed-sources.js';
 
 /** What the engine thread posts back (engine-worker.ts). */
@@ -20,41 +20,22 @@ const SCRIPT = new URL('./engine-worker.js', import.meta.url);
  * fails (out of memory) is not used again.
  */
 export const threadCall: EngineCallRunner = (call, onProgress) =>
-  new Promise((resolve, reject) => {
-    const worker = takeThread(SCRIPT);
-    worker.ref();
-    const done = (ok: boolean) => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      worker.unref();
-      if (ok) keepThread(SCRIPT, worker);
-    };
-    const onMessage = (m: EngineMessage) => {
-      if (m.kind === 'progress') onProgress(m.progress);
-      else if (m.kind === 'result') {
-        done(true);
-        resolve(m.result as never);
-      } else {
-        // The engine threw; the thread itself is sound.
-        done(true);
-        reject(new Error(m.message));
-      }
-    };
-    const onError = (err: Error) => {
-      done(false);
-      void worker.terminate();
-      reject(err);
-    };
-    const onExit = (code: number) => {
-      done(false);
-      reject(new Error(`the engine thread stopped (exit code ${code}) before it gave a result`));
-    };
-    worker.on('message', onMessage);
-    worker.once('error', onError);
-    worker.once('exit', onExit);
-    worker.postMessage(mapSources(call as EngineCall, packSource));
-  });
+  new Promise((resolve, reject) =>
+    callKeptThread<EngineMessage>(SCRIPT, mapSources(call as EngineCall, packSource), {
+      onMessage: (m) => {
+        if (m.kind === 'progress') {
+          onProgress(m.progress);
+          return false;
+        }
+        // A result, or the engine threw: either way the thread itself is sound.
+        if (m.kind === 'result') resolve(m.result as never);
+        else reject(new Error(m.message));
+        return true;
+      },
+      onFailure: reject,
+      exited: (code) => `the engine thread stopped (exit code ${code}) before it gave a result`,
+    }),
+  );
 
 /** A whole link in a worker thread. */
 export const threadEngine: EngineRunner = (input, onProgress) => threadCall({ kind: 'link', input }, onProgress);

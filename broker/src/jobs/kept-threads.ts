@@ -35,3 +35,52 @@ export function keepThread(script: URL, worker: Worker): void {
   timer.unref();
   list.push({ worker, timer });
 }
+
+/**
+ * One call to a kept thread of `script`: post `input`, pass each message to `onMessage` until it says the
+ * call is settled (the thread, sound, is kept), or fail it once — the thread erred, exited, or `signal`
+ * aborted — and never reuse that thread.
+ */
+export function callKeptThread<M>(
+  script: URL,
+  input: unknown,
+  handlers: {
+    /** True when this message settles the call. */
+    onMessage: (m: M) => boolean;
+    onFailure: (err: Error) => void;
+    /** Why the call failed when the thread exited without settling it, or was aborted. */
+    exited: (code: number) => string;
+    aborted?: string;
+  },
+  signal?: AbortSignal,
+): void {
+  const worker = takeThread(script);
+  worker.ref();
+  let settled = false;
+  const done = (keep: boolean) => {
+    settled = true;
+    signal?.removeEventListener('abort', interrupt);
+    worker.off('message', onMessage);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+    worker.unref();
+    if (keep) keepThread(script, worker);
+  };
+  const fail = (err: Error, terminate: boolean) => {
+    if (settled) return;
+    done(false);
+    if (terminate) void worker.terminate();
+    handlers.onFailure(err);
+  };
+  const interrupt = () => fail(new Error(handlers.aborted ?? 'the call was interrupted'), true);
+  const onMessage = (m: M) => {
+    if (!settled && handlers.onMessage(m)) done(true);
+  };
+  const onError = (err: Error) => fail(err, true);
+  const onExit = (code: number) => fail(new Error(handlers.exited(code)), false);
+  signal?.addEventListener('abort', interrupt, { once: true });
+  worker.on('message', onMessage);
+  worker.once('error', onError);
+  worker.once('exit', onExit);
+  worker.postMessage(input);
+}

@@ -1,11 +1,12 @@
 import type { PrivacyReport } from '../privacy/report.js';
 import type { ReportInput, ReportRunner } from '../privacy-reports/execute.js';
-import { keepThread, takeThread } from './kept-threads.js';
+import { callKeptThread } from './kept-threads.js';
 
 /** What the report thread posts back (privacy-worker.ts). */
 export type ReportMessage = { kind: 'result'; report: PrivacyReport } | { kind: 'error'; message: string };
 
 const SCRIPT = new URL('./privacy-worker.js', import.meta.url);
+const INTERRUPTED = 'the privacy report was interrupted: the worker is stopping';
 
 /**
  * The attacks in a worker thread: seconds of synchronous CPU per submission, which would otherwise stall
@@ -16,46 +17,21 @@ const SCRIPT = new URL('./privacy-worker.js', import.meta.url);
  */
 export const threadReport: ReportRunner = (input: ReportInput, signal?: AbortSignal) =>
   new Promise<PrivacyReport>((resolve, reject) => {
-    if (signal?.aborted) return reject(new Error('the privacy report was interrupted: the worker is stopping'));
-    const worker = takeThread(SCRIPT);
-    worker.ref();
-    let settled = false;
-    const done = (keep: boolean) => {
-      settled = true;
-      signal?.removeEventListener('abort', interrupt);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      worker.unref();
-      if (keep) keepThread(SCRIPT, worker);
-    };
-    const interrupt = () => {
-      if (settled) return;
-      done(false);
-      reject(new Error('the privacy report was interrupted: the worker is stopping'));
-      void worker.terminate();
-    };
-    const onMessage = (m: ReportMessage) => {
-      if (settled) return;
-      // A report that threw leaves the thread sound.
-      done(true);
-      if (m.kind === 'result') resolve(m.report);
-      else reject(new Error(m.message));
-    };
-    const onError = (err: Error) => {
-      if (settled) return;
-      done(false);
-      void worker.terminate();
-      reject(err);
-    };
-    const onExit = (code: number) => {
-      if (settled) return;
-      done(false);
-      reject(new Error(`the privacy report thread stopped (exit code ${code}) before it gave a report`));
-    };
-    signal?.addEventListener('abort', interrupt, { once: true });
-    worker.on('message', onMessage);
-    worker.once('error', onError);
-    worker.once('exit', onExit);
-    worker.postMessage(input);
+    if (signal?.aborted) return reject(new Error(INTERRUPTED));
+    callKeptThread<ReportMessage>(
+      SCRIPT,
+      input,
+      {
+        onMessage: (m) => {
+          // A report that threw leaves the thread sound.
+          if (m.kind === 'result') resolve(m.report);
+          else reject(new Error(m.message));
+          return true;
+        },
+        onFailure: reject,
+        exited: (code) => `the privacy report thread stopped (exit code ${code}) before it gave a report`,
+        aborted: INTERRUPTED,
+      },
+      signal,
+    );
   });
