@@ -71,7 +71,7 @@ t.test(
     // Stop as the job starts: graphile-worker completes it without awaiting the query, and used to end
     // its pools without awaiting them either, so stop() resolved with sessions still open.
     const stopped = new Promise<void>((resolve, reject) =>
-      worker.runner.events.once('job:start', () => void worker.stop().then(resolve, reject)),
+      worker.reports.events.once('job:start', () => void worker.stop().then(resolve, reject)),
     );
     // The job is queued only once the listener is there: queued before, a worker could take it before
     // anyone listened, and the test would wait for a start it had missed.

@@ -13,13 +13,15 @@ import {
   approvePolicy,
   createLogger,
   loadReportSource,
+  type ReportRunner,
   startEmbeddedRunner,
+  startJobWorker,
   storePolicy,
   threadReport,
 } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
-import { call, IG_PASSWORD, loginAs, submitAs, testBroker, tokenFor, upload } from '../helpers/in-process.js';
+import { call, IG_PASSWORD, loginAs, runToEnd, submitAs, testBroker, tokenFor, upload } from '../helpers/in-process.js';
 import { BROKER_BIN, ROOT } from '../helpers/processes.js';
 import { reportPolicyYaml } from '../helpers/privacy-reports.js';
 import { encodeIdentifiers } from '../helpers/purposes.js';
@@ -192,21 +194,56 @@ t.test('embedded database: a runner stopped mid-report hands the report back, un
   t.equal(done.attempts, 1, 'as its first counted attempt');
 });
 
-t.test('postgres: a run queued after privacy reports is taken before them', async (t) => {
-  // No worker anywhere: the jobs stay queued, in the order a worker would take them.
-  const b = await testBroker(t, 'postgres', { worker: 'none' });
-  for (const agency of ['alpha', 'beta']) {
-    const r = await submitAs(b, agency, upload(50, 1), `priority-${agency}`);
-    t.equal(r.status, 201, `${agency} submitted: ${r.text.slice(0, 200)}`);
-  }
-  const queued = await call(b, 'POST', '/v1/purposes/testing/runs', { as: 'alpha', token: await tokenFor(b, 'alpha') });
-  t.equal(queued.status, 202, queued.text.slice(0, 200));
-  // graphile-worker's own order for taking a job: priority, then run_at.
-  const jobs = await sql<{ task_identifier: string }>`
-    select task_identifier from graphile_worker.jobs order by priority, run_at, id`.execute(b.db);
-  t.same(
-    jobs.rows.map((j) => j.task_identifier),
-    ['blindlink_run', 'blindlink_privacy_report', 'blindlink_privacy_report'],
-    'the run first, though both reports were queued before it',
-  );
-});
+/**
+ * A report that holds its slot until released, and says when it started: what a large submission's report
+ * (minutes of CPU) looks like to a run queued behind it.
+ */
+function heldReport() {
+  let release: () => void = () => {};
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let started: () => void = () => {};
+  const running = new Promise<void>((r) => {
+    started = r;
+  });
+  const compute: ReportRunner = async (input, signal) => {
+    started();
+    await Promise.race([released, new Promise((r) => signal?.addEventListener('abort', r, { once: true }))]);
+    return threadReport(input);
+  };
+  return { compute, running, release };
+}
+
+for (const storage of ['postgres', 'pglite'] as const) {
+  t.test(`${storage}: a run queued while a privacy report is under way links at once`, async (t) => {
+    const b = await testBroker(t, storage, { worker: 'none' });
+    const held = heldReport();
+    const logger = createLogger('silent');
+    const worker =
+      storage === 'postgres'
+        ? await startJobWorker({
+            connectionString: b.databaseUrl!,
+            db: b.db,
+            keys: b.keys,
+            logger,
+            pollInterval: 100,
+            report: held.compute,
+          })
+        : startEmbeddedRunner({ db: b.db, keys: b.keys, logger, report: held.compute, pollMs: 100 });
+    t.teardown(() => worker.stop());
+    for (const agency of ['alpha', 'beta']) {
+      const r = await submitAs(b, agency, upload(50, 1), `held-${agency}`);
+      t.equal(r.status, 201, `${agency} submitted: ${r.text.slice(0, 200)}`);
+    }
+    await held.running;
+    const run = await runToEnd(b, 'testing', { as: 'alpha', token: await tokenFor(b, 'alpha') });
+    t.equal(run.json?.status, 'completed', `the run completed: ${run.text.slice(0, 200)}`);
+    const reports = await b.db.selectFrom('privacy_report').select('status').execute();
+    t.ok(
+      reports.some((r) => r.status === 'running'),
+      'while the report it was queued behind was still under way',
+    );
+    held.release();
+  });
+}

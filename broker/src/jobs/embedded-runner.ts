@@ -26,8 +26,8 @@ export interface EmbeddedRunner {
  * thread so the API stays responsive, through the same job code (executeRun) as graphile-worker's
  * workers. The run table is the queue. A run still 'running' at startup was cut off by a crash or kill
  * of the only process that could run it: it is taken up again as a new attempt. Privacy reports
- * likewise (their table is their queue), after the runs waiting, each failed one again after a pause
- * until its attempts are used up.
+ * likewise (their table is their queue), one at a time in a lane of their own beside the runs' (a run
+ * never waits for a report), each failed one again after a pause until its attempts are used up.
  */
 export function startEmbeddedRunner(o: {
   db: Kysely<Database>;
@@ -40,10 +40,6 @@ export function startEmbeddedRunner(o: {
   let stopped = false;
   // Aborted by stop(): a report under way is handed back, not waited for (privacy-reports/execute.ts).
   const stopping = new AbortController();
-  let loop: Promise<void> | null = null;
-  let again = false;
-  const idleWaiters: (() => void)[] = [];
-
   const next = () =>
     o.db
       .selectFrom('run')
@@ -103,10 +99,14 @@ export function startEmbeddedRunner(o: {
     }
   };
 
-  const drain = async () => {
-    do {
-      again = false;
-      await drainRuns();
+  // Reports take seconds to minutes of CPU: in a lane of their own, a run queued behind one starts at once.
+  const runs = lane(
+    drainRuns,
+    () => stopped,
+    (err) => o.logger.error({ err }, 'the run queue could not be read'),
+  );
+  const reports = lane(
+    async () => {
       for (let r = await nextReport(); r && !stopped; r = await nextReport()) {
         try {
           await reportOne(r);
@@ -117,24 +117,14 @@ export function startEmbeddedRunner(o: {
           );
           break;
         }
-        // A run queued meanwhile goes first.
-        await drainRuns();
       }
-    } while (again && !stopped);
-  };
-
+    },
+    () => stopped,
+    (err) => o.logger.error({ err }, 'the privacy report queue could not be read'),
+  );
   const wake = () => {
-    if (stopped) return;
-    if (loop) {
-      again = true;
-      return;
-    }
-    loop = drain()
-      .catch((err: unknown) => o.logger.error({ err }, 'the run queue could not be read'))
-      .finally(() => {
-        loop = null;
-        for (const f of idleWaiters.splice(0)) f();
-      });
+    runs.wake();
+    reports.wake();
   };
   const timer = setInterval(wake, o.pollMs ?? 5000);
   timer.unref();
@@ -145,8 +135,45 @@ export function startEmbeddedRunner(o: {
       stopped = true;
       clearInterval(timer);
       stopping.abort();
-      await loop;
+      await Promise.all([runs.loop(), reports.loop()]);
     },
+    // Idle only when both lanes are at once: a run's end can queue nothing, but a lane may be woken
+    // while the other drains, so wait until a check finds both still.
+    idle: async () => {
+      while (runs.busy() || reports.busy()) await Promise.all([runs.idle(), reports.idle()]);
+    },
+  };
+}
+
+/**
+ * One queue drained by one loop: a wake while it drains asks for one more pass, never a second loop.
+ */
+function lane(drain: () => Promise<void>, stopped: () => boolean, failed: (err: unknown) => void) {
+  let loop: Promise<void> | null = null;
+  let again = false;
+  const idleWaiters: (() => void)[] = [];
+  const passes = async () => {
+    do {
+      again = false;
+      await drain();
+    } while (again && !stopped());
+  };
+  return {
+    wake: () => {
+      if (stopped()) return;
+      if (loop) {
+        again = true;
+        return;
+      }
+      loop = passes()
+        .catch(failed)
+        .finally(() => {
+          loop = null;
+          for (const f of idleWaiters.splice(0)) f();
+        });
+    },
+    busy: () => loop !== null,
+    loop: () => loop ?? Promise.resolve(),
     idle: () => (loop ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
   };
 }

@@ -2,7 +2,16 @@ import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
+import {
+  Logger,
+  makeWorkerUtils,
+  run,
+  runMigrations,
+  type Runner,
+  type Task,
+  type TaskList,
+  type WorkerUtils,
+} from 'graphile-worker';
 import { trackConnections } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import {
@@ -155,7 +164,10 @@ export interface JobWorkerOptions {
 }
 
 export interface JobWorker {
-  runner: Runner;
+  /** graphile-worker's runner of runs (their first jobs, partitions, fits and finishes). */
+  runs: Runner;
+  /** Its runner of privacy reports, one at a time beside the runs. */
+  reports: Runner;
   /** One sweep now: release the jobs of runs whose worker stopped heartbeating. Returns the run ids. */
   sweep(): Promise<string[]>;
   /** Finish the job under way (graceful), then stop; resolves once every job queue connection has ended. */
@@ -408,29 +420,39 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     await ended(await executeFinish(o.db, o.keys, p.runId, p.attempt, job));
   });
   const jobs = jobQueuePool(o.connectionString, o.logger);
-  const runner = await run({
-    pgPool: jobs.pool,
-    concurrency: o.concurrency ?? 1,
-    pollInterval: o.pollInterval ?? 2000,
-    noHandleSignals: true,
-    logger,
-    taskList: {
-      [RUN_TASK]: first,
-      [PARTITION_TASK]: partition,
-      [FIT_TASK]: fit,
-      [FINISH_TASK]: finish,
-      [PRIVACY_REPORT_TASK]: reportTask,
-    },
-  }).catch(async (err: unknown) => {
+  const runnerFor = (taskList: TaskList, concurrency: number) =>
+    run({
+      pgPool: jobs.pool,
+      concurrency,
+      pollInterval: o.pollInterval ?? 2000,
+      noHandleSignals: true,
+      logger,
+      taskList,
+    });
+  // Two runners on one pool: runs, and privacy reports one at a time beside them. A report takes seconds
+  // to minutes of CPU; sharing one slot, a run queued behind a report waited for it whatever its priority.
+  let runs: Runner;
+  let reports: Runner;
+  try {
+    runs = await runnerFor(
+      { [RUN_TASK]: first, [PARTITION_TASK]: partition, [FIT_TASK]: fit, [FINISH_TASK]: finish },
+      o.concurrency ?? 1,
+    );
+    reports = await runnerFor({ [PRIVACY_REPORT_TASK]: reportTask }, 1).catch(async (err: unknown) => {
+      await runs.stop();
+      throw err;
+    });
+  } catch (err) {
     await jobs.end();
     throw err;
-  });
+  }
   const utils = await makeWorkerUtils({ pgPool: jobs.pool, logger });
   // Lock ids this runner took jobs under: stop() waits for their completions to land (see below).
   const lockIds = new Set<string>();
-  runner.events.on('job:start', ({ job }) => {
-    if (job.locked_by) lockIds.add(job.locked_by);
-  });
+  for (const r of [runs, reports])
+    r.events.on('job:start', ({ job }) => {
+      if (job.locked_by) lockIds.add(job.locked_by);
+    });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const next = sweeping.then(() => sweepStale(o.db, utils, staleAfterMs, o.logger));
@@ -442,13 +464,14 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
   const timer = setInterval(() => void sweep().catch(() => {}), o.sweepEveryMs ?? SWEEP_EVERY_MS);
   timer.unref();
   return {
-    runner,
+    runs,
+    reports,
     sweep,
     stop: async () => {
       clearInterval(timer);
       stopping.abort();
       await sweeping;
-      await runner.stop();
+      await Promise.all([runs.stop(), reports.stop()]);
       // graphile-worker issues a finished job's completion without awaiting it: let it land before the
       // pool ends, or the job stays locked until the sweeper releases it.
       await completionsLanded(o.db, [...lockIds]);

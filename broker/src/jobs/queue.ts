@@ -22,11 +22,6 @@ export const RUN_MAX_ATTEMPTS = 5;
 
 /** graphile-worker's task name for one submission's privacy report; its payload is { submissionId }. */
 export const PRIVACY_REPORT_TASK = 'blindlink_privacy_report';
-/**
- * graphile-worker takes lower priorities first (default 0). Reports come after runs: sixteen agencies
- * submitting queue sixteen reports, and a run behind them waited 22 minutes on one worker.
- */
-export const PRIVACY_REPORT_PRIORITY = 10;
 
 /**
  * How runs and privacy reports reach a worker. The API and the scheduler queue a run with `enqueue`
@@ -53,7 +48,7 @@ export const graphileQueue: JobQueue = {
   enqueueReport: async (trx, submissionId, maxAttempts) => {
     await sql`select graphile_worker.add_job(${PRIVACY_REPORT_TASK},
       json_build_object('submissionId', ${submissionId}::text), max_attempts => ${maxAttempts}::int,
-      job_key => ${reportJobKey(submissionId)}::text, priority => ${PRIVACY_REPORT_PRIORITY}::int,
+      job_key => ${reportJobKey(submissionId)}::text,
       job_key_mode => 'preserve_run_at')`.execute(trx);
   },
   queued: () => {},
