@@ -4,7 +4,6 @@ import { addPerson, approvePolicy, storePolicy } from '@blindlink/broker';
 import { parsePolicy } from '@blindlink/policies';
 import { synthCommand } from '@blindlink/synth';
 import { call, POLICY_YAML, runToEnd, seal, submitAs, tokenFor, upload, type TestBroker } from './in-process.js';
-import { settledPrivacyDigest } from './privacy-reports.js';
 import { encodeIdentifiers } from './purposes.js';
 
 /**
@@ -150,7 +149,5 @@ export async function seedModelRun(b: TestBroker): Promise<string> {
     });
     if (r.status !== 200) throw new Error(`console-model data-quality ${agency}: ${r.text}`);
   }
-  // The submissions' privacy reports too: no job may still hold the database when the test drops it.
-  await settledPrivacyDigest(b.db, 'console-model', 120_000);
   return run.json.runId as string;
 }
