@@ -4,7 +4,8 @@
 // difference here would be a different record encoded, or a rejects file naming the wrong line.
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
-import { CsvReader } from '@blindlink/agency-client';
+import { Readable } from 'node:stream';
+import { CsvReader, csvRows } from '@blindlink/agency-client';
 
 type Outcome = { rows: string[][]; lines: number[] } | { error: string; lines: number | undefined };
 
@@ -129,4 +130,28 @@ t.test('a malformed row is reported by code and line, never by its content', asy
   }
   t.match(message, /CSV_INVALID_CLOSING_QUOTE at line 2/);
   t.notMatch(message, /secret/);
+});
+
+t.test('csvRows: a stream read chunk by chunk, and a UTF-16 file handed to csv-parse', async (t) => {
+  const collect = async (chunks: Buffer[]): Promise<{ rows: string[][]; lines: number[] }> => {
+    const rows: string[][] = [];
+    const lines: number[] = [];
+    for await (const r of csvRows(Readable.from(chunks))) {
+      rows.push(...r.records);
+      lines.push(...r.lines);
+    }
+    return { rows, lines };
+  };
+  const utf8 = Buffer.from('id,name\n1,"Zoë\nO""Neil"\n\n2,Ann\n');
+  t.same(await collect([utf8.subarray(0, 5), utf8.subarray(5, 19), utf8.subarray(19)]), withCsvParse(utf8));
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\r\n1,Zoë\r\n', 'utf16le')]);
+  const expected = withCsvParse(utf16);
+  t.same(expected, {
+    rows: [
+      ['id', 'name'],
+      ['1', 'Zoë'],
+    ],
+    lines: [1, 2],
+  });
+  t.same(await collect([utf16.subarray(0, 7), utf16.subarray(7)]), expected);
 });
