@@ -11,6 +11,7 @@ export { encodeCsv, InputError, type EncodeOptions, type EncodeSummary } from '.
 export { BrokerClient, BrokerError, enrol } from './broker-client/http.js';
 export { BadReceiptError, ReceiptStore, receiptsFileFor, RECEIPTS_DIR } from './broker-client/receipts.js';
 export { csvField, csvLine } from './io/csv.js';
+export { CsvReader, csvRows, type CsvRows } from './io/csv-reader.js';
 export { readEncodedFile, readTokenMap } from './io/encoded-file.js';
 export { withRecordIds } from './io/row-tokens.js';
 export { main as agencyCli } from './cli/index.js';

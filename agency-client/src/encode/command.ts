@@ -11,10 +11,10 @@
  */
 import { createReadStream, type ReadStream, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parse } from 'csv-parse';
 import { encodedFileHeader, type EncodedHeader } from '@blindlink/protocol';
 import { TOKEN_MAP_HEADER, tokenMapPath } from '../io/row-tokens.js';
 import { csvLine, describeCsvError, likelyDelimiter } from '../io/csv.js';
+import { csvRows } from '../io/csv-reader.js';
 import { inThreadEncoder, workerPoolEncoder, type BatchEncoder, type BatchOutput } from './batch-encoding.js';
 import type { RecordEncoderSetup } from './record-encoder.js';
 import {
@@ -277,24 +277,24 @@ class EncodeRun {
     const batchRows = this.opts.batchRows ?? 2000;
     let started: { effective: ReturnType<typeof effectiveSchema>; placeholder: number } | undefined;
     let makeEncoder: ((pool: boolean) => BatchEncoder) | undefined;
-    const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
-    source.on('error', (e) => parser.destroy(e));
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!started) {
-        const { effective, setup } = encoderSetup(item.record, schema, this.opts);
-        this.idColumn = setup.idColumn;
-        makeEncoder = (pool) => (pool ? workerPoolEncoder(setup, this.threads) : inThreadEncoder(setup));
-        started = { effective, placeholder: await this.writePlaceholder(schema, effective, keyCheck) };
-        continue;
-      }
-      this.rows++;
-      this.batch.push(item.record);
-      this.lines.push(item.info.lines);
-      if (this.batch.length >= batchRows) {
-        // The pool starts with the first full batch: an input smaller than one batch is encoded
-        // in this thread, without paying for worker start-up.
-        this.encoder ??= makeEncoder!(this.threads > 1);
-        await this.submit();
+    for await (const { records, lines } of csvRows(source)) {
+      for (let i = 0; i < records.length; i++) {
+        if (!started) {
+          const { effective, setup } = encoderSetup(records[i]!, schema, this.opts);
+          this.idColumn = setup.idColumn;
+          makeEncoder = (pool) => (pool ? workerPoolEncoder(setup, this.threads) : inThreadEncoder(setup));
+          started = { effective, placeholder: await this.writePlaceholder(schema, effective, keyCheck) };
+          continue;
+        }
+        this.rows++;
+        this.batch.push(records[i]!);
+        this.lines.push(lines[i]!);
+        if (this.batch.length >= batchRows) {
+          // The pool starts with the first full batch: an input smaller than one batch is encoded
+          // in this thread, without paying for worker start-up.
+          this.encoder ??= makeEncoder!(this.threads > 1);
+          await this.submit();
+        }
       }
     }
     if (!started) throw new InputError(`${this.opts.input} is empty: a header row is required`);

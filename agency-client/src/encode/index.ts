@@ -32,7 +32,7 @@ export {
   type Transform,
 } from './schema.js';
 export { deriveKeys, KEY_CHECK_INFO, keyCheckValue, MIN_SECRET_BYTES, type EncodingKeys } from './keys.js';
-export { RecordEncoder, type RecordEncoderSetup, type RowResult } from './record-encoder.js';
+export { RecordEncoder, type RecordEncoderSetup, type RowNotes, type RowResult } from './record-encoder.js';
 export {
   encodeBatchWith,
   inThreadEncoder,

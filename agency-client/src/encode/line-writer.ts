@@ -1,16 +1,21 @@
 /**
- * An encoded record's JSON line, written as ASCII bytes into one reused buffer and turned into a
- * string once: no Buffer, base64 string or string piece is made per filter. Everything written
- * here is ASCII (JSON punctuation, schema field names, base64, base64url row and blocking tokens);
- * the caller appends any non-ASCII text (attributes) to the finished string.
+ * Encoded records' JSON lines (and token-map lines), written as bytes into one growing buffer: no
+ * Buffer, base64 string or string piece is made per filter, and a batch's lines go to the output
+ * file as the bytes they are, never as a string to join and encode again. Nearly everything
+ * written is ASCII (JSON punctuation, schema field names, base64, base64url row and blocking
+ * tokens); utf8() is for the rest (attributes, record ids).
  */
 const B64 = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 const B64URL = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
 const PAD = 0x3d; // '='
 
 export class LineWriter {
-  private buf = Buffer.allocUnsafe(4096);
+  private buf: Buffer;
   private at = 0;
+
+  constructor(size = 4096) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   reset(): void {
     this.at = 0;
@@ -39,6 +44,12 @@ export class LineWriter {
     this.at = at;
   }
 
+  /** Appends any string as UTF-8. */
+  utf8(s: string): void {
+    this.room(3 * s.length);
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+
   /** Appends what another writer holds. */
   append(other: LineWriter): void {
     this.room(other.at);
@@ -61,9 +72,22 @@ export class LineWriter {
     this.at = encode64(src, src.length, this.buf, this.at, B64, true);
   }
 
-  /** The line so far as a string. */
-  text(): string {
-    return this.buf.toString('latin1', 0, this.at);
+  /** Drops what was written after `length` (a row given up half-way). */
+  truncate(length: number): void {
+    this.at = Math.min(this.at, length);
+  }
+
+  /** What was written from `start` as a string (all of it by default). */
+  text(start = 0): string {
+    return this.buf.toString('utf8', start, this.at);
+  }
+
+  /** A copy of what was written: the buffer itself is reused. */
+  copy(): Buffer {
+    // Not Buffer.from(subarray): that copies a Uint8Array element by element.
+    const out = Buffer.allocUnsafeSlow(this.at);
+    this.buf.copy(out, 0, 0, this.at);
+    return out;
   }
 }
 

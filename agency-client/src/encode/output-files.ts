@@ -36,10 +36,10 @@ function streamsOf(o: Pick<EncodeOutputs, 'body' | 'tokenMap' | 'rejects'>): Wri
   return [o.body, o.tokenMap, ...(o.rejects ? [o.rejects] : [])];
 }
 
-export async function write(stream: WriteStream, chunk: string): Promise<void> {
+export async function write(stream: WriteStream, chunk: string | Uint8Array): Promise<void> {
   // A stream that failed to open (a missing --out folder) never drains: fail instead of waiting forever.
   if (stream.errored) throw stream.errored;
-  if (chunk !== '' && !stream.write(chunk)) await once(stream, 'drain');
+  if (chunk.length > 0 && !stream.write(chunk)) await once(stream, 'drain');
 }
 
 async function closeStream(stream: WriteStream): Promise<void> {

@@ -48,6 +48,9 @@ export interface RecordEncoderSetup {
  */
 export type RowResult = { line: string; leftOut?: string[]; repaired?: string[] } | { reason: string };
 
+/** What encodeInto() says of a row beside its line: refused (why), or what was left out or repaired. */
+export type RowNotes = { leftOut?: string[]; repaired?: string[] } | { reason: string };
+
 type Ok = NormaliseOk<unknown>;
 
 /**
@@ -357,6 +360,7 @@ const CLK_OPEN = ascii('","clk":"');
 const FIELDS_OPEN = ascii('","fields":{');
 const BLOCKS_OPEN = ascii(',"blocks":["');
 const COMMA_QUOTE = ascii(',"');
+const ATTRIBUTES_OPEN = ascii(',"attributes":{');
 
 export class RecordEncoder {
   private readonly fields: FieldEncoder[];
@@ -464,8 +468,22 @@ export class RecordEncoder {
     this.noise.prepare(rows.map((r) => (r[this.idColumn] ?? '').trim()));
   }
 
-  /** Encodes one row with the given row token. */
+  /** Encodes one row with the given row token: its line, or why it was refused. */
   encode(row: readonly string[], token: string): RowResult {
+    const line = this.line;
+    line.reset();
+    const notes = this.encodeInto(row, token, line);
+    if (notes !== null && 'reason' in notes) return notes;
+    return { line: line.text(), ...notes };
+  }
+
+  /**
+   * Appends the row's line (without its newline) to `out`, or nothing when the row is refused
+   * (then the reason). Null when the row is encoded with nothing to report, else the invalid fields
+   * left out and the values repaired. The encode command writes a whole batch into one writer, so
+   * no string is made per row.
+   */
+  encodeInto(row: readonly string[], token: string, out: LineWriter): RowNotes | null {
     if (row.length !== this.width)
       return { reason: `malformed CSV: row has ${row.length} columns but the header has ${this.width}` };
     if ((row[this.idColumn] ?? '').trim() === '') return { reason: `${this.idName}: empty record id` };
@@ -474,21 +492,19 @@ export class RecordEncoder {
     const { leftOut, repaired } = this;
 
     this.encodeFields(row, this.saltOf());
-    const line = this.line;
-    line.reset();
-    line.bytes(TOKEN_OPEN);
-    line.ascii(token);
-    line.bytes(CLK_OPEN);
-    line.base64(this.clkHardener.apply(this.clk));
+    out.bytes(TOKEN_OPEN);
+    out.ascii(token);
+    out.bytes(CLK_OPEN);
+    out.base64(this.clkHardener.apply(this.clk));
     if (this.fieldsJson.length > 0) {
-      line.bytes(FIELDS_OPEN);
-      line.append(this.fieldsJson);
-      line.byte(0x7d); // '}'
-    } else line.byte(0x22);
-    this.appendBlocks(line);
-    const text = this.closeLine(line, row);
-    if (!leftOut && !repaired) return { line: text };
-    return { line: text, ...(leftOut ? { leftOut } : {}), ...(repaired ? { repaired } : {}) };
+      out.bytes(FIELDS_OPEN);
+      out.append(this.fieldsJson);
+      out.byte(0x7d); // '}'
+    } else out.byte(0x22);
+    this.appendBlocks(out);
+    this.closeLine(out, row);
+    if (!leftOut && !repaired) return null;
+    return { ...(leftOut ? { leftOut } : {}), ...(repaired ? { repaired } : {}) };
   }
 
   /**
@@ -608,16 +624,19 @@ export class RecordEncoder {
     if (seen.length > 0) line.byte(0x5d); // ']'
   }
 
-  /** Appends the non-identifying attributes (if any) and the closing brace; the line as text. */
-  private closeLine(line: LineWriter, row: readonly string[]): string {
+  /** Appends the non-identifying attributes (if any) and the closing brace. */
+  private closeLine(line: LineWriter, row: readonly string[]): void {
     let attributesJson = '';
     for (const a of this.attributes) {
       const v = (row[a.column] ?? '').trim();
       if (v !== '') attributesJson += `${attributesJson === '' ? '' : ','}"${a.name}":${JSON.stringify(v)}`;
     }
-    if (attributesJson !== '') return `${line.text()},"attributes":{${attributesJson}}}`;
+    if (attributesJson !== '') {
+      line.bytes(ATTRIBUTES_OPEN);
+      line.utf8(attributesJson);
+      line.byte(0x7d);
+    }
     line.byte(0x7d);
-    return line.text();
   }
 
   /** The token of the message name ‖ U+001F ‖ values[0] ‖ U+001F ‖ … values[n−1] (UTF-8). */
