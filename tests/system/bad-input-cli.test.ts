@@ -49,6 +49,12 @@ t.test('encode: each kind of bad input is named, exits non-zero and leaves no ou
     strict,
   );
   await failsWith(
+    'unclosed',
+    HEADER + 'A1,"Ann,Smith,01/02/1990,F,M1 1AE\n',
+    /line \d+.*malformed CSV: a quote is never closed/,
+    strict,
+  );
+  await failsWith(
     'bad-date',
     HEADER + 'A1,Ann,Smith,01/02/1990,F,M1 1AE\nA2,Bob,Jones,31/02/1991,M,M1 1AE\n',
     /line 3: dob/,

@@ -48,13 +48,13 @@ export function likelyDelimiter(file: string): string | undefined {
 }
 
 /** What went wrong, by csv-parse's error code, in words that quote nothing from the file. */
+// csv-parse 7's codes, as it spells them (one has no CSV_ prefix).
 const CSV_PROBLEMS: Record<string, string> = {
   INVALID_OPENING_QUOTE: 'a quote opens in the middle of a field',
-  INVALID_CLOSING_QUOTE: 'a quoted field goes on after its closing quote',
-  QUOTE_NOT_CLOSED: 'a quote is never closed',
-  RECORD_INCONSISTENT_FIELDS_LENGTH: 'the row has a different number of fields from the header',
-  RECORD_DONT_MATCH_COLUMNS_LENGTH: 'the row has a different number of fields from the header',
-  INVALID_BOM: 'the byte-order mark is not valid',
+  CSV_INVALID_CLOSING_QUOTE: 'a quoted field goes on after its closing quote',
+  CSV_QUOTE_NOT_CLOSED: 'a quote is never closed',
+  CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'the row has a different number of fields from the header',
+  CSV_RECORD_INCONSISTENT_COLUMNS: 'the row has a different number of fields from the header',
 };
 
 /**
