@@ -259,6 +259,8 @@ interface BandScratch {
   seenMarked: Int32Array;
   touched: Uint32Array;
   touchedSlot: Uint32Array;
+  /** Unrestricted joins only: each record's key slot in the band at hand (NO_SLOT: no key). */
+  slots: Uint32Array;
   shift: number;
   /** Survivors of the bitmap test: key words and record ids (A as i, B as nA + j). */
   k1: Uint32Array;
@@ -282,6 +284,7 @@ function bandScratch(total: number, marked: boolean): BandScratch {
     seenMarked: new Int32Array(marked ? 2 ** (logBits - 5) : 0),
     touched: new Uint32Array(marked ? total : 0),
     touchedSlot: new Uint32Array(marked ? total : 0),
+    slots: new Uint32Array(marked ? 0 : total),
     shift: 32 - logBits,
     k1: arr(),
     k2: arr(),
@@ -316,24 +319,33 @@ function otherHas(seen1: Int32Array, seen2: Int32Array, h: number, r: number, nA
   return ((other[h >>> 5] as number) & (1 << (h & 31))) !== 0;
 }
 
+/** No key slot: the record's key is (0, 0). Slots are below 2^30. */
+const NO_SLOT = 0xffffffff;
+
 /** Survivors of one band: records whose key the other side holds too (into k1, k2, ids). */
 function selectAll(row: Uint32Array, nA: number, nB: number, dedup: boolean, sc: BandScratch): number {
-  const { seen1, seen2, shift, k1, k2, ids } = sc;
+  const { seen1, seen2, shift, k1, k2, ids, slots } = sc;
   seen1.fill(0);
   seen2.fill(0);
   const total = nA + nB;
+  // Each key's slot is hashed once and kept for the second pass.
   for (let r = 0; r < total; r++) {
     const x = row[2 * r] as number;
     const y = row[2 * r + 1] as number;
-    if ((x | y) !== 0) markSeen(seen1, seen2, slot(x, y, shift), r, nA, dedup);
+    if ((x | y) === 0) {
+      slots[r] = NO_SLOT;
+      continue;
+    }
+    const h = slot(x, y, shift);
+    slots[r] = h;
+    markSeen(seen1, seen2, h, r, nA, dedup);
   }
   let n = 0;
   for (let r = 0; r < total; r++) {
-    const x = row[2 * r] as number;
-    const y = row[2 * r + 1] as number;
-    if ((x | y) === 0 || !otherHas(seen1, seen2, slot(x, y, shift), r, nA, dedup)) continue;
-    k1[n] = x;
-    k2[n] = y;
+    const h = slots[r] as number;
+    if (h === NO_SLOT || !otherHas(seen1, seen2, h, r, nA, dedup)) continue;
+    k1[n] = row[2 * r] as number;
+    k2[n] = row[2 * r + 1] as number;
     ids[n++] = r;
   }
   return n;
