@@ -28,7 +28,7 @@
  */
 import type { FilterView } from '../kernel/filter-set.js';
 import { bitFrequencies, informativePositions } from './informative-bits.js';
-import { PairCollector } from './pair-collector.js';
+import { EMPTY_PAIRS, PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
 import { randomIndex, seededRandom } from '../../prng.js';
 import { sortKeyed } from './radix-sort.js';
@@ -57,6 +57,11 @@ export interface LshOptions {
    * came or went (bucket caps aside). `bands`, `rows`, `seed` and `informativeShare` are ignored.
    */
   plan?: LshPlan;
+  /**
+   * Draw the plan (rows and positions) but join no band: no pairs (the caller proposes every pair LSH
+   * could keep some other way, the exact pass).
+   */
+  planOnly?: boolean;
 }
 
 /** What an lshPairs call sampled: `rows` positions per band, band by band (LshResult.positions). */
@@ -516,10 +521,9 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const marks = opts.touching;
   if (marks) checkMarks(marks, nA, B ? nB : null);
   const tally: Tally = { rawPairs: 0, skippedBuckets: 0, skippedPairs: 0 };
-  const out = new PairCollector(Math.max(1024, 2 * total));
   if (nA === 0 || (B && nB === 0) || bands === 0) {
     return {
-      pairs: out.finish(),
+      pairs: EMPTY_PAIRS,
       rows: opts.plan?.rows ?? (rowsOpt === 'auto' ? LSH_DEFAULTS.rows : rowsOpt),
       ...tally,
       emptyKeys: 0,
@@ -540,6 +544,9 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
     rows = rowsOpt === 'auto' ? autoRows(bands, Math.max(nA, nB), unrelatedAgreement(freq, pool)) : rowsOpt;
     plan = sampleBands(pool, bands, rows, seed);
   }
+  const positions = opts.plan?.positions ?? planPositions(plan);
+  if (opts.planOnly) return { pairs: EMPTY_PAIRS, rows, ...tally, emptyKeys: 0, positions };
+  const out = new PairCollector(Math.max(1024, 2 * total));
   const chunk = Math.max(1, Math.min(MAX_CHUNK_BANDS, bands, Math.floor(CHUNK_KEY_BUDGET / (2 * total))));
   const keyRows = new Uint32Array(2 * chunk * total);
   const sc = bandScratch(total, marks !== undefined);
@@ -573,5 +580,5 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
       );
     }
   }
-  return { pairs: out.finish(), rows, ...tally, emptyKeys, positions: opts.plan?.positions ?? planPositions(plan) };
+  return { pairs: out.finish(), rows, ...tally, emptyKeys, positions };
 }
