@@ -6,10 +6,14 @@
  * within a source or across, from keyed tokens, from CLK LSH or from the exact pass, true or false,
  * token-block sizes, and the floor (a person held k times has k(k−1)/2 true pairs).
  * `--link` also links the whole council and prints the pairwise precision and recall over every
- * source. Figures, not assertions.
+ * source. `--time` only blocks every partition as a run's jobs do (each source versioned, as a run's
+ * loader sends it, so prepared once) and prints the CPU and wall seconds and a digest of every
+ * partition's pairs, similarities and LSH plan: the same digest, the same blocking. Figures, not
+ * assertions.
  *
- *   node bench/dist/bench-pairs.js [--agencies 16] [--rows 5000] [--work DIR] [--link]
+ *   node bench/dist/bench-pairs.js [--agencies 16] [--rows 5000] [--work DIR] [--link | --time]
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -34,6 +38,7 @@ const AGENCIES = Number(arg('agencies', '16'));
 const ROWS = Number(arg('rows', '5000'));
 const WORK = arg('work', join(tmpdir(), `blindlink-bench-pairs-${AGENCIES}x${ROWS}`));
 const LINK = process.argv.includes('--link');
+const TIME = process.argv.includes('--time');
 
 /** The system bench's order (bench/src/system/council.ts); a second borough past eight. */
 const SOURCES = ['council_tax', 'police', 'nhs_gp', 'electoral_roll', 'housing_benefit', 'schools', 'dwp', 'probation'];
@@ -177,6 +182,7 @@ async function main(): Promise<void> {
   console.log(`\n${sources.length} sources, ${n(records)} records (${WORK})`);
   const fields = checkCompatible(sources);
   const parts = planPartitions(sources);
+  if (TIME) return timePartitions(sources.map((s) => ({ ...s, version: s.name })));
   const kinds = { within: tally(), across: tally() };
   const by = { tokens: tally(), lsh: tally(), exact: tally() };
   const floor = { within: 0, across: 0 };
@@ -333,6 +339,38 @@ async function main(): Promise<void> {
         `(tp ${n(tp)}, fp ${n(predicted - tp)}, fn ${n(truth - tp)})`,
     );
   }
+}
+
+/** Every partition blocked as a run's jobs block it: CPU and wall seconds, and a digest of what they hand on. */
+function timePartitions(sources: EngineSource[]): void {
+  const fields = checkCompatible(sources);
+  const parts = planPartitions(sources);
+  const digest = createHash('sha256');
+  const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let pairs = 0;
+  let exact = 0;
+  const seconds = { blocking: 0, similarities: 0 };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const part of parts) {
+    const mine = part.i === part.j ? [sources[part.i]!] : [sources[part.i]!, sources[part.j]!];
+    const r = linkPartition(mine, part, fields, { diceThreshold: 0.8, runId: 'bench-pairs' });
+    pairs += r.block.pairs.length / 2;
+    if (r.plan.exact) exact++;
+    seconds.blocking += r.seconds.blocking;
+    seconds.similarities += r.seconds.similarities;
+    digest.update(bytes(r.block.pairs)).update(bytes(r.similarities.sims)).update(bytes(r.similarities.clkDice));
+    digest.update(JSON.stringify(r.plan.exact)).update(String(r.plan.lsh?.rows));
+    if (r.plan.lsh) digest.update(bytes(r.plan.lsh.positions));
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `${parts.length} partitions (${exact} with the exact pass), ${n(pairs)} candidate pairs: ` +
+      `${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s, ${wall.toFixed(1)} s wall ` +
+      `(blocking ${seconds.blocking.toFixed(1)} s, similarities ${seconds.similarities.toFixed(1)} s); ` +
+      `digest of pairs, similarities and plans ${digest.digest('hex').slice(0, 16)}`,
+  );
 }
 
 await main();

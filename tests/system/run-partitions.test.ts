@@ -85,8 +85,10 @@ t.test('engine: partitions computed apart, stored and joined, give exactly what 
   const fields = checkCompatible(sources);
   // Each partition sees only its own sources, as a worker that loaded just those would; its result
   // goes through the stored form (the run_partition row) before the finish reads it.
+  // Versioned, as a run's loader sends them: each source prepared once and kept for the partitions after.
+  const versioned = sources.map((s) => ({ ...s, version: `test-${s.name}` }));
   const parts = plan.map((p) => {
-    const own = p.i === p.j ? [sources[p.i]!] : [sources[p.i]!, sources[p.j]!];
+    const own = p.i === p.j ? [versioned[p.i]!] : [versioned[p.i]!, versioned[p.j]!];
     const r = linkPartition(own, p, fields, opts);
     const stored = encodePartition(r);
     return decodePartition(p, fields.names.length, stored.result, stored.blocking);

@@ -6,10 +6,11 @@ import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ClkEncoder, parseClkSchema } from '@blindlink/agency-client/clkhash';
-import { dice, FilterSet } from '@blindlink/broker/kernel';
+import { candidatesAbove, dice, FilterSet } from '@blindlink/broker/kernel';
 import {
   blockPairs,
   blockingQuality,
+  interleave,
   lshPairs,
   pairListOf,
   planFromPositions,
@@ -391,6 +392,51 @@ t.test('pairs of a large token block go on only when their record-level Dice rea
   tt.equal(strict.stats.lshKept, 0, 'and keeps none of its pairs below it');
   tt.equal(strict.pairs.length, 0);
   tt.same(pairsOf(withLsh.pairs), sortedRef(want), 'nothing below the floor from LSH either');
+});
+
+t.test('where the exact pass covers the floor, LSH and large blocks add nothing it lacks', async (tt) => {
+  const r = rng(29);
+  const n = 300;
+  const filtersA = Array.from({ length: n }, () => randomFilter(r, 0.4));
+  const filtersB = filtersA.map((f, i) => (i < 200 ? noisy(f, r, i < 100 ? 0.03 : 0.12) : randomFilter(r, 0.4)));
+  const A = FilterSet.fromBytes(BITS, filtersA);
+  const B = FilterSet.fromBytes(BITS, filtersB);
+  // A block of everyone (large), and pairs of records (small) whatever their Dice.
+  const blocksA = filtersA.map((_, i) => tokens(1, 100 + (i >> 1)));
+  const blocksB = filtersB.map((_, j) => tokens(1, 100 + ((j + 1) >> 1)));
+  const floor = { minDice: 0.6, largeBlockSize: 8 };
+  const exact = candidatesAbove(A, B, floor.minDice);
+  const exactPairs = pairListOf(
+    Uint32Array.from({ length: 2 * exact.a.length }, (_, k) => (k % 2 ? exact.b : exact.a)[k >> 1]!),
+  );
+  const sides = [
+    { clks: A, blocks: blocksA },
+    { clks: B, blocks: blocksB },
+  ] as const;
+  for (const touching of [
+    undefined,
+    { a: Uint8Array.from(filtersA, (_, i) => (i % 7 === 0 ? 1 : 0)), b: new Uint8Array(n) },
+  ]) {
+    const mark = touching ? { touching } : {};
+    const full = blockPairs(sides[0], sides[1], { diceFloor: floor, ...mark });
+    const covered = blockPairs(sides[0], sides[1], { diceFloor: { ...floor, covered: true }, ...mark });
+    const keep = (p: string) => !touching || touching.a[Number(p.split(',')[0])] === 1;
+    const union = (x: Uint32Array) => pairsOf(interleave(unionPairs(pairListOf(x), exactPairs))).filter(keep);
+    if (!touching)
+      tt.ok(
+        full.stats.lshKept > 50 && full.stats.largeBlockKept > 50,
+        `LSH kept ${full.stats.lshKept}, large blocks ${full.stats.largeBlockKept}`,
+      );
+    tt.ok(covered.pairs.length < full.pairs.length, 'the covered call proposes fewer pairs itself');
+    tt.equal(covered.stats.floorCovered, true);
+    tt.equal(covered.stats.fromLsh, 0);
+    tt.same(
+      union(covered.pairs),
+      union(full.pairs),
+      `with the exact pass, the same pairs${touching ? ' (restricted)' : ''}`,
+    );
+    tt.same(covered.lshPlan, full.lshPlan, 'and the same LSH plan');
+  }
 });
 
 t.test('blocking restricted to marked records is the unrestricted result filtered to them', async (tt) => {

@@ -79,18 +79,20 @@ export function blockSourcePair(
   // LSH and coarse token blocks stand in for the exact pass below where comparing everything costs
   // too much: their pairs are held to its Dice (docs/runs.md: blocking many sources).
   const candidateDice = clkMode ? opts.diceThreshold : (opts.candidateDice ?? 0.6);
-  const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, {
-    ...lsh,
-    ...dedup,
-    diceFloor: { minDice: candidateDice, largeBlockSize: LARGE_BLOCK },
-    ...(touching ? { touching } : {}),
-  });
-  let pairs = r.pairs;
   // When comparing everything is affordable, add every pair whose record-level Dice reaches a
   // low candidate threshold: exact (popcount-pruned kernel), so nothing close is left to chance.
   const exact = given
     ? given.exact
     : i !== j && sources[i]!.tokens.length * sources[j]!.tokens.length <= (opts.exactCandidateLimit ?? 4e8);
+  // The exact pass proposes every pair at the floor's Dice (the kernel's one test, in either mode),
+  // so what LSH and large blocks would keep is among its pairs: they are not computed twice.
+  const r = blockPairs(A, i === j ? null : { clks: clkSets[j]!.view(), blocks: prep.blocks[j]! }, {
+    ...lsh,
+    ...dedup,
+    diceFloor: { minDice: candidateDice, largeBlockSize: LARGE_BLOCK, covered: exact },
+    ...(touching ? { touching } : {}),
+  });
+  let pairs = r.pairs;
   if (exact) {
     const c = exactCandidates(sources, prep, i, j, candidateDice, touching);
     pairs = interleave(unionPairs(pairListOf(pairs), pairListOf(c)));

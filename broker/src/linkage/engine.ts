@@ -34,7 +34,9 @@ import {
   type BlockSimilarities,
   blockSimilarities,
   type Compatible,
+  type PreparedColumns,
   type PreparedSources,
+  prepareColumns,
   prepareSources,
   type SourceBlock,
 } from './prepare.js';
@@ -78,14 +80,15 @@ export function linkPartition(
   fields: Compatible,
   opts: Omit<EngineOptions, 'onProgress'>,
 ): PartitionResult {
-  const prep = prepareSources(sources, opts, fields);
+  // Only the two sources' own columns: no record numbering or address keys across sources.
+  const prep = prepareColumns(sources, opts, fields);
   const r = partitionOf(sources, prep, opts, 0, part.i === part.j ? 0 : 1);
   return { ...r, block: { ...r.block, i: part.i, j: part.j } };
 }
 
 function partitionOf(
   sources: EngineSource[],
-  prep: PreparedSources,
+  prep: PreparedColumns,
   opts: Omit<EngineOptions, 'onProgress'>,
   i: number,
   j: number,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EngineSource } from './types.js';
 import { NONE } from './entities/index.js';
 import { candidatesAbove, FilterSet } from './kernel/index.js';
+import { preparedCache, type SourceColumns } from './prepared-cache.js';
 import type { FieldColumn } from './scoring/field-column.js';
 import { fieldDice } from './scoring/field-dice.js';
 
@@ -107,10 +108,8 @@ export function prepareSources(
   opts: { clkOnly?: boolean },
   fields?: Compatible,
 ): PreparedSources {
-  if (sources.length === 0) throw new Error('nothing to link');
-  if (sources.length > 65535) throw new Error('too many sources');
-  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : (fields ?? checkCompatible(sources));
-  const fieldNames = compatible.names;
+  const columns = prepareColumns(sources, opts, fields);
+  const { fieldNames, fieldSets } = columns;
   const offsets: number[] = [];
   let total = 0;
   for (const s of sources) {
@@ -121,27 +120,56 @@ export function prepareSources(
   sources.forEach((s, i) => {
     sourceOf.fill(i, offsets[i]!, offsets[i]! + s.tokens.length);
   });
-  const clkSets = sources.map((s) => FilterSet.fromBytes(s.clkBits, s.clks));
-  const fieldSets = sources.map((s) =>
-    fieldNames.map((name) => {
-      const k = s.fieldSpecs.findIndex((f) => f.field === name);
-      return k < 0 ? null : fieldSet(s, k);
-    }),
-  );
   const { postcodeBlock, addressToken } = addressKeys(fieldNames, fieldSets, offsets, total);
-  const blocks = sources.map((s, i) => withNameKeys(s.blocks, fieldNames, fieldSets[i]!));
+  return { ...columns, offsets, total, sourceOf, postcodeBlock, addressToken };
+}
+
+/** What blocking and similarities read of PreparedSources: each source's own columns. */
+export type PreparedColumns = Pick<
+  PreparedSources,
+  'compatible' | 'fieldNames' | 'clkSets' | 'fieldSets' | 'blocks' | 'clkMode'
+>;
+
+/**
+ * Each source's columns, without what ties the sources together (record numbering, address keys):
+ * all a partition needs. A source with a `version` is prepared once and kept for the calls after
+ * (prepared-cache.ts).
+ */
+export function prepareColumns(
+  sources: EngineSource[],
+  opts: { clkOnly?: boolean },
+  fields?: Compatible,
+): PreparedColumns {
+  if (sources.length === 0) throw new Error('nothing to link');
+  if (sources.length > 65535) throw new Error('too many sources');
+  const compatible = opts.clkOnly ? { names: [], personal: new Set<string>() } : (fields ?? checkCompatible(sources));
+  const fieldNames = compatible.names;
+  const fieldsKey = JSON.stringify(fieldNames);
+  const columns = sources.map((s) =>
+    s.version === undefined
+      ? sourceColumns(s, fieldNames)
+      : preparedCache.columns(`${s.version}|${fieldsKey}`, () => sourceColumns(s, fieldNames)),
+  );
   return {
     compatible,
     fieldNames,
-    offsets,
-    total,
-    sourceOf,
-    clkSets,
-    fieldSets,
-    blocks,
-    postcodeBlock,
-    addressToken,
+    clkSets: columns.map((c) => c.clkSet),
+    fieldSets: columns.map((c) => c.fieldSets),
+    blocks: columns.map((c) => c.blocks),
     clkMode: fieldNames.length < 2,
+  };
+}
+
+/** One source's packed CLKs, its filters of `fieldNames` and its blocking tokens with the name key. */
+function sourceColumns(s: EngineSource, fieldNames: string[]): SourceColumns {
+  const fieldSets = fieldNames.map((name) => {
+    const k = s.fieldSpecs.findIndex((f) => f.field === name);
+    return k < 0 ? null : fieldSet(s, k);
+  });
+  return {
+    clkSet: FilterSet.fromBytes(s.clkBits, s.clks),
+    fieldSets,
+    blocks: withNameKeys(s.blocks, fieldNames, fieldSets),
   };
 }
 

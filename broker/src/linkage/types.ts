@@ -34,6 +34,12 @@ export interface EngineSource {
   fields: (Uint8Array | null)[];
   /** Per record: keyed blocking tokens, 16 bytes each. */
   blocks: (Uint8Array | null)[];
+  /**
+   * Names these exact records and filters (a run's loader: the submission and when it last changed):
+   * two sources with one version hold the same bytes, so the engine prepares them once
+   * (prepared-cache.ts). Omitted: prepared afresh each time.
+   */
+  version?: string;
 }
 
 export interface EngineOptions {

@@ -12,7 +12,7 @@ import type { BrokerKeyring } from '../trust/keys.js';
 import { sortByRecordKey, type PreviousRun } from '../linkage/engine-incremental.js';
 import { decodeModel, decodePairs, RUN_STATE_FORMAT, settingsChange, type RunSettings } from './state.js';
 import type { EngineSource } from '../linkage/types.js';
-import { sourceCache } from './source-cache.js';
+import { sourceCache, sourceVersion } from './source-cache.js';
 
 /** Let the event loop breathe during long synchronous loops (decrypting): heartbeats and the API go on. */
 const breathe = () => new Promise<void>((r) => setImmediate(r));
@@ -218,6 +218,7 @@ export async function loadSources(
     const { population: _, ...decrypted } = source;
     sources.push({
       ...decrypted,
+      version: sourceVersion(s),
       duplicateFree: declared.duplicateFree,
       ...(declared.population ? { population: declared.population } : {}),
     });

@@ -16,7 +16,9 @@ export interface SourceVersion {
   record_count: number;
 }
 
-const keyOf = (s: SourceVersion) => `${s.id}@${s.current_at.getTime()}:${s.record_count}`;
+/** A submission's version as it was read: its rows change only with `current_at` (EngineSource.version). */
+export const sourceVersion = (s: SourceVersion) => `${s.id}@${s.current_at.getTime()}:${s.record_count}`;
+const keyOf = sourceVersion;
 
 /** Bytes a decrypted source holds, roughly: its filters and tokens (the arrays' own overhead aside). */
 function sizeOf(s: EngineSource): number {

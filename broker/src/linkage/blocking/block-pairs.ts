@@ -28,9 +28,12 @@ export interface BlockingOptions {
    * sampled bits, shared zeros included) or a token block with more than `largeBlockSize` records on
    * a side (a value many records share, such as a postcode sector and sex, whose pairs grow with the
    * square of the sources' size). Pairs of smaller token blocks go on whatever their Dice. Decided
-   * pair by pair, so the same in any partition and under `touching`.
+   * pair by pair, so the same in any partition and under `touching`. `covered`: the caller adds every
+   * pair at or above `minDice` itself (the exact pass), so whatever LSH and the large blocks would
+   * keep is there already: their bands are not joined nor their pairs compared (LSH's plan is still
+   * drawn), and the result is the same.
    */
-  diceFloor?: { minDice: number; largeBlockSize: number };
+  diceFloor?: { minDice: number; largeBlockSize: number; covered?: boolean };
   /** LSH options, or false to use tokens only. */
   lsh?: LshOptions | false;
   /**
@@ -53,6 +56,12 @@ export interface BlockingStats {
   largeBlockKept: number;
   /** LSH pairs that reached the `diceFloor` Dice (`fromLsh` counts them all). */
   lshKept: number;
+  /**
+   * True when the exact pass covered the floor (`diceFloor.covered`): LSH's bands were not joined and
+   * large blocks' pairs not compared, so `fromLsh`, `lshKept`, `lshRawPairs`, `skippedBuckets`,
+   * `skippedBucketPairs`, `lshEmptyKeys` and `largeBlockKept` are 0.
+   */
+  floorCovered?: boolean;
   skippedBlocks: number;
   skippedBlockPairs: number;
   /** LSH buckets skipped as too large, and the pairs they held. */
@@ -95,12 +104,17 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
       })
     : { pairs: EMPTY_PAIRS, large: EMPTY_PAIRS, largeBlocks: 0, blocks: 0, skippedBlocks: 0, skippedPairs: 0 };
   const floor = opts.diceFloor?.minDice;
-  const kept = floor === undefined ? EMPTY_PAIRS : similarEnough(tok.large, A.clks, B ? B.clks : A.clks, floor);
+  const covered = floor !== undefined && opts.diceFloor?.covered === true;
+  const kept =
+    floor === undefined || covered ? EMPTY_PAIRS : similarEnough(tok.large, A.clks, B ? B.clks : A.clks, floor);
   const fromTokens = unionPairs(tok.pairs, kept);
   const lshOpts: LshOptions =
-    opts.lsh === false ? { bands: 0 } : { ...opts.lsh, ...(opts.touching ? { touching: opts.touching } : {}) };
+    opts.lsh === false
+      ? { bands: 0 }
+      : { ...opts.lsh, ...(opts.touching ? { touching: opts.touching } : {}), ...(covered ? { planOnly: true } : {}) };
   const lsh = lshPairs(A.clks, B ? B.clks : null, lshOpts);
-  const lshKept = floor === undefined ? lsh.pairs : similarEnough(lsh.pairs, A.clks, B ? B.clks : A.clks, floor);
+  const lshKept =
+    floor === undefined || covered ? lsh.pairs : similarEnough(lsh.pairs, A.clks, B ? B.clks : A.clks, floor);
   const all = unionPairs(fromTokens, lshKept);
   return {
     pairs: interleave(all),
@@ -113,6 +127,7 @@ export function blockPairs(A: BlockingSource, B: BlockingSource | null, opts: Bl
       largeBlockPairs: tok.large.length,
       largeBlockKept: kept.length,
       lshKept: lshKept.length,
+      ...(covered ? { floorCovered: true } : {}),
       skippedBlocks: tok.skippedBlocks,
       skippedBlockPairs: tok.skippedPairs,
       skippedBuckets: lsh.skippedBuckets,

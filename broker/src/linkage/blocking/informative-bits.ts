@@ -19,6 +19,44 @@ export function serialBitOf(p: number): number {
   return byte * 8 + 7 - (s & 7);
 }
 
+/**
+ * Per set of filters and stride: how many sampled non-empty records set each position, and how many
+ * were sampled. A run's partitions draw their LSH plans from the same sources again and again (each
+ * source is in every partition with another), and a source's counts at one stride do not depend on
+ * the other source, so they are counted once. Keyed by the filters' words: a FilterSet is filled
+ * once and then only read.
+ */
+const setCounts = new WeakMap<Uint32Array, Map<number, { counts: Float64Array; seen: number }>>();
+
+function countsOf(set: FilterView, stride: number): { counts: Float64Array; seen: number } {
+  let byStride = setCounts.get(set.words);
+  const kept = byStride?.get(stride);
+  if (kept) return kept;
+  const words = set.words64 * 2;
+  const counts = new Float64Array(words * 32);
+  let seen = 0;
+  for (let i = 0; i < set.count; i += stride) {
+    if (set.pops[i] === 0) continue;
+    seen++;
+    const base = i * words;
+    for (let w = 0; w < words; w++) {
+      let x = set.words[base + w] as number;
+      while (x !== 0) {
+        const low = x & -x;
+        (counts[w * 32 + (31 - Math.clz32(low))] as number)++;
+        x ^= low;
+      }
+    }
+  }
+  if (!byStride) {
+    byStride = new Map();
+    setCounts.set(set.words, byStride);
+  }
+  const out = { counts, seen };
+  byStride.set(stride, out);
+  return out;
+}
+
 /** Share of (sampled) non-empty records with each word-layout position set; length words64·64. */
 export function bitFrequencies(sets: readonly FilterView[], sample = FREQUENCY_SAMPLE): Float64Array {
   const first = sets[0];
@@ -28,20 +66,11 @@ export function bitFrequencies(sets: readonly FilterView[], sample = FREQUENCY_S
   let seen = 0;
   const total = sets.reduce((n, s) => n + s.count, 0);
   const stride = Math.max(1, Math.floor(total / sample));
+  // Whole counts, so summing each set's is exact: the same frequencies as counting them together.
   for (const set of sets) {
-    for (let i = 0; i < set.count; i += stride) {
-      if (set.pops[i] === 0) continue;
-      seen++;
-      const base = i * words;
-      for (let w = 0; w < words; w++) {
-        let x = set.words[base + w] as number;
-        while (x !== 0) {
-          const low = x & -x;
-          (counts[w * 32 + (31 - Math.clz32(low))] as number)++;
-          x ^= low;
-        }
-      }
-    }
+    const c = countsOf(set, stride);
+    seen += c.seen;
+    for (let p = 0; p < counts.length; p++) counts[p] = (counts[p] as number) + (c.counts[p] as number);
   }
   if (seen > 0) for (let p = 0; p < counts.length; p++) counts[p] = (counts[p] as number) / seen;
   return counts;

@@ -28,7 +28,7 @@
  */
 import type { FilterView } from '../kernel/filter-set.js';
 import { bitFrequencies, informativePositions } from './informative-bits.js';
-import { PairCollector } from './pair-collector.js';
+import { EMPTY_PAIRS, PairCollector } from './pair-collector.js';
 import type { PairList } from './pair-collector.js';
 import { randomIndex, seededRandom } from '../../prng.js';
 import { sortKeyed } from './radix-sort.js';
@@ -57,6 +57,11 @@ export interface LshOptions {
    * came or went (bucket caps aside). `bands`, `rows`, `seed` and `informativeShare` are ignored.
    */
   plan?: LshPlan;
+  /**
+   * Draw the plan (rows and positions) but join no band: no pairs (the caller proposes every pair LSH
+   * could keep some other way, the exact pass).
+   */
+  planOnly?: boolean;
 }
 
 /** What an lshPairs call sampled: `rows` positions per band, band by band (LshResult.positions). */
@@ -259,6 +264,8 @@ interface BandScratch {
   seenMarked: Int32Array;
   touched: Uint32Array;
   touchedSlot: Uint32Array;
+  /** Unrestricted joins only: each record's key slot in the band at hand (NO_SLOT: no key). */
+  slots: Uint32Array;
   shift: number;
   /** Survivors of the bitmap test: key words and record ids (A as i, B as nA + j). */
   k1: Uint32Array;
@@ -282,6 +289,7 @@ function bandScratch(total: number, marked: boolean): BandScratch {
     seenMarked: new Int32Array(marked ? 2 ** (logBits - 5) : 0),
     touched: new Uint32Array(marked ? total : 0),
     touchedSlot: new Uint32Array(marked ? total : 0),
+    slots: new Uint32Array(marked ? 0 : total),
     shift: 32 - logBits,
     k1: arr(),
     k2: arr(),
@@ -316,24 +324,33 @@ function otherHas(seen1: Int32Array, seen2: Int32Array, h: number, r: number, nA
   return ((other[h >>> 5] as number) & (1 << (h & 31))) !== 0;
 }
 
+/** No key slot: the record's key is (0, 0). Slots are below 2^30. */
+const NO_SLOT = 0xffffffff;
+
 /** Survivors of one band: records whose key the other side holds too (into k1, k2, ids). */
 function selectAll(row: Uint32Array, nA: number, nB: number, dedup: boolean, sc: BandScratch): number {
-  const { seen1, seen2, shift, k1, k2, ids } = sc;
+  const { seen1, seen2, shift, k1, k2, ids, slots } = sc;
   seen1.fill(0);
   seen2.fill(0);
   const total = nA + nB;
+  // Each key's slot is hashed once and kept for the second pass.
   for (let r = 0; r < total; r++) {
     const x = row[2 * r] as number;
     const y = row[2 * r + 1] as number;
-    if ((x | y) !== 0) markSeen(seen1, seen2, slot(x, y, shift), r, nA, dedup);
+    if ((x | y) === 0) {
+      slots[r] = NO_SLOT;
+      continue;
+    }
+    const h = slot(x, y, shift);
+    slots[r] = h;
+    markSeen(seen1, seen2, h, r, nA, dedup);
   }
   let n = 0;
   for (let r = 0; r < total; r++) {
-    const x = row[2 * r] as number;
-    const y = row[2 * r + 1] as number;
-    if ((x | y) === 0 || !otherHas(seen1, seen2, slot(x, y, shift), r, nA, dedup)) continue;
-    k1[n] = x;
-    k2[n] = y;
+    const h = slots[r] as number;
+    if (h === NO_SLOT || !otherHas(seen1, seen2, h, r, nA, dedup)) continue;
+    k1[n] = row[2 * r] as number;
+    k2[n] = row[2 * r + 1] as number;
     ids[n++] = r;
   }
   return n;
@@ -504,10 +521,9 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
   const marks = opts.touching;
   if (marks) checkMarks(marks, nA, B ? nB : null);
   const tally: Tally = { rawPairs: 0, skippedBuckets: 0, skippedPairs: 0 };
-  const out = new PairCollector(Math.max(1024, 2 * total));
   if (nA === 0 || (B && nB === 0) || bands === 0) {
     return {
-      pairs: out.finish(),
+      pairs: EMPTY_PAIRS,
       rows: opts.plan?.rows ?? (rowsOpt === 'auto' ? LSH_DEFAULTS.rows : rowsOpt),
       ...tally,
       emptyKeys: 0,
@@ -528,6 +544,9 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
     rows = rowsOpt === 'auto' ? autoRows(bands, Math.max(nA, nB), unrelatedAgreement(freq, pool)) : rowsOpt;
     plan = sampleBands(pool, bands, rows, seed);
   }
+  const positions = opts.plan?.positions ?? planPositions(plan);
+  if (opts.planOnly) return { pairs: EMPTY_PAIRS, rows, ...tally, emptyKeys: 0, positions };
+  const out = new PairCollector(Math.max(1024, 2 * total));
   const chunk = Math.max(1, Math.min(MAX_CHUNK_BANDS, bands, Math.floor(CHUNK_KEY_BUDGET / (2 * total))));
   const keyRows = new Uint32Array(2 * chunk * total);
   const sc = bandScratch(total, marks !== undefined);
@@ -561,5 +580,5 @@ export function lshPairs(A: FilterView, B: FilterView | null, opts: LshOptions =
       );
     }
   }
-  return { pairs: out.finish(), rows, ...tally, emptyKeys, positions: opts.plan?.positions ?? planPositions(plan) };
+  return { pairs: out.finish(), rows, ...tally, emptyKeys, positions };
 }
