@@ -61,7 +61,10 @@ try {
   const { impure, entities } = impureEntities(result, sources, personOf);
   console.log(`## ${persons} persons, error model ${model}`);
   console.log(`council_tax × nhs_gp: ${fmt(quality(ct, gp))}`);
+  console.log(`police × nhs_gp: ${fmt(quality(agencies.indexOf('police'), gp))}`);
   console.log(`entities holding more than one person: ${impure} of ${entities}`);
+  const secs = Object.entries(result.stats.seconds).map(([k, v]) => `${k} ${(v ?? 0).toFixed(1)}`);
+  console.log(`candidate pairs: ${result.stats.candidatePairs}; seconds: ${secs.join(', ')}`);
 
   // Global record number → source, person, plaintext row.
   const recs = sources.flatMap((src, s) =>

@@ -38,7 +38,7 @@ export { estimateQuality, type LinkageEstimates } from './linkage/estimates.js';
 export { blockSimilarities, prepareSources } from './linkage/prepare.js';
 export { uncertainPairs } from './releases/clerical-review.js';
 export type { ReviewLabel } from './linkage/review-labels.js';
-export { apartEvidence, DOB_APART, DOB_SAME } from './linkage/apart.js';
+export { apartEvidence, DOB_APART, DOB_SAME, undatedRecords } from './linkage/apart.js';
 export { decodeChunk, decodePartition, encodeChunk, encodePartition } from './runs/partitions.js';
 export { decodeTyped, encodeTyped } from './runs/state.js';
 export { recordKey } from './linkage/record-key.js';

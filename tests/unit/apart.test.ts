@@ -2,8 +2,8 @@
 // twins at one postcode), and clustering that keeps them apart however a chain through a third source
 // joins them.
 import t from 'tap';
-import { apartEvidence, type EngineSource, prepareSources } from '@blindlink/broker';
-import { clusterEntities } from '@blindlink/broker/entities';
+import { apartEvidence, type EngineSource, prepareSources, undatedRecords } from '@blindlink/broker';
+import { clusterEntities, tornPairs, withoutPairs, withTorn } from '@blindlink/broker/entities';
 
 const SPECS = [
   { field: 'given_name', bits: 256, personal: true },
@@ -157,4 +157,55 @@ t.test('a pair that scores above the threshold outweighs its dates of birth; a c
   });
   t.equal(g.entityOf[0], g.entityOf[1], 'the linking pair links');
   t.not(g.entityOf[2], g.entityOf[0], 'the chain to a record whose date contradicts the first is refused');
+});
+
+t.test('two rows of one source torn between two people of another link to neither, nor to each other', async (t) => {
+  // 0, 1: a GP mother and daughter of one name at one address (dates of birth apart); 2, 3: two electoral-roll
+  // rows of that name without a date of birth; 4: a council-tax row without one.
+  const mother = { ...person, nhs_number: undefined };
+  const roll = { ...mother, dob: undefined };
+  const sources = [source('gp', [mother, { ...mother, dob: 200 }]), source('er', [roll, roll]), source('ct', [roll])];
+  const prep = prepareSources(sources, {});
+  const apart = evidence(sources);
+  const undated = undatedRecords(prep);
+  if (!undated) throw new Error('expected a date-of-birth field');
+  t.same([0, 1, 2, 3, 4].map(undated), [false, false, true, true, true]);
+  const w = (pairs: [number, number, number][]) => ({
+    a: Uint32Array.from(pairs, (p) => p[0]),
+    b: Uint32Array.from(pairs, (p) => p[1]),
+    weight: Float32Array.from(pairs, (p) => p[2]),
+  });
+  const pairs = w([
+    [2, 3, 19.9],
+    [0, 2, 19.8],
+    [1, 2, 19.7],
+    [0, 3, 19.7],
+    [1, 3, 19.8],
+    [0, 4, 19.7],
+    [1, 4, 19.6],
+  ]);
+  const input = { sourceOf: prep.sourceOf, duplicateFree: [false, false, false], threshold: 5 };
+  const before = clusterEntities({ ...input, pairs, apart });
+  t.equal(before.entityOf[2], before.entityOf[3], 'without the rule the two rows merge as duplicates');
+  t.ok([0, 1].includes([0, 1].find((g) => before.entityOf[g] === before.entityOf[2]) ?? -1), 'beside a GP record');
+
+  const torn = tornPairs({ sourceOf: prep.sourceOf, pairs, threshold: 5, undated, apart });
+  t.same([...torn.drop].sort(), [1, 2, 3, 4], 'both rows lose their pairs to both GP records');
+  const g = clusterEntities({ ...input, pairs: withoutPairs(pairs, torn.drop), apart: withTorn(apart, torn) });
+  t.not(g.entityOf[2], g.entityOf[3], 'the rows are two people');
+  for (const row of [2, 3]) for (const gp of [0, 1]) t.not(g.entityOf[row], g.entityOf[gp], `row ${row}, GP ${gp}`);
+  t.equal(g.entityOf[4], g.entityOf[0], 'the council-tax row, torn alone, keeps its best link');
+
+  // Not torn: the candidates within the margin are not apart (no date on one), or beyond it, or the rows carry a date.
+  const sameWeights = w([
+    [0, 2, 19.8],
+    [1, 2, 17.7],
+    [0, 3, 17.7],
+    [1, 3, 19.8],
+  ]);
+  t.equal(tornPairs({ sourceOf: prep.sourceOf, pairs: sameWeights, threshold: 5, undated, apart }).drop.size, 0);
+  const dated = tornPairs({ sourceOf: prep.sourceOf, pairs, threshold: 5, undated: () => false, apart });
+  t.equal(dated.drop.size, 0);
+  const noEvidence = tornPairs({ sourceOf: prep.sourceOf, pairs, threshold: 5, undated, apart: () => 0 });
+  t.equal(noEvidence.drop.size, 0);
 });

@@ -82,6 +82,17 @@ function differs(prep: PreparedSources, f: number, x: number, y: number): boolea
   return false;
 }
 
+/** Records without a date of birth (the field missing from the record); null when the encodings hold no such field. */
+export function undatedRecords(prep: PreparedSources): ((x: number) => boolean) | null {
+  const dob = prep.clkMode ? -1 : prep.fieldNames.indexOf('dob');
+  if (dob < 0) return null;
+  return (x) => {
+    const s = prep.sourceOf[x] as number;
+    const col = prep.fieldSets[s]?.[dob];
+    return !col?.present[x - (prep.offsets[s] as number)];
+  };
+}
+
 /**
  * The evidence `prep` offers, as one predicate over record pairs; null when the encodings carry none of it
  * (record-level CLKs only, and no declared populations).

@@ -1,12 +1,21 @@
-import { apartEvidence } from './apart.js';
-import { clusterEntities, concatPairs, type EntityGraph, type ScoredPairs } from './entities/index.js';
+import { apartEvidence, undatedRecords } from './apart.js';
+import {
+  clusterEntities,
+  concatPairs,
+  type EntityGraph,
+  type ScoredPairs,
+  tornPairs,
+  withoutPairs,
+  withTorn,
+} from './entities/index.js';
 import type { PreparedSources } from './prepare.js';
 import { NEAR_FLOOR, residualLinks, type ResidualResult } from './residual.js';
 import type { EngineResult, EngineSource } from './types.js';
 
 /**
  * Scored pairs → entities: greedy constrained clustering of the pairs at or above the threshold (no entity
- * holding two records that direct evidence says are two people: apart.ts), then
+ * holding two records that direct evidence says are two people: apart.ts; rows torn between two people link to
+ * neither: entities/torn.ts), then
  * (Fellegi–Sunter mode) the residual pass over what that left unpartnered, and the clustering again
  * with its links. A full run and an incremental one both end here, with every scored pair.
  */
@@ -18,6 +27,14 @@ export function resolveEntities(
 ): { graph: EntityGraph; residual: ResidualResult | null } {
   const populations = sources.map((s) => s.population);
   const apart = apartEvidence(prep, populations);
+  const undated = undatedRecords(prep);
+  // Rows of one source torn between two people of another link to neither, nor to each other (entities/torn.ts).
+  const torn =
+    apart && undated && scoring.model
+      ? tornPairs({ sourceOf: prep.sourceOf, pairs, threshold: scoring.threshold, undated, apart })
+      : null;
+  const kept = torn ? withoutPairs(pairs, torn.drop) : pairs;
+  const keptApart = apart && torn ? withTorn(apart, torn) : apart;
   const cluster = (p: ScoredPairs) =>
     clusterEntities({
       sourceOf: prep.sourceOf,
@@ -25,12 +42,12 @@ export function resolveEntities(
       populations,
       pairs: p,
       threshold: scoring.threshold,
-      ...(apart ? { apart } : {}),
+      ...(keptApart ? { apart: keptApart } : {}),
     });
-  const base = cluster(pairs);
+  const base = cluster(kept);
   if (!scoring.model) return { graph: base, residual: null };
   const residual = residualLinks({ prep, model: scoring.model, pairs, threshold: scoring.threshold, graph: base });
-  return { graph: residual.pairs.a.length > 0 ? cluster(concatPairs([pairs, residual.pairs])) : base, residual };
+  return { graph: residual.pairs.a.length > 0 ? cluster(concatPairs([kept, residual.pairs])) : base, residual };
 }
 
 export const NO_PAIRS: ScoredPairs = { a: new Uint32Array(0), b: new Uint32Array(0), weight: new Float32Array(0) };

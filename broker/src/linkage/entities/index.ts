@@ -14,3 +14,5 @@ export type { IdEvent, StableIdInput, IndexedStableIdInput, StableIdResult } fro
 export { ConstrainedUnionFind } from './union-find.js';
 export type { Population } from './union-find.js';
 export { radixOrder, descendingFloatKeys } from './radix-order.js';
+export { TORN_MARGIN, tornPairs, withoutPairs, withTorn } from './torn.js';
+export type { Torn, TornInput } from './torn.js';
