@@ -41,6 +41,8 @@ import { encodeAgencies, febrlFieldLevel, linkAgencies, ROOT, synthAgencies } fr
 
 const QUICK = process.argv.includes('--quick');
 const PERSONS = Number(process.env.BENCH_PRIVACY_PERSONS) || (QUICK ? 5_000 : 10_000);
+/** The synthetic population's seed (BENCH_PRIVACY_SEED), to repeat a measurement on another population. */
+const SEED = process.env.BENCH_PRIVACY_SEED || 'bench-privacy';
 const WORK = join(tmpdir(), `blindlink-bench-privacy-${process.pid}`);
 const AGENCIES = ['council_tax', 'nhs_gp'];
 const ERROR_MODEL = process.argv.includes('--error-model')
@@ -79,6 +81,13 @@ interface MergeSpec {
   into: string;
   fields: string[];
   flip: number;
+  /**
+   * `concat` (default): each field its own segment, positions permuted (a bit still belongs to one field,
+   * which an attacker might work out from correlations); `shared`: the fields' filters (of one length,
+   * each hashed with its own key) OR-ed, as if every field's tokens were hashed into one filter, so a
+   * position is set by tokens of every field.
+   */
+  layout?: 'concat' | 'shared';
 }
 
 const FLIP = (probability: number): HardeningSpec => ({
@@ -138,6 +147,39 @@ export const OPTIONS: HardeningOption[] = [
     merge: { into: 'full_name', fields: ['given_name', 'surname'], flip: 0.2 },
   },
   {
+    name: 'full-name filter, 2 × 2048 bits, 48 bits a token: merged, flip 0.2; dob alone, flip 0.2',
+    base: {
+      ...UK_PERSON,
+      fields: UK_PERSON.fields.map((f) =>
+        f.name === 'given_name' || f.name === 'surname' ? { ...f, filter: { bits: 2048, bitsPerToken: 48 } } : f,
+      ),
+    },
+    hardening: [{ step: 'flip', probability: 0.2, fields: ['dob'] }],
+    merge: { into: 'full_name', fields: ['given_name', 'surname'], flip: 0.2 },
+  },
+  {
+    name: 'full-name filter, shared 2048 bits (both names hashed into it), flip 0.2; dob alone, flip 0.2',
+    base: {
+      ...UK_PERSON,
+      fields: UK_PERSON.fields.map((f) =>
+        f.name === 'given_name' || f.name === 'surname' ? { ...f, filter: { bits: 2048, bitsPerToken: 24 } } : f,
+      ),
+    },
+    hardening: [{ step: 'flip', probability: 0.2, fields: ['dob'] }],
+    merge: { into: 'full_name', fields: ['given_name', 'surname'], flip: 0.2, layout: 'shared' },
+  },
+  {
+    name: 'full-name filter, shared 2048 bits (both names hashed into it), flip 0.25; dob alone, flip 0.2',
+    base: {
+      ...UK_PERSON,
+      fields: UK_PERSON.fields.map((f) =>
+        f.name === 'given_name' || f.name === 'surname' ? { ...f, filter: { bits: 2048, bitsPerToken: 24 } } : f,
+      ),
+    },
+    hardening: [{ step: 'flip', probability: 0.2, fields: ['dob'] }],
+    merge: { into: 'full_name', fields: ['given_name', 'surname'], flip: 0.25, layout: 'shared' },
+  },
+  {
     name: 'full-name filter: given + surname merged, flip 0.25; dob alone, flip 0.2',
     base: UK_PERSON,
     hardening: [{ step: 'flip', probability: 0.2, fields: ['dob'] }],
@@ -192,7 +234,10 @@ function mergeFile(spec: MergeSpec, seed: number): (file: string) => void {
     const header = JSON.parse(lines[0]!) as EncodedHeader;
     const specs = header.fieldFilters ?? [];
     const parts = spec.fields.map((f) => specs.find((x) => x.field === f)).filter((x) => x !== undefined);
-    const bits = parts.reduce((a, x) => a + x.bits, 0);
+    const shared = spec.layout === 'shared';
+    if (shared && new Set(parts.map((x) => x.bits)).size > 1)
+      throw new Error('shared layout: filters differ in length');
+    const bits = shared ? parts[0]!.bits : parts.reduce((a, x) => a + x.bits, 0);
     const rand = seededRandom(seed);
     const perm = Array.from({ length: bits }, (_, i) => i);
     for (let i = bits - 1; i > 0; i--) {
@@ -225,7 +270,7 @@ function mergeFile(spec: MergeSpec, seed: number): (file: string) => void {
             for (let i = 0; i < x.bits; i++)
               if (src[i >>> 3]! & (0x80 >>> (i & 7))) bytes[perm[off + i]! >>> 3]! |= 0x80 >>> (perm[off + i]! & 7);
           }
-          off += x.bits;
+          if (!shared) off += x.bits;
         }
         for (let i = 0; i < bits; i++) if (rand() < spec.flip) bytes[i >>> 3]! ^= 0x80 >>> (i & 7);
         fields[spec.into] = bytes.toString('base64');
@@ -361,11 +406,11 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const data = join(WORK, 'synth');
   console.log(
-    `# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed bench-privacy, error model ` +
+    `# bench:privacy${QUICK ? ' --quick' : ''}: ${PERSONS} persons (seed ${SEED}, error model ` +
       `${ERROR_MODEL}), attacked file: ` +
       `the NHS GP extract; background: ${loadBackground().source}`,
   );
-  const { personOfRecord } = await synthAgencies(data, PERSONS, 'bench-privacy', AGENCIES, ERROR_MODEL);
+  const { personOfRecord } = await synthAgencies(data, PERSONS, SEED, AGENCIES, ERROR_MODEL);
   const attacks = [
     '| option | attack | given name | surname | full name | date of birth |',
     '|---|---|---|---|---|---|',
