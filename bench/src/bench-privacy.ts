@@ -169,6 +169,17 @@ export const OPTIONS: HardeningOption[] = [
     merge: { into: 'full_name', fields: ['given_name', 'surname'], flip: 0.2, layout: 'shared' },
   },
   {
+    name: 'full-name filter, shared 4096 bits at 48 bits a token, flip 0.2; dob alone, flip 0.2',
+    base: {
+      ...UK_PERSON,
+      fields: UK_PERSON.fields.map((f) =>
+        f.name === 'given_name' || f.name === 'surname' ? { ...f, filter: { bits: 4096, bitsPerToken: 48 } } : f,
+      ),
+    },
+    hardening: [{ step: 'flip', probability: 0.2, fields: ['dob'] }],
+    merge: { into: 'full_name', fields: ['given_name', 'surname'], flip: 0.2, layout: 'shared' },
+  },
+  {
     name: 'full-name filter, shared 2048 bits (both names hashed into it), flip 0.25; dob alone, flip 0.2',
     base: {
       ...UK_PERSON,
