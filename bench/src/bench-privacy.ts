@@ -8,7 +8,8 @@
  * the options whose name contains one of them (e.g. --only balance). BENCH_PRIVACY_PERSONS=N sets the
  * population: cluster-then-denoise needs many records per value (it gains nothing at 5,000 persons).
  * --error-model independent: the generator's second error model (F1 and the attacked extract).
- * BENCH_PRIVACY_DEBUG=1 prints the linkage model's reasoning per option. The merged-filter options (issue 13:
+ * BENCH_PRIVACY_DEBUG=1 prints the linkage model's reasoning per option; BENCH_PRIVACY_DENOISE_SAMPLE=N
+ * gives cluster-then-denoise N filters to find clusters in (default 2,000); BENCH_PRIVACY_SEED another population. The merged-filter options (issue 13:
  * no stand-alone name filter, so that records cluster per person rather than per name) are modelled after
  * encoding (mergeFile) and attacked with the merged filter standing for each field merged into it.
  */
@@ -368,7 +369,13 @@ function attack(file: string, truth: Truth): { report: PrivacyReport; seconds: n
         records: lines.slice(1).map((l) => JSON.parse(l) as EncodedRecord),
       },
     ],
-    { background: loadBackground(), truth },
+    {
+      background: loadBackground(),
+      truth,
+      ...(process.env.BENCH_PRIVACY_DENOISE_SAMPLE
+        ? { denoiseSample: Number(process.env.BENCH_PRIVACY_DENOISE_SAMPLE) }
+        : {}),
+    },
   );
   const c = process.cpuUsage(c0);
   return { report, seconds: (c.user + c.system) / 1e6 };
