@@ -144,26 +144,44 @@ inline __mmask8 precheck8(__m512i counts, __m256i dens, double tLow) {
 // R rows against the blocks of eight B filters that cover positions [k0, k1): per word, one
 // load of the block's word vector, then per row an AND with the row's word broadcast, a lane
 // popcount and an add. W = words per filter when fixed at compile time (unrolled), 0 = any.
+//
+// Early exit, exact: after the first `split` words (three quarters) a pair's count c' bounds its
+// full count by c' + min(|a_rest|, |b_rest|), the rest's popcounts. A row whose eight bounds all
+// fail the pre-check skips the last quarter for this block. At the exact pass's Dice 0.6 on
+// 28%-full CLKs, unrelated pairs score about 0.3, so most rows stop there (the popcount bound
+// alone, or bounds from popcounts of filter segments, rule out almost none of them).
 template <int R, int W>
 void tileAvx512(Row* rows, uint32_t k0, uint32_t k1, const BSide& B, uint32_t words, double t, RowsOut& out) {
   const double tLow = lowThreshold(t);
   const uint32_t nw = W > 0 ? static_cast<uint32_t>(W) : words;
+  const uint32_t split = nw - nw / 4;
+  __m512i aRest[R];
+  for (int r = 0; r < R; r++) {
+    uint32_t p = 0;
+    for (uint32_t w = split; w < nw; w++) p += static_cast<uint32_t>(__builtin_popcountll(word(rows[r].filter, w)));
+    aRest[r] = _mm512_set1_epi64(p);
+  }
+  auto add = [&](__m512i acc, const Row& r, const uint64_t* b, uint32_t w) {
+    const __m512i av = _mm512_set1_epi64(static_cast<long long>(word(r.filter, w)));
+    return _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(av, _mm512_loadu_si512(b + static_cast<size_t>(w) * kLanes))));
+  };
   for (uint32_t base = k0 - k0 % kLanes; base < k1; base += kLanes) {
     const uint64_t* b = laneStart(B, base, nw);
     __m512i acc[R];
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_si512();
-    for (uint32_t w = 0; w < nw; w++) {
-      const __m512i bv = _mm512_loadu_si512(b + static_cast<size_t>(w) * kLanes);
-      for (int r = 0; r < R; r++) {
-        const __m512i av = _mm512_set1_epi64(static_cast<long long>(word(rows[r].filter, w)));
-        acc[r] = _mm512_add_epi64(acc[r], _mm512_popcnt_epi64(_mm512_and_si512(av, bv)));
-      }
-    }
+    for (uint32_t w = 0; w < split; w++)
+      for (int r = 0; r < R; r++) acc[r] = add(acc[r], rows[r], b, w);
+    __m512i bRest = _mm512_setzero_si512();
+    for (uint32_t w = split; w < nw; w++)
+      bRest = _mm512_add_epi64(bRest, _mm512_popcnt_epi64(_mm512_loadu_si512(b + static_cast<size_t>(w) * kLanes)));
     // Lanes past B's end are padding: masked out, and their popcounts are not read.
     const __mmask8 inB = static_cast<__mmask8>(B.count - base >= kLanes ? 0xFF : (1u << (B.count - base)) - 1);
     const __m256i bp = _mm256_maskz_loadu_epi32(inB, B.pops + base);
     for (int r = 0; r < R; r++) {
-      __mmask8 pass = inB & precheck8(acc[r], _mm256_add_epi32(bp, _mm256_set1_epi32(static_cast<int>(rows[r].pop))), tLow);
+      const __m256i dens = _mm256_add_epi32(bp, _mm256_set1_epi32(static_cast<int>(rows[r].pop)));
+      if (!(inB & precheck8(_mm512_add_epi64(acc[r], _mm512_min_epu64(aRest[r], bRest)), dens, tLow))) continue;
+      for (uint32_t w = split; w < nw; w++) acc[r] = add(acc[r], rows[r], b, w);
+      __mmask8 pass = inB & precheck8(acc[r], dens, tLow);
       if (!pass) continue;
       alignas(64) uint64_t c[8];
       _mm512_store_si512(c, acc[r]);
