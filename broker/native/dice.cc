@@ -6,8 +6,15 @@
 // popcount-admissible ranges and bounds with the shared TypeScript code; this file only counts.
 //
 // Why it is faster than the plain C loop it is measured against: A rows are compared in tiles
-// of up to four against each B filter (one B load serves four rows), and with AVX-512 VPOPCNTQ
-// the counts of eight B filters are reduced together, then pre-checked in one vector compare.
+// of up to four against each B filter (one B load serves four rows); B is laid out in blocks of
+// eight filters, word-major (BSide), so with AVX-512 VPOPCNTQ a row's word, broadcast, meets word
+// w of eight B filters in one vector and the eight counts build up in the lanes, pre-checked in
+// one vector compare; and a row stops after three quarters of the words when the count so far
+// plus the smaller popcount of the rest cannot reach the threshold (exact: the rest's common bits
+// are at most that). Popcount bounds alone (here and in prune.ts), or per filter segment (the
+// sum over segments of the smaller popcount), rule out almost nothing at the exact pass's Dice
+// 0.6 on 28%-full CLKs: of 160,000 pairs of bench:pairs' police × council tax, 46 and 48; after
+// three quarters of the words, the early exit's bound rules out 98.8% of them (docs/runs.md).
 //
 // Stateless and free of globals, so it is safe in any number of worker threads
 // (NAPI_MODULE_INIT makes it context-aware). Every typed array is checked against the indices
