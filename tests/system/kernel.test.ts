@@ -111,9 +111,9 @@ function filters(bits: number, n: number, seed: number): Uint8Array[] {
 const backends = availableBackends();
 // The project's TypeScript lib (ES2023, no DOM) does not declare the WebAssembly global.
 const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
-// Word counts 1, 2, 16, 21, 32 and 79: every specialised vector count of the native kernel, the
-// runtime-length one, and partial last vectors.
-const LENGTHS = [1, 8, 72, 1000, 1001, 1024, 1300, 2048, 5000];
+// Word counts 1, 2, 8, 16, 21, 32 and 79: every specialised word count of the native kernel, the
+// runtime-length one, partial last words, and B sets that do not fill its last block of eight.
+const LENGTHS = [1, 8, 72, 512, 1000, 1001, 1024, 1300, 2048, 5000];
 const nativeOptedOut = process.env.BLINDLINK_KERNEL_NATIVE === '0';
 
 t.test('backends: native unless opted out, WASM on Node, the JS fallback always', async (t) => {
@@ -256,6 +256,32 @@ t.test('all pairs: every backend equals the reference, for every length and thre
         t.fail('an occurring score used as threshold must include its own pair');
     }
     t.pass(`bits=${bits}: ${backends.join(', ')} agree with the reference on ${thresholds.length} thresholds`);
+  }
+});
+
+t.test('all pairs: bits only in the last quarter of the words (what the native early exit skips)', async (t) => {
+  // The native kernel counts the first three quarters of the words, then skips the rest for a row
+  // whose bounds (count so far + the smaller popcount of the rest) cannot reach the threshold:
+  // here the count so far is 0 and everything depends on the rest.
+  for (const bits of [512, 1024, 2048, 1300]) {
+    const words = Math.ceil(bits / 64);
+    const from = (words - Math.floor(words / 4)) * 64;
+    const only = (f: Uint8Array): Uint8Array => {
+      const g = f.slice();
+      for (let j = 0; j < Math.min(from, bits); j++) g[j >> 3] = (g[j >> 3] as number) & ~(1 << (7 - (j & 7)));
+      return g;
+    };
+    const A = filters(bits, 30, bits + 7).map(only);
+    const B = filters(bits, 45, bits + 8).map(only);
+    for (const thr of [0.3, 0.6, 0.9]) {
+      const want = refAbove(A, B, bits, thr).sort(byPair);
+      for (const be of backends) {
+        const got = toHits(
+          candidatesAbove(FilterSet.fromBytes(bits, A), FilterSet.fromBytes(bits, B), thr, { backend: be }),
+        );
+        t.same(got.sort(byPair), want, `${be} bits=${bits} t=${thr}: ${want.length} pairs`);
+      }
+    }
   }
 });
 

@@ -52,7 +52,7 @@ interface NativeDice {
 }
 
 /** The signature version this file is written against (dice.cc's kAbiVersion). */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 /** From dist/linkage/kernel/ (or src/linkage/kernel/) to the package's native build. */
 const ADDON = '../../../native/build/Release/blindlink_dice.node';
 
@@ -112,6 +112,8 @@ function addon(): NativeDice {
 
 /** Room reserved per rows() call: bounds the scratch a batch of rows may claim. */
 const ROW_BATCH_SLOTS = 1 << 20;
+/** B filters per block of the addon's rows() layout (dice.cc's kLanes). */
+const LANES = 8;
 /** Pairs per pairs() call (each may need an output slot). */
 const PAIR_CHUNK = 1 << 16;
 
@@ -127,7 +129,8 @@ export function createNativeRun(
   let bSorted: Uint32Array | null = null;
   let bounds: Uint32Array | null = null;
   if (order) {
-    bSorted = new Uint32Array(B.count * words64 * 2);
+    // B in popcount order, in the addon's block-transposed layout: blocks of eight filters, padded.
+    bSorted = new Uint32Array(Math.ceil(B.count / LANES) * LANES * words64 * 2);
     dice.gather(B.words, words64, order.order, bSorted);
   } else {
     bounds = new Uint32Array(A.count * 2);
