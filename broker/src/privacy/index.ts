@@ -42,6 +42,7 @@ export {
 } from './report.js';
 export { formatReport } from './format.js';
 export { groupMembers, partitionBySalt, saltSource, type SaltPartition } from './salt-split.js';
+export { partitionByYear, SEED_MIN, type YearPartition } from './salt-year.js';
 export { parseTruth, readPrivacySource, runPrivacyReport, type PrivacyReportOptions } from './command.js';
 export { wilson, type Rate } from './stats.js';
 export type { AttackResult, Background, BackgroundValue, FieldColumn, Guesses } from './types.js';

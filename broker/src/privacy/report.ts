@@ -25,6 +25,7 @@ import { unbalance } from './unbalance.js';
 import { clusterDenoise } from './denoise.js';
 import { dateDictionary, dobAttack, type DateDictionary } from './dob.js';
 import { groupMembers, partitionBySalt, saltSource, type SaltPartition } from './salt-split.js';
+import { partitionByYear } from './salt-year.js';
 import { Rng, wilson, type Rate } from './stats.js';
 import type { AttackResult, Background, BackgroundValue, Guesses } from './types.js';
 
@@ -231,14 +232,24 @@ function reportInputs(sources: readonly PrivacySource[], opts: ReportOptions): R
   const attacks = opts.attacks ?? ATTACKS;
   const salt = saltSource(sources[0]!.header.hardening);
   const postcodeBits = bitsOf.get('postcode');
+  const dobBits = bitsOf.get('dob');
   const saltGroups =
-    attacks.includes('salt-split') && salt !== null
-      ? partitionBySalt(
-          salt,
-          postcodeBits === undefined ? null : records.map((r) => r.fields?.postcode ?? null),
-          postcodeBits ?? 0,
-        )
-      : null;
+    !attacks.includes('salt-split') || salt === null
+      ? null
+      : salt === 'dob.year'
+        ? dobBits === undefined
+          ? null
+          : partitionByYear(
+              records.map((r) => r.fields?.dob ?? null),
+              dobBits,
+              records.map((r) => r.blocks),
+              `${opts.seed ?? 'blindlink-privacy-report'}:salt-year`,
+            )
+        : partitionBySalt(
+            salt,
+            postcodeBits === undefined ? null : records.map((r) => r.fields?.postcode ?? null),
+            postcodeBits ?? 0,
+          );
   return {
     opts,
     seed: opts.seed ?? 'blindlink-privacy-report',
@@ -472,7 +483,16 @@ function splitNote(ctx: ReportInputs): string {
   const salt = saltSource(ctx.hardening);
   if (salt === null) return 'salt-split: the names are not salted, so the attacks above already see one group';
   if (!ctx.saltGroups)
-    return `salt-split: no partitioner for the salt source ${salt} (or no postcode filter): not attacked`;
+    return salt === 'dob.year'
+      ? `salt-split: no year groups found for the salt source ${salt} (no dob filter, or too few records ` +
+          'linked): not attacked'
+      : `salt-split: no partitioner for the salt source ${salt} (or no postcode filter): not attacked`;
+  if (salt === 'dob.year')
+    return (
+      `salt-split: the records were split into ${ctx.saltGroups.groups} groups of one inferred year of birth ` +
+      '(records linked by shared blocking tokens whose dob filters agree, then every record to the likeliest ' +
+      `group by its dob filter), and each group of ${SPLIT_MIN_GROUP} or more attacked on its own`
+    );
   return (
     `salt-split: the records were split into ${ctx.saltGroups.groups} groups by their postcode filters ` +
     `(the inferred values of salt ${salt}), and each group of ${SPLIT_MIN_GROUP} or more attacked on its own`

@@ -11,7 +11,8 @@
  * filters are joined when their Dice clears the midpoint between the typical pair and the typical
  * nearest neighbour, and the groups are the connected components; records without a postcode filter
  * are one group (an empty salt source gives one salt). A full-postcode salt is split by identical
- * postcode filters. Other salt sources (a sector, a year of birth) have no partitioner here: the report says so.
+ * postcode filters. A year of birth is split in salt-year.ts; other salt sources (a sector) have no
+ * partitioner: the report says so.
  */
 import { dice } from './bits.js';
 import { distinctFilters } from './columns.js';
