@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
@@ -10,6 +11,7 @@ import {
   type Runner,
   type Task,
   type TaskList,
+  type WorkerEvents,
   type WorkerUtils,
 } from 'graphile-worker';
 import { trackConnections } from '../db/connect.js';
@@ -420,9 +422,17 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     await ended(await executeFinish(o.db, o.keys, p.runId, p.attempt, job));
   });
   const jobs = jobQueuePool(o.connectionString, o.logger);
+  // Lock ids this worker took jobs under: stop() waits for their completions to land (see below). The
+  // listener is there before either runner starts: a job taken in the first moments counts too.
+  const lockIds = new Set<string>();
+  const events = new EventEmitter() as WorkerEvents;
+  events.on('job:start', ({ job }) => {
+    if (job.locked_by) lockIds.add(job.locked_by);
+  });
   const runnerFor = (taskList: TaskList, concurrency: number) =>
     run({
       pgPool: jobs.pool,
+      events,
       concurrency,
       pollInterval: o.pollInterval ?? 2000,
       noHandleSignals: true,
@@ -447,12 +457,6 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     throw err;
   }
   const utils = await makeWorkerUtils({ pgPool: jobs.pool, logger });
-  // Lock ids this runner took jobs under: stop() waits for their completions to land (see below).
-  const lockIds = new Set<string>();
-  for (const r of [runs, reports])
-    r.events.on('job:start', ({ job }) => {
-      if (job.locked_by) lockIds.add(job.locked_by);
-    });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const next = sweeping.then(() => sweepStale(o.db, utils, staleAfterMs, o.logger));
