@@ -9,9 +9,10 @@
  * population: cluster-then-denoise needs many records per value (it gains nothing at 5,000 persons).
  * --error-model independent: the generator's second error model (F1 and the attacked extract).
  * BENCH_PRIVACY_DEBUG=1 prints the linkage model's reasoning per option; BENCH_PRIVACY_DENOISE_SAMPLE=N
- * gives cluster-then-denoise N filters to find clusters in (default 2,000); BENCH_PRIVACY_SEED another population. The merged-filter options (issue 13:
- * no stand-alone name filter, so that records cluster per person rather than per name) are modelled after
- * encoding (mergeFile) and attacked with the merged filter standing for each field merged into it.
+ * gives cluster-then-denoise N filters to find clusters in (default 2,000); BENCH_PRIVACY_SEED another
+ * population. The merged-filter options (issue 13: no stand-alone name filter, so that records cluster
+ * per person rather than per name) are modelled after encoding (mergeFile) and attacked with the merged
+ * filter standing for each field merged into it.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
